@@ -1,0 +1,307 @@
+/**
+ * The batch artifact: the durable off-chain half of a batch, enough to recompute its root and
+ * manifest hash years later. Format `shafaf-batch/1`, one directory per job:
+ *
+ *   batches/<jobId>/artifact.json   descriptor (written last: its presence commits the artifact)
+ *   batches/<jobId>/manifest.json   the canonical manifest bytes, exactly as hashed on chain
+ *   batches/<jobId>/tree.bin        the Merkle tree, core `MerkleTree.serialize()`
+ *   batches/<jobId>/records.jsonl   one `ArtifactRecordLine` per record, in input (leaf) order
+ *
+ * Durability: everything is written into `batches/<jobId>.tmp-…/`, each file fsync'ed, the
+ * directory fsync'ed, then renamed to `batches/<jobId>/` and the parent fsync'ed. A directory
+ * named `<jobId>` therefore always holds a complete artifact; a `.tmp-` one never counts.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readFile, readdir, rename, rm, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { keccak256 } from "ethers";
+
+export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
+
+/** `artifact.json`. Hashes are sha256 of each file's bytes (hex, no 0x). */
+export interface BatchArtifactDescriptor {
+  format: typeof BATCH_ARTIFACT_FORMAT;
+  jobId: string;
+  kind: "premium" | "pension";
+  period: string;
+  recordCount: number;
+  /** Σ amounts, decimal string (Rials). */
+  total: string;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  supersedes: number | null;
+  reason: string | null;
+  createdAt: string;
+  files: {
+    "manifest.json": { sha256: string; bytes: number };
+    "tree.bin": { sha256: string; bytes: number };
+    "records.jsonl": { sha256: string; bytes: number };
+  };
+}
+
+/**
+ * One line of `records.jsonl`. `record` is the core record with amounts as decimal strings;
+ * `salt` (bytes32 hex) and `subject` (HMAC pseudonym, bytes32 hex) are the leaf's secret inputs;
+ * `code` is the receipt code fixed before anchoring, so that a resumed job issues the same codes.
+ */
+export interface ArtifactRecordLine {
+  index: number;
+  code: string;
+  salt: string;
+  subject: string;
+  source: { file: string; line: number; entry?: string };
+  record: Record<string, string | number>;
+}
+
+export interface BatchArtifact {
+  dir: string;
+  descriptor: BatchArtifactDescriptor;
+  manifestBytes: Uint8Array;
+  manifest: unknown;
+  tree: Uint8Array;
+  /** Streams `records.jsonl`; throws at the end if its sha256 differs from the descriptor's. */
+  records(): AsyncIterable<ArtifactRecordLine>;
+}
+
+export class BatchArtifactError extends Error {
+  override readonly name = "BatchArtifactError";
+  readonly shortMessage: string;
+  constructor(shortMessage: string, options?: { cause?: unknown }) {
+    super(shortMessage, options);
+    this.shortMessage = shortMessage;
+  }
+}
+
+const sha256hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeFileDurably(file: string, bytes: Uint8Array | string): Promise<void> {
+  const fh = await open(file, "wx", 0o600);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Streams an artifact into a temporary directory; `commit` makes it durable and visible. */
+export interface BatchArtifactWriter {
+  /** Appends one record line (buffered). Lines MUST come in input order, index 0, 1, 2, … */
+  append(line: ArtifactRecordLine): Promise<void>;
+  /** Writes the other files, fsyncs, renames into place. Returns the final directory. */
+  commit(input: {
+    manifestBytes: Uint8Array;
+    tree: Uint8Array;
+    descriptor: Omit<BatchArtifactDescriptor, "format" | "files" | "jobId">;
+  }): Promise<{ dir: string; descriptor: BatchArtifactDescriptor }>;
+  /** Removes the temporary directory. Safe after a failed commit. */
+  abort(): Promise<void>;
+}
+
+const FLUSH_BYTES = 1 << 20;
+
+/**
+ * Starts writing the artifact of `jobId` under `batchesDir`.
+ *
+ * @example
+ * const w = await createBatchArtifactWriter(store.batchesDir, jobId);
+ * for (const line of lines) await w.append(line);
+ * await w.commit({ manifestBytes, tree: tree.serialize(), descriptor });
+ */
+export async function createBatchArtifactWriter(
+  batchesDir: string,
+  jobId: string,
+): Promise<BatchArtifactWriter> {
+  if (!/^[0-9a-f]{16,64}$/.test(jobId)) throw new BatchArtifactError(`invalid job id ${jobId}`);
+  await mkdir(batchesDir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(
+    batchesDir,
+    `${jobId}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
+  await mkdir(tmp, { mode: 0o700 });
+  const recordsFile = path.join(tmp, "records.jsonl");
+  const fh: FileHandle = await open(recordsFile, "wx", 0o600);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let expected = 0;
+  let closed = false;
+
+  async function flush(): Promise<void> {
+    if (pending.length === 0) return;
+    const chunk = Buffer.from(pending.join(""), "utf8");
+    pending = [];
+    pendingBytes = 0;
+    hash.update(chunk);
+    bytes += chunk.length;
+    await fh.write(chunk);
+  }
+
+  return {
+    async append(line) {
+      if (line.index !== expected) {
+        throw new BatchArtifactError(
+          `record lines out of order: got ${line.index}, expected ${expected}`,
+        );
+      }
+      expected++;
+      const text = JSON.stringify(line) + "\n";
+      pending.push(text);
+      pendingBytes += text.length;
+      if (pendingBytes >= FLUSH_BYTES) await flush();
+    },
+
+    async commit({ manifestBytes, tree, descriptor }) {
+      if (descriptor.recordCount !== expected) {
+        throw new BatchArtifactError(
+          `descriptor says ${descriptor.recordCount} records but ${expected} were written`,
+        );
+      }
+      await flush();
+      await fh.sync();
+      await fh.close();
+      closed = true;
+      await writeFileDurably(path.join(tmp, "manifest.json"), manifestBytes);
+      await writeFileDurably(path.join(tmp, "tree.bin"), tree);
+      const full: BatchArtifactDescriptor = {
+        format: BATCH_ARTIFACT_FORMAT,
+        jobId,
+        ...descriptor,
+        files: {
+          "manifest.json": { sha256: sha256hex(manifestBytes), bytes: manifestBytes.length },
+          "tree.bin": { sha256: sha256hex(tree), bytes: tree.length },
+          "records.jsonl": { sha256: hash.digest("hex"), bytes },
+        },
+      };
+      await writeFileDurably(path.join(tmp, "artifact.json"), JSON.stringify(full, null, 2) + "\n");
+      await fsyncDir(tmp);
+      const final = path.join(batchesDir, jobId);
+      await rename(tmp, final);
+      await fsyncDir(batchesDir);
+      return { dir: final, descriptor: full };
+    },
+
+    async abort() {
+      if (!closed) {
+        closed = true;
+        await fh.close().catch(() => undefined);
+      }
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes temporary artifact directories left by killed processes (never a committed one). */
+export async function removeStaleArtifactTemps(
+  batchesDir: string,
+  jobId?: string,
+): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(batchesDir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^([0-9a-f]+)\.tmp-/.exec(name);
+    if (m === null || (jobId !== undefined && m[1] !== jobId)) continue;
+    await rm(path.join(batchesDir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * Reads and checks a committed artifact: the descriptor's format, the sha256 of manifest.json and
+ * tree.bin, and that keccak256(manifest.json) is the descriptor's manifestHash. Returns undefined
+ * when `dir` holds no committed artifact.
+ */
+export async function readBatchArtifact(dir: string): Promise<BatchArtifact | undefined> {
+  let descriptorText: string;
+  try {
+    descriptorText = await readFile(path.join(dir, "artifact.json"), "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+  let descriptor: BatchArtifactDescriptor;
+  try {
+    descriptor = JSON.parse(descriptorText) as BatchArtifactDescriptor;
+  } catch (error) {
+    throw new BatchArtifactError(`${dir}/artifact.json is not JSON`, { cause: error });
+  }
+  const format: unknown = descriptor.format;
+  if (format !== BATCH_ARTIFACT_FORMAT) {
+    throw new BatchArtifactError(
+      `${dir}/artifact.json has format ${String(format)}; this version reads ${BATCH_ARTIFACT_FORMAT}`,
+    );
+  }
+  const manifestBytes = new Uint8Array(await readFile(path.join(dir, "manifest.json")));
+  const tree = new Uint8Array(await readFile(path.join(dir, "tree.bin")));
+  for (const [name, bytes] of [
+    ["manifest.json", manifestBytes],
+    ["tree.bin", tree],
+  ] as const) {
+    const want = descriptor.files[name].sha256;
+    if (sha256hex(bytes) !== want) {
+      throw new BatchArtifactError(
+        `${dir}/${name} does not match the sha256 in artifact.json; the artifact is damaged`,
+      );
+    }
+  }
+  if (keccak256(manifestBytes) !== descriptor.manifestHash) {
+    throw new BatchArtifactError(
+      `${dir}/manifest.json does not hash to the manifestHash in artifact.json`,
+    );
+  }
+  const manifest: unknown = JSON.parse(new TextDecoder().decode(manifestBytes));
+  const recordsFile = path.join(dir, "records.jsonl");
+  return {
+    dir,
+    descriptor,
+    manifestBytes,
+    manifest,
+    tree,
+    async *records() {
+      const hash = createHash("sha256");
+      const stream = createReadStream(recordsFile);
+      stream.on("data", (chunk) => hash.update(chunk as Buffer));
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      let expected = 0;
+      for await (const text of lines) {
+        const line = JSON.parse(text) as ArtifactRecordLine;
+        if (line.index !== expected) {
+          throw new BatchArtifactError(
+            `${recordsFile}:${expected + 1}: index ${line.index}, expected ${expected}`,
+          );
+        }
+        expected++;
+        yield line;
+      }
+      if (expected !== descriptor.recordCount) {
+        throw new BatchArtifactError(
+          `${recordsFile} has ${expected} records; artifact.json says ${descriptor.recordCount}`,
+        );
+      }
+      if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
+        throw new BatchArtifactError(
+          `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,393 @@
+/**
+ * The anchor pipeline's LevelDB (`<data-dir>/ledger/`): jobs, anchored batches, receipts and the
+ * indexes that find them (receipt code, subject pseudonym, record id, batch). The batch artifact
+ * files themselves live beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
+ *
+ * Invariants (the pipeline relies on them; see docs/readme/anchor.md):
+ * - A receipt is written only for a batch whose anchoring transaction has a receipt on chain.
+ * - Every write that changes a job's state is one atomic LevelDB batch written with `sync: true`.
+ * - Keys are fixed-width where order matters (`batch!` ids 12 digits, receipt indexes 10 digits),
+ *   so that iteration order is batch order and input order.
+ * - One data directory belongs to one ledger contract on one chain (`bindChain`).
+ */
+import path from "node:path";
+import { Level } from "level";
+import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
+
+/** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
+export type JobState = "prepared" | "sending" | "anchored" | "complete";
+
+/** The durable state of one anchoring job (one logical input), keyed by its job id. */
+export interface JobRecord {
+  format: "shafaf-job/1";
+  jobId: string;
+  state: JobState;
+  kind: "premium" | "pension";
+  period: string;
+  /** Artifact facts, fixed once the artifact is written. */
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  recordCount: number;
+  total: string;
+  supersedes: number | null;
+  reason: string | null;
+  createdAt: string;
+  /** Set from `sending` on: the signed transaction, re-broadcast on resume. */
+  txHash?: string;
+  rawTx?: string;
+  /** Set from `anchored` on. */
+  batchId?: number;
+  blockNumber?: number;
+  blockHash?: string;
+  anchoredAt?: number;
+  /** Receipts written so far (advisory; the receipt step is idempotent). */
+  receiptsWritten?: number;
+  completedAt?: string;
+}
+
+/** An anchored batch as this data directory knows it. */
+export interface BatchEntry {
+  format: "shafaf-batch-entry/1";
+  batchId: number;
+  jobId: string;
+  chainId: number;
+  contract: string;
+  kind: "premium" | "pension";
+  period: string;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  recordCount: number;
+  total: string;
+  supersedes: number | null;
+  supersededBy: number | null;
+  reason: string | null;
+  txHash: string;
+  blockNumber: number;
+  blockHash: string;
+  anchoredAt: number;
+}
+
+/** A receipt as stored: the core's `shafaf-receipt/1` JSON object, kept verbatim. */
+export type StoredReceipt = { format: string } & Record<string, unknown>;
+
+/** One receipt to index: `code` is the receipt's unguessable code. */
+export interface ReceiptWrite {
+  index: number;
+  code: string;
+  subject: string;
+  recordId: string;
+  receipt: StoredReceipt;
+}
+
+/** What a record id is bound to once its batch is anchored. */
+export interface RecordIdEntry {
+  batchId: number;
+  code: string;
+}
+
+export interface ChainBinding {
+  chainId: number;
+  contract: string;
+}
+
+export interface LedgerStore {
+  /** The data directory this store belongs to. */
+  readonly dataDir: string;
+  /** `<data-dir>/batches`: where batch artifacts live. */
+  readonly batchesDir: string;
+
+  // ── reads (API, audit, indexer) ──
+  getReceiptByCode(code: string): Promise<StoredReceipt | undefined>;
+  /** Receipts whose subject pseudonym is `pseudonym`, in batch then input order. */
+  listReceiptsBySubject(pseudonym: string): Promise<StoredReceipt[]>;
+  /** Receipts of a batch in input order; `limit`/`after` page through big batches. */
+  listReceiptsOfBatch(
+    batchId: number,
+    options?: { after?: number; limit?: number },
+  ): Promise<StoredReceipt[]>;
+  /** Receipt codes of a batch in input order, streamed (for exports of a million receipts). */
+  iterateReceiptCodesOfBatch(batchId: number): AsyncIterable<{ index: number; code: string }>;
+  /** The batch artifact (manifest, tree, records with salts) of an anchored batch. */
+  getBatchArtifact(batchId: number): Promise<BatchArtifact | undefined>;
+  /** The manifest bytes and object whose keccak256 is `manifestHash`, if this store anchored it. */
+  getManifestByHash(
+    manifestHash: string,
+  ): Promise<{ batchId: number; bytes: Uint8Array; manifest: unknown } | undefined>;
+  /** Whether `recordId` is in an anchored batch of this kind and period. */
+  hasRecordId(kind: string, period: string, recordId: string): Promise<boolean>;
+  /** The batch and receipt code bound to each id (undefined when unknown); one `getMany`. */
+  getRecordIds(
+    kind: string,
+    period: string,
+    recordIds: readonly string[],
+  ): Promise<(RecordIdEntry | undefined)[]>;
+  getBatch(batchId: number): Promise<BatchEntry | undefined>;
+  listBatches(): Promise<BatchEntry[]>;
+
+  // ── writes (the anchor pipeline) ──
+  getChainBinding(): Promise<ChainBinding | undefined>;
+  /** Binds the data directory to a chain and contract; throws if bound to another. */
+  bindChain(binding: ChainBinding): Promise<void>;
+  getJob(jobId: string): Promise<JobRecord | undefined>;
+  listJobs(): Promise<JobRecord[]>;
+  /** Writes the job durably (`sync`). */
+  putJob(job: JobRecord): Promise<void>;
+  /** Writes one chunk of receipts and their indexes atomically and durably. Idempotent. */
+  writeReceipts(batch: BatchEntry, receipts: readonly ReceiptWrite[]): Promise<void>;
+  /**
+   * Marks the job complete and records its batch in one atomic durable write; when the batch
+   * supersedes one this store knows, that one's `supersededBy` is set in the same write.
+   */
+  completeJob(job: JobRecord, batch: BatchEntry): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A store-level failure with a short message safe to show (no personal data). */
+export class LedgerStoreError extends Error {
+  override readonly name = "LedgerStoreError";
+  readonly shortMessage: string;
+  constructor(shortMessage: string, options?: { cause?: unknown }) {
+    super(shortMessage, options);
+    this.shortMessage = shortMessage;
+  }
+}
+
+const BATCH_WIDTH = 12;
+const INDEX_WIDTH = 10;
+const pad = (n: number, width: number): string => String(n).padStart(width, "0");
+const SEP = "!";
+/** Record ids, periods and kinds must not contain the key separator or controls. */
+function keyPart(value: string, what: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (value.length === 0 || /[!\u0000-\u001f\u007f]/u.test(value)) {
+    throw new LedgerStoreError(
+      `${what} must be non-empty and must not contain "!" or control characters`,
+    );
+  }
+  return value;
+}
+const k = {
+  meta: "meta!chain",
+  job: (id: string) => `job${SEP}${keyPart(id, "job id")}`,
+  batch: (id: number) => `batch${SEP}${pad(id, BATCH_WIDTH)}`,
+  manifest: (hash: string) => `manifest${SEP}${hash.toLowerCase()}`,
+  receipt: (code: string) => `receipt${SEP}${code}`,
+  subject: (pseudonym: string, batchId: number, index: number) =>
+    `subject${SEP}${pseudonym.toLowerCase()}${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}${pad(index, INDEX_WIDTH)}`,
+  record: (kind: string, period: string, recordId: string) =>
+    `record${SEP}${keyPart(kind, "kind")}${SEP}${keyPart(period, "period")}${SEP}${keyPart(recordId, "record id")}`,
+  batchReceipt: (batchId: number, index: number) =>
+    `breceipt${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}${pad(index, INDEX_WIDTH)}`,
+};
+/** classic-level's `sync` write option (fsync before resolving); `level`'s types omit it. */
+const DURABLE = { sync: true } as never;
+/** The first key after every key starting with `prefix`. */
+const upper = (prefix: string): string => prefix + "\uffff";
+
+/**
+ * Opens (creating if needed) the ledger store of a data directory: LevelDB in `<dataDir>/ledger`,
+ * artifacts in `<dataDir>/batches`. One process at a time may hold it open (LevelDB's lock); a
+ * second gets a `LedgerStoreError` saying so.
+ *
+ * @example
+ * const store = await openLedgerStore(".shafaf");
+ * const receipt = await store.getReceiptByCode(code);
+ * await store.close();
+ */
+export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
+  const root = path.resolve(dataDir);
+  const db = new Level<string, unknown>(path.join(root, "ledger"), { valueEncoding: "json" });
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause;
+    const locked = /lock/i.test(cause?.message ?? "") || /lock/i.test((error as Error).message);
+    throw new LedgerStoreError(
+      locked
+        ? `the ledger store in ${root}/ledger is in use by another shafaf process; stop it or use another --data-dir`
+        : `cannot open the ledger store in ${root}/ledger: ${cause?.message ?? (error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const batchesDir = path.join(root, "batches");
+
+  const get = async <T>(key: string): Promise<T | undefined> =>
+    (await db.get(key)) as T | undefined;
+
+  async function receiptsForCodes(codes: string[]): Promise<StoredReceipt[]> {
+    if (codes.length === 0) return [];
+    const values = (await db.getMany(codes.map(k.receipt))) as (StoredReceipt | undefined)[];
+    const out: StoredReceipt[] = [];
+    values.forEach((value, i) => {
+      if (value === undefined) {
+        throw new LedgerStoreError(
+          `receipt index points at a missing receipt (#${i}); the store is damaged`,
+        );
+      }
+      out.push(value);
+    });
+    return out;
+  }
+
+  async function getBatch(batchId: number): Promise<BatchEntry | undefined> {
+    if (!Number.isSafeInteger(batchId) || batchId <= 0) return undefined;
+    return get<BatchEntry>(k.batch(batchId));
+  }
+
+  const store: LedgerStore = {
+    dataDir: root,
+    batchesDir,
+
+    async getReceiptByCode(code) {
+      if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
+      return get<StoredReceipt>(k.receipt(code));
+    },
+
+    async listReceiptsBySubject(pseudonym) {
+      const prefix = `subject${SEP}${pseudonym.toLowerCase()}${SEP}`;
+      const codes: string[] = [];
+      for await (const value of db.values({ gt: prefix, lt: upper(prefix) }))
+        codes.push(value as string);
+      return receiptsForCodes(codes);
+    },
+
+    async listReceiptsOfBatch(batchId, options = {}) {
+      const prefix = `breceipt${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}`;
+      const range =
+        options.after === undefined
+          ? { gt: prefix, lt: upper(prefix) }
+          : { gt: k.batchReceipt(batchId, options.after), lt: upper(prefix) };
+      const codes: string[] = [];
+      for await (const value of db.values({ ...range, limit: options.limit ?? -1 })) {
+        codes.push(value as string);
+      }
+      return receiptsForCodes(codes);
+    },
+
+    async *iterateReceiptCodesOfBatch(batchId) {
+      const prefix = `breceipt${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}`;
+      for await (const [key, value] of db.iterator({ gt: prefix, lt: upper(prefix) })) {
+        yield { index: Number(key.slice(prefix.length)), code: value as string };
+      }
+    },
+
+    async getBatchArtifact(batchId) {
+      const batch = await getBatch(batchId);
+      if (batch === undefined) return undefined;
+      return readBatchArtifact(path.join(batchesDir, batch.jobId));
+    },
+
+    async getManifestByHash(manifestHash) {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(manifestHash)) return undefined;
+      const batchId = await get<number>(k.manifest(manifestHash));
+      if (batchId === undefined) return undefined;
+      const artifact = await store.getBatchArtifact(batchId);
+      if (artifact === undefined) return undefined;
+      return { batchId, bytes: artifact.manifestBytes, manifest: artifact.manifest };
+    },
+
+    async hasRecordId(kind, period, recordId) {
+      return (await get<RecordIdEntry>(k.record(kind, period, recordId))) !== undefined;
+    },
+
+    async getRecordIds(kind, period, recordIds) {
+      if (recordIds.length === 0) return [];
+      return (await db.getMany(recordIds.map((id) => k.record(kind, period, id)))) as (
+        RecordIdEntry | undefined
+      )[];
+    },
+
+    getBatch,
+
+    async listBatches() {
+      const out: BatchEntry[] = [];
+      for await (const value of db.values({ gt: `batch${SEP}`, lt: upper(`batch${SEP}`) })) {
+        out.push(value as BatchEntry);
+      }
+      return out;
+    },
+
+    async getChainBinding() {
+      return get<ChainBinding>(k.meta);
+    },
+
+    async bindChain(binding) {
+      const current = await get<ChainBinding>(k.meta);
+      if (current === undefined) {
+        await db.put(
+          k.meta,
+          { chainId: binding.chainId, contract: binding.contract.toLowerCase() },
+          DURABLE,
+        );
+        return;
+      }
+      if (
+        current.chainId !== binding.chainId ||
+        current.contract !== binding.contract.toLowerCase()
+      ) {
+        throw new LedgerStoreError(
+          `this data directory (${root}) belongs to contract ${current.contract} on chain ${current.chainId}, ` +
+            `not ${binding.contract.toLowerCase()} on chain ${binding.chainId}; use another --data-dir`,
+        );
+      }
+    },
+
+    async getJob(jobId) {
+      return get<JobRecord>(k.job(jobId));
+    },
+
+    async listJobs() {
+      const out: JobRecord[] = [];
+      for await (const value of db.values({ gt: `job${SEP}`, lt: upper(`job${SEP}`) })) {
+        out.push(value as JobRecord);
+      }
+      return out;
+    },
+
+    async putJob(job) {
+      await db.put(k.job(job.jobId), job, DURABLE);
+    },
+
+    async writeReceipts(batch, receipts) {
+      if (receipts.length === 0) return;
+      const ops: { type: "put"; key: string; value: unknown }[] = [];
+      for (const r of receipts) {
+        ops.push({ type: "put", key: k.receipt(r.code), value: r.receipt });
+        ops.push({ type: "put", key: k.batchReceipt(batch.batchId, r.index), value: r.code });
+        ops.push({ type: "put", key: k.subject(r.subject, batch.batchId, r.index), value: r.code });
+        ops.push({
+          type: "put",
+          key: k.record(batch.kind, batch.period, r.recordId),
+          value: { batchId: batch.batchId, code: r.code } satisfies RecordIdEntry,
+        });
+      }
+      await db.batch(ops, DURABLE);
+    },
+
+    async completeJob(job, batch) {
+      const ops: { type: "put"; key: string; value: unknown }[] = [
+        { type: "put", key: k.batch(batch.batchId), value: batch },
+        { type: "put", key: k.manifest(batch.manifestHash), value: batch.batchId },
+        { type: "put", key: k.job(job.jobId), value: job },
+      ];
+      if (batch.supersedes !== null) {
+        const old = await getBatch(batch.supersedes);
+        if (old !== undefined) {
+          ops.push({
+            type: "put",
+            key: k.batch(old.batchId),
+            value: { ...old, supersededBy: batch.batchId },
+          });
+        }
+      }
+      await db.batch(ops, DURABLE);
+    },
+
+    async close() {
+      await db.close();
+    },
+  };
+  return store;
+}
