@@ -1,0 +1,55 @@
+/**
+ * What the finance commands (`anchor`, `deploy`, `keys`, `receipts`) share: error reporting with
+ * exit statuses, and the signing options. Secrets never pass through here in clear except the
+ * keystore password, which is read from the environment or a prompt and never printed.
+ */
+import { InvalidInputError } from "../core/errors.ts";
+import { readKeystorePassword } from "../chain/keystore.ts";
+import type { SignerSpec } from "../chain/signer.ts";
+
+/** sysexits: the command line was wrong. */
+export const EXIT_USAGE = 64;
+/** sysexits: the input data was wrong (validation failed). */
+export const EXIT_DATA = 65;
+/** Anything else (chain unreachable, transaction reverted, I/O). */
+export const EXIT_FAILURE = 1;
+
+/** A usage error: printed with the command's usage text, exit 64. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Prints an error as `shafaf <command>: <short message>` plus its details; returns the exit status. */
+export function reportError(commandName: string, error: unknown): number {
+  const e = error as { shortMessage?: string; message?: string; details?: string };
+  const head = e.shortMessage ?? e.message ?? String(error);
+  process.stderr.write(`shafaf ${commandName}: ${head}\n`);
+  if (e.details !== undefined && e.details !== "")
+    process.stderr.write(`  ${e.details.replaceAll("\n", "\n  ")}\n`);
+  if (error instanceof UsageError) return EXIT_USAGE;
+  if (error instanceof InvalidInputError) return EXIT_DATA;
+  if (process.env.SHAFAF_DEBUG === "1" && error instanceof Error && error.stack !== undefined) {
+    process.stderr.write(error.stack + "\n");
+  }
+  return EXIT_FAILURE;
+}
+
+/**
+ * The signer from `--keystore FILE` or `--signer dev:<n>` (exactly one). Reads the keystore
+ * password from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
+ */
+export async function signerSpecFromOptions(values: {
+  keystore?: string | undefined;
+  signer?: string | undefined;
+}): Promise<SignerSpec> {
+  if ((values.keystore === undefined) === (values.signer === undefined)) {
+    throw new UsageError("give exactly one of --keystore FILE or --signer dev:<n>");
+  }
+  if (values.signer !== undefined) return { dev: values.signer };
+  const password = await readKeystorePassword({
+    env: process.env,
+    stdin: process.stdin,
+    stderr: process.stderr,
+  });
+  return { keystore: values.keystore!, password };
+}

@@ -1,0 +1,71 @@
+/**
+ * `shafaf keys new [--out FILE]`: makes a new account in an encrypted JSON keystore and prints
+ * only its address. The password comes from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
+ */
+import { parseArgs } from "node:util";
+import type { CliCommand } from "../command.ts";
+import {
+  KEYSTORE_PASSWORD_ENV,
+  newKeystore,
+  readKeystorePassword,
+  writeKeystoreFile,
+} from "../../chain/keystore.ts";
+import { reportError } from "../../anchor/command-support.ts";
+
+const USAGE = `usage: shafaf keys new [--out FILE] [--json]
+
+Makes a new account and writes it as an encrypted JSON keystore (mode 0600; default
+keystore-<address>.json in the current directory). Prints only the address.
+The password comes from ${KEYSTORE_PASSWORD_ENV} or, on a terminal, a prompt that does not echo.`;
+
+export const command: CliCommand = {
+  summary: "make an encrypted keystore for the anchoring, auditing or deploying account",
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === "--help" || sub === "-h") {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    if (sub !== "new") {
+      process.stderr.write(
+        `shafaf keys: unknown sub-command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`,
+      );
+      return 64;
+    }
+    let values: { out?: string; json?: boolean; help?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args: [...rest],
+        options: {
+          out: { type: "string" },
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (error) {
+      process.stderr.write(`shafaf keys new: ${(error as Error).message}\n${USAGE}\n`);
+      return 64;
+    }
+    if (values.help === true) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    try {
+      const password = await readKeystorePassword(
+        { env: process.env, stdin: process.stdin, stderr: process.stderr },
+        { prompt: "New keystore password: ", confirm: true },
+      );
+      const { address, json } = await newKeystore({ password });
+      const out = values.out ?? `keystore-${address}.json`;
+      await writeKeystoreFile(out, json);
+      process.stdout.write(
+        values.json === true ? JSON.stringify({ address, file: out }) + "\n" : address + "\n",
+      );
+      return 0;
+    } catch (error) {
+      return reportError("keys new", error);
+    }
+  },
+};
