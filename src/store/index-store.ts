@@ -19,6 +19,7 @@
  * restores exactly the state before that block (again in one atomic batch).
  */
 import { Level } from "level";
+import { ShafafError } from "../core/errors.ts";
 
 /** Version of the on-disk layout; a store written by another version is refused. */
 export const INDEX_STORE_FORMAT = "shafaf-index/1";
@@ -277,8 +278,14 @@ export function kindNumber(kind: BatchKind): 0 | 1 {
 }
 
 /** Thrown for a store that cannot be used as it is (wrong format, bad arguments). */
-export class IndexStoreError extends Error {
+export class IndexStoreError extends ShafafError {
   override name = "IndexStoreError";
+  constructor(shortMessage: string, details?: string) {
+    super(shortMessage, {
+      code: "store.index",
+      ...(details === undefined ? {} : { details }),
+    });
+  }
 }
 
 type Sub = ReturnType<Level<string, unknown>["sublevel"]>;
@@ -310,7 +317,8 @@ export async function openIndexStore(dir: string): Promise<WritableIndexStore> {
   } else if (format !== INDEX_STORE_FORMAT) {
     await db.close();
     throw new IndexStoreError(
-      `${dir} holds index format ${JSON.stringify(format)}, this program reads ${INDEX_STORE_FORMAT}: rebuild it with \`shafaf index --reindex\``,
+      `${dir} holds index format ${JSON.stringify(format)}; this program reads ${INDEX_STORE_FORMAT}`,
+      "Rebuild the index from the chain with `shafaf index --reindex …`.",
     );
   }
 
