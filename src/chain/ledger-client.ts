@@ -1,0 +1,248 @@
+/**
+ * Typed reads of the ledger contract over `eth_call`, at any block, with the contract's custom
+ * errors decoded. The ABI fragments below are pinned by ITransparencyLedger.sol and checked
+ * against the compiled artifact by test/chain/ledger-client.test.ts, so that reading the chain
+ * needs no build artifacts at run time.
+ */
+import { Interface, type Result } from "ethers";
+import { ChainDataError, ChainMismatchError, RpcResponseError, ShafafError } from "./errors.ts";
+import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
+import type { RawLog } from "./get-logs.ts";
+import { toQuantity, type Rpc } from "./rpc.ts";
+
+/** The read functions and errors of the ledger, as the compiled ABI declares them. */
+export const LEDGER_READ_ABI = [
+  "function batchCount() view returns (uint64)",
+  "function head() view returns (bytes32)",
+  "function paused() view returns (bool)",
+  "function getBatch(uint64 batchId) view returns ((bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, uint128 totalAmount, uint64 recordCount, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt) batch)",
+  "function batchIdOfRoot(bytes32 root) view returns (uint64)",
+  "function batchIdOfIdempotencyKey(bytes32 idempotencyKey) view returns (uint64)",
+  "function attestationOf(uint64 batchId, address auditor) view returns (uint8 verdict, bytes32 reportHash)",
+  "function attestationCounts(uint64 batchId) view returns (uint64 confirmations, uint64 disputes)",
+  "function hasRole(bytes32 role, address account) view returns (bool)",
+  "function defaultAdmin() view returns (address)",
+  "error LedgerInvalidPeriod(uint32 period)",
+  "error LedgerZeroRecordCount()",
+  "error LedgerZeroRoot()",
+  "error LedgerDuplicateIdempotencyKey(bytes32 idempotencyKey, uint64 batchId)",
+  "error LedgerDuplicateRoot(bytes32 root, uint64 batchId)",
+  "error LedgerUnknownBatch(uint64 batchId)",
+  "error LedgerSupersedeMismatch(uint64 supersedes, uint8 expectedKind, uint32 expectedPeriod)",
+  "error LedgerAlreadySuperseded(uint64 batchId, uint64 supersededBy)",
+  "error LedgerInvalidVerdict(uint8 verdict)",
+  "error LedgerZeroReportHash()",
+  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
+] as const;
+
+const ledgerInterface = new Interface(LEDGER_READ_ABI);
+
+/** A batch as `getBatch` returns it. */
+export interface OnChainBatch {
+  batchId: number;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  headAfter: string;
+  totalAmount: bigint;
+  recordCount: number;
+  period: number;
+  kind: 0 | 1;
+  supersedes: number;
+  supersededBy: number;
+  anchorer: string;
+  anchoredAt: number;
+}
+
+/** A block to read at: a number, or a tag (`latest` is final under QBFT). */
+export type BlockTag = number | "latest" | "finalized" | "safe";
+
+export interface LedgerClient {
+  readonly address: string;
+  batchCount(at?: BlockTag): Promise<number>;
+  head(at?: BlockTag): Promise<string>;
+  paused(at?: BlockTag): Promise<boolean>;
+  /** @throws ContractRevertError `LedgerUnknownBatch` for an id outside 1..batchCount(). */
+  getBatch(batchId: number, at?: BlockTag): Promise<OnChainBatch>;
+  batchIdOfRoot(root: string, at?: BlockTag): Promise<number>;
+  attestationOf(
+    batchId: number,
+    auditor: string,
+    at?: BlockTag,
+  ): Promise<{ verdict: 0 | 1 | 2; reportHash: string }>;
+  attestationCounts(
+    batchId: number,
+    at?: BlockTag,
+  ): Promise<{ confirmations: number; disputes: number }>;
+  hasRole(role: string, account: string, at?: BlockTag): Promise<boolean>;
+  /** Throws {@link ChainMismatchError} when there is no contract code at the address at `at`. */
+  assertDeployed(at?: BlockTag): Promise<void>;
+  /** See {@link decodeLedgerLog}. */
+  decodeLog(log: RawLog): LedgerEvent | undefined;
+}
+
+/** The contract reverted; `errorName` and `args` when the error is one of the ledger's. */
+export class ContractRevertError extends ShafafError {
+  override name = "ContractRevertError";
+  readonly errorName: string | undefined;
+  readonly args: readonly unknown[];
+  constructor(
+    method: string,
+    errorName: string | undefined,
+    args: readonly unknown[],
+    data: string,
+  ) {
+    super(
+      errorName === undefined
+        ? `${method} reverted (data ${data.slice(0, 74)})`
+        : `${method} reverted with ${errorName}(${args.map(String).join(", ")})`,
+      { code: "chain.contract.revert" },
+    );
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+/**
+ * @example
+ * const ledger = createLedgerClient({ rpc, address: "0x5FbDB2315678afecb367f032d93F642f64180aa3" });
+ * const n = await ledger.batchCount();
+ * const batch = await ledger.getBatch(n);
+ */
+export function createLedgerClient(options: { rpc: Rpc; address: string }): LedgerClient {
+  const { rpc } = options;
+  if (!/^0x[0-9a-fA-F]{40}$/.test(options.address)) {
+    throw new ShafafError(`not a contract address: ${JSON.stringify(options.address)}`, {
+      details: "Give the ledger's address as 0x followed by 40 hex digits (--contract).",
+      code: "chain.address",
+    });
+  }
+  const address = options.address.toLowerCase();
+
+  async function call(
+    method: string,
+    args: readonly unknown[],
+    at: BlockTag = "latest",
+  ): Promise<Result> {
+    const data = ledgerInterface.encodeFunctionData(method, args);
+    let raw: unknown;
+    try {
+      raw = await rpc.request("eth_call", [
+        { to: address, data },
+        typeof at === "number" ? toQuantity(at) : at,
+      ]);
+    } catch (error) {
+      const revert = revertData(error);
+      if (revert !== undefined) throw decodeRevert(method, revert);
+      throw error;
+    }
+    if (typeof raw !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(raw)) {
+      throw new ChainDataError(`eth_call ${method} returned ${JSON.stringify(raw)?.slice(0, 80)}`);
+    }
+    if (raw === "0x") {
+      throw new ChainMismatchError(
+        `${method} returned nothing: is ${address} the ledger contract?`,
+        {
+          details:
+            "Check --contract, and that the node serves the chain the ledger was deployed on.",
+          code: "chain.contract.missing",
+        },
+      );
+    }
+    try {
+      return ledgerInterface.decodeFunctionResult(method, raw);
+    } catch (error) {
+      throw new ChainDataError(`cannot decode ${method}'s answer: is ${address} the ledger?`, {
+        cause: error,
+      });
+    }
+  }
+
+  return {
+    address,
+    async batchCount(at) {
+      return Number((await call("batchCount", [], at))[0] as bigint);
+    },
+    async head(at) {
+      return ((await call("head", [], at))[0] as string).toLowerCase();
+    },
+    async paused(at) {
+      return (await call("paused", [], at))[0] as boolean;
+    },
+    async getBatch(batchId, at) {
+      const b = (await call("getBatch", [batchId], at))[0] as Result;
+      return {
+        batchId,
+        root: (b[0] as string).toLowerCase(),
+        manifestHash: (b[1] as string).toLowerCase(),
+        idempotencyKey: (b[2] as string).toLowerCase(),
+        headAfter: (b[3] as string).toLowerCase(),
+        totalAmount: b[4] as bigint,
+        recordCount: Number(b[5] as bigint),
+        period: Number(b[6] as bigint),
+        kind: Number(b[7] as bigint) as 0 | 1,
+        supersedes: Number(b[8] as bigint),
+        supersededBy: Number(b[9] as bigint),
+        anchorer: (b[10] as string).toLowerCase(),
+        anchoredAt: Number(b[11] as bigint),
+      };
+    },
+    async batchIdOfRoot(root, at) {
+      return Number((await call("batchIdOfRoot", [root], at))[0] as bigint);
+    },
+    async attestationOf(batchId, auditor, at) {
+      const r = await call("attestationOf", [batchId, auditor], at);
+      return {
+        verdict: Number(r[0] as bigint) as 0 | 1 | 2,
+        reportHash: (r[1] as string).toLowerCase(),
+      };
+    },
+    async attestationCounts(batchId, at) {
+      const r = await call("attestationCounts", [batchId], at);
+      return { confirmations: Number(r[0] as bigint), disputes: Number(r[1] as bigint) };
+    },
+    async hasRole(role, account, at) {
+      return (await call("hasRole", [role, account], at))[0] as boolean;
+    },
+    async assertDeployed(at = "latest") {
+      const code = await rpc.request<string>("eth_getCode", [
+        address,
+        typeof at === "number" ? toQuantity(at) : at,
+      ]);
+      if (code === "0x" || code === "" || code === null) {
+        throw new ChainMismatchError(`there is no contract at ${address} (block ${String(at)})`, {
+          details:
+            "The address is wrong, the node serves another chain, or the chain was reset. Check --contract and --rpc; after a chain reset, deploy again and run with --reindex.",
+          code: "chain.contract.missing",
+        });
+      }
+    },
+    decodeLog: decodeLedgerLog,
+  };
+}
+
+/** The revert data carried by a node's eth_call error (Hardhat, Geth, Besu all put it in `data`). */
+function revertData(error: unknown): string | undefined {
+  if (!(error instanceof RpcResponseError)) return undefined;
+  const d = error.data;
+  const hex =
+    typeof d === "string"
+      ? d
+      : typeof d === "object" && d !== null
+        ? (d as { data?: unknown }).data
+        : undefined;
+  if (typeof hex === "string" && /^0x([0-9a-fA-F]{2})*$/.test(hex)) return hex;
+  if (/revert/i.test(error.shortMessage)) return "0x";
+  return undefined;
+}
+
+function decodeRevert(method: string, data: string): ContractRevertError {
+  try {
+    const parsed = ledgerInterface.parseError(data);
+    if (parsed !== null)
+      return new ContractRevertError(method, parsed.name, [...parsed.args], data);
+  } catch {
+    // not one of ours: fall through
+  }
+  return new ContractRevertError(method, undefined, [], data);
+}
