@@ -74,9 +74,17 @@ interface ITransparencyLedger {
         bytes32 reportHash
     );
 
+    /// @notice `account` (PAUSER_ROLE) stopped anchoring and attesting. Same signature as OpenZeppelin's.
+    // solhint-disable-next-line gas-indexed-events
+    event Paused(address account);
+
+    /// @notice `account` (the admin, i.e. governance) resumed anchoring and attesting.
+    // solhint-disable-next-line gas-indexed-events
+    event Unpaused(address account);
+
     // ───────────────────────────── errors ─────────────────────────────
 
-    /// @notice `period` is not YYYYMM with year >= 1300 and month 1..12.
+    /// @notice `period` is not YYYYMM with year 1300..9999 and month 1..12.
     error LedgerInvalidPeriod(uint32 period);
     /// @notice A batch must commit to at least one record.
     error LedgerZeroRecordCount();
@@ -96,6 +104,12 @@ interface ITransparencyLedger {
     error LedgerInvalidVerdict(Verdict verdict);
     /// @notice An attestation must name the hash of the auditor's report.
     error LedgerZeroReportHash();
+    /// @notice The zero idempotency key is reserved: `batchIdOfIdempotencyKey` answers 0 for "none".
+    error LedgerZeroIdempotencyKey();
+    /// @notice Anchoring and attesting are paused.
+    error LedgerEnforcedPause();
+    /// @notice `unpause` was called while the ledger was not paused.
+    error LedgerExpectedPause();
 
     // ───────────────────────────── writes ─────────────────────────────
 
@@ -103,12 +117,12 @@ interface ITransparencyLedger {
      * @notice Anchor a batch. Only ANCHORER_ROLE, only while not paused.
      * @param root Merkle root (StandardMerkleTree, standard-v1) of the batch's leaves
      * @param kind premium or pension
-     * @param period Jalali YYYYMM
+     * @param period Jalali YYYYMM (year 1300..9999, month 1..12)
      * @param recordCount number of leaves (> 0)
      * @param totalAmount Σ of the leaves' amounts in Rials
      * @param manifestHash keccak256 of the off-chain manifest
      * @param supersedes id of an earlier current batch of the same kind and period, or 0
-     * @param idempotencyKey unique per logical anchoring; derived by the client from its inputs
+     * @param idempotencyKey unique per logical anchoring, non-zero; derived by the client from its inputs
      * @return batchId the new batch's id, sequential from 1
      */
     function anchorBatch(
@@ -128,13 +142,17 @@ interface ITransparencyLedger {
      */
     function attest(uint64 batchId, Verdict verdict, bytes32 reportHash) external;
 
-    /// @notice Stop anchoring and attesting. Only PAUSER_ROLE. Reads and verification go on.
+    /// @notice Stop anchoring and attesting at once. Only PAUSER_ROLE. Reads and verification go on.
+    /// Pausing an already paused ledger reverts with LedgerEnforcedPause.
     function pause() external;
 
-    /// @notice Resume anchoring and attesting. Only DEFAULT_ADMIN_ROLE (governance).
+    /// @notice Resume anchoring and attesting. Only DEFAULT_ADMIN_ROLE (governance, behind its delay).
     function unpause() external;
 
     // ───────────────────────────── reads ─────────────────────────────
+
+    /// @notice Whether anchoring and attesting are paused.
+    function paused() external view returns (bool);
 
     /// @notice Number of batches anchored; the latest batch id.
     function batchCount() external view returns (uint64);
@@ -172,7 +190,8 @@ interface ITransparencyLedger {
         bytes32[] calldata proof
     ) external view returns (bool);
 
-    /// @notice Multiproof form of verifyRecord (OpenZeppelin MerkleProof.multiProofVerify).
+    /// @notice Multiproof form of verifyRecord (OpenZeppelin MerkleProof.multiProofVerify). An empty
+    /// `leaves` proves nothing and returns false (OpenZeppelin would accept it with `proof == [root]`).
     function verifyRecords(
         uint64 batchId,
         bytes32[] calldata leaves,

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+// solhint-disable-next-line max-line-length
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ITransparencyLedger} from "./interfaces/ITransparencyLedger.sol";
+import {CreateAddress} from "./libraries/CreateAddress.sol";
+
+/**
+ * @title TransparencyLedger — Shafaf's append-only log of batch roots
+ * @notice See ITransparencyLedger for the specification. There is no upgrade proxy and no function
+ * that edits or deletes a batch: no administrator can rewrite history, and a new version of the
+ * contract is a new deployment.
+ * @dev Where a batch lives (the gas budget of an anchor is 200k):
+ *  - its fixed fields are the runtime code of a small data contract that `anchorBatch` creates
+ *    (code costs 200 gas a byte against 20,000 a storage slot, and code can never change). Batch `n`
+ *    is this contract's `n`-th CREATE, so its address is CreateAddress.compute(this, n): a contract's
+ *    nonce starts at 1 (EIP-161) and this contract creates nothing else. The code begins with a STOP
+ *    byte, so calling it does nothing. Layout (194 bytes, big-endian):
+ *      0 0x00 | 1 root | 33 manifestHash | 65 idempotencyKey | 97 headAfter |
+ *      129 totalAmount(16) recordCount(8) supersedes(8) | 161 anchorer(20) anchoredAt(8) period(4) |
+ *      193 kind(1)
+ *  - `_byRoot[root]`: the root index (batch id) and `supersededBy`, the one field written later;
+ *  - `_byKey[key]`: the idempotency index.
+ * `head()` is the latest batch's `headAfter`, so no separate head slot is written.
+ * Invariants: for 1 <= id <= batchCount the data contract of `id` exists with the layout above,
+ * `_byRoot[root(id)].batchId == id` and `_byKey[idempotencyKey(id)] == id`; `supersededBy` changes
+ * at most once, from 0 to a later id of the same kind and period.
+ */
+contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRules {
+    /// @notice Finance systems that anchor batches.
+    bytes32 public constant ANCHORER_ROLE = keccak256("ANCHORER_ROLE");
+    /// @notice Auditors who attest to batches.
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
+    /// @notice Accounts that may stop anchoring and attesting at once (unpausing is the admin's).
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    struct RootEntry {
+        uint64 batchId;
+        uint64 supersededBy;
+    }
+
+    /// @dev anchorBatch's arguments.
+    struct Anchor {
+        bytes32 root;
+        Kind kind;
+        uint32 period;
+        uint64 recordCount;
+        uint128 totalAmount;
+        bytes32 manifestHash;
+        uint64 supersedes;
+        bytes32 idempotencyKey;
+    }
+
+    struct Attestation {
+        Verdict verdict;
+        bytes32 reportHash;
+    }
+
+    struct Counts {
+        uint64 confirmations;
+        uint64 disputes;
+    }
+
+    uint8 private constant _ACTIVE = 1;
+    uint8 private constant _PAUSED = 2;
+
+    /// @dev Size of a batch's data contract code. Its init code (see _createData) is the 12 bytes
+    /// PUSH2 194 DUP1 PUSH1 12 PUSH1 0 CODECOPY PUSH1 0 RETURN, followed by the code itself.
+    uint256 private constant _DATA_SIZE = 194;
+
+    /// @dev One slot, never zero after construction, so the first anchor pays no zero-to-non-zero write.
+    uint64 private _batchCount;
+    uint8 private _pauseState;
+
+    mapping(bytes32 root => RootEntry) private _byRoot;
+    mapping(bytes32 idempotencyKey => uint64 batchId) private _byKey;
+    mapping(uint64 batchId => mapping(address auditor => Attestation)) private _attestations;
+    mapping(uint64 batchId => Counts) private _counts;
+
+    /**
+     * @param initialAdmin DEFAULT_ADMIN_ROLE holder: in production the governance TimelockController
+     * @param adminDelay seconds a default-admin handover must wait (AccessControlDefaultAdminRules)
+     * @param anchorers initial ANCHORER_ROLE holders
+     * @param auditors initial AUDITOR_ROLE holders
+     * @param pausers initial PAUSER_ROLE holders
+     */
+    constructor(
+        address initialAdmin,
+        uint48 adminDelay,
+        address[] memory anchorers,
+        address[] memory auditors,
+        address[] memory pausers
+    ) AccessControlDefaultAdminRules(adminDelay, initialAdmin) {
+        _pauseState = _ACTIVE;
+        for (uint256 i = 0; i < anchorers.length; ++i) _grantRole(ANCHORER_ROLE, anchorers[i]);
+        for (uint256 i = 0; i < auditors.length; ++i) _grantRole(AUDITOR_ROLE, auditors[i]);
+        for (uint256 i = 0; i < pausers.length; ++i) _grantRole(PAUSER_ROLE, pausers[i]);
+    }
+
+    // ───────────────────────────── writes ─────────────────────────────
+
+    /// @inheritdoc ITransparencyLedger
+    function anchorBatch(
+        bytes32 root,
+        Kind kind,
+        uint32 period,
+        uint64 recordCount,
+        uint128 totalAmount,
+        bytes32 manifestHash,
+        uint64 supersedes,
+        bytes32 idempotencyKey
+    ) external onlyRole(ANCHORER_ROLE) returns (uint64 batchId) {
+        if (_pauseState == _PAUSED) revert LedgerEnforcedPause();
+        _checkPeriod(period);
+        if (recordCount == 0) revert LedgerZeroRecordCount();
+        if (root == bytes32(0)) revert LedgerZeroRoot();
+        if (idempotencyKey == bytes32(0)) revert LedgerZeroIdempotencyKey();
+        uint64 existing = _byKey[idempotencyKey];
+        if (existing != 0) revert LedgerDuplicateIdempotencyKey(idempotencyKey, existing);
+        existing = _byRoot[root].batchId;
+        if (existing != 0) revert LedgerDuplicateRoot(root, existing);
+
+        // Copied field by field into memory: eight calldata values plus the work below exceed the
+        // sixteen reachable stack slots of the legacy code generator.
+        Anchor memory input;
+        input.root = root;
+        input.kind = kind;
+        input.period = period;
+        input.recordCount = recordCount;
+        input.totalAmount = totalAmount;
+        input.manifestHash = manifestHash;
+        input.supersedes = supersedes;
+        input.idempotencyKey = idempotencyKey;
+        return _anchor(input);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function attest(
+        uint64 batchId,
+        Verdict verdict,
+        bytes32 reportHash
+    ) external onlyRole(AUDITOR_ROLE) {
+        if (_pauseState == _PAUSED) revert LedgerEnforcedPause();
+        _checkBatch(batchId);
+        if (verdict == Verdict.None) revert LedgerInvalidVerdict(verdict);
+        if (reportHash == bytes32(0)) revert LedgerZeroReportHash();
+
+        Attestation storage current = _attestations[batchId][msg.sender];
+        Verdict previous = current.verdict;
+        current.verdict = verdict;
+        current.reportHash = reportHash;
+        if (previous != verdict) {
+            Counts storage counts = _counts[batchId];
+            // A count is decremented only for a verdict it counted, so neither underflows; neither
+            // exceeds the number of auditors, far below 2^64.
+            unchecked {
+                if (previous == Verdict.Confirmed) --counts.confirmations;
+                else if (previous == Verdict.Disputed) --counts.disputes;
+                if (verdict == Verdict.Confirmed) ++counts.confirmations;
+                else ++counts.disputes;
+            }
+        }
+        emit BatchAttested(batchId, msg.sender, verdict, previous, reportHash);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function pause() external onlyRole(PAUSER_ROLE) {
+        if (_pauseState == _PAUSED) revert LedgerEnforcedPause();
+        _pauseState = _PAUSED;
+        emit Paused(msg.sender);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_pauseState != _PAUSED) revert LedgerExpectedPause();
+        _pauseState = _ACTIVE;
+        emit Unpaused(msg.sender);
+    }
+
+    // ───────────────────────────── reads ─────────────────────────────
+
+    /// @notice ERC-165: ITransparencyLedger, IAccessControl, IAccessControlDefaultAdminRules.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return
+            interfaceId == type(ITransparencyLedger).interfaceId ||
+            super.supportsInterface(interfaceId);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function paused() external view returns (bool) {
+        return _pauseState == _PAUSED;
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function batchCount() external view returns (uint64) {
+        return _batchCount;
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function head() external view returns (bytes32) {
+        uint64 count = _batchCount;
+        return count == 0 ? bytes32(0) : _word(CreateAddress.compute(address(this), count), 97);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function getBatch(uint64 batchId) external view returns (Batch memory batch) {
+        _checkBatch(batchId);
+        bytes memory data = CreateAddress.compute(address(this), batchId).code;
+        bytes32 root;
+        bytes32 manifestHash;
+        bytes32 idempotencyKey;
+        bytes32 headAfter;
+        uint256 amounts;
+        uint256 provenance;
+        uint256 kind;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let p := add(data, 0x20)
+            root := mload(add(p, 1))
+            manifestHash := mload(add(p, 33))
+            idempotencyKey := mload(add(p, 65))
+            headAfter := mload(add(p, 97))
+            amounts := mload(add(p, 129))
+            provenance := mload(add(p, 161))
+            kind := shr(248, mload(add(p, 193)))
+        }
+        batch = Batch({
+            root: root,
+            manifestHash: manifestHash,
+            idempotencyKey: idempotencyKey,
+            headAfter: headAfter,
+            totalAmount: uint128(amounts >> 128),
+            recordCount: uint64(amounts >> 64),
+            period: uint32(provenance),
+            kind: Kind(kind),
+            supersedes: uint64(amounts),
+            supersededBy: _byRoot[root].supersededBy,
+            anchorer: address(uint160(provenance >> 96)),
+            anchoredAt: uint64(provenance >> 32)
+        });
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function batchIdOfRoot(bytes32 root) external view returns (uint64) {
+        return _byRoot[root].batchId;
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function batchIdOfIdempotencyKey(bytes32 idempotencyKey) external view returns (uint64) {
+        return _byKey[idempotencyKey];
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function attestationOf(
+        uint64 batchId,
+        address auditor
+    ) external view returns (Verdict verdict, bytes32 reportHash) {
+        Attestation storage a = _attestations[batchId][auditor];
+        return (a.verdict, a.reportHash);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function attestationCounts(
+        uint64 batchId
+    ) external view returns (uint64 confirmations, uint64 disputes) {
+        Counts storage c = _counts[batchId];
+        return (c.confirmations, c.disputes);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function verifyRecord(
+        uint64 batchId,
+        bytes32 leaf,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        _checkBatch(batchId);
+        return MerkleProof.verifyCalldata(proof, _root(batchId), leaf);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    /// @dev A multiproof whose lengths do not fit (leaves + proof != flags + 1) returns false; other
+    /// malformed flag patterns may revert inside OpenZeppelin's MerkleProof.
+    function verifyRecords(
+        uint64 batchId,
+        bytes32[] calldata leaves,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external view returns (bool) {
+        _checkBatch(batchId);
+        if (leaves.length == 0 || leaves.length + proof.length != proofFlags.length + 1) {
+            return false;
+        }
+        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, _root(batchId), leaves);
+    }
+
+    // ───────────────────────────── internal ─────────────────────────────
+
+    function _checkBatch(uint64 batchId) private view {
+        if (batchId == 0 || batchId > _batchCount) revert LedgerUnknownBatch(batchId);
+    }
+
+    function _anchor(Anchor memory input) private returns (uint64 batchId) {
+        unchecked {
+            batchId = _batchCount + 1; // < 2^64: one batch per transaction
+        }
+        uint64 supersedes = input.supersedes;
+        if (supersedes != 0) _checkSupersedes(supersedes, batchId - 1, input.kind, input.period);
+        bytes32 previousHead =
+            batchId == 1
+                ? bytes32(0)
+                : _word(CreateAddress.compute(address(this), batchId - 1), 97);
+        bytes32 headAfter = keccak256(
+            abi.encode(
+                previousHead,
+                batchId,
+                input.root,
+                uint8(input.kind),
+                input.period,
+                input.recordCount,
+                input.totalAmount,
+                input.manifestHash
+            )
+        );
+        _createData(batchId, input, headAfter);
+        _batchCount = batchId;
+        _byRoot[input.root].batchId = batchId;
+        _byKey[input.idempotencyKey] = batchId;
+        emit BatchAnchored(
+            batchId,
+            input.root,
+            input.period,
+            input.kind,
+            input.recordCount,
+            input.totalAmount,
+            input.manifestHash,
+            supersedes,
+            input.idempotencyKey,
+            headAfter,
+            msg.sender
+        );
+
+        if (supersedes != 0) {
+            _byRoot[_root(supersedes)].supersededBy = batchId;
+            emit BatchSuperseded(supersedes, batchId);
+        }
+    }
+
+    /// @dev Reverts unless batch `supersedes` may be corrected by a batch of `kind` and `period`.
+    function _checkSupersedes(
+        uint64 supersedes,
+        uint64 count,
+        Kind kind,
+        uint32 period
+    ) private view {
+        if (supersedes > count) revert LedgerUnknownBatch(supersedes);
+        address old = CreateAddress.compute(address(this), supersedes);
+        uint64 supersededBy = _byRoot[_word(old, 1)].supersededBy;
+        if (supersededBy != 0) revert LedgerAlreadySuperseded(supersedes, supersededBy);
+        (Kind oldKind, uint32 oldPeriod) = _kindAndPeriod(old);
+        if (oldKind != kind || oldPeriod != period) {
+            revert LedgerSupersedeMismatch(supersedes, oldKind, oldPeriod);
+        }
+    }
+
+    /// @dev Creates batch `batchId`'s data contract; layout in the contract's @dev.
+    function _createData(uint64 batchId, Anchor memory input, bytes32 headAfter) private {
+        uint256 amounts =
+            (uint256(input.totalAmount) << 128) |
+                (uint256(input.recordCount) << 64) |
+                input.supersedes;
+        uint256 provenance =
+            (uint256(uint160(msg.sender)) << 96) | (block.timestamp << 32) | input.period;
+        bytes32 root = input.root;
+        bytes32 manifestHash = input.manifestHash;
+        bytes32 idempotencyKey = input.idempotencyKey;
+        Kind kind = input.kind;
+        address created;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // Scratch past the free memory pointer; each store lands after the previous one.
+            let p := mload(0x40)
+            mstore(p, shl(160, 0x6100c280600c6000396000f3)) // init code, then byte 12 = STOP
+            mstore(add(p, 13), root)
+            mstore(add(p, 45), manifestHash)
+            mstore(add(p, 77), idempotencyKey)
+            mstore(add(p, 109), headAfter)
+            mstore(add(p, 141), amounts)
+            mstore(add(p, 173), provenance)
+            mstore8(add(p, 205), kind)
+            created := create(0, p, 206)
+        }
+        // Fails only if the nonce invariant (batch n is this contract's CREATE number n) broke.
+        assert(created != address(0) && created == CreateAddress.compute(address(this), batchId));
+    }
+
+    function _root(uint64 batchId) private view returns (bytes32) {
+        return _word(CreateAddress.compute(address(this), batchId), 1);
+    }
+
+    /// @dev The 32 bytes of `data`'s code at `offset`.
+    function _word(address data, uint256 offset) private view returns (bytes32 word) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            extcodecopy(data, 0, offset, 32)
+            word := mload(0)
+        }
+    }
+
+    function _kindAndPeriod(address data) private view returns (Kind kind, uint32 period) {
+        uint256 word = uint256(_word(data, _DATA_SIZE - 32));
+        return (Kind(uint8(word)), uint32(word >> 8));
+    }
+
+    function _checkPeriod(uint32 period) private pure {
+        uint32 year = period / 100;
+        uint32 month = period % 100;
+        if (year < 1300 || year > 9999 || month == 0 || month > 12)
+            revert LedgerInvalidPeriod(period);
+    }
+}
