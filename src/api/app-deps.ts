@@ -1,0 +1,94 @@
+/**
+ * What the API needs from the other modules, as structural types. They mirror docs/DESIGN.md
+ * ("Index store views", "Store", core's `verifyReceipt`); the real `IndexStore`, `LedgerStore` and
+ * `verifyReceipt` satisfy them. The API only reads: nothing here writes a store, drives the
+ * indexer or signs a transaction (the upload endpoint calls an injected pipeline function).
+ */
+
+import type { IndexStore } from "../store/index-store.ts";
+import type { LedgerStore } from "../store/ledger-store.ts";
+
+export type {
+  BatchKind as Kind,
+  BatchStatus,
+  BatchView,
+  Breakdown,
+  ChainInfo,
+  ListBatchesOptions as ListBatchesQuery,
+  PeriodStat,
+  ProvinceStat,
+} from "../store/index-store.ts";
+export type { StoredReceipt } from "../store/ledger-store.ts";
+
+/** The indexer's views (`src/store/index-store.ts`), read side only. */
+export type IndexReader = Pick<
+  IndexStore,
+  "getChainInfo" | "listBatches" | "getBatch" | "getStats" | "listEvents"
+>;
+
+/** The anchor pipeline's store (`src/store/ledger-store.ts`), read side only. */
+export type LedgerReader = Pick<LedgerStore, "getReceiptByCode" | "listReceiptsBySubject">;
+
+/** One check of a verification, as the API reports it. */
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  expected?: string;
+  computed?: string;
+  detail: string;
+}
+
+export interface VerifyResult {
+  status: "verified" | "failed" | "inconclusive";
+  checks: VerifyCheck[];
+}
+
+/**
+ * Core's `verifyReceipt(receipt, { root })`: recomputes the leaf and the root from the proof and
+ * compares with the trusted root. MUST NOT throw on hostile input.
+ */
+export type VerifyReceiptFn = (
+  receipt: unknown,
+  trust: { root: string },
+) => VerifyResult | Promise<VerifyResult>;
+
+/** A live read of the contract (`eth_call` through `src/chain`), for the "root on chain" check. */
+export interface ChainBatchReader {
+  /** The batch as the contract stores it now, or undefined when the id is unknown on chain. */
+  readBatch(batchId: number): Promise<{ root: string; supersededBy: number } | undefined>;
+}
+
+/** An upload handed to the anchor pipeline by `POST /api/v1/batches`. */
+export interface AnchorUpload {
+  kind: "premium" | "pension";
+  period: string;
+  format: "csv" | "jsonl" | "sso-zip";
+  /** The exact bytes received; the pipeline records their sha256 in the manifest. */
+  bytes: Uint8Array;
+  /** The id of the current batch this upload corrects, if any. */
+  supersedes?: number;
+  reason?: string;
+  /** The staff key that uploaded it (its id, never the secret). */
+  uploadedBy: string;
+}
+
+export interface AnchorOutcome {
+  batchId: number;
+  txHash: string;
+  root: string;
+  recordCount: number;
+  total: string;
+}
+
+/**
+ * The anchor pipeline (`runAnchorJob`, wired in src/cli). Throws an error with an `issues` array
+ * (`{ line, field, rule, message, hint }`, values masked) when records are invalid.
+ */
+export type AnchorJobFn = (upload: AnchorUpload) => Promise<AnchorOutcome>;
+
+/** Structured log lines; fields MUST NOT carry personal data or secrets. */
+export interface ApiLog {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}

@@ -1,0 +1,687 @@
+/**
+ * The API's OpenAPI 3.1 document, written by hand. It is also the API's input validator: query,
+ * path and body schemas below are compiled by `request-validator.ts`, so what is documented is
+ * what is enforced. test/api/openapi.test.ts checks that every documented operation answers,
+ * every route of the app is documented, and responses validate against these schemas.
+ */
+
+const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
+const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
+const period = {
+  type: "string",
+  pattern: "^1[3-9][0-9]{2}-(0[1-9]|1[0-2])$",
+  description: "Jalali year-month, e.g. 1403-07",
+} as const;
+const rials = {
+  type: "string",
+  pattern: "^(0|[1-9][0-9]*)$",
+  description: "integer Rials as a decimal string",
+} as const;
+const kind = { type: "string", enum: ["premium", "pension"] } as const;
+const batchStatus = {
+  type: "string",
+  enum: ["anchored", "attested", "disputed", "superseded"],
+} as const;
+const count = { type: "integer", minimum: 0 } as const;
+const batchCursor = { type: "string", pattern: "^[1-9][0-9]{0,15}$" } as const;
+const eventCursor = { type: "string", pattern: "^[0-9a-f]{16}![0-9a-f]{8}$" } as const;
+
+const problemResponse = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+const json = (description: string, ref: string, headers?: Record<string, unknown>) => ({
+  description,
+  ...(headers === undefined ? {} : { headers }),
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+const cacheHeaders = {
+  ETag: { schema: { type: "string" }, description: "strong validator of the body" },
+  "Cache-Control": { schema: { type: "string" } },
+};
+const publicErrors = {
+  "400": problemResponse("invalid query, path or body (unknown parameters are rejected)"),
+  "429": {
+    ...problemResponse("rate limited; retry after the Retry-After header's seconds"),
+    headers: { "Retry-After": { schema: { type: "integer" } } },
+  },
+};
+const notModified = { "304": { description: "not modified (If-None-Match matched the ETag)" } };
+
+export const openApiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "Shafaf transparency API",
+    version: "1.0.0",
+    summary: "Anchored social-security batches, aggregate statistics and receipt proofs",
+    description:
+      "Public views are aggregates only: cells covering fewer than 10 people are suppressed. " +
+      "Errors are RFC 9457 problem documents whose `type` is `urn:shafaf:problem:<slug>`. " +
+      "Staff endpoints need `Authorization: Bearer <api key>` with the named scope.",
+    license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+  },
+  servers: [{ url: "/" }],
+  tags: [
+    { name: "public", description: "Open to anyone; rate limited per client address" },
+    { name: "staff", description: "The organization's own systems; API key with scopes" },
+    { name: "operations", description: "Probes and metrics" },
+  ],
+  paths: {
+    "/api/v1/batches": {
+      get: {
+        operationId: "listBatches",
+        tags: ["public"],
+        summary: "Anchored batches, newest first",
+        parameters: [
+          { name: "kind", in: "query", schema: kind },
+          { name: "from", in: "query", schema: period, description: "first period, inclusive" },
+          { name: "to", in: "query", schema: period, description: "last period, inclusive" },
+          { name: "status", in: "query", schema: batchStatus },
+          {
+            name: "cursor",
+            in: "query",
+            schema: batchCursor,
+            description: "nextCursor of the previous page",
+          },
+          {
+            name: "limit",
+            in: "query",
+            schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+          },
+        ],
+        responses: { "200": json("a page of batches", "BatchPage"), ...publicErrors },
+      },
+      post: {
+        operationId: "uploadBatch",
+        tags: ["staff"],
+        summary: "Upload a premium or pension file and anchor it (scope `anchor`)",
+        description:
+          "The body is the file itself (raw bytes, not multipart): a CSV file (`format=csv`), " +
+          "a JSON Lines file (`format=jsonl`) or a zip of SSO ListDisk DBF pairs " +
+          "(`format=sso-zip`). The same pipeline as `shafaf anchor` validates, builds the tree, " +
+          "anchors and writes receipts; uploading the same bytes again returns the same batch.",
+        security: [{ apiKey: ["anchor"] }],
+        parameters: [
+          { name: "kind", in: "query", required: true, schema: kind },
+          { name: "period", in: "query", required: true, schema: period },
+          {
+            name: "format",
+            in: "query",
+            required: true,
+            schema: { type: "string", enum: ["csv", "jsonl", "sso-zip"] },
+          },
+          {
+            name: "supersedes",
+            in: "query",
+            schema: { type: "integer", minimum: 1 },
+            description: "id of the current batch this upload corrects",
+          },
+          {
+            name: "reason",
+            in: "query",
+            schema: { type: "string", pattern: "^[a-z0-9-]{1,40}$" },
+            description: "correction reason code",
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            "application/octet-stream": {
+              schema: { type: "string", contentMediaType: "application/octet-stream" },
+            },
+            "text/csv": { schema: { type: "string" } },
+            "application/zip": { schema: { type: "string", contentMediaType: "application/zip" } },
+            "application/x-ndjson": { schema: { type: "string" } },
+          },
+        },
+        responses: {
+          "201": json("anchored", "AnchorOutcome", {
+            Location: { schema: { type: "string" }, description: "/api/v1/batches/{batchId}" },
+          }),
+          "400": problemResponse("invalid query"),
+          "401": problemResponse("no API key, or an unknown one"),
+          "403": problemResponse("the key lacks the `anchor` scope"),
+          "413": problemResponse("the file is larger than the server's upload limit"),
+          "415": problemResponse("unsupported media type"),
+          "422": problemResponse("records failed validation (issues listed, values masked)"),
+          "502": problemResponse("the chain or the pipeline failed; retrying is safe"),
+          "503": problemResponse("this server does not anchor uploads"),
+        },
+      },
+    },
+    "/api/v1/batches/{id}": {
+      get: {
+        operationId: "getBatch",
+        tags: ["public"],
+        summary: "One batch: attestations, supersession, provincial breakdown, transaction",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "integer", minimum: 1, maximum: 9007199254740991 },
+          },
+        ],
+        responses: {
+          "200": json("the batch", "Batch", cacheHeaders),
+          ...notModified,
+          ...publicErrors,
+          "404": problemResponse("no such batch"),
+        },
+      },
+    },
+    "/api/v1/stats": {
+      get: {
+        operationId: "getStats",
+        tags: ["public"],
+        summary: "Totals per period and kind, and per province (small cells suppressed)",
+        responses: {
+          "200": json("statistics", "Stats", cacheHeaders),
+          ...notModified,
+          ...publicErrors,
+        },
+      },
+    },
+    "/api/v1/receipts/{code}": {
+      get: {
+        operationId: "getReceipt",
+        tags: ["public"],
+        summary: "A receipt by its code, verified against the indexed root before it is sent",
+        parameters: [
+          {
+            name: "code",
+            in: "path",
+            required: true,
+            schema: { type: "string", minLength: 4, maxLength: 100 },
+            description:
+              "the receipt code as printed; spaces, dashes, case and Persian or Arabic digits are normalised",
+          },
+        ],
+        responses: {
+          "200": json("the receipt", "Receipt", cacheHeaders),
+          ...notModified,
+          ...publicErrors,
+          "404": problemResponse("no receipt has this code"),
+          "500": problemResponse("the stored receipt failed verification and was withheld"),
+          "503": problemResponse("the receipt's batch is not indexed yet"),
+        },
+      },
+    },
+    "/api/v1/verify": {
+      post: {
+        operationId: "verifyReceipt",
+        tags: ["public"],
+        summary:
+          "Verify a receipt: leaf, proof, root (index and chain), supersession, attestations",
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Receipt" } } },
+        },
+        responses: {
+          "200": json("each check and the verdict", "Verification"),
+          ...publicErrors,
+          "413": problemResponse("body larger than 64 KiB"),
+          "415": problemResponse("body is not application/json"),
+        },
+      },
+    },
+    "/api/v1/chain": {
+      get: {
+        operationId: "getChain",
+        tags: ["public"],
+        summary: "Chain id, contract, head block, indexer lag and the log-head check",
+        responses: {
+          "200": json("chain and indexer state", "Chain"),
+          ...publicErrors,
+          "503": problemResponse("the indexer has written nothing yet"),
+        },
+      },
+    },
+    "/api/v1/events": {
+      get: {
+        operationId: "listEvents",
+        tags: ["public"],
+        summary: "Governance and pause events (roles, pauses, admin handover), newest first",
+        parameters: [
+          {
+            name: "cursor",
+            in: "query",
+            schema: eventCursor,
+            description: "nextCursor of the previous page",
+          },
+          {
+            name: "limit",
+            in: "query",
+            schema: { type: "integer", minimum: 1, maximum: 200, default: 50 },
+          },
+        ],
+        responses: { "200": json("a page of events", "EventPage"), ...publicErrors },
+      },
+    },
+    "/api/v1/subjects/{pseudonym}/receipts": {
+      get: {
+        operationId: "listSubjectReceipts",
+        tags: ["staff"],
+        summary: "Every receipt of one person, by keyed pseudonym (scope `subjects:read`)",
+        security: [{ apiKey: ["subjects:read"] }],
+        parameters: [{ name: "pseudonym", in: "path", required: true, schema: hex32 }],
+        responses: {
+          "200": json("the receipts", "SubjectReceipts"),
+          "400": problemResponse("invalid pseudonym"),
+          "401": problemResponse("no API key, or an unknown one"),
+          "403": problemResponse("the key lacks the `subjects:read` scope"),
+        },
+      },
+    },
+    "/api/v1/openapi.json": {
+      get: {
+        operationId: "getOpenApi",
+        tags: ["public"],
+        summary: "This document",
+        responses: {
+          "200": {
+            description: "OpenAPI 3.1",
+            content: { "application/json": { schema: { type: "object" } } },
+          },
+          ...publicErrors,
+        },
+      },
+    },
+    "/healthz": {
+      get: {
+        operationId: "healthz",
+        tags: ["operations"],
+        summary: "Liveness: the process serves requests",
+        responses: { "200": json("alive", "Health") },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "readyz",
+        tags: ["operations"],
+        summary: "Readiness: the indexer has caught up with the chain at least once",
+        responses: {
+          "200": json("ready", "Readiness"),
+          "503": json("not ready yet, or shutting down", "Readiness"),
+        },
+      },
+    },
+    "/metrics": {
+      get: {
+        operationId: "metrics",
+        tags: ["operations"],
+        summary: "Prometheus metrics: requests and latency by route, indexer lag",
+        responses: {
+          "200": {
+            description: "Prometheus text format",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      apiKey: {
+        type: "http",
+        scheme: "bearer",
+        description: "A staff API key; the server stores only its SHA-256 (see docs/readme/api.md)",
+      },
+    },
+    schemas: {
+      Problem: {
+        type: "object",
+        required: ["type", "title", "status", "detail"],
+        properties: {
+          type: { type: "string", pattern: "^urn:shafaf:problem:[a-z-]+$" },
+          title: { type: "string" },
+          status: { type: "integer", minimum: 400, maximum: 599 },
+          detail: { type: "string" },
+          instance: { type: "string" },
+          errors: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["in", "message"],
+              properties: {
+                in: { type: "string", enum: ["query", "path", "body", "header"] },
+                name: { type: "string" },
+                pointer: { type: "string" },
+                message: { type: "string" },
+              },
+            },
+          },
+          issues: { type: "array", items: { type: "object" } },
+          retryAfter: { type: "integer" },
+        },
+      },
+      Breakdown: {
+        type: "object",
+        additionalProperties: false,
+        required: ["count", "total"],
+        properties: { count, total: rials },
+      },
+      Suppressed: {
+        type: "object",
+        additionalProperties: false,
+        required: ["suppressed"],
+        properties: { suppressed: { const: true } },
+        description: "a cell covering fewer than 10 people (or its complement); no figures",
+      },
+      BreakdownMap: {
+        type: "object",
+        additionalProperties: {
+          oneOf: [
+            { $ref: "#/components/schemas/Breakdown" },
+            { $ref: "#/components/schemas/Suppressed" },
+          ],
+        },
+      },
+      Attestation: {
+        type: "object",
+        additionalProperties: false,
+        required: ["auditor", "verdict", "reportHash", "txHash", "blockNumber"],
+        properties: {
+          auditor: address,
+          verdict: { type: "string", enum: ["confirmed", "disputed"] },
+          reportHash: hex32,
+          txHash: hex32,
+          blockNumber: count,
+        },
+      },
+      Batch: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "batchId",
+          "kind",
+          "period",
+          "root",
+          "recordCount",
+          "total",
+          "manifestHash",
+          "idempotencyKey",
+          "headAfter",
+          "anchorer",
+          "anchoredAt",
+          "txHash",
+          "blockNumber",
+          "blockHash",
+          "supersedes",
+          "supersededBy",
+          "status",
+          "attestations",
+          "manifest",
+        ],
+        properties: {
+          batchId: { type: "integer", minimum: 1 },
+          kind,
+          period,
+          root: hex32,
+          recordCount: { type: "integer", minimum: 1 },
+          total: rials,
+          manifestHash: hex32,
+          idempotencyKey: hex32,
+          headAfter: hex32,
+          anchorer: address,
+          anchoredAt: { type: "integer", minimum: 0, description: "unix seconds" },
+          txHash: hex32,
+          blockNumber: count,
+          blockHash: hex32,
+          supersedes: { type: ["integer", "null"], minimum: 1 },
+          supersededBy: { type: ["integer", "null"], minimum: 1 },
+          status: batchStatus,
+          attestations: { type: "array", items: { $ref: "#/components/schemas/Attestation" } },
+          manifest: {
+            type: "object",
+            additionalProperties: false,
+            required: ["status"],
+            properties: {
+              status: { type: "string", enum: ["verified", "mismatch", "missing"] },
+              byProvince: { $ref: "#/components/schemas/BreakdownMap" },
+              byCategory: { $ref: "#/components/schemas/BreakdownMap" },
+              onTime: count,
+              late: count,
+              reason: { type: "string" },
+            },
+          },
+          sealedBy: { type: "array", items: address },
+        },
+      },
+      BatchPage: {
+        type: "object",
+        additionalProperties: false,
+        required: ["items", "nextCursor"],
+        properties: {
+          items: { type: "array", items: { $ref: "#/components/schemas/Batch" } },
+          nextCursor: { oneOf: [batchCursor, { type: "null" }] },
+        },
+      },
+      Stats: {
+        type: "object",
+        additionalProperties: false,
+        required: ["periods", "provinces", "minCellPeople"],
+        properties: {
+          minCellPeople: { const: 10 },
+          periods: {
+            type: "array",
+            items: {
+              oneOf: [
+                {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["period", "kind", "batches", "recordCount", "total", "corrections"],
+                  properties: {
+                    period,
+                    kind,
+                    batches: count,
+                    recordCount: count,
+                    total: rials,
+                    people: count,
+                    onTime: count,
+                    late: count,
+                    corrections: count,
+                  },
+                },
+                {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["period", "kind", "suppressed"],
+                  properties: { period, kind, suppressed: { const: true } },
+                },
+              ],
+            },
+          },
+          provinces: {
+            type: "array",
+            items: {
+              oneOf: [
+                {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["period", "kind", "province", "count", "total"],
+                  properties: {
+                    period,
+                    kind,
+                    province: { type: "string", pattern: "^IR-[0-9]{2}$" },
+                    count,
+                    total: rials,
+                  },
+                },
+                {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["period", "kind", "province", "suppressed"],
+                  properties: {
+                    period,
+                    kind,
+                    province: { type: "string", pattern: "^IR-[0-9]{2}$" },
+                    suppressed: { const: true },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+      Receipt: {
+        type: "object",
+        description:
+          "shafaf-receipt/1 (schemas/receipt-1.schema.json is authoritative for the members' contents)",
+        additionalProperties: false,
+        required: [
+          "format",
+          "chainId",
+          "contract",
+          "batchId",
+          "root",
+          "leafEncoding",
+          "values",
+          "proof",
+          "record",
+          "anchor",
+        ],
+        properties: {
+          format: { const: "shafaf-receipt/1" },
+          code: { type: "string", maxLength: 100 },
+          chainId: { type: "integer", minimum: 1 },
+          contract: address,
+          batchId: { type: "integer", minimum: 1 },
+          root: hex32,
+          leafEncoding: { type: "array", maxItems: 64, items: { type: "string", maxLength: 32 } },
+          values: {
+            type: "array",
+            maxItems: 64,
+            items: { type: ["string", "number", "boolean"], maxLength: 200 },
+          },
+          proof: { type: "array", maxItems: 64, items: hex32 },
+          record: { type: "object", maxProperties: 64 },
+          anchor: {
+            type: "object",
+            required: ["txHash", "blockNumber"],
+            properties: { txHash: hex32, blockNumber: count },
+          },
+        },
+      },
+      Check: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "ok", "detail"],
+        properties: {
+          name: { type: "string" },
+          ok: { type: "boolean" },
+          expected: { type: "string" },
+          computed: { type: "string" },
+          detail: { type: "string" },
+        },
+      },
+      Verification: {
+        type: "object",
+        additionalProperties: false,
+        required: ["status", "checks"],
+        properties: {
+          status: { type: "string", enum: ["verified", "failed", "inconclusive"] },
+          current: { type: "boolean", description: "false when the batch was superseded" },
+          checks: { type: "array", items: { $ref: "#/components/schemas/Check" } },
+        },
+      },
+      Chain: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "chainId",
+          "contract",
+          "deployBlock",
+          "headBlock",
+          "lastIndexedBlock",
+          "lag",
+          "confirmations",
+          "batchCount",
+          "paused",
+          "headCheck",
+          "caughtUp",
+        ],
+        properties: {
+          chainId: { type: "integer", minimum: 1 },
+          contract: address,
+          genesisHash: hex32,
+          deployBlock: count,
+          headBlock: count,
+          lastIndexedBlock: count,
+          lastIndexedHash: { type: "string" },
+          lag: { type: "integer", minimum: 0, description: "headBlock − lastIndexedBlock" },
+          confirmations: count,
+          batchCount: count,
+          paused: { type: "boolean" },
+          caughtUp: { type: "boolean" },
+          headCheck: {
+            type: "object",
+            additionalProperties: false,
+            required: ["status"],
+            properties: {
+              status: { type: "string", enum: ["ok", "mismatch", "pending"] },
+              onChain: { type: ["string", "null"] },
+              recomputed: { type: "string" },
+              atBlock: { type: ["integer", "null"], minimum: 0 },
+              detail: { type: "string" },
+            },
+          },
+          rpcUrl: { type: "string", format: "uri", description: "a JSON-RPC URL browsers may use" },
+        },
+      },
+      EventPage: {
+        type: "object",
+        additionalProperties: false,
+        required: ["items", "nextCursor"],
+        properties: {
+          items: {
+            type: "array",
+            items: {
+              type: "object",
+              additionalProperties: false,
+              required: ["type", "blockNumber", "logIndex", "txHash", "args"],
+              properties: {
+                type: { type: "string" },
+                blockNumber: count,
+                logIndex: count,
+                txHash: hex32,
+                args: { type: "object" },
+              },
+            },
+          },
+          nextCursor: { oneOf: [eventCursor, { type: "null" }] },
+        },
+      },
+      AnchorOutcome: {
+        type: "object",
+        additionalProperties: false,
+        required: ["batchId", "txHash", "root", "recordCount", "total"],
+        properties: {
+          batchId: { type: "integer", minimum: 1 },
+          txHash: hex32,
+          root: hex32,
+          recordCount: { type: "integer", minimum: 1 },
+          total: rials,
+        },
+      },
+      SubjectReceipts: {
+        type: "object",
+        additionalProperties: false,
+        required: ["items"],
+        properties: { items: { type: "array", items: { $ref: "#/components/schemas/Receipt" } } },
+      },
+      Health: {
+        type: "object",
+        additionalProperties: false,
+        required: ["status"],
+        properties: { status: { const: "ok" } },
+      },
+      Readiness: {
+        type: "object",
+        additionalProperties: false,
+        required: ["ready", "reason"],
+        properties: { ready: { type: "boolean" }, reason: { type: "string" } },
+      },
+    },
+  },
+};
