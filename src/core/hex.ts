@@ -1,0 +1,50 @@
+/** A `0x`-prefixed lowercase hex string. */
+export type Hex = `0x${string}`;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** `0x`-prefixed lowercase hex of `bytes`. */
+export function bytesToHex(bytes: Uint8Array): Hex {
+  let s = "0x";
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
+  return s as Hex;
+}
+
+/** True when `text` is `0x` followed by exactly `bytes` bytes of hex (either case). */
+export function isHexBytes(text: unknown, bytes: number): text is Hex {
+  return typeof text === "string" && text.length === 2 + 2 * bytes && /^0x[0-9a-fA-F]*$/.test(text);
+}
+
+/**
+ * Bytes of a `0x`-prefixed hex string with an even number of digits. Throws RangeError otherwise.
+ */
+export function hexToBytes(text: string): Uint8Array {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(text))
+    throw new RangeError("not 0x-prefixed hex with whole bytes");
+  const out = new Uint8Array((text.length - 2) / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return out;
+}
+
+/** Writes the 32-byte hex word `text` into `out` at `offset` (no allocation). Throws RangeError when not 32 bytes. */
+export function writeHex32(text: string, out: Uint8Array, offset: number): void {
+  if (!isHexBytes(text, 32)) throw new RangeError("not a 32-byte 0x hex word");
+  for (let i = 0; i < 32; i++) {
+    const hi = hexDigit(text.charCodeAt(2 + 2 * i));
+    const lo = hexDigit(text.charCodeAt(3 + 2 * i));
+    out[offset + i] = (hi << 4) | lo;
+  }
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return c - 55; // A–F, already validated
+}
+
+/** Constant-length comparison of two byte arrays as big-endian unsigned integers: −1, 0 or 1. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
