@@ -1,0 +1,1181 @@
+/**
+ * Reads employers' SSO insurance lists — `DSKKAR00.DBF` + `DSKWOR00.DBF` pairs, alone, in a
+ * folder tree, or in a .zip — and turns each worker record into a premium row (CSV column
+ * names), checking the header's count and totals against the worker records.
+ *
+ * Streaming: a worker file is read in 1 MiB chunks (zip members are inflated as they stream);
+ * memory does not grow with the number of workers.
+ */
+import { createReadStream } from "node:fs";
+import { readFile, readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { Unzip, UnzipInflate, UnzipPassThrough } from "fflate";
+import {
+  applyBasisPoints,
+  DEFAULT_RATE_TABLE,
+  premiumShares,
+  ratesForYear,
+  type RateTable,
+} from "../core/rates.ts";
+import { cp1256Plausibility, decodeCp1256, isCp1256TextByte } from "./cp1256.ts";
+import {
+  DbfFormatError,
+  DbfRecordSplitter,
+  fieldBytes,
+  type DbfField,
+  type DbfHeader,
+  type DbfRecord,
+} from "./dbf.ts";
+import { IssueSink, maskValue, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import { decodeIranSystem, iranSystemPlausibility, isIranSystemTextByte } from "./iran-system.ts";
+import type { RawRow, RowSource } from "./raw-row.ts";
+import { Sha256Tap, type SourceEncoding, type SourceInfo, type SsoLayout } from "./source-info.ts";
+import {
+  fullJalaliYear,
+  KAR_FILE,
+  SSO_LAYOUTS,
+  TEXT_FIELDS,
+  WIDE_ONLY_FIELDS,
+  WOR_FILE,
+  WORKER_FIELD,
+  type SsoListHeader,
+  type SsoListWorker,
+} from "./sso-list.ts";
+
+export interface ReadSsoListsOptions extends IssueOptions {
+  /** Province (ISO 3166-2 `IR-xx` or a name core accepts) of a workshop; DBF lists carry none. */
+  provinceOf?: (workshopCode: string) => string | undefined;
+  /** One province for every workshop (used when `provinceOf` gives nothing). */
+  province?: string;
+  /** Two-digit year pivot (see `fullJalaliYear`). Default 50: 50–99 → 13yy, 00–49 → 14yy. */
+  yearPivot?: number;
+  /** Rate table for the recomputed shares (default core's). */
+  rates?: RateTable;
+  /** Receives one `SourceInfo` per DBF file once it has been read to its end. */
+  onSource?: (info: SourceInfo) => void;
+}
+
+/** A worker record with its decoded header, for callers that need names (anomaly checks). */
+export interface SsoListEntry {
+  source: RowSource;
+  header: SsoListHeader;
+  worker: SsoListWorker;
+}
+
+/**
+ * Streams premium rows from SSO lists at `inputPath`: a pair's folder or one of its files, a
+ * folder holding pairs in sub-folders, or a .zip of such folders. File names match in any case.
+ *
+ * Each worker record becomes `{ record_id, period, national_id, workshop_code, insurance_no,
+ * province, days, wage_base, worker_share, employer_share, unemployment_share, hazard_share,
+ * total }`: `record_id` = `<DSW_ID>-<yyyymm>-<list no>-<DSW_ID1>`; worker share from DSW_BIME;
+ * employer, unemployment and hazard shares recomputed with core's `premiumShares` (unemployment
+ * when the header's DSK_BIC is not zero, hazardous when DSK_BIMH is not zero — the format does
+ * not mark workers individually) and checked against the file's own figures.
+ *
+ * Problems (bad totals, count mismatch, undecodable text, unknown layout, missing pair file)
+ * are `IngestIssue`s, all reported; without `onIssue` they are thrown together at the end.
+ *
+ * @example
+ * for await (const row of readSsoLists("lists.zip", { province: "IR-23", onIssue: console.log })) {
+ *   validateRecord("premium", row.fields);
+ * }
+ */
+export async function* readSsoLists(
+  inputPath: string,
+  options: ReadSsoListsOptions = {},
+): AsyncGenerator<RawRow> {
+  const sink = new IssueSink(options.onIssue);
+  for await (const item of readPairs(inputPath, options, sink, false)) {
+    if ("fields" in item) yield item;
+  }
+  sink.finish();
+}
+
+/**
+ * Like `readSsoLists`, but yields the decoded header and worker (names included) instead of
+ * premium rows. Personal data: keep it out of logs.
+ */
+export async function* readSsoListEntries(
+  inputPath: string,
+  options: ReadSsoListsOptions = {},
+): AsyncGenerator<SsoListEntry> {
+  const sink = new IssueSink(options.onIssue);
+  for await (const item of readPairs(inputPath, options, sink, true)) {
+    if ("worker" in item) yield item;
+  }
+  sink.finish();
+}
+
+type Item = RawRow | SsoListEntry;
+
+/** Where a DBF file's bytes come from. */
+interface DbfLocation {
+  /** Display name (for issues and SourceInfo). */
+  file: string;
+  entry?: string;
+  containerSha256?: string;
+}
+
+async function* readPairs(
+  inputPath: string,
+  options: ReadSsoListsOptions,
+  sink: IssueSink,
+  entries: boolean,
+): AsyncGenerator<Item> {
+  let info;
+  try {
+    info = await stat(inputPath);
+  } catch {
+    sink.add(fileIssue(inputPath, "sso.input", "no such file or folder", "check the path"));
+    return;
+  }
+  if (info.isFile() && /\.zip$/i.test(inputPath)) {
+    yield* readZip(inputPath, options, sink, entries);
+    return;
+  }
+  if (info.isFile() && !isPairFile(path.basename(inputPath))) {
+    sink.add(
+      fileIssue(
+        inputPath,
+        "sso.input",
+        "not an SSO list file",
+        `give a ${KAR_FILE}/${WOR_FILE} pair (or its folder, or a .zip of such folders)`,
+      ),
+    );
+    return;
+  }
+  const pairs = info.isFile()
+    ? [await pairOfFolder(path.dirname(inputPath))]
+    : await findPairs(inputPath);
+  const base = info.isFile() ? path.dirname(inputPath) : inputPath;
+  const label = (p: string) =>
+    info.isFile()
+      ? path.basename(p)
+      : path.join(path.basename(path.resolve(base)), path.relative(base, p));
+  if (pairs.length === 0 || pairs.every((p) => p.kar === undefined && p.wor === undefined)) {
+    sink.add(
+      fileIssue(
+        inputPath,
+        "sso.input",
+        "no SSO list files found",
+        `expected ${KAR_FILE} and ${WOR_FILE}`,
+      ),
+    );
+    return;
+  }
+  for (const pair of pairs) {
+    if (!checkPairComplete(pair, label, sink)) continue;
+    const karBytes = await readFile(pair.kar!);
+    const reader = new PairReader(
+      karBytes,
+      { file: label(pair.kar!) },
+      { file: label(pair.wor!) },
+      options,
+      sink,
+      entries,
+    );
+    if (!reader.ok) continue;
+    for await (const chunk of createReadStream(pair.wor!, { highWaterMark: 1 << 20 })) {
+      yield* reader.push(chunk as Buffer);
+    }
+    yield* reader.end();
+  }
+}
+
+interface PairPaths {
+  dir: string;
+  kar?: string;
+  wor?: string;
+}
+
+function isPairFile(name: string): boolean {
+  const upper = name.toUpperCase();
+  return upper === KAR_FILE || upper === WOR_FILE;
+}
+
+function checkPairComplete(
+  pair: { dir: string; kar?: string | undefined; wor?: string | undefined },
+  label: (p: string) => string,
+  sink: IssueSink,
+): boolean {
+  if (pair.kar !== undefined && pair.wor !== undefined) return true;
+  const present = (pair.kar ?? pair.wor)!;
+  const missing = pair.kar === undefined ? KAR_FILE : WOR_FILE;
+  sink.add(
+    fileIssue(
+      label(present),
+      "sso.pair",
+      `${missing} is missing next to this file`,
+      `every list is a pair: put ${missing} in the same folder`,
+    ),
+  );
+  return false;
+}
+
+async function pairOfFolder(dir: string): Promise<PairPaths> {
+  const pair: PairPaths = { dir };
+  for (const name of (await readdir(dir)).sort()) {
+    const upper = name.toUpperCase();
+    if (upper === KAR_FILE) pair.kar = path.join(dir, name);
+    if (upper === WOR_FILE) pair.wor = path.join(dir, name);
+  }
+  return pair;
+}
+
+/** Every folder under `root` (itself included) holding a pair file, in sorted path order. */
+async function findPairs(root: string): Promise<PairPaths[]> {
+  const out: PairPaths[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    if (entries.some((e) => e.isFile() && isPairFile(e.name))) out.push(await pairOfFolder(dir));
+    for (const e of entries) if (e.isDirectory()) await walk(path.join(dir, e.name));
+  };
+  await walk(root);
+  return out;
+}
+
+/**
+ * Zips are read twice, streaming both times: first to find the members and keep the small
+ * DSKKAR00 files, then to inflate each DSKWOR00 member and read its records as they come.
+ */
+async function* readZip(
+  zipPath: string,
+  options: ReadSsoListsOptions,
+  sink: IssueSink,
+  entries: boolean,
+): AsyncGenerator<Item> {
+  const file = path.basename(zipPath);
+  const pairs = new Map<string, { dir: string; kar?: string; wor?: string }>();
+  const karBytes = new Map<string, Uint8Array>();
+  const zipTap = new Sha256Tap();
+  let zipError: unknown;
+  const first = new Unzip((member) => {
+    const name = member.name;
+    const base = name.slice(name.lastIndexOf("/") + 1);
+    if (!isPairFile(base)) return;
+    const dir = name.slice(0, name.lastIndexOf("/") + 1);
+    const pair = pairs.get(dir) ?? { dir };
+    pairs.set(dir, pair);
+    if (base.toUpperCase() === KAR_FILE) {
+      pair.kar = name;
+      const parts: Uint8Array[] = [];
+      member.ondata = (err, data, final) => {
+        if (err !== null) zipError = err;
+        else parts.push(data);
+        if (final) karBytes.set(name, concatAll(parts));
+      };
+      member.start();
+    } else {
+      pair.wor = name;
+    }
+  });
+  first.register(UnzipInflate);
+  first.register(UnzipPassThrough);
+  try {
+    for await (const chunk of createReadStream(zipPath, { highWaterMark: 1 << 20 })) {
+      zipTap.update(chunk as Buffer);
+      first.push(chunk as Buffer);
+    }
+    first.push(new Uint8Array(0), true);
+  } catch (error) {
+    zipError = error;
+  }
+  if (zipError !== undefined) {
+    sink.add(zipIssue(file, zipError));
+    return;
+  }
+  const containerSha256 = zipTap.digest();
+  if (pairs.size === 0) {
+    sink.add(
+      fileIssue(
+        file,
+        "sso.input",
+        "the zip holds no SSO list files",
+        `expected ${KAR_FILE} and ${WOR_FILE}`,
+      ),
+    );
+    return;
+  }
+  const readers = new Map<string, PairReader>();
+  for (const pair of [...pairs.values()].sort((a, b) => (a.dir < b.dir ? -1 : 1))) {
+    if (!checkPairComplete(pair, (p) => `${file}!${p}`, sink)) continue;
+    const reader = new PairReader(
+      karBytes.get(pair.kar!)!,
+      { file, entry: pair.kar!, containerSha256 },
+      { file, entry: pair.wor!, containerSha256 },
+      options,
+      sink,
+      entries,
+    );
+    if (reader.ok) readers.set(pair.wor!, reader);
+  }
+  let pending: Item[] = [];
+  const second = new Unzip((member) => {
+    const reader = readers.get(member.name);
+    if (reader === undefined) return;
+    member.ondata = (err, data, final) => {
+      if (err !== null) {
+        zipError = err;
+        return;
+      }
+      try {
+        for (const item of reader.push(data)) pending.push(item);
+        if (final) for (const item of reader.end()) pending.push(item);
+      } catch (error) {
+        zipError = error;
+      }
+    };
+    member.start();
+  });
+  second.register(UnzipInflate);
+  second.register(UnzipPassThrough);
+  const stream = createReadStream(zipPath, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream) {
+      second.push(chunk as Buffer);
+      if (zipError !== undefined) break;
+      const out = pending;
+      pending = [];
+      yield* out;
+    }
+    if (zipError === undefined) second.push(new Uint8Array(0), true);
+  } catch (error) {
+    zipError = error;
+  } finally {
+    stream.destroy();
+  }
+  if (zipError !== undefined) {
+    sink.add(zipIssue(file, zipError));
+    return;
+  }
+  yield* pending;
+}
+
+function concatAll(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function zipIssue(file: string, error: unknown): IngestIssue {
+  const detail = error instanceof Error ? error.message : String(error);
+  return fileIssue(
+    file,
+    "sso.zip",
+    `the zip cannot be read (${detail})`,
+    "re-create the zip, or unpack it and give the folder",
+  );
+}
+
+function fileIssue(file: string, rule: string, message: string, hint: string): IngestIssue {
+  return { source: { file }, field: "", rule, value: "", message, hint };
+}
+
+/** Byte statistics of a file's text fields, for detecting its code page. */
+class TextStats {
+  high = 0;
+  badIranSystem = 0;
+  badCp1256 = 0;
+  /** Record numbers (first few) holding a byte impossible in each code page. */
+  readonly badRecordsIranSystem: number[] = [];
+  readonly badRecordsCp1256: number[] = [];
+
+  scan(bytes: Uint8Array, record: number): void {
+    let badIs = false;
+    let badCp = false;
+    for (const b of bytes) {
+      if (b < 0x80) continue;
+      this.high++;
+      if (!isIranSystemTextByte(b)) {
+        this.badIranSystem++;
+        badIs = true;
+      }
+      if (!isCp1256TextByte(b)) {
+        this.badCp1256++;
+        badCp = true;
+      }
+    }
+    if (badIs && this.badRecordsIranSystem.length < 20) this.badRecordsIranSystem.push(record);
+    if (badCp && this.badRecordsCp1256.length < 20) this.badRecordsCp1256.push(record);
+  }
+
+  /** Iran System unless cp1256 explains the bytes strictly better (ListDisk writes Iran System). */
+  get encoding(): "iran-system" | "cp1256" {
+    return this.badCp1256 < this.badIranSystem ? "cp1256" : "iran-system";
+  }
+}
+
+/** Code page of a small sample (header record, or the first worker records). */
+function sampleEncoding(bytes: Uint8Array): "iran-system" | "cp1256" {
+  const is = iranSystemPlausibility(bytes);
+  const cp = cp1256Plausibility(bytes);
+  return is !== undefined && cp !== undefined && cp > is ? "cp1256" : "iran-system";
+}
+
+function decodeText(bytes: Uint8Array, encoding: "iran-system" | "cp1256"): string {
+  return encoding === "cp1256" ? decodeCp1256(bytes) : decodeIranSystem(bytes);
+}
+
+/** The fields of a file found by name, and the layout they make. */
+interface FileLayout {
+  layout: SsoLayout | undefined;
+  byName: Map<string, DbfField>;
+}
+
+function layoutOf(header: DbfHeader, which: "kar" | "wor"): FileLayout {
+  const byName = new Map(header.fields.map((f) => [f.name.toUpperCase(), f]));
+  const same = (specs: readonly { name: string; type: string; length: number }[]) =>
+    specs.length === header.fields.length &&
+    specs.every((s, i) => {
+      const f = header.fields[i]!;
+      return f.name.toUpperCase() === s.name && f.type === s.type && f.length === s.length;
+    });
+  let layout: SsoLayout | undefined;
+  if (same(SSO_LAYOUTS.v6[which])) layout = "v6";
+  else if (same(SSO_LAYOUTS["v2.7"][which])) layout = "v2.7";
+  else if (header.fields.some((f) => WIDE_ONLY_FIELDS.has(f.name.toUpperCase()))) layout = "wide";
+  return { layout, byName };
+}
+
+const REQUIRED_KAR = [
+  "DSK_ID",
+  "DSK_YY",
+  "DSK_MM",
+  "DSK_LISTNO",
+  "DSK_NUM",
+  "DSK_TDD",
+  "DSK_TMAH",
+  "DSK_TMAZ",
+  "DSK_TMASH",
+  "DSK_TTOTL",
+  "DSK_TBIME",
+  "DSK_TKOSO",
+  "DSK_BIC",
+  "DSK_BIMH",
+];
+const REQUIRED_WOR = [
+  "DSW_ID",
+  "DSW_YY",
+  "DSW_MM",
+  "DSW_LISTNO",
+  "DSW_ID1",
+  "DSW_DD",
+  "DSW_MAH",
+  "DSW_MAZ",
+  "DSW_MASH",
+  "DSW_TOTL",
+  "DSW_BIME",
+  "PER_NATCOD",
+];
+
+/** Sums of worker fields checked against header totals: header field → worker field. */
+const TOTALS: readonly (readonly [string, string, string])[] = [
+  ["DSK_TDD", "DSW_DD", "Σ days"],
+  ["DSK_TROOZ", "DSW_ROOZ", "Σ daily wage"],
+  ["DSK_TMAH", "DSW_MAH", "Σ monthly wage"],
+  ["DSK_TMAZ", "DSW_MAZ", "Σ insurable benefits"],
+  ["DSK_TMASH", "DSW_MASH", "Σ insurable base"],
+  ["DSK_TTOTL", "DSW_TOTL", "Σ total pay"],
+  ["DSK_TBIME", "DSW_BIME", "Σ worker share"],
+  ["DSK_TBIM20", "DSW_BIME20", "Σ DSW_BIME20"],
+];
+
+/**
+ * One pair: the header is parsed up front; worker chunks are pushed as they stream; `end()`
+ * runs the header checks and reports the two files' SourceInfo.
+ */
+class PairReader {
+  readonly ok: boolean;
+  readonly #options: ReadSsoListsOptions;
+  readonly #sink: IssueSink;
+  readonly #entries: boolean;
+  readonly #kar: DbfLocation;
+  readonly #wor: DbfLocation;
+  readonly #splitter = new DbfRecordSplitter();
+  readonly #worTap = new Sha256Tap();
+  #fields: Map<string, DbfField> | undefined;
+  #worLayout: SsoLayout | undefined;
+  #failed = false;
+  readonly #stats = new TextStats();
+
+  // From the header record.
+  #karRecord!: Uint8Array;
+  #karFields!: Map<string, DbfField>;
+  #karInfo!: Omit<SourceInfo, "records">;
+  #header!: SsoListHeader;
+  #workshop = "";
+  #yy = 0;
+  #mm = 0;
+  #listNo = "";
+  #period = "";
+  #recordPrefix = "";
+  #province: string | undefined;
+  #unemployment = false;
+  #hazardous = false;
+  #ratesOk = true;
+
+  // Running figures.
+  #live = 0;
+  #deleted = 0;
+  readonly #sums = new Map<string, bigint>();
+  #employerSum = 0n;
+  #unemploymentSum = 0n;
+  #hazardSum = 0n;
+  /** Entries waiting for the code page decision (entries mode only). */
+  #waiting: { number: number; bytes: Uint8Array }[] | undefined = [];
+  #textEncoding: "iran-system" | "cp1256" | undefined;
+
+  constructor(
+    karBytes: Uint8Array,
+    kar: DbfLocation,
+    wor: DbfLocation,
+    options: ReadSsoListsOptions,
+    sink: IssueSink,
+    entries: boolean,
+  ) {
+    this.#options = options;
+    this.#sink = sink;
+    this.#entries = entries;
+    this.#kar = kar;
+    this.#wor = wor;
+    this.ok = this.#readHeader(karBytes);
+  }
+
+  #issue(
+    at: DbfLocation,
+    record: number | undefined,
+    field: string,
+    rule: string,
+    value: string,
+    message: string,
+    hint: string,
+    severity?: "warning",
+  ): void {
+    this.#sink.add({
+      source: {
+        file: at.file,
+        ...(record !== undefined ? { record } : {}),
+        ...(at.entry !== undefined ? { entry: at.entry } : {}),
+      },
+      field,
+      rule,
+      value,
+      message,
+      hint,
+      ...(severity !== undefined ? { severity } : {}),
+    });
+  }
+
+  #readHeader(bytes: Uint8Array): boolean {
+    const splitter = new DbfRecordSplitter();
+    let records: DbfRecord[];
+    try {
+      records = splitter.push(bytes).map((r) => ({ ...r, bytes: r.bytes.slice() }));
+      splitter.end();
+    } catch (error) {
+      this.#formatIssue(this.#kar, error);
+      return false;
+    }
+    const dbf = splitter.header!;
+    const { layout, byName } = layoutOf(dbf, "kar");
+    const missing = REQUIRED_KAR.filter((n) => !byName.has(n));
+    if (layout === undefined || missing.length > 0) {
+      this.#unknownLayout(this.#kar, dbf, missing, "kar");
+      return false;
+    }
+    const live = records.filter((r) => !r.deleted);
+    if (live.length !== 1) {
+      this.#issue(
+        this.#kar,
+        undefined,
+        "",
+        "sso.header-record",
+        String(live.length),
+        `${KAR_FILE} must hold exactly one live record (the workshop-month header); it holds ${live.length}`,
+        "export the list again from ListDisk",
+      );
+      if (live.length === 0) return false;
+    }
+    const rec = live[0]!.bytes;
+    this.#karRecord = rec;
+    this.#karFields = byName;
+    const tap = new Sha256Tap();
+    tap.update(bytes);
+    let text: Uint8Array = new Uint8Array(0);
+    for (const [name, f] of byName)
+      if (TEXT_FIELDS.has(name)) text = concatAll([text, fieldBytes(rec, f)]);
+    const encoding = sampleEncoding(text);
+    this.#karInfo = {
+      name: this.#kar.file,
+      ...(this.#kar.entry !== undefined ? { entry: this.#kar.entry } : {}),
+      sha256: tap.digest(),
+      ...(this.#kar.containerSha256 !== undefined
+        ? { containerSha256: this.#kar.containerSha256 }
+        : {}),
+      format: "sso-dbf",
+      layout,
+      encoding,
+      ...(records.length > live.length ? { deletedRecords: records.length - live.length } : {}),
+    };
+    const str = (name: string) => this.#ascii(this.#kar, 1, rec, byName.get(name));
+    const num = (name: string) => this.#number(this.#kar, 1, rec, byName.get(name));
+    const txt = (name: string) => {
+      const f = byName.get(name);
+      return f === undefined ? "" : decodeText(fieldBytes(rec, f), encoding).trim();
+    };
+    this.#workshop = str("DSK_ID");
+    this.#yy = Number(num("DSK_YY"));
+    this.#mm = Number(num("DSK_MM"));
+    this.#listNo = str("DSK_LISTNO");
+    const year = fullJalaliYear(this.#yy, this.#options.yearPivot);
+    this.#period = `${year}-${String(this.#mm).padStart(2, "0")}`;
+    const listId = this.#listNo.replace(/[^A-Za-z0-9]/g, "") || "0";
+    this.#recordPrefix = `${this.#workshop}-${year}${String(this.#mm).padStart(2, "0")}-${listId}-`;
+    if (this.#mm < 1 || this.#mm > 12) {
+      this.#issue(
+        this.#kar,
+        1,
+        "DSK_MM",
+        "sso.month",
+        maskValue(String(this.#mm)),
+        "DSK_MM is not a month (1–12)",
+        "fix the list's month in ListDisk",
+      );
+    }
+    const h: SsoListHeader = {
+      workshopCode: this.#workshop,
+      workshopName: txt("DSK_NAME"),
+      employerName: txt("DSK_FARM"),
+      address: txt("DSK_ADRS"),
+      listKind: Number(num("DSK_KIND")),
+      year,
+      month: this.#mm,
+      listNo: this.#listNo,
+      description: txt("DSK_DISC"),
+      workerCount: Number(num("DSK_NUM")),
+      totalDays: num("DSK_TDD"),
+      totalDailyWage: num("DSK_TROOZ"),
+      totalMonthlyWage: num("DSK_TMAH"),
+      totalBenefits: num("DSK_TMAZ"),
+      totalInsurable: num("DSK_TMASH"),
+      totalPay: num("DSK_TTOTL"),
+      totalWorkerShare: num("DSK_TBIME"),
+      totalEmployerShare: num("DSK_TKOSO"),
+      unemploymentPremium: num("DSK_BIC"),
+      rate: num("DSK_RATE"),
+      prate: num("DSK_PRATE"),
+      hazardPremium: num("DSK_BIMH"),
+      contractRow: txt("MON_PYM"),
+      ...(byName.has("DSK_INC") ? { seniorityBase: num("DSK_INC") } : {}),
+      ...(byName.has("DSK_SPOUSE") ? { spouseAllowance: num("DSK_SPOUSE") } : {}),
+    };
+    this.#header = h;
+    this.#unemployment = h.unemploymentPremium !== 0n;
+    this.#hazardous = h.hazardPremium !== 0n;
+    try {
+      ratesForYear(year, this.#options.rates);
+    } catch {
+      this.#ratesOk = false;
+      this.#issue(
+        this.#kar,
+        1,
+        "DSK_YY",
+        "sso.rates-year",
+        String(year),
+        `there are no premium rates for ${year}`,
+        "check DSK_YY, or the year pivot (--year-pivot)",
+      );
+    }
+    this.#province = this.#options.provinceOf?.(this.#workshop) ?? this.#options.province;
+    if (this.#province === undefined) {
+      this.#issue(
+        this.#kar,
+        1,
+        "DSK_ID",
+        "sso.province",
+        maskValue(this.#workshop),
+        "DBF lists carry no province, and none was given for this workshop",
+        "pass --province IR-xx, or a workshop→province CSV (--provinces)",
+      );
+    }
+    return true;
+  }
+
+  #unknownLayout(at: DbfLocation, dbf: DbfHeader, missing: string[], which: "kar" | "wor"): void {
+    const expected = SSO_LAYOUTS.v6[which].map((s) => s.name);
+    const names = dbf.fields.map((f) => f.name.toUpperCase());
+    const extra = names.filter((n) => !expected.includes(n) && !WIDE_ONLY_FIELDS.has(n));
+    this.#issue(
+      at,
+      undefined,
+      "",
+      "sso.layout",
+      `${dbf.fields.length} fields`,
+      `unknown list layout (${dbf.fields.length} fields, record length ${dbf.recordLength})` +
+        (missing.length > 0 ? `; missing ${missing.join(", ")}` : "") +
+        (extra.length > 0 ? `; unexpected ${extra.join(", ")}` : ""),
+      "known layouts: ListDisk v6 (1403), v2.7 and the wide variant; export the list again with ListDisk",
+    );
+  }
+
+  #formatIssue(at: DbfLocation, error: unknown): void {
+    if (!(error instanceof DbfFormatError)) throw error;
+    this.#issue(
+      at,
+      undefined,
+      "",
+      "sso.dbf",
+      `byte ${error.offset}`,
+      `not a readable dBase III file: ${error.message}`,
+      "export the list again from ListDisk",
+    );
+  }
+
+  #ascii(at: DbfLocation, record: number, rec: Uint8Array, field: DbfField | undefined): string {
+    if (field === undefined) return "";
+    const bytes = fieldBytes(rec, field);
+    let s = "";
+    let bad = false;
+    for (const b of bytes) {
+      if (b < 0x80) s += String.fromCharCode(b);
+      else if (b >= 0x80 && b <= 0x89)
+        s += String.fromCharCode(0x30 + b - 0x80); // Iran System digits
+      else bad = true;
+    }
+    if (bad) {
+      this.#issue(
+        at,
+        record,
+        field.name,
+        "sso.ascii",
+        maskValue(s),
+        `${field.name} holds characters that are not digits or Latin letters`,
+        "retype the value with Latin digits",
+      );
+    }
+    return s.trim();
+  }
+
+  #number(at: DbfLocation, record: number, rec: Uint8Array, field: DbfField | undefined): bigint {
+    if (field === undefined) return 0n;
+    const s = this.#ascii(at, record, rec, field);
+    if (s === "") return 0n;
+    if (!/^[0-9]+$/.test(s)) {
+      this.#issue(
+        at,
+        record,
+        field.name,
+        "sso.number",
+        maskValue(s),
+        `${field.name} is not a whole non-negative number`,
+        "numbers in SSO lists are whole Rials or counts, digits only",
+      );
+      return 0n;
+    }
+    return BigInt(s);
+  }
+
+  /** Feeds a chunk of DSKWOR00; returns the rows (or entries) it completed. */
+  push(chunk: Uint8Array): Item[] {
+    if (this.#failed) return [];
+    this.#worTap.update(chunk);
+    let records: DbfRecord[];
+    try {
+      records = this.#splitter.push(chunk);
+    } catch (error) {
+      this.#failed = true;
+      this.#formatIssue(this.#wor, error);
+      return [];
+    }
+    if (this.#fields === undefined && this.#splitter.header !== undefined) {
+      const { layout, byName } = layoutOf(this.#splitter.header, "wor");
+      const missing = REQUIRED_WOR.filter((n) => !byName.has(n));
+      if (layout === undefined || missing.length > 0) {
+        this.#failed = true;
+        this.#unknownLayout(this.#wor, this.#splitter.header, missing, "wor");
+        return [];
+      }
+      this.#fields = byName;
+      this.#worLayout = layout;
+      for (const [, workerField] of TOTALS) {
+        if (byName.has(workerField)) this.#sums.set(workerField, 0n);
+      }
+    }
+    const out: Item[] = [];
+    for (const r of records) {
+      const item = this.#record(r);
+      if (item !== undefined) out.push(...item);
+    }
+    return out;
+  }
+
+  #textFields: DbfField[] | undefined;
+
+  #record(r: DbfRecord): Item[] | undefined {
+    if (r.deleted) {
+      this.#deleted++;
+      return undefined;
+    }
+    this.#live++;
+    const f = this.#fields!;
+    const rec = r.bytes;
+    this.#textFields ??= [...f.values()].filter((x) => TEXT_FIELDS.has(x.name.toUpperCase()));
+    for (const tf of this.#textFields) this.#stats.scan(fieldBytes(rec, tf), r.number);
+    const at = this.#wor;
+    const str = (name: string) => this.#ascii(at, r.number, rec, f.get(name));
+    const num = (name: string) => this.#number(at, r.number, rec, f.get(name));
+    const workshop = str("DSW_ID");
+    const yy = Number(num("DSW_YY"));
+    const mm = Number(num("DSW_MM"));
+    const listNo = str("DSW_LISTNO");
+    const insuranceNo = str("DSW_ID1");
+    if (workshop !== this.#workshop) {
+      this.#issue(
+        at,
+        r.number,
+        "DSW_ID",
+        "sso.workshop-mismatch",
+        maskValue(workshop),
+        "the worker's workshop code (DSW_ID) differs from the header's DSK_ID",
+        "a pair holds one workshop's list; fix DSW_ID or split the lists",
+      );
+    }
+    if (yy !== this.#yy || mm !== this.#mm) {
+      this.#issue(
+        at,
+        r.number,
+        yy !== this.#yy ? "DSW_YY" : "DSW_MM",
+        "sso.period-mismatch",
+        `${yy}/${mm}`,
+        "the worker's year/month differs from the header's DSK_YY/DSK_MM",
+        "a pair holds one month's list; fix the record's period",
+      );
+    }
+    if (listNo !== this.#listNo) {
+      this.#issue(
+        at,
+        r.number,
+        "DSW_LISTNO",
+        "sso.listno-mismatch",
+        maskValue(listNo),
+        "the worker's list number differs from the header's DSK_LISTNO",
+        "fix DSW_LISTNO",
+      );
+    }
+    const sums = this.#sums;
+    const values = new Map<string, bigint>();
+    for (const name of sums.keys()) {
+      const v = num(name);
+      values.set(name, v);
+      sums.set(name, sums.get(name)! + v);
+    }
+    const mah = values.get("DSW_MAH")!;
+    const maz = values.get("DSW_MAZ")!;
+    const mash = values.get("DSW_MASH")!;
+    const bime = values.get("DSW_BIME")!;
+    if (mash !== mah + maz) {
+      this.#issue(
+        at,
+        r.number,
+        "DSW_MASH",
+        "sso.insurable-base",
+        maskValue(String(mash)),
+        "DSW_MASH (insurable base) is not DSW_MAH + DSW_MAZ (monthly wage + insurable benefits)",
+        "recompute the row in ListDisk",
+      );
+    }
+    let employer = 0n;
+    let unemployment = 0n;
+    let hazard = 0n;
+    if (this.#ratesOk) {
+      const shares = premiumShares(
+        mash,
+        this.#header.year,
+        { unemployment: this.#unemployment, hazardous: this.#hazardous },
+        this.#options.rates,
+      );
+      employer = shares.employer;
+      unemployment = shares.unemployment;
+      hazard = shares.hazard;
+      if (shares.worker !== bime) {
+        this.#issue(
+          at,
+          r.number,
+          "DSW_BIME",
+          "sso.worker-share",
+          maskValue(String(bime)),
+          "DSW_BIME (worker share) is not 7 % of DSW_MASH",
+          "recompute the row's worker share (7 % of the insurable base, rounded to the Rial)",
+        );
+      }
+    }
+    this.#employerSum += employer;
+    this.#unemploymentSum += unemployment;
+    this.#hazardSum += hazard;
+    const source: RowSource = {
+      file: at.file,
+      line: r.number,
+      ...(at.entry !== undefined ? { entry: at.entry } : {}),
+    };
+    if (!this.#entries) {
+      return [
+        {
+          source,
+          fields: {
+            record_id: this.#recordPrefix + insuranceNo,
+            period: this.#period,
+            national_id: str("PER_NATCOD"),
+            workshop_code: workshop,
+            insurance_no: insuranceNo,
+            province: this.#province,
+            days: String(values.get("DSW_DD") ?? num("DSW_DD")),
+            wage_base: String(mash),
+            worker_share: String(bime),
+            employer_share: String(employer),
+            unemployment_share: String(unemployment),
+            hazard_share: String(hazard),
+            total: String(bime + employer + unemployment + hazard),
+            paid_on: undefined,
+          },
+        },
+      ];
+    }
+    // Entries: decode names once the file's code page is known.
+    if (this.#waiting !== undefined) {
+      this.#waiting.push({ number: r.number, bytes: rec.slice() });
+      if (this.#stats.high < 256 && this.#waiting.length < 2000) return [];
+      return this.#flushWaiting();
+    }
+    return [this.#entry(r.number, rec)];
+  }
+
+  #flushWaiting(): Item[] {
+    this.#textEncoding = this.#stats.encoding;
+    const waiting = this.#waiting ?? [];
+    this.#waiting = undefined;
+    return waiting.map((w) => this.#entry(w.number, w.bytes));
+  }
+
+  #entry(number: number, rec: Uint8Array): SsoListEntry {
+    const f = this.#fields!;
+    const at = this.#wor;
+    const enc = this.#textEncoding ?? "iran-system";
+    const str = (name: string) => this.#asciiQuiet(rec, f.get(name));
+    const num = (name: string) => {
+      const s = str(name);
+      return /^[0-9]+$/.test(s) ? BigInt(s) : 0n;
+    };
+    const txt = (name: string) => {
+      const field = f.get(name);
+      return field === undefined ? "" : decodeText(fieldBytes(rec, field), enc).trim();
+    };
+    const worker: SsoListWorker = {
+      insuranceNo: str(WORKER_FIELD.insuranceNo),
+      firstName: txt("DSW_FNAME"),
+      lastName: txt("DSW_LNAME"),
+      fatherName: txt("DSW_DNAME"),
+      idNo: txt("DSW_IDNO"),
+      idPlace: txt("DSW_IDPLC"),
+      idDate: str("DSW_IDATE"),
+      birthDate: str("DSW_BDATE"),
+      sex: txt("DSW_SEX"),
+      nationality: txt("DSW_NAT"),
+      jobTitle: txt("DSW_OCP"),
+      startDate: str("DSW_SDATE"),
+      endDate: str("DSW_EDATE"),
+      days: Number(num("DSW_DD")),
+      dailyWage: num("DSW_ROOZ"),
+      monthlyWage: num("DSW_MAH"),
+      benefits: num("DSW_MAZ"),
+      insurableBase: num("DSW_MASH"),
+      totalPay: num("DSW_TOTL"),
+      workerShare: num("DSW_BIME"),
+      prate: num("DSW_PRATE"),
+      jobCode: str("DSW_JOB"),
+      nationalId: str("PER_NATCOD"),
+      ...(f.has("DSW_INC") ? { seniorityBase: num("DSW_INC") } : {}),
+      ...(f.has("DSW_SPOUSE") ? { spouseAllowance: str("DSW_SPOUSE") } : {}),
+    };
+    return {
+      source: {
+        file: at.file,
+        line: number,
+        ...(at.entry !== undefined ? { entry: at.entry } : {}),
+      },
+      header: this.#header,
+      worker,
+    };
+  }
+
+  #asciiQuiet(rec: Uint8Array, field: DbfField | undefined): string {
+    if (field === undefined) return "";
+    let s = "";
+    for (const b of fieldBytes(rec, field)) {
+      s +=
+        b < 0x80 ? String.fromCharCode(b) : b <= 0x89 ? String.fromCharCode(0x30 + b - 0x80) : "?";
+    }
+    return s.trim();
+  }
+
+  /** Ends the worker file: header checks, code page, SourceInfo. */
+  end(): Item[] {
+    if (this.#failed) return [];
+    let tail: Item[] = [];
+    let end;
+    try {
+      end = this.#splitter.end();
+    } catch (error) {
+      this.#formatIssue(this.#wor, error);
+      return [];
+    }
+    if (this.#fields === undefined) return [];
+    if (this.#entries) tail = this.#flushWaiting();
+    const dbf = this.#splitter.header!;
+    if (end.records !== dbf.recordCount) {
+      this.#issue(
+        this.#wor,
+        undefined,
+        "",
+        "sso.record-count",
+        String(end.records),
+        `the DBF header says ${dbf.recordCount} records but the file holds ${end.records}`,
+        "the file is truncated or was edited by another program; export it again",
+      );
+    }
+    if (end.trailingBytes > 0) {
+      this.#issue(
+        this.#wor,
+        undefined,
+        "",
+        "sso.trailing-bytes",
+        String(end.trailingBytes),
+        `${end.trailingBytes} bytes after the last record are not a whole record`,
+        "the file is truncated or corrupt; export it again",
+        end.eofByte ? "warning" : undefined,
+      );
+    }
+    if (this.#deleted > 0) {
+      this.#issue(
+        this.#wor,
+        undefined,
+        "",
+        "sso.deleted-records",
+        String(this.#deleted),
+        `${this.#deleted} records marked deleted were skipped`,
+        "nothing to do, unless those workers belong in the list",
+        "warning",
+      );
+    }
+    this.#checkHeader();
+    const encoding = this.#checkText();
+    this.#options.onSource?.({ ...this.#karInfo, records: 1 });
+    this.#options.onSource?.({
+      name: this.#wor.file,
+      ...(this.#wor.entry !== undefined ? { entry: this.#wor.entry } : {}),
+      sha256: this.#worTap.digest(),
+      ...(this.#wor.containerSha256 !== undefined
+        ? { containerSha256: this.#wor.containerSha256 }
+        : {}),
+      format: "sso-dbf",
+      layout: this.#worLayout!,
+      encoding,
+      records: this.#live,
+      ...(this.#deleted > 0 ? { deletedRecords: this.#deleted } : {}),
+    });
+    return tail;
+  }
+
+  #checkHeader(): void {
+    const kar = this.#kar;
+    const num = (name: string) => this.#number(kar, 1, this.#karRecord, this.#karFields.get(name));
+    const mismatch = (field: string, what: string, hint: string) =>
+      this.#issue(
+        kar,
+        1,
+        field,
+        "sso.header-total",
+        maskValue(String(num(field))),
+        `${field} (${what}) does not match the ${this.#live} worker records`,
+        hint,
+      );
+    if (BigInt(this.#header.workerCount) !== BigInt(this.#live)) {
+      this.#issue(
+        kar,
+        1,
+        "DSK_NUM",
+        "sso.header-count",
+        String(this.#header.workerCount),
+        `DSK_NUM says ${this.#header.workerCount} workers but ${WOR_FILE} holds ${this.#live} live records`,
+        "recount the list in ListDisk, or add the missing worker records",
+      );
+    }
+    for (const [headerField, workerField, what] of TOTALS) {
+      if (!this.#karFields.has(headerField) || !this.#sums.has(workerField)) continue;
+      if (num(headerField) !== this.#sums.get(workerField)) {
+        mismatch(
+          headerField,
+          `${what}, ${workerField}`,
+          `the header total must equal the sum of ${workerField} over the worker records`,
+        );
+      }
+    }
+    if (!this.#ratesOk) return;
+    const rates = ratesForYear(this.#header.year, this.#options.rates);
+    const rule = (this.#options.rates ?? DEFAULT_RATE_TABLE).rounding;
+    const base = this.#sums.get("DSW_MASH") ?? 0n;
+    // A recomputed share total may be rounded per worker or on the list's total: accept either.
+    const accepts = (actual: bigint, perRowSum: bigint, bp: number) =>
+      actual === perRowSum || actual === applyBasisPoints(base, bp, rule);
+    if (!accepts(num("DSK_TKOSO"), this.#employerSum, rates.employerBp)) {
+      mismatch(
+        "DSK_TKOSO",
+        "employer share, 20 % of DSK_TMASH",
+        "the employer share must be 20 % of the insurable base",
+      );
+    }
+    if (
+      this.#unemployment &&
+      !accepts(num("DSK_BIC"), this.#unemploymentSum, rates.unemploymentBp)
+    ) {
+      mismatch(
+        "DSK_BIC",
+        "unemployment premium, 3 % of the insurable base",
+        "the unemployment premium is 3 % of the covered workers' insurable base; the DBF format cannot mark single workers as not covered",
+      );
+    }
+    if (this.#hazardous && !accepts(num("DSK_BIMH"), this.#hazardSum, rates.hazardBp)) {
+      mismatch(
+        "DSK_BIMH",
+        "hazardous-jobs premium, 4 % of the insurable base",
+        "the DBF format does not say which workers are in hazardous jobs, so DSK_BIMH must be 0 or 4 % of the whole list; list hazardous workers in a separate list",
+      );
+    }
+  }
+
+  #checkText(): SourceEncoding {
+    const s = this.#stats;
+    if (s.high === 0) return "iran-system";
+    const encoding = s.encoding;
+    const bad = encoding === "cp1256" ? s.badCp1256 : s.badIranSystem;
+    if (bad > 0) {
+      const records = encoding === "cp1256" ? s.badRecordsCp1256 : s.badRecordsIranSystem;
+      this.#issue(
+        this.#wor,
+        records[0],
+        "",
+        "sso.text-encoding",
+        `${bad} bytes`,
+        `names and other text are neither Iran System nor cp1256 text (${bad} impossible bytes, in records ${records.join(", ")}${records.length === 20 ? ", …" : ""})`,
+        "the file may be damaged or from another program; open it in ListDisk and save it again",
+      );
+    }
+    return encoding;
+  }
+}
