@@ -1,0 +1,492 @@
+/**
+ * A served dataset for the API tests: real LevelDB stores (index and ledger) in a temp folder,
+ * filled through their write sides with batches built from synthetic people (national IDs with
+ * valid check digits, insurance numbers, Persian names), real OpenZeppelin Merkle trees and
+ * receipts, and the real app on 127.0.0.1:0. Nothing here runs at import time.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { AbiCoder, concat, keccak256 } from "ethers";
+import type { ApiLog, VerifyReceiptFn, VerifyResult } from "../../src/api/app-deps.ts";
+import { createApp, type CreateAppOptions } from "../../src/api/create-app.ts";
+import { startServer, type RunningServer } from "../../src/api/start-server.ts";
+import {
+  hexKey,
+  kindNumber,
+  openIndexStore,
+  periodKey,
+  type BatchView,
+  type ChainEvent,
+  type PeriodStat,
+  type ProvinceStat,
+  type WritableIndexStore,
+} from "../../src/store/index-store.ts";
+import {
+  openLedgerStore,
+  type BatchEntry,
+  type LedgerStore,
+  type StoredReceipt,
+} from "../../src/store/ledger-store.ts";
+
+export const CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+export const ANCHORER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
+export const AUDITOR = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+export const LEAF_ENCODING = ["bytes32", "bytes32", "string", "uint256"];
+
+const FIRST = ["علی", "زهرا", "محمد", "فاطمه", "حسین", "مریم", "رضا", "سارا", "مهدی", "نرگس"];
+const LAST = [
+  "رضایی",
+  "احمدی",
+  "کریمی",
+  "حسینی",
+  "موسوی",
+  "جعفری",
+  "صادقی",
+  "نوری",
+  "کاظمی",
+  "تهرانی",
+];
+
+/** One person of the input file: everything here is personal data. */
+export interface Person {
+  nationalId: string;
+  insuranceNo: string;
+  firstName: string;
+  lastName: string;
+  subject: string;
+}
+
+export interface FixtureBatch {
+  view: BatchView;
+  receipts: { code: string; person: Person; receipt: StoredReceipt }[];
+}
+
+export interface Dataset {
+  people: Person[];
+  batches: FixtureBatch[];
+  /** A receipt whose batch is not in the index (anchored, not yet indexed). */
+  unindexed: { code: string; receipt: StoredReceipt };
+  /** A stored receipt that has been tampered with (its amount changed). */
+  tampered: { code: string; receipt: StoredReceipt };
+}
+
+/** A valid national ID (check digit per DOMAIN.md) from a 9-digit body; repdigits avoided. */
+export function nationalIdFrom(n: number): string {
+  const body = String(100_000_000 + n * 7919).slice(-9);
+  let s = 0;
+  for (let i = 0; i < 9; i++) s += Number(body[i]) * (10 - i);
+  const r = s % 11;
+  return body + String(r < 2 ? r : 11 - r);
+}
+
+const hex = (bytes: number) => "0x" + randomBytes(bytes).toString("hex");
+/** Codes in the fixture: 26 characters of [0-9A-Z], like a 128-bit code with a check character. */
+const newCode = () => randomBytes(16).toString("hex").toUpperCase() + "K";
+
+/**
+ * A verifier with core's `verifyReceipt(receipt, { root })` contract (leaf, proof, root), built on
+ * @openzeppelin/merkle-tree; never throws.
+ */
+export const verifyWithOpenZeppelin: VerifyReceiptFn = (receipt, trust): VerifyResult => {
+  try {
+    const r = receipt as { leafEncoding: string[]; values: string[]; proof: string[] };
+    const leaf = keccak256(keccak256(AbiCoder.defaultAbiCoder().encode(r.leafEncoding, r.values)));
+    let computed = leaf.toLowerCase();
+    for (const p of r.proof) {
+      const [a, b] = [computed, p.toLowerCase()].sort();
+      computed = keccak256(concat([a!, b!]));
+    }
+    const ok = computed === trust.root.toLowerCase();
+    return {
+      status: ok ? "verified" : "failed",
+      checks: [
+        { name: "leaf", ok: true, computed: leaf, detail: "leaf hash recomputed from the values" },
+        {
+          name: "root",
+          ok,
+          expected: trust.root,
+          computed,
+          detail: ok
+            ? "the proof leads to the trusted root"
+            : "the proof does not lead to the trusted root",
+        },
+      ],
+    };
+  } catch {
+    return { status: "failed", checks: [{ name: "format", ok: false, detail: "not a receipt" }] };
+  }
+};
+
+/** Synthetic people; `n` of them. */
+export function makePeople(n: number): Person[] {
+  return Array.from({ length: n }, (_, i) => ({
+    nationalId: nationalIdFrom(i + 1),
+    insuranceNo: String(40_000_000 + i * 37),
+    firstName: FIRST[i % FIRST.length]!,
+    lastName: LAST[(i * 3) % LAST.length]! + (i >= 10 ? `-${i}` : ""),
+    subject: hex(32),
+  }));
+}
+
+interface BatchSpec {
+  batchId: number;
+  kind: "premium" | "pension";
+  period: string;
+  /** Province → how many people of `people` (taken in order). */
+  provinces: Record<string, number>;
+  supersedes?: number;
+  verdicts?: ("confirmed" | "disputed")[];
+}
+
+function buildBatch(
+  spec: BatchSpec,
+  people: Person[],
+  offset: number,
+  block: number,
+): FixtureBatch {
+  const rows: { person: Person; province: string; amount: bigint }[] = [];
+  let k = offset;
+  for (const [province, n] of Object.entries(spec.provinces)) {
+    for (let i = 0; i < n; i++) {
+      const person = people[k++ % people.length]!;
+      rows.push({ person, province, amount: 1_000_000n + BigInt(k) * 12_345n });
+    }
+  }
+  const values = rows.map((r, i) => [
+    hex(32),
+    r.person.subject,
+    `R${spec.batchId}-${i}`,
+    r.amount.toString(),
+  ]);
+  const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+  const total = rows.reduce((s, r) => s + r.amount, 0n);
+  const txHash = hex(32);
+  const byProvince: Record<string, { count: number; total: string }> = {};
+  for (const r of rows) {
+    const cell = (byProvince[r.province] ??= { count: 0, total: "0" });
+    cell.count++;
+    cell.total = (BigInt(cell.total) + r.amount).toString();
+  }
+  const verdicts = spec.verdicts ?? [];
+  const view: BatchView = {
+    batchId: spec.batchId,
+    kind: spec.kind,
+    period: spec.period,
+    root: tree.root,
+    recordCount: rows.length,
+    total: total.toString(),
+    manifestHash: hex(32),
+    idempotencyKey: hex(32),
+    headAfter: hex(32),
+    anchorer: ANCHORER,
+    anchoredAt: 1_727_000_000 + spec.batchId * 3600,
+    txHash,
+    blockNumber: block,
+    blockHash: hex(32),
+    supersedes: spec.supersedes ?? null,
+    supersededBy: null,
+    status: verdicts.includes("disputed")
+      ? "disputed"
+      : verdicts.length > 0
+        ? "attested"
+        : "anchored",
+    attestations: verdicts.map((verdict, i) => ({
+      auditor: i === 0 ? AUDITOR : hex(20),
+      verdict,
+      reportHash: hex(32),
+      txHash: hex(32),
+      blockNumber: block + 1,
+    })),
+    manifest: { status: "verified", byProvince },
+  };
+  const receipts = rows.map((r, i) => {
+    const code = newCode();
+    const receipt: StoredReceipt = {
+      format: "shafaf-receipt/1",
+      code,
+      chainId: 31337,
+      contract: CONTRACT,
+      batchId: spec.batchId,
+      root: tree.root,
+      leafEncoding: LEAF_ENCODING,
+      values: values[i]!,
+      proof: tree.getProof(i),
+      record: {
+        kind: spec.kind,
+        period: spec.period,
+        recordId: `R${spec.batchId}-${i}`,
+        province: r.province,
+        amount: r.amount.toString(),
+        nationalId: r.person.nationalId,
+        insuranceNo: r.person.insuranceNo,
+      },
+      anchor: { txHash, blockNumber: block },
+    };
+    return { code, person: r.person, receipt };
+  });
+  return { view, receipts };
+}
+
+/**
+ * The dataset: premium 1403-07 (batch 1, superseded by batch 3), pension 1403-07 (batch 2,
+ * disputed), premium 1403-08 with 6 people (a row under 10), and province cells of 3 people.
+ */
+export function makeDataset(): Dataset {
+  const people = makePeople(120);
+  const specs: BatchSpec[] = [
+    {
+      batchId: 1,
+      kind: "premium",
+      period: "1403-07",
+      provinces: { "IR-23": 30, "IR-07": 14, "IR-16": 3 },
+      verdicts: ["confirmed"],
+    },
+    {
+      batchId: 2,
+      kind: "pension",
+      period: "1403-07",
+      provinces: { "IR-23": 25, "IR-01": 22 },
+      verdicts: ["confirmed", "disputed"],
+    },
+    {
+      batchId: 3,
+      kind: "premium",
+      period: "1403-07",
+      provinces: { "IR-23": 31, "IR-07": 14, "IR-16": 3, "IR-29": 12 },
+      supersedes: 1,
+    },
+    { batchId: 4, kind: "premium", period: "1403-08", provinces: { "IR-23": 6 } },
+  ];
+  let offset = 0;
+  const batches = specs.map((s, i) => {
+    const b = buildBatch(s, people, offset, 10 + i * 2);
+    offset += b.receipts.length;
+    return b;
+  });
+  batches[0]!.view.supersededBy = 3;
+  batches[0]!.view.status = "superseded";
+  const extra = buildBatch(
+    { batchId: 5, kind: "pension", period: "1403-08", provinces: { "IR-01": 11 } },
+    people,
+    7,
+    40,
+  );
+  const tamperedSource = batches[1]!.receipts[0]!;
+  const values = [...(tamperedSource.receipt.values as string[])];
+  values[3] = (BigInt(values[3]!) + 1n).toString();
+  return {
+    people,
+    batches,
+    unindexed: { code: extra.receipts[0]!.code, receipt: extra.receipts[0]!.receipt },
+    tampered: { code: newCode(), receipt: { ...tamperedSource.receipt, values } },
+  };
+}
+
+function statsOf(batches: FixtureBatch[]): { periods: PeriodStat[]; provinces: ProvinceStat[] } {
+  const periods = new Map<string, PeriodStat>();
+  const provinces = new Map<string, ProvinceStat>();
+  for (const { view } of batches) {
+    if (view.supersededBy !== null) continue;
+    const key = `${periodKey(view.period)}!${kindNumber(view.kind)}`;
+    const p = periods.get(key) ?? {
+      period: view.period,
+      kind: view.kind,
+      batches: 0,
+      recordCount: 0,
+      total: "0",
+      people: 0,
+      corrections: 0,
+    };
+    p.batches++;
+    p.recordCount += view.recordCount;
+    p.people = (p.people ?? 0) + view.recordCount;
+    p.total = (BigInt(p.total) + BigInt(view.total)).toString();
+    if (view.supersedes !== null) p.corrections++;
+    periods.set(key, p);
+    for (const [province, cell] of Object.entries(view.manifest.byProvince ?? {})) {
+      const pk = `${key}!${province}`;
+      const c = provinces.get(pk) ?? {
+        period: view.period,
+        kind: view.kind,
+        province,
+        count: 0,
+        total: "0",
+      };
+      c.count += cell.count;
+      c.total = (BigInt(c.total) + BigInt(cell.total)).toString();
+      provinces.set(pk, c);
+    }
+  }
+  return {
+    periods: [...periods.entries()].map((e) => e[1]),
+    provinces: [...provinces.entries()].sort().map((e) => e[1]),
+  };
+}
+
+export interface Served {
+  url: string;
+  dataset: Dataset;
+  index: WritableIndexStore;
+  ledger: LedgerStore;
+  running: RunningServer;
+  logs: { level: string; event: string; fields: Record<string, unknown> }[];
+  close(): Promise<void>;
+}
+
+/** Fills real stores under a temp data dir with `dataset`. */
+export async function writeStores(
+  dir: string,
+  dataset: Dataset,
+  options: { indexedUpTo?: number; headBlock?: number } = {},
+): Promise<{ index: WritableIndexStore; ledger: LedgerStore }> {
+  const index = await openIndexStore(path.join(dir, "index"));
+  await index.initialize({
+    chainId: 31337,
+    contract: CONTRACT,
+    genesisHash: hex(32),
+    deployBlock: 1,
+    confirmations: 2,
+  });
+  const tx = index.begin();
+  const last = options.indexedUpTo ?? 50;
+  tx.at({ number: 10, hash: hex(32), parentHash: hex(32) });
+  for (const { view } of dataset.batches) tx.put("batches", hexKey(view.batchId), view);
+  const stats = statsOf(dataset.batches);
+  for (const p of stats.periods)
+    tx.put("periods", `${periodKey(p.period)}!${kindNumber(p.kind)}`, p);
+  for (const c of stats.provinces)
+    tx.put("provinces", `${periodKey(c.period)}!${kindNumber(c.kind)}!${c.province}`, c);
+  const events: ChainEvent[] = [
+    {
+      type: "RoleGranted",
+      blockNumber: 2,
+      logIndex: 0,
+      txHash: hex(32),
+      args: { role: hex(32), account: ANCHORER, sender: ANCHORER },
+    },
+    { type: "Paused", blockNumber: 30, logIndex: 1, txHash: hex(32), args: { account: ANCHORER } },
+    {
+      type: "Unpaused",
+      blockNumber: 31,
+      logIndex: 0,
+      txHash: hex(32),
+      args: { account: ANCHORER },
+    },
+  ];
+  for (const e of events)
+    tx.put("events", `${hexKey(e.blockNumber)}!${e.logIndex.toString(16).padStart(8, "0")}`, e);
+  tx.put("meta", "log", {
+    batchCount: dataset.batches.length,
+    recomputedHead: hex(32),
+    paused: false,
+    headCheck: { status: "ok", onChain: hex(32), recomputed: hex(32), atBlock: last },
+  });
+  await index.commit(tx, { cursor: { number: last, hash: hex(32) }, keepFrom: 0 });
+  await index.setHeadBlock(options.headBlock ?? last + 2);
+
+  const ledger = await openLedgerStore(dir);
+  await ledger.bindChain({ chainId: 31337, contract: CONTRACT });
+  const all = [...dataset.batches];
+  const writeBatch = async (
+    view: BatchView,
+    receipts: { code: string; person: Person; receipt: StoredReceipt }[],
+  ) => {
+    const entry: BatchEntry = {
+      format: "shafaf-batch-entry/1",
+      batchId: view.batchId,
+      jobId: `job-${view.batchId}`,
+      chainId: 31337,
+      contract: CONTRACT,
+      kind: view.kind,
+      period: view.period,
+      root: view.root,
+      manifestHash: view.manifestHash,
+      idempotencyKey: view.idempotencyKey,
+      recordCount: view.recordCount,
+      total: view.total,
+      supersedes: view.supersedes,
+      supersededBy: view.supersededBy,
+      reason: null,
+      txHash: view.txHash,
+      blockNumber: view.blockNumber,
+      blockHash: view.blockHash,
+      anchoredAt: view.anchoredAt,
+    };
+    await ledger.writeReceipts(
+      entry,
+      receipts.map((r, i) => ({
+        index: i,
+        code: r.code,
+        subject: r.person.subject,
+        recordId: `R${view.batchId}-${i}`,
+        receipt: r.receipt,
+      })),
+    );
+  };
+  for (const b of all) await writeBatch(b.view, b.receipts);
+  const t = dataset.tampered;
+  const src = dataset.batches[1]!;
+  await ledger.writeReceipts(
+    { batchId: 2, kind: src.view.kind, period: src.view.period } as BatchEntry,
+    [{ index: 9999, code: t.code, subject: hex(32), recordId: "tampered", receipt: t.receipt }],
+  );
+  await ledger.writeReceipts({ batchId: 5, kind: "pension", period: "1403-08" } as BatchEntry, [
+    {
+      index: 0,
+      code: dataset.unindexed.code,
+      subject: hex(32),
+      recordId: "unindexed",
+      receipt: dataset.unindexed.receipt,
+    },
+  ]);
+  return { index, ledger };
+}
+
+/** Serves a fresh dataset through the real stores and the real app on 127.0.0.1:0. */
+export async function serveDataset(
+  overrides: Partial<CreateAppOptions> = {},
+  storeOptions: { indexedUpTo?: number; headBlock?: number } = {},
+): Promise<Served> {
+  const dir = mkdtempSync(path.join(tmpdir(), "shafaf-api-"));
+  const dataset = makeDataset();
+  const { index, ledger } = await writeStores(dir, dataset, storeOptions);
+  const logs: Served["logs"] = [];
+  const log: ApiLog = {
+    info: (event, fields = {}) => logs.push({ level: "info", event, fields }),
+    warn: (event, fields = {}) => logs.push({ level: "warn", event, fields }),
+    error: (event, fields = {}) => logs.push({ level: "error", event, fields }),
+  };
+  const api = createApp({
+    index,
+    ledger,
+    verify: verifyWithOpenZeppelin,
+    apiKeys: [],
+    log,
+    rateLimit: false,
+    ...overrides,
+  });
+  const running = await startServer({
+    api,
+    port: 0,
+    graceMs: 2_000,
+    onClosed: async () => {
+      await index.close();
+      await ledger.close();
+    },
+  });
+  return {
+    url: running.url,
+    dataset,
+    index,
+    ledger,
+    running,
+    logs,
+    async close() {
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
