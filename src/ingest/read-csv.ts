@@ -1,0 +1,388 @@
+/**
+ * CSV as people really make it (RFC 4180 and Excel): UTF-8 with or without BOM or Windows-1256,
+ * CRLF or LF, quoted fields with embedded delimiters, quotes ("") and newlines, and `,`, `;`
+ * or tab as the delimiter (whichever the header line uses). Persian and Arabic digits are left
+ * as they are: core's validation normalises them.
+ */
+import path from "node:path";
+import { OPTIONAL_COLUMNS, RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
+import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import type { RawRow } from "./raw-row.ts";
+import { Sha256Tap, type SourceInfo } from "./source-info.ts";
+import { decodeTextFile, detectTextEncoding, type TextEncodingOption } from "./text-source.ts";
+
+export interface ReadCsvOptions extends IssueOptions {
+  /** Default `"auto"`: UTF-8 (BOM or not), else Windows-1256 when the bytes look like it. */
+  encoding?: TextEncodingOption;
+  /** Expected kind; when absent it is inferred from the header. */
+  kind?: RecordKind;
+  /** Name used in issues, rows and SourceInfo (default: the file's base name). */
+  name?: string;
+  /** Receives the file's SourceInfo once it has been read to its end. */
+  onSource?: (info: SourceInfo) => void;
+}
+
+/** One parsed CSV record: its fields, how many lines it spans, and a syntax problem if any. */
+interface CsvRecord {
+  fields: string[];
+  next: number;
+  lines: number;
+  problem?: string;
+}
+
+/** Longest record accepted (a bound on memory when a quote is never closed). */
+const MAX_RECORD = 16 << 20;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/**
+ * Parses one record of `buf` starting at `pos`. Returns `undefined` when the record may continue
+ * past the end of `buf` and more text is coming (`final` false).
+ * `quoteAt` is the position of the next `"` at or after `pos` (or `Infinity`), so that quote-free
+ * lines are split without scanning them twice.
+ */
+function parseRecord(
+  buf: string,
+  pos: number,
+  delim: string,
+  quoteAt: number,
+  final: boolean,
+): CsvRecord | undefined {
+  const nl = buf.indexOf("\n", pos);
+  if (nl === -1 && !final) return undefined;
+  const end = nl === -1 ? buf.length : nl;
+  if (quoteAt >= end) {
+    let lineEnd = end;
+    if (lineEnd > pos && buf.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+    return {
+      fields: buf.slice(pos, lineEnd).split(delim),
+      next: nl === -1 ? end : nl + 1,
+      lines: 1,
+    };
+  }
+  return parseQuoted(buf, pos, delim.charCodeAt(0), final);
+}
+
+function parseQuoted(
+  buf: string,
+  pos: number,
+  delim: number,
+  final: boolean,
+): CsvRecord | undefined {
+  const fields: string[] = [];
+  let field = "";
+  let i = pos;
+  let lines = 1;
+  let inQuotes = false;
+  let afterQuote = false;
+  let problem: string | undefined;
+  for (;;) {
+    if (i >= buf.length) {
+      if (!final) return undefined;
+      if (inQuotes) problem ??= "a quoted field is not closed before the end of the file";
+      fields.push(field);
+      return { fields, next: i, lines, ...(problem !== undefined ? { problem } : {}) };
+    }
+    const c = buf.charCodeAt(i);
+    if (inQuotes) {
+      if (c === QUOTE) {
+        if (i + 1 >= buf.length && !final) return undefined;
+        if (buf.charCodeAt(i + 1) === QUOTE) {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        inQuotes = false;
+        afterQuote = true;
+        i++;
+        continue;
+      }
+      const next = buf.indexOf('"', i);
+      const stop = next === -1 ? buf.length : next;
+      for (let k = buf.indexOf("\n", i); k !== -1 && k < stop; k = buf.indexOf("\n", k + 1))
+        lines++;
+      field += buf.slice(i, stop);
+      i = stop;
+      continue;
+    }
+    if (c === delim) {
+      fields.push(field);
+      field = "";
+      afterQuote = false;
+      i++;
+      continue;
+    }
+    if (c === CR && i + 1 >= buf.length && !final) return undefined;
+    if (c === LF || (c === CR && buf.charCodeAt(i + 1) === LF)) {
+      fields.push(field);
+      return {
+        fields,
+        next: c === CR ? i + 2 : i + 1,
+        lines,
+        ...(problem !== undefined ? { problem } : {}),
+      };
+    }
+    if (c === QUOTE && !afterQuote && field.trim() === "") {
+      field = "";
+      inQuotes = true;
+      i++;
+      continue;
+    }
+    if (afterQuote && c !== 32 && c !== 9) {
+      problem ??=
+        'text follows a closing quote (a quote inside a quoted field must be doubled: "")';
+    }
+    if (!afterQuote) field += buf[i];
+    i++;
+  }
+}
+
+/** The delimiter of a header line: the most frequent of `,` `;` tab outside quotes (ties: `,`). */
+function detectDelimiter(headerLine: string): string {
+  let inQuotes = false;
+  const counts = new Map<string, number>([
+    [",", 0],
+    [";", 0],
+    ["\t", 0],
+  ]);
+  for (const ch of headerLine) {
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best = ",";
+  for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
+  return best;
+}
+
+/** The kind a header's columns describe, or undefined when they match neither. */
+export function inferKind(columns: readonly string[]): RecordKind | undefined {
+  const score = (kind: RecordKind) =>
+    columns.filter((c) => RECORD_COLUMNS[kind].includes(c)).length;
+  const p = score("premium");
+  const q = score("pension");
+  // Columns shared by both (record_id, period, national_id, province, paid_on, supersedes, reason) tie.
+  if (p === q) return undefined;
+  return p > q ? "premium" : "pension";
+}
+
+/**
+ * Checks a header's columns against the kind's spec; returns issues for unknown, missing and
+ * repeated columns (all of them).
+ */
+export function checkColumns(
+  file: string,
+  kind: RecordKind,
+  columns: readonly string[],
+  line: number,
+): IngestIssue[] {
+  const allowed = RECORD_COLUMNS[kind];
+  const required = allowed.filter((c) => !OPTIONAL_COLUMNS[kind].includes(c));
+  const expected = `expected columns for ${kind}: ${allowed.join(",")} (optional: ${OPTIONAL_COLUMNS[kind].join(", ")})`;
+  const issues: IngestIssue[] = [];
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (!allowed.includes(c)) {
+      issues.push({
+        source: { file, line },
+        field: c,
+        rule: "csv.header.unknown-column",
+        value: c.length > 40 ? `${c.slice(0, 40)}…` : c,
+        message: `unknown column "${c}"`,
+        hint: `rename or remove it; ${expected}`,
+      });
+    } else if (seen.has(c)) {
+      issues.push({
+        source: { file, line },
+        field: c,
+        rule: "csv.header.repeated-column",
+        value: c,
+        message: `column "${c}" appears twice`,
+        hint: "keep one of them",
+      });
+    }
+    seen.add(c);
+  }
+  for (const c of required) {
+    if (!seen.has(c)) {
+      issues.push({
+        source: { file, line },
+        field: c,
+        rule: "csv.header.missing-column",
+        value: "",
+        message: `missing column "${c}"`,
+        hint: expected,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Streams the data rows of a CSV file as `RawRow`s (keys: the header's column names; empty cells
+ * are `undefined`; values trimmed). `source.line` is the 1-based line where the row starts, as
+ * an editor shows it (a quoted field with a newline spans lines). Blank lines and rows of empty
+ * cells are skipped. Problems (bad header, ragged or malformed rows, bad encoding) are issues;
+ * a file with a bad header yields no rows.
+ *
+ * @example
+ * for await (const row of readCsv("premiums-1403-07.csv", { kind: "premium", onIssue: report })) { … }
+ */
+export async function* readCsv(file: string, options: ReadCsvOptions = {}): AsyncGenerator<RawRow> {
+  const sink = new IssueSink(options.onIssue);
+  yield* readCsvInto(file, options, sink);
+  sink.finish();
+}
+
+/** `readCsv` with a caller-owned sink (used by `openInputs` to pool issues of many files). */
+export async function* readCsvInto(
+  file: string,
+  options: ReadCsvOptions,
+  sink: IssueSink,
+): AsyncGenerator<RawRow> {
+  const name = options.name ?? path.basename(file);
+  const detected = await detectTextEncoding(file, options.encoding ?? "auto");
+  if (detected.problem !== undefined) {
+    sink.add({
+      source: { file: name },
+      field: "",
+      rule: "csv.encoding",
+      value: `byte ${detected.problem.byteOffset}`,
+      message: `${detected.problem.message} (first bad byte near offset ${detected.problem.byteOffset})`,
+      hint: 'save the file as "CSV UTF-8", or pass --encoding cp1256 if it is Windows Arabic/Persian',
+    });
+    return;
+  }
+  const tap = new Sha256Tap();
+  let buf = "";
+  let pos = 0;
+  let quoteAt = -1;
+  let line = 1;
+  let columns: string[] | undefined;
+  let delim = ",";
+  let kind = options.kind;
+  let rows = 0;
+  let headerOk = true;
+
+  const handle = (rec: CsvRecord, startLine: number): RawRow | undefined => {
+    if (columns === undefined) {
+      if (rec.fields.length === 1 && rec.fields[0]!.trim() === "") return undefined;
+      columns = rec.fields.map((c) => c.trim().toLowerCase());
+      kind ??= inferKind(columns);
+      if (kind === undefined) {
+        headerOk = false;
+        sink.add({
+          source: { file: name, line: startLine },
+          field: "",
+          rule: "csv.header.kind",
+          value: "",
+          message: "the header matches neither the premium nor the pension columns",
+          hint: `premium: ${RECORD_COLUMNS.premium.join(",")}; pension: ${RECORD_COLUMNS.pension.join(",")}`,
+        });
+        return undefined;
+      }
+      const issues = checkColumns(name, kind, columns, startLine);
+      for (const i of issues) sink.add(i);
+      headerOk = issues.length === 0;
+      return undefined;
+    }
+    const f = rec.fields;
+    if (f.every((v) => v.trim() === "")) return undefined;
+    if (rec.problem !== undefined) {
+      sink.add({
+        source: { file: name, line: startLine },
+        field: "",
+        rule: "csv.syntax",
+        value: "",
+        message: rec.problem,
+        hint: "check the quotes on this row",
+      });
+      return undefined;
+    }
+    if (
+      f.length < columns.length ||
+      (f.length > columns.length && f.slice(columns.length).some((v) => v.trim() !== ""))
+    ) {
+      sink.add({
+        source: { file: name, line: startLine },
+        field: "",
+        rule: "csv.ragged-row",
+        value: `${f.length} fields`,
+        message: `the row has ${f.length} fields; the header has ${columns.length}`,
+        hint: "every row needs one value per column (quote values that contain the delimiter)",
+      });
+      return undefined;
+    }
+    const fields: Record<string, string | undefined> = {};
+    for (let i = 0; i < columns.length; i++) {
+      const v = f[i]!.trim();
+      fields[columns[i]!] = v === "" ? undefined : v;
+    }
+    rows++;
+    return { source: { file: name, line: startLine }, fields };
+  };
+
+  const drain = function* (final: boolean): Generator<RawRow> {
+    for (;;) {
+      if (pos >= buf.length) return;
+      if (quoteAt !== Infinity && quoteAt < pos) {
+        const q = buf.indexOf('"', pos);
+        quoteAt = q === -1 ? Infinity : q;
+      }
+      if (columns === undefined)
+        delim = detectDelimiter(
+          buf.slice(pos, buf.indexOf("\n", pos) === -1 ? buf.length : buf.indexOf("\n", pos)),
+        );
+      const rec = parseRecord(buf, pos, delim, quoteAt, final);
+      if (rec === undefined) {
+        if (buf.length - pos > MAX_RECORD) {
+          headerOk = false;
+          sink.add({
+            source: { file: name, line },
+            field: "",
+            rule: "csv.syntax",
+            value: "",
+            message: `the row starting here is longer than ${MAX_RECORD >> 20} MiB`,
+            hint: "a quoted field is probably not closed: check the quotes on this line",
+          });
+        }
+        return;
+      }
+      const startLine = line;
+      line += rec.lines;
+      pos = rec.next;
+      if (rec.fields.length === 1 && rec.fields[0] === "") continue;
+      const row = handle(rec, startLine);
+      if (!headerOk) return;
+      if (row !== undefined) yield row;
+    }
+  };
+
+  for await (const text of decodeTextFile(file, detected.encoding, tap)) {
+    buf = pos < buf.length ? buf.slice(pos) + text : text;
+    pos = 0;
+    quoteAt = -1;
+    yield* drain(false);
+    if (!headerOk) break;
+  }
+  if (headerOk) yield* drain(true);
+  if (columns === undefined && headerOk) {
+    sink.add({
+      source: { file: name },
+      field: "",
+      rule: "csv.empty",
+      value: "",
+      message: "the file has no header line",
+      hint: `the first line names the columns: ${RECORD_COLUMNS[options.kind ?? "premium"].join(",")}`,
+    });
+  }
+  if (headerOk) {
+    options.onSource?.({
+      name,
+      sha256: tap.digest(),
+      format: "csv",
+      encoding: detected.encoding,
+      records: rows,
+    });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * JSON Lines: one JSON object per line with the CSV column names as keys. Values are strings or
+ * JSON integers; an integer beyond 2^53 − 1 cannot be read exactly, so amounts that large must be
+ * strings. UTF-8 only (a BOM is accepted), LF or CRLF.
+ */
+import path from "node:path";
+import { RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
+import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import type { RawRow } from "./raw-row.ts";
+import { inferKind } from "./read-csv.ts";
+import { Sha256Tap, type SourceInfo } from "./source-info.ts";
+import { decodeTextFile, detectTextEncoding } from "./text-source.ts";
+
+export interface ReadJsonlOptions extends IssueOptions {
+  /** Expected kind; when absent it is inferred from the first object's keys. */
+  kind?: RecordKind;
+  name?: string;
+  onSource?: (info: SourceInfo) => void;
+}
+
+type JsonParseWithSource = (
+  text: string,
+  reviver: (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown,
+) => unknown;
+
+/**
+ * Streams the objects of a JSON Lines file as `RawRow`s. `source.line` is the 1-based line.
+ * Blank lines are skipped. Unknown keys, non-object lines, floats, unsafe integers, booleans,
+ * nested values and malformed JSON are issues (the row is skipped); `null` means absent.
+ *
+ * @example
+ * for await (const row of readJsonl("pensions.jsonl", { kind: "pension", onIssue: report })) { … }
+ */
+export async function* readJsonl(
+  file: string,
+  options: ReadJsonlOptions = {},
+): AsyncGenerator<RawRow> {
+  const sink = new IssueSink(options.onIssue);
+  yield* readJsonlInto(file, options, sink);
+  sink.finish();
+}
+
+/** `readJsonl` with a caller-owned sink. */
+export async function* readJsonlInto(
+  file: string,
+  options: ReadJsonlOptions,
+  sink: IssueSink,
+): AsyncGenerator<RawRow> {
+  const name = options.name ?? path.basename(file);
+  const detected = await detectTextEncoding(file, "auto");
+  if (detected.encoding === "cp1256" || detected.problem !== undefined) {
+    sink.add({
+      source: { file: name },
+      field: "",
+      rule: "jsonl.encoding",
+      value: "",
+      message: "JSON Lines files must be UTF-8, and this one is not",
+      hint: "save the file as UTF-8",
+    });
+    return;
+  }
+  const tap = new Sha256Tap();
+  let kind = options.kind;
+  let allowed: ReadonlySet<string> | undefined =
+    kind === undefined ? undefined : new Set(RECORD_COLUMNS[kind]);
+  let rest = "";
+  let line = 0;
+  let rows = 0;
+  const issue = (
+    ln: number,
+    field: string,
+    rule: string,
+    value: string,
+    message: string,
+    hint: string,
+  ) => {
+    const i: IngestIssue = { source: { file: name, line: ln }, field, rule, value, message, hint };
+    sink.add(i);
+  };
+
+  const parseLine = (text: string, ln: number): RawRow | undefined => {
+    const t = text.endsWith("\r") ? text.slice(0, -1) : text;
+    if (t.trim() === "") return undefined;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(t);
+    } catch (error) {
+      // V8's message quotes the line's text: keep only the position.
+      const at = /position (\d+)/.exec((error as Error).message);
+      const where = at === null ? "" : ` (at character ${Number(at[1]) + 1})`;
+      issue(
+        ln,
+        "",
+        "jsonl.syntax",
+        "",
+        `not valid JSON${where}`,
+        "each line must be one JSON object",
+      );
+      return undefined;
+    }
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+      issue(
+        ln,
+        "",
+        "jsonl.not-object",
+        "",
+        "the line is not a JSON object",
+        'write one object per line: {"record_id": "…", …}',
+      );
+      return undefined;
+    }
+    const record = obj as Record<string, unknown>;
+    if (allowed === undefined) {
+      kind = inferKind(Object.keys(record));
+      if (kind === undefined) {
+        issue(
+          ln,
+          "",
+          "jsonl.kind",
+          "",
+          "the keys match neither the premium nor the pension columns",
+          `premium: ${RECORD_COLUMNS.premium.join(",")}; pension: ${RECORD_COLUMNS.pension.join(",")}`,
+        );
+        return undefined;
+      }
+      allowed = new Set(RECORD_COLUMNS[kind]);
+    }
+    // Number sources, only when a number might be a float in disguise (1.0, 1e3).
+    let sources: Map<string, string> | undefined;
+    const fields: Record<string, string | undefined> = {};
+    for (const c of allowed) fields[c] = undefined;
+    let ok = true;
+    for (const [key, value] of Object.entries(record)) {
+      if (!allowed.has(key)) {
+        issue(
+          ln,
+          key,
+          "jsonl.unknown-key",
+          key.length > 40 ? `${key.slice(0, 40)}…` : key,
+          `unknown key "${key}"`,
+          `allowed keys for ${kind}: ${[...allowed].join(", ")}`,
+        );
+        ok = false;
+        continue;
+      }
+      if (value === null) continue;
+      if (typeof value === "string") {
+        const v = value.trim();
+        fields[key] = v === "" ? undefined : v;
+        continue;
+      }
+      if (typeof value === "number") {
+        if (!Number.isSafeInteger(value)) {
+          const float = !Number.isInteger(value);
+          issue(
+            ln,
+            key,
+            float ? "jsonl.float" : "jsonl.unsafe-integer",
+            "[number]",
+            float
+              ? `${key} is a fraction; amounts are whole Rials`
+              : `${key} is larger than 2^53 − 1 and cannot be read exactly as a JSON number`,
+            float ? "write whole Rials" : `write it as a string: "${key}": "…"`,
+          );
+          ok = false;
+          continue;
+        }
+        if (/[.eE]/.test(t)) {
+          sources ??= numberSources(t);
+          const src = sources.get(key);
+          if (src !== undefined && /[.eE]/.test(src)) {
+            issue(
+              ln,
+              key,
+              "jsonl.float",
+              "[number]",
+              `${key} is written as a fraction or with an exponent`,
+              "write whole numbers without a decimal point or exponent",
+            );
+            ok = false;
+            continue;
+          }
+        }
+        fields[key] = String(value);
+        continue;
+      }
+      issue(
+        ln,
+        key,
+        "jsonl.type",
+        typeof value,
+        `${key} is ${Array.isArray(value) ? "an array" : `a ${typeof value}`}; values are strings or whole numbers`,
+        "write the value as a string",
+      );
+      ok = false;
+    }
+    if (!ok) return undefined;
+    rows++;
+    return { source: { file: name, line: ln }, fields };
+  };
+
+  for await (const text of decodeTextFile(file, detected.encoding, tap)) {
+    const chunk = rest + text;
+    let start = 0;
+    for (let nl = chunk.indexOf("\n"); nl !== -1; nl = chunk.indexOf("\n", start)) {
+      line++;
+      const row = parseLine(chunk.slice(start, nl), line);
+      start = nl + 1;
+      if (row !== undefined) yield row;
+    }
+    rest = chunk.slice(start);
+  }
+  if (rest !== "") {
+    line++;
+    const row = parseLine(rest, line);
+    if (row !== undefined) yield row;
+  }
+  options.onSource?.({
+    name,
+    sha256: tap.digest(),
+    format: "jsonl",
+    encoding: detected.encoding,
+    records: rows,
+  });
+}
+
+/** The source text of each top-level number of a JSON object (V8's JSON.parse source access). */
+function numberSources(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  (JSON.parse as JsonParseWithSource)(text, function (key, value, context) {
+    if (this !== null && typeof value === "number" && context?.source !== undefined)
+      out.set(key, context.source);
+    return value;
+  });
+  return out;
+}
