@@ -197,12 +197,13 @@ export function checkQbftGenesis(genesis: unknown): GenesisSummary {
   const config = top.get("config");
   for (const key of ["nonce", "timestamp", "gaslimit", "difficulty"]) {
     const value = top.get(key);
-    if (value === undefined) error(key, "is required");
-    else if (!isQuantity(value)) error(key, "must be a 0x-hex quantity string");
+    if (value === undefined) error(display(key), "is required");
+    else if (!isQuantity(value)) error(display(key), "must be a 0x-hex quantity string");
   }
   for (const key of ["number", "gasused", "basefeepergas", "excessblobgas", "blobgasused"]) {
     const value = top.get(key);
-    if (value !== undefined && !isQuantity(value)) error(key, "must be a 0x-hex quantity string");
+    if (value !== undefined && !isQuantity(value))
+      error(display(key), "must be a 0x-hex quantity string");
   }
   if (
     top.get("difficulty") !== undefined &&
@@ -220,7 +221,8 @@ export function checkQbftGenesis(genesis: unknown): GenesisSummary {
     error("coinbase", "must be a 20-byte 0x-hex address");
   for (const key of ["parenthash", "parentbeaconblockroot"]) {
     const value = top.get(key);
-    if (value !== undefined && !isHexString(value, 32)) error(key, "must be 32 bytes of 0x-hex");
+    if (value !== undefined && !isHexString(value, 32))
+      error(display(key), "must be 32 bytes of 0x-hex");
   }
   const gasLimit = top.get("gaslimit");
   if (
@@ -420,6 +422,23 @@ function lowerKeys(
     map.set(lower, value);
   }
   return map;
+}
+
+const DISPLAY: Record<string, string> = Object.fromEntries(
+  [
+    "gasLimit",
+    "gasUsed",
+    "baseFeePerGas",
+    "excessBlobGas",
+    "blobGasUsed",
+    "parentHash",
+    "parentBeaconBlockRoot",
+  ].map((k) => [k.toLowerCase(), k]),
+);
+
+/** A lower-cased top-level item name as Besu's documentation spells it. */
+function display(key: string): string {
+  return DISPLAY[key] ?? key;
 }
 
 function isQuantity(value: unknown): value is string {
