@@ -1,13 +1,36 @@
 /** A `0x`-prefixed lowercase hex string. */
 export type Hex = `0x${string}`;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Two ASCII hex digits of each byte value, packed low byte first. */
+const HEX_PAIRS = new Uint16Array(256);
+for (let i = 0; i < 256; i++) {
+  const s = i.toString(16).padStart(2, "0");
+  HEX_PAIRS[i] = s.charCodeAt(0) | (s.charCodeAt(1) << 8);
+}
+const CODES: number[] = [];
 
-/** `0x`-prefixed lowercase hex of `bytes`. */
+/**
+ * `0x`-prefixed lowercase hex of `bytes`. Builds a flat string (`+=` concatenation would leave
+ * ropes that cost ~30 bytes per character until flattened: gigabytes for a million leaves).
+ */
 export function bytesToHex(bytes: Uint8Array): Hex {
-  let s = "0x";
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
-  return s as Hex;
+  let out = "";
+  for (let start = 0; start === 0 || start < bytes.length; start += 4096) {
+    const end = Math.min(bytes.length, start + 4096);
+    const lead = start === 0 ? 2 : 0;
+    CODES.length = lead + 2 * (end - start);
+    if (lead === 2) {
+      CODES[0] = 48; // "0"
+      CODES[1] = 120; // "x"
+    }
+    for (let i = start; i < end; i++) {
+      const pair = HEX_PAIRS[bytes[i]!]!;
+      CODES[lead + 2 * (i - start)] = pair & 0xff;
+      CODES[lead + 2 * (i - start) + 1] = pair >> 8;
+    }
+    out += String.fromCharCode.apply(null, CODES);
+  }
+  return out as Hex;
 }
 
 /** True when `text` is `0x` followed by exactly `bytes` bytes of hex (either case). */
