@@ -16,6 +16,8 @@ export interface ReadCsvOptions extends IssueOptions {
   encoding?: TextEncodingOption;
   /** Expected kind; when absent it is inferred from the header. */
   kind?: RecordKind;
+  /** Other columns than a record kind's (e.g. `shafaf dbf write` input); overrides `kind`. */
+  schema?: ColumnSchema;
   /** Name used in issues, rows and SourceInfo (default: the file's base name). */
   name?: string;
   /** Receives the file's SourceInfo once it has been read to its end. */
@@ -166,19 +168,32 @@ export function inferKind(columns: readonly string[]): RecordKind | undefined {
   return p > q ? "premium" : "pension";
 }
 
+/** The columns a file may and must have. Names are lower case. */
+export interface ColumnSchema {
+  /** What the columns describe, for messages ("premium", "pension", "SSO list"). */
+  name: string;
+  columns: readonly string[];
+  optional: readonly string[];
+}
+
+/** The column schema of a record kind (core's `RECORD_COLUMNS` and `OPTIONAL_COLUMNS`). */
+export function recordSchema(kind: RecordKind): ColumnSchema {
+  return { name: kind, columns: RECORD_COLUMNS[kind], optional: OPTIONAL_COLUMNS[kind] };
+}
+
 /**
- * Checks a header's columns against the kind's spec; returns issues for unknown, missing and
- * repeated columns (all of them).
+ * Checks a header's columns against a schema; returns issues for unknown, missing and repeated
+ * columns (all of them).
  */
 export function checkColumns(
   file: string,
-  kind: RecordKind,
+  schema: ColumnSchema,
   columns: readonly string[],
   line: number,
 ): IngestIssue[] {
-  const allowed = RECORD_COLUMNS[kind];
-  const required = allowed.filter((c) => !OPTIONAL_COLUMNS[kind].includes(c));
-  const expected = `expected columns for ${kind}: ${allowed.join(",")} (optional: ${OPTIONAL_COLUMNS[kind].join(", ")})`;
+  const allowed = schema.columns;
+  const required = allowed.filter((c) => !schema.optional.includes(c));
+  const expected = `expected columns for ${schema.name}: ${allowed.join(",")} (optional: ${schema.optional.join(", ")})`;
   const issues: IngestIssue[] = [];
   const seen = new Set<string>();
   for (const c of columns) {
@@ -269,7 +284,8 @@ export async function* readCsvInto(
       if (rec.fields.length === 1 && rec.fields[0]!.trim() === "") return undefined;
       columns = rec.fields.map((c) => c.trim().toLowerCase());
       kind ??= inferKind(columns);
-      if (kind === undefined) {
+      const schema = options.schema ?? (kind === undefined ? undefined : recordSchema(kind));
+      if (schema === undefined) {
         headerOk = false;
         sink.add({
           source: { file: name, line: startLine },
@@ -281,7 +297,7 @@ export async function* readCsvInto(
         });
         return undefined;
       }
-      const issues = checkColumns(name, kind, columns, startLine);
+      const issues = checkColumns(name, schema, columns, startLine);
       for (const i of issues) sink.add(i);
       headerOk = issues.length === 0;
       return undefined;

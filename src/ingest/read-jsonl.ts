@@ -7,13 +7,15 @@ import path from "node:path";
 import { RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
 import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
 import type { RawRow } from "./raw-row.ts";
-import { inferKind } from "./read-csv.ts";
+import { inferKind, type ColumnSchema } from "./read-csv.ts";
 import { Sha256Tap, type SourceInfo } from "./source-info.ts";
 import { decodeTextFile, detectTextEncoding } from "./text-source.ts";
 
 export interface ReadJsonlOptions extends IssueOptions {
   /** Expected kind; when absent it is inferred from the first object's keys. */
   kind?: RecordKind;
+  /** Other keys than a record kind's; overrides `kind`. */
+  schema?: ColumnSchema;
   name?: string;
   onSource?: (info: SourceInfo) => void;
 }
@@ -62,7 +64,12 @@ export async function* readJsonlInto(
   const tap = new Sha256Tap();
   let kind = options.kind;
   let allowed: ReadonlySet<string> | undefined =
-    kind === undefined ? undefined : new Set(RECORD_COLUMNS[kind]);
+    options.schema !== undefined
+      ? new Set(options.schema.columns)
+      : kind === undefined
+        ? undefined
+        : new Set(RECORD_COLUMNS[kind]);
+  const schemaName = options.schema?.name;
   let rest = "";
   let line = 0;
   let rows = 0;
@@ -138,7 +145,7 @@ export async function* readJsonlInto(
           "jsonl.unknown-key",
           key.length > 40 ? `${key.slice(0, 40)}…` : key,
           `unknown key "${key}"`,
-          `allowed keys for ${kind}: ${[...allowed].join(", ")}`,
+          `allowed keys for ${schemaName ?? kind}: ${[...allowed].join(", ")}`,
         );
         ok = false;
         continue;
