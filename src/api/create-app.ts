@@ -653,7 +653,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     const caughtUp = isCaughtUp(info);
     if (caughtUp) caughtUpOnce = true;
     const headCheck: Record<string, unknown> = { status: info.headCheck.status };
-    for (const k of ["onChain", "recomputed", "atBlock"] as const)
+    for (const k of ["onChain", "recomputed", "atBlock", "detail"] as const)
       if (info.headCheck[k] !== undefined) headCheck[k] = info.headCheck[k];
     res.setHeader("Cache-Control", "no-store");
     res.json({
@@ -685,6 +685,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
       items: page.items.map((e) => ({
         type: e.type,
         blockNumber: e.blockNumber,
+        logIndex: e.logIndex,
         txHash: e.txHash,
         args: e.args,
       })),

@@ -1,0 +1,244 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- walking an untyped JSON document and Express internals */
+import { expect } from "chai";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { createApiKey } from "../../src/api/api-keys.ts";
+import { createApp } from "../../src/api/create-app.ts";
+import { openApiDocument } from "../../src/api/openapi.ts";
+import { serveDataset, verifyWithOpenZeppelin, type Served } from "./api-fixture.ts";
+import { call } from "./http.ts";
+
+const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (
+  a: Ajv2020,
+) => Ajv2020;
+const doc = openApiDocument as any;
+const anchorKey = createApiKey("payroll", ["anchor"]);
+const readerKey = createApiKey("helpdesk", ["subjects:read"]);
+
+/** Strict Ajv over the document: an unknown keyword or a bad $ref in a schema fails here. */
+function documentAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+  addFormats(ajv);
+  for (const [name, schema] of Object.entries(doc.components.schemas)) {
+    ajv.addSchema(rewrite(schema), `#/components/schemas/${name}`);
+  }
+  return ajv;
+}
+function rewrite(schema: any): any {
+  if (Array.isArray(schema)) return schema.map(rewrite);
+  if (schema !== null && typeof schema === "object") {
+    return Object.fromEntries(
+      Object.entries(schema).map(([k, v]) => [k, k === "$ref" ? v : rewrite(v)]),
+    );
+  }
+  return schema;
+}
+
+const operations = (): { path: string; method: string; op: any }[] =>
+  Object.entries(doc.paths).flatMap(([path, item]: [string, any]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method, op })),
+  );
+
+describe("OpenAPI document", function () {
+  let s: Served;
+  let ajv: Ajv2020;
+  before(async function () {
+    s = await serveDataset({
+      apiKeys: [anchorKey.entry, readerKey.entry],
+      anchorJob: () =>
+        Promise.resolve({
+          batchId: 7,
+          txHash: "0x" + "11".repeat(32),
+          root: "0x" + "22".repeat(32),
+          recordCount: 3,
+          total: "42",
+        }),
+    });
+    ajv = documentAjv();
+  });
+  after(async function () {
+    await s.close();
+  });
+
+  /** Validates a reply against the documented response for its status and media type. */
+  function expectDocumented(
+    path: string,
+    method: string,
+    r: { status: number; headers: Headers; text: string; json: any },
+  ) {
+    const op = doc.paths[path][method];
+    const response = op.responses[String(r.status)];
+    expect(
+      response,
+      `${method.toUpperCase()} ${path} answered ${r.status}, which is not documented`,
+    ).to.not.equal(undefined);
+    if (response.content === undefined) return expect(r.text).to.equal("");
+    const type = (r.headers.get("content-type") ?? "").split(";")[0]!;
+    const media = response.content[type];
+    expect(media, `${method.toUpperCase()} ${path} ${r.status} sent ${type}`).to.not.equal(
+      undefined,
+    );
+    if (type.endsWith("json")) {
+      const validate = ajv.compile(rewrite(media.schema));
+      expect(
+        validate(r.json),
+        `${method.toUpperCase()} ${path} ${r.status}: ${ajv.errorsText(validate.errors)}`,
+      ).to.equal(true);
+    }
+    for (const header of Object.keys(response.headers ?? {})) {
+      expect(
+        r.headers.get(header),
+        `${method.toUpperCase()} ${path} ${r.status} lacks ${header}`,
+      ).to.be.a("string");
+    }
+  }
+
+  it("is OpenAPI 3.1 with unique operation ids and schemas that compile strictly", function () {
+    expect(doc.openapi).to.equal("3.1.0");
+    const ids = operations().map((o) => o.op.operationId);
+    expect(new Set(ids).size).to.equal(ids.length);
+    for (const name of Object.keys(doc.components.schemas)) {
+      expect(() => ajv.getSchema(`#/components/schemas/${name}`), name).not.to.throw();
+    }
+    for (const { op } of operations()) {
+      for (const p of op.parameters ?? [])
+        expect(() => ajv.compile(rewrite(p.schema))).not.to.throw();
+    }
+  });
+
+  it("documents every route of the app, and the app serves every documented operation", function () {
+    const { app } = createApp({
+      index: {} as never,
+      ledger: {} as never,
+      verify: verifyWithOpenZeppelin,
+      apiKeys: [],
+      log: { info() {}, warn() {}, error() {} },
+    });
+    const routes = (app as any).router.stack
+      .filter((layer: any) => layer.route !== undefined)
+      .flatMap((layer: any) =>
+        Object.keys(layer.route.methods).map(
+          (m) => `${m.toUpperCase()} ${String(layer.route.path).replace(/:(\w+)/g, "{$1}")}`,
+        ),
+      )
+      .sort();
+    const documented = operations()
+      .map((o) => `${o.method.toUpperCase()} ${o.path}`)
+      .sort();
+    expect(routes).to.deep.equal(documented);
+  });
+
+  it("every documented operation answers with a documented, schema-valid response", async function () {
+    const receipt = s.dataset.batches[2]!.receipts[0]!;
+    const requests: Record<string, () => Promise<any>> = {
+      "get /api/v1/batches": () => call(`${s.url}/api/v1/batches?kind=premium&limit=2`),
+      "post /api/v1/batches": () =>
+        call(`${s.url}/api/v1/batches?kind=pension&period=1403-09&format=jsonl`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-ndjson",
+            authorization: `Bearer ${anchorKey.token}`,
+          },
+          body: '{"record_id":"P1"}\n',
+        }),
+      "get /api/v1/batches/{id}": () => call(`${s.url}/api/v1/batches/3`),
+      "get /api/v1/stats": () => call(`${s.url}/api/v1/stats`),
+      "get /api/v1/receipts/{code}": () => call(`${s.url}/api/v1/receipts/${receipt.code}`),
+      "post /api/v1/verify": () =>
+        call(`${s.url}/api/v1/verify`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(receipt.receipt),
+        }),
+      "get /api/v1/chain": () => call(`${s.url}/api/v1/chain`),
+      "get /api/v1/events": () => call(`${s.url}/api/v1/events`),
+      "get /api/v1/subjects/{pseudonym}/receipts": () =>
+        call(`${s.url}/api/v1/subjects/${receipt.person.subject}/receipts`, {
+          headers: { authorization: `Bearer ${readerKey.token}` },
+        }),
+      "get /api/v1/openapi.json": () => call(`${s.url}/api/v1/openapi.json`),
+      "get /healthz": () => call(`${s.url}/healthz`),
+      "get /readyz": () => call(`${s.url}/readyz`),
+      "get /metrics": () => call(`${s.url}/metrics`),
+    };
+    expect(Object.keys(requests).sort()).to.deep.equal(
+      operations()
+        .map((o) => `${o.method} ${o.path}`)
+        .sort(),
+    );
+    for (const { path, method } of operations()) {
+      const r = await requests[`${method} ${path}`]!();
+      expect(r.status, `${method} ${path}: ${r.text.slice(0, 300)}`).to.be.within(200, 299);
+      expectDocumented(path, method, r);
+    }
+    const served = await call(`${s.url}/api/v1/openapi.json`);
+    expect(served.json).to.deep.equal(JSON.parse(JSON.stringify(openApiDocument)));
+  });
+
+  it("error responses are documented problems", async function () {
+    const receipt = s.dataset.batches[0]!.receipts[0]!;
+    const cases: [string, string, () => Promise<any>][] = [
+      ["/api/v1/batches", "get", () => call(`${s.url}/api/v1/batches?limit=0`)],
+      ["/api/v1/batches/{id}", "get", () => call(`${s.url}/api/v1/batches/77`)],
+      [
+        "/api/v1/batches/{id}",
+        "get",
+        () => call(`${s.url}/api/v1/batches/3`, { headers: { "if-none-match": "*" } }),
+      ],
+      ["/api/v1/receipts/{code}", "get", () => call(`${s.url}/api/v1/receipts/ZZZZZZZZZZZZ`)],
+      [
+        "/api/v1/receipts/{code}",
+        "get",
+        () => call(`${s.url}/api/v1/receipts/${s.dataset.tampered.code}`),
+      ],
+      [
+        "/api/v1/receipts/{code}",
+        "get",
+        () => call(`${s.url}/api/v1/receipts/${s.dataset.unindexed.code}`),
+      ],
+      [
+        "/api/v1/verify",
+        "post",
+        () =>
+          call(`${s.url}/api/v1/verify`, {
+            method: "POST",
+            headers: { "content-type": "text/plain" },
+            body: "x",
+          }),
+      ],
+      [
+        "/api/v1/verify",
+        "post",
+        () =>
+          call(`${s.url}/api/v1/verify`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ ...receipt.receipt, extra: 1 }),
+          }),
+      ],
+      [
+        "/api/v1/subjects/{pseudonym}/receipts",
+        "get",
+        () => call(`${s.url}/api/v1/subjects/${receipt.person.subject}/receipts`),
+      ],
+      [
+        "/api/v1/subjects/{pseudonym}/receipts",
+        "get",
+        () =>
+          call(`${s.url}/api/v1/subjects/${receipt.person.subject}/receipts`, {
+            headers: { authorization: `Bearer ${anchorKey.token}` },
+          }),
+      ],
+      [
+        "/api/v1/batches",
+        "post",
+        () =>
+          call(`${s.url}/api/v1/batches?kind=premium`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${anchorKey.token}` },
+          }),
+      ],
+    ];
+    for (const [path, method, request] of cases) expectDocumented(path, method, await request());
+  });
+});
