@@ -28,13 +28,13 @@ const result = await asc.main(
       if (name === "keccak.wasm" && typeof contents !== "string") wasm = contents;
     },
     listFiles: () => [],
-    stdout: { write: (s: string) => void process.stdout.write(s) } as never,
+    stdout: { write: (s: string) => void process.stdout.write(s) },
     stderr: {
       write: (s: string) => {
         stderr.push(s);
         return true;
       },
-    } as never,
+    },
   },
 );
 if (result.error !== null || wasm === undefined) {
