@@ -1,0 +1,155 @@
+/**
+ * Typed reads of the public API (`/api/v1`, docs/DESIGN.md "Public API"). The portal trusts these
+ * answers only for display; a receipt's verdict never rests on them (it reads the chain).
+ */
+
+export type Kind = "premium" | "pension";
+export type BatchStatus = "anchored" | "attested" | "disputed" | "superseded";
+
+/** A figure, or `{ suppressed: true }` where it covers fewer than 10 people. */
+export interface Cell {
+  count?: number;
+  total?: string;
+  suppressed?: boolean;
+}
+
+export interface BatchView {
+  batchId: number;
+  kind: Kind;
+  period: string;
+  root: string;
+  recordCount: number;
+  total: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  headAfter: string;
+  anchorer: string;
+  anchoredAt: number;
+  txHash: string;
+  blockNumber: number;
+  blockHash: string;
+  supersedes: number | null;
+  supersededBy: number | null;
+  status: BatchStatus;
+  attestations: {
+    auditor: string;
+    verdict: "confirmed" | "disputed";
+    reportHash: string;
+    txHash: string;
+    blockNumber: number;
+  }[];
+  manifest: {
+    status: "verified" | "mismatch" | "missing";
+    byProvince?: Record<string, Cell>;
+    byCategory?: Record<string, Cell>;
+    onTime?: number;
+    late?: number;
+    reason?: string;
+  };
+  sealedBy?: string[];
+}
+
+export interface PeriodStat {
+  period: string;
+  kind: Kind;
+  batches: number;
+  recordCount?: number;
+  total?: string;
+  people?: number;
+  onTime?: number;
+  late?: number;
+  corrections: number;
+  suppressed?: boolean;
+}
+
+export interface ProvinceStat extends Cell {
+  period: string;
+  kind: Kind;
+  province: string;
+}
+
+export interface Stats {
+  periods: PeriodStat[];
+  provinces: ProvinceStat[];
+}
+
+export interface ChainInfo {
+  chainId: number;
+  contract: string;
+  batchCount: number;
+  lastIndexedBlock: number;
+  headBlock?: number;
+  paused?: boolean;
+  rpcUrl?: string;
+  headCheck?: { status: "ok" | "mismatch" | "pending"; onChain?: string; recomputed?: string };
+}
+
+export interface BatchQuery {
+  kind?: Kind | undefined;
+  status?: BatchStatus | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** An HTTP answer other than 2xx. `status` 404 means "no such thing". */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`GET ${path} answered ${status}${detail === "" ? "" : `: ${detail}`}`);
+  }
+}
+
+const BASE = "/api/v1";
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(BASE + path, { headers: { accept: "application/json" } });
+  if (!res.ok) {
+    let detail = "";
+    try {
+      const problem = (await res.json()) as { title?: string; detail?: string };
+      detail = problem.detail ?? problem.title ?? "";
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw new ApiError(res.status, path, detail);
+  }
+  return (await res.json()) as T;
+}
+
+/** `GET /batches` with the given filters; newest first. */
+export function listBatches(
+  query: BatchQuery,
+): Promise<{ items: BatchView[]; nextCursor?: string | null }> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== "") params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return getJson(`/batches${qs === "" ? "" : `?${qs}`}`);
+}
+
+/** `GET /batches/{id}`. */
+export function getBatch(batchId: number): Promise<BatchView> {
+  return getJson(`/batches/${batchId}`);
+}
+
+/** `GET /stats`. */
+export function getStats(): Promise<Stats> {
+  return getJson("/stats");
+}
+
+/** `GET /chain`. */
+export function getChainInfo(): Promise<ChainInfo> {
+  return getJson("/chain");
+}
+
+/** `GET /receipts/{code}`: the receipt as JSON, not yet checked. */
+export function getReceipt(code: string): Promise<unknown> {
+  return getJson(`/receipts/${encodeURIComponent(code)}`);
+}

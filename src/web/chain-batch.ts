@@ -1,0 +1,193 @@
+/**
+ * Reads one batch straight from the ledger contract over JSON-RPC (`eth_call` to
+ * `getBatch(uint64)`), with a minimal ABI encoder and a strict decoder for the fixed `Batch`
+ * struct layout of `contracts/interfaces/ITransparencyLedger.sol`. The portal uses it so that a
+ * receipt's verdict rests on the chain, not on this site's API. Pure apart from `fetch`.
+ */
+
+/** `bytes4(keccak256("getBatch(uint64)"))`, pinned by test/web against ethers. */
+export const GET_BATCH_SELECTOR = "0x888775d9";
+/** `bytes4(keccak256("LedgerUnknownBatch(uint64)"))`. */
+export const UNKNOWN_BATCH_SELECTOR = "0xf3ecfdc6";
+
+/** The `Batch` struct as stored on chain (ITransparencyLedger.Batch), decoded. */
+export interface ChainBatch {
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  headAfter: string;
+  totalAmount: bigint;
+  recordCount: bigint;
+  period: number;
+  /** 0 premium, 1 pension. */
+  kind: number;
+  supersedes: bigint;
+  supersededBy: bigint;
+  anchorer: string;
+  anchoredAt: bigint;
+}
+
+/** What went wrong reading the chain; `retryable` when the node, not the data, failed. */
+export class ChainReadError extends Error {
+  override readonly name = "ChainReadError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly unknownBatch = false,
+  ) {
+    super(message);
+  }
+}
+
+const WORDS = 12;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/** Calldata for `getBatch(batchId)`. Throws RangeError outside uint64. */
+export function encodeGetBatch(batchId: bigint): string {
+  if (batchId < 0n || batchId > UINT64_MAX)
+    throw new RangeError(`batch id ${batchId} is not a uint64`);
+  return GET_BATCH_SELECTOR + batchId.toString(16).padStart(64, "0");
+}
+
+function uintWord(word: string, bits: number, field: string): bigint {
+  const value = BigInt(`0x${word}`);
+  if (value >> BigInt(bits) !== 0n) {
+    throw new ChainReadError(`getBatch returned ${field} wider than uint${bits}`, false);
+  }
+  return value;
+}
+
+/**
+ * Decodes `getBatch`'s return data. The struct is static, so the data is exactly 12 words; any
+ * other length, or a value with bits above its type's width, is rejected (a node that returns
+ * that is broken or lying).
+ */
+export function decodeBatch(data: string): ChainBatch {
+  if (!/^0x[0-9a-fA-F]*$/.test(data) || data.length !== 2 + WORDS * 64) {
+    throw new ChainReadError(
+      `getBatch returned ${Math.max(0, (data.length - 2) / 2)} bytes, expected ${WORDS * 32}`,
+      false,
+    );
+  }
+  const words = Array.from({ length: WORDS }, (_, i) =>
+    data.slice(2 + i * 64, 2 + (i + 1) * 64).toLowerCase(),
+  ) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const kind = Number(uintWord(words[7], 8, "kind"));
+  if (kind > 1) throw new ChainReadError(`getBatch returned kind ${kind}, expected 0 or 1`, false);
+  return {
+    root: `0x${words[0]}`,
+    manifestHash: `0x${words[1]}`,
+    idempotencyKey: `0x${words[2]}`,
+    headAfter: `0x${words[3]}`,
+    totalAmount: uintWord(words[4], 128, "totalAmount"),
+    recordCount: uintWord(words[5], 64, "recordCount"),
+    period: Number(uintWord(words[6], 32, "period")),
+    kind,
+    supersedes: uintWord(words[8], 64, "supersedes"),
+    supersededBy: uintWord(words[9], 64, "supersededBy"),
+    anchorer: `0x${uintWord(words[10], 160, "anchorer").toString(16).padStart(40, "0")}`,
+    anchoredAt: uintWord(words[11], 64, "anchoredAt"),
+  };
+}
+
+interface RpcAnswer {
+  result?: unknown;
+  error?: { code?: number; message?: string; data?: unknown };
+}
+
+async function rpc(rpcUrl: string, method: string, params: unknown[]): Promise<RpcAnswer> {
+  let res: Response;
+  try {
+    res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+  } catch (error) {
+    throw new ChainReadError(`the chain at ${rpcUrl} did not answer (${String(error)})`, true);
+  }
+  if (!res.ok && res.status !== 400 && res.status !== 500) {
+    throw new ChainReadError(`the chain at ${rpcUrl} answered HTTP ${res.status}`, true);
+  }
+  try {
+    return (await res.json()) as RpcAnswer;
+  } catch {
+    throw new ChainReadError(`the chain at ${rpcUrl} answered something other than JSON`, true);
+  }
+}
+
+function revertData(error: RpcAnswer["error"]): string | undefined {
+  const data = error?.data;
+  if (typeof data === "string") return data;
+  if (typeof data === "object" && data !== null && "data" in data) {
+    const inner = (data as { data?: unknown }).data;
+    if (typeof inner === "string") return inner;
+  }
+  return undefined;
+}
+
+/** `eth_chainId` of the node at `rpcUrl`. */
+export async function readChainId(rpcUrl: string): Promise<number> {
+  const answer = await rpc(rpcUrl, "eth_chainId", []);
+  if (typeof answer.result !== "string" || !/^0x[0-9a-f]+$/i.test(answer.result)) {
+    throw new ChainReadError(
+      `eth_chainId answered ${JSON.stringify(answer.error ?? answer.result)}`,
+      true,
+    );
+  }
+  return Number(BigInt(answer.result));
+}
+
+/**
+ * `getBatch(batchId)` on `contract` at the latest block.
+ *
+ * @example
+ * const batch = await readChainBatch("http://127.0.0.1:8545", "0x5FbD…", 3n);
+ * batch.root // "0x…"
+ */
+export async function readChainBatch(
+  rpcUrl: string,
+  contract: string,
+  batchId: bigint,
+): Promise<ChainBatch> {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(contract)) {
+    throw new ChainReadError(
+      `contract address ${JSON.stringify(contract)} is not 20 bytes of hex`,
+      false,
+    );
+  }
+  const answer = await rpc(rpcUrl, "eth_call", [
+    { to: contract, data: encodeGetBatch(batchId) },
+    "latest",
+  ]);
+  if (answer.error !== undefined) {
+    const data = revertData(answer.error);
+    if (data?.toLowerCase().startsWith(UNKNOWN_BATCH_SELECTOR) === true) {
+      throw new ChainReadError(`the contract has no batch ${batchId}`, false, true);
+    }
+    throw new ChainReadError(
+      `getBatch(${batchId}) failed: ${answer.error.message ?? "unknown error"}`,
+      data === undefined,
+    );
+  }
+  if (typeof answer.result !== "string") {
+    throw new ChainReadError(`getBatch(${batchId}) returned no data`, false);
+  }
+  if (answer.result === "0x") {
+    throw new ChainReadError(`there is no contract code at ${contract}`, false);
+  }
+  return decodeBatch(answer.result);
+}

@@ -1,0 +1,307 @@
+/**
+ * "Check my receipt": the viewer types their receipt code or chooses / drops their receipt file.
+ * The browser fetches the receipt (code) or reads the file locally (never uploaded), verifies it
+ * with core's `verifyReceipt` against the batch read straight from the chain's JSON-RPC, and shows
+ * every check in plain words. The receipt's opening (the viewer's own record) is shown only here.
+ */
+import { parseReceiptCode } from "../../core/receipt-code.ts";
+import { ApiError, getReceipt } from "../api-client.ts";
+import { h, uid, type Child } from "../dom.ts";
+import {
+  formatInteger,
+  formatJalaliDate,
+  formatPeriod,
+  localDigits,
+  parseDecimal,
+  provinceName,
+} from "../format.ts";
+import { t } from "../i18n.ts";
+import { MESSAGES, type MessageKey } from "../messages.ts";
+import { checkReceipt, type ReceiptOutcome, type ShownCheck } from "../receipt-check.ts";
+import { fieldList, hashText, pageHeading } from "../ui.ts";
+import type { PageContext, PageResult } from "./page.ts";
+
+/** A receipt is a few kilobytes; anything far larger is not one. */
+const MAX_FILE_BYTES = 1_000_000;
+
+const AMOUNT_FIELDS = new Set([
+  "wageBase",
+  "workerShare",
+  "employerShare",
+  "unemploymentShare",
+  "hazardShare",
+  "total",
+  "gross",
+  "deductions",
+  "net",
+]);
+const DATE_FIELDS = new Set(["paidOn", "dueOn"]);
+
+function recordValue(ctx: PageContext, key: string, value: unknown): Child {
+  const text =
+    typeof value === "string" || typeof value === "number" || typeof value === "bigint"
+      ? String(value)
+      : JSON.stringify(value);
+  if (AMOUNT_FIELDS.has(key) && parseDecimal(text) !== undefined)
+    return t("rialsUnit", { amount: formatInteger(text, ctx.lang) });
+  if (DATE_FIELDS.has(key)) return formatJalaliDate(text, ctx.lang);
+  if (key === "period") return formatPeriod(text, ctx.lang);
+  if (key === "province") return provinceName(text, ctx.lang);
+  if (key === "kind")
+    return t(
+      text === "premium" ? "kindPremium" : text === "pension" ? "kindPension" : "check_other",
+      { name: text },
+    );
+  if (key === "category") {
+    const k = (
+      {
+        retirement: "categoryRetirement",
+        disability: "categoryDisability",
+        survivors: "categorySurvivors",
+      } as Record<string, MessageKey>
+    )[text];
+    return k === undefined ? text : t(k);
+  }
+  if (key === "days") return localDigits(text, ctx.lang);
+  return h("span", { dir: "ltr", class: "ltr-value" }, text);
+}
+
+function recordSection(ctx: PageContext, record: Record<string, unknown>): HTMLElement {
+  const pairs: [string, Child][] = Object.entries(record)
+    .filter(([, v]) => v !== undefined && v !== null && v !== "")
+    .map(([key, value]) => {
+      const labelKey = `recordField_${key}`;
+      const label = labelKey in MESSAGES.en ? t(labelKey as MessageKey) : key;
+      return [label, recordValue(ctx, key, value)];
+    });
+  return h(
+    "section",
+    { class: "my-record", "aria-labelledby": "my-record-h" },
+    h("h2", { id: "my-record-h" }, t("yourRecordTitle")),
+    h("p", { class: "muted" }, t("yourRecordNote")),
+    fieldList(pairs),
+  );
+}
+
+function checkItem(check: ShownCheck): HTMLElement {
+  const mark =
+    check.ok === true ? "checkPassed" : check.ok === false ? "checkFailed" : "checkSkipped";
+  const markClass =
+    check.ok === true ? "check-ok" : check.ok === false ? "check-bad" : "check-skip";
+  const symbol = check.ok === true ? "✓" : check.ok === false ? "✗" : "–";
+  return h(
+    "li",
+    { "data-check": check.name, "data-ok": String(check.ok) },
+    h(
+      "span",
+      { class: `check-mark ${markClass}` },
+      h("span", { "aria-hidden": "true" }, `${symbol} `),
+      t(mark),
+    ),
+    h(
+      "span",
+      {},
+      check.text,
+      check.ok !== true &&
+        check.detail !== "" &&
+        h("span", { class: "check-detail", dir: "auto" }, check.detail),
+      check.ok === false &&
+        check.expected !== undefined &&
+        h("span", { class: "check-detail" }, `${t("expected")}: `, hashText(check.expected)),
+      check.ok === false &&
+        check.computed !== undefined &&
+        h("span", { class: "check-detail" }, `${t("computed")}: `, hashText(check.computed)),
+    ),
+  );
+}
+
+function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): HTMLElement {
+  const heading =
+    outcome.status === "verified"
+      ? "resultVerified"
+      : outcome.status === "failed"
+        ? "resultFailed"
+        : "resultInconclusive";
+  const body =
+    outcome.status === "verified"
+      ? "resultVerifiedBody"
+      : outcome.status === "failed"
+        ? "resultFailedBody"
+        : "resultInconclusiveBody";
+  const headingId = uid("result-h");
+  return h(
+    "div",
+    {},
+    h(
+      "section",
+      {
+        class: `result result-${outcome.status}`,
+        "aria-labelledby": headingId,
+        "data-status": outcome.status,
+      },
+      h("h2", { id: headingId, tabindex: -1 }, t(heading)),
+      h(
+        "p",
+        {},
+        t(body, {
+          batch: outcome.batchId === undefined ? "" : formatInteger(outcome.batchId, ctx.lang),
+        }),
+      ),
+      outcome.batchId !== undefined &&
+        h(
+          "p",
+          {},
+          h(
+            "a",
+            { href: `#/batches/${outcome.batchId}` },
+            t("batchTitle", { id: formatInteger(outcome.batchId, ctx.lang) }),
+          ),
+        ),
+    ),
+    h("h2", {}, t("checksTitle")),
+    h("ol", { class: "checks" }, ...outcome.checks.map(checkItem)),
+    outcome.record !== undefined && recordSection(ctx, outcome.record),
+  );
+}
+
+export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
+  const title = t("receiptTitle");
+  const codeId = uid("code");
+  const fileId = uid("file");
+  const result = h("div", { id: "receipt-result", "aria-live": "polite" });
+  const codeError = h("p", { id: `${codeId}-error`, class: "error-text", hidden: true });
+  const fileError = h("p", { id: `${fileId}-error`, class: "error-text", hidden: true });
+  const codeInput = h("input", {
+    id: codeId,
+    name: "code",
+    type: "text",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    dir: "ltr",
+    "aria-describedby": `${codeId}-hint ${codeId}-error`,
+  });
+  const fileInput = h("input", {
+    id: fileId,
+    name: "file",
+    type: "file",
+    accept: ".json,application/json",
+    class: "file-input",
+    "aria-describedby": `${fileId}-hint ${fileId}-error`,
+  });
+
+  let running = 0;
+  const showError = (el: HTMLElement, input: HTMLInputElement, text: string | undefined): void => {
+    el.hidden = text === undefined;
+    el.textContent = text ?? "";
+    input.setAttribute("aria-invalid", String(text !== undefined));
+  };
+  const run = async (
+    load: () => Promise<unknown>,
+    errorEl: HTMLElement,
+    input: HTMLInputElement,
+  ): Promise<void> => {
+    const mine = ++running;
+    showError(codeError, codeInput, undefined);
+    showError(fileError, fileInput, undefined);
+    let receipt: unknown;
+    try {
+      receipt = await load();
+    } catch (error) {
+      if (mine !== running || !ctx.isCurrent()) return;
+      result.replaceChildren();
+      showError(errorEl, input, error instanceof Error ? error.message : String(error));
+      input.focus();
+      return;
+    }
+    result.replaceChildren(h("p", { role: "status" }, t("checking")));
+    const outcome = await checkReceipt(receipt);
+    if (mine !== running || !ctx.isCurrent()) return;
+    result.replaceChildren(outcomeView(ctx, outcome));
+    result.querySelector<HTMLElement>("h2")?.focus();
+  };
+
+  const loadCode = async (): Promise<unknown> => {
+    const typed = codeInput.value.trim();
+    if (typed === "") throw new Error(t("codeEmpty"));
+    const parsed = parseReceiptCode(typed);
+    if (!parsed.ok) {
+      throw new Error(
+        t(
+          parsed.problem === "length"
+            ? "codeLength"
+            : parsed.problem === "character"
+              ? "codeCharacter"
+              : "codeCheckChar",
+        ),
+      );
+    }
+    try {
+      return await getReceipt(parsed.code);
+    } catch (error) {
+      const notFound = error instanceof ApiError && (error.status === 404 || error.status === 400);
+      throw new Error(t(notFound ? "codeNotFound" : "loadFailed"), { cause: error });
+    }
+  };
+  const loadFile = async (file: File): Promise<unknown> => {
+    if (file.size > MAX_FILE_BYTES) throw new Error(t("fileUnreadable"));
+    try {
+      return JSON.parse(await file.text()) as unknown;
+    } catch {
+      throw new Error(t("fileUnreadable"));
+    }
+  };
+
+  const form = h(
+    "form",
+    { class: "code-form", novalidate: true },
+    h("label", { for: codeId, class: "field-label" }, h("strong", {}, t("codeLabel"))),
+    h("p", { id: `${codeId}-hint`, class: "hint" }, t("codeHint")),
+    h(
+      "div",
+      { class: "row" },
+      codeInput,
+      h("button", { type: "submit", class: "button" }, t("codeCheck")),
+    ),
+    codeError,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void run(loadCode, codeError, codeInput);
+  });
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files?.[0];
+    if (file !== undefined) void run(() => loadFile(file), fileError, fileInput);
+  });
+  const drop = h(
+    "div",
+    { class: "drop-zone" },
+    h("label", { for: fileId }, h("strong", {}, t("fileLabel"))),
+    h("p", { id: `${fileId}-hint`, class: "hint" }, t("fileHint")),
+    fileInput,
+    fileError,
+  );
+  drop.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    drop.classList.add("dragging");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("dragging");
+    const file = event.dataTransfer?.files[0];
+    if (file !== undefined) void run(() => loadFile(file), fileError, fileInput);
+  });
+
+  return Promise.resolve({
+    title,
+    content: h(
+      "div",
+      {},
+      pageHeading(title),
+      h("p", { class: "lead" }, t("receiptLead")),
+      h("div", { class: "receipt-box" }, form, h("p", { class: "or" }, t("or")), drop),
+      result,
+    ),
+  });
+}

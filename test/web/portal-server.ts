@@ -1,0 +1,106 @@
+/**
+ * Test helpers: the built portal served by the real API (`createApp`) on 127.0.0.1:0, and a
+ * headless Debian Chromium. Nothing here runs at import time.
+ */
+import { mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import type { StoredReceipt, VerifyReceiptFn } from "../../src/api/app-deps.ts";
+import { createApp } from "../../src/api/create-app.ts";
+import { buildWeb, type BuildWebResult } from "../../src/web/build.ts";
+import { fixtureIndex, fixtureLedger, type PortalFixture } from "./portal-fixtures.ts";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../test-output/screenshots");
+
+let built: Promise<BuildWebResult> | undefined;
+
+/** Builds the portal once per test run, into a temporary folder (never into the source tree). */
+export function buildOnce(): Promise<BuildWebResult> {
+  built ??= buildWeb({ outDir: mkdtempSync(path.join(tmpdir(), "shafaf-web-")) });
+  return built;
+}
+
+export interface PortalServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const quietLog = { info() {}, warn() {}, error() {} };
+
+/** The real API app over recorded views, serving the built portal at `/`. */
+export async function startPortalServer(options: {
+  fixture: PortalFixture;
+  verify: VerifyReceiptFn;
+  receipts?: ReadonlyMap<string, StoredReceipt>;
+  rpcUrl?: string;
+  parseReceiptCode?: (text: string) => string | undefined;
+}): Promise<PortalServer> {
+  const { outDir } = await buildOnce();
+  const { app } = createApp({
+    index: fixtureIndex(options.fixture),
+    ledger: fixtureLedger(options.receipts ?? new Map()),
+    verify: options.verify,
+    apiKeys: [],
+    log: quietLog,
+    webRoot: outDir,
+    rateLimit: false,
+    ...(options.rpcUrl === undefined ? {} : { rpcUrlForBrowsers: options.rpcUrl }),
+    ...(options.parseReceiptCode === undefined
+      ? {}
+      : { parseReceiptCode: options.parseReceiptCode }),
+  });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Headless Debian Chromium with the flags this machine needs (no background network). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Collects console errors, uncaught exceptions and failed requests of a page. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+  });
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("requestfailed", (req) =>
+    errors.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ""}`),
+  );
+  return errors;
+}
+
+/** Waits until the route has rendered: main holds an h1 and no loading status. */
+export async function waitForPage(page: Page): Promise<void> {
+  await page.waitForSelector("main h1");
+  await page.waitForFunction(
+    () => document.querySelector('main [role="status"]')?.textContent?.includes("…") !== true,
+  );
+}
