@@ -66,8 +66,8 @@ export function connectProvider(url: string, chainId: number): JsonRpcProvider {
   const provider = new JsonRpcProvider(url, Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 1,
+    pollingInterval: 250,
   });
-  provider.pollingInterval = 250;
   return provider;
 }
 

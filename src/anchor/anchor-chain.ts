@@ -1,0 +1,308 @@
+/**
+ * The pipeline's view of the ledger contract: the few calls that anchoring needs, with
+ * crash-safe sending (sign first, persist the signed bytes, then broadcast; re-broadcasting the
+ * same bytes is harmless) and the contract's custom errors decoded into readable failures.
+ */
+import {
+  Contract,
+  Interface,
+  keccak256,
+  type HDNodeWallet,
+  type JsonRpcProvider,
+  type Wallet,
+} from "ethers";
+import { ShafafError } from "../core/errors.ts";
+
+/** The parts of `ITransparencyLedger` the pipeline uses (enums as uint8, as in the ABI). */
+export const LEDGER_ANCHOR_ABI = [
+  "function anchorBatch(bytes32 root, uint8 kind, uint32 period, uint64 recordCount, uint128 totalAmount, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey) returns (uint64)",
+  "function batchIdOfIdempotencyKey(bytes32 idempotencyKey) view returns (uint64)",
+  "function batchCount() view returns (uint64)",
+  "function getBatch(uint64 batchId) view returns (tuple(bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, uint128 totalAmount, uint64 recordCount, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt))",
+  "event BatchAnchored(uint64 indexed batchId, bytes32 indexed root, uint32 indexed period, uint8 kind, uint64 recordCount, uint128 totalAmount, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 headAfter, address anchorer)",
+  "error LedgerInvalidPeriod(uint32 period)",
+  "error LedgerZeroRecordCount()",
+  "error LedgerZeroRoot()",
+  "error LedgerDuplicateIdempotencyKey(bytes32 idempotencyKey, uint64 batchId)",
+  "error LedgerDuplicateRoot(bytes32 root, uint64 batchId)",
+  "error LedgerUnknownBatch(uint64 batchId)",
+  "error LedgerSupersedeMismatch(uint64 supersedes, uint8 expectedKind, uint32 expectedPeriod)",
+  "error LedgerAlreadySuperseded(uint64 batchId, uint64 supersededBy)",
+  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
+  "error LedgerZeroIdempotencyKey()",
+  "error LedgerEnforcedPause()",
+  "error EnforcedPause()",
+] as const;
+
+export const ledgerAnchorInterface = new Interface(LEDGER_ANCHOR_ABI);
+
+export interface AnchorArgs {
+  root: string;
+  kind: number;
+  period: number;
+  recordCount: number;
+  totalAmount: bigint;
+  manifestHash: string;
+  supersedes: number;
+  idempotencyKey: string;
+}
+
+export interface MinedAnchor {
+  batchId: number;
+  txHash: string;
+  blockNumber: number;
+  blockHash: string;
+  /** Block timestamp, unix seconds. */
+  anchoredAt: number;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+}
+
+/** A contract error decoded from revert data: its name and arguments. */
+export class LedgerRevertError extends ShafafError {
+  override name = "LedgerRevertError";
+  readonly errorName: string;
+  readonly args: readonly unknown[];
+  constructor(errorName: string, args: readonly unknown[], hint: string) {
+    super(`the ledger contract refused the batch: ${errorName}(${args.map(String).join(", ")})`, {
+      details: hint,
+      code: `anchor.chain.${errorName}`,
+    });
+    this.errorName = errorName;
+    this.args = args;
+  }
+}
+
+const HINTS: Record<string, string> = {
+  LedgerDuplicateRoot: "this exact tree was already anchored",
+  LedgerUnknownBatch: "--supersedes names a batch that does not exist on this contract",
+  LedgerSupersedeMismatch: "a correction must have the kind and period of the batch it supersedes",
+  LedgerAlreadySuperseded: "that batch was already corrected; supersede the newer batch instead",
+  AccessControlUnauthorizedAccount:
+    "the signing account lacks ANCHORER_ROLE; grant it (shafaf deploy --anchorer ADDR)",
+  EnforcedPause: "the ledger is paused; anchoring resumes when governance unpauses it",
+  LedgerEnforcedPause: "the ledger is paused; anchoring resumes when governance unpauses it",
+  LedgerInvalidPeriod: "the period must be YYYYMM with year >= 1300",
+};
+
+/** Finds revert data in an ethers or JSON-RPC error, walking `cause`, `error`, `info`. */
+function revertData(error: unknown, depth = 0): string | undefined {
+  if (error === null || typeof error !== "object" || depth > 6) return undefined;
+  const e = error as Record<string, unknown>;
+  if (typeof e.data === "string" && /^0x[0-9a-f]{8}/i.test(e.data)) return e.data;
+  for (const key of ["error", "cause", "info", "data"]) {
+    const found = revertData(e[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The decoded contract error inside `error`, if there is one. */
+export function decodeLedgerError(error: unknown): { name: string; args: unknown[] } | undefined {
+  const data = revertData(error);
+  if (data === undefined) return undefined;
+  try {
+    const parsed = ledgerAnchorInterface.parseError(data);
+    return parsed === null ? undefined : { name: parsed.name, args: [...parsed.args] };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface AnchorChain {
+  readonly chainId: number;
+  /** The contract address, checksummed. */
+  readonly contract: string;
+  readonly account: string;
+  batchIdOfIdempotencyKey(key: string): Promise<number>;
+  /**
+   * Estimates and signs `anchorBatch(args)` without sending it. A revert during estimation throws
+   * `LedgerRevertError` — except `LedgerDuplicateIdempotencyKey`, returned as `{ existing }`.
+   */
+  signAnchor(args: AnchorArgs): Promise<{ rawTx: string; txHash: string } | { existing: number }>;
+  /** Sends signed bytes. Resolves "sent" or "known" (already in the pool or mined); "stale" when its nonce was used by another transaction. */
+  broadcast(rawTx: string, txHash: string): Promise<"sent" | "known" | "stale">;
+  /**
+   * Waits until `txHash` has `confirmations` blocks (1 = mined). Returns undefined when the node
+   * no longer knows the transaction (dropped). Throws LedgerRevertError-free `ShafafError` on a revert.
+   */
+  waitForAnchor(
+    txHash: string,
+    confirmations: number,
+    options?: { timeoutMs?: number; onWait?: (mined: boolean) => void },
+  ): Promise<MinedAnchor | { reverted: true } | undefined>;
+  /** The BatchAnchored event of `batchId` (its transaction and block). */
+  findAnchor(batchId: number): Promise<MinedAnchor>;
+}
+
+interface RawReceipt {
+  status: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  logs: { address: string; topics: string[]; data: string }[];
+}
+
+/**
+ * @example
+ * const chain = createAnchorChain({ wallet, provider, chainId, address: "0x…" });
+ * const batchId = await chain.batchIdOfIdempotencyKey(key);
+ */
+export function createAnchorChain(options: {
+  wallet: Wallet | HDNodeWallet;
+  provider: JsonRpcProvider;
+  chainId: number;
+  address: string;
+  pollMs?: number;
+}): AnchorChain {
+  const { wallet, provider } = options;
+  const contract = new Contract(options.address, LEDGER_ANCHOR_ABI, wallet);
+  const address = contract.target as string;
+  const pollMs = options.pollMs ?? 200;
+  const eventTopic = ledgerAnchorInterface.getEvent("BatchAnchored")!.topicHash;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function blockOf(blockHash: string): Promise<{ timestamp: number; number: number }> {
+    const block = (await provider.send("eth_getBlockByHash", [blockHash, false])) as {
+      timestamp: string;
+      number: string;
+    } | null;
+    if (block === null)
+      throw new ShafafError(`the node does not know block ${blockHash}`, { retryable: true });
+    return { timestamp: Number(BigInt(block.timestamp)), number: Number(BigInt(block.number)) };
+  }
+
+  async function fromLog(
+    log: { address: string; topics: string[]; data: string },
+    tx: { transactionHash: string; blockNumber: number; blockHash: string },
+  ): Promise<MinedAnchor> {
+    const parsed = ledgerAnchorInterface.parseLog(log);
+    if (parsed === null) throw new ShafafError("unexpected log in the anchoring transaction");
+    const { timestamp } = await blockOf(tx.blockHash);
+    return {
+      batchId: Number(parsed.args.getValue("batchId") as bigint),
+      txHash: tx.transactionHash,
+      blockNumber: tx.blockNumber,
+      blockHash: tx.blockHash,
+      anchoredAt: timestamp,
+      root: parsed.args.getValue("root") as string,
+      manifestHash: parsed.args.getValue("manifestHash") as string,
+      idempotencyKey: parsed.args.getValue("idempotencyKey") as string,
+    };
+  }
+
+  return {
+    chainId: options.chainId,
+    contract: address,
+    account: wallet.address,
+
+    async batchIdOfIdempotencyKey(key) {
+      const fn = contract.getFunction("batchIdOfIdempotencyKey");
+      return Number((await fn.staticCall(key)) as bigint);
+    },
+
+    async signAnchor(args) {
+      const fn = contract.getFunction("anchorBatch");
+      const params = [
+        args.root,
+        args.kind,
+        args.period,
+        args.recordCount,
+        args.totalAmount,
+        args.manifestHash,
+        args.supersedes,
+        args.idempotencyKey,
+      ] as const;
+      let populated;
+      try {
+        populated = await wallet.populateTransaction(await fn.populateTransaction(...params));
+      } catch (error) {
+        const decoded = decodeLedgerError(error);
+        if (decoded === undefined) throw error;
+        if (decoded.name === "LedgerDuplicateIdempotencyKey")
+          return { existing: Number(decoded.args[1]) };
+        throw new LedgerRevertError(decoded.name, decoded.args, HINTS[decoded.name] ?? "");
+      }
+      const rawTx = await wallet.signTransaction(populated);
+      return { rawTx, txHash: keccak256(rawTx) };
+    },
+
+    async broadcast(rawTx, txHash) {
+      try {
+        await provider.send("eth_sendRawTransaction", [rawTx]);
+        return "sent";
+      } catch (error) {
+        const known = (await provider.send("eth_getTransactionByHash", [txHash])) as unknown;
+        if (known !== null) return "known";
+        const message = String((error as { message?: string }).message ?? error);
+        if (/nonce too low|nonce.*(used|already)|replacement/i.test(message)) return "stale";
+        throw error;
+      }
+    },
+
+    async waitForAnchor(txHash, confirmations, waitOptions = {}) {
+      const deadline = Date.now() + (waitOptions.timeoutMs ?? 600_000);
+      for (;;) {
+        const receipt = (await provider.send("eth_getTransactionReceipt", [
+          txHash,
+        ])) as RawReceipt | null;
+        if (receipt === null) {
+          const tx = (await provider.send("eth_getTransactionByHash", [txHash])) as unknown;
+          if (tx === null) return undefined;
+          waitOptions.onWait?.(false);
+        } else {
+          if (BigInt(receipt.status) !== 1n) return { reverted: true };
+          const mined = Number(BigInt(receipt.blockNumber));
+          const head = Number(BigInt((await provider.send("eth_blockNumber", [])) as string));
+          if (head - mined + 1 >= confirmations) {
+            // The receipt may be from a block that was since reorganised away: re-read it.
+            const again = (await provider.send("eth_getTransactionReceipt", [
+              txHash,
+            ])) as RawReceipt | null;
+            if (again === null || again.blockHash !== receipt.blockHash) continue;
+            const log = again.logs.find(
+              (l) =>
+                l.address.toLowerCase() === address.toLowerCase() && l.topics[0] === eventTopic,
+            );
+            if (log === undefined)
+              throw new ShafafError(`transaction ${txHash} emitted no BatchAnchored event`);
+            return fromLog(log, {
+              transactionHash: txHash,
+              blockNumber: mined,
+              blockHash: again.blockHash,
+            });
+          }
+          waitOptions.onWait?.(true);
+        }
+        if (Date.now() > deadline) {
+          throw new ShafafError(`transaction ${txHash} is not confirmed yet`, {
+            details: "run the same command again later: it resumes and waits for this transaction",
+            retryable: true,
+            code: "anchor.chain.wait-timeout",
+          });
+        }
+        await sleep(pollMs);
+      }
+    },
+
+    async findAnchor(batchId) {
+      const topic1 = "0x" + batchId.toString(16).padStart(64, "0");
+      const logs = (await provider.send("eth_getLogs", [
+        { address, fromBlock: "0x0", toBlock: "latest", topics: [eventTopic, topic1] },
+      ])) as (RawReceipt["logs"][number] & {
+        transactionHash: string;
+        blockNumber: string;
+        blockHash: string;
+      })[];
+      const log = logs[0];
+      if (log === undefined)
+        throw new ShafafError(`no BatchAnchored event for batch ${batchId} on ${address}`);
+      return fromLog(log, {
+        transactionHash: log.transactionHash,
+        blockNumber: Number(BigInt(log.blockNumber)),
+        blockHash: log.blockHash,
+      });
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The batch manifest, `shafaf-manifest/1`: canonical JSON (keys sorted at every level, no
+ * whitespace, amounts as decimal strings) whose keccak256 is the on-chain `manifestHash`.
+ * Canonical means: the same batch facts always give the same bytes, so that an auditor who
+ * rebuilds the manifest from the artifact gets the hash on chain.
+ */
+import { keccak256 } from "ethers";
+import type { RecordKind } from "../core/record.ts";
+import type { SourceInfo } from "../ingest/source-info.ts";
+
+export const MANIFEST_FORMAT = "shafaf-manifest/1";
+
+export interface ManifestCell {
+  count: number;
+  /** Σ amounts, decimal string (Rials). */
+  total: string;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  kind: RecordKind;
+  period: string;
+  recordCount: number;
+  total: string;
+  byProvince: Record<string, ManifestCell>;
+  /** Pensions only: retirement, disability, survivors. */
+  byCategory?: Record<string, ManifestCell>;
+  sources: SourceInfo[];
+  rulesVersion: string;
+  leafEncoding: readonly string[];
+  supersedes: number | null;
+  reason: string | null;
+}
+
+export interface ManifestInput {
+  kind: RecordKind;
+  period: string;
+  recordCount: number;
+  total: bigint;
+  byProvince: ReadonlyMap<string, { count: number; total: bigint }>;
+  byCategory?: ReadonlyMap<string, { count: number; total: bigint }>;
+  sources: readonly SourceInfo[];
+  rulesVersion: string;
+  leafEncoding: readonly string[];
+  supersedes: number | null;
+  reason: string | null;
+}
+
+/**
+ * JSON with object keys sorted by UTF-16 code unit at every level and no whitespace. Only plain
+ * objects, arrays, strings, finite numbers, booleans and null are allowed (no bigint: write
+ * amounts as decimal strings first).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === "boolean" || typeof value === "string")
+    return JSON.stringify(value);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError("canonicalJson: non-finite number");
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return "[" + value.map(canonicalJson).join(",") + "]";
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return (
+      "{" + entries.map(([key, v]) => JSON.stringify(key) + ":" + canonicalJson(v)).join(",") + "}"
+    );
+  }
+  throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
+}
+
+function cells(
+  map: ReadonlyMap<string, { count: number; total: bigint }>,
+): Record<string, ManifestCell> {
+  const out: Record<string, ManifestCell> = {};
+  for (const [key, cell] of [...map].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out[key] = { count: cell.count, total: cell.total.toString() };
+  }
+  return out;
+}
+
+/**
+ * Builds the manifest, its canonical bytes and their keccak256 (the on-chain manifestHash).
+ *
+ * @example
+ * const { bytes, hash } = buildManifest({ kind: "premium", period: "1403-07", … });
+ */
+export function buildManifest(input: ManifestInput): {
+  manifest: Manifest;
+  bytes: Uint8Array;
+  hash: string;
+} {
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    kind: input.kind,
+    period: input.period,
+    recordCount: input.recordCount,
+    total: input.total.toString(),
+    byProvince: cells(input.byProvince),
+    ...(input.kind === "pension" ? { byCategory: cells(input.byCategory ?? new Map()) } : {}),
+    sources: input.sources.map((s) => ({ ...s })),
+    rulesVersion: input.rulesVersion,
+    leafEncoding: [...input.leafEncoding],
+    supersedes: input.supersedes,
+    reason: input.reason,
+  };
+  const bytes = new TextEncoder().encode(canonicalJson(manifest));
+  return { manifest, bytes, hash: keccak256(bytes) };
+}

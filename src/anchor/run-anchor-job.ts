@@ -1,0 +1,829 @@
+/**
+ * The finance pipeline: inputs → validate → tree → durable artifact → anchorBatch → receipts.
+ * `shafaf anchor`, `npm start`'s demo and the staff endpoint `POST /api/v1/batches` all call
+ * `runAnchorJob`.
+ *
+ * Crash safety (MUST hold whatever instant the process dies, given the same inputs again):
+ * - The job id is derived from the inputs' bytes and options, so a re-run finds its job.
+ * - Salts and receipt codes are drawn once and made durable in the artifact BEFORE anything is
+ *   signed; a resumed job reuses them, so its root, idempotency key and codes are the same.
+ * - The signed transaction is persisted (state `sending`) BEFORE it is broadcast; a resumed job
+ *   re-broadcasts the same bytes, and the contract's idempotency key refuses any second batch
+ *   (`LedgerDuplicateIdempotencyKey` / `batchIdOfIdempotencyKey` lead back to the first).
+ * - Receipts are written only after the transaction has its confirmations (state `anchored`),
+ *   idempotently, so a re-run rewrites the same receipts; the job is `complete` only after all.
+ */
+import { randomBytes } from "node:crypto";
+import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { bytesToHex, type Hex } from "../core/hex.ts";
+import { LEAF_ENCODING, leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
+import { buildMerkleTree, loadMerkleTree } from "../core/merkle-tree.ts";
+import { periodToNumber } from "../core/period.ts";
+import { buildReceipt, recordFromJson, recordToJson } from "../core/receipt.ts";
+import { newReceiptCode } from "../core/receipt-code.ts";
+import { subjectPseudonym } from "../core/pseudonym.ts";
+import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
+import { recordAmount } from "../core/record-amount.ts";
+import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
+import { validateRecord } from "../core/validate-record.ts";
+import type { IngestIssue } from "../ingest/ingest-issue.ts";
+import { openInputs } from "../ingest/open-inputs.ts";
+import type { SourceInfo } from "../ingest/source-info.ts";
+import {
+  createBatchArtifactWriter,
+  readBatchArtifact,
+  removeStaleArtifactTemps,
+  type BatchArtifact,
+  type BatchArtifactWriter,
+} from "../store/batch-artifact.ts";
+import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/ledger-store.ts";
+import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
+import { computeIdempotencyKey, computeJobId } from "./job-id.ts";
+import { buildManifest, type Manifest } from "./manifest.ts";
+import path from "node:path";
+
+/** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
+export const ANCHOR_STEPS = [
+  "validated",
+  "artifact-written",
+  "job-prepared",
+  "tx-signed",
+  "tx-sent",
+  "tx-mined",
+  "batch-anchored",
+  "receipts-partial",
+  "receipts-written",
+  "complete",
+] as const;
+export type AnchorStep = (typeof ANCHOR_STEPS)[number];
+
+/** One problem that keeps the batch from being anchored. `value` is masked when personal. */
+export interface ValidationIssue {
+  file: string;
+  /** 1-based line (CSV, JSON Lines) or record number (DBF); absent for a whole-file problem. */
+  line?: number;
+  entry?: string;
+  field: string;
+  rule: string;
+  value: string;
+  message: string;
+  hint: string;
+  severity?: "warning";
+}
+
+/** Progress and messages. Phases: read (rows read and validated), hash, receipts. */
+export interface AnchorLog {
+  progress(phase: "read" | "hash" | "receipts", done: number, total?: number): void;
+  info(message: string): void;
+}
+
+export interface RunAnchorJobParams {
+  inputs: readonly string[];
+  kind: RecordKind;
+  /** The batch's period, `YYYY-MM`: every row must have it. */
+  period: string;
+  supersedes?: number | undefined;
+  reason?: string | undefined;
+  dryRun?: boolean | undefined;
+  encoding?: "utf8" | "cp1256" | "auto" | undefined;
+  /** Province (ISO code) for inputs that carry none, such as SSO DBF lists. */
+  province?: string | undefined;
+  /** Blocks to wait for (1 = mined). Default 1. */
+  confirmations?: number | undefined;
+  /** Required unless `dryRun`. */
+  chain?: AnchorChain | undefined;
+  /** Required unless `dryRun` (a dry run without a store skips the already-anchored check). */
+  store?: LedgerStore | undefined;
+  /** The organization's pseudonym key (32 bytes). */
+  pseudonymKey: Uint8Array;
+  rates?: RateTable | undefined;
+  log?: AnchorLog | undefined;
+  /** Called at each step boundary (tests kill the process here). */
+  onStep?: ((step: AnchorStep) => void) | undefined;
+  /** How long to wait for the transaction before giving up (resumable). Default 10 min. */
+  waitTimeoutMs?: number | undefined;
+}
+
+export interface AnchorSummary {
+  jobId: string;
+  kind: RecordKind;
+  period: string;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  recordCount: number;
+  total: bigint;
+  supersedes: number | null;
+  reason: string | null;
+  elapsedMs: number;
+}
+
+export type AnchorJobResult =
+  | (AnchorSummary & {
+      status: "anchored";
+      batchId: number;
+      txHash: string;
+      blockNumber: number;
+      chainId: number;
+      contract: string;
+      /** True when an earlier, interrupted run of the same job was finished. */
+      resumed: boolean;
+      /** True when the job was already complete and nothing was done. */
+      alreadyComplete: boolean;
+      warnings: ValidationIssue[];
+    })
+  | (AnchorSummary & { status: "dry-run"; manifest: Manifest; warnings: ValidationIssue[] })
+  | {
+      status: "invalid";
+      jobId: string;
+      kind: RecordKind;
+      period: string;
+      rowsRead: number;
+      validRows: number;
+      issues: ValidationIssue[];
+      elapsedMs: number;
+    };
+
+/** Record issues kept per (file, field, rule); the rest are counted in one summary issue. */
+export const ISSUES_PER_RULE = 1000;
+const HASH_CHUNK = 4096;
+const LOOKUP_CHUNK = 2048;
+const RECEIPT_CHUNK = 1000;
+
+const noLog: AnchorLog = { progress: () => undefined, info: () => undefined };
+
+/**
+ * Runs (or resumes) one anchoring job.
+ *
+ * @example
+ * const result = await runAnchorJob({ inputs: ["premiums.csv"], kind: "premium", period: "1403-07",
+ *   chain, store, pseudonymKey, log });
+ * if (result.status === "invalid") for (const i of result.issues) console.log(i.message);
+ */
+export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJobResult> {
+  const started = Date.now();
+  const log = params.log ?? noLog;
+  const onStep = params.onStep ?? (() => undefined);
+  const supersedes = params.supersedes ?? null;
+  const reason = params.reason ?? null;
+  if ((supersedes === null) !== (reason === null)) {
+    throw new InvalidInputError("--supersedes and --reason go together", {
+      details:
+        "a correction names the batch it corrects and a reason code, e.g. --supersedes 4 --reason late-payment",
+      code: "anchor.supersedes.reason",
+    });
+  }
+  if (!params.dryRun && (params.chain === undefined || params.store === undefined)) {
+    throw new InvalidInputError("anchoring needs a chain and a store", {
+      details: "give --rpc, --contract and a signer, or use --dry-run",
+      code: "anchor.chain.missing",
+    });
+  }
+  const period = params.period;
+  try {
+    periodToNumber(period);
+  } catch {
+    throw new InvalidInputError(`invalid --period ${JSON.stringify(period)}`, {
+      details: "use the Jalali year and month as YYYY-MM, e.g. 1403-07",
+      code: "anchor.period",
+    });
+  }
+
+  const jobId = await computeJobId({
+    inputs: params.inputs,
+    kind: params.kind,
+    period,
+    supersedes,
+    reason,
+    options: { encoding: params.encoding, province: params.province },
+  });
+
+  const store = params.store;
+  if (!params.dryRun && store !== undefined && params.chain !== undefined) {
+    await store.bindChain({ chainId: params.chain.chainId, contract: params.chain.contract });
+    const existing = await findExistingJob(store, jobId);
+    if (existing !== undefined) {
+      return finishJob(
+        { ...params, store, chain: params.chain, log, onStep, started },
+        existing.job,
+        existing.artifact,
+        true,
+      );
+    }
+    await refuseUnfinishedJobs(store, jobId, params.kind, period);
+    await removeStaleArtifactTemps(store.batchesDir, jobId);
+  }
+
+  // ── validate, hash, and (unless a dry run) stream the artifact ──
+  const prepared = await prepareBatch({ ...params, jobId, period, supersedes, reason, log });
+  if (prepared.status === "invalid") {
+    return { ...prepared, elapsedMs: Date.now() - started };
+  }
+  onStep("validated");
+  if (params.dryRun || store === undefined || params.chain === undefined) {
+    await prepared.writer?.abort();
+    return {
+      status: "dry-run",
+      ...prepared.summary,
+      manifest: prepared.manifest,
+      warnings: prepared.warnings,
+      elapsedMs: Date.now() - started,
+    };
+  }
+  const { dir } = await prepared.writer!.commit({
+    manifestBytes: prepared.manifestBytes,
+    tree: prepared.treeBytes,
+    descriptor: {
+      kind: params.kind,
+      period,
+      recordCount: prepared.summary.recordCount,
+      total: prepared.summary.total.toString(),
+      root: prepared.summary.root,
+      manifestHash: prepared.summary.manifestHash,
+      idempotencyKey: prepared.summary.idempotencyKey,
+      supersedes,
+      reason,
+      createdAt: new Date().toISOString(),
+    },
+  });
+  onStep("artifact-written");
+  const artifact = await readBatchArtifact(dir);
+  if (artifact === undefined)
+    throw new ShafafError(`the artifact in ${dir} vanished after it was written`);
+  const job = jobFromArtifact(artifact);
+  await store.putJob(job);
+  onStep("job-prepared");
+  const result = await finishJob(
+    { ...params, store, chain: params.chain, log, onStep, started },
+    job,
+    artifact,
+    false,
+  );
+  return result.status === "anchored" ? { ...result, warnings: prepared.warnings } : result;
+}
+
+function jobFromArtifact(artifact: BatchArtifact): JobRecord {
+  const d = artifact.descriptor;
+  return {
+    format: "shafaf-job/1",
+    jobId: d.jobId,
+    state: "prepared",
+    kind: d.kind,
+    period: d.period,
+    root: d.root,
+    manifestHash: d.manifestHash,
+    idempotencyKey: d.idempotencyKey,
+    recordCount: d.recordCount,
+    total: d.total,
+    supersedes: d.supersedes,
+    reason: d.reason,
+    createdAt: d.createdAt,
+  };
+}
+
+/** The job of `jobId` if it got as far as a committed artifact (with or without its job record). */
+async function findExistingJob(
+  store: LedgerStore,
+  jobId: string,
+): Promise<{ job: JobRecord; artifact: BatchArtifact } | undefined> {
+  const artifact = await readBatchArtifact(path.join(store.batchesDir, jobId));
+  const job = await store.getJob(jobId);
+  if (artifact === undefined) {
+    if (job !== undefined) {
+      throw new ShafafError(
+        `job ${jobId} is recorded but its artifact is missing from ${store.batchesDir}`,
+        {
+          details: "restore the data directory from its backup",
+          code: "anchor.artifact.missing",
+        },
+      );
+    }
+    return undefined;
+  }
+  if (job === undefined) {
+    // Killed between committing the artifact and recording the job: adopt the artifact.
+    const adopted = jobFromArtifact(artifact);
+    await store.putJob(adopted);
+    return { job: adopted, artifact };
+  }
+  return { job, artifact };
+}
+
+/** A new job must not start while another job of the same kind and period is in flight. */
+async function refuseUnfinishedJobs(
+  store: LedgerStore,
+  jobId: string,
+  kind: RecordKind,
+  period: string,
+): Promise<void> {
+  for (const other of await store.listJobs()) {
+    if (other.jobId === jobId || other.kind !== kind || other.period !== period) continue;
+    if (other.state === "complete" || other.state === "prepared") continue;
+    throw new InvalidInputError(
+      `another ${kind} batch for ${period} is being anchored (job ${other.jobId.slice(0, 12)}…, ${other.state})`,
+      {
+        details: "run its original command again to finish it first; then anchor these inputs",
+        code: "anchor.job.unfinished",
+      },
+    );
+  }
+}
+
+interface Prepared {
+  status: "prepared";
+  summary: Omit<AnchorSummary, "elapsedMs">;
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  treeBytes: Uint8Array;
+  writer: BatchArtifactWriter | undefined;
+  warnings: ValidationIssue[];
+}
+
+async function prepareBatch(
+  p: Omit<RunAnchorJobParams, "supersedes" | "reason"> & {
+    jobId: string;
+    period: string;
+    supersedes: number | null;
+    reason: string | null;
+    log: AnchorLog;
+  },
+): Promise<Prepared | Omit<Extract<AnchorJobResult, { status: "invalid" }>, "elapsedMs">> {
+  const issues: ValidationIssue[] = [];
+  const warnings: ValidationIssue[] = [];
+  const ruleCounts = new Map<string, { first: ValidationIssue; n: number }>();
+  const addIssue = (issue: ValidationIssue): void => {
+    if (issue.severity === "warning") {
+      warnings.push(issue);
+      return;
+    }
+    const key = `${issue.file}\0${issue.entry ?? ""}\0${issue.field}\0${issue.rule}`;
+    const c = ruleCounts.get(key);
+    if (c === undefined) ruleCounts.set(key, { first: issue, n: 1 });
+    else if (++c.n > ISSUES_PER_RULE) return;
+    issues.push(issue);
+  };
+  const onIngestIssue = (i: IngestIssue): void => {
+    const line = i.source.line ?? i.source.record;
+    addIssue({
+      file: i.source.file,
+      ...(line !== undefined ? { line } : {}),
+      ...(i.source.entry !== undefined ? { entry: i.source.entry } : {}),
+      field: i.field,
+      rule: i.rule,
+      value: i.value,
+      message: i.message,
+      hint: i.hint,
+      ...(i.severity !== undefined ? { severity: i.severity } : {}),
+    });
+  };
+
+  const writer =
+    p.dryRun || p.store === undefined
+      ? undefined
+      : await createBatchArtifactWriter(p.store.batchesDir, p.jobId);
+  try {
+    const opened = openInputs(p.inputs, {
+      kind: p.kind,
+      ...(p.encoding !== undefined ? { encoding: p.encoding } : {}),
+      ...(p.province !== undefined ? { province: p.province } : {}),
+      ...(p.rates !== undefined ? { rates: p.rates } : {}),
+    });
+
+    const seen = new Map<string, string>(); // record id → "file:line" of its first row
+    const supersededCache = new Map<number, boolean>();
+    let pendingLookups: { recordId: string; where: ValidationIssue }[] = [];
+    const flushLookups = async (): Promise<void> => {
+      if (pendingLookups.length === 0 || p.store === undefined) return;
+      const batch = pendingLookups;
+      pendingLookups = [];
+      const found = await p.store.getRecordIds(
+        p.kind,
+        p.period,
+        batch.map((b) => b.recordId),
+      );
+      for (let i = 0; i < batch.length; i++) {
+        const entry = found[i];
+        if (entry === undefined) continue;
+        if (entry.batchId === p.supersedes) continue;
+        let superseded = supersededCache.get(entry.batchId);
+        if (superseded === undefined) {
+          superseded = ((await p.store.getBatch(entry.batchId))?.supersededBy ?? null) !== null;
+          supersededCache.set(entry.batchId, superseded);
+        }
+        if (superseded) continue;
+        addIssue({
+          ...batch[i]!.where,
+          message: `record_id was already anchored in batch ${entry.batchId} for ${p.kind} ${p.period}`,
+          hint: `a correction goes in a new batch with --supersedes ${entry.batchId} --reason <code>`,
+        });
+      }
+    };
+
+    let rowsRead = 0;
+    let validRows = 0;
+    let total = 0n;
+    const byProvince = new Map<string, { count: number; total: bigint }>();
+    const byCategory = new Map<string, { count: number; total: bigint }>();
+    let leaves = new Uint8Array(32 * 65536);
+    let leafCount = 0;
+    let chunk: LeafValues[] = [];
+    const hashChunk = (): void => {
+      if (chunk.length === 0) return;
+      const hashed = leafHashes(chunk);
+      if ((leafCount + chunk.length) * 32 > leaves.length) {
+        const grown = new Uint8Array(Math.max(leaves.length * 2, (leafCount + chunk.length) * 32));
+        grown.set(leaves.subarray(0, leafCount * 32));
+        leaves = grown;
+      }
+      leaves.set(hashed, leafCount * 32);
+      leafCount += chunk.length;
+      chunk = [];
+      p.log.progress("hash", leafCount);
+    };
+    const rates = p.rates ?? DEFAULT_RATE_TABLE;
+
+    for await (const row of opened.rows) {
+      rowsRead++;
+      if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
+      const where = {
+        file: row.source.file,
+        line: row.source.line,
+        ...(row.source.entry !== undefined ? { entry: row.source.entry } : {}),
+      };
+      const checked = validateRecord(p.kind, row.fields, { expectedPeriod: p.period, rates });
+      if (!checked.ok) {
+        for (const i of checked.issues) addIssue({ ...where, ...i });
+        continue;
+      }
+      const record = checked.record;
+      const first = seen.get(record.recordId);
+      const dupWhere: ValidationIssue = {
+        ...where,
+        field: "record_id",
+        rule: "record-id.duplicate",
+        value: record.recordId,
+        message: "",
+        hint: "",
+      };
+      if (first !== undefined) {
+        addIssue({
+          ...dupWhere,
+          message: `record_id appears twice in this batch (first at ${first})`,
+          hint: "each record id must be unique within a kind and period; remove or renumber the duplicate",
+        });
+        continue;
+      }
+      seen.set(record.recordId, `${where.file}:${where.line}`);
+      pendingLookups.push({
+        recordId: record.recordId,
+        where: { ...dupWhere, rule: "record-id.anchored" },
+      });
+      if (pendingLookups.length >= LOOKUP_CHUNK) await flushLookups();
+      validRows++;
+      if (issues.length > 0) continue; // all-or-nothing: keep validating, stop building
+
+      const amount = recordAmount(record);
+      total += amount;
+      const cell = byProvince.get(record.province) ?? { count: 0, total: 0n };
+      cell.count++;
+      cell.total += amount;
+      byProvince.set(record.province, cell);
+      if (record.kind === "pension") {
+        const c = byCategory.get(record.category) ?? { count: 0, total: 0n };
+        c.count++;
+        c.total += amount;
+        byCategory.set(record.category, c);
+      }
+      const salt = bytesToHex(randomBytes(32));
+      const subject = subjectPseudonym(p.pseudonymKey, record.nationalId);
+      chunk.push(leafValues(record, { salt, subject }));
+      if (chunk.length >= HASH_CHUNK) hashChunk();
+      if (writer !== undefined)
+        await writer.append({
+          index: validRows - 1,
+          code: newReceiptCode(randomBytes),
+          salt,
+          subject,
+          source: where,
+          record: recordToJson(record),
+        });
+    }
+    await flushLookups();
+    for (const i of opened.issues()) onIngestIssue(i);
+    p.log.progress("read", rowsRead);
+    for (const { first, n } of ruleCounts.values()) {
+      if (n <= ISSUES_PER_RULE) continue;
+      issues.push({
+        file: first.file,
+        field: first.field,
+        rule: first.rule,
+        value: "",
+        message: `${n - ISSUES_PER_RULE} more problems of this kind (${n} in all) are not listed`,
+        hint: "fix the ones listed first; the rest are usually the same mistake",
+      });
+    }
+    if (issues.length === 0 && validRows === 0) {
+      issues.push({
+        file: p.inputs.join(", "),
+        field: "",
+        rule: "batch.empty",
+        value: "",
+        message: "the inputs hold no records",
+        hint: "check that the files are the month's lists and not just headers",
+      });
+    }
+    if (issues.length > 0) {
+      await writer?.abort();
+      return {
+        status: "invalid",
+        jobId: p.jobId,
+        kind: p.kind,
+        period: p.period,
+        rowsRead,
+        validRows,
+        issues,
+      };
+    }
+    hashChunk();
+
+    const tree = buildMerkleTree(leaves.subarray(0, leafCount * 32));
+    const sources: readonly SourceInfo[] = opened.sources();
+    const { manifest, bytes, hash } = buildManifest({
+      kind: p.kind,
+      period: p.period,
+      recordCount: validRows,
+      total,
+      byProvince,
+      ...(p.kind === "pension" ? { byCategory } : {}),
+      sources,
+      rulesVersion: rates.version,
+      leafEncoding: LEAF_ENCODING,
+      supersedes: p.supersedes,
+      reason: p.reason,
+    });
+    const root = tree.root;
+    return {
+      status: "prepared",
+      summary: {
+        jobId: p.jobId,
+        kind: p.kind,
+        period: p.period,
+        root,
+        manifestHash: hash,
+        idempotencyKey: computeIdempotencyKey(hash, root, p.supersedes),
+        recordCount: validRows,
+        total,
+        supersedes: p.supersedes,
+        reason: p.reason,
+      },
+      manifest,
+      manifestBytes: bytes,
+      treeBytes: tree.serialize(),
+      writer,
+      warnings,
+    };
+  } catch (error) {
+    await writer?.abort();
+    throw error;
+  }
+}
+
+interface FinishContext extends RunAnchorJobParams {
+  store: LedgerStore;
+  chain: AnchorChain;
+  log: AnchorLog;
+  onStep: (step: AnchorStep) => void;
+  started: number;
+}
+
+/** Drives a job with a committed artifact from its recorded state to `complete`. */
+async function finishJob(
+  ctx: FinishContext,
+  initial: JobRecord,
+  artifact: BatchArtifact,
+  resumed: boolean,
+): Promise<Extract<AnchorJobResult, { status: "anchored" }>> {
+  const { store, chain, log, onStep } = ctx;
+  let job = initial;
+  const alreadyComplete = job.state === "complete";
+  if (resumed && !alreadyComplete)
+    log.info(`resuming job ${job.jobId.slice(0, 12)}… (${job.state})`);
+
+  if (job.state === "prepared" || job.state === "sending") {
+    const mined = await sendAndWait(ctx, job);
+    job = {
+      ...job,
+      state: "anchored",
+      txHash: mined.txHash,
+      batchId: mined.batchId,
+      blockNumber: mined.blockNumber,
+      blockHash: mined.blockHash,
+      anchoredAt: mined.anchoredAt,
+    };
+    delete job.rawTx;
+    await store.putJob(job);
+    onStep("batch-anchored");
+  }
+
+  const batch: BatchEntry = {
+    format: "shafaf-batch-entry/1",
+    batchId: job.batchId!,
+    jobId: job.jobId,
+    chainId: chain.chainId,
+    contract: chain.contract.toLowerCase(),
+    kind: job.kind,
+    period: job.period,
+    root: job.root,
+    manifestHash: job.manifestHash,
+    idempotencyKey: job.idempotencyKey,
+    recordCount: job.recordCount,
+    total: job.total,
+    supersedes: job.supersedes,
+    supersededBy: (await store.getBatch(job.batchId!))?.supersededBy ?? null,
+    reason: job.reason,
+    txHash: job.txHash!,
+    blockNumber: job.blockNumber!,
+    blockHash: job.blockHash!,
+    anchoredAt: job.anchoredAt!,
+  };
+
+  if (job.state === "anchored") {
+    await writeAllReceipts(ctx, batch, artifact);
+    onStep("receipts-written");
+    job = {
+      ...job,
+      state: "complete",
+      receiptsWritten: job.recordCount,
+      completedAt: new Date().toISOString(),
+    };
+    await store.completeJob(job, batch);
+    onStep("complete");
+  }
+
+  return {
+    status: "anchored",
+    jobId: job.jobId,
+    kind: job.kind,
+    period: job.period,
+    root: job.root,
+    manifestHash: job.manifestHash,
+    idempotencyKey: job.idempotencyKey,
+    recordCount: job.recordCount,
+    total: BigInt(job.total),
+    supersedes: job.supersedes,
+    reason: job.reason,
+    batchId: batch.batchId,
+    txHash: batch.txHash,
+    blockNumber: batch.blockNumber,
+    chainId: chain.chainId,
+    contract: chain.contract,
+    resumed: resumed && !alreadyComplete,
+    alreadyComplete,
+    warnings: [],
+    elapsedMs: Date.now() - ctx.started,
+  };
+}
+
+/** Sends the job's anchorBatch (or finds the batch it already made) and waits for it. */
+async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<MinedAnchor> {
+  const { store, chain, log, onStep } = ctx;
+  const confirmations = ctx.confirmations ?? 1;
+  let job = initial;
+  const args = {
+    root: job.root,
+    kind: KIND_NUMBER[job.kind],
+    period: periodToNumber(job.period),
+    recordCount: job.recordCount,
+    totalAmount: BigInt(job.total),
+    manifestHash: job.manifestHash,
+    supersedes: job.supersedes ?? 0,
+    idempotencyKey: job.idempotencyKey,
+  };
+  const adopt = async (batchId: number): Promise<MinedAnchor> => {
+    const found = await chain.findAnchor(batchId);
+    if (found.root !== job.root || found.idempotencyKey !== job.idempotencyKey) {
+      throw new ShafafError(`batch ${batchId} on chain does not match job ${job.jobId}`, {
+        code: "anchor.chain.mismatch",
+      });
+    }
+    log.info(`the batch was already anchored as batch ${batchId}; finishing its receipts`);
+    return found;
+  };
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await chain.batchIdOfIdempotencyKey(job.idempotencyKey);
+    if (existing !== 0) return adopt(existing);
+
+    if (job.state !== "sending" || job.rawTx === undefined || job.txHash === undefined) {
+      const signed = await chain.signAnchor(args);
+      if ("existing" in signed) return adopt(signed.existing);
+      job = { ...job, state: "sending", rawTx: signed.rawTx, txHash: signed.txHash };
+      await store.putJob(job);
+      onStep("tx-signed");
+    }
+    const sent = await chain.broadcast(job.rawTx!, job.txHash!);
+    if (sent === "stale") {
+      job = { ...job, state: "prepared" };
+      delete job.rawTx;
+      delete job.txHash;
+      await store.putJob(job);
+      continue; // the nonce went to another transaction: sign again (the key still guards)
+    }
+    onStep("tx-sent");
+    log.info(`sent ${job.txHash}; waiting for ${confirmations} confirmation(s)`);
+    const mined = await chain.waitForAnchor(job.txHash!, confirmations, {
+      ...(ctx.waitTimeoutMs !== undefined ? { timeoutMs: ctx.waitTimeoutMs } : {}),
+    });
+    if (mined === undefined || "reverted" in mined) {
+      // Dropped, or reverted (e.g. a duplicate of a copy that was mined first): look again.
+      const again = await chain.batchIdOfIdempotencyKey(job.idempotencyKey);
+      if (again !== 0) return adopt(again);
+      job = { ...job, state: "prepared" };
+      delete job.rawTx;
+      delete job.txHash;
+      await store.putJob(job);
+      if (mined !== undefined) {
+        const signed = await chain.signAnchor(args); // surfaces the contract's reason
+        if ("existing" in signed) return adopt(signed.existing);
+        throw new ShafafError(`the anchoring transaction reverted`, {
+          code: "anchor.chain.reverted",
+        });
+      }
+      continue;
+    }
+    onStep("tx-mined");
+    if (mined.root !== job.root || mined.idempotencyKey !== job.idempotencyKey) {
+      throw new ShafafError(`the mined batch ${mined.batchId} does not match job ${job.jobId}`, {
+        code: "anchor.chain.mismatch",
+      });
+    }
+    return mined;
+  }
+  throw new ShafafError("could not get the anchoring transaction mined after 5 attempts", {
+    details: "run the same command again; check the signer's pending transactions",
+    retryable: true,
+    code: "anchor.chain.attempts",
+  });
+}
+
+/** Builds and stores one receipt per record, in chunks; idempotent. */
+async function writeAllReceipts(
+  ctx: FinishContext,
+  batch: BatchEntry,
+  artifact: BatchArtifact,
+): Promise<void> {
+  const { store, log, onStep } = ctx;
+  const tree = loadMerkleTree(artifact.tree);
+  if (tree.root !== batch.root) {
+    throw new ShafafError(`the artifact's tree has root ${tree.root}, the batch ${batch.root}`, {
+      code: "anchor.artifact.root",
+    });
+  }
+  let pending: ReceiptWrite[] = [];
+  let written = 0;
+  let partialSignalled = false;
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await store.writeReceipts(batch, pending);
+    written += pending.length;
+    pending = [];
+    log.progress("receipts", written, batch.recordCount);
+    if (!partialSignalled && written < batch.recordCount) {
+      partialSignalled = true;
+      ctx.onStep("receipts-partial");
+    }
+  };
+  for await (const line of artifact.records()) {
+    const record = recordFromJson(line.record);
+    if (record === undefined) {
+      throw new ShafafError(
+        `record ${line.index} of the artifact of job ${batch.jobId} is damaged`,
+        {
+          code: "anchor.artifact.record",
+        },
+      );
+    }
+    const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
+    const receipt = buildReceipt({
+      chainId: batch.chainId,
+      contract: batch.contract,
+      batchId: batch.batchId,
+      tree,
+      index: line.index,
+      record,
+      values,
+      code: line.code,
+      anchor: { txHash: batch.txHash, blockNumber: batch.blockNumber },
+    });
+    pending.push({
+      index: line.index,
+      code: line.code,
+      subject: line.subject,
+      recordId: record.recordId,
+      receipt: receipt as unknown as ReceiptWrite["receipt"],
+    });
+    if (pending.length >= RECEIPT_CHUNK) await flush();
+  }
+  await flush();
+  void onStep;
+}

@@ -1,0 +1,308 @@
+/**
+ * `shafaf anchor <inputs...> --kind premium|pension --period 1403-07 …`: validates the month's
+ * files, anchors their Merkle root on the ledger and writes a receipt per record. Re-running the
+ * same command after a crash finishes the job (see src/anchor/run-anchor-job.ts).
+ */
+import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { CliCommand } from "../command.ts";
+import { formatRials } from "../../core/money.ts";
+import { connectSigner } from "../../chain/signer.ts";
+import { createAnchorChain } from "../../anchor/anchor-chain.ts";
+import {
+  EXIT_DATA,
+  UsageError,
+  reportError,
+  signerSpecFromOptions,
+} from "../../anchor/command-support.ts";
+import { createProgressLog } from "../../anchor/progress.ts";
+import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
+import {
+  ANCHOR_STEPS,
+  runAnchorJob,
+  type AnchorJobResult,
+  type AnchorStep,
+} from "../../anchor/run-anchor-job.ts";
+import { formatIssueTable, validationReport } from "../../anchor/validation-report.ts";
+import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+
+const USAGE = `usage: shafaf anchor <inputs...> --kind premium|pension --period YYYY-MM [options]
+
+Inputs: CSV (UTF-8 or cp1256), JSON Lines, an SSO list pair folder (DSKKAR00.DBF + DSKWOR00.DBF),
+a folder of pairs, or a .zip of them.
+
+  --kind premium|pension     what the inputs hold (required)
+  --period YYYY-MM           the Jalali month, e.g. 1403-07; every row must have it (required)
+  --dry-run                  validate and build the tree, send nothing, write nothing durable
+  --supersedes ID --reason CODE   this batch corrects batch ID (same kind and period)
+  --rpc URL --contract ADDR  the chain and ledger contract (required unless --dry-run)
+  --keystore FILE            sign with an encrypted keystore (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
+  --signer dev:N             sign with development account N (chain 31337 only)
+  --data-dir DIR             where jobs, artifacts and receipts live (default .shafaf)
+  --confirmations N          blocks to wait for (default 1)
+  --encoding auto|utf8|cp1256  CSV text encoding (default auto)
+  --province CODE            province for inputs without one (SSO lists), e.g. IR-23
+  --report FILE.json         write the validation report (all issues) as JSON
+  --json                     print one JSON summary on stdout, no progress
+
+Exit status: 0 anchored (or dry run passed), 65 invalid input, 64 usage error, 1 other failure.`;
+
+type Values = {
+  kind?: string;
+  period?: string;
+  "dry-run"?: boolean;
+  supersedes?: string;
+  reason?: string;
+  rpc?: string;
+  contract?: string;
+  keystore?: string;
+  signer?: string;
+  "data-dir"?: string;
+  confirmations?: string;
+  encoding?: string;
+  province?: string;
+  report?: string;
+  json?: boolean;
+  help?: boolean;
+};
+
+function parse(argv: readonly string[]): { values: Values; inputs: string[] } {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: {
+      kind: { type: "string" },
+      period: { type: "string" },
+      "dry-run": { type: "boolean" },
+      supersedes: { type: "string" },
+      reason: { type: "string" },
+      rpc: { type: "string" },
+      contract: { type: "string" },
+      keystore: { type: "string" },
+      signer: { type: "string" },
+      "data-dir": { type: "string" },
+      confirmations: { type: "string" },
+      encoding: { type: "string" },
+      province: { type: "string" },
+      report: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  return { values: values, inputs: positionals };
+}
+
+function summaryJson(result: AnchorJobResult): Record<string, unknown> {
+  if (result.status === "invalid") {
+    return {
+      status: "invalid",
+      jobId: result.jobId,
+      kind: result.kind,
+      period: result.period,
+      rowsRead: result.rowsRead,
+      validRows: result.validRows,
+      issueCount: result.issues.length,
+      issues: result.issues,
+      elapsedMs: result.elapsedMs,
+    };
+  }
+  const common = {
+    status: result.status,
+    jobId: result.jobId,
+    kind: result.kind,
+    period: result.period,
+    root: result.root,
+    manifestHash: result.manifestHash,
+    idempotencyKey: result.idempotencyKey,
+    recordCount: result.recordCount,
+    total: result.total.toString(),
+    supersedes: result.supersedes,
+    reason: result.reason,
+    elapsedMs: result.elapsedMs,
+  };
+  if (result.status === "dry-run") return { ...common, byProvince: result.manifest.byProvince };
+  return {
+    ...common,
+    batchId: result.batchId,
+    txHash: result.txHash,
+    blockNumber: result.blockNumber,
+    chainId: result.chainId,
+    contract: result.contract,
+    resumed: result.resumed,
+    alreadyComplete: result.alreadyComplete,
+  };
+}
+
+function summaryText(result: Exclude<AnchorJobResult, { status: "invalid" }>): string {
+  const lines: string[] = [];
+  if (result.status === "dry-run") {
+    lines.push(
+      `dry run: would anchor ${result.kind} ${result.period} (nothing was sent or written)`,
+    );
+  } else if (result.alreadyComplete) {
+    lines.push(
+      `already anchored: batch ${result.batchId} (${result.kind} ${result.period}); nothing to do`,
+    );
+  } else {
+    lines.push(
+      `anchored batch ${result.batchId} (${result.kind} ${result.period})${result.resumed ? " — resumed" : ""}`,
+    );
+  }
+  lines.push(`  records  ${result.recordCount.toLocaleString("en-US")}`);
+  lines.push(`  total    ${formatRials(result.total)} Rials`);
+  lines.push(`  root     ${result.root}`);
+  if (result.status === "anchored")
+    lines.push(`  tx       ${result.txHash} (block ${result.blockNumber})`);
+  if (result.supersedes !== null)
+    lines.push(`  corrects batch ${result.supersedes} (${result.reason})`);
+  lines.push(`  job      ${result.jobId}`);
+  lines.push(`  time     ${(result.elapsedMs / 1000).toFixed(1)} s`);
+  if (result.status === "anchored") {
+    lines.push(`receipts: shafaf receipts export --batch ${result.batchId} --out DIR`);
+  }
+  return lines.join("\n");
+}
+
+function crashHook(step: AnchorStep): void {
+  // Test hook for crash safety: a real SIGKILL of this process at a step boundary.
+  if (process.env.SHAFAF_TEST_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
+}
+
+export const command: CliCommand = {
+  summary: "validate a month's premium or pension files and anchor them, with a receipt per record",
+  async run(argv) {
+    let values: Values;
+    let inputs: string[];
+    try {
+      ({ values, inputs } = parse(argv));
+    } catch (error) {
+      process.stderr.write(`shafaf anchor: ${(error as Error).message}\n${USAGE}\n`);
+      return 64;
+    }
+    if (values.help === true) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    let store: LedgerStore | undefined;
+    let provider: { destroy(): void } | undefined;
+    const json = values.json === true;
+    const log = createProgressLog({
+      stream: process.stderr,
+      tty: process.stderr.isTTY === true,
+      quiet: json,
+    });
+    try {
+      if (inputs.length === 0) throw new UsageError("give at least one input file or folder");
+      if (values.kind !== "premium" && values.kind !== "pension")
+        throw new UsageError("--kind must be premium or pension");
+      if (values.period === undefined)
+        throw new UsageError("--period YYYY-MM is required (e.g. 1403-07)");
+      const encoding = values.encoding ?? "auto";
+      if (encoding !== "auto" && encoding !== "utf8" && encoding !== "cp1256") {
+        throw new UsageError("--encoding must be auto, utf8 or cp1256");
+      }
+      let supersedes: number | undefined;
+      if (values.supersedes !== undefined) {
+        if (!/^[1-9][0-9]{0,15}$/.test(values.supersedes))
+          throw new UsageError("--supersedes must be a batch id (1, 2, …)");
+        supersedes = Number(values.supersedes);
+        if (values.reason === undefined)
+          throw new UsageError("--supersedes needs --reason CODE (e.g. late-payment)");
+      }
+      if (values.reason !== undefined) {
+        if (supersedes === undefined) throw new UsageError("--reason goes with --supersedes");
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/.test(values.reason)) {
+          throw new UsageError(
+            "--reason must be a short code of letters, digits, . _ - (e.g. late-payment)",
+          );
+        }
+      }
+      let confirmations = 1;
+      if (values.confirmations !== undefined) {
+        if (!/^[1-9][0-9]{0,3}$/.test(values.confirmations))
+          throw new UsageError("--confirmations must be 1 or more");
+        confirmations = Number(values.confirmations);
+      }
+      const dryRun = values["dry-run"] === true;
+      const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
+
+      let chain;
+      if (!dryRun) {
+        if (values.rpc === undefined || values.contract === undefined) {
+          throw new UsageError("--rpc URL and --contract ADDR are required (or use --dry-run)");
+        }
+        const spec = await signerSpecFromOptions(values);
+        const signer = await connectSigner({ rpcUrl: values.rpc, spec });
+        provider = signer.provider;
+        const code = (await signer.provider.send("eth_getCode", [
+          values.contract,
+          "latest",
+        ])) as string;
+        if (code === "0x") {
+          throw new UsageError(
+            `there is no contract at ${values.contract} on chain ${signer.chainId}; check --contract`,
+          );
+        }
+        chain = createAnchorChain({
+          wallet: signer.wallet,
+          provider: signer.provider,
+          chainId: signer.chainId,
+          address: values.contract,
+        });
+      }
+      if (!dryRun || existsSync(path.join(dataDir, "ledger")))
+        store = await openLedgerStore(dataDir);
+      let pseudonymKey = await loadPseudonymKey(dataDir, process.env, { create: !dryRun });
+      if (pseudonymKey === undefined) pseudonymKey = new Uint8Array(randomBytes(32)); // dry run: a throwaway key
+
+      const result = await runAnchorJob({
+        inputs,
+        kind: values.kind,
+        period: values.period,
+        supersedes,
+        reason: values.reason,
+        dryRun,
+        encoding,
+        province: values.province,
+        confirmations,
+        chain,
+        store,
+        pseudonymKey,
+        log,
+        onStep: crashHook,
+      });
+      log.end();
+      if (values.report !== undefined) {
+        await writeFile(values.report, JSON.stringify(validationReport(result), null, 2) + "\n");
+      }
+      if (json) {
+        process.stdout.write(JSON.stringify(summaryJson(result)) + "\n");
+      } else if (result.status === "invalid") {
+        process.stderr.write(
+          `${result.issues.length} problem(s) in ${result.rowsRead.toLocaleString("en-US")} rows; nothing was anchored\n\n` +
+            formatIssueTable(result.issues) +
+            "\n",
+        );
+      } else {
+        for (const w of result.warnings) process.stderr.write(`warning: ${w.file}: ${w.message}\n`);
+        process.stdout.write(summaryText(result) + "\n");
+      }
+      return result.status === "invalid" ? EXIT_DATA : 0;
+    } catch (error) {
+      log.end();
+      const code = reportError("anchor", error);
+      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      return code;
+    } finally {
+      provider?.destroy();
+      await store?.close();
+    }
+  },
+};
+
+/** Step names accepted by SHAFAF_TEST_CRASH_AT (for the tests). */
+export const CRASH_STEPS = ANCHOR_STEPS;

@@ -1,0 +1,140 @@
+/**
+ * `shafaf deploy --rpc URL (--keystore FILE | --signer dev:<n>) [--anchorer ADDR]… [--auditor ADDR]…
+ * [--pauser ADDR]… [--admin ADDR] [--admin-delay SECONDS] [--json]`: deploys the ledger contract
+ * with its roles granted in the constructor, so a new user needs no Hardhat knowledge.
+ */
+import { parseArgs } from "node:util";
+import { isAddress } from "ethers";
+import type { CliCommand } from "../command.ts";
+import { deployLedger } from "../../chain/deploy-ledger.ts";
+import { connectSigner } from "../../chain/signer.ts";
+import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
+
+const USAGE = `usage: shafaf deploy --rpc URL (--keystore FILE | --signer dev:N) [options]
+
+Deploys the TransparencyLedger contract and grants its roles.
+
+  --rpc URL              the chain's JSON-RPC endpoint
+  --keystore FILE        pay with an encrypted keystore (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
+  --signer dev:N         pay with development account N (chain 31337 only)
+  --anchorer ADDR        may anchor batches (repeatable; default: the deploying account)
+  --auditor ADDR         may attest batches (repeatable)
+  --pauser ADDR          may pause the ledger (repeatable; default: the deploying account)
+  --admin ADDR           DEFAULT_ADMIN_ROLE, governance in production (default: the deploying account)
+  --admin-delay SECONDS  wait before an admin handover takes effect (default 0 on chain 31337, else 86400)
+  --json                 print {"address", "chainId", …} on stdout`;
+
+export const command: CliCommand = {
+  summary: "deploy the ledger contract and grant its roles",
+  async run(argv) {
+    let values: {
+      rpc?: string;
+      keystore?: string;
+      signer?: string;
+      anchorer?: string[];
+      auditor?: string[];
+      pauser?: string[];
+      admin?: string;
+      "admin-delay"?: string;
+      governance?: string;
+      json?: boolean;
+      help?: boolean;
+    };
+    try {
+      ({ values } = parseArgs({
+        args: [...argv],
+        options: {
+          rpc: { type: "string" },
+          keystore: { type: "string" },
+          signer: { type: "string" },
+          anchorer: { type: "string", multiple: true },
+          auditor: { type: "string", multiple: true },
+          pauser: { type: "string", multiple: true },
+          admin: { type: "string" },
+          "admin-delay": { type: "string" },
+          governance: { type: "string" },
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (error) {
+      process.stderr.write(`shafaf deploy: ${(error as Error).message}\n${USAGE}\n`);
+      return 64;
+    }
+    if (values.help === true) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    try {
+      if (values.rpc === undefined) throw new UsageError("--rpc URL is required");
+      if (values.governance !== undefined) {
+        throw new UsageError(
+          "--governance is not available in this version; deploy, then hand the admin role over",
+        );
+      }
+      for (const [flag, list] of [
+        ["--anchorer", values.anchorer ?? []],
+        ["--auditor", values.auditor ?? []],
+        ["--pauser", values.pauser ?? []],
+        ["--admin", values.admin === undefined ? [] : [values.admin]],
+      ] as const) {
+        for (const a of list)
+          if (!isAddress(a)) throw new UsageError(`${flag} ${JSON.stringify(a)} is not an address`);
+      }
+      let delay: number | undefined;
+      if (values["admin-delay"] !== undefined) {
+        if (!/^[0-9]{1,14}$/.test(values["admin-delay"]))
+          throw new UsageError("--admin-delay must be whole seconds");
+        delay = Number(values["admin-delay"]);
+      }
+      const spec = await signerSpecFromOptions(values);
+      const signer = await connectSigner({ rpcUrl: values.rpc, spec });
+      const me = signer.address;
+      const anchorers = values.anchorer ?? [me];
+      const auditors = values.auditor ?? [];
+      const pausers = values.pauser ?? [me];
+      const admin = values.admin ?? me;
+      const result = await deployLedger({
+        signer: signer.wallet,
+        admin,
+        adminDelaySeconds: delay ?? (signer.chainId === 31337 ? 0 : 86_400),
+        anchorers,
+        auditors,
+        pausers,
+      });
+      signer.provider.destroy();
+      if (values.json === true) {
+        process.stdout.write(
+          JSON.stringify({
+            address: result.address,
+            chainId: result.chainId,
+            txHash: result.txHash,
+            blockNumber: result.blockNumber,
+            admin,
+            anchorers,
+            auditors,
+            pausers,
+          }) + "\n",
+        );
+      } else {
+        process.stdout.write(
+          [
+            `deployed the ledger at ${result.address} on chain ${result.chainId} (block ${result.blockNumber})`,
+            `  admin      ${admin}`,
+            `  anchorers  ${anchorers.join(", ") || "(none)"}`,
+            `  auditors   ${auditors.join(", ") || "(none)"}`,
+            `  pausers    ${pausers.join(", ") || "(none)"}`,
+            `next: shafaf anchor FILE --kind premium --period YYYY-MM --rpc ${values.rpc} --contract ${result.address} …`,
+          ].join("\n") + "\n",
+        );
+      }
+      return 0;
+    } catch (error) {
+      const status = reportError("deploy", error);
+      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      return status;
+    }
+  },
+};

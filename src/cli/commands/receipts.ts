@@ -1,0 +1,182 @@
+/**
+ * `shafaf receipts export --batch <id> --out <dir> [--format json|jsonl]` and
+ * `shafaf receipts show <code>`: the receipts the anchor pipeline stored, for handing out.
+ */
+import { mkdir, open, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { CliCommand } from "../command.ts";
+import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+import { ShafafError } from "../../core/errors.ts";
+
+const USAGE = `usage: shafaf receipts export --batch ID --out DIR [--format json|jsonl] [--data-dir DIR]
+       shafaf receipts show CODE [--data-dir DIR]
+
+export  writes every receipt of batch ID: --format json (default) one <record_id>.json per record
+        (characters other than A-Z a-z 0-9 . _ - written as %XX), --format jsonl one file
+        batch-<ID>.receipts.jsonl with one receipt per line, in input order.
+show    prints the receipt with this code.`;
+
+/** A record id as a file name: every character outside [A-Za-z0-9._-] becomes %XX (reversible, collision-free). */
+export function receiptFileName(recordId: string): string {
+  const safe = Array.from(new TextEncoder().encode(recordId))
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9_-]/.test(c) || (c === "." && recordId !== "." && recordId !== "..")
+        ? c
+        : "%" + b.toString(16).toUpperCase().padStart(2, "0");
+    })
+    .join("");
+  return `${safe}.json`;
+}
+
+const PAGE = 1000;
+
+async function exportBatch(
+  store: LedgerStore,
+  batchId: number,
+  out: string,
+  format: "json" | "jsonl",
+): Promise<{ count: number; target: string }> {
+  const batch = await store.getBatch(batchId);
+  if (batch === undefined) {
+    throw new ShafafError(`no batch ${batchId} in ${store.dataDir}`, {
+      details: "list the anchored batches with `shafaf log`, or check --data-dir",
+      code: "receipts.batch.unknown",
+    });
+  }
+  const artifact = await store.getBatchArtifact(batchId);
+  if (artifact === undefined) throw new ShafafError(`the artifact of batch ${batchId} is missing`);
+  await mkdir(out, { recursive: true });
+  const target = format === "jsonl" ? path.join(out, `batch-${batchId}.receipts.jsonl`) : out;
+  const fh = format === "jsonl" ? await open(target, "w") : undefined;
+  let count = 0;
+  try {
+    let page: { recordId: string; code: string }[] = [];
+    let after: number | undefined;
+    const flush = async (): Promise<void> => {
+      if (page.length === 0) return;
+      const receipts = await store.listReceiptsOfBatch(batchId, {
+        ...(after !== undefined ? { after } : {}),
+        limit: page.length,
+      });
+      if (receipts.length !== page.length) {
+        throw new ShafafError(
+          `batch ${batchId} has ${count + receipts.length} receipts where ${count + page.length} were expected`,
+          {
+            details: "its anchoring job did not finish: run the same `shafaf anchor` command again",
+            code: "receipts.incomplete",
+          },
+        );
+      }
+      const lines: string[] = [];
+      for (let i = 0; i < page.length; i++) {
+        const text = JSON.stringify(receipts[i]);
+        if (fh !== undefined) lines.push(text + "\n");
+        else
+          await writeFile(
+            path.join(out, receiptFileName(page[i]!.recordId)),
+            JSON.stringify(receipts[i], null, 2) + "\n",
+          );
+      }
+      if (fh !== undefined) await fh.write(lines.join(""));
+      count += page.length;
+      after = (after ?? -1) + page.length;
+      page = [];
+    };
+    for await (const line of artifact.records()) {
+      page.push({ recordId: String(line.record.recordId), code: line.code });
+      if (page.length >= PAGE) await flush();
+    }
+    await flush();
+  } finally {
+    await fh?.close();
+  }
+  return { count, target };
+}
+
+export const command: CliCommand = {
+  summary: "export a batch's receipts, or show one receipt by its code",
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === "--help" || sub === "-h") {
+      process.stdout.write(USAGE + "\n");
+      return sub === undefined ? 64 : 0;
+    }
+    let values: {
+      batch?: string;
+      out?: string;
+      format?: string;
+      "data-dir"?: string;
+      json?: boolean;
+    };
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: rest,
+        options: {
+          batch: { type: "string" },
+          out: { type: "string" },
+          format: { type: "string" },
+          "data-dir": { type: "string" },
+          json: { type: "boolean" },
+        },
+        allowPositionals: true,
+        strict: true,
+      }));
+    } catch (error) {
+      process.stderr.write(`shafaf receipts: ${(error as Error).message}\n${USAGE}\n`);
+      return 64;
+    }
+    let store: LedgerStore | undefined;
+    try {
+      const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
+      if (sub === "export") {
+        if (positionals.length > 0) throw new UsageError(`unexpected ${positionals.join(" ")}`);
+        if (values.batch === undefined || !/^[1-9][0-9]{0,15}$/.test(values.batch)) {
+          throw new UsageError("--batch ID is required (a batch number, 1, 2, …)");
+        }
+        if (values.out === undefined) throw new UsageError("--out DIR is required");
+        const format = values.format ?? "json";
+        if (format !== "json" && format !== "jsonl")
+          throw new UsageError("--format must be json or jsonl");
+        store = await openLedgerStore(dataDir);
+        const { count, target } = await exportBatch(
+          store,
+          Number(values.batch),
+          values.out,
+          format,
+        );
+        process.stdout.write(
+          values.json === true
+            ? JSON.stringify({ batchId: Number(values.batch), count, format, out: target }) + "\n"
+            : `wrote ${count} receipt(s) of batch ${values.batch} to ${target}\n`,
+        );
+        return 0;
+      }
+      if (sub === "show") {
+        const code = positionals[0];
+        if (code === undefined || positionals.length !== 1)
+          throw new UsageError("give exactly one receipt code");
+        store = await openLedgerStore(dataDir);
+        const receipt = await store.getReceiptByCode(code.trim());
+        if (receipt === undefined) {
+          throw new ShafafError("no receipt with this code", {
+            details: `checked ${dataDir}; check the code for typing mistakes, or --data-dir`,
+            code: "receipts.unknown",
+          });
+        }
+        process.stdout.write(JSON.stringify(receipt, null, 2) + "\n");
+        return 0;
+      }
+      throw new UsageError(`unknown sub-command ${JSON.stringify(sub)}`);
+    } catch (error) {
+      const status = reportError("receipts", error);
+      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      return status;
+    } finally {
+      await store?.close();
+    }
+  },
+};
