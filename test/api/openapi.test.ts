@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- walking an untyped JSON document and Express internals */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- walking an untyped JSON document and Express internals */
 import { expect } from "chai";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
