@@ -1,4 +1,4 @@
-import { SigningKey, hexlify } from "ethers";
+import { SigningKey, encryptKeystoreJsonSync, hexlify } from "ethers";
 import { InvalidInputError } from "../core/errors.ts";
 import { buildQbftGenesis, sortAddresses } from "./genesis.ts";
 import {
@@ -28,6 +28,12 @@ export const SHARED_FILES = [
 ] as const;
 
 export const TRIAL_WARNING_FILE = "TRIAL-KEYS-DO-NOT-USE-IN-PRODUCTION.txt";
+
+/**
+ * Password of the throwaway trial account keystores (`trial-keys/<id>-<role>.json`). Printed in the
+ * warning file on purpose: these keys protect nothing. Use with SHAFAF_KEYSTORE_PASSWORD.
+ */
+export const TRIAL_KEYSTORE_PASSWORD = "shafaf-trial-only";
 
 /** Default Besu container image for the trial compose file (not verified on this machine: no Docker engine). */
 export const DEFAULT_BESU_IMAGE = "hyperledger/besu:25.7.0";
@@ -183,9 +189,19 @@ export function generateTrialKeys(file: InstitutionsFile, randomKey: () => Uint8
       const key = new SigningKey(hexlify(randomKey()));
       const wallet = nodeIdentity("0x" + key.publicKey.slice(4)).address;
       accounts[role] = [wallet];
-      keyFiles.set(`trial-keys/${inst.id}-${role}.key`, key.privateKey + "\n");
+      // A light scrypt cost (N = 2^12): the password is public anyway; the format is what `--keystore` reads.
+      const json = encryptKeystoreJsonSync(
+        { address: wallet, privateKey: key.privateKey },
+        TRIAL_KEYSTORE_PASSWORD,
+        {
+          scrypt: { N: 1 << 12 },
+          salt: randomKey(),
+          iv: randomKey().slice(0, 16),
+        },
+      );
+      keyFiles.set(`trial-keys/${inst.id}-${role}.json`, json + "\n");
       generated.push(
-        `trial-keys/${inst.id}-${role}.key — ${role} account of ${inst.id} (${wallet})`,
+        `trial-keys/${inst.id}-${role}.json — ${role} account of ${inst.id} (${wallet})`,
       );
     }
     return { ...inst, validator, accounts };
@@ -196,10 +212,13 @@ export function generateTrialKeys(file: InstitutionsFile, randomKey: () => Uint8
       [
         "WARNING: THROWAWAY KEYS FOR A LOCAL TRIAL ONLY. NEVER USE THIS NETWORK FOR REAL RECORDS.",
         "",
-        "`shafaf network init --generate` wrote the private keys below into this folder, unencrypted.",
+        "`shafaf network init --generate` wrote the private keys below into this folder (node keys unencrypted).",
         "In production every institution generates its own node key on its own validator",
-        "(`besu --data-path=/opt/besu/data public-key export`) and sends only the PUBLIC key;",
-        "account keys live in each institution's keystore or HSM. Delete this folder after the trial.",
+        "(`besu --node-private-key-file=/etc/besu/key public-key export`) and sends only the PUBLIC key;",
+        "account keys are made with `shafaf keys new` and never leave their institution. Delete this folder after the trial.",
+        "",
+        `The account keystores in trial-keys/ are encrypted with the PUBLIC password "${TRIAL_KEYSTORE_PASSWORD}":`,
+        `  SHAFAF_KEYSTORE_PASSWORD=${TRIAL_KEYSTORE_PASSWORD} shafaf deploy --rpc http://127.0.0.1:8545 --keystore trial-keys/sso-governance.json …`,
         "",
         ...generated.map((g) => `- ${g}`),
         "",

@@ -8,9 +8,11 @@ import { command } from "../../src/cli/commands/network.ts";
 import {
   buildNetwork,
   generateTrialKeys,
+  TRIAL_KEYSTORE_PASSWORD,
   TRIAL_WARNING_FILE,
   type NetworkOptions,
 } from "../../src/network/build-network.ts";
+import { loadKeystore } from "../../src/chain/keystore.ts";
 import { checkNetwork, formatFinding } from "../../src/network/check-network.ts";
 import { checkQbftGenesis } from "../../src/network/genesis.ts";
 import { parseInstitutions } from "../../src/network/institutions.ts";
@@ -203,6 +205,17 @@ describe("network kit", function () {
       await writeNetwork(dir, new Map([...built.files, ...trial.keyFiles]));
       const result = await checkNetwork(dir);
       expect(result.findings.map(formatFinding)).to.deep.equal([]);
+      // The trial governance account of sso is a keystore Shafaf's --keystore reads, and it is allowlisted.
+      const wallet = await loadKeystore(
+        path.join(dir, "trial-keys/sso-governance.json"),
+        TRIAL_KEYSTORE_PASSWORD,
+      );
+      const allowlist = parseToml(
+        await readFile(path.join(dir, "permissions_config.toml"), "utf8"),
+        "p",
+      ).values.get("accounts-allowlist") as string[];
+      expect(allowlist).to.include(wallet.address.toLowerCase());
+      expect(trial.file.institutions[0]!.accounts.governance).to.deep.equal([wallet.address]);
     });
   });
 
