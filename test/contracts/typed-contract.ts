@@ -7,7 +7,9 @@ import type { BaseContract, BaseContractMethod, ContractRunner } from "ethers";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Method = BaseContractMethod<any[], any, any>;
 
-export type Typed<N extends string> = Omit<BaseContract, "connect"> & { readonly [K in N]: Method } & {
+export type Typed<N extends string> = Omit<BaseContract, "connect"> & {
+  readonly [K in N]: Method;
+} & {
   connect(runner: ContractRunner | null): Typed<N>;
 };
 
