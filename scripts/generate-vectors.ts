@@ -22,7 +22,7 @@ import { buildReceipt, recordToJson, valuesToJson, type Receipt } from "../src/c
 import { newReceiptCode } from "../src/core/receipt-code.ts";
 import type { LedgerRecord, RecordKind } from "../src/core/record.ts";
 import { validateRecord } from "../src/core/validate-record.ts";
-import { verifyReceipt, type ReceiptTrust } from "../src/core/verify-receipt.ts";
+import { verifyReceipt } from "../src/core/verify-receipt.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
 const derive = (label: string, i = 0): Uint8Array =>
