@@ -50,16 +50,40 @@ function absolutize(schema: unknown): unknown {
   return schema;
 }
 
+/**
+ * A parameter or member name as the client sent it, echoed only when it looks like a name: an
+ * unknown name may itself be personal data (`?0012345679=1`, `{"زهرا": …}`), and errors never
+ * carry personal data. Array indices pass.
+ */
+function safeName(name: string): string {
+  return /^[0-9]{1,3}$/.test(name) ||
+    (/^[A-Za-z][A-Za-z0-9_-]{0,39}$/.test(name) && !/[0-9]{4}/.test(name))
+    ? name
+    : "(name not shown)";
+}
+
+const safePointer = (pointer: string) =>
+  pointer === ""
+    ? "/"
+    : pointer
+        .split("/")
+        .map((seg, i) => (i === 0 ? seg : safeName(seg)))
+        .join("/");
+
 function describe(where: "query" | "path" | "body", errors: readonly ErrorObject[]) {
   return errors.map((e) => {
     if (e.keyword === "additionalProperties") {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty);
       return where === "body"
-        ? { in: where, pointer: `${e.instancePath}/${extra}`, message: "unknown member" }
-        : { in: where, name: extra, message: "unknown parameter" };
+        ? {
+            in: where,
+            pointer: safePointer(`${e.instancePath}/${extra}`),
+            message: "unknown member",
+          }
+        : { in: where, name: safeName(extra), message: "unknown parameter" };
     }
     if (where === "body")
-      return { in: where, pointer: e.instancePath || "/", message: e.message ?? "invalid" };
+      return { in: where, pointer: safePointer(e.instancePath), message: e.message ?? "invalid" };
     const name = e.instancePath.replace(/^\//, "").split("/")[0] ?? "";
     const missing = (e.params as { missingProperty?: string }).missingProperty;
     return { in: where, name: missing ?? name, message: e.message ?? "invalid" };
