@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- HTTP reply bodies are untyped JSON */
 import { expect } from "chai";
 import { serveDataset, type Person, type Served } from "./api-fixture.ts";
 import { call, postJson, type Reply } from "./http.ts";
