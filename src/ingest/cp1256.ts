@@ -11,6 +11,19 @@ export function decodeCp1256(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/**
+ * Persian yeh (U+06CC) is not in cp1256: Windows writes it as Arabic yeh (0xED), and Persian
+ * keyboards on old systems typed Arabic kaf. In Persian text both fold back to the Persian letters.
+ */
+export function foldArabicLetters(text: string): string {
+  return text.replace(/[\u064A\u0649]/g, "\u06CC").replace(/\u0643/g, "\u06A9");
+}
+
+/** Decodes cp1256 Persian text: `decodeCp1256` then `foldArabicLetters`. */
+export function decodeCp1256Persian(bytes: Uint8Array): string {
+  return foldArabicLetters(decoder.decode(bytes));
+}
+
 /** 256 flags: can this byte occur in Persian text written in cp1256? */
 const TEXT_BYTE: Uint8Array = (() => {
   const flags = new Uint8Array(256);

@@ -17,7 +17,7 @@ import {
   ratesForYear,
   type RateTable,
 } from "../core/rates.ts";
-import { cp1256Plausibility, decodeCp1256, isCp1256TextByte } from "./cp1256.ts";
+import { cp1256Plausibility, decodeCp1256Persian, isCp1256TextByte } from "./cp1256.ts";
 import {
   DbfFormatError,
   DbfRecordSplitter,
@@ -420,7 +420,7 @@ function sampleEncoding(bytes: Uint8Array): "iran-system" | "cp1256" {
 }
 
 function decodeText(bytes: Uint8Array, encoding: "iran-system" | "cp1256"): string {
-  return encoding === "cp1256" ? decodeCp1256(bytes) : decodeIranSystem(bytes);
+  return encoding === "cp1256" ? decodeCp1256Persian(bytes) : decodeIranSystem(bytes);
 }
 
 /** The fields of a file found by name, and the layout they make. */

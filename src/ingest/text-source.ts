@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
-import { cp1256Plausibility } from "./cp1256.ts";
+import { cp1256Plausibility, foldArabicLetters } from "./cp1256.ts";
 import type { Sha256Tap } from "./source-info.ts";
 import { type SourceEncoding } from "./source-info.ts";
 
@@ -81,7 +81,8 @@ export async function detectTextEncoding(
 
 /**
  * Streams a text file decoded as `encoding`, without the BOM, in chunks of about 1 MiB, feeding
- * every raw byte to `tap`.
+ * every raw byte to `tap`. cp1256 text has Arabic yeh and kaf folded to Persian
+ * (`foldArabicLetters`): Windows writes Persian yeh as Arabic yeh in that code page.
  */
 export async function* decodeTextFile(
   path: string,
@@ -91,12 +92,13 @@ export async function* decodeTextFile(
   const decoder = new TextDecoder(encoding === "cp1256" ? "windows-1256" : "utf-8", {
     ignoreBOM: false,
   });
+  const fold = encoding === "cp1256" ? foldArabicLetters : (t: string) => t;
   for await (const raw of createReadStream(path, { highWaterMark: CHUNK })) {
     const chunk = raw as Buffer;
     tap?.update(chunk);
-    const text = decoder.decode(chunk, { stream: true });
+    const text = fold(decoder.decode(chunk, { stream: true }));
     if (text.length > 0) yield text;
   }
-  const rest = decoder.decode();
+  const rest = fold(decoder.decode());
   if (rest.length > 0) yield rest;
 }
