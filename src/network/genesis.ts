@@ -73,6 +73,15 @@ const CONFIG_KEYS = [
   "zerobasefee",
   "fixedbasefee",
   "blobschedule",
+  "mergenetsplitblock",
+  "terminaltotaldifficulty",
+  "terminalblocknumber",
+  "terminalblockhash",
+  "depositcontractaddress",
+  "withdrawalrequestcontractaddress",
+  "consolidationrequestcontractaddress",
+  "isquorum",
+  "qip714block",
 ];
 const TOP_KEYS = [
   "config",
@@ -193,7 +202,7 @@ export function checkQbftGenesis(genesis: unknown): GenesisSummary {
     error("$", "genesis must be a JSON object");
     return { findings, validators, chainId };
   }
-  const top = lowerKeys(genesis, "", TOP_KEYS, error);
+  const top = lowerKeys(genesis, "", TOP_KEYS, error, warning);
   const config = top.get("config");
   for (const key of ["nonce", "timestamp", "gaslimit", "difficulty"]) {
     const value = top.get(key);
@@ -241,7 +250,7 @@ export function checkQbftGenesis(genesis: unknown): GenesisSummary {
   if (!isObject(config)) {
     error("config", "is required and must be an object");
   } else {
-    const c = lowerKeys(config, "config.", CONFIG_KEYS, error);
+    const c = lowerKeys(config, "config.", CONFIG_KEYS, error, warning);
     const id = c.get("chainid");
     if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0)
       error("config.chainId", "must be a positive integer");
@@ -257,7 +266,7 @@ export function checkQbftGenesis(genesis: unknown): GenesisSummary {
     if (qbft !== undefined) {
       if (!isObject(qbft)) error("config.qbft", "must be an object");
       else {
-        const q = lowerKeys(qbft, "config.qbft.", QBFT_KEYS, error);
+        const q = lowerKeys(qbft, "config.qbft.", QBFT_KEYS, error, warning);
         for (const key of ["blockperiodseconds", "epochlength", "requesttimeoutseconds"]) {
           const v = q.get(key);
           if (v === undefined) error(`config.qbft.${key}`, "is required");
@@ -395,6 +404,12 @@ function checkMilestones(
       "is required before timestamp milestones (shanghaiTime, cancunTime)",
     );
   }
+  if (c.has("petersburgblock") && c.has("constantinoplefixblock")) {
+    error(
+      "config.constantinopleFixBlock",
+      "cannot be given with petersburgBlock (Besu refuses such a genesis)",
+    );
+  }
   if (c.get("cancuntime") !== 0) {
     error(
       "config.cancunTime",
@@ -412,13 +427,16 @@ function lowerKeys(
   prefix: string,
   known: readonly string[],
   error: (path: string, message: string) => void,
+  warning: (path: string, message: string) => void,
 ): Map<string, unknown> {
   const map = new Map<string, unknown>();
   for (const [key, value] of Object.entries(obj)) {
     const lower = key.toLowerCase();
     if (map.has(lower))
       error(`${prefix}${key}`, "appears twice (Besu reads genesis item names case-insensitively)");
-    if (!known.includes(lower)) error(`${prefix}${key}`, "is not a genesis item Besu knows");
+    if (!known.includes(lower)) {
+      warning(`${prefix}${key}`, "is not an item Besu reads, so Besu ignores it (a misspelling?)");
+    }
     map.set(lower, value);
   }
   return map;

@@ -157,11 +157,6 @@ describe("QBFT genesis", function () {
         /^config\.qbft\.blockperiodseconds: must be a positive integer/,
       ],
       [
-        "an unknown qbft key",
-        (g) => (g.config.qbft.blockperiod = 2),
-        /^config\.qbft\.blockperiod: is not a genesis item Besu knows/,
-      ],
-      [
         "an item spelled twice with different case",
         (g) => (g.config.ChainID = 7),
         /^config\.ChainID: appears twice/,
@@ -241,9 +236,9 @@ describe("QBFT genesis", function () {
         /balance: must be a 0x-hex or decimal string/,
       ],
       [
-        "an unknown top-level item",
-        (g) => (g.extra = 1),
-        /^extra: is not a genesis item Besu knows/,
+        "petersburgBlock together with constantinopleFixBlock",
+        (g) => (g.config.constantinopleFixBlock = 0),
+        /^config\.constantinopleFixBlock: cannot be given with petersburgBlock/,
       ],
     ];
     for (const [name, change, pattern] of cases) {
@@ -269,6 +264,26 @@ describe("QBFT genesis", function () {
       expect(summary.findings.map((f) => f.path)).to.deep.equal([
         "config.qbft.requesttimeoutseconds",
         "extraData",
+      ]);
+    });
+
+    it("warns on items Besu does not read, since Besu silently ignores them", function () {
+      const g = mutate((g) => {
+        g.config.qbft.blockperiod = 2;
+        g.extra = 1;
+      });
+      expect(errors(g)).to.deep.equal([]);
+      expect(checkQbftGenesis(g).findings).to.deep.equal([
+        {
+          level: "warning",
+          path: "extra",
+          message: "is not an item Besu reads, so Besu ignores it (a misspelling?)",
+        },
+        {
+          level: "warning",
+          path: "config.qbft.blockperiod",
+          message: "is not an item Besu reads, so Besu ignores it (a misspelling?)",
+        },
       ]);
     });
 
