@@ -76,7 +76,6 @@ export class AbortedError extends ShafafError {
 const RETRYABLE_CODES = new Set([
   -32603, // internal error (Besu and Hardhat report transient failures this way)
   -32002, // resource unavailable
-  -32004, // (some nodes) method temporarily unavailable
   429,
 ]);
 const RETRYABLE_MESSAGE =

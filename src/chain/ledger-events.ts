@@ -9,6 +9,9 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { ChainDataError } from "./errors.ts";
 import type { RawLog } from "./get-logs.ts";
 
+/** Byte → two lower-case hex digits (declared first: the topic tables below use it at load). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /** Event signatures, exactly as the ABI declares them (tested against the compiled artifact). */
 export const LEDGER_EVENT_SIGNATURES = {
   BatchAnchored:
@@ -285,8 +288,6 @@ function word(hex: string): string {
 function uintWord(n: number | bigint): string {
   return BigInt(n).toString(16).padStart(64, "0");
 }
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 function toHex(bytes: Uint8Array): string {
   let s = "";

@@ -575,7 +575,7 @@ function createTx(subs: Record<ViewName | "blocks", Sub>): TxImpl {
 
   async function read(view: ViewName, key: string): Promise<unknown> {
     const hit = overlay.get(`${view}\u0000${key}`);
-    if (hit !== undefined) return hit[2];
+    if (hit !== undefined) return structuredClone(hit[2]);
     return subs[view].get(key);
   }
 
@@ -596,7 +596,8 @@ function createTx(subs: Record<ViewName | "blocks", Sub>): TxImpl {
           }),
         );
     }
-    overlay.set(id, [view, key, value]);
+    // a snapshot, not the caller's object: later mutations of it MUST NOT reach the undo records
+    overlay.set(id, [view, key, structuredClone(value)]);
   }
 
   return {

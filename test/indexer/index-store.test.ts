@@ -310,6 +310,25 @@ describe("openIndexStore", function () {
       expect((error as Error).message).to.match(/twice/);
     });
 
+    it("keeps a copy of each value put, so mutating it afterwards changes neither the view nor the undo records", async function () {
+      const store = await fresh();
+      await store.initialize(SETUP);
+      const tx = store.begin();
+      const state = { n: 1 };
+      tx.at(blockRef(2));
+      tx.put("meta", "x", state);
+      state.n = 2;
+      tx.at(blockRef(3));
+      tx.put("meta", "x", state);
+      state.n = 3;
+      expect(await tx.get("meta", "x")).to.deep.equal({ n: 2 });
+      await store.commit(tx, { cursor: blockRef(3), keepFrom: 0 });
+      expect(await store.rollbackTo(blockRef(2))).to.equal(1);
+      expect((await store.dump()).find(([k]) => k === "!meta!x")?.[1]).to.equal(
+        JSON.stringify({ n: 1 }),
+      );
+    });
+
     it("prunes block records below keepFrom", async function () {
       const store = await fresh();
       await store.initialize(SETUP);

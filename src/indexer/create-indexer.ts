@@ -1,0 +1,513 @@
+/**
+ * The indexer: follows the ledger contract's events into the index store.
+ *
+ * Trust model — the RPC node is NOT trusted:
+ * - the chain must be the one indexed (chain id, genesis hash) and the contract must have code;
+ * - every log must belong to the block it claims (blockHash checked against the header);
+ * - each committed range must extend the last indexed block (`parentHash` link) and must not
+ *   have changed while it was read (the range's last header is read before and after);
+ * - the log head is recomputed from BatchAnchored events and compared with the contract's
+ *   `head()` at the indexed block: a difference is an alarm (`headCheck.status = "mismatch"`).
+ *
+ * Reorg safety: blocks are processed only once `confirmations` deep (0 on QBFT, whose blocks are
+ * final). Each range is ONE atomic store batch with per-block undo records, kept for the last
+ * `reorgWindow` blocks; when the last indexed block is no longer canonical, the indexer walks
+ * back through the kept blocks to the newest one still canonical and rolls back to it (one
+ * atomic batch), then indexes the new branch.
+ */
+import {
+  AbortedError,
+  ChainDataError,
+  ChainMismatchError,
+  isRetryable,
+  ReorgTooDeepError,
+  RpcResponseError,
+  ShafafError,
+} from "../chain/errors.ts";
+import { getBlockHeader, getLogs, type BlockHeader } from "../chain/get-logs.ts";
+import { createLedgerClient, type LedgerClient } from "../chain/ledger-client.ts";
+import type { LedgerEvent } from "../chain/ledger-events.ts";
+import { fromQuantity, toQuantity, type Rpc } from "../chain/rpc.ts";
+import type { BlockRef, LogState, WritableIndexStore } from "../store/index-store.ts";
+import { applyLedgerEvent } from "./apply-ledger-event.ts";
+import { manifestView, type ManifestSource } from "./manifest-view.ts";
+
+export interface IndexerLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface IndexerUpdate {
+  fromBlock: number;
+  toBlock: number;
+  /** Ledger events applied in this range. */
+  events: number;
+  /** Ids of batches anchored in this range. */
+  anchored: number[];
+  /** Blocks undone by a reorg before this range (0 when none). */
+  rolledBack: number;
+}
+
+export interface CreateIndexerOptions {
+  rpc: Rpc;
+  store: WritableIndexStore;
+  /** The ledger contract. */
+  address: string;
+  /** Blocks a block must be buried under before it is indexed: 0 on QBFT (final), > 0 on chains that reorg. */
+  confirmations: number;
+  log?: IndexerLog;
+  /** Where manifest bytes come from (the anchor pipeline's ledger store); absent: every manifest is `missing`. */
+  manifestSource?: ManifestSource;
+  /** First block to read on a fresh store (default: the contract's deployment block, found by bisecting eth_getCode). */
+  fromBlock?: number;
+  /** Largest eth_getLogs window (default 5,000, Besu's limit). */
+  maxLogRange?: number;
+  /** Blocks per committed range (default 5,000). */
+  blocksPerCommit?: number;
+  /** How many recent blocks keep undo records (default 256): the deepest reorg that can be rolled back. */
+  reorgWindow?: number;
+  /** Poll interval of `start()` (default 2 s). */
+  pollIntervalMs?: number;
+  /** Record QBFT validators per anchoring block (default: when the node offers qbft_getValidatorsByBlockNumber). */
+  recordValidators?: boolean;
+  onUpdate?: (update: IndexerUpdate) => void;
+}
+
+export interface SyncResult {
+  /** The last indexed block after this sync. */
+  lastIndexedBlock: number;
+  headBlock: number;
+  events: number;
+  rolledBack: number;
+}
+
+export interface Indexer {
+  /** Catches up to `head - confirmations` once. Concurrent calls share one run. */
+  syncOnce(): Promise<SyncResult>;
+  /**
+   * Follows the chain until `stop()`: resolves then, rejects on an error retrying cannot fix
+   * (another chain, no contract, a reorg deeper than the undo window). Retryable errors are
+   * logged and retried with backoff.
+   */
+  start(): Promise<void>;
+  /** Stops following; resolves when no sync is running. */
+  stop(): Promise<void>;
+  readonly running: boolean;
+}
+
+const NO_LOG: IndexerLog = { info() {}, warn() {}, error() {} };
+
+/**
+ * @example
+ * const indexer = createIndexer({ rpc, store, address, confirmations: 0, log: console });
+ * await indexer.syncOnce();           // catch up once (`shafaf index --once`)
+ * const following = indexer.start();  // or follow; `await indexer.stop()` to end
+ */
+export function createIndexer(options: CreateIndexerOptions): Indexer {
+  const { rpc, store } = options;
+  const log = options.log ?? NO_LOG;
+  const ledger: LedgerClient = createLedgerClient({ rpc, address: options.address });
+  const address = ledger.address;
+  const confirmations = options.confirmations;
+  if (!Number.isSafeInteger(confirmations) || confirmations < 0) {
+    throw new ShafafError(`confirmations must be a whole number ≥ 0, got ${confirmations}`, {
+      code: "indexer.options",
+    });
+  }
+  const maxLogRange = options.maxLogRange ?? 5_000;
+  const blocksPerCommit = Math.max(1, options.blocksPerCommit ?? 5_000);
+  const reorgWindow = Math.max(1, options.reorgWindow ?? 256);
+  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  let validatorsSupported = options.recordValidators === false ? false : undefined;
+
+  let abort = new AbortController();
+  let current: Promise<SyncResult> | undefined;
+  let loop: Promise<void> | undefined;
+  let stopping = false;
+
+  async function checkChain(): Promise<void> {
+    const chainId = fromQuantity(
+      await rpc.request("eth_chainId", [], { signal: abort.signal }),
+      "chain id",
+    );
+    const genesis = await getBlockHeader(rpc, 0, abort.signal);
+    const setup = await store.readSetup();
+    if (setup === undefined) {
+      await ledger.assertDeployed("latest");
+      const deployBlock = options.fromBlock ?? (await findDeployBlock());
+      await store.initialize({
+        chainId,
+        contract: address,
+        genesisHash: genesis.hash,
+        deployBlock,
+        confirmations,
+      });
+      log.info(`indexing ${address} on chain ${chainId} from block ${deployBlock}`);
+      return;
+    }
+    const fix =
+      "This index belongs to another chain or contract. Point --rpc/--contract at the indexed one, or start over with --reindex (or another --data-dir).";
+    if (setup.chainId !== chainId) {
+      throw new ChainMismatchError(
+        `the node serves chain ${chainId}, the index holds chain ${setup.chainId}`,
+        {
+          details: fix,
+          code: "indexer.chain-mismatch",
+        },
+      );
+    }
+    if (setup.genesisHash !== genesis.hash) {
+      throw new ChainMismatchError(
+        `the node's genesis block is ${genesis.hash}, the index was built on genesis ${setup.genesisHash}`,
+        {
+          details: `${fix} (The embedded development chain starts a new genesis every time it starts.)`,
+          code: "indexer.genesis-mismatch",
+        },
+      );
+    }
+    if (setup.contract !== address) {
+      throw new ChainMismatchError(`the index holds contract ${setup.contract}, not ${address}`, {
+        details: fix,
+        code: "indexer.contract-mismatch",
+      });
+    }
+    await ledger.assertDeployed("latest");
+  }
+
+  /** The earliest block with code at the address (bisection over eth_getCode); 0 when state is pruned. */
+  async function findDeployBlock(): Promise<number> {
+    const head = fromQuantity(await rpc.request("eth_blockNumber"), "block number");
+    const hasCode = async (n: number): Promise<boolean> => {
+      const code = await rpc.request<string>("eth_getCode", [address, toQuantity(n)], {
+        retries: 1,
+      });
+      return typeof code === "string" && code !== "0x";
+    };
+    try {
+      if (await hasCode(0)) return 0;
+      let lo = 0; // no code
+      let hi = head; // code
+      while (hi - lo > 1) {
+        const mid = lo + Math.floor((hi - lo) / 2);
+        if (await hasCode(mid)) hi = mid;
+        else lo = mid;
+      }
+      return hi;
+    } catch (error) {
+      if (!(error instanceof RpcResponseError)) throw error;
+      log.warn(
+        `the node cannot read old state (${error.shortMessage}); reading logs from block 0 (pass --from-block to skip)`,
+      );
+      return 0;
+    }
+  }
+
+  /** The canonical hash at `n`, or undefined when the node has no such block. */
+  async function canonicalHash(n: number): Promise<string | undefined> {
+    try {
+      return (await getBlockHeader(rpc, n, abort.signal)).hash;
+    } catch (error) {
+      if (error instanceof ChainDataError && /has no block/.test(error.shortMessage))
+        return undefined;
+      throw error;
+    }
+  }
+
+  /** If the last indexed block is no longer canonical, roll back to the newest kept block that is. */
+  async function handleReorg(cursor: BlockRef): Promise<{ cursor: BlockRef; rolledBack: number }> {
+    if ((await canonicalHash(cursor.number)) === cursor.hash) return { cursor, rolledBack: 0 };
+    const kept = await store.listBlocks(); // newest first
+    for (const block of kept) {
+      if (block.number > cursor.number) continue;
+      if ((await canonicalHash(block.number)) === block.hash) {
+        const ancestor = { number: block.number, hash: block.hash };
+        const undone = await store.rollbackTo(ancestor);
+        log.warn(
+          `reorg: block ${cursor.number} ${cursor.hash} is no longer canonical; rolled back ${undone} recorded block(s) to block ${ancestor.number}`,
+        );
+        return { cursor: ancestor, rolledBack: undone };
+      }
+    }
+    throw new ReorgTooDeepError(
+      `reorg deeper than the ${reorgWindow} blocks kept for rollback: no kept block at or below ${cursor.number} is canonical`,
+      {
+        details:
+          "Rebuild the index with --reindex (and raise --confirmations on a chain that reorganizes this deeply).",
+        code: "indexer.reorg-too-deep",
+      },
+    );
+  }
+
+  async function validatorsAt(blockNumber: number): Promise<string[] | undefined> {
+    if (validatorsSupported === false) return undefined;
+    try {
+      const v = await rpc.request<unknown>(
+        "qbft_getValidatorsByBlockNumber",
+        [toQuantity(blockNumber)],
+        {
+          signal: abort.signal,
+        },
+      );
+      if (
+        !Array.isArray(v) ||
+        !v.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{40}$/.test(a))
+      ) {
+        throw new ChainDataError(
+          `qbft_getValidatorsByBlockNumber(${blockNumber}) returned no address list`,
+        );
+      }
+      validatorsSupported = true;
+      return (v as string[]).map((a) => a.toLowerCase()).sort();
+    } catch (error) {
+      if (
+        validatorsSupported === undefined &&
+        error instanceof RpcResponseError &&
+        (!error.retryable || error.rpcCode === -32601 || error.rpcCode === -32004)
+      ) {
+        validatorsSupported = false; // not a QBFT node (or the QBFT API is not enabled)
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  async function headCheck(state: LogState, at: number): Promise<void> {
+    let onChain: string | null = null;
+    let detail: string | undefined;
+    try {
+      onChain = await ledger.head(at);
+    } catch (error) {
+      if (isRetryable(error) || error instanceof AbortedError) throw error;
+      detail = `head() at block ${at} could not be read: ${(error as Error).message.split("\n")[0]}`;
+    }
+    const gap =
+      state.headCheck.status === "mismatch" && state.headCheck.detail?.startsWith("BatchAnchored");
+    const previous = state.headCheck;
+    if (onChain === null) {
+      state.headCheck = {
+        status: "pending",
+        onChain,
+        recomputed: state.recomputedHead,
+        atBlock: at,
+        ...(detail === undefined ? {} : { detail }),
+      };
+    } else if (onChain === state.recomputedHead && !gap) {
+      state.headCheck = { status: "ok", onChain, recomputed: state.recomputedHead, atBlock: at };
+    } else {
+      state.headCheck = {
+        status: "mismatch",
+        onChain,
+        recomputed: state.recomputedHead,
+        atBlock: at,
+        detail: gap
+          ? previous.detail!
+          : "the head recomputed from BatchAnchored events differs from the contract's head(): the node withheld or altered events",
+      };
+      if (previous.status !== "mismatch" || previous.onChain !== onChain) {
+        log.error(
+          `ALARM head check at block ${at}: contract head() ${onChain}, recomputed from events ${state.recomputedHead}`,
+        );
+      }
+    }
+  }
+
+  /** Indexes [from, to] as one atomic commit. Returns the number of ledger events applied. */
+  async function indexRange(
+    cursor: BlockRef | undefined,
+    from: number,
+    to: number,
+  ): Promise<{ cursor: BlockRef; events: number; anchored: number[] }> {
+    const signal = abort.signal;
+    const first = await getBlockHeader(rpc, from, signal);
+    if (cursor !== undefined && first.parentHash !== cursor.hash) {
+      throw new ChainDataError(`block ${from} does not extend the indexed block ${cursor.number}`, {
+        retryable: true,
+        details: "The chain reorganized; the indexer rolls back and reads again.",
+      });
+    }
+    const last = to === from ? first : await getBlockHeader(rpc, to, signal);
+    const { logs, blocks } = await getLogs({
+      rpc,
+      address,
+      fromBlock: from,
+      toBlock: to,
+      maxRange: maxLogRange,
+      signal,
+    });
+    const lastAgain = await getBlockHeader(rpc, to, signal);
+    if (lastAgain.hash !== last.hash) {
+      throw new ChainDataError(`block ${to} changed while range ${from}..${to} was read`, {
+        retryable: true,
+      });
+    }
+    const tx = store.begin();
+    const state = await store.readLogState();
+    let stateJson = JSON.stringify(state);
+    const anchored: number[] = [];
+    let events = 0;
+    const headers = new Map<number, BlockHeader>(blocks);
+    headers.set(first.number, first);
+    headers.set(last.number, last);
+    let i = 0;
+    while (i < logs.length) {
+      const blockNumber = logs[i]!.blockNumber;
+      const header = headers.get(blockNumber)!;
+      tx.at(header);
+      for (; i < logs.length && logs[i]!.blockNumber === blockNumber; i++) {
+        const event = ledger.decodeLog(logs[i]!);
+        if (event === undefined) continue;
+        events++;
+        const extra = event.type === "BatchAnchored" ? await anchorContext(event) : {};
+        await applyLedgerEvent(event, {
+          tx,
+          state,
+          timestamp: header.timestamp,
+          ...extra,
+          warn: (m) => log.warn(m),
+        });
+        if (event.type === "BatchAnchored") anchored.push(event.batchId);
+      }
+      const json = JSON.stringify(state);
+      if (json !== stateJson) {
+        tx.put("meta", "log", state);
+        stateJson = json;
+      }
+    }
+    tx.at(last);
+    await headCheck(state, to);
+    if (JSON.stringify(state) !== stateJson) tx.put("meta", "log", state);
+    const next = { number: last.number, hash: last.hash };
+    await store.commit(tx, { cursor: next, keepFrom: to - reorgWindow + 1 });
+    return { cursor: next, events, anchored };
+  }
+
+  async function anchorContext(
+    event: Extract<LedgerEvent, { type: "BatchAnchored" }>,
+  ): Promise<{ manifest: ReturnType<typeof manifestView>; sealedBy?: string[] }> {
+    const bytes =
+      options.manifestSource === undefined
+        ? undefined
+        : await options.manifestSource(event.batchId, event.manifestHash);
+    const manifest = manifestView(bytes, event.manifestHash);
+    if (manifest.status === "mismatch") {
+      log.warn(
+        `batch ${event.batchId}: the manifest held does not hash to the anchored manifestHash; flagged mismatch`,
+      );
+    }
+    const sealedBy = await validatorsAt(event.blockNumber);
+    return sealedBy === undefined ? { manifest } : { manifest, sealedBy };
+  }
+
+  async function sync(): Promise<SyncResult> {
+    await checkChain();
+    let rolledBack = 0;
+    let events = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const head = fromQuantity(
+          await rpc.request("eth_blockNumber", [], { signal: abort.signal }),
+          "block number",
+        );
+        await store.setHeadBlock(head);
+        const target = head - confirmations;
+        let cursor = await store.readCursor();
+        if (cursor !== undefined) {
+          const r = await handleReorg(cursor);
+          cursor = r.cursor;
+          rolledBack += r.rolledBack;
+        }
+        const setup = (await store.readSetup())!;
+        let from = cursor === undefined ? setup.deployBlock : cursor.number + 1;
+        while (from <= target) {
+          if (abort.signal.aborted) throw new AbortedError("the indexer is stopping");
+          const to = Math.min(target, from + blocksPerCommit - 1);
+          const r = await indexRange(cursor, from, to);
+          events += r.events;
+          options.onUpdate?.({
+            fromBlock: from,
+            toBlock: to,
+            events: r.events,
+            anchored: r.anchored,
+            rolledBack,
+          });
+          cursor = r.cursor;
+          from = to + 1;
+        }
+        return {
+          lastIndexedBlock: cursor?.number ?? setup.deployBlock - 1,
+          headBlock: head,
+          events,
+          rolledBack,
+        };
+      } catch (error) {
+        // a reorg in the middle of reading: detect it from the top (bounded)
+        if (error instanceof ChainDataError && error.retryable && attempt < 5) {
+          log.warn(`${error.shortMessage}; reading again`);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  const indexer: Indexer = {
+    syncOnce() {
+      current ??= sync().finally(() => {
+        current = undefined;
+      });
+      return current;
+    },
+
+    start() {
+      if (loop !== undefined) return loop;
+      stopping = false;
+      abort = new AbortController();
+      loop = (async () => {
+        let failures = 0;
+        while (!stopping) {
+          try {
+            await indexer.syncOnce();
+            failures = 0;
+          } catch (error) {
+            if (stopping && error instanceof AbortedError) break;
+            if (!isRetryable(error)) {
+              log.error(`indexer stopped: ${(error as Error).message}`);
+              throw error;
+            }
+            failures++;
+            log.warn(`indexer: ${(error as ShafafError).shortMessage}; retrying (${failures})`);
+          }
+          const wait =
+            failures === 0 ? pollIntervalMs : Math.min(60_000, pollIntervalMs * 2 ** failures);
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, wait);
+            abort.signal.addEventListener(
+              "abort",
+              () => {
+                clearTimeout(t);
+                resolve();
+              },
+              { once: true },
+            );
+          });
+        }
+      })().finally(() => {
+        loop = undefined;
+      });
+      return loop;
+    },
+
+    async stop() {
+      stopping = true;
+      abort.abort();
+      await Promise.allSettled([loop, current]);
+      abort = new AbortController();
+    },
+
+    get running() {
+      return loop !== undefined;
+    },
+  };
+  return indexer;
+}
