@@ -16,12 +16,16 @@ const GOLDEN = path.resolve(import.meta.dirname, "../golden/ingest");
 const TEMPLATE_DATES = { kar: [7, 8, 8], wor: [10, 10, 9] } as const;
 const FIXED_DATE = [125, 8, 1] as const;
 
-async function readAll(input: string, options: Parameters<typeof readSsoLists>[1] = {}) {
+async function readAll(
+  input: string,
+  options: Parameters<typeof readSsoLists>[1] = {},
+  province: string | null = "IR-23",
+) {
   const issues: IngestIssue[] = [];
   const sources: SourceInfo[] = [];
   const rows = await collect(
     readSsoLists(input, {
-      province: "IR-23",
+      ...(province !== null ? { province } : {}),
       onIssue: (i) => issues.push(i),
       onSource: (s) => sources.push(s),
       ...options,
@@ -474,12 +478,13 @@ describe("SSO lists", function () {
 
     it("takes the province from provinceOf, and reports a workshop with none", async function () {
       await writeSsoList(dir, { header: LIST_HEADER, workers: [worker(1)] }, { layout: "v6" });
-      const named = await readAll(dir, {
-        province: undefined,
-        provinceOf: (c) => (c === "1234567890" ? "IR-07" : undefined),
-      });
+      const named = await readAll(
+        dir,
+        { provinceOf: (c) => (c === "1234567890" ? "IR-07" : undefined) },
+        null,
+      );
       expect(named.rows[0]!.fields.province).to.equal("IR-07");
-      const none = await readAll(dir, { province: undefined });
+      const none = await readAll(dir, {}, null);
       expect(none.errors.map((e) => e.rule)).to.deep.equal(["sso.province"]);
       expect(none.rows[0]!.fields.province).to.equal(undefined);
     });
