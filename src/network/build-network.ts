@@ -177,7 +177,8 @@ export function generateTrialKeys(file: InstitutionsFile, randomKey: () => Uint8
     if (validator !== undefined && validator.identity === undefined) {
       const key = new SigningKey(hexlify(randomKey()));
       const identity: NodeIdentity = nodeIdentity("0x" + key.publicKey.slice(4));
-      keyFiles.set(`nodes/${inst.id}/key`, key.privateKey + "\n");
+      // Besu's key file format: 0x + 64 hex digits (what KeyPairUtil stores), no trailing newline.
+      keyFiles.set(`nodes/${inst.id}/key`, key.privateKey);
       generated.push(
         `nodes/${inst.id}/key — node key of ${inst.id} (validator ${identity.address})`,
       );

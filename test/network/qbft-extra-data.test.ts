@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { encodeRlp } from "ethers";
 import fc from "fast-check";
+import { InvalidInputError } from "../../src/core/errors.ts";
 import {
   decodeQbftExtraData,
   encodeQbftExtraData,
@@ -189,6 +190,19 @@ describe("QBFT extraData", function () {
         expect(decoded).to.not.deep.equal(original);
       }
     });
+  });
+
+  it("answers arbitrary bytes with either a value or an InvalidInputError, never another exception (property)", function () {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          decodeQbftExtraData("0x" + Buffer.from(bytes).toString("hex"));
+        } catch (error) {
+          expect(error).to.be.instanceOf(InvalidInputError);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("round-trips every well-formed value (property)", function () {
