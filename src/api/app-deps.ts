@@ -33,6 +33,8 @@ export type LedgerReader = Pick<LedgerStore, "getReceiptByCode" | "listReceiptsB
 export interface VerifyCheck {
   name: string;
   ok: boolean;
+  /** From core: `fail` is evidence against the receipt, `inconclusive` missing evidence. */
+  outcome?: "pass" | "fail" | "inconclusive";
   expected?: string;
   computed?: string;
   detail: string;
@@ -43,13 +45,20 @@ export interface VerifyResult {
   checks: VerifyCheck[];
 }
 
+/** A trusted root (from the index or the chain), and the chain and contract it belongs to. */
+export interface VerifyTrust {
+  root: string;
+  chainId?: number;
+  contract?: string;
+}
+
 /**
- * Core's `verifyReceipt(receipt, { root })`: recomputes the leaf and the root from the proof and
+ * Core's `verifyReceipt(receipt, { root, chainId, contract })`: recomputes the leaf and the root from the proof and
  * compares with the trusted root. MUST NOT throw on hostile input.
  */
 export type VerifyReceiptFn = (
   receipt: unknown,
-  trust: { root: string },
+  trust: VerifyTrust,
 ) => VerifyResult | Promise<VerifyResult>;
 
 /** A live read of the contract (`eth_call` through `src/chain`), for the "root on chain" check. */

@@ -20,11 +20,12 @@ import type {
   VerifyCheck,
   VerifyReceiptFn,
   VerifyResult,
+  VerifyTrust,
 } from "./app-deps.ts";
 import { findApiKey, type ApiKeyEntry, type ApiKeyScope } from "./api-keys.ts";
 import { sendCacheable } from "./http-cache.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
-import { normalizeReceiptCode } from "./normalize-receipt-code.ts";
+import { parseReceiptCode } from "../core/receipt-code.ts";
 import { openApiDocument } from "./openapi.ts";
 import { ApiProblem, sendProblem } from "./problem.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
@@ -58,7 +59,11 @@ export interface CreateAppOptions {
   uploadLimitBytes?: number;
   /** Express's `trust proxy` (default false: the client address is the socket's). */
   trustProxy?: boolean | number | string;
-  /** Receipt code canonicalisation (default `normalizeReceiptCode`); undefined = malformed. */
+  /**
+   * Receipt code canonicalisation: the text as typed → the code the ledger store is keyed by,
+   * or undefined when it cannot be a code. Default: core's `parseReceiptCode` (case, spaces,
+   * dashes, Persian and Arabic digits, O/0 and I/L/1, check symbol).
+   */
   parseReceiptCode?: (text: string) => string | undefined;
 }
 
@@ -153,16 +158,19 @@ function toCheck(c: unknown): VerifyCheck {
     check.expected = typeof x.expected === "string" ? x.expected : JSON.stringify(x.expected);
   if (x.computed !== undefined)
     check.computed = typeof x.computed === "string" ? x.computed : JSON.stringify(x.computed);
+  if (x.outcome === "pass" || x.outcome === "fail" || x.outcome === "inconclusive") {
+    check.outcome = x.outcome;
+  }
   return check;
 }
 
 async function safeVerify(
   verify: VerifyReceiptFn,
   receipt: unknown,
-  root: string,
+  trust: VerifyTrust,
 ): Promise<VerifyResult> {
   try {
-    const r = await verify(receipt, { root });
+    const r = await verify(receipt, trust);
     return { status: r.status, checks: (r.checks ?? []).map(toCheck) };
   } catch {
     // verifyReceipt MUST NOT throw; if it does, the receipt is not verified.
@@ -184,7 +192,21 @@ async function safeVerify(
  */
 export function createApp(options: CreateAppOptions): ShafafApi {
   const { index, ledger, verify, log } = options;
-  const parseCode = options.parseReceiptCode ?? normalizeReceiptCode;
+  const parseCode =
+    options.parseReceiptCode ??
+    ((text: string) => {
+      const parsed = parseReceiptCode(text);
+      return parsed.ok ? parsed.code : undefined;
+    });
+  /** The chain and contract of the index (fixed for a store's life), read once. */
+  let binding: { chainId: number; contract: string } | undefined;
+  const trustFor = async (root: string): Promise<VerifyTrust> => {
+    if (binding === undefined) {
+      const info = await index.getChainInfo();
+      if (info !== undefined) binding = { chainId: info.chainId, contract: info.contract };
+    }
+    return binding === undefined ? { root } : { root, ...binding };
+  };
   const validator = createRequestValidators();
   const metrics = createHttpMetrics(index);
   const limiter = options.rateLimit === false ? undefined : createRateLimiter(options.rateLimit);
@@ -482,10 +504,10 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     if (code === undefined) {
       throw new ApiProblem(
         "receipt-not-found",
-        "no receipt has this code: check it against the printed receipt",
+        "this is not a receipt code: check it against the printed receipt",
         {
           extensions: {
-            hint: "codes are letters and digits; spaces, dashes and Persian digits are fine",
+            hint: "a code is 27 letters and digits, usually printed in groups of four; spaces, dashes and Persian digits are fine",
           },
         },
       );
@@ -515,7 +537,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
         },
       );
     }
-    const result = await safeVerify(verify, receipt, batch.root);
+    const result = await safeVerify(verify, receipt, await trustFor(batch.root));
     if (result.status !== "verified" || !sameHex(receipt.root, batch.root)) {
       // Never hand out a proof that does not verify (STYLE habit 5). The code is a bearer secret: not logged.
       log.error("receipt-integrity", {
@@ -568,7 +590,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
           detail: `batch ${receipt.batchId} is neither indexed nor readable on chain`,
         });
       } else {
-        const core = await safeVerify(verify, receipt, trustedRoot);
+        const core = await safeVerify(verify, receipt, await trustFor(trustedRoot));
         checks.push(...core.checks);
         worsen(core.status);
       }

@@ -5,6 +5,36 @@
  * every route of the app is documented, and responses validate against these schemas.
  */
 
+import receiptJsonSchema from "../../schemas/receipt-1.schema.json" with { type: "json" };
+
+/**
+ * Core's receipt schema as OpenAPI components: `$defs/x` becomes `components/schemas/receipt.x`
+ * (OpenAPI tools resolve references from the document root).
+ */
+function fromCoreReceiptSchema(): { receiptSchema: object; receiptDefs: Record<string, object> } {
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (node === null || typeof node !== "object") return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([k, v]) => [
+        k,
+        k === "$ref" && typeof v === "string"
+          ? v.replace("#/$defs/", "#/components/schemas/receipt.")
+          : rewrite(v),
+      ]),
+    );
+  };
+  const { $schema: _s, $id: _i, $defs, ...rest } = receiptJsonSchema as Record<string, unknown>;
+  const defs = Object.fromEntries(
+    Object.entries(($defs ?? {}) as Record<string, object>).map(([k, v]) => [
+      `receipt.${k}`,
+      rewrite(v) as object,
+    ]),
+  );
+  return { receiptSchema: rewrite(rest) as object, receiptDefs: defs };
+}
+const { receiptSchema, receiptDefs } = fromCoreReceiptSchema();
+
 const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
 const period = {
@@ -524,45 +554,9 @@ export const openApiDocument = {
           },
         },
       },
-      Receipt: {
-        type: "object",
-        description:
-          "shafaf-receipt/1 (schemas/receipt-1.schema.json is authoritative for the members' contents)",
-        additionalProperties: false,
-        required: [
-          "format",
-          "chainId",
-          "contract",
-          "batchId",
-          "root",
-          "leafEncoding",
-          "values",
-          "proof",
-          "record",
-          "anchor",
-        ],
-        properties: {
-          format: { const: "shafaf-receipt/1" },
-          code: { type: "string", maxLength: 100 },
-          chainId: { type: "integer", minimum: 1 },
-          contract: address,
-          batchId: { type: "integer", minimum: 1 },
-          root: hex32,
-          leafEncoding: { type: "array", maxItems: 64, items: { type: "string", maxLength: 32 } },
-          values: {
-            type: "array",
-            maxItems: 64,
-            items: { type: ["string", "number", "boolean"], maxLength: 200 },
-          },
-          proof: { type: "array", maxItems: 64, items: hex32 },
-          record: { type: "object", maxProperties: 64 },
-          anchor: {
-            type: "object",
-            required: ["txHash", "blockNumber"],
-            properties: { txHash: hex32, blockNumber: count },
-          },
-        },
-      },
+      // schemas/receipt-1.schema.json (core's, authoritative), its $defs moved to components.
+      Receipt: receiptSchema,
+      ...receiptDefs,
       Check: {
         type: "object",
         additionalProperties: false,
@@ -570,6 +564,7 @@ export const openApiDocument = {
         properties: {
           name: { type: "string" },
           ok: { type: "boolean" },
+          outcome: { type: "string", enum: ["pass", "fail", "inconclusive"] },
           expected: { type: "string" },
           computed: { type: "string" },
           detail: { type: "string" },

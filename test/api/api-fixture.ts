@@ -8,9 +8,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { AbiCoder, concat, keccak256 } from "ethers";
-import type { ApiLog, VerifyReceiptFn, VerifyResult } from "../../src/api/app-deps.ts";
+import type { ApiLog } from "../../src/api/app-deps.ts";
+import type { Hex } from "../../src/core/hex.ts";
+import { leafHashes, leafValues, type LeafValues } from "../../src/core/leaf.ts";
+import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
+import { subjectPseudonym } from "../../src/core/pseudonym.ts";
+import { buildReceipt } from "../../src/core/receipt.ts";
+import { newReceiptCode } from "../../src/core/receipt-code.ts";
+import type { LedgerRecord } from "../../src/core/record.ts";
+import { verifyReceipt } from "../../src/core/verify-receipt.ts";
 import { createApp, type CreateAppOptions } from "../../src/api/create-app.ts";
 import { startServer, type RunningServer } from "../../src/api/start-server.ts";
 import {
@@ -34,7 +40,8 @@ import {
 export const CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 export const ANCHORER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 export const AUDITOR = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
-export const LEAF_ENCODING = ["bytes32", "bytes32", "string", "uint256"];
+/** The organization's pseudonym key in the fixture (32 bytes). */
+const PSEUDONYM_KEY = new Uint8Array(32).fill(7);
 
 const FIRST = ["علی", "زهرا", "محمد", "فاطمه", "حسین", "مریم", "رضا", "سارا", "مهدی", "نرگس"];
 const LAST = [
@@ -83,42 +90,10 @@ export function nationalIdFrom(n: number): string {
 }
 
 const hex = (bytes: number) => "0x" + randomBytes(bytes).toString("hex");
-/** Codes in the fixture: 26 characters of [0-9A-Z], like a 128-bit code with a check character. */
-const newCode = () => randomBytes(16).toString("hex").toUpperCase() + "K";
+export const newCode = () => newReceiptCode((n) => new Uint8Array(randomBytes(n)));
 
-/**
- * A verifier with core's `verifyReceipt(receipt, { root })` contract (leaf, proof, root), built on
- * @openzeppelin/merkle-tree; never throws.
- */
-export const verifyWithOpenZeppelin: VerifyReceiptFn = (receipt, trust): VerifyResult => {
-  try {
-    const r = receipt as { leafEncoding: string[]; values: string[]; proof: string[] };
-    const leaf = keccak256(keccak256(AbiCoder.defaultAbiCoder().encode(r.leafEncoding, r.values)));
-    let computed = leaf.toLowerCase();
-    for (const p of r.proof) {
-      const [a, b] = [computed, p.toLowerCase()].sort();
-      computed = keccak256(concat([a!, b!]));
-    }
-    const ok = computed === trust.root.toLowerCase();
-    return {
-      status: ok ? "verified" : "failed",
-      checks: [
-        { name: "leaf", ok: true, computed: leaf, detail: "leaf hash recomputed from the values" },
-        {
-          name: "root",
-          ok,
-          expected: trust.root,
-          computed,
-          detail: ok
-            ? "the proof leads to the trusted root"
-            : "the proof does not lead to the trusted root",
-        },
-      ],
-    };
-  } catch {
-    return { status: "failed", checks: [{ name: "format", ok: false, detail: "not a receipt" }] };
-  }
-};
+/** Core's verifier, as the CLI wires it. */
+export const verifyWithCore = verifyReceipt;
 
 /** Synthetic people; `n` of them. */
 export function makePeople(n: number): Person[] {
@@ -127,7 +102,7 @@ export function makePeople(n: number): Person[] {
     insuranceNo: String(40_000_000 + i * 37),
     firstName: FIRST[i % FIRST.length]!,
     lastName: LAST[(i * 3) % LAST.length]! + (i >= 10 ? `-${i}` : ""),
-    subject: hex(32),
+    subject: subjectPseudonym(PSEUDONYM_KEY, nationalIdFrom(i + 1)),
   }));
 }
 
@@ -155,13 +130,43 @@ function buildBatch(
       rows.push({ person, province, amount: 1_000_000n + BigInt(k) * 12_345n });
     }
   }
-  const values = rows.map((r, i) => [
-    hex(32),
-    r.person.subject,
-    `R${spec.batchId}-${i}`,
-    r.amount.toString(),
-  ]);
-  const tree = StandardMerkleTree.of(values, LEAF_ENCODING);
+  const records: LedgerRecord[] = rows.map((r, i) =>
+    spec.kind === "premium"
+      ? {
+          kind: "premium",
+          recordId: `R${spec.batchId}-${i}`,
+          period: spec.period,
+          nationalId: r.person.nationalId,
+          workshopCode: String(1_000_000_000 + i),
+          insuranceNo: r.person.insuranceNo,
+          province: r.province,
+          days: 30,
+          wageBase: (r.amount * 100n) / 30n,
+          workerShare: (r.amount * 7n) / 30n,
+          employerShare: (r.amount * 20n) / 30n,
+          unemploymentShare: r.amount - (r.amount * 7n) / 30n - (r.amount * 20n) / 30n,
+          hazardShare: 0n,
+          total: r.amount,
+        }
+      : {
+          kind: "pension",
+          recordId: `R${spec.batchId}-${i}`,
+          period: spec.period,
+          nationalId: r.person.nationalId,
+          pensionFile: String(5_000_000 + i),
+          category: "retirement",
+          province: r.province,
+          gross: r.amount + 50_000n,
+          deductions: 50_000n,
+          net: r.amount,
+          dueOn: `${spec.period}-05`,
+          paidOn: `${spec.period}-05`,
+        },
+  );
+  const values: LeafValues[] = records.map((record, i) =>
+    leafValues(record, { salt: hex(32) as Hex, subject: rows[i]!.person.subject as Hex }),
+  );
+  const tree = buildMerkleTree(leafHashes(values));
   const total = rows.reduce((s, r) => s + r.amount, 0n);
   const txHash = hex(32);
   const byProvince: Record<string, { count: number; total: string }> = {};
@@ -204,27 +209,17 @@ function buildBatch(
   };
   const receipts = rows.map((r, i) => {
     const code = newCode();
-    const receipt: StoredReceipt = {
-      format: "shafaf-receipt/1",
-      code,
+    const receipt = buildReceipt({
       chainId: 31337,
       contract: CONTRACT,
       batchId: spec.batchId,
-      root: tree.root,
-      leafEncoding: LEAF_ENCODING,
+      tree,
+      index: i,
+      record: records[i]!,
       values: values[i]!,
-      proof: tree.getProof(i),
-      record: {
-        kind: spec.kind,
-        period: spec.period,
-        recordId: `R${spec.batchId}-${i}`,
-        province: r.province,
-        amount: r.amount.toString(),
-        nationalId: r.person.nationalId,
-        insuranceNo: r.person.insuranceNo,
-      },
       anchor: { txHash, blockNumber: block },
-    };
+      code,
+    }) as unknown as StoredReceipt;
     return { code, person: r.person, receipt };
   });
   return { view, receipts };
@@ -277,11 +272,12 @@ export function makeDataset(): Dataset {
   const tamperedSource = batches[1]!.receipts[0]!;
   const values = [...(tamperedSource.receipt.values as string[])];
   values[3] = (BigInt(values[3]!) + 1n).toString();
+  const record = { ...(tamperedSource.receipt.record as Record<string, unknown>), net: values[3] };
   return {
     people,
     batches,
     unindexed: { code: extra.receipts[0]!.code, receipt: extra.receipts[0]!.receipt },
-    tampered: { code: newCode(), receipt: { ...tamperedSource.receipt, values } },
+    tampered: { code: newCode(), receipt: { ...tamperedSource.receipt, values, record } },
   };
 }
 
@@ -462,7 +458,7 @@ export async function serveDataset(
   const api = createApp({
     index,
     ledger,
-    verify: verifyWithOpenZeppelin,
+    verify: verifyWithCore,
     apiKeys: [],
     log,
     rateLimit: false,

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- HTTP reply bodies are untyped JSON, checked by the assertions */
 import { expect } from "chai";
 import type { StoredReceipt } from "../../src/store/ledger-store.ts";
-import { serveDataset, type Served } from "./api-fixture.ts";
+import { newCode, serveDataset, type Served } from "./api-fixture.ts";
 import { call, postJson } from "./http.ts";
 
 function expectProblem(
@@ -182,6 +182,7 @@ describe("createApp (public API over real stores)", function () {
         .join("-");
       for (const variant of [
         dashed,
+        code.replace(/-/g, "").toLowerCase(),
         `${code.slice(0, 9)} ${code.slice(9)}`,
         persian(code),
         arabic(dashed),
@@ -193,11 +194,18 @@ describe("createApp (public API over real stores)", function () {
     });
 
     it("404s an unknown or impossible code as a problem", async function () {
+      expectProblem(await call(`${s.url}/api/v1/receipts/${newCode()}`), 404, "receipt-not-found");
       expectProblem(
         await call(`${s.url}/api/v1/receipts/0123456789ABCDEFGHJKMNPQRS`),
         404,
         "receipt-not-found",
       );
+      // one mistyped character: the check symbol catches it before any lookup
+      const { code } = s.dataset.batches[0]!.receipts[0]!;
+      const typo = (code[0] === "7" ? "8" : "7") + code.slice(1);
+      const r = await call(`${s.url}/api/v1/receipts/${typo}`);
+      expectProblem(r, 404, "receipt-not-found");
+      expect(r.json.hint).to.match(/27 letters and digits/);
       expectProblem(
         await call(`${s.url}/api/v1/receipts/${encodeURIComponent("«not a code»")}`),
         404,
@@ -211,7 +219,7 @@ describe("createApp (public API over real stores)", function () {
       expectProblem(r, 500, "receipt-integrity");
       expect(r.text).not.to.include(s.dataset.tampered.code);
       const alert = s.logs.find((l) => l.event === "receipt-integrity");
-      expect(alert?.fields).to.deep.equal({ batchId: 2, failed: ["root"] });
+      expect(alert?.fields).to.deep.equal({ batchId: 2, failed: ["proof", "anchored-root"] });
       expect(JSON.stringify(s.logs)).not.to.include(s.dataset.tampered.code);
     });
 
@@ -231,13 +239,20 @@ describe("createApp (public API over real stores)", function () {
       expect(r.status).to.equal(200);
       expect(r.json.status).to.equal("verified");
       expect(r.json.current).to.equal(true);
-      expect(checks(r)).to.deep.equal({
-        leaf: true,
-        root: true,
-        "root-indexed": true,
-        superseded: true,
-        attestations: true,
-      });
+      expect(r.json.checks.every((c: any) => c.ok === true)).to.equal(true);
+      expect(Object.keys(checks(r))).to.include.members([
+        "format",
+        "code",
+        "record",
+        "leaf",
+        "proof",
+        "anchored-root",
+        "chain",
+        "contract",
+        "root-indexed",
+        "superseded",
+        "attestations",
+      ]);
     });
 
     it("reports a superseded batch and a disputed one without failing the proof", async function () {
@@ -257,7 +272,8 @@ describe("createApp (public API over real stores)", function () {
     it("fails a tampered value, a foreign proof and a wrong root, naming the check", async function () {
       const tampered = await verify(s.dataset.tampered.receipt);
       expect(tampered.json.status).to.equal("failed");
-      expect(checks(tampered).root).to.equal(false);
+      expect(checks(tampered).proof).to.equal(false);
+      expect(tampered.json.checks.find((c: any) => c.name === "proof").outcome).to.equal("fail");
       const foreign = {
         ...s.dataset.batches[1]!.receipts[0]!.receipt,
         proof: s.dataset.batches[1]!.receipts[1]!.receipt.proof,

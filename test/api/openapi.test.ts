@@ -5,7 +5,7 @@ import addFormatsModule from "ajv-formats";
 import { createApiKey } from "../../src/api/api-keys.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { openApiDocument } from "../../src/api/openapi.ts";
-import { serveDataset, verifyWithOpenZeppelin, type Served } from "./api-fixture.ts";
+import { serveDataset, verifyWithCore, type Served } from "./api-fixture.ts";
 import { call } from "./http.ts";
 
 const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (
@@ -110,7 +110,7 @@ describe("OpenAPI document", function () {
     const { app } = createApp({
       index: {} as never,
       ledger: {} as never,
-      verify: verifyWithOpenZeppelin,
+      verify: verifyWithCore,
       apiKeys: [],
       log: { info() {}, warn() {}, error() {} },
     });

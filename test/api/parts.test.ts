@@ -11,7 +11,6 @@ import {
   parseApiKeysFile,
 } from "../../src/api/api-keys.ts";
 import { ifNoneMatchMatches } from "../../src/api/http-cache.ts";
-import { normalizeReceiptCode } from "../../src/api/normalize-receipt-code.ts";
 import { createRateLimiter } from "../../src/api/rate-limit.ts";
 import { contentSecurityPolicy } from "../../src/api/security-headers.ts";
 import {
@@ -220,14 +219,6 @@ describe("API keys", function () {
 });
 
 describe("small helpers", function () {
-  it("normalizeReceiptCode canonicalises and refuses impossible codes", function () {
-    expect(normalizeReceiptCode("ab12-cd34 ef56")).to.equal("AB12CD34EF56");
-    expect(normalizeReceiptCode("۱۲۳۴-٥٦٧٨‌ab")).to.equal("12345678AB");
-    expect(normalizeReceiptCode("short")).to.equal(undefined);
-    expect(normalizeReceiptCode("AB12CD34EF56<script>")).to.equal(undefined);
-    expect(normalizeReceiptCode("A".repeat(65))).to.equal(undefined);
-  });
-
   it("ifNoneMatchMatches handles lists, weak tags and *", function () {
     expect(ifNoneMatchMatches('"a", W/"b"', '"b"')).to.equal(true);
     expect(ifNoneMatchMatches("*", '"b"')).to.equal(true);

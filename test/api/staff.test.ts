@@ -3,7 +3,7 @@ import type { AnchorOutcome, AnchorUpload } from "../../src/api/app-deps.ts";
 import { createApiKey } from "../../src/api/api-keys.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { startServer } from "../../src/api/start-server.ts";
-import { serveDataset, verifyWithOpenZeppelin, type Served } from "./api-fixture.ts";
+import { serveDataset, verifyWithCore, type Served } from "./api-fixture.ts";
 import { call } from "./http.ts";
 
 const anchorKey = createApiKey("payroll", ["anchor"]);
@@ -256,7 +256,7 @@ describe("startServer graceful shutdown", function () {
         getReceiptByCode: () => Promise.resolve(undefined),
         listReceiptsBySubject: () => Promise.resolve([]),
       },
-      verify: verifyWithOpenZeppelin,
+      verify: verifyWithCore,
       apiKeys: [],
       log: { info() {}, warn() {}, error() {} },
     });
