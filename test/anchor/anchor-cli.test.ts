@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, stat } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider, keccak256, parseEther } from "ethers";
@@ -17,6 +17,7 @@ import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
 import type { Hex } from "../../src/core/hex.ts";
 import { verifyReceipt } from "../../src/core/verify-receipt.ts";
 import { decodeCp1256 } from "../../src/ingest/cp1256.ts";
+import { parseProvince } from "../../src/core/province.ts";
 import { writeSsoList } from "../../src/ingest/write-sso-list.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "../../src/store/batch-artifact.ts";
@@ -70,6 +71,7 @@ describe("shafaf anchor (end to end)", function () {
   let contract: string;
   let provider: JsonRpcProvider;
   let ledger: Contract;
+  let jsonlBatchId = 0;
 
   const anchor = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
     runCli(["anchor", ...args, "--rpc", chain.url, "--contract", contract, "--data-dir", dataDir], {
@@ -236,112 +238,125 @@ describe("shafaf anchor (end to end)", function () {
     });
   });
 
-  it("anchors a cp1256 pension CSV with Persian category and province names", async function () {
-    const rows = pensionRows(6, { period: "1403-07" });
-    rows.forEach((r, i) => {
-      r.category = ["بازنشستگی", "ازکارافتادگی", "بازماندگان"][i % 3]!;
-    });
-    const file = path.join(work, "pensions-cp1256.csv");
-    await writeFile(file, encodeCp1256(toCsv(PENSION_COLUMNS, rows, { crlf: true })));
-    const before = await batchCount();
-    const result = await anchorJson([file, "--kind", "pension", "--period", "1403-07"]);
-    expect(result.recordCount).to.equal(6);
-    expect(await batchCount()).to.equal(before + 1);
-    const artifact = await readBatchArtifact(path.join(dataDir, "batches", result.jobId));
-    const manifest = artifact!.manifest as {
-      byCategory: Record<string, { count: number }>;
-      sources: { encoding: string }[];
-    };
-    const expected = (cat: number): string =>
-      rows
-        .filter((_, i) => i % 3 === cat)
-        .reduce((s, r) => s + BigInt(r.net!), 0n)
-        .toString();
-    expect(manifest.byCategory).to.deep.equal({
-      retirement: { count: 2, total: expected(0) },
-      disability: { count: 2, total: expected(1) },
-      survivors: { count: 2, total: expected(2) },
-    });
-    expect(manifest.sources[0]!.encoding).to.equal("cp1256");
-  });
-
-  it("anchors JSON Lines", async function () {
-    const file = path.join(work, "premiums-1403-08.jsonl");
-    await writeFile(file, toJsonl(premiumRows(5, { period: "1403-08", prefix: "J" })));
-    const result = await anchorJson([file, "--kind", "premium", "--period", "1403-08"]);
-    expect(result.recordCount).to.equal(5);
-  });
-
-  it("anchors an SSO DBF pair written by the project's writer", async function () {
-    const dir = path.join(work, "dbf", "1234567890");
-    const workers = [0, 1, 2].map((i) => {
-      const monthly = 120_000_000n + BigInt(i) * 10_000_000n;
-      const benefits = 20_000_000n;
-      const insurable = monthly + benefits;
-      return {
-        insuranceNo: String(20_000_000 + i),
-        firstName: "علی",
-        lastName: "محمدی",
-        fatherName: "حسین",
-        idNo: "123",
-        idPlace: "",
-        idDate: "",
-        birthDate: "13600101",
-        sex: "مرد",
-        nationality: "ایرانی",
-        jobTitle: "کارگر",
-        startDate: "14000101",
-        endDate: "",
-        days: 30,
-        dailyWage: monthly / 30n,
-        monthlyWage: monthly,
-        benefits,
-        insurableBase: insurable,
-        totalPay: insurable,
-        workerShare: (insurable * 7n) / 100n,
-        prate: 0n,
-        jobCode: "123456",
-        nationalId: nationalIdFor(900 + i),
+  describe("anchors a cp1256 pension CSV with Persian province and category names", function () {
+    it("anchors a cp1256 pension CSV with Persian province and category names", async function () {
+      const rows = pensionRows(6, { period: "1403-07" });
+      rows.forEach((r, i) => {
+        // Persian text through cp1256: province names, and «بازماندگان» for survivors
+        r.province = ["تهران", "اصفهان"][i % 2]!;
+        if (r.category === "survivors") r.category = "بازماندگان";
+      });
+      const file = path.join(work, "pensions-cp1256.csv");
+      await writeFile(file, encodeCp1256(toCsv(PENSION_COLUMNS, rows, { crlf: true })));
+      const before = await batchCount();
+      const result = await anchorJson([file, "--kind", "pension", "--period", "1403-07"]);
+      expect(result.recordCount).to.equal(6);
+      expect(await batchCount()).to.equal(before + 1);
+      const artifact = await readBatchArtifact(path.join(dataDir, "batches", result.jobId));
+      const manifest = artifact!.manifest as {
+        byCategory: Record<string, { count: number }>;
+        sources: { encoding: string }[];
+        byProvince: Record<string, unknown>;
       };
+      const expected = (cat: number): string =>
+        rows
+          .filter((_, i) => i % 3 === cat)
+          .reduce((s, r) => s + BigInt(r.net!), 0n)
+          .toString();
+      expect(manifest.byCategory).to.deep.equal({
+        retirement: { count: 2, total: expected(0) },
+        disability: { count: 2, total: expected(1) },
+        survivors: { count: 2, total: expected(2) },
+      });
+      expect(manifest.sources[0]!.encoding).to.equal("cp1256");
+      expect(Object.keys(manifest.byProvince).sort()).to.deep.equal(
+        [parseProvince("تهران"), parseProvince("اصفهان")].sort(),
+      );
     });
-    await writeSsoList(
-      dir,
-      {
-        header: {
-          workshopCode: "1234567890",
-          workshopName: "کارگاه نمونه",
-          employerName: "شرکت نمونه",
-          address: "تهران",
-          year: 1403,
-          month: 9,
-          listNo: "1",
+  });
+
+  describe("anchors JSON Lines", function () {
+    it("anchors JSON Lines", async function () {
+      const file = path.join(work, "premiums-1403-08.jsonl");
+      await writeFile(file, toJsonl(premiumRows(5, { period: "1403-08", prefix: "J" })));
+      const result = await anchorJson([file, "--kind", "premium", "--period", "1403-08"]);
+      expect(result.recordCount).to.equal(5);
+      jsonlBatchId = result.batchId;
+    });
+  });
+
+  describe("anchors an SSO DBF pair written by the project's writer", function () {
+    it("anchors an SSO DBF pair written by the project's writer", async function () {
+      const dir = path.join(work, "dbf", "1234567890");
+      const workers = [0, 1, 2].map((i) => {
+        const monthly = 120_000_000n + BigInt(i) * 10_000_000n;
+        const benefits = 20_000_000n;
+        const insurable = monthly + benefits;
+        return {
+          insuranceNo: String(20_000_000 + i),
+          firstName: "علی",
+          lastName: "محمدی",
+          fatherName: "حسین",
+          idNo: "123",
+          idPlace: "",
+          idDate: "",
+          birthDate: "13600101",
+          sex: "مرد",
+          nationality: "ایرانی",
+          jobTitle: "کارگر",
+          startDate: "14000101",
+          endDate: "",
+          days: 30,
+          dailyWage: monthly / 30n,
+          monthlyWage: monthly,
+          benefits,
+          insurableBase: insurable,
+          totalPay: insurable,
+          workerShare: (insurable * 7n) / 100n,
+          prate: 0n,
+          jobCode: "123456",
+          nationalId: nationalIdFor(900 + i),
+        };
+      });
+      await writeSsoList(
+        dir,
+        {
+          header: {
+            workshopCode: "1234567890",
+            workshopName: "کارگاه نمونه",
+            employerName: "شرکت نمونه",
+            address: "تهران",
+            year: 1403,
+            month: 9,
+            listNo: "1",
+          },
+          workers,
         },
-        workers,
-      },
-      { layout: "v6" },
-    );
-    const result = await anchorJson([
-      dir,
-      "--kind",
-      "premium",
-      "--period",
-      "1403-09",
-      "--province",
-      "IR-23",
-    ]);
-    expect(result.recordCount).to.equal(3);
-    const artifact = await readBatchArtifact(path.join(dataDir, "batches", result.jobId));
-    const manifest = artifact!.manifest as {
-      sources: { format: string; layout: string }[];
-      byProvince: Record<string, unknown>;
-    };
-    expect(manifest.sources.map((s) => [s.format, s.layout])).to.deep.equal(
-      [
-        ["sso-dbf", "v6"],
-        ["sso-dbf", "v6"],
-      ].slice(0, manifest.sources.length),
-    );
-    expect(Object.keys(manifest.byProvince)).to.deep.equal(["IR-23"]);
+        { layout: "v6" },
+      );
+      const result = await anchorJson([
+        dir,
+        "--kind",
+        "premium",
+        "--period",
+        "1403-09",
+        "--province",
+        "IR-23",
+      ]);
+      expect(result.recordCount).to.equal(3);
+      const artifact = await readBatchArtifact(path.join(dataDir, "batches", result.jobId));
+      const manifest = artifact!.manifest as {
+        sources: { format: string; layout: string }[];
+        byProvince: Record<string, unknown>;
+      };
+      expect(manifest.sources.map((s) => [s.format, s.layout])).to.deep.equal(
+        [
+          ["sso-dbf", "v6"],
+          ["sso-dbf", "v6"],
+        ].slice(0, manifest.sources.length),
+      );
+      expect(Object.keys(manifest.byProvince)).to.deep.equal(["IR-23"]);
+    });
   });
 
   describe("validation", function () {
@@ -448,7 +463,6 @@ describe("shafaf anchor (end to end)", function () {
       for (const args of [
         ["anchor", "x.csv", "--period", "1403-07"],
         ["anchor", "x.csv", "--kind", "premium"],
-        ["anchor", "x.csv", "--kind", "premium", "--period", "1403-07", "--supersedes", "1"],
         ["anchor", "x.csv", "--kind", "premium", "--period", "1403-07", "--bogus"],
         ["anchor", "x.csv", "--kind", "premium", "--period", "1403-07"],
       ]) {
@@ -458,50 +472,54 @@ describe("shafaf anchor (end to end)", function () {
     });
   });
 
-  it("supersedes a batch with a correction and records the link", async function () {
-    const rows = premiumRows(3, { period: "1403-08", prefix: "J" });
-    rows[0]!.paid_on = "1403-08-20";
-    const file = path.join(work, "correction.csv");
-    await writeFile(file, toCsv(PREMIUM_COLUMNS, rows));
-    const original = 3; // the JSON Lines batch of 1403-08
-    const onChainOriginal = (await ledger.getFunction("getBatch")(original)) as { period: bigint };
-    expect(onChainOriginal.period).to.equal(140308n);
-    const result = await anchorJson([
-      file,
-      "--kind",
-      "premium",
-      "--period",
-      "1403-08",
-      "--supersedes",
-      String(original),
-      "--reason",
-      "late-payment",
-    ]);
-    expect(result.supersedes).to.equal(original);
-    const old = (await ledger.getFunction("getBatch")(original)) as { supersededBy: bigint };
-    expect(old.supersededBy).to.equal(BigInt(result.batchId));
-    const store = await openLedgerStore(dataDir);
-    try {
-      expect((await store.getBatch(original))?.supersededBy).to.equal(result.batchId);
-    } finally {
-      await store.close();
-    }
-    // A mismatched correction is refused by the contract with its reason.
-    const wrong = await anchor([
-      file,
-      "--kind",
-      "premium",
-      "--period",
-      "1403-08",
-      "--supersedes",
-      "1",
-      "--reason",
-      "x",
-      "--signer",
-      "dev:0",
-    ]);
-    expect(wrong.code).to.equal(1);
-    expect(wrong.stderr).to.match(/LedgerSupersedeMismatch|LedgerAlreadySuperseded/);
+  describe("supersedes a batch with a correction and records the link", function () {
+    it("supersedes a batch with a correction and records the link", async function () {
+      const rows = premiumRows(3, { period: "1403-08", prefix: "J" });
+      rows[0]!.paid_on = "1403-08-20";
+      const file = path.join(work, "correction.csv");
+      await writeFile(file, toCsv(PREMIUM_COLUMNS, rows));
+      const original = jsonlBatchId; // the JSON Lines batch of 1403-08
+      const onChainOriginal = (await ledger.getFunction("getBatch")(original)) as {
+        period: bigint;
+      };
+      expect(onChainOriginal.period).to.equal(140308n);
+      const result = await anchorJson([
+        file,
+        "--kind",
+        "premium",
+        "--period",
+        "1403-08",
+        "--supersedes",
+        String(original),
+        "--reason",
+        "late-payment",
+      ]);
+      expect(result.supersedes).to.equal(original);
+      const old = (await ledger.getFunction("getBatch")(original)) as { supersededBy: bigint };
+      expect(old.supersededBy).to.equal(BigInt(result.batchId));
+      const store = await openLedgerStore(dataDir);
+      try {
+        expect((await store.getBatch(original))?.supersededBy).to.equal(result.batchId);
+      } finally {
+        await store.close();
+      }
+      // A mismatched correction is refused by the contract with its reason.
+      const wrong = await anchor([
+        file,
+        "--kind",
+        "premium",
+        "--period",
+        "1403-08",
+        "--supersedes",
+        "1",
+        "--reason",
+        "x",
+        "--signer",
+        "dev:0",
+      ]);
+      expect(wrong.code).to.equal(1);
+      expect(wrong.stderr).to.match(/LedgerSupersedeMismatch|LedgerAlreadySuperseded/);
+    });
   });
 
   describe("signing", function () {
@@ -570,10 +588,10 @@ describe("shafaf anchor (end to end)", function () {
           "--data-dir",
           otherData,
         ],
-        { env: { SHAFAF_KEYSTORE_PASSWORD: "wrong password" } },
+        { env: { SHAFAF_KEYSTORE_PASSWORD: "zz-not-the-password-zz" } },
       );
       expect(wrong.stderr).to.match(/cannot decrypt the keystore/);
-      expect(wrong.stderr).to.not.include("wrong password");
+      expect(wrong.stderr).to.not.include("zz-not-the-password");
     });
 
     it("refuses an account without ANCHORER_ROLE with the contract's reason", async function () {
@@ -622,11 +640,12 @@ describe("shafaf anchor (end to end)", function () {
     });
   });
 
-  it("keeps the pseudonym key private (0600) and stable across runs", async function () {
-    const key = path.join(dataDir, "secrets", "pseudonym.key");
-    const info = await stat(key);
-    expect(info.mode & 0o777).to.equal(0o600);
-    expect(info.size).to.equal(32);
-    await mkdir(path.join(work, "unused"), { recursive: true });
+  describe("keeps the pseudonym key private (0600) and stable across runs", function () {
+    it("keeps the pseudonym key private (0600) and stable across runs", async function () {
+      const key = path.join(dataDir, "secrets", "pseudonym.key");
+      const info = await stat(key);
+      expect(info.mode & 0o777).to.equal(0o600);
+      expect(info.size).to.equal(32);
+    });
   });
 });
