@@ -123,12 +123,13 @@ export function openInputs(paths: readonly string[], options: OpenInputsOptions)
           });
           continue;
         }
-        // A pair named by either of its files is read once.
         const key =
           (await stat(input)).isDirectory() || /\.zip$/i.test(input)
             ? path.resolve(input)
             : path.resolve(path.dirname(input));
-        if (seenLists.has(key)) continue;
+        // A pair named by one of its files, or inside a folder already read, is read once.
+        if ([...seenLists].some((seen) => key === seen || key.startsWith(seen + path.sep)))
+          continue;
         seenLists.add(key);
         yield* readSsoLists(input, {
           onIssue: (i) => sink.add(i),
