@@ -16,7 +16,7 @@ export const NETWORK_FORMAT = "shafaf-network/1";
 /** Paths inside each node's configuration folder (`nodes/<id>/` is mounted or copied there). */
 export const NODE_PATHS = {
   configDir: "/etc/besu",
-  dataPath: "/opt/besu/data",
+  dataPath: "/var/lib/besu",
   besuBinary: "/opt/besu/bin/besu",
 } as const;
 
