@@ -7,6 +7,8 @@
 
 /** `bytes4(keccak256("getBatch(uint64)"))`, pinned by test/web against ethers. */
 export const GET_BATCH_SELECTOR = "0x888775d9";
+/** `bytes4(keccak256("attestationCounts(uint64)"))`. */
+export const ATTESTATION_COUNTS_SELECTOR = "0x76be91f2";
 /** `bytes4(keccak256("LedgerUnknownBatch(uint64)"))`. */
 export const UNKNOWN_BATCH_SELECTOR = "0xf3ecfdc6";
 
@@ -42,11 +44,35 @@ export class ChainReadError extends Error {
 const WORDS = 12;
 const UINT64_MAX = (1n << 64n) - 1n;
 
+function encodeUint64Call(selector: string, batchId: bigint): string {
+  if (batchId < 0n || batchId > UINT64_MAX) {
+    throw new RangeError(`batch id ${batchId} is not a uint64`);
+  }
+  return selector + batchId.toString(16).padStart(64, "0");
+}
+
 /** Calldata for `getBatch(batchId)`. Throws RangeError outside uint64. */
 export function encodeGetBatch(batchId: bigint): string {
-  if (batchId < 0n || batchId > UINT64_MAX)
-    throw new RangeError(`batch id ${batchId} is not a uint64`);
-  return GET_BATCH_SELECTOR + batchId.toString(16).padStart(64, "0");
+  return encodeUint64Call(GET_BATCH_SELECTOR, batchId);
+}
+
+/** Calldata for `attestationCounts(batchId)`. Throws RangeError outside uint64. */
+export function encodeAttestationCounts(batchId: bigint): string {
+  return encodeUint64Call(ATTESTATION_COUNTS_SELECTOR, batchId);
+}
+
+/** Decodes `attestationCounts`' `(uint64 confirmations, uint64 disputes)`: exactly two words. */
+export function decodeAttestationCounts(data: string): { confirmations: bigint; disputes: bigint } {
+  if (!/^0x[0-9a-fA-F]*$/.test(data) || data.length !== 2 + 2 * 64) {
+    throw new ChainReadError(
+      `attestationCounts returned ${Math.max(0, (data.length - 2) / 2)} bytes, expected 64`,
+      false,
+    );
+  }
+  return {
+    confirmations: uintWord(data.slice(2, 66), 64, "confirmations"),
+    disputes: uintWord(data.slice(66, 130), 64, "disputes"),
+  };
 }
 
 function uintWord(word: string, bits: number, field: string): bigint {
@@ -151,8 +177,34 @@ export async function readChainId(rpcUrl: string): Promise<number> {
   return Number(BigInt(answer.result));
 }
 
+async function call(rpcUrl: string, contract: string, data: string, what: string): Promise<string> {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(contract)) {
+    throw new ChainReadError(
+      `contract address ${JSON.stringify(contract)} is not 20 bytes of hex`,
+      false,
+    );
+  }
+  const answer = await rpc(rpcUrl, "eth_call", [{ to: contract, data }, "latest"]);
+  if (answer.error !== undefined) {
+    const revert = revertData(answer.error);
+    if (revert?.toLowerCase().startsWith(UNKNOWN_BATCH_SELECTOR) === true) {
+      throw new ChainReadError(`${what}: the contract has no such batch`, false, true);
+    }
+    throw new ChainReadError(
+      `${what} failed: ${answer.error.message ?? "unknown error"}`,
+      revert === undefined,
+    );
+  }
+  if (typeof answer.result !== "string")
+    throw new ChainReadError(`${what} returned no data`, false);
+  if (answer.result === "0x")
+    throw new ChainReadError(`there is no contract code at ${contract}`, false);
+  return answer.result;
+}
+
 /**
- * `getBatch(batchId)` on `contract` at the latest block.
+ * `getBatch(batchId)` on `contract` at the latest block. Throws ChainReadError with
+ * `unknownBatch` when the contract reverts with LedgerUnknownBatch.
  *
  * @example
  * const batch = await readChainBatch("http://127.0.0.1:8545", "0x5FbD…", 3n);
@@ -163,31 +215,16 @@ export async function readChainBatch(
   contract: string,
   batchId: bigint,
 ): Promise<ChainBatch> {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(contract)) {
-    throw new ChainReadError(
-      `contract address ${JSON.stringify(contract)} is not 20 bytes of hex`,
-      false,
-    );
-  }
-  const answer = await rpc(rpcUrl, "eth_call", [
-    { to: contract, data: encodeGetBatch(batchId) },
-    "latest",
-  ]);
-  if (answer.error !== undefined) {
-    const data = revertData(answer.error);
-    if (data?.toLowerCase().startsWith(UNKNOWN_BATCH_SELECTOR) === true) {
-      throw new ChainReadError(`the contract has no batch ${batchId}`, false, true);
-    }
-    throw new ChainReadError(
-      `getBatch(${batchId}) failed: ${answer.error.message ?? "unknown error"}`,
-      data === undefined,
-    );
-  }
-  if (typeof answer.result !== "string") {
-    throw new ChainReadError(`getBatch(${batchId}) returned no data`, false);
-  }
-  if (answer.result === "0x") {
-    throw new ChainReadError(`there is no contract code at ${contract}`, false);
-  }
-  return decodeBatch(answer.result);
+  return decodeBatch(await call(rpcUrl, contract, encodeGetBatch(batchId), `getBatch(${batchId})`));
+}
+
+/** `attestationCounts(batchId)` on `contract` at the latest block. */
+export async function readAttestationCounts(
+  rpcUrl: string,
+  contract: string,
+  batchId: bigint,
+): Promise<{ confirmations: bigint; disputes: bigint }> {
+  return decodeAttestationCounts(
+    await call(rpcUrl, contract, encodeAttestationCounts(batchId), `attestationCounts(${batchId})`),
+  );
 }

@@ -63,7 +63,8 @@ function recordValue(ctx: PageContext, key: string, value: unknown): Child {
     return k === undefined ? text : t(k);
   }
   if (key === "days") return localDigits(text, ctx.lang);
-  return h("span", { dir: "ltr", class: "ltr-value" }, text);
+  if (/^\d+$/.test(text)) return localDigits(text, ctx.lang); // national ID, file and workshop numbers
+  return h("span", { dir: "ltr" }, text);
 }
 
 function recordSection(ctx: PageContext, record: Record<string, unknown>): HTMLElement {
@@ -104,7 +105,15 @@ function checkItem(check: ShownCheck): HTMLElement {
       check.text,
       check.ok !== true &&
         check.detail !== "" &&
-        h("span", { class: "check-detail", dir: "auto" }, check.detail),
+        h(
+          "span",
+          {
+            class: "check-detail",
+            lang: check.name === "chain-read" ? undefined : "en",
+            dir: "auto",
+          },
+          check.detail,
+        ),
       check.ok === false &&
         check.expected !== undefined &&
         h("span", { class: "check-detail" }, `${t("expected")}: `, hashText(check.expected)),
@@ -147,6 +156,15 @@ function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): HTMLElement {
           batch: outcome.batchId === undefined ? "" : formatInteger(outcome.batchId, ctx.lang),
         }),
       ),
+      outcome.auditors !== undefined &&
+        h(
+          "p",
+          { class: "auditors" },
+          t("auditorsOnChain", {
+            confirmations: formatInteger(outcome.auditors.confirmations, ctx.lang),
+            disputes: formatInteger(outcome.auditors.disputes, ctx.lang),
+          }),
+        ),
       outcome.batchId !== undefined &&
         h(
           "p",

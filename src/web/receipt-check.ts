@@ -1,0 +1,162 @@
+/**
+ * The receipt check behind "Check my receipt": core's `verifyReceipt`, trusting the chain itself.
+ * The batch (root, supersession, kind, period) and the auditors' counts are read straight from
+ * the ledger contract over the JSON-RPC URL this site publishes (`GET /api/v1/chain` → `rpcUrl`),
+ * from the contract this site names as official; the chain id is the RPC's own `eth_chainId`. So
+ * a receipt for another chain or contract fails by name, and this site's API is trusted for
+ * nothing but the addresses. Without a published RPC URL the root comes from this site's index,
+ * and the result can be at best inconclusive. Never throws.
+ */
+import {
+  verifyReceipt,
+  type Check,
+  type OnChainBatch,
+  type ReceiptTrust,
+} from "../core/verify-receipt.ts";
+import { getBatch, getChainInfo, type ChainInfo } from "./api-client.ts";
+import {
+  readAttestationCounts,
+  readChainBatch,
+  readChainId,
+  ChainReadError,
+} from "./chain-batch.ts";
+import { t } from "./i18n.ts";
+import { MESSAGES, type MessageKey } from "./messages.ts";
+
+/** One check as shown: `ok` null means "could not check" (inconclusive). */
+export interface ShownCheck {
+  name: string;
+  ok: boolean | null;
+  /** The check as a plain question, in the current language. */
+  text: string;
+  /** Core's technical detail (English), shown for checks that did not pass. */
+  detail: string;
+  expected?: string;
+  computed?: string;
+}
+
+export interface ReceiptOutcome {
+  status: "verified" | "failed" | "inconclusive";
+  checks: ShownCheck[];
+  batchId?: number;
+  /** The receipt's opening (the viewer's own record), for display in this browser only. */
+  record?: Record<string, unknown>;
+  /** Auditors' verdicts on the batch as read from the chain. */
+  auditors?: { confirmations: number; disputes: number };
+}
+
+/** The plain-words question for a check name of core's `verifyReceipt`. */
+export function checkText(name: string): string {
+  const key = `check_${name}`;
+  return key in MESSAGES.en ? t(key as MessageKey) : t("check_other", { name });
+}
+
+function shown(check: Check): ShownCheck {
+  const out: ShownCheck = {
+    name: check.name,
+    ok: check.outcome === "pass" ? true : check.outcome === "fail" ? false : null,
+    text: checkText(check.name),
+    detail: check.detail,
+  };
+  if (check.expected !== undefined) out.expected = check.expected;
+  if (check.computed !== undefined) out.computed = check.computed;
+  return out;
+}
+
+function field(receipt: unknown, key: string): unknown {
+  return typeof receipt === "object" && receipt !== null && !Array.isArray(receipt)
+    ? (receipt as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/** Reads a batch as core's verifier wants it, from the chain at `rpcUrl`; `seen` keeps what was read. */
+function chainReader(
+  rpcUrl: string,
+  contract: string,
+  seen: { batch?: OnChainBatch },
+): ReceiptTrust {
+  return {
+    async readBatch(batchId: number): Promise<OnChainBatch | undefined> {
+      const chainId = await readChainId(rpcUrl);
+      try {
+        const batch = await readChainBatch(rpcUrl, contract, BigInt(batchId));
+        const counts = await readAttestationCounts(rpcUrl, contract, BigInt(batchId));
+        seen.batch = {
+          chainId,
+          contract,
+          batchId,
+          root: batch.root,
+          supersededBy: Number(batch.supersededBy),
+          confirmations: Number(counts.confirmations),
+          disputes: Number(counts.disputes),
+          kind: batch.kind,
+          period: batch.period,
+        };
+        return seen.batch;
+      } catch (error) {
+        if (error instanceof ChainReadError && error.unknownBatch) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * @example
+ * const outcome = await checkReceipt(JSON.parse(fileText));
+ * outcome.status // "verified" | "failed" | "inconclusive"
+ */
+export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
+  const checks: ShownCheck[] = [];
+  let info: ChainInfo | undefined;
+  try {
+    info = await getChainInfo();
+  } catch {
+    info = undefined;
+  }
+  let trust: ReceiptTrust;
+  const seen: { batch?: OnChainBatch } = {};
+  if (info?.rpcUrl !== undefined) {
+    trust = chainReader(info.rpcUrl, info.contract, seen);
+  } else {
+    // No chain to read: compare with this site's index, and say plainly that the chain was not read.
+    checks.push({
+      name: "chain-read",
+      ok: null,
+      text: checkText("chain-read"),
+      detail: t("chainUnavailable"),
+    });
+    const rawBatch = field(receipt, "batchId");
+    let root = "";
+    if (typeof rawBatch === "number" && Number.isSafeInteger(rawBatch) && rawBatch > 0) {
+      try {
+        root = (await getBatch(rawBatch)).root;
+      } catch {
+        root = "";
+      }
+    }
+    trust =
+      info === undefined ? { root } : { root, chainId: info.chainId, contract: info.contract };
+  }
+
+  const result = await verifyReceipt(receipt, trust);
+  checks.push(...result.checks.map(shown));
+
+  const failed = result.status === "failed";
+  const open = result.status === "inconclusive" || checks.some((c) => c.ok === null);
+  const outcome: ReceiptOutcome = {
+    status: failed ? "failed" : open ? "inconclusive" : "verified",
+    checks,
+  };
+  const batchId = field(receipt, "batchId");
+  if (typeof batchId === "number" && Number.isSafeInteger(batchId) && batchId > 0)
+    outcome.batchId = batchId;
+  if (seen.batch !== undefined) {
+    outcome.auditors = { confirmations: seen.batch.confirmations, disputes: seen.batch.disputes };
+  }
+  const record = field(receipt, "record");
+  if (typeof record === "object" && record !== null && !Array.isArray(record)) {
+    outcome.record = record as Record<string, unknown>;
+  }
+  return outcome;
+}
