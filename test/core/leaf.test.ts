@@ -47,7 +47,7 @@ const pension: PensionRecord = {
   supersedes: "P-0",
   reason: "wrong-deduction",
 };
-const salt = `0x${"ab".repeat(32)}`;
+const salt: Hex = `0x${"ab".repeat(32)}`;
 const key = new Uint8Array(32).fill(7);
 const coder = AbiCoder.defaultAbiCoder();
 
