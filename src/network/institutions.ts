@@ -42,6 +42,7 @@ export interface ParseInstitutionsOptions {
 }
 
 const ID = /^[a-z][a-z0-9-]{0,31}$/;
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const KNOWN = {
@@ -119,8 +120,18 @@ function parseInstitution(
   if (!ID.test(id))
     issue(`${path}.id`, "must match [a-z][a-z0-9-]{0,31} (it names folders and services)");
   const name = typeof raw.name === "string" ? raw.name.trim() : "";
-  if (name === "" || name.length > 120 || [...name].some((ch) => ch.charCodeAt(0) < 0x20)) {
+  if (
+    name === "" ||
+    name.length > 120 ||
+    [...name].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)
+  ) {
     issue(`${path}.name`, "must be a non-empty single-line string of at most 120 characters");
+  } else if (BIDI_CONTROLS.test(name)) {
+    // Names are copied into config comments and READMEs; explicit bidi controls could make them display misleadingly.
+    issue(
+      `${path}.name`,
+      "must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069); Persian text needs none",
+    );
   }
   let validator: ValidatorSpec | undefined;
   if (raw.validator !== undefined)

@@ -109,6 +109,16 @@ describe("institutions file (shafaf-institutions/1)", function () {
     ).to.deep.equal([]);
   });
 
+  it("rejects names with line breaks or bidirectional control characters", function () {
+    expect(problems(edited((d) => (d.institutions[0].name = "SSO\nsecond line")))).to.deep.equal([
+      "inst.json: institutions[0].name: must be a non-empty single-line string of at most 120 characters",
+    ]);
+    expect(problems(edited((d) => (d.institutions[0].name = "bank \u202e))knab")))).to.deep.equal([
+      "inst.json: institutions[0].name: must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069); Persian text needs none",
+    ]);
+    expect(problems(edited((d) => (d.institutions[0].name = "بانک مرکزی")))).to.deep.equal([]);
+  });
+
   it("requires a public key unless --generate will make a throwaway one", function () {
     const withoutKey = edited((d) => delete d.institutions[0].validator.publicKey);
     expect(problems(withoutKey).join("\n")).to.match(

@@ -163,6 +163,20 @@ describe("network kit", function () {
       expect(built.files.has("systemd/besu-sso.service")).to.equal(true);
     });
 
+    it("carries Persian institution names into comments and the README, and the files still check", async function () {
+      const doc = JSON.parse(await readFile(INSTITUTIONS, "utf8"));
+      doc.institutions[0].name = "سازمان تأمین اجتماعی";
+      const built = buildNetwork(parseInstitutions(JSON.stringify(doc), "fa.json"), GOLDEN_OPTIONS);
+      expect(built.files.get("README.md")).to.include("| sso | سازمان تأمین اجتماعی |");
+      expect(built.files.get("nodes/sso/config.toml")).to.match(
+        /^# Besu QBFT validator of سازمان تأمین اجتماعی \(sso\)/,
+      );
+      const dir = await mkdtemp(path.join(tmpdir(), "shafaf-fa-"));
+      temps.push(dir);
+      await writeNetwork(dir, built.files);
+      expect((await checkNetwork(dir)).findings.map(formatFinding)).to.deep.equal([]);
+    });
+
     it("refuses a validator count that does not match, and reserved chain ids", async function () {
       const parsed = parseInstitutions(await readFile(INSTITUTIONS, "utf8"), INSTITUTIONS);
       expect(() => buildNetwork(parsed, { ...GOLDEN_OPTIONS, validators: 5 })).to.throw(
