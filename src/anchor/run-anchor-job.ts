@@ -150,6 +150,25 @@ const HASH_CHUNK = 4096;
 const LOOKUP_CHUNK = 2048;
 const RECEIPT_CHUNK = 1000;
 
+/**
+ * Cryptographic random bytes drawn from the OS in 64 KiB blocks: one `randomBytes` call per
+ * ~1,300 records instead of two per record (each call costs tens of µs). Every byte is used once.
+ */
+function createRandomPool(blockSize = 65_536): (n: number) => Uint8Array {
+  let block = randomBytes(blockSize);
+  let offset = 0;
+  return (n) => {
+    if (n > blockSize) return new Uint8Array(randomBytes(n));
+    if (offset + n > block.length) {
+      block = randomBytes(blockSize);
+      offset = 0;
+    }
+    const out = new Uint8Array(block.subarray(offset, offset + n));
+    offset += n;
+    return out;
+  };
+}
+
 const noLog: AnchorLog = { progress: () => undefined, info: () => undefined };
 
 /**
@@ -441,6 +460,7 @@ async function prepareBatch(
       p.log.progress("hash", leafCount);
     };
     const rates = p.rates ?? DEFAULT_RATE_TABLE;
+    const random = createRandomPool();
 
     for await (const row of opened.rows) {
       rowsRead++;
@@ -494,14 +514,14 @@ async function prepareBatch(
         c.total += amount;
         byCategory.set(record.category, c);
       }
-      const salt = bytesToHex(randomBytes(32));
+      const salt = bytesToHex(random(32));
       const subject = subjectPseudonym(p.pseudonymKey, record.nationalId);
       chunk.push(leafValues(record, { salt, subject }));
       if (chunk.length >= HASH_CHUNK) hashChunk();
       if (writer !== undefined)
         await writer.append({
           index: validRows - 1,
-          code: newReceiptCode(randomBytes),
+          code: newReceiptCode(random),
           salt,
           subject,
           source: where,

@@ -134,8 +134,17 @@ export interface LedgerStore {
   listJobs(): Promise<JobRecord[]>;
   /** Writes the job durably (`sync`). */
   putJob(job: JobRecord): Promise<void>;
-  /** Writes one chunk of receipts and their indexes atomically and durably. Idempotent. */
-  writeReceipts(batch: BatchEntry, receipts: readonly ReceiptWrite[]): Promise<void>;
+  /**
+   * Writes one chunk of receipts and their indexes atomically. Idempotent. Not fsync'ed unless
+   * `sync`: a killed process loses nothing (the OS holds the write), and `completeJob`'s synced
+   * write makes every earlier receipt durable before the job is marked complete (LevelDB's log is
+   * sequential), so after a power loss an incomplete job rewrites its receipts.
+   */
+  writeReceipts(
+    batch: BatchEntry,
+    receipts: readonly ReceiptWrite[],
+    options?: { sync?: boolean },
+  ): Promise<void>;
   /**
    * Marks the job complete and records its batch in one atomic durable write; when the batch
    * supersedes one this store knows, that one's `supersededBy` is set in the same write.
@@ -350,7 +359,7 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
       await db.put(k.job(job.jobId), job, DURABLE);
     },
 
-    async writeReceipts(batch, receipts) {
+    async writeReceipts(batch, receipts, options = {}) {
       if (receipts.length === 0) return;
       const ops: { type: "put"; key: string; value: unknown }[] = [];
       for (const r of receipts) {
@@ -363,7 +372,7 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
           value: { batchId: batch.batchId, code: r.code } satisfies RecordIdEntry,
         });
       }
-      await db.batch(ops, DURABLE);
+      await db.batch(ops, options.sync === true ? DURABLE : {});
     },
 
     async completeJob(job, batch) {

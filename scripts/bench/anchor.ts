@@ -1,0 +1,172 @@
+/**
+ * `npm run bench -- anchor`: N synthetic premium rows (default 1,000,000; `BENCH_ANCHOR_ROWS`)
+ * from CSV to an anchored batch with a receipt per record, on the embedded development chain,
+ * in this process. Reports records/s and peak memory beside two references measured in the same
+ * run on the same file: a plain line-split parse (the floor of any CSV reader) and a sha256 pass.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { once } from "node:events";
+import { startDevChain } from "../../src/chain/dev-chain.ts";
+import { deployLedger } from "../../src/chain/deploy-ledger.ts";
+import { connectProvider, devWallet } from "../../src/chain/signer.ts";
+import { premiumShares } from "../../src/core/rates.ts";
+import { createAnchorChain } from "../../src/anchor/anchor-chain.ts";
+import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
+import { openLedgerStore } from "../../src/store/ledger-store.ts";
+
+const ROWS = Number(process.env.BENCH_ANCHOR_ROWS ?? 1_000_000);
+const PERIOD = "1403-07";
+
+function nationalId(n: number): string {
+  const d = String(100_000_000 + (n % 800_000_000)).slice(-9);
+  const s = [...d].reduce((acc, c, i) => acc + Number(c) * (10 - i), 0);
+  const r = s % 11;
+  return d + String(r < 2 ? r : 11 - r);
+}
+
+async function writeCsv(file: string, rows: number): Promise<void> {
+  const out = createWriteStream(file);
+  out.write(
+    "record_id,period,national_id,workshop_code,insurance_no,province,days,wage_base,worker_share,employer_share,unemployment_share,hazard_share,total,paid_on\n",
+  );
+  const provinces = ["IR-23", "IR-10", "IR-07", "IR-04", "IR-15"];
+  let chunk: string[] = [];
+  for (let n = 0; n < rows; n++) {
+    const wage = BigInt(100_000_000 + (n % 997) * 100_000);
+    const s = premiumShares(wage, 1403, { unemployment: n % 3 !== 0, hazardous: n % 7 === 0 });
+    chunk.push(
+      `P-${n},${PERIOD},${nationalId(n + 1)},${1_000_000_000 + (n % 20_000)},${10_000_000 + n},${provinces[n % 5]},30,${wage},${s.worker},${s.employer},${s.unemployment},${s.hazard},${s.total},1403-08-02\n`,
+    );
+    if (chunk.length === 10_000) {
+      if (!out.write(chunk.join(""))) await once(out, "drain");
+      chunk = [];
+    }
+  }
+  out.end(chunk.join(""));
+  await once(out, "finish");
+}
+
+async function plainParse(file: string): Promise<number> {
+  let rows = 0;
+  let cells = 0;
+  const lines = createInterface({
+    input: createReadStream(file, { highWaterMark: 1 << 20 }),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) {
+    cells += line.split(",").length;
+    rows++;
+  }
+  if (cells === 0) throw new Error("empty");
+  return rows - 1;
+}
+
+async function sha256Pass(file: string): Promise<void> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+    h.update(chunk as Buffer);
+  h.digest();
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+const work = await mkdtemp(path.join(os.tmpdir(), "shafaf-bench-anchor-"));
+const chain = await startDevChain();
+try {
+  const csv = path.join(work, "premiums.csv");
+  let t = performance.now();
+  await writeCsv(csv, ROWS);
+  const size = (await stat(csv)).size;
+  console.log(
+    `generated ${ROWS.toLocaleString("en-US")} rows, ${mib(size)} of CSV in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+
+  const wallet = devWallet(0).connect(connectProvider(chain.url, 31337));
+  const { address } = await deployLedger({
+    signer: wallet,
+    admin: wallet.address,
+    adminDelaySeconds: 0,
+    anchorers: [wallet.address],
+  });
+  const provider = connectProvider(chain.url, 31337);
+  const anchorChain = createAnchorChain({
+    wallet: devWallet(0).connect(provider),
+    provider,
+    chainId: 31337,
+    address,
+  });
+  const store = await openLedgerStore(path.join(work, "data"));
+
+  global.gc?.();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  const phases = new Map<string, number>();
+  t = performance.now();
+  const result = await runAnchorJob({
+    inputs: [csv],
+    kind: "premium",
+    period: PERIOD,
+    chain: anchorChain,
+    store,
+    pseudonymKey: new Uint8Array(randomBytes(32)),
+    log: {
+      progress(phase) {
+        if (!phases.has(phase)) phases.set(phase, performance.now() - t);
+      },
+      info: () => undefined,
+    },
+  });
+  const anchorSeconds = (performance.now() - t) / 1000;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  if (result.status !== "anchored") throw new Error(`bench batch not anchored: ${result.status}`);
+  const receipts = await store.listReceiptsOfBatch(result.batchId, { after: ROWS - 2, limit: 5 });
+  if (receipts.length !== 1) throw new Error("the last receipt is missing");
+  await store.close();
+  provider.destroy();
+  wallet.provider?.destroy();
+
+  t = performance.now();
+  const parsed = await plainParse(csv);
+  const parseSeconds = (performance.now() - t) / 1000;
+  if (parsed !== ROWS) throw new Error(`plain parse saw ${parsed} rows`);
+  t = performance.now();
+  await sha256Pass(csv);
+  const shaSeconds = (performance.now() - t) / 1000;
+
+  const rate = (s: number): string => `${Math.round(ROWS / s).toLocaleString("en-US")} rows/s`;
+  console.log("");
+  console.log("| measurement | time | rate |");
+  console.log("|---|---|---|");
+  console.log(
+    `| reference: plain line split of the CSV | ${parseSeconds.toFixed(1)} s | ${rate(parseSeconds)} |`,
+  );
+  console.log(
+    `| reference: sha256 of the CSV | ${shaSeconds.toFixed(1)} s | ${(size / 2 ** 20 / shaSeconds).toFixed(0)} MiB/s |`,
+  );
+  console.log(
+    `| shafaf anchor: CSV → validated → tree → artifact → anchored → ${ROWS.toLocaleString("en-US")} receipts | ${anchorSeconds.toFixed(1)} s | ${rate(anchorSeconds)} |`,
+  );
+  console.log("");
+  console.log(
+    `ratio: the pipeline runs at ${((parseSeconds / anchorSeconds) * 100).toFixed(1)} % of the plain-parse rate`,
+  );
+  console.log(
+    `phase starts (s from job start): ${[...phases].map(([p, ms]) => `${p} ${(ms / 1000).toFixed(1)}`).join(", ")}`,
+  );
+  console.log(
+    `peak memory: RSS ${mib(peakRss)} sampled, maxRSS ${mib(maxRss)} (limit 1536 MiB: ${maxRss <= 1.5 * 2 ** 30 ? "within" : "EXCEEDED"})`,
+  );
+  console.log(`batch ${result.batchId}, root ${result.root}, total ${result.total} Rials`);
+} finally {
+  await chain.stop();
+  await rm(work, { recursive: true, force: true });
+}
