@@ -1,0 +1,419 @@
+/**
+ * `shafaf serve --rpc URL --contract ADDR …`: the transparency API and the portal, with the
+ * indexer embedded (following the chain in the background), the stores of `--data-dir`, core's
+ * receipt verifier, and — when a signer is given — the anchor pipeline behind the staff upload
+ * endpoint. `--create-api-key` adds a staff key to the keys file and prints it once.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { CliCommand } from "../command.ts";
+import { createAnchorChain } from "../../anchor/anchor-chain.ts";
+import { reportError, signerSpecFromOptions, UsageError } from "../../anchor/command-support.ts";
+import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
+import { runAnchorJob } from "../../anchor/run-anchor-job.ts";
+import {
+  API_KEY_SCOPES,
+  API_KEYS_FORMAT,
+  createApiKey,
+  parseApiKeysFile,
+  type ApiKeyEntry,
+  type ApiKeyScope,
+} from "../../api/api-keys.ts";
+import type { AnchorJobFn, AnchorUpload, ApiLog, ChainBatchReader } from "../../api/app-deps.ts";
+import { createApp } from "../../api/create-app.ts";
+import { startServer } from "../../api/start-server.ts";
+import { ContractRevertError, createLedgerClient } from "../../chain/ledger-client.ts";
+import { createRpc } from "../../chain/rpc.ts";
+import { connectSigner } from "../../chain/signer.ts";
+import { verifyReceipt } from "../../core/verify-receipt.ts";
+import { createArtifactManifestSource } from "../../indexer/artifact-manifest-source.ts";
+import { createIndexer } from "../../indexer/create-indexer.ts";
+import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
+import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+
+const USAGE = `usage: shafaf serve --rpc URL --contract ADDR [options]
+       shafaf serve --create-api-key ID --scopes SCOPES --api-keys FILE
+
+Serves the transparency API (/api/v1, OpenAPI at /api/v1/openapi.json) and the portal (/),
+following the ledger's events into <data-dir>/index in the background.
+
+  --rpc URL              the chain's JSON-RPC endpoint (repeat for fail-over nodes) (required)
+  --contract ADDR        the TransparencyLedger address (required)
+  --host HOST            address to listen on (default 127.0.0.1)
+  --port N               port (default 8080; 0 picks a free one)
+  --data-dir DIR         index, ledger store and artifacts (default .shafaf)
+  --confirmations N      blocks on top before a block is indexed (default 0: QBFT is final)
+  --api-keys FILE        staff API keys (format ${API_KEYS_FORMAT}); without it staff calls get 401
+  --keystore FILE        sign uploads to POST /api/v1/batches with this keystore
+                         (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
+  --signer dev:N         …or with development account N (chain 31337 only); without either,
+                         uploads get 503 and anchoring stays with \`shafaf anchor\`
+  --public-rpc URL       a JSON-RPC URL browsers may use (shown in /api/v1/chain, allowed by the CSP)
+  --cors ORIGIN          allow this origin cross-origin (repeatable; * for any); off by default
+  --rate-limit N/S       public requests per client: burst N, then S per second (default 60/10;
+                         0 turns it off)
+  --trust-proxy N        trust N reverse proxies for the client address (default 0)
+
+  --create-api-key ID    add a key with this id to --api-keys FILE (created if missing) and print
+                         the key once; only its SHA-256 is stored
+  --scopes LIST          with --create-api-key: ${API_KEY_SCOPES.join(", ")} (comma-separated)
+
+Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 1 failure.`;
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    options: {
+      rpc: { type: "string", multiple: true },
+      contract: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      confirmations: { type: "string" },
+      "api-keys": { type: "string" },
+      keystore: { type: "string" },
+      signer: { type: "string" },
+      "public-rpc": { type: "string" },
+      cors: { type: "string", multiple: true },
+      "rate-limit": { type: "string" },
+      "trust-proxy": { type: "string" },
+      "create-api-key": { type: "string" },
+      scopes: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    allowPositionals: false,
+    strict: true,
+  }).values;
+}
+
+type Values = ReturnType<typeof parse>;
+
+function wholeNumber(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  max = 65_535,
+): number {
+  if (text === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(text) || Number(text) > max) {
+    throw new UsageError(
+      `--${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text);
+}
+
+function httpUrl(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${name} must be an http(s) URL, got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--${name} must be an http(s) URL, got ${JSON.stringify(text)}`);
+  }
+  return text;
+}
+
+/** One JSON object per line on stderr; fields never carry personal data (the API's contract). */
+function jsonLog(): ApiLog & { line(level: string, message: string): void } {
+  const write = (level: string, event: string, fields: Record<string, unknown> = {}) =>
+    process.stderr.write(
+      JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + "\n",
+    );
+  return {
+    info: (event, fields) => write("info", event, fields),
+    warn: (event, fields) => write("warn", event, fields),
+    error: (event, fields) => write("error", event, fields),
+    line: (level, message) => write(level, "indexer", { message }),
+  };
+}
+
+async function readKeys(file: string): Promise<ApiKeyEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") {
+      throw new UsageError(
+        `--api-keys ${file} does not exist; create a key with --create-api-key ID --scopes …`,
+      );
+    }
+    throw error;
+  }
+  return parseApiKeysFile(text, file);
+}
+
+/** `--create-api-key`: appends an entry (written atomically, mode 0600) and prints the key once. */
+async function createKey(values: Values): Promise<number> {
+  const file = values["api-keys"];
+  if (file === undefined) throw new UsageError("--create-api-key needs --api-keys FILE");
+  const id = values["create-api-key"]!;
+  const scopes = (values.scopes ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  if (scopes.length === 0)
+    throw new UsageError(`--scopes is required: ${API_KEY_SCOPES.join(", ")}`);
+  for (const s of scopes) {
+    if (!API_KEY_SCOPES.includes(s as ApiKeyScope)) {
+      throw new UsageError(`unknown scope ${JSON.stringify(s)}; use ${API_KEY_SCOPES.join(", ")}`);
+    }
+  }
+  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(id)) {
+    throw new UsageError("--create-api-key ID: 1–63 characters of a-z 0-9 . _ - (lower case)");
+  }
+  const entries = existsSync(file) ? await readKeys(file) : [];
+  if (entries.some((e) => e.id === id)) {
+    throw new UsageError(
+      `${file} already has a key "${id}"; remove it from the file to replace it`,
+    );
+  }
+  const { token, entry } = createApiKey(id, scopes as ApiKeyScope[]);
+  const doc = { format: API_KEYS_FORMAT, keys: [...entries, entry] };
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(doc, null, 2) + "\n", { mode: 0o600 });
+  await rename(tmp, file);
+  process.stderr.write(`added key "${id}" (${scopes.join(", ")}) to ${file}; it is shown once:\n`);
+  process.stdout.write(token + "\n");
+  return 0;
+}
+
+/** The contract's own view of a batch, for the "root on chain" check of POST /verify. */
+function chainReader(rpc: ReturnType<typeof createRpc>, address: string): ChainBatchReader {
+  const client = createLedgerClient({ rpc, address });
+  return {
+    async readBatch(batchId) {
+      try {
+        const b = await client.getBatch(batchId, "latest");
+        return { root: b.root, supersededBy: b.supersededBy };
+      } catch (error) {
+        if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
+          return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+const EXTENSION: Record<AnchorUpload["format"], string> = {
+  csv: "csv",
+  jsonl: "jsonl",
+  "sso-zip": "zip",
+};
+
+/**
+ * The staff upload endpoint's pipeline: the bytes are written to `<data-dir>/uploads/` under
+ * their SHA-256 (so the same file is the same job, and anchoring it again resumes or returns the
+ * batch), then `runAnchorJob`. Jobs run one at a time: one signer, one nonce sequence.
+ */
+function anchorPipeline(options: {
+  dataDir: string;
+  store: LedgerStore;
+  chain: Parameters<typeof runAnchorJob>[0]["chain"];
+  pseudonymKey: Uint8Array;
+}): AnchorJobFn {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (upload) => {
+    const job = queue.then(async () => {
+      const dir = path.join(options.dataDir, "uploads");
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const sha = createHash("sha256").update(upload.bytes).digest("hex");
+      const file = path.join(
+        dir,
+        `${upload.kind}-${upload.period}-${sha.slice(0, 16)}.${EXTENSION[upload.format]}`,
+      );
+      if (!existsSync(file)) {
+        const tmp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+        await writeFile(tmp, upload.bytes, { mode: 0o600 });
+        await rename(tmp, file);
+      }
+      const result = await runAnchorJob({
+        inputs: [file],
+        kind: upload.kind,
+        period: upload.period,
+        supersedes: upload.supersedes,
+        reason: upload.reason,
+        chain: options.chain,
+        store: options.store,
+        pseudonymKey: options.pseudonymKey,
+      });
+      if (result.status === "invalid") {
+        throw Object.assign(new Error(`${result.issues.length} invalid record(s)`), {
+          issues: result.issues.map((i) => ({
+            line: i.line,
+            field: i.field,
+            rule: i.rule,
+            message: i.message,
+            hint: i.hint,
+          })),
+        });
+      }
+      if (result.status !== "anchored") throw new Error("the pipeline did not anchor");
+      return {
+        batchId: result.batchId,
+        txHash: result.txHash,
+        root: result.root,
+        recordCount: result.recordCount,
+        total: result.total.toString(),
+      };
+    });
+    queue = job.catch(() => undefined);
+    return job;
+  };
+}
+
+export const command: CliCommand = {
+  summary: "serve the transparency API and portal, indexing the chain in the background",
+  async run(argv) {
+    let values: Values;
+    try {
+      values = parse(argv);
+    } catch (error) {
+      process.stderr.write(`shafaf serve: ${(error as Error).message}\n${USAGE}\n`);
+      return 64;
+    }
+    if (values.help === true) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    let index: WritableIndexStore | undefined;
+    let ledger: LedgerStore | undefined;
+    let provider: { destroy(): void } | undefined;
+    try {
+      if (values["create-api-key"] !== undefined) return await createKey(values);
+      if (values.rpc === undefined || values.rpc.length === 0)
+        throw new UsageError("--rpc URL is required");
+      for (const url of values.rpc) httpUrl("rpc", url);
+      if (values.contract === undefined || !/^0x[0-9a-fA-F]{40}$/.test(values.contract)) {
+        throw new UsageError("--contract ADDR (0x and 40 hex digits) is required");
+      }
+      const contract = values.contract;
+      const host = values.host ?? "127.0.0.1";
+      const port = wholeNumber("port", values.port, 8080);
+      const confirmations = wholeNumber("confirmations", values.confirmations, 0, 10_000);
+      const trustProxy = wholeNumber("trust-proxy", values["trust-proxy"], 0, 10);
+      const publicRpc =
+        values["public-rpc"] === undefined
+          ? undefined
+          : httpUrl("public-rpc", values["public-rpc"]);
+      let rateLimit: { capacity: number; refillPerSecond: number } | false = {
+        capacity: 60,
+        refillPerSecond: 10,
+      };
+      if (values["rate-limit"] !== undefined) {
+        const m = /^(\d{1,6})(?:\/(\d{1,6}))?$/.exec(values["rate-limit"]);
+        if (m === null)
+          throw new UsageError("--rate-limit must be N/S (burst N, S per second), or 0");
+        rateLimit =
+          m[1] === "0" ? false : { capacity: Number(m[1]), refillPerSecond: Number(m[2] ?? m[1]) };
+      }
+      const apiKeys = values["api-keys"] === undefined ? [] : await readKeys(values["api-keys"]);
+      const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
+      const log = jsonLog();
+
+      const rpc = createRpc({ urls: values.rpc });
+      await mkdir(dataDir, { recursive: true });
+      index = await openIndexStore(path.join(dataDir, "index"));
+      ledger = await openLedgerStore(dataDir);
+
+      let anchorJob: AnchorJobFn | undefined;
+      if (values.keystore !== undefined || values.signer !== undefined) {
+        const spec = await signerSpecFromOptions(values);
+        const signer = await connectSigner({ rpcUrl: values.rpc[0]!, spec });
+        provider = signer.provider;
+        const chain = createAnchorChain({
+          wallet: signer.wallet,
+          provider: signer.provider,
+          chainId: signer.chainId,
+          address: contract,
+        });
+        const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, { create: true }))!;
+        anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey });
+      }
+
+      const indexer = createIndexer({
+        rpc,
+        store: index,
+        address: contract,
+        confirmations,
+        log: {
+          info: (m) => log.line("info", m),
+          warn: (m) => log.line("warn", m),
+          error: (m) => log.line("error", m),
+        },
+        manifestSource: createArtifactManifestSource(path.join(dataDir, "batches")),
+      });
+
+      const webRoot = path.resolve(import.meta.dirname, "../../web/dist");
+      const api = createApp({
+        index,
+        ledger,
+        verify: verifyReceipt,
+        chain: chainReader(rpc, contract),
+        apiKeys,
+        log,
+        rateLimit,
+        trustProxy,
+        ...(anchorJob === undefined ? {} : { anchorJob }),
+        ...(existsSync(path.join(webRoot, "index.html")) ? { webRoot } : {}),
+        ...(values.cors === undefined ? {} : { cors: values.cors }),
+        ...(publicRpc === undefined ? {} : { rpcUrlForBrowsers: publicRpc }),
+      });
+      const stores = { index, ledger };
+      const running = await startServer({
+        api,
+        host,
+        port,
+        onClosed: async () => {
+          await stores.index.close();
+          await stores.ledger.close();
+        },
+      });
+      index = undefined;
+      ledger = undefined; // closed by the server from here on
+      process.stdout.write(
+        `shafaf serve: listening on ${running.url} — API ${running.url}/api/v1 (OpenAPI: ${running.url}/api/v1/openapi.json)` +
+          (existsSync(path.join(webRoot, "index.html")) ? `, portal ${running.url}/` : "") +
+          `\n` +
+          (anchorJob === undefined
+            ? "staff uploads: off (no --keystore or --signer)\n"
+            : "staff uploads: on\n") +
+          `indexing ${contract} from ${values.rpc.join(", ")}; Ctrl-C stops\n`,
+      );
+
+      let failure: unknown;
+      const following = indexer.start().catch((error: unknown) => {
+        failure = error;
+      });
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        void following.then(() => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        });
+      });
+      await indexer.stop();
+      await following;
+      await running.close();
+      if (failure !== undefined) return reportError("serve", failure);
+      process.stderr.write("shafaf serve: stopped\n");
+      return 0;
+    } catch (error) {
+      const code = reportError("serve", error);
+      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      return code;
+    } finally {
+      provider?.destroy();
+      await index?.close();
+      await ledger?.close();
+    }
+  },
+};
