@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- HTTP reply bodies are untyped JSON */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- HTTP reply bodies are untyped JSON */
 /**
  * `shafaf serve` end to end: the real CLI in a child process against the embedded chain, with the
  * embedded indexer, the real anchor pipeline behind the staff upload endpoint, core's verifier
