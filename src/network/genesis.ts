@@ -2,8 +2,8 @@ import { getAddress, isHexString } from "ethers";
 import { decodeQbftExtraData, genesisExtraData } from "./qbft-extra-data.ts";
 
 /**
- * `mixHash` of every IBFT 2.0 / QBFT block: the ASCII text "ctical byzantine fault tolerance",
- * the "Istanbul digest" Besu's BFT header rules require (besu-docs, configure/consensus/qbft.md).
+ * `mixHash` of every IBFT 2.0 / QBFT block, the ASCII text "ctical byzantine fault tolerance": Besu's
+ * `BftHelpers.EXPECTED_MIX_HASH`, required by its BFT header rules (besu-docs configure/consensus/qbft.md).
  */
 export const BFT_MIX_HASH = "0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365";
 
