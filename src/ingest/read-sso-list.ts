@@ -149,10 +149,9 @@ async function* readPairs(
     ? [await pairOfFolder(path.dirname(inputPath))]
     : await findPairs(inputPath);
   const base = info.isFile() ? path.dirname(inputPath) : inputPath;
-  const label = (p: string) =>
-    info.isFile()
-      ? path.basename(p)
-      : path.join(path.basename(path.resolve(base)), path.relative(base, p));
+  // Names in issues and the manifest: the given folder's (or the pair's folder's) name and the
+  // path below it, never the absolute path of this machine.
+  const label = (p: string) => path.join(path.basename(path.resolve(base)), path.relative(base, p));
   if (pairs.length === 0 || pairs.every((p) => p.kar === undefined && p.wor === undefined)) {
     sink.add(
       fileIssue(
