@@ -1,0 +1,496 @@
+/**
+ * On-chain governance of the ledger: a k-of-n council of the institutions (ShafafCouncil) in
+ * front of an OpenZeppelin TimelockController that is the ledger's admin. Role grants and
+ * revocations and unpausing are proposed by a member, approved by `threshold` members, wait the
+ * timelock's delay in public view, and are then executed. Every step is an event.
+ */
+import {
+  Contract,
+  ContractFactory,
+  Interface,
+  getAddress,
+  id,
+  isAddress,
+  type ContractRunner,
+  type Signer,
+} from "ethers";
+import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { loadCouncilArtifact, type LoadArtifactOptions } from "./artifact.ts";
+
+/** The council's ABI as used here (checked against the compiled artifact by the tests). */
+export const COUNCIL_ABI = [
+  "function propose(address[] targets, bytes[] payloads, string description) returns (uint256 proposalId)",
+  "function approve(uint256 proposalId)",
+  "function revokeApproval(uint256 proposalId)",
+  "function execute(uint256 proposalId)",
+  "function addMember(address account)",
+  "function removeMember(address account)",
+  "function setThreshold(uint256 threshold)",
+  "function timelock() view returns (address)",
+  "function members() view returns (address[])",
+  "function isMember(address account) view returns (bool)",
+  "function threshold() view returns (uint256)",
+  "function epoch() view returns (uint64)",
+  "function proposalCount() view returns (uint256)",
+  "function getProposal(uint256 proposalId) view returns ((address proposer, uint64 epoch, uint32 approvals, bool scheduled, bool executed, bytes32 operationId, address[] targets, bytes[] payloads, string description))",
+  "function proposalState(uint256 proposalId) view returns (uint8)",
+  "function hasApproved(uint256 proposalId, address member) view returns (bool)",
+  "event ProposalCreated(uint256 indexed proposalId, address indexed proposer, bytes32 indexed operationId, address[] targets, bytes[] payloads, string description)",
+  "event ProposalApproved(uint256 indexed proposalId, address indexed member, uint256 approvals, uint256 threshold)",
+  "event ProposalApprovalRevoked(uint256 indexed proposalId, address indexed member, uint256 approvals)",
+  "event ProposalScheduled(uint256 indexed proposalId, bytes32 indexed operationId, uint256 readyAt)",
+  "event ProposalExecuted(uint256 indexed proposalId, bytes32 indexed operationId, address indexed member)",
+  "event MemberAdded(address indexed member, uint256 epoch)",
+  "event MemberRemoved(address indexed member, uint256 epoch)",
+  "event ThresholdChanged(uint256 previous, uint256 threshold, uint256 epoch)",
+  "error CouncilInvalidThreshold(uint256 threshold, uint256 members)",
+  "error CouncilInvalidMember(address account)",
+  "error CouncilNotMember(address account)",
+  "error CouncilOnlyTimelock(address caller)",
+  "error CouncilEmptyProposal()",
+  "error CouncilLengthMismatch(uint256 targets, uint256 payloads)",
+  "error CouncilUnknownProposal(uint256 proposalId)",
+  "error CouncilUnexpectedState(uint256 proposalId, uint8 state)",
+  "error CouncilAlreadyApproved(uint256 proposalId, address member)",
+  "error CouncilNotApproved(uint256 proposalId, address member)",
+] as const;
+
+/** The timelock functions used here (OpenZeppelin TimelockController + ShafafTimelock.council). */
+export const TIMELOCK_ABI = [
+  "function council() view returns (address)",
+  "function getMinDelay() view returns (uint256)",
+  "function getTimestamp(bytes32 id) view returns (uint256)",
+  "function updateDelay(uint256 newDelay)",
+  "event CallScheduled(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data, bytes32 predecessor, uint256 delay)",
+  "event CallExecuted(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data)",
+] as const;
+
+/** The ledger functions a governance proposal may call. */
+export const LEDGER_ADMIN_ABI = [
+  "function grantRole(bytes32 role, address account)",
+  "function revokeRole(bytes32 role, address account)",
+  "function unpause()",
+  "function defaultAdmin() view returns (address)",
+  "function hasRole(bytes32 role, address account) view returns (bool)",
+] as const;
+
+const councilInterface = new Interface(COUNCIL_ABI);
+const timelockInterface = new Interface(TIMELOCK_ABI);
+const ledgerInterface = new Interface(LEDGER_ADMIN_ABI);
+
+export const ROLES = {
+  anchorer: "ANCHORER_ROLE",
+  auditor: "AUDITOR_ROLE",
+  pauser: "PAUSER_ROLE",
+} as const;
+export type RoleName = (typeof ROLES)[keyof typeof ROLES];
+const ROLE_BY_HASH = new Map<string, RoleName>(
+  Object.values(ROLES).map((name) => [id(name), name]),
+);
+
+/** One change a proposal makes to the ledger. */
+export type RoleChange =
+  { action: "grant" | "revoke"; role: RoleName; account: string } | { action: "unpause" };
+
+export type ProposalStateName = "pending" | "stale" | "scheduled" | "ready" | "executed";
+const STATE_NAMES: readonly (ProposalStateName | "none")[] = [
+  "none",
+  "pending",
+  "stale",
+  "scheduled",
+  "ready",
+  "executed",
+];
+
+// ───────────────────────────── deploy ─────────────────────────────
+
+export interface DeployGovernanceOptions {
+  /** Pays for the deployment; receives no role. */
+  signer: Signer;
+  /** The institutions' accounts: the council's members (distinct). */
+  institutions: readonly string[];
+  /** Approvals a proposal needs, 1..institutions.length. */
+  threshold: number;
+  /** Seconds every approved proposal waits in the timelock before it can be executed. */
+  minDelaySeconds: number;
+  artifacts?: LoadArtifactOptions;
+}
+
+export interface DeployGovernanceResult {
+  /** The ShafafCouncil. */
+  council: string;
+  /** Its TimelockController: give this as the ledger's `admin` to `deployLedger`. */
+  timelock: string;
+  chainId: number;
+  txHash: string;
+  blockNumber: number;
+}
+
+/**
+ * Deploys the council, which deploys its timelock. Then deploy the ledger with
+ * `deployLedger({ admin: result.timelock, … })`.
+ *
+ * @example
+ * const gov = await deployGovernance({ signer, institutions: [sso, court, ministry, bank],
+ *   threshold: 3, minDelaySeconds: 2 * 86_400 });
+ * await deployLedger({ signer, admin: gov.timelock, adminDelaySeconds: 86_400, pausers: [court] });
+ */
+export async function deployGovernance(
+  options: DeployGovernanceOptions,
+): Promise<DeployGovernanceResult> {
+  const institutions = options.institutions.map((a, i) => checkAddress(`institutions[${i}]`, a));
+  if (new Set(institutions).size !== institutions.length) {
+    throw new InvalidInputError("an institution is listed twice", {
+      details: "each institution's account must appear once in institutions",
+      field: "institutions",
+      code: "chain.governance.duplicate",
+    });
+  }
+  if (institutions.length === 0) {
+    throw new InvalidInputError("no institutions", {
+      details: "list at least one institution account (four in the reference network)",
+      field: "institutions",
+      code: "chain.governance.institutions",
+    });
+  }
+  if (
+    !Number.isSafeInteger(options.threshold) ||
+    options.threshold < 1 ||
+    options.threshold > institutions.length
+  ) {
+    throw new InvalidInputError(`threshold ${options.threshold} is not valid`, {
+      details: `give a whole number from 1 to ${institutions.length} (the number of institutions)`,
+      field: "threshold",
+      code: "chain.governance.threshold",
+    });
+  }
+  if (!Number.isSafeInteger(options.minDelaySeconds) || options.minDelaySeconds < 0) {
+    throw new InvalidInputError(`minDelaySeconds ${options.minDelaySeconds} is not valid`, {
+      details: "give a whole number of seconds ≥ 0 (e.g. 172800 for two days)",
+      field: "minDelaySeconds",
+      code: "chain.governance.delay",
+    });
+  }
+  const provider = options.signer.provider;
+  if (provider === null) {
+    throw new InvalidInputError("the signer is not connected to a chain", {
+      code: "chain.governance.provider",
+    });
+  }
+  const { abi, bytecode } = await loadCouncilArtifact(options.artifacts);
+  const factory = new ContractFactory(abi, bytecode, options.signer);
+  const contract = await factory.deploy(institutions, options.threshold, options.minDelaySeconds);
+  const tx = contract.deploymentTransaction();
+  const receipt = tx === null ? null : await tx.wait();
+  if (tx === null || receipt === null || receipt.status !== 1 || receipt.contractAddress === null) {
+    throw new ShafafError("the governance deployment failed", {
+      details: `transaction ${tx?.hash ?? "(none)"} did not create the council`,
+      code: "chain.governance.failed",
+    });
+  }
+  const council = getAddress(receipt.contractAddress);
+  const timelock = getAddress(
+    (await councilAt(council, provider).getFunction("timelock")()) as string,
+  );
+  return {
+    council,
+    timelock,
+    chainId: Number((await provider.getNetwork()).chainId),
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+  };
+}
+
+// ───────────────────────────── find ─────────────────────────────
+
+export interface GovernanceAddresses {
+  ledger: string;
+  timelock: string;
+  council: string;
+}
+
+/**
+ * Finds a ledger's governance: ledger.defaultAdmin() is the timelock, timelock.council() the
+ * council. Fails clearly when the ledger's admin is not a ShafafTimelock (e.g. a plain account).
+ */
+export async function findGovernance(
+  runner: ContractRunner,
+  ledger: string,
+): Promise<GovernanceAddresses> {
+  const ledgerAddress = checkAddress("ledger", ledger);
+  let timelock: string;
+  try {
+    timelock = getAddress(
+      (await new Contract(ledgerAddress, LEDGER_ADMIN_ABI, runner).getFunction(
+        "defaultAdmin",
+      )()) as string,
+    );
+  } catch (error) {
+    throw new InvalidInputError(`${ledgerAddress} does not answer as a TransparencyLedger`, {
+      details: "check --contract (the ledger's address) and --rpc",
+      code: "chain.governance.not-ledger",
+      cause: error,
+    });
+  }
+  let council: string;
+  try {
+    council = getAddress(
+      (await new Contract(timelock, TIMELOCK_ABI, runner).getFunction("council")()) as string,
+    );
+  } catch (error) {
+    throw new InvalidInputError(`the ledger's admin ${timelock} is not a governance timelock`, {
+      details:
+        "this ledger is administered by a plain account, not by a council; use hardhat/ethers directly or redeploy with --governance",
+      code: "chain.governance.not-governed",
+      cause: error,
+    });
+  }
+  return { ledger: ledgerAddress, timelock, council };
+}
+
+// ───────────────────────────── propose / approve / execute ─────────────────────────────
+
+/** The call a change makes on the ledger, and a one-line description of it. */
+export function encodeRoleChange(change: RoleChange): { payload: string; summary: string } {
+  if (change.action === "unpause") {
+    return { payload: ledgerInterface.encodeFunctionData("unpause"), summary: "unpause()" };
+  }
+  const account = checkAddress("account", change.account);
+  if (!Object.values(ROLES).includes(change.role)) {
+    throw new InvalidInputError(`unknown role ${JSON.stringify(change.role)}`, {
+      details: `use one of ${Object.values(ROLES).join(", ")}`,
+      field: "role",
+      code: "chain.governance.role",
+    });
+  }
+  const fn = change.action === "grant" ? "grantRole" : "revokeRole";
+  return {
+    payload: ledgerInterface.encodeFunctionData(fn, [id(change.role), account]),
+    summary: `${fn}(${change.role}, ${account})`,
+  };
+}
+
+export interface ProposeRoleChangesOptions {
+  /** A council member. */
+  signer: Signer;
+  governance: GovernanceAddresses;
+  changes: readonly RoleChange[];
+  /** Why (shown to the other members and the public); defaults to the list of changes. */
+  description?: string;
+}
+
+export interface StepResult {
+  proposalId: bigint;
+  txHash: string;
+  blockNumber: number;
+  /** Approvals so far and the threshold (after this step). */
+  approvals: number;
+  threshold: number;
+  /** Set once the proposal is in the timelock: unix seconds from which it can be executed. */
+  readyAt?: number;
+}
+
+/**
+ * A member proposes changes to the ledger; its own approval counts at once.
+ *
+ * @example
+ * const { proposalId } = await proposeRoleChanges({ signer, governance,
+ *   changes: [{ action: "grant", role: "ANCHORER_ROLE", account: finance }] });
+ */
+export async function proposeRoleChanges(options: ProposeRoleChangesOptions): Promise<StepResult> {
+  if (options.changes.length === 0) {
+    throw new InvalidInputError("a proposal needs at least one change", {
+      details: "give --grant ROLE:ACCOUNT, --revoke ROLE:ACCOUNT or --unpause",
+      code: "chain.governance.empty",
+    });
+  }
+  const encoded = options.changes.map(encodeRoleChange);
+  const description = options.description ?? encoded.map((e) => e.summary).join("; ");
+  const council = councilAt(options.governance.council, options.signer);
+  const tx = (await council.getFunction("propose")(
+    encoded.map(() => options.governance.ledger),
+    encoded.map((e) => e.payload),
+    description,
+  )) as { wait(): Promise<TxReceiptLike | null> };
+  return stepResult(await tx.wait());
+}
+
+/** A member approves proposal `proposalId`; the approval that reaches the threshold schedules it. */
+export async function approveProposal(options: {
+  signer: Signer;
+  governance: GovernanceAddresses;
+  proposalId: bigint;
+}): Promise<StepResult> {
+  const council = councilAt(options.governance.council, options.signer);
+  const tx = (await council.getFunction("approve")(options.proposalId)) as {
+    wait(): Promise<TxReceiptLike | null>;
+  };
+  return stepResult(await tx.wait());
+}
+
+/** A member executes a ready proposal: the timelock makes its calls on the ledger. */
+export async function executeProposal(options: {
+  signer: Signer;
+  governance: GovernanceAddresses;
+  proposalId: bigint;
+}): Promise<{ proposalId: bigint; txHash: string; blockNumber: number }> {
+  const council = councilAt(options.governance.council, options.signer);
+  const tx = (await council.getFunction("execute")(options.proposalId)) as {
+    wait(): Promise<TxReceiptLike | null>;
+  };
+  const receipt = await tx.wait();
+  if (receipt === null || receipt.status !== 1) {
+    throw new ShafafError(`proposal ${options.proposalId} was not executed`, {
+      code: "chain.governance.execute",
+    });
+  }
+  return { proposalId: options.proposalId, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+}
+
+// ───────────────────────────── list ─────────────────────────────
+
+export interface ProposalView {
+  proposalId: bigint;
+  state: ProposalStateName;
+  proposer: string;
+  approvals: number;
+  threshold: number;
+  approvedBy: string[];
+  description: string;
+  operationId: string;
+  /** Unix seconds from which it can be executed (scheduled, ready or executed proposals). */
+  readyAt?: number;
+  /** The calls, decoded where they are ledger, council or timelock administration. */
+  calls: { target: string; call: string }[];
+}
+
+export interface GovernanceView {
+  addresses: GovernanceAddresses;
+  members: string[];
+  threshold: number;
+  minDelaySeconds: number;
+  proposals: ProposalView[];
+}
+
+/** Reads the council: members, threshold, delay and every proposal with its state and approvals. */
+export async function listProposals(
+  runner: ContractRunner,
+  governance: GovernanceAddresses,
+): Promise<GovernanceView> {
+  const council = councilAt(governance.council, runner);
+  const timelock = new Contract(governance.timelock, TIMELOCK_ABI, runner);
+  const members = ((await council.getFunction("members")()) as string[]).map((a) => getAddress(a));
+  const threshold = Number(await council.getFunction("threshold")());
+  const minDelaySeconds = Number(await timelock.getFunction("getMinDelay")());
+  const count = Number(await council.getFunction("proposalCount")());
+  const proposals: ProposalView[] = [];
+  for (let n = 1; n <= count; n++) {
+    const p = (await council.getFunction("getProposal")(n)) as {
+      proposer: string;
+      approvals: bigint;
+      operationId: string;
+      targets: string[];
+      payloads: string[];
+      description: string;
+    };
+    const state = STATE_NAMES[Number(await council.getFunction("proposalState")(n))];
+    const approvedBy: string[] = [];
+    for (const m of members) {
+      if ((await council.getFunction("hasApproved")(n, m)) as boolean) approvedBy.push(m);
+    }
+    const timestamp = Number(await timelock.getFunction("getTimestamp")(p.operationId));
+    const view: ProposalView = {
+      proposalId: BigInt(n),
+      state: state === undefined || state === "none" ? "pending" : state,
+      proposer: getAddress(p.proposer),
+      approvals: Number(p.approvals),
+      threshold,
+      approvedBy,
+      description: p.description,
+      operationId: p.operationId,
+      calls: p.targets.map((target, i) => ({
+        target: getAddress(target),
+        call: describeCall(p.payloads[i] ?? "0x"),
+      })),
+    };
+    // getTimestamp is 1 once executed (OpenZeppelin's _DONE_TIMESTAMP), 0 before scheduling
+    if (timestamp > 1) view.readyAt = timestamp;
+    proposals.push(view);
+  }
+  return { addresses: governance, members, threshold, minDelaySeconds, proposals };
+}
+
+/** `grantRole(ANCHORER_ROLE, 0x…)`, `unpause()`, `addMember(0x…)`, or the raw selector. */
+export function describeCall(payload: string): string {
+  for (const iface of [ledgerInterface, councilInterface, timelockInterface]) {
+    try {
+      const parsed = iface.parseTransaction({ data: payload });
+      if (parsed === null) continue;
+      const args = parsed.args.map((a: unknown) =>
+        typeof a === "string" && ROLE_BY_HASH.has(a) ? ROLE_BY_HASH.get(a)! : String(a),
+      );
+      return `${parsed.name}(${args.join(", ")})`;
+    } catch {
+      // not this interface
+    }
+  }
+  return `unknown call ${payload.slice(0, 10)}`;
+}
+
+// ───────────────────────────── internal ─────────────────────────────
+
+interface TxReceiptLike {
+  hash: string;
+  blockNumber: number;
+  status: number | null;
+  logs: readonly { address: string; topics: readonly string[]; data: string }[];
+}
+
+function councilAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, COUNCIL_ABI, runner);
+}
+
+/** Reads what a propose/approve transaction did from the council's events. */
+function stepResult(receipt: TxReceiptLike | null): StepResult {
+  if (receipt === null || receipt.status !== 1) {
+    throw new ShafafError("the governance transaction failed", { code: "chain.governance.tx" });
+  }
+  let result: StepResult | undefined;
+  for (const log of receipt.logs) {
+    let parsed;
+    try {
+      parsed = councilInterface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+      continue;
+    }
+    if (parsed?.name === "ProposalApproved") {
+      result = {
+        proposalId: parsed.args.getValue("proposalId") as bigint,
+        txHash: receipt.hash,
+        blockNumber: receipt.blockNumber,
+        approvals: Number(parsed.args.getValue("approvals")),
+        threshold: Number(parsed.args.getValue("threshold")),
+      };
+    } else if (parsed?.name === "ProposalScheduled" && result !== undefined) {
+      result.readyAt = Number(parsed.args.getValue("readyAt"));
+    }
+  }
+  if (result === undefined) {
+    throw new ShafafError("the governance transaction emitted no approval", {
+      details: `transaction ${receipt.hash}`,
+      code: "chain.governance.no-event",
+    });
+  }
+  return result;
+}
+
+function checkAddress(field: string, value: string): string {
+  if (typeof value !== "string" || !isAddress(value)) {
+    throw new InvalidInputError(`${field}: ${JSON.stringify(value)} is not an address`, {
+      details: "give a 0x-prefixed 20-byte hex account address",
+      field,
+      code: "chain.governance.address",
+    });
+  }
+  return getAddress(value);
+}
