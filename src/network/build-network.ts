@@ -484,7 +484,7 @@ function readme(
     "",
     "1. Each institution: copy `nodes/<id>/*` to `/etc/besu/`, place its node key at `/etc/besu/key` (mode 0400, owner besu).",
     "2. Install the unit from `systemd/` and start it: `systemctl enable --now besu-<id>`.",
-    '3. Check: `curl -s -X POST -H \'content-type: application/json\' --data \'{"jsonrpc":"2.0","id":1,"method":"qbft_getValidatorsByBlockNumber","params":["latest"]}\' http://127.0.0.1:<rpcPort>`',
+    '3. Check: `curl -s -X POST -H \'content-type: application/json\' --data \'{"jsonrpc":"2.0","id":1,"method":"qbft_getValidatorsByBlockNumber","params":["latest"]}\' http://<rpcHost>:<rpcPort>` (the trial maps every node to `http://127.0.0.1:<rpcPort>`)',
     "4. After any edit, run `shafaf network check <this folder>` before copying files to the nodes.",
     "",
     "The full runbook (adding and removing validators, allowlisting, key rotation, backup, failures) is `docs/runbook.md` in the Shafaf repository.",
