@@ -1,0 +1,316 @@
+/**
+ * `npm run bench:api`: receipt lookups (`GET /api/v1/receipts/{code}`) and verify calls
+ * (`POST /api/v1/verify`) per second against a ledger store of 100,000 receipts, with p50 and p99
+ * latency, beside the static JSON route of the same server (`GET /healthz`) measured in the same
+ * run: the ratio is the figure. The server runs in a child process (its own core); the load is
+ * bounded (a fixed number of requests at a fixed concurrency, and a time cap per route) and goes
+ * to 127.0.0.1 only.
+ *
+ * Options: --receipts N (default 100000) --requests N (default 4000) --concurrency N (default 16)
+ * --cap-seconds S (default 20).
+ */
+import { fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createApp } from "../src/api/create-app.ts";
+import { startServer } from "../src/api/start-server.ts";
+import { leafHashes, leafValues, type LeafValues } from "../src/core/leaf.ts";
+import { buildMerkleTree } from "../src/core/merkle-tree.ts";
+import { subjectPseudonym } from "../src/core/pseudonym.ts";
+import { buildReceipt } from "../src/core/receipt.ts";
+import { newReceiptCode } from "../src/core/receipt-code.ts";
+import type { PremiumRecord } from "../src/core/record.ts";
+import { verifyReceipt } from "../src/core/verify-receipt.ts";
+import type { Hex } from "../src/core/hex.ts";
+import { hexKey, openIndexStore } from "../src/store/index-store.ts";
+import { openLedgerStore, type BatchEntry, type StoredReceipt } from "../src/store/ledger-store.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    receipts: { type: "string", default: "100000" },
+    requests: { type: "string", default: "4000" },
+    concurrency: { type: "string", default: "16" },
+    "cap-seconds": { type: "string", default: "20" },
+    serve: { type: "string" },
+  },
+});
+const CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+const hex = (n: number) => ("0x" + randomBytes(n).toString("hex")) as Hex;
+
+function nationalId(n: number): string {
+  const body = String(100_000_000 + n).slice(-9);
+  let s = 0;
+  for (let i = 0; i < 9; i++) s += Number(body[i]) * (10 - i);
+  const r = s % 11;
+  return body + String(r < 2 ? r : 11 - r);
+}
+
+/** Child: builds a store of `count` receipts in one batch, serves it, reports URL and samples. */
+async function serve(dir: string, count: number): Promise<void> {
+  const t0 = performance.now();
+  const key = new Uint8Array(32).fill(9);
+  const records: PremiumRecord[] = [];
+  const values: LeafValues[] = [];
+  for (let i = 0; i < count; i++) {
+    const total = 30_000_000n + BigInt(i % 1000) * 1000n;
+    const record: PremiumRecord = {
+      kind: "premium",
+      recordId: `P-${i}`,
+      period: "1403-07",
+      nationalId: nationalId(i + 1),
+      workshopCode: String(1_000_000_000 + (i % 5000)),
+      insuranceNo: String(10_000_000 + i),
+      province: "IR-23",
+      days: 30,
+      wageBase: (total * 10n) / 3n,
+      workerShare: (total * 7n) / 30n,
+      employerShare: (total * 20n) / 30n,
+      unemploymentShare: total - (total * 7n) / 30n - (total * 20n) / 30n,
+      hazardShare: 0n,
+      total,
+    };
+    records.push(record);
+    values.push(
+      leafValues(record, { salt: hex(32), subject: subjectPseudonym(key, record.nationalId) }),
+    );
+  }
+  const tree = buildMerkleTree(leafHashes(values));
+  const index = await openIndexStore(path.join(dir, "index"));
+  await index.initialize({
+    chainId: 31337,
+    contract: CONTRACT,
+    genesisHash: hex(32),
+    deployBlock: 1,
+    confirmations: 0,
+  });
+  const tx = index.begin();
+  tx.at({ number: 2, hash: hex(32), parentHash: hex(32) });
+  const txHash = hex(32);
+  tx.put("batches", hexKey(1), {
+    batchId: 1,
+    kind: "premium",
+    period: "1403-07",
+    root: tree.root,
+    recordCount: count,
+    total: records.reduce((a, r) => a + r.total, 0n).toString(),
+    manifestHash: hex(32),
+    idempotencyKey: hex(32),
+    headAfter: hex(32),
+    anchorer: CONTRACT,
+    anchoredAt: 1_727_000_000,
+    txHash,
+    blockNumber: 2,
+    blockHash: hex(32),
+    supersedes: null,
+    supersededBy: null,
+    status: "anchored",
+    attestations: [],
+    manifest: { status: "missing" },
+  });
+  await index.commit(tx, { cursor: { number: 2, hash: hex(32) }, keepFrom: 0 });
+  const ledger = await openLedgerStore(dir);
+  const batch = { batchId: 1, kind: "premium", period: "1403-07" } as BatchEntry;
+  const samples: StoredReceipt[] = [];
+  for (let start = 0; start < count; start += 1000) {
+    const chunk = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) {
+      const code = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
+      const receipt = buildReceipt({
+        chainId: 31337,
+        contract: CONTRACT,
+        batchId: 1,
+        tree,
+        index: i,
+        record: records[i]!,
+        values: values[i]!,
+        anchor: { txHash, blockNumber: 2 },
+        code,
+      }) as unknown as StoredReceipt;
+      if (i % Math.max(1, Math.floor(count / 2000)) === 0) samples.push(receipt);
+      chunk.push({
+        index: i,
+        code,
+        subject: values[i]![5],
+        recordId: records[i]!.recordId,
+        receipt,
+      });
+    }
+    await ledger.writeReceipts(batch, chunk);
+  }
+  const built = performance.now() - t0;
+  const api = createApp({
+    index,
+    ledger,
+    verify: verifyReceipt,
+    apiKeys: [],
+    rateLimit: false,
+    log: { info() {}, warn() {}, error() {} },
+  });
+  const running = await startServer({
+    api,
+    port: 0,
+    onClosed: async () => {
+      await index.close();
+      await ledger.close();
+    },
+  });
+  const samplesFile = path.join(dir, "samples.json");
+  writeFileSync(samplesFile, JSON.stringify(samples));
+  process.send!({ url: running.url, samplesFile, builtMs: built });
+  process.on("message", () => void running.close().then(() => process.exit(0)));
+}
+
+interface RouteResult {
+  name: string;
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Sends `total` requests at `concurrency`, stopping early at `capMs`; latencies in ms. */
+async function load(
+  name: string,
+  url: URL,
+  make: (i: number) => { method: string; path: string; body?: string },
+  total: number,
+  concurrency: number,
+  capMs: number,
+): Promise<RouteResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const start = performance.now();
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const { method, path: p, body } = make(i);
+      const t = performance.now();
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: p,
+          method,
+          agent,
+          headers:
+            body === undefined
+              ? {}
+              : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode !== 200) errors++;
+            latencies.push(performance.now() - t);
+            resolve();
+          });
+        },
+      );
+      req.on("error", () => {
+        errors++;
+        resolve();
+      });
+      req.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total && performance.now() - start < capMs) await one(next++);
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return {
+    name,
+    requests: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: q(0.5),
+    p99: q(0.99),
+    errors,
+  };
+}
+
+async function main(): Promise<void> {
+  if (opts.serve !== undefined) return serve(opts.serve, Number(opts.receipts));
+  const count = Number(opts.receipts);
+  const total = Number(opts.requests);
+  const concurrency = Number(opts.concurrency);
+  const capMs = Number(opts["cap-seconds"]) * 1000;
+  const dir = mkdtempSync(path.join(tmpdir(), "shafaf-bench-api-"));
+  const child = fork(import.meta.filename, ["--serve", dir, "--receipts", String(count)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  try {
+    const ready = await new Promise<{ url: string; samplesFile: string; builtMs: number }>(
+      (resolve, reject) => {
+        child.once("message", (m) => resolve(m as never));
+        child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+      },
+    );
+    const { readFileSync } = await import("node:fs");
+    const samples = JSON.parse(readFileSync(ready.samplesFile, "utf8")) as { code: string }[];
+    const bodies = samples.map((s) => JSON.stringify(s));
+    const url = new URL(ready.url);
+    console.log(
+      `store: ${count.toLocaleString("en-US")} receipts built and written in ${(ready.builtMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `load: ${total} requests per route, concurrency ${concurrency}, cap ${capMs / 1000} s, 127.0.0.1, keep-alive\n`,
+    );
+    const routes = {
+      static: (i: number) => ({ method: "GET", path: "/healthz", i }),
+      receipt: (i: number) => ({
+        method: "GET",
+        path: `/api/v1/receipts/${samples[i % samples.length]!.code}`,
+      }),
+      verify: (i: number) => ({
+        method: "POST",
+        path: "/api/v1/verify",
+        body: bodies[i % bodies.length]!,
+      }),
+    };
+    for (const make of Object.values(routes))
+      await load("warm-up", url, make, 300, concurrency, 5_000);
+    const results: RouteResult[] = [];
+    // Interleave twice so that drift on a shared machine hits every route alike; report the better run.
+    for (let round = 0; round < 2; round++) {
+      for (const [name, make] of Object.entries(routes))
+        results.push(await load(name, url, make, total, concurrency, capMs));
+    }
+    const best = (name: string) =>
+      results.filter((r) => r.name === name).sort((a, b) => b.perSecond - a.perSecond)[0]!;
+    const reference = best("static");
+    console.log("| route | requests | req/s | p50 ms | p99 ms | errors | vs static |");
+    console.log("|---|---|---|---|---|---|---|");
+    for (const [name, label] of [
+      ["static", "GET /healthz (static JSON)"],
+      ["receipt", "GET /api/v1/receipts/{code}"],
+      ["verify", "POST /api/v1/verify"],
+    ] as const) {
+      const r = best(name);
+      console.log(
+        `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} |`,
+      );
+    }
+    const failed = results.some((r) => r.errors > 0);
+    if (failed) console.error("\nsome requests failed: the figures above are not valid");
+    process.exitCode = failed ? 1 : 0;
+  } finally {
+    child.send("stop");
+    await new Promise((r) => child.once("exit", r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
