@@ -106,7 +106,8 @@ export async function createHashWorkers(
     return w !== undefined ? Promise.resolve(w) : new Promise((resolve) => waiting.push(resolve));
   };
   const run = async (task: Omit<Task, "id">): Promise<void> => {
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined)
+      throw failure instanceof Error ? failure : new Error("hash worker failed");
     const w = await acquire();
     const id = nextId++;
     const done = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
@@ -137,6 +138,7 @@ export async function createHashWorkers(
         output,
         outOffset: from * 32,
       });
+      p.catch(() => undefined); // observed by Promise.all below; avoids an unhandled rejection meanwhile
       busy[s] = p;
       all.push(p);
       s = (s + 1) % slots.length;

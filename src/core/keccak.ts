@@ -24,7 +24,8 @@ export interface KeccakEngine {
 
 let compiled: WebAssembly.Module | undefined;
 
-function keccakModule(): WebAssembly.Module {
+/** The compiled keccak module (compiled once; cloneable to workers). */
+export function keccakModule(): WebAssembly.Module {
   if (compiled === undefined) {
     const bin = atob(KECCAK_WASM_BASE64);
     const bytes = new Uint8Array(bin.length);
