@@ -85,6 +85,22 @@ export function createRpc(options: CreateRpcOptions): Rpc {
   const random = options.random ?? Math.random;
   let nextId = 1;
   let current = 0;
+  /** fetch refuses URLs with credentials: send them as HTTP Basic auth instead. */
+  const targets = urls.map((url) => {
+    const u = new URL(url);
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json",
+    };
+    if (u.username !== "" || u.password !== "") {
+      const user = decodeURIComponent(u.username);
+      const pass = decodeURIComponent(u.password);
+      headers.authorization = "Basic " + Buffer.from(`${user}:${pass}`).toString("base64");
+      u.username = "";
+      u.password = "";
+    }
+    return { url, fetchUrl: u.toString(), headers };
+  });
 
   async function attempt(
     url: string,
@@ -99,9 +115,10 @@ export function createRpc(options: CreateRpcOptions): Rpc {
     let text: string;
     let status: number;
     try {
-      const res = await doFetch(url, {
+      const target = targets.find((t) => t.url === url)!;
+      const res = await doFetch(target.fetchUrl, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
+        headers: target.headers,
         body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
         signal: combined,
       });
@@ -113,7 +130,7 @@ export function createRpc(options: CreateRpcOptions): Rpc {
       if (timeout.aborted) {
         throw new RpcTimeoutError(`${where} timed out after ${timeoutMs} ms`, { cause: error });
       }
-      throw new RpcTransportError(`${where}: ${describeFetchError(error)}`, { cause: error });
+      throw new RpcTransportError(`${where}: ${scrub(describeFetchError(error), url)}`);
     }
     if (status !== 200) {
       const retryable = status === 429 || status >= 500;
@@ -195,6 +212,21 @@ function isRpcEnvelope(x: unknown): x is RpcEnvelope {
     typeof (e as { code?: unknown }).code === "number" &&
     typeof (e as { message?: unknown }).message === "string"
   );
+}
+
+/** Removes the URL (which may carry keys) from a message of the HTTP stack. */
+function scrub(message: string, url: string): string {
+  const u = new URL(url);
+  let out = message.split(url).join(redactUrl(url));
+  for (const secret of [
+    u.username,
+    u.password,
+    u.pathname.length > 1 ? u.pathname : "",
+    u.search,
+  ]) {
+    if (secret !== "") out = out.split(secret).join("…");
+  }
+  return out;
 }
 
 function describeFetchError(error: unknown): string {
