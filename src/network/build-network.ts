@@ -253,6 +253,13 @@ function checkOptions(o: NetworkOptions): void {
       },
     );
   }
+  if (o.besuImage !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/.test(o.besuImage)) {
+    throw new InvalidInputError("--besu-image is not a container image reference", {
+      field: "--besu-image",
+      code: "network.init.option",
+      details: "expected something like hyperledger/besu:25.7.0 or registry.example/besu@sha256:…",
+    });
+  }
   if (o.fundWei !== undefined && o.fundWei < 0n) {
     throw new InvalidInputError("--fund must be a non-negative wei amount", {
       field: "--fund",

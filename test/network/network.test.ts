@@ -188,6 +188,9 @@ describe("network kit", function () {
       expect(() => buildNetwork(parsed, { ...GOLDEN_OPTIONS, blockPeriodSeconds: 0 })).to.throw(
         /--block-period/,
       );
+      expect(() =>
+        buildNetwork(parsed, { ...GOLDEN_OPTIONS, besuImage: "besu:1\n    privileged: true" }),
+      ).to.throw(/--besu-image/);
     });
   });
 
