@@ -3,12 +3,12 @@
  * headless Debian Chromium. Nothing here runs at import time.
  */
 import { mkdtempSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import type { StoredReceipt, VerifyReceiptFn } from "../../src/api/app-deps.ts";
+import type { VerifyReceiptFn } from "../../src/api/app-deps.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { buildWeb, type BuildWebResult } from "../../src/web/build.ts";
 import { fixtureIndex, fixtureLedger, type PortalFixture } from "./portal-fixtures.ts";
@@ -31,29 +31,9 @@ export interface PortalServer {
 
 const quietLog = { info() {}, warn() {}, error() {} };
 
-/** The real API app over recorded views, serving the built portal at `/`. */
-export async function startPortalServer(options: {
-  fixture: PortalFixture;
-  verify: VerifyReceiptFn;
-  receipts?: ReadonlyMap<string, StoredReceipt>;
-  rpcUrl?: string;
-  parseReceiptCode?: (text: string) => string | undefined;
-}): Promise<PortalServer> {
-  const { outDir } = await buildOnce();
-  const { app } = createApp({
-    index: fixtureIndex(options.fixture),
-    ledger: fixtureLedger(options.receipts ?? new Map()),
-    verify: options.verify,
-    apiKeys: [],
-    log: quietLog,
-    webRoot: outDir,
-    rateLimit: false,
-    ...(options.rpcUrl === undefined ? {} : { rpcUrlForBrowsers: options.rpcUrl }),
-    ...(options.parseReceiptCode === undefined
-      ? {}
-      : { parseReceiptCode: options.parseReceiptCode }),
-  });
-  const server: Server = createServer(app);
+/** Serves a request handler on 127.0.0.1 at a free port. */
+export async function listen(handler: RequestListener): Promise<PortalServer> {
+  const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -64,6 +44,24 @@ export async function startPortalServer(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The real API app over recorded views (no receipts), serving the built portal at `/`. */
+export async function startPortalServer(options: {
+  fixture: PortalFixture;
+  verify: VerifyReceiptFn;
+}): Promise<PortalServer> {
+  const { outDir } = await buildOnce();
+  const { app } = createApp({
+    index: fixtureIndex(options.fixture),
+    ledger: fixtureLedger(new Map()),
+    verify: options.verify,
+    apiKeys: [],
+    log: quietLog,
+    webRoot: outDir,
+    rateLimit: false,
+  });
+  return listen(app);
 }
 
 /** Headless Debian Chromium with the flags this machine needs (no background network). */
