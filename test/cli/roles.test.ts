@@ -21,8 +21,8 @@ async function roles(...argv: string[]): Promise<{ code: number; out: string; er
     out: process.stdout.write.bind(process.stdout),
     err: process.stderr.write.bind(process.stderr),
   };
-  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
+  process.stdout.write = (chunk: string) => ((out += chunk), true);
+  process.stderr.write = (chunk: string) => ((err += chunk), true);
   try {
     const code = await command.run(argv);
     return { code, out, err };
