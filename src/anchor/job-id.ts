@@ -23,6 +23,8 @@ export interface JobIdInput {
   reason: string | null;
   /** Reading options that change how bytes become records. */
   options: Readonly<Record<string, string | undefined>>;
+  /** Side files that change how bytes become records (the workshop register). */
+  registers?: readonly string[];
 }
 
 async function fingerprint(p: string): Promise<unknown> {
@@ -59,6 +61,8 @@ async function fingerprint(p: string): Promise<unknown> {
 export async function computeJobId(input: JobIdInput): Promise<string> {
   const inputs = [];
   for (const p of input.inputs) inputs.push(await fingerprint(p));
+  const registers = [];
+  for (const p of input.registers ?? []) registers.push(await fingerprint(p));
   const text = canonicalJson({
     format: "shafaf-job-input/1",
     kind: input.kind,
@@ -67,6 +71,7 @@ export async function computeJobId(input: JobIdInput): Promise<string> {
     reason: input.reason,
     options: Object.fromEntries(Object.entries(input.options).filter(([, v]) => v !== undefined)),
     inputs,
+    ...(registers.length > 0 ? { registers } : {}),
   });
   return createHash("sha256").update(text).digest("hex");
 }

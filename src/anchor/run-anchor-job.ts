@@ -28,6 +28,7 @@ import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
 import { validateRecord } from "../core/validate-record.ts";
 import type { IngestIssue } from "../ingest/ingest-issue.ts";
 import { openInputs } from "../ingest/open-inputs.ts";
+import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
 import type { SourceInfo } from "../ingest/source-info.ts";
 import {
   createBatchArtifactWriter,
@@ -88,6 +89,11 @@ export interface RunAnchorJobParams {
   encoding?: "utf8" | "cp1256" | "auto" | undefined;
   /** Province (ISO code) for inputs that carry none, such as SSO DBF lists. */
   province?: string | undefined;
+  /**
+   * The workshop register (CSV `workshop_code,province`): the province of each DBF list's
+   * workshop; `province` covers workshops it does not list. Part of the job's identity.
+   */
+  workshopProvinces?: string | undefined;
   /** Blocks to wait for (1 = mined). Default 1. */
   confirmations?: number | undefined;
   /** Required unless `dryRun`. */
@@ -215,6 +221,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     supersedes,
     reason,
     options: { encoding: params.encoding, province: params.province },
+    registers: params.workshopProvinces === undefined ? [] : [params.workshopProvinces],
   });
 
   const store = params.store;
@@ -401,8 +408,13 @@ async function prepareBatch(
       ? undefined
       : await createBatchArtifactWriter(p.store.batchesDir, p.jobId);
   try {
+    const register =
+      p.workshopProvinces === undefined
+        ? undefined
+        : await readWorkshopRegister(p.workshopProvinces);
     const opened = openInputs(p.inputs, {
       kind: p.kind,
+      ...(register !== undefined ? { provinceOf: (code: string) => register.get(code) } : {}),
       ...(p.encoding !== undefined ? { encoding: p.encoding } : {}),
       ...(p.province !== undefined ? { province: p.province } : {}),
       ...(p.rates !== undefined ? { rates: p.rates } : {}),

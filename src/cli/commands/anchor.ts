@@ -45,6 +45,7 @@ a folder of pairs, or a .zip of them.
   --confirmations N          blocks to wait for (default 1)
   --encoding auto|utf8|cp1256  CSV text encoding (default auto)
   --province CODE            province for inputs without one (SSO lists), e.g. IR-23
+  --workshops FILE.csv       the workshop register (workshop_code,province) for SSO lists
   --report FILE.json         write the validation report (all issues) as JSON
   --json                     print one JSON summary on stdout, no progress
 
@@ -64,6 +65,7 @@ type Values = {
   confirmations?: string;
   encoding?: string;
   province?: string;
+  workshops?: string;
   report?: string;
   json?: boolean;
   help?: boolean;
@@ -86,6 +88,7 @@ function parse(argv: readonly string[]): { values: Values; inputs: string[] } {
       confirmations: { type: "string" },
       encoding: { type: "string" },
       province: { type: "string" },
+      workshops: { type: "string" },
       report: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -268,6 +271,7 @@ export const command: CliCommand = {
         dryRun,
         encoding,
         province: values.province,
+        workshopProvinces: values.workshops,
         confirmations,
         chain,
         store,
