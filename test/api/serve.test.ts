@@ -20,7 +20,7 @@ const DEV0 = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
