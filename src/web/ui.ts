@@ -17,6 +17,7 @@ export function dataTable(
   caption: string,
   columns: readonly Column[],
   rows: readonly Child[][],
+  options: { hideCaption?: boolean } = {},
 ): HTMLElement {
   const captionId = uid("caption");
   return h(
@@ -25,7 +26,11 @@ export function dataTable(
     h(
       "table",
       {},
-      h("caption", { id: captionId }, caption),
+      h(
+        "caption",
+        { id: captionId, class: options.hideCaption === true ? "visually-hidden" : undefined },
+        caption,
+      ),
       h(
         "thead",
         {},

@@ -1,7 +1,7 @@
 /** About: how the system works, what it proves and what it does not, and the chain behind the site. */
 import { getChainInfo, type ChainInfo } from "../api-client.ts";
 import { h } from "../dom.ts";
-import { formatInteger } from "../format.ts";
+import { formatInteger, localDigits } from "../format.ts";
 import { t } from "../i18n.ts";
 import type { MessageKey } from "../messages.ts";
 import { fieldList, hashText, pageHeading } from "../ui.ts";
@@ -20,7 +20,7 @@ function chainSection(ctx: PageContext, info: ChainInfo | undefined): HTMLElemen
     h("h2", {}, t("aboutChainTitle")),
     info.paused === true && h("p", { class: "error-text" }, t("aboutPaused")),
     fieldList([
-      [t("aboutChainId"), formatInteger(info.chainId, ctx.lang)],
+      [t("aboutChainId"), localDigits(String(info.chainId), ctx.lang)], // an identifier: no grouping
       [t("aboutContract"), hashText(info.contract)],
       [t("aboutBatchCount"), formatInteger(info.batchCount, ctx.lang)],
       [t("aboutLastBlock"), formatInteger(info.lastIndexedBlock, ctx.lang)],

@@ -89,6 +89,7 @@ function provinces(ctx: PageContext, byProvince: Record<string, Cell>): HTMLElem
         r.cell === undefined ? suppressedCell() : formatInteger(r.cell.count, ctx.lang),
         r.cell === undefined ? suppressedCell() : formatInteger(r.cell.total, ctx.lang),
       ]),
+      { hideCaption: true },
     ),
     h("figure", {}, h("figcaption", {}, t("provincesChartTitle")), chart),
   );
@@ -122,6 +123,7 @@ function categories(ctx: PageContext, byCategory: Record<string, Cell>): HTMLEle
           cell === undefined ? suppressedCell() : formatInteger(cell.total, ctx.lang),
         ];
       }),
+      { hideCaption: true },
     ),
   );
 }
@@ -153,6 +155,7 @@ function audits(ctx: PageContext, batch: BatchView): HTMLElement {
             hashText(a.txHash),
             formatInteger(a.blockNumber, ctx.lang),
           ]),
+          { hideCaption: true },
         ),
   );
 }
