@@ -271,6 +271,21 @@ export function createApp(options: CreateAppOptions): ShafafApi {
       }
       const key = findApiKey(options.apiKeys, token);
       if (key === undefined) {
+        // Guessing keys costs the guesser the public rate limit (a 256-bit key is not guessable;
+        // this bounds the noise and the hashing work).
+        const verdict = limiter?.take(req.ip ?? "unknown");
+        if (verdict !== undefined && !verdict.ok) {
+          return next(
+            new ApiProblem(
+              "rate-limited",
+              `slow down: try again in ${verdict.retryAfterSeconds} s`,
+              {
+                headers: { "Retry-After": String(verdict.retryAfterSeconds) },
+                extensions: { retryAfter: verdict.retryAfterSeconds },
+              },
+            ),
+          );
+        }
         return next(
           new ApiProblem(
             "unauthorized",

@@ -446,6 +446,11 @@ describe("createApp options", function () {
       expect(r.json.retryAfter).to.equal(2);
       expect((await call(`${s.url}/healthz`)).status).to.equal(200);
       expect((await call(`${s.url}/metrics`)).status).to.equal(200);
+      // guessing staff keys draws on the same bucket
+      const guess = await call(`${s.url}/api/v1/subjects/0x${"ab".repeat(32)}/receipts`, {
+        headers: { authorization: "Bearer shafaf_sk_guess" },
+      });
+      expectProblem(guess, 429, "rate-limited");
     } finally {
       await s.close();
     }
