@@ -8,10 +8,11 @@ import path from "node:path";
 import type { RateTable } from "../core/rates.ts";
 import type { RecordKind } from "../core/record.ts";
 import { IssueSink, type IngestIssue } from "./ingest-issue.ts";
+import { flattenBatches } from "./flatten-batches.ts";
 import type { RawRow } from "./raw-row.ts";
-import { readCsvInto } from "./read-csv.ts";
-import { readJsonlInto } from "./read-jsonl.ts";
-import { readSsoLists } from "./read-sso-list.ts";
+import { readCsvBatches } from "./read-csv.ts";
+import { readJsonlBatches } from "./read-jsonl.ts";
+import { readSsoListBatches } from "./read-sso-list.ts";
 import type { SourceFormat, SourceInfo } from "./source-info.ts";
 import type { TextEncodingOption } from "./text-source.ts";
 
@@ -82,7 +83,7 @@ export function openInputs(paths: readonly string[], options: OpenInputsOptions)
   const sources: SourceInfo[] = [];
   const sink = new IssueSink((i) => issues.push(i));
   const onSource = (s: SourceInfo) => sources.push(s);
-  async function* rows(): AsyncGenerator<RawRow> {
+  async function* batches(): AsyncGenerator<RawRow[]> {
     const seenLists = new Set<string>();
     for (const input of paths) {
       let format: InputFormat;
@@ -100,7 +101,7 @@ export function openInputs(paths: readonly string[], options: OpenInputsOptions)
         continue;
       }
       if (format === "csv") {
-        yield* readCsvInto(
+        yield* readCsvBatches(
           input,
           {
             kind: options.kind,
@@ -110,7 +111,7 @@ export function openInputs(paths: readonly string[], options: OpenInputsOptions)
           sink,
         );
       } else if (format === "jsonl") {
-        yield* readJsonlInto(input, { kind: options.kind, onSource }, sink);
+        yield* readJsonlBatches(input, { kind: options.kind, onSource }, sink);
       } else {
         if (options.kind !== "premium") {
           sink.add({
@@ -131,17 +132,20 @@ export function openInputs(paths: readonly string[], options: OpenInputsOptions)
         if ([...seenLists].some((seen) => key === seen || key.startsWith(seen + path.sep)))
           continue;
         seenLists.add(key);
-        yield* readSsoLists(input, {
-          onIssue: (i) => sink.add(i),
-          onSource,
-          ...(options.provinceOf !== undefined ? { provinceOf: options.provinceOf } : {}),
-          ...(options.province !== undefined ? { province: options.province } : {}),
-          ...(options.yearPivot !== undefined ? { yearPivot: options.yearPivot } : {}),
-          ...(options.rates !== undefined ? { rates: options.rates } : {}),
-        });
+        yield* readSsoListBatches(
+          input,
+          {
+            onSource,
+            ...(options.provinceOf !== undefined ? { provinceOf: options.provinceOf } : {}),
+            ...(options.province !== undefined ? { province: options.province } : {}),
+            ...(options.yearPivot !== undefined ? { yearPivot: options.yearPivot } : {}),
+            ...(options.rates !== undefined ? { rates: options.rates } : {}),
+          },
+          sink,
+        );
       }
     }
     sink.finish();
   }
-  return { rows: rows(), issues: () => issues, sources: () => sources };
+  return { rows: flattenBatches(batches()), issues: () => issues, sources: () => sources };
 }

@@ -7,6 +7,7 @@
 import path from "node:path";
 import { OPTIONAL_COLUMNS, RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
 import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow } from "./raw-row.ts";
 import { Sha256Tap, type SourceInfo } from "./source-info.ts";
 import { decodeTextFile, detectTextEncoding, type TextEncodingOption } from "./text-source.ts";
@@ -243,18 +244,26 @@ export function checkColumns(
  * @example
  * for await (const row of readCsv("premiums-1403-07.csv", { kind: "premium", onIssue: report })) { … }
  */
-export async function* readCsv(file: string, options: ReadCsvOptions = {}): AsyncGenerator<RawRow> {
+export function readCsv(file: string, options: ReadCsvOptions = {}): AsyncIterableIterator<RawRow> {
   const sink = new IssueSink(options.onIssue);
-  yield* readCsvInto(file, options, sink);
-  sink.finish();
+  return flattenBatches(finishing(readCsvBatches(file, options, sink), sink));
 }
 
 /** `readCsv` with a caller-owned sink (used by `openInputs` to pool issues of many files). */
-export async function* readCsvInto(
+export function readCsvInto(
   file: string,
   options: ReadCsvOptions,
   sink: IssueSink,
-): AsyncGenerator<RawRow> {
+): AsyncIterableIterator<RawRow> {
+  return flattenBatches(readCsvBatches(file, options, sink));
+}
+
+/** The rows of a CSV file, one batch per decoded chunk (about 1 MiB of text). */
+export async function* readCsvBatches(
+  file: string,
+  options: ReadCsvOptions,
+  sink: IssueSink,
+): AsyncGenerator<RawRow[]> {
   const name = options.name ?? path.basename(file);
   const detected = await detectTextEncoding(file, options.encoding ?? "auto");
   if (detected.problem !== undefined) {
@@ -303,8 +312,9 @@ export async function* readCsvInto(
       return undefined;
     }
     const f = rec.fields;
-    if (f.every((v) => v.trim() === "")) return undefined;
+    const width = columns.length;
     if (rec.problem !== undefined) {
+      if (f.every((v) => v.trim() === "")) return undefined;
       sink.add({
         source: { file: name, line: startLine },
         field: "",
@@ -315,32 +325,39 @@ export async function* readCsvInto(
       });
       return undefined;
     }
-    if (
-      f.length < columns.length ||
-      (f.length > columns.length && f.slice(columns.length).some((v) => v.trim() !== ""))
-    ) {
+    if (f.length < width || (f.length > width && f.slice(width).some((v) => v.trim() !== ""))) {
+      if (f.every((v) => v.trim() === "")) return undefined;
       sink.add({
         source: { file: name, line: startLine },
         field: "",
         rule: "csv.ragged-row",
         value: `${f.length} fields`,
-        message: `the row has ${f.length} fields; the header has ${columns.length}`,
+        message: `the row has ${f.length} fields; the header has ${width}`,
         hint: "every row needs one value per column (quote values that contain the delimiter)",
       });
       return undefined;
     }
     const fields: Record<string, string | undefined> = {};
-    for (let i = 0; i < columns.length; i++) {
-      const v = f[i]!.trim();
-      fields[columns[i]!] = v === "" ? undefined : v;
+    let any = false;
+    for (let i = 0; i < width; i++) {
+      let v = f[i]!;
+      if (v.length > 0 && (v.charCodeAt(0) <= 32 || v.charCodeAt(v.length - 1) <= 32)) v = v.trim();
+      if (v === "") fields[columns[i]!] = undefined;
+      else {
+        fields[columns[i]!] = v;
+        any = true;
+      }
     }
+    if (!any) return undefined;
     rows++;
     return { source: { file: name, line: startLine }, fields };
   };
 
-  const drain = function* (final: boolean): Generator<RawRow> {
+  /** Parses every complete record in `buf`; returns the rows. */
+  const drain = (final: boolean): RawRow[] => {
+    const out: RawRow[] = [];
     for (;;) {
-      if (pos >= buf.length) return;
+      if (pos >= buf.length) return out;
       if (quoteAt !== Infinity && quoteAt < pos) {
         const q = buf.indexOf('"', pos);
         quoteAt = q === -1 ? Infinity : q;
@@ -362,15 +379,15 @@ export async function* readCsvInto(
             hint: "a quoted field is probably not closed: check the quotes on this line",
           });
         }
-        return;
+        return out;
       }
       const startLine = line;
       line += rec.lines;
       pos = rec.next;
       if (rec.fields.length === 1 && rec.fields[0] === "") continue;
       const row = handle(rec, startLine);
-      if (!headerOk) return;
-      if (row !== undefined) yield row;
+      if (!headerOk) return out;
+      if (row !== undefined) out.push(row);
     }
   };
 
@@ -378,10 +395,14 @@ export async function* readCsvInto(
     buf = pos < buf.length ? buf.slice(pos) + text : text;
     pos = 0;
     quoteAt = -1;
-    yield* drain(false);
+    const batch = drain(false);
+    if (batch.length > 0) yield batch;
     if (!headerOk) break;
   }
-  if (headerOk) yield* drain(true);
+  if (headerOk) {
+    const batch = drain(true);
+    if (batch.length > 0) yield batch;
+  }
   if (columns === undefined && headerOk) {
     sink.add({
       source: { file: name },

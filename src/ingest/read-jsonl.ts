@@ -6,6 +6,7 @@
 import path from "node:path";
 import { RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
 import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow } from "./raw-row.ts";
 import { inferKind, type ColumnSchema } from "./read-csv.ts";
 import { Sha256Tap, type SourceInfo } from "./source-info.ts";
@@ -33,21 +34,29 @@ type JsonParseWithSource = (
  * @example
  * for await (const row of readJsonl("pensions.jsonl", { kind: "pension", onIssue: report })) { … }
  */
-export async function* readJsonl(
+export function readJsonl(
   file: string,
   options: ReadJsonlOptions = {},
-): AsyncGenerator<RawRow> {
+): AsyncIterableIterator<RawRow> {
   const sink = new IssueSink(options.onIssue);
-  yield* readJsonlInto(file, options, sink);
-  sink.finish();
+  return flattenBatches(finishing(readJsonlBatches(file, options, sink), sink));
 }
 
 /** `readJsonl` with a caller-owned sink. */
-export async function* readJsonlInto(
+export function readJsonlInto(
   file: string,
   options: ReadJsonlOptions,
   sink: IssueSink,
-): AsyncGenerator<RawRow> {
+): AsyncIterableIterator<RawRow> {
+  return flattenBatches(readJsonlBatches(file, options, sink));
+}
+
+/** The rows of a JSON Lines file, one batch per decoded chunk. */
+export async function* readJsonlBatches(
+  file: string,
+  options: ReadJsonlOptions,
+  sink: IssueSink,
+): AsyncGenerator<RawRow[]> {
   const name = options.name ?? path.basename(file);
   const detected = await detectTextEncoding(file, "auto");
   if (detected.encoding === "cp1256" || detected.problem !== undefined) {
@@ -208,19 +217,21 @@ export async function* readJsonlInto(
 
   for await (const text of decodeTextFile(file, detected.encoding, tap)) {
     const chunk = rest + text;
+    const batch: RawRow[] = [];
     let start = 0;
     for (let nl = chunk.indexOf("\n"); nl !== -1; nl = chunk.indexOf("\n", start)) {
       line++;
       const row = parseLine(chunk.slice(start, nl), line);
       start = nl + 1;
-      if (row !== undefined) yield row;
+      if (row !== undefined) batch.push(row);
     }
     rest = chunk.slice(start);
+    if (batch.length > 0) yield batch;
   }
   if (rest !== "") {
     line++;
     const row = parseLine(rest, line);
-    if (row !== undefined) yield row;
+    if (row !== undefined) yield [row];
   }
   options.onSource?.({
     name,

@@ -28,6 +28,7 @@ import {
 } from "./dbf.ts";
 import { IssueSink, maskValue, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
 import { decodeIranSystem, iranSystemPlausibility, isIranSystemTextByte } from "./iran-system.ts";
+import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow, RowSource } from "./raw-row.ts";
 import { Sha256Tap, type SourceEncoding, type SourceInfo, type SsoLayout } from "./source-info.ts";
 import {
@@ -81,30 +82,37 @@ export interface SsoListEntry {
  *   validateRecord("premium", row.fields);
  * }
  */
-export async function* readSsoLists(
+export function readSsoLists(
   inputPath: string,
   options: ReadSsoListsOptions = {},
-): AsyncGenerator<RawRow> {
+): AsyncIterableIterator<RawRow> {
   const sink = new IssueSink(options.onIssue);
-  for await (const item of readPairs(inputPath, options, sink, false)) {
-    if ("fields" in item) yield item;
-  }
-  sink.finish();
+  return flattenBatches(finishing(readSsoListBatches(inputPath, options, sink), sink));
+}
+
+/** `readSsoLists` with a caller-owned sink, one batch of rows per read chunk. */
+export async function* readSsoListBatches(
+  inputPath: string,
+  options: ReadSsoListsOptions,
+  sink: IssueSink,
+): AsyncGenerator<RawRow[]> {
+  for await (const batch of readPairs(inputPath, options, sink, false)) yield batch as RawRow[];
 }
 
 /**
  * Like `readSsoLists`, but yields the decoded header and worker (names included) instead of
  * premium rows. Personal data: keep it out of logs.
  */
-export async function* readSsoListEntries(
+export function readSsoListEntries(
   inputPath: string,
   options: ReadSsoListsOptions = {},
-): AsyncGenerator<SsoListEntry> {
+): AsyncIterableIterator<SsoListEntry> {
   const sink = new IssueSink(options.onIssue);
-  for await (const item of readPairs(inputPath, options, sink, true)) {
-    if ("worker" in item) yield item;
+  async function* batches(): AsyncGenerator<SsoListEntry[]> {
+    for await (const batch of readPairs(inputPath, options, sink, true))
+      yield batch as SsoListEntry[];
   }
-  sink.finish();
+  return flattenBatches(finishing(batches(), sink));
 }
 
 type Item = RawRow | SsoListEntry;
@@ -122,7 +130,7 @@ async function* readPairs(
   options: ReadSsoListsOptions,
   sink: IssueSink,
   entries: boolean,
-): AsyncGenerator<Item> {
+): AsyncGenerator<Item[]> {
   let info;
   try {
     info = await stat(inputPath);
@@ -176,9 +184,11 @@ async function* readPairs(
     );
     if (!reader.ok) continue;
     for await (const chunk of createReadStream(pair.wor!, { highWaterMark: 1 << 20 })) {
-      yield* reader.push(chunk as Buffer);
+      const batch = reader.push(chunk as Buffer);
+      if (batch.length > 0) yield batch;
     }
-    yield* reader.end();
+    const tail = reader.end();
+    if (tail.length > 0) yield tail;
   }
 }
 
@@ -245,7 +255,7 @@ async function* readZip(
   options: ReadSsoListsOptions,
   sink: IssueSink,
   entries: boolean,
-): AsyncGenerator<Item> {
+): AsyncGenerator<Item[]> {
   const file = path.basename(zipPath);
   const pairs = new Map<string, { dir: string; kar?: string; wor?: string }>();
   const karBytes = new Map<string, Uint8Array>();
@@ -338,7 +348,7 @@ async function* readZip(
       if (zipError !== undefined) break;
       const out = pending;
       pending = [];
-      yield* out;
+      if (out.length > 0) yield out;
     }
     if (zipError === undefined) second.push(new Uint8Array(0), true);
   } catch (error) {
@@ -350,7 +360,7 @@ async function* readZip(
     sink.add(zipIssue(file, zipError));
     return;
   }
-  yield* pending;
+  if (pending.length > 0) yield pending;
 }
 
 function concatAll(parts: readonly Uint8Array[]): Uint8Array {
@@ -524,6 +534,28 @@ class PairReader {
   #live = 0;
   #deleted = 0;
   readonly #sums = new Map<string, bigint>();
+  /** Worker fields summed for the header checks, their running sums, and this row's values. */
+  #sumNames: string[] = [];
+  #sumFields: DbfField[] = [];
+  #sumSmall: number[] = [];
+  #sumBig: bigint[] = [];
+  #rowValues: number[] = [];
+  /** The worker fields every row reads (`dd` … `bime` index `#sumFields`). */
+  #key:
+    | {
+        id: DbfField;
+        yy: DbfField;
+        mm: DbfField;
+        listNo: DbfField;
+        id1: DbfField;
+        natcod: DbfField;
+        dd: number;
+        mah: number;
+        maz: number;
+        mash: number;
+        bime: number;
+      }
+    | undefined;
   #employerSum = 0n;
   #unemploymentSum = 0n;
   #hazardSum = 0n;
@@ -737,15 +769,19 @@ class PairReader {
     );
   }
 
+  /** An identifier or date field: ASCII, trimmed; Iran System digits (0x80–0x89) read as digits. */
   #ascii(at: DbfLocation, record: number, rec: Uint8Array, field: DbfField | undefined): string {
     if (field === undefined) return "";
-    const bytes = fieldBytes(rec, field);
+    let start = field.offset;
+    let end = field.offset + field.length;
+    while (end > start && (rec[end - 1] === 0x20 || rec[end - 1] === 0)) end--;
+    while (start < end && rec[start] === 0x20) start++;
     let s = "";
     let bad = false;
-    for (const b of bytes) {
+    for (let i = start; i < end; i++) {
+      const b = rec[i]!;
       if (b < 0x80) s += String.fromCharCode(b);
-      else if (b >= 0x80 && b <= 0x89)
-        s += String.fromCharCode(0x30 + b - 0x80); // Iran System digits
+      else if (b <= 0x89) s += String.fromCharCode(0x30 + b - 0x80);
       else bad = true;
     }
     if (bad) {
@@ -759,7 +795,33 @@ class PairReader {
         "retype the value with Latin digits",
       );
     }
-    return s.trim();
+    return s;
+  }
+
+  /**
+   * A numeric field of at most 15 digits as a Number (blank is 0), parsed from the bytes.
+   * Anything but digits surrounded by spaces is reported (`sso.number`) and read as 0.
+   */
+  #int(at: DbfLocation, record: number, rec: Uint8Array, field: DbfField): number {
+    let v = 0;
+    let state = 0; // 0 leading blanks, 1 digits, 2 trailing blanks
+    const end = field.offset + field.length;
+    for (let i = field.offset; i < end; i++) {
+      const b = rec[i]!;
+      if (b >= 0x30 && b <= 0x39 && state < 2) {
+        v = v * 10 + (b - 0x30);
+        state = 1;
+      } else if (b === 0x20 || b === 0) {
+        if (state === 1) state = 2;
+      } else {
+        state = 3;
+        break;
+      }
+    }
+    if (state === 3 || field.length > 15) {
+      return Number(this.#number(at, record, rec, field));
+    }
+    return v;
   }
 
   #number(at: DbfLocation, record: number, rec: Uint8Array, field: DbfField | undefined): bigint {
@@ -803,9 +865,25 @@ class PairReader {
       }
       this.#fields = byName;
       this.#worLayout = layout;
-      for (const [, workerField] of TOTALS) {
-        if (byName.has(workerField)) this.#sums.set(workerField, 0n);
-      }
+      this.#sumNames = TOTALS.map(([, w]) => w).filter((w) => byName.has(w));
+      this.#sumFields = this.#sumNames.map((w) => byName.get(w)!);
+      this.#sumSmall = this.#sumNames.map(() => 0);
+      this.#sumBig = this.#sumNames.map(() => 0n);
+      this.#rowValues = this.#sumNames.map(() => 0);
+      const at = (name: string) => this.#sumNames.indexOf(name);
+      this.#key = {
+        id: byName.get("DSW_ID")!,
+        yy: byName.get("DSW_YY")!,
+        mm: byName.get("DSW_MM")!,
+        listNo: byName.get("DSW_LISTNO")!,
+        id1: byName.get("DSW_ID1")!,
+        natcod: byName.get("PER_NATCOD")!,
+        dd: at("DSW_DD"),
+        mah: at("DSW_MAH"),
+        maz: at("DSW_MAZ"),
+        mash: at("DSW_MASH"),
+        bime: at("DSW_BIME"),
+      };
     }
     const out: Item[] = [];
     for (const r of records) {
@@ -828,17 +906,17 @@ class PairReader {
     this.#textFields ??= [...f.values()].filter((x) => TEXT_FIELDS.has(x.name.toUpperCase()));
     for (const tf of this.#textFields) this.#stats.scan(fieldBytes(rec, tf), r.number);
     const at = this.#wor;
-    const str = (name: string) => this.#ascii(at, r.number, rec, f.get(name));
-    const num = (name: string) => this.#number(at, r.number, rec, f.get(name));
-    const workshop = str("DSW_ID");
-    const yy = Number(num("DSW_YY"));
-    const mm = Number(num("DSW_MM"));
-    const listNo = str("DSW_LISTNO");
-    const insuranceNo = str("DSW_ID1");
+    const k = this.#key!;
+    const n = r.number;
+    const workshop = this.#ascii(at, n, rec, k.id);
+    const yy = this.#int(at, n, rec, k.yy);
+    const mm = this.#int(at, n, rec, k.mm);
+    const listNo = this.#ascii(at, n, rec, k.listNo);
+    const insuranceNo = this.#ascii(at, n, rec, k.id1);
     if (workshop !== this.#workshop) {
       this.#issue(
         at,
-        r.number,
+        n,
         "DSW_ID",
         "sso.workshop-mismatch",
         maskValue(workshop),
@@ -849,7 +927,7 @@ class PairReader {
     if (yy !== this.#yy || mm !== this.#mm) {
       this.#issue(
         at,
-        r.number,
+        n,
         yy !== this.#yy ? "DSW_YY" : "DSW_MM",
         "sso.period-mismatch",
         `${yy}/${mm}`,
@@ -860,7 +938,7 @@ class PairReader {
     if (listNo !== this.#listNo) {
       this.#issue(
         at,
-        r.number,
+        n,
         "DSW_LISTNO",
         "sso.listno-mismatch",
         maskValue(listNo),
@@ -868,21 +946,28 @@ class PairReader {
         "fix DSW_LISTNO",
       );
     }
-    const sums = this.#sums;
-    const values = new Map<string, bigint>();
-    for (const name of sums.keys()) {
-      const v = num(name);
-      values.set(name, v);
-      sums.set(name, sums.get(name)! + v);
+    // Sums in Numbers (each value < 10^12 < 2^40), spilled into BigInts before 2^52.
+    const sumFields = this.#sumFields;
+    const small = this.#sumSmall;
+    const values = this.#rowValues;
+    for (let i = 0; i < sumFields.length; i++) {
+      const v = this.#int(at, n, rec, sumFields[i]!);
+      values[i] = v;
+      small[i] = small[i]! + v;
+      if (small[i]! > 2 ** 52) {
+        this.#sumBig[i]! += BigInt(small[i]!);
+        small[i] = 0;
+      }
     }
-    const mah = values.get("DSW_MAH")!;
-    const maz = values.get("DSW_MAZ")!;
-    const mash = values.get("DSW_MASH")!;
-    const bime = values.get("DSW_BIME")!;
+    const mah = values[k.mah]!;
+    const maz = values[k.maz]!;
+    const mash = values[k.mash]!;
+    const bime = values[k.bime]!;
+    const days = values[k.dd]!;
     if (mash !== mah + maz) {
       this.#issue(
         at,
-        r.number,
+        n,
         "DSW_MASH",
         "sso.insurable-base",
         maskValue(String(mash)),
@@ -895,7 +980,7 @@ class PairReader {
     let hazard = 0n;
     if (this.#ratesOk) {
       const shares = premiumShares(
-        mash,
+        BigInt(mash),
         this.#header.year,
         { unemployment: this.#unemployment, hazardous: this.#hazardous },
         this.#options.rates,
@@ -903,10 +988,10 @@ class PairReader {
       employer = shares.employer;
       unemployment = shares.unemployment;
       hazard = shares.hazard;
-      if (shares.worker !== bime) {
+      if (shares.worker !== BigInt(bime)) {
         this.#issue(
           at,
-          r.number,
+          n,
           "DSW_BIME",
           "sso.worker-share",
           maskValue(String(bime)),
@@ -930,17 +1015,17 @@ class PairReader {
           fields: {
             record_id: this.#recordPrefix + insuranceNo,
             period: this.#period,
-            national_id: str("PER_NATCOD"),
+            national_id: this.#ascii(at, n, rec, k.natcod),
             workshop_code: workshop,
             insurance_no: insuranceNo,
             province: this.#province,
-            days: String(values.get("DSW_DD") ?? num("DSW_DD")),
+            days: String(days),
             wage_base: String(mash),
             worker_share: String(bime),
             employer_share: String(employer),
             unemployment_share: String(unemployment),
             hazard_share: String(hazard),
-            total: String(bime + employer + unemployment + hazard),
+            total: String(BigInt(bime) + employer + unemployment + hazard),
             paid_on: undefined,
           },
         },
@@ -1036,6 +1121,9 @@ class PairReader {
     }
     if (this.#fields === undefined) return [];
     if (this.#entries) tail = this.#flushWaiting();
+    this.#sumNames.forEach((name, i) =>
+      this.#sums.set(name, this.#sumBig[i]! + BigInt(this.#sumSmall[i]!)),
+    );
     const dbf = this.#splitter.header!;
     if (end.records !== dbf.recordCount) {
       this.#issue(
