@@ -272,15 +272,26 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     }
   }
 
-  async function headCheck(state: LogState, at: number): Promise<void> {
-    let onChain: string | null = null;
-    let detail: string | undefined;
+  /** The contract's head() at `at`; `{ detail }` when the node cannot read that state. */
+  async function readHead(at: number): Promise<{ onChain: string } | { detail: string }> {
     try {
-      onChain = await ledger.head(at);
+      return { onChain: await ledger.head(at) };
     } catch (error) {
       if (isRetryable(error) || error instanceof AbortedError) throw error;
-      detail = `head() at block ${at} could not be read: ${(error as Error).message.split("\n")[0]}`;
+      return {
+        detail: `head() at block ${at} could not be read: ${(error as Error).message.split("\n")[0]}`,
+      };
     }
+  }
+
+  async function headCheck(
+    state: LogState,
+    at: number,
+    read: Promise<{ onChain: string } | { detail: string }>,
+  ): Promise<void> {
+    const r = await read;
+    const onChain = "onChain" in r ? r.onChain : null;
+    const detail = "detail" in r ? r.detail : undefined;
     const gap =
       state.headCheck.status === "mismatch" && state.headCheck.detail?.startsWith("BatchAnchored");
     const previous = state.headCheck;
@@ -319,14 +330,19 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     to: number,
   ): Promise<{ cursor: BlockRef; events: number; anchored: number[] }> {
     const signal = abort.signal;
-    const first = await getBlockHeader(rpc, from, signal);
+    // `last` MUST be read before the logs and again after them: if the chain reorganized in
+    // between, the two reads differ (see the trust model above)
+    const [first, lastBefore] = await Promise.all([
+      getBlockHeader(rpc, from, signal),
+      to === from ? undefined : getBlockHeader(rpc, to, signal),
+    ]);
     if (cursor !== undefined && first.parentHash !== cursor.hash) {
       throw new ChainDataError(`block ${from} does not extend the indexed block ${cursor.number}`, {
         retryable: true,
         details: "The chain reorganized; the indexer rolls back and reads again.",
       });
     }
-    const last = to === from ? first : await getBlockHeader(rpc, to, signal);
+    const last = lastBefore ?? first;
     const { logs, blocks } = await getLogs({
       rpc,
       address,
@@ -335,6 +351,9 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       maxRange: maxLogRange,
       signal,
     });
+    // the head at `to` is read while the events are applied; its result is used only if `to` held
+    const onChainHead = readHead(to);
+    onChainHead.catch(() => undefined); // awaited below; never an unhandled rejection
     const lastAgain = await getBlockHeader(rpc, to, signal);
     if (lastAgain.hash !== last.hash) {
       throw new ChainDataError(`block ${to} changed while range ${from}..${to} was read`, {
@@ -375,7 +394,7 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       }
     }
     tx.at(last);
-    await headCheck(state, to);
+    await headCheck(state, to, onChainHead);
     if (JSON.stringify(state) !== stateJson) tx.put("meta", "log", state);
     const next = { number: last.number, hash: last.hash };
     await store.commit(tx, { cursor: next, keepFrom: to - reorgWindow + 1 });
