@@ -22,15 +22,9 @@ import {
   type ApiKeyEntry,
   type ApiKeyScope,
 } from "../../api/api-keys.ts";
-import type { AnchorJobFn, AnchorUpload, ApiLog, ChainBatchReader } from "../../api/app-deps.ts";
-import { createApp } from "../../api/create-app.ts";
-import { startServer } from "../../api/start-server.ts";
-import { ContractRevertError, createLedgerClient } from "../../chain/ledger-client.ts";
-import { createRpc } from "../../chain/rpc.ts";
+import type { AnchorJobFn, AnchorUpload, ApiLog } from "../../api/app-deps.ts";
 import { connectSigner } from "../../chain/signer.ts";
-import { verifyReceipt } from "../../core/verify-receipt.ts";
-import { createArtifactManifestSource } from "../../indexer/artifact-manifest-source.ts";
-import { createIndexer } from "../../indexer/create-indexer.ts";
+import { startServeStack } from "../serve-stack.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
 
@@ -183,23 +177,6 @@ async function createKey(values: Values): Promise<number> {
   return 0;
 }
 
-/** The contract's own view of a batch, for the "root on chain" check of POST /verify. */
-function chainReader(rpc: ReturnType<typeof createRpc>, address: string): ChainBatchReader {
-  const client = createLedgerClient({ rpc, address });
-  return {
-    async readBatch(batchId) {
-      try {
-        const b = await client.getBatch(batchId, "latest");
-        return { root: b.root, supersededBy: b.supersededBy };
-      } catch (error) {
-        if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
-          return undefined;
-        throw error;
-      }
-    },
-  };
-}
-
 const EXTENSION: Record<AnchorUpload["format"], string> = {
   csv: "csv",
   jsonl: "jsonl",
@@ -316,7 +293,6 @@ export const command: CliCommand = {
       const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
       const log = jsonLog();
 
-      const rpc = createRpc({ urls: values.rpc });
       await mkdir(dataDir, { recursive: true });
       index = await openIndexStore(path.join(dataDir, "index"));
       ledger = await openLedgerStore(dataDir);
@@ -336,49 +312,28 @@ export const command: CliCommand = {
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey });
       }
 
-      const indexer = createIndexer({
-        rpc,
-        store: index,
-        address: contract,
-        confirmations,
-        log: {
-          info: (m) => log.line("info", m),
-          warn: (m) => log.line("warn", m),
-          error: (m) => log.line("error", m),
-        },
-        manifestSource: createArtifactManifestSource(path.join(dataDir, "batches")),
-      });
-
-      const webRoot = path.resolve(import.meta.dirname, "../../web/dist");
-      const api = createApp({
-        index,
-        ledger,
-        verify: verifyReceipt,
-        chain: chainReader(rpc, contract),
-        apiKeys,
-        log,
-        rateLimit,
-        trustProxy,
-        ...(anchorJob === undefined ? {} : { anchorJob }),
-        ...(existsSync(path.join(webRoot, "index.html")) ? { webRoot } : {}),
-        ...(values.cors === undefined ? {} : { cors: values.cors }),
-        ...(publicRpc === undefined ? {} : { rpcUrlForBrowsers: publicRpc }),
-      });
-      const stores = { index, ledger };
-      const running = await startServer({
-        api,
+      const stack = await startServeStack({
+        rpcUrls: values.rpc,
+        contract,
         host,
         port,
-        onClosed: async () => {
-          await stores.index.close();
-          await stores.ledger.close();
-        },
+        dataDir,
+        confirmations,
+        index,
+        ledger,
+        apiKeys,
+        anchorJob,
+        rateLimit,
+        trustProxy,
+        cors: values.cors,
+        publicRpc,
+        log,
       });
       index = undefined;
-      ledger = undefined; // closed by the server from here on
+      ledger = undefined; // closed by the stack from here on
       process.stdout.write(
-        `shafaf serve: listening on ${running.url} — API ${running.url}/api/v1 (OpenAPI: ${running.url}/api/v1/openapi.json)` +
-          (existsSync(path.join(webRoot, "index.html")) ? `, portal ${running.url}/` : "") +
+        `shafaf serve: listening on ${stack.url} — API ${stack.url}/api/v1 (OpenAPI: ${stack.url}/api/v1/openapi.json)` +
+          (stack.portal ? `, portal ${stack.url}/` : "") +
           `\n` +
           (anchorJob === undefined
             ? "staff uploads: off (no --keystore or --signer)\n"
@@ -387,7 +342,7 @@ export const command: CliCommand = {
       );
 
       let failure: unknown;
-      const following = indexer.start().catch((error: unknown) => {
+      const following = stack.follow().catch((error: unknown) => {
         failure = error;
       });
       await new Promise<void>((resolve) => {
@@ -400,9 +355,8 @@ export const command: CliCommand = {
           resolve();
         });
       });
-      await indexer.stop();
+      await stack.close();
       await following;
-      await running.close();
       if (failure !== undefined) return reportError("serve", failure);
       process.stderr.write("shafaf serve: stopped\n");
       return 0;
