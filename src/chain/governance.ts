@@ -16,6 +16,7 @@ import {
 } from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
 import { loadCouncilArtifact, type LoadArtifactOptions } from "./artifact.ts";
+import { deployLedger, type DeployLedgerResult } from "./deploy-ledger.ts";
 
 /** The council's ABI as used here (checked against the compiled artifact by the tests). */
 export const COUNCIL_ABI = [
@@ -493,4 +494,205 @@ function checkAddress(field: string, value: string): string {
     });
   }
   return getAddress(value);
+}
+
+// ───────────────────────────── governance file ─────────────────────────────
+
+export const GOVERNANCE_FORMAT = "shafaf-governance/1";
+
+/** The `shafaf deploy --governance FILE` file (format `shafaf-governance/1`). */
+export interface GovernanceConfig {
+  format: typeof GOVERNANCE_FORMAT;
+  /** When present, deploying on another chain is refused. */
+  chainId?: number;
+  institutions: { name: string; account: string }[];
+  threshold: number;
+  minDelaySeconds: number;
+  ledger: {
+    adminDelaySeconds: number;
+    anchorers: string[];
+    auditors: string[];
+    pausers: string[];
+  };
+}
+
+/**
+ * Parses and checks a governance file. Errors name the file and the field (`institutions[2].account`)
+ * and say how to fix it.
+ *
+ * @example
+ * const config = parseGovernanceConfig(await readFile(path, "utf8"), path);
+ */
+export function parseGovernanceConfig(text: string, source: string): GovernanceConfig {
+  const fail = (field: string, message: string, hint: string): never => {
+    throw new InvalidInputError(`${source}: ${field}: ${message}`, {
+      details: hint,
+      field,
+      code: "chain.governance.config",
+    });
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidInputError(`${source} is not JSON`, {
+      details: (error as Error).message,
+      code: "chain.governance.config",
+      cause: error,
+    });
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(raw))
+    return fail("(top)", "not an object", `write { "format": "${GOVERNANCE_FORMAT}", … }`);
+  if (raw.format !== GOVERNANCE_FORMAT) {
+    fail("format", `is ${JSON.stringify(raw.format)}`, `this version reads "${GOVERNANCE_FORMAT}"`);
+  }
+  const known = ["format", "chainId", "institutions", "threshold", "minDelaySeconds", "ledger"];
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) fail(key, "unknown field", `known fields: ${known.join(", ")}`);
+  }
+  const whole = (field: string, v: unknown, min: number, max: number): number => {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
+      fail(
+        field,
+        `${JSON.stringify(v)} is not a whole number from ${min} to ${max}`,
+        "fix the number",
+      );
+    }
+    return v as number;
+  };
+  const address = (field: string, v: unknown): string => {
+    if (typeof v !== "string" || !isAddress(v)) {
+      fail(
+        field,
+        `${JSON.stringify(v)} is not an address`,
+        "give a 0x-prefixed 20-byte hex account",
+      );
+    }
+    return getAddress(v as string);
+  };
+  const addresses = (field: string, v: unknown): string[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) return fail(field, "is not a list", "give a JSON array of addresses");
+    const list = v.map((a, i) => address(`${field}[${i}]`, a));
+    const dup = list.findIndex((a, i) => list.indexOf(a) !== i);
+    if (dup >= 0)
+      fail(`${field}[${dup}]`, `${list[dup]} is listed twice`, "list each account once");
+    return list;
+  };
+  if (!Array.isArray(raw.institutions) || raw.institutions.length === 0) {
+    fail("institutions", "must be a non-empty list", 'give [{ "name": "…", "account": "0x…" }, …]');
+  }
+  const institutions = (raw.institutions as unknown[]).map((item, i) => {
+    if (!isObject(item))
+      return fail(`institutions[${i}]`, "not an object", 'give { "name", "account" }');
+    if (typeof item.name !== "string" || item.name.trim() === "") {
+      fail(`institutions[${i}].name`, "is missing", "name the institution (shown in the portal)");
+    }
+    return {
+      name: item.name as string,
+      account: address(`institutions[${i}].account`, item.account),
+    };
+  });
+  const accounts = institutions.map((x) => x.account);
+  const dup = accounts.findIndex((a, i) => accounts.indexOf(a) !== i);
+  if (dup >= 0) {
+    fail(
+      `institutions[${dup}].account`,
+      `${accounts[dup]} is listed twice`,
+      "each institution signs with its own account",
+    );
+  }
+  const threshold = whole("threshold", raw.threshold, 1, institutions.length);
+  const minDelaySeconds = whole("minDelaySeconds", raw.minDelaySeconds, 0, 365 * 86_400);
+  const ledgerRaw = raw.ledger ?? {};
+  if (!isObject(ledgerRaw))
+    return fail(
+      "ledger",
+      "not an object",
+      "give { adminDelaySeconds, anchorers, auditors, pausers }",
+    );
+  for (const key of Object.keys(ledgerRaw)) {
+    if (!["adminDelaySeconds", "anchorers", "auditors", "pausers"].includes(key)) {
+      fail(
+        `ledger.${key}`,
+        "unknown field",
+        "known: adminDelaySeconds, anchorers, auditors, pausers",
+      );
+    }
+  }
+  const config: GovernanceConfig = {
+    format: GOVERNANCE_FORMAT,
+    institutions,
+    threshold,
+    minDelaySeconds,
+    ledger: {
+      adminDelaySeconds: whole(
+        "ledger.adminDelaySeconds",
+        ledgerRaw.adminDelaySeconds ?? 86_400,
+        0,
+        2 ** 48 - 1,
+      ),
+      anchorers: addresses("ledger.anchorers", ledgerRaw.anchorers),
+      auditors: addresses("ledger.auditors", ledgerRaw.auditors),
+      pausers: addresses("ledger.pausers", ledgerRaw.pausers),
+    },
+  };
+  if (raw.chainId !== undefined)
+    config.chainId = whole("chainId", raw.chainId, 1, Number.MAX_SAFE_INTEGER);
+  return config;
+}
+
+export interface DeployGovernedLedgerResult {
+  council: string;
+  timelock: string;
+  ledger: DeployLedgerResult;
+}
+
+/**
+ * Deploys the council (and its timelock), then the ledger with the timelock as its admin and the
+ * file's initial roles. The deployer holds no role anywhere.
+ *
+ * @example
+ * const config = parseGovernanceConfig(text, file);
+ * const { council, timelock, ledger } = await deployGovernedLedger({ signer, config });
+ */
+export async function deployGovernedLedger(options: {
+  signer: Signer;
+  config: GovernanceConfig;
+  artifacts?: LoadArtifactOptions;
+}): Promise<DeployGovernedLedgerResult> {
+  const { config } = options;
+  const provider = options.signer.provider;
+  if (config.chainId !== undefined && provider !== null) {
+    const chainId = Number((await provider.getNetwork()).chainId);
+    if (chainId !== config.chainId) {
+      throw new InvalidInputError(
+        `the governance file is for chain ${config.chainId}, not ${chainId}`,
+        {
+          details: "check --rpc, or the file's chainId",
+          field: "chainId",
+          code: "chain.governance.chain",
+        },
+      );
+    }
+  }
+  const gov = await deployGovernance({
+    signer: options.signer,
+    institutions: config.institutions.map((i) => i.account),
+    threshold: config.threshold,
+    minDelaySeconds: config.minDelaySeconds,
+    ...(options.artifacts === undefined ? {} : { artifacts: options.artifacts }),
+  });
+  const ledger = await deployLedger({
+    signer: options.signer,
+    admin: gov.timelock,
+    adminDelaySeconds: config.ledger.adminDelaySeconds,
+    anchorers: config.ledger.anchorers,
+    auditors: config.ledger.auditors,
+    pausers: config.ledger.pausers,
+    ...(options.artifacts === undefined ? {} : { artifacts: options.artifacts }),
+  });
+  return { council: gov.council, timelock: gov.timelock, ledger };
 }
