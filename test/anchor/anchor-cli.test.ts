@@ -594,6 +594,38 @@ describe("shafaf anchor (end to end)", function () {
       expect(wrong.stderr).to.not.include("zz-not-the-password");
     });
 
+    it("deploys with --governance: the council's timelock becomes the ledger's admin", async function () {
+      const gov = path.join(work, "governance.json");
+      const institutions = [1, 2, 3].map((n) => devWallet(n).address.toLowerCase());
+      await writeFile(gov, JSON.stringify({ institutions, threshold: 2, minDelaySeconds: 60 }));
+      const r = await runCli([
+        "deploy",
+        "--rpc",
+        chain.url,
+        "--signer",
+        "dev:0",
+        "--governance",
+        gov,
+        "--json",
+      ]);
+      expect(r.code, r.stderr).to.equal(0);
+      const info = JSON.parse(r.stdout) as {
+        address: string;
+        admin: string;
+        timelock: string;
+        council: string;
+      };
+      expect(info.admin).to.equal(info.timelock);
+      const roles = new Contract(
+        info.address,
+        ["function hasRole(bytes32 role, address account) view returns (bool)"],
+        provider,
+      );
+      const hasRole = roles.getFunction("hasRole");
+      expect(await hasRole("0x" + "00".repeat(32), info.timelock)).to.equal(true);
+      expect(await hasRole("0x" + "00".repeat(32), devWallet(0).address)).to.equal(false);
+    });
+
     it("refuses an account without ANCHORER_ROLE with the contract's reason", async function () {
       const file = path.join(work, "norole.csv");
       await writeFile(file, toCsv(PREMIUM_COLUMNS, premiumRows(2, { prefix: "NR" })));

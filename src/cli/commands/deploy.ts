@@ -6,7 +6,9 @@
 import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
 import type { CliCommand } from "../command.ts";
+import { readFile } from "node:fs/promises";
 import { deployLedger } from "../../chain/deploy-ledger.ts";
+import { deployGovernance, type DeployGovernanceResult } from "../../chain/governance.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
 
@@ -21,8 +23,50 @@ Deploys the TransparencyLedger contract and grants its roles.
   --auditor ADDR         may attest batches (repeatable)
   --pauser ADDR          may pause the ledger (repeatable; default: the deploying account)
   --admin ADDR           DEFAULT_ADMIN_ROLE, governance in production (default: the deploying account)
+  --governance FILE      first deploy the institutions' council and its timelock from FILE
+                         ({"institutions": [ADDR, …], "threshold": K, "minDelaySeconds": S});
+                         the timelock becomes the ledger's admin (not with --admin)
   --admin-delay SECONDS  wait before an admin handover takes effect (default 0 on chain 31337, else 86400)
   --json                 print {"address", "chainId", …} on stdout`;
+
+/** Reads and checks the --governance file. */
+async function readGovernanceFile(
+  file: string,
+): Promise<{ institutions: string[]; threshold: number; minDelaySeconds: number }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(
+      `--governance ${file}: cannot read it as JSON (${(error as Error).message})`,
+    );
+  }
+  const g = json as { institutions?: unknown; threshold?: unknown; minDelaySeconds?: unknown };
+  if (Array.isArray(g.institutions)) {
+    g.institutions.forEach((a: unknown, i) => {
+      if (typeof a !== "string" || !isAddress(a)) {
+        throw new UsageError(
+          `--governance ${file}: institutions[${i}] is not an address (check its checksum or use lower case)`,
+        );
+      }
+    });
+  }
+  if (
+    !Array.isArray(g.institutions) ||
+    !g.institutions.every((a) => typeof a === "string" && isAddress(a)) ||
+    typeof g.threshold !== "number" ||
+    typeof g.minDelaySeconds !== "number"
+  ) {
+    throw new UsageError(
+      `--governance ${file}: expected {"institutions": ["0x…", …], "threshold": K, "minDelaySeconds": S}`,
+    );
+  }
+  return {
+    institutions: g.institutions,
+    threshold: g.threshold,
+    minDelaySeconds: g.minDelaySeconds,
+  };
+}
 
 export const command: CliCommand = {
   summary: "deploy the ledger contract and grant its roles",
@@ -69,10 +113,12 @@ export const command: CliCommand = {
     }
     try {
       if (values.rpc === undefined) throw new UsageError("--rpc URL is required");
+      let governance:
+        { institutions: string[]; threshold: number; minDelaySeconds: number } | undefined;
       if (values.governance !== undefined) {
-        throw new UsageError(
-          "--governance is not available in this version; deploy, then hand the admin role over",
-        );
+        if (values.admin !== undefined)
+          throw new UsageError("--governance and --admin exclude each other");
+        governance = await readGovernanceFile(values.governance);
       }
       for (const [flag, list] of [
         ["--anchorer", values.anchorer ?? []],
@@ -95,7 +141,10 @@ export const command: CliCommand = {
       const anchorers = values.anchorer ?? [me];
       const auditors = values.auditor ?? [];
       const pausers = values.pauser ?? [me];
-      const admin = values.admin ?? me;
+      let gov: DeployGovernanceResult | undefined;
+      if (governance !== undefined)
+        gov = await deployGovernance({ signer: signer.wallet, ...governance });
+      const admin = gov?.timelock ?? values.admin ?? me;
       const result = await deployLedger({
         signer: signer.wallet,
         admin,
@@ -116,13 +165,14 @@ export const command: CliCommand = {
             anchorers,
             auditors,
             pausers,
+            ...(gov !== undefined ? { council: gov.council, timelock: gov.timelock } : {}),
           }) + "\n",
         );
       } else {
         process.stdout.write(
           [
             `deployed the ledger at ${result.address} on chain ${result.chainId} (block ${result.blockNumber})`,
-            `  admin      ${admin}`,
+            `  admin      ${admin}${gov !== undefined ? ` (timelock of council ${gov.council})` : ""}`,
             `  anchorers  ${anchorers.join(", ") || "(none)"}`,
             `  auditors   ${auditors.join(", ") || "(none)"}`,
             `  pausers    ${pausers.join(", ") || "(none)"}`,
