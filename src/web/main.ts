@@ -12,6 +12,7 @@ import { renderNotFoundPage } from "./pages/not-found-page.ts";
 import { renderOverviewPage } from "./pages/overview-page.ts";
 import { renderReceiptPage } from "./pages/receipt-page.ts";
 import type { PageContext, PageResult } from "./pages/page.ts";
+import { loading } from "./ui.ts";
 
 interface Route {
   name: "overview" | "batches" | "batch" | "receipt" | "about" | "notfound";
@@ -92,10 +93,15 @@ async function render(focus: boolean): Promise<void> {
     },
     rerender: () => void render(true),
   };
+  if (focus) {
+    main.setAttribute("aria-busy", "true");
+    main.replaceChildren(loading());
+  }
   const page = await RENDERERS[route.name](ctx);
   if (token !== renderToken) return; // a newer navigation won
   document.title = `${page.title} — ${t("siteName")}`;
   main.replaceChildren(page.content);
+  main.removeAttribute("aria-busy");
   if (focus) {
     const heading = main.querySelector<HTMLElement>("h1");
     (heading ?? main).focus();
