@@ -1,0 +1,370 @@
+/**
+ * Anomaly checks on one batch's records: findings that do not block anything and do not change
+ * the audit's verdict, but that an auditor must look at. Every finding names records by record
+ * id and people only by their subject pseudonym (never a national ID or a name).
+ */
+import path from "node:path";
+import { jalaliToGregorianDate } from "../core/jalali.ts";
+import { periodYear } from "../core/period.ts";
+import { DEFAULT_RATE_TABLE, premiumShares, type RateTable } from "../core/rates.ts";
+import type { LedgerRecord, RecordKind } from "../core/record.ts";
+import type { IngestIssue } from "../ingest/ingest-issue.ts";
+
+/** One finding. `subject` is what it is about: a workshop code, a pension file, a pseudonym, a file. */
+export interface Anomaly {
+  check: AnomalyCheckName;
+  subject: string;
+  recordIds: string[];
+  field: string | null;
+  expected: string | null;
+  found: string | null;
+  detail: string;
+}
+
+export type AnomalyCheckName =
+  | "duplicate-person"
+  | "correction-target"
+  | "statutory-rates"
+  | "late-pension"
+  | "header-totals"
+  | "headcount-jump"
+  | "wage-base-jump";
+
+/** Whether a check ran, and if not, why. */
+export interface AnomalyCheckRun {
+  check: AnomalyCheckName;
+  status: "run" | "skipped";
+  found: number;
+  detail: string;
+}
+
+export interface AnomalyRecord {
+  record: LedgerRecord;
+  /** The leaf's subject pseudonym (HMAC of the national ID), `0x…`. */
+  subject: string;
+}
+
+export interface AnomalySettings {
+  /** A pension paid more than this many days after its due date is late. */
+  lateDays: number;
+  /** A workshop's headcount or wage base changing by more than this percentage is a jump. */
+  jumpThresholdPercent: number;
+  /** Jumps are reported only for workshops with at least this many workers in one of the two periods. */
+  jumpMinHeadcount: number;
+  rates: RateTable;
+}
+
+export const DEFAULT_ANOMALY_SETTINGS: AnomalySettings = {
+  lateDays: 5,
+  jumpThresholdPercent: 50,
+  jumpMinHeadcount: 5,
+  rates: DEFAULT_RATE_TABLE,
+};
+
+export interface FindAnomaliesInput {
+  kind: RecordKind;
+  period: string;
+  records: readonly AnomalyRecord[];
+  /** The readers' issues (DBF header checks); undefined when the inputs were not read (artifact audit). */
+  ingestIssues?: readonly IngestIssue[] | undefined;
+  /** True when some input was an SSO DBF list. */
+  hadDbfInputs?: boolean | undefined;
+  /** Record id → periods it was anchored in (same kind), from earlier batches; undefined when unknown. */
+  history?: ReadonlyMap<string, readonly string[]> | undefined;
+  /** The previous period's batch of the same kind, when known. */
+  previous?: { period: string; records: readonly LedgerRecord[] } | undefined;
+  settings: AnomalySettings;
+}
+
+export interface AnomalyResult {
+  anomalies: Anomaly[];
+  checks: AnomalyCheckRun[];
+  /** Pensions: paid within `lateDays` of due, late, and the on-time rate in basis points of 100 %. */
+  pensionsOnTime: { onTime: number; late: number; rate: string } | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** "97.50%" from a ratio of integers, exact to two decimals (rounded down). */
+export function percentString(part: number, whole: number): string {
+  if (whole === 0) return "n/a";
+  const bp = Math.floor((part * 10_000) / whole);
+  return `${Math.floor(bp / 100)}.${String(bp % 100).padStart(2, "0")}%`;
+}
+
+const shortPseudonym = (s: string): string => `person ${s.slice(0, 12)}…`;
+
+/**
+ * Runs every anomaly check that its inputs allow; the others are listed as skipped with the reason.
+ * Deterministic: findings are ordered by check, then subject, then record ids.
+ *
+ * @example
+ * const { anomalies, pensionsOnTime } = findAnomalies({ kind, period, records, settings: DEFAULT_ANOMALY_SETTINGS });
+ */
+export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
+  const out: Anomaly[] = [];
+  const checks: AnomalyCheckRun[] = [];
+  const add = (a: Anomaly): void => void out.push(a);
+  const ran = (check: AnomalyCheckName, detail: string, before: number): void =>
+    void checks.push({ check, status: "run", found: out.length - before, detail });
+  const skip = (check: AnomalyCheckName, detail: string): void =>
+    void checks.push({ check, status: "skipped", found: 0, detail });
+  const s = input.settings;
+
+  // ── the same person twice in one workshop's list (premiums) or one pension file (pensions) ──
+  {
+    const before = out.length;
+    const groups = new Map<string, { subject: string; owner: string; ids: string[] }>();
+    for (const { record, subject } of input.records) {
+      const owner = record.kind === "premium" ? record.workshopCode : record.pensionFile;
+      const key = `${owner}\0${subject}`;
+      const g = groups.get(key) ?? { subject, owner, ids: [] };
+      g.ids.push(record.recordId);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      if (g.ids.length < 2) continue;
+      const where = input.kind === "premium" ? `workshop ${g.owner}` : `pension file ${g.owner}`;
+      add({
+        check: "duplicate-person",
+        subject: `${where}, ${shortPseudonym(g.subject)}`,
+        recordIds: [...g.ids].sort(),
+        field: "national_id",
+        expected: "1",
+        found: String(g.ids.length),
+        detail: `the same person appears ${g.ids.length} times in ${where}'s list for ${input.period}`,
+      });
+    }
+    ran(
+      "duplicate-person",
+      input.kind === "premium"
+        ? "one row per person per workshop and month"
+        : "one payment per beneficiary per pension file and month",
+      before,
+    );
+  }
+
+  // ── corrections that point at unknown records or another period ──
+  {
+    const corrections = input.records.filter((r) => r.record.supersedes !== undefined);
+    if (corrections.length === 0)
+      skip("correction-target", "no record in this batch is a correction");
+    else if (input.history === undefined)
+      skip(
+        "correction-target",
+        `${corrections.length} correction(s), but no earlier batches were given (--history DIR or --data-dir)`,
+      );
+    else {
+      const before = out.length;
+      for (const { record } of corrections) {
+        const target = record.supersedes!;
+        const periods = input.history.get(target);
+        if (periods === undefined || periods.length === 0) {
+          add({
+            check: "correction-target",
+            subject: `record ${record.recordId}`,
+            recordIds: [record.recordId],
+            field: "supersedes",
+            expected: "a record anchored earlier",
+            found: target,
+            detail: `the correction points at record ${target}, which no earlier ${input.kind} batch holds`,
+          });
+        } else if (!periods.includes(record.period)) {
+          add({
+            check: "correction-target",
+            subject: `record ${record.recordId}`,
+            recordIds: [record.recordId],
+            field: "supersedes",
+            expected: record.period,
+            found: [...periods].sort().join(", "),
+            detail: `the correction points at record ${target}, anchored for another period`,
+          });
+        }
+      }
+      ran(
+        "correction-target",
+        `${corrections.length} correction(s) checked against earlier batches`,
+        before,
+      );
+    }
+  }
+
+  // ── premium shares against the statutory rates ──
+  if (input.kind === "premium") {
+    const before = out.length;
+    const year = periodYear(input.period);
+    let rateProblem: string | undefined;
+    try {
+      premiumShares(0n, year, { unemployment: false, hazardous: false }, s.rates);
+    } catch (e) {
+      rateProblem = e instanceof Error ? e.message : String(e);
+    }
+    if (rateProblem !== undefined) skip("statutory-rates", `no rates for ${year}: ${rateProblem}`);
+    else {
+      for (const { record } of input.records) {
+        if (record.kind !== "premium") continue;
+        const want = premiumShares(
+          record.wageBase,
+          year,
+          { unemployment: record.unemploymentShare > 0n, hazardous: record.hazardShare > 0n },
+          s.rates,
+        );
+        const pairs: [string, bigint, bigint][] = [
+          ["worker_share", want.worker, record.workerShare],
+          ["employer_share", want.employer, record.employerShare],
+          ["unemployment_share", want.unemployment, record.unemploymentShare],
+          ["hazard_share", want.hazard, record.hazardShare],
+          ["total", want.total, record.total],
+        ];
+        for (const [field, expected, found] of pairs) {
+          if (expected === found) continue;
+          add({
+            check: "statutory-rates",
+            subject: `record ${record.recordId}`,
+            recordIds: [record.recordId],
+            field,
+            expected: expected.toString(),
+            found: found.toString(),
+            detail: `${field} is not the statutory share of wage_base for ${year} (${s.rates.rounding} rounding)`,
+          });
+        }
+      }
+      ran("statutory-rates", `rate table: ${s.rates.version}`, before);
+    }
+  } else skip("statutory-rates", "premium batches only");
+
+  // ── pensions paid late ──
+  let pensionsOnTime: AnomalyResult["pensionsOnTime"] = null;
+  if (input.kind === "pension") {
+    const before = out.length;
+    let onTime = 0;
+    let late = 0;
+    for (const { record } of input.records) {
+      if (record.kind !== "pension") continue;
+      const days = Math.round(
+        (jalaliToGregorianDate(record.paidOn).getTime() -
+          jalaliToGregorianDate(record.dueOn).getTime()) /
+          DAY_MS,
+      );
+      if (days <= s.lateDays) {
+        onTime++;
+        continue;
+      }
+      late++;
+      add({
+        check: "late-pension",
+        subject: `pension file ${record.pensionFile}`,
+        recordIds: [record.recordId],
+        field: "paid_on",
+        expected: `≤ ${s.lateDays} days after ${record.dueOn}`,
+        found: `${days} days (${record.paidOn})`,
+        detail: `paid ${days} days after it was due`,
+      });
+    }
+    pensionsOnTime = { onTime, late, rate: percentString(onTime, onTime + late) };
+    ran(
+      "late-pension",
+      `${onTime} of ${onTime + late} paid within ${s.lateDays} days of due (${pensionsOnTime.rate})`,
+      before,
+    );
+  } else skip("late-pension", "pension batches only");
+
+  // ── DBF workshop header totals against their rows ──
+  if (input.ingestIssues === undefined || input.hadDbfInputs !== true)
+    skip("header-totals", "needs the original SSO DBF lists as inputs");
+  else {
+    const before = out.length;
+    for (const i of input.ingestIssues) {
+      if (i.rule !== "sso.header-total" && i.rule !== "sso.header-count") continue;
+      const file = path.basename(i.source.file);
+      const where = i.source.entry === undefined ? file : `${file}!${i.source.entry}`;
+      add({
+        check: "header-totals",
+        subject: where,
+        recordIds: [],
+        field: i.field,
+        expected: null,
+        found: i.value,
+        detail: i.message,
+      });
+    }
+    ran("header-totals", "DSK_NUM and the DSK_T* totals against the worker rows", before);
+  }
+
+  // ── sudden jumps against the previous period ──
+  if (input.kind !== "premium") {
+    skip("headcount-jump", "premium batches only");
+    skip("wage-base-jump", "premium batches only");
+  } else if (input.previous === undefined) {
+    skip(
+      "headcount-jump",
+      "no batch of the previous period was found (--previous DIR or --data-dir)",
+    );
+    skip(
+      "wage-base-jump",
+      "no batch of the previous period was found (--previous DIR or --data-dir)",
+    );
+  } else {
+    const tally = (records: readonly LedgerRecord[]) => {
+      const m = new Map<string, { people: number; wages: bigint; ids: string[] }>();
+      for (const r of records) {
+        if (r.kind !== "premium") continue;
+        const t = m.get(r.workshopCode) ?? { people: 0, wages: 0n, ids: [] };
+        t.people++;
+        t.wages += r.wageBase;
+        t.ids.push(r.recordId);
+        m.set(r.workshopCode, t);
+      }
+      return m;
+    };
+    const now = tally(input.records.map((r) => r.record));
+    const then = tally(input.previous.records);
+    const t = BigInt(s.jumpThresholdPercent);
+    const jumped = (a: bigint, b: bigint): boolean =>
+      a === 0n ? b !== 0n : (b > a ? b - a : a - b) * 100n > t * a;
+    for (const check of ["headcount-jump", "wage-base-jump"] as const) {
+      const before = out.length;
+      for (const [code, cur] of [...now].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const prev = then.get(code);
+        if (prev === undefined) continue;
+        if (Math.max(prev.people, cur.people) < s.jumpMinHeadcount) continue;
+        const [a, b] =
+          check === "headcount-jump"
+            ? [BigInt(prev.people), BigInt(cur.people)]
+            : [prev.wages, cur.wages];
+        if (!jumped(a, b)) continue;
+        add({
+          check,
+          subject: `workshop ${code}`,
+          recordIds: [],
+          field: check === "headcount-jump" ? "headcount" : "wage_base",
+          expected: `within ${s.jumpThresholdPercent}% of ${a.toString()} (${input.previous.period})`,
+          found: b.toString(),
+          detail: `workshop ${code}'s ${check === "headcount-jump" ? "headcount" : "total wage base"} went from ${a.toString()} in ${input.previous.period} to ${b.toString()}`,
+        });
+      }
+      ran(
+        check,
+        `against ${input.previous.period}; threshold ${s.jumpThresholdPercent}%, workshops with ≥ ${s.jumpMinHeadcount} workers`,
+        before,
+      );
+    }
+  }
+
+  out.sort((x, y) =>
+    x.check !== y.check
+      ? x.check < y.check
+        ? -1
+        : 1
+      : x.subject !== y.subject
+        ? x.subject < y.subject
+          ? -1
+          : 1
+        : (x.field ?? "") < (y.field ?? "")
+          ? -1
+          : (x.field ?? "") > (y.field ?? "")
+            ? 1
+            : 0,
+  );
+  return { anomalies: out, checks, pensionsOnTime };
+}

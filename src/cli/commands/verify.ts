@@ -1,0 +1,187 @@
+/**
+ * `shafaf verify <receipt.json | code> [--rpc URL ...] [--root HEX] [--api URL | --data-dir DIR] [--json]`:
+ * a citizen's check of one receipt, trusting neither Shafaf's server nor its store when given
+ * the receipt file. Exit 0 verified, 1 failed, 2 inconclusive, 64 usage error.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import type { CliCommand } from "../command.ts";
+import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { verifyReceiptOnNodes } from "../../audit/verify-receipt-on-nodes.ts";
+import { parseReceiptCode } from "../../core/receipt-code.ts";
+import { verifyReceipt, type VerifyReceiptResult } from "../../core/verify-receipt.ts";
+import { openLedgerStore } from "../../store/ledger-store.ts";
+
+const USAGE = `usage: shafaf verify <receipt.json | receipt code> [options]
+
+  --rpc URL        a node's JSON-RPC endpoint; repeat it to ask several nodes (they must all agree)
+  --contract ADDR  the official ledger contract (default: the one the receipt names)
+  --root HEX       verify offline against a root you trust (no chain read)
+  --api URL        fetch the receipt of a code from a Shafaf API (GET /api/v1/receipts/{code})
+  --data-dir DIR   fetch the receipt of a code from the local store
+  --json           print one JSON result
+  --timeout-ms N   per-request timeout (default 10000)
+
+Exit status: 0 verified, 1 failed (the check that failed is named), 2 inconclusive, 64 usage error.`;
+
+const EXIT = { verified: 0, failed: 1, inconclusive: 2 } as const;
+
+async function fetchReceipt(
+  target: string,
+  values: { api?: string | undefined; "data-dir"?: string | undefined },
+): Promise<{ receipt: unknown } | { status: "failed" | "inconclusive"; detail: string }> {
+  if (target.endsWith(".json") || existsSync(target)) {
+    let text: string;
+    try {
+      text = await readFile(target, "utf8");
+    } catch {
+      throw new UsageError(`cannot read ${target}`);
+    }
+    try {
+      return { receipt: JSON.parse(text) as unknown };
+    } catch {
+      return { status: "failed", detail: `${target} is not JSON: not a receipt` };
+    }
+  }
+  const code = parseReceiptCode(target);
+  if (!code.ok)
+    throw new UsageError(
+      `${target} is neither a receipt file nor a receipt code (${code.problem})`,
+    );
+  if (values.api !== undefined) {
+    const base = values.api.replace(/\/+$/, "").replace(/\/api\/v1$/, "");
+    let res: Response;
+    try {
+      res = await fetch(`${base}/api/v1/receipts/${encodeURIComponent(code.code)}`, {
+        signal: AbortSignal.timeout(15_000),
+        headers: { accept: "application/json" },
+      });
+    } catch {
+      return { status: "inconclusive", detail: `the API at ${base} could not be reached` };
+    }
+    if (res.status === 404)
+      return { status: "failed", detail: "the API has no receipt with this code" };
+    if (!res.ok) return { status: "inconclusive", detail: `the API answered HTTP ${res.status}` };
+    try {
+      return { receipt: (await res.json()) as unknown };
+    } catch {
+      return { status: "inconclusive", detail: "the API's answer is not JSON" };
+    }
+  }
+  if (values["data-dir"] !== undefined) {
+    const store = await openLedgerStore(values["data-dir"]);
+    try {
+      const r = await store.getReceiptByCode(code.code);
+      if (r === undefined)
+        return { status: "failed", detail: "the store has no receipt with this code" };
+      return { receipt: r };
+    } finally {
+      await store.close();
+    }
+  }
+  throw new UsageError("a receipt code needs --api URL or --data-dir DIR to fetch its receipt");
+}
+
+function print(result: VerifyReceiptResult & { nodes?: unknown }, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    return;
+  }
+  const mark = { pass: "✓", fail: "✗", inconclusive: "?" } as const;
+  for (const c of result.checks) {
+    process.stdout.write(`${mark[c.outcome]} ${c.name}: ${c.detail}\n`);
+    if (c.outcome === "fail") {
+      if (c.expected !== undefined) process.stdout.write(`    expected  ${c.expected}\n`);
+      if (c.computed !== undefined) process.stdout.write(`    computed  ${c.computed}\n`);
+    }
+  }
+  const words = {
+    verified: "VERIFIED: this record is in the anchored batch",
+    failed: "FAILED: the receipt does not check out",
+    inconclusive: "INCONCLUSIVE: nothing failed, but it could not be established",
+  };
+  process.stdout.write(`${words[result.status]}\n`);
+}
+
+export const command: CliCommand = {
+  summary: "verify a receipt against the chain (or a trusted root), with no server in between",
+  async run(argv) {
+    let values;
+    let positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args: [...argv],
+        options: {
+          rpc: { type: "string", multiple: true },
+          contract: { type: "string" },
+          root: { type: "string" },
+          api: { type: "string" },
+          "data-dir": { type: "string" },
+          json: { type: "boolean" },
+          "timeout-ms": { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        allowPositionals: true,
+        strict: true,
+      }));
+    } catch (error) {
+      process.stderr.write(`shafaf verify: ${(error as Error).message}\n${USAGE}\n`);
+      return 64;
+    }
+    if (values.help === true) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    try {
+      if (positionals.length !== 1) throw new UsageError("give exactly one receipt file or code");
+      const rpcs = values.rpc ?? [];
+      if (values.root !== undefined && rpcs.length > 0)
+        throw new UsageError("give --root (offline) or --rpc (chain), not both");
+      if (values.root === undefined && rpcs.length === 0)
+        throw new UsageError("give --rpc URL (one or more nodes) or --root HEX");
+      if (values.contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.contract))
+        throw new UsageError("--contract must be 0x followed by 40 hex digits");
+      const timeoutMs = values["timeout-ms"] === undefined ? 10_000 : Number(values["timeout-ms"]);
+      if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)
+        throw new UsageError("--timeout-ms must be a positive integer");
+      const fetched = await fetchReceipt(positionals[0]!, values);
+      if ("status" in fetched) {
+        const result: VerifyReceiptResult = {
+          status: fetched.status,
+          checks: [
+            {
+              name: "receipt-fetch",
+              ok: false,
+              outcome: fetched.status === "failed" ? "fail" : "inconclusive",
+              detail: fetched.detail,
+            },
+          ],
+        };
+        print(result, values.json === true);
+        return EXIT[result.status];
+      }
+      const result =
+        values.root !== undefined
+          ? await verifyReceipt(fetched.receipt, {
+              root: values.root,
+              ...(values.contract !== undefined ? { contract: values.contract } : {}),
+            })
+          : await verifyReceiptOnNodes({
+              receipt: fetched.receipt,
+              rpcUrls: rpcs,
+              contract: values.contract,
+              timeoutMs,
+            });
+      print(result, values.json === true);
+      return EXIT[result.status];
+    } catch (error) {
+      if (error instanceof UsageError) {
+        process.stderr.write(`shafaf verify: ${error.message}\n${USAGE}\n`);
+        return 64;
+      }
+      const status = reportError("verify", error);
+      return status === 64 ? 64 : 2;
+    }
+  },
+};
