@@ -47,11 +47,15 @@ export async function detectTextEncoding(
   let offset = 0;
   let carry: Uint8Array = new Uint8Array(0);
   let bom = false;
+  let utf16 = false;
   let invalidAt: number | undefined;
   let sample: Uint8Array | undefined;
   for await (const raw of createReadStream(path, { highWaterMark: CHUNK })) {
     const chunk = raw as Buffer;
-    if (offset === 0) bom = BOM.every((b, i) => chunk[i] === b);
+    if (offset === 0) {
+      bom = BOM.every((b, i) => chunk[i] === b);
+      utf16 = (chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff);
+    }
     if (forced !== "auto") break;
     const data = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
     const tail = incompleteTail(data);
@@ -65,6 +69,15 @@ export async function detectTextEncoding(
     offset += chunk.length;
   }
   if (bom) return { encoding: "utf-8-bom" };
+  if (utf16) {
+    return {
+      encoding: "utf-8",
+      problem: {
+        byteOffset: 0,
+        message: 'the file is UTF-16 (Excel\'s "Unicode Text"), which is not supported',
+      },
+    };
+  }
   if (forced === "utf8") return { encoding: "utf-8" };
   if (forced === "cp1256") return { encoding: "cp1256" };
   if (invalidAt === undefined && carry.length === 0) return { encoding: "utf-8" };

@@ -128,6 +128,14 @@ describe("readCsv", function () {
     expect(rows).to.deep.equal([]);
     expect(issues.map((i) => i.rule)).to.deep.equal(["csv.encoding"]);
     expect(issues[0]!.hint).to.contain("--encoding cp1256");
+    const utf16 = file(
+      "w.csv",
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(PREMIUM_HEADER, "utf16le")]),
+    );
+    const r16 = await read(utf16);
+    expect(r16.issues.map((i) => i.message)).to.deep.equal([
+      'the file is UTF-16 (Excel\'s "Unicode Text"), which is not supported (first bad byte near offset 0)',
+    ]);
   });
 
   it("reports unknown, missing and repeated columns all at once, naming the file, and yields no rows", async function () {
