@@ -23,7 +23,7 @@ const H = (s: string) => keccak256(toUtf8Bytes(s));
 
 describe("index store format shafaf-index/1 (golden)", function () {
   it("writes exactly the golden keys and values for a fixed history", async function () {
-    const iface = new Interface((await loadLedgerArtifact()).abi as never);
+    const iface = new Interface((await loadLedgerArtifact()).abi);
     const manifests = new Map<string, Uint8Array>();
     const logs: Record<string, unknown>[] = [];
     let head = "0x" + "00".repeat(32);
@@ -119,10 +119,10 @@ describe("index store format shafaf-index/1 (golden)", function () {
         case "eth_blockNumber":
           return { result: "0x" + HEAD_BLOCK.toString(16) };
         case "eth_getBlockByNumber":
-          return { result: block(Number(params[0] as string)) };
+          return { result: block(Number(params[0])) };
         case "eth_getCode":
           return {
-            result: params[1] === "latest" || Number(params[1] as string) >= 1 ? "0x6080" : "0x",
+            result: params[1] === "latest" || Number(params[1]) >= 1 ? "0x6080" : "0x",
           };
         case "eth_getLogs": {
           const q = params[0] as { fromBlock: string; toBlock: string };
