@@ -721,7 +721,7 @@ class PairReader {
         "sso.rates-year",
         String(year),
         `there are no premium rates for ${year}`,
-        "check DSK_YY, or the year pivot (--year-pivot)",
+        "check DSK_YY (two-digit years 50–99 are read as 13xx, 00–49 as 14xx)",
       );
     }
     this.#province = this.#options.provinceOf?.(this.#workshop) ?? this.#options.province;
@@ -733,7 +733,7 @@ class PairReader {
         "sso.province",
         maskValue(this.#workshop),
         "DBF lists carry no province, and none was given for this workshop",
-        "pass --province IR-xx, or a workshop→province CSV (--provinces)",
+        "give the province with --province IR-xx, or a workshop_code,province table",
       );
     }
     return true;
