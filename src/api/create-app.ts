@@ -80,6 +80,7 @@ export interface ShafafApi {
 }
 
 const JSON_LIMIT = "64kb";
+const JSON_TYPES = ["application/json", "application/*+json"];
 const UPLOAD_TYPES = [
   "application/octet-stream",
   "text/csv",
@@ -570,9 +571,20 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   route(
     "post",
     "/api/v1/verify",
-    express.json({ limit: JSON_LIMIT, type: () => true, strict: true }),
+    (req, _res, next) => {
+      // The media type first: a non-JSON body is refused before it is read.
+      next(
+        req.is(JSON_TYPES)
+          ? undefined
+          : new ApiProblem(
+              "unsupported-media-type",
+              "send the receipt as JSON with Content-Type: application/json",
+            ),
+      );
+    },
+    express.json({ limit: JSON_LIMIT, type: JSON_TYPES, strict: true }),
     async (req, res) => {
-      if (!req.is("application/json")) {
+      if (!req.is(JSON_TYPES)) {
         throw new ApiProblem(
           "unsupported-media-type",
           "send the receipt as JSON with Content-Type: application/json",

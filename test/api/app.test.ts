@@ -323,6 +323,14 @@ describe("createApp (public API over real stores)", function () {
         body: JSON.stringify(receipt),
       });
       expectProblem(form, 415, "unsupported-media-type");
+      const text = await call(`${s.url}/api/v1/verify`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: "not json at all",
+      });
+      expectProblem(text, 415, "unsupported-media-type");
+      const none = await call(`${s.url}/api/v1/verify`, { method: "POST" });
+      expectProblem(none, 415, "unsupported-media-type");
       expectProblem(
         await verify({ ...receipt, record: { pad: "x".repeat(70_000) } }),
         413,
