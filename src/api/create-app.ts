@@ -188,8 +188,9 @@ async function safeVerify(
  * or signs (uploads go to the injected `anchorJob`).
  *
  * @example
- * const { app, drain } = createApp({ index, ledger, verify: verifyReceipt, apiKeys: [], log });
- * const server = app.listen(8080, "127.0.0.1");
+ * const api = createApp({ index, ledger, verify: verifyReceipt, apiKeys: [], log });
+ * const running = await startServer({ api, port: 8080, onClosed: () => closeStores() });
+ * // on SIGTERM: await running.close(); // drains, finishes in-flight requests, closes the stores
  */
 export function createApp(options: CreateAppOptions): ShafafApi {
   const { index, ledger, verify, log } = options;
