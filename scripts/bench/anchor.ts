@@ -108,6 +108,7 @@ try {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
   const phases = new Map<string, number>();
+  const cpuBefore = process.cpuUsage();
   t = performance.now();
   const result = await runAnchorJob({
     inputs: [csv],
@@ -124,6 +125,8 @@ try {
     },
   });
   const anchorSeconds = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const maxRss = process.resourceUsage().maxRSS * 1024;
@@ -135,8 +138,11 @@ try {
   wallet.provider?.destroy();
 
   t = performance.now();
+  const parseCpu = process.cpuUsage();
   const parsed = await plainParse(csv);
   const parseSeconds = (performance.now() - t) / 1000;
+  const parseCpuUsage = process.cpuUsage(parseCpu);
+  const parseCpuSeconds = (parseCpuUsage.user + parseCpuUsage.system) / 1e6;
   if (parsed !== ROWS) throw new Error(`plain parse saw ${parsed} rows`);
   t = performance.now();
   await sha256Pass(csv);
@@ -155,7 +161,19 @@ try {
   console.log(
     `| shafaf anchor: CSV → validated → tree → artifact → anchored → ${ROWS.toLocaleString("en-US")} receipts | ${anchorSeconds.toFixed(1)} s | ${rate(anchorSeconds)} |`,
   );
+  console.log(
+    `| shafaf anchor, CPU time of this process (user + system) | ${cpuSeconds.toFixed(1)} s | ${rate(cpuSeconds)} per CPU-second |`,
+  );
   console.log("");
+  console.log(
+    `CPU-time ratio (independent of other load): ${((parseCpuSeconds / cpuSeconds) * 100).toFixed(1)} % of the plain parse (${rate(parseCpuSeconds)} per CPU-second)`,
+  );
+  console.log(
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(", ")} on ${os.availableParallelism()} cores`,
+  );
   console.log(
     `ratio: the pipeline runs at ${((parseSeconds / anchorSeconds) * 100).toFixed(1)} % of the plain-parse rate`,
   );
