@@ -207,6 +207,19 @@ describe("readCsv", function () {
     expect((await read(tab)).rows[0]!.fields.total).to.equal("30000000");
   });
 
+  it("lists the first 1,000 problems of a rule per file and counts the rest", async function () {
+    const p = file(
+      "many.csv",
+      [PREMIUM_HEADER, ...Array.from({ length: 1205 }, () => "a,b")].join("\n"),
+    );
+    const { issues } = await read(p);
+    expect(issues).to.have.length(1001);
+    expect(issues[999]!.source.line).to.equal(1001);
+    expect(issues[1000]!.message).to.equal(
+      "205 more problems of this kind (1205 in all) are not listed",
+    );
+  });
+
   it("throws one IngestError with every issue when no onIssue is given", async function () {
     const p = file("x.csv", [PREMIUM_HEADER, "a,b", "c,d"].join("\n"));
     const err = await collect(readCsv(p)).catch((e: unknown) => e);

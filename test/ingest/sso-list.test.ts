@@ -163,6 +163,14 @@ describe("SSO lists", function () {
       expect(sources[1]!.sha256).to.match(/^[0-9a-f]{64}$/);
     });
 
+    it("decodes names of long lists in order once the code page is known", async function () {
+      const workers = Array.from({ length: 3000 }, (_, i) => worker(i, 100_000_000n));
+      await writeSsoList(dir, { header: LIST_HEADER, workers }, { layout: "v6" });
+      const entries = await collect(readSsoListEntries(dir, { province: "IR-23" }));
+      expect(entries.map((e) => e.source.line)).to.deep.equal(workers.map((_, i) => i + 1));
+      expect(entries.map((e) => e.worker.lastName)).to.deep.equal(workers.map((w) => w.lastName));
+    });
+
     it("reads the v2.7 layout", async function () {
       await writeSsoList(
         dir,
