@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
-import { ChainMismatchError } from "../../src/chain/errors.ts";
+import { ChainMismatchError, ReorgTooDeepError } from "../../src/chain/errors.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
 import { createIndexer, type CreateIndexerOptions } from "../../src/indexer/create-indexer.ts";
 import type { WritableIndexStore } from "../../src/store/index-store.ts";
@@ -327,6 +327,26 @@ describe("createIndexer", function () {
       expect(r.lastIndexedBlock).to.equal(f.deployBlock);
       expect((await store.getChainInfo())!.batchCount).to.equal(0);
       expect(await store.listBatches({ limit: 10 })).to.deep.equal({ items: [] });
+    });
+    it("refuses a reorg deeper than the blocks kept for rollback, and says to --reindex", async function () {
+      const f = await deployFixture(chain.url);
+      const snapshot = (await rawRpc(chain.url, "evm_snapshot")) as string;
+      await anchor(f, { tag: "deep-old" });
+      await anchor(f, { tag: "deep-old" });
+      await anchor(f, { tag: "deep-old" });
+      const store = await stores.open("deep");
+      const ix = indexer(f, store, { reorgWindow: 1, blocksPerCommit: 1 });
+      await ix.syncOnce();
+      expect((await store.listBlocks()).length).to.equal(1);
+      await rawRpc(chain.url, "evm_revert", [snapshot]);
+      await anchor(f, { tag: "deep-new" });
+      await anchor(f, { tag: "deep-new" });
+      await anchor(f, { tag: "deep-new" });
+      let error: unknown;
+      await ix.syncOnce().catch((e: unknown) => (error = e));
+      expect(error).to.be.instanceOf(ReorgTooDeepError);
+      expect((error as ReorgTooDeepError).details).to.match(/--reindex/);
+      expect((await store.getChainInfo())!.batchCount).to.equal(3); // untouched, not half rolled back
     });
   });
 
