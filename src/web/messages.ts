@@ -194,6 +194,9 @@ const en = {
   check_current: "Is the batch still current (not replaced by a correction)?",
   check_attestations: "Could the auditors' verdicts on the batch be read from the chain?",
   check_internal: "Did the check run to the end?",
+  check_browser: "Can this browser run the check?",
+  wasmBlocked:
+    "This browser, or this site's security settings, blocks WebAssembly, which the check needs. Nothing was found wrong with your receipt. Try another browser, or ask the organization.",
   check_other: "{name}",
   recordField_recordId: "Record number",
   recordField_kind: "Kind",
@@ -448,6 +451,9 @@ const fa: Record<MessageKey, string> = {
   check_current: "آیا دسته هنوز معتبر است (با اصلاحیه جایگزین نشده)؟",
   check_attestations: "آیا نظر حسابرسان دربارهٔ این دسته از زنجیره خوانده شد؟",
   check_internal: "آیا بررسی تا پایان انجام شد؟",
+  check_browser: "آیا این مرورگر می‌تواند بررسی را انجام دهد؟",
+  wasmBlocked:
+    "این مرورگر یا تنظیمات امنیتی این سایت، WebAssembly را که برای بررسی لازم است مسدود می‌کند. ایرادی در رسید شما پیدا نشد. مرورگر دیگری را امتحان کنید یا از سازمان بپرسید.",
   check_other: "{name}",
   recordField_recordId: "شمارهٔ رکورد",
   recordField_kind: "نوع",

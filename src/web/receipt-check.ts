@@ -69,6 +69,16 @@ function field(receipt: unknown, key: string): unknown {
     : undefined;
 }
 
+/** Whether this page may compile WebAssembly (a CSP without 'wasm-unsafe-eval', or a hardened browser, refuses). */
+function webAssemblyUsable(): boolean {
+  try {
+    new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads a batch as core's verifier wants it, from the chain at `rpcUrl`; `seen` keeps what was read. */
 function chainReader(
   rpcUrl: string,
@@ -108,6 +118,17 @@ function chainReader(
  */
 export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
   const checks: ShownCheck[] = [];
+  if (!webAssemblyUsable()) {
+    // Core's keccak is WebAssembly. A browser (or a page policy) that refuses it cannot check
+    // anything: say so, rather than report a genuine receipt as failed.
+    checks.push({
+      name: "browser",
+      ok: null,
+      text: checkText("browser"),
+      detail: t("wasmBlocked"),
+    });
+    return withReceiptFields({ status: "inconclusive", checks }, receipt);
+  }
   let info: ChainInfo | undefined;
   try {
     info = await getChainInfo();
@@ -140,20 +161,28 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
   }
 
   const result = await verifyReceipt(receipt, trust);
-  checks.push(...result.checks.map(shown));
+  for (const check of result.checks) {
+    // "internal" means the verifier itself stopped: no evidence against the receipt.
+    checks.push(check.name === "internal" ? { ...shown(check), ok: null } : shown(check));
+  }
 
-  const failed = result.status === "failed";
+  const failed = checks.some((c) => c.ok === false);
   const open = result.status === "inconclusive" || checks.some((c) => c.ok === null);
   const outcome: ReceiptOutcome = {
     status: failed ? "failed" : open ? "inconclusive" : "verified",
     checks,
   };
-  const batchId = field(receipt, "batchId");
-  if (typeof batchId === "number" && Number.isSafeInteger(batchId) && batchId > 0)
-    outcome.batchId = batchId;
   if (seen.batch !== undefined) {
     outcome.auditors = { confirmations: seen.batch.confirmations, disputes: seen.batch.disputes };
   }
+  return withReceiptFields(outcome, receipt);
+}
+
+/** Adds the receipt's batch id and opening (for display in this page only) to an outcome. */
+function withReceiptFields(outcome: ReceiptOutcome, receipt: unknown): ReceiptOutcome {
+  const batchId = field(receipt, "batchId");
+  if (typeof batchId === "number" && Number.isSafeInteger(batchId) && batchId > 0)
+    outcome.batchId = batchId;
   const record = field(receipt, "record");
   if (typeof record === "object" && record !== null && !Array.isArray(record)) {
     outcome.record = record as Record<string, unknown>;

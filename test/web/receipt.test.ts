@@ -301,6 +301,30 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
       await context.close();
     });
 
+    it("a browser that refuses WebAssembly gets an inconclusive result that says why, not a failure", async function () {
+      const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+      const page = await context.newPage();
+      // A string, not a function: tsx would wrap a named function in a helper the page lacks.
+      await page.addInitScript(`
+        localStorage.setItem("shafaf.lang", "en");
+        const refuse = () => { throw new WebAssembly.CompileError("WebAssembly is disabled in this browser"); };
+        Object.defineProperty(WebAssembly, "Module", { value: refuse });
+        Object.defineProperty(WebAssembly, "Instance", { value: refuse });
+      `);
+      await page.goto(server.url + "/#/receipt");
+      await waitForPage(page);
+      await chooseFile(
+        page,
+        "receipt.json",
+        JSON.stringify(await receiptOf(code(stack.batches.pension, 5))),
+      );
+      const { status, checks } = await resultOf(page);
+      expect(status).to.equal("inconclusive");
+      expect(checks).to.deep.equal({ browser: "null" });
+      expect(await page.textContent("#receipt-result")).to.include("blocks WebAssembly");
+      await context.close();
+    });
+
     it("the same valid receipt is inconclusive when the chain's RPC cannot be reached", async function () {
       const offline = await stack.serve("http://127.0.0.1:9");
       try {
