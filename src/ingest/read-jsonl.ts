@@ -79,6 +79,8 @@ export async function* readJsonlBatches(
         ? undefined
         : new Set(RECORD_COLUMNS[kind]);
   const schemaName = options.schema?.name;
+  /** Every allowed key, absent: each row starts as a copy (one shape for all rows). */
+  let template: Record<string, undefined> | undefined;
   let rest = "";
   let line = 0;
   let rows = 0;
@@ -143,10 +145,11 @@ export async function* readJsonlBatches(
     }
     // Number sources, only when a number might be a float in disguise (1.0, 1e3).
     let sources: Map<string, string> | undefined;
-    const fields: Record<string, string | undefined> = {};
-    for (const c of allowed) fields[c] = undefined;
+    template ??= Object.fromEntries([...allowed].map((c) => [c, undefined]));
+    const fields: Record<string, string | undefined> = { ...template };
     let ok = true;
-    for (const [key, value] of Object.entries(record)) {
+    for (const key in record) {
+      const value = record[key];
       if (!allowed.has(key)) {
         issue(
           ln,
