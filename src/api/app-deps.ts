@@ -77,6 +77,8 @@ export interface AnchorUpload {
   /** The id of the current batch this upload corrects, if any. */
   supersedes?: number;
   reason?: string;
+  /** Province (ISO 3166-2:IR) for inputs that carry none: SSO DBF lists. */
+  province?: string;
   /** The staff key that uploaded it (its id, never the secret). */
   uploadedBy: string;
 }

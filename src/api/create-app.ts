@@ -403,6 +403,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
         uploadedBy: res.locals.apiKeyId as string,
         ...(query.supersedes === undefined ? {} : { supersedes: query.supersedes as number }),
         ...(query.reason === undefined ? {} : { reason: query.reason as string }),
+        ...(query.province === undefined ? {} : { province: query.province as string }),
       };
       let outcome;
       try {

@@ -152,6 +152,13 @@ export const openApiDocument = {
             schema: { type: "string", pattern: "^[a-z0-9-]{1,40}$" },
             description: "correction reason code",
           },
+          {
+            name: "province",
+            in: "query",
+            schema: { type: "string", pattern: "^IR-[0-9]{2}$" },
+            description:
+              "the province of every workshop in an `sso-zip` upload (DBF lists carry none)",
+          },
         ],
         requestBody: {
           required: true,

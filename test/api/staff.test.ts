@@ -148,11 +148,16 @@ describe("createApp staff endpoints", function () {
     it("accepts a zip of DBF pairs as application/zip", async function () {
       nextOutcome = () => Promise.resolve(outcome);
       const zip = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 1, 2, 0xff]);
-      const r = await upload("kind=premium&period=1403-07&format=sso-zip", zip, {
+      const r = await upload("kind=premium&period=1403-07&format=sso-zip&province=IR-23", zip, {
         "content-type": "application/zip",
       });
       expect(r.status).to.equal(201);
       expect([...uploads.at(-1).bytes]).to.deep.equal([...zip]);
+      expect(uploads.at(-1)).to.include({ format: "sso-zip", province: "IR-23" });
+      const bad = await upload("kind=premium&period=1403-07&format=sso-zip&province=Tehran", zip, {
+        "content-type": "application/zip",
+      });
+      expect(bad.status).to.equal(400);
     });
 
     it("refuses bad queries, other media types, empty and oversized bodies before the pipeline runs", async function () {

@@ -215,6 +215,7 @@ function anchorPipeline(options: {
         period: upload.period,
         supersedes: upload.supersedes,
         reason: upload.reason,
+        province: upload.province,
         chain: options.chain,
         store: options.store,
         pseudonymKey: options.pseudonymKey,
