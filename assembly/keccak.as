@@ -269,6 +269,23 @@ export function fillNodes(tree: usize, from: i32, to: i32): void {
   }
 }
 
+/**
+ * Places `n` leaf hashes into the leaf slots of a heap at `tree`: the leaf at `src + 32·order[k]`
+ * goes to slot 2n − 2 − k (OpenZeppelin lays the sorted leaves out in reverse). `order` holds n
+ * little-endian u32 input indices in ascending hash order.
+ */
+export function placeLeaves(tree: usize, src: usize, order: usize, n: u32): void {
+  for (let k: u32 = 0; k < n; k++) {
+    const i = <usize>load<u32>(order + (<usize>k << 2));
+    const from = src + (i << 5);
+    const to = tree + (<usize>(2 * n - 2 - k) << 5);
+    store<u64>(to, load<u64>(from));
+    store<u64>(to, load<u64>(from, 8), 8);
+    store<u64>(to, load<u64>(from, 16), 16);
+    store<u64>(to, load<u64>(from, 24), 24);
+  }
+}
+
 /** keccak256(sort(a, b)) of one pair: the OpenZeppelin node hash, for proof processing. */
 export function nodeHash(a: usize, b: usize, out: usize): void {
   if (compare32(a, b) <= 0) hash64(a, b, out);

@@ -49,20 +49,36 @@ export function hexToBytes(text: string): Uint8Array {
   return out;
 }
 
-/** Writes the 32-byte hex word `text` into `out` at `offset` (no allocation). Throws RangeError when not 32 bytes. */
-export function writeHex32(text: string, out: Uint8Array, offset: number): void {
-  if (!isHexBytes(text, 32)) throw new RangeError("not a 32-byte 0x hex word");
-  for (let i = 0; i < 32; i++) {
-    const hi = hexDigit(text.charCodeAt(2 + 2 * i));
-    const lo = hexDigit(text.charCodeAt(3 + 2 * i));
-    out[offset + i] = (hi << 4) | lo;
-  }
+/** Value of each ASCII hex digit, 255 for every other code unit below 128. */
+const HEX_VALUE = new Uint8Array(128).fill(255);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[65 + i] = 10 + i;
+  HEX_VALUE[97 + i] = 10 + i;
 }
 
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return c - 55; // A–F, already validated
+/**
+ * Writes the 32-byte hex word `text` (`0x` + 64 hex digits, either case) into `out` at `offset`,
+ * validating as it goes (no regular expression, no allocation: this is the leaf encoder's hot
+ * path). Throws RangeError when `text` is not such a word; `out` may then be partly written.
+ */
+export function writeHex32(text: string, out: Uint8Array, offset: number): void {
+  if (
+    typeof text !== "string" ||
+    text.length !== 66 ||
+    text.charCodeAt(0) !== 48 ||
+    (text.charCodeAt(1) | 32) !== 120
+  ) {
+    throw new RangeError("not a 32-byte 0x hex word");
+  }
+  for (let i = 0; i < 32; i++) {
+    const hc = text.charCodeAt(2 + 2 * i);
+    const lc = text.charCodeAt(3 + 2 * i);
+    const hi = hc < 128 ? HEX_VALUE[hc]! : 255;
+    const lo = lc < 128 ? HEX_VALUE[lc]! : 255;
+    if ((hi | lo) === 255) throw new RangeError("not a 32-byte 0x hex word");
+    out[offset + i] = (hi << 4) | lo;
+  }
 }
 
 /** Constant-length comparison of two byte arrays as big-endian unsigned integers: −1, 0 or 1. */

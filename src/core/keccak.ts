@@ -8,6 +8,7 @@ export interface KeccakExports {
   leafHashMany(input: number, len: number, count: number, output: number): void;
   fillNodes(tree: number, from: number, to: number): void;
   nodeHash(a: number, b: number, out: number): void;
+  placeLeaves(tree: number, src: number, order: number, n: number): void;
 }
 
 /**

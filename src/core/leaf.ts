@@ -153,15 +153,24 @@ export function leafValues(record: LedgerRecord, opening: { salt: Hex; subject: 
   ];
 }
 
+const TWO_53 = 1n << 53n;
+
 function writeUintWord(out: Uint8Array, offset: number, value: bigint, bits: bigint): void {
-  if (value < 0n || value >> bits !== 0n)
+  if (typeof value !== "bigint" || value < 0n || value >> bits !== 0n) {
     throw new RangeError(`leaf value does not fit uint${bits}`);
-  out.fill(0, offset, offset + 32);
-  let v = value;
-  for (let i = 31; i >= 0 && v > 0n; i--) {
-    out[offset + i] = Number(v & 0xffn);
-    v >>= 8n;
   }
+  out.fill(0, offset, offset + 32);
+  if (value < TWO_53) {
+    // One conversion, then float arithmetic: no BigInt allocation per byte (hot path).
+    let v = Number(value);
+    for (let i = 31; v > 0; i--) {
+      out[offset + i] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    return;
+  }
+  const hex = value.toString(16).padStart(64, "0");
+  for (let i = 0; i < 32; i++) out[offset + i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
 }
 
 /** Writes `abi.encode(values)` (224 bytes) into `out` at `offset`. Throws RangeError on a malformed tuple. */

@@ -157,15 +157,16 @@ export function buildMerkleTree(leafHashes: Uint8Array): MerkleTree {
   const order = sortedOrder(leafHashes, n);
   const engine = createKeccakEngine();
   const size = (2 * n - 1) * 32;
-  const base = engine.reserve(size);
+  // Layout: [tree | leaf hashes | order]; the scratch after the tree stays allocated with it.
+  const base = engine.reserve(size + n * 32 + n * 4);
+  const src = base + size;
+  const orderAt = src + n * 32;
   const mem = engine.bytes();
+  mem.set(leafHashes, src);
+  new Uint32Array(mem.buffer, orderAt, n).set(order);
+  engine.exports.placeLeaves(base, src, orderAt, n);
   const map = new Uint32Array(n);
-  for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    const t = 2 * n - 2 - k;
-    map[i] = t;
-    mem.set(leafHashes.subarray(i * 32, i * 32 + 32), base + t * 32);
-  }
+  for (let k = 0; k < n; k++) map[order[k]!] = 2 * n - 2 - k;
   if (n > 1) engine.exports.fillNodes(base, n - 2, 0);
   return createTree(engine.bytes().subarray(base, base + size), map, n);
 }
