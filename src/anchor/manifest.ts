@@ -30,6 +30,10 @@ export interface Manifest {
   leafEncoding: readonly string[];
   supersedes: number | null;
   reason: string | null;
+  /** Distinct people (subject pseudonyms) in the batch: what small-cell suppression counts. */
+  people?: number;
+  /** Pensions only: payments made by their due date, and after it (the on-time indicator). */
+  timeliness?: { onTime: number; late: number };
 }
 
 export interface ManifestInput {
@@ -44,6 +48,8 @@ export interface ManifestInput {
   leafEncoding: readonly string[];
   supersedes: number | null;
   reason: string | null;
+  people?: number;
+  timeliness?: { onTime: number; late: number };
 }
 
 /**
@@ -104,6 +110,10 @@ export function buildManifest(input: ManifestInput): {
     leafEncoding: [...input.leafEncoding],
     supersedes: input.supersedes,
     reason: input.reason,
+    ...(input.people !== undefined ? { people: input.people } : {}),
+    ...(input.kind === "pension" && input.timeliness !== undefined
+      ? { timeliness: { ...input.timeliness } }
+      : {}),
   };
   const bytes = new TextEncoder().encode(canonicalJson(manifest));
   return { manifest, bytes, hash: keccak256(bytes) };

@@ -455,6 +455,8 @@ async function prepareBatch(
     let total = 0n;
     const byProvince = new Map<string, { count: number; total: bigint }>();
     const byCategory = new Map<string, { count: number; total: bigint }>();
+    const people = new Set<string>();
+    const timeliness = { onTime: 0, late: 0 };
     let leaves = new Uint8Array(32 * 65536);
     let leafCount = 0;
     let chunk: LeafValues[] = [];
@@ -525,9 +527,13 @@ async function prepareBatch(
         c.count++;
         c.total += amount;
         byCategory.set(record.category, c);
+        // Canonical YYYY-MM-DD Jalali dates compare as strings.
+        if (record.paidOn <= record.dueOn) timeliness.onTime++;
+        else timeliness.late++;
       }
       const salt = bytesToHex(random(32));
       const subject = subjectPseudonym(p.pseudonymKey, record.nationalId);
+      people.add(subject);
       chunk.push(leafValues(record, { salt, subject }));
       if (chunk.length >= HASH_CHUNK) hashChunk();
       if (writer !== undefined)
@@ -592,6 +598,8 @@ async function prepareBatch(
       leafEncoding: LEAF_ENCODING,
       supersedes: p.supersedes,
       reason: p.reason,
+      people: people.size,
+      ...(p.kind === "pension" ? { timeliness } : {}),
     });
     const root = tree.root;
     return {

@@ -61,12 +61,17 @@ export async function fetchChainId(url: string, timeoutMs = 10_000): Promise<num
   return Number(BigInt(body.result));
 }
 
-/** A provider for `url` pinned to `chainId` (no background network detection), polling fast. */
+/**
+ * A provider for `url` pinned to `chainId` (no background network detection), polling fast, and
+ * without ethers' 250 ms response cache: a signer that sends two transactions in a row must see
+ * the nonce the first one used, not a cached count.
+ */
 export function connectProvider(url: string, chainId: number): JsonRpcProvider {
   const provider = new JsonRpcProvider(url, Network.from(chainId), {
     staticNetwork: true,
     batchMaxCount: 1,
     pollingInterval: 250,
+    cacheTimeout: -1,
   });
   return provider;
 }
