@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { keccak256 } from "ethers";
-import { buildManifest, type Manifest } from "../anchor/manifest.ts";
+import { buildManifest, canonicalJson, type Manifest } from "../anchor/manifest.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { bytesToHex, isHexBytes, type Hex } from "../core/hex.ts";
 import { LEAF_ENCODING, leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
@@ -645,7 +645,23 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
       byCategory.set(record.category, c);
     }
   }
+  const people = new Set(audited.map((r) => r.subject)).size;
+  const timeliness = { onTime: 0, late: 0 };
+  for (const { record } of audited)
+    if (record.kind === "pension") {
+      // Canonical YYYY-MM-DD Jalali dates compare as strings (the anchor pipeline's rule).
+      if (record.paidOn <= record.dueOn) timeliness.onTime++;
+      else timeliness.late++;
+    }
   const refManifest = reference?.manifest ?? exportManifest;
+  // Manifests written before `people`/`timeliness` existed do not carry them: follow the reference.
+  const refFields = refManifest as unknown as Record<string, unknown> | undefined;
+  const optional = {
+    ...(refFields === undefined || "people" in refFields ? { people } : {}),
+    ...(kind === "pension" && (refFields === undefined || "timeliness" in refFields)
+      ? { timeliness }
+      : {}),
+  };
   const rulesVersion =
     refManifest?.rulesVersion ?? settings.rates.version ?? DEFAULT_RATE_TABLE.version;
   const rebuilt = buildManifest({
@@ -660,6 +676,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     leafEncoding: LEAF_ENCODING,
     supersedes: anchored.supersedes,
     reason: refManifest?.reason ?? null,
+    ...optional,
   });
 
   check(
@@ -716,8 +733,8 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     const ref = refManifest as unknown as Record<string, unknown>;
     const mine = rebuilt.manifest as unknown as Record<string, unknown>;
     for (const key of [...new Set([...Object.keys(ref), ...Object.keys(mine)])].sort()) {
-      const a = JSON.stringify(ref[key]);
-      const b = JSON.stringify(mine[key]);
+      const a = ref[key] === undefined ? undefined : canonicalJson(ref[key]);
+      const b = mine[key] === undefined ? undefined : canonicalJson(mine[key]);
       if (a !== b)
         check(
           `manifest.${key}`,

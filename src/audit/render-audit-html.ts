@@ -11,10 +11,9 @@ const ESC: Record<string, string> = {
   '"': "&quot;",
   "'": "&#39;",
 };
-const esc = (v: unknown): string =>
-  v === null || v === undefined
-    ? "—"
-    : (typeof v === "object" ? JSON.stringify(v) : String(v)).replace(/[&<>"']/g, (c) => ESC[c]!);
+function esc(v: string | number | null | undefined): string {
+  return v === null || v === undefined ? "—" : String(v).replace(/[&<>"']/g, (c) => ESC[c]!);
+}
 
 /** A bilingual heading: Persian (right-to-left) then English. */
 const h = (level: 1 | 2, fa: string, en: string): string =>
@@ -22,7 +21,7 @@ const h = (level: 1 | 2, fa: string, en: string): string =>
 
 function table(
   head: readonly string[],
-  rows: readonly (readonly unknown[])[],
+  rows: readonly (readonly (string | number | null)[])[],
   empty: string,
 ): string {
   if (rows.length === 0) return `<p class="none">${esc(empty)}</p>`;

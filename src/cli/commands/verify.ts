@@ -18,6 +18,7 @@ const USAGE = `usage: shafaf verify <receipt.json | receipt code> [options]
   --rpc URL        a node's JSON-RPC endpoint; repeat it to ask several nodes (they must all agree)
   --contract ADDR  the official ledger contract (default: the one the receipt names)
   --root HEX       verify offline against a root you trust (no chain read)
+  --chain-id N     with --root: the chain id the receipt must name
   --api URL        fetch the receipt of a code from a Shafaf API (GET /api/v1/receipts/{code})
   --data-dir DIR   fetch the receipt of a code from the local store
   --json           print one JSON result
@@ -116,6 +117,7 @@ export const command: CliCommand = {
           rpc: { type: "string", multiple: true },
           contract: { type: "string" },
           root: { type: "string" },
+          "chain-id": { type: "string" },
           api: { type: "string" },
           "data-dir": { type: "string" },
           json: { type: "boolean" },
@@ -145,6 +147,13 @@ export const command: CliCommand = {
       const timeoutMs = values["timeout-ms"] === undefined ? 10_000 : Number(values["timeout-ms"]);
       if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)
         throw new UsageError("--timeout-ms must be a positive integer");
+      const chainText = values["chain-id"];
+      if (
+        chainText !== undefined &&
+        (values.root === undefined || !/^[1-9]\d{0,15}$/.test(chainText))
+      )
+        throw new UsageError("--chain-id N (a positive integer) goes with --root");
+      const chainId = chainText === undefined ? undefined : Number(chainText);
       const fetched = await fetchReceipt(positionals[0]!, values);
       if ("status" in fetched) {
         const result: VerifyReceiptResult = {
@@ -166,6 +175,7 @@ export const command: CliCommand = {
           ? await verifyReceipt(fetched.receipt, {
               root: values.root,
               ...(values.contract !== undefined ? { contract: values.contract } : {}),
+              ...(chainId !== undefined ? { chainId } : {}),
             })
           : await verifyReceiptOnNodes({
               receipt: fetched.receipt,
