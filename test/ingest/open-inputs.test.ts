@@ -4,7 +4,6 @@ import path from "node:path";
 import { expect } from "chai";
 import { detectInputFormat, openInputs } from "../../src/ingest/open-inputs.ts";
 import { writeSsoList } from "../../src/ingest/write-sso-list.ts";
-import { readWorkshopProvinces } from "../../src/ingest/read-workshop-provinces.ts";
 import { sha256File } from "../../src/ingest/source-info.ts";
 import { collect, LIST_HEADER, PREMIUM_HEADER, premiumLine, tempDir, worker } from "./helpers.ts";
 
@@ -98,20 +97,6 @@ describe("openInputs", function () {
     expect(await collect(inputs.rows)).to.deep.equal([]);
     expect(inputs.issues().map((i) => i.rule)).to.deep.equal(["input.kind"]);
   });
-
-  it("reads a workshop → province table", async function () {
-    const f = path.join(dir, "w.csv");
-    writeFileSync(f, "workshop_code;province\r\n۱۲۳۴۵۶۷۸۹۰;IR-23\r\n2000000002;قم\r\n");
-    expect([...(await readWorkshopProvinces(f))]).to.deep.equal([
-      ["1234567890", "IR-23"],
-      ["2000000002", "قم"],
-    ]);
-    writeFileSync(f, "workshop_code,province\n12345,IR-23\n");
-    await readWorkshopProvinces(f).then(
-      () => expect.fail("accepted a 5-digit workshop code"),
-      (e: Error) => expect(e.message).to.match(/w\.csv:2: workshop_code must be 10 digits/),
-    );
-  });
 });
 
 describe("shafaf dbf", function () {
@@ -141,14 +126,16 @@ describe("shafaf dbf", function () {
     expect(w.status, w.stderr).to.equal(0);
     expect(w.stdout.trim().split("\n")).to.have.length(4);
     expect(readFileSync(path.join(out, "1234567890-140307-01", "DSKWOR00.DBF"))[29]).to.equal(0x7e);
-    const r = shafaf(["dbf", "read", out, "--province", "IR-23"], dir);
+    const register = path.join(dir, "workshops.csv");
+    writeFileSync(register, "workshop_code,province\n2000000002,IR-10\n");
+    const r = shafaf(["dbf", "read", out, "--province", "IR-23", "--workshops", register], dir);
     expect(r.status, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).to.match(/^record_id,period,national_id,workshop_code/);
     expect(lines.slice(1)).to.deep.equal([
       "1234567890-140307-01-10000001,1403-07,0012345679,1234567890,10000001,IR-23,31,100000000,7000000,20000000,3000000,0,30000000,,,",
       "1234567890-140307-01-10000002,1403-07,1234567891,1234567890,10000002,IR-23,30,90000000,6300000,18000000,2700000,0,27000000,,,",
-      "2000000002-140307-01-10000003,1403-07,2740583311,2000000002,10000003,IR-23,31,80000001,5600000,16000000,2400000,0,24000000,,,",
+      "2000000002-140307-01-10000003,1403-07,2740583311,2000000002,10000003,IR-10,31,80000001,5600000,16000000,2400000,0,24000000,,,",
     ]);
     expect(r.stderr).to.contain("2 list(s), 3 worker row(s); header checks: passed");
     const j = shafaf(["dbf", "read", path.join(out, "2000000002-140307-01"), "--json"], dir);

@@ -13,7 +13,7 @@ import type { RawRow } from "../../ingest/raw-row.ts";
 import { readCsvInto, type ColumnSchema } from "../../ingest/read-csv.ts";
 import { readJsonlInto } from "../../ingest/read-jsonl.ts";
 import { readSsoLists } from "../../ingest/read-sso-list.ts";
-import { readWorkshopProvinces } from "../../ingest/read-workshop-provinces.ts";
+import { readWorkshopRegister } from "../../ingest/read-workshop-register.ts";
 import type { SourceInfo } from "../../ingest/source-info.ts";
 import { premiumShares } from "../../core/rates.ts";
 import type { SsoListWorker } from "../../ingest/sso-list.ts";
@@ -31,7 +31,7 @@ const USAGE = `usage: shafaf dbf read <pair-folder|DSKWOR00.DBF|folder-of-pairs|
 
 read: prints the premium rows (CSV, premium columns) on stdout and the header checks on stderr.
   --province IR-xx      province of every workshop (DBF lists carry none)
-  --provinces FILE      workshop_code,province CSV (wins over --province)
+  --workshops FILE      the workshop register, a workshop_code,province CSV (wins over --province)
   --year-pivot N        two-digit years N–99 are 13xx, 00–(N−1) are 14xx (default 50)
   --json                print one JSON object {rows, issues, sources} instead
 Exit status: 0 read and all checks passed, 65 problems found (listed), 64 usage error.
@@ -145,7 +145,7 @@ async function read(argv: readonly string[]): Promise<number> {
       allowPositionals: true,
       options: {
         province: { type: "string" },
-        provinces: { type: "string" },
+        workshops: { type: "string" },
         "year-pivot": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -165,9 +165,9 @@ async function read(argv: readonly string[]): Promise<number> {
   if (pivot !== undefined && !/^[0-9]{1,2}$/.test(pivot))
     return usageError("--year-pivot is a number 0–99");
   let provinces: Map<string, string> | undefined;
-  if (values.provinces !== undefined) {
+  if (values.workshops !== undefined) {
     try {
-      provinces = await readWorkshopProvinces(values.provinces);
+      provinces = await readWorkshopRegister(values.workshops);
     } catch (error) {
       process.stderr.write(`shafaf dbf: ${(error as Error).message}\n`);
       return EXIT_DATA;
