@@ -19,7 +19,8 @@ interface IShafafCouncil {
         Stale, // membership changed before it was scheduled; propose again
         Scheduled, // in the timelock, waiting for its delay
         Ready, // the delay has passed: a member may execute it
-        Executed
+        Executed,
+        Cancelled // `threshold` members voted to cancel it (and it was removed from the timelock)
     }
 
     /// @notice A proposal as stored.
@@ -29,6 +30,9 @@ interface IShafafCouncil {
         uint32 approvals;
         bool scheduled;
         bool executed;
+        bool cancelled;
+        uint32 cancelVotes; // votes to cancel, counted in membership epoch `cancelEpoch`
+        uint64 cancelEpoch;
         bytes32 operationId; // the TimelockController operation id (hashOperationBatch, salt = proposal id)
         address[] targets;
         bytes[] payloads;
@@ -71,6 +75,15 @@ interface IShafafCouncil {
         bytes32 indexed operationId,
         address indexed member
     );
+    /// @notice `member` voted to cancel; `votes` of `threshold` so far.
+    event ProposalCancelVoted(
+        uint256 indexed proposalId,
+        address indexed member,
+        uint256 votes,
+        uint256 threshold
+    );
+    /// @notice The proposal was cancelled (and, if scheduled, cancelled in the timelock).
+    event ProposalCancelled(uint256 indexed proposalId, bytes32 indexed operationId);
     event MemberAdded(address indexed member, uint256 epoch);
     event MemberRemoved(address indexed member, uint256 epoch);
     event ThresholdChanged(uint256 previous, uint256 threshold, uint256 epoch);
@@ -97,6 +110,8 @@ interface IShafafCouncil {
     error CouncilAlreadyApproved(uint256 proposalId, address member);
     /// @notice `member` has not approved `proposalId`.
     error CouncilNotApproved(uint256 proposalId, address member);
+    /// @notice `member` already voted to cancel `proposalId`.
+    error CouncilAlreadyVotedCancel(uint256 proposalId, address member);
 
     // ───────────────────────────── writes ─────────────────────────────
 
@@ -112,6 +127,10 @@ interface IShafafCouncil {
 
     /// @notice Withdraw one's approval of a pending proposal.
     function revokeApproval(uint256 proposalId) external;
+
+    /// @notice Vote to cancel a pending, scheduled or ready proposal; the vote that reaches the
+    /// threshold cancels it, in the timelock too. Votes count only within one membership epoch.
+    function cancel(uint256 proposalId) external;
 
     /// @notice Execute a ready proposal through the timelock. Only members.
     function execute(uint256 proposalId) external;

@@ -22,6 +22,8 @@ contract ShafafCouncil is IShafafCouncil {
 
     Proposal[] private _proposals; // proposal id n is _proposals[n - 1]
     mapping(uint256 proposalId => mapping(address member => bool)) private _approved;
+    mapping(uint256 proposalId => mapping(uint64 epoch => mapping(address member => bool)))
+        private _cancelVoted;
 
     modifier onlyMember() {
         if (!_isMember[msg.sender]) revert CouncilNotMember(msg.sender);
@@ -92,6 +94,33 @@ contract ShafafCouncil is IShafafCouncil {
         _approved[proposalId][msg.sender] = false;
         --p.approvals;
         emit ProposalApprovalRevoked(proposalId, msg.sender, p.approvals);
+    }
+
+    /// @inheritdoc IShafafCouncil
+    function cancel(uint256 proposalId) external onlyMember {
+        ProposalState state = proposalState(proposalId);
+        if (state == ProposalState.None) revert CouncilUnknownProposal(proposalId);
+        if (
+            state != ProposalState.Pending &&
+            state != ProposalState.Scheduled &&
+            state != ProposalState.Ready
+        ) revert CouncilUnexpectedState(proposalId, state);
+        Proposal storage p = _proposals[proposalId - 1];
+        uint64 current = _epoch;
+        if (p.cancelEpoch != current) {
+            p.cancelEpoch = current;
+            p.cancelVotes = 0;
+        }
+        if (_cancelVoted[proposalId][current][msg.sender]) {
+            revert CouncilAlreadyVotedCancel(proposalId, msg.sender);
+        }
+        _cancelVoted[proposalId][current][msg.sender] = true;
+        uint256 votes = ++p.cancelVotes;
+        emit ProposalCancelVoted(proposalId, msg.sender, votes, _threshold);
+        if (votes < _threshold) return;
+        p.cancelled = true;
+        emit ProposalCancelled(proposalId, p.operationId);
+        if (p.scheduled) _timelock.cancel(p.operationId);
     }
 
     /// @inheritdoc IShafafCouncil
@@ -183,6 +212,7 @@ contract ShafafCouncil is IShafafCouncil {
         if (proposalId == 0 || proposalId > _proposals.length) return ProposalState.None;
         Proposal storage p = _proposals[proposalId - 1];
         if (p.executed) return ProposalState.Executed;
+        if (p.cancelled) return ProposalState.Cancelled;
         if (p.scheduled) {
             return
                 _timelock.isOperationReady(p.operationId)

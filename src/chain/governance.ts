@@ -23,6 +23,7 @@ export const COUNCIL_ABI = [
   "function propose(address[] targets, bytes[] payloads, string description) returns (uint256 proposalId)",
   "function approve(uint256 proposalId)",
   "function revokeApproval(uint256 proposalId)",
+  "function cancel(uint256 proposalId)",
   "function execute(uint256 proposalId)",
   "function addMember(address account)",
   "function removeMember(address account)",
@@ -33,7 +34,7 @@ export const COUNCIL_ABI = [
   "function threshold() view returns (uint256)",
   "function epoch() view returns (uint64)",
   "function proposalCount() view returns (uint256)",
-  "function getProposal(uint256 proposalId) view returns ((address proposer, uint64 epoch, uint32 approvals, bool scheduled, bool executed, bytes32 operationId, address[] targets, bytes[] payloads, string description))",
+  "function getProposal(uint256 proposalId) view returns ((address proposer, uint64 epoch, uint32 approvals, bool scheduled, bool executed, bool cancelled, uint32 cancelVotes, uint64 cancelEpoch, bytes32 operationId, address[] targets, bytes[] payloads, string description))",
   "function proposalState(uint256 proposalId) view returns (uint8)",
   "function hasApproved(uint256 proposalId, address member) view returns (bool)",
   "event ProposalCreated(uint256 indexed proposalId, address indexed proposer, bytes32 indexed operationId, address[] targets, bytes[] payloads, string description)",
@@ -41,6 +42,8 @@ export const COUNCIL_ABI = [
   "event ProposalApprovalRevoked(uint256 indexed proposalId, address indexed member, uint256 approvals)",
   "event ProposalScheduled(uint256 indexed proposalId, bytes32 indexed operationId, uint256 readyAt)",
   "event ProposalExecuted(uint256 indexed proposalId, bytes32 indexed operationId, address indexed member)",
+  "event ProposalCancelVoted(uint256 indexed proposalId, address indexed member, uint256 votes, uint256 threshold)",
+  "event ProposalCancelled(uint256 indexed proposalId, bytes32 indexed operationId)",
   "event MemberAdded(address indexed member, uint256 epoch)",
   "event MemberRemoved(address indexed member, uint256 epoch)",
   "event ThresholdChanged(uint256 previous, uint256 threshold, uint256 epoch)",
@@ -54,6 +57,7 @@ export const COUNCIL_ABI = [
   "error CouncilUnexpectedState(uint256 proposalId, uint8 state)",
   "error CouncilAlreadyApproved(uint256 proposalId, address member)",
   "error CouncilNotApproved(uint256 proposalId, address member)",
+  "error CouncilAlreadyVotedCancel(uint256 proposalId, address member)",
 ] as const;
 
 /** The timelock functions used here (OpenZeppelin TimelockController + ShafafTimelock.council). */
@@ -93,7 +97,8 @@ const ROLE_BY_HASH = new Map<string, RoleName>(
 export type RoleChange =
   { action: "grant" | "revoke"; role: RoleName; account: string } | { action: "unpause" };
 
-export type ProposalStateName = "pending" | "stale" | "scheduled" | "ready" | "executed";
+export type ProposalStateName =
+  "pending" | "stale" | "scheduled" | "ready" | "executed" | "cancelled";
 const STATE_NAMES: readonly (ProposalStateName | "none")[] = [
   "none",
   "pending",
@@ -101,6 +106,7 @@ const STATE_NAMES: readonly (ProposalStateName | "none")[] = [
   "scheduled",
   "ready",
   "executed",
+  "cancelled",
 ];
 
 // ───────────────────────────── deploy ─────────────────────────────
@@ -327,6 +333,55 @@ export async function approveProposal(options: {
     wait(): Promise<TxReceiptLike | null>;
   };
   return stepResult(await tx.wait());
+}
+
+/**
+ * A member votes to cancel a pending, scheduled or ready proposal; the vote that reaches the
+ * threshold cancels it (in the timelock too). Returns the votes so far and whether it is cancelled.
+ */
+export async function cancelProposal(options: {
+  signer: Signer;
+  governance: GovernanceAddresses;
+  proposalId: bigint;
+}): Promise<{
+  proposalId: bigint;
+  txHash: string;
+  votes: number;
+  threshold: number;
+  cancelled: boolean;
+}> {
+  const council = councilAt(options.governance.council, options.signer);
+  const tx = (await council.getFunction("cancel")(options.proposalId)) as {
+    wait(): Promise<TxReceiptLike | null>;
+  };
+  const receipt = await tx.wait();
+  if (receipt === null || receipt.status !== 1) {
+    throw new ShafafError(`the cancel vote on proposal ${options.proposalId} failed`, {
+      code: "chain.governance.cancel",
+    });
+  }
+  const result = {
+    proposalId: options.proposalId,
+    txHash: receipt.hash,
+    votes: 0,
+    threshold: 0,
+    cancelled: false,
+  };
+  for (const log of receipt.logs) {
+    let parsed;
+    try {
+      parsed = councilInterface.parseLog({ topics: [...log.topics], data: log.data });
+    } catch {
+      continue;
+    }
+    if (parsed?.name === "ProposalCancelVoted") {
+      result.votes = Number(parsed.args.getValue("votes"));
+      result.threshold = Number(parsed.args.getValue("threshold"));
+    } else if (parsed?.name === "ProposalCancelled") {
+      result.cancelled = true;
+    }
+  }
+  return result;
 }
 
 /** A member executes a ready proposal: the timelock makes its calls on the ledger. */

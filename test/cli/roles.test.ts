@@ -132,6 +132,29 @@ describe("shafaf roles", function () {
     expect(text.out).to.contain("#1 executed: 2 of 2 approvals");
   });
 
+  it("cancels a proposal by votes of threshold members", async function () {
+    const base = ["--rpc", chain.url, "--contract", ledger];
+    const proposed = await roles(
+      "propose",
+      ...base,
+      "--signer",
+      "dev:4",
+      "--revoke",
+      `anchorer:${finance}`,
+    );
+    expect(proposed.code).to.equal(0);
+    const id = /proposal (\d+) created/.exec(proposed.out)![1]!;
+    const first = await roles("cancel", ...base, "--signer", "dev:2", "--proposal", id);
+    expect(first.code).to.equal(0);
+    expect(first.out).to.contain(`voted to cancel proposal ${id}: 1 of 2 votes so far`);
+    const second = await roles("cancel", ...base, "--signer", "dev:3", "--proposal", id);
+    expect(second.out).to.contain(`cancelled proposal ${id} (2 of 2 votes`);
+    const listed = JSON.parse((await roles("list", ...base, "--json")).out) as {
+      proposals: { proposalId: number; state: string }[];
+    };
+    expect(listed.proposals.find((p) => p.proposalId === Number(id))!.state).to.equal("cancelled");
+  });
+
   it("refuses a signer that is not a member, and bad command lines with exit 64", async function () {
     const base = ["--rpc", chain.url, "--contract", ledger];
     const outsider = await roles("propose", ...base, "--signer", "dev:6", "--unpause");

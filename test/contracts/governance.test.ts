@@ -8,6 +8,7 @@ import { Interface, ZeroHash, id, type Signer } from "ethers";
 import {
   COUNCIL_ABI,
   approveProposal,
+  cancelProposal,
   deployGovernance,
   describeCall,
   encodeRoleChange,
@@ -32,6 +33,7 @@ const COUNCIL_METHODS = [
   "propose",
   "approve",
   "revokeApproval",
+  "cancel",
   "execute",
   "addMember",
   "removeMember",
@@ -48,6 +50,7 @@ const COUNCIL_METHODS = [
 ] as const;
 const TIMELOCK_METHODS = [
   "hasRole",
+  "isOperation",
   "getMinDelay",
   "council",
   "schedule",
@@ -56,7 +59,7 @@ const TIMELOCK_METHODS = [
   "CANCELLER_ROLE",
   "DEFAULT_ADMIN_ROLE",
 ] as const;
-const State = { None: 0, Pending: 1, Stale: 2, Scheduled: 3, Ready: 4, Executed: 5 };
+const State = { None: 0, Pending: 1, Stale: 2, Scheduled: 3, Ready: 4, Executed: 5, Cancelled: 6 };
 
 async function governedFixture() {
   const [deployer, sso, court, ministry, bank, finance, auditor, outsider] =
@@ -353,6 +356,87 @@ describe("Governance (ShafafCouncil + timelock as the ledger's admin)", function
       await expect(ledger.connect(finance).anchorBatch(...anchorArgs(2)))
         .to.be.revertedWithCustomError(ledger, "AccessControlUnauthorizedAccount")
         .withArgs(finance.address, ANCHORER_ROLE);
+    });
+  });
+
+  describe("cancel", function () {
+    it("threshold members cancel a scheduled change during the delay; it never executes", async function () {
+      const {
+        governance,
+        ledger,
+        council,
+        timelock,
+        sso,
+        court,
+        ministry,
+        bank,
+        finance,
+        outsider,
+      } = await networkHelpers.loadFixture(governedFixture);
+      const { proposalId } = await proposeRoleChanges({
+        signer: sso,
+        governance,
+        changes: [{ action: "grant", role: "ANCHORER_ROLE", account: finance.address }],
+      });
+      await approveProposal({ signer: court, governance, proposalId });
+      await approveProposal({ signer: ministry, governance, proposalId });
+      const { operationId } = (await council.getProposal(proposalId)) as { operationId: string };
+      expect(await timelock.isOperation(operationId)).to.equal(true);
+
+      await expect(council.connect(outsider).cancel(proposalId))
+        .to.be.revertedWithCustomError(council, "CouncilNotMember")
+        .withArgs(outsider.address);
+      const first = await cancelProposal({ signer: bank, governance, proposalId });
+      expect(first).to.include({ votes: 1, threshold: 3, cancelled: false });
+      await expect(council.connect(bank).cancel(proposalId))
+        .to.be.revertedWithCustomError(council, "CouncilAlreadyVotedCancel")
+        .withArgs(proposalId, bank.address);
+      await cancelProposal({ signer: court, governance, proposalId });
+      expect(await council.proposalState(proposalId)).to.equal(BigInt(State.Scheduled));
+      await expect(council.connect(sso).cancel(proposalId))
+        .to.emit(council, "ProposalCancelled")
+        .withArgs(proposalId, operationId)
+        .and.to.emit(timelock, "Cancelled")
+        .withArgs(operationId);
+      expect(await council.proposalState(proposalId)).to.equal(BigInt(State.Cancelled));
+      expect(await timelock.isOperation(operationId)).to.equal(false);
+
+      await time.increase(DELAY + 1);
+      await expect(council.connect(sso).execute(proposalId))
+        .to.be.revertedWithCustomError(council, "CouncilUnexpectedState")
+        .withArgs(proposalId, State.Cancelled);
+      await expect(council.connect(ministry).cancel(proposalId))
+        .to.be.revertedWithCustomError(council, "CouncilUnexpectedState")
+        .withArgs(proposalId, State.Cancelled);
+      expect(await ledger.hasRole(ANCHORER_ROLE, finance.address)).to.equal(false);
+      const view = await listProposals(sso, governance);
+      expect(view.proposals[0]!.state).to.equal("cancelled");
+    });
+
+    it("a pending proposal can be cancelled too; executed and unknown ones cannot", async function () {
+      const { governance, council, sso, court, ministry } =
+        await networkHelpers.loadFixture(governedFixture);
+      await proposeRoleChanges({ signer: sso, governance, changes: [{ action: "unpause" }] });
+      for (const who of [sso, court, ministry]) await council.connect(who).cancel(1n);
+      expect(await council.proposalState(1n)).to.equal(BigInt(State.Cancelled));
+      await expect(council.connect(court).approve(1n))
+        .to.be.revertedWithCustomError(council, "CouncilUnexpectedState")
+        .withArgs(1n, State.Cancelled);
+      await expect(council.connect(sso).cancel(9n))
+        .to.be.revertedWithCustomError(council, "CouncilUnknownProposal")
+        .withArgs(9n);
+      const iface = new Interface(COUNCIL_ABI);
+      await council
+        .connect(sso)
+        .propose([governance.council], [iface.encodeFunctionData("setThreshold", [2])], "2 of 4");
+      await council.connect(court).approve(2n);
+      await council.connect(ministry).approve(2n);
+      await time.increase(DELAY);
+      await council.connect(sso).execute(2n);
+      await expect(council.connect(sso).cancel(2n))
+        .to.be.revertedWithCustomError(council, "CouncilUnexpectedState")
+        .withArgs(2n, State.Executed);
+      expect(await council.threshold()).to.equal(2n);
     });
   });
 

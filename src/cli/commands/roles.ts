@@ -1,5 +1,5 @@
 /**
- * `shafaf roles propose|approve|revoke-approval|execute|list`: role changes on a governed ledger.
+ * `shafaf roles propose|approve|revoke-approval|execute|cancel|list`: role changes on a governed ledger.
  * A council member proposes grants, revocations or an unpause; `threshold` members approve; after
  * the timelock's delay a member executes. The governance contracts are found from the ledger
  * (`--contract`): ledger.defaultAdmin() → timelock → timelock.council().
@@ -11,6 +11,7 @@ import {
   COUNCIL_ABI,
   ROLES,
   approveProposal,
+  cancelProposal,
   executeProposal,
   findGovernance,
   listProposals,
@@ -23,7 +24,7 @@ import {
 import { connectSigner, fetchChainId } from "../../chain/signer.ts";
 import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
 
-const USAGE = `usage: shafaf roles <propose|approve|revoke-approval|execute|list> --rpc URL --contract LEDGER [options]
+const USAGE = `usage: shafaf roles <propose|approve|revoke-approval|execute|cancel|list> --rpc URL --contract LEDGER [options]
 
 Changes who may anchor, audit or pause a governed ledger, through its council and timelock.
 
@@ -33,6 +34,8 @@ Changes who may anchor, audit or pause a governed ledger, through its council an
                               threshold schedules the change in the timelock
   revoke-approval --proposal N  withdraw one's approval while the proposal is pending
   execute   --proposal N      after the timelock's delay, a member carries the change out
+  cancel    --proposal N      vote to cancel a pending or scheduled change; the vote that
+                              reaches the threshold cancels it
   list      [--json]          members, threshold, delay and every proposal
 
   --rpc URL          the chain's JSON-RPC endpoint
@@ -55,7 +58,7 @@ type Values = {
   help?: boolean;
 };
 
-const SUBCOMMANDS = ["propose", "approve", "revoke-approval", "execute", "list"] as const;
+const SUBCOMMANDS = ["propose", "approve", "revoke-approval", "execute", "cancel", "list"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export const command: CliCommand = {
@@ -171,6 +174,17 @@ async function runSubcommand(
       const receipt = await tx.wait();
       process.stdout.write(
         `withdrew the approval of proposal ${proposalId} (tx ${receipt?.hash})\n`,
+      );
+    } else if (sub === "cancel") {
+      const r = await cancelProposal({
+        signer: signer.wallet,
+        governance,
+        proposalId: proposalId!,
+      });
+      process.stdout.write(
+        r.cancelled
+          ? `cancelled proposal ${r.proposalId} (${r.votes} of ${r.threshold} votes, tx ${r.txHash})\n`
+          : `voted to cancel proposal ${r.proposalId}: ${r.votes} of ${r.threshold} votes so far (tx ${r.txHash})\n`,
       );
     } else {
       const result = await executeProposal({
