@@ -3,14 +3,16 @@ import type { RequestHandler } from "express";
 /**
  * The Content-Security-Policy for the API and the portal: everything from this origin only, no
  * inline script or style, no framing; `connect-src` adds the chain RPC origin the portal reads
- * directly (`rpcUrlForBrowsers`), and nothing else.
+ * directly (`rpcUrlForBrowsers`), and nothing else. `'wasm-unsafe-eval'` lets the page compile
+ * core's WebAssembly keccak (the receipt check runs in the browser); it allows no `eval` and no
+ * inline script.
  */
 export function contentSecurityPolicy(rpcUrlForBrowsers?: string): string {
   const connect = ["'self'"];
   if (rpcUrlForBrowsers !== undefined) connect.push(new URL(rpcUrlForBrowsers).origin);
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",

@@ -70,6 +70,25 @@ function chainReader(rpc: Rpc, address: string): ChainBatchReader {
 }
 
 /**
+ * The portal is built into WEB_ROOT on first use (esbuild, well under a second). Where the build
+ * tools are absent (a production install without dev dependencies) the API is served alone.
+ */
+async function ensurePortal(log: ServeStackOptions["log"]): Promise<boolean> {
+  if (existsSync(path.join(WEB_ROOT, "index.html"))) return true;
+  try {
+    const { buildWeb } = await import("../web/build.ts");
+    await buildWeb({ outDir: WEB_ROOT });
+    return true;
+  } catch (error) {
+    log.warn("portal-not-built", {
+      message: (error as Error).message,
+      hint: "run `npm run build:web` where the dev dependencies are installed",
+    });
+    return false;
+  }
+}
+
+/**
  * Builds and starts the stack; the indexer does not run until `follow()`.
  *
  * @example
@@ -92,7 +111,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     },
     manifestSource: createArtifactManifestSource(path.join(options.dataDir, "batches")),
   });
-  const portal = existsSync(path.join(WEB_ROOT, "index.html"));
+  const portal = await ensurePortal(log);
   const api = createApp({
     index,
     ledger,

@@ -406,7 +406,9 @@ describe("createApp (public API over real stores)", function () {
       const r = await call(`${s.url}/api/v1/stats`);
       const csp = r.headers.get("content-security-policy")!;
       expect(csp).to.include("default-src 'self'");
-      expect(csp).to.include("script-src 'self';");
+      expect(csp).to.include("script-src 'self' 'wasm-unsafe-eval';");
+      expect(csp).to.not.include("'unsafe-eval'");
+      expect(csp).to.not.include("'unsafe-inline'");
       expect(csp).to.include("connect-src 'self' https://rpc.example.org:8545;");
       expect(csp).to.include("frame-ancestors 'none'");
       expect(csp).not.to.include("unsafe-inline");

@@ -1,0 +1,216 @@
+/**
+ * The demo behind `npm start`: on a fresh development chain, deploys the ledger with a demo
+ * finance key and a demo auditor key, writes a year of realistic synthetic inputs (DBF insurance
+ * lists and pension CSVs), anchors every month through the same pipeline as `shafaf anchor`,
+ * anchors a few corrections, and audits and attests part of it with the same code as
+ * `shafaf audit` / `shafaf attest`.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createAnchorChain, type AnchorChain } from "../anchor/anchor-chain.ts";
+import { loadPseudonymKey } from "../anchor/pseudonym-key.ts";
+import { runAnchorJob, type AnchorJobResult } from "../anchor/run-anchor-job.ts";
+import { deployLedger } from "../chain/deploy-ledger.ts";
+import { connectSigner, type ConnectedSigner } from "../chain/signer.ts";
+import type { RecordKind } from "../core/record.ts";
+import { writeDemoInputs, type DemoInputs } from "../demo/demo-inputs.ts";
+import type { LedgerStore } from "../store/ledger-store.ts";
+
+/** Bumped whenever the generated inputs change, so that a cached copy is not reused. */
+const DEMO_INPUTS_VERSION = 1;
+
+/** Well-known development accounts (chain 31337 only) and what they play in the demo. */
+export const DEMO_ACCOUNTS = { admin: "dev:0", finance: "dev:1", auditor: "dev:2" } as const;
+
+export interface SeedDemoOptions {
+  chainUrl: string;
+  /** Holds the cached inputs (`inputs-…/`) and this run's stores (`run/`). */
+  demoDir: string;
+  /** The ledger store of this run (opened by the caller on `runDir`). */
+  store: LedgerStore;
+  runDir: string;
+  seed: number;
+  scale: number;
+  log: (line: string) => void;
+}
+
+export interface DemoBatch {
+  kind: RecordKind;
+  period: string;
+  batchId: number;
+  recordCount: number;
+  supersedes: number | null;
+}
+
+export interface SeededDemo {
+  contract: string;
+  chainId: number;
+  finance: ConnectedSigner;
+  auditor: ConnectedSigner;
+  batches: DemoBatch[];
+  inputs: DemoInputs;
+  inputsDir: string;
+}
+
+/**
+ * Generates the inputs once per (seed, scale, version) and reuses them afterwards: they are
+ * deterministic, and writing tens of thousands of DBF files takes a while.
+ */
+async function cachedInputs(
+  demoDir: string,
+  seed: number,
+  scale: number,
+  log: (line: string) => void,
+): Promise<{ inputs: DemoInputs; dir: string }> {
+  const dir = path.join(demoDir, `inputs-v${DEMO_INPUTS_VERSION}-seed${seed}-scale${scale}`);
+  const marker = path.join(dir, "complete.json");
+  if (existsSync(marker)) {
+    // Regenerating the population in memory is fast; only the files are skipped.
+    const inputs = await writeDemoInputs({ outDir: dir, seed, scale, dryRun: true });
+    const saved = JSON.parse(await readFile(marker, "utf8")) as { months: number };
+    if (saved.months === inputs.months.length) return { inputs, dir };
+  }
+  log(`writing the demo inputs (seed ${seed}, scale ${scale}) into ${dir} …`);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  const written = await writeDemoInputs({ outDir: tmp, seed, scale });
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+  await writeFile(marker, JSON.stringify({ months: written.months.length }) + "\n");
+  return { inputs: await writeDemoInputs({ outDir: dir, seed, scale, dryRun: true }), dir };
+}
+
+function anchored(
+  result: AnchorJobResult,
+  what: string,
+): Extract<AnchorJobResult, { status: "anchored" }> {
+  if (result.status === "anchored") return result;
+  if (result.status === "invalid") {
+    const first = result.issues
+      .slice(0, 5)
+      .map((i) => `${i.file}:${i.line} ${i.field} ${i.rule}: ${i.message}`)
+      .join("\n  ");
+    throw new Error(
+      `the demo's ${what} did not validate (${result.issues.length} issues):\n  ${first}`,
+    );
+  }
+  throw new Error(`the demo's ${what} was not anchored (${result.status})`);
+}
+
+/**
+ * Deploys, anchors a year of data and its corrections. Returns what it anchored.
+ */
+export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
+  const { log } = options;
+  const admin = await connectSigner({
+    rpcUrl: options.chainUrl,
+    spec: { dev: DEMO_ACCOUNTS.admin },
+  });
+  const finance = await connectSigner({
+    rpcUrl: options.chainUrl,
+    spec: { dev: DEMO_ACCOUNTS.finance },
+  });
+  const auditor = await connectSigner({
+    rpcUrl: options.chainUrl,
+    spec: { dev: DEMO_ACCOUNTS.auditor },
+  });
+  const deployed = await deployLedger({
+    signer: admin.wallet,
+    admin: admin.address,
+    adminDelaySeconds: 86_400,
+    anchorers: [finance.address],
+    auditors: [auditor.address],
+    pausers: [admin.address],
+  });
+  admin.provider.destroy();
+  log(`deployed the TransparencyLedger at ${deployed.address} (chain ${deployed.chainId})`);
+
+  const { inputs, dir } = await cachedInputs(options.demoDir, options.seed, options.scale, log);
+  const chain: AnchorChain = createAnchorChain({
+    wallet: finance.wallet,
+    provider: finance.provider,
+    chainId: finance.chainId,
+    address: deployed.address,
+    pollMs: 50,
+  });
+  const pseudonymKey = (await loadPseudonymKey(options.runDir, {}, { create: true }))!;
+  const common = { chain, store: options.store, pseudonymKey, confirmations: 1 };
+  const batches: DemoBatch[] = [];
+  const record = (r: Extract<AnchorJobResult, { status: "anchored" }>) => {
+    batches.push({
+      kind: r.kind,
+      period: r.period,
+      batchId: r.batchId,
+      recordCount: r.recordCount,
+      supersedes: r.supersedes,
+    });
+    log(
+      `  batch ${String(r.batchId).padStart(2)}  ${r.kind.padEnd(7)} ${r.period}  ${String(r.recordCount).padStart(6)} records` +
+        (r.supersedes === null ? "" : `  (corrects batch ${r.supersedes})`),
+    );
+  };
+
+  log("anchoring twelve months of premiums (SSO DBF lists) and pensions (CSV) …");
+  for (const month of inputs.months) {
+    record(
+      anchored(
+        await runAnchorJob({
+          ...common,
+          inputs: [month.premiumDir],
+          kind: "premium",
+          period: month.period,
+          workshopProvinces: inputs.workshopsCsv,
+        }),
+        `premium lists of ${month.period}`,
+      ),
+    );
+    record(
+      anchored(
+        await runAnchorJob({
+          ...common,
+          inputs: [month.pensionCsv],
+          kind: "pension",
+          period: month.period,
+        }),
+        `pension payments of ${month.period}`,
+      ),
+    );
+  }
+  for (const correction of inputs.corrections) {
+    const original = batches.find(
+      (b) => b.kind === correction.kind && b.period === correction.period && b.supersedes === null,
+    );
+    if (original === undefined)
+      throw new Error(`no batch to correct for ${correction.kind} ${correction.period}`);
+    record(
+      anchored(
+        await runAnchorJob({
+          ...common,
+          inputs: [correction.input],
+          kind: correction.kind,
+          period: correction.period,
+          supersedes: original.batchId,
+          reason: correction.reason,
+          ...(correction.kind === "premium" ? { workshopProvinces: inputs.workshopsCsv } : {}),
+        }),
+        `correction of ${correction.kind} ${correction.period}`,
+      ),
+    );
+  }
+  return {
+    contract: deployed.address,
+    chainId: deployed.chainId,
+    finance,
+    auditor,
+    batches,
+    inputs,
+    inputsDir: dir,
+  };
+}
+
+/** Makes `dir` empty (the demo's per-run state: the embedded chain starts fresh every time). */
+export async function freshDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+}
