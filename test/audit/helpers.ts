@@ -77,14 +77,14 @@ export async function runCommand(cmd: CliCommand, argv: readonly string[]): Prom
   let stderr = "";
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     stdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     return true;
-  });
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  };
+  process.stderr.write = (chunk: string | Uint8Array) => {
     stderr += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     return true;
-  });
+  };
   try {
     const code = await cmd.run(argv);
     return { code, stdout, stderr };
