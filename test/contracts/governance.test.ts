@@ -413,6 +413,40 @@ describe("Governance (ShafafCouncil + timelock as the ledger's admin)", function
       expect(view.proposals[0]!.state).to.equal("cancelled");
     });
 
+    it("cancel votes from an earlier membership epoch do not count", async function () {
+      const { governance, council, sso, court, ministry, bank, finance, outsider } =
+        await networkHelpers.loadFixture(governedFixture);
+      const iface = new Interface(COUNCIL_ABI);
+      // proposal 1: add a member (will change the epoch); proposal 2: a grant, scheduled later
+      await council
+        .connect(sso)
+        .propose(
+          [governance.council],
+          [iface.encodeFunctionData("addMember", [outsider.address])],
+          "",
+        );
+      await council.connect(court).approve(1n);
+      await council.connect(ministry).approve(1n);
+      await proposeRoleChanges({
+        signer: sso,
+        governance,
+        changes: [{ action: "grant", role: "AUDITOR_ROLE", account: finance.address }],
+      });
+      await council.connect(court).approve(2n);
+      await council.connect(ministry).approve(2n);
+      await council.connect(bank).cancel(2n);
+      await council.connect(court).cancel(2n);
+      await time.increase(DELAY);
+      await council.connect(sso).execute(1n); // epoch 0 → 1
+      const after = await cancelProposal({ signer: sso, governance, proposalId: 2n });
+      expect(after).to.include({ votes: 1, cancelled: false });
+      // the same member may vote again in the new epoch
+      expect((await cancelProposal({ signer: bank, governance, proposalId: 2n })).votes).to.equal(
+        2,
+      );
+      expect(await council.proposalState(2n)).to.equal(BigInt(State.Ready));
+    });
+
     it("a pending proposal can be cancelled too; executed and unknown ones cannot", async function () {
       const { governance, council, sso, court, ministry } =
         await networkHelpers.loadFixture(governedFixture);
