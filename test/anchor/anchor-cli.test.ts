@@ -503,9 +503,33 @@ describe("shafaf anchor (end to end)", function () {
       } finally {
         await store.close();
       }
-      // A mismatched correction is refused by the contract with its reason.
-      const wrong = await anchor([
+      // Re-sending the same ids against another batch is caught by validation (they are current now)…
+      const again = await anchor([
         file,
+        "--kind",
+        "premium",
+        "--period",
+        "1403-08",
+        "--supersedes",
+        "1",
+        "--reason",
+        "x",
+        "--signer",
+        "dev:0",
+        "--json",
+      ]);
+      expect(again.code).to.equal(65);
+      expect((JSON.parse(again.stdout) as { issues: { rule: string }[] }).issues[0]!.rule).to.equal(
+        "record-id.anchored",
+      );
+      // …and a correction of a batch of another period is refused by the contract with its reason.
+      const fresh = path.join(work, "mismatch.csv");
+      await writeFile(
+        fresh,
+        toCsv(PREMIUM_COLUMNS, premiumRows(2, { period: "1403-08", prefix: "M" })),
+      );
+      const wrong = await anchor([
+        fresh,
         "--kind",
         "premium",
         "--period",
