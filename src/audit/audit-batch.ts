@@ -159,6 +159,8 @@ export interface AuditBatchResult {
 /** A record of the export, opened. */
 interface AuditedRecord {
   record: LedgerRecord;
+  /** The line's leaf index, when the export is a batch artifact. */
+  index?: number;
   salt: Hex;
   subject: Hex;
   source: string;
@@ -559,6 +561,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
         salt: line.salt.toLowerCase() as Hex,
         subject: line.subject.toLowerCase() as Hex,
         source: where,
+        index: i,
       });
     }
   } else {
@@ -778,6 +781,27 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
         continue;
       }
       const ref = reference?.lines?.get(r.record.recordId);
+      if (
+        ref === undefined &&
+        reference?.lines === undefined &&
+        r.index !== undefined &&
+        r.index < reference!.tree.length &&
+        !matched.has(r.index) &&
+        !explained.has(r.index)
+      ) {
+        // No usable reference records: the artifact line is compared with the anchored leaf at its index.
+        explained.add(r.index);
+        mismatches.push({
+          ...base,
+          problem: "leaf",
+          anchoredIndex: r.index,
+          field: null,
+          anchored: reference!.tree.leafHash(r.index),
+          recomputed: leaf,
+          detail: `the record's leaf differs from the anchored leaf at index ${r.index}: a value, its salt or its subject was changed (the reference records are unavailable, so the field cannot be named)`,
+        });
+        continue;
+      }
       if (ref === undefined) {
         mismatches.push({
           ...base,

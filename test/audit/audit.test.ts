@@ -296,6 +296,16 @@ describe("audit, attest, verify, log verify (real dev chain)", function () {
         expect(r.report.mismatches.map((m) => [m.recordId, m.field])).to.deep.equal([
           ["J-2", "total"],
         ]);
+        // the edited artifact as its own reference: its records are unusable, the leaf is still pinned
+        const own = await auditBatch({
+          batchId: june.batchId,
+          anchored: await anchoredOf(june.batchId),
+          audited: { type: "batch-artifact", dir: tmp },
+        });
+        expect(own.report.reference!.records).to.equal("unavailable");
+        expect(
+          own.report.mismatches.map((m) => [m.recordId, m.problem, m.anchoredIndex]),
+        ).to.deep.equal([["J-2", "leaf", 2]]);
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
