@@ -26,7 +26,6 @@ export default tseslint.config(
       "src/web/dist/**",
       "src/core/keccak-wasm.ts",
       "**/*.js",
-      "!eslint.config.js",
     ],
   },
   js.configs.recommended,

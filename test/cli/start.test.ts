@@ -1,0 +1,141 @@
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+interface Started {
+  child: ChildProcess;
+  out: () => string;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `shafaf start` (what `npm start` runs) and waits for it to say it is ready. */
+async function start(dataDir: string): Promise<Started> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "start",
+      "--scale",
+      "0.02",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } },
+  );
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /portal +(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m !== null && out.includes("Ctrl-C stops everything")) {
+        clearInterval(timer);
+        resolve(m[1]!);
+      }
+    }, 200);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`shafaf start exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  return { child, out: () => out, url, exited };
+}
+
+async function json<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  expect(res.status, url).to.equal(200);
+  return (await res.json()) as T;
+}
+
+describe("npm start (shafaf start)", function () {
+  this.timeout(600_000);
+  let dataDir: string;
+
+  before(async function () {
+    dataDir = await mkdtemp(path.join(tmpdir(), "shafaf-start-"));
+  });
+  after(async function () {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("brings up chain, demo data, audits, indexer, API and portal; Ctrl-C stops it; a second start rebuilds the index for the new chain", async function () {
+    const first = await start(dataDir);
+    try {
+      const out = first.out();
+      expect(out).to.match(/26 batches anchored, indexed and served/);
+      expect(out).to.match(/audited and attested 20 batches \(19 confirmed, 1 disputed\)/);
+      const codes = [
+        ...out.matchAll(/^ {4}([0-9A-Z]{4}(?:-[0-9A-Z]{4}){5}-[0-9A-Z]{3}) {3}(.+)$/gm),
+      ];
+      expect(codes.map((c) => c[2])).to.have.length(5);
+
+      const page = await fetch(`${first.url}/`);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.include("<html");
+
+      const chain = await json<{
+        chainId: number;
+        batchCount: number;
+        headCheck: { status: string };
+      }>(`${first.url}/api/v1/chain`);
+      expect(chain.chainId).to.equal(31337);
+      expect(chain.batchCount).to.equal(26);
+      expect(chain.headCheck.status).to.equal("ok");
+
+      const statuses = new Map<string, number>();
+      let cursor: string | null = null;
+      do {
+        const page: { items: { status: string }[]; nextCursor: string | null } = await json(
+          `${first.url}/api/v1/batches?limit=50${cursor === null ? "" : `&cursor=${cursor}`}`,
+        );
+        for (const b of page.items) statuses.set(b.status, (statuses.get(b.status) ?? 0) + 1);
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(Object.fromEntries(statuses)).to.deep.equal({
+        superseded: 2,
+        disputed: 1,
+        attested: 17,
+        anchored: 6,
+      });
+
+      const stats = await json<{ periods: { period: string; kind: string }[] }>(
+        `${first.url}/api/v1/stats`,
+      );
+      expect(new Set(stats.periods.map((p) => `${p.kind} ${p.period}`)).size).to.equal(24);
+
+      // Every sample code opens a receipt that the server verified before sending it.
+      for (const [, code] of codes) {
+        const receipt = await json<{ format: string; code: string }>(
+          `${first.url}/api/v1/receipts/${code}`,
+        );
+        expect(receipt.format).to.equal("shafaf-receipt/1");
+      }
+    } finally {
+      first.child.kill("SIGINT");
+    }
+    expect(await first.exited).to.equal(0);
+    expect(first.out()).to.include("stopping");
+
+    const second = await start(dataDir);
+    try {
+      expect(second.out()).to.include("the index belongs to an earlier chain");
+      const chain = await json<{ batchCount: number }>(`${second.url}/api/v1/chain`);
+      expect(chain.batchCount).to.equal(26);
+    } finally {
+      second.child.kill("SIGINT");
+    }
+    expect(await second.exited).to.equal(0);
+  });
+});
