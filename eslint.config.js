@@ -35,7 +35,10 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/no-floating-promises": "error",
     },
@@ -51,8 +54,34 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-argument": "off",
     },
   },
-  layer(["src/core/**/*.ts"], ["node:*", "../*", "!./*"], "src/core is browser-safe and imports nothing of ours outside src/core, and no node: modules"),
-  layer(["src/web/**/*.ts"], ["node:*", "../api/*", "../store/*", "../indexer/*", "../anchor/*", "../chain/*", "../cli/*", "../ingest/*", "../audit/*"], "src/web imports only src/core"),
-  layer(["src/api/**/*.ts"], ["../indexer/*", "../anchor/*", "../cli/*"], "src/api reads the store; it never drives the indexer or signs transactions (inject a pipeline function instead)"),
-  layer(["src/{ingest,chain,store,anchor,indexer,audit,network}/**/*.ts"], ["../cli/*"], "only src/cli is the composition root"),
+  layer(
+    ["src/core/**/*.ts"],
+    ["node:*", "../*", "!./*"],
+    "src/core is browser-safe and imports nothing of ours outside src/core, and no node: modules",
+  ),
+  layer(
+    ["src/web/**/*.ts"],
+    [
+      "node:*",
+      "../api/*",
+      "../store/*",
+      "../indexer/*",
+      "../anchor/*",
+      "../chain/*",
+      "../cli/*",
+      "../ingest/*",
+      "../audit/*",
+    ],
+    "src/web imports only src/core",
+  ),
+  layer(
+    ["src/api/**/*.ts"],
+    ["../indexer/*", "../anchor/*", "../cli/*"],
+    "src/api reads the store; it never drives the indexer or signs transactions (inject a pipeline function instead)",
+  ),
+  layer(
+    ["src/{ingest,chain,store,anchor,indexer,audit,network}/**/*.ts"],
+    ["../cli/*"],
+    "only src/cli is the composition root",
+  ),
 );
