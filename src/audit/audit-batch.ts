@@ -382,6 +382,9 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
         lines: Map<string, ReferenceLine> | undefined;
         byIndex: ReferenceLine[] | undefined;
         detail: string;
+        /** sha256 of records.jsonl, and its lines' leaf hashes when every line opens its anchored leaf. */
+        recordsSha: string;
+        leafHashes: Uint8Array | undefined;
       }
     | undefined;
   if (referenceDir !== undefined) {
@@ -408,6 +411,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     }
     // The reference's records explain leaves only when each one hashes to the anchored leaf at its index.
     let lines: Map<string, ReferenceLine> | undefined;
+    let refHashes: Uint8Array | undefined;
     let byIndex: ReferenceLine[] | undefined;
     let detail = "records.jsonl opens every anchored leaf";
     if (loose.problems.length > 0) detail = `records unavailable: ${loose.problems.join("; ")}`;
@@ -438,6 +442,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
       }
       if (bad === undefined) {
         const hashes = leafHashes(values);
+        refHashes = hashes;
         for (let i = 0; i < parsed.length; i++) {
           if (bytesToHex(hashes.subarray(i * 32, i * 32 + 32)) !== tree.leafHash(i)) {
             bad = `line ${i + 1} does not hash to the anchored leaf at index ${i}`;
@@ -445,8 +450,10 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
           }
         }
       }
-      if (bad !== undefined) detail = `records unavailable: ${bad}`;
-      else {
+      if (bad !== undefined) {
+        detail = `records unavailable: ${bad}`;
+        refHashes = undefined;
+      } else {
         lines = new Map(parsed.map((l) => [String(l.record.recordId), l]));
         byIndex = parsed;
       }
@@ -459,6 +466,8 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
       lines,
       byIndex,
       detail,
+      recordsSha: sha256hex(loose.recordsBytes),
+      leafHashes: refHashes,
     };
   }
 
@@ -517,6 +526,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   // ── the audited export ──
   const audited: AuditedRecord[] = [];
   let files: { name: string; sha256: string }[];
+  let exportRecordsSha: string | undefined;
   let sources: readonly SourceInfo[] | undefined;
   let ingestIssues: readonly IngestIssue[] | undefined;
   let hadDbf = false;
@@ -528,6 +538,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
       { name: "manifest.json", sha256: sha256hex(loose.manifestBytes) },
       { name: "records.jsonl", sha256: sha256hex(loose.recordsBytes) },
     ];
+    exportRecordsSha = files[1]!.sha256;
     check(
       "export-integrity",
       "sha256 as in artifact.json",
@@ -627,8 +638,14 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   }
 
   // ── recompute leaves, tree, totals, manifest ──
-  const values = audited.map((r) => leafValues(r.record, { salt: r.salt, subject: r.subject }));
-  const hashes = leafHashes(values);
+  // The same records.jsonl bytes as the reference's give the same leaves: do not hash them twice.
+  const hashes =
+    exportRecordsSha !== undefined &&
+    exportRecordsSha === reference?.recordsSha &&
+    reference.leafHashes !== undefined &&
+    reference.leafHashes.length === audited.length * 32
+      ? reference.leafHashes
+      : leafHashes(audited.map((r) => leafValues(r.record, { salt: r.salt, subject: r.subject })));
   const leafOf = (i: number): string => bytesToHex(hashes.subarray(i * 32, i * 32 + 32));
   const tree = audited.length > 0 ? buildMerkleTree(hashes) : undefined;
   let total = 0n;
