@@ -649,6 +649,7 @@ async function finishJob(
   if (resumed && !alreadyComplete)
     log.info(`resuming job ${job.jobId.slice(0, 12)}… (${job.state})`);
 
+  if (job.state === "prepared" && resumed) await refuseIfOvertaken(store, job, artifact);
   if (job.state === "prepared" || job.state === "sending") {
     const mined = await sendAndWait(ctx, job);
     job = {
@@ -722,6 +723,40 @@ async function finishJob(
     warnings: [],
     elapsedMs: Date.now() - ctx.started,
   };
+}
+
+/**
+ * A job resumed before anything was signed was validated earlier; since then another job may
+ * have anchored some of its record ids (a different file for the same month). Re-check them, so
+ * that resuming a stale job never anchors a record twice.
+ */
+async function refuseIfOvertaken(
+  store: LedgerStore,
+  job: JobRecord,
+  artifact: BatchArtifact,
+): Promise<void> {
+  let ids: string[] = [];
+  const check = async (): Promise<void> => {
+    const found = await store.getRecordIds(job.kind, job.period, ids);
+    for (const entry of found) {
+      if (entry === undefined || entry.batchId === job.supersedes) continue;
+      if (((await store.getBatch(entry.batchId))?.supersededBy ?? null) !== null) continue;
+      throw new InvalidInputError(
+        `job ${job.jobId.slice(0, 12)}… is stale: batch ${entry.batchId} anchored some of its records meanwhile`,
+        {
+          details:
+            "nothing was sent for this job; check the month's batches and anchor a correction if needed",
+          code: "anchor.job.overtaken",
+        },
+      );
+    }
+    ids = [];
+  };
+  for await (const line of artifact.records()) {
+    ids.push(String(line.record.recordId));
+    if (ids.length >= LOOKUP_CHUNK) await check();
+  }
+  if (ids.length > 0) await check();
 }
 
 /** Sends the job's anchorBatch (or finds the batch it already made) and waits for it. */

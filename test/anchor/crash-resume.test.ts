@@ -131,6 +131,42 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
     });
   });
 
+  it("a job killed before signing is refused on resume if another job anchored its records meanwhile", async function () {
+    const period = "1402-12";
+    const rows = premiumRows(3, { period, prefix: "S" });
+    const a = path.join(work, "stale-a.csv");
+    const b = path.join(work, "stale-b.csv");
+    await writeFile(a, toCsv(PREMIUM_COLUMNS, rows));
+    rows[0]!.paid_on = "1403-01-05"; // same record ids, different content
+    await writeFile(b, toCsv(PREMIUM_COLUMNS, rows));
+    const args = (file: string) => [
+      "anchor",
+      file,
+      "--kind",
+      "premium",
+      "--period",
+      period,
+      "--rpc",
+      chain.url,
+      "--contract",
+      contract,
+      "--signer",
+      "dev:0",
+      "--data-dir",
+      dataDir,
+      "--json",
+    ];
+    const killed = await runCli(args(a), { env: { SHAFAF_TEST_CRASH_AT: "job-prepared" } });
+    expect(killed.signal).to.equal("SIGKILL");
+    const other = await runCli(args(b));
+    expect(other.code, other.stderr).to.equal(0);
+    const before = Number((await ledger.getFunction("batchCount")()) as bigint);
+    const stale = await runCli(args(a));
+    expect(stale.code).to.equal(65);
+    expect(stale.stderr).to.match(/is stale: batch \d+ anchored some of its records meanwhile/);
+    expect(Number((await ledger.getFunction("batchCount")()) as bigint)).to.equal(before);
+  });
+
   it("a third run of a finished job does nothing", async function () {
     const file = path.join(work, `crash-validated.csv`);
     const before = Number((await ledger.getFunction("batchCount")()) as bigint);
