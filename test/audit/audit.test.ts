@@ -480,6 +480,42 @@ describe("audit, attest, verify, log verify (real dev chain)", function () {
       }
     });
 
+    it("fetches the receipt of a code from the local store or from an API, then verifies it on the chain", async function () {
+      const code = (receipts[0] as { code: string }).code;
+      const fromStore = await runCommand(verifyCommand, [
+        code,
+        "--data-dir",
+        dataDir,
+        "--rpc",
+        chain.url,
+      ]);
+      expect(fromStore.code, fromStore.stdout + fromStore.stderr).to.equal(0);
+      const { createServer } = await import("node:http");
+      const api = createServer((req, res) => {
+        const found = req.url === `/api/v1/receipts/${code}`;
+        res.writeHead(found ? 200 : 404, { "content-type": "application/json" });
+        res.end(found ? JSON.stringify(receipts[0]) : "{}");
+      });
+      await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+      const base = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+      try {
+        expect(
+          (await runCommand(verifyCommand, [code, "--api", base, "--rpc", chain.url])).code,
+        ).to.equal(0);
+        const other = (receipts[1] as { code: string }).code;
+        const missing = await runCommand(verifyCommand, [other, "--api", base, "--rpc", chain.url]);
+        expect(missing.code).to.equal(1);
+        expect(missing.stdout).to.include("no receipt with this code");
+      } finally {
+        api.closeAllConnections();
+        await new Promise<void>((resolve) => api.close(() => resolve()));
+      }
+      expect(
+        (await runCommand(verifyCommand, [code, "--api", base, "--rpc", chain.url])).code,
+      ).to.equal(2);
+      expect((await runCommand(verifyCommand, [code, "--rpc", chain.url])).code).to.equal(64);
+    });
+
     it("is inconclusive, never verified, when two nodes disagree or one cannot be reached", async function () {
       const disagree = await verifyReceiptOnNodes({
         receipt: receipts[1],
