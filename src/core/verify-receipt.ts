@@ -92,7 +92,12 @@ export async function verifyReceipt(
 
   try {
     // ── shape ──
-    const shape = readShape(receipt);
+    let shape: ReceiptShape | string;
+    try {
+      shape = readShape(receipt);
+    } catch {
+      shape = "the receipt could not be read (hostile or broken object)";
+    }
     if (typeof shape === "string") {
       fail("format", shape, RECEIPT_FORMAT);
       return result();
@@ -122,7 +127,12 @@ export async function verifyReceipt(
 
     // ── opening: the record against the leaf values ──
     const values = r.values;
-    const record = recordFromJson(r.record);
+    let record: ReturnType<typeof recordFromJson>;
+    try {
+      record = recordFromJson(r.record);
+    } catch {
+      record = undefined;
+    }
     if (record === undefined) {
       fail("record", "the record opening is missing fields or has malformed ones");
     } else {
@@ -296,7 +306,12 @@ export async function verifyReceipt(
     );
     return result();
   } catch (e) {
-    fail("internal", `verification stopped: ${e instanceof Error ? e.name : "error"}`);
+    // Input was read defensively above, so a throw here is the environment (e.g. a page policy
+    // refusing WebAssembly), not evidence against the receipt: never report it as a failure.
+    inconclusive(
+      "internal",
+      `verification could not run here: ${e instanceof Error ? e.name : "error"}`,
+    );
     return result();
   }
 }
@@ -330,7 +345,11 @@ function readShape(x: unknown): ReceiptShape | string {
   if (typeof o.batchId !== "number" || !Number.isSafeInteger(o.batchId) || o.batchId <= 0)
     return "batchId must be a positive integer";
   if (!isHexBytes(o.root, 32)) return "root must be a 32-byte 0x hex word";
-  if (!Array.isArray(o.leafEncoding) || o.leafEncoding.length > 16)
+  if (
+    !Array.isArray(o.leafEncoding) ||
+    o.leafEncoding.length > 16 ||
+    !o.leafEncoding.every((t) => typeof t === "string" && t.length <= 32)
+  )
     return "leafEncoding must be an array of ABI types";
   const v = o.values;
   if (!Array.isArray(v) || v.length !== 7) return "values must be an array of 7 leaf values";

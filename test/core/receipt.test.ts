@@ -306,6 +306,22 @@ describe("verifyReceipt", function () {
       ),
       { numRuns: 300 },
     );
-    expect((await verifyReceipt(receipt, null as never)).status).to.equal("failed");
+    const hostileRecord = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error("hostile record");
+        },
+      },
+    );
+    const r = await verifyReceipt({ ...receipt, record: hostileRecord }, { root: tree.root });
+    expect(r.status).to.equal("failed");
+    expect(r.checks.find((c) => !c.ok)!.name).to.equal("record");
+  });
+  it("is inconclusive, never failed, when the verifier itself cannot run (a broken trust object)", async function () {
+    const { receipt } = fixture();
+    const r = await verifyReceipt(receipt, null as never);
+    expect(r.status).to.equal("inconclusive");
+    expect(r.checks.at(-1)).to.include({ name: "internal", outcome: "inconclusive" });
   });
 });
