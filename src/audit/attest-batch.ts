@@ -49,7 +49,7 @@ export async function attestBatch(params: AttestBatchParams): Promise<AttestBatc
   let report: {
     format?: unknown;
     batchId?: unknown;
-    anchored?: { root?: unknown };
+    anchored?: { root?: unknown; source?: unknown; contract?: unknown };
     verdict?: unknown;
   };
   try {
@@ -76,6 +76,25 @@ export async function attestBatch(params: AttestBatchParams): Promise<AttestBatc
       {
         details: "attest the batch the report audits, or audit this batch first",
         code: "attest.report.batch",
+      },
+    );
+  }
+  if (report.anchored?.source !== "chain") {
+    throw new InvalidInputError("the report was not compared with the chain", {
+      details:
+        "audit again with --rpc URL --contract ADDR, so that the report compares the export with what is anchored on-chain",
+      code: "attest.report.source",
+    });
+  }
+  if (
+    typeof report.anchored.contract !== "string" ||
+    report.anchored.contract.toLowerCase() !== params.ledger.address.toLowerCase()
+  ) {
+    throw new InvalidInputError(
+      `the report audits the ledger at ${String(report.anchored.contract)}, not ${params.ledger.address}`,
+      {
+        details: "attest on the ledger the report was made against",
+        code: "attest.report.contract",
       },
     );
   }

@@ -376,6 +376,33 @@ describe("audit, attest, verify, log verify (real dev chain)", function () {
         ]);
         expect(wrong.code).to.equal(65);
         expect(wrong.stderr).to.include(`not batch ${june.batchId}`);
+        const offline = path.join(out, "offline.json");
+        expect(
+          (
+            await runCommand(auditCommand, [
+              july.dir,
+              "--batch",
+              String(july.batchId),
+              "--report",
+              offline,
+            ])
+          ).code,
+        ).to.equal(0);
+        const refused = await runCommand(attestCommand, [
+          String(july.batchId),
+          "--verdict",
+          "confirmed",
+          "--report",
+          offline,
+          "--rpc",
+          chain.url,
+          "--contract",
+          contract,
+          "--signer",
+          "dev:2",
+        ]);
+        expect(refused.code).to.equal(65);
+        expect(refused.stderr).to.include("not compared with the chain");
         const notAuditor = await runCommand(attestCommand, [
           String(july.batchId),
           "--verdict",
