@@ -445,6 +445,9 @@ export function validateRecord<K extends RecordKind>(
         raw("category")
           .toLowerCase()
           .replace(/\u200c/g, "")
+          // Arabic yeh and kaf, as Windows and Arabic keyboards write them, are the Persian letters here.
+          .replace(/[\u064A\u0649]/g, "\u06CC")
+          .replace(/\u0643/g, "\u06A9")
           .replace(/\s+/g, " ")
       ];
     if (category === undefined) {

@@ -184,6 +184,15 @@ describe("validateRecord", function () {
         expect(r.record.net).to.equal(114_000_000n);
       }
     });
+
+    it("reads category names typed with Arabic yeh and kaf (Windows keyboards, cp1256 Excel)", function () {
+      const arabicYeh = "\u0628\u0627\u0632\u0646\u0634\u0633\u062A\u06AF\u064A"; // بازنشستگي
+      const r = validateRecord("pension", pension({ category: arabicYeh }));
+      expect(r.ok && r.record.category).to.equal("retirement");
+      const withKaf = "\u0627\u0632\u0643\u0627\u0631\u0627\u0641\u062A\u0627\u062F\u06AF\u064A"; // ازكارافتادگي
+      const d = validateRecord("pension", pension({ category: withKaf }));
+      expect(d.ok && d.record.category).to.equal("disability");
+    });
     it("requires net = gross − deductions, existing dates and a known category", function () {
       expect(rules(validateRecord("pension", pension({ net: "114000001" })))).to.deep.equal([
         "net:net.difference",
