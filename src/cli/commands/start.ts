@@ -28,7 +28,7 @@ serves the API and the portal on http://127.0.0.1:8080 (PORT overrides). Ctrl-C 
   --host HOST     address to listen on (default 127.0.0.1)
   --seed N        seed of the synthetic data (default 1403)
   --scale X       size of the synthetic data: 1 ≈ 2,000 workshops and 600 pension cases
-                  (default 0.5; 0.05 for a quick look, 2 or more for a bigger demo)
+                  (default 1; 0.05 for a quick look, 2 or more for a bigger demo)
   --data-dir DIR  where the demo keeps its files (default .shafaf/demo)`;
 
 function parse(argv: readonly string[]) {
@@ -119,7 +119,7 @@ export const command: CliCommand = {
         1403,
         (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32,
       );
-      const scale = number("scale", values.scale, 0.5, (n) => n > 0 && n <= 50);
+      const scale = number("scale", values.scale, 1, (n) => n > 0 && n <= 50);
       const demoDir = path.resolve(values["data-dir"] ?? ".shafaf/demo");
       const runDir = path.join(demoDir, "run");
       const started = performance.now();
