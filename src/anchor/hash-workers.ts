@@ -8,7 +8,7 @@ import { encodeLeafInto, LEAF_ENCODED_LENGTH, type LeafValues } from "../core/le
  * single-threaded). Each worker runs its own instance of core's keccak WebAssembly module; the
  * main thread encodes leaves into shared memory while the workers hash earlier chunks.
  *
- * Measured by `npm run bench -- tree` (docs/readme/core.md): it pays only when the cores are
+ * Measured by `npm run bench -- tree` (README, "The core"): it pays only when the cores are
  * otherwise idle; the result is byte-identical to core's `leafHashes` either way.
  */
 export interface HashWorkers {

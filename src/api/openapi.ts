@@ -364,7 +364,7 @@ export const openApiDocument = {
       apiKey: {
         type: "http",
         scheme: "bearer",
-        description: "A staff API key; the server stores only its SHA-256 (see docs/readme/api.md)",
+        description: "A staff API key; the server stores only its SHA-256 (see the README, "Staff API keys")",
       },
     },
     schemas: {

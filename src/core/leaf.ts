@@ -43,7 +43,7 @@ export function recordIdHash(recordId: string): Hex {
 }
 
 /**
- * The hash of every field not carried in the leaf tuple itself, salted (see docs/readme/core.md):
+ * The hash of every field not carried in the leaf tuple itself, salted (see the README, "Leaf encoding"):
  *
  * premium: keccak256(abi.encode(string "shafaf/premium-fields/v1", bytes32 salt, string nationalId,
  *   string workshopCode, string insuranceNo, string province, uint256 days, uint256 wageBase,

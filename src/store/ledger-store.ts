@@ -3,7 +3,7 @@
  * indexes that find them (receipt code, subject pseudonym, record id, batch). The batch artifact
  * files themselves live beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
  *
- * Invariants (the pipeline relies on them; see docs/readme/anchor.md):
+ * Invariants (the pipeline relies on them; see the README, "Anchoring a month"):
  * - A receipt is written only for a batch whose anchoring transaction has a receipt on chain.
  * - Every write that changes a job's state is one atomic LevelDB batch written with `sync: true`.
  * - Keys are fixed-width where order matters (`batch!` ids 12 digits, receipt indexes 10 digits),

@@ -57,7 +57,7 @@ describe("leaf", function () {
       keccak256(coder.encode(["string", "string"], ["shafaf/record-id/v1", "P-1"])),
     );
   });
-  it("computes fieldsHash exactly as the spec in docs/readme/core.md says (premium and pension)", function () {
+  it("computes fieldsHash exactly as the leaf-encoding spec in the README says (premium and pension)", function () {
     expect(fieldsHash(premium, salt)).to.equal(
       keccak256(
         coder.encode(
