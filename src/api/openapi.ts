@@ -364,7 +364,8 @@ export const openApiDocument = {
       apiKey: {
         type: "http",
         scheme: "bearer",
-        description: "A staff API key; the server stores only its SHA-256 (see the README, section Staff API keys)",
+        description:
+          "A staff API key; the server stores only its SHA-256 (see the README, section Staff API keys)",
       },
     },
     schemas: {
