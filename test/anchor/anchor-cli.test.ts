@@ -94,7 +94,7 @@ describe("shafaf anchor (end to end)", function () {
     const info = JSON.parse(deployed.stdout) as { address: string; chainId: number };
     expect(info.chainId).to.equal(31337);
     contract = info.address;
-    provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true });
+    provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
     ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
   });
 

@@ -32,7 +32,7 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
     const deployed = await runCli(["deploy", "--rpc", chain.url, "--signer", "dev:0", "--json"]);
     expect(deployed.code, deployed.stderr).to.equal(0);
     contract = (JSON.parse(deployed.stdout) as { address: string }).address;
-    provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true });
+    provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
     ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
   });
 

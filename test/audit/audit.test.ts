@@ -64,7 +64,10 @@ describe("audit, attest, verify, log verify (real dev chain)", function () {
   before(async function () {
     chain = await startDevChain();
     dataDir = await mkdtemp(path.join(tmpdir(), "shafaf-audit-"));
-    const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true });
+    const provider = new JsonRpcProvider(chain.url, 31337, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+    });
     const { address } = await deployLedger({
       signer: new NonceManager(devWallet(0).connect(provider)),
       admin: devWallet(0).address,

@@ -3,9 +3,9 @@
  * approve, execute after the delay, list; and its usage errors.
  */
 import { expect } from "chai";
-import { JsonRpcProvider, Network, id } from "ethers";
+import { id, type JsonRpcProvider } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
-import { devWallet } from "../../src/chain/signer.ts";
+import { connectProvider, devWallet } from "../../src/chain/signer.ts";
 import { deployGovernance, LEDGER_ADMIN_ABI } from "../../src/chain/governance.ts";
 import { deployLedger } from "../../src/chain/deploy-ledger.ts";
 import { command } from "../../src/cli/commands/roles.ts";
@@ -40,7 +40,8 @@ describe("shafaf roles", function () {
 
   before(async function () {
     chain = await startDevChain();
-    provider = new JsonRpcProvider(chain.url, Network.from(31337), { staticNetwork: true });
+    // No response cache: back-to-back deployments from one account must see fresh nonces.
+    provider = connectProvider(chain.url, 31337);
     const deployer = devWallet(0).connect(provider);
     const gov = await deployGovernance({
       signer: deployer,

@@ -53,7 +53,7 @@ const quietLog = { info() {}, warn() {}, error() {} };
 export async function startRealStack(): Promise<RealStack> {
   const chain = await startDevChain();
   const dataDir = mkdtempSync(path.join(tmpdir(), "shafaf-web-stack-"));
-  const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true });
+  const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
   let ledger: LedgerStore | undefined;
   let index: WritableIndexStore | undefined;
   try {

@@ -5,7 +5,7 @@
  * (`--contract`): ledger.defaultAdmin() → timelock → timelock.council().
  */
 import { parseArgs } from "node:util";
-import { Contract, JsonRpcProvider, Network, isAddress } from "ethers";
+import { Contract, isAddress } from "ethers";
 import type { CliCommand } from "../command.ts";
 import {
   COUNCIL_ABI,
@@ -21,7 +21,7 @@ import {
   type RoleName,
   type StepResult,
 } from "../../chain/governance.ts";
-import { connectSigner, fetchChainId } from "../../chain/signer.ts";
+import { connectProvider, connectSigner, fetchChainId } from "../../chain/signer.ts";
 import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
 
 const USAGE = `usage: shafaf roles <propose|approve|revoke-approval|execute|cancel|list> --rpc URL --contract LEDGER [options]
@@ -119,7 +119,7 @@ async function runSubcommand(
 ): Promise<number> {
   if (sub === "list") {
     const chainId = await fetchChainId(rpc);
-    const provider = new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true });
+    const provider = connectProvider(rpc, chainId);
     try {
       const view = await listProposals(provider, await findGovernance(provider, ledger));
       process.stdout.write(
