@@ -3,8 +3,8 @@
  * (--keystore FILE | --signer dev:N)`: puts keccak256(report bytes) on-chain as the auditor's verdict.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
 import { attestBatch } from "../../audit/attest-batch.ts";
 import { createLedgerClient } from "../../chain/ledger-client.ts";
@@ -24,32 +24,17 @@ Exit status: 0 attested, 64 usage error, 65 the report does not fit the batch, 1
 export const command: CliCommand = {
   summary: "put an auditor's verdict and report hash on-chain",
   async run(argv) {
-    let values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        options: {
-          verdict: { type: "string" },
-          report: { type: "string" },
-          rpc: { type: "string" },
-          contract: { type: "string" },
-          keystore: { type: "string" },
-          signer: { type: "string" },
-          json: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf attest: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("attest", USAGE, argv, {
+      verdict: { type: "string" },
+      report: { type: "string" },
+      rpc: { type: "string" },
+      contract: { type: "string" },
+      keystore: { type: "string" },
+      signer: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     try {
       if (positionals.length !== 1 || !/^[1-9]\d{0,15}$/.test(positionals[0]!))
         throw new UsageError("give the batch id (a positive integer)");

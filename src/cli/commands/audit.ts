@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import { readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../../anchor/command-support.ts";
 import { auditBatch, type AuditedExport } from "../../audit/audit-batch.ts";
 import { readAnchoredBatch, type AnchoredBatch } from "../../audit/read-anchored-batch.ts";
@@ -71,42 +71,27 @@ async function findArtifactByRoot(dataDir: string, root: string): Promise<string
 export const command: CliCommand = {
   summary: "recompute an anchored batch from the organization's export and report every difference",
   async run(argv) {
-    let values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        options: {
-          batch: { type: "string" },
-          salts: { type: "string" },
-          rpc: { type: "string", multiple: true },
-          contract: { type: "string" },
-          artifact: { type: "string" },
-          "data-dir": { type: "string" },
-          history: { type: "string", multiple: true },
-          previous: { type: "string" },
-          report: { type: "string" },
-          html: { type: "string" },
-          "late-days": { type: "string" },
-          "jump-threshold": { type: "string" },
-          "jump-min-headcount": { type: "string" },
-          "generated-at": { type: "string" },
-          encoding: { type: "string" },
-          province: { type: "string" },
-          json: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf audit: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("audit", USAGE, argv, {
+      batch: { type: "string" },
+      salts: { type: "string" },
+      rpc: { type: "string", multiple: true },
+      contract: { type: "string" },
+      artifact: { type: "string" },
+      "data-dir": { type: "string" },
+      history: { type: "string", multiple: true },
+      previous: { type: "string" },
+      report: { type: "string" },
+      html: { type: "string" },
+      "late-days": { type: "string" },
+      "jump-threshold": { type: "string" },
+      "jump-min-headcount": { type: "string" },
+      "generated-at": { type: "string" },
+      encoding: { type: "string" },
+      province: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     try {
       const batchId = positiveInt("--batch", values.batch, -1, 1);
       if (batchId < 1) throw new UsageError("--batch ID is required");

@@ -2,8 +2,8 @@
  * `shafaf log verify --rpc URL --contract ADDR [--from-block N] [--json]`: recomputes the log head
  * over every BatchAnchored event and compares it with the contract's head(). Exit 0 ok, 1 mismatch.
  */
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../../anchor/command-support.ts";
 import { verifyLogHead } from "../../audit/verify-log-head.ts";
 import { createRpc } from "../../chain/rpc.ts";
@@ -20,29 +20,14 @@ Exit status: 0 the head matches, 1 mismatch or failure, 64 usage error.`;
 export const command: CliCommand = {
   summary: "verify the whole ledger log: recompute the head from events and compare it with head()",
   async run(argv) {
-    let values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        options: {
-          rpc: { type: "string", multiple: true },
-          contract: { type: "string" },
-          "from-block": { type: "string" },
-          json: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf log: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("log", USAGE, argv, {
+      rpc: { type: "string", multiple: true },
+      contract: { type: "string" },
+      "from-block": { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     try {
       if (positionals.length !== 1 || positionals[0] !== "verify")
         throw new UsageError("the only sub-command is `shafaf log verify`");

@@ -5,8 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../../anchor/command-support.ts";
 import { verifyReceiptOnNodes } from "../../audit/verify-receipt-on-nodes.ts";
 import { parseReceiptCode } from "../../core/receipt-code.ts";
@@ -108,33 +108,18 @@ function print(result: VerifyReceiptResult & { nodes?: unknown }, json: boolean)
 export const command: CliCommand = {
   summary: "verify a receipt against the chain (or a trusted root), with no server in between",
   async run(argv) {
-    let values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        options: {
-          rpc: { type: "string", multiple: true },
-          contract: { type: "string" },
-          root: { type: "string" },
-          "chain-id": { type: "string" },
-          api: { type: "string" },
-          "data-dir": { type: "string" },
-          json: { type: "boolean" },
-          "timeout-ms": { type: "string" },
-          help: { type: "boolean", short: "h" },
-        },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf verify: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("verify", USAGE, argv, {
+      rpc: { type: "string", multiple: true },
+      contract: { type: "string" },
+      root: { type: "string" },
+      "chain-id": { type: "string" },
+      api: { type: "string" },
+      "data-dir": { type: "string" },
+      json: { type: "boolean" },
+      "timeout-ms": { type: "string" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     try {
       if (positionals.length !== 1) throw new UsageError("give exactly one receipt file or code");
       const rpcs = values.rpc ?? [];
