@@ -3,6 +3,8 @@
  * that `deployLedger` and `deployGovernance` send. Reading the chain needs no artifact (see
  * `ledger-client.ts`); deploying does.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError, InvariantError } from "../core/errors.ts";
@@ -33,14 +35,19 @@ export async function loadArtifact(
   contractName: string,
   options: LoadArtifactOptions = {},
 ): Promise<ContractArtifact> {
-  const file = path.join(options.root ?? projectRoot, "artifacts", source, `${contractName}.json`);
+  const root = options.root ?? projectRoot;
+  const file = path.join(root, "artifacts", source, `${contractName}.json`);
+  if (!existsSync(file) && root === projectRoot) {
+    process.stderr.write("shafaf: compiling the contracts (first run: `npx hardhat build`)…\n");
+    compileContracts(root);
+  }
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") {
       throw new InvalidInputError(`the compiled ${contractName} contract is missing`, {
-        details: `${file} does not exist: run \`npx hardhat build\` in ${path.dirname(path.dirname(path.dirname(file)))} first`,
+        details: `${file} does not exist: run \`npx hardhat build\` in ${root} first`,
         code: "chain.artifact.missing",
         cause: error,
       });
@@ -73,6 +80,22 @@ export async function loadArtifact(
     abi: parsed.abi as Record<string, unknown>[],
     bytecode: parsed.bytecode,
   };
+}
+
+/**
+ * Compiles the contracts of this repository (offline: solc from the npm `solc` package) and returns
+ * Hardhat's exit status. `npm install` runs it (postinstall); `loadArtifact` runs it when an
+ * artifact is missing (a clone whose install skipped scripts, or `artifacts/` deleted). Hardhat's
+ * build is incremental, so it costs one compile once.
+ */
+export function compileContracts(root: string = projectRoot): number {
+  const cli = path.join(root, "node_modules", "hardhat", "dist", "src", "cli.js");
+  if (!existsSync(cli)) return 1;
+  const run = spawnSync(process.execPath, [cli, "build", "--quiet"], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return run.status ?? 1;
 }
 
 /**

@@ -3,6 +3,7 @@
  * `src/cli/commands/<name>.ts` and exports `command: CliCommand`; this file only dispatches.
  */
 import type { CliCommand } from "./command.ts";
+import { nativeProblem, nodeProblem } from "./preflight.ts";
 
 /** Command name → module. A command module is loaded only when it runs. */
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
@@ -43,6 +44,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (load === undefined) {
     process.stderr.write(`shafaf: unknown command "${name}"\n${usage()}\n`);
     return EXIT_USAGE;
+  }
+  // Before the command's modules load Hardhat or ethers: a wrong Node gets one clear sentence.
+  const problem = nodeProblem() ?? (name === "start" ? nativeProblem() : undefined);
+  if (problem !== undefined) {
+    process.stderr.write(`shafaf: ${problem}\n`);
+    return 1;
   }
   let mod: { command: CliCommand };
   try {

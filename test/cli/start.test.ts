@@ -1,56 +1,18 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { startAndWait, type Started } from "./helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-interface Started {
-  child: ChildProcess;
-  out: () => string;
-  url: string;
-  exited: Promise<number | null>;
-}
-
 /** Runs `shafaf start` (what `npm start` runs) and waits for it to say it is ready. */
-async function start(dataDir: string): Promise<Started> {
-  const child = spawn(
+function start(dataDir: string): Promise<Started> {
+  return startAndWait(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
-      "start",
-      "--scale",
-      "0.02",
-      "--port",
-      "0",
-      "--data-dir",
-      dataDir,
-    ],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } },
+    ["--import", "tsx", "src/cli/main.ts", "start", "--scale", "0.02", "--port", "0", "--data-dir", dataDir],
+    { cwd: root },
   );
-  let out = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  child.stderr.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /portal +(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m !== null && out.includes("Ctrl-C stops everything")) {
-        clearInterval(timer);
-        resolve(m[1]!);
-      }
-    }, 200);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`shafaf start exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-  return { child, out: () => out, url, exited };
 }
 
 async function json<T>(url: string): Promise<T> {
