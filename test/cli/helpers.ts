@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { constants as osConstants } from "node:os";
 
 export interface Started {
   child: ChildProcess;
+  /** Ctrl-C as a terminal sends it: SIGINT to the whole process group (npm, sh, node, the chain). */
+  interrupt: () => void;
+  /** Ctrl-C, then the exit status (as a shell reports it); the group is killed (and null returned) if it is still up after 60 s. */
+  stop: () => Promise<number | null>;
   out: () => string;
   url: string;
   exited: Promise<number | null>;
@@ -19,13 +24,22 @@ export async function startAndWait(
   const child = spawn(command, args, {
     cwd: options.cwd,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
     env: { ...(options.env ?? process.env), FORCE_COLOR: "0" },
   });
   let out = "";
-  child.stdout?.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  child.stderr?.on("data", (c: Buffer) => (out += c.toString("utf8")));
+  const tee = process.env["SHAFAF_TEST_TEE"] === "1";
+  const onData = (c: Buffer) => {
+    out += c.toString("utf8");
+    if (tee) process.stderr.write(c);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  // The status a shell reports: the exit code, or 128 + the signal's number (SIGINT → 130).
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
+    child.once("exit", (code, signal) =>
+      resolve(code ?? (signal === null ? null : 128 + (osConstants.signals[signal] ?? 0))),
+    ),
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
@@ -40,5 +54,24 @@ export async function startAndWait(
       reject(new Error(`${command} ${args.join(" ")} exited with ${code} before it was ready:\n${out}`));
     });
   });
-  return { child, out: () => out, url, exited };
+  const interrupt = () => {
+    try {
+      process.kill(-child.pid!, "SIGINT");
+    } catch {
+      // already gone
+    }
+  };
+  const stop = async (): Promise<number | null> => {
+    interrupt();
+    const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 60_000).unref());
+    const result = await Promise.race([exited, timeout]);
+    if (result !== "timeout") return result;
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    return null;
+  };
+  return { child, interrupt, stop, out: () => out, url, exited };
 }

@@ -85,7 +85,7 @@ describe("npm start (shafaf start)", function () {
         expect(receipt.format).to.equal("shafaf-receipt/1");
       }
     } finally {
-      first.child.kill("SIGINT");
+      first.interrupt();
     }
     expect(await first.exited).to.equal(0);
     expect(first.out()).to.include("stopping");
@@ -96,7 +96,7 @@ describe("npm start (shafaf start)", function () {
       const chain = await json<{ batchCount: number }>(`${second.url}/api/v1/chain`);
       expect(chain.batchCount).to.equal(26);
     } finally {
-      second.child.kill("SIGINT");
+      second.interrupt();
     }
     expect(await second.exited).to.equal(0);
   });
