@@ -208,7 +208,7 @@ export function explainChainError(error: unknown, context: ExplainContext = {}):
   }
   if (
     ethersCode === "REPLACEMENT_UNDERPRICED" ||
-    /replacement (transaction )?underpriced|underpriced/i.test(all)
+    /replacement (transaction )?underpriced/i.test(all)
   ) {
     return new ReplacementUnderpricedError(
       `${doing}a transaction of ${who} with the same nonce is still pending, and this one does not pay enough to replace it`,
