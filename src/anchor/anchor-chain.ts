@@ -12,6 +12,7 @@ import {
   type Wallet,
 } from "ethers";
 import { ShafafError } from "../core/errors.ts";
+import { decodeContractError, explainChainError, findRevertData } from "../chain/explain-error.ts";
 
 /** The parts of `ITransparencyLedger` the pipeline uses (enums as uint8, as in the ABI). */
 export const LEDGER_ANCHOR_ABI = [
@@ -59,55 +60,57 @@ export interface MinedAnchor {
   idempotencyKey: string;
 }
 
-/** A contract error decoded from revert data: its name and arguments. */
-export class LedgerRevertError extends ShafafError {
-  override name = "LedgerRevertError";
-  readonly errorName: string;
-  readonly args: readonly unknown[];
-  constructor(errorName: string, args: readonly unknown[], hint: string) {
-    super(`the ledger contract refused the batch: ${errorName}(${args.map(String).join(", ")})`, {
-      details: hint,
-      code: `anchor.chain.${errorName}`,
-    });
-    this.errorName = errorName;
-    this.args = args;
-  }
-}
-
+/** Advice for the contract errors anchoring can meet (the generic advice is in explain-error.ts). */
 const HINTS: Record<string, string> = {
   LedgerDuplicateRoot: "this exact tree was already anchored",
   LedgerUnknownBatch: "--supersedes names a batch that does not exist on this contract",
   LedgerSupersedeMismatch: "a correction must have the kind and period of the batch it supersedes",
   LedgerAlreadySuperseded: "that batch was already corrected; supersede the newer batch instead",
   AccessControlUnauthorizedAccount:
-    "the signing account lacks ANCHORER_ROLE; grant it (shafaf deploy --anchorer ADDR)",
+    "the signing account lacks ANCHORER_ROLE; grant it (shafaf deploy --anchorer ADDR, or shafaf roles)",
   EnforcedPause: "the ledger is paused; anchoring resumes when governance unpauses it",
   LedgerEnforcedPause: "the ledger is paused; anchoring resumes when governance unpauses it",
   LedgerInvalidPeriod: "the period must be YYYYMM with year >= 1300",
 };
 
-/** Finds revert data in an ethers or JSON-RPC error, walking `cause`, `error`, `info`. */
-function revertData(error: unknown, depth = 0): string | undefined {
-  if (error === null || typeof error !== "object" || depth > 6) return undefined;
-  const e = error as Record<string, unknown>;
-  if (typeof e.data === "string" && /^0x[0-9a-f]{8}/i.test(e.data)) return e.data;
-  for (const key of ["error", "cause", "info", "data"]) {
-    const found = revertData(e[key], depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /** The decoded contract error inside `error`, if there is one. */
 export function decodeLedgerError(error: unknown): { name: string; args: unknown[] } | undefined {
-  const data = revertData(error);
-  if (data === undefined) return undefined;
-  try {
-    const parsed = ledgerAnchorInterface.parseError(data);
-    return parsed === null ? undefined : { name: parsed.name, args: [...parsed.args] };
-  } catch {
-    return undefined;
+  const data = findRevertData(error);
+  return data === undefined ? undefined : decodeContractError(data);
+}
+
+/** A JSON-RPC request function (a provider's `send`). */
+export type RpcSend = (method: string, params: unknown[]) => Promise<unknown>;
+
+export type StoredTxStatus =
+  | { status: "mined"; blockNumber: number; succeeded: boolean }
+  | { status: "pending" }
+  /** Neither mined nor in this node's pool: refused when sent (e.g. no gas money) or dropped. */
+  | { status: "unknown" };
+
+/**
+ * Where the transaction `txHash` is, as the node at `send` sees it.
+ *
+ * @example
+ * await readTransactionStatus((m, p) => provider.send(m, p), "0x…") // { status: "unknown" }
+ */
+export async function readTransactionStatus(
+  send: RpcSend,
+  txHash: string,
+): Promise<StoredTxStatus> {
+  const receipt = (await send("eth_getTransactionReceipt", [txHash])) as {
+    status: string;
+    blockNumber: string;
+  } | null;
+  if (receipt !== null) {
+    return {
+      status: "mined",
+      blockNumber: Number(BigInt(receipt.blockNumber)),
+      succeeded: BigInt(receipt.status) === 1n,
+    };
   }
+  const tx = await send("eth_getTransactionByHash", [txHash]);
+  return tx === null ? { status: "unknown" } : { status: "pending" };
 }
 
 export interface AnchorChain {
@@ -134,6 +137,8 @@ export interface AnchorChain {
   ): Promise<MinedAnchor | { reverted: true } | undefined>;
   /** The BatchAnchored event of `batchId` (its transaction and block). */
   findAnchor(batchId: number): Promise<MinedAnchor>;
+  /** Where a stored transaction is: mined, pending in the node's pool, or unknown to it. */
+  transactionStatus(txHash: string): Promise<StoredTxStatus>;
 }
 
 interface RawReceipt {
@@ -155,6 +160,8 @@ export function createAnchorChain(options: {
   chainId: number;
   address: string;
   pollMs?: number;
+  /** The RPC URL as the user gave it, for advice in error messages (`shafaf dev fund --rpc …`). */
+  rpcUrl?: string;
 }): AnchorChain {
   const { wallet, provider } = options;
   const contract = new Contract(options.address, LEDGER_ANCHOR_ABI, wallet);
@@ -219,10 +226,15 @@ export function createAnchorChain(options: {
         populated = await wallet.populateTransaction(await fn.populateTransaction(...params));
       } catch (error) {
         const decoded = decodeLedgerError(error);
-        if (decoded === undefined) throw error;
-        if (decoded.name === "LedgerDuplicateIdempotencyKey")
+        if (decoded?.name === "LedgerDuplicateIdempotencyKey")
           return { existing: Number(decoded.args[1]) };
-        throw new LedgerRevertError(decoded.name, decoded.args, HINTS[decoded.name] ?? "");
+        throw explainChainError(error, {
+          account: wallet.address,
+          chainId: options.chainId,
+          rpcUrl: options.rpcUrl,
+          action: "anchoring the batch",
+          hints: HINTS,
+        });
       }
       const rawTx = await wallet.signTransaction(populated);
       return { rawTx, txHash: keccak256(rawTx) };
@@ -237,7 +249,12 @@ export function createAnchorChain(options: {
         if (known !== null) return "known";
         const message = String((error as { message?: string }).message ?? error);
         if (/nonce too low|nonce.*(used|already)|replacement/i.test(message)) return "stale";
-        throw error;
+        throw explainChainError(error, {
+          account: wallet.address,
+          chainId: options.chainId,
+          rpcUrl: options.rpcUrl,
+          action: "sending the anchoring transaction",
+        });
       }
     },
 
@@ -284,6 +301,10 @@ export function createAnchorChain(options: {
         }
         await sleep(pollMs);
       }
+    },
+
+    transactionStatus(txHash) {
+      return readTransactionStatus((method, params) => provider.send(method, params), txHash);
     },
 
     async findAnchor(batchId) {

@@ -39,6 +39,7 @@ import {
 } from "../store/batch-artifact.ts";
 import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/ledger-store.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
+import { decodeSignedTx } from "./inspect-job.ts";
 import { computeIdempotencyKey, computeJobId } from "./job-id.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
 import path from "node:path";
@@ -228,6 +229,15 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   if (!params.dryRun && store !== undefined && params.chain !== undefined) {
     await store.bindChain({ chainId: params.chain.chainId, contract: params.chain.contract });
     const existing = await findExistingJob(store, jobId);
+    if (existing?.job.state === "abandoned") {
+      // Same inputs, same artifact, same idempotency key: starting over can never anchor twice.
+      await refuseUnfinishedJobs(store, jobId, params.kind, period);
+      log.info(
+        `job ${jobId.slice(0, 12)}… was abandoned; starting it over with the current signer (same artifact and idempotency key)`,
+      );
+      existing.job = { ...existing.job, state: "prepared" };
+      await store.putJob(existing.job);
+    }
     if (existing !== undefined) {
       return finishJob(
         { ...params, store, chain: params.chain, log, onStep, started },
@@ -344,11 +354,14 @@ async function refuseUnfinishedJobs(
 ): Promise<void> {
   for (const other of await store.listJobs()) {
     if (other.jobId === jobId || other.kind !== kind || other.period !== period) continue;
-    if (other.state === "complete" || other.state === "prepared") continue;
+    if (other.state === "complete" || other.state === "prepared" || other.state === "abandoned")
+      continue;
     throw new InvalidInputError(
       `another ${kind} batch for ${period} is being anchored (job ${other.jobId.slice(0, 12)}…, ${other.state})`,
       {
-        details: "run its original command again to finish it first; then anchor these inputs",
+        details:
+          "run its original command again to finish it first; then anchor these inputs. " +
+          `\`shafaf jobs show ${other.jobId.slice(0, 12)} --rpc URL\` says where it is; a job whose transaction can never be mined can be given up with \`shafaf jobs abandon\``,
         code: "anchor.job.unfinished",
       },
     );
@@ -789,10 +802,35 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
     const existing = await chain.batchIdOfIdempotencyKey(job.idempotencyKey);
     if (existing !== 0) return adopt(existing);
 
+    if (job.state === "sending" && job.rawTx !== undefined && job.txHash !== undefined) {
+      const signer = job.signer ?? decodeSignedTx(job.rawTx).signer;
+      if (signer.toLowerCase() !== chain.account.toLowerCase()) {
+        // Signed by another account (e.g. one without gas money). Re-broadcasting those bytes
+        // cannot help the current signer; if the node neither mined nor holds them, sign again.
+        // Safe: the new transaction has the same idempotency key, so at most one is ever anchored.
+        const status = await chain.transactionStatus(job.txHash);
+        if (status.status === "unknown") {
+          log.info(
+            `the stored transaction ${job.txHash} was signed by ${signer} and the node does not know it; signing again with ${chain.account} (same idempotency key)`,
+          );
+          job = { ...job, state: "prepared" };
+          delete job.rawTx;
+          delete job.txHash;
+          delete job.signer;
+          await store.putJob(job);
+        }
+      }
+    }
     if (job.state !== "sending" || job.rawTx === undefined || job.txHash === undefined) {
       const signed = await chain.signAnchor(args);
       if ("existing" in signed) return adopt(signed.existing);
-      job = { ...job, state: "sending", rawTx: signed.rawTx, txHash: signed.txHash };
+      job = {
+        ...job,
+        state: "sending",
+        rawTx: signed.rawTx,
+        txHash: signed.txHash,
+        signer: chain.account,
+      };
       await store.putJob(job);
       onStep("tx-signed");
     }
@@ -801,6 +839,7 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
       job = { ...job, state: "prepared" };
       delete job.rawTx;
       delete job.txHash;
+      delete job.signer;
       await store.putJob(job);
       continue; // the nonce went to another transaction: sign again (the key still guards)
     }
@@ -816,6 +855,7 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
       job = { ...job, state: "prepared" };
       delete job.rawTx;
       delete job.txHash;
+      delete job.signer;
       await store.putJob(job);
       if (mined !== undefined) {
         const signed = await chain.signAnchor(args); // surfaces the contract's reason

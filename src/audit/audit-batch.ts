@@ -156,6 +156,38 @@ export interface AuditBatchResult {
   reportHash: string;
 }
 
+const sourceLabel = (s: { name: string; entry?: string | undefined }): string =>
+  s.entry === undefined ? s.name : `${s.name}!${s.entry}`;
+
+/**
+ * Pairs each audited source with a reference source of the same SHA-256 whose name differs (each
+ * reference source used once, first match in order). Sources with the same name, or whose bytes
+ * no reference source has, are not listed: they are compared as they are.
+ */
+export function matchSourcesByContent(
+  audited: readonly SourceInfo[],
+  reference: readonly SourceInfo[] | undefined,
+): { index: number; audited: SourceInfo; reference: SourceInfo }[] {
+  if (reference === undefined) return [];
+  const used = new Set<number>();
+  // Identical names with identical bytes are taken first, so that a renamed copy never steals them.
+  audited.forEach((a) => {
+    const j = reference.findIndex(
+      (r, k) => !used.has(k) && r.sha256 === a.sha256 && sourceLabel(r) === sourceLabel(a),
+    );
+    if (j >= 0) used.add(j);
+  });
+  const out: { index: number; audited: SourceInfo; reference: SourceInfo }[] = [];
+  audited.forEach((a, index) => {
+    if (reference.some((r) => r.sha256 === a.sha256 && sourceLabel(r) === sourceLabel(a))) return;
+    const j = reference.findIndex((r, k) => !used.has(k) && r.sha256 === a.sha256);
+    if (j < 0) return;
+    used.add(j);
+    out.push({ index, audited: a, reference: reference[j]! });
+  });
+  return out;
+}
+
 /** A record of the export, opened. */
 interface AuditedRecord {
   record: LedgerRecord;
@@ -684,6 +716,19 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   };
   const rulesVersion =
     refManifest?.rulesVersion ?? settings.rates.version ?? DEFAULT_RATE_TABLE.version;
+  // Files are compared by content: a source whose bytes are a reference source's is that source,
+  // whatever it is called now (a clerk renamed the export). The rebuilt manifest keeps the
+  // anchored name, and the report notes the difference.
+  const renamed = sources === undefined ? [] : matchSourcesByContent(sources, refManifest?.sources);
+  const manifestSources =
+    sources === undefined
+      ? undefined
+      : sources.map((s, i) => {
+          const r = renamed.find((x) => x.index === i)?.reference;
+          if (r === undefined) return s;
+          const { entry: _entry, ...rest } = s;
+          return { ...rest, name: r.name, ...(r.entry !== undefined ? { entry: r.entry } : {}) };
+        });
   const rebuilt = buildManifest({
     kind,
     period,
@@ -691,7 +736,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     total,
     byProvince,
     ...(kind === "pension" ? { byCategory } : {}),
-    sources: sources ?? exportManifest?.sources ?? refManifest?.sources ?? [],
+    sources: manifestSources ?? exportManifest?.sources ?? refManifest?.sources ?? [],
     rulesVersion,
     leafEncoding: LEAF_ENCODING,
     supersedes: anchored.supersedes,
@@ -699,6 +744,15 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     ...optional,
   });
 
+  for (const { audited: a, reference: r } of renamed) {
+    check(
+      "source-name",
+      sourceLabel(r),
+      sourceLabel(a),
+      `same bytes (sha256 ${a.sha256}) under another name: compared by content, not by name`,
+      true,
+    );
+  }
   check(
     "kind-period",
     `${anchored.kind} ${anchored.period}`,

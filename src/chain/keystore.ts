@@ -4,7 +4,7 @@
  * only from `SHAFAF_KEYSTORE_PASSWORD` or an interactive prompt that does not echo.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { Wallet, isKeystoreJson, type HDNodeWallet } from "ethers";
+import { Wallet, getAddress, isAddress, isKeystoreJson, type HDNodeWallet } from "ethers";
 import { InvalidInputError } from "../core/errors.ts";
 
 export const KEYSTORE_PASSWORD_ENV = "SHAFAF_KEYSTORE_PASSWORD";
@@ -143,4 +143,39 @@ function promptHidden(source: PasswordSource, prompt: string): Promise<string> {
     };
     stdin.on("data", onData);
   });
+}
+
+/**
+ * The address of the account in the keystore `file`, read from its `address` field without the
+ * password (the field is public: it is what `shafaf keys new` printed).
+ *
+ * @example
+ * await readKeystoreAddress("anchorer.json") // "0x5A0b…9c4c"
+ */
+export async function readKeystoreAddress(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new InvalidInputError(`cannot read the keystore ${file}`, {
+      details:
+        (error as { code?: string }).code === "ENOENT"
+          ? "the file does not exist; make one with `shafaf keys new --out FILE`"
+          : String(error),
+      code: "chain.keystore.read",
+    });
+  }
+  const address = isKeystoreJson(text)
+    ? (JSON.parse(text) as { address?: unknown }).address
+    : undefined;
+  if (
+    typeof address !== "string" ||
+    !isAddress(address.startsWith("0x") ? address : `0x${address}`)
+  ) {
+    throw new InvalidInputError(`${file} is not an encrypted JSON keystore with an address`, {
+      details: "make one with `shafaf keys new --out FILE`",
+      code: "chain.keystore.format",
+    });
+  }
+  return getAddress(address.startsWith("0x") ? address : `0x${address}`);
 }

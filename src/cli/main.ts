@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   log: () => import("./commands/log.ts"),
   network: () => import("./commands/network.ts"),
   roles: () => import("./commands/roles.ts"),
+  jobs: () => import("./commands/jobs.ts"),
+  dev: () => import("./commands/dev.ts"),
 };
 
 export const EXIT_USAGE = 64;

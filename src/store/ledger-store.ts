@@ -15,7 +15,11 @@ import { Level } from "level";
 import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
-export type JobState = "prepared" | "sending" | "anchored" | "complete";
+/**
+ * `abandoned`: given up by `shafaf jobs abandon` while nothing it sent could be mined; its
+ * artifact is kept, and the same inputs anchored again reopen it (same idempotency key).
+ */
+export type JobState = "prepared" | "sending" | "anchored" | "complete" | "abandoned";
 
 /** The durable state of one anchoring job (one logical input), keyed by its job id. */
 export interface JobRecord {
@@ -36,6 +40,11 @@ export interface JobRecord {
   /** Set from `sending` on: the signed transaction, re-broadcast on resume. */
   txHash?: string;
   rawTx?: string;
+  /** The account that signed `rawTx` (absent in jobs written before it was recorded). */
+  signer?: string;
+  /** Set by `shafaf jobs abandon`: when, and the transaction given up (its raw bytes are deleted). */
+  abandonedAt?: string;
+  abandonedTx?: { txHash: string; signer: string | null };
   /** Set from `anchored` on. */
   batchId?: number;
   blockNumber?: number;

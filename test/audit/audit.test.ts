@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, NonceManager, keccak256 } from "ethers";
@@ -162,6 +162,41 @@ describe("audit, attest, verify, log verify (real dev chain)", function () {
       });
       expect(r.report.checks.filter((c) => !c.ok)).to.deep.equal([]);
       expect(r.report.verdict).to.equal("match");
+    });
+
+    it("compares files by content: the same bytes under another name are a match, with the name noted", async function () {
+      const renamed = path.join(dataDir, "export-from-clerk.csv");
+      await writeFile(renamed, await readFile(july.csv));
+      const r = await auditBatch({
+        batchId: july.batchId,
+        anchored: await anchoredOf(july.batchId),
+        audited: { type: "inputs", paths: [renamed], salts: path.join(july.dir, "records.jsonl") },
+        referenceDir: july.dir,
+      });
+      expect(r.report.checks.filter((c) => !c.ok)).to.deep.equal([]);
+      expect(r.report.verdict).to.equal("match");
+      const note = r.report.checks.find((c) => c.name === "source-name");
+      expect(note).to.include({
+        ok: true,
+        anchored: "july.csv",
+        recomputed: "export-from-clerk.csv",
+      });
+      expect(r.report.audited.files[0]!.name).to.equal("export-from-clerk.csv");
+
+      // the same name with one byte changed is still a mismatch, and no name note is made up
+      const text = await readFile(july.csv, "utf8");
+      const changed = path.join(dataDir, "changed", "july.csv");
+      await mkdir(path.dirname(changed), { recursive: true });
+      await writeFile(changed, text.replace(/\n$/, "\n\n"));
+      const c = await auditBatch({
+        batchId: july.batchId,
+        anchored: await anchoredOf(july.batchId),
+        audited: { type: "inputs", paths: [changed], salts: path.join(july.dir, "records.jsonl") },
+        referenceDir: july.dir,
+      });
+      expect(c.report.verdict).to.equal("mismatch");
+      expect(c.report.checks.find((x) => x.name === "source-name")).to.equal(undefined);
+      expect(c.report.checks.find((x) => x.name === "manifest-hash")!.ok).to.equal(false);
     });
 
     it("is deterministic: the same inputs give the same JSON and HTML bytes", async function () {

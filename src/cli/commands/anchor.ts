@@ -11,6 +11,11 @@ import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
 import { formatRials } from "../../core/money.ts";
 import { connectSigner } from "../../chain/signer.ts";
+import {
+  ChainTransactionError,
+  explainChainError,
+  type ExplainContext,
+} from "../../chain/explain-error.ts";
 import { createAnchorChain } from "../../anchor/anchor-chain.ts";
 import {
   EXIT_DATA,
@@ -191,6 +196,7 @@ export const command: CliCommand = {
       return 0;
     }
     let store: LedgerStore | undefined;
+    let context: ExplainContext = {};
     let provider: { destroy(): void } | undefined;
     const json = values.json === true;
     const log = createProgressLog({
@@ -255,7 +261,9 @@ export const command: CliCommand = {
           provider: signer.provider,
           chainId: signer.chainId,
           address: values.contract,
+          rpcUrl: values.rpc,
         });
+        context = { account: signer.address, chainId: signer.chainId, rpcUrl: values.rpc };
       }
       if (!dryRun || existsSync(path.join(dataDir, "ledger")))
         store = await openLedgerStore(dataDir);
@@ -298,7 +306,14 @@ export const command: CliCommand = {
       return result.status === "invalid" ? EXIT_DATA : 0;
     } catch (error) {
       log.end();
-      const code = reportError("anchor", error);
+      const explained = explainChainError(error, { ...context, action: "anchoring" });
+      const code = reportError("anchor", explained);
+      if (explained instanceof ChainTransactionError) {
+        process.stderr.write(
+          `  the job is kept: run the same command again once that is fixed (with this or another signer); ` +
+            `\`shafaf jobs list --data-dir ${values["data-dir"] ?? ".shafaf"} --rpc ${values.rpc ?? "URL"}\` shows it\n`,
+        );
+      }
       if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
       return code;
     } finally {

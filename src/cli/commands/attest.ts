@@ -9,6 +9,7 @@ import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/com
 import { attestBatch } from "../../audit/attest-batch.ts";
 import { createLedgerClient } from "../../chain/ledger-client.ts";
 import { createRpc } from "../../chain/rpc.ts";
+import { explainChainError, type ExplainContext } from "../../chain/explain-error.ts";
 import { connectSigner } from "../../chain/signer.ts";
 
 const USAGE = `usage: shafaf attest <batchId> --verdict confirmed|disputed --report FILE.json --rpc URL --contract ADDR (--keystore FILE | --signer dev:N)
@@ -35,6 +36,7 @@ export const command: CliCommand = {
     });
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
+    const context: ExplainContext = { action: "attesting" };
     try {
       if (positionals.length !== 1 || !/^[1-9]\d{0,15}$/.test(positionals[0]!))
         throw new UsageError("give the batch id (a positive integer)");
@@ -53,6 +55,9 @@ export const command: CliCommand = {
       }
       const spec = await signerSpecFromOptions(values);
       const signer = await connectSigner({ rpcUrl: values.rpc, spec });
+      context.account = signer.address;
+      context.chainId = signer.chainId;
+      context.rpcUrl = values.rpc;
       try {
         const ledger = createLedgerClient({
           rpc: createRpc({ url: values.rpc }),
@@ -80,7 +85,7 @@ export const command: CliCommand = {
         process.stderr.write(`shafaf attest: ${error.message}\n${USAGE}\n`);
         return 64;
       }
-      return reportError("attest", error);
+      return reportError("attest", explainChainError(error, context));
     }
   },
 };

@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import { deployLedger } from "../../chain/deploy-ledger.ts";
 import { deployGovernance, type DeployGovernanceResult } from "../../chain/governance.ts";
 import { connectSigner } from "../../chain/signer.ts";
+import { explainChainError, type ExplainContext } from "../../chain/explain-error.ts";
 import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
 
 const USAGE = `usage: shafaf deploy --rpc URL (--keystore FILE | --signer dev:N) [options]
@@ -27,7 +28,8 @@ Deploys the TransparencyLedger contract and grants its roles.
                          ({"institutions": [ADDR, …], "threshold": K, "minDelaySeconds": S});
                          the timelock becomes the ledger's admin (not with --admin)
   --admin-delay SECONDS  wait before an admin handover takes effect (default 0 on chain 31337, else 86400)
-  --json                 print {"address", "chainId", …} on stdout`;
+  --json                 print {"address", "chainId", …} on stdout
+  --quiet                print only the contract's address (for ADDR=$(shafaf deploy … --quiet))`;
 
 /** Reads and checks the --governance file. */
 async function readGovernanceFile(
@@ -82,6 +84,7 @@ export const command: CliCommand = {
       "admin-delay"?: string;
       governance?: string;
       json?: boolean;
+      quiet?: boolean;
       help?: boolean;
     };
     try {
@@ -98,6 +101,7 @@ export const command: CliCommand = {
           "admin-delay": { type: "string" },
           governance: { type: "string" },
           json: { type: "boolean" },
+          quiet: { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -111,8 +115,11 @@ export const command: CliCommand = {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
+    const context: ExplainContext = { rpcUrl: values.rpc, action: "deploying the ledger" };
     try {
       if (values.rpc === undefined) throw new UsageError("--rpc URL is required");
+      if (values.json === true && values.quiet === true)
+        throw new UsageError("--json and --quiet exclude each other");
       let governance:
         { institutions: string[]; threshold: number; minDelaySeconds: number } | undefined;
       if (values.governance !== undefined) {
@@ -138,6 +145,8 @@ export const command: CliCommand = {
       const spec = await signerSpecFromOptions(values);
       const signer = await connectSigner({ rpcUrl: values.rpc, spec });
       const me = signer.address;
+      context.account = me;
+      context.chainId = signer.chainId;
       const anchorers = values.anchorer ?? [me];
       const auditors = values.auditor ?? [];
       const pausers = values.pauser ?? [me];
@@ -154,7 +163,9 @@ export const command: CliCommand = {
         pausers,
       });
       signer.provider.destroy();
-      if (values.json === true) {
+      if (values.quiet === true) {
+        process.stdout.write(result.address + "\n");
+      } else if (values.json === true) {
         process.stdout.write(
           JSON.stringify({
             address: result.address,
@@ -182,7 +193,7 @@ export const command: CliCommand = {
       }
       return 0;
     } catch (error) {
-      const status = reportError("deploy", error);
+      const status = reportError("deploy", explainChainError(error, context));
       if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
       return status;
     }

@@ -22,6 +22,7 @@ import {
   type StepResult,
 } from "../../chain/governance.ts";
 import { connectProvider, connectSigner, fetchChainId } from "../../chain/signer.ts";
+import { explainChainError, type ExplainContext } from "../../chain/explain-error.ts";
 import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
 
 const USAGE = `usage: shafaf roles <propose|approve|revoke-approval|execute|cancel|list> --rpc URL --contract LEDGER [options]
@@ -93,6 +94,7 @@ export const command: CliCommand = {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
+    const context: ExplainContext = { rpcUrl: values.rpc, action: "changing roles" };
     try {
       const sub = positionals[0];
       if (positionals.length !== 1 || !SUBCOMMANDS.includes(sub as Subcommand)) {
@@ -102,9 +104,9 @@ export const command: CliCommand = {
       if (values.contract === undefined || !isAddress(values.contract)) {
         throw new UsageError("--contract must be the ledger's address (0x…)");
       }
-      return await runSubcommand(sub as Subcommand, values, values.rpc, values.contract);
+      return await runSubcommand(sub as Subcommand, values, values.rpc, values.contract, context);
     } catch (error) {
-      const status = reportError("roles", error);
+      const status = reportError("roles", explainChainError(error, context));
       if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
       return status;
     }
@@ -116,6 +118,7 @@ async function runSubcommand(
   values: Values,
   rpc: string,
   ledger: string,
+  context: ExplainContext,
 ): Promise<number> {
   if (sub === "list") {
     const chainId = await fetchChainId(rpc);
@@ -137,6 +140,8 @@ async function runSubcommand(
     throw new UsageError(`--grant, --revoke and --unpause belong to "propose", not "${sub}"`);
   }
   const signer = await connectSigner({ rpcUrl: rpc, spec: await signerSpecFromOptions(values) });
+  context.account = signer.address;
+  context.chainId = signer.chainId;
   try {
     const governance = await findGovernance(signer.provider, ledger);
     const council = new Contract(governance.council, COUNCIL_ABI, signer.provider);
