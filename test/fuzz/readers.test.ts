@@ -72,9 +72,9 @@ describe("fuzz: readers of untrusted files", function () {
   this.timeout(Math.max(120_000, FUZZ_RUNS * 500));
   let dir: string;
   let cleanup: () => void;
-  let n = 0;
+  /** Each case overwrites the previous case's file of the same name (cases run one at a time). */
   const caseFile = (name: string, bytes: Uint8Array) => {
-    const p = path.join(dir, `${n++}-${name}`);
+    const p = path.join(dir, `case-${name}`);
     writeFileSync(p, bytes);
     return p;
   };
@@ -158,8 +158,8 @@ describe("fuzz: readers of untrusted files", function () {
       fc.assert(
         fc.asyncProperty(fc.boolean(), editsArb, async (worker, edits) => {
           const issues: IngestIssue[] = [];
-          const folder = path.join(dir, `${n++}-pair`);
-          mkdirSync(folder);
+          const folder = path.join(dir, "case-pair");
+          mkdirSync(folder, { recursive: true });
           writeFileSync(
             path.join(folder, "DSKKAR00.DBF"),
             worker ? pair.kar : mutate(pair.kar, edits),
