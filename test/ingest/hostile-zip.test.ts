@@ -4,6 +4,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { zipSync } from "fflate";
 import { crc32 } from "node:zlib";
+import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
 import type { IngestIssue } from "../../src/ingest/ingest-issue.ts";
 import { readSsoLists } from "../../src/ingest/read-sso-list.ts";
 import { writeSsoList } from "../../src/ingest/write-sso-list.ts";
@@ -92,6 +93,24 @@ describe("hostile zips (readSsoLists)", function () {
     ]);
     expect(r.issues[0]!.message).to.contain(`inflates to ${GIB} bytes`);
     expect(r.growth).to.be.below(RSS_CAP);
+  });
+
+  it("makes the staff upload's pipeline (runAnchorJob, as shafaf serve runs it) answer invalid", async function () {
+    const zip = path.join(dir, "upload.zip");
+    writeFileSync(zip, buildZip([karMember, bomb]));
+    const r = await runAnchorJob({
+      inputs: [zip],
+      kind: "premium",
+      period: "1403-07",
+      province: "IR-23",
+      dryRun: true,
+      pseudonymKey: new Uint8Array(32).fill(7),
+    });
+    expect(r.status).to.equal("invalid");
+    if (r.status !== "invalid") return;
+    expect(r.issues.map((i) => [i.rule, i.entry])).to.deep.equal([
+      ["sso.zip-limit", "l/DSKWOR00.DBF"],
+    ]);
   });
 
   it("stops inflating at the size the directory declares when the directory lies", function () {
