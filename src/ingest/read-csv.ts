@@ -330,7 +330,15 @@ export async function* readCsvBatches(
         return undefined;
       }
       kind ??= inferKind(columns);
-      const schema = options.schema ?? (kind === undefined ? undefined : recordSchema(kind));
+      // Without a kind, judge the line against the premium columns (the larger set): a data row
+      // is "not a header" whichever kind it would have been.
+      const schema =
+        options.schema ??
+        (kind !== undefined
+          ? recordSchema(kind)
+          : columns.some((c) => c !== "" && !looksLikeColumnName(c))
+            ? recordSchema("premium")
+            : undefined);
       if (schema === undefined) {
         headerOk = false;
         sink.add({
