@@ -3,6 +3,7 @@
  * `src/cli/commands/<name>.ts` and exports `command: CliCommand`; this file only dispatches.
  */
 import type { CliCommand } from "./command.ts";
+import { endOnClosedPipe } from "./end-on-closed-pipe.ts";
 import { nativeProblem, nodeProblem } from "./preflight.ts";
 
 /** Command name → module. A command module is loaded only when it runs. */
@@ -67,6 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  endOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

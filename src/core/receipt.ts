@@ -61,9 +61,18 @@ export function recordToJson(record: LedgerRecord): ReceiptRecord {
 
 /**
  * The record of a receipt's JSON opening, or `undefined` when a field is missing, mistyped or
- * not canonical. Does not re-apply business rules (rates change; the leaf commits to what was anchored).
+ * not canonical, or when a key is not one of the record's (an extra key is not bound by the leaf:
+ * a receipt must not carry unverified text next to verified fields). Does not re-apply business
+ * rules (rates change; the leaf commits to what was anchored).
  */
 export function recordFromJson(json: unknown): LedgerRecord | undefined {
+  const record = recordFromJsonFields(json);
+  if (record === undefined) return undefined;
+  const known = new Set(Object.keys(recordToJson(record)));
+  return Object.keys(json as object).every((k) => known.has(k)) ? record : undefined;
+}
+
+function recordFromJsonFields(json: unknown): LedgerRecord | undefined {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
   const o = json as Record<string, unknown>;
   const str = (k: string, optional = false): string | undefined | null => {

@@ -121,3 +121,18 @@ export function maskValue(text: string): string {
   const digits = /^[0-9]+$/.test(t);
   return `[${digits ? "number" : "text"}, ${Array.from(t).length} chars]`;
 }
+
+/**
+ * True when a header cell or key may be shown in a message: it has the shape of a column name
+ * (ASCII letters first, then letters, digits, `_ . -` and spaces, at most 40 characters, no run of
+ * three digits). Anything else may be a value from a data row — a national ID, an insurance
+ * number, an amount, a name — and is shown masked.
+ */
+export function looksLikeColumnName(text: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_ .-]{0,39}$/.test(text) && !/[0-9]{3}/.test(text);
+}
+
+/** A header cell or key for a message: itself when it looks like a column name, else masked. */
+export function columnForMessage(text: string): string {
+  return looksLikeColumnName(text) ? text : maskValue(text);
+}

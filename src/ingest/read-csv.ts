@@ -6,7 +6,13 @@
  */
 import path from "node:path";
 import { OPTIONAL_COLUMNS, RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
-import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import {
+  columnForMessage,
+  IssueSink,
+  looksLikeColumnName,
+  type IngestIssue,
+  type IssueOptions,
+} from "./ingest-issue.ts";
 import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow } from "./raw-row.ts";
 import { Sha256Tap, type SourceInfo } from "./source-info.ts";
@@ -196,15 +202,33 @@ export function checkColumns(
   const required = allowed.filter((c) => !schema.optional.includes(c));
   const expected = `expected columns for ${schema.name}: ${allowed.join(",")} (optional: ${schema.optional.join(", ")})`;
   const issues: IngestIssue[] = [];
+  const unknown = columns.filter((c) => c !== "" && !allowed.includes(c));
+  if (unknown.length * 2 > columns.length) {
+    // Most cells name no column: a data row where the header should be. Show none of them.
+    return [
+      {
+        source: { file, line },
+        field: "",
+        rule: "csv.header.not-a-header",
+        value: `${columns.length} cells`,
+        message: `the first line is not a header: ${unknown.length} of its ${columns.length} cells are not column names`,
+        hint: `the first line names the columns; ${expected}`,
+      },
+    ];
+  }
   const seen = new Set<string>();
   for (const c of columns) {
     if (!allowed.includes(c)) {
+      const shown = columnForMessage(c);
       issues.push({
         source: { file, line },
-        field: c,
+        field: looksLikeColumnName(c) ? c : "",
         rule: "csv.header.unknown-column",
-        value: c.length > 40 ? `${c.slice(0, 40)}…` : c,
-        message: `unknown column "${c}"`,
+        value: shown,
+        message:
+          c === ""
+            ? "a column has no name"
+            : `unknown column ${looksLikeColumnName(c) ? `"${c}"` : shown}`,
         hint: `rename or remove it; ${expected}`,
       });
     } else if (seen.has(c)) {
@@ -292,8 +316,29 @@ export async function* readCsvBatches(
     if (columns === undefined) {
       if (rec.fields.length === 1 && rec.fields[0]!.trim() === "") return undefined;
       columns = rec.fields.map((c) => c.trim().toLowerCase());
+      if (columns.some((c) => c.includes("\r"))) {
+        // Lines ended by CR alone (classic Mac OS): the whole file reads as one header line.
+        headerOk = false;
+        sink.add({
+          source: { file: name, line: startLine },
+          field: "",
+          rule: "csv.line-ends",
+          value: "",
+          message: "the lines end with a carriage return (CR) alone, so the file reads as one line",
+          hint: 'save the file again as "CSV UTF-8" (Windows CRLF or Unix LF line ends)',
+        });
+        return undefined;
+      }
       kind ??= inferKind(columns);
-      const schema = options.schema ?? (kind === undefined ? undefined : recordSchema(kind));
+      // Without a kind, judge the line against the premium columns (the larger set): a data row
+      // is "not a header" whichever kind it would have been.
+      const schema =
+        options.schema ??
+        (kind !== undefined
+          ? recordSchema(kind)
+          : columns.some((c) => c !== "" && !looksLikeColumnName(c))
+            ? recordSchema("premium")
+            : undefined);
       if (schema === undefined) {
         headerOk = false;
         sink.add({

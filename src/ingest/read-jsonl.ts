@@ -5,7 +5,13 @@
  */
 import path from "node:path";
 import { RECORD_COLUMNS, type RecordKind } from "../core/record.ts";
-import { IssueSink, type IngestIssue, type IssueOptions } from "./ingest-issue.ts";
+import {
+  columnForMessage,
+  IssueSink,
+  looksLikeColumnName,
+  type IngestIssue,
+  type IssueOptions,
+} from "./ingest-issue.ts";
 import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow } from "./raw-row.ts";
 import { inferKind, type ColumnSchema } from "./read-csv.ts";
@@ -151,12 +157,13 @@ export async function* readJsonlBatches(
     for (const key in record) {
       const value = record[key];
       if (!allowed.has(key)) {
+        const named = looksLikeColumnName(key);
         issue(
           ln,
-          key,
+          named ? key : "",
           "jsonl.unknown-key",
-          key.length > 40 ? `${key.slice(0, 40)}…` : key,
-          `unknown key "${key}"`,
+          columnForMessage(key),
+          `unknown key ${named ? `"${key}"` : columnForMessage(key)}`,
           `allowed keys for ${schemaName ?? kind}: ${[...allowed].join(", ")}`,
         );
         ok = false;

@@ -3,13 +3,12 @@
  * folder tree, or in a .zip — and turns each worker record into a premium row (CSV column
  * names), checking the header's count and totals against the worker records.
  *
- * Streaming: a worker file is read in 1 MiB chunks (zip members are inflated as they stream);
- * memory does not grow with the number of workers.
+ * Streaming: a worker file is read in 1 MiB chunks (zip members are inflated in 4 KiB slices,
+ * under size and ratio caps); memory does not grow with the number of workers or the zip's size.
  */
 import { createReadStream } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { Unzip, UnzipInflate, UnzipPassThrough } from "fflate";
 import {
   applyBasisPoints,
   DEFAULT_RATE_TABLE,
@@ -30,6 +29,13 @@ import { IssueSink, maskValue, type IngestIssue, type IssueOptions } from "./ing
 import { decodeIranSystem, iranSystemPlausibility, isIranSystemTextByte } from "./iran-system.ts";
 import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow, RowSource } from "./raw-row.ts";
+import {
+  openZip,
+  ZipReadError,
+  type ZipArchive,
+  type ZipLimits,
+  type ZipMember,
+} from "./read-zip.ts";
 import { Sha256Tap, type SourceEncoding, type SourceInfo, type SsoLayout } from "./source-info.ts";
 import {
   fullJalaliYear,
@@ -54,6 +60,8 @@ export interface ReadSsoListsOptions extends IssueOptions {
   rates?: RateTable;
   /** Receives one `SourceInfo` per DBF file once it has been read to its end. */
   onSource?: (info: SourceInfo) => void;
+  /** Bounds on what a .zip may make the reader inflate (default `DEFAULT_ZIP_LIMITS`). */
+  zipLimits?: Partial<ZipLimits>;
 }
 
 /** A worker record with its decoded header, for callers that need names (anomaly checks). */
@@ -246,9 +254,16 @@ async function findPairs(root: string): Promise<PairPaths[]> {
   return out;
 }
 
+/** Largest DSKKAR00 member read from a zip (a one-record header file is about 1 KiB). */
+const MAX_KAR_BYTES = 1 << 20;
+/** Bytes a DSKWOR00 member may hold beyond what its DBF header announces (EOF byte, padding). */
+const WOR_SLACK_BYTES = 64 << 10;
+
 /**
- * Zips are read twice, streaming both times: first to find the members and keep the small
- * DSKKAR00 files, then to inflate each DSKWOR00 member and read its records as they come.
+ * Zips are untrusted: the central directory is read (see `openZip`), only pair members are
+ * inflated, each under the zip limits, and a worker member also under the size its own DBF
+ * header announces (header length + records × record length). DSKKAR00 members (one record)
+ * are read whole; DSKWOR00 members stream into the pair reader as they inflate.
  */
 async function* readZip(
   zipPath: string,
@@ -257,110 +272,119 @@ async function* readZip(
   entries: boolean,
 ): AsyncGenerator<Item[]> {
   const file = path.basename(zipPath);
-  const pairs = new Map<string, { dir: string; kar?: string; wor?: string }>();
-  const karBytes = new Map<string, Uint8Array>();
   const zipTap = new Sha256Tap();
-  let zipError: unknown;
-  const first = new Unzip((member) => {
-    const name = member.name;
-    const base = name.slice(name.lastIndexOf("/") + 1);
-    if (!isPairFile(base)) return;
-    const dir = name.slice(0, name.lastIndexOf("/") + 1);
-    const pair = pairs.get(dir) ?? { dir };
-    pairs.set(dir, pair);
-    if (base.toUpperCase() === KAR_FILE) {
-      pair.kar = name;
-      const parts: Uint8Array[] = [];
-      member.ondata = (err, data, final) => {
-        if (err !== null) zipError = err;
-        else parts.push(data);
-        if (final) karBytes.set(name, concatAll(parts));
-      };
-      member.start();
-    } else {
-      pair.wor = name;
-    }
-  });
-  first.register(UnzipInflate);
-  first.register(UnzipPassThrough);
-  try {
-    for await (const chunk of createReadStream(zipPath, { highWaterMark: 1 << 20 })) {
-      zipTap.update(chunk as Buffer);
-      first.push(chunk as Buffer);
-    }
-    first.push(new Uint8Array(0), true);
-  } catch (error) {
-    zipError = error;
-  }
-  if (zipError !== undefined) {
-    sink.add(zipIssue(file, zipError));
-    return;
-  }
+  for await (const chunk of createReadStream(zipPath, { highWaterMark: 1 << 20 }))
+    zipTap.update(chunk as Buffer);
   const containerSha256 = zipTap.digest();
-  if (pairs.size === 0) {
-    sink.add(
-      fileIssue(
-        file,
-        "sso.input",
-        "the zip holds no SSO list files",
-        `expected ${KAR_FILE} and ${WOR_FILE}`,
-      ),
-    );
-    return;
-  }
-  const readers = new Map<string, PairReader>();
-  for (const pair of [...pairs.values()].sort((a, b) => (a.dir < b.dir ? -1 : 1))) {
-    if (!checkPairComplete(pair, (p) => `${file}!${p}`, sink)) continue;
-    const reader = new PairReader(
-      karBytes.get(pair.kar!)!,
-      { file, entry: pair.kar!, containerSha256 },
-      { file, entry: pair.wor!, containerSha256 },
-      options,
-      sink,
-      entries,
-    );
-    if (reader.ok) readers.set(pair.wor!, reader);
-  }
-  let pending: Item[] = [];
-  const second = new Unzip((member) => {
-    const reader = readers.get(member.name);
-    if (reader === undefined) return;
-    member.ondata = (err, data, final) => {
-      if (err !== null) {
-        zipError = err;
-        return;
-      }
-      try {
-        for (const item of reader.push(data)) pending.push(item);
-        if (final) for (const item of reader.end()) pending.push(item);
-      } catch (error) {
-        zipError = error;
-      }
-    };
-    member.start();
-  });
-  second.register(UnzipInflate);
-  second.register(UnzipPassThrough);
-  const stream = createReadStream(zipPath, { highWaterMark: 1 << 20 });
+  let zip: ZipArchive;
   try {
-    for await (const chunk of stream) {
-      second.push(chunk as Buffer);
-      if (zipError !== undefined) break;
-      const out = pending;
-      pending = [];
-      if (out.length > 0) yield out;
-    }
-    if (zipError === undefined) second.push(new Uint8Array(0), true);
+    zip = await openZip(zipPath, options.zipLimits);
   } catch (error) {
-    zipError = error;
-  } finally {
-    stream.destroy();
-  }
-  if (zipError !== undefined) {
-    sink.add(zipIssue(file, zipError));
+    sink.add(zipIssue(file, error));
     return;
   }
-  if (pending.length > 0) yield pending;
+  try {
+    const pairs = new Map<string, { dir: string; kar?: ZipMember; wor?: ZipMember }>();
+    for (const member of zip.members) {
+      const name = member.name;
+      const base = name.slice(name.lastIndexOf("/") + 1);
+      if (!isPairFile(base)) continue;
+      const dir = name.slice(0, name.lastIndexOf("/") + 1);
+      const pair = pairs.get(dir) ?? { dir };
+      pairs.set(dir, pair);
+      const which = base.toUpperCase() === KAR_FILE ? "kar" : "wor";
+      if (pair[which] !== undefined) {
+        sink.add({
+          ...zipIssue(file, undefined, name),
+          rule: "sso.zip-duplicate",
+          message: `the folder holds ${base.toUpperCase()} twice`,
+          hint: "keep one list per folder",
+        });
+        continue;
+      }
+      pair[which] = member;
+    }
+    if (pairs.size === 0) {
+      sink.add(
+        fileIssue(
+          file,
+          "sso.input",
+          "the zip holds no SSO list files",
+          `expected ${KAR_FILE} and ${WOR_FILE}`,
+        ),
+      );
+      return;
+    }
+    for (const pair of [...pairs.values()].sort((a, b) => (a.dir < b.dir ? -1 : 1))) {
+      const names = { dir: pair.dir, kar: pair.kar?.name, wor: pair.wor?.name };
+      if (!checkPairComplete(names, (p) => `${file}!${p}`, sink)) continue;
+      const kar = pair.kar!;
+      const wor = pair.wor!;
+      let karBytes: Uint8Array;
+      try {
+        if (kar.size > MAX_KAR_BYTES) {
+          throw new ZipReadError(
+            `${kar.name} is ${kar.size} bytes; a list header file is about 1 KiB`,
+            { code: "zip.limit", member: kar.name, hint: "export the list again from ListDisk" },
+          );
+        }
+        const parts: Uint8Array[] = [];
+        for await (const part of zip.read(kar)) parts.push(part);
+        karBytes = concatAll(parts);
+      } catch (error) {
+        sink.add(zipIssue(file, error, kar.name));
+        continue;
+      }
+      const reader = new PairReader(
+        karBytes,
+        { file, entry: kar.name, containerSha256 },
+        { file, entry: wor.name, containerSha256 },
+        options,
+        sink,
+        entries,
+      );
+      if (!reader.ok) continue;
+      let head: Uint8Array | undefined = new Uint8Array(0);
+      try {
+        for await (const part of zip.read(wor)) {
+          let data = part;
+          if (head !== undefined) {
+            head = concatAll([head, part]);
+            if (head.length < 12) continue;
+            const announced = announcedDbfSize(head);
+            if (wor.size > announced + WOR_SLACK_BYTES) {
+              throw new ZipReadError(
+                `${wor.name} inflates to ${wor.size} bytes but its DBF header announces ${announced}`,
+                {
+                  code: "zip.limit",
+                  member: wor.name,
+                  hint: "the file is damaged or was made to mislead; export the list again",
+                },
+              );
+            }
+            data = head;
+            head = undefined;
+          }
+          const batch = reader.push(data);
+          if (batch.length > 0) yield batch;
+        }
+        if (head !== undefined && head.length > 0) reader.push(head);
+      } catch (error) {
+        sink.add(zipIssue(file, error, wor.name));
+        continue;
+      }
+      const tail = reader.end();
+      if (tail.length > 0) yield tail;
+    }
+  } finally {
+    await zip.close();
+  }
+}
+
+/** Bytes a DBF file should have from its header: header + records × record length + EOF byte. */
+function announcedDbfSize(head: Uint8Array): number {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return view.getUint16(8, true) + view.getUint32(4, true) * view.getUint16(10, true) + 1;
 }
 
 function concatAll(parts: readonly Uint8Array[]): Uint8Array {
@@ -373,14 +397,26 @@ function concatAll(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-function zipIssue(file: string, error: unknown): IngestIssue {
-  const detail = error instanceof Error ? error.message : String(error);
-  return fileIssue(
-    file,
-    "sso.zip",
-    `the zip cannot be read (${detail})`,
-    "re-create the zip, or unpack it and give the folder",
-  );
+/** A zip problem as one issue; only names and sizes, never member contents. */
+function zipIssue(file: string, error: unknown, entry?: string): IngestIssue {
+  const zipError = error instanceof ZipReadError ? error : undefined;
+  const limit = zipError?.code === "zip.limit";
+  return {
+    source: {
+      file,
+      ...((zipError?.member ?? entry) !== undefined ? { entry: (zipError?.member ?? entry)! } : {}),
+    },
+    field: "",
+    rule: limit ? "sso.zip-limit" : "sso.zip",
+    value: "",
+    message:
+      zipError !== undefined
+        ? zipError.shortMessage
+        : error === undefined
+          ? "the zip cannot be read"
+          : "the zip cannot be read (an unexpected error while reading it)",
+    hint: zipError?.details ?? "re-create the zip, or unpack it and give the folder",
+  };
 }
 
 function fileIssue(file: string, rule: string, message: string, hint: string): IngestIssue {

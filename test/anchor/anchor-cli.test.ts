@@ -395,6 +395,8 @@ describe("shafaf anchor (end to end)", function () {
         issues: { file: string; line: number; field: string; rule: string; value: string }[];
       };
       expect(json.format).to.equal("shafaf-validation-report/1");
+      // it names rows of an employer's list: readable by its owner only
+      expect((await stat(report)).mode & 0o777).to.equal(0o600);
       expect(json.status).to.equal("invalid");
       const byLine = new Map(json.issues.map((i) => [i.line, i]));
       expect(byLine.get(2)?.field).to.equal("national_id");

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { writePrivateFile } from "../write-private-file.ts";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
@@ -51,7 +51,7 @@ a folder of pairs, or a .zip of them.
   --encoding auto|utf8|cp1256  CSV text encoding (default auto)
   --province CODE            province for inputs without one (SSO lists), e.g. IR-23
   --workshops FILE.csv       the workshop register (workshop_code,province) for SSO lists
-  --report FILE.json         write the validation report (all issues) as JSON
+  --report FILE.json         write the validation report (all issues) as JSON, mode 0600
   --json                     print one JSON summary on stdout, no progress
 
 Exit status: 0 anchored (or dry run passed), 65 invalid input, 64 usage error, 1 other failure.`;
@@ -289,7 +289,10 @@ export const command: CliCommand = {
       });
       log.end();
       if (values.report !== undefined) {
-        await writeFile(values.report, JSON.stringify(validationReport(result), null, 2) + "\n");
+        await writePrivateFile(
+          values.report,
+          JSON.stringify(validationReport(result), null, 2) + "\n",
+        );
       }
       if (json) {
         process.stdout.write(JSON.stringify(summaryJson(result)) + "\n");
