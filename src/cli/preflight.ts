@@ -50,7 +50,10 @@ export function nativeProblem(): string | undefined {
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+) {
   const problem = nodeProblem() ?? nativeProblem();
   if (problem !== undefined) {
     process.stderr.write(`shafaf: ${problem}\n`);

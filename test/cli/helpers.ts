@@ -51,7 +51,9 @@ export async function startAndWait(
     }, 200);
     void exited.then((code) => {
       clearInterval(timer);
-      reject(new Error(`${command} ${args.join(" ")} exited with ${code} before it was ready:\n${out}`));
+      reject(
+        new Error(`${command} ${args.join(" ")} exited with ${code} before it was ready:\n${out}`),
+      );
     });
   });
   const interrupt = () => {
@@ -63,7 +65,9 @@ export async function startAndWait(
   };
   const stop = async (): Promise<number | null> => {
     interrupt();
-    const timeout = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 60_000).unref());
+    const timeout = new Promise<"timeout">((resolve) =>
+      setTimeout(() => resolve("timeout"), 60_000).unref(),
+    );
     const result = await Promise.race([exited, timeout]);
     if (result !== "timeout") return result;
     try {

@@ -10,7 +10,18 @@ const root = path.resolve(import.meta.dirname, "../..");
 function start(dataDir: string): Promise<Started> {
   return startAndWait(
     process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "start", "--scale", "0.02", "--port", "0", "--data-dir", dataDir],
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "start",
+      "--scale",
+      "0.02",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
     { cwd: root },
   );
 }
