@@ -3,17 +3,14 @@
  * - `jobId`: sha256 of what the user asked for — the input files' bytes (in the given order), kind,
  *   period, correction and reading options. Running the same command on the same files gives the
  *   same job, which is how a killed run is found and finished.
- * - `idempotencyKey`: keccak256(abi.encode("shafaf-idempotency/1", manifestHash, root, supersedes)),
- *   fixed once the artifact (with its random salts) is durable; the contract refuses a second
- *   batch with the same key (`LedgerDuplicateIdempotencyKey`) and `batchIdOfIdempotencyKey` finds it.
+ * - `idempotencyKey`: `computeIdempotencyKey` in `src/core/idempotency-key.ts`.
  */
 import { createHash } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { AbiCoder, keccak256 } from "ethers";
 import { InvalidInputError } from "../core/errors.ts";
 import { sha256File } from "../ingest/source-info.ts";
-import { canonicalJson } from "./manifest.ts";
+import { canonicalJson } from "../core/manifest.ts";
 
 export interface JobIdInput {
   inputs: readonly string[];
@@ -74,18 +71,4 @@ export async function computeJobId(input: JobIdInput): Promise<string> {
     ...(registers.length > 0 ? { registers } : {}),
   });
   return createHash("sha256").update(text).digest("hex");
-}
-
-/** The idempotency key sent with `anchorBatch` (see the module comment). */
-export function computeIdempotencyKey(
-  manifestHash: string,
-  root: string,
-  supersedes: number | null,
-): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["string", "bytes32", "bytes32", "uint64"],
-      ["shafaf-idempotency/1", manifestHash, root, BigInt(supersedes ?? 0)],
-    ),
-  );
 }

@@ -40,8 +40,9 @@ import {
 import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/ledger-store.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { decodeSignedTx } from "./inspect-job.ts";
-import { computeIdempotencyKey, computeJobId } from "./job-id.ts";
-import { buildManifest, type Manifest } from "./manifest.ts";
+import { computeIdempotencyKey } from "../core/idempotency-key.ts";
+import { buildManifest, type Manifest } from "../core/manifest.ts";
+import { computeJobId } from "./job-id.ts";
 import path from "node:path";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */

@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { keccak256 } from "ethers";
-import { buildManifest, canonicalJson, type Manifest } from "../anchor/manifest.ts";
+import { buildManifest, canonicalJson, manifestHash, type Manifest } from "../core/manifest.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { bytesToHex, isHexBytes, type Hex } from "../core/hex.ts";
 import { LEAF_ENCODING, leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
@@ -545,7 +545,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     check(
       "reference-manifest",
       anchored.manifestHash,
-      keccak256(reference.manifestBytes),
+      manifestHash(reference.manifestBytes),
       "keccak256 of the reference artifact's manifest.json is the anchored manifestHash",
     );
     if (reference.tree.root !== anchored.root) {
@@ -780,7 +780,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   );
   if (
     reference?.manifest?.byProvince !== undefined &&
-    keccak256(reference.manifestBytes) === anchored.manifestHash
+    manifestHash(reference.manifestBytes) === anchored.manifestHash
   ) {
     const anchoredCells = reference.manifest.byProvince;
     const provinces = [...new Set([...Object.keys(anchoredCells), ...byProvince.keys()])].sort();

@@ -5,12 +5,12 @@
  * indexer's hot path free of it. Every field is range-checked: a word that does not fit its
  * Solidity type is a {@link ChainDataError}, never silently truncated.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex } from "../core/hex.ts";
+import { keccak256 } from "../core/keccak.ts";
 import { ChainDataError } from "./errors.ts";
 import type { RawLog } from "./get-logs.ts";
 
 /** Byte → two lower-case hex digits (declared first: the topic tables below use it at load). */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Event signatures, exactly as the ABI declares them (tested against the compiled artifact). */
 export const LEDGER_EVENT_SIGNATURES = {
@@ -192,36 +192,8 @@ export function decodeLedgerLog(log: RawLog): LedgerEvent | undefined {
   }
 }
 
-/**
- * The log head after an anchored batch (ITransparencyLedger.sol):
- * keccak256(abi.encode(previous, batchId, root, uint8(kind), period, recordCount, totalAmount, manifestHash)).
- */
-export function nextLogHead(
-  previous: string,
-  batch: {
-    batchId: number;
-    root: string;
-    kind: 0 | 1;
-    period: number;
-    recordCount: number;
-    totalAmount: bigint;
-    manifestHash: string;
-  },
-): string {
-  const hex =
-    word(previous) +
-    uintWord(batch.batchId) +
-    word(batch.root) +
-    uintWord(batch.kind) +
-    uintWord(batch.period) +
-    uintWord(batch.recordCount) +
-    uintWord(batch.totalAmount) +
-    word(batch.manifestHash);
-  return "0x" + toHex(keccak_256(fromHex(hex)));
-}
-
 export function topicOf(signature: string): string {
-  return "0x" + toHex(keccak_256(new TextEncoder().encode(signature)));
+  return bytesToHex(keccak256(new TextEncoder().encode(signature)));
 }
 
 class Reader {
@@ -277,26 +249,4 @@ class Reader {
       { code: "chain.event.decode" },
     );
   }
-}
-
-function word(hex: string): string {
-  const h = hex.startsWith("0x") ? hex.slice(2) : hex;
-  if (!/^[0-9a-fA-F]{64}$/.test(h)) throw new ChainDataError(`not a 32-byte word: ${hex}`);
-  return h;
-}
-
-function uintWord(n: number | bigint): string {
-  return BigInt(n).toString(16).padStart(64, "0");
-}
-
-function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += HEX[b]!;
-  return s;
-}
-
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }

@@ -3,11 +3,17 @@
  * and `string`. Byte-for-byte equal to ethers' `AbiCoder.encode` and to Solidity (checked in
  * `test/core/abi.test.ts`), so every hash here can be recomputed on-chain or with any ABI library.
  */
-export type AbiType = "string" | "bytes32" | "uint8" | "uint32" | "uint256";
+export type AbiType = "string" | "bytes32" | "uint8" | "uint32" | "uint64" | "uint128" | "uint256";
 export type AbiValue = string | bigint | Uint8Array;
 
 const TEXT = new TextEncoder();
-const BITS: Record<string, bigint> = { uint8: 8n, uint32: 32n, uint256: 256n };
+const BITS: Record<string, bigint> = {
+  uint8: 8n,
+  uint32: 32n,
+  uint64: 64n,
+  uint128: 128n,
+  uint256: 256n,
+};
 
 function writeUint(out: Uint8Array, offset: number, value: bigint): void {
   let v = value;

@@ -9,7 +9,8 @@
  * - provincial figures come only from manifests whose hash matched the chain (`verified`);
  * - status precedence: superseded > disputed (any current dispute) > attested (≥ 1 confirmation) > anchored.
  */
-import { nextLogHead, ROLE_NAMES, type LedgerEvent } from "../chain/ledger-events.ts";
+import { ROLE_NAMES, type LedgerEvent } from "../chain/ledger-events.ts";
+import { nextLogHead } from "../core/log-head.ts";
 import {
   hexKey,
   type BatchStatus,

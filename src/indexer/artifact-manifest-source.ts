@@ -4,7 +4,7 @@
  * takes no LevelDB lock, so `shafaf index` can run while `shafaf anchor` writes the ledger store.
  * The bytes are only a candidate: the indexer checks their keccak256 against the chain.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { manifestHash } from "../core/manifest.ts";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ManifestSource } from "./manifest-view.ts";
@@ -48,7 +48,7 @@ export function createArtifactManifestSource(
         continue; // a job still being written, or not a batch folder
       }
       seen.add(job);
-      files.set("0x" + Buffer.from(keccak_256(bytes)).toString("hex"), file);
+      files.set(manifestHash(bytes), file);
     }
   }
 

@@ -3,7 +3,7 @@
  * the public views show. A manifest whose keccak256 differs from the chain's is `mismatch` and
  * contributes nothing; only `verified` manifests feed provincial totals.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { manifestHash as hashOfManifest } from "../core/manifest.ts";
 import type { Breakdown, ManifestView } from "../store/index-store.ts";
 
 /** Where the indexer gets a batch's manifest bytes (the anchor pipeline's ledger store, in the CLI). */
@@ -21,7 +21,7 @@ export type CheckedManifest = ManifestView & { people?: number };
  */
 export function manifestView(bytes: Uint8Array | undefined, manifestHash: string): CheckedManifest {
   if (bytes === undefined) return { status: "missing" };
-  if (hex(keccak_256(bytes)) !== manifestHash.toLowerCase()) return { status: "mismatch" };
+  if (hashOfManifest(bytes) !== manifestHash.toLowerCase()) return { status: "mismatch" };
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -62,8 +62,4 @@ function breakdown(x: unknown): Record<string, Breakdown> | undefined {
 
 function isCount(x: unknown): x is number {
   return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-}
-
-function hex(bytes: Uint8Array): string {
-  return "0x" + Buffer.from(bytes).toString("hex");
 }

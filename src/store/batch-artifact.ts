@@ -16,7 +16,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { keccak256 } from "ethers";
+import { manifestHash } from "../core/manifest.ts";
 
 export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
 
@@ -263,7 +263,7 @@ export async function readBatchArtifact(dir: string): Promise<BatchArtifact | un
       );
     }
   }
-  if (keccak256(manifestBytes) !== descriptor.manifestHash) {
+  if (manifestHash(manifestBytes) !== descriptor.manifestHash) {
     throw new BatchArtifactError(
       `${dir}/manifest.json does not hash to the manifestHash in artifact.json`,
     );

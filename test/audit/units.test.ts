@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { buildManifest } from "../../src/anchor/manifest.ts";
+import { buildManifest } from "../../src/core/manifest.ts";
 import { auditBatch } from "../../src/audit/audit-batch.ts";
 import {
   DEFAULT_ANOMALY_SETTINGS,

@@ -9,8 +9,8 @@ import {
   decodeLedgerLog,
   LEDGER_EVENT_SIGNATURES,
   LEDGER_EVENT_TOPICS,
-  nextLogHead,
 } from "../../src/chain/ledger-events.ts";
+import { nextLogHead } from "../../src/core/log-head.ts";
 
 const hex32 = fc
   .uint8Array({ minLength: 32, maxLength: 32 })

@@ -9,7 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AbiCoder, Interface, keccak256, toUtf8Bytes } from "ethers";
 import { loadLedgerArtifact } from "../../src/chain/artifact.ts";
-import { nextLogHead } from "../../src/chain/ledger-events.ts";
+import { nextLogHead } from "../../src/core/log-head.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
 import { createIndexer } from "../../src/indexer/create-indexer.ts";
 import { block, hash, startFakeNode } from "../chain/fake-node.ts";

@@ -4,9 +4,10 @@
  * Canonical means: the same batch facts always give the same bytes, so that an auditor who
  * rebuilds the manifest from the artifact gets the hash on chain.
  */
-import { keccak256 } from "ethers";
-import type { RecordKind } from "../core/record.ts";
-import type { SourceInfo } from "../ingest/source-info.ts";
+import { bytesToHex } from "./hex.ts";
+import { keccak256 } from "./keccak.ts";
+import type { RecordKind } from "./record.ts";
+import type { SourceInfo } from "./source-info.ts";
 
 export const MANIFEST_FORMAT = "shafaf-manifest/1";
 
@@ -116,5 +117,16 @@ export function buildManifest(input: ManifestInput): {
       : {}),
   };
   const bytes = new TextEncoder().encode(canonicalJson(manifest));
-  return { manifest, bytes, hash: keccak256(bytes) };
+  return { manifest, bytes, hash: manifestHash(bytes) };
+}
+
+/**
+ * The on-chain `manifestHash` of a manifest's canonical bytes: keccak256, 0x-prefixed lower-case
+ * hex. Every reader that checks a manifest against the chain (indexer, audit, artifact) uses this.
+ *
+ * @example
+ * manifestHash(bytes) === batch.manifestHash
+ */
+export function manifestHash(bytes: Uint8Array): string {
+  return bytesToHex(keccak256(bytes));
 }
