@@ -20,8 +20,9 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToNumberLE, numberToBytesLE } from "@noble/curves/utils.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import {
+  VRF_OUTPUT_LENGTH,
   vrfEncodeToCurve,
-  vrfGammaToHash,
+  vrfEncodedCofactorGammaToHash,
   vrfHash,
   vrfSecretKey,
   type EdPoint,
@@ -83,6 +84,8 @@ export interface FastVrfHash {
   readonly publicKey: Uint8Array;
   /** beta (64 bytes) for alpha. */
   hash(alpha: Uint8Array): Uint8Array;
+  /** beta of each alpha, n × 64 bytes in input order (field inversions batched over the inputs). */
+  hashMany(alphas: readonly Uint8Array[]): Uint8Array;
   /** How many hashes fell back to the reference path (negligible-probability cases). */
   readonly fallbacks: number;
 }
@@ -106,32 +109,60 @@ export function createFastVrfHash(seed: Uint8Array): FastVrfHash {
   const x25519 = (u: bigint): bigint =>
     bytesToNumberLE(diffieHellman({ privateKey, publicKey: x25519PublicKey(u) }));
   let fallbacks = 0;
+
+  function hashMany(alphas: readonly Uint8Array[]): Uint8Array {
+    const n = alphas.length;
+    const out = new Uint8Array(n * VRF_OUTPUT_LENGTH);
+    // 1. H and S = H + B; u = (Z + Y)/(Z − Y) of both, all denominators inverted at once.
+    const hs = alphas.map((alpha) => vrfEncodeToCurve(key.publicKey, alpha));
+    const ss = hs.map((h) => h.add(Point.BASE));
+    const dens: bigint[] = [];
+    for (let i = 0; i < n; i++) dens.push(Fp.sub(hs[i]!.Z, hs[i]!.Y), Fp.sub(ss[i]!.Z, ss[i]!.Y));
+    // A zero denominator (S is the identity: H = −B) has no inverse: invertBatch gives 0.
+    const invs = Fp.invertBatch(dens);
+    // 2. u(Gamma), u(Gamma + Y) from X25519; Gamma, then 8·Gamma in projective coordinates.
+    const g8: (EdPoint | undefined)[] = new Array<EdPoint | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const h = hs[i]!;
+      const s = ss[i]!;
+      const invH = invs[2 * i];
+      const invS = invs[2 * i + 1];
+      const gamma =
+        invH === undefined || invH === 0n || invS === undefined || invS === 0n
+          ? undefined
+          : recoverGamma(
+              x25519(Fp.mul(Fp.add(h.Z, h.Y), invH)),
+              x25519(Fp.mul(Fp.add(s.Z, s.Y), invS)),
+              y,
+            );
+      g8[i] = gamma?.clearCofactor();
+    }
+    // 3. point_to_string(8·Gamma): affine with one inversion for all, then beta.
+    const zInvs = Fp.invertBatch(g8.map((p) => (p === undefined ? 0n : p.Z)));
+    for (let i = 0; i < n; i++) {
+      const p = g8[i];
+      const zInv = zInvs[i];
+      let beta: Uint8Array;
+      if (p === undefined || zInv === undefined || zInv === 0n) {
+        fallbacks++;
+        beta = vrfHash(key, alphas[i]!);
+      } else {
+        const encoded = numberToBytesLE(Fp.mul(p.Y, zInv), 32);
+        if ((Fp.mul(p.X, zInv) & 1n) === 1n) encoded[31]! |= 0x80;
+        beta = vrfEncodedCofactorGammaToHash(encoded);
+      }
+      out.set(beta, i * VRF_OUTPUT_LENGTH);
+    }
+    return out;
+  }
+
   return {
     publicKey: key.publicKey,
     get fallbacks() {
       return fallbacks;
     },
-    hash(alpha) {
-      const h = vrfEncodeToCurve(key.publicKey, alpha);
-      const s = h.add(Point.BASE);
-      // u = (Z + Y)/(Z − Y) for both points with one inversion (Montgomery's trick).
-      const dh = Fp.sub(h.Z, h.Y);
-      const ds = Fp.sub(s.Z, s.Y);
-      const gamma =
-        ds === 0n // H + B is the identity: H = −B
-          ? undefined
-          : (() => {
-              const inv = Fp.inv(Fp.mul(dh, ds));
-              const uh = Fp.mul(Fp.add(h.Z, h.Y), Fp.mul(inv, ds));
-              const us = Fp.mul(Fp.add(s.Z, s.Y), Fp.mul(inv, dh));
-              return recoverGamma(x25519(uh), x25519(us), y);
-            })();
-      if (gamma === undefined) {
-        fallbacks++;
-        return vrfHash(key, alpha);
-      }
-      return vrfGammaToHash(gamma);
-    },
+    hash: (alpha) => hashMany([alpha]),
+    hashMany,
   };
 }
 

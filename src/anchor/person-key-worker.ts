@@ -3,7 +3,6 @@
  * `{ id, data, offsets }` (alphas packed end to end) with `{ id, betas }` (n × 64 bytes).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { VRF_OUTPUT_LENGTH } from "../core/vrf.ts";
 import { createFastVrfHash } from "./fast-vrf-hash.ts";
 
 interface Task {
@@ -18,12 +17,13 @@ const vrf = createFastVrfHash((workerData as { seed: Uint8Array }).seed);
 port.on("message", (task: Task) => {
   try {
     const n = task.offsets.length - 1;
-    const betas = new Uint8Array(n * VRF_OUTPUT_LENGTH);
-    for (let i = 0; i < n; i++) {
-      const alpha = task.data.subarray(task.offsets[i], task.offsets[i + 1]);
-      betas.set(vrf.hash(alpha), i * VRF_OUTPUT_LENGTH);
-    }
-    port.postMessage({ id: task.id, betas, fallbacks: vrf.fallbacks }, [betas.buffer]);
+    const alphas = Array.from({ length: n }, (_, i) =>
+      task.data.subarray(task.offsets[i], task.offsets[i + 1]),
+    );
+    const betas = vrf.hashMany(alphas);
+    port.postMessage({ id: task.id, betas, fallbacks: vrf.fallbacks }, [
+      betas.buffer as ArrayBuffer,
+    ]);
   } catch (error) {
     port.postMessage({ id: task.id, error: String(error) });
   }
