@@ -20,7 +20,10 @@ export interface EnrolPersonsResult {
 
 /**
  * The VRF output (beta) of every person: read from the private cache, or computed on the
- * worker threads and stored (enrolment). Bad identifiers fail before anything is computed.
+ * worker threads and stored (enrolment). People are taken `batch` at a time; a bad identifier
+ * fails its batch before anything of it is computed (earlier batches stay cached: the cache only
+ * ever holds correct betas). The result holds n × 64 bytes: at national scale, call it on chunks
+ * of the register (e.g. 1 M people) rather than on all 45 M at once.
  *
  * @throws {InvalidInputError} `core.person-key.identifier` / `core.person-key.kind` for a bad identifier (never named in the message).
  * @example
@@ -30,13 +33,12 @@ export async function enrolPersons(
   people: readonly PersonIdentifier[],
   deps: EnrolPersonsDeps,
 ): Promise<EnrolPersonsResult> {
-  const alphas = people.map(personVrfInput);
   const step = Math.max(1, deps.batch ?? 16_384);
-  const betas = new Uint8Array(alphas.length * VRF_OUTPUT_LENGTH);
+  const betas = new Uint8Array(people.length * VRF_OUTPUT_LENGTH);
   let cached = 0;
   let computed = 0;
-  for (let from = 0; from < alphas.length; from += step) {
-    const part = alphas.slice(from, from + step);
+  for (let from = 0; from < people.length; from += step) {
+    const part = people.slice(from, from + step).map(personVrfInput);
     const hits = await deps.cache.getMany(part);
     const missing: number[] = [];
     hits.forEach((beta, i) => {

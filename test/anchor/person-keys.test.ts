@@ -7,7 +7,7 @@ import { createFastVrfHash, montgomeryKey, recoverGamma } from "../../src/anchor
 import { createPersonKeyWorkers } from "../../src/anchor/person-key-workers.ts";
 import { ShafafError } from "../../src/core/errors.ts";
 import { personVrfInput } from "../../src/core/person-key.ts";
-import { vrfHash, vrfSecretKey } from "../../src/core/vrf.ts";
+import { vrfHash, vrfProofToHash, vrfProve, vrfSecretKey } from "../../src/core/vrf.ts";
 
 const Point = ed25519.Point;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -41,6 +41,10 @@ describe("fast-vrf-hash (X25519 enrolment path)", () => {
             expect(hex(many.subarray(i * 64, i * 64 + 64))).to.equal(hex(vrfHash(key, alpha))),
           );
           expect(hex(fast.hash(alphas[0]!))).to.equal(hex(many.subarray(0, 64)));
+          // …and the proving path's beta (RFC 9381 §5.2 on the proof) for the first input.
+          expect(hex(vrfProofToHash(vrfProve(key, alphas[0]!)))).to.equal(
+            hex(many.subarray(0, 64)),
+          );
           fallbacks += fast.fallbacks;
         },
       ),
