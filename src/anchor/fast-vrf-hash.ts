@@ -102,12 +102,27 @@ export function createFastVrfHash(seed: Uint8Array): FastVrfHash {
   const der = new Uint8Array(X25519_PKCS8_PREFIX.length + 32);
   der.set(X25519_PKCS8_PREFIX, 0);
   der.set(head, X25519_PKCS8_PREFIX.length);
-  const privateKey = createPrivateKey({ key: Buffer.from(der), format: "der", type: "pkcs8" });
+  const privateKey = createPrivateKey({
+    key: Buffer.from(der.buffer, der.byteOffset, der.length), // no copy: zeroed below
+    format: "der",
+    type: "pkcs8",
+  });
   der.fill(0);
   head.fill(0);
   const y = montgomeryKey(Point.fromBytes(key.publicKey));
   const x25519 = (u: bigint): bigint =>
     bytesToNumberLE(diffieHellman({ privateKey, publicKey: x25519PublicKey(u) }));
+  /** Gamma from H and S = H + B given their u; undefined when OpenSSL refuses (never for order-q inputs). */
+  const gammaOf = (uh: bigint, us: bigint): EdPoint | undefined => {
+    let g: bigint, w: bigint;
+    try {
+      g = x25519(uh);
+      w = x25519(us);
+    } catch {
+      return undefined;
+    }
+    return recoverGamma(g, w, y);
+  };
   let fallbacks = 0;
 
   function hashMany(alphas: readonly Uint8Array[]): Uint8Array {
@@ -130,11 +145,7 @@ export function createFastVrfHash(seed: Uint8Array): FastVrfHash {
       const gamma =
         invH === undefined || invH === 0n || invS === undefined || invS === 0n
           ? undefined
-          : recoverGamma(
-              x25519(Fp.mul(Fp.add(h.Z, h.Y), invH)),
-              x25519(Fp.mul(Fp.add(s.Z, s.Y), invS)),
-              y,
-            );
+          : gammaOf(Fp.mul(Fp.add(h.Z, h.Y), invH), Fp.mul(Fp.add(s.Z, s.Y), invS));
       g8[i] = gamma?.clearCofactor();
     }
     // 3. point_to_string(8·Gamma): affine with one inversion for all, then beta.
