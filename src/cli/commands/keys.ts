@@ -1,62 +1,113 @@
 /**
  * `shafaf keys new [--out FILE]`: makes a new account in an encrypted JSON keystore and prints
- * only its address. The password comes from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
+ * only its address. `shafaf keys new-vrf [--out FILE]`: makes the organization's person-key VRF
+ * key in an encrypted keystore and prints only its public key. `shafaf keys show-vrf FILE
+ * [--verify]`: prints a VRF keystore's public key. Passwords come from SHAFAF_KEYSTORE_PASSWORD
+ * or a no-echo prompt.
  */
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
 import {
   KEYSTORE_PASSWORD_ENV,
+  loadVrfKeystore,
   newKeystore,
+  newVrfKeystore,
   readKeystorePassword,
+  readVrfKeystorePublicKey,
   writeKeystoreFile,
 } from "../../chain/keystore.ts";
 import { reportError } from "../../anchor/command-support.ts";
 
 const USAGE = `usage: shafaf keys new [--out FILE] [--json]
+       shafaf keys new-vrf [--out FILE] [--json]
+       shafaf keys show-vrf FILE [--verify] [--json]
 
-Makes a new account and writes it as an encrypted JSON keystore (mode 0600; default
-keystore-<address>.json in the current directory). Prints only the address.
+new       makes a new account and writes it as an encrypted JSON keystore (mode 0600; default
+          keystore-<address>.json in the current directory). Prints only the address.
+new-vrf   makes the organization's person-key VRF key (ECVRF-EDWARDS25519-SHA512-TAI) in an
+          encrypted keystore (mode 0600; default vrf-<public key prefix>.json). Prints only
+          its public key, which is recorded on-chain and named in each manifest.
+show-vrf  prints the public key a VRF keystore records; --verify decrypts it and checks that
+          the key is its seed's.
 The password comes from ${KEYSTORE_PASSWORD_ENV} or, on a terminal, a prompt that does not echo.`;
 
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
 export const command: CliCommand = {
-  summary: "make an encrypted keystore for the anchoring, auditing or deploying account",
+  summary: "make an encrypted keystore for an account or the person-key VRF; show a VRF key",
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === "--help" || sub === "-h") {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
-    if (sub !== "new") {
+    if (sub !== "new" && sub !== "new-vrf" && sub !== "show-vrf") {
       process.stderr.write(
         `shafaf keys: unknown sub-command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`,
       );
       return 64;
     }
-    let values: { out?: string; json?: boolean; help?: boolean };
+    let values: { out?: string; json?: boolean; help?: boolean; verify?: boolean };
+    let positionals: string[];
     try {
-      ({ values } = parseArgs({
+      ({ values, positionals } = parseArgs({
         args: [...rest],
         options: {
           out: { type: "string" },
           json: { type: "boolean" },
+          verify: { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
-        allowPositionals: false,
+        allowPositionals: sub === "show-vrf",
       }));
+      if (sub !== "show-vrf" && values.verify === true) throw new Error("--verify is for show-vrf");
+      if (sub === "show-vrf" && values.out !== undefined)
+        throw new Error("--out is not for show-vrf");
+      if (sub === "show-vrf" && values.help !== true && positionals.length !== 1)
+        throw new Error("show-vrf takes one keystore file");
     } catch (error) {
-      process.stderr.write(`shafaf keys new: ${(error as Error).message}\n${USAGE}\n`);
+      process.stderr.write(`shafaf keys ${sub}: ${(error as Error).message}\n${USAGE}\n`);
       return 64;
     }
     if (values.help === true) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
+    const source = { env: process.env, stdin: process.stdin, stderr: process.stderr };
     try {
-      const password = await readKeystorePassword(
-        { env: process.env, stdin: process.stdin, stderr: process.stderr },
-        { prompt: "New keystore password: ", confirm: true },
-      );
+      if (sub === "show-vrf") {
+        const file = positionals[0]!;
+        const publicKey =
+          values.verify === true
+            ? (await loadVrfKeystore(file, await readKeystorePassword(source))).publicKey
+            : await readVrfKeystorePublicKey(file);
+        process.stdout.write(
+          values.json === true
+            ? JSON.stringify({
+                publicKey: hex(publicKey),
+                suite: "ECVRF-EDWARDS25519-SHA512-TAI",
+                verified: values.verify === true,
+              }) + "\n"
+            : hex(publicKey) + "\n",
+        );
+        return 0;
+      }
+      const password = await readKeystorePassword(source, {
+        prompt: "New keystore password: ",
+        confirm: true,
+      });
+      if (sub === "new-vrf") {
+        const { publicKey, json } = await newVrfKeystore({ password });
+        const out = values.out ?? `vrf-${hex(publicKey).slice(0, 16)}.json`;
+        await writeKeystoreFile(out, json);
+        process.stdout.write(
+          values.json === true
+            ? JSON.stringify({ publicKey: hex(publicKey), file: out }) + "\n"
+            : hex(publicKey) + "\n",
+        );
+        return 0;
+      }
       const { address, json } = await newKeystore({ password });
       const out = values.out ?? `keystore-${address}.json`;
       await writeKeystoreFile(out, json);
@@ -65,7 +116,7 @@ export const command: CliCommand = {
       );
       return 0;
     } catch (error) {
-      return reportError("keys new", error);
+      return reportError(`keys ${sub}`, error);
     }
   },
 };
