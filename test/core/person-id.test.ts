@@ -1,0 +1,135 @@
+import { expect } from "chai";
+import { leafValues, leafHash } from "../../src/core/leaf.ts";
+import {
+  checkForeignCode,
+  maskPersonId,
+  nationalityCode,
+  parsePersonId,
+  personIdFromFields,
+  personIdString,
+} from "../../src/core/person-id.ts";
+import { subjectPseudonym } from "../../src/core/pseudonym.ts";
+import { validateRecord } from "../../src/core/validate-record.ts";
+import { premiumShares } from "../../src/core/rates.ts";
+
+const KEY = new Uint8Array(32).fill(7);
+
+function premium(fields: Record<string, string>): Record<string, string> {
+  const s = premiumShares(100_000_000n, 1403, { unemployment: false, hazardous: false });
+  return {
+    record_id: "R-1",
+    period: "1403-07",
+    national_id: "",
+    workshop_code: "1234567890",
+    insurance_no: "12345678",
+    province: "IR-23",
+    days: "30",
+    wage_base: "100000000",
+    worker_share: s.worker.toString(),
+    employer_share: s.employer.toString(),
+    unemployment_share: "0",
+    hazard_share: "0",
+    total: (s.worker + s.employer).toString(),
+    ...fields,
+  };
+}
+
+describe("person-id", function () {
+  describe("personIdFromFields", function () {
+    it("takes the national ID first, unchanged (v1 leaves and pseudonyms stay identical)", function () {
+      const r = personIdFromFields({ national_id: "۰۰۱۲۳۴۵۶۷۹", foreign_id: "123456789012" });
+      expect(r).to.deep.equal({ ok: true, id: { kind: "national-id", nationalId: "0012345679" } });
+      expect(personIdString({ kind: "national-id", nationalId: "0012345679" })).to.equal(
+        "0012345679",
+      );
+    });
+    it("takes the foreign national code (12 digits) when there is no national ID", function () {
+      const r = personIdFromFields({ foreign_id: "۱۲۳۴۵۶۷۸۹۰۱۲", nationality: "افغانی" });
+      expect(r).to.deep.equal({ ok: true, id: { kind: "foreign-code", code: "123456789012" } });
+    });
+    it("falls back to insurance number + nationality for a foreigner without a code", function () {
+      const r = personIdFromFields({ nationality: "افغانی", insurance_no: "12345678" });
+      expect(r).to.deep.equal({
+        ok: true,
+        id: { kind: "insured-foreigner", insuranceNo: "12345678", nationality: "AFG" },
+      });
+    });
+    it("rejects an Iranian without a national ID, an unknown nationality, a bad code", function () {
+      expect(personIdFromFields({ nationality: "ایرانی", insurance_no: "12345678" })).to.include({
+        ok: false,
+        problem: "nationality.iranian",
+      });
+      expect(personIdFromFields({ nationality: "مریخی", insurance_no: "12345678" })).to.include({
+        ok: false,
+        problem: "nationality.unknown",
+      });
+      expect(personIdFromFields({ foreign_id: "12345" })).to.include({
+        problem: "foreign-code.format",
+      });
+      expect(personIdFromFields({ foreign_id: "777777777777" })).to.include({
+        problem: "foreign-code.repdigit",
+      });
+      expect(personIdFromFields({})).to.equal(undefined);
+    });
+  });
+
+  describe("canonical strings", function () {
+    it("round-trip through parsePersonId and refuse anything not canonical", function () {
+      for (const s of ["0012345679", "foreign:123456789012", "insured:12345678:AFG"])
+        expect(personIdString(parsePersonId(s)!)).to.equal(s);
+      for (const s of [
+        "0012345678",
+        "foreign:12345678901",
+        "foreign:۱۲۳۴۵۶۷۸۹۰۱۲",
+        "insured:1234567:AFG",
+        "insured:12345678:IRN",
+        "insured:12345678:afg",
+        "passport:X1",
+      ])
+        expect(parsePersonId(s), s).to.equal(undefined);
+    });
+    it("masks every kind without revealing more than a national ID's mask does", function () {
+      expect(maskPersonId("0012345679")).to.equal("0********9");
+      expect(maskPersonId("foreign:123456789012")).to.equal("foreign:1**********2");
+      expect(maskPersonId("insured:12345678:AFG")).to.equal("insured:******78:AFG");
+      expect(maskPersonId("foreign:12")).to.not.include("12");
+    });
+    it("knows nationalities in Persian (with Arabic letters and ZWNJ) and ISO codes", function () {
+      expect(nationalityCode("افغاني")).to.equal("AFG");
+      expect(nationalityCode(" پاکستانی ")).to.equal("PAK");
+      expect(nationalityCode("IRQ")).to.equal("IRQ");
+      expect(nationalityCode("xyz")).to.equal(undefined);
+      expect(checkForeignCode("123456789012")).to.deep.equal({ ok: true, code: "123456789012" });
+    });
+  });
+
+  describe("in records, pseudonyms and leaves", function () {
+    it("validates a foreign worker's premium row and gives a distinct pseudonym", function () {
+      const a = validateRecord("premium", premium({ foreign_id: "123456789012" }));
+      const b = validateRecord("premium", premium({ nationality: "AFG" }));
+      expect(a.ok && a.record.nationalId).to.equal("foreign:123456789012");
+      expect(b.ok && b.record.nationalId).to.equal("insured:12345678:AFG");
+      const pa = subjectPseudonym(KEY, "foreign:123456789012");
+      const pb = subjectPseudonym(KEY, "insured:12345678:AFG");
+      expect(pa).to.not.equal(pb);
+      expect(() => subjectPseudonym(KEY, "foreign:1")).to.throw(RangeError);
+      if (a.ok) {
+        const values = leafValues(a.record, { salt: `0x${"11".repeat(32)}`, subject: pa });
+        expect(leafHash(values)).to.have.length(32);
+      }
+    });
+    it("reports a missing identifier with a hint about foreign_id, masked values only", function () {
+      const r = validateRecord("premium", premium({}));
+      expect(r.ok).to.equal(false);
+      if (!r.ok) {
+        const i = r.issues.find((x) => x.field === "national_id")!;
+        expect(i.rule).to.equal("required");
+        expect(i.hint).to.include("foreign_id");
+      }
+      const bad = validateRecord("premium", premium({ foreign_id: "98765432109" }));
+      expect(!bad.ok && bad.issues.map((x) => [x.rule, x.value])).to.deep.equal([
+        ["foreign-code.format", "foreign:***********"],
+      ]);
+    });
+  });
+});
