@@ -25,6 +25,7 @@ import { subjectPseudonym } from "../core/pseudonym.ts";
 import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
 import { recordAmount } from "../core/record-amount.ts";
 import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
+import { DEFAULT_COVERAGE_RULES } from "../core/unemployment-coverage.ts";
 import { validateRecord } from "../core/validate-record.ts";
 import type { IngestIssue } from "../ingest/ingest-issue.ts";
 import { openInputs } from "../ingest/open-inputs.ts";
@@ -41,6 +42,7 @@ import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { computeIdempotencyKey, computeJobId } from "./job-id.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
+import { writeQuarantineReport } from "./quarantine-report.ts";
 import path from "node:path";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
@@ -69,7 +71,10 @@ export interface ValidationIssue {
   value: string;
   message: string;
   hint: string;
-  severity?: "warning";
+  /** `finding`: recorded in the manifest, refuses nothing (see `IngestIssue.severity`). */
+  severity?: "warning" | "finding";
+  /** The employer's list (a DBF pair's folder) when it is not the file itself. */
+  list?: string;
 }
 
 /** Progress and messages. Phases: read (rows read and validated), hash, receipts. */
@@ -108,6 +113,29 @@ export interface RunAnchorJobParams {
   onStep?: ((step: AnchorStep) => void) | undefined;
   /** How long to wait for the transaction before giving up (resumable). Default 10 min. */
   waitTimeoutMs?: number | undefined;
+  /**
+   * All or nothing (the behaviour before per-list quarantine): one problem anywhere, or one
+   * finding, and nothing is anchored. Default false: each list is accepted or quarantined.
+   */
+  strict?: boolean | undefined;
+  /**
+   * Where the quarantine report of a job with quarantined lists is written
+   * (`<quarantineRoot>/<jobId>/`). Without it no report files are written (the result still
+   * lists the quarantined lists).
+   */
+  quarantineRoot?: string | undefined;
+}
+
+/** One employer's list (a DBF pair, or a CSV / JSON Lines file) left out of the batch. */
+export interface QuarantinedList {
+  /** The list's label: a DBF pair's folder (`lists/w1`, `a.zip!w1`) or the file. */
+  list: string;
+  /** Rows the list held (read before the problem was found). */
+  rows: number;
+  /** Workshop codes of its rows (usually one). */
+  workshops: string[];
+  /** Every problem of the list, masked. */
+  issues: ValidationIssue[];
 }
 
 export interface AnchorSummary {
@@ -137,8 +165,20 @@ export type AnchorJobResult =
       /** True when the job was already complete and nothing was done. */
       alreadyComplete: boolean;
       warnings: ValidationIssue[];
+      /** Lists left out of this batch (empty on a resumed job: see the quarantine report). */
+      quarantined: QuarantinedList[];
+      /** Discrepancies recorded in the manifest that refused nothing. */
+      findings: ValidationIssue[];
+      /** The quarantine report's folder, when one was written. */
+      quarantineReport?: string;
     })
-  | (AnchorSummary & { status: "dry-run"; manifest: Manifest; warnings: ValidationIssue[] })
+  | (AnchorSummary & {
+      status: "dry-run";
+      manifest: Manifest;
+      warnings: ValidationIssue[];
+      quarantined: QuarantinedList[];
+      findings: ValidationIssue[];
+    })
   | {
       status: "invalid";
       jobId: string;
@@ -220,7 +260,11 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     period,
     supersedes,
     reason,
-    options: { encoding: params.encoding, province: params.province },
+    options: {
+      encoding: params.encoding,
+      province: params.province,
+      ...(params.strict === true ? { strict: "true" } : {}),
+    },
     registers: params.workshopProvinces === undefined ? [] : [params.workshopProvinces],
   });
 
@@ -241,9 +285,35 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   }
 
   // ── validate, hash, and (unless a dry run) stream the artifact ──
-  const prepared = await prepareBatch({ ...params, jobId, period, supersedes, reason, log });
+  // Per list: a first pass that finds faulty lists is followed by a second that leaves them out
+  // (deterministic: the same inputs quarantine the same lists, so a re-run finds the same job).
+  const base = { ...params, jobId, period, supersedes, reason, log, strict: params.strict === true };
+  let prepared = await prepareBatch({ ...base, exclude: undefined });
+  let quarantined: QuarantinedList[] = [];
+  if (prepared.status === "quarantine") {
+    quarantined = prepared.quarantined;
+    log.info(
+      `${quarantined.length} list(s) quarantined; reading the inputs again without them`,
+    );
+    prepared = await prepareBatch({ ...base, exclude: prepared.exclude });
+    if (prepared.status === "quarantine")
+      throw new ShafafError("a second pass found new faulty lists; the inputs changed while read", {
+        code: "anchor.inputs.changed",
+        details: "run the command again on inputs that nobody is writing to",
+      });
+  }
   if (prepared.status === "invalid") {
     return { ...prepared, elapsedMs: Date.now() - started };
+  }
+  let quarantineReport: string | undefined;
+  if (quarantined.length > 0 && params.quarantineRoot !== undefined && !params.dryRun) {
+    // Before the artifact: a re-run after a crash rewrites the same report.
+    quarantineReport = await writeQuarantineReport(path.join(params.quarantineRoot, jobId), {
+      jobId,
+      kind: params.kind,
+      period,
+      quarantined,
+    });
   }
   onStep("validated");
   if (params.dryRun || store === undefined || params.chain === undefined) {
@@ -253,6 +323,8 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       ...prepared.summary,
       manifest: prepared.manifest,
       warnings: prepared.warnings,
+      quarantined,
+      findings: prepared.findings,
       elapsedMs: Date.now() - started,
     };
   }
@@ -285,7 +357,13 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     artifact,
     false,
   );
-  return result.status === "anchored" ? { ...result, warnings: prepared.warnings } : result;
+  return {
+    ...result,
+    warnings: prepared.warnings,
+    quarantined,
+    findings: prepared.findings,
+    ...(quarantineReport !== undefined ? { quarantineReport } : {}),
+  };
 }
 
 function jobFromArtifact(artifact: BatchArtifact): JobRecord {
@@ -363,6 +441,29 @@ interface Prepared {
   treeBytes: Uint8Array;
   writer: BatchArtifactWriter | undefined;
   warnings: ValidationIssue[];
+  findings: ValidationIssue[];
+}
+
+/** Lists and files a pass leaves out. */
+interface Exclusion {
+  lists: ReadonlySet<string>;
+  files: ReadonlySet<string>;
+  /** What the manifest records of them. */
+  summary: ManifestQuarantined[];
+}
+
+/** A quarantined list as the manifest records it. */
+interface ManifestQuarantined {
+  list: string;
+  rows: number;
+  rules: string[];
+}
+
+/** A first pass found faulty lists (per-list mode only). */
+interface NeedsQuarantine {
+  status: "quarantine";
+  quarantined: QuarantinedList[];
+  exclude: Exclusion;
 }
 
 async function prepareBatch(
@@ -372,15 +473,33 @@ async function prepareBatch(
     supersedes: number | null;
     reason: string | null;
     log: AnchorLog;
+    strict: boolean;
+    exclude: Exclusion | undefined;
   },
-): Promise<Prepared | Omit<Extract<AnchorJobResult, { status: "invalid" }>, "elapsedMs">> {
+): Promise<
+  Prepared | NeedsQuarantine | Omit<Extract<AnchorJobResult, { status: "invalid" }>, "elapsedMs">
+> {
   const issues: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
+  const findings: ValidationIssue[] = [];
   const ruleCounts = new Map<string, { first: ValidationIssue; n: number }>();
+  // Per-list bookkeeping: rows and workshops of every list, to report quarantined ones.
+  const lists = new Map<string, { rows: number; workshops: Set<string> }>();
+  const excluded = (list: string | undefined, file: string): boolean =>
+    p.exclude !== undefined &&
+    (p.exclude.files.has(file) || (list !== undefined && p.exclude.lists.has(list)));
   const addIssue = (issue: ValidationIssue): void => {
+    if (excluded(issue.list, issue.file)) return;
     if (issue.severity === "warning") {
       warnings.push(issue);
       return;
+    }
+    if (issue.severity === "finding") {
+      if (!p.strict) {
+        findings.push(issue);
+        return;
+      }
+      delete issue.severity;
     }
     const key = `${issue.file}\0${issue.entry ?? ""}\0${issue.field}\0${issue.rule}`;
     const c = ruleCounts.get(key);
@@ -400,6 +519,7 @@ async function prepareBatch(
       message: i.message,
       hint: i.hint,
       ...(i.severity !== undefined ? { severity: i.severity } : {}),
+      ...(i.source.list !== undefined ? { list: i.source.list } : {}),
     });
   };
 
@@ -477,13 +597,21 @@ async function prepareBatch(
     const random = createRandomPool();
 
     for await (const row of opened.rows) {
+      if (excluded(row.source.list, row.source.file)) continue;
       rowsRead++;
       if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
       const where = {
         file: row.source.file,
         line: row.source.line,
         ...(row.source.entry !== undefined ? { entry: row.source.entry } : {}),
+        ...(row.source.list !== undefined ? { list: row.source.list } : {}),
       };
+      const listKey = row.source.list ?? row.source.file;
+      let unit = lists.get(listKey);
+      if (unit === undefined) lists.set(listKey, (unit = { rows: 0, workshops: new Set() }));
+      unit.rows++;
+      const ws = row.fields.workshop_code;
+      if (typeof ws === "string" && ws !== "" && unit.workshops.size < 8) unit.workshops.add(ws);
       const checked = validateRecord(p.kind, row.fields, { expectedPeriod: p.period, rates });
       if (!checked.ok) {
         for (const i of checked.issues) addIssue({ ...where, ...i });
@@ -560,6 +688,14 @@ async function prepareBatch(
         hint: "fix the ones listed first; the rest are usually the same mistake",
       });
     }
+    if (issues.length > 0 && !p.strict && p.exclude === undefined) {
+      const q = quarantine(issues, lists);
+      // Something left to anchor: quarantine the faulty lists, anchor the rest (second pass).
+      if (q.quarantined.reduce((n, l) => n + l.rows, 0) < rowsRead) {
+        await writer?.abort();
+        return { status: "quarantine", ...q };
+      }
+    }
     if (issues.length === 0 && validRows === 0) {
       issues.push({
         file: p.inputs.join(", "),
@@ -599,6 +735,11 @@ async function prepareBatch(
       supersedes: p.supersedes,
       reason: p.reason,
       people: people.size,
+      ...(p.exclude !== undefined ? { quarantined: p.exclude.summary } : {}),
+      ...(findings.length > 0 ? { findings: findings.map(manifestFinding) } : {}),
+      ...(sources.some((s) => s.format === "sso-dbf")
+        ? { coverageRules: DEFAULT_COVERAGE_RULES.version }
+        : {}),
       ...(p.kind === "pension" ? { timeliness } : {}),
     });
     const root = tree.root;
@@ -621,11 +762,74 @@ async function prepareBatch(
       treeBytes: tree.serialize(),
       writer,
       warnings,
+      findings,
     };
   } catch (error) {
     await writer?.abort();
     throw error;
   }
+}
+
+/**
+ * The lists an invalid first pass leaves out: each issue's list (its `list`, else its file);
+ * an issue of a container (a zip's own problem) takes every list of that file with it.
+ */
+function quarantine(
+  issues: readonly ValidationIssue[],
+  lists: ReadonlyMap<string, { rows: number; workshops: Set<string> }>,
+): { quarantined: QuarantinedList[]; exclude: Exclusion } {
+  const byList = new Map<string, ValidationIssue[]>();
+  const files = new Set<string>();
+  for (const i of issues) {
+    const key = i.list ?? i.file;
+    if (i.list === undefined) files.add(i.file);
+    const l = byList.get(key);
+    if (l === undefined) byList.set(key, [i]);
+    else l.push(i);
+  }
+  // Lists read from a file with a file-level problem (e.g. rows of `a.zip!w1` when `a.zip` fails).
+  for (const key of lists.keys()) {
+    if (byList.has(key)) continue;
+    for (const f of files)
+      if (key.startsWith(f + "!") || key.startsWith(f + "/")) byList.set(key, []);
+  }
+  const quarantined = [...byList.entries()]
+    .map(([list, listIssues]) => ({
+      list,
+      rows: lists.get(list)?.rows ?? 0,
+      workshops: [...(lists.get(list)?.workshops ?? [])].sort(),
+      issues: listIssues,
+    }))
+    .sort((a, b) => (a.list < b.list ? -1 : a.list > b.list ? 1 : 0));
+  return {
+    quarantined,
+    exclude: {
+      lists: new Set(byList.keys()),
+      files,
+      summary: quarantined.map((q) => ({
+        list: q.list,
+        rows: q.rows,
+        rules: [...new Set(q.issues.map((i) => i.rule))].sort(),
+      })),
+    },
+  };
+}
+
+/** A finding as the manifest records it (masked value; no message prose, which may change). */
+function manifestFinding(i: ValidationIssue): {
+  file: string;
+  line?: number;
+  field: string;
+  rule: string;
+  list?: string;
+} {
+  return {
+    file: i.entry === undefined ? i.file : `${i.file}!${i.entry}`,
+    ...(i.line !== undefined ? { line: i.line } : {}),
+    field: i.field,
+    rule: i.rule,
+    ...(i.list !== undefined ? { list: i.list } : {}),
+  };
 }
 
 interface FinishContext extends RunAnchorJobParams {
@@ -720,6 +924,8 @@ async function finishJob(
     contract: chain.contract,
     resumed: resumed && !alreadyComplete,
     alreadyComplete,
+    quarantined: [],
+    findings: [],
     warnings: [],
     elapsedMs: Date.now() - ctx.started,
   };
