@@ -287,14 +287,20 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   // ── validate, hash, and (unless a dry run) stream the artifact ──
   // Per list: a first pass that finds faulty lists is followed by a second that leaves them out
   // (deterministic: the same inputs quarantine the same lists, so a re-run finds the same job).
-  const base = { ...params, jobId, period, supersedes, reason, log, strict: params.strict === true };
+  const base = {
+    ...params,
+    jobId,
+    period,
+    supersedes,
+    reason,
+    log,
+    strict: params.strict === true,
+  };
   let prepared = await prepareBatch({ ...base, exclude: undefined });
   let quarantined: QuarantinedList[] = [];
   if (prepared.status === "quarantine") {
     quarantined = prepared.quarantined;
-    log.info(
-      `${quarantined.length} list(s) quarantined; reading the inputs again without them`,
-    );
+    log.info(`${quarantined.length} list(s) quarantined; reading the inputs again without them`);
     prepared = await prepareBatch({ ...base, exclude: prepared.exclude });
     if (prepared.status === "quarantine")
       throw new ShafafError("a second pass found new faulty lists; the inputs changed while read", {

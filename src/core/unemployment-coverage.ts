@@ -21,11 +21,7 @@ export interface CoverageRules {
   readonly excludeForeignNationals: boolean;
 }
 
-export type CoverageReason =
-  | "foreign-national"
-  | "chairman"
-  | "managing-director"
-  | "board-member";
+export type CoverageReason = "foreign-national" | "chairman" | "managing-director" | "board-member";
 
 /** The rules of `docs/unemployment-coverage.md`, version 1. */
 export const DEFAULT_COVERAGE_RULES: CoverageRules = {
@@ -66,8 +62,7 @@ export interface WorkerCoverageInput {
 
 /** One worker's coverage by the rules alone. */
 export type WorkerCoverage =
-  | { coverage: "covered" }
-  | { coverage: "excluded" | "uncertain"; reason: CoverageReason };
+  { coverage: "covered" } | { coverage: "excluded" | "uncertain"; reason: CoverageReason };
 
 /**
  * A worker's unemployment coverage by the rules: `excluded` (foreign national, chairman,

@@ -300,7 +300,10 @@ describe("SSO lists", function () {
       );
       // Header totals that change no worker's record are findings; the rest are errors.
       expect(
-        errors.filter((e) => e.severity === "finding").map((e) => e.field).sort(),
+        errors
+          .filter((e) => e.severity === "finding")
+          .map((e) => e.field)
+          .sort(),
       ).to.deep.equal(["DSK_TDD", "DSK_TKOSO", "DSK_TMASH"]);
       const share = errors.find((e) => e.rule === "sso.worker-share")!;
       expect(share.source.record).to.equal(3);
