@@ -11,6 +11,8 @@ import { Contract, JsonRpcProvider } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
 import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
+import { auditBatch } from "../../src/audit/audit-batch.ts";
+import { readAnchoredBatch } from "../../src/audit/read-anchored-batch.ts";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import type { SsoListWorker } from "../../src/ingest/sso-list.ts";
@@ -243,6 +245,36 @@ describe("a month of employers' lists with faulty ones (per-list quarantine)", f
       expect(letter).to.include("اصلاح:");
       expect(letter).to.include("Fix:");
       expect(Number((await ledger.getFunction("batchCount")()) as bigint)).to.equal(out.batchId);
+
+      // an auditor recomputes the batch from the artifact and from the original lists + salts:
+      // the quarantined lists are skipped, the findings carried, the manifest hash matches
+      const anchored = await readAnchoredBatch({
+        rpcUrls: [chain.url],
+        contract,
+        batchId: out.batchId,
+      });
+      const dir = path.join(dataDir, "batches", out.jobId);
+      for (const audited of [
+        { type: "batch-artifact" as const, dir },
+        {
+          type: "inputs" as const,
+          paths: [month],
+          province: "IR-23",
+          salts: path.join(dir, "records.jsonl"),
+        },
+      ]) {
+        const audit = await auditBatch({
+          batchId: out.batchId,
+          anchored,
+          audited,
+          referenceDir: dir,
+        });
+        expect(
+          audit.report.checks.filter((c) => !c.ok),
+          audited.type,
+        ).to.deep.equal([]);
+        expect(audit.report.verdict, audited.type).to.equal("match");
+      }
     });
 
     for (const step of ["validated", "artifact-written", "tx-sent", "batch-anchored"]) {
