@@ -1,5 +1,13 @@
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { expect } from "chai";
-import { leafValues, leafHash } from "../../src/core/leaf.ts";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { bytesToHex } from "../../src/core/hex.ts";
+import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
+import { buildReceipt, recordFromJson, recordToJson } from "../../src/core/receipt.ts";
+import { newReceiptCode } from "../../src/core/receipt-code.ts";
+import { verifyReceipt } from "../../src/core/verify-receipt.ts";
+import { leafHashes, leafValues, leafHash } from "../../src/core/leaf.ts";
 import {
   checkForeignCode,
   maskPersonId,
@@ -131,5 +139,51 @@ describe("person-id", function () {
         ["foreign-code.format", "foreign:***********"],
       ]);
     });
+  });
+
+  it("a foreign worker's receipt passes the receipt schema and verifies offline", async function () {
+    const records = ["123456789012", ""].map((fid, i) => {
+      const r = validateRecord(
+        "premium",
+        premium({ record_id: `F-${i}`, foreign_id: fid, nationality: "افغانی" }),
+      );
+      if (!r.ok) throw new Error(JSON.stringify(r.issues));
+      return r.record;
+    });
+    const values = records.map((r, i) =>
+      leafValues(r, {
+        salt: bytesToHex(new Uint8Array(32).fill(i + 1)),
+        subject: subjectPseudonym(KEY, r.nationalId),
+      }),
+    );
+    const tree = buildMerkleTree(leafHashes(values));
+    const contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    const schema = JSON.parse(
+      readFileSync(
+        path.resolve(import.meta.dirname, "../../schemas/receipt-1.schema.json"),
+        "utf8",
+      ),
+    ) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+    for (const index of [0, 1]) {
+      const receipt = buildReceipt({
+        chainId: 31337,
+        contract,
+        batchId: 1,
+        tree,
+        index,
+        record: records[index]!,
+        values: values[index]!,
+        anchor: { txHash: bytesToHex(new Uint8Array(32).fill(9)), blockNumber: 5 },
+        code: newReceiptCode((n) => new Uint8Array(n).fill(index + 3)),
+      });
+      expect(
+        validate(JSON.parse(JSON.stringify(receipt))),
+        JSON.stringify(validate.errors),
+      ).to.equal(true);
+      expect(recordFromJson(recordToJson(records[index]!))).to.deep.equal(records[index]);
+      const r = await verifyReceipt(receipt, { root: tree.root, chainId: 31337, contract });
+      expect(r.status, JSON.stringify(r.checks)).to.equal("verified");
+    }
   });
 });
