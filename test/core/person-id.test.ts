@@ -1,13 +1,15 @@
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { bytesToHex } from "../../src/core/hex.ts";
+import { bytesToHex, hexToBytes, type Hex } from "../../src/core/hex.ts";
 import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
 import { buildReceipt, recordFromJson, recordToJson } from "../../src/core/receipt.ts";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
 import { verifyReceipt } from "../../src/core/verify-receipt.ts";
-import { leafHashes, leafValues, leafHash } from "../../src/core/leaf.ts";
+import { fieldsHash, leafHashes, leafValues, leafHash } from "../../src/core/leaf.ts";
 import {
   checkForeignCode,
   maskPersonId,
@@ -185,5 +187,60 @@ describe("person-id", function () {
       const r = await verifyReceipt(receipt, { root: tree.root, chainId: 31337, contract });
       expect(r.status, JSON.stringify(r.checks)).to.equal("verified");
     }
+  });
+
+  describe("committed vectors (test/vectors/person-id-1.json)", function () {
+    const v = JSON.parse(
+      readFileSync(path.resolve(import.meta.dirname, "../vectors/person-id-1.json"), "utf8"),
+    ) as {
+      pseudonymKey: Hex;
+      salt: Hex;
+      premiumBase: Record<string, string>;
+      valid: {
+        fields: Record<string, string>;
+        canonical: string;
+        masked: string;
+        subject: Hex;
+        fieldsHash: Hex;
+        leafHash: Hex;
+      }[];
+      invalidFields: { fields: Record<string, string>; field: string; problem: string }[];
+      invalidCanonical: string[];
+    };
+    const key = hexToBytes(v.pseudonymKey);
+
+    it("every valid vector: canonical string, mask, pseudonym (HMAC of the spec's bytes), fields and leaf hash", function () {
+      for (const e of v.valid) {
+        const fields = { ...v.premiumBase, national_id: "", ...e.fields };
+        const p = personIdFromFields(fields);
+        expect(p?.ok && personIdString(p.id), e.canonical).to.equal(e.canonical);
+        expect(maskPersonId(e.canonical)).to.equal(e.masked);
+        const independent = bytesToHex(
+          hmac(sha256, key, new TextEncoder().encode("shafaf/subject/v1\u0000" + e.canonical)),
+        );
+        expect(subjectPseudonym(key, e.canonical)).to.equal(e.subject).and.equal(independent);
+        const r = validateRecord("premium", fields);
+        if (!r.ok) throw new Error(JSON.stringify(r.issues));
+        expect(fieldsHash(r.record, v.salt)).to.equal(e.fieldsHash);
+        expect(
+          bytesToHex(leafHash(leafValues(r.record, { salt: v.salt, subject: e.subject }))),
+        ).to.equal(e.leafHash);
+      }
+    });
+
+    it("every invalid vector is refused with its problem, and every corrupted canonical string", function () {
+      for (const e of v.invalidFields) {
+        const p = personIdFromFields({ ...v.premiumBase, ...e.fields });
+        expect(p, JSON.stringify(e.fields)).to.deep.equal({
+          ok: false,
+          field: e.field,
+          problem: e.problem,
+        });
+      }
+      for (const s of v.invalidCanonical) {
+        expect(parsePersonId(s), s).to.equal(undefined);
+        expect(() => subjectPseudonym(key, s), s).to.throw(RangeError);
+      }
+    });
   });
 });
