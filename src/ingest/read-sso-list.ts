@@ -23,7 +23,10 @@ import {
   decideListCoverage,
   workerCoverage,
   type CoverageRules,
+  type WorkerCoverage,
 } from "../core/unemployment-coverage.ts";
+
+type WorkerCoverageKind = WorkerCoverage["coverage"];
 import { cp1256Plausibility, decodeCp1256Persian, isCp1256TextByte } from "./cp1256.ts";
 import {
   DbfFormatError,
@@ -531,9 +534,8 @@ class PairReader {
   #pending: {
     row: RawRow;
     base: bigint;
-    jobCode: string;
-    title: Uint8Array;
-    nationality: Uint8Array;
+    /** DSW_JOB, DSW_OCP and DSW_NAT bytes as one latin1 string: decoded once per distinct value. */
+    who: string;
   }[] = [];
   /** Insurance number → first record number, for duplicates inside the list. */
   readonly #insuranceNos = new Map<string, number>();
@@ -1049,9 +1051,11 @@ class PairReader {
     };
     if (!this.#entries) {
       const f = this.#fields!;
-      const bytesOf = (name: string) => {
+      const latin1 = (name: string) => {
         const field = f.get(name);
-        return field === undefined ? new Uint8Array(0) : fieldBytes(rec, field).slice();
+        if (field === undefined) return "";
+        const b = fieldBytes(rec, field);
+        return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
       };
       this.#pending.push({
         row: {
@@ -1074,9 +1078,7 @@ class PairReader {
           },
         },
         base: BigInt(mash),
-        jobCode: this.#asciiQuiet(rec, f.get("DSW_JOB")),
-        title: bytesOf("DSW_OCP"),
-        nationality: bytesOf("DSW_NAT"),
+        who: `${latin1("DSW_JOB")}\0${latin1("DSW_OCP")}\0${latin1("DSW_NAT")}`,
       });
       return [];
     }
@@ -1310,15 +1312,28 @@ class PairReader {
     if (pending.length === 0) return [];
     const enc = this.#textEncoding ?? "iran-system";
     const rules = this.#options.coverage ?? DEFAULT_COVERAGE_RULES;
+    // Job codes, titles and nationalities repeat across a list: decode each distinct one once.
+    const decoded = new Map<string, { nationality: string; coverage: WorkerCoverageKind }>();
     const workers = pending.map((p) => {
-      const nationality = decodeText(p.nationality, enc).trim();
-      const title = decodeText(p.title, enc).trim();
-      return {
-        base: p.base,
-        nationality,
-        coverage: workerCoverage({ jobCode: p.jobCode, jobTitle: title, nationality }, rules)
-          .coverage,
-      };
+      let d = decoded.get(p.who);
+      if (d === undefined) {
+        const [job, title, nat] = p.who.split("\0") as [string, string, string];
+        const bytes = (t: string) => Uint8Array.from(Buffer.from(t, "latin1"));
+        const nationality = decodeText(bytes(nat), enc).trim();
+        const jobCode = [...job]
+          .map((c) =>
+            c >= "\x80" && c <= "\x89" ? String.fromCharCode(c.charCodeAt(0) - 0x50) : c,
+          )
+          .join("")
+          .trim();
+        const jobTitle = decodeText(bytes(title), enc).trim();
+        d = {
+          nationality,
+          coverage: workerCoverage({ jobCode, jobTitle, nationality }, rules).coverage,
+        };
+        decoded.set(p.who, d);
+      }
+      return { base: p.base, ...d };
     });
     const declared = this.#header.unemploymentPremium;
     const decided = this.#ratesOk
