@@ -82,9 +82,11 @@ export interface SsoListEntry {
  * Each worker record becomes `{ record_id, period, national_id, workshop_code, insurance_no,
  * province, days, wage_base, worker_share, employer_share, unemployment_share, hazard_share,
  * total }`: `record_id` = `<DSW_ID>-<yyyymm>-<list no>-<DSW_ID1>`; worker share from DSW_BIME;
- * employer, unemployment and hazard shares recomputed with core's `premiumShares` (unemployment
- * when the header's DSK_BIC is not zero, hazardous when DSK_BIMH is not zero — the format does
- * not mark workers individually) and checked against the file's own figures.
+ * employer and hazard shares recomputed with core's `premiumShares` (hazardous when DSK_BIMH is
+ * not zero — the format does not mark hazardous workers); the unemployment share per worker from
+ * core's coverage rules and the list's DSK_BIC (`decideListCoverage`), so a list's rows come out
+ * when the list ends; `nationality` (ISO code) for a foreign worker. Every row and issue carries
+ * `source.list`, the pair's folder.
  *
  * Problems (bad totals, count mismatch, undecodable text, unknown layout, missing pair file)
  * are `IngestIssue`s, all reported; without `onIssue` they are thrown together at the end.

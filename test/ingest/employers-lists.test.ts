@@ -1,9 +1,11 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { expect } from "chai";
 import type { IngestIssue } from "../../src/ingest/ingest-issue.ts";
 import type { RawRow } from "../../src/ingest/raw-row.ts";
 import { readSsoLists } from "../../src/ingest/read-sso-list.ts";
+import { openInputs } from "../../src/ingest/open-inputs.ts";
 import { SSO_LAYOUTS } from "../../src/ingest/sso-list.ts";
 import { validateRecord } from "../../src/core/validate-record.ts";
 import { decideListCoverage, workerCoverage } from "../../src/core/unemployment-coverage.ts";
@@ -250,6 +252,98 @@ describe("real employers' lists (issue #17)", function () {
       const { issues } = await readAll(dir);
       expect(issues.map((i) => [i.rule, i.field, i.severity])).to.deep.equal([
         ["sso.header-total", "DSK_TKOSO", "finding"],
+      ]);
+    });
+  });
+
+  describe("written with shafaf dbf write", function () {
+    const cli = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        ["--import", "tsx", path.join(ROOT, "src/cli/main.ts"), ...args],
+        {
+          encoding: "utf8",
+          cwd: ROOT,
+          env: { ...process.env, INIT_CWD: dir },
+        },
+      );
+
+    it("writes two foreign workers without a national code and a managing director; reading gives the declared premium per worker", function () {
+      const input = path.join(dir, "workers.csv");
+      writeFileSync(
+        input,
+        [
+          "DSK_ID,DSK_YY,DSK_MM,DSK_LISTNO,DSW_ID1,DSW_DD,DSW_MAH,PER_NATCOD,DSW_NAT,DSW_JOB,DSW_OCP",
+          "1234567890,1403,7,01,10000001,31,100000000,0012345679,ایرانی,027079,مدیرعامل",
+          "1234567890,1403,7,01,10000002,31,90000000,1234567891,ایرانی,712345,کارگر",
+          "1234567890,1403,7,01,10000003,31,80000000,,افغانی,712345,کارگر",
+          "1234567890,1403,7,01,10000004,31,70000000,,پاکستانی,712345,کارگر",
+        ].join("\n"),
+      );
+      const out = path.join(dir, "out");
+      const w = cli(["dbf", "write", "--from", input, "--out", out, "--layout", "v6"]);
+      expect(w.status, w.stderr).to.equal(0);
+      const r = cli(["dbf", "read", out, "--province", "IR-23", "--json"]);
+      expect(r.status, r.stderr).to.equal(0);
+      const { rows } = JSON.parse(r.stdout) as { rows: RawRow[] };
+      expect(
+        rows.map((x) => [x.fields.national_id, x.fields.nationality, x.fields.unemployment_share]),
+      ).to.deep.equal([
+        ["0012345679", undefined, "0"],
+        ["1234567891", undefined, "2700000"],
+        ["", "AFG", "0"],
+        ["", "PAK", "0"],
+      ]);
+      const bic = readNumber(path.join(out, "1234567890-140307-01", "DSKKAR00.DBF"), 1, "DSK_BIC");
+      expect(bic).to.equal(2_700_000n);
+    });
+  });
+
+  describe("CSV and JSON Lines", function () {
+    it("carry foreign_id and nationality columns; rows validate to foreign identifiers", async function () {
+      const csv = path.join(dir, "p.csv");
+      const head =
+        "record_id,period,national_id,workshop_code,insurance_no,province,days,wage_base,worker_share,employer_share,unemployment_share,hazard_share,total,foreign_id,nationality";
+      writeFileSync(
+        csv,
+        [
+          head,
+          "A-1,1403-07,,1234567890,12345678,IR-23,30,100000000,7000000,20000000,0,0,27000000,123456789012,افغانی",
+          "A-2,1403-07,,1234567890,12345679,IR-23,30,100000000,7000000,20000000,0,0,27000000,,AFG",
+        ].join("\n"),
+      );
+      const jsonl = path.join(dir, "p.jsonl");
+      writeFileSync(
+        jsonl,
+        JSON.stringify({
+          record_id: "A-3",
+          period: "1403-07",
+          national_id: null,
+          workshop_code: "1234567890",
+          insurance_no: "12345670",
+          province: "IR-23",
+          days: 30,
+          wage_base: "100000000",
+          worker_share: "7000000",
+          employer_share: "20000000",
+          unemployment_share: "0",
+          hazard_share: "0",
+          total: "27000000",
+          foreign_id: "۱۲۳۴۵۶۷۸۹۰۱۳",
+        }) + "\n",
+      );
+      const opened = openInputs([csv, jsonl], { kind: "premium" });
+      const rows = await collect(opened.rows);
+      expect(opened.issues()).to.deep.equal([]);
+      const ids = rows.map((r) => {
+        const v = validateRecord("premium", r.fields);
+        if (!v.ok) throw new Error(JSON.stringify(v.issues));
+        return v.record.nationalId;
+      });
+      expect(ids).to.deep.equal([
+        "foreign:123456789012",
+        "insured:12345679:AFG",
+        "foreign:123456789013",
       ]);
     });
   });
