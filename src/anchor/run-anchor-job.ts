@@ -188,6 +188,10 @@ export type AnchorJobResult =
       validRows: number;
       issues: ValidationIssue[];
       elapsedMs: number;
+      /** Per-list mode: every list was faulty; each one, for the employers' report. */
+      quarantined?: QuarantinedList[];
+      /** The quarantine report's folder, when one was written. */
+      quarantineReport?: string;
     };
 
 /** Record issues kept per (file, field, rule); the rest are counted in one summary issue. */
@@ -309,6 +313,21 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       });
   }
   if (prepared.status === "invalid") {
+    const all = prepared.quarantined;
+    if (
+      all !== undefined &&
+      all.length > 0 &&
+      params.quarantineRoot !== undefined &&
+      !params.dryRun
+    ) {
+      const dir = await writeQuarantineReport(path.join(params.quarantineRoot, jobId), {
+        jobId,
+        kind: params.kind,
+        period,
+        quarantined: all,
+      });
+      return { ...prepared, quarantineReport: dir, elapsedMs: Date.now() - started };
+    }
     return { ...prepared, elapsedMs: Date.now() - started };
   }
   let quarantineReport: string | undefined;
@@ -694,6 +713,7 @@ async function prepareBatch(
         hint: "fix the ones listed first; the rest are usually the same mistake",
       });
     }
+    let allQuarantined: QuarantinedList[] | undefined;
     if (issues.length > 0 && !p.strict && p.exclude === undefined) {
       const q = quarantine(issues, lists);
       // Something left to anchor: quarantine the faulty lists, anchor the rest (second pass).
@@ -701,6 +721,7 @@ async function prepareBatch(
         await writer?.abort();
         return { status: "quarantine", ...q };
       }
+      allQuarantined = q.quarantined; // nothing left: invalid, with every list's report
     }
     if (issues.length === 0 && validRows === 0) {
       issues.push({
@@ -722,6 +743,7 @@ async function prepareBatch(
         rowsRead,
         validRows,
         issues,
+        ...(allQuarantined !== undefined ? { quarantined: allQuarantined } : {}),
       };
     }
     hashChunk();

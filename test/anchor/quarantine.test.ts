@@ -330,6 +330,19 @@ describe("a month of employers' lists with faulty ones (per-list quarantine)", f
       }
     }
 
+    it("a month whose only list is faulty anchors nothing and still writes the employer's report", async function () {
+      const dataDir = path.join(work, "data-alone");
+      const alone = path.join(month, label(FAULTY.edited));
+      const run = await runCli(args(dataDir).map((x) => (x === month ? alone : x)));
+      expect(run.code, run.stderr).to.equal(65);
+      const out = JSON.parse(run.stdout) as { status: string; quarantineReport: string };
+      expect(out.status).to.equal("invalid");
+      expect((await readdir(out.quarantineReport)).sort()).to.deep.equal([
+        "quarantine.json",
+        "w101.txt",
+      ]);
+    });
+
     it("--strict anchors nothing; the corrected lists anchor later as a supplement for the month", async function () {
       const dataDir = path.join(work, "data-main");
       const strict = await runCli(args(dataDir, ["--strict"]));

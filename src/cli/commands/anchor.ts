@@ -118,6 +118,9 @@ function summaryJson(result: AnchorJobResult): Record<string, unknown> {
       issueCount: result.issues.length,
       issues: result.issues,
       elapsedMs: result.elapsedMs,
+      ...(result.quarantineReport !== undefined
+        ? { quarantineReport: result.quarantineReport }
+        : {}),
     };
   }
   const common = {
@@ -325,7 +328,10 @@ export const command: CliCommand = {
         process.stderr.write(
           `${result.issues.length} problem(s) in ${result.rowsRead.toLocaleString("en-US")} rows; nothing was anchored\n\n` +
             formatIssueTable(result.issues) +
-            "\n",
+            "\n" +
+            (result.quarantineReport !== undefined
+              ? `every list has a problem; report for the employers: ${result.quarantineReport}\n`
+              : ""),
         );
       } else {
         for (const w of result.warnings) process.stderr.write(`warning: ${w.file}: ${w.message}\n`);
