@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { RecordKind } from "../core/record.ts";
-import type { QuarantinedList, ValidationIssue } from "./run-anchor-job.ts";
+import type { QuarantinedList } from "./list-quarantine.ts";
+import type { ValidationIssue } from "./run-anchor-job.ts";
 
 export const QUARANTINE_REPORT_FORMAT = "shafaf-quarantine/1";
 

@@ -43,6 +43,14 @@ import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { computeIdempotencyKey, computeJobId } from "./job-id.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
 import { writeQuarantineReport } from "./quarantine-report.ts";
+import {
+  manifestFinding,
+  quarantineLists,
+  type Exclusion,
+  type QuarantinedList,
+} from "./list-quarantine.ts";
+
+export type { QuarantinedList } from "./list-quarantine.ts";
 import path from "node:path";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
@@ -124,18 +132,6 @@ export interface RunAnchorJobParams {
    * lists the quarantined lists).
    */
   quarantineRoot?: string | undefined;
-}
-
-/** One employer's list (a DBF pair, or a CSV / JSON Lines file) left out of the batch. */
-export interface QuarantinedList {
-  /** The list's label: a DBF pair's folder (`lists/w1`, `a.zip!w1`) or the file. */
-  list: string;
-  /** Rows the list held (read before the problem was found). */
-  rows: number;
-  /** Workshop codes of its rows (usually one). */
-  workshops: string[];
-  /** Every problem of the list, masked. */
-  issues: ValidationIssue[];
 }
 
 export interface AnchorSummary {
@@ -469,21 +465,6 @@ interface Prepared {
   findings: ValidationIssue[];
 }
 
-/** Lists and files a pass leaves out. */
-interface Exclusion {
-  lists: ReadonlySet<string>;
-  files: ReadonlySet<string>;
-  /** What the manifest records of them. */
-  summary: ManifestQuarantined[];
-}
-
-/** A quarantined list as the manifest records it. */
-interface ManifestQuarantined {
-  list: string;
-  rows: number;
-  rules: string[];
-}
-
 /** A first pass found faulty lists (per-list mode only). */
 interface NeedsQuarantine {
   status: "quarantine";
@@ -715,7 +696,7 @@ async function prepareBatch(
     }
     let allQuarantined: QuarantinedList[] | undefined;
     if (issues.length > 0 && !p.strict && p.exclude === undefined) {
-      const q = quarantine(issues, lists);
+      const q = quarantineLists(issues, lists);
       // Something left to anchor: quarantine the faulty lists, anchor the rest (second pass).
       if (q.quarantined.reduce((n, l) => n + l.rows, 0) < rowsRead) {
         await writer?.abort();
@@ -796,68 +777,6 @@ async function prepareBatch(
     await writer?.abort();
     throw error;
   }
-}
-
-/**
- * The lists an invalid first pass leaves out: each issue's list (its `list`, else its file);
- * an issue of a container (a zip's own problem) takes every list of that file with it.
- */
-function quarantine(
-  issues: readonly ValidationIssue[],
-  lists: ReadonlyMap<string, { rows: number; workshops: Set<string> }>,
-): { quarantined: QuarantinedList[]; exclude: Exclusion } {
-  const byList = new Map<string, ValidationIssue[]>();
-  const files = new Set<string>();
-  for (const i of issues) {
-    const key = i.list ?? i.file;
-    if (i.list === undefined) files.add(i.file);
-    const l = byList.get(key);
-    if (l === undefined) byList.set(key, [i]);
-    else l.push(i);
-  }
-  // Lists read from a file with a file-level problem (e.g. rows of `a.zip!w1` when `a.zip` fails).
-  for (const key of lists.keys()) {
-    if (byList.has(key)) continue;
-    for (const f of files)
-      if (key.startsWith(f + "!") || key.startsWith(f + "/")) byList.set(key, []);
-  }
-  const quarantined = [...byList.entries()]
-    .map(([list, listIssues]) => ({
-      list,
-      rows: lists.get(list)?.rows ?? 0,
-      workshops: [...(lists.get(list)?.workshops ?? [])].sort(),
-      issues: listIssues,
-    }))
-    .sort((a, b) => (a.list < b.list ? -1 : a.list > b.list ? 1 : 0));
-  return {
-    quarantined,
-    exclude: {
-      lists: new Set(byList.keys()),
-      files,
-      summary: quarantined.map((q) => ({
-        list: q.list,
-        rows: q.rows,
-        rules: [...new Set(q.issues.map((i) => i.rule))].sort(),
-      })),
-    },
-  };
-}
-
-/** A finding as the manifest records it (masked value; no message prose, which may change). */
-function manifestFinding(i: ValidationIssue): {
-  file: string;
-  line?: number;
-  field: string;
-  rule: string;
-  list?: string;
-} {
-  return {
-    file: i.entry === undefined ? i.file : `${i.file}!${i.entry}`,
-    ...(i.line !== undefined ? { line: i.line } : {}),
-    field: i.field,
-    rule: i.rule,
-    ...(i.list !== undefined ? { list: i.list } : {}),
-  };
 }
 
 interface FinishContext extends RunAnchorJobParams {
