@@ -41,6 +41,7 @@ export function validationReport(result: AnchorJobResult): ValidationReport {
       dryRun: false,
       issues: result.issues,
       warnings: [],
+      ...(result.quarantined !== undefined ? { quarantined: result.quarantined } : {}),
     };
   }
   return {
