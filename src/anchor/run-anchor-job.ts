@@ -25,6 +25,7 @@ import { subjectPseudonym } from "../core/pseudonym.ts";
 import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
 import { recordAmount } from "../core/record-amount.ts";
 import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
+import { DEFAULT_COVERAGE_RULES } from "../core/unemployment-coverage.ts";
 import { validateRecord } from "../core/validate-record.ts";
 import type { IngestIssue } from "../ingest/ingest-issue.ts";
 import { openInputs } from "../ingest/open-inputs.ts";
@@ -43,6 +44,15 @@ import { decodeSignedTx } from "./inspect-job.ts";
 import { computeIdempotencyKey } from "../core/idempotency-key.ts";
 import { buildManifest, type Manifest } from "../core/manifest.ts";
 import { computeJobId } from "./job-id.ts";
+import { writeQuarantineReport } from "./quarantine-report.ts";
+import {
+  manifestFinding,
+  quarantineLists,
+  type Exclusion,
+  type QuarantinedList,
+} from "./list-quarantine.ts";
+
+export type { QuarantinedList } from "./list-quarantine.ts";
 import path from "node:path";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
@@ -71,7 +81,10 @@ export interface ValidationIssue {
   value: string;
   message: string;
   hint: string;
-  severity?: "warning";
+  /** `finding`: recorded in the manifest, refuses nothing (see `IngestIssue.severity`). */
+  severity?: "warning" | "finding";
+  /** The employer's list (a DBF pair's folder) when it is not the file itself. */
+  list?: string;
 }
 
 /** Progress and messages. Phases: read (rows read and validated), hash, receipts. */
@@ -110,6 +123,17 @@ export interface RunAnchorJobParams {
   onStep?: ((step: AnchorStep) => void) | undefined;
   /** How long to wait for the transaction before giving up (resumable). Default 10 min. */
   waitTimeoutMs?: number | undefined;
+  /**
+   * All or nothing (the behaviour before per-list quarantine): one problem anywhere, or one
+   * finding, and nothing is anchored. Default false: each list is accepted or quarantined.
+   */
+  strict?: boolean | undefined;
+  /**
+   * Where the quarantine report of a job with quarantined lists is written
+   * (`<quarantineRoot>/<jobId>/`). Without it no report files are written (the result still
+   * lists the quarantined lists).
+   */
+  quarantineRoot?: string | undefined;
 }
 
 export interface AnchorSummary {
@@ -139,8 +163,20 @@ export type AnchorJobResult =
       /** True when the job was already complete and nothing was done. */
       alreadyComplete: boolean;
       warnings: ValidationIssue[];
+      /** Lists left out of this batch (empty on a resumed job: see the quarantine report). */
+      quarantined: QuarantinedList[];
+      /** Discrepancies recorded in the manifest that refused nothing. */
+      findings: ValidationIssue[];
+      /** The quarantine report's folder, when one was written. */
+      quarantineReport?: string;
     })
-  | (AnchorSummary & { status: "dry-run"; manifest: Manifest; warnings: ValidationIssue[] })
+  | (AnchorSummary & {
+      status: "dry-run";
+      manifest: Manifest;
+      warnings: ValidationIssue[];
+      quarantined: QuarantinedList[];
+      findings: ValidationIssue[];
+    })
   | {
       status: "invalid";
       jobId: string;
@@ -150,6 +186,10 @@ export type AnchorJobResult =
       validRows: number;
       issues: ValidationIssue[];
       elapsedMs: number;
+      /** Per-list mode: every list was faulty; each one, for the employers' report. */
+      quarantined?: QuarantinedList[];
+      /** The quarantine report's folder, when one was written. */
+      quarantineReport?: string;
     };
 
 /** Record issues kept per (file, field, rule); the rest are counted in one summary issue. */
@@ -222,7 +262,11 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     period,
     supersedes,
     reason,
-    options: { encoding: params.encoding, province: params.province },
+    options: {
+      encoding: params.encoding,
+      province: params.province,
+      ...(params.strict === true ? { strict: "true" } : {}),
+    },
     registers: params.workshopProvinces === undefined ? [] : [params.workshopProvinces],
   });
 
@@ -252,9 +296,56 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   }
 
   // ── validate, hash, and (unless a dry run) stream the artifact ──
-  const prepared = await prepareBatch({ ...params, jobId, period, supersedes, reason, log });
+  // Per list: a first pass that finds faulty lists is followed by a second that leaves them out
+  // (deterministic: the same inputs quarantine the same lists, so a re-run finds the same job).
+  const base = {
+    ...params,
+    jobId,
+    period,
+    supersedes,
+    reason,
+    log,
+    strict: params.strict === true,
+  };
+  let prepared = await prepareBatch({ ...base, exclude: undefined });
+  let quarantined: QuarantinedList[] = [];
+  if (prepared.status === "quarantine") {
+    quarantined = prepared.quarantined;
+    log.info(`${quarantined.length} list(s) quarantined; reading the inputs again without them`);
+    prepared = await prepareBatch({ ...base, exclude: prepared.exclude });
+    if (prepared.status === "quarantine")
+      throw new ShafafError("a second pass found new faulty lists; the inputs changed while read", {
+        code: "anchor.inputs.changed",
+        details: "run the command again on inputs that nobody is writing to",
+      });
+  }
   if (prepared.status === "invalid") {
+    const all = prepared.quarantined;
+    if (
+      all !== undefined &&
+      all.length > 0 &&
+      params.quarantineRoot !== undefined &&
+      !params.dryRun
+    ) {
+      const dir = await writeQuarantineReport(path.join(params.quarantineRoot, jobId), {
+        jobId,
+        kind: params.kind,
+        period,
+        quarantined: all,
+      });
+      return { ...prepared, quarantineReport: dir, elapsedMs: Date.now() - started };
+    }
     return { ...prepared, elapsedMs: Date.now() - started };
+  }
+  let quarantineReport: string | undefined;
+  if (quarantined.length > 0 && params.quarantineRoot !== undefined && !params.dryRun) {
+    // Before the artifact: a re-run after a crash rewrites the same report.
+    quarantineReport = await writeQuarantineReport(path.join(params.quarantineRoot, jobId), {
+      jobId,
+      kind: params.kind,
+      period,
+      quarantined,
+    });
   }
   onStep("validated");
   if (params.dryRun || store === undefined || params.chain === undefined) {
@@ -264,6 +355,8 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       ...prepared.summary,
       manifest: prepared.manifest,
       warnings: prepared.warnings,
+      quarantined,
+      findings: prepared.findings,
       elapsedMs: Date.now() - started,
     };
   }
@@ -296,7 +389,13 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     artifact,
     false,
   );
-  return result.status === "anchored" ? { ...result, warnings: prepared.warnings } : result;
+  return {
+    ...result,
+    warnings: prepared.warnings,
+    quarantined,
+    findings: prepared.findings,
+    ...(quarantineReport !== undefined ? { quarantineReport } : {}),
+  };
 }
 
 function jobFromArtifact(artifact: BatchArtifact): JobRecord {
@@ -377,6 +476,14 @@ interface Prepared {
   treeBytes: Uint8Array;
   writer: BatchArtifactWriter | undefined;
   warnings: ValidationIssue[];
+  findings: ValidationIssue[];
+}
+
+/** A first pass found faulty lists (per-list mode only). */
+interface NeedsQuarantine {
+  status: "quarantine";
+  quarantined: QuarantinedList[];
+  exclude: Exclusion;
 }
 
 async function prepareBatch(
@@ -386,15 +493,33 @@ async function prepareBatch(
     supersedes: number | null;
     reason: string | null;
     log: AnchorLog;
+    strict: boolean;
+    exclude: Exclusion | undefined;
   },
-): Promise<Prepared | Omit<Extract<AnchorJobResult, { status: "invalid" }>, "elapsedMs">> {
+): Promise<
+  Prepared | NeedsQuarantine | Omit<Extract<AnchorJobResult, { status: "invalid" }>, "elapsedMs">
+> {
   const issues: ValidationIssue[] = [];
   const warnings: ValidationIssue[] = [];
+  const findings: ValidationIssue[] = [];
   const ruleCounts = new Map<string, { first: ValidationIssue; n: number }>();
+  // Per-list bookkeeping: rows and workshops of every list, to report quarantined ones.
+  const lists = new Map<string, { rows: number; workshops: Set<string> }>();
+  const excluded = (list: string | undefined, file: string): boolean =>
+    p.exclude !== undefined &&
+    (p.exclude.files.has(file) || (list !== undefined && p.exclude.lists.has(list)));
   const addIssue = (issue: ValidationIssue): void => {
+    if (excluded(issue.list, issue.file)) return;
     if (issue.severity === "warning") {
       warnings.push(issue);
       return;
+    }
+    if (issue.severity === "finding") {
+      if (!p.strict) {
+        findings.push(issue);
+        return;
+      }
+      delete issue.severity;
     }
     const key = `${issue.file}\0${issue.entry ?? ""}\0${issue.field}\0${issue.rule}`;
     const c = ruleCounts.get(key);
@@ -414,6 +539,7 @@ async function prepareBatch(
       message: i.message,
       hint: i.hint,
       ...(i.severity !== undefined ? { severity: i.severity } : {}),
+      ...(i.source.list !== undefined ? { list: i.source.list } : {}),
     });
   };
 
@@ -491,13 +617,21 @@ async function prepareBatch(
     const random = createRandomPool();
 
     for await (const row of opened.rows) {
+      if (excluded(row.source.list, row.source.file)) continue;
       rowsRead++;
       if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
       const where = {
         file: row.source.file,
         line: row.source.line,
         ...(row.source.entry !== undefined ? { entry: row.source.entry } : {}),
+        ...(row.source.list !== undefined ? { list: row.source.list } : {}),
       };
+      const listKey = row.source.list ?? row.source.file;
+      let unit = lists.get(listKey);
+      if (unit === undefined) lists.set(listKey, (unit = { rows: 0, workshops: new Set() }));
+      unit.rows++;
+      const ws = row.fields.workshop_code;
+      if (typeof ws === "string" && ws !== "" && unit.workshops.size < 8) unit.workshops.add(ws);
       const checked = validateRecord(p.kind, row.fields, { expectedPeriod: p.period, rates });
       if (!checked.ok) {
         for (const i of checked.issues) addIssue({ ...where, ...i });
@@ -574,6 +708,16 @@ async function prepareBatch(
         hint: "fix the ones listed first; the rest are usually the same mistake",
       });
     }
+    let allQuarantined: QuarantinedList[] | undefined;
+    if (issues.length > 0 && !p.strict && p.exclude === undefined) {
+      const q = quarantineLists(issues, lists);
+      // Something left to anchor: quarantine the faulty lists, anchor the rest (second pass).
+      if (q.quarantined.reduce((n, l) => n + l.rows, 0) < rowsRead) {
+        await writer?.abort();
+        return { status: "quarantine", ...q };
+      }
+      allQuarantined = q.quarantined; // nothing left: invalid, with every list's report
+    }
     if (issues.length === 0 && validRows === 0) {
       issues.push({
         file: p.inputs.join(", "),
@@ -594,6 +738,7 @@ async function prepareBatch(
         rowsRead,
         validRows,
         issues,
+        ...(allQuarantined !== undefined ? { quarantined: allQuarantined } : {}),
       };
     }
     hashChunk();
@@ -613,6 +758,11 @@ async function prepareBatch(
       supersedes: p.supersedes,
       reason: p.reason,
       people: people.size,
+      ...(p.exclude !== undefined ? { quarantined: p.exclude.summary } : {}),
+      ...(findings.length > 0 ? { findings: findings.map(manifestFinding) } : {}),
+      ...(sources.some((s) => s.format === "sso-dbf")
+        ? { coverageRules: DEFAULT_COVERAGE_RULES.version }
+        : {}),
       ...(p.kind === "pension" ? { timeliness } : {}),
     });
     const root = tree.root;
@@ -635,6 +785,7 @@ async function prepareBatch(
       treeBytes: tree.serialize(),
       writer,
       warnings,
+      findings,
     };
   } catch (error) {
     await writer?.abort();
@@ -734,6 +885,8 @@ async function finishJob(
     contract: chain.contract,
     resumed: resumed && !alreadyComplete,
     alreadyComplete,
+    quarantined: [],
+    findings: [],
     warnings: [],
     elapsedMs: Date.now() - ctx.started,
   };

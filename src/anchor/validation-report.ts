@@ -3,7 +3,7 @@
  * JSON document (`shafaf-validation-report/1`) for `--report file.json`. Values are already
  * masked by the validators; nothing personal is added here.
  */
-import type { AnchorJobResult, ValidationIssue } from "./run-anchor-job.ts";
+import type { AnchorJobResult, QuarantinedList, ValidationIssue } from "./run-anchor-job.ts";
 
 export const VALIDATION_REPORT_FORMAT = "shafaf-validation-report/1";
 
@@ -21,6 +21,10 @@ export interface ValidationReport {
   dryRun: boolean;
   issues: ValidationIssue[];
   warnings: ValidationIssue[];
+  /** Lists left out of the batch (per-list mode), with their problems. */
+  quarantined?: QuarantinedList[];
+  /** Discrepancies recorded in the manifest that refused nothing. */
+  findings?: ValidationIssue[];
 }
 
 /** The JSON report of a run's result. */
@@ -37,6 +41,7 @@ export function validationReport(result: AnchorJobResult): ValidationReport {
       dryRun: false,
       issues: result.issues,
       warnings: [],
+      ...(result.quarantined !== undefined ? { quarantined: result.quarantined } : {}),
     };
   }
   return {
@@ -51,6 +56,8 @@ export function validationReport(result: AnchorJobResult): ValidationReport {
     dryRun: result.status === "dry-run",
     issues: [],
     warnings: result.warnings,
+    ...(result.quarantined.length > 0 ? { quarantined: result.quarantined } : {}),
+    ...(result.findings.length > 0 ? { findings: result.findings } : {}),
   };
 }
 

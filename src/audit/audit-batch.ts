@@ -616,7 +616,12 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
       ...(a.province !== undefined ? { province: a.province } : {}),
       rates: settings.rates,
     });
+    // Lists the anchor pipeline quarantined (per-list mode) are not in the batch: skip them.
+    const quarantinedLists = new Set(
+      ((reference?.manifest ?? exportManifest)?.quarantined ?? []).map((q) => q.list),
+    );
     for await (const row of opened.rows) {
+      if (quarantinedLists.has(row.source.list ?? row.source.file)) continue;
       const where = `${path.basename(row.source.file)}${row.source.entry === undefined ? "" : `!${row.source.entry}`}:${row.source.line}`;
       const checked = validateRecord(kind, row.fields, {
         expectedPeriod: period,
@@ -742,6 +747,13 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     supersedes: anchored.supersedes,
     reason: refManifest?.reason ?? null,
     ...optional,
+    // What the pipeline recorded of the lists it left out and of the findings that refused
+    // nothing; the records above are recomputed, these are carried for the hash and shown.
+    ...(refManifest?.quarantined !== undefined ? { quarantined: refManifest.quarantined } : {}),
+    ...(refManifest?.findings !== undefined ? { findings: refManifest.findings } : {}),
+    ...(refManifest?.coverageRules !== undefined
+      ? { coverageRules: refManifest.coverageRules }
+      : {}),
   });
 
   for (const { audited: a, reference: r } of renamed) {

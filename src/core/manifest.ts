@@ -35,6 +35,15 @@ export interface Manifest {
   people?: number;
   /** Pensions only: payments made by their due date, and after it (the on-time indicator). */
   timeliness?: { onTime: number; late: number };
+  /**
+   * Employers' lists read but left out of this batch (per-list mode), by label, with their row
+   * count and the rules they broke. Absent when none was.
+   */
+  quarantined?: { list: string; rows: number; rules: string[] }[];
+  /** Discrepancies that refused nothing (a header total off by a Rial). Absent when none. */
+  findings?: { file: string; line?: number; field: string; rule: string; list?: string }[];
+  /** The unemployment coverage rules SSO lists were read with; absent without SSO lists. */
+  coverageRules?: string;
 }
 
 export interface ManifestInput {
@@ -51,6 +60,10 @@ export interface ManifestInput {
   reason: string | null;
   people?: number;
   timeliness?: { onTime: number; late: number };
+  quarantined?: { list: string; rows: number; rules: string[] }[];
+  findings?: { file: string; line?: number; field: string; rule: string; list?: string }[];
+  /** The unemployment coverage rules SSO lists were read with (`CoverageRules.version`). */
+  coverageRules?: string;
 }
 
 /**
@@ -115,6 +128,13 @@ export function buildManifest(input: ManifestInput): {
     ...(input.kind === "pension" && input.timeliness !== undefined
       ? { timeliness: { ...input.timeliness } }
       : {}),
+    ...(input.quarantined !== undefined && input.quarantined.length > 0
+      ? { quarantined: input.quarantined.map((q) => ({ ...q, rules: [...q.rules] })) }
+      : {}),
+    ...(input.findings !== undefined && input.findings.length > 0
+      ? { findings: input.findings.map((f) => ({ ...f })) }
+      : {}),
+    ...(input.coverageRules !== undefined ? { coverageRules: input.coverageRules } : {}),
   };
   const bytes = new TextEncoder().encode(canonicalJson(manifest));
   return { manifest, bytes, hash: manifestHash(bytes) };

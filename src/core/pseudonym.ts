@@ -2,13 +2,15 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, type Hex } from "./hex.ts";
 import { checkNationalId } from "./national-id.ts";
+import { FOREIGN_CODE_PREFIX, INSURED_FOREIGNER_PREFIX, parsePersonId } from "./person-id.ts";
 
 /** Domain separator of the subject pseudonym (version 1). */
 export const SUBJECT_DOMAIN = "shafaf/subject/v1\u0000";
 
 /**
  * The keyed pseudonym of a person: HMAC-SHA256(key, "shafaf/subject/v1\0" ‖ nationalId) as a
- * bytes32 hex word. Without the organization's key nobody can test a guessed national ID
+ * bytes32 hex word (`nationalId` is the canonical person identifier: a national ID's digits, or
+ * a foreign national's `foreign:…` / `insured:…` string of `person-id-v1`). Without the organization's key nobody can test a guessed national ID
  * against it (an unkeyed hash of ~10⁹ IDs is reversed in seconds). Same key and ID, same
  * pseudonym: lookups by person use it. The key MUST be at least 32 random bytes and secret.
  *
@@ -17,7 +19,19 @@ export const SUBJECT_DOMAIN = "shafaf/subject/v1\u0000";
  */
 export function subjectPseudonym(key: Uint8Array, nationalId: string): Hex {
   if (key.length < 32) throw new RangeError("the pseudonym key must be at least 32 bytes");
-  const id = checkNationalId(nationalId);
-  if (!id.ok) throw new RangeError(`not a valid national ID (${id.problem})`);
-  return bytesToHex(hmac(sha256, key, new TextEncoder().encode(SUBJECT_DOMAIN + id.nationalId)));
+  let input: string;
+  if (
+    nationalId.startsWith(FOREIGN_CODE_PREFIX) ||
+    nationalId.startsWith(INSURED_FOREIGNER_PREFIX)
+  ) {
+    // A foreign national's typed identifier (person-id-v1): its canonical string, prefix included.
+    if (parsePersonId(nationalId) === undefined)
+      throw new RangeError("not a valid foreign person identifier");
+    input = nationalId;
+  } else {
+    const id = checkNationalId(nationalId);
+    if (!id.ok) throw new RangeError(`not a valid national ID (${id.problem})`);
+    input = id.nationalId;
+  }
+  return bytesToHex(hmac(sha256, key, new TextEncoder().encode(SUBJECT_DOMAIN + input)));
 }

@@ -10,6 +10,11 @@ export interface PremiumRecord {
   kind: "premium";
   recordId: string;
   period: string /* "1403-07" */;
+  /**
+   * The person's canonical identifier (`person-id-v1`, `src/core/person-id.ts`): a national ID's
+   * 10 digits, or `foreign:<code>` / `insured:<insurance no>:<ISO alpha-3>` for a foreign national.
+   * The field keeps its v1 name so that every existing leaf, receipt and vector stays identical.
+   */
   nationalId: string;
   workshopCode: string;
   insuranceNo: string;
@@ -33,6 +38,7 @@ export interface PensionRecord {
   kind: "pension";
   recordId: string;
   period: string;
+  /** The person's canonical identifier, as in {@link PremiumRecord.nationalId}. */
   nationalId: string;
   pensionFile: string;
   category: PensionCategory;
@@ -70,6 +76,8 @@ export const RECORD_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
     "paid_on",
     "supersedes",
     "reason",
+    "foreign_id",
+    "nationality",
   ],
   pension: [
     "record_id",
@@ -85,11 +93,13 @@ export const RECORD_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
     "paid_on",
     "supersedes",
     "reason",
+    "foreign_id",
+    "nationality",
   ],
 };
 
 /** Columns that may be absent or empty. */
 export const OPTIONAL_COLUMNS: Readonly<Record<RecordKind, readonly string[]>> = {
-  premium: ["paid_on", "supersedes", "reason"],
-  pension: ["supersedes", "reason"],
+  premium: ["paid_on", "supersedes", "reason", "foreign_id", "nationality"],
+  pension: ["supersedes", "reason", "foreign_id", "nationality"],
 };

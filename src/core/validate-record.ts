@@ -1,7 +1,13 @@
 import { normalizeDigits } from "./digits.ts";
 import { checkJalaliDate } from "./jalali.ts";
 import { checkRials } from "./money.ts";
-import { checkNationalId, maskNationalId } from "./national-id.ts";
+import { maskNationalId } from "./national-id.ts";
+import {
+  maskPersonId,
+  personIdFromFields,
+  personIdString,
+  type PersonIdProblem,
+} from "./person-id.ts";
 import { parsePeriod, periodYear } from "./period.ts";
 import { parseProvince } from "./province.ts";
 import { DEFAULT_RATE_TABLE, premiumShares, ratesForYear, type RateTable } from "./rates.ts";
@@ -77,6 +83,54 @@ function shortClear(text: string): string {
   const t = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return Array.from(t, (c) => (c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127 ? "?" : c)).join("");
 }
+
+/** Message, hint and masked value of a rejected person identifier. */
+function personIdMessage(
+  field: string,
+  problem: PersonIdProblem,
+  value: string,
+): [message: string, hint: string, shown: string] {
+  switch (problem) {
+    case "format":
+      return ["national_id must be 10 digits", NID_HINT, maskNationalId(value)];
+    case "repdigit":
+      return ["national_id cannot be ten equal digits", NID_HINT, maskNationalId(value)];
+    case "checksum":
+      return ["national_id fails its check digit", NID_HINT, maskNationalId(value)];
+    case "foreign-code.format":
+      return [
+        "foreign_id must be the 12-digit foreign national code (کد فراگیر اتباع)",
+        "copy the code from the worker's foreign national card, or leave foreign_id empty and give nationality",
+        maskPersonId(`foreign:${value}`),
+      ];
+    case "foreign-code.repdigit":
+      return [
+        "foreign_id cannot be twelve equal digits",
+        "copy the code from the worker's foreign national card",
+        maskPersonId(`foreign:${value}`),
+      ];
+    case "nationality.unknown":
+      return [
+        "nationality is not a nationality Shafaf knows",
+        "write the nationality in Persian («افغانی») or as an ISO 3166-1 alpha-3 code (AFG)",
+        shortClear(value),
+      ];
+    case "nationality.iranian":
+      return [
+        "an Iranian needs a national_id",
+        "fill in the 10-digit national ID (کد ملی)",
+        shortClear(value),
+      ];
+    case "insurance-no.format":
+      return [
+        `${field} must be 8–10 digits to identify a foreign national without a foreign_id`,
+        "fill in foreign_id (کد فراگیر اتباع), or the worker's insurance number",
+        "",
+      ];
+  }
+}
+
+const NID_HINT = "copy the 10-digit national ID (کد ملی) again, with leading zeros";
 
 /**
  * Validates one input row (CSV column names as keys, see `RECORD_COLUMNS`) and returns the typed
@@ -222,24 +276,28 @@ export function validateRecord<K extends RecordKind>(
     }
   }
   let nationalId: string | undefined;
-  if (required("national_id", "")) {
-    const r = checkNationalId(raw("national_id"));
-    if (r.ok) nationalId = r.nationalId;
-    else {
-      const message =
-        r.problem === "format"
-          ? "national_id must be 10 digits"
-          : r.problem === "repdigit"
-            ? "national_id cannot be ten equal digits"
-            : "national_id fails its check digit";
-      issue(
-        "national_id",
-        `national-id.${r.problem}`,
-        maskNationalId(raw("national_id")),
-        message,
-        "copy the 10-digit national ID (کد ملی) again, with leading zeros",
-      );
-    }
+  const person = personIdFromFields({
+    national_id: raw("national_id"),
+    foreign_id: raw("foreign_id"),
+    nationality: raw("nationality"),
+    ...(kind === "premium" ? { insurance_no: raw("insurance_no") } : {}),
+  });
+  if (person === undefined) {
+    issue(
+      "national_id",
+      "required",
+      "",
+      "national_id is missing",
+      "fill in the national_id column; for a foreign national, foreign_id (کد فراگیر اتباع) or nationality",
+    );
+  } else if (person.ok) {
+    nationalId = personIdString(person.id);
+  } else {
+    const [message, hint, shown] = personIdMessage(person.field, person.problem, raw(person.field));
+    const rule = person.problem.includes(".") ? person.problem : `national-id.${person.problem}`;
+    // An insurance number that cannot identify a foreigner is reported once, by its own rule.
+    if (!(person.problem === "insurance-no.format" && kind === "premium"))
+      issue(person.field, rule, shown, message, hint);
   }
   let province: string | undefined;
   if (required("province", "")) {

@@ -4,10 +4,13 @@ import { InvalidInputError } from "../core/errors.ts";
  * A problem found while reading a file (not a validation rule of a record, which core reports).
  * `value` is masked: personal text (names, IDs, amounts) never appears in an issue.
  * Issues without `severity` are errors; `"warning"` ones (e.g. deleted DBF records skipped) are
- * reported but do not make the input invalid.
+ * reported but do not make the input invalid. `"finding"` ones are discrepancies that change no
+ * worker's record (a header total off by a Rial): an error for `--strict` and for every reader
+ * used alone, a finding recorded in the manifest for the anchor pipeline's per-list mode.
  */
 export interface IngestIssue {
-  source: { file: string; line?: number; record?: number; entry?: string };
+  /** `list`: the employer's list (see `RowSource.list`) the issue belongs to, when known. */
+  source: { file: string; line?: number; record?: number; entry?: string; list?: string };
   /** Column or DBF field name, or `""` for the file as a whole. */
   field: string;
   /** Stable rule id, e.g. `csv.header.unknown-column`, `sso.header-total`. */
@@ -15,7 +18,7 @@ export interface IngestIssue {
   value: string;
   message: string;
   hint: string;
-  severity?: "warning";
+  severity?: "warning" | "finding";
 }
 
 /** Thrown by a reader used without `onIssue`: every issue of the input, all at once. */
@@ -48,7 +51,8 @@ export function formatIssue(issue: IngestIssue): string {
   ]
     .filter((p) => p !== undefined)
     .join(":");
-  const warn = issue.severity === "warning" ? "warning: " : "";
+  const warn =
+    issue.severity === "warning" ? "warning: " : issue.severity === "finding" ? "finding: " : "";
   return `${where}: ${warn}${issue.message} (${issue.hint})`;
 }
 

@@ -7,6 +7,12 @@ export interface RowSource {
   file: string;
   line: number;
   entry?: string;
+  /**
+   * The employer's list the row belongs to, when it is not the file itself: an SSO list's
+   * pair folder (`lists/w1`, `lists.zip!w1`). The anchor pipeline accepts or quarantines a
+   * list as a unit; rows without `list` belong to the list of their file.
+   */
+  list?: string;
 }
 
 /** One input row: the CSV column names of its kind (premium or pension) → raw text. */

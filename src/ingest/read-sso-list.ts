@@ -16,6 +16,16 @@ import {
   ratesForYear,
   type RateTable,
 } from "../core/rates.ts";
+import { nationalityCode, isIranianNationality } from "../core/person-id.ts";
+import {
+  DEFAULT_COVERAGE_RULES,
+  decideListCoverage,
+  workerCoverage,
+  type CoverageRules,
+  type WorkerCoverage,
+} from "../core/unemployment-coverage.ts";
+
+type WorkerCoverageKind = WorkerCoverage["coverage"];
 import { cp1256Plausibility, decodeCp1256Persian, isCp1256TextByte } from "./cp1256.ts";
 import {
   DbfFormatError,
@@ -62,6 +72,8 @@ export interface ReadSsoListsOptions extends IssueOptions {
   onSource?: (info: SourceInfo) => void;
   /** Bounds on what a .zip may make the reader inflate (default `DEFAULT_ZIP_LIMITS`). */
   zipLimits?: Partial<ZipLimits>;
+  /** Who the unemployment premium covers (default core's `DEFAULT_COVERAGE_RULES`). */
+  coverage?: CoverageRules;
 }
 
 /** A worker record with its decoded header, for callers that need names (anomaly checks). */
@@ -78,9 +90,11 @@ export interface SsoListEntry {
  * Each worker record becomes `{ record_id, period, national_id, workshop_code, insurance_no,
  * province, days, wage_base, worker_share, employer_share, unemployment_share, hazard_share,
  * total }`: `record_id` = `<DSW_ID>-<yyyymm>-<list no>-<DSW_ID1>`; worker share from DSW_BIME;
- * employer, unemployment and hazard shares recomputed with core's `premiumShares` (unemployment
- * when the header's DSK_BIC is not zero, hazardous when DSK_BIMH is not zero — the format does
- * not mark workers individually) and checked against the file's own figures.
+ * employer and hazard shares recomputed with core's `premiumShares` (hazardous when DSK_BIMH is
+ * not zero — the format does not mark hazardous workers); the unemployment share per worker from
+ * core's coverage rules and the list's DSK_BIC (`decideListCoverage`), so a list's rows come out
+ * when the list ends; `nationality` (ISO code) for a foreign worker. Every row and issue carries
+ * `source.list`, the pair's folder.
  *
  * Problems (bad totals, count mismatch, undecodable text, unknown layout, missing pair file)
  * are `IngestIssue`s, all reported; without `onIssue` they are thrown together at the end.
@@ -131,6 +145,16 @@ interface DbfLocation {
   file: string;
   entry?: string;
   containerSha256?: string;
+}
+
+/** The label of a pair's list: its folder, inside the zip when there is one (`a.zip!w1`). */
+function listLabel(kar: DbfLocation): string {
+  if (kar.entry !== undefined) {
+    const dir = path.posix.dirname(kar.entry);
+    return `${kar.file}!${dir === "." ? "" : dir}`;
+  }
+  const dir = path.dirname(kar.file);
+  return dir === "." ? kar.file : dir;
 }
 
 async function* readPairs(
@@ -543,6 +567,16 @@ class PairReader {
   readonly #entries: boolean;
   readonly #kar: DbfLocation;
   readonly #wor: DbfLocation;
+  readonly #list: string;
+  /** Rows of this list, held until its end: a worker's unemployment share needs the whole list. */
+  #pending: {
+    row: RawRow;
+    base: bigint;
+    /** DSW_JOB, DSW_OCP and DSW_NAT bytes as one latin1 string: decoded once per distinct value. */
+    who: string;
+  }[] = [];
+  /** Insurance number → first record number, for duplicates inside the list. */
+  readonly #insuranceNos = new Map<string, number>();
   readonly #splitter = new DbfRecordSplitter();
   readonly #worTap = new Sha256Tap();
   #fields: Map<string, DbfField> | undefined;
@@ -562,7 +596,6 @@ class PairReader {
   #period = "";
   #recordPrefix = "";
   #province: string | undefined;
-  #unemployment = false;
   #hazardous = false;
   #ratesOk = true;
 
@@ -593,7 +626,6 @@ class PairReader {
       }
     | undefined;
   #employerSum = 0n;
-  #unemploymentSum = 0n;
   #hazardSum = 0n;
   /** Entries waiting for the code page decision (entries mode only). */
   #waiting: { number: number; bytes: Uint8Array }[] | undefined = [];
@@ -612,6 +644,7 @@ class PairReader {
     this.#entries = entries;
     this.#kar = kar;
     this.#wor = wor;
+    this.#list = listLabel(kar);
     this.ok = this.#readHeader(karBytes);
   }
 
@@ -623,13 +656,14 @@ class PairReader {
     value: string,
     message: string,
     hint: string,
-    severity?: "warning",
+    severity?: "warning" | "finding",
   ): void {
     this.#sink.add({
       source: {
         file: at.file,
         ...(record !== undefined ? { record } : {}),
         ...(at.entry !== undefined ? { entry: at.entry } : {}),
+        list: this.#list,
       },
       field,
       rule,
@@ -744,7 +778,6 @@ class PairReader {
       ...(byName.has("DSK_SPOUSE") ? { spouseAllowance: num("DSK_SPOUSE") } : {}),
     };
     this.#header = h;
-    this.#unemployment = h.unemploymentPremium !== 0n;
     this.#hazardous = h.hazardPremium !== 0n;
     try {
       ratesForYear(year, this.#options.rates);
@@ -1012,17 +1045,15 @@ class PairReader {
       );
     }
     let employer = 0n;
-    let unemployment = 0n;
     let hazard = 0n;
     if (this.#ratesOk) {
       const shares = premiumShares(
         BigInt(mash),
         this.#header.year,
-        { unemployment: this.#unemployment, hazardous: this.#hazardous },
+        { unemployment: false, hazardous: this.#hazardous },
         this.#options.rates,
       );
       employer = shares.employer;
-      unemployment = shares.unemployment;
       hazard = shares.hazard;
       if (shares.worker !== BigInt(bime)) {
         this.#issue(
@@ -1037,16 +1068,35 @@ class PairReader {
       }
     }
     this.#employerSum += employer;
-    this.#unemploymentSum += unemployment;
     this.#hazardSum += hazard;
+    const firstAt = this.#insuranceNos.get(insuranceNo);
+    if (firstAt !== undefined) {
+      this.#issue(
+        at,
+        n,
+        "DSW_ID1",
+        "sso.duplicate-insurance-no",
+        maskValue(insuranceNo),
+        `the insurance number DSW_ID1 appears twice in this list (first at record ${firstAt})`,
+        "a worker appears once in a month's list; remove the duplicate record or correct DSW_ID1",
+      );
+    } else this.#insuranceNos.set(insuranceNo, n);
     const source: RowSource = {
       file: at.file,
       line: r.number,
       ...(at.entry !== undefined ? { entry: at.entry } : {}),
+      list: this.#list,
     };
     if (!this.#entries) {
-      return [
-        {
+      const f = this.#fields!;
+      const latin1 = (name: string) => {
+        const field = f.get(name);
+        if (field === undefined) return "";
+        const b = fieldBytes(rec, field);
+        return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+      };
+      this.#pending.push({
+        row: {
           source,
           fields: {
             record_id: this.#recordPrefix + insuranceNo,
@@ -1059,13 +1109,16 @@ class PairReader {
             wage_base: String(mash),
             worker_share: String(bime),
             employer_share: String(employer),
-            unemployment_share: String(unemployment),
+            unemployment_share: "0",
             hazard_share: String(hazard),
-            total: String(BigInt(bime) + employer + unemployment + hazard),
+            total: String(BigInt(bime) + employer + hazard),
             paid_on: undefined,
           },
         },
-      ];
+        base: BigInt(mash),
+        who: `${latin1("DSW_JOB")}\0${latin1("DSW_OCP")}\0${latin1("DSW_NAT")}`,
+      });
+      return [];
     }
     // Entries: decode names once the file's code page is known.
     if (this.#waiting !== undefined) {
@@ -1157,6 +1210,7 @@ class PairReader {
     }
     if (this.#fields === undefined) return [];
     if (this.#entries) tail = this.#flushWaiting();
+    else this.#textEncoding = this.#stats.encoding;
     this.#sumNames.forEach((name, i) =>
       this.#sums.set(name, this.#sumBig[i]! + BigInt(this.#sumSmall[i]!)),
     );
@@ -1197,6 +1251,7 @@ class PairReader {
       );
     }
     this.#checkHeader();
+    if (!this.#entries) tail = this.#decideCoverage();
     const encoding = this.#checkText();
     this.#options.onSource?.({ ...this.#karInfo, records: 1 });
     this.#options.onSource?.({
@@ -1218,6 +1273,8 @@ class PairReader {
   #checkHeader(): void {
     const kar = this.#kar;
     const num = (name: string) => this.#number(kar, 1, this.#karRecord, this.#karFields.get(name));
+    // A header total that disagrees with the worker records changes no worker's record: it is
+    // a finding (an error with --strict and for `dbf read`'s exit status), not a refusal.
     const mismatch = (field: string, what: string, hint: string) =>
       this.#issue(
         kar,
@@ -1227,6 +1284,7 @@ class PairReader {
         maskValue(String(num(field))),
         `${field} (${what}) does not match the ${this.#live} worker records`,
         hint,
+        "finding",
       );
     if (BigInt(this.#header.workerCount) !== BigInt(this.#live)) {
       this.#issue(
@@ -1256,21 +1314,21 @@ class PairReader {
     // A recomputed share total may be rounded per worker or on the list's total: accept either.
     const accepts = (actual: bigint, perRowSum: bigint, bp: number) =>
       actual === perRowSum || actual === applyBasisPoints(base, bp, rule);
-    if (!accepts(num("DSK_TKOSO"), this.#employerSum, rates.employerBp)) {
+    // The wide layout's DSK_TBIM20 carries the 20 % employer share too: real files hold it there
+    // with DSK_TKOSO = 0, or in both (docs/unemployment-coverage.md, "DSK_TKOSO and DSK_TBIM20").
+    const employerOk = (field: string) =>
+      this.#karFields.has(field) && accepts(num(field), this.#employerSum, rates.employerBp);
+    const wideEmployerOk =
+      this.#karFields.has("DSK_TBIM20") &&
+      employerOk("DSK_TBIM20") &&
+      (num("DSK_TKOSO") === 0n || employerOk("DSK_TKOSO"));
+    if (!employerOk("DSK_TKOSO") && !wideEmployerOk) {
       mismatch(
         "DSK_TKOSO",
         "employer share, 20 % of DSK_TMASH",
-        "the employer share must be 20 % of the insurable base",
-      );
-    }
-    if (
-      this.#unemployment &&
-      !accepts(num("DSK_BIC"), this.#unemploymentSum, rates.unemploymentBp)
-    ) {
-      mismatch(
-        "DSK_BIC",
-        "unemployment premium, 3 % of the insurable base",
-        "the unemployment premium is 3 % of the covered workers' insurable base; the DBF format cannot mark single workers as not covered",
+        this.#karFields.has("DSK_TBIM20")
+          ? "the employer share must be 20 % of the insurable base, in DSK_TKOSO or (wide layout) in DSK_TBIM20 with DSK_TKOSO 0"
+          : "the employer share must be 20 % of the insurable base",
       );
     }
     if (this.#hazardous && !accepts(num("DSK_BIMH"), this.#hazardSum, rates.hazardBp)) {
@@ -1280,6 +1338,94 @@ class PairReader {
         "the DBF format does not say which workers are in hazardous jobs, so DSK_BIMH must be 0 or 4 % of the whole list; list hazardous workers in a separate list",
       );
     }
+  }
+
+  /**
+   * Each worker's unemployment coverage (the rules, then the list's DSK_BIC between the
+   * alternatives), the identifier columns, and the rows of the list in input order.
+   */
+  #decideCoverage(): Item[] {
+    const pending = this.#pending;
+    this.#pending = [];
+    if (pending.length === 0) return [];
+    const enc = this.#textEncoding ?? "iran-system";
+    const rules = this.#options.coverage ?? DEFAULT_COVERAGE_RULES;
+    // Job codes, titles and nationalities repeat across a list: decode each distinct one once.
+    const decoded = new Map<string, { nationality: string; coverage: WorkerCoverageKind }>();
+    const workers = pending.map((p) => {
+      let d = decoded.get(p.who);
+      if (d === undefined) {
+        const [job, title, nat] = p.who.split("\0") as [string, string, string];
+        const bytes = (t: string) => Uint8Array.from(Buffer.from(t, "latin1"));
+        const nationality = decodeText(bytes(nat), enc).trim();
+        const jobCode = [...job]
+          .map((c) =>
+            c >= "\x80" && c <= "\x89" ? String.fromCharCode(c.charCodeAt(0) - 0x50) : c,
+          )
+          .join("")
+          .trim();
+        const jobTitle = decodeText(bytes(title), enc).trim();
+        d = {
+          nationality,
+          coverage: workerCoverage({ jobCode, jobTitle, nationality }, rules).coverage,
+        };
+        decoded.set(p.who, d);
+      }
+      return { base: p.base, ...d };
+    });
+    const declared = this.#header.unemploymentPremium;
+    const decided = this.#ratesOk
+      ? decideListCoverage(
+          workers,
+          declared,
+          this.#header.year,
+          this.#options.rates ?? DEFAULT_RATE_TABLE,
+        )
+      : undefined;
+    if (decided !== undefined && !decided.ok) {
+      const names: Record<string, string> = {
+        rules: "the workers the coverage rules cover",
+        "rules-with-uncertain": "those plus the board members named by title",
+        all: "every worker",
+        none: "nobody (DSK_BIC 0)",
+      };
+      this.#issue(
+        this.#kar,
+        1,
+        "DSK_BIC",
+        "sso.unemployment-coverage",
+        maskValue(String(declared)),
+        `DSK_BIC (unemployment premium) is 3 % of none of: ${decided.alternatives
+          .map((a) => `${names[a.alternative]} (${a.workers})`)
+          .join("; ")} — which workers it covers cannot be decided (rules ${rules.version})`,
+        "recompute DSK_BIC in ListDisk as 3 % of the insurable base of the covered workers (not foreign nationals, the chairman or the managing director), or have the coverage rules configured for this workshop",
+      );
+    } else if (decided !== undefined && decided.alternative === "all") {
+      const excluded = workers.filter((w) => w.coverage !== "covered").length;
+      if (excluded > 0)
+        this.#issue(
+          this.#kar,
+          1,
+          "DSK_BIC",
+          "sso.unemployment-overpaid",
+          String(excluded),
+          `DSK_BIC pays the unemployment premium for ${excluded} worker(s) the coverage rules exclude (foreign nationals, chairman, managing director, board members); the shares are recorded as declared`,
+          "nothing to do unless the employer asks for a refund of the premium paid for them",
+          "finding",
+        );
+    }
+    const out: Item[] = [];
+    pending.forEach((p, i) => {
+      const f = p.row.fields;
+      const share = decided?.ok === true ? decided.shares[i]! : 0n;
+      f.unemployment_share = String(share);
+      f.total = String(BigInt(f.total!) + share);
+      const nationality = workers[i]!.nationality;
+      if (!isIranianNationality(nationality))
+        f.nationality = nationalityCode(nationality) ?? nationality;
+      out.push(p.row);
+    });
+    return out;
   }
 
   #checkText(): SourceEncoding {

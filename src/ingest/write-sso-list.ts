@@ -4,6 +4,7 @@
  * header terminator, 0x1A end-of-file byte, Persian text in Iran System (visual order).
  * The wide layout is read but never written.
  */
+import { workerCoverage } from "../core/unemployment-coverage.ts";
 import { open, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { premiumShares, type RateTable } from "../core/rates.ts";
@@ -39,7 +40,11 @@ export type SsoListHeaderInput = Pick<
       | "spouseAllowance"
     >
   > & {
-    /** Workers covered by unemployment insurance (DSK_BIC = Σ 3 %). Default true. */
+    /**
+     * The list pays the unemployment premium (DSK_BIC = Σ 3 % over the workers core's coverage
+     * rules cover: not foreign nationals, the chairman, the managing director or board members,
+     * as ListDisk leaves them out). Default true.
+     */
     unemployment?: boolean;
     /** Hazardous-jobs list (DSK_BIMH = Σ 4 %). Default false. */
     hazardous?: boolean;
@@ -135,10 +140,14 @@ export async function writeSsoList(
       count++;
       const rec = buffer.subarray(used * recordLength, (used + 1) * recordLength);
       rec.fill(0x20);
+      const covered =
+        (h.unemployment ?? true) &&
+        workerCoverage({ jobCode: w.jobCode, jobTitle: w.jobTitle, nationality: w.nationality })
+          .coverage === "covered";
       const shares = premiumShares(
         w.insurableBase,
         h.year,
-        { unemployment: h.unemployment ?? true, hazardous: h.hazardous ?? false },
+        { unemployment: covered, hazardous: h.hazardous ?? false },
         options.rates,
       );
       add("employer", shares.employer);

@@ -146,7 +146,11 @@ describe("SSO lists", function () {
       expect(issues).to.deep.equal([]);
       expect(rows).to.have.length(12);
       const r = rows[3]!;
-      expect(r.source).to.deep.equal({ file: `${path.basename(dir)}/DSKWOR00.DBF`, line: 4 });
+      expect(r.source).to.deep.equal({
+        file: `${path.basename(dir)}/DSKWOR00.DBF`,
+        line: 4,
+        list: path.basename(dir),
+      });
       expect(r.fields.record_id).to.equal(`1234567890-140307-01-${workers[3]!.insuranceNo}`);
       expect(r.fields.period).to.equal("1403-07");
       expect(r.fields.national_id).to.equal(workers[3]!.nationalId);
@@ -287,13 +291,20 @@ describe("SSO lists", function () {
       expect(got).to.deep.equal(
         [
           "sso.header-count:DSK_NUM",
-          "sso.header-total:DSK_BIC",
+          "sso.unemployment-coverage:DSK_BIC",
           "sso.header-total:DSK_TDD",
           "sso.header-total:DSK_TKOSO",
           "sso.header-total:DSK_TMASH",
           "sso.worker-share:DSW_BIME",
         ].sort(),
       );
+      // Header totals that change no worker's record are findings; the rest are errors.
+      expect(
+        errors
+          .filter((e) => e.severity === "finding")
+          .map((e) => e.field)
+          .sort(),
+      ).to.deep.equal(["DSK_TDD", "DSK_TKOSO", "DSK_TMASH"]);
       const share = errors.find((e) => e.rule === "sso.worker-share")!;
       expect(share.source.record).to.equal(3);
       for (const e of errors) {
@@ -452,6 +463,7 @@ describe("SSO lists", function () {
         file: "lists.zip",
         entry: "lists/small/dskwor00.dbf",
         line: 1,
+        list: "lists.zip!lists/small",
       });
       const folderRows = (await readAll(path.join(dir, "src"))).rows;
       expect(rows.map((r) => r.fields)).to.deep.equal(folderRows.map((r) => r.fields));

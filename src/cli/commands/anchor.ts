@@ -52,7 +52,12 @@ a folder of pairs, or a .zip of them.
   --province CODE            province for inputs without one (SSO lists), e.g. IR-23
   --workshops FILE.csv       the workshop register (workshop_code,province) for SSO lists
   --report FILE.json         write the validation report (all issues) as JSON, mode 0600
+  --strict                   all or nothing: one problem (or finding) in any list and nothing is
+                             anchored; default: faulty lists are quarantined, the rest anchored
   --json                     print one JSON summary on stdout, no progress
+
+Quarantined lists are reported in DATA-DIR/quarantine/<job id>/ (quarantine.json and one
+bilingual text per list, for the employer).
 
 Exit status: 0 anchored (or dry run passed), 65 invalid input, 64 usage error, 1 other failure.`;
 
@@ -72,6 +77,7 @@ type Values = {
   province?: string;
   workshops?: string;
   report?: string;
+  strict?: boolean;
   json?: boolean;
   help?: boolean;
 };
@@ -95,6 +101,7 @@ function parse(argv: readonly string[]): { values: Values; inputs: string[] } {
       province: { type: "string" },
       workshops: { type: "string" },
       report: { type: "string" },
+      strict: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -116,6 +123,9 @@ function summaryJson(result: AnchorJobResult): Record<string, unknown> {
       issueCount: result.issues.length,
       issues: result.issues,
       elapsedMs: result.elapsedMs,
+      ...(result.quarantineReport !== undefined
+        ? { quarantineReport: result.quarantineReport }
+        : {}),
     };
   }
   const common = {
@@ -131,6 +141,16 @@ function summaryJson(result: AnchorJobResult): Record<string, unknown> {
     supersedes: result.supersedes,
     reason: result.reason,
     elapsedMs: result.elapsedMs,
+    quarantined: result.quarantined.map((q) => ({
+      list: q.list,
+      workshops: q.workshops,
+      rows: q.rows,
+      rules: [...new Set(q.issues.map((i) => i.rule))],
+    })),
+    findingCount: result.findings.length,
+    ...(result.status === "anchored" && result.quarantineReport !== undefined
+      ? { quarantineReport: result.quarantineReport }
+      : {}),
   };
   if (result.status === "dry-run") return { ...common, byProvince: result.manifest.byProvince };
   return {
@@ -171,6 +191,23 @@ function summaryText(result: Exclude<AnchorJobResult, { status: "invalid" }>): s
   lines.push(`  time     ${(result.elapsedMs / 1000).toFixed(1)} s`);
   if (result.status === "anchored") {
     lines.push(`receipts: shafaf receipts export --batch ${result.batchId} --out DIR`);
+  }
+  if (result.findings.length > 0)
+    lines.push(
+      `findings: ${result.findings.length} discrepancy(ies) recorded in the manifest (nothing refused)`,
+    );
+  if (result.quarantined.length > 0) {
+    const rows = result.quarantined.reduce((n, q) => n + q.rows, 0);
+    lines.push(
+      `quarantined: ${result.quarantined.length} list(s), ${rows.toLocaleString("en-US")} row(s) not anchored — fix and anchor them as a supplement for ${result.period}`,
+    );
+    for (const q of result.quarantined.slice(0, 20))
+      lines.push(
+        `  ${q.list}  ${[...new Set(q.issues.map((i) => i.rule))].join(", ") || "file problem"}`,
+      );
+    if (result.quarantined.length > 20) lines.push(`  … ${result.quarantined.length - 20} more`);
+    if (result.status === "anchored" && result.quarantineReport !== undefined)
+      lines.push(`report for the employers: ${result.quarantineReport}`);
   }
   return lines.join("\n");
 }
@@ -286,6 +323,8 @@ export const command: CliCommand = {
         pseudonymKey,
         log,
         onStep: crashHook,
+        strict: values.strict === true,
+        quarantineRoot: path.join(dataDir, "quarantine"),
       });
       log.end();
       if (values.report !== undefined) {
@@ -300,7 +339,10 @@ export const command: CliCommand = {
         process.stderr.write(
           `${result.issues.length} problem(s) in ${result.rowsRead.toLocaleString("en-US")} rows; nothing was anchored\n\n` +
             formatIssueTable(result.issues) +
-            "\n",
+            "\n" +
+            (result.quarantineReport !== undefined
+              ? `every list has a problem; report for the employers: ${result.quarantineReport}\n`
+              : ""),
         );
       } else {
         for (const w of result.warnings) process.stderr.write(`warning: ${w.file}: ${w.message}\n`);

@@ -7,7 +7,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
 import { normalizeDigits } from "../../core/digits.ts";
+import { isIranianNationality } from "../../core/person-id.ts";
 import { RECORD_COLUMNS } from "../../core/record.ts";
+import { validateRecord } from "../../core/validate-record.ts";
 import { formatIssue, IssueSink, type IngestIssue } from "../../ingest/ingest-issue.ts";
 import type { RawRow } from "../../ingest/raw-row.ts";
 import { readCsvInto, type ColumnSchema } from "../../ingest/read-csv.ts";
@@ -180,6 +182,38 @@ async function read(argv: readonly string[]): Promise<number> {
   const out = process.stdout;
   if (values.json !== true) out.write(columns.join(",") + "\n");
   let count = 0;
+  // The checks `shafaf anchor` applies to each row, here too: core's record rules and record ids
+  // that appear twice (so a list is known to be anchorable before it is anchored).
+  const seen = new Map<string, string>();
+  const rowChecks = (row: RawRow): void => {
+    const source = {
+      file: row.source.file,
+      line: row.source.line,
+      ...(row.source.entry !== undefined ? { entry: row.source.entry } : {}),
+      ...(row.source.list !== undefined ? { list: row.source.list } : {}),
+    };
+    const checked = validateRecord("premium", row.fields);
+    if (!checked.ok) {
+      for (const i of checked.issues) {
+        // The reader already reports what it cannot provide (the province) and its own share checks.
+        if (i.field === "province" && row.fields.province === undefined) continue;
+        issues.push({ source, ...i });
+      }
+      return;
+    }
+    const id = checked.record.recordId;
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, `${row.source.file}:${row.source.line}`);
+    else
+      issues.push({
+        source,
+        field: "record_id",
+        rule: "record-id.duplicate",
+        value: id,
+        message: `record_id appears twice in these lists (first at ${first})`,
+        hint: "a worker appears once per workshop, month and list number; remove the duplicate list or record",
+      });
+  };
   for await (const row of readSsoLists(positionals[0]!, {
     onIssue: (i) => issues.push(i),
     onSource: (s) => sources.push(s),
@@ -188,6 +222,7 @@ async function read(argv: readonly string[]): Promise<number> {
     ...(pivot !== undefined ? { yearPivot: Number(pivot) } : {}),
   })) {
     count++;
+    rowChecks(row);
     if (values.json === true) rows.push(row);
     else if (!out.write(columns.map((c) => csvCell(row.fields[c])).join(",") + "\n")) {
       await new Promise((resolve) => out.once("drain", resolve));
@@ -337,6 +372,8 @@ function toListRow(
     return fallback;
   };
   for (const c of ["dsk_id", "dsk_listno", "dsw_id1", "per_natcod"]) {
+    // A foreign national has no national ID: PER_NATCOD stays empty when DSW_NAT is foreign.
+    if (c === "per_natcod" && !isIranianNationality(text("dsw_nat"))) continue;
     if (ascii(c) === "") bad(c, `${c.toUpperCase()} is required`, "fill it in");
   }
   const yy = Number(int("dsk_yy"));

@@ -71,6 +71,18 @@ function recordSection(ctx: PageContext, record: Record<string, unknown>): HTMLE
   const pairs: [string, Child][] = Object.entries(record)
     .filter(([, v]) => v !== undefined && v !== null && v !== "")
     .map(([key, value]) => {
+      // A foreign national's identifier (person-id-v1) is shown under its own name, unprefixed.
+      if (key === "nationalId" && typeof value === "string") {
+        const foreign = /^foreign:([0-9]{12})$/.exec(value);
+        if (foreign !== null)
+          return [t("recordField_foreignCode"), localDigits(foreign[1]!, ctx.lang)];
+        const insured = /^insured:([0-9]{8,10}):([A-Z]{3})$/.exec(value);
+        if (insured !== null)
+          return [
+            t("recordField_insuredForeigner"),
+            h("span", { dir: "ltr" }, `${localDigits(insured[1]!, ctx.lang)} · ${insured[2]!}`),
+          ];
+      }
       const labelKey = `recordField_${key}`;
       const label = labelKey in MESSAGES.en ? t(labelKey as MessageKey) : key;
       return [label, recordValue(ctx, key, value)];
