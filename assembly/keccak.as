@@ -291,3 +291,50 @@ export function nodeHash(a: usize, b: usize, out: usize): void {
   if (compare32(a, b) <= 0) hash64(a, b, out);
   else hash64(b, a, out);
 }
+
+/**
+ * One level of a `shafaf-tree/2` Merkle-sum tree. Records are `rec` bytes: a 32-byte hash then
+ * `lanes` unsigned 128-bit big-endian lanes (`rec` = 32 + 16·lanes). For each of the `pairs`
+ * adjacent records (L, R) contiguous from `src`, writes the parent record to `dst`:
+ * hash = keccak256(0x01 ‖ L ‖ R), lanes = L.lanes + R.lanes. `scratch` holds 16·lanes + 1 + 2·rec
+ * bytes. `dst` may equal `src` (parent i is written after pair i is read).
+ * Returns -1, or the index of the first pair whose lane sum overflows 128 bits (the level is then
+ * incomplete and MUST NOT be used).
+ */
+export function sumNodeMany(
+  src: usize,
+  pairs: usize,
+  rec: usize,
+  lanes: usize,
+  dst: usize,
+  scratch: usize,
+): i32 {
+  for (let i: usize = 0; i < pairs; i++) {
+    const l = src + 2 * i * rec;
+    const r = l + rec;
+    const out = dst + i * rec;
+    for (let k: usize = 0; k < lanes; k++) {
+      const lo = 32 + k * 16;
+      const aHi = bswap<u64>(load<u64>(l + lo));
+      const aLo = bswap<u64>(load<u64>(l + lo + 8));
+      const bHi = bswap<u64>(load<u64>(r + lo));
+      const bLo = bswap<u64>(load<u64>(r + lo + 8));
+      const sLo = aLo + bLo;
+      const carry: u64 = sLo < aLo ? 1 : 0;
+      const t = aHi + bHi;
+      const sHi = t + carry;
+      if (t < aHi || sHi < t) return <i32>i;
+      store<u64>(scratch + k * 16, bswap<u64>(sHi));
+      store<u64>(scratch + k * 16 + 8, bswap<u64>(sLo));
+    }
+    // The sums wait in scratch while the preimage is assembled after them.
+    const pre = scratch + lanes * 16;
+    store<u8>(pre, 0x01);
+    memory.copy(pre + 1, l, rec);
+    memory.copy(pre + 1 + rec, r, rec);
+    absorbAll(pre, 1 + 2 * rec);
+    squeeze32(out);
+    memory.copy(out + 32, scratch, lanes * 16);
+  }
+  return -1;
+}
