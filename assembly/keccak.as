@@ -338,3 +338,31 @@ export function sumNodeMany(
   }
   return -1;
 }
+
+/**
+ * Leaves of a `shafaf-tree/2` tree. For i < n: key = kc[64i ..+32], commitment = kc[64i+32 ..+32],
+ * seq = the little-endian u32 at seqs + 4i, lanes = the `lanes` 16-byte lanes already stored in
+ * record i (`records + i·rec + 32`); writes keccak256(0x00 ‖ key ‖ seq (u32 big-endian) ‖ lanes ‖
+ * commitment) as the hash of record i. `scratch` holds 69 + 16·lanes bytes.
+ */
+export function sumLeafMany(
+  kc: usize,
+  seqs: usize,
+  n: usize,
+  rec: usize,
+  lanes: usize,
+  records: usize,
+  scratch: usize,
+): void {
+  const lb = lanes * 16;
+  store<u8>(scratch, 0x00);
+  for (let i: usize = 0; i < n; i++) {
+    const r = records + i * rec;
+    memory.copy(scratch + 1, kc + i * 64, 32);
+    store<u32>(scratch + 33, bswap<u32>(load<u32>(seqs + i * 4)));
+    memory.copy(scratch + 37, r + 32, lb);
+    memory.copy(scratch + 37 + lb, kc + i * 64 + 32, 32);
+    absorbAll(scratch, 69 + lb);
+    squeeze32(r);
+  }
+}

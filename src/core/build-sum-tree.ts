@@ -1,16 +1,9 @@
-import { InvalidInputError, InvariantError } from "./errors.ts";
+import { InvalidInputError } from "./errors.ts";
 import { bytesToHex, type Hex } from "./hex.ts";
-import { createKeccakEngine, keccak256Many } from "./keccak.ts";
+import { createKeccakEngine } from "./keccak.ts";
 import type { RecordKind } from "./record.ts";
 import { LANE_BYTES, laneCount, readLanes, writeLanes } from "./sum-tree-lanes.ts";
-import {
-  leafPreimageLength,
-  provinceNode,
-  sumParent,
-  writeLeafPreimage,
-  type SumLeaf,
-  type SumNode,
-} from "./sum-tree-hash.ts";
+import { provinceNode, sumParent, type SumLeaf, type SumNode } from "./sum-tree-hash.ts";
 import {
   SUM_TREE_SCHEME,
   type ProofLeaf,
@@ -61,10 +54,11 @@ interface Level {
   count: number;
 }
 
-const cmp32 = (a: Uint8Array, b: Uint8Array): number => {
-  for (let k = 0; k < 32; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
-  return 0;
-};
+/**
+ * Writes leaf `i` (batch order) into the tree's memory: key at `mem[kcAt..+32]`, commitment at
+ * `mem[kcAt+32..+32]`, its lanes (16-byte big-endian) at `mem[lanesAt..]`; returns its seq.
+ */
+type WriteLeaf = (i: number, mem: Uint8Array, kcAt: number, lanesAt: number) => number;
 
 /**
  * Builds the tree over provinces whose leaves are ALREADY in tree order, without checking that
@@ -78,29 +72,69 @@ export function buildOrderedSumTree(
   provinces: readonly OrderedProvince[],
 ): SumTree {
   const lanesN = laneCount(kind);
+  const flat = provinces.flatMap((p) => p.leaves);
+  return assemble(
+    kind,
+    provinces.map((p) => p.code),
+    provinces.map((p) => p.leaves.length),
+    (i, mem, kcAt, lanesAt) => {
+      const leaf = flat[i]!;
+      if (leaf.key.length !== 32 || leaf.commitment.length !== 32)
+        throw new InvalidInputError("key and commitment must be 32 bytes", {
+          code: "core.sum-tree.width",
+        });
+      if (leaf.lanes.length !== lanesN)
+        throw new InvalidInputError(`a ${kind} leaf has ${lanesN} lanes`, {
+          code: "core.sum-tree.lanes",
+        });
+      if (!Number.isInteger(leaf.seq) || leaf.seq < 0 || leaf.seq > 0xffffffff)
+        throw new InvalidInputError("seq must be a u32", { code: "core.sum-tree.seq" });
+      mem.set(leaf.key, kcAt);
+      mem.set(leaf.commitment, kcAt + 32);
+      writeLanes(leaf.lanes, mem, lanesAt);
+      return leaf.seq;
+    },
+  );
+}
+
+function assemble(
+  kind: RecordKind,
+  codes: readonly string[],
+  sizes: readonly number[],
+  writeLeaf: WriteLeaf,
+): SumTree {
+  const lanesN = laneCount(kind);
   const rec = 32 + lanesN * LANE_BYTES;
-  if (provinces.length === 0)
+  if (codes.length === 0)
     throw new InvalidInputError("a shafaf-tree/2 batch needs at least one record", {
       code: "core.sum-tree.empty",
     });
-  for (let p = 0; p < provinces.length; p++) {
-    const pr = provinces[p]!;
-    if (pr.leaves.length === 0)
-      throw new InvalidInputError(`province ${pr.code} has no leaves`, {
+  for (let p = 0; p < codes.length; p++) {
+    if (!/^IR-[0-9]{2}$/.test(codes[p]!))
+      throw new InvalidInputError("province must be an IR-dd code", {
+        code: "core.sum-tree.province",
+      });
+    if (sizes[p]! === 0)
+      throw new InvalidInputError(`province ${codes[p]} has no leaves`, {
         code: "core.sum-tree.empty-province",
       });
-    if (p > 0 && provinces[p - 1]!.code >= pr.code)
+    if (p > 0 && codes[p - 1]! >= codes[p]!)
       throw new InvalidInputError("province codes must be distinct and ascending", {
-        details: `${provinces[p - 1]!.code} then ${pr.code}`,
+        details: `${codes[p - 1]} then ${codes[p]}`,
         code: "core.sum-tree.province-order",
       });
   }
-  // Layout in one WebAssembly memory: every province's levels, then 1 scratch area.
+  // One WebAssembly memory: every province's levels, then keys ‖ commitments (64 bytes per
+  // leaf), seqs (u32 LE), and the scratch of the hashing functions.
   const levels: Level[][] = [];
   let bytes = 0;
-  for (const pr of provinces) {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const size of sizes) {
+    offsets.push(total);
+    total += size;
     const ls: Level[] = [];
-    let c = pr.leaves.length;
+    let c = size;
     for (;;) {
       ls.push({ at: bytes, count: c });
       bytes += c * rec;
@@ -110,73 +144,82 @@ export function buildOrderedSumTree(
     levels.push(ls);
   }
   const engine = createKeccakEngine();
-  const base = engine.reserve(bytes + lanesN * LANE_BYTES + 1 + 2 * rec);
-  const scratch = base + bytes;
-  const preLen = leafPreimageLength(lanesN);
-  const CHUNK = 8192;
-  const pre = new Uint8Array(CHUNK * preLen);
-  const digests = new Uint8Array(CHUNK * 32);
-  const offsets: number[] = [];
-  let total = 0;
-  for (let p = 0; p < provinces.length; p++) {
-    const leaves = provinces[p]!.leaves;
-    offsets.push(total);
-    total += leaves.length;
-    const level0 = levels[p]![0]!;
-    for (let from = 0; from < leaves.length; from += CHUNK) {
-      const k = Math.min(CHUNK, leaves.length - from);
-      for (let j = 0; j < k; j++) {
-        const leaf = leaves[from + j]!;
-        if (leaf.lanes.length !== lanesN)
-          throw new InvalidInputError(`a ${kind} leaf has ${lanesN} lanes`, {
-            code: "core.sum-tree.lanes",
-          });
-        writeLeafPreimage(leaf, pre, j * preLen);
-      }
-      keccak256Many(pre.subarray(0, k * preLen), preLen, digests);
-      const mem = engine.bytes();
-      for (let j = 0; j < k; j++) {
-        const at = base + level0.at + (from + j) * rec;
-        mem.set(digests.subarray(j * 32, j * 32 + 32), at);
-        // The lanes are already encoded in the preimage, after 0x00 ‖ key ‖ seq.
-        mem.set(pre.subarray(j * preLen + 37, j * preLen + 37 + lanesN * LANE_BYTES), at + 32);
+  const kcOff = bytes;
+  const seqOff = kcOff + total * 64;
+  const scratchOff = seqOff + total * 4;
+  const base = engine.reserve(scratchOff + 2 * (1 + 2 * rec + lanesN * LANE_BYTES + 69));
+  const mem = (): Uint8Array => engine.bytes();
+  {
+    const m = mem();
+    const seqs = new Uint32Array(m.buffer, base + seqOff, total);
+    for (let p = 0; p < codes.length; p++) {
+      const level0 = base + levels[p]![0]!.at;
+      for (let j = 0; j < sizes[p]!; j++) {
+        const i = offsets[p]! + j;
+        seqs[i] = writeLeaf(i, m, base + kcOff + i * 64, level0 + j * rec + 32);
       }
     }
+  }
+  for (let p = 0; p < codes.length; p++) {
     const ls = levels[p]!;
+    const x = engine.exports;
+    const o = offsets[p]!;
+    x.sumLeafMany(
+      base + kcOff + o * 64,
+      base + seqOff + o * 4,
+      sizes[p]!,
+      rec,
+      lanesN,
+      base + ls[0]!.at,
+      base + scratchOff,
+    );
     for (let l = 1; l < ls.length; l++) {
       const src = ls[l - 1]!;
       const dst = ls[l]!;
       const pairs = src.count >> 1;
-      const bad = engine.exports.sumNodeMany(
+      const bad = x.sumNodeMany(
         base + src.at,
         pairs,
         rec,
         lanesN,
         base + dst.at,
-        scratch,
+        base + scratchOff,
       );
       if (bad !== -1)
         throw new InvalidInputError("a lane sum exceeds 2^128 − 1", {
-          details: `province ${provinces[p]!.code}, level ${l}, node ${bad}`,
+          details: `province ${codes[p]}, level ${l}, node ${bad}`,
           code: "core.sum-tree.overflow",
         });
       if (src.count % 2 === 1) {
-        const mem = engine.bytes();
         const from = base + src.at + (src.count - 1) * rec;
-        mem.copyWithin(base + dst.at + pairs * rec, from, from + rec);
+        mem().copyWithin(base + dst.at + pairs * rec, from, from + rec);
       }
     }
   }
-  const mem = (): Uint8Array => engine.bytes();
   const nodeAt = (p: number, l: number, i: number): SumNode => {
     const at = base + levels[p]![l]!.at + i * rec;
     const m = mem();
     return { hash: m.slice(at, at + 32), lanes: readLanes(m, at + 32, lanesN) };
   };
-  const subtreeRoots = provinces.map((_, p) => nodeAt(p, levels[p]!.length - 1, 0));
-  const top: SumNode[][] = [
-    provinces.map((pr, p) => provinceNode(kind, pr.code, subtreeRoots[p]!)),
-  ];
+  const leafAt = (p: number, j: number): SumLeaf => {
+    const m = mem();
+    const i = offsets[p]! + j;
+    const kc = base + kcOff + i * 64;
+    return {
+      key: m.slice(kc, kc + 32),
+      seq: new DataView(m.buffer).getUint32(base + seqOff + i * 4, true),
+      lanes: readLanes(m, base + levels[p]![0]!.at + j * rec + 32, lanesN),
+      commitment: m.slice(kc + 32, kc + 64),
+    };
+  };
+  const keyCmp = (p: number, j: number, key: Uint8Array): number => {
+    const m = mem();
+    const kc = base + kcOff + (offsets[p]! + j) * 64;
+    for (let k = 0; k < 32; k++) if (m[kc + k] !== key[k]) return m[kc + k]! - key[k]!;
+    return 0;
+  };
+  const subtreeRoots = codes.map((_, p) => nodeAt(p, levels[p]!.length - 1, 0));
+  const top: SumNode[][] = [codes.map((code, p) => provinceNode(kind, code, subtreeRoots[p]!))];
   while (top[top.length - 1]!.length > 1) {
     const cur = top[top.length - 1]!;
     const next: SumNode[] = [];
@@ -193,10 +236,10 @@ export function buildOrderedSumTree(
     top.push(next);
   }
   const rootNode = top[top.length - 1]![0]!;
-  const summary: SumTreeProvince[] = provinces.map((pr, p) => ({
-    code: pr.code,
+  const summary: SumTreeProvince[] = codes.map((code, p) => ({
+    code,
     index: p,
-    size: pr.leaves.length,
+    size: sizes[p]!,
     offset: offsets[p]!,
     root: bytesToHex(subtreeRoots[p]!.hash),
     lanes: subtreeRoots[p]!.lanes,
@@ -235,7 +278,7 @@ export function buildOrderedSumTree(
     if (!Number.isInteger(i) || i < 0 || i >= total)
       throw new RangeError(`leaf index ${i} is not in 0..${total - 1}`);
     let lo = 0;
-    let hi = provinces.length - 1;
+    let hi = codes.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (offsets[mid]! <= i) lo = mid;
@@ -243,25 +286,28 @@ export function buildOrderedSumTree(
     }
     return lo;
   };
-  const window = (p: number, lo: number, hi: number): ProofWindow => ({
-    province: provinces[p]!.code,
-    provinceIndex: p,
-    size: provinces[p]!.leaves.length,
-    index: lo,
-    batchIndex: offsets[p]! + lo,
-    leaves: provinces[p]!.leaves.slice(lo, hi + 1).map(toProofLeaf),
-    subtree: toProofNode(subtreeRoots[p]!),
-    path: siblings(provinces[p]!.leaves.length, lo, hi, (l, i) => nodeAt(p, l, i)),
-    provincePath: siblings(provinces.length, p, p, (l, i) => top[l]![i]!),
-  });
+  const window = (p: number, lo: number, hi: number): ProofWindow => {
+    const leaves: ProofLeaf[] = [];
+    for (let j = lo; j <= hi; j++) leaves.push(toProofLeaf(leafAt(p, j)));
+    return {
+      province: codes[p]!,
+      provinceIndex: p,
+      size: sizes[p]!,
+      index: lo,
+      batchIndex: offsets[p]! + lo,
+      leaves,
+      subtree: toProofNode(subtreeRoots[p]!),
+      path: siblings(sizes[p]!, lo, hi, (l, i) => nodeAt(p, l, i)),
+      provincePath: siblings(codes.length, p, p, (l, i) => top[l]![i]!),
+    };
+  };
   /** First position in province p whose key is ≥ key (binary search; leaves are key-ordered). */
   const lowerBound = (p: number, key: Uint8Array, upper: boolean): number => {
-    const leaves = provinces[p]!.leaves;
     let lo = 0;
-    let hi = leaves.length;
+    let hi = sizes[p]!;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const c = cmp32(leaves[mid]!.key, key);
+      const c = keyCmp(p, mid, key);
       if (c < 0 || (upper && c === 0)) lo = mid + 1;
       else hi = mid;
     }
@@ -277,7 +323,7 @@ export function buildOrderedSumTree(
     batchId,
     root: toProofNode(rootNode),
     batchSize: total,
-    provinceCount: provinces.length,
+    provinceCount: codes.length,
   });
   return {
     scheme: SUM_TREE_SCHEME,
@@ -288,7 +334,7 @@ export function buildOrderedSumTree(
     provinces: summary,
     leaf(i) {
       const p = provinceOf(i);
-      return { ...provinces[p]!.leaves[i - offsets[p]!]!, province: provinces[p]!.code };
+      return { ...leafAt(p, i - offsets[p]!), province: codes[p]! };
     },
     inclusionProof(i, batchId) {
       const p = provinceOf(i);
@@ -297,7 +343,7 @@ export function buildOrderedSumTree(
     },
     indicesOf(key) {
       const out: number[] = [];
-      for (let p = 0; p < provinces.length; p++) {
+      for (let p = 0; p < codes.length; p++) {
         const a = lowerBound(p, key, false);
         const b = lowerBound(p, key, true);
         for (let j = a; j < b; j++) out.push(offsets[p]! + j);
@@ -307,12 +353,12 @@ export function buildOrderedSumTree(
     personProof(key, batchId) {
       if (key.length !== 32) throw new RangeError("key must be 32 bytes");
       let found = 0;
-      const windows = provinces.map((pr, p) => {
+      const windows = codes.map((_, p) => {
         const a = lowerBound(p, key, false);
         const b = lowerBound(p, key, true);
         found += b - a;
         const lo = Math.max(0, a - 1);
-        const hi = Math.min(pr.leaves.length - 1, b);
+        const hi = Math.min(sizes[p]! - 1, b);
         return window(p, lo, hi);
       });
       return { ...header(found > 0 ? "range" : "absence", batchId), key: bytesToHex(key), windows };
@@ -320,16 +366,23 @@ export function buildOrderedSumTree(
   };
 }
 
-/** One record as the v2 tree takes it. */
-export interface SumTreeInput {
-  /** The person's per-batch key k_b (32 bytes, opaque here). */
-  key: Uint8Array;
-  /** ISO 3166-2:IR code, `IR-dd`. */
-  province: string;
-  /** The kind's amount lanes, i.e. every lane after `records` and `persons`. */
-  amounts: readonly bigint[];
-  /** The salted commitment to the rest of the record (32 bytes). */
-  commitment: Uint8Array;
+/**
+ * The records of a batch as the v2 tree takes them, column by column (no object per record: a
+ * million small objects cost more in garbage collection than the hashing).
+ */
+export interface SumTreeColumns {
+  /** The persons' per-batch keys k_b, 32 bytes per record (opaque here). */
+  keys: Uint8Array;
+  /** The salted commitments to the rest of each record, 32 bytes per record. */
+  commitments: Uint8Array;
+  /** ISO 3166-2:IR code of each record's province, `IR-dd`. */
+  provinces: readonly string[];
+  /**
+   * The kind's amount lanes (every lane after `records` and `persons`), row by row: record i's
+   * lane k at `amounts[i · (lanes − 2) + k]`. A single record's amount is below 2^64; sums are
+   * 128-bit.
+   */
+  amounts: BigUint64Array;
 }
 
 /**
@@ -337,85 +390,110 @@ export interface SumTreeInput {
  * sorted inside each province by (key, commitment), numbered `seq` 0, 1, … per key, with the
  * `records` lane 1 and the `persons` lane 1 on each key's first leaf.
  *
- * Throws InvalidInputError on an empty batch, a bad province code, key or commitment width, a
- * wrong number of amount lanes, a lane outside 0..2^128 − 1, or a lane sum overflow.
+ * Throws InvalidInputError on an empty batch, a bad province code, column lengths that disagree,
+ * or a lane sum overflow.
  *
  * @example
- * const tree = buildSumTree("premium", [{ key, province: "IR-23", amounts: [wage, 31n, premium], commitment }]);
+ * const tree = buildSumTree("premium", { keys, commitments, provinces: ["IR-23"], amounts: new BigUint64Array([wage, 31n, premium]) });
  * tree.root; tree.provinces[0].lanes; tree.personProof(key, 7);
  */
-export function buildSumTree(kind: RecordKind, inputs: readonly SumTreeInput[]): SumTree {
+export function buildSumTree(kind: RecordKind, columns: SumTreeColumns): SumTree {
   const amountsN = laneCount(kind) - 2;
+  const { keys, commitments, provinces, amounts } = columns;
+  const n = provinces.length;
+  if (keys.length !== n * 32 || commitments.length !== n * 32 || amounts.length !== n * amountsN)
+    throw new InvalidInputError("the columns of a batch disagree on its record count", {
+      details: `${n} provinces, ${keys.length / 32} keys, ${commitments.length / 32} commitments, ${amounts.length / amountsN} rows of ${amountsN} amounts`,
+      code: "core.sum-tree.columns",
+    });
   const groups = new Map<string, number[]>();
-  for (let i = 0; i < inputs.length; i++) {
-    const r = inputs[i]!;
-    if (!/^IR-[0-9]{2}$/.test(r.province))
-      throw new InvalidInputError("province must be an IR-dd code", {
-        details: `input ${i}: field province`,
-        field: "province",
-        code: "core.sum-tree.province",
-      });
-    if (r.key.length !== 32 || r.commitment.length !== 32)
-      throw new InvalidInputError("key and commitment must be 32 bytes", {
-        details: `input ${i}`,
-        code: "core.sum-tree.width",
-      });
-    if (r.amounts.length !== amountsN)
-      throw new InvalidInputError(`a ${kind} record has ${amountsN} amount lanes`, {
-        details: `input ${i}: got ${r.amounts.length}`,
-        code: "core.sum-tree.lanes",
-      });
-    let g = groups.get(r.province);
-    if (g === undefined) groups.set(r.province, (g = []));
+  for (let i = 0; i < n; i++) {
+    const code = provinces[i]!;
+    let g = groups.get(code);
+    if (g === undefined) {
+      if (!/^IR-[0-9]{2}$/.test(code))
+        throw new InvalidInputError("province must be an IR-dd code", {
+          details: `record ${i}: field province`,
+          field: "province",
+          code: "core.sum-tree.province",
+        });
+      groups.set(code, (g = []));
+    }
     g.push(i);
   }
   const codes = [...groups.keys()].sort();
-  const probe = new Uint8Array(LANE_BYTES * amountsN);
-  const ordered: OrderedProvince[] = codes.map((code) => {
-    const idx = sortByKey(inputs, groups.get(code)!);
-    const leaves: SumLeaf[] = new Array<SumLeaf>(idx.length);
+  const order = new Uint32Array(n);
+  const seqOf = new Uint32Array(n);
+  let at = 0;
+  for (const code of codes) {
+    const idx = sortByKey(keys, commitments, groups.get(code)!);
     let seq = 0;
     for (let k = 0; k < idx.length; k++) {
-      const r = inputs[idx[k]!]!;
-      const first = k === 0 || cmp32(inputs[idx[k - 1]!]!.key, r.key) !== 0;
-      seq = first ? 0 : seq + 1;
-      try {
-        writeLanes(r.amounts, probe, 0);
-      } catch (cause) {
-        throw new InvalidInputError("an amount lane is not in 0..2^128 − 1", {
-          details: `input ${idx[k]}`,
-          code: "core.sum-tree.lane-range",
-          cause,
-        });
-      }
-      leaves[k] = {
-        key: r.key,
-        seq,
-        lanes: [1n, first ? 1n : 0n, ...r.amounts],
-        commitment: r.commitment,
-      };
+      seq = k === 0 || compareAt(keys, idx[k - 1]! * 32, idx[k]! * 32) !== 0 ? 0 : seq + 1;
+      order[at] = idx[k]!;
+      seqOf[at++] = seq;
     }
-    return { code, leaves };
-  });
-  const tree = buildOrderedSumTree(kind, ordered);
-  if (tree.size !== inputs.length) throw new InvariantError("leaf count changed while building");
-  return tree;
+  }
+  const words = new Uint32Array(amounts.buffer, amounts.byteOffset, amounts.length * 2);
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  return assemble(
+    kind,
+    codes,
+    codes.map((c) => groups.get(c)!.length),
+    (i, mem, kcAt, lanesAt) => {
+      const r = order[i]!;
+      mem.set(keys.subarray(r * 32, r * 32 + 32), kcAt);
+      mem.set(commitments.subarray(r * 32, r * 32 + 32), kcAt + 32);
+      mem.fill(0, lanesAt, lanesAt + (2 + amountsN) * LANE_BYTES);
+      mem[lanesAt + LANE_BYTES - 1] = 1;
+      mem[lanesAt + 2 * LANE_BYTES - 1] = seqOf[i] === 0 ? 1 : 0;
+      for (let k = 0; k < amountsN; k++) {
+        const w = (r * amountsN + k) * 2;
+        const lo = words[littleEndian ? w : w + 1]!;
+        const hi = words[littleEndian ? w + 1 : w]!;
+        const o = lanesAt + (2 + k) * LANE_BYTES + 8;
+        mem[o] = hi >>> 24;
+        mem[o + 1] = (hi >>> 16) & 0xff;
+        mem[o + 2] = (hi >>> 8) & 0xff;
+        mem[o + 3] = hi & 0xff;
+        mem[o + 4] = lo >>> 24;
+        mem[o + 5] = (lo >>> 16) & 0xff;
+        mem[o + 6] = (lo >>> 8) & 0xff;
+        mem[o + 7] = lo & 0xff;
+      }
+      return seqOf[i]!;
+    },
+  );
 }
 
-/** Input indices `idx` ordered by (key, commitment), bytewise ascending. */
-function sortByKey(inputs: readonly SumTreeInput[], idx: number[]): number[] {
+function compareAt(bytes: Uint8Array, a: number, b: number): number {
+  for (let k = 0; k < 32; k++) {
+    const x = bytes[a + k]!;
+    const y = bytes[b + k]!;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
+/** Record indices `idx` ordered by (key, commitment), bytewise ascending, then index. */
+function sortByKey(keys: Uint8Array, commitments: Uint8Array, idx: number[]): number[] {
   const full = (a: number, b: number): number => {
-    const x = inputs[a]!;
-    const y = inputs[b]!;
-    return cmp32(x.key, y.key) || cmp32(x.commitment, y.commitment) || a - b;
+    let c = compareAt(keys, a * 32, b * 32);
+    if (c !== 0) return c;
+    for (let k = 0; k < 32; k++) {
+      c = commitments[a * 32 + k]! - commitments[b * 32 + k]!;
+      if (c !== 0) return c;
+    }
+    return a - b;
   };
   const n = idx.length;
   if (n > 1 << 21) return idx.slice().sort(full);
   // Native numeric sort of (32-bit key prefix · 2^21 + position): exact in a double.
   const f = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    const key = inputs[idx[k]!]!.key;
-    const prefix = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0;
+    const o = idx[k]! * 32;
+    const prefix =
+      ((keys[o]! << 24) | (keys[o + 1]! << 16) | (keys[o + 2]! << 8) | keys[o + 3]!) >>> 0;
     f[k] = prefix * 2097152 + k;
   }
   f.sort();

@@ -17,6 +17,15 @@ export interface KeccakExports {
     dst: number,
     scratch: number,
   ): number;
+  sumLeafMany(
+    kc: number,
+    seqs: number,
+    n: number,
+    rec: number,
+    lanes: number,
+    records: number,
+    scratch: number,
+  ): void;
 }
 
 /**
