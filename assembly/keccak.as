@@ -342,8 +342,9 @@ export function sumNodeMany(
 /**
  * Leaves of a `shafaf-tree/2` tree. For i < n: key = kc[64i ..+32], commitment = kc[64i+32 ..+32],
  * seq = the little-endian u32 at seqs + 4i, lanes = the `lanes` 16-byte lanes already stored in
- * record i (`records + i·rec + 32`); writes keccak256(0x00 ‖ key ‖ seq (u32 big-endian) ‖ lanes ‖
- * commitment) as the hash of record i. `scratch` holds 69 + 16·lanes bytes.
+ * record i (`records + i·rec + 32`), each below 2^64; writes keccak256(0x00 ‖ key ‖ seq (u32
+ * big-endian) ‖ the lanes as u64 big-endian ‖ commitment) as the hash of record i (one
+ * permutation: at most 133 bytes). `scratch` holds 69 + 8·lanes bytes.
  */
 export function sumLeafMany(
   kc: usize,
@@ -354,13 +355,13 @@ export function sumLeafMany(
   records: usize,
   scratch: usize,
 ): void {
-  const lb = lanes * 16;
+  const lb = lanes * 8;
   store<u8>(scratch, 0x00);
   for (let i: usize = 0; i < n; i++) {
     const r = records + i * rec;
     memory.copy(scratch + 1, kc + i * 64, 32);
     store<u32>(scratch + 33, bswap<u32>(load<u32>(seqs + i * 4)));
-    memory.copy(scratch + 37, r + 32, lb);
+    for (let k: usize = 0; k < lanes; k++) store<u64>(scratch + 37 + k * 8, load<u64>(r + 32 + k * 16 + 8));
     memory.copy(scratch + 37 + lb, kc + i * 64 + 32, 32);
     absorbAll(scratch, 69 + lb);
     squeeze32(r);

@@ -17,6 +17,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { buildSumTree, type SumTreeColumns } from "../../src/core/build-sum-tree.ts";
 import { createKeccakEngine } from "../../src/core/keccak.ts";
+import { LEAF_ENCODING } from "../../src/core/leaf.ts";
 import { verifySumTreeProof } from "../../src/core/verify-sum-tree-proof.ts";
 
 type Mode = "v2" | "oz";
@@ -65,14 +66,22 @@ function columns(n: number): SumTreeColumns {
 
 function child(mode: Mode, n: number): Result {
   if (mode === "oz") {
-    const values: [string, bigint][] = Array.from({ length: n }, (_, i) => [
-      `0x${(i * 2654435761).toString(16).padStart(64, "0")}`,
+    // The same leaf shape as Shafaf's v1 leaves (seven values, LEAF_ENCODING), as bench/tree.ts.
+    const word = (i: number, k: number) =>
+      `0x${((i * 2654435761 + k * 40503) >>> 0).toString(16).padStart(64, "0")}`;
+    const values = Array.from({ length: n }, (_, i) => [
+      word(i, 1),
+      BigInt(i & 1),
+      140307n,
       BigInt(71_661_840 + (i % 1000) * 12_345),
+      word(i, 2),
+      word(i, 3),
+      word(i, 4),
     ]);
-    StandardMerkleTree.of(values.slice(0, 1000), ["bytes32", "uint256"]);
+    StandardMerkleTree.of(values.slice(0, 1000), [...LEAF_ENCODING]);
     const t0 = performance.now();
     const c0 = cpuNow();
-    const tree = StandardMerkleTree.of(values, ["bytes32", "uint256"]);
+    const tree = StandardMerkleTree.of(values, [...LEAF_ENCODING]);
     return {
       mode,
       n,

@@ -3,7 +3,13 @@ import { bytesToHex, type Hex } from "./hex.ts";
 import { createKeccakEngine } from "./keccak.ts";
 import type { RecordKind } from "./record.ts";
 import { LANE_BYTES, laneCount, readLanes, writeLanes } from "./sum-tree-lanes.ts";
-import { provinceNode, sumParent, type SumLeaf, type SumNode } from "./sum-tree-hash.ts";
+import {
+  LEAF_LANE_MAX,
+  provinceNode,
+  sumParent,
+  type SumLeaf,
+  type SumNode,
+} from "./sum-tree-hash.ts";
 import {
   SUM_TREE_SCHEME,
   type ProofLeaf,
@@ -86,6 +92,10 @@ export function buildOrderedSumTree(
       if (leaf.lanes.length !== lanesN)
         throw new InvalidInputError(`a ${kind} leaf has ${lanesN} lanes`, {
           code: "core.sum-tree.lanes",
+        });
+      if (leaf.lanes.some((v) => v < 0n || v > LEAF_LANE_MAX))
+        throw new InvalidInputError("a leaf lane must be in 0..2^64 − 1", {
+          code: "core.sum-tree.lane-range",
         });
       if (!Number.isInteger(leaf.seq) || leaf.seq < 0 || leaf.seq > 0xffffffff)
         throw new InvalidInputError("seq must be a u32", { code: "core.sum-tree.seq" });

@@ -6,7 +6,7 @@ import { LANE_BYTES, LANE_MAX, SUM_TREE_KIND_BYTE, writeLanes } from "./sum-tree
  * The hashing of `shafaf-tree/2`, defined once for TypeScript (docs/spec/tree-v2.md §3). Every
  * hash is keccak256 of a domain byte and fixed-width fields:
  *
- * - leaf      keccak256(0x00 ‖ key(32) ‖ seq(u32 BE) ‖ lanes ‖ commitment(32))
+ * - leaf      keccak256(0x00 ‖ key(32) ‖ seq(u32 BE) ‖ lanes (u64 BE each) ‖ commitment(32))
  * - node      keccak256(0x01 ‖ hashL ‖ lanesL ‖ hashR ‖ lanesR), lanes = lanesL + lanesR
  * - province  keccak256(0x02 ‖ kind(1) ‖ code(5 ASCII) ‖ subtreeRoot ‖ lanes)
  */
@@ -32,9 +32,15 @@ export const LEAF_DOMAIN = 0x00;
 export const NODE_DOMAIN = 0x01;
 export const PROVINCE_DOMAIN = 0x02;
 
-/** Bytes of a leaf preimage with `lanes` lanes. */
+/** Bytes of a leaf lane in a leaf preimage: one record's amounts are below 2^64. */
+export const LEAF_LANE_BYTES = 8;
+
+/** The largest lane value of a leaf, 2^64 − 1. */
+export const LEAF_LANE_MAX = (1n << 64n) - 1n;
+
+/** Bytes of a leaf preimage with `lanes` lanes (≤ 135: one Keccak permutation). */
 export function leafPreimageLength(lanes: number): number {
-  return 1 + 32 + 4 + lanes * LANE_BYTES + 32;
+  return 1 + 32 + 4 + lanes * LEAF_LANE_BYTES + 32;
 }
 
 /** Writes the leaf preimage at `out[offset..]`. Throws RangeError on a bad field width or value. */
@@ -49,8 +55,13 @@ export function writeLeafPreimage(leaf: SumLeaf, out: Uint8Array, offset: number
   out[offset + 34] = (leaf.seq >>> 16) & 0xff;
   out[offset + 35] = (leaf.seq >>> 8) & 0xff;
   out[offset + 36] = leaf.seq & 0xff;
-  writeLanes(leaf.lanes, out, offset + 37);
-  out.set(leaf.commitment, offset + 37 + leaf.lanes.length * LANE_BYTES);
+  let at = offset + 37;
+  for (const lane of leaf.lanes) {
+    if (lane < 0n || lane > LEAF_LANE_MAX) throw new RangeError("a leaf lane must be below 2^64");
+    for (let b = 7; b >= 0; b--) out[at + b] = Number((lane >> BigInt(8 * (7 - b))) & 0xffn);
+    at += LEAF_LANE_BYTES;
+  }
+  out.set(leaf.commitment, at);
 }
 
 /** The leaf node (hash and lanes) of one leaf. */

@@ -4,6 +4,7 @@ import type { Check } from "./verify-receipt.ts";
 import { LANE_MAX, SUM_TREE_LANES } from "./sum-tree-lanes.ts";
 import { siblingCount } from "./sum-tree-path.ts";
 import {
+  LEAF_LANE_MAX,
   provinceNode,
   sumLeafNode,
   sumParent,
@@ -297,14 +298,18 @@ export function verifySumTreeProof(proof: unknown, trust: SumTreeTrust): VerifyS
     for (const [i, w] of p.windows.entries()) {
       const leafNodes: Node[] = [];
       for (const [j, leaf] of w.leaves.entries()) {
-        if (leaf.lanes[0] !== 1n || leaf.lanes[1]! > 1n) {
+        if (
+          leaf.lanes[0] !== 1n ||
+          leaf.lanes[1]! > 1n ||
+          leaf.lanes.some((v) => v > LEAF_LANE_MAX)
+        ) {
           fail(
             "leaf",
-            `window ${i} leaf ${j}: a leaf counts 1 record and 0 or 1 person`,
-            "records 1, persons 0 or 1",
+            `window ${i} leaf ${j}: a leaf counts 1 record and 0 or 1 person, each lane below 2^64`,
+            "records 1, persons 0 or 1, lanes < 2^64",
             `records ${leaf.lanes[0]}, persons ${leaf.lanes[1]}`,
           );
-          failed = true;
+          return done();
         }
         leafNodes.push(sumLeafNode(leaf));
       }

@@ -2,13 +2,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import fc from "fast-check";
-import {
-  buildOrderedSumTree,
-  buildSumTree,
-  type OrderedProvince,
-  type SumTree,
-} from "../../src/core/build-sum-tree.ts";
+import { buildOrderedSumTree, buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
 import { InvalidInputError } from "../../src/core/errors.ts";
+import { createKeccakEngine } from "../../src/core/keccak.ts";
+import { readLanes, writeLanes } from "../../src/core/sum-tree-lanes.ts";
 import { bytesToHex } from "../../src/core/hex.ts";
 import { lookupTreeScheme } from "../../src/core/lookup-tree-scheme.ts";
 import {
@@ -153,7 +150,7 @@ describe("shafaf-tree/2", () => {
       );
     });
 
-    it("refuses an empty batch, a bad province, disagreeing columns and a sum above 2^128 − 1", () => {
+    it("refuses an empty batch, a bad province, disagreeing columns and a leaf amount of 2^64 or more", () => {
       const empty = {
         keys: new Uint8Array(),
         commitments: new Uint8Array(),
@@ -175,26 +172,53 @@ describe("shafaf-tree/2", () => {
       expect(() => buildSumTree("pension", { ...one, provinces: ["IR-23"] }))
         .to.throw(InvalidInputError)
         .with.property("code", "core.sum-tree.columns");
-      // Amounts of one record are below 2^64; forged leaves reach the 128-bit bound.
-      const big = (c: number): SumLeaf => ({
-        key: keyBytes(c),
+      // One record's amounts are below 2^64 (the leaf encodes them as u64).
+      const big: SumLeaf = {
+        key: keyBytes(1),
         seq: 0,
-        lanes: [1n, 1n, 1n << 127n, 0n, 0n],
+        lanes: [1n, 1n, 1n << 64n, 0n, 0n],
         commitment: new Uint8Array(32),
-      });
-      const overflow = (provinces: OrderedProvince[]) => () =>
-        buildOrderedSumTree("premium", provinces);
-      expect(overflow([{ code: "IR-01", leaves: [big(1), big(2)] }])) // inside a province (WebAssembly)
+      };
+      expect(() => buildOrderedSumTree("premium", [{ code: "IR-01", leaves: [big] }]))
         .to.throw(InvalidInputError)
-        .with.property("code", "core.sum-tree.overflow");
-      expect(
-        overflow([
-          { code: "IR-01", leaves: [big(1)] },
-          { code: "IR-02", leaves: [big(2)] },
-        ]),
-      ) // top tree
-        .to.throw(InvalidInputError)
-        .with.property("code", "core.sum-tree.overflow");
+        .with.property("code", "core.sum-tree.lane-range");
+    });
+
+    it("sums nodes in WebAssembly exactly as the specification's parent, and stops at a 128-bit overflow", () => {
+      const e = createKeccakEngine();
+      const rec = 32 + 5 * 16;
+      const base = e.reserve(4 * rec + 1024);
+      const put = (at: number, node: SumNode) => {
+        e.bytes().set(node.hash, base + at * rec);
+        writeLanes(node.lanes, e.bytes(), base + at * rec + 32);
+      };
+      fc.assert(
+        fc.property(
+          fc.array(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), {
+            minLength: 10,
+            maxLength: 10,
+          }),
+          fc.uint8Array({ minLength: 64, maxLength: 64 }),
+          (lanes, hashes) => {
+            const l: SumNode = { hash: hashes.slice(0, 32), lanes: lanes.slice(0, 5) };
+            const r: SumNode = { hash: hashes.slice(32), lanes: lanes.slice(5) };
+            put(0, l);
+            put(1, r);
+            const bad = e.exports.sumNodeMany(base, 1, rec, 5, base + 2 * rec, base + 3 * rec);
+            const want = sumParent(l, r);
+            if (want === undefined) {
+              expect(bad).to.equal(0);
+              return;
+            }
+            expect(bad).to.equal(-1);
+            expect(bytesToHex(e.bytes().slice(base + 2 * rec, base + 2 * rec + 32))).to.equal(
+              bytesToHex(want.hash),
+            );
+            expect(readLanes(e.bytes(), base + 2 * rec + 32, 5)).to.deep.equal(want.lanes);
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
   });
 
