@@ -1,4 +1,4 @@
-import { bytesToHex, hexToBytes, isHexBytes } from "./hex.ts";
+import { bytesToHex, hexToBytes, isHexBytes, type Hex } from "./hex.ts";
 import type { RecordKind } from "./record.ts";
 import type { Check } from "./verify-receipt.ts";
 import { LANE_MAX, SUM_TREE_LANES } from "./sum-tree-lanes.ts";
@@ -34,6 +34,8 @@ export interface VerifySumTreeProofResult {
     batchIndices: number[];
     /** The lanes of those leaves added up. */
     lanes: bigint[];
+    /** Those leaves (province, key, seq, lanes, commitment): a holder compares key and commitment with their own. */
+    leaves: { province: string; key: Hex; seq: number; lanes: bigint[]; commitment: Hex }[];
   };
 }
 
@@ -295,6 +297,19 @@ export function verifySumTreeProof(proof: unknown, trust: SumTreeTrust): VerifyS
     let failed = false;
     const ownIndices: number[] = [];
     const ownLanes = SUM_TREE_LANES[p.kind].map(() => 0n);
+    const ownLeaves: NonNullable<VerifySumTreeProofResult["proven"]>["leaves"] = [];
+    const prove = (w: Window, j: number) => {
+      const l = w.leaves[j]!;
+      ownIndices.push(w.batchIndex + j);
+      l.lanes.forEach((v, k) => (ownLanes[k] = ownLanes[k]! + v));
+      ownLeaves.push({
+        province: w.province,
+        key: bytesToHex(l.key),
+        seq: l.seq,
+        lanes: l.lanes,
+        commitment: bytesToHex(l.commitment),
+      });
+    };
     for (const [i, w] of p.windows.entries()) {
       const leafNodes: Node[] = [];
       for (const [j, leaf] of w.leaves.entries()) {
@@ -440,12 +455,10 @@ export function verifySumTreeProof(proof: unknown, trust: SumTreeTrust): VerifyS
           failed = true;
         }
         for (const j of own) {
-          ownIndices.push(w.batchIndex + j);
-          w.leaves[j]!.lanes.forEach((v, k) => (ownLanes[k] = ownLanes[k]! + v));
+          prove(w, j);
         }
       } else {
-        ownIndices.push(w.batchIndex);
-        w.leaves[0]!.lanes.forEach((v, k) => (ownLanes[k] = ownLanes[k]! + v));
+        prove(w, 0);
       }
     }
     if (!failed) pass("root", "every window leads to the proof's root, sizes and indices agree");
@@ -507,6 +520,7 @@ export function verifySumTreeProof(proof: unknown, trust: SumTreeTrust): VerifyS
         batchId: p.batchId,
         batchIndices: ownIndices,
         lanes: ownLanes,
+        leaves: ownLeaves,
       },
     };
   } catch (e) {

@@ -235,6 +235,8 @@ describe("shafaf-tree/2", () => {
             const r = verifySumTreeProof(proof, trustOf(t));
             expect(r.status, JSON.stringify(r.checks.filter((c) => !c.ok))).to.equal("verified");
             expect(r.proven?.batchIndices).to.deep.equal([i]);
+            expect(r.proven?.leaves[0]?.key).to.equal(bytesToHex(t.leaf(i).key));
+            expect(r.proven?.leaves[0]?.commitment).to.equal(bytesToHex(t.leaf(i).commitment));
             expect(failed(proof, trustOf(other))).to.include("trusted-root");
           }
         }),
