@@ -11,7 +11,12 @@ import { recordToJson } from "../../src/core/receipt.ts";
 import type { LedgerRecord, RecordKind } from "../../src/core/record.ts";
 import { sumTreeRecordFields } from "../../src/core/sum-tree-record.ts";
 import { SUM_TREE_LANES } from "../../src/core/sum-tree-lanes.ts";
-import { sumLeafNode, type SumLeaf } from "../../src/core/sum-tree-hash.ts";
+import {
+  sumLeafNode,
+  sumParent,
+  type SumLeaf,
+  type SumNode,
+} from "../../src/core/sum-tree-hash.ts";
 import type { SumTreeProof } from "../../src/core/sum-tree-proof.ts";
 import { verifySumTreeProof, type SumTreeTrust } from "../../src/core/verify-sum-tree-proof.ts";
 
@@ -105,6 +110,44 @@ const flip = (hex: string, byte = 0): `0x${string}` => {
   const f = (parseInt(b, 16) ^ 1).toString(16).padStart(2, "0");
   return `0x${hex.slice(2, 2 + byte * 2)}${f}${hex.slice(4 + byte * 2)}`;
 };
+
+/**
+ * The window of leaves lo..hi of province p, with honest hashes: what a dishonest server that
+ * leaves out some of a person's records (or a neighbour) would send. Levels recomputed from the
+ * leaves with the specification's parent.
+ */
+function windowOf(tree: SumTree, p: number, lo: number, hi: number, base: SumTreeProof) {
+  const pr = tree.provinces[p]!;
+  let level: SumNode[] = Array.from({ length: pr.size }, (_, j) =>
+    sumLeafNode(tree.leaf(pr.offset + j)),
+  );
+  const path: { hash: `0x${string}`; lanes: string[] }[] = [];
+  const node = (n: SumNode) => ({ hash: bytesToHex(n.hash), lanes: n.lanes.map(String) });
+  let a = lo;
+  let b = hi;
+  while (level.length > 1) {
+    if (a % 2 === 1) path.push(node(level[a - 1]!));
+    if (b % 2 === 0 && b + 1 < level.length) path.push(node(level[b + 1]!));
+    const up: SumNode[] = [];
+    for (let k = 0; k < level.length; k += 2)
+      up.push(k + 1 < level.length ? sumParent(level[k]!, level[k + 1]!)! : level[k]!);
+    level = up;
+    a >>= 1;
+    b >>= 1;
+  }
+  const honest = base.windows[p]!;
+  const leaves = [];
+  for (let j = lo; j <= hi; j++) {
+    const l = tree.leaf(pr.offset + j);
+    leaves.push({
+      key: bytesToHex(l.key),
+      seq: l.seq,
+      lanes: l.lanes.map(String),
+      commitment: bytesToHex(l.commitment),
+    });
+  }
+  return { ...honest, index: lo, batchIndex: pr.offset + lo, leaves, path };
+}
 
 export function treeV2Vectors(): unknown {
   const main = build("premium", [
@@ -275,6 +318,33 @@ export function treeV2Vectors(): unknown {
   mutate("corrupt-range-claimed-absent", range, (p) => (p.type = "absence"));
   mutate("corrupt-range-province-dropped", range, (p) => p.windows.pop());
   mutate("corrupt-range-other-key", range, (p) => (p.key = bytesToHex(key(2))));
+  // Person 1 has records in two provinces; in each, drop a neighbour or one of their own records.
+  const dishonest = (
+    name: string,
+    p: number,
+    cut: (lo: number, hi: number) => [number, number],
+  ) => {
+    const w = range.windows[p]!;
+    const [lo, hi] = cut(w.index, w.index + w.leaves.length - 1);
+    mutate(name, range, (x) => (x.windows[p] = windowOf(main, p, lo, hi, range)));
+  };
+  const ownIn = (p: number) =>
+    main
+      .indicesOf(key(1))
+      .filter(
+        (i) =>
+          i >= main.provinces[p]!.offset && i < main.provinces[p]!.offset + main.provinces[p]!.size,
+      );
+  const p1 = main.provinces.findIndex((_, p) => ownIn(p).length >= 2);
+  const w1 = range.windows[p1]!;
+  const k1 = bytesToHex(key(1));
+  const hasLeft = w1.leaves[0]!.key !== k1;
+  const hasRight = w1.leaves[w1.leaves.length - 1]!.key !== k1;
+  if (hasLeft) dishonest("corrupt-range-without-left-neighbour", p1, (lo, hi) => [lo + 1, hi]);
+  if (hasRight) dishonest("corrupt-range-without-right-neighbour", p1, (lo, hi) => [lo, hi - 1]);
+  dishonest("corrupt-range-without-an-own-record", p1, (lo, hi) =>
+    hasRight ? [lo, hi - 2] : [lo + 2, hi],
+  );
   const absent = main.personProof(key(99), 7);
   mutate("corrupt-absence-claimed-present", absent, (p) => (p.type = "range"));
   add(
