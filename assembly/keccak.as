@@ -291,3 +291,79 @@ export function nodeHash(a: usize, b: usize, out: usize): void {
   if (compare32(a, b) <= 0) hash64(a, b, out);
   else hash64(b, a, out);
 }
+
+/**
+ * One level of a `shafaf-tree/2` Merkle-sum tree. Records are `rec` bytes: a 32-byte hash then
+ * `lanes` unsigned 128-bit big-endian lanes (`rec` = 32 + 16·lanes). For each of the `pairs`
+ * adjacent records (L, R) contiguous from `src`, writes the parent record to `dst`:
+ * hash = keccak256(0x01 ‖ L ‖ R), lanes = L.lanes + R.lanes. `scratch` holds 16·lanes + 1 + 2·rec
+ * bytes. `dst` may equal `src` (parent i is written after pair i is read).
+ * Returns -1, or the index of the first pair whose lane sum overflows 128 bits (the level is then
+ * incomplete and MUST NOT be used).
+ */
+export function sumNodeMany(
+  src: usize,
+  pairs: usize,
+  rec: usize,
+  lanes: usize,
+  dst: usize,
+  scratch: usize,
+): i32 {
+  for (let i: usize = 0; i < pairs; i++) {
+    const l = src + 2 * i * rec;
+    const r = l + rec;
+    const out = dst + i * rec;
+    for (let k: usize = 0; k < lanes; k++) {
+      const lo = 32 + k * 16;
+      const aHi = bswap<u64>(load<u64>(l + lo));
+      const aLo = bswap<u64>(load<u64>(l + lo + 8));
+      const bHi = bswap<u64>(load<u64>(r + lo));
+      const bLo = bswap<u64>(load<u64>(r + lo + 8));
+      const sLo = aLo + bLo;
+      const carry: u64 = sLo < aLo ? 1 : 0;
+      const t = aHi + bHi;
+      const sHi = t + carry;
+      if (t < aHi || sHi < t) return <i32>i;
+      store<u64>(scratch + k * 16, bswap<u64>(sHi));
+      store<u64>(scratch + k * 16 + 8, bswap<u64>(sLo));
+    }
+    // The sums wait in scratch while the preimage is assembled after them.
+    const pre = scratch + lanes * 16;
+    store<u8>(pre, 0x01);
+    memory.copy(pre + 1, l, rec);
+    memory.copy(pre + 1 + rec, r, rec);
+    absorbAll(pre, 1 + 2 * rec);
+    squeeze32(out);
+    memory.copy(out + 32, scratch, lanes * 16);
+  }
+  return -1;
+}
+
+/**
+ * Leaves of a `shafaf-tree/2` tree. For i < n: key = kc[64i ..+32], commitment = kc[64i+32 ..+32],
+ * seq = the little-endian u32 at seqs + 4i, lanes = the `lanes` 16-byte lanes already stored in
+ * record i (`records + i·rec + 32`), each below 2^64; writes keccak256(0x00 ‖ key ‖ seq (u32
+ * big-endian) ‖ the lanes as u64 big-endian ‖ commitment) as the hash of record i (one
+ * permutation: at most 133 bytes). `scratch` holds 69 + 8·lanes bytes.
+ */
+export function sumLeafMany(
+  kc: usize,
+  seqs: usize,
+  n: usize,
+  rec: usize,
+  lanes: usize,
+  records: usize,
+  scratch: usize,
+): void {
+  const lb = lanes * 8;
+  store<u8>(scratch, 0x00);
+  for (let i: usize = 0; i < n; i++) {
+    const r = records + i * rec;
+    memory.copy(scratch + 1, kc + i * 64, 32);
+    store<u32>(scratch + 33, bswap<u32>(load<u32>(seqs + i * 4)));
+    for (let k: usize = 0; k < lanes; k++) store<u64>(scratch + 37 + k * 8, load<u64>(r + 32 + k * 16 + 8));
+    memory.copy(scratch + 37 + lb, kc + i * 64 + 32, 32);
+    absorbAll(scratch, 69 + lb);
+    squeeze32(r);
+  }
+}

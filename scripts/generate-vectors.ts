@@ -9,6 +9,7 @@
  * - merkle-1.json   cases of records with values, leaf hashes, root, every proof, a multiproof,
  *                   and a flat `checks` list `{ name, case, root, leaf, proof, valid }`.
  * - receipts-1.json receipts with a trust and the expected `verifyReceipt` status and failed check.
+ * - tree-v2.json     shafaf-tree/2 trees and proofs, valid and corrupted (scripts/vectors/tree-v2.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -23,6 +24,7 @@ import { newReceiptCode } from "../src/core/receipt-code.ts";
 import type { LedgerRecord, RecordKind } from "../src/core/record.ts";
 import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
+import { treeV2Vectors } from "./vectors/tree-v2.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
 const derive = (label: string, i = 0): Uint8Array =>
@@ -294,7 +296,11 @@ async function generate(): Promise<Record<string, string>> {
     cases: [...(await receiptVectors(cases[1]!)), ...(await receiptVectors(cases[3]!))],
   };
   const text = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
-  return { "merkle-1.json": text(merkle), "receipts-1.json": text(receipts) };
+  return {
+    "merkle-1.json": text(merkle),
+    "receipts-1.json": text(receipts),
+    "tree-v2.json": text(treeV2Vectors()),
+  };
 }
 
 const files = await generate();

@@ -9,6 +9,23 @@ export interface KeccakExports {
   fillNodes(tree: number, from: number, to: number): void;
   nodeHash(a: number, b: number, out: number): void;
   placeLeaves(tree: number, src: number, order: number, n: number): void;
+  sumNodeMany(
+    src: number,
+    pairs: number,
+    rec: number,
+    lanes: number,
+    dst: number,
+    scratch: number,
+  ): number;
+  sumLeafMany(
+    kc: number,
+    seqs: number,
+    n: number,
+    rec: number,
+    lanes: number,
+    records: number,
+    scratch: number,
+  ): void;
 }
 
 /**

@@ -1,0 +1,66 @@
+import type { RecordKind } from "./record.ts";
+
+/**
+ * The lanes (unsigned sums) of a `shafaf-tree/2` node, per record kind, in order. Lane 0 is always
+ * `records` (1 at every leaf) and lane 1 always `persons` (1 at the first leaf of each key in a
+ * province subtree, else 0); the tree builder sets both. The others are amounts given per record.
+ */
+export const SUM_TREE_LANES = {
+  premium: ["records", "persons", "insurableWage", "days", "premium"],
+  pension: ["records", "persons", "gross", "deductions", "net", "onTime"],
+} as const satisfies Record<RecordKind, readonly string[]>;
+
+/** Bytes per lane: every lane is an unsigned 128-bit big-endian integer. */
+export const LANE_BYTES = 16;
+
+/** The largest lane value, 2^128 − 1. A sum above it is an overflow, never a wrap. */
+export const LANE_MAX = (1n << 128n) - 1n;
+
+/** The byte a kind is bound to in a province node: premium 0, pension 1 (the on-chain numbers). */
+export const SUM_TREE_KIND_BYTE = { premium: 0, pension: 1 } as const satisfies Record<
+  RecordKind,
+  number
+>;
+
+/** Number of lanes of a kind's nodes. */
+export function laneCount(kind: RecordKind): number {
+  return SUM_TREE_LANES[kind].length;
+}
+
+/**
+ * Writes `lanes` as 16-byte big-endian words at `out[offset..]`. Throws RangeError when a value is
+ * negative or above {@link LANE_MAX}.
+ */
+export function writeLanes(lanes: readonly bigint[], out: Uint8Array, offset: number): void {
+  for (let k = 0; k < lanes.length; k++) {
+    let v = lanes[k]!;
+    if (v < 0n || v > LANE_MAX) throw new RangeError(`lane ${k} is not in 0..2^128-1`);
+    const at = offset + k * LANE_BYTES;
+    if (v <= 0xffffffffn) {
+      // Fast path for the usual small amounts: 12 zero bytes then 4.
+      out.fill(0, at, at + 12);
+      const x = Number(v);
+      out[at + 12] = x >>> 24;
+      out[at + 13] = (x >>> 16) & 0xff;
+      out[at + 14] = (x >>> 8) & 0xff;
+      out[at + 15] = x & 0xff;
+      continue;
+    }
+    for (let b = 15; b >= 0; b--) {
+      out[at + b] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+  }
+}
+
+/** Reads `count` 16-byte big-endian lanes from `bytes[offset..]`. */
+export function readLanes(bytes: Uint8Array, offset: number, count: number): bigint[] {
+  const lanes: bigint[] = [];
+  for (let k = 0; k < count; k++) {
+    let v = 0n;
+    const at = offset + k * LANE_BYTES;
+    for (let b = 0; b < LANE_BYTES; b++) v = (v << 8n) | BigInt(bytes[at + b]!);
+    lanes.push(v);
+  }
+  return lanes;
+}
