@@ -18,7 +18,7 @@ import { writeDemoInputs, type DemoInputs } from "../demo/demo-inputs.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 
 /** Bumped whenever the generated inputs change, so that a cached copy is not reused. */
-const DEMO_INPUTS_VERSION = 1;
+const DEMO_INPUTS_VERSION = 2;
 
 /** Well-known development accounts (chain 31337 only) and what they play in the demo. */
 export const DEMO_ACCOUNTS = { admin: "dev:0", finance: "dev:1", auditor: "dev:2" } as const;
