@@ -50,7 +50,9 @@ function recordLine(
       ? record.fields.length === 0
         ? t("findingChangedAny")
         : t("findingChanged", {
-            field: record.fields.map(fieldLabel).join(lang === "fa" ? "، " : ", "),
+            field: record.fields
+              .map((f) => (lang === "en" ? fieldLabel(f).toLowerCase() : fieldLabel(f)))
+              .join(lang === "fa" ? "، " : ", "),
           })
       : t(PROBLEM_KEYS[record.problem] ?? "findingChangedAny");
   return `${where}: ${what}`;

@@ -138,6 +138,7 @@ const en = {
   fileLabel: "Choose your receipt file",
   fileHint: "The file ends in .json. You can also drop it on this box.",
   dropZone: "Drop the receipt file here",
+  fileChoose: "Choose a file…",
   fileUnreadable: "This file is not a receipt: it could not be read as JSON.",
   codeNotFound:
     "No receipt has this code. Check each character against your receipt; codes are not case-sensitive.",
@@ -298,7 +299,7 @@ const en = {
   findingsNone: "The report names no failed check and no record.",
   findingRecordAt: "Record at position {position}",
   findingRecordNew: "A record that is not in the recorded batch",
-  findingChanged: "its {field} differs",
+  findingChanged: "{field} changed",
   findingChangedAny: "one of its details differs",
   findingMissing: "it is missing from the organization's records",
   findingAdded: "the organization's records have it, the batch does not",
@@ -483,6 +484,7 @@ const fa: Record<MessageKey, string> = {
   fileLabel: "پروندهٔ رسید خود را انتخاب کنید",
   fileHint: "نام پرونده با ‎.json‎ پایان می‌یابد. می‌توانید آن را روی همین کادر هم رها کنید.",
   dropZone: "پروندهٔ رسید را اینجا رها کنید",
+  fileChoose: "انتخاب پرونده…",
   fileUnreadable: "این پرونده رسید نیست: به صورت JSON خوانده نشد.",
   codeNotFound:
     "رسیدی با این کد وجود ندارد. نویسه‌ها را یکی‌یکی با رسید خود مقایسه کنید؛ بزرگی و کوچکی حروف مهم نیست.",
@@ -638,7 +640,7 @@ const fa: Record<MessageKey, string> = {
   findingsNone: "گزارش هیچ بررسی ناموفق یا رکوردی را نام نمی‌برد.",
   findingRecordAt: "رکورد جایگاه {position}",
   findingRecordNew: "رکوردی که در دستهٔ ثبت‌شده نیست",
-  findingChanged: "{field} آن فرق دارد",
+  findingChanged: "{field} تغییر کرده است",
   findingChangedAny: "یکی از جزئیات آن فرق دارد",
   findingMissing: "در رکوردهای سازمان نیست",
   findingAdded: "در رکوردهای سازمان هست، در دسته نیست",

@@ -382,7 +382,9 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
     { class: "drop-zone" },
     h("label", { for: fileId }, h("strong", {}, t("fileLabel"))),
     h("p", { id: `${fileId}-hint`, class: "hint" }, t("fileHint")),
+    // The browser's own file button speaks the browser's language; this one speaks the page's.
     fileInput,
+    h("label", { for: fileId, class: "button button-secondary file-button" }, t("fileChoose")),
     fileError,
   );
   drop.addEventListener("dragover", (event) => {
