@@ -231,7 +231,7 @@ const en = {
   aboutHow1:
     "Every month, the finance department puts each premium and pension record into a batch. Each record is mixed with a long random secret (a salt) and turned into a fingerprint.",
   aboutHow2:
-    "The fingerprints of a batch are combined into one fingerprint for the whole batch (a Merkle root). That single value is recorded on a blockchain run by several independent institutions.",
+    "The fingerprints of a batch are combined into one fingerprint for the whole batch. That single value is recorded on a blockchain run by several independent institutions.",
   aboutHow3:
     "Independent auditors recompute each batch from the records and record on the chain whether they confirm or dispute it.",
   aboutHow4:
@@ -575,7 +575,7 @@ const fa: Record<MessageKey, string> = {
   aboutHow1:
     "هر ماه، بخش مالی هر رکورد حق بیمه و مستمری را در یک دسته می‌گذارد. هر رکورد با یک رمز تصادفی بلند (نمک) آمیخته و به یک اثر انگشت تبدیل می‌شود.",
   aboutHow2:
-    "اثر انگشت‌های یک دسته در یک اثر انگشت برای کل دسته (ریشهٔ مرکل) ترکیب می‌شوند. همین یک مقدار در زنجیرهٔ بلوکی‌ای ثبت می‌شود که چند نهاد مستقل آن را اداره می‌کنند.",
+    "اثر انگشت‌های یک دسته در یک اثر انگشت برای کل دسته ترکیب می‌شوند. همین یک مقدار در زنجیرهٔ بلوکی‌ای ثبت می‌شود که چند نهاد مستقل آن را اداره می‌کنند.",
   aboutHow3:
     "حسابرسان مستقل هر دسته را از روی رکوردها دوباره محاسبه می‌کنند و تأیید یا اعتراض خود را در زنجیره ثبت می‌کنند.",
   aboutHow4:

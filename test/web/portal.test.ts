@@ -6,7 +6,6 @@
  */
 import { expect } from "chai";
 import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -17,12 +16,11 @@ import {
   collectErrors,
   launchChromium,
   startPortalServer,
+  runAxe,
+  sidewaysOverflow,
   waitForPage,
   type PortalServer,
 } from "./portal-server.ts";
-
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 const PAGES = [
   { name: "overview", hash: "#/" },
@@ -33,33 +31,6 @@ const PAGES = [
   { name: "not-found", hash: "#/nowhere" },
 ] as const;
 const LANGS = ["fa", "en"] as const;
-
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
-}
-
-async function runAxe(page: Page): Promise<AxeResult["violations"]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResult> } }
-    ).axe;
-    return axe.run(document, {
-      runOnly: {
-        type: "tag",
-        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
-      },
-    });
-  });
-  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-}
-
-/** How far the page scrolls sideways (0 when it fits). Tables scroll inside their own region. */
-function sidewaysOverflow(page: Page): Promise<number> {
-  return page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-}
 
 async function openIn(
   context: BrowserContext,

@@ -23,6 +23,8 @@ import {
   SCREENSHOT_DIR,
   collectErrors,
   launchChromium,
+  runAxe,
+  sidewaysOverflow,
   waitForPage,
   type PortalServer,
 } from "./portal-server.ts";
@@ -329,6 +331,8 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
         `دستهٔ ${fa(stack.batches.disputed)} با دستهٔ ${fa(stack.batches.correction)} اصلاح شده است.`,
       );
       expect(await current.getAttribute("lang")).to.equal(null);
+      expect(await runAxe(page)).to.deep.equal([]);
+      expect(await sidewaysOverflow(page)).to.equal(0);
       await link.click();
       await page.waitForFunction(
         (id) => location.hash === `#/batches/${id}`,
@@ -364,6 +368,8 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
       expect(text).to.include("۱ رکورد از این دسته"); // one record differs…
       expect(text).to.include("رکورد جایگاه ۳: کسورات، مستمری خالص تغییر کرده است"); // …by position and field
       expect(text).to.not.match(/\b[0-9]{4,}\b/); // no amount, no ID
+      expect(await runAxe(page)).to.deep.equal([]);
+      expect(await sidewaysOverflow(page)).to.equal(0);
       expect(errors).to.deep.equal([]);
       await context.close();
     });
@@ -406,6 +412,8 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
         body: parseFloat(getComputedStyle(document.body).fontSize),
       }));
       expect(sizes.label).to.be.at.least(sizes.body);
+      expect(await runAxe(page)).to.deep.equal([]);
+      expect(await sidewaysOverflow(page)).to.equal(0);
       await context.close();
     });
   });
