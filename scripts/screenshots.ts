@@ -24,10 +24,12 @@ const browser = await launchChromium();
 mkdirSync(OUT, { recursive: true });
 const code = (batchId: number) => stack.codes.get(batchId)![0]!;
 const { batches } = stack;
-const pages: { name: string; hash: string; receipt?: string }[] = [
+const pages: { name: string; hash: string; receipt?: string; open?: boolean }[] = [
   { name: "overview", hash: "#/" },
   { name: "batches", hash: "#/batches" },
   { name: "batch-disputed", hash: `#/batches/${batches.contested}` },
+  // The same with every fold ("technical details", tables) open.
+  { name: "batch-disputed-open", hash: `#/batches/${batches.contested}`, open: true },
   { name: "batch-superseded", hash: `#/batches/${batches.disputed}` },
   { name: "batch-correction", hash: `#/batches/${batches.correction}` },
   { name: "batch-confirmed", hash: `#/batches/${batches.pension}` },
@@ -35,6 +37,12 @@ const pages: { name: string; hash: string; receipt?: string }[] = [
   { name: "receipt-confirmed", hash: "#/receipt", receipt: code(batches.pension) },
   { name: "receipt-disputed", hash: "#/receipt", receipt: code(batches.contested) },
   { name: "receipt-superseded", hash: "#/receipt", receipt: code(batches.disputed) },
+  {
+    name: "receipt-disputed-open",
+    hash: "#/receipt",
+    receipt: code(batches.contested),
+    open: true,
+  },
   { name: "about", hash: "#/about" },
 ];
 let taken = 0;
@@ -45,6 +53,7 @@ try {
       await context.addInitScript((l) => localStorage.setItem("shafaf.lang", l), lang);
       const page = await context.newPage();
       for (const p of pages) {
+        await page.goto("about:blank"); // a fresh page load, even when only the hash is the same
         await page.goto(`${server.url}/${p.hash}`);
         await page.waitForSelector("main h1");
         await page.waitForFunction(() => document.querySelector('main [role="status"]') === null);
@@ -53,6 +62,10 @@ try {
           await page.click(".code-form button[type=submit]");
           await page.waitForSelector("#receipt-result section.result");
         }
+        if (p.open === true)
+          await page.evaluate(() => {
+            for (const d of document.querySelectorAll("details")) d.open = true;
+          });
         const base = path.join(OUT, `${p.name}-${lang}-${width}`);
         await page.screenshot({ path: `${base}.png`, fullPage: true });
         taken++;

@@ -248,7 +248,12 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
     [t("fieldHeadAfter"), hashText(batch.headAfter)],
     [
       t("fieldAnchorer"),
-      h("span", {}, accountName(batch.anchorer, names, ctx.lang), " ", hashText(batch.anchorer)),
+      h(
+        "span",
+        {},
+        h("span", { class: "block" }, accountName(batch.anchorer, names, ctx.lang)),
+        hashText(batch.anchorer),
+      ),
     ],
   ];
   if (batch.sealedBy !== undefined && batch.sealedBy.length > 0) {
