@@ -106,7 +106,9 @@ function findingsBody(f: Findings, lang: Lang): Child[] {
         h(
           "p",
           { class: "findings-lead" },
-          t("findingsRecords", { count: formatInteger(found.recordCount, lang) }),
+          found.recordCount === 1
+            ? t("findingsRecordsOne")
+            : t("findingsRecords", { count: formatInteger(found.recordCount, lang) }),
         ),
         h("ul", { class: "finding-records" }, ...lines.slice(0, LISTED).map((l) => h("li", {}, l))),
         found.recordCount > Math.min(LISTED, lines.length) &&

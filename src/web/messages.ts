@@ -290,7 +290,8 @@ const en = {
   findingsVerified:
     "This site checked that the report it publishes has exactly the fingerprint the auditor recorded on the chain. Only what the report found is shown: never names, ID numbers or amounts of people.",
   findingsChecksTitle: "What did not match:",
-  findingsRecords: "{count} record(s) of this batch differ from what was recorded on the chain:",
+  findingsRecords: "{count} records of this batch differ from what was recorded on the chain:",
+  findingsRecordsOne: "One record of this batch differs from what was recorded on the chain:",
   findingsRecordsMore: "…and {count} more, listed in the auditor's report.",
   findingsPositionNote:
     "Positions count the records of the batch in the order they were recorded, from 1.",
@@ -634,6 +635,7 @@ const fa: Record<MessageKey, string> = {
     "این سایت بررسی کرده است که گزارشی که منتشر می‌کند دقیقاً همان اثر انگشتی را دارد که حسابرس در زنجیره ثبت کرده است. فقط یافته‌های گزارش نشان داده می‌شود؛ هرگز نام، شمارهٔ شناسایی یا مبلغ افراد.",
   findingsChecksTitle: "آنچه نخواند:",
   findingsRecords: "{count} رکورد از این دسته با آنچه در زنجیره ثبت شده فرق دارد:",
+  findingsRecordsOne: "یک رکورد از این دسته با آنچه در زنجیره ثبت شده فرق دارد:",
   findingsRecordsMore: "…و {count} مورد دیگر که در گزارش حسابرس آمده است.",
   findingsPositionNote: "جایگاه‌ها، رکوردهای دسته را به ترتیب ثبت از ۱ می‌شمارند.",
   findingsAnomalies: "گزارش {count} نکتهٔ دیگر را هم برای توضیح سازمان برمی‌شمارد.",

@@ -365,7 +365,7 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
       const text = (await findings.textContent()) ?? "";
       expect(text).to.include("یافته‌های دیوان محاسبات"); // the auditor by name, not address
       expect(text).to.include("جمع دسته فرق دارد."); // the failed total check, in words
-      expect(text).to.include("۱ رکورد از این دسته"); // one record differs…
+      expect(text).to.include("یک رکورد از این دسته"); // one record differs…
       expect(text).to.include("رکورد جایگاه ۳: کسورات، مستمری خالص تغییر کرده است"); // …by position and field
       expect(text).to.not.match(/\b[0-9]{4,}\b/); // no amount, no ID
       expect(await runAxe(page)).to.deep.equal([]);
