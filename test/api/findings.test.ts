@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { keccak256 } from "ethers";
 import { mkdtempSync, rmSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { auditFindings } from "../../src/api/audit-findings.ts";
@@ -168,5 +168,35 @@ describe("parseAccountNames", function () {
       ),
     ).to.throw(/"fa", "en"/);
     expect(() => parseAccountNames("{}", "names.json")).to.throw(/format must be/);
+  });
+});
+
+describe("committed vectors", function () {
+  const root = path.resolve(import.meta.dirname, "../vectors");
+  it("audit-findings-1: every report gives exactly its findings, and none of its values", async function () {
+    const doc = JSON.parse(await readFile(path.join(root, "audit-findings-1.json"), "utf8"));
+    expect(doc.vectors.length).to.be.greaterThan(3);
+    for (const v of doc.vectors) {
+      const out = auditFindings(new TextEncoder().encode(JSON.stringify(v.report)));
+      expect(out ?? null, v.name).to.deep.equal(v.findings);
+      for (const secret of v.mustNotContain)
+        expect(JSON.stringify(out), `${v.name}: ${secret}`).to.not.include(secret);
+    }
+  });
+
+  it("account-names-1: the valid documents read as given, the invalid ones fail by code", async function () {
+    const doc = JSON.parse(await readFile(path.join(root, "account-names-1.json"), "utf8"));
+    for (const v of doc.valid)
+      expect(parseAccountNames(v.text, "names.json"), v.name).to.deep.equal(v.names);
+    expect(doc.invalid.length).to.be.greaterThan(5);
+    for (const v of doc.invalid) {
+      let code: string | undefined;
+      try {
+        parseAccountNames(v.text, "names.json");
+      } catch (error) {
+        code = (error as { code?: string }).code;
+      }
+      expect(code, v.name).to.equal(v.code);
+    }
   });
 });
