@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { keccak256 } from "ethers";
 import express, {
   type Express,
   type NextFunction,
@@ -23,6 +24,7 @@ import type {
   VerifyTrust,
 } from "./app-deps.ts";
 import { findApiKey, type ApiKeyEntry, type ApiKeyScope } from "./api-keys.ts";
+import { AUDIT_FINDINGS_FORMAT, auditFindings } from "./audit-findings.ts";
 import { sendCacheable } from "./http-cache.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
 import { parseReceiptCode } from "../core/receipt-code.ts";
@@ -65,6 +67,13 @@ export interface CreateAppOptions {
    * dashes, Persian and Arabic digits, O/0 and I/L/1, check symbol).
    */
   parseReceiptCode?: (text: string) => string | undefined;
+  /**
+   * Auditors' published reports by hash (`<data-dir>/audits/`). A report is used only when its
+   * keccak256 is the hash attested on-chain; only its findings (names, positions, counts) are served.
+   */
+  auditReports?: { read(reportHash: string): Promise<Uint8Array | undefined> };
+  /** Governance's names of accounts (lower-case address → `{fa, en}`), served in /chain. */
+  accountNames?: Readonly<Record<string, { fa: string; en: string }>>;
 }
 
 export interface ShafafApi {
@@ -505,6 +514,50 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     sendCacheable(req, res, publicBatch(batch), "public, max-age=30, must-revalidate");
   });
 
+  route("get", "/api/v1/batches/{id}/attestations/{index}/findings", async (req, res) => {
+    const { params } = validate("GET", "/api/v1/batches/{id}/attestations/{index}/findings")(req);
+    const batch = await index.getBatch(params.id as number);
+    if (batch === undefined) {
+      throw new ApiProblem(
+        "batch-not-found",
+        `batch ${String(params.id)} is not indexed; list batches at /api/v1/batches`,
+      );
+    }
+    const position = params.index as number;
+    const attestation = batch.attestations[position];
+    if (attestation === undefined) {
+      throw new ApiProblem(
+        "attestation-not-found",
+        `batch ${batch.batchId} has ${batch.attestations.length} attestation(s); number them from 0`,
+      );
+    }
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await options.auditReports?.read(attestation.reportHash);
+    } catch (error) {
+      log.warn("audit-report-unreadable", { batchId: batch.batchId, error: (error as Error).name });
+      bytes = undefined;
+    }
+    // Trust no file: only the bytes whose hash the auditor attested on-chain are the report.
+    if (bytes !== undefined && keccak256(bytes) !== attestation.reportHash.toLowerCase()) {
+      log.warn("audit-report-mismatch", { batchId: batch.batchId, attestation: position });
+      bytes = undefined;
+    }
+    const findings = bytes === undefined ? undefined : auditFindings(bytes);
+    res.setHeader("Cache-Control", "public, max-age=60");
+    res.json({
+      format: AUDIT_FINDINGS_FORMAT,
+      batchId: batch.batchId,
+      index: position,
+      auditor: attestation.auditor,
+      verdict: attestation.verdict,
+      reportHash: attestation.reportHash,
+      report:
+        bytes === undefined ? "unpublished" : findings === undefined ? "unreadable" : "published",
+      ...(findings === undefined ? {} : { findings }),
+    });
+  });
+
   route("get", "/api/v1/stats", async (req, res) => {
     validate("GET", "/api/v1/stats")(req);
     const stats = suppressStats(await index.getStats());
@@ -722,6 +775,9 @@ export function createApp(options: CreateAppOptions): ShafafApi {
       caughtUp,
       headCheck,
       ...(options.rpcUrlForBrowsers === undefined ? {} : { rpcUrl: options.rpcUrlForBrowsers }),
+      ...(options.accountNames === undefined || Object.keys(options.accountNames).length === 0
+        ? {}
+        : { names: options.accountNames }),
     });
   });
 

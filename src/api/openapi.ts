@@ -208,6 +208,34 @@ export const openApiDocument = {
         },
       },
     },
+    "/api/v1/batches/{id}/attestations/{index}/findings": {
+      get: {
+        operationId: "getAttestationFindings",
+        tags: ["public"],
+        summary:
+          "What an auditor's verdict is about: the findings of the report whose keccak256 the auditor attested (names, positions and counts only)",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "integer", minimum: 1, maximum: 9007199254740991 },
+          },
+          {
+            name: "index",
+            in: "path",
+            required: true,
+            description: "the attestation's position in the batch's `attestations`, from 0",
+            schema: { type: "integer", minimum: 0, maximum: 1000000 },
+          },
+        ],
+        responses: {
+          "200": json("the findings, or that the report is not published here", "Findings"),
+          ...publicErrors,
+          "404": problemResponse("no such batch or attestation"),
+        },
+      },
+    },
     "/api/v1/stats": {
       get: {
         operationId: "getStats",
@@ -632,6 +660,73 @@ export const openApiDocument = {
             },
           },
           rpcUrl: { type: "string", format: "uri", description: "a JSON-RPC URL browsers may use" },
+          names: {
+            type: "object",
+            description:
+              "governance's names of accounts (shafaf-names/1): lower-case address → names",
+            propertyNames: { pattern: "^0x[0-9a-f]{40}$" },
+            additionalProperties: {
+              type: "object",
+              additionalProperties: false,
+              required: ["fa", "en"],
+              properties: { fa: { type: "string" }, en: { type: "string" } },
+            },
+          },
+        },
+      },
+      Findings: {
+        type: "object",
+        additionalProperties: false,
+        required: ["format", "batchId", "index", "auditor", "verdict", "reportHash", "report"],
+        properties: {
+          format: { type: "string", const: "shafaf-findings/1" },
+          batchId: { type: "integer", minimum: 1 },
+          index: count,
+          auditor: address,
+          verdict: { type: "string", enum: ["confirmed", "disputed"] },
+          reportHash: hex32,
+          report: {
+            type: "string",
+            enum: ["published", "unpublished", "unreadable"],
+            description:
+              "published: a report with the attested keccak256 is served here; unpublished: none is; unreadable: it is not shafaf-audit/1",
+          },
+          findings: {
+            type: "object",
+            additionalProperties: false,
+            required: ["reportVerdict", "failedChecks", "recordCount", "records", "anomalyCount"],
+            properties: {
+              reportVerdict: { type: "string", enum: ["match", "mismatch"] },
+              failedChecks: { type: "array", items: { type: "string" } },
+              recordCount: count,
+              records: {
+                type: "array",
+                maxItems: 50,
+                items: {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["position", "problem", "field"],
+                  properties: {
+                    position: { type: ["integer", "null"], minimum: 0 },
+                    problem: {
+                      type: "string",
+                      enum: [
+                        "changed",
+                        "missing",
+                        "added",
+                        "duplicate",
+                        "invalid",
+                        "no-salt",
+                        "leaf",
+                      ],
+                    },
+                    field: { type: ["string", "null"] },
+                  },
+                },
+              },
+              anomalyCount: count,
+            },
+          },
         },
       },
       EventPage: {

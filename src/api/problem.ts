@@ -10,6 +10,7 @@ export const PROBLEM_TYPES = {
   "method-not-allowed": { status: 405, title: "Method not allowed on this resource" },
   "batch-not-found": { status: 404, title: "No batch with this id has been indexed" },
   "receipt-not-found": { status: 404, title: "No receipt has this code" },
+  "attestation-not-found": { status: 404, title: "The batch has no attestation at this position" },
   "invalid-request": { status: 400, title: "The request does not match the API's schema" },
   "malformed-body": { status: 400, title: "The request body is not valid JSON" },
   "body-too-large": { status: 413, title: "The request body is larger than allowed" },

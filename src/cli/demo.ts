@@ -18,7 +18,7 @@ import { writeDemoInputs, type DemoInputs } from "../demo/demo-inputs.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 
 /** Bumped whenever the generated inputs change, so that a cached copy is not reused. */
-const DEMO_INPUTS_VERSION = 1;
+const DEMO_INPUTS_VERSION = 2;
 
 /** Well-known development accounts (chain 31337 only) and what they play in the demo. */
 export const DEMO_ACCOUNTS = { admin: "dev:0", finance: "dev:1", auditor: "dev:2" } as const;
@@ -125,6 +125,11 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
   });
   admin.provider.destroy();
   log(`deployed the TransparencyLedger at ${deployed.address} (chain ${deployed.chainId})`);
+  await writeDemoNames(options.runDir, {
+    admin: admin.address,
+    finance: finance.address,
+    auditor: auditor.address,
+  });
 
   const { inputs, dir } = await cachedInputs(options.demoDir, options.seed, options.scale, log);
   const chain: AnchorChain = createAnchorChain({
@@ -207,6 +212,28 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
     inputs,
     inputsDir: dir,
   };
+}
+
+/**
+ * Governance's names of the demo's accounts (`shafaf-names/1`, read by `shafaf serve` from
+ * `<data-dir>/names.json`), so that the portal names the auditor instead of showing its address.
+ */
+async function writeDemoNames(
+  runDir: string,
+  accounts: { admin: string; finance: string; auditor: string },
+): Promise<void> {
+  const names = {
+    format: "shafaf-names/1",
+    accounts: {
+      [accounts.auditor.toLowerCase()]: { fa: "دیوان محاسبات", en: "Supreme Audit Court" },
+      [accounts.finance.toLowerCase()]: {
+        fa: "معاونت مالی سازمان تأمین اجتماعی",
+        en: "SSO finance department",
+      },
+      [accounts.admin.toLowerCase()]: { fa: "شورای راهبری دفتر", en: "Ledger governance council" },
+    },
+  };
+  await writeFile(path.join(runDir, "names.json"), `${JSON.stringify(names, null, 2)}\n`);
 }
 
 /** Makes `dir` empty (the demo's per-run state: the embedded chain starts fresh every time). */

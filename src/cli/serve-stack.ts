@@ -15,6 +15,8 @@ import { createRpc, type Rpc } from "../chain/rpc.ts";
 import { verifyReceipt } from "../core/verify-receipt.ts";
 import { createArtifactManifestSource } from "../indexer/artifact-manifest-source.ts";
 import { createIndexer, type Indexer } from "../indexer/create-indexer.ts";
+import { readAccountNames } from "../store/account-names.ts";
+import { createAuditReportFolder } from "../store/audit-report-folder.ts";
 import type { WritableIndexStore } from "../store/index-store.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 
@@ -112,7 +114,11 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     manifestSource: createArtifactManifestSource(path.join(options.dataDir, "batches")),
   });
   const portal = await ensurePortal(log);
+  // Auditors' reports and governance's account names live beside the stores (README "Auditors' findings").
+  const accountNames = await readAccountNames(path.join(options.dataDir, "names.json"));
   const api = createApp({
+    auditReports: createAuditReportFolder(path.join(options.dataDir, "audits")),
+    accountNames,
     index,
     ledger,
     verify: verifyReceipt,

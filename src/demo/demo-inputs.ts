@@ -11,6 +11,7 @@ import { encodeIranSystem } from "../ingest/iran-system.ts";
 import type { SsoListWorker } from "../ingest/sso-list.ts";
 import {
   createPopulation,
+  monthTexture,
   createRng,
   pensionMonth,
   workshopMonth,
@@ -192,11 +193,29 @@ export async function writeDemoInputs(options: DemoInputsOptions): Promise<DemoI
   const corrections: DemoCorrection[] = [];
   for (let m = 1; m <= 12; m++) {
     const period = `${year}-${String(m).padStart(2, "0")}`;
-    const lists = population.workshops.map((w) => workshopMonth(w, period, rng));
+    const texture = monthTexture(m);
+    // Growth: the year's new employers and retirees join month by month (every province has a
+    // workshop from the first month: the first 31 workshops are one per province).
+    const workshops = population.workshops.slice(
+      0,
+      Math.max(31, Math.ceil(population.workshops.length * texture.workshopsActive)),
+    );
+    const cases = population.pensionCases.slice(
+      0,
+      Math.ceil(population.pensionCases.length * texture.pensionCasesActive),
+    );
+    const lists = workshops.map((w) =>
+      workshopMonth(
+        w,
+        period,
+        rng,
+        w.hazardous ? texture.hazardousFullMonthChance : texture.fullMonthChance,
+      ),
+    );
     const premiumDir = path.join(options.outDir, "premium", period);
     const premiumRecords = await writeMonthLists(premiumDir, lists, dryRun);
 
-    const payments = pensionMonth(population.pensionCases, period, rng);
+    const payments = pensionMonth(cases, period, rng, texture.lateRate, texture.pensionFactorBp);
     const pensionCsv = path.join(options.outDir, "pension", `${period}.csv`);
     await write(
       pensionCsv,

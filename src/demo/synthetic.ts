@@ -319,7 +319,12 @@ export function daysInMonth(month: number): number {
  * figures follow the rules DOMAIN.md states (MASH = MAH + MAZ capped at the maximum insurable
  * wage; worker share 7 % of MASH).
  */
-export function workshopMonth(workshop: DemoWorkshop, period: string, rng: Rng): DemoWorkshopMonth {
+export function workshopMonth(
+  workshop: DemoWorkshop,
+  period: string,
+  rng: Rng,
+  fullMonthChance = 0.85,
+): DemoWorkshopMonth {
   const year = periodYear(period);
   const month = Number(period.slice(5, 7));
   const rates = ratesForYear(year);
@@ -328,7 +333,7 @@ export function workshopMonth(workshop: DemoWorkshop, period: string, rng: Rng):
   const rows: DemoWorkerMonth[] = [];
   for (const worker of workshop.workers) {
     if (rng.chance(0.04)) continue; // not on this month's list
-    const days = rng.chance(0.85) ? monthDays : rng.int(5, monthDays);
+    const days = rng.chance(fullMonthChance) ? monthDays : rng.int(5, monthDays);
     const dailyWage = worker.monthlyWage / 30n;
     const wage = dailyWage * BigInt(days);
     const benefits = (worker.monthlyBenefits * BigInt(days)) / BigInt(monthDays);
@@ -370,21 +375,62 @@ export function workshopMonth(workshop: DemoWorkshop, period: string, rng: Rng):
 }
 
 /**
+ * What makes each month of the demo year look like a real one rather than twelve copies:
+ * new employers register and new retirees join month by month (growth); Nowruz closes many
+ * workshops for the first half of Farvardin, and winter (Dey, Bahman) stops building sites, mines
+ * and foundries (seasonality); the yearly pension raise is paid from Ordibehesht, with Farvardin's
+ * arrears in Khordad and the New-Year bonus (عیدی) in Esfand; and one month (Azar) is paid late
+ * for many pensioners. Pure: the same month always has the same texture.
+ *
+ * @example
+ * monthTexture(1).fullMonthChance // 0.35: Nowruz
+ */
+export function monthTexture(month: number): MonthTexture {
+  const grown = 0.9 + (0.1 * (month - 1)) / 11;
+  const winter = month === 10 || month === 11;
+  return {
+    workshopsActive: grown,
+    pensionCasesActive: grown,
+    fullMonthChance: month === 1 ? 0.35 : 0.85,
+    hazardousFullMonthChance: month === 1 ? 0.3 : winter ? 0.35 : 0.85,
+    pensionFactorBp: month === 1 ? 10_000 : month === 3 ? 14_000 : month === 12 ? 15_000 : 12_000,
+    lateRate: month === 9 ? 0.4 : 0.02,
+  };
+}
+
+export interface MonthTexture {
+  /** Share of the population's workshops already registered (0–1). */
+  workshopsActive: number;
+  /** Share of the pension cases already open (0–1). */
+  pensionCasesActive: number;
+  /** Chance that a worker of an ordinary workshop worked the whole month. */
+  fullMonthChance: number;
+  /** The same for hazardous trades (building, mining, foundry), which stop in winter. */
+  hazardousFullMonthChance: number;
+  /** Each pension's gross this month, in basis points of the case's base gross. */
+  pensionFactorBp: number;
+  /** Share of the month's pension payments paid after their due date. */
+  lateRate: number;
+}
+
+/**
  * The month's pension payments: one record per beneficiary. Payment is due on the 25th of the
- * month (configuration in real life); `lateRate` of them are paid 1–20 days late.
+ * month (configuration in real life); `lateRate` of them are paid 1–20 days late. `factorBp`
+ * scales each case's gross (10 000 = the base amount).
  */
 export function pensionMonth(
   cases: readonly DemoPensionCase[],
   period: string,
   rng: Rng,
   lateRate = 0.03,
+  factorBp = 10_000,
 ): DemoPensionPayment[] {
   const month = Number(period.slice(5, 7));
   const dueOn = `${period}-25`;
   const out: DemoPensionPayment[] = [];
   for (const c of cases) {
     c.beneficiaries.forEach((b, i) => {
-      const gross = (c.gross * BigInt(b.shareBp)) / 10_000n;
+      const gross = roundTo((c.gross * BigInt(b.shareBp) * BigInt(factorBp)) / 100_000_000n, 10n);
       const deductions = (gross * 2n) / 100n; // health insurance 2 %: a payment fact, not a formula we enforce
       let paidOn = `${period}-${String(rng.int(20, 25)).padStart(2, "0")}`;
       if (rng.chance(lateRate)) {

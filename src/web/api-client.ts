@@ -81,6 +81,8 @@ export interface ChainInfo {
   headBlock?: number;
   paused?: boolean;
   rpcUrl?: string;
+  /** Governance's names of accounts: lower-case address → `{ fa, en }`. */
+  names?: Record<string, { fa: string; en: string }>;
   headCheck?: { status: "ok" | "mismatch" | "pending"; onChain?: string; recomputed?: string };
 }
 
@@ -147,6 +149,28 @@ export function getStats(): Promise<Stats> {
 /** `GET /chain`. */
 export function getChainInfo(): Promise<ChainInfo> {
   return getJson("/chain");
+}
+
+/** What an auditor's report found (`shafaf-findings/1`): names, positions and counts only. */
+export interface Findings {
+  batchId: number;
+  index: number;
+  auditor: string;
+  verdict: "confirmed" | "disputed";
+  reportHash: string;
+  report: "published" | "unpublished" | "unreadable";
+  findings?: {
+    reportVerdict: "match" | "mismatch";
+    failedChecks: string[];
+    recordCount: number;
+    records: { position: number | null; problem: string; field: string | null }[];
+    anomalyCount: number;
+  };
+}
+
+/** `GET /batches/{id}/attestations/{index}/findings`. */
+export function getFindings(batchId: number, index: number): Promise<Findings> {
+  return getJson(`/batches/${batchId}/attestations/${index}/findings`);
 }
 
 /** `GET /receipts/{code}`: the receipt as JSON, not yet checked. */

@@ -1,11 +1,13 @@
 /**
- * A hand-made, accessible horizontal bar chart in SVG. Each row is a label and its value on one
- * line, and the bar under it, so long labels (months, province names) never collide and the
- * chart reads the same at 360 px and on a desktop. The SVG is one image (`role="img"`) named by
- * its `<title>` and described by its `<desc>`; the page MUST also show the figures as a table.
- * In a right-to-left language the chart is mirrored: labels and bars start at the right.
+ * A hand-made, accessible horizontal bar chart in HTML. Each row is a label and its value on one
+ * line, and the bar under it, so long labels (months, province names) never collide. The text is
+ * real page text in the page's font size (never scaled down with a drawing, as an SVG's would be
+ * at 360 px). The chart is one image (`role="img"`) named by its title and described by its
+ * description; the page MUST also show the figures as a table. Logical CSS properties put labels
+ * and bars at the right in a right-to-left page. A bar's `marks` ("disputed") are words beside
+ * its label, never colour alone.
  */
-import { s, uid } from "./dom.ts";
+import { h, uid } from "./dom.ts";
 
 export interface Bar {
   label: string;
@@ -13,6 +15,10 @@ export interface Bar {
   value: bigint | null;
   /** The value as shown to people (already localised). */
   valueText: string;
+  /** Words shown beside the label, such as "disputed". */
+  marks?: readonly string[];
+  /** A figure to read with care (disputed): its bar is hatched, besides the words in `marks`. */
+  flagged?: boolean;
 }
 
 export interface BarChartOptions {
@@ -22,82 +28,50 @@ export interface BarChartOptions {
   bars: readonly Bar[];
 }
 
-const WIDTH = 400;
-const PAD = 4;
-const TEXT_LINE = 18;
-const BAR_HEIGHT = 12;
-const ROW = TEXT_LINE + BAR_HEIGHT + 10;
-
-/** Scales `value` into 0..`max` pixels without floating-point loss on huge Rial amounts. */
-function scale(value: bigint, top: bigint, max: number): number {
+/** `value` as a share of `top` in percent (0–100), without floating-point loss on huge Rial amounts. */
+function percent(value: bigint, top: bigint): number {
   if (top <= 0n || value <= 0n) return 0;
-  return Number((value * 10_000n) / top) * (max / 10_000);
+  return Number((value * 10_000n) / top) / 100;
 }
 
 /**
  * @example
  * barChart({ title: "Premiums", desc: "…", dir: "ltr", bars: [{ label: "Mehr 1403", value: 12n, valueText: "12" }] })
  */
-export function barChart(options: BarChartOptions): SVGElement {
-  const { bars, dir } = options;
+export function barChart(options: BarChartOptions): HTMLElement {
+  const { bars } = options;
   const titleId = uid("chart-title");
   const descId = uid("chart-desc");
-  const height = Math.max(ROW, bars.length * ROW);
   const top = bars.reduce((m, b) => (b.value !== null && b.value > m ? b.value : m), 0n);
-  const start = dir === "rtl" ? WIDTH - PAD : PAD;
-  const end = dir === "rtl" ? PAD : WIDTH - PAD;
-  const span = WIDTH - 2 * PAD;
-  const rows = bars.map((bar, i) => {
-    const y = i * ROW;
-    const length =
-      bar.value === null ? 0 : Math.max(bar.value > 0n ? 2 : 0, scale(bar.value, top, span));
-    return s(
-      "g",
-      {},
-      s(
-        "text",
-        { x: start, y: y + 14, "text-anchor": "start", direction: dir, class: "chart-label" },
+  const rows = bars.map((bar) => {
+    const fill = h("span", { class: "chart-bar" });
+    const share =
+      bar.value === null ? 0 : Math.max(bar.value > 0n ? 0.5 : 0, percent(bar.value, top));
+    // Set through the CSSOM: the page's CSP allows no style attributes.
+    fill.style.inlineSize = `${share.toFixed(2)}%`;
+    const marks = bar.marks ?? [];
+    return h(
+      "div",
+      { class: bar.flagged === true ? "chart-row chart-flagged" : "chart-row" },
+      h(
+        "span",
+        { class: "chart-label" },
         bar.label,
+        ...marks.map((m) => h("span", { class: "chart-mark" }, m)),
       ),
-      s(
-        "text",
-        {
-          x: end,
-          y: y + 14,
-          "text-anchor": "end",
-          direction: dir,
-          class: bar.value === null ? "chart-value chart-suppressed" : "chart-value",
-        },
+      h(
+        "span",
+        { class: bar.value === null ? "chart-value chart-suppressed" : "chart-value" },
         bar.valueText,
       ),
-      s("rect", {
-        x: PAD,
-        y: y + TEXT_LINE + 2,
-        width: span,
-        height: BAR_HEIGHT,
-        class: "chart-track",
-      }),
-      length > 0 &&
-        s("rect", {
-          x: dir === "rtl" ? WIDTH - PAD - length : PAD,
-          y: y + TEXT_LINE + 2,
-          width: length.toFixed(2),
-          height: BAR_HEIGHT,
-          class: "chart-bar",
-        }),
+      h("span", { class: "chart-track" }, bar.value !== null && share > 0 && fill),
     );
   });
-  return s(
-    "svg",
-    {
-      role: "img",
-      "aria-labelledby": `${titleId} ${descId}`,
-      viewBox: `0 0 ${WIDTH} ${height}`,
-      class: "chart",
-      focusable: "false",
-    },
-    s("title", { id: titleId }, options.title),
-    s("desc", { id: descId }, options.desc),
+  return h(
+    "div",
+    { class: "chart", role: "img", "aria-labelledby": `${titleId} ${descId}`, dir: options.dir },
+    h("span", { id: titleId, hidden: true }, options.title),
+    h("span", { id: descId, hidden: true }, options.desc),
     ...rows,
   );
 }

@@ -6,7 +6,7 @@
  */
 import { normalizeDigits, toPersianDigits } from "../core/digits.ts";
 import { provinceByCode } from "../core/province.ts";
-import type { Lang } from "./messages.ts";
+import { message, type Lang } from "./messages.ts";
 
 const NUMBER_LOCALE: Record<Lang, string> = { fa: "fa-IR", en: "en-US" };
 
@@ -92,13 +92,19 @@ export function formatJalaliDate(date: string, lang: Lang): string {
   return `${localDigits(String(Number(match[3])), lang)} ${month} ${localDigits(match[1] ?? "", lang)}`;
 }
 
-/** A unix time (seconds) as a Jalali date and time in Tehran. */
+/** A unix time (seconds) as a Jalali date and time in Tehran, labelled "Tehran time". */
 export function formatTimestamp(unixSeconds: number, lang: Lang): string {
-  return new Intl.DateTimeFormat(`${NUMBER_LOCALE[lang]}-u-ca-persian`, {
+  const time = new Intl.DateTimeFormat(`${NUMBER_LOCALE[lang]}-u-ca-persian`, {
     dateStyle: "medium",
     timeStyle: "short",
     timeZone: "Asia/Tehran",
   }).format(new Date(unixSeconds * 1000));
+  return message(lang, "tehranTime", { time });
+}
+
+/** The first 6 and last 4 hex digits of an address: "0x7099…79c8". */
+export function shortAddress(address: string): string {
+  return address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
 }
 
 /** "IR-23" → "تهران" / "Tehran"; unknown codes are shown as given. */

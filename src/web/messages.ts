@@ -51,7 +51,7 @@ const en = {
 
   batchesTitle: "Batches",
   batchesLead:
-    "Each batch is one month of premium or pension records. Its fingerprint (Merkle root) is recorded on the chain, and auditors record their verdicts.",
+    "Each batch is one month of premium or pension records. Its fingerprint is recorded on the chain, and auditors record their verdicts.",
   filterLegend: "Filter batches",
   filterKind: "Kind",
   filterStatus: "Status",
@@ -95,7 +95,7 @@ const en = {
   fieldTx: "Transaction",
   fieldBlock: "Block",
   fieldBlockHash: "Block hash",
-  fieldAnchorer: "Recorded by (account)",
+  fieldAnchorer: "Recorded by",
   fieldSupersedes: "Corrects batch",
   fieldSupersededBy: "Corrected by batch",
   fieldSealedBy: "Sealed by validators",
@@ -120,7 +120,7 @@ const en = {
   onTimeBatch: "{onTime} paid on time, {late} late.",
   auditTitle: "Auditors' verdicts",
   auditNone: "No auditor has recorded a verdict yet.",
-  colAuditor: "Auditor (account)",
+  colAuditor: "Auditor",
   colVerdict: "Verdict",
   colReport: "Report hash",
   verdictConfirmed: "Confirmed",
@@ -138,6 +138,7 @@ const en = {
   fileLabel: "Choose your receipt file",
   fileHint: "The file ends in .json. You can also drop it on this box.",
   dropZone: "Drop the receipt file here",
+  fileChoose: "Choose a file…",
   fileUnreadable: "This file is not a receipt: it could not be read as JSON.",
   codeNotFound:
     "No receipt has this code. Check each character against your receipt; codes are not case-sensitive.",
@@ -232,7 +233,7 @@ const en = {
   aboutHow1:
     "Every month, the finance department puts each premium and pension record into a batch. Each record is mixed with a long random secret (a salt) and turned into a fingerprint.",
   aboutHow2:
-    "The fingerprints of a batch are combined into one fingerprint for the whole batch (a Merkle root). That single value is recorded on a blockchain run by several independent institutions.",
+    "The fingerprints of a batch are combined into one fingerprint for the whole batch. That single value is recorded on a blockchain run by several independent institutions.",
   aboutHow3:
     "Independent auditors recompute each batch from the records and record on the chain whether they confirm or dispute it.",
   aboutHow4:
@@ -263,6 +264,93 @@ const en = {
   headMismatch: "The log head recomputed from all batches does NOT match the chain.",
   headPending: "Not checked yet.",
   aboutPaused: "Recording is currently paused by governance.",
+  tehranTime: "{time} (Tehran time)",
+  technicalDetails: "Technical details",
+  scrollHint: "The table is wider than the screen: scroll it sideways to see every column.",
+  unnamedAccount: "unnamed account {short}",
+  accountAddress: "Account",
+  markDisputed: "disputed",
+  markCorrected: "corrected",
+  overviewDisputedNote:
+    "Some figures include batches that an auditor disputes: {months}. They are marked “disputed” in the charts and tables; open the batch to see what the auditor found.",
+  overviewCorrectedNote:
+    "Corrected months are counted once, with the correcting batch (the replaced batch is left out): {months}.",
+  pensionsDisputedPart: "of which {amount} Rials are in disputed batches",
+  premiumsDisputedPart: "of which {amount} Rials are in disputed batches",
+  colAudit: "Auditor",
+  batchDisputedBanner:
+    "An auditor disputes this batch. Its records are on the chain, but the auditor's recomputation did not match. See what the auditor found below.",
+  batchSupersededBanner:
+    "This batch was corrected by batch {id}. Its figures are replaced by that batch's in the overview.",
+  batchCorrectionBanner: "This batch corrects batch {id}. Reason: {reason}.",
+  findingsTitle: "What {auditor} found",
+  findingsLoading: "Reading the auditor's findings…",
+  findingsUnpublished:
+    "The auditor's report is not published on this site, so what it found cannot be shown here. The report's fingerprint is on the chain; ask the auditor for the report.",
+  findingsUnreadable:
+    "A file with this report's fingerprint is published here, but it is not an audit report this site can read.",
+  findingsVerified:
+    "This site checked that the report it publishes has exactly the fingerprint the auditor recorded on the chain. Only what the report found is shown: never names, ID numbers or amounts of people.",
+  findingsChecksTitle: "What did not match:",
+  findingsRecords: "{count} records of this batch differ from what was recorded on the chain:",
+  findingsRecordsOne: "One record of this batch differs from what was recorded on the chain:",
+  findingsRecordsMore: "…and {count} more, listed in the auditor's report.",
+  findingsPositionNote:
+    "Positions count the records of the batch in the order they were recorded, from 1.",
+  findingsAnomalies:
+    "The report also lists {count} other observation(s) for the organization to explain.",
+  findingsNone: "The report names no failed check and no record.",
+  findingRecordAt: "Record at position {position}",
+  findingRecordNew: "A record that is not in the recorded batch",
+  findingChanged: "{field} changed",
+  findingChangedAny: "one of its details differs",
+  findingMissing: "it is missing from the organization's records",
+  findingAdded: "the organization's records have it, the batch does not",
+  findingDuplicate: "it appears twice",
+  findingInvalid: "it does not pass the validation rules",
+  findingNoSalt: "its secret salt was not handed to the auditor",
+  findingLeaf: "its fingerprint differs",
+  auditCheck_root:
+    "The batch fingerprint recomputed from the organization's records differs from the one on the chain.",
+  auditCheck_total: "The batch total differs.",
+  "auditCheck_record-count": "The number of records differs.",
+  "auditCheck_manifest-hash": "The published breakdown of the batch differs.",
+  "auditCheck_kind-period": "The kind or month differs.",
+  auditCheck_provinces: "The list of provinces differs.",
+  auditCheck_province: "The total of {province} differs.",
+  "auditCheck_reference-root":
+    "The organization's copy of the batch does not have the recorded fingerprint.",
+  "auditCheck_reference-manifest":
+    "The organization's copy of the breakdown does not match the chain.",
+  "auditCheck_export-integrity": "The files handed to the auditor are damaged or incomplete.",
+  auditCheck_other: "The check “{name}” failed.",
+  auditCheck_manifest: "The published breakdown differs in: {parts}.",
+  manifestPart_byProvince: "totals by province",
+  manifestPart_byCategory: "totals by pension category",
+  manifestPart_sources: "the list of source files",
+  manifestPart_total: "the total",
+  manifestPart_recordCount: "the number of records",
+  manifestPart_onTime: "on-time payments",
+  reason_wage_correction: "correction of insured wages",
+  reason_deduction_correction: "correction of pension deductions",
+  reason_late_payment: "payment dates corrected (late payments)",
+  reason_amount_correction: "correction of amounts",
+  reason_duplicate: "a duplicate record removed",
+  reason_missing_records: "missing records added",
+  reason_other: "code “{code}” (not explained by this site)",
+  resultAttested: "Your receipt is genuine, and an auditor confirmed this batch.",
+  resultAttestedBody:
+    "Your record is in batch {batch}, whose fingerprint is recorded on the chain, and {confirmations} auditor(s) recomputed the batch and agree.",
+  resultUnaudited: "Your receipt is genuine. No auditor has checked this batch yet.",
+  resultDisputed: "Your record is on the chain, but an auditor disputes this batch.",
+  resultDisputedBody:
+    "Your record is in batch {batch}, whose fingerprint is recorded on the chain, so your receipt itself is genuine. But an auditor recomputed this batch from the organization's records and they did not match. What the auditor found is below; the organization must explain or correct it.",
+  resultSuperseded: "Your record was recorded, but this batch has since been corrected.",
+  resultSupersededBody:
+    "Your record is in batch {batch}, whose fingerprint is on the chain. The organization later replaced that batch with batch {correction}, so your receipt is for the old version. Ask the organization for the receipt of the corrected batch.",
+  resultSupersededLink: "See the correcting batch {id}",
+  supersededDetail: "Batch {batch} was corrected by batch {correction}.",
+  auditorsNone: "No auditor has recorded a verdict on this batch yet.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -313,7 +401,7 @@ const fa: Record<MessageKey, string> = {
 
   batchesTitle: "دسته‌ها",
   batchesLead:
-    "هر دسته، رکوردهای حق بیمه یا مستمری یک ماه است. اثر انگشت آن (ریشهٔ مرکل) در زنجیره ثبت می‌شود و حسابرسان نظر خود را دربارهٔ آن ثبت می‌کنند.",
+    "هر دسته، رکوردهای حق بیمه یا مستمری یک ماه است. اثر انگشت آن در زنجیره ثبت می‌شود و حسابرسان نظر خود را دربارهٔ آن ثبت می‌کنند.",
   filterLegend: "پالایش دسته‌ها",
   filterKind: "نوع",
   filterStatus: "وضعیت",
@@ -357,7 +445,7 @@ const fa: Record<MessageKey, string> = {
   fieldTx: "تراکنش",
   fieldBlock: "بلوک",
   fieldBlockHash: "درهم‌سازی بلوک",
-  fieldAnchorer: "ثبت‌کننده (حساب)",
+  fieldAnchorer: "ثبت‌کننده",
   fieldSupersedes: "اصلاحِ دستهٔ",
   fieldSupersededBy: "اصلاح‌شده با دستهٔ",
   fieldSealedBy: "مهرشده توسط اعتبارسنج‌ها",
@@ -381,7 +469,7 @@ const fa: Record<MessageKey, string> = {
   onTimeBatch: "{onTime} پرداخت به‌موقع، {late} با تأخیر.",
   auditTitle: "نظر حسابرسان",
   auditNone: "هنوز هیچ حسابرسی نظر خود را ثبت نکرده است.",
-  colAuditor: "حسابرس (حساب)",
+  colAuditor: "حسابرس",
   colVerdict: "نظر",
   colReport: "درهم‌سازی گزارش",
   verdictConfirmed: "تأیید",
@@ -399,6 +487,7 @@ const fa: Record<MessageKey, string> = {
   fileLabel: "پروندهٔ رسید خود را انتخاب کنید",
   fileHint: "نام پرونده با ‎.json‎ پایان می‌یابد. می‌توانید آن را روی همین کادر هم رها کنید.",
   dropZone: "پروندهٔ رسید را اینجا رها کنید",
+  fileChoose: "انتخاب پرونده…",
   fileUnreadable: "این پرونده رسید نیست: به صورت JSON خوانده نشد.",
   codeNotFound:
     "رسیدی با این کد وجود ندارد. نویسه‌ها را یکی‌یکی با رسید خود مقایسه کنید؛ بزرگی و کوچکی حروف مهم نیست.",
@@ -491,7 +580,7 @@ const fa: Record<MessageKey, string> = {
   aboutHow1:
     "هر ماه، بخش مالی هر رکورد حق بیمه و مستمری را در یک دسته می‌گذارد. هر رکورد با یک رمز تصادفی بلند (نمک) آمیخته و به یک اثر انگشت تبدیل می‌شود.",
   aboutHow2:
-    "اثر انگشت‌های یک دسته در یک اثر انگشت برای کل دسته (ریشهٔ مرکل) ترکیب می‌شوند. همین یک مقدار در زنجیرهٔ بلوکی‌ای ثبت می‌شود که چند نهاد مستقل آن را اداره می‌کنند.",
+    "اثر انگشت‌های یک دسته در یک اثر انگشت برای کل دسته ترکیب می‌شوند. همین یک مقدار در زنجیرهٔ بلوکی‌ای ثبت می‌شود که چند نهاد مستقل آن را اداره می‌کنند.",
   aboutHow3:
     "حسابرسان مستقل هر دسته را از روی رکوردها دوباره محاسبه می‌کنند و تأیید یا اعتراض خود را در زنجیره ثبت می‌کنند.",
   aboutHow4:
@@ -521,6 +610,89 @@ const fa: Record<MessageKey, string> = {
   headMismatch: "سر دفتر که از روی همهٔ دسته‌ها دوباره محاسبه شده، با زنجیره نمی‌خواند.",
   headPending: "هنوز بررسی نشده است.",
   aboutPaused: "ثبت در حال حاضر از سوی نهاد راهبری متوقف شده است.",
+  tehranTime: "{time} (به وقت تهران)",
+  technicalDetails: "جزئیات فنی",
+  scrollHint: "جدول از صفحه پهن‌تر است: برای دیدن همهٔ ستون‌ها آن را به پهلو بکشید.",
+  unnamedAccount: "حساب بی‌نام {short}",
+  accountAddress: "حساب",
+  markDisputed: "مورد اعتراض",
+  markCorrected: "اصلاح‌شده",
+  overviewDisputedNote:
+    "برخی ارقام شامل دسته‌هایی است که حسابرس به آن‌ها اعتراض کرده است: {months}. این ارقام در نمودارها و جدول‌ها با «مورد اعتراض» نشان داده شده‌اند؛ برای دیدن یافته‌های حسابرس، دسته را باز کنید.",
+  overviewCorrectedNote:
+    "ماه‌های اصلاح‌شده یک بار و با دستهٔ اصلاحی شمرده شده‌اند (دستهٔ جایگزین‌شده کنار گذاشته شده است): {months}.",
+  pensionsDisputedPart: "که {amount} ریال آن در دسته‌های مورد اعتراض است",
+  premiumsDisputedPart: "که {amount} ریال آن در دسته‌های مورد اعتراض است",
+  colAudit: "حسابرس",
+  batchDisputedBanner:
+    "حسابرس به این دسته اعتراض کرده است. رکوردهای آن در زنجیره ثبت شده‌اند، اما محاسبهٔ دوبارهٔ حسابرس با آن نخوانده است. یافته‌های حسابرس در پایین آمده است.",
+  batchSupersededBanner:
+    "این دسته با دستهٔ {id} اصلاح شده است. در نمای کلی، ارقام آن دسته جای ارقام این دسته را گرفته است.",
+  batchCorrectionBanner: "این دسته، اصلاحیهٔ دستهٔ {id} است. دلیل: {reason}.",
+  findingsTitle: "یافته‌های {auditor}",
+  findingsLoading: "در حال خواندن یافته‌های حسابرس…",
+  findingsUnpublished:
+    "گزارش حسابرس در این سایت منتشر نشده است، پس یافته‌های آن را اینجا نمی‌توان نشان داد. اثر انگشت گزارش در زنجیره ثبت شده است؛ گزارش را از حسابرس بخواهید.",
+  findingsUnreadable:
+    "پرونده‌ای با اثر انگشت این گزارش اینجا منتشر شده، اما گزارش حسابرسی‌ای نیست که این سایت بتواند بخواند.",
+  findingsVerified:
+    "این سایت بررسی کرده است که گزارشی که منتشر می‌کند دقیقاً همان اثر انگشتی را دارد که حسابرس در زنجیره ثبت کرده است. فقط یافته‌های گزارش نشان داده می‌شود؛ هرگز نام، شمارهٔ شناسایی یا مبلغ افراد.",
+  findingsChecksTitle: "آنچه نخواند:",
+  findingsRecords: "{count} رکورد از این دسته با آنچه در زنجیره ثبت شده فرق دارد:",
+  findingsRecordsOne: "یک رکورد از این دسته با آنچه در زنجیره ثبت شده فرق دارد:",
+  findingsRecordsMore: "…و {count} مورد دیگر که در گزارش حسابرس آمده است.",
+  findingsPositionNote: "جایگاه‌ها، رکوردهای دسته را به ترتیب ثبت از ۱ می‌شمارند.",
+  findingsAnomalies: "گزارش {count} نکتهٔ دیگر را هم برای توضیح سازمان برمی‌شمارد.",
+  findingsNone: "گزارش هیچ بررسی ناموفق یا رکوردی را نام نمی‌برد.",
+  findingRecordAt: "رکورد جایگاه {position}",
+  findingRecordNew: "رکوردی که در دستهٔ ثبت‌شده نیست",
+  findingChanged: "{field} تغییر کرده است",
+  findingChangedAny: "یکی از جزئیات آن فرق دارد",
+  findingMissing: "در رکوردهای سازمان نیست",
+  findingAdded: "در رکوردهای سازمان هست، در دسته نیست",
+  findingDuplicate: "دو بار آمده است",
+  findingInvalid: "از قواعد درستی‌سنجی نمی‌گذرد",
+  findingNoSalt: "نمک پنهان آن به حسابرس داده نشده است",
+  findingLeaf: "اثر انگشت آن فرق دارد",
+  auditCheck_root:
+    "اثر انگشت دسته که از روی رکوردهای سازمان دوباره محاسبه شده، با اثر انگشت زنجیره فرق دارد.",
+  auditCheck_total: "جمع دسته فرق دارد.",
+  "auditCheck_record-count": "تعداد رکوردها فرق دارد.",
+  "auditCheck_manifest-hash": "جزئیات منتشرشدهٔ دسته فرق دارد.",
+  "auditCheck_kind-period": "نوع یا ماه فرق دارد.",
+  auditCheck_provinces: "فهرست استان‌ها فرق دارد.",
+  auditCheck_province: "جمع استان {province} فرق دارد.",
+  "auditCheck_reference-root": "نسخهٔ سازمان از دسته، اثر انگشت ثبت‌شده را ندارد.",
+  "auditCheck_reference-manifest": "نسخهٔ سازمان از جزئیات دسته با زنجیره نمی‌خواند.",
+  "auditCheck_export-integrity": "پرونده‌هایی که به حسابرس داده شده آسیب‌دیده یا ناقص است.",
+  auditCheck_other: "بررسی «{name}» ناموفق بود.",
+  auditCheck_manifest: "جزئیات منتشرشدهٔ دسته در این موارد فرق دارد: {parts}.",
+  manifestPart_byProvince: "جمع استان‌ها",
+  manifestPart_byCategory: "جمع انواع مستمری",
+  manifestPart_sources: "فهرست پرونده‌های منبع",
+  manifestPart_total: "جمع کل",
+  manifestPart_recordCount: "تعداد رکوردها",
+  manifestPart_onTime: "پرداخت‌های به‌موقع",
+  reason_wage_correction: "اصلاح دستمزد مشمول بیمه",
+  reason_deduction_correction: "اصلاح کسورات مستمری",
+  reason_late_payment: "اصلاح تاریخ پرداخت (پرداخت‌های با تأخیر)",
+  reason_amount_correction: "اصلاح مبلغ‌ها",
+  reason_duplicate: "حذف رکورد تکراری",
+  reason_missing_records: "افزودن رکوردهای جاافتاده",
+  reason_other: "کد «{code}» (این سایت توضیحی برای آن ندارد)",
+  resultAttested: "رسید شما معتبر است و حسابرس این دسته را تأیید کرده است.",
+  resultAttestedBody:
+    "رکورد شما در دستهٔ {batch} است که اثر انگشت آن در زنجیره ثبت شده، و {confirmations} حسابرس دسته را دوباره محاسبه کرده و موافق است.",
+  resultUnaudited: "رسید شما معتبر است. هنوز هیچ حسابرسی این دسته را بررسی نکرده است.",
+  resultDisputed: "رکورد شما در زنجیره ثبت شده، اما حسابرس به این دسته اعتراض کرده است.",
+  resultDisputedBody:
+    "رکورد شما در دستهٔ {batch} است که اثر انگشت آن در زنجیره ثبت شده، پس خود رسید شما معتبر است. اما حسابرس این دسته را از روی رکوردهای سازمان دوباره محاسبه کرده و با آن نخوانده است. یافته‌های حسابرس در پایین آمده است؛ سازمان باید آن را توضیح دهد یا اصلاح کند.",
+  resultSuperseded: "رکورد شما ثبت شده، اما این دسته بعداً اصلاح شده است.",
+  resultSupersededBody:
+    "رکورد شما در دستهٔ {batch} است که اثر انگشت آن در زنجیره ثبت شده است. سازمان بعداً دستهٔ {correction} را جایگزین آن کرده است، پس رسید شما مربوط به نسخهٔ پیشین است. رسید دستهٔ اصلاح‌شده را از سازمان بخواهید.",
+  resultSupersededLink: "دیدن دستهٔ اصلاحی {id}",
+  supersededDetail: "دستهٔ {batch} با دستهٔ {correction} اصلاح شده است.",
+  auditorsNone: "هنوز هیچ حسابرسی نظر خود را دربارهٔ این دسته ثبت نکرده است.",
 };
 
 export const MESSAGES: Record<Lang, Record<MessageKey, string>> = { en, fa };

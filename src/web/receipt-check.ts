@@ -20,7 +20,8 @@ import {
   readChainId,
   ChainReadError,
 } from "./chain-batch.ts";
-import { t } from "./i18n.ts";
+import { formatInteger } from "./format.ts";
+import { lang, t } from "./i18n.ts";
 import { MESSAGES, type MessageKey } from "./messages.ts";
 
 /** One check as shown: `ok` null means "could not check" (inconclusive). */
@@ -33,6 +34,8 @@ export interface ShownCheck {
   detail: string;
   expected?: string;
   computed?: string;
+  /** True when `detail` is already in the page's language (otherwise it is core's English). */
+  translated?: boolean;
 }
 
 export interface ReceiptOutcome {
@@ -43,6 +46,8 @@ export interface ReceiptOutcome {
   record?: Record<string, unknown>;
   /** Auditors' verdicts on the batch as read from the chain. */
   auditors?: { confirmations: number; disputes: number };
+  /** The batch that corrects the receipt's batch, as read from the chain (absent when current). */
+  supersededBy?: number;
 }
 
 /** The plain-words question for a check name of core's `verifyReceipt`. */
@@ -126,6 +131,7 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
       ok: null,
       text: checkText("browser"),
       detail: t("wasmBlocked"),
+      translated: true,
     });
     return withReceiptFields({ status: "inconclusive", checks }, receipt);
   }
@@ -146,6 +152,7 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
       ok: null,
       text: checkText("chain-read"),
       detail: t("chainUnavailable"),
+      translated: true,
     });
     const rawBatch = field(receipt, "batchId");
     let root = "";
@@ -174,6 +181,19 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
   };
   if (seen.batch !== undefined) {
     outcome.auditors = { confirmations: seen.batch.confirmations, disputes: seen.batch.disputes };
+    const correction = seen.batch.supersededBy;
+    if (correction !== 0) {
+      outcome.supersededBy = correction;
+      // Core says it in English; the reader gets it in their language.
+      for (const check of checks)
+        if (check.name === "current" && check.ok !== true) {
+          check.detail = t("supersededDetail", {
+            batch: formatInteger(seen.batch.batchId, lang()),
+            correction: formatInteger(correction, lang()),
+          });
+          check.translated = true;
+        }
+    }
   }
   return withReceiptFields(outcome, receipt);
 }

@@ -1,8 +1,9 @@
 /** Building blocks shared by the pages: tables, field lists, badges, loading and error states. */
 import type { BatchStatus, Kind } from "./api-client.ts";
 import { h, uid, type Child } from "./dom.ts";
+import { shortAddress } from "./format.ts";
 import { t } from "./i18n.ts";
-import type { MessageKey } from "./messages.ts";
+import { MESSAGES, type MessageKey } from "./messages.ts";
 
 export interface Column {
   label: string;
@@ -12,17 +13,25 @@ export interface Column {
 /**
  * A data table with a caption, inside a wrapper that scrolls sideways on narrow screens (so the
  * page itself never does). The wrapper is a named, focusable region, so keyboard users can scroll it.
+ * Tables of four columns or more say so on narrow screens ("scroll sideways"); with `cards`, a
+ * narrow screen shows each row as a card of label/value lines instead (no scrolling at all).
  */
 export function dataTable(
   caption: string,
   columns: readonly Column[],
   rows: readonly Child[][],
-  options: { hideCaption?: boolean } = {},
+  options: { hideCaption?: boolean; cards?: boolean } = {},
 ): HTMLElement {
   const captionId = uid("caption");
-  return h(
+  const cards = options.cards === true;
+  const table = h(
     "div",
-    { class: "table-wrap", role: "region", "aria-labelledby": captionId, tabindex: 0 },
+    {
+      class: cards ? "table-wrap table-cards" : "table-wrap",
+      role: "region",
+      "aria-labelledby": captionId,
+      tabindex: 0,
+    },
     h(
       "table",
       {},
@@ -52,13 +61,65 @@ export function dataTable(
             ...cells.map((cell, i) =>
               i === 0
                 ? h("th", { scope: "row" }, cell)
-                : h("td", { class: columns[i]?.numeric === true ? "num" : undefined }, cell),
+                : h(
+                    "td",
+                    {
+                      class: columns[i]?.numeric === true ? "num" : undefined,
+                      "data-label": cards ? columns[i]?.label : undefined,
+                    },
+                    cell,
+                  ),
             ),
           ),
         ),
       ),
     ),
   );
+  if (cards || columns.length < 4) return table;
+  return h(
+    "div",
+    {},
+    h("p", { class: "scroll-hint", "aria-hidden": "true" }, t("scrollHint")),
+    table,
+  );
+}
+
+/** Cryptographic detail (hashes, blocks, accounts), folded away under "Technical details". */
+export function technicalDetails(...children: Child[]): HTMLElement {
+  return h("details", { class: "technical" }, h("summary", {}, t("technicalDetails")), ...children);
+}
+
+/** Governance's names of accounts (lower-case address → names), from `GET /chain`. */
+export type AccountNames = Readonly<Record<string, { fa: string; en: string }>>;
+
+/** An account by its governance name, or "unnamed account 0x7099…79c8"; the full address on hover. */
+export function accountName(address: string, names: AccountNames, lang: "fa" | "en"): HTMLElement {
+  const named = names[address.toLowerCase()];
+  if (named !== undefined) return h("span", { class: "account", title: address }, named[lang]);
+  return h(
+    "span",
+    { class: "account", title: address },
+    t("unnamedAccount", { short: "" }),
+    h("span", { class: "hash", dir: "ltr" }, shortAddress(address)),
+  );
+}
+
+/** The same, as plain text (for headings). */
+export function accountNameText(address: string, names: AccountNames, lang: "fa" | "en"): string {
+  return (
+    names[address.toLowerCase()]?.[lang] ?? t("unnamedAccount", { short: shortAddress(address) })
+  );
+}
+
+/** A correction's reason code in words: `wage-correction` → "correction of insured wages". */
+export function reasonLabel(code: string): string {
+  const key = `reason_${code.replace(/[-.]/g, "_")}`;
+  return key in MESSAGES.en ? t(key as MessageKey) : t("reason_other", { code });
+}
+
+/** A notice at the top of a page: `warn` (amber) or `info`. Words carry the meaning, not colour. */
+export function banner(kind: "warn" | "info", ...children: Child[]): HTMLElement {
+  return h("div", { class: `banner banner-${kind}`, role: "note" }, ...children);
 }
 
 /** A list of label/value pairs. */

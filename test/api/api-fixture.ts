@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { keccak256 } from "ethers";
 import type { ApiLog } from "../../src/api/app-deps.ts";
 import type { Hex } from "../../src/core/hex.ts";
 import { leafHashes, leafValues, type LeafValues } from "../../src/core/leaf.ts";
@@ -78,6 +79,75 @@ export interface Dataset {
   unindexed: { code: string; receipt: StoredReceipt };
   /** A stored receipt that has been tampered with (its amount changed). */
   tampered: { code: string; receipt: StoredReceipt };
+  /**
+   * The disputing auditor's `shafaf-audit/1` report on batch 2 (its keccak256 is that
+   * attestation's reportHash). Like a real one it holds personal data: a person's amounts,
+   * national ID and name, which the public findings MUST NOT repeat.
+   */
+  disputeReport: Uint8Array;
+}
+
+/** A report shaped like `auditBatch`'s, naming `person`'s record with its values. */
+function disputeReportOf(person: Person): Uint8Array {
+  const report = {
+    format: "shafaf-audit/1",
+    batchId: 2,
+    kind: "pension",
+    period: "1403-07",
+    generatedAt: null,
+    verdict: "mismatch",
+    checks: [
+      {
+        name: "kind-period",
+        ok: true,
+        anchored: "pension 1403-07",
+        recomputed: "pension 1403-07",
+        detail: "",
+      },
+      {
+        name: "root",
+        ok: false,
+        anchored: "0x" + "aa".repeat(32),
+        recomputed: "0x" + "bb".repeat(32),
+        detail: "",
+      },
+      { name: "total", ok: false, anchored: "123456789", recomputed: "121956789", detail: "" },
+    ],
+    mismatches: [
+      {
+        problem: "changed",
+        recordId: `P-${person.insuranceNo}`,
+        anchoredIndex: 3,
+        source: `pension-${person.lastName}.csv:5`,
+        field: "deductions",
+        anchored: "2500000",
+        recomputed: "4000000",
+        detail: `deductions of ${person.firstName} ${person.lastName} (${person.nationalId}) differ`,
+      },
+      {
+        problem: "changed",
+        recordId: `P-${person.insuranceNo}`,
+        anchoredIndex: 3,
+        source: null,
+        field: `national id ${person.nationalId}`,
+        anchored: person.nationalId,
+        recomputed: null,
+        detail: "",
+      },
+    ],
+    anomalies: [
+      {
+        check: "late-pension",
+        subject: person.subject,
+        recordIds: [],
+        field: null,
+        expected: null,
+        found: null,
+        detail: person.nationalId,
+      },
+    ],
+  };
+  return new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
 }
 
 /** A valid national ID (check digit per DOMAIN.md) from a 9-digit body; repdigits avoided. */
@@ -114,6 +184,8 @@ interface BatchSpec {
   provinces: Record<string, number>;
   supersedes?: number;
   verdicts?: ("confirmed" | "disputed")[];
+  /** The reportHash of each "disputed" attestation (random when absent). */
+  disputeReportHash?: string;
 }
 
 function buildBatch(
@@ -201,7 +273,7 @@ function buildBatch(
     attestations: verdicts.map((verdict, i) => ({
       auditor: i === 0 ? AUDITOR : hex(20),
       verdict,
-      reportHash: hex(32),
+      reportHash: verdict === "disputed" ? (spec.disputeReportHash ?? hex(32)) : hex(32),
       txHash: hex(32),
       blockNumber: block + 1,
     })),
@@ -231,6 +303,7 @@ function buildBatch(
  */
 export function makeDataset(): Dataset {
   const people = makePeople(120);
+  const disputeReport = disputeReportOf(people[4]!);
   const specs: BatchSpec[] = [
     {
       batchId: 1,
@@ -245,6 +318,7 @@ export function makeDataset(): Dataset {
       period: "1403-07",
       provinces: { "IR-23": 25, "IR-01": 22 },
       verdicts: ["confirmed", "disputed"],
+      disputeReportHash: keccak256(disputeReport),
     },
     {
       batchId: 3,
@@ -278,6 +352,7 @@ export function makeDataset(): Dataset {
     batches,
     unindexed: { code: extra.receipts[0]!.code, receipt: extra.receipts[0]!.receipt },
     tampered: { code: newCode(), receipt: { ...tamperedSource.receipt, values, record } },
+    disputeReport,
   };
 }
 
@@ -455,6 +530,7 @@ export async function serveDataset(
     warn: (event, fields = {}) => logs.push({ level: "warn", event, fields }),
     error: (event, fields = {}) => logs.push({ level: "error", event, fields }),
   };
+  const reportHash = keccak256(dataset.disputeReport);
   const api = createApp({
     index,
     ledger,
@@ -462,6 +538,11 @@ export async function serveDataset(
     apiKeys: [],
     log,
     rateLimit: false,
+    // The disputing auditor published its report (as `shafaf serve` finds it in <data-dir>/audits).
+    auditReports: {
+      read: (hash) =>
+        Promise.resolve(hash.toLowerCase() === reportHash ? dataset.disputeReport : undefined),
+    },
     ...overrides,
   });
   const running = await startServer({

@@ -44,6 +44,7 @@ describe("OpenAPI document", function () {
   let ajv: Ajv2020;
   before(async function () {
     s = await serveDataset({
+      accountNames: { "0x70997970c51812dc3a010c7d01b50e0d17dc79c8": { fa: "دیوان", en: "Court" } },
       apiKeys: [anchorKey.entry, readerKey.entry],
       anchorJob: () =>
         Promise.resolve({
@@ -142,6 +143,8 @@ describe("OpenAPI document", function () {
           body: '{"record_id":"P1"}\n',
         }),
       "get /api/v1/batches/{id}": () => call(`${s.url}/api/v1/batches/3`),
+      "get /api/v1/batches/{id}/attestations/{index}/findings": () =>
+        call(`${s.url}/api/v1/batches/2/attestations/1/findings`),
       "get /api/v1/stats": () => call(`${s.url}/api/v1/stats`),
       "get /api/v1/receipts/{code}": () => call(`${s.url}/api/v1/receipts/${receipt.code}`),
       "post /api/v1/verify": () =>

@@ -69,10 +69,12 @@ describe("portal formatting", function () {
     expect(fa).to.include("۱۴۰۳");
     expect(fa).to.include("مهر");
     expect(fa).to.include("۱۵");
+    expect(fa).to.include("به وقت تهران");
     const en = formatTimestamp(1_728_216_000, "en");
     expect(en).to.include("Mehr");
     expect(en).to.include("1403");
     expect(en).to.match(/3:30/);
+    expect(en).to.include("(Tehran time)");
   });
   it("reads months typed with Persian or Arabic digits and slashes", function () {
     expect(parsePeriodInput("۱۴۰۳/۷")).to.equal("1403-07");

@@ -2,7 +2,8 @@
  * Test helpers: the built portal served by the real API (`createApp`) on 127.0.0.1:0, and a
  * headless Debian Chromium. Nothing here runs at import time.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -100,5 +101,36 @@ export async function waitForPage(page: Page): Promise<void> {
   await page.waitForSelector("main h1");
   await page.waitForFunction(
     () => document.querySelector('main [role="status"]')?.textContent?.includes("…") !== true,
+  );
+}
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+}
+
+/** axe-core's WCAG 2.1 A/AA rules on the page; the serious and critical violations. */
+export async function runAxe(page: Page): Promise<AxeResult["violations"]> {
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResult> } }
+    ).axe;
+    return axe.run(document, {
+      runOnly: {
+        type: "tag",
+        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
+      },
+    });
+  });
+  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+/** How far the page scrolls sideways (0 when it fits). Tables scroll inside their own region. */
+export function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
 }

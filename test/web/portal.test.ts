@@ -6,7 +6,6 @@
  */
 import { expect } from "chai";
 import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -17,12 +16,11 @@ import {
   collectErrors,
   launchChromium,
   startPortalServer,
+  runAxe,
+  sidewaysOverflow,
   waitForPage,
   type PortalServer,
 } from "./portal-server.ts";
-
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 const PAGES = [
   { name: "overview", hash: "#/" },
@@ -33,33 +31,6 @@ const PAGES = [
   { name: "not-found", hash: "#/nowhere" },
 ] as const;
 const LANGS = ["fa", "en"] as const;
-
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
-}
-
-async function runAxe(page: Page): Promise<AxeResult["violations"]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResult> } }
-    ).axe;
-    return axe.run(document, {
-      runOnly: {
-        type: "tag",
-        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"],
-      },
-    });
-  });
-  return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-}
-
-/** How far the page scrolls sideways (0 when it fits). Tables scroll inside their own region. */
-function sidewaysOverflow(page: Page): Promise<number> {
-  return page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-}
 
 async function openIn(
   context: BrowserContext,
@@ -181,12 +152,12 @@ describe("portal (Chromium, real API app, recorded views)", function () {
 
     it("overview shows per-month charts with text alternatives, data tables and the headline rates", async function () {
       const { page } = await openIn(context, server.url + "/#/", "en");
-      const charts = page.locator('svg[role="img"]');
+      const charts = page.locator('.chart[role="img"]');
       expect(await charts.count()).to.equal(2);
       const labelled = await charts
         .first()
-        .evaluate((svg) =>
-          (svg.getAttribute("aria-labelledby") ?? "")
+        .evaluate((chart) =>
+          (chart.getAttribute("aria-labelledby") ?? "")
             .split(" ")
             .map((id) => document.getElementById(id)?.textContent ?? ""),
         );
@@ -224,13 +195,17 @@ describe("portal (Chromium, real API app, recorded views)", function () {
       ]);
       const tehran = table.locator("tbody tr", { hasText: "تهران" });
       expect((await tehran.locator("td").first().textContent())?.trim()).to.match(/^[۰-۹٬]+$/);
-      expect(await page.locator('figure svg[role="img"]').count()).to.equal(1);
-      const verdicts = page.locator("table", {
-        has: page.locator("caption", { hasText: "نظر حسابرسان" }),
-      });
+      expect(await page.locator('figure .chart[role="img"]').count()).to.equal(1);
+      const verdicts = page
+        .locator("table", {
+          has: page.locator("caption", { hasText: "نظر حسابرسان" }),
+        })
+        .first();
       expect(await verdicts.locator("tbody tr").count()).to.equal(1);
       expect(await verdicts.textContent()).to.include("اعتراض"); // batch 10 (pensions of Mordad) is disputed
-      expect((await page.textContent("main")) ?? "").to.include("0x"); // tx and block hashes shown as hex
+      // Hashes and addresses are kept under "technical details", folded away.
+      expect((await page.textContent("details.technical")) ?? "").to.include("0x");
+      expect(await page.locator("details.technical[open]").count()).to.equal(0);
       await page.close();
     });
 
@@ -256,7 +231,8 @@ describe("portal (Chromium, real API app, recorded views)", function () {
       expect(await page.textContent("main h1")).to.equal("Batch 25");
       const main = (await page.textContent("main")) ?? "";
       expect(main).to.include("Corrects batch");
-      expect(main).to.include("wage-correction");
+      expect(main).to.include("correction of insured wages"); // the reason code, in words
+      expect(main).to.not.include("wage-correction");
       await page.close();
     });
 

@@ -8,12 +8,14 @@
  */
 import { Contract, JsonRpcProvider, NonceManager, randomBytes } from "ethers";
 import { mkdtempSync, rmSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createAnchorChain } from "../../src/anchor/anchor-chain.ts";
 import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
 import { createApp } from "../../src/api/create-app.ts";
+import { auditBatch } from "../../src/audit/audit-batch.ts";
+import { createAuditReportFolder } from "../../src/store/audit-report-folder.ts";
 import { loadLedgerArtifact } from "../../src/chain/artifact.ts";
 import { deployLedger } from "../../src/chain/deploy-ledger.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
@@ -37,8 +39,18 @@ import { buildOnce, listen, type PortalServer } from "./portal-server.ts";
 export interface RealStack {
   chain: DevChain;
   contract: string;
-  /** Batch ids as anchored: premium 1403-07, pension 1403-07 (confirmed), pension 1403-08 (disputed, then corrected). */
-  batches: { premium: number; pension: number; disputed: number; correction: number };
+  /**
+   * Batch ids as anchored: premium 1403-07, pension 1403-07 (confirmed), pension 1403-08
+   * (disputed with an unpublished report, then corrected), pension 1403-09 (disputed by a named
+   * auditor whose report is published in `<data-dir>/audits`).
+   */
+  batches: {
+    premium: number;
+    pension: number;
+    disputed: number;
+    correction: number;
+    contested: number;
+  };
   /** Receipt codes per batch id. */
   codes: Map<number, string[]>;
   ledger: LedgerStore;
@@ -75,6 +87,7 @@ export async function startRealStack(): Promise<RealStack> {
       pollMs: 50,
     });
     const pseudonymKey = new Uint8Array(randomBytes(32));
+    const jobs = new Map<number, string>();
     const anchor = async (
       name: string,
       kind: "premium" | "pension",
@@ -95,6 +108,7 @@ export async function startRealStack(): Promise<RealStack> {
       });
       if (result.status !== "anchored")
         throw new Error(`anchoring ${name}: ${JSON.stringify(result)}`);
+      jobs.set(result.batchId, result.jobId);
       return result.batchId;
     };
     const premium = await anchor(
@@ -128,24 +142,58 @@ export async function startRealStack(): Promise<RealStack> {
       },
     );
 
+    const contested = await anchor(
+      "pension-09.csv",
+      "pension",
+      "1403-09",
+      toCsv(PENSION_COLUMNS, pensionRows(30, { period: "1403-09", prefix: "B" })),
+    );
+
     const { abi } = await loadLedgerArtifact();
     const auditors = new Map(
       [2, 3].map((n) => [n, new NonceManager(devWallet(n).connect(provider))]),
     );
-    const attest = async (auditor: number, batchId: number, verdict: 1 | 2): Promise<void> => {
+    const attest = async (
+      auditor: number,
+      batchId: number,
+      verdict: 1 | 2,
+      reportHash: string = bytesToHex(randomBytes(32)),
+    ): Promise<void> => {
       const contract = new Contract(address, abi, auditors.get(auditor));
-      const tx = (await contract.getFunction("attest")(
-        batchId,
-        verdict,
-        bytesToHex(randomBytes(32)),
-      )) as {
+      const tx = (await contract.getFunction("attest")(batchId, verdict, reportHash)) as {
         wait(): Promise<unknown>;
       };
       await tx.wait();
     };
     await attest(2, pension, 1);
     await attest(3, pension, 1);
-    await attest(2, disputed, 2);
+    await attest(2, disputed, 2); // its report is not published on this site
+    // The disputing auditor audits an export in which one payment's deductions were raised after
+    // anchoring (as the demo's auditor does), and publishes its report in <data-dir>/audits.
+    const auditsDir = path.join(dataDir, "audits");
+    await mkdir(auditsDir, { recursive: true });
+    const lines = (await readFile(path.join(dataDir, "pension-09.csv"), "utf8")).split("\n");
+    const header = lines[0]!.split(",");
+    const row = lines[3]!.split(",");
+    const col = (name: string) => header.indexOf(name);
+    const deductions = BigInt(row[col("deductions")]!) + 1_500_000n;
+    row[col("deductions")] = String(deductions);
+    row[col("net")] = String(BigInt(row[col("gross")]!) - deductions);
+    lines[3] = row.join(",");
+    const altered = path.join(auditsDir, "export", "pension-09.csv");
+    await mkdir(path.dirname(altered), { recursive: true });
+    await writeFile(altered, lines.join("\n"));
+    const artifactDir = path.join(ledger.batchesDir, jobs.get(contested)!);
+    const salts = path.join(auditsDir, "export", "salts.jsonl");
+    await copyFile(path.join(artifactDir, "records.jsonl"), salts);
+    const audit = await auditBatch({
+      batchId: contested,
+      audited: { type: "inputs", paths: [altered], salts },
+      referenceDir: artifactDir,
+    });
+    await writeFile(path.join(auditsDir, `batch-${contested}.json`), audit.json);
+    await attest(2, contested, 2, audit.reportHash);
+    await attest(3, contested, 1);
 
     index = await openIndexStore(path.join(dataDir, "index"));
     const indexer = createIndexer({
@@ -158,7 +206,7 @@ export async function startRealStack(): Promise<RealStack> {
     await indexer.syncOnce();
 
     const codes = new Map<number, string[]>();
-    for (const id of [premium, pension, disputed, correction]) {
+    for (const id of [premium, pension, disputed, correction, contested]) {
       codes.set(
         id,
         (await ledger.listReceiptsOfBatch(id, { limit: 50 })).map((r) => String(r.code)),
@@ -169,7 +217,7 @@ export async function startRealStack(): Promise<RealStack> {
     return {
       chain,
       contract: address.toLowerCase(),
-      batches: { premium, pension, disputed, correction },
+      batches: { premium, pension, disputed, correction, contested },
       codes,
       ledger,
       index,
@@ -183,6 +231,18 @@ export async function startRealStack(): Promise<RealStack> {
           webRoot: outDir,
           rateLimit: false,
           rpcUrlForBrowsers: rpcUrl,
+          auditReports: createAuditReportFolder(path.join(dataDir, "audits")),
+          // Governance names auditor 2; auditor 3 stays unnamed (shown by its address).
+          accountNames: {
+            [devWallet(2).address.toLowerCase()]: {
+              fa: "دیوان محاسبات",
+              en: "Supreme Audit Court",
+            },
+            [devWallet(1).address.toLowerCase()]: {
+              fa: "معاونت مالی سازمان تأمین اجتماعی",
+              en: "SSO finance department",
+            },
+          },
         });
         return listen(app);
       },

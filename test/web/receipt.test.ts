@@ -23,6 +23,8 @@ import {
   SCREENSHOT_DIR,
   collectErrors,
   launchChromium,
+  runAxe,
+  sidewaysOverflow,
   waitForPage,
   type PortalServer,
 } from "./portal-server.ts";
@@ -161,7 +163,9 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
       ]) {
         expect(checks[name], name).to.equal("true");
       }
-      expect(await page.textContent("#receipt-result h2")).to.equal("رسید شما معتبر است.");
+      expect(await page.textContent("#receipt-result h2")).to.equal(
+        "رسید شما معتبر است و حسابرس این دسته را تأیید کرده است.",
+      );
       expect(await page.textContent("#receipt-result .auditors")).to.include("۲ تأیید و ۰ اعتراض");
       expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal("H2");
       const mine = (await page.textContent(".my-record")) ?? "";
@@ -301,6 +305,120 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
       await context.close();
     });
 
+    it("explains a corrected receipt in Persian, with a link to the correcting batch", async function () {
+      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const page = await context.newPage();
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "fa"));
+      await page.goto(server.url + "/#/receipt");
+      await waitForPage(page);
+      await page.fill("input[name=code]", code(stack.batches.disputed, 0));
+      await page.click("form.code-form button[type=submit]");
+      await resultOf(page);
+      const result = page.locator("#receipt-result section.result");
+      expect(await result.getAttribute("data-verdict")).to.equal("superseded");
+      expect(await result.locator("h2").textContent()).to.equal(
+        "رکورد شما ثبت شده، اما این دسته بعداً اصلاح شده است.",
+      );
+      const fa = (n: number) => toPersianDigits(String(n));
+      const body = (await result.textContent()) ?? "";
+      expect(body).to.include(`دستهٔ ${fa(stack.batches.correction)} را جایگزین آن کرده است`);
+      expect(body).to.not.match(/[A-Za-z]{3,}/); // no English sentence on the Persian page
+      const link = result.locator(`a[href="#/batches/${stack.batches.correction}"]`);
+      expect(await link.textContent()).to.equal(`دیدن دستهٔ اصلاحی ${fa(stack.batches.correction)}`);
+      // The "is it current" check says it in Persian too, and is not marked as English.
+      const current = page.locator('li[data-check="current"] .check-detail');
+      expect(await current.textContent()).to.equal(
+        `دستهٔ ${fa(stack.batches.disputed)} با دستهٔ ${fa(stack.batches.correction)} اصلاح شده است.`,
+      );
+      expect(await current.getAttribute("lang")).to.equal(null);
+      expect(await runAxe(page)).to.deep.equal([]);
+      expect(await sidewaysOverflow(page)).to.equal(0);
+      await link.click();
+      await page.waitForFunction(
+        (id) => location.hash === `#/batches/${id}`,
+        stack.batches.correction,
+      );
+      await context.close();
+    });
+  });
+
+  describe("a disputed batch", function () {
+    it("a receipt in a disputed batch gets no green verdict, and says what the named auditor found", async function () {
+      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const page = await context.newPage();
+      const errors = collectErrors(page);
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "fa"));
+      await page.goto(server.url + "/#/receipt");
+      await waitForPage(page);
+      await page.fill("input[name=code]", code(stack.batches.contested, 0));
+      await page.click("form.code-form button[type=submit]");
+      const { status } = await resultOf(page);
+      expect(status).to.equal("verified"); // the receipt itself is genuine…
+      const result = page.locator("#receipt-result section.result");
+      expect(await result.getAttribute("data-verdict")).to.equal("disputed");
+      expect(await result.getAttribute("class")).to.not.include("result-verified"); // …but not green
+      expect(await result.locator("h2").textContent()).to.equal(
+        "رکورد شما در زنجیره ثبت شده، اما حسابرس به این دسته اعتراض کرده است.",
+      );
+      const findings = result.locator("section.findings");
+      expect(await findings.count()).to.equal(1);
+      const text = (await findings.textContent()) ?? "";
+      expect(text).to.include("یافته‌های دیوان محاسبات"); // the auditor by name, not address
+      expect(text).to.include("جمع دسته فرق دارد."); // the failed total check, in words
+      expect(text).to.include("یک رکورد از این دسته"); // one record differs…
+      expect(text).to.include("رکورد جایگاه ۳: کسورات، مستمری خالص تغییر کرده است"); // …by position and field
+      expect(text).to.not.match(/\b[0-9]{4,}\b/); // no amount, no ID
+      expect(await runAxe(page)).to.deep.equal([]);
+      expect(await sidewaysOverflow(page)).to.equal(0);
+      expect(errors).to.deep.equal([]);
+      await context.close();
+    });
+
+    it("a batch whose report is not published says so honestly", async function () {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "en"));
+      await page.goto(server.url + `/#/batches/${stack.batches.disputed}`);
+      await waitForPage(page);
+      await page.waitForSelector("section.findings");
+      const text = (await page.textContent("section.findings")) ?? "";
+      expect(text).to.include("What Supreme Audit Court found");
+      expect(text).to.include("The auditor's report is not published on this site");
+      expect(await page.textContent("main")).to.include(
+        `This batch was corrected by batch ${stack.batches.correction}.`,
+      );
+      await context.close();
+    });
+
+    it("the overview marks the disputed month's figures and links to the batch", async function () {
+      const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+      const page = await context.newPage();
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "fa"));
+      await page.goto(server.url + "/#/");
+      await waitForPage(page);
+      const note = page.locator(".banner-warn");
+      expect(await note.textContent()).to.include("حسابرس به آن‌ها اعتراض کرده است");
+      expect(await note.locator(`a[href="#/batches/${stack.batches.contested}"]`).count()).to.equal(
+        1,
+      );
+      const flagged = page.locator(".chart-row.chart-flagged");
+      expect(await flagged.count()).to.equal(1);
+      expect(await flagged.textContent()).to.include("آذر ۱۴۰۳");
+      expect(await flagged.textContent()).to.include("مورد اعتراض");
+      expect(await page.textContent(".card-warn")).to.include("در دسته‌های مورد اعتراض است");
+      // Chart labels are body-sized text at 360 px, not a scaled-down drawing.
+      const sizes = await page.evaluate(() => ({
+        label: parseFloat(getComputedStyle(document.querySelector(".chart-label")!).fontSize),
+        body: parseFloat(getComputedStyle(document.body).fontSize),
+      }));
+      expect(sizes.label).to.be.at.least(sizes.body);
+      expect(await runAxe(page)).to.deep.equal([]);
+      expect(await sidewaysOverflow(page)).to.equal(0);
+      await context.close();
+    });
+  });
+
+  describe("an unreachable chain", function () {
     it("a browser that refuses WebAssembly gets an inconclusive result that says why, not a failure", async function () {
       const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
       const page = await context.newPage();
@@ -361,10 +479,10 @@ describe("portal on the real stack (pipeline, indexer, LevelDB, API app, dev cha
         await page.addInitScript((l) => localStorage.setItem("shafaf.lang", l), lang);
         await page.goto(server.url + "/#/");
         await waitForPage(page);
-        expect(await page.locator('svg[role="img"]').count()).to.equal(2);
+        expect(await page.locator('.chart[role="img"]').count()).to.equal(2);
         await page.goto(server.url + "/#/batches");
         await waitForPage(page);
-        expect(await page.locator("table tbody tr").count()).to.equal(4);
+        expect(await page.locator("table tbody tr").count()).to.equal(5);
         const statuses = (await page.locator("table tbody tr .badge").allTextContents()).join(" ");
         expect(statuses).to.include(lang === "fa" ? "اصلاح‌شده" : "Corrected");
         expect(statuses).to.include(lang === "fa" ? "تأییدشده" : "Confirmed");

@@ -4,8 +4,9 @@
  * category, and the auditors' verdicts. The breakdown is shown only when the indexer found that
  * the published manifest matches the hash on the chain.
  */
-import { ApiError, getBatch, type BatchView, type Cell } from "../api-client.ts";
+import { ApiError, getBatch, getChainInfo, type BatchView, type Cell } from "../api-client.ts";
 import { barChart } from "../bar-chart.ts";
+import { disputeFindings } from "../findings-view.ts";
 import { h, type Child } from "../dom.ts";
 import {
   formatCompact,
@@ -18,14 +19,19 @@ import {
 import { t } from "../i18n.ts";
 import type { MessageKey } from "../messages.ts";
 import {
+  accountName,
+  banner,
   dataTable,
   fieldList,
   hashText,
   kindLabel,
   loadError,
   pageHeading,
+  reasonLabel,
   statusBadge,
   suppressedCell,
+  technicalDetails,
+  type AccountNames,
 } from "../ui.ts";
 import type { PageContext, PageResult } from "./page.ts";
 
@@ -128,35 +134,46 @@ function categories(ctx: PageContext, byCategory: Record<string, Cell>): HTMLEle
   );
 }
 
-function audits(ctx: PageContext, batch: BatchView): HTMLElement {
+function audits(ctx: PageContext, batch: BatchView, names: AccountNames): HTMLElement {
   return h(
     "section",
     {},
     h("h2", {}, t("auditTitle")),
     batch.attestations.length === 0
       ? h("p", {}, t("auditNone"))
-      : dataTable(
-          t("auditTitle"),
-          [
-            { label: t("colAuditor") },
-            { label: t("colVerdict") },
-            { label: t("colReport") },
-            { label: t("fieldTx") },
-            { label: t("fieldBlock"), numeric: true },
-          ],
-          batch.attestations.map((a) => [
-            hashText(a.auditor),
-            h(
-              "span",
-              { class: `badge status-${a.verdict === "confirmed" ? "attested" : "disputed"}` },
-              t(a.verdict === "confirmed" ? "verdictConfirmed" : "verdictDisputed"),
+      : [
+          dataTable(
+            t("auditTitle"),
+            [{ label: t("colAuditor") }, { label: t("colVerdict") }],
+            batch.attestations.map((a) => [
+              accountName(a.auditor, names, ctx.lang),
+              h(
+                "span",
+                { class: `badge status-${a.verdict === "confirmed" ? "attested" : "disputed"}` },
+                t(a.verdict === "confirmed" ? "verdictConfirmed" : "verdictDisputed"),
+              ),
+            ]),
+            { hideCaption: true },
+          ),
+          technicalDetails(
+            dataTable(
+              t("auditTitle"),
+              [
+                { label: t("colAuditor") },
+                { label: t("colReport") },
+                { label: t("fieldTx") },
+                { label: t("fieldBlock"), numeric: true },
+              ],
+              batch.attestations.map((a) => [
+                hashText(a.auditor),
+                hashText(a.reportHash),
+                hashText(a.txHash),
+                formatInteger(a.blockNumber, ctx.lang),
+              ]),
+              { hideCaption: true, cards: true },
             ),
-            hashText(a.reportHash),
-            hashText(a.txHash),
-            formatInteger(a.blockNumber, ctx.lang),
-          ]),
-          { hideCaption: true },
-        ),
+          ),
+        ],
   );
 }
 
@@ -183,6 +200,11 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
     return { title, content: h("div", {}, pageHeading(title), loadError(ctx.rerender)) };
   }
   const title = t("batchTitle", { id: idText });
+  // Without the names, accounts are shown as unnamed, with their addresses.
+  const names: AccountNames = await getChainInfo().then(
+    (info) => info.names ?? {},
+    () => ({}),
+  );
   const manifest = batch.manifest;
   const manifestKey: MessageKey =
     manifest.status === "verified"
@@ -201,7 +223,7 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
   if (batch.supersededBy !== null && batch.supersededBy !== 0)
     summary.push([t("fieldSupersededBy"), batchLink(batch.supersededBy, ctx.lang)]);
   if (manifest.status === "verified" && manifest.reason !== undefined)
-    summary.push([t("fieldReason"), manifest.reason]);
+    summary.push([t("fieldReason"), reasonLabel(manifest.reason)]);
   if (
     manifest.status === "verified" &&
     manifest.onTime !== undefined &&
@@ -224,7 +246,15 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
     [t("fieldRoot"), hashText(batch.root)],
     [t("fieldManifestHash"), hashText(batch.manifestHash)],
     [t("fieldHeadAfter"), hashText(batch.headAfter)],
-    [t("fieldAnchorer"), hashText(batch.anchorer)],
+    [
+      t("fieldAnchorer"),
+      h(
+        "span",
+        {},
+        h("span", { class: "block" }, accountName(batch.anchorer, names, ctx.lang)),
+        hashText(batch.anchorer),
+      ),
+    ],
   ];
   if (batch.sealedBy !== undefined && batch.sealedBy.length > 0) {
     chainFields.push([
@@ -246,17 +276,41 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
           period: formatPeriod(batch.period, ctx.lang),
         }),
       ),
+      batch.status === "disputed" && banner("warn", t("batchDisputedBanner")),
+      batch.supersededBy !== null &&
+        batch.supersededBy !== 0 &&
+        banner(
+          "warn",
+          t("batchSupersededBanner", { id: formatInteger(batch.supersededBy, ctx.lang) }),
+          " ",
+          batchLink(batch.supersededBy, ctx.lang),
+        ),
+      batch.supersedes !== null &&
+        batch.supersedes !== 0 &&
+        banner(
+          "info",
+          t("batchCorrectionBanner", {
+            id: formatInteger(batch.supersedes, ctx.lang),
+            reason:
+              manifest.status === "verified" && manifest.reason !== undefined
+                ? reasonLabel(manifest.reason)
+                : "—",
+          }),
+          " ",
+          batchLink(batch.supersedes, ctx.lang),
+        ),
       h("h2", {}, t("summaryTitle")),
       fieldList(summary),
+      await disputeFindings(batch, names, ctx.lang),
       manifest.status === "verified" &&
         manifest.byProvince !== undefined &&
         provinces(ctx, manifest.byProvince),
       manifest.status === "verified" &&
         manifest.byCategory !== undefined &&
         categories(ctx, manifest.byCategory),
-      audits(ctx, batch),
+      audits(ctx, batch, names),
       h("h2", {}, t("chainSectionTitle")),
-      fieldList(chainFields),
+      technicalDetails(fieldList(chainFields)),
       h("p", {}, h("a", { href: "#/batches" }, t("backToBatches"))),
     ),
   };

@@ -212,6 +212,7 @@ export async function renderBatchesPage(ctx: PageContext): Promise<PageResult> {
             statusBadge(b.status),
             formatTimestamp(b.anchoredAt, ctx.lang),
           ]),
+          { cards: true },
         );
   const next = answer.nextCursor ?? undefined;
   const pager = h(

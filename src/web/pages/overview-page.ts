@@ -2,7 +2,13 @@
  * Overview: premiums collected and pensions paid per month (charts with a text description and a
  * data table), the on-time pension rate and corrections per 10,000 records, over current batches.
  */
-import { getStats, type Kind, type PeriodStat } from "../api-client.ts";
+import {
+  getStats,
+  listBatches,
+  type BatchView,
+  type Kind,
+  type PeriodStat,
+} from "../api-client.ts";
 import { barChart } from "../bar-chart.ts";
 import { h, uid } from "../dom.ts";
 import {
@@ -14,24 +20,32 @@ import {
   parseDecimal,
 } from "../format.ts";
 import { t } from "../i18n.ts";
-import { dataTable, loadError, pageHeading, suppressedCell } from "../ui.ts";
+import { banner, dataTable, kindLabel, loadError, pageHeading, suppressedCell } from "../ui.ts";
 import type { PageContext, PageResult } from "./page.ts";
 
 /** Per-month figures of one kind, in period order; suppressed months have `total: null`. */
 interface MonthRow {
+  kind: Kind;
   period: string;
   total: bigint | null;
   records: number | null;
   people: number | null;
   batches: number;
   corrections: number;
+  /** Current batches of this month that an auditor disputes. */
+  disputed: BatchView[];
 }
 
-function monthRows(periods: readonly PeriodStat[], kind: Kind): MonthRow[] {
+function monthRows(
+  periods: readonly PeriodStat[],
+  kind: Kind,
+  disputed: readonly BatchView[],
+): MonthRow[] {
   return periods
     .filter((p) => p.kind === kind)
     .sort((a, b) => a.period.localeCompare(b.period))
     .map((p) => ({
+      kind,
       period: p.period,
       total:
         p.suppressed === true || p.total === undefined ? null : (parseDecimal(p.total) ?? null),
@@ -39,6 +53,7 @@ function monthRows(periods: readonly PeriodStat[], kind: Kind): MonthRow[] {
       people: p.suppressed === true ? null : (p.people ?? null),
       batches: p.batches,
       corrections: p.corrections,
+      disputed: disputed.filter((b) => b.kind === kind && b.period === p.period),
     }));
 }
 
@@ -63,6 +78,8 @@ function monthFigure(ctx: PageContext, title: string, rows: readonly MonthRow[])
     dir: ctx.dir,
     bars: rows.map((row) => ({
       label: formatPeriod(row.period, ctx.lang),
+      marks: marks(row),
+      flagged: row.disputed.length > 0,
       value: row.total,
       valueText: row.total === null ? t("suppressed") : formatCompact(row.total, ctx.lang),
     })),
@@ -85,6 +102,7 @@ function monthFigure(ctx: PageContext, title: string, rows: readonly MonthRow[])
           { label: t("colRecords"), numeric: true },
           { label: t("colBatches"), numeric: true },
           { label: t("colCorrections"), numeric: true },
+          { label: t("colAudit") },
         ],
         rows.map((row) => [
           formatPeriod(row.period, ctx.lang),
@@ -92,32 +110,94 @@ function monthFigure(ctx: PageContext, title: string, rows: readonly MonthRow[])
           row.records === null ? suppressedCell() : formatInteger(row.records, ctx.lang),
           formatInteger(row.batches, ctx.lang),
           formatInteger(row.corrections, ctx.lang),
+          row.disputed.length === 0
+            ? ""
+            : row.disputed.map((b) =>
+                h(
+                  "a",
+                  { href: `#/batches/${b.batchId}`, class: "badge status-disputed" },
+                  t("markDisputed"),
+                ),
+              ),
         ]),
       ),
     ),
   );
 }
 
-function card(label: string, value: string, note: string): HTMLElement {
+/** Words shown beside a month wherever its figure appears (chart and table). */
+function marks(row: MonthRow): string[] {
+  const out: string[] = [];
+  if (row.disputed.length > 0) out.push(t("markDisputed"));
+  if (row.corrections > 0) out.push(t("markCorrected"));
+  return out;
+}
+
+function card(label: string, value: string, note: string, warning?: string): HTMLElement {
   return h(
     "li",
-    { class: "card" },
+    { class: warning === undefined ? "card" : "card card-warn" },
     h("span", { class: "card-label" }, label),
     h("span", { class: "card-value" }, value),
     h("span", { class: "card-note" }, note),
+    warning !== undefined && h("span", { class: "card-warning" }, warning),
   );
+}
+
+/** The months a note lists, each a link to its batch: "Shahrivar 1403 — Pensions, Batch 12". */
+function monthLinks(ctx: PageContext, batches: readonly BatchView[]): Node[] {
+  const comma = ctx.lang === "fa" ? "، " : ", ";
+  const out: Node[] = [];
+  batches.forEach((b, i) => {
+    if (i > 0) out.push(document.createTextNode(comma));
+    const id = t("batchTitle", { id: formatInteger(b.batchId, ctx.lang) });
+    out.push(
+      h(
+        "a",
+        { href: `#/batches/${b.batchId}` },
+        `${formatPeriod(b.period, ctx.lang)} — ${kindLabel(b.kind)}${comma}${id}`,
+      ),
+    );
+  });
+  return out;
+}
+
+/** `text` with its one "\u0000" placeholder replaced by `nodes`. */
+function splitAround(text: string, nodes: Node[]): (string | Node)[] {
+  const [before = "", after = ""] = text.split("\u0000");
+  return [before, ...nodes, after];
 }
 
 export async function renderOverviewPage(ctx: PageContext): Promise<PageResult> {
   const title = t("overviewTitle");
   let stats;
+  let disputed: BatchView[];
   try {
-    stats = await getStats();
+    [stats, disputed] = await Promise.all([
+      getStats(),
+      listBatches({ status: "disputed", limit: 100 }).then((page) => page.items),
+    ]);
   } catch {
     return { title, content: h("div", {}, pageHeading(title), loadError(ctx.rerender)) };
   }
-  const premiums = monthRows(stats.periods, "premium");
-  const pensions = monthRows(stats.periods, "pension");
+  disputed.sort((a, b) => a.period.localeCompare(b.period) || a.batchId - b.batchId);
+  const premiums = monthRows(stats.periods, "premium", disputed);
+  const pensions = monthRows(stats.periods, "pension", disputed);
+  const disputedSum = (kind: Kind): bigint =>
+    disputed
+      .filter((b) => b.kind === kind)
+      .reduce((acc, b) => acc + (parseDecimal(b.total) ?? 0n), 0n);
+  const disputedPart = (kind: Kind): string | undefined => {
+    const part = disputedSum(kind);
+    return part === 0n
+      ? undefined
+      : t(kind === "premium" ? "premiumsDisputedPart" : "pensionsDisputedPart", {
+          amount: formatInteger(part, ctx.lang),
+        });
+  };
+  const corrected = [...premiums, ...pensions]
+    .filter((r) => r.corrections > 0)
+    .map((r) => `${formatPeriod(r.period, ctx.lang)} (${kindLabel(r.kind)})`);
   const sum = (rows: readonly MonthRow[]): bigint =>
     rows.reduce((acc, r) => acc + (r.total ?? 0n), 0n);
 
@@ -143,11 +223,13 @@ export async function renderOverviewPage(ctx: PageContext): Promise<PageResult> 
       t("totalPremiums"),
       formatCompact(sum(premiums), ctx.lang),
       t("rialsUnit", { amount: formatInteger(sum(premiums), ctx.lang) }),
+      disputedPart("premium"),
     ),
     card(
       t("totalPensions"),
       formatCompact(sum(pensions), ctx.lang),
       t("rialsUnit", { amount: formatInteger(sum(pensions), ctx.lang) }),
+      disputedPart("pension"),
     ),
     card(
       t("onTimeTitle"),
@@ -175,7 +257,23 @@ export async function renderOverviewPage(ctx: PageContext): Promise<PageResult> 
       {},
       pageHeading(title),
       h("p", { class: "lead" }, t("overviewLead")),
+      disputed.length > 0 &&
+        banner(
+          "warn",
+          ...splitAround(
+            t("overviewDisputedNote", { months: "\u0000" }),
+            monthLinks(ctx, disputed),
+          ),
+        ),
       cards,
+      corrected.length > 0 &&
+        h(
+          "p",
+          { class: "muted" },
+          t("overviewCorrectedNote", {
+            months: corrected.join(ctx.lang === "fa" ? "، " : ", "),
+          }),
+        ),
       monthFigure(ctx, t("premiumsChartTitle"), premiums),
       monthFigure(ctx, t("pensionsChartTitle"), pensions),
     ),

@@ -5,7 +5,7 @@
  * every check in plain words. The receipt's opening (the viewer's own record) is shown only here.
  */
 import { parseReceiptCode } from "../../core/receipt-code.ts";
-import { ApiError, getReceipt } from "../api-client.ts";
+import { ApiError, getBatch, getChainInfo, getReceipt } from "../api-client.ts";
 import { h, uid, type Child } from "../dom.ts";
 import {
   formatInteger,
@@ -17,8 +17,9 @@ import {
 } from "../format.ts";
 import { t } from "../i18n.ts";
 import { MESSAGES, type MessageKey } from "../messages.ts";
+import { disputeFindings } from "../findings-view.ts";
 import { checkReceipt, type ReceiptOutcome, type ShownCheck } from "../receipt-check.ts";
-import { fieldList, hashText, pageHeading } from "../ui.ts";
+import { fieldList, hashText, pageHeading, reasonLabel } from "../ui.ts";
 import type { PageContext, PageResult } from "./page.ts";
 
 /** A receipt is a few kilobytes; anything far larger is not one. */
@@ -63,6 +64,7 @@ function recordValue(ctx: PageContext, key: string, value: unknown): Child {
     return k === undefined ? text : t(k);
   }
   if (key === "days") return localDigits(text, ctx.lang);
+  if (key === "reason") return reasonLabel(text);
   if (/^\d+$/.test(text)) return localDigits(text, ctx.lang); // national ID, file and workshop numbers
   return h("span", { dir: "ltr" }, text);
 }
@@ -121,7 +123,7 @@ function checkItem(check: ShownCheck): HTMLElement {
           "span",
           {
             class: "check-detail",
-            lang: check.name === "chain-read" ? undefined : "en",
+            lang: check.translated === true ? undefined : "en",
             dir: "auto",
           },
           check.detail,
@@ -136,46 +138,118 @@ function checkItem(check: ShownCheck): HTMLElement {
   );
 }
 
-function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): HTMLElement {
-  const heading =
-    outcome.status === "verified"
-      ? "resultVerified"
-      : outcome.status === "failed"
-        ? "resultFailed"
-        : "resultInconclusive";
-  const body =
-    outcome.status === "verified"
-      ? "resultVerifiedBody"
-      : outcome.status === "failed"
-        ? "resultFailedBody"
-        : "resultInconclusiveBody";
+/** What the reader is told first: the receipt's verdict together with the batch's standing. */
+type Verdict =
+  "failed" | "inconclusive" | "superseded" | "disputed" | "attested" | "unaudited" | "verified";
+
+function verdictOf(outcome: ReceiptOutcome): Verdict {
+  if (outcome.status === "failed") return "failed";
+  // A corrected batch: every check passed but "is it current" — the record WAS anchored.
+  if (
+    outcome.supersededBy !== undefined &&
+    outcome.checks.every((c) => c.ok === true || c.name === "current")
+  )
+    return "superseded";
+  if (outcome.status !== "verified") return "inconclusive";
+  if (outcome.auditors === undefined) return "verified";
+  if (outcome.auditors.disputes > 0) return "disputed";
+  return outcome.auditors.confirmations > 0 ? "attested" : "unaudited";
+}
+
+const HEADINGS: Record<Verdict, MessageKey> = {
+  failed: "resultFailed",
+  inconclusive: "resultInconclusive",
+  superseded: "resultSuperseded",
+  disputed: "resultDisputed",
+  attested: "resultAttested",
+  unaudited: "resultUnaudited",
+  verified: "resultVerified",
+};
+const BODIES: Record<Verdict, MessageKey> = {
+  failed: "resultFailedBody",
+  inconclusive: "resultInconclusiveBody",
+  superseded: "resultSupersededBody",
+  disputed: "resultDisputedBody",
+  attested: "resultAttestedBody",
+  unaudited: "resultVerifiedBody",
+  verified: "resultVerifiedBody",
+};
+/** The colour family of the result box; the heading's words carry the meaning. */
+const TONE: Record<Verdict, "verified" | "failed" | "inconclusive"> = {
+  failed: "failed",
+  inconclusive: "inconclusive",
+  superseded: "inconclusive",
+  disputed: "inconclusive",
+  attested: "verified",
+  unaudited: "verified",
+  verified: "verified",
+};
+
+/** For a disputed batch: what the auditor found (read from this site, for display only). */
+async function findingsFor(ctx: PageContext, batchId: number): Promise<HTMLElement | undefined> {
+  try {
+    const [batch, info] = await Promise.all([
+      getBatch(batchId),
+      getChainInfo().catch(() => undefined),
+    ]);
+    return await disputeFindings(batch, info?.names ?? {}, ctx.lang, "h3");
+  } catch {
+    return h("p", { class: "error-text" }, t("loadFailed"));
+  }
+}
+
+async function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): Promise<HTMLElement> {
+  const verdict = verdictOf(outcome);
   const headingId = uid("result-h");
+  const batch = outcome.batchId === undefined ? "" : formatInteger(outcome.batchId, ctx.lang);
+  const correction = outcome.supersededBy;
+  const findings =
+    verdict === "disputed" && outcome.batchId !== undefined
+      ? await findingsFor(ctx, outcome.batchId)
+      : undefined;
   return h(
     "div",
     {},
     h(
       "section",
       {
-        class: `result result-${outcome.status}`,
+        class: `result result-${TONE[verdict]}`,
         "aria-labelledby": headingId,
         "data-status": outcome.status,
+        "data-verdict": verdict,
       },
-      h("h2", { id: headingId, tabindex: -1 }, t(heading)),
+      h("h2", { id: headingId, tabindex: -1 }, t(HEADINGS[verdict])),
       h(
         "p",
         {},
-        t(body, {
-          batch: outcome.batchId === undefined ? "" : formatInteger(outcome.batchId, ctx.lang),
+        t(BODIES[verdict], {
+          batch,
+          correction: correction === undefined ? "" : formatInteger(correction, ctx.lang),
+          confirmations: formatInteger(outcome.auditors?.confirmations ?? 0, ctx.lang),
         }),
       ),
+      verdict === "superseded" &&
+        correction !== undefined &&
+        h(
+          "p",
+          {},
+          h(
+            "a",
+            { href: `#/batches/${correction}`, class: "button" },
+            t("resultSupersededLink", { id: formatInteger(correction, ctx.lang) }),
+          ),
+        ),
+      findings,
       outcome.auditors !== undefined &&
         h(
           "p",
           { class: "auditors" },
-          t("auditorsOnChain", {
-            confirmations: formatInteger(outcome.auditors.confirmations, ctx.lang),
-            disputes: formatInteger(outcome.auditors.disputes, ctx.lang),
-          }),
+          outcome.auditors.confirmations + outcome.auditors.disputes === 0
+            ? t("auditorsNone")
+            : t("auditorsOnChain", {
+                confirmations: formatInteger(outcome.auditors.confirmations, ctx.lang),
+                disputes: formatInteger(outcome.auditors.disputes, ctx.lang),
+              }),
         ),
       outcome.batchId !== undefined &&
         h(
@@ -188,8 +262,16 @@ function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): HTMLElement {
           ),
         ),
     ),
-    h("h2", {}, t("checksTitle")),
-    h("ol", { class: "checks" }, ...outcome.checks.map(checkItem)),
+    // Every check, folded away unless one of them is the reason for the verdict.
+    h(
+      "details",
+      {
+        class: "technical checks-details",
+        open: outcome.checks.some((c) => c.ok !== true && c.name !== "current"),
+      },
+      h("summary", {}, h("h2", { class: "summary-heading" }, t("checksTitle"))),
+      h("ol", { class: "checks" }, ...outcome.checks.map(checkItem)),
+    ),
     outcome.record !== undefined && recordSection(ctx, outcome.record),
   );
 }
@@ -209,6 +291,8 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
     autocapitalize: "characters",
     spellcheck: "false",
     dir: "ltr",
+    size: 34,
+    maxlength: 64,
     "aria-describedby": `${codeId}-hint ${codeId}-error`,
   });
   const fileInput = h("input", {
@@ -247,7 +331,9 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
     result.replaceChildren(h("p", { role: "status" }, t("checking")));
     const outcome = await checkReceipt(receipt);
     if (mine !== running || !ctx.isCurrent()) return;
-    result.replaceChildren(outcomeView(ctx, outcome));
+    const view = await outcomeView(ctx, outcome);
+    if (mine !== running || !ctx.isCurrent()) return;
+    result.replaceChildren(view);
     result.querySelector<HTMLElement>("h2")?.focus();
   };
 
@@ -308,7 +394,9 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
     { class: "drop-zone" },
     h("label", { for: fileId }, h("strong", {}, t("fileLabel"))),
     h("p", { id: `${fileId}-hint`, class: "hint" }, t("fileHint")),
+    // The browser's own file button speaks the browser's language; this one speaks the page's.
     fileInput,
+    h("label", { for: fileId, class: "button button-secondary file-button" }, t("fileChoose")),
     fileError,
   );
   drop.addEventListener("dragover", (event) => {
