@@ -10,6 +10,7 @@ import type { AnchorJobFn, ApiLog, ChainBatchReader } from "../api/app-deps.ts";
 import { createApp } from "../api/create-app.ts";
 import type { RateLimitOptions } from "../api/rate-limit.ts";
 import { startServer } from "../api/start-server.ts";
+import { ChainMismatchError, isRetryable } from "../chain/errors.ts";
 import { ContractRevertError, createLedgerClient } from "../chain/ledger-client.ts";
 import { createRpc, type Rpc } from "../chain/rpc.ts";
 import { verifyReceipt } from "../core/verify-receipt.ts";
@@ -39,6 +40,8 @@ export interface ServeStackOptions {
   cors?: readonly string[] | undefined;
   publicRpc?: string | undefined;
   log: ApiLog & { line(level: string, message: string): void };
+  /** How often the chain is checked again after it turned out to be another chain (default 30 s). */
+  mismatchRetryMs?: number;
 }
 
 export interface ServeStack {
@@ -46,8 +49,14 @@ export interface ServeStack {
   readonly indexer: Indexer;
   /** True when the portal is served at `/`. */
   readonly portal: boolean;
-  /** Starts following the chain; resolves when `close()` stops it, rejects on a fatal indexer error. */
+  /**
+   * Starts following the chain; resolves when `close()` stops it, rejects on a fatal indexer
+   * error. When the node serves another chain than the one indexed (another genesis, chain id or
+   * contract), it keeps serving what is indexed with an alarm and checks the chain again.
+   */
   follow(): Promise<void>;
+  /** The alarm raised while the node serves another chain, else undefined. */
+  readonly alarm: string | undefined;
   /** Stops the indexer, then the server (gracefully), then closes the stores. Idempotent. */
   close(): Promise<void>;
 }
@@ -112,7 +121,9 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     manifestSource: createArtifactManifestSource(path.join(options.dataDir, "batches")),
   });
   const portal = await ensurePortal(log);
+  let alarm: string | undefined;
   const api = createApp({
+    chainAlarm: () => alarm,
     index,
     ledger,
     verify: verifyReceipt,
@@ -136,13 +147,48 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     },
   });
   let closing: Promise<void> | undefined;
+  let wakeFollow: (() => void) | undefined;
+  async function follow(): Promise<void> {
+    for (;;) {
+      try {
+        if (alarm !== undefined) {
+          await indexer.syncOnce(); // throws again while the node serves another chain
+          alarm = undefined;
+          log.info("chain-mismatch-cleared", {});
+        }
+        await indexer.start();
+        return;
+      } catch (error) {
+        if (alarm !== undefined && isRetryable(error)) continue;
+        if (!(error instanceof ChainMismatchError) || closing !== undefined) throw error;
+        if (alarm === undefined) {
+          log.error("chain-mismatch", {
+            message: error.shortMessage,
+            code: error.code,
+            hint: "serving the indexed views with an alarm; point --rpc at the indexed chain, or --reindex",
+          });
+        }
+        alarm = `ALARM: ${error.shortMessage}. The views are those indexed before; nothing newer is followed.`;
+      }
+      await new Promise<void>((resolve) => {
+        wakeFollow = resolve;
+        setTimeout(resolve, options.mismatchRetryMs ?? 30_000).unref();
+      });
+      wakeFollow = undefined;
+      if (closing !== undefined) return;
+    }
+  }
   return {
     url: running.url,
     indexer,
     portal,
-    follow: () => indexer.start(),
+    follow,
+    get alarm() {
+      return alarm;
+    },
     close() {
       closing ??= (async () => {
+        wakeFollow?.();
         await indexer.stop();
         await running.close();
       })();

@@ -24,6 +24,7 @@ import {
   RpcResponseError,
   ShafafError,
 } from "../chain/errors.ts";
+import { assertSameChain } from "../chain/chain-identity.ts";
 import { getBlockHeader, getLogs, type BlockHeader } from "../chain/get-logs.ts";
 import { createLedgerClient, type LedgerClient } from "../chain/ledger-client.ts";
 import type { LedgerEvent } from "../chain/ledger-events.ts";
@@ -148,24 +149,11 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     }
     const fix =
       "This index belongs to another chain or contract. Point --rpc/--contract at the indexed one, or start over with --reindex (or another --data-dir).";
-    if (setup.chainId !== chainId) {
-      throw new ChainMismatchError(
-        `the node serves chain ${chainId}, the index holds chain ${setup.chainId}`,
-        {
-          details: fix,
-          code: "indexer.chain-mismatch",
-        },
-      );
-    }
-    if (setup.genesisHash !== genesis.hash) {
-      throw new ChainMismatchError(
-        `the node's genesis block is ${genesis.hash}, the index was built on genesis ${setup.genesisHash}`,
-        {
-          details: `${fix} (The embedded development chain starts a new genesis every time it starts.)`,
-          code: "indexer.genesis-mismatch",
-        },
-      );
-    }
+    assertSameChain(
+      setup,
+      { chainId, genesisHash: genesis.hash },
+      { subject: "the index", fix, codePrefix: "indexer" },
+    );
     if (setup.contract !== address) {
       throw new ChainMismatchError(`the index holds contract ${setup.contract}, not ${address}`, {
         details: fix,
