@@ -51,6 +51,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`shafaf: ${problem}\n`);
     return 1;
   }
+  // Files shafaf creates hold personal data (receipts, artifacts, LevelDB tables made later by
+  // compaction): owner-only unless a command says otherwise.
+  process.umask(0o077);
   let mod: { command: CliCommand };
   try {
     mod = await load();

@@ -13,6 +13,7 @@
 import path from "node:path";
 import { Level } from "level";
 import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
+import { makePrivate } from "./private-files.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
 export type JobState = "prepared" | "sending" | "anchored" | "complete";
@@ -213,9 +214,14 @@ const upper = (prefix: string): string => prefix + "\uffff";
  */
 export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
   const root = path.resolve(dataDir);
+  // Every receipt holds a national ID and an amount: the data directory and the LevelDB folder
+  // are owner-only (0700), its files 0600.
+  await makePrivate(root);
+  await makePrivate(path.join(root, "ledger"));
   const db = new Level<string, unknown>(path.join(root, "ledger"), { valueEncoding: "json" });
   try {
     await db.open();
+    await makePrivate(path.join(root, "ledger"));
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause;
     const locked = /lock/i.test(cause?.message ?? "") || /lock/i.test((error as Error).message);
