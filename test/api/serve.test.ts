@@ -199,7 +199,7 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     expect(r.text).not.to.include("0012345678");
   });
 
-  it("keeps no upload once anchored or rejected, and keeps personal data owner-only", async function () {
+  it("keeps no upload once anchored or rejected, and keeps personal data owner-only", function () {
     const data = path.join(dir, "data");
     expect(readdirSync(path.join(data, "uploads"))).to.deep.equal([]);
     expect(statSync(data).mode & 0o777).to.equal(0o700);
