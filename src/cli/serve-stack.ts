@@ -61,19 +61,39 @@ export interface ServeStack {
   close(): Promise<void>;
 }
 
-/** The contract's own view of a batch, for the "root on chain" check of POST /verify. */
+/** How long one live read of a batch answers the "root on chain" checks of POST /verify. */
+const CHAIN_READ_TTL_MS = 2_000;
+
+/**
+ * The contract's own view of a batch, for the "root on chain" check of POST /verify. Concurrent
+ * and back-to-back verifications of one batch share one `eth_call` for `CHAIN_READ_TTL_MS` (a
+ * burst of verifications must not become a burst of calls to the node); failures are not kept.
+ */
 function chainReader(rpc: Rpc, address: string): ChainBatchReader {
   const client = createLedgerClient({ rpc, address });
+  const recent = new Map<number, { at: number; read: ReturnType<ChainBatchReader["readBatch"]> }>();
+  const read = async (batchId: number) => {
+    try {
+      const b = await client.getBatch(batchId, "latest");
+      return { root: b.root, supersededBy: b.supersededBy };
+    } catch (error) {
+      if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
+        return undefined;
+      throw error;
+    }
+  };
   return {
-    async readBatch(batchId) {
-      try {
-        const b = await client.getBatch(batchId, "latest");
-        return { root: b.root, supersededBy: b.supersededBy };
-      } catch (error) {
-        if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
-          return undefined;
-        throw error;
-      }
+    readBatch(batchId) {
+      const now = Date.now();
+      const kept = recent.get(batchId);
+      if (kept !== undefined && now - kept.at < CHAIN_READ_TTL_MS) return kept.read;
+      if (recent.size > 1_000) recent.clear();
+      const pending = read(batchId);
+      recent.set(batchId, { at: now, read: pending });
+      pending.catch(() => {
+        if (recent.get(batchId)?.read === pending) recent.delete(batchId);
+      });
+      return pending;
     },
   };
 }
