@@ -747,7 +747,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   /**
    * The code is not part of the leaf: a receipt with its code replaced still proves its record.
    * "verified" vouches for the code only when the receipt this server stores under that code is
-   * the same record (batch, index of the root, leaf values).
+   * the same record (batch, root and leaf values; the salt makes leaf values unique).
    */
   async function codeBinding(
     receipt: StoredReceipt & { batchId: number; root: string },

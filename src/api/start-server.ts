@@ -120,11 +120,11 @@ const CLIENT_ERRORS: Record<string, { slug: ProblemSlug; detail: string }> = {
  * closed).
  */
 function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (
     error.code === "ECONNRESET" ||
     !socket.writable ||
-    (busy !== undefined && busy.headersSent === true)
+    (response !== undefined && response.headersSent === true)
   ) {
     socket.destroy();
     return;

@@ -179,16 +179,19 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
         await indexer.start();
         return;
       } catch (error) {
-        if (alarm !== undefined && isRetryable(error)) continue;
-        if (!(error instanceof ChainMismatchError) || closing !== undefined) throw error;
-        if (alarm === undefined) {
-          log.error("chain-mismatch", {
-            message: error.shortMessage,
-            code: error.code,
-            hint: "serving the indexed views with an alarm; point --rpc at the indexed chain, or --reindex",
-          });
-        }
-        alarm = `ALARM: ${error.shortMessage}. The views are those indexed before; nothing newer is followed.`;
+        if (closing !== undefined) return;
+        if (error instanceof ChainMismatchError) {
+          if (alarm === undefined) {
+            log.error("chain-mismatch", {
+              message: error.shortMessage,
+              code: error.code,
+              hint: "serving the indexed views with an alarm; point --rpc at the indexed chain, or --reindex",
+            });
+          }
+          alarm = `ALARM: ${error.shortMessage}. The views are those indexed before; nothing newer is followed.`;
+        } else if (alarm === undefined || !isRetryable(error)) {
+          throw error;
+        } // else: the node did not answer the re-check; keep the alarm and wait
       }
       await new Promise<void>((resolve) => {
         wakeFollow = resolve;

@@ -55,6 +55,9 @@ following the ledger's events into <data-dir>/index in the background.
                          the key once; only its SHA-256 is stored
   --scopes LIST          with --create-api-key: ${API_KEY_SCOPES.join(", ")} (comma-separated)
 
+When the node serves another chain than the one indexed (another genesis, chain id or contract),
+serve keeps serving what it has indexed, with an alarm in /api/v1/chain and the log.
+
 Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 1 failure.`;
 
 function parse(argv: readonly string[]) {
