@@ -82,15 +82,15 @@ describe("startServeStack on another chain history", function () {
       const following = stack.follow();
       let failed: unknown;
       following.catch((e: unknown) => (failed = e));
-      const until = async (what: string, ok: () => Promise<boolean>) => {
+      const until = async (what: string, ok: () => boolean) => {
         const deadline = Date.now() + 15_000;
-        while (!(await ok())) {
+        while (!ok()) {
           if (failed !== undefined) throw failed as Error;
           if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       };
-      await until("the alarm", async () => stack!.alarm !== undefined);
+      await until("the alarm", () => stack!.alarm !== undefined);
       const alarmed = await chainView();
       expect(alarmed.headCheck.status).to.equal("mismatch");
       expect(alarmed.headCheck.detail).to.match(/^ALARM: the node's genesis block is 0x/);
@@ -98,7 +98,7 @@ describe("startServeStack on another chain history", function () {
       expect(events.filter((e) => e === "error chain-mismatch")).to.have.length(1);
 
       upstream = first.url; // the operator points the node back
-      await until("the alarm to clear", async () => stack!.alarm === undefined);
+      await until("the alarm to clear", () => stack!.alarm === undefined);
       expect((await chainView()).headCheck.status).to.equal("ok");
       expect(events).to.include("info chain-mismatch-cleared");
 
