@@ -6,8 +6,15 @@
  * bounded (a fixed number of requests at a fixed concurrency, and a time cap per route) and goes
  * to 127.0.0.1 only.
  *
+ * Then the load check: the latency of a normal read (`GET /api/v1/batches/1`, one at a time)
+ * alone, and again while `--verify-concurrency` clients send verifications without pause; the
+ * ratio of the two (same run, same server) is the figure. Verifications refused with 503 `busy`
+ * (the server's bounded queue) are counted, not errors.
+ *
  * Options: --receipts N (default 100000) --requests N (default 4000) --concurrency N (default 16)
- * --cap-seconds S (default 20).
+ * --cap-seconds S (default 20) --verify-concurrency N (default 200) --gets N (default 300)
+ * --verify-slots N (the server's concurrent verifications; default the API's own, 4; a large
+ * number shows the server without its bound).
  */
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -35,6 +42,9 @@ const { values: opts } = parseArgs({
     requests: { type: "string", default: "4000" },
     concurrency: { type: "string", default: "16" },
     "cap-seconds": { type: "string", default: "20" },
+    "verify-concurrency": { type: "string", default: "200" },
+    gets: { type: "string", default: "300" },
+    "verify-slots": { type: "string" },
     serve: { type: "string" },
   },
 });
@@ -149,6 +159,9 @@ async function serve(dir: string, count: number): Promise<void> {
     apiKeys: [],
     rateLimit: false,
     log: { info() {}, warn() {}, error() {} },
+    ...(opts["verify-slots"] === undefined
+      ? {}
+      : { verifyConcurrency: Number(opts["verify-slots"]), verifyQueue: 0 }),
   });
   const running = await startServer({
     api,
@@ -240,6 +253,107 @@ async function load(
   };
 }
 
+/** One request on its own connection; resolves with the status and the latency in ms. */
+function once(
+  url: URL,
+  agent: Agent,
+  method: string,
+  p: string,
+  body?: string,
+): Promise<{ status: number; ms: number }> {
+  const t = performance.now();
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: p,
+        method,
+        agent,
+        headers:
+          body === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t }));
+      },
+    );
+    req.on("error", () => resolve({ status: 0, ms: performance.now() - t }));
+    req.end(body);
+  });
+}
+
+interface ReadUnderLoad {
+  alone: { p50: number; p99: number };
+  loaded: { p50: number; p99: number };
+  gets: number;
+  getErrors: number;
+  verifies: number;
+  busy: number;
+  verifyErrors: number;
+}
+
+/**
+ * `gets` sequential reads of batch 1 alone, then the same while `clients` verification clients
+ * loop (each sends, waits for the answer, sends again) until the reads are done.
+ */
+async function readUnderLoad(
+  url: URL,
+  bodies: readonly string[],
+  clients: number,
+  gets: number,
+): Promise<ReadUnderLoad> {
+  const readAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const q = (xs: number[], p: number) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+  };
+  let getErrors = 0;
+  const reads = async (): Promise<number[]> => {
+    const ms: number[] = [];
+    for (let i = 0; i < gets; i++) {
+      const r = await once(url, readAgent, "GET", "/api/v1/batches/1");
+      if (r.status !== 200) getErrors++;
+      ms.push(r.ms);
+    }
+    return ms;
+  };
+  await reads(); // warm-up
+  const alone = await reads();
+  const verifyAgent = new Agent({ keepAlive: true, maxSockets: clients });
+  let stop = false;
+  let verifies = 0;
+  let busy = 0;
+  let verifyErrors = 0;
+  const load = Array.from({ length: clients }, async (_, c) => {
+    for (let i = c; !stop; i += clients) {
+      const r = await once(url, verifyAgent, "POST", "/api/v1/verify", bodies[i % bodies.length]);
+      if (r.status === 200) verifies++;
+      else if (r.status === 503) {
+        busy++;
+        await new Promise((w) => setTimeout(w, 1_000)); // as Retry-After asks
+      } else verifyErrors++;
+    }
+  });
+  await new Promise((r) => setTimeout(r, 300)); // let the load build up
+  const loaded = await reads();
+  stop = true;
+  await Promise.all(load);
+  readAgent.destroy();
+  verifyAgent.destroy();
+  return {
+    alone: { p50: q(alone, 0.5), p99: q(alone, 0.99) },
+    loaded: { p50: q(loaded, 0.5), p99: q(loaded, 0.99) },
+    gets,
+    getErrors,
+    verifies,
+    busy,
+    verifyErrors,
+  };
+}
+
 async function main(): Promise<void> {
   if (opts.serve !== undefined) return serve(opts.serve, Number(opts.receipts));
   const count = Number(opts.receipts);
@@ -247,10 +361,20 @@ async function main(): Promise<void> {
   const concurrency = Number(opts.concurrency);
   const capMs = Number(opts["cap-seconds"]) * 1000;
   const dir = mkdtempSync(path.join(tmpdir(), "shafaf-bench-api-"));
-  const child = fork(import.meta.filename, ["--serve", dir, "--receipts", String(count)], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const child = fork(
+    import.meta.filename,
+    [
+      "--serve",
+      dir,
+      "--receipts",
+      String(count),
+      ...(opts["verify-slots"] === undefined ? [] : ["--verify-slots", opts["verify-slots"]]),
+    ],
+    {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
+  );
   try {
     const ready = await new Promise<{ url: string; samplesFile: string; builtMs: number }>(
       (resolve, reject) => {
@@ -303,7 +427,22 @@ async function main(): Promise<void> {
         `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} |`,
       );
     }
-    const failed = results.some((r) => r.errors > 0);
+    const clients = Number(opts["verify-concurrency"]);
+    const rl = await readUnderLoad(url, bodies, clients, Number(opts.gets));
+    console.log(
+      `\nread under load: GET /api/v1/batches/1, ${rl.gets} sequential reads alone, then while ${clients} clients verify without pause`,
+    );
+    console.log("| GET /api/v1/batches/1 | p50 ms | p99 ms |");
+    console.log("|---|---|---|");
+    console.log(`| alone | ${rl.alone.p50.toFixed(2)} | ${rl.alone.p99.toFixed(2)} |`);
+    console.log(`| while verifying | ${rl.loaded.p50.toFixed(2)} | ${rl.loaded.p99.toFixed(2)} |`);
+    console.log(
+      `| ratio | ${(rl.loaded.p50 / rl.alone.p50).toFixed(1)} | ${(rl.loaded.p99 / rl.alone.p99).toFixed(1)} |`,
+    );
+    console.log(
+      `verifications meanwhile: ${rl.verifies} answered, ${rl.busy} refused 503 busy (bounded queue), ${rl.verifyErrors} errors`,
+    );
+    const failed = results.some((r) => r.errors > 0) || rl.getErrors > 0 || rl.verifyErrors > 0;
     if (failed) console.error("\nsome requests failed: the figures above are not valid");
     process.exitCode = failed ? 1 : 0;
   } finally {

@@ -118,6 +118,8 @@ export interface AnchorChain {
   /** The contract address, checksummed. */
   readonly contract: string;
   readonly account: string;
+  /** The hash of the node's block 0: which history of the chain this is. */
+  genesisHash(): Promise<string>;
   batchIdOfIdempotencyKey(key: string): Promise<number>;
   /**
    * Estimates and signs `anchorBatch(args)` without sending it. A revert during estimation throws
@@ -203,6 +205,15 @@ export function createAnchorChain(options: {
     chainId: options.chainId,
     contract: address,
     account: wallet.address,
+
+    async genesisHash() {
+      const block = (await provider.send("eth_getBlockByNumber", ["0x0", false])) as {
+        hash?: unknown;
+      } | null;
+      if (typeof block?.hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(block.hash))
+        throw new ShafafError("the node returned no genesis block", { retryable: true });
+      return block.hash.toLowerCase();
+    },
 
     async batchIdOfIdempotencyKey(key) {
       const fn = contract.getFunction("batchIdOfIdempotencyKey");

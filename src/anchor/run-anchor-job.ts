@@ -14,6 +14,7 @@
  *   idempotently, so a re-run rewrites the same receipts; the job is `complete` only after all.
  */
 import { randomBytes } from "node:crypto";
+import { assertSameChain } from "../chain/chain-identity.ts";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
 import { bytesToHex, type Hex } from "../core/hex.ts";
 import { LEAF_ENCODING, leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
@@ -272,7 +273,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
 
   const store = params.store;
   if (!params.dryRun && store !== undefined && params.chain !== undefined) {
-    await store.bindChain({ chainId: params.chain.chainId, contract: params.chain.contract });
+    await bindToChain(store, params.chain);
     const existing = await findExistingJob(store, jobId);
     if (existing?.job.state === "abandoned") {
       // Same inputs, same artifact, same idempotency key: starting over can never anchor twice.
@@ -396,6 +397,28 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     findings: prepared.findings,
     ...(quarantineReport !== undefined ? { quarantineReport } : {}),
   };
+}
+
+/**
+ * The data directory belongs to one history of one chain: its jobs, batch ids and receipts mean
+ * nothing on a chain restarted with a new genesis (batch ids restart at 1, so a finished job
+ * would look `alreadyComplete` and a new batch would take an old batch's id).
+ */
+async function bindToChain(store: LedgerStore, chain: AnchorChain): Promise<void> {
+  const genesisHash = await chain.genesisHash();
+  const bound = await store.getChainBinding();
+  if (bound?.genesisHash !== undefined) {
+    assertSameChain(
+      { chainId: bound.chainId, genesisHash: bound.genesisHash },
+      { chainId: chain.chainId, genesisHash },
+      {
+        subject: `the data directory ${store.dataDir}`,
+        fix: "Its batches and receipts belong to that chain: point --rpc at it, or anchor into another --data-dir (nothing was sent).",
+        codePrefix: "anchor",
+      },
+    );
+  }
+  await store.bindChain({ chainId: chain.chainId, contract: chain.contract, genesisHash });
 }
 
 function jobFromArtifact(artifact: BatchArtifact): JobRecord {

@@ -29,6 +29,7 @@ import { sendCacheable } from "./http-cache.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
 import { parseReceiptCode } from "../core/receipt-code.ts";
 import { openApiDocument } from "./openapi.ts";
+import { createConcurrencyGate } from "./concurrency-gate.ts";
 import { ApiProblem, sendProblem } from "./problem.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { createRequestValidators } from "./request-validator.ts";
@@ -74,6 +75,15 @@ export interface CreateAppOptions {
   auditReports?: { read(reportHash: string): Promise<Uint8Array | undefined> };
   /** Governance's names of accounts (lower-case address → `{fa, en}`), served in /chain. */
   accountNames?: Readonly<Record<string, { fa: string; en: string }>>;
+  /** POST /verify calls run at once (default 4); others wait in a queue. */
+  verifyConcurrency?: number;
+  /** POST /verify calls that may wait (default 64); beyond, 503 `busy` with Retry-After. */
+  verifyQueue?: number;
+  /**
+   * An alarm raised outside the index (the serve stack's: the node serves another chain than
+   * the one indexed). While set, /api/v1/chain reports the head check as `mismatch` with it.
+   */
+  chainAlarm?: () => string | undefined;
 }
 
 export interface ShafafApi {
@@ -89,6 +99,7 @@ export interface ShafafApi {
 }
 
 const JSON_LIMIT = "64kb";
+const JSON_LIMIT_BYTES = 64 * 1024;
 const JSON_TYPES = ["application/json", "application/*+json"];
 const UPLOAD_TYPES = [
   "application/octet-stream",
@@ -223,6 +234,11 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   const limiter = options.rateLimit === false ? undefined : createRateLimiter(options.rateLimit);
   let draining = false;
   let caughtUpOnce = false;
+  const uploadLimit = options.uploadLimitBytes ?? 64 * 1024 * 1024;
+  const verifyGate = createConcurrencyGate({
+    concurrency: options.verifyConcurrency ?? 4,
+    queue: options.verifyQueue ?? 64,
+  });
 
   const app = express();
   app.disable("x-powered-by");
@@ -334,6 +350,21 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     next();
   });
   app.use(securityHeaders(options.rpcUrlForBrowsers));
+  // A declared Content-Length over the route's limit is refused before any byte of the body is
+  // read, and the connection closed: the body parsers would otherwise drain it all first.
+  app.use((req, _res, next) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    const limit =
+      req.method === "POST" && req.path === "/api/v1/batches" ? uploadLimit : JSON_LIMIT_BYTES;
+    if (!(declared > limit)) return next();
+    next(
+      new ApiProblem(
+        "body-too-large",
+        `the declared body of ${declared} bytes is larger than this endpoint accepts (${limit} bytes)`,
+        { headers: { Connection: "close" } },
+      ),
+    );
+  });
   if (options.cors !== undefined && options.cors.length > 0) app.use(cors(options.cors));
 
   // ── operations (not rate limited: probes and scrapers poll them) ──
@@ -390,7 +421,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
       }
       next();
     },
-    express.raw({ type: UPLOAD_TYPES, limit: options.uploadLimitBytes ?? 64 * 1024 * 1024 }),
+    express.raw({ type: UPLOAD_TYPES, limit: uploadLimit }),
     async (req, res) => {
       const query = res.locals.query as Record<string, unknown>;
       const anchorJob = options.anchorJob!;
@@ -637,6 +668,21 @@ export function createApp(options: CreateAppOptions): ShafafApi {
             ),
       );
     },
+    (_req, res, next) => {
+      // Bounded: at most `verifyConcurrency` run, `verifyQueue` wait (their bodies unread), the
+      // rest are told to come back, so that verification cannot starve the read endpoints.
+      const release = verifyGate.tryEnter();
+      if (release === undefined) {
+        return next(
+          new ApiProblem("busy", "too many receipts are being verified; retry in a second", {
+            headers: { "Retry-After": "1" },
+            extensions: { retryAfter: 1 },
+          }),
+        );
+      }
+      res.once("close", release.leave);
+      release.entered.then(() => next(), next);
+    },
     express.json({ limit: JSON_LIMIT, type: JSON_TYPES, strict: true }),
     async (req, res) => {
       if (!req.is(JSON_TYPES)) {
@@ -675,6 +721,10 @@ export function createApp(options: CreateAppOptions): ShafafApi {
         const core = await safeVerify(verify, receipt, await trustFor(trustedRoot));
         checks.push(...core.checks);
         worsen(core.status);
+        const bound = await codeBinding(receipt);
+        if (bound.outcome === "fail") worsen("failed");
+        if (bound.outcome === "inconclusive") worsen("inconclusive");
+        checks.push(bound);
       }
       if (indexed !== undefined) {
         const ok = sameHex(indexed.root, receipt.root);
@@ -747,6 +797,44 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     },
   );
 
+  /**
+   * The code is not part of the leaf: a receipt with its code replaced still proves its record.
+   * "verified" vouches for the code only when the receipt this server stores under that code is
+   * the same record (batch, root and leaf values; the salt makes leaf values unique).
+   */
+  async function codeBinding(
+    receipt: StoredReceipt & { batchId: number; root: string },
+  ): Promise<VerifyCheck> {
+    const code = typeof receipt.code === "string" ? parseCode(receipt.code) : undefined;
+    const stored = code === undefined ? undefined : await ledger.getReceiptByCode(code);
+    if (stored === undefined) {
+      return {
+        name: "code-bound",
+        ok: false,
+        outcome: "inconclusive",
+        detail:
+          "this server holds no receipt under this code: the record is proven, the code is not",
+      };
+    }
+    const same =
+      stored.batchId === receipt.batchId &&
+      sameHex(String(stored.root), receipt.root) &&
+      JSON.stringify(stored.values).toLowerCase() === JSON.stringify(receipt.values).toLowerCase();
+    return same
+      ? {
+          name: "code-bound",
+          ok: true,
+          outcome: "pass",
+          detail: "the code fetches this very record from this server",
+        }
+      : {
+          name: "code-bound",
+          ok: false,
+          outcome: "fail",
+          detail: "the code belongs to another record: this receipt's code was replaced",
+        };
+  }
+
   route("get", "/api/v1/chain", async (req, res) => {
     validate("GET", "/api/v1/chain")(req);
     const info = await index.getChainInfo();
@@ -759,6 +847,11 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     const headCheck: Record<string, unknown> = { status: info.headCheck.status };
     for (const k of ["onChain", "recomputed", "atBlock", "detail"] as const)
       if (info.headCheck[k] !== undefined) headCheck[k] = info.headCheck[k];
+    const alarm = options.chainAlarm?.();
+    if (alarm !== undefined) {
+      headCheck.status = "mismatch";
+      headCheck.detail = alarm;
+    }
     res.setHeader("Cache-Control", "no-store");
     res.json({
       chainId: info.chainId,

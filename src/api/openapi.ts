@@ -278,7 +278,9 @@ export const openApiDocument = {
         operationId: "verifyReceipt",
         tags: ["public"],
         summary:
-          "Verify a receipt: leaf, proof, root (index and chain), supersession, attestations",
+          "Verify a receipt: leaf, proof, root (index and chain), code, supersession, attestations",
+        description:
+          "`verified` vouches for the receipt code only through the `code-bound` check: the receipt this server stores under the code must be the same record (the code is not in the leaf). At most a few verifications run at once; when the queue is full the answer is 503 `busy` with Retry-After.",
         requestBody: {
           required: true,
           content: { "application/json": { schema: { $ref: "#/components/schemas/Receipt" } } },
@@ -288,6 +290,9 @@ export const openApiDocument = {
           ...publicErrors,
           "413": problemResponse("body larger than 64 KiB"),
           "415": problemResponse("body is not application/json"),
+          "503": problemResponse(
+            "too many verifications waiting (`busy`); retry after Retry-After",
+          ),
         },
       },
     },

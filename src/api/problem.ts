@@ -14,6 +14,10 @@ export const PROBLEM_TYPES = {
   "invalid-request": { status: 400, title: "The request does not match the API's schema" },
   "malformed-body": { status: 400, title: "The request body is not valid JSON" },
   "body-too-large": { status: 413, title: "The request body is larger than allowed" },
+  "bad-request": { status: 400, title: "The request is not valid HTTP" },
+  "headers-too-large": { status: 431, title: "The request headers are larger than allowed" },
+  "request-timeout": { status: 408, title: "The request did not arrive in time" },
+  busy: { status: 503, title: "The server is busy verifying other receipts" },
   "unsupported-media-type": {
     status: 415,
     title: "The request body has an unsupported media type",

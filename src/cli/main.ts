@@ -54,6 +54,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`shafaf: ${problem}\n`);
     return 1;
   }
+  // Files shafaf creates hold personal data (receipts, artifacts, LevelDB tables made later by
+  // compaction, SSO lists): owner-only. Except the network kit, which holds none and writes its
+  // files for other institutions with explicit modes (0644, keys 0600).
+  if (name !== "network") process.umask(0o077);
   let mod: { command: CliCommand };
   try {
     mod = await load();

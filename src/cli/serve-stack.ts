@@ -10,6 +10,7 @@ import type { AnchorJobFn, ApiLog, ChainBatchReader } from "../api/app-deps.ts";
 import { createApp } from "../api/create-app.ts";
 import type { RateLimitOptions } from "../api/rate-limit.ts";
 import { startServer } from "../api/start-server.ts";
+import { ChainMismatchError, isRetryable } from "../chain/errors.ts";
 import { ContractRevertError, createLedgerClient } from "../chain/ledger-client.ts";
 import { createRpc, type Rpc } from "../chain/rpc.ts";
 import { verifyReceipt } from "../core/verify-receipt.ts";
@@ -41,6 +42,8 @@ export interface ServeStackOptions {
   cors?: readonly string[] | undefined;
   publicRpc?: string | undefined;
   log: ApiLog & { line(level: string, message: string): void };
+  /** How often the chain is checked again after it turned out to be another chain (default 30 s). */
+  mismatchRetryMs?: number;
 }
 
 export interface ServeStack {
@@ -48,25 +51,51 @@ export interface ServeStack {
   readonly indexer: Indexer;
   /** True when the portal is served at `/`. */
   readonly portal: boolean;
-  /** Starts following the chain; resolves when `close()` stops it, rejects on a fatal indexer error. */
+  /**
+   * Starts following the chain; resolves when `close()` stops it, rejects on a fatal indexer
+   * error. When the node serves another chain than the one indexed (another genesis, chain id or
+   * contract), it keeps serving what is indexed with an alarm and checks the chain again.
+   */
   follow(): Promise<void>;
+  /** The alarm raised while the node serves another chain, else undefined. */
+  readonly alarm: string | undefined;
   /** Stops the indexer, then the server (gracefully), then closes the stores. Idempotent. */
   close(): Promise<void>;
 }
 
-/** The contract's own view of a batch, for the "root on chain" check of POST /verify. */
+/** How long one live read of a batch answers the "root on chain" checks of POST /verify. */
+const CHAIN_READ_TTL_MS = 2_000;
+
+/**
+ * The contract's own view of a batch, for the "root on chain" check of POST /verify. Concurrent
+ * and back-to-back verifications of one batch share one `eth_call` for `CHAIN_READ_TTL_MS` (a
+ * burst of verifications must not become a burst of calls to the node); failures are not kept.
+ */
 function chainReader(rpc: Rpc, address: string): ChainBatchReader {
   const client = createLedgerClient({ rpc, address });
+  const recent = new Map<number, { at: number; read: ReturnType<ChainBatchReader["readBatch"]> }>();
+  const read = async (batchId: number) => {
+    try {
+      const b = await client.getBatch(batchId, "latest");
+      return { root: b.root, supersededBy: b.supersededBy };
+    } catch (error) {
+      if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
+        return undefined;
+      throw error;
+    }
+  };
   return {
-    async readBatch(batchId) {
-      try {
-        const b = await client.getBatch(batchId, "latest");
-        return { root: b.root, supersededBy: b.supersededBy };
-      } catch (error) {
-        if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
-          return undefined;
-        throw error;
-      }
+    readBatch(batchId) {
+      const now = Date.now();
+      const kept = recent.get(batchId);
+      if (kept !== undefined && now - kept.at < CHAIN_READ_TTL_MS) return kept.read;
+      if (recent.size > 1_000) recent.clear();
+      const pending = read(batchId);
+      recent.set(batchId, { at: now, read: pending });
+      pending.catch(() => {
+        if (recent.get(batchId)?.read === pending) recent.delete(batchId);
+      });
+      return pending;
     },
   };
 }
@@ -116,9 +145,11 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
   const portal = await ensurePortal(log);
   // Auditors' reports and governance's account names live beside the stores (README "Auditors' findings").
   const accountNames = await readAccountNames(path.join(options.dataDir, "names.json"));
+  let alarm: string | undefined;
   const api = createApp({
     auditReports: createAuditReportFolder(path.join(options.dataDir, "audits")),
     accountNames,
+    chainAlarm: () => alarm,
     index,
     ledger,
     verify: verifyReceipt,
@@ -142,13 +173,51 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     },
   });
   let closing: Promise<void> | undefined;
+  let wakeFollow: (() => void) | undefined;
+  async function follow(): Promise<void> {
+    for (;;) {
+      try {
+        if (alarm !== undefined) {
+          await indexer.syncOnce(); // throws again while the node serves another chain
+          alarm = undefined;
+          log.info("chain-mismatch-cleared", {});
+        }
+        await indexer.start();
+        return;
+      } catch (error) {
+        if (closing !== undefined) return;
+        if (error instanceof ChainMismatchError) {
+          if (alarm === undefined) {
+            log.error("chain-mismatch", {
+              message: error.shortMessage,
+              code: error.code,
+              hint: "serving the indexed views with an alarm; point --rpc at the indexed chain, or --reindex",
+            });
+          }
+          alarm = `ALARM: ${error.shortMessage}. The views are those indexed before; nothing newer is followed.`;
+        } else if (alarm === undefined || !isRetryable(error)) {
+          throw error;
+        } // else: the node did not answer the re-check; keep the alarm and wait
+      }
+      await new Promise<void>((resolve) => {
+        wakeFollow = resolve;
+        setTimeout(resolve, options.mismatchRetryMs ?? 30_000).unref();
+      });
+      wakeFollow = undefined;
+      if (closing !== undefined) return;
+    }
+  }
   return {
     url: running.url,
     indexer,
     portal,
-    follow: () => indexer.start(),
+    follow,
+    get alarm() {
+      return alarm;
+    },
     close() {
       closing ??= (async () => {
+        wakeFollow?.();
         await indexer.stop();
         await running.close();
       })();

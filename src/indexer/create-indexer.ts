@@ -7,7 +7,12 @@
  * - each committed range must extend the last indexed block (`parentHash` link) and must not
  *   have changed while it was read (the range's last header is read before and after);
  * - the log head is recomputed from BatchAnchored events and compared with the contract's
- *   `head()` at the indexed block: a difference is an alarm (`headCheck.status = "mismatch"`).
+ *   `head()` at the indexed block: a difference is an alarm (`headCheck.status = "mismatch"`);
+ * - the role and pause views are compared with the contract's `hasRole` and `paused()` at the
+ *   indexed block, for every account the index has seen (holders, past holders, senders,
+ *   anchorers, auditors): a withheld or forged RoleGranted/RoleRevoked/Paused/Unpaused log is the
+ *   same alarm. A withheld grant to an account that never appears in any event is NOT detected:
+ *   the contract does not enumerate role members.
  *
  * Reorg safety: blocks are processed only once `confirmations` deep (0 on QBFT, whose blocks are
  * final). Each range is ONE atomic store batch with per-block undo records, kept for the last
@@ -24,9 +29,10 @@ import {
   RpcResponseError,
   ShafafError,
 } from "../chain/errors.ts";
+import { assertSameChain } from "../chain/chain-identity.ts";
 import { getBlockHeader, getLogs, type BlockHeader } from "../chain/get-logs.ts";
 import { createLedgerClient, type LedgerClient } from "../chain/ledger-client.ts";
-import type { LedgerEvent } from "../chain/ledger-events.ts";
+import { ROLE_NAMES, type LedgerEvent } from "../chain/ledger-events.ts";
 import { fromQuantity, toQuantity, type Rpc } from "../chain/rpc.ts";
 import type { BlockRef, LogState, WritableIndexStore } from "../store/index-store.ts";
 import { applyLedgerEvent } from "./apply-ledger-event.ts";
@@ -148,24 +154,11 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     }
     const fix =
       "This index belongs to another chain or contract. Point --rpc/--contract at the indexed one, or start over with --reindex (or another --data-dir).";
-    if (setup.chainId !== chainId) {
-      throw new ChainMismatchError(
-        `the node serves chain ${chainId}, the index holds chain ${setup.chainId}`,
-        {
-          details: fix,
-          code: "indexer.chain-mismatch",
-        },
-      );
-    }
-    if (setup.genesisHash !== genesis.hash) {
-      throw new ChainMismatchError(
-        `the node's genesis block is ${genesis.hash}, the index was built on genesis ${setup.genesisHash}`,
-        {
-          details: `${fix} (The embedded development chain starts a new genesis every time it starts.)`,
-          code: "indexer.genesis-mismatch",
-        },
-      );
-    }
+    assertSameChain(
+      setup,
+      { chainId, genesisHash: genesis.hash },
+      { subject: "the index", fix, codePrefix: "indexer" },
+    );
     if (setup.contract !== address) {
       throw new ChainMismatchError(`the index holds contract ${setup.contract}, not ${address}`, {
         details: fix,
@@ -323,6 +316,91 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     }
   }
 
+  /**
+   * Accounts the index has seen in any event (holders, past holders, senders, anchorers,
+   * auditors, pausers): the candidates whose roles are compared with the contract. Seeded once
+   * from the store, then grown from every event applied; a superset is harmless.
+   */
+  let actors: Set<string> | undefined;
+  const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+  const noteActor = (value: unknown): void => {
+    if (typeof value === "string" && ADDRESS.test(value)) actors?.add(value.toLowerCase());
+  };
+  function noteActors(event: LedgerEvent): void {
+    const e = event as unknown as Record<string, unknown>;
+    for (const k of ["anchorer", "auditor", "account", "sender", "newAdmin"]) noteActor(e[k]);
+  }
+  async function seedActors(): Promise<void> {
+    actors = new Set();
+    for (const m of await store.listRoleMembers()) noteActor(m.account);
+    let cursor: string | undefined;
+    do {
+      const page = await store.listEvents({
+        limit: 1000,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const e of page.items) for (const v of Object.values(e.args)) noteActor(v);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    cursor = undefined;
+    do {
+      const page = await store.listBatches({
+        limit: 1000,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const b of page.items) {
+        noteActor(b.anchorer);
+        for (const a of b.attestations) noteActor(a.auditor);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * Compares the role and pause views (committed, plus this range's `roleChanges`) with the
+   * contract's `hasRole` and `paused()` at `at`. Returns what differs first, or undefined when
+   * all agree or the node cannot read that state (as for head()).
+   */
+  async function crossCheckGovernance(
+    state: LogState,
+    at: number,
+    roleChanges: ReadonlyMap<string, boolean>,
+  ): Promise<string | undefined> {
+    const held = new Set<string>();
+    const roles = new Set<string>(ROLE_NAMES.keys());
+    for (const m of await store.listRoleMembers()) {
+      held.add(`${m.role}!${m.account.toLowerCase()}`);
+      roles.add(m.role);
+    }
+    for (const [key, granted] of roleChanges) {
+      if (granted) held.add(key);
+      else held.delete(key);
+      roles.add(key.slice(0, key.indexOf("!")));
+    }
+    try {
+      const pairs = [...roles].flatMap((role) =>
+        [...actors!].map((account) => ({ role, account })),
+      );
+      const onChain = await Promise.all(pairs.map((p) => ledger.hasRole(p.role, p.account, at)));
+      for (let i = 0; i < pairs.length; i++) {
+        const { role, account } = pairs[i]!;
+        if (onChain[i] === held.has(`${role}!${account}`)) continue;
+        const name = ROLE_NAMES.get(role) ?? role;
+        return onChain[i]
+          ? `RoleGranted missing: at block ${at} ${account} holds ${name} (hasRole), the index's events never granted it: the node withheld events`
+          : `RoleRevoked missing or RoleGranted forged: at block ${at} ${account} does not hold ${name} (hasRole), the index says it does`;
+      }
+      const paused = await ledger.paused(at);
+      if (paused !== state.paused) {
+        return `Paused/Unpaused events missing or forged: at block ${at} the contract is ${paused ? "" : "not "}paused, the index says the opposite`;
+      }
+      return undefined;
+    } catch (error) {
+      if (isRetryable(error) || error instanceof AbortedError) throw error;
+      return undefined;
+    }
+  }
+
   /** Indexes [from, to] as one atomic commit. Returns the number of ledger events applied. */
   async function indexRange(
     cursor: BlockRef | undefined,
@@ -364,6 +442,8 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     const state = await store.readLogState();
     let stateJson = JSON.stringify(state);
     const anchored: number[] = [];
+    const roleChanges = new Map<string, boolean>();
+    if (actors === undefined) await seedActors();
     let events = 0;
     const headers = new Map<number, BlockHeader>(blocks);
     headers.set(first.number, first);
@@ -377,6 +457,12 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
         const event = ledger.decodeLog(logs[i]!);
         if (event === undefined) continue;
         events++;
+        noteActors(event);
+        if (event.type === "RoleGranted" || event.type === "RoleRevoked")
+          roleChanges.set(
+            `${event.role}!${event.account.toLowerCase()}`,
+            event.type === "RoleGranted",
+          );
         const extra = event.type === "BatchAnchored" ? await anchorContext(event) : {};
         await applyLedgerEvent(event, {
           tx,
@@ -394,7 +480,14 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       }
     }
     tx.at(last);
+    const before = state.headCheck;
     await headCheck(state, to, onChainHead);
+    const forged = await crossCheckGovernance(state, to, roleChanges);
+    if (forged !== undefined) {
+      if (before.status !== "mismatch" || before.detail !== forged)
+        log.error(`ALARM governance check at block ${to}: ${forged}`);
+      state.headCheck = { ...state.headCheck, status: "mismatch", detail: forged };
+    }
     if (JSON.stringify(state) !== stateJson) tx.put("meta", "log", state);
     const next = { number: last.number, hash: last.hash };
     await store.commit(tx, { cursor: next, keepFrom: to - reorgWindow + 1 });

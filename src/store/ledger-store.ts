@@ -13,6 +13,7 @@
 import path from "node:path";
 import { Level } from "level";
 import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
+import { makePrivate } from "./private-files.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
 /**
@@ -99,6 +100,8 @@ export interface RecordIdEntry {
 export interface ChainBinding {
   chainId: number;
   contract: string;
+  /** Block 0's hash: which history of the chain. Absent in data directories bound before it was recorded. */
+  genesisHash?: string;
 }
 
 export interface LedgerStore {
@@ -137,7 +140,11 @@ export interface LedgerStore {
 
   // ── writes (the anchor pipeline) ──
   getChainBinding(): Promise<ChainBinding | undefined>;
-  /** Binds the data directory to a chain and contract; throws if bound to another. */
+  /**
+   * Binds the data directory to a chain, genesis and contract; throws if bound to another. A
+   * binding without a genesis (older data directories) adopts the first genesis given. Callers
+   * compare the genesis first with `assertSameChain` for a helpful error; this is the backstop.
+   */
   bindChain(binding: ChainBinding): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | undefined>;
   listJobs(): Promise<JobRecord[]>;
@@ -216,9 +223,14 @@ const upper = (prefix: string): string => prefix + "\uffff";
  */
 export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
   const root = path.resolve(dataDir);
+  // Every receipt holds a national ID and an amount: the data directory and the LevelDB folder
+  // are owner-only (0700), its files 0600.
+  await makePrivate(root);
+  await makePrivate(path.join(root, "ledger"));
   const db = new Level<string, unknown>(path.join(root, "ledger"), { valueEncoding: "json" });
   try {
     await db.open();
+    await makePrivate(path.join(root, "ledger"));
   } catch (error) {
     const cause = (error as { cause?: { message?: string } }).cause;
     const locked = /lock/i.test(cause?.message ?? "") || /lock/i.test((error as Error).message);
@@ -333,23 +345,33 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
 
     async bindChain(binding) {
       const current = await get<ChainBinding>(k.meta);
+      const wanted: ChainBinding = {
+        chainId: binding.chainId,
+        contract: binding.contract.toLowerCase(),
+        ...(binding.genesisHash === undefined
+          ? {}
+          : { genesisHash: binding.genesisHash.toLowerCase() }),
+      };
       if (current === undefined) {
-        await db.put(
-          k.meta,
-          { chainId: binding.chainId, contract: binding.contract.toLowerCase() },
-          DURABLE,
-        );
+        await db.put(k.meta, wanted, DURABLE);
         return;
       }
       if (
-        current.chainId !== binding.chainId ||
-        current.contract !== binding.contract.toLowerCase()
+        current.chainId !== wanted.chainId ||
+        current.contract !== wanted.contract ||
+        (current.genesisHash !== undefined &&
+          wanted.genesisHash !== undefined &&
+          current.genesisHash !== wanted.genesisHash)
       ) {
         throw new LedgerStoreError(
-          `this data directory (${root}) belongs to contract ${current.contract} on chain ${current.chainId}, ` +
-            `not ${binding.contract.toLowerCase()} on chain ${binding.chainId}; use another --data-dir`,
+          `this data directory (${root}) belongs to contract ${current.contract} on chain ${current.chainId}` +
+            `${current.genesisHash === undefined ? "" : ` (genesis ${current.genesisHash})`}, ` +
+            `not ${wanted.contract} on chain ${wanted.chainId}` +
+            `${wanted.genesisHash === undefined ? "" : ` (genesis ${wanted.genesisHash})`}; use another --data-dir`,
         );
       }
+      if (current.genesisHash === undefined && wanted.genesisHash !== undefined)
+        await db.put(k.meta, { ...current, genesisHash: wanted.genesisHash }, DURABLE);
     },
 
     async getJob(jobId) {
@@ -385,6 +407,14 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
     },
 
     async completeJob(job, batch) {
+      const held = await getBatch(batch.batchId);
+      if (held !== undefined && (held.jobId !== batch.jobId || held.root !== batch.root)) {
+        // A batch id is never reused: another history of the chain numbers from 1 again.
+        throw new LedgerStoreError(
+          `batch ${batch.batchId} of this data directory is job ${held.jobId}, not ${batch.jobId}; ` +
+            "the chain's history differs from the one this data directory was built on",
+        );
+      }
       const ops: { type: "put"; key: string; value: unknown }[] = [
         { type: "put", key: k.batch(batch.batchId), value: batch },
         { type: "put", key: k.manifest(batch.manifestHash), value: batch.batchId },

@@ -189,7 +189,10 @@ describe("shafaf anchor (end to end)", function () {
         const b = (await ledger.getFunction("getBatch")(batchId)) as { root: string };
         return { root: b.root } as never;
       };
+      // receipts hold national IDs and amounts: owner-only
+      expect((await stat(out)).mode & 0o777).to.equal(0o700);
       for (const f of files) {
+        expect((await stat(path.join(out, f))).mode & 0o777, f).to.equal(0o600);
         const receipt: unknown = JSON.parse(await readFile(path.join(out, f), "utf8"));
         const verdict = await verifyReceipt(receipt, { root: result.root });
         expect(verdict.status, f).to.equal("verified");

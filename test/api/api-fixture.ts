@@ -520,6 +520,7 @@ export async function writeStores(
 export async function serveDataset(
   overrides: Partial<CreateAppOptions> = {},
   storeOptions: { indexedUpTo?: number; headBlock?: number } = {},
+  serverOptions: { requestTimeoutMs?: number } = {},
 ): Promise<Served> {
   const dir = mkdtempSync(path.join(tmpdir(), "shafaf-api-"));
   const dataset = makeDataset();
@@ -549,6 +550,7 @@ export async function serveDataset(
     api,
     port: 0,
     graceMs: 2_000,
+    ...serverOptions,
     onClosed: async () => {
       await index.close();
       await ledger.close();

@@ -5,7 +5,7 @@
  * and a live chain reader. Then the privacy check over every public endpoint on real data.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -197,6 +197,17 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     expect(r.status, r.text).to.equal(422);
     expect(r.json.issues[0]).to.include({ line: 3, field: "national_id" });
     expect(r.text).not.to.include("0012345678");
+  });
+
+  it("keeps no upload once anchored or rejected, and keeps personal data owner-only", function () {
+    const data = path.join(dir, "data");
+    expect(readdirSync(path.join(data, "uploads"))).to.deep.equal([]);
+    expect(statSync(data).mode & 0o777).to.equal(0o700);
+    expect(statSync(path.join(data, "ledger")).mode & 0o777).to.equal(0o700);
+    for (const name of readdirSync(path.join(data, "ledger"))) {
+      const info = statSync(path.join(data, "ledger", name));
+      if (info.isFile()) expect(info.mode & 0o777, name).to.equal(0o600);
+    }
   });
 
   it("shows no national ID or insurance number in any public response on real data", async function () {

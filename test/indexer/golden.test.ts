@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AbiCoder, Interface, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, id, Interface, keccak256, toUtf8Bytes } from "ethers";
 import { loadLedgerArtifact } from "../../src/chain/artifact.ts";
 import { nextLogHead } from "../../src/core/log-head.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
@@ -134,8 +134,20 @@ describe("index store format shafaf-index/1 (golden)", function () {
             ),
           };
         }
-        case "eth_call":
-          return { result: AbiCoder.defaultAbiCoder().encode(["bytes32"], [head]) };
+        case "eth_call": {
+          // the contract's state after the history: head, roles (hasRole) and pause
+          const data = (params[0] as { data: string }).data;
+          const coder = AbiCoder.defaultAbiCoder();
+          if (data.startsWith(id("hasRole(bytes32,address)").slice(0, 10))) {
+            const [role, account] = coder.decode(["bytes32", "address"], "0x" + data.slice(10));
+            const holders = [`${H("ANCHORER_ROLE")}!${A(0xa1)}`, `${H("PAUSER_ROLE")}!${A(0xc1)}`];
+            const key = `${String(role)}!${String(account).toLowerCase()}`;
+            return { result: coder.encode(["bool"], [holders.includes(key)]) };
+          }
+          if (data.startsWith(id("paused()").slice(0, 10)))
+            return { result: coder.encode(["bool"], [false]) };
+          return { result: coder.encode(["bytes32"], [head]) };
+        }
         case "qbft_getValidatorsByBlockNumber":
           return { result: [A(0xe2), A(0xe1)] };
         default:

@@ -421,6 +421,68 @@ describe("createIndexer", function () {
       }
     });
 
+    /** Indexes through a proxy that withholds the logs of `hidden`'s transaction; returns the head check. */
+    async function withholding(
+      f: LedgerFixture,
+      hidden: { hash: string },
+    ): Promise<{ status: string; detail?: string; alarms: string[] }> {
+      const drop = hidden.hash.toLowerCase();
+      const proxy = await startProxy(chain.url, async (req, forward) => {
+        const answer = await forward();
+        if (req.method === "eth_getLogs" && Array.isArray(answer.result)) {
+          answer.result = answer.result.filter(
+            (l: { transactionHash: string }) => l.transactionHash.toLowerCase() !== drop,
+          );
+        }
+        return answer;
+      });
+      try {
+        const store = await stores.open(`governance-${drop.slice(2, 10)}`);
+        const log = recorder();
+        await indexer(f, store, { log: log.log }, proxy.url).syncOnce();
+        const check = (await store.getChainInfo())!.headCheck;
+        return {
+          status: check.status,
+          ...(check.detail === undefined ? {} : { detail: check.detail }),
+          alarms: log.lines.filter((l) => l.level === "error").map((l) => l.message),
+        };
+      } finally {
+        await proxy.close();
+      }
+    }
+
+    it("raises the alarm when the node withholds a RoleGranted log (hasRole at the indexed block)", async function () {
+      const f = await deployFixture(chain.url);
+      await anchor(f);
+      const grant = await send(f.admin, "grantRole", ROLES.AUDITOR, f.accounts.pauser);
+      await anchor(f);
+      const check = await withholding(f, grant);
+      expect(check.status).to.equal("mismatch");
+      expect(check.detail).to.match(
+        new RegExp(`^RoleGranted missing: .*${f.accounts.pauser} holds AUDITOR_ROLE`),
+      );
+      expect(check.alarms.some((m) => /^ALARM governance check/.test(m))).to.equal(true);
+    });
+
+    it("raises the alarm when the node withholds a RoleRevoked log", async function () {
+      const f = await deployFixture(chain.url);
+      const revoke = await send(f.admin, "revokeRole", ROLES.AUDITOR, f.accounts.auditor2);
+      const check = await withholding(f, revoke);
+      expect(check.status).to.equal("mismatch");
+      expect(check.detail).to.match(
+        new RegExp(`^RoleRevoked missing .*${f.accounts.auditor2} does not hold AUDITOR_ROLE`),
+      );
+    });
+
+    it("raises the alarm when the node withholds a Paused log (paused() at the indexed block)", async function () {
+      const f = await deployFixture(chain.url);
+      await anchor(f);
+      const pause = await send(f.pauser, "pause");
+      const check = await withholding(f, pause);
+      expect(check.status).to.equal("mismatch");
+      expect(check.detail).to.match(/^Paused\/Unpaused events missing .* is paused/);
+    });
+
     it("reads again when a log's block hash is not its block's, and refuses a node that keeps lying", async function () {
       const f = await deployFixture(chain.url);
       await anchor(f);

@@ -246,6 +246,36 @@ describe("LedgerStore", function () {
         /belongs to contract 0xcccc.* use another --data-dir/,
       );
     });
+
+    it("binds the genesis too: adopts it on an older binding, then refuses another", async function () {
+      const contract = "0x" + "cc".repeat(20);
+      await store.bindChain({ chainId: 31337, contract });
+      await store.bindChain({ chainId: 31337, contract, genesisHash: "0x" + "AA".repeat(32) });
+      expect((await store.getChainBinding())?.genesisHash).to.equal("0x" + "aa".repeat(32));
+      let error: unknown;
+      try {
+        await store.bindChain({ chainId: 31337, contract, genesisHash: "0x" + "bb".repeat(32) });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error).message).to.match(/genesis 0xaaaa.*genesis 0xbbbb.*--data-dir/);
+    });
+
+    it("never lets another job's batch take a batch id it holds", async function () {
+      await store.completeJob(job("complete"), batchEntry(1));
+      await store.completeJob(job("complete"), batchEntry(1)); // the same job again: idempotent
+      let error: unknown;
+      try {
+        await store.completeJob(
+          job("complete", { jobId: "b".repeat(64) }),
+          batchEntry(1, { jobId: "b".repeat(64), root: "0x" + "ee".repeat(32) }),
+        );
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error).message).to.match(/batch 1 of this data directory is job aaaa/);
+      expect((await store.getBatch(1))?.jobId).to.equal(JOB);
+    });
   });
 
   describe("getBatchArtifact and getManifestByHash", function () {

@@ -48,9 +48,10 @@ async function exportBatch(
   }
   const artifact = await store.getBatchArtifact(batchId);
   if (artifact === undefined) throw new ShafafError(`the artifact of batch ${batchId} is missing`);
-  await mkdir(out, { recursive: true });
+  // Receipts hold national IDs and amounts: owner-only, whatever the umask.
+  await mkdir(out, { recursive: true, mode: 0o700 });
   const target = format === "jsonl" ? path.join(out, `batch-${batchId}.receipts.jsonl`) : out;
-  const fh = format === "jsonl" ? await open(target, "w") : undefined;
+  const fh = format === "jsonl" ? await open(target, "w", 0o600) : undefined;
   let count = 0;
   try {
     let page: { recordId: string; code: string }[] = [];
@@ -78,6 +79,7 @@ async function exportBatch(
           await writeFile(
             path.join(out, receiptFileName(page[i]!.recordId)),
             JSON.stringify(receipts[i], null, 2) + "\n",
+            { mode: 0o600 },
           );
       }
       if (fh !== undefined) await fh.write(lines.join(""));

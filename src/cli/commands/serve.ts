@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
@@ -54,6 +54,9 @@ following the ledger's events into <data-dir>/index in the background.
   --create-api-key ID    add a key with this id to --api-keys FILE (created if missing) and print
                          the key once; only its SHA-256 is stored
   --scopes LIST          with --create-api-key: ${API_KEY_SCOPES.join(", ")} (comma-separated)
+
+When the node serves another chain than the one indexed (another genesis, chain id or contract),
+serve keeps serving what it has indexed, with an alarm in /api/v1/chain and the log.
 
 Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 1 failure.`;
 
@@ -183,10 +186,41 @@ const EXTENSION: Record<AnchorUpload["format"], string> = {
   "sso-zip": "zip",
 };
 
+/** How long an upload whose anchoring failed (not rejected) is kept for a retry to resume. */
+export const UPLOAD_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 /**
- * The staff upload endpoint's pipeline: the bytes are written to `<data-dir>/uploads/` under
- * their SHA-256 (so the same file is the same job, and anchoring it again resumes or returns the
- * batch), then `runAnchorJob`. Jobs run one at a time: one signer, one nonce sequence.
+ * Deletes what no job needs from `<data-dir>/uploads/`: temporary files, and uploads older than
+ * `UPLOAD_RETENTION_MS` (their anchoring failed and nobody retried). Returns how many.
+ */
+export async function sweepUploads(dir: string, now = Date.now()): Promise<number> {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return 0;
+    throw error;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info === undefined || !info.isFile()) continue;
+    if (name.endsWith(".tmp") || now - info.mtimeMs > UPLOAD_RETENTION_MS) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
+ * The staff upload endpoint's pipeline: the bytes are written to `<data-dir>/uploads/` (0600 in
+ * 0700) under their SHA-256 (so the same file is the same job, and anchoring it again resumes or
+ * returns the batch), then `runAnchorJob`. Jobs run one at a time: one signer, one nonce
+ * sequence. An upload holds personal data: it is deleted once anchored (the batch artifact keeps
+ * the records) or rejected; one whose anchoring failed is kept for a retry to resume, at most
+ * `UPLOAD_RETENTION_MS` (`sweepUploads` at start).
  */
 function anchorPipeline(options: {
   dataDir: string;
@@ -220,6 +254,7 @@ function anchorPipeline(options: {
         store: options.store,
         pseudonymKey: options.pseudonymKey,
       });
+      if (result.status !== "dry-run") await rm(file, { force: true });
       if (result.status === "invalid") {
         throw Object.assign(new Error(`${result.issues.length} invalid record(s)`), {
           issues: result.issues.map((i) => ({
@@ -294,7 +329,7 @@ export const command: CliCommand = {
       const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
       const log = jsonLog();
 
-      await mkdir(dataDir, { recursive: true });
+      await mkdir(dataDir, { recursive: true, mode: 0o700 });
       index = await openIndexStore(path.join(dataDir, "index"));
       ledger = await openLedgerStore(dataDir);
 
@@ -310,6 +345,8 @@ export const command: CliCommand = {
           address: contract,
         });
         const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, { create: true }))!;
+        const swept = await sweepUploads(path.join(dataDir, "uploads"));
+        if (swept > 0) log.info("uploads-swept", { removed: swept });
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey });
       }
 

@@ -1,0 +1,25 @@
+import { chmod, mkdir, readdir } from "node:fs/promises";
+import path from "node:path";
+
+/** Mode of folders holding personal data: owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of files holding personal data: owner read and write only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Creates `dir` if needed and makes it and the regular files directly in it owner-only
+ * (0700 / 0600), whatever the process umask was when they were made. Not recursive: callers name
+ * each folder that holds personal data. The folder's mode is what protects files created in it
+ * later (LevelDB makes new table files as it compacts); `shafaf` also runs with umask 077 so
+ * those are 0600 too.
+ *
+ * @example
+ * await makePrivate(path.join(dataDir, "ledger"));
+ */
+export async function makePrivate(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await chmod(dir, PRIVATE_DIR_MODE);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isFile()) await chmod(path.join(dir, entry.name), PRIVATE_FILE_MODE);
+  }
+}
