@@ -26,7 +26,9 @@ interface ChildResult {
 function readInChild(zip: string, zipLimits: object = {}): ChildResult {
   const code = `
     const { readSsoLists } = await import(${JSON.stringify(READER)});
-    const base = process.memoryUsage().rss;
+    // The peak so far (loading modules through tsx can peak above the settled RSS): growth is
+    // what reading the zip adds on top of what loading the reader already needed.
+    const base = Math.max(process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
     const issues = [];
     let rows = 0;
     for await (const _ of readSsoLists(${JSON.stringify(zip)}, {

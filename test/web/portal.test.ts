@@ -286,7 +286,12 @@ describe("portal (Chromium, real API app, recorded views)", function () {
       await page.click("#lang-switch");
       await page.waitForFunction(() => document.documentElement.lang === "en");
       expect(await page.getAttribute("html", "dir")).to.equal("ltr");
-      expect(await page.textContent("main h1")).to.equal("How Shafaf works");
+      // The page re-renders in place after lang/dir switch: wait for it rather than race it.
+      await page.waitForFunction(
+        () => document.querySelector("main h1")?.textContent === "How Shafaf works",
+        undefined,
+        { timeout: 10_000 },
+      );
       expect(await page.evaluate(() => (document.activeElement as HTMLElement).id)).to.equal(
         "lang-switch",
       );
