@@ -82,11 +82,14 @@ export interface DocumentFixture {
 }
 
 /** The batch of the vectors, built from records, salts and VRF person keys. */
-export function documentFixture(seedHex = VECTOR_VRF_SEED): DocumentFixture {
+export function documentFixture(
+  seedHex = VECTOR_VRF_SEED,
+  people: readonly [string, string][] = PEOPLE,
+): DocumentFixture {
   const vrfKey = vrfSecretKey(hexToBytes(seedHex));
-  const records = PEOPLE.map(([id, province], i) => ({
+  const records = people.map(([id, province], i) => ({
     record: premiumRecord(i, id, province),
-    salt: label(`salt/${i}`),
+    salt: people === PEOPLE ? label(`salt/${i}`) : crypto.getRandomValues(new Uint8Array(32)),
   }));
   const n = records.length;
   const keys = new Uint8Array(n * 32);

@@ -15,7 +15,12 @@ import {
 } from "../../src/core/verify-document.ts";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
 import { sumTreeRecordFields } from "../../src/core/sum-tree-record.ts";
-import { documentFixture, personProofOf } from "../../scripts/vectors/documents-v2.ts";
+import { bytesToHex } from "../../src/core/hex.ts";
+import {
+  documentFixture,
+  personProofOf,
+  type DocumentFixture,
+} from "../../scripts/vectors/documents-v2.ts";
 
 interface Vectors {
   root: string;
@@ -276,6 +281,38 @@ describe("buildReceiptV2 and buildPersonProof", () => {
     }
   });
 
+  it("prove every person of random batches, and a proof never verifies against another batch (property)", () => {
+    const ids = [
+      "0012345679",
+      "1234567891",
+      "2740583311",
+      "foreign:123456789012",
+      "insured:12345678:AFG",
+    ];
+    const provinces = ["IR-01", "IR-07", "IR-23"];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 4 }), fc.nat({ max: 2 })), { minLength: 1, maxLength: 12 }),
+        (rows) => {
+          const batch = randomBatch(rows.map(([p, q]) => [ids[p]!, provinces[q]!]));
+          const other = randomBatch([
+            [ids[0]!, provinces[0]!],
+            ...rows.map(([p, q]): [string, string] => [ids[p]!, provinces[q]!]),
+          ]);
+          for (const id of ids) {
+            const doc = personProofOf(batch, id);
+            const own = batch.records.filter((r) => r.record.nationalId === id).length;
+            expect(doc.records.length).to.equal(own);
+            expect(doc.proof.type).to.equal(own > 0 ? "range" : "absence");
+            const trust = { root: other.tree.root, vrfPublicKey: bytesToHex(f.vrfKey.publicKey) };
+            expect(verifyDocumentOffline(doc, trust).status).to.equal("failed");
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
   it("refuse a record that does not open the leaf, and a person whose records are not all given", () => {
     expect(() =>
       buildReceiptV2({
@@ -313,4 +350,9 @@ function buildCommitment(r: {
   salt: Uint8Array;
 }): string {
   return Buffer.from(sumTreeRecordFields(r.record, r.salt).commitment).toString("hex");
+}
+
+/** A batch of the given (person, province) rows with the vectors' VRF key and fresh salts. */
+function randomBatch(rows: [string, string][]): DocumentFixture {
+  return documentFixture(undefined, rows);
 }
