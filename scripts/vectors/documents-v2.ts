@@ -129,6 +129,53 @@ export function personProofOf(
   });
 }
 
+/**
+ * The person proof of `0012345679` (the fixture's three records) inside a batch of `n` other
+ * records over 31 provinces (keys pseudo-random, amounts synthetic): what a real month looks like
+ * to one person. For benches and the browser's timing.
+ */
+export function largeBatchPersonProof(
+  f: DocumentFixture,
+  n: number,
+): { tree: SumTree; proof: PersonProof } {
+  const mine = f.records.filter((r) => r.record.nationalId === "0012345679");
+  const total = n + mine.length;
+  const keys = new Uint8Array(total * 32);
+  const commitments = new Uint8Array(total * 32);
+  const amounts = new BigUint64Array(total * 3);
+  const provinces: string[] = [];
+  const seed = new Uint8Array(36);
+  seed.set(label("large-batch"), 0);
+  for (let i = 0; i < n; i++) {
+    new DataView(seed.buffer).setUint32(32, i);
+    const k = keccak256(seed);
+    keys.set(k, i * 32);
+    commitments.set(keccak256(k), i * 32);
+    amounts.set([50_000_000n + BigInt(i), 30n, 15_000_000n], i * 3);
+    provinces.push(`IR-${String(i % 31).padStart(2, "0")}`);
+  }
+  const kb = batchPersonKey(vrfHash(f.vrfKey, personVrfInput("0012345679")), CONTEXT);
+  mine.forEach((r, j) => {
+    const fields = sumTreeRecordFields(r.record, r.salt);
+    keys.set(kb, (n + j) * 32);
+    commitments.set(fields.commitment, (n + j) * 32);
+    amounts.set(fields.amounts, (n + j) * 3);
+    provinces.push(r.record.province);
+  });
+  const tree = buildSumTree("premium", { keys, commitments, provinces, amounts });
+  const proof = buildPersonProof({
+    chainId: CHAIN_ID,
+    contract: CONTRACT,
+    batchId: BATCH_ID,
+    tree,
+    vrfKey: f.vrfKey,
+    context: CONTEXT,
+    personId: "0012345679",
+    records: mine,
+  });
+  return { tree, proof };
+}
+
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 const flip = (hex: string, byte = 0): Hex => {
   const b = hexToBytes(hex);
