@@ -225,6 +225,12 @@ describe("verifyDocument", () => {
     ).to.equal("failed");
   });
 
+  it("leaves shafaf-receipt/1 to the asynchronous entry, and refuses it in the offline one", () => {
+    const v1 = receipts1.cases[0]!;
+    const r = verifyDocumentOffline(v1.receipt, v1.trust as { root: string });
+    expect([r.status, r.checks.map((c) => c.name)]).to.deep.equal(["failed", ["format"]]);
+  });
+
   it("builds the offline trust of --root and --vrf-key", () => {
     expect(offlineTrust({ root: "0xab", vrfKey: undefined })).to.deep.equal({ root: "0xab" });
     expect(offlineTrust({ root: "0xab", vrfKey: "0xcd", chainId: 5 })).to.deep.equal({

@@ -23,8 +23,9 @@ const USAGE = `usage: shafaf verify <receipt.json | person-proof.json | receipt 
   --rpc URL        a node's JSON-RPC endpoint; repeat it to ask several nodes (they must all agree)
   --contract ADDR  the official ledger contract (default: the one the receipt names)
   --root HEX       verify offline against a root you trust (no chain read)
-  --vrf-key HEX    with --root: the organization's VRF public key (32 bytes) a person proof
-                   must be made with; without it a person proof is at best inconclusive
+  --vrf-key HEX    the organization's VRF public key (32 bytes) a person proof must be made
+                   with (with --root, or with --rpc until the chain registers the key); without
+                   a trusted key a person proof is at best inconclusive
   --chain-id N     with --root: the chain id the receipt must name
   --api URL        fetch the receipt of a code from a Shafaf API (GET /api/v1/receipts/{code})
   --data-dir DIR   fetch the receipt of a code from the local store
