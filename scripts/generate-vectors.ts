@@ -10,6 +10,8 @@
  *                   and a flat `checks` list `{ name, case, root, leaf, proof, valid }`.
  * - receipts-1.json receipts with a trust and the expected `verifyReceipt` status and failed check.
  * - tree-v2.json     shafaf-tree/2 trees and proofs, valid and corrupted (scripts/vectors/tree-v2.ts).
+ * - receipt-v2.json, person-proof-1.json  shafaf-receipt/2 and shafaf-person-proof/1 documents,
+ *                   valid and corrupted, with their verdicts (scripts/vectors/documents-v2.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,6 +26,7 @@ import { newReceiptCode } from "../src/core/receipt-code.ts";
 import type { LedgerRecord, RecordKind } from "../src/core/record.ts";
 import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
+import { documentVectors } from "./vectors/documents-v2.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
@@ -296,10 +299,13 @@ async function generate(): Promise<Record<string, string>> {
     cases: [...(await receiptVectors(cases[1]!)), ...(await receiptVectors(cases[3]!))],
   };
   const text = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
+  const documents = await documentVectors();
   return {
     "merkle-1.json": text(merkle),
     "receipts-1.json": text(receipts),
     "tree-v2.json": text(treeV2Vectors()),
+    "receipt-v2.json": text(documents.receipts),
+    "person-proof-1.json": text(documents.persons),
   };
 }
 

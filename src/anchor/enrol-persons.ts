@@ -1,4 +1,4 @@
-import { personVrfInput, type PersonIdentifier } from "../core/person-key.ts";
+import { personVrfInput } from "../core/person-key.ts";
 import { VRF_OUTPUT_LENGTH } from "../core/vrf.ts";
 import type { PersonKeyCache } from "../store/person-key-cache.ts";
 import type { PersonKeyWorkers } from "./person-key-workers.ts";
@@ -30,7 +30,7 @@ export interface EnrolPersonsResult {
  * const { betas } = await enrolPersons(people, { cache, workers });
  */
 export async function enrolPersons(
-  people: readonly PersonIdentifier[],
+  people: readonly string[],
   deps: EnrolPersonsDeps,
 ): Promise<EnrolPersonsResult> {
   const step = Math.max(1, deps.batch ?? 16_384);
@@ -38,7 +38,7 @@ export async function enrolPersons(
   let cached = 0;
   let computed = 0;
   for (let from = 0; from < people.length; from += step) {
-    const part = people.slice(from, from + step).map(personVrfInput);
+    const part = people.slice(from, from + step).map((p) => personVrfInput(p));
     const hits = await deps.cache.getMany(part);
     const missing: number[] = [];
     hits.forEach((beta, i) => {

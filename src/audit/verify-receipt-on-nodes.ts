@@ -11,6 +11,7 @@ import {
   verifyReceipt,
   type Check,
   type OnChainBatch,
+  type ReceiptTrust,
   type VerifyReceiptResult,
 } from "../core/verify-receipt.ts";
 
@@ -25,6 +26,11 @@ export interface VerifyReceiptOnNodesParams {
   timeoutMs?: number | undefined;
   /** Retries per node for retryable failures (default 1). */
   retries?: number | undefined;
+  /**
+   * The core verifier to run against the nodes' batch (default `verifyReceipt`); `verifyDocument`
+   * for v2 receipts and person proofs.
+   */
+  verify?: ((document: unknown, trust: ReceiptTrust) => Promise<VerifyReceiptResult>) | undefined;
 }
 
 /** What one node answered. `batch` is undefined when the node says the batch does not exist. */
@@ -119,7 +125,8 @@ export async function verifyReceiptOnNodes(
   const named = (params.receipt as { contract?: unknown } | null)?.contract;
   const contract = params.contract ?? (typeof named === "string" ? named : undefined);
 
-  const result = await verifyReceipt(params.receipt, {
+  const verify = params.verify ?? verifyReceipt;
+  const result = await verify(params.receipt, {
     async readBatch(batchId) {
       if (contract === undefined || params.rpcUrls.length === 0)
         throw new Error("no contract or node to read");

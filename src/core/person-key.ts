@@ -1,7 +1,8 @@
 /**
  * Person keys, format `shafaf-person-key/1` (every byte in docs/spec/person-key-v1.md).
  *
- * - `personVrfInput(person)`: alpha = "shafaf/person/v1" ‖ 0x00 ‖ kind byte ‖ identifier digits.
+ * - `personVrfInput(personId)`: alpha = "shafaf/person/v1" ‖ 0x00 ‖ kind byte ‖ identifier, from
+ *   the canonical person-id-v1 string (national ID, `foreign:…`, `insured:…:…`).
  * - beta = ECVRF-EDWARDS25519-SHA512-TAI(organization's VRF key, alpha) (`vrf.ts`): 64 bytes,
  *   the person's secret. The organization computes it once and caches it privately; the person
  *   gets it, with a proof, only on request.
@@ -15,72 +16,96 @@ import { normalizeDigits } from "./digits.ts";
 import { InvalidInputError } from "./errors.ts";
 import { checkNationalId } from "./national-id.ts";
 import { periodToNumber } from "./period.ts";
+import {
+  FOREIGN_CODE_PREFIX,
+  INSURED_FOREIGNER_PREFIX,
+  checkForeignCode,
+  parsePersonId,
+} from "./person-id.ts";
 import { KIND_NUMBER, type RecordKind } from "./record.ts";
 
 export const PERSON_VRF_DOMAIN = "shafaf/person/v1";
 export const PERSON_BATCH_DOMAIN = "shafaf/person-batch/v1";
 
-/** Which register an identifier belongs to. */
-export type PersonIdentifierKind = "national-id" | "foreign-national";
+/** Which register an identifier belongs to: the three forms of person-id-v1. */
+export type PersonIdentifierKind = "national-id" | "foreign-code" | "insured-foreigner";
 
 /** The kind byte of alpha. */
 export const PERSON_KIND_BYTE: Readonly<Record<PersonIdentifierKind, number>> = {
   "national-id": 0x01,
-  "foreign-national": 0x02,
+  "foreign-code": 0x02,
+  "insured-foreigner": 0x03,
 };
-
-export interface PersonIdentifier {
-  kind: PersonIdentifierKind;
-  /** National ID (10 digits, check digit) or foreign national code (1–32 digits). Persian and Arabic digits are accepted. */
-  identifier: string;
-}
 
 const encoder = new TextEncoder();
 const VRF_PREFIX = encoder.encode(PERSON_VRF_DOMAIN + "\u0000");
 const BATCH_PREFIX = encoder.encode(PERSON_BATCH_DOMAIN + "\u0000");
 
 /**
- * alpha for a person: the VRF input. Errors never contain the identifier.
+ * alpha for a person: the VRF input of a canonical person identifier (docs/spec/person-id-v1.md):
+ * a national ID `dddddddddd` (kind 0x01, its 10 digits), `foreign:<12 digits>` (kind 0x02, the
+ * 12 digits) or `insured:<8–10 digits>:<ISO alpha-3>` (kind 0x03, `<digits>:<ISO>` in ASCII).
+ * Surrounding whitespace is ignored and Persian/Arabic digits count as ASCII ones; nothing else
+ * is canonicalised, so one person has one alpha. Errors never contain the identifier.
  *
- * @throws {InvalidInputError} `core.person-key.identifier` for an identifier that is not valid for its kind.
+ * @throws {InvalidInputError} `core.person-key.identifier` for an identifier that is not valid
+ * for its kind, `core.person-key.kind` for a prefix that names no kind.
  * @example
- * personVrfInput({ kind: "national-id", identifier: "0012345679" }) // 28 bytes
+ * personVrfInput("0012345679") // 28 bytes
+ * personVrfInput("insured:12345678:AFG") // 30 bytes
  */
-export function personVrfInput(person: PersonIdentifier): Uint8Array {
-  const digits = canonicalIdentifier(person);
-  const out = new Uint8Array(VRF_PREFIX.length + 1 + digits.length);
+export function personVrfInput(personId: string): Uint8Array {
+  const { kind, body } = canonicalIdentifier(personId);
+  const out = new Uint8Array(VRF_PREFIX.length + 1 + body.length);
   out.set(VRF_PREFIX, 0);
-  out[VRF_PREFIX.length] = PERSON_KIND_BYTE[person.kind];
-  for (let i = 0; i < digits.length; i++) out[VRF_PREFIX.length + 1 + i] = digits.charCodeAt(i);
+  out[VRF_PREFIX.length] = PERSON_KIND_BYTE[kind];
+  for (let i = 0; i < body.length; i++) out[VRF_PREFIX.length + 1 + i] = body.charCodeAt(i);
   return out;
 }
 
-function canonicalIdentifier(person: PersonIdentifier): string {
-  if (person.kind === "national-id") {
-    const r = checkNationalId(person.identifier);
-    if (r.ok) return r.nationalId;
-    throw new InvalidInputError(`not a valid national ID (${r.problem})`, {
-      details: "a national ID is 10 digits with a valid check digit (DOMAIN.md)",
-      code: "core.person-key.identifier",
-      field: "identifier",
-      rule: `national-id.${r.problem}`,
-    });
-  }
-  if (person.kind === "foreign-national") {
-    const t = normalizeDigits(person.identifier.trim());
-    if (/^[0-9]{1,32}$/.test(t)) return t;
-    throw new InvalidInputError("not a valid foreign national code", {
-      details: "a foreign national code (کد فراگیر اتباع) is 1–32 digits",
-      code: "core.person-key.identifier",
-      field: "identifier",
-      rule: "foreign-national.format",
-    });
-  }
-  throw new InvalidInputError("unknown person identifier kind", {
-    details: `use one of ${Object.keys(PERSON_KIND_BYTE).join(", ")}`,
-    code: "core.person-key.kind",
-    field: "kind",
+const invalid = (rule: string, details: string): InvalidInputError =>
+  new InvalidInputError("not a valid person identifier", {
+    details,
+    code: "core.person-key.identifier",
+    field: "personId",
+    rule,
   });
+
+function canonicalIdentifier(personId: string): { kind: PersonIdentifierKind; body: string } {
+  if (typeof personId !== "string")
+    throw new InvalidInputError("a person identifier is a string", {
+      details: "give the canonical person-id-v1 string",
+      code: "core.person-key.kind",
+      field: "personId",
+    });
+  const t = normalizeDigits(personId.trim());
+  if (t.startsWith(FOREIGN_CODE_PREFIX)) {
+    const r = checkForeignCode(t.slice(FOREIGN_CODE_PREFIX.length));
+    if (r.ok && r.code === t.slice(FOREIGN_CODE_PREFIX.length))
+      return { kind: "foreign-code", body: r.code };
+    throw invalid(r.ok ? "foreign-code.format" : r.problem, "write foreign:<12 digits>");
+  }
+  if (t.startsWith(INSURED_FOREIGNER_PREFIX)) {
+    const id = parsePersonId(t);
+    if (id?.kind === "insured-foreigner")
+      return { kind: "insured-foreigner", body: `${id.insuranceNo}:${id.nationality}` };
+    throw invalid(
+      "insured-foreigner.format",
+      "write insured:<8–10 digit insurance number>:<ISO 3166-1 alpha-3, not IRN>",
+    );
+  }
+  if (t.includes(":"))
+    throw new InvalidInputError("unknown person identifier kind", {
+      details: `a person identifier is a national ID, ${FOREIGN_CODE_PREFIX}… or ${INSURED_FOREIGNER_PREFIX}…`,
+      code: "core.person-key.kind",
+      field: "personId",
+    });
+  const r = checkNationalId(t);
+  if (r.ok) return { kind: "national-id", body: r.nationalId };
+  throw invalid(
+    `national-id.${r.problem}`,
+    "a national ID is 10 digits with a valid check digit (DOMAIN.md)",
+  );
 }
 
 /** What a batch person key is bound to: the batch's kind and Jalali month, or its on-chain id. */

@@ -1,7 +1,8 @@
 /**
- * `shafaf verify <receipt.json | code> [--rpc URL ...] [--root HEX] [--api URL | --data-dir DIR] [--json]`:
- * a citizen's check of one receipt, trusting neither Shafaf's server nor its store when given
- * the receipt file. Exit 0 verified, 1 failed, 2 inconclusive, 64 usage error.
+ * `shafaf verify <file.json | code> [--rpc URL ...] [--root HEX [--vrf-key HEX]] [--api URL | --data-dir DIR] [--json]`:
+ * a citizen's or an inspector's check of one receipt (`shafaf-receipt/1` or `/2`) or person
+ * proof (`shafaf-person-proof/1`), trusting neither Shafaf's server nor its store when given the
+ * file. Exit 0 verified, 1 failed, 2 inconclusive, 64 usage error.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -10,14 +11,21 @@ import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../../anchor/command-support.ts";
 import { verifyReceiptOnNodes } from "../../audit/verify-receipt-on-nodes.ts";
 import { parseReceiptCode } from "../../core/receipt-code.ts";
-import { verifyReceipt, type VerifyReceiptResult } from "../../core/verify-receipt.ts";
+import { offlineTrust, verifyDocument } from "../../core/verify-document.ts";
+import type { VerifyReceiptResult } from "../../core/verify-receipt.ts";
 import { openLedgerStore } from "../../store/ledger-store.ts";
 
-const USAGE = `usage: shafaf verify <receipt.json | receipt code> [options]
+const USAGE = `usage: shafaf verify <receipt.json | person-proof.json | receipt code> [options]
+
+  Verifies a receipt (shafaf-receipt/1 or shafaf-receipt/2) or a person proof
+  (shafaf-person-proof/1: all of a person's records in a batch, or their absence).
 
   --rpc URL        a node's JSON-RPC endpoint; repeat it to ask several nodes (they must all agree)
   --contract ADDR  the official ledger contract (default: the one the receipt names)
   --root HEX       verify offline against a root you trust (no chain read)
+  --vrf-key HEX    the organization's VRF public key (32 bytes) a person proof must be made
+                   with (with --root, or with --rpc until the chain registers the key); without
+                   a trusted key a person proof is at best inconclusive
   --chain-id N     with --root: the chain id the receipt must name
   --api URL        fetch the receipt of a code from a Shafaf API (GET /api/v1/receipts/{code})
   --data-dir DIR   fetch the receipt of a code from the local store
@@ -84,7 +92,10 @@ async function fetchReceipt(
   throw new UsageError("a receipt code needs --api URL or --data-dir DIR to fetch its receipt");
 }
 
-function print(result: VerifyReceiptResult & { nodes?: unknown }, json: boolean): void {
+function print(
+  result: VerifyReceiptResult & { nodes?: unknown; person?: { type: string } },
+  json: boolean,
+): void {
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + "\n");
     return;
@@ -98,8 +109,13 @@ function print(result: VerifyReceiptResult & { nodes?: unknown }, json: boolean)
     }
   }
   const words = {
-    verified: "VERIFIED: this record is in the anchored batch",
-    failed: "FAILED: the receipt does not check out",
+    verified:
+      result.person === undefined
+        ? "VERIFIED: this record is in the anchored batch"
+        : result.person.type === "absence"
+          ? "VERIFIED: this person has no record in the anchored batch"
+          : "VERIFIED: these are all of this person's records in the anchored batch",
+    failed: "FAILED: the document does not check out",
     inconclusive: "INCONCLUSIVE: nothing failed, but it could not be established",
   };
   process.stdout.write(`${words[result.status]}\n`);
@@ -112,6 +128,7 @@ export const command: CliCommand = {
       rpc: { type: "string", multiple: true },
       contract: { type: "string" },
       root: { type: "string" },
+      "vrf-key": { type: "string" },
       "chain-id": { type: "string" },
       api: { type: "string" },
       "data-dir": { type: "string" },
@@ -139,6 +156,10 @@ export const command: CliCommand = {
       )
         throw new UsageError("--chain-id N (a positive integer) goes with --root");
       const chainId = chainText === undefined ? undefined : Number(chainText);
+      const vrfText = values["vrf-key"];
+      if (vrfText !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(vrfText))
+        throw new UsageError("--vrf-key must be 64 hex digits (the 32-byte VRF public key)");
+      const vrfKey = vrfText === undefined ? undefined : `0x${vrfText.replace(/^0x/, "")}`;
       const fetched = await fetchReceipt(positionals[0]!, values);
       if ("status" in fetched) {
         const result: VerifyReceiptResult = {
@@ -157,16 +178,27 @@ export const command: CliCommand = {
       }
       const result =
         values.root !== undefined
-          ? await verifyReceipt(fetched.receipt, {
-              root: values.root,
-              ...(values.contract !== undefined ? { contract: values.contract } : {}),
-              ...(chainId !== undefined ? { chainId } : {}),
-            })
+          ? await verifyDocument(
+              fetched.receipt,
+              offlineTrust({ root: values.root, vrfKey, chainId, contract: values.contract }),
+            )
           : await verifyReceiptOnNodes({
               receipt: fetched.receipt,
               rpcUrls: rpcs,
               contract: values.contract,
               timeoutMs,
+              verify: (doc, trust) =>
+                verifyDocument(
+                  doc,
+                  vrfKey === undefined || !("readBatch" in trust)
+                    ? trust
+                    : {
+                        readBatch: async (id) => {
+                          const b = await trust.readBatch(id);
+                          return b === undefined ? b : { ...b, vrfPublicKey: vrfKey };
+                        },
+                      },
+                ),
             });
       print(result, values.json === true);
       return EXIT[result.status];
