@@ -62,11 +62,14 @@ export const opening = (i: number): { salt: Hex; subject: Hex } => ({
   subject: hex32(100 + i),
 });
 
-/** Writes an artifact of `records` (opened by `opening`) under `batchesDir`; returns its folder. */
+/**
+ * Writes an artifact of `records` (opened by `opening`) under `batchesDir`; returns its folder.
+ * `name` gives the job id; every record line carries `code` and a row of `file`.
+ */
 export async function writeArtifact(
   batchesDir: string,
   records: readonly LedgerRecord[],
-  name = "fixture",
+  { name = "fixture", code = "FIXT", file = "fixture.csv", rulesVersion = "fixture" } = {},
 ): Promise<string> {
   const kind = records[0]!.kind;
   const tree = buildMerkleTree(leafHashes(records.map((r, i) => leafValues(r, opening(i)))));
@@ -81,7 +84,7 @@ export async function writeArtifact(
     byProvince: f.byProvince,
     ...(kind === "pension" ? { byCategory: f.byCategory, timeliness: f.timeliness } : {}),
     sources: [],
-    rulesVersion: "fixture",
+    rulesVersion,
     leafEncoding: LEAF_ENCODING,
     supersedes: null,
     reason: null,
@@ -92,9 +95,9 @@ export async function writeArtifact(
   for (const [i, r] of records.entries())
     await w.append({
       index: i,
-      code: "FIXT",
+      code,
       ...opening(i),
-      source: { file: "fixture.csv", line: i + 2 },
+      source: { file, line: i + 2 },
       record: recordToJson(r),
     });
   const { dir } = await w.commit({
