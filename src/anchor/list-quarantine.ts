@@ -3,7 +3,7 @@
  * the second reading leaves out, and what the manifest records of them (`run-anchor-job.ts`;
  * `docs/unemployment-coverage.md`, section 3).
  */
-import type { ValidationIssue } from "./run-anchor-job.ts";
+import type { ValidationIssue } from "./issue-collector.ts";
 
 /** One employer's list (a DBF pair, or a CSV / JSON Lines file) left out of the batch. */
 export interface QuarantinedList {

@@ -10,7 +10,7 @@ import { mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { RecordKind } from "../core/record.ts";
 import type { QuarantinedList } from "./list-quarantine.ts";
-import type { ValidationIssue } from "./run-anchor-job.ts";
+import type { ValidationIssue } from "./issue-collector.ts";
 
 export const QUARANTINE_REPORT_FORMAT = "shafaf-quarantine/1";
 

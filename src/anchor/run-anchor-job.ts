@@ -13,47 +13,33 @@
  * - Receipts are written only after the transaction has its confirmations (state `anchored`),
  *   idempotently, so a re-run rewrites the same receipts; the job is `complete` only after all.
  */
-import { randomBytes } from "node:crypto";
 import { assertSameChain } from "../chain/chain-identity.ts";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
-import { bytesToHex, type Hex } from "../core/hex.ts";
-import { LEAF_ENCODING, leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
-import { buildMerkleTree, loadMerkleTree } from "../core/merkle-tree.ts";
+import type { Hex } from "../core/hex.ts";
+import { leafValues } from "../core/leaf.ts";
+import { loadMerkleTree } from "../core/merkle-tree.ts";
 import { periodToNumber } from "../core/period.ts";
-import { buildReceipt, recordFromJson, recordToJson } from "../core/receipt.ts";
-import { newReceiptCode } from "../core/receipt-code.ts";
-import { subjectPseudonym } from "../core/pseudonym.ts";
-import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
-import { recordAmount } from "../core/record-amount.ts";
+import { buildReceipt, recordFromJson } from "../core/receipt.ts";
+import type { RateTable } from "../core/rates.ts";
 import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
-import { DEFAULT_COVERAGE_RULES } from "../core/unemployment-coverage.ts";
-import { validateRecord } from "../core/validate-record.ts";
-import type { IngestIssue } from "../ingest/ingest-issue.ts";
-import { openInputs } from "../ingest/open-inputs.ts";
-import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
-import type { SourceInfo } from "../ingest/source-info.ts";
 import {
-  createBatchArtifactWriter,
   readBatchArtifact,
   removeStaleArtifactTemps,
   type BatchArtifact,
-  type BatchArtifactWriter,
 } from "../store/batch-artifact.ts";
 import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/ledger-store.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { decodeSignedTx } from "./inspect-job.ts";
-import { computeIdempotencyKey } from "../core/idempotency-key.ts";
-import { buildManifest, type Manifest } from "../core/manifest.ts";
+import type { Manifest } from "../core/manifest.ts";
 import { computeJobId } from "./job-id.ts";
 import { writeQuarantineReport } from "./quarantine-report.ts";
-import {
-  manifestFinding,
-  quarantineLists,
-  type Exclusion,
-  type QuarantinedList,
-} from "./list-quarantine.ts";
+import type { QuarantinedList } from "./list-quarantine.ts";
+import { LOOKUP_CHUNK } from "./record-id-check.ts";
+import { prepareBatch, type BatchSummary, type InvalidBatch } from "./prepare-batch.ts";
+import type { ValidationIssue } from "./issue-collector.ts";
 
 export type { QuarantinedList } from "./list-quarantine.ts";
+export { ISSUES_PER_RULE, type ValidationIssue } from "./issue-collector.ts";
 import path from "node:path";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
@@ -70,23 +56,6 @@ export const ANCHOR_STEPS = [
   "complete",
 ] as const;
 export type AnchorStep = (typeof ANCHOR_STEPS)[number];
-
-/** One problem that keeps the batch from being anchored. `value` is masked when personal. */
-export interface ValidationIssue {
-  file: string;
-  /** 1-based line (CSV, JSON Lines) or record number (DBF); absent for a whole-file problem. */
-  line?: number;
-  entry?: string;
-  field: string;
-  rule: string;
-  value: string;
-  message: string;
-  hint: string;
-  /** `finding`: recorded in the manifest, refuses nothing (see `IngestIssue.severity`). */
-  severity?: "warning" | "finding";
-  /** The employer's list (a DBF pair's folder) when it is not the file itself. */
-  list?: string;
-}
 
 /** Progress and messages. Phases: read (rows read and validated), hash, receipts. */
 export interface AnchorLog {
@@ -137,17 +106,7 @@ export interface RunAnchorJobParams {
   quarantineRoot?: string | undefined;
 }
 
-export interface AnchorSummary {
-  jobId: string;
-  kind: RecordKind;
-  period: string;
-  root: string;
-  manifestHash: string;
-  idempotencyKey: string;
-  recordCount: number;
-  total: bigint;
-  supersedes: number | null;
-  reason: string | null;
+export interface AnchorSummary extends BatchSummary {
   elapsedMs: number;
 }
 
@@ -178,45 +137,13 @@ export type AnchorJobResult =
       quarantined: QuarantinedList[];
       findings: ValidationIssue[];
     })
-  | {
-      status: "invalid";
-      jobId: string;
-      kind: RecordKind;
-      period: string;
-      rowsRead: number;
-      validRows: number;
-      issues: ValidationIssue[];
+  | (InvalidBatch & {
       elapsedMs: number;
-      /** Per-list mode: every list was faulty; each one, for the employers' report. */
-      quarantined?: QuarantinedList[];
       /** The quarantine report's folder, when one was written. */
       quarantineReport?: string;
-    };
+    });
 
-/** Record issues kept per (file, field, rule); the rest are counted in one summary issue. */
-export const ISSUES_PER_RULE = 1000;
-const HASH_CHUNK = 4096;
-const LOOKUP_CHUNK = 2048;
 const RECEIPT_CHUNK = 1000;
-
-/**
- * Cryptographic random bytes drawn from the OS in 64 KiB blocks: one `randomBytes` call per
- * ~1,300 records instead of two per record (each call costs tens of µs). Every byte is used once.
- */
-function createRandomPool(blockSize = 65_536): (n: number) => Uint8Array {
-  let block = randomBytes(blockSize);
-  let offset = 0;
-  return (n) => {
-    if (n > blockSize) return new Uint8Array(randomBytes(n));
-    if (offset + n > block.length) {
-      block = randomBytes(blockSize);
-      offset = 0;
-    }
-    const out = new Uint8Array(block.subarray(offset, offset + n));
-    offset += n;
-    return out;
-  };
-}
 
 const noLog: AnchorLog = { progress: () => undefined, info: () => undefined };
 
@@ -488,331 +415,6 @@ async function refuseUnfinishedJobs(
         code: "anchor.job.unfinished",
       },
     );
-  }
-}
-
-interface Prepared {
-  status: "prepared";
-  summary: Omit<AnchorSummary, "elapsedMs">;
-  manifest: Manifest;
-  manifestBytes: Uint8Array;
-  treeBytes: Uint8Array;
-  writer: BatchArtifactWriter | undefined;
-  warnings: ValidationIssue[];
-  findings: ValidationIssue[];
-}
-
-/** A first pass found faulty lists (per-list mode only). */
-interface NeedsQuarantine {
-  status: "quarantine";
-  quarantined: QuarantinedList[];
-  exclude: Exclusion;
-}
-
-async function prepareBatch(
-  p: Omit<RunAnchorJobParams, "supersedes" | "reason"> & {
-    jobId: string;
-    period: string;
-    supersedes: number | null;
-    reason: string | null;
-    log: AnchorLog;
-    strict: boolean;
-    exclude: Exclusion | undefined;
-  },
-): Promise<
-  Prepared | NeedsQuarantine | Omit<Extract<AnchorJobResult, { status: "invalid" }>, "elapsedMs">
-> {
-  const issues: ValidationIssue[] = [];
-  const warnings: ValidationIssue[] = [];
-  const findings: ValidationIssue[] = [];
-  const ruleCounts = new Map<string, { first: ValidationIssue; n: number }>();
-  // Per-list bookkeeping: rows and workshops of every list, to report quarantined ones.
-  const lists = new Map<string, { rows: number; workshops: Set<string> }>();
-  const excluded = (list: string | undefined, file: string): boolean =>
-    p.exclude !== undefined &&
-    (p.exclude.files.has(file) || (list !== undefined && p.exclude.lists.has(list)));
-  const addIssue = (issue: ValidationIssue): void => {
-    if (excluded(issue.list, issue.file)) return;
-    if (issue.severity === "warning") {
-      warnings.push(issue);
-      return;
-    }
-    if (issue.severity === "finding") {
-      if (!p.strict) {
-        findings.push(issue);
-        return;
-      }
-      delete issue.severity;
-    }
-    const key = `${issue.file}\0${issue.entry ?? ""}\0${issue.field}\0${issue.rule}`;
-    const c = ruleCounts.get(key);
-    if (c === undefined) ruleCounts.set(key, { first: issue, n: 1 });
-    else if (++c.n > ISSUES_PER_RULE) return;
-    issues.push(issue);
-  };
-  const onIngestIssue = (i: IngestIssue): void => {
-    const line = i.source.line ?? i.source.record;
-    addIssue({
-      file: i.source.file,
-      ...(line !== undefined ? { line } : {}),
-      ...(i.source.entry !== undefined ? { entry: i.source.entry } : {}),
-      field: i.field,
-      rule: i.rule,
-      value: i.value,
-      message: i.message,
-      hint: i.hint,
-      ...(i.severity !== undefined ? { severity: i.severity } : {}),
-      ...(i.source.list !== undefined ? { list: i.source.list } : {}),
-    });
-  };
-
-  const writer =
-    p.dryRun || p.store === undefined
-      ? undefined
-      : await createBatchArtifactWriter(p.store.batchesDir, p.jobId);
-  try {
-    const register =
-      p.workshopProvinces === undefined
-        ? undefined
-        : await readWorkshopRegister(p.workshopProvinces);
-    const opened = openInputs(p.inputs, {
-      kind: p.kind,
-      ...(register !== undefined ? { provinceOf: (code: string) => register.get(code) } : {}),
-      ...(p.encoding !== undefined ? { encoding: p.encoding } : {}),
-      ...(p.province !== undefined ? { province: p.province } : {}),
-      ...(p.rates !== undefined ? { rates: p.rates } : {}),
-    });
-
-    const seen = new Map<string, string>(); // record id → "file:line" of its first row
-    const supersededCache = new Map<number, boolean>();
-    let pendingLookups: { recordId: string; where: ValidationIssue }[] = [];
-    const flushLookups = async (): Promise<void> => {
-      if (pendingLookups.length === 0 || p.store === undefined) return;
-      const batch = pendingLookups;
-      pendingLookups = [];
-      const found = await p.store.getRecordIds(
-        p.kind,
-        p.period,
-        batch.map((b) => b.recordId),
-      );
-      for (let i = 0; i < batch.length; i++) {
-        const entry = found[i];
-        if (entry === undefined) continue;
-        if (entry.batchId === p.supersedes) continue;
-        let superseded = supersededCache.get(entry.batchId);
-        if (superseded === undefined) {
-          superseded = ((await p.store.getBatch(entry.batchId))?.supersededBy ?? null) !== null;
-          supersededCache.set(entry.batchId, superseded);
-        }
-        if (superseded) continue;
-        addIssue({
-          ...batch[i]!.where,
-          message: `record_id was already anchored in batch ${entry.batchId} for ${p.kind} ${p.period}`,
-          hint: `a correction goes in a new batch with --supersedes ${entry.batchId} --reason <code>`,
-        });
-      }
-    };
-
-    let rowsRead = 0;
-    let validRows = 0;
-    let total = 0n;
-    const byProvince = new Map<string, { count: number; total: bigint }>();
-    const byCategory = new Map<string, { count: number; total: bigint }>();
-    const people = new Set<string>();
-    const timeliness = { onTime: 0, late: 0 };
-    let leaves = new Uint8Array(32 * 65536);
-    let leafCount = 0;
-    let chunk: LeafValues[] = [];
-    const hashChunk = (): void => {
-      if (chunk.length === 0) return;
-      const hashed = leafHashes(chunk);
-      if ((leafCount + chunk.length) * 32 > leaves.length) {
-        const grown = new Uint8Array(Math.max(leaves.length * 2, (leafCount + chunk.length) * 32));
-        grown.set(leaves.subarray(0, leafCount * 32));
-        leaves = grown;
-      }
-      leaves.set(hashed, leafCount * 32);
-      leafCount += chunk.length;
-      chunk = [];
-      p.log.progress("hash", leafCount);
-    };
-    const rates = p.rates ?? DEFAULT_RATE_TABLE;
-    const random = createRandomPool();
-
-    for await (const row of opened.rows) {
-      if (excluded(row.source.list, row.source.file)) continue;
-      rowsRead++;
-      if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
-      const where = {
-        file: row.source.file,
-        line: row.source.line,
-        ...(row.source.entry !== undefined ? { entry: row.source.entry } : {}),
-        ...(row.source.list !== undefined ? { list: row.source.list } : {}),
-      };
-      const listKey = row.source.list ?? row.source.file;
-      let unit = lists.get(listKey);
-      if (unit === undefined) lists.set(listKey, (unit = { rows: 0, workshops: new Set() }));
-      unit.rows++;
-      const ws = row.fields.workshop_code;
-      if (typeof ws === "string" && ws !== "" && unit.workshops.size < 8) unit.workshops.add(ws);
-      const checked = validateRecord(p.kind, row.fields, { expectedPeriod: p.period, rates });
-      if (!checked.ok) {
-        for (const i of checked.issues) addIssue({ ...where, ...i });
-        continue;
-      }
-      const record = checked.record;
-      const first = seen.get(record.recordId);
-      const dupWhere: ValidationIssue = {
-        ...where,
-        field: "record_id",
-        rule: "record-id.duplicate",
-        value: record.recordId,
-        message: "",
-        hint: "",
-      };
-      if (first !== undefined) {
-        addIssue({
-          ...dupWhere,
-          message: `record_id appears twice in this batch (first at ${first})`,
-          hint: "each record id must be unique within a kind and period; remove or renumber the duplicate",
-        });
-        continue;
-      }
-      seen.set(record.recordId, `${where.file}:${where.line}`);
-      pendingLookups.push({
-        recordId: record.recordId,
-        where: { ...dupWhere, rule: "record-id.anchored" },
-      });
-      if (pendingLookups.length >= LOOKUP_CHUNK) await flushLookups();
-      validRows++;
-      if (issues.length > 0) continue; // all-or-nothing: keep validating, stop building
-
-      const amount = recordAmount(record);
-      total += amount;
-      const cell = byProvince.get(record.province) ?? { count: 0, total: 0n };
-      cell.count++;
-      cell.total += amount;
-      byProvince.set(record.province, cell);
-      if (record.kind === "pension") {
-        const c = byCategory.get(record.category) ?? { count: 0, total: 0n };
-        c.count++;
-        c.total += amount;
-        byCategory.set(record.category, c);
-        // Canonical YYYY-MM-DD Jalali dates compare as strings.
-        if (record.paidOn <= record.dueOn) timeliness.onTime++;
-        else timeliness.late++;
-      }
-      const salt = bytesToHex(random(32));
-      const subject = subjectPseudonym(p.pseudonymKey, record.nationalId);
-      people.add(subject);
-      chunk.push(leafValues(record, { salt, subject }));
-      if (chunk.length >= HASH_CHUNK) hashChunk();
-      if (writer !== undefined)
-        await writer.append({
-          index: validRows - 1,
-          code: newReceiptCode(random),
-          salt,
-          subject,
-          source: where,
-          record: recordToJson(record),
-        });
-    }
-    await flushLookups();
-    for (const i of opened.issues()) onIngestIssue(i);
-    p.log.progress("read", rowsRead);
-    for (const { first, n } of ruleCounts.values()) {
-      if (n <= ISSUES_PER_RULE) continue;
-      issues.push({
-        file: first.file,
-        field: first.field,
-        rule: first.rule,
-        value: "",
-        message: `${n - ISSUES_PER_RULE} more problems of this kind (${n} in all) are not listed`,
-        hint: "fix the ones listed first; the rest are usually the same mistake",
-      });
-    }
-    let allQuarantined: QuarantinedList[] | undefined;
-    if (issues.length > 0 && !p.strict && p.exclude === undefined) {
-      const q = quarantineLists(issues, lists);
-      // Something left to anchor: quarantine the faulty lists, anchor the rest (second pass).
-      if (q.quarantined.reduce((n, l) => n + l.rows, 0) < rowsRead) {
-        await writer?.abort();
-        return { status: "quarantine", ...q };
-      }
-      allQuarantined = q.quarantined; // nothing left: invalid, with every list's report
-    }
-    if (issues.length === 0 && validRows === 0) {
-      issues.push({
-        file: p.inputs.join(", "),
-        field: "",
-        rule: "batch.empty",
-        value: "",
-        message: "the inputs hold no records",
-        hint: "check that the files are the month's lists and not just headers",
-      });
-    }
-    if (issues.length > 0) {
-      await writer?.abort();
-      return {
-        status: "invalid",
-        jobId: p.jobId,
-        kind: p.kind,
-        period: p.period,
-        rowsRead,
-        validRows,
-        issues,
-        ...(allQuarantined !== undefined ? { quarantined: allQuarantined } : {}),
-      };
-    }
-    hashChunk();
-
-    const tree = buildMerkleTree(leaves.subarray(0, leafCount * 32));
-    const sources: readonly SourceInfo[] = opened.sources();
-    const { manifest, bytes, hash } = buildManifest({
-      kind: p.kind,
-      period: p.period,
-      recordCount: validRows,
-      total,
-      byProvince,
-      ...(p.kind === "pension" ? { byCategory } : {}),
-      sources,
-      rulesVersion: rates.version,
-      leafEncoding: LEAF_ENCODING,
-      supersedes: p.supersedes,
-      reason: p.reason,
-      people: people.size,
-      ...(p.exclude !== undefined ? { quarantined: p.exclude.summary } : {}),
-      ...(findings.length > 0 ? { findings: findings.map(manifestFinding) } : {}),
-      ...(sources.some((s) => s.format === "sso-dbf")
-        ? { coverageRules: DEFAULT_COVERAGE_RULES.version }
-        : {}),
-      ...(p.kind === "pension" ? { timeliness } : {}),
-    });
-    const root = tree.root;
-    return {
-      status: "prepared",
-      summary: {
-        jobId: p.jobId,
-        kind: p.kind,
-        period: p.period,
-        root,
-        manifestHash: hash,
-        idempotencyKey: computeIdempotencyKey(hash, root, p.supersedes),
-        recordCount: validRows,
-        total,
-        supersedes: p.supersedes,
-        reason: p.reason,
-      },
-      manifest,
-      manifestBytes: bytes,
-      treeBytes: tree.serialize(),
-      writer,
-      warnings,
-      findings,
-    };
-  } catch (error) {
-    await writer?.abort();
-    throw error;
   }
 }
 

@@ -5,7 +5,7 @@
 import { Contract, Interface, keccak256, type HDNodeWallet, type Wallet } from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
 import type { LedgerClient } from "../chain/ledger-client.ts";
-import { AUDIT_REPORT_FORMAT } from "./audit-batch.ts";
+import { AUDIT_REPORT_FORMAT } from "./audit-report.ts";
 
 export const LEDGER_ATTEST_ABI = [
   "function attest(uint64 batchId, uint8 verdict, bytes32 reportHash)",

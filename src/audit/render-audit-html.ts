@@ -2,7 +2,7 @@
  * The audit report as one self-contained HTML page: Persian and English headings, inline CSS,
  * no script, no external resource (a CSP meta tag forbids any), deterministic bytes.
  */
-import type { AuditReport } from "./audit-batch.ts";
+import type { AuditReport } from "./audit-report.ts";
 
 const ESC: Record<string, string> = {
   "&": "&amp;",

@@ -7,7 +7,6 @@ import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { buildManifest } from "../../src/core/manifest.ts";
 import { auditBatch } from "../../src/audit/audit-batch.ts";
 import {
   DEFAULT_ANOMALY_SETTINGS,
@@ -15,42 +14,18 @@ import {
   percentString,
 } from "../../src/audit/find-anomalies.ts";
 import { command as verifyCommand } from "../../src/cli/commands/verify.ts";
-import { bytesToHex } from "../../src/core/hex.ts";
-import { keccak256 } from "../../src/core/keccak.ts";
-import { LEAF_ENCODING, leafHashes, leafValues } from "../../src/core/leaf.ts";
-import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
-import { recordToJson } from "../../src/core/receipt.ts";
-import { premiumShares } from "../../src/core/rates.ts";
 import type { LedgerRecord, PensionRecord, PremiumRecord } from "../../src/core/record.ts";
-import { createBatchArtifactWriter } from "../../src/store/batch-artifact.ts";
 import { nationalIdFor } from "../anchor/helpers.ts";
+import { premium as fixturePremium, writeArtifact } from "./batch-fixture.ts";
 import { runCommand } from "./helpers.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const GOLDEN = path.join(ROOT, "test/golden/audit");
 const hex32 = (n: number): `0x${string}` => `0x${n.toString(16).padStart(64, "0")}`;
 
-function premium(i: number, over: Partial<PremiumRecord> = {}): PremiumRecord {
-  const wageBase = 100_000_000n + BigInt(i) * 1_000_000n;
-  const s = premiumShares(wageBase, 1403, { unemployment: true, hazardous: false });
-  return {
-    kind: "premium",
-    recordId: `G-${i}`,
-    period: "1403-07",
-    nationalId: nationalIdFor(i + 1),
-    workshopCode: String(1_000_000_001 + (i % 2)),
-    insuranceNo: String(10_000_000 + i),
-    province: ["IR-23", "IR-10"][i % 2]!,
-    days: 30,
-    wageBase,
-    workerShare: s.worker,
-    employerShare: s.employer,
-    unemploymentShare: s.unemployment,
-    hazardShare: s.hazard,
-    total: s.total,
-    ...over,
-  };
-}
+/** The fixture's premium record `i`, under the golden's record ids. */
+const premium = (i: number, over: Partial<PremiumRecord> = {}): PremiumRecord =>
+  fixturePremium(i, { recordId: `G-${i}`, ...over });
 
 function pension(i: number, over: Partial<PensionRecord> = {}): PensionRecord {
   return {
@@ -266,62 +241,12 @@ describe("audit units", function () {
 
   describe("the report (golden)", function () {
     /** A deterministic artifact: fixed records, salts, subjects and dates. */
-    async function goldenArtifact(batchesDir: string): Promise<string> {
-      const records = [0, 1, 2, 3, 4].map((i) => premium(i));
-      const opening = records.map((_, i) => ({ salt: hex32(i + 1), subject: hex32(100 + i) }));
-      const values = records.map((r, i) => leafValues(r, opening[i]!));
-      const tree = buildMerkleTree(leafHashes(values));
-      const byProvince = new Map<string, { count: number; total: bigint }>();
-      let total = 0n;
-      for (const r of records) {
-        total += r.total;
-        const c = byProvince.get(r.province) ?? { count: 0, total: 0n };
-        c.count++;
-        c.total += r.total;
-        byProvince.set(r.province, c);
-      }
-      const m = buildManifest({
-        kind: "premium",
-        period: "1403-07",
-        recordCount: 5,
-        total,
-        byProvince,
-        sources: [],
-        rulesVersion: "golden",
-        leafEncoding: LEAF_ENCODING,
-        supersedes: null,
-        reason: null,
-        people: 5,
-      });
-      const jobId = bytesToHex(keccak256(new TextEncoder().encode("golden"))).slice(2);
-      const w = await createBatchArtifactWriter(batchesDir, jobId);
-      for (const [i, r] of records.entries())
-        await w.append({
-          index: i,
-          code: "GOLD",
-          salt: opening[i]!.salt,
-          subject: opening[i]!.subject,
-          source: { file: "golden.csv", line: i + 2 },
-          record: recordToJson(r),
-        });
-      const { dir } = await w.commit({
-        manifestBytes: m.bytes,
-        tree: tree.serialize(),
-        descriptor: {
-          kind: "premium",
-          period: "1403-07",
-          recordCount: 5,
-          total: total.toString(),
-          root: tree.root,
-          manifestHash: m.hash,
-          idempotencyKey: hex32(7),
-          supersedes: null,
-          reason: null,
-          createdAt: "2026-01-01T00:00:00.000Z",
-        },
-      });
-      return dir;
-    }
+    const goldenArtifact = (batchesDir: string): Promise<string> =>
+      writeArtifact(
+        batchesDir,
+        [0, 1, 2, 3, 4].map((i) => premium(i)),
+        { name: "golden", code: "GOLD", file: "golden.csv", rulesVersion: "golden" },
+      );
 
     it("gives the same JSON and HTML bytes as the golden files", async function () {
       const tmp = await mkdtemp(path.join(tmpdir(), "shafaf-golden-"));

@@ -1,0 +1,354 @@
+/**
+ * One reading of an anchoring job's inputs, as stages: read (open the inputs) → validate (each
+ * row's rules, its record id) → key (salt, subject pseudonym) → tree (leaves, root, manifest
+ * figures) → persist (append each record to the artifact being written). `runAnchorJob` calls it
+ * once, or twice when the first reading finds faulty lists (`list-quarantine.ts`).
+ */
+import { LEAF_ENCODING, leafValues } from "../core/leaf.ts";
+import { buildManifest, type Manifest } from "../core/manifest.ts";
+import { computeIdempotencyKey } from "../core/idempotency-key.ts";
+import {
+  createBatchAccumulator,
+  type BatchAccumulator,
+  type BatchFigures,
+} from "../core/batch-accumulator.ts";
+import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
+import { recordToJson } from "../core/receipt.ts";
+import type { LedgerRecord, RecordKind } from "../core/record.ts";
+import { DEFAULT_COVERAGE_RULES } from "../core/unemployment-coverage.ts";
+import { validateRecord } from "../core/validate-record.ts";
+import { openInputs, type OpenedInputs } from "../ingest/open-inputs.ts";
+import type { RowSource } from "../ingest/raw-row.ts";
+import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
+import { createBatchArtifactWriter, type BatchArtifactWriter } from "../store/batch-artifact.ts";
+import type { LedgerStore } from "../store/ledger-store.ts";
+import {
+  createIssueCollector,
+  type IssueCollector,
+  type ValidationIssue,
+} from "./issue-collector.ts";
+import { createLeafCollector, type LeafCollector } from "./leaf-collector.ts";
+import {
+  manifestFinding,
+  quarantineLists,
+  type Exclusion,
+  type QuarantinedList,
+} from "./list-quarantine.ts";
+import { createRecordIdCheck, type RowPlace } from "./record-id-check.ts";
+import { createRecordKeys, type RecordKeys } from "./record-keys.ts";
+
+export interface PrepareBatchParams {
+  jobId: string;
+  inputs: readonly string[];
+  kind: RecordKind;
+  period: string;
+  supersedes: number | null;
+  reason: string | null;
+  encoding?: "utf8" | "cp1256" | "auto" | undefined;
+  province?: string | undefined;
+  workshopProvinces?: string | undefined;
+  rates?: RateTable | undefined;
+  /** Without a store nothing is written and anchored record ids are not looked up. */
+  store?: LedgerStore | undefined;
+  dryRun?: boolean | undefined;
+  pseudonymKey: Uint8Array;
+  log: { progress(phase: "read" | "hash", done: number): void };
+  strict: boolean;
+  /** The lists and files this reading leaves out (the second reading of a per-list job). */
+  exclude: Exclusion | undefined;
+}
+
+/** The batch's identity: what the job record and the result repeat. */
+export interface BatchSummary {
+  jobId: string;
+  kind: RecordKind;
+  period: string;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  recordCount: number;
+  total: bigint;
+  supersedes: number | null;
+  reason: string | null;
+}
+
+/** Everything to commit the artifact; the writer holds the records appended so far. */
+export interface PreparedBatch {
+  status: "prepared";
+  summary: BatchSummary;
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  treeBytes: Uint8Array;
+  writer: BatchArtifactWriter | undefined;
+  warnings: ValidationIssue[];
+  findings: ValidationIssue[];
+}
+
+/** A first reading found faulty lists (per-list mode only): read again without `exclude`. */
+export interface NeedsQuarantine {
+  status: "quarantine";
+  quarantined: QuarantinedList[];
+  exclude: Exclusion;
+}
+
+/** Nothing can be anchored. */
+export interface InvalidBatch {
+  status: "invalid";
+  jobId: string;
+  kind: RecordKind;
+  period: string;
+  rowsRead: number;
+  validRows: number;
+  issues: ValidationIssue[];
+  /** Per-list mode: every list was faulty; each one, for the employers' report. */
+  quarantined?: QuarantinedList[];
+}
+
+/** What the validate stage read. `figures` and `leaves` hold only records read before any error. */
+export interface RowsRead {
+  rowsRead: number;
+  validRows: number;
+  /** Rows and (up to 8) workshops of each list, for the quarantine report. */
+  lists: Map<string, { rows: number; workshops: Set<string> }>;
+  figures: BatchFigures;
+  leaves: LeafCollector;
+}
+
+/**
+ * @example
+ * const prepared = await prepareBatch({ jobId, inputs, kind, period, supersedes: null,
+ *   reason: null, store, pseudonymKey, log, strict: false, exclude: undefined });
+ * if (prepared.status === "prepared") await prepared.writer?.commit({ … });
+ */
+export async function prepareBatch(
+  p: PrepareBatchParams,
+): Promise<PreparedBatch | NeedsQuarantine | InvalidBatch> {
+  const collected = createIssueCollector({
+    strict: p.strict,
+    excluded: (list, file) => isExcluded(p.exclude, list, file),
+  });
+  const writer =
+    p.dryRun || p.store === undefined
+      ? undefined
+      : await createBatchArtifactWriter(p.store.batchesDir, p.jobId);
+  try {
+    const opened = await openBatchInputs(p);
+    const read = await readRows(p, opened, collected, writer);
+    for (const i of opened.issues()) collected.addIngest(i);
+    p.log.progress("read", read.rowsRead);
+    collected.finish();
+    const refused = refusal(p, collected.issues, read);
+    if (refused !== undefined) {
+      await writer?.abort();
+      return refused;
+    }
+    return {
+      status: "prepared",
+      ...buildBatch(p, read, collected.findings, opened),
+      writer,
+      warnings: collected.warnings,
+      findings: collected.findings,
+    };
+  } catch (error) {
+    await writer?.abort();
+    throw error;
+  }
+}
+
+/** True for a row or issue of a list or file that `exclude` leaves out. */
+export function isExcluded(
+  exclude: Exclusion | undefined,
+  list: string | undefined,
+  file: string,
+): boolean {
+  return (
+    exclude !== undefined &&
+    (exclude.files.has(file) || (list !== undefined && exclude.lists.has(list)))
+  );
+}
+
+/** Read: the inputs, with the workshop register's provinces when one is given. */
+export async function openBatchInputs(p: PrepareBatchParams): Promise<OpenedInputs> {
+  const register =
+    p.workshopProvinces === undefined ? undefined : await readWorkshopRegister(p.workshopProvinces);
+  return openInputs(p.inputs, {
+    kind: p.kind,
+    ...(register !== undefined ? { provinceOf: (code: string) => register.get(code) } : {}),
+    ...(p.encoding !== undefined ? { encoding: p.encoding } : {}),
+    ...(p.province !== undefined ? { province: p.province } : {}),
+    ...(p.rates !== undefined ? { rates: p.rates } : {}),
+  });
+}
+
+/**
+ * Validate, for every row: its record's rules, then its record id. Once any error is known the
+ * rows are still validated (to report every problem) but no longer keyed, hashed or written.
+ */
+export async function readRows(
+  p: PrepareBatchParams,
+  opened: OpenedInputs,
+  collected: IssueCollector,
+  writer: BatchArtifactWriter | undefined,
+): Promise<RowsRead> {
+  const lists = new Map<string, { rows: number; workshops: Set<string> }>();
+  const ids = createRecordIdCheck({
+    ...p,
+    store: p.store,
+    report: (issue) => collected.add(issue),
+  });
+  const figures = createBatchAccumulator();
+  const leaves = createLeafCollector((n) => p.log.progress("hash", n));
+  const keys = createRecordKeys(p.pseudonymKey);
+  const rates = p.rates ?? DEFAULT_RATE_TABLE;
+  let rowsRead = 0;
+  let validRows = 0;
+  for await (const row of opened.rows) {
+    if (isExcluded(p.exclude, row.source.list, row.source.file)) continue;
+    rowsRead++;
+    if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
+    const where = placeOf(row.source);
+    tallyList(lists, row.source, row.fields.workshop_code);
+    const checked = validateRecord(p.kind, row.fields, { expectedPeriod: p.period, rates });
+    if (!checked.ok) {
+      for (const i of checked.issues) collected.add({ ...where, ...i });
+      continue;
+    }
+    if (!(await ids.claim(checked.record, where))) continue;
+    validRows++;
+    if (collected.issues.length > 0) continue; // all-or-nothing: keep validating, stop building
+    await addRecord(checked.record, validRows - 1, where, { figures, leaves, keys, writer });
+  }
+  await ids.flush();
+  return { rowsRead, validRows, lists, figures: figures.figures(), leaves };
+}
+
+const placeOf = (s: RowSource): RowPlace & { line: number } => ({
+  file: s.file,
+  line: s.line,
+  ...(s.entry !== undefined ? { entry: s.entry } : {}),
+  ...(s.list !== undefined ? { list: s.list } : {}),
+});
+
+function tallyList(
+  lists: RowsRead["lists"],
+  source: RowSource,
+  workshop: string | undefined,
+): void {
+  const key = source.list ?? source.file;
+  let unit = lists.get(key);
+  if (unit === undefined) lists.set(key, (unit = { rows: 0, workshops: new Set() }));
+  unit.rows++;
+  if (typeof workshop === "string" && workshop !== "" && unit.workshops.size < 8)
+    unit.workshops.add(workshop);
+}
+
+/** Key → tree → persist for one valid record (leaf `index`). */
+export async function addRecord(
+  record: LedgerRecord,
+  index: number,
+  where: RowPlace & { line: number },
+  to: {
+    figures: BatchAccumulator;
+    leaves: LeafCollector;
+    keys: RecordKeys;
+    writer: BatchArtifactWriter | undefined;
+  },
+): Promise<void> {
+  const { salt, subject } = to.keys.keyOf(record);
+  to.figures.add(record, subject);
+  to.leaves.push(leafValues(record, { salt, subject }));
+  if (to.writer !== undefined)
+    await to.writer.append({
+      index,
+      code: to.keys.receiptCode(),
+      salt,
+      subject,
+      source: where,
+      record: recordToJson(record),
+    });
+}
+
+/**
+ * The outcome of a reading with errors: in per-list mode, quarantine when some rows would be
+ * left to anchor; otherwise invalid (with every list when all were faulty). An empty batch is
+ * invalid too. Undefined when the batch can be built.
+ */
+export function refusal(
+  p: PrepareBatchParams,
+  issues: ValidationIssue[],
+  read: Pick<RowsRead, "rowsRead" | "validRows" | "lists">,
+): NeedsQuarantine | InvalidBatch | undefined {
+  let allQuarantined: QuarantinedList[] | undefined;
+  if (issues.length > 0 && !p.strict && p.exclude === undefined) {
+    const q = quarantineLists(issues, read.lists);
+    // Something left to anchor: quarantine the faulty lists, anchor the rest (second pass).
+    if (q.quarantined.reduce((n, l) => n + l.rows, 0) < read.rowsRead)
+      return { status: "quarantine", ...q };
+    allQuarantined = q.quarantined; // nothing left: invalid, with every list's report
+  }
+  if (issues.length === 0 && read.validRows === 0) {
+    issues.push({
+      file: p.inputs.join(", "),
+      field: "",
+      rule: "batch.empty",
+      value: "",
+      message: "the inputs hold no records",
+      hint: "check that the files are the month's lists and not just headers",
+    });
+  }
+  if (issues.length === 0) return undefined;
+  return {
+    status: "invalid",
+    jobId: p.jobId,
+    kind: p.kind,
+    period: p.period,
+    rowsRead: read.rowsRead,
+    validRows: read.validRows,
+    issues,
+    ...(allQuarantined !== undefined ? { quarantined: allQuarantined } : {}),
+  };
+}
+
+/** Tree: the root, the manifest of the figures, and the idempotency key they give. */
+export function buildBatch(
+  p: PrepareBatchParams,
+  read: Pick<RowsRead, "validRows" | "figures" | "leaves">,
+  findings: readonly ValidationIssue[],
+  opened: Pick<OpenedInputs, "sources">,
+): Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "treeBytes"> {
+  const tree = read.leaves.tree();
+  const f = read.figures;
+  const sources = opened.sources();
+  const { manifest, bytes, hash } = buildManifest({
+    kind: p.kind,
+    period: p.period,
+    recordCount: read.validRows,
+    total: f.total,
+    byProvince: f.byProvince,
+    ...(p.kind === "pension" ? { byCategory: f.byCategory, timeliness: f.timeliness } : {}),
+    sources,
+    rulesVersion: (p.rates ?? DEFAULT_RATE_TABLE).version,
+    leafEncoding: LEAF_ENCODING,
+    supersedes: p.supersedes,
+    reason: p.reason,
+    people: f.people,
+    ...(p.exclude !== undefined ? { quarantined: p.exclude.summary } : {}),
+    ...(findings.length > 0 ? { findings: findings.map(manifestFinding) } : {}),
+    ...(sources.some((s) => s.format === "sso-dbf")
+      ? { coverageRules: DEFAULT_COVERAGE_RULES.version }
+      : {}),
+  });
+  const summary: BatchSummary = {
+    jobId: p.jobId,
+    kind: p.kind,
+    period: p.period,
+    root: tree.root,
+    manifestHash: hash,
+    idempotencyKey: computeIdempotencyKey(hash, tree.root, p.supersedes),
+    recordCount: read.validRows,
+    total: f.total,
+    supersedes: p.supersedes,
+    reason: p.reason,
+  };
+  return { summary, manifest, manifestBytes: bytes, treeBytes: tree.serialize() };
+}

@@ -1,0 +1,83 @@
+/**
+ * A batch artifact read as evidence: integrity problems (a file whose sha256 is not the one its
+ * descriptor recorded) become findings, not exceptions. Only an unreadable descriptor, an
+ * unknown format or a line that is not JSON stops the audit.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { InvalidInputError } from "../core/errors.ts";
+import type { Manifest } from "../core/manifest.ts";
+import {
+  BATCH_ARTIFACT_FORMAT,
+  type ArtifactRecordLine,
+  type BatchArtifactDescriptor,
+} from "../store/batch-artifact.ts";
+
+export const sha256hex = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+export interface LooseArtifact {
+  descriptor: BatchArtifactDescriptor;
+  manifestBytes: Uint8Array;
+  recordsBytes: Uint8Array;
+  lines: ArtifactRecordLine[];
+  /** What does not match the descriptor's sha256s; empty when all does. */
+  problems: string[];
+}
+
+/** The manifest bytes as JSON, or undefined when they are not JSON. */
+export function parseManifest(bytes: Uint8Array): Manifest | undefined {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @example
+ * const { descriptor, lines, problems } = await readArtifactLoose(".shafaf/batches/<jobId>");
+ */
+export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
+  const where = (f: string) => path.join(dir, f);
+  let descriptor: BatchArtifactDescriptor;
+  try {
+    descriptor = JSON.parse(
+      await readFile(where("artifact.json"), "utf8"),
+    ) as BatchArtifactDescriptor;
+  } catch (error) {
+    throw new InvalidInputError(`${where("artifact.json")}: not a readable batch artifact`, {
+      details: `give a batch artifact directory (batches/<jobId>/ under the data directory) holding artifact.json (${(error as Error).message})`,
+      code: "audit.artifact",
+    });
+  }
+  if ((descriptor.format as string) !== BATCH_ARTIFACT_FORMAT) {
+    throw new InvalidInputError(
+      `${where("artifact.json")}: format ${String(descriptor.format)}, this version reads ${BATCH_ARTIFACT_FORMAT}`,
+      { code: "audit.artifact.format" },
+    );
+  }
+  const manifestBytes = new Uint8Array(await readFile(where("manifest.json")));
+  const recordsBytes = new Uint8Array(await readFile(where("records.jsonl")));
+  const problems: string[] = [];
+  if (sha256hex(recordsBytes) !== descriptor.files["records.jsonl"].sha256)
+    problems.push("records.jsonl does not match the sha256 in artifact.json");
+  if (sha256hex(manifestBytes) !== descriptor.files["manifest.json"].sha256)
+    problems.push("manifest.json does not match the sha256 in artifact.json");
+  const lines: ArtifactRecordLine[] = [];
+  const text = new TextDecoder().decode(recordsBytes);
+  let n = 0;
+  for (const raw of text.split("\n")) {
+    n++;
+    if (raw.trim() === "") continue;
+    try {
+      lines.push(JSON.parse(raw) as ArtifactRecordLine);
+    } catch {
+      throw new InvalidInputError(`${where("records.jsonl")}:${n}: not a JSON line`, {
+        details: "the records file of the artifact is damaged; restore it from a backup",
+        code: "audit.artifact.records",
+      });
+    }
+  }
+  return { descriptor, manifestBytes, recordsBytes, lines, problems };
+}
