@@ -22,10 +22,12 @@ import {SumTreeV2} from "./libraries/SumTreeV2.sol";
  *      0 0x00 | 1 root | 33 manifestHash | 65 idempotencyKey | 97 headAfter |
  *      129 totalAmount(16) recordCount(8) supersedes(8) | 161 anchorer(20) anchoredAt(8) period(4) |
  *      193 kind(1)
- *    A SumTreeV2 batch's data contract (322 bytes) has the same first 194 bytes, with totalAmount
- *    and recordCount zero, then:  194 vrfKeyId | 226 totals[0..5] (16 bytes each). The code size
- *    tells the scheme (194: StandardV1, 322: SumTreeV2); root, headAfter, supersedes, period and
- *    kind are read at the same offsets for both.
+ *    A SumTreeV2 batch's data contract has the same first 194 bytes except the word at 129, which
+ *    is totals[0](16) vrfKeyIndex(4) zero(4) supersedes(8), followed by totals[1 .. L−1], 16 bytes
+ *    each (L = 5 lanes for premium: 258 bytes; 6 for pension: 274 bytes). The VRF key is stored
+ *    as its registration index (4 bytes, not its 32-byte id: 5,600 gas less per anchor). Any size
+ *    but 194 is SumTreeV2; root, headAfter, supersedes, period and kind are at the same offsets
+ *    in both layouts.
  *  - `_byRoot[root]`: the root index (batch id) and `supersededBy`, the one field written later;
  *  - `_byKey[key]`: the idempotency index.
  * `head()` is the latest batch's `headAfter`, so no separate head slot is written.
@@ -76,8 +78,6 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     /// @dev Size of a batch's data contract code. Its init code (see _createData) is the 12 bytes
     /// PUSH2 194 DUP1 PUSH1 12 PUSH1 0 CODECOPY PUSH1 0 RETURN, followed by the code itself.
     uint256 private constant _DATA_SIZE = 194;
-    /// @dev Size of a SumTreeV2 batch's data contract code (init code: PUSH2 322, then as above).
-    uint256 private constant _DATA_SIZE_V2 = 322;
 
     /// @dev One slot, never zero after construction, so the first anchor pays no zero-to-non-zero write.
     uint64 private _batchCount;
@@ -163,7 +163,7 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         if (existing != 0) revert LedgerDuplicateIdempotencyKey(batch.idempotencyKey, existing);
         existing = _byRoot[batch.root].batchId;
         if (existing != 0) revert LedgerDuplicateRoot(batch.root, existing);
-        if (_vrfKeys[batch.vrfKeyId].registeredAt == 0) revert LedgerUnknownVrfKey(batch.vrfKeyId);
+        uint32 vrfKeyIndex = _vrfKeyIndex(batch.vrfKeyId);
 
         unchecked {
             batchId = _batchCount + 1; // < 2^64: one batch per transaction
@@ -173,20 +173,8 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
             _checkSupersedes(supersedes, batchId - 1, batch.kind, batch.period, false);
         }
         uint128[6] memory totals = batch.totals; // decoded, so each lane is range-checked
-        bytes32 headAfter = keccak256(
-            abi.encode(
-                _previousHead(batchId),
-                batchId,
-                batch.root,
-                uint8(batch.kind),
-                batch.period,
-                uint8(Scheme.SumTreeV2),
-                totals,
-                batch.manifestHash,
-                batch.vrfKeyId
-            )
-        );
-        _createDataV2(batchId, batch, totals, headAfter);
+        bytes32 headAfter = _headV2(batchId, batch, totals);
+        _createDataV2(batchId, batch, totals, vrfKeyIndex, headAfter);
         _batchCount = batchId;
         _byRoot[batch.root].batchId = batchId;
         _byKey[batch.idempotencyKey] = batchId;
@@ -333,7 +321,7 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         batch.manifestHash = _wordOf(data, 33);
         batch.idempotencyKey = _wordOf(data, 65);
         batch.headAfter = _wordOf(data, 97);
-        batch.vrfKeyId = _wordOf(data, 194);
+        batch.vrfKeyId = _vrfKeyIds[uint32(uint256(amounts) >> 96)];
         batch.totals = _totalsOf(data);
         batch.period = uint32(provenance);
         batch.kind = Kind(kind);
@@ -538,6 +526,35 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         if (supersedes != 0) _markSuperseded(supersedes, batchId);
     }
 
+    /// @dev The registration index of VRF key `keyId`; reverts unless it is registered.
+    function _vrfKeyIndex(bytes32 keyId) private view returns (uint32) {
+        VrfKey storage key = _vrfKeys[keyId];
+        if (key.registeredAt == 0) revert LedgerUnknownVrfKey(keyId);
+        return key.index;
+    }
+
+    /// @dev The log head after v2 batch `batchId` (formula in ITransparencyLedger).
+    function _headV2(
+        uint64 batchId,
+        AnchorV2 calldata batch,
+        uint128[6] memory totals
+    ) private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _previousHead(batchId),
+                    batchId,
+                    batch.root,
+                    uint8(batch.kind),
+                    batch.period,
+                    uint8(Scheme.SumTreeV2),
+                    totals,
+                    batch.manifestHash,
+                    batch.vrfKeyId
+                )
+            );
+    }
+
     function _emitAnchoredV2(
         uint64 batchId,
         AnchorV2 calldata batch,
@@ -622,34 +639,39 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         uint64 batchId,
         AnchorV2 calldata input,
         uint128[6] memory totals,
+        uint32 vrfKeyIndex,
         bytes32 headAfter
     ) private {
         uint256 provenance =
             (uint256(uint160(msg.sender)) << 96) | (block.timestamp << 32) | input.period;
-        uint256 supersedes = input.supersedes;
+        uint256 amounts =
+            (uint256(totals[0]) << 128) | (uint256(vrfKeyIndex) << 96) | input.supersedes;
         Kind kind = input.kind;
+        uint256 size = _DATA_SIZE + 16 * (SumTreeV2.laneCount(uint8(kind)) - 1);
         address created;
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let p := mload(0x40)
-            mstore(p, shl(160, 0x61014280600c6000396000f3)) // init code, then byte 12 = STOP
-            calldatacopy(add(p, 13), add(input, 0x00), 32) // root
+            // init code PUSH2 size DUP1 PUSH1 12 PUSH1 0 CODECOPY PUSH1 0 RETURN, then byte 12 = STOP
+            mstore(p, shl(160, or(shl(72, or(0x610000, size)), 0x80600c6000396000f3)))
+            calldatacopy(add(p, 13), input, 32) // root
             calldatacopy(add(p, 45), add(input, 0x120), 32) // manifestHash
             calldatacopy(add(p, 77), add(input, 0x160), 32) // idempotencyKey
             mstore(add(p, 109), headAfter)
-            mstore(add(p, 141), supersedes) // totalAmount and recordCount 0
+            mstore(add(p, 141), amounts)
             mstore(add(p, 173), provenance)
             mstore8(add(p, 205), kind)
-            calldatacopy(add(p, 206), add(input, 0x180), 32) // vrfKeyId
+            let end := add(p, add(12, size))
+            let lane := add(totals, 32)
             for {
-                let i := 0
-            } lt(i, 6) {
-                i := add(i, 1)
+                let q := add(p, 206)
+            } lt(q, end) {
+                q := add(q, 16)
             } {
-                let lane := mload(add(totals, mul(i, 32)))
-                mstore(add(p, add(238, mul(i, 16))), shl(128, lane))
+                mstore(q, shl(128, mload(lane)))
+                lane := add(lane, 32)
             }
-            created := create(0, p, 334)
+            created := create(0, p, add(12, size))
         }
         // Fails only if the nonce invariant (batch n is this contract's CREATE number n) broke.
         assert(created != address(0) && created == CreateAddress.compute(address(this), batchId));
@@ -663,10 +685,12 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         }
     }
 
-    /// @dev The totals of a SumTreeV2 data contract's code.
+    /// @dev The totals of a SumTreeV2 data contract's code (lanes past the kind's are 0).
     function _totalsOf(bytes memory data) private pure returns (uint128[6] memory totals) {
-        for (uint256 i = 0; i < 6; ++i) {
-            totals[i] = uint128(uint256(_wordOf(data, 226 + 16 * i)) >> 128);
+        totals[0] = uint128(uint256(_wordOf(data, 129)) >> 128);
+        uint256 lanes = (data.length - _DATA_SIZE) / 16 + 1;
+        for (uint256 i = 1; i < lanes; ++i) {
+            totals[i] = uint128(uint256(_wordOf(data, _DATA_SIZE + 16 * (i - 1))) >> 128);
         }
     }
 
