@@ -344,7 +344,7 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
 
     /// @inheritdoc ITransparencyLedger
     function vrfKeyIdAt(uint32 index) external view returns (bytes32) {
-        if (index >= _vrfKeyIds.length) revert LedgerUnknownVrfKey(bytes32(0));
+        if (!(index < _vrfKeyIds.length)) revert LedgerUnknownVrfKey(bytes32(0));
         return _vrfKeyIds[index];
     }
 

@@ -74,6 +74,7 @@ interface ITransparencyLedger {
      * persons, insurableWage, days, premium, lane 5 = 0; pension (6 lanes) records, persons,
      * gross, deductions, net, onTime. The number of records is `totals[0]`.
      */
+    // solhint-disable-next-line gas-struct-packing
     struct BatchV2 {
         bytes32 root; // the batch root hash (tree-v2.md §6)
         bytes32 manifestHash; // keccak256 of the canonical off-chain manifest bytes
@@ -89,7 +90,8 @@ interface ITransparencyLedger {
         uint64 anchoredAt;
     }
 
-    /// @notice anchorBatchV2's argument.
+    /// @notice anchorBatchV2's argument (calldata only: field order mirrors anchorBatch's arguments).
+    // solhint-disable-next-line gas-struct-packing
     struct AnchorV2 {
         bytes32 root; // non-zero, never anchored before (by either scheme)
         Kind kind;
@@ -145,6 +147,7 @@ interface ITransparencyLedger {
 
     /// @notice VRF public key `publicKey` was registered as key number `index` (now the current key)
     /// by `registrar`; its id is keccak256(publicKey).
+    // solhint-disable-next-line gas-indexed-events
     event VrfKeyRegistered(
         bytes32 indexed keyId,
         bytes32 publicKey,

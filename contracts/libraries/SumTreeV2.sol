@@ -42,11 +42,11 @@ library SumTreeV2 {
 
     /// @notice What a proof is checked against: the anchored batch.
     struct Trusted {
-        uint8 kind; // 0 premium (5 lanes), 1 pension (6 lanes)
         bytes32 root;
         uint128[6] totals;
         uint64 batchSize; // the proof's claim, compared with the computed records lane
         uint32 provinceCount;
+        uint8 kind; // 0 premium (5 lanes), 1 pension (6 lanes)
     }
 
     /// @dev A node in memory; lanes widened so that a sum of two lanes cannot wrap.
@@ -88,7 +88,7 @@ library SumTreeV2 {
         for (uint256 i = 0; i < ws.length; ++i) {
             Window calldata w = ws[i];
             if (w.provinceIndex != i) return false;
-            if (i > 0 && uint40(w.province) <= uint40(ws[i - 1].province)) return false;
+            if (i > 0 && !(uint40(ws[i - 1].province) < uint40(w.province))) return false;
             (bool ok, uint256 n) = _window(t, w, key, true);
             if (!ok) return false;
             own += n;
@@ -137,7 +137,7 @@ library SumTreeV2 {
         uint256 m = w.leaves.length;
         if (m == 0 || m > MAX_ITEMS) return (false, sub);
         uint256 hi = uint256(w.index) + m - 1;
-        if (hi >= w.size || w.provinceIndex >= t.provinceCount) return (false, sub);
+        if (!(hi < w.size && w.provinceIndex < t.provinceCount)) return (false, sub);
         if (w.path.length != siblings(w.size, w.index, hi)) return (false, sub);
         if (w.provincePath.length != siblings(t.provinceCount, w.provinceIndex, w.provinceIndex)) {
             return (false, sub);
@@ -193,7 +193,7 @@ library SumTreeV2 {
     function _ascending(Leaf[] calldata leaves) private pure returns (bool) {
         for (uint256 j = 1; j < leaves.length; ++j) {
             (bytes32 ka, bytes32 kb) = (leaves[j - 1].key, leaves[j].key);
-            if (ka > kb || (ka == kb && leaves[j - 1].seq >= leaves[j].seq)) return false;
+            if (ka > kb || (ka == kb && !(leaves[j - 1].seq < leaves[j].seq))) return false;
         }
         return true;
     }
@@ -214,27 +214,27 @@ library SumTreeV2 {
         if (after_ == 0 && uint256(w.index) + m != w.size) return (false, 0);
         uint256 own = m - before - after_;
         for (uint256 s = 0; s < own; ++s) {
-            Leaf calldata l = w.leaves[before + s];
-            if (l.seq != s || l.lanes[1] != (s == 0 ? 1 : 0)) return (false, 0);
+            Leaf calldata leaf = w.leaves[before + s];
+            if (leaf.seq != s || leaf.lanes[1] != (s == 0 ? 1 : 0)) return (false, 0);
         }
         return (true, own);
     }
 
     /// @dev The leaf node (spec §5): lane 0 = 1, lane 1 ≤ 1, lanes < 2^64, unused lanes 0.
     function _leafNode(
-        Leaf calldata l,
+        Leaf calldata leaf,
         uint256 laneCount_
     ) private pure returns (bool, MNode memory node) {
         uint256[6] memory lanes = node.lanes;
         for (uint256 i = 0; i < 6; ++i) {
-            uint256 v = l.lanes[i];
+            uint256 v = leaf.lanes[i];
             if (i < laneCount_ ? v > type(uint64).max : v != 0) return (false, node);
             lanes[i] = v;
         }
         if (lanes[0] != 1 || lanes[1] > 1) return (false, node);
-        bytes32 key = l.key;
-        uint256 seq = l.seq;
-        bytes32 commitment = l.commitment;
+        bytes32 key = leaf.key;
+        uint256 seq = leaf.seq;
+        bytes32 commitment = leaf.commitment;
         bytes32 h;
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
@@ -267,7 +267,7 @@ library SumTreeV2 {
         m.hash = n.hash;
         for (uint256 i = 0; i < 6; ++i) {
             uint256 v = n.lanes[i];
-            if (i >= laneCount_ && v != 0) return (false, m);
+            if (!(i < laneCount_) && v != 0) return (false, m);
             m.lanes[i] = v;
         }
         return (true, m);
@@ -397,14 +397,19 @@ library SumTreeV2 {
         row = new MNode[](nodes.length + (withLeft ? 1 : 0) + (withRight ? 1 : 0));
         uint256 k;
         if (withLeft) {
-            (ok, row[0]) = _load(path[c.next++], c.laneCount);
+            (ok, row[0]) = _load(path[c.next], c.laneCount);
+            ++c.next;
             if (!ok) return (false, row);
             c.left += row[0].lanes[0];
             k = 1;
         }
-        for (uint256 j = 0; j < nodes.length; ++j) row[k++] = nodes[j];
+        for (uint256 j = 0; j < nodes.length; ++j) {
+            row[k] = nodes[j];
+            ++k;
+        }
         if (withRight) {
-            (ok, row[k]) = _load(path[c.next++], c.laneCount);
+            (ok, row[k]) = _load(path[c.next], c.laneCount);
+            ++c.next;
             if (!ok) return (false, row);
         }
         c.lo = (withLeft ? c.lo - 1 : c.lo) >> 1;
@@ -436,6 +441,13 @@ library SumTreeV2 {
     /// @dev `^IR-[0-9]{2}$`.
     function _isProvinceCode(bytes5 code) private pure returns (bool) {
         if (bytes3(code) != "IR-") return false;
-        return code[3] >= "0" && code[3] <= "9" && code[4] >= "0" && code[4] <= "9";
+        return _isDigit(code[3]) && _isDigit(code[4]);
+    }
+
+    /// @dev '0'..'9': below 0x30 the uint8 difference wraps to 0xd0 or more.
+    function _isDigit(bytes1 b) private pure returns (bool) {
+        unchecked {
+            return uint8(b) - 0x30 < 10;
+        }
     }
 }
