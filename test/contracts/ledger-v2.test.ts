@@ -7,7 +7,9 @@ import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { network } from "hardhat";
-import { AbiCoder, Interface, ZeroHash, id, keccak256 } from "ethers";
+import fc from "fast-check";
+import { AbiCoder, Interface, ZeroHash, id, keccak256, randomBytes } from "ethers";
+import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
 import { LEDGER_METHODS, typed } from "./typed-contract.ts";
 import {
   SUM_TREE_WINDOW_TUPLE,
@@ -427,6 +429,66 @@ describe("TransparencyLedger (shafaf-tree/2)", function () {
         expect(ok).to.equal(v.valid);
       });
     }
+
+    it("every leaf of a random tree is provable, every key's range and absence too; another tree's proofs fail (property)", async function () {
+      const PROVINCES = ["IR-00", "IR-07", "IR-23", "IR-30"];
+      const record = fc.record({
+        person: fc.integer({ min: 0, max: 12 }),
+        province: fc.constantFrom(...PROVINCES),
+        amounts: fc.tuple(
+          fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          fc.bigInt({ min: 0n, max: 31n }),
+          fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        ),
+      });
+      const keyOf = (person: number) =>
+        keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [person]));
+      const build = (recs: { person: number; province: string; amounts: bigint[] }[]): SumTree =>
+        buildSumTree("premium", {
+          keys: Buffer.concat(recs.map((r) => Buffer.from(keyOf(r.person).slice(2), "hex"))),
+          commitments: randomBytes(32 * recs.length),
+          provinces: recs.map((r) => r.province),
+          amounts: new BigUint64Array(recs.flatMap((r) => r.amounts)),
+        });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(record, { minLength: 1, maxLength: 24 }),
+          fc.array(record, { minLength: 1, maxLength: 8 }),
+          async (recs, otherRecs) => {
+            const tree = build(recs);
+            const other = build(otherRecs);
+            const f = await loadFixture(withKeyFixture);
+            await f.ledger
+              .connect(f.anchorer)
+              .anchorBatchV2(
+                batchV2(1, { root: tree.root, totals: [...tree.lanes, 0n] as LaneTuple }),
+              );
+            const verify = async (proof: unknown): Promise<boolean> => {
+              const c = sumTreeProofCalldata(proof);
+              return c.type === "inclusion"
+                ? ((await f.ledger.verifyInclusionV2(
+                    1,
+                    c.batchSize,
+                    c.provinceCount,
+                    c.windows[0]!,
+                  )) as boolean)
+                : ((await f.ledger.getFunction(
+                    c.type === "range" ? "verifyRangeV2" : "verifyAbsenceV2",
+                  )(1, c.batchSize, c.provinceCount, c.key!, c.windows)) as boolean);
+            };
+            for (let i = 0; i < tree.size; i++) {
+              expect(await verify(tree.inclusionProof(i, 1)), `leaf ${i}`).to.equal(true);
+            }
+            for (let person = 0; person <= 13; person++) {
+              const proof = tree.personProof(Buffer.from(keyOf(person).slice(2), "hex"), 1);
+              expect(await verify(proof), `person ${person} (${proof.type})`).to.equal(true);
+            }
+            expect(await verify(other.inclusionProof(0, 1))).to.equal(false);
+          },
+        ),
+        { numRuns: 12 },
+      );
+    });
 
     it("a valid range proof is not an absence proof, and the reverse", async function () {
       const range = proofs.find((v) => v.valid && v.proof.type === "range")!;
