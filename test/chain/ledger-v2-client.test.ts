@@ -10,6 +10,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { id } from "ethers";
 import { createAnchorChain } from "../../src/anchor/anchor-chain.ts";
+import { verifyLogHead } from "../../src/audit/verify-log-head.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { newVrfKeystore, writeKeystoreFile } from "../../src/chain/keystore.ts";
 import { ContractRevertError, createLedgerClient } from "../../src/chain/ledger-client.ts";
@@ -150,6 +151,12 @@ describe("ledger client and chain adapter (shafaf-tree/2)", function () {
       });
       expect(b.totals).to.deep.equal([...args.totals, 0n]);
       expect(await ledger.head()).to.equal(b.headAfter);
+      // The whole log, v1 and v2 batches, recomputed from events.
+      expect(await verifyLogHead({ rpc, contract: f.address })).to.deep.include({
+        status: "ok",
+        batchesChecked: 2,
+        recomputedHead: b.headAfter,
+      });
       const wrong = await errorOf(ledger.getBatch(2));
       expect(wrong).to.be.instanceOf(ContractRevertError);
       expect((wrong as ContractRevertError).errorName).to.equal("LedgerWrongScheme");

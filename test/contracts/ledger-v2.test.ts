@@ -490,6 +490,147 @@ describe("TransparencyLedger (shafaf-tree/2)", function () {
       );
     });
 
+    describe("every shape and width check fails a proof that is otherwise honest", function () {
+      type Calldata = ReturnType<typeof sumTreeProofCalldata>;
+      const premiumVector = (name: string) =>
+        proofs.find((v) => v.tree === "premium-12" && v.name === name)!;
+      const run = async (name: string, c: Calldata): Promise<boolean> => {
+        const { ledger } = await anchoredFor(premiumVector(name), PREMIUM);
+        return c.type === "inclusion"
+          ? ((await ledger.verifyInclusionV2(
+              1,
+              c.batchSize,
+              c.provinceCount,
+              c.windows[0]!,
+            )) as boolean)
+          : ((await ledger.verifyRangeV2(
+              1,
+              c.batchSize,
+              c.provinceCount,
+              c.key!,
+              c.windows,
+            )) as boolean);
+      };
+      const ascii = (code: string) => "0x" + Buffer.from(code, "ascii").toString("hex");
+      const cases: [string, string, (c: Calldata) => void][] = [
+        [
+          "provinceIndex out of order",
+          "range-person-1",
+          (c) => {
+            c.windows[0]!.provinceIndex = 1;
+            c.windows[1]!.provinceIndex = 0;
+          },
+        ],
+        [
+          "province codes not ascending",
+          "range-person-1",
+          (c) => {
+            c.windows[1]!.province = c.windows[0]!.province;
+          },
+        ],
+        [
+          "a window without leaves",
+          "range-person-1",
+          (c) => {
+            c.windows[2]!.leaves = [];
+          },
+        ],
+        [
+          "index past the subtree",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.index = c.windows[0]!.size;
+          },
+        ],
+        [
+          "provinceIndex past the province count",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.provinceIndex = c.provinceCount;
+          },
+        ],
+        [
+          "a trailing province sibling",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.provincePath.push(c.windows[0]!.provincePath[0]!);
+          },
+        ],
+        [
+          "a province code not starting IR-",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.province = ascii("XR-07");
+          },
+        ],
+        [
+          "a province code with a letter",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.province = ascii("IR-0A");
+          },
+        ],
+        [
+          "a premium leaf with lane 5 set",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.leaves[0]!.lanes[5] = 1n;
+          },
+        ],
+        [
+          "a leaf lane of 2^64",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.leaves[0]!.lanes[2] = 1n << 64n;
+          },
+        ],
+        [
+          "a leaf counting two records",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.leaves[0]!.lanes[0] = 2n;
+          },
+        ],
+        [
+          "a leaf counting two persons",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.leaves[0]!.lanes[1] = 2n;
+          },
+        ],
+        [
+          "a left sibling with a premium lane 5",
+          "inclusion-1",
+          (c) => {
+            c.windows[0]!.path[0]!.lanes[5] = 1n;
+          },
+        ],
+        [
+          "a right sibling with a premium lane 5",
+          "inclusion-0",
+          (c) => {
+            c.windows[0]!.path[0]!.lanes[5] = 1n;
+          },
+        ],
+        [
+          "a subtree claim with a premium lane 5",
+          "inclusion-0",
+          (c) => {
+            c.windows[0]!.subtree.lanes[5] = 1n;
+          },
+        ],
+      ];
+      for (const [what, name, mutate] of cases) {
+        it(what, async function () {
+          const honest = sumTreeProofCalldata(premiumVector(name).proof);
+          expect(await run(name, honest), "the honest proof").to.equal(true);
+          const c = structuredClone(honest);
+          mutate(c);
+          expect(await run(name, c)).to.equal(false);
+        });
+      }
+    });
+
     it("a valid range proof is not an absence proof, and the reverse", async function () {
       const range = proofs.find((v) => v.valid && v.proof.type === "range")!;
       const absence = proofs.find((v) => v.valid && v.proof.type === "absence")!;
