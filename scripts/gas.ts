@@ -106,14 +106,21 @@ rows.push([
 ]);
 const vrfKeyId = keccak256(vrfPublicKey);
 
-function anchorV2(root: string, supersedes = 0n, period = 140309): Promise<bigint> {
+function anchorV2(root: string, supersedes = 0n, period = 140309, kind = 0): Promise<bigint> {
   keyCounter += 1;
   return gasOf(
     asAnchorer.getFunction("anchorBatchV2")({
       root,
-      kind: 0,
+      kind,
       period,
-      totals: [184_223n, 180_001n, 12_345_678_900_000n, 5_000_000n, 3_703_703_670_000n, 0n],
+      totals: [
+        184_223n,
+        180_001n,
+        12_345_678_900_000n,
+        5_000_000n,
+        3_703_703_670_000n,
+        kind === 0 ? 0n : 180_000n,
+      ],
       manifestHash: random32(),
       supersedes,
       idempotencyKey: keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [keyCounter])),
@@ -124,6 +131,7 @@ function anchorV2(root: string, supersedes = 0n, period = 140309): Promise<bigin
 rows.push(["anchorBatchV2 (a v2 batch)", await anchorV2(random32())]);
 const firstV2 = await ledger.getFunction("batchCount")();
 rows.push(["anchorBatchV2 (correcting a v2 batch)", await anchorV2(random32(), firstV2)]);
+rows.push(["anchorBatchV2 (a pension batch, 6 lanes)", await anchorV2(random32(), 0n, 140309, 1)]);
 
 // A premium batch of V2_RECORDS records, one person each, spread over 31 provinces.
 const keys = randomBytes(V2_RECORDS * 32);
