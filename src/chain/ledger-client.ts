@@ -74,7 +74,7 @@ export interface OnChainBatch {
 }
 
 /** A `shafaf-tree/2` batch as `getBatchV2` returns it. */
-export interface OnChainBatchV2 {
+export interface LedgerBatchV2 {
   batchId: number;
   root: string;
   manifestHash: string;
@@ -116,7 +116,7 @@ export interface LedgerClient {
   getBatch(batchId: number, at?: BlockTag): Promise<OnChainBatch>;
   batchIdOfRoot(root: string, at?: BlockTag): Promise<number>;
   /** @throws ContractRevertError `LedgerUnknownBatch`, or `LedgerWrongScheme` for a v1 batch. */
-  getBatchV2(batchId: number, at?: BlockTag): Promise<OnChainBatchV2>;
+  getBatchV2(batchId: number, at?: BlockTag): Promise<LedgerBatchV2>;
   /** @throws ContractRevertError `LedgerUnknownBatch`. */
   schemeOf(batchId: number, at?: BlockTag): Promise<BatchScheme>;
   /** Every registered VRF key, oldest first (the last is the current key). */
