@@ -6,6 +6,7 @@ import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/ext
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ITransparencyLedger} from "./interfaces/ITransparencyLedger.sol";
 import {CreateAddress} from "./libraries/CreateAddress.sol";
+import {SumTreeV2} from "./libraries/SumTreeV2.sol";
 
 /**
  * @title TransparencyLedger — Shafaf's append-only log of batch roots
@@ -21,6 +22,12 @@ import {CreateAddress} from "./libraries/CreateAddress.sol";
  *      0 0x00 | 1 root | 33 manifestHash | 65 idempotencyKey | 97 headAfter |
  *      129 totalAmount(16) recordCount(8) supersedes(8) | 161 anchorer(20) anchoredAt(8) period(4) |
  *      193 kind(1)
+ *    A SumTreeV2 batch's data contract has the same first 194 bytes except the word at 129, which
+ *    is totals[0](16) vrfKeyIndex(4) zero(4) supersedes(8), followed by totals[1 .. L−1], 16 bytes
+ *    each (L = 5 lanes for premium: 258 bytes; 6 for pension: 274 bytes). The VRF key is stored
+ *    as its registration index (4 bytes, not its 32-byte id: 5,600 gas less per anchor). Any size
+ *    but 194 is SumTreeV2; root, headAfter, supersedes, period and kind are at the same offsets
+ *    in both layouts.
  *  - `_byRoot[root]`: the root index (batch id) and `supersededBy`, the one field written later;
  *  - `_byKey[key]`: the idempotency index.
  * `head()` is the latest batch's `headAfter`, so no separate head slot is written.
@@ -35,6 +42,8 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
     /// @notice Accounts that may stop anchoring and attesting at once (unpausing is the admin's).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Accounts that may register the organization's VRF public keys (granted by the admin).
+    bytes32 public constant VRF_KEY_ROLE = keccak256("VRF_KEY_ROLE");
 
     struct RootEntry {
         uint64 batchId;
@@ -78,6 +87,8 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     mapping(bytes32 idempotencyKey => uint64 batchId) private _byKey;
     mapping(uint64 batchId => mapping(address auditor => Attestation)) private _attestations;
     mapping(uint64 batchId => Counts) private _counts;
+    mapping(bytes32 keyId => VrfKey) private _vrfKeys;
+    bytes32[] private _vrfKeyIds;
 
     /**
      * @param initialAdmin DEFAULT_ADMIN_ROLE holder: in production the governance TimelockController
@@ -134,6 +145,58 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         input.supersedes = supersedes;
         input.idempotencyKey = idempotencyKey;
         return _anchor(input);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function anchorBatchV2(
+        AnchorV2 calldata batch
+    ) external onlyRole(ANCHORER_ROLE) returns (uint64 batchId) {
+        if (_pauseState == _PAUSED) revert LedgerEnforcedPause();
+        _checkPeriod(batch.period);
+        if (batch.totals[0] == 0) revert LedgerZeroRecordCount();
+        if (batch.kind == Kind.Premium && batch.totals[5] != 0) {
+            revert LedgerUnusedLane(batch.kind, 5, batch.totals[5]);
+        }
+        if (batch.root == bytes32(0)) revert LedgerZeroRoot();
+        if (batch.idempotencyKey == bytes32(0)) revert LedgerZeroIdempotencyKey();
+        uint64 existing = _byKey[batch.idempotencyKey];
+        if (existing != 0) revert LedgerDuplicateIdempotencyKey(batch.idempotencyKey, existing);
+        existing = _byRoot[batch.root].batchId;
+        if (existing != 0) revert LedgerDuplicateRoot(batch.root, existing);
+        uint32 vrfKeyIndex = _vrfKeyIndex(batch.vrfKeyId);
+
+        unchecked {
+            batchId = _batchCount + 1; // < 2^64: one batch per transaction
+        }
+        uint64 supersedes = batch.supersedes;
+        if (supersedes != 0) {
+            _checkSupersedes(supersedes, batchId - 1, batch.kind, batch.period, false);
+        }
+        uint128[6] memory totals = batch.totals; // decoded, so each lane is range-checked
+        bytes32 headAfter = _headV2(batchId, batch, totals);
+        _createDataV2(batchId, batch, totals, vrfKeyIndex, headAfter);
+        _batchCount = batchId;
+        _byRoot[batch.root].batchId = batchId;
+        _byKey[batch.idempotencyKey] = batchId;
+        _emitAnchoredV2(batchId, batch, totals, headAfter);
+        if (supersedes != 0) _markSuperseded(supersedes, batchId);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function registerVrfKey(
+        bytes32 publicKey
+    ) external onlyRole(VRF_KEY_ROLE) returns (bytes32 keyId) {
+        if (publicKey == bytes32(0)) revert LedgerZeroVrfKey();
+        keyId = keccak256(abi.encode(publicKey));
+        VrfKey storage key = _vrfKeys[keyId];
+        if (key.registeredAt != 0) revert LedgerVrfKeyAlreadyRegistered(keyId, key.index);
+        // Fewer than 2^32 keys: each costs a transaction of this role.
+        uint32 index = uint32(_vrfKeyIds.length);
+        key.publicKey = publicKey;
+        key.index = index;
+        key.registeredAt = uint64(block.timestamp);
+        _vrfKeyIds.push(keyId);
+        emit VrfKeyRegistered(keyId, publicKey, index, msg.sender);
     }
 
     /// @inheritdoc ITransparencyLedger
@@ -206,8 +269,7 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
 
     /// @inheritdoc ITransparencyLedger
     function getBatch(uint64 batchId) external view returns (Batch memory batch) {
-        _checkBatch(batchId);
-        bytes memory data = CreateAddress.compute(address(this), batchId).code;
+        bytes memory data = _dataOf(batchId, Scheme.StandardV1).code;
         bytes32 root;
         bytes32 manifestHash;
         bytes32 idempotencyKey;
@@ -243,6 +305,62 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     }
 
     /// @inheritdoc ITransparencyLedger
+    function getBatchV2(uint64 batchId) external view returns (BatchV2 memory batch) {
+        bytes memory data = _dataOf(batchId, Scheme.SumTreeV2).code;
+        bytes32 amounts;
+        uint256 provenance;
+        uint256 kind;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let p := add(data, 0x20)
+            amounts := mload(add(p, 129))
+            provenance := mload(add(p, 161))
+            kind := shr(248, mload(add(p, 193)))
+        }
+        batch.root = _wordOf(data, 1);
+        batch.manifestHash = _wordOf(data, 33);
+        batch.idempotencyKey = _wordOf(data, 65);
+        batch.headAfter = _wordOf(data, 97);
+        batch.vrfKeyId = _vrfKeyIds[uint32(uint256(amounts) >> 96)];
+        batch.totals = _totalsOf(data);
+        batch.period = uint32(provenance);
+        batch.kind = Kind(kind);
+        batch.supersedes = uint64(uint256(amounts));
+        batch.supersededBy = _byRoot[batch.root].supersededBy;
+        batch.anchorer = address(uint160(provenance >> 96));
+        batch.anchoredAt = uint64(provenance >> 32);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function schemeOf(uint64 batchId) external view returns (Scheme) {
+        _checkBatch(batchId);
+        return _schemeOf(CreateAddress.compute(address(this), batchId));
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function vrfKeyCount() external view returns (uint32) {
+        return uint32(_vrfKeyIds.length);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function vrfKeyIdAt(uint32 index) external view returns (bytes32) {
+        if (!(index < _vrfKeyIds.length)) revert LedgerUnknownVrfKey(bytes32(0));
+        return _vrfKeyIds[index];
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function currentVrfKeyId() external view returns (bytes32) {
+        uint256 n = _vrfKeyIds.length;
+        return n == 0 ? bytes32(0) : _vrfKeyIds[n - 1];
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function getVrfKey(bytes32 keyId) external view returns (VrfKey memory key) {
+        key = _vrfKeys[keyId];
+        if (key.registeredAt == 0) revert LedgerUnknownVrfKey(keyId);
+    }
+
+    /// @inheritdoc ITransparencyLedger
     function batchIdOfRoot(bytes32 root) external view returns (uint64) {
         return _byRoot[root].batchId;
     }
@@ -275,8 +393,8 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         bytes32 leaf,
         bytes32[] calldata proof
     ) external view returns (bool) {
-        _checkBatch(batchId);
-        return MerkleProof.verifyCalldata(proof, _root(batchId), leaf);
+        return
+            MerkleProof.verifyCalldata(proof, _word(_dataOf(batchId, Scheme.StandardV1), 1), leaf);
     }
 
     /// @inheritdoc ITransparencyLedger
@@ -288,11 +406,44 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
-        _checkBatch(batchId);
+        address data = _dataOf(batchId, Scheme.StandardV1);
         if (leaves.length == 0 || leaves.length + proof.length != proofFlags.length + 1) {
             return false;
         }
-        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, _root(batchId), leaves);
+        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, _word(data, 1), leaves);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function verifyInclusionV2(
+        uint64 batchId,
+        uint64 batchSize,
+        uint32 provinceCount,
+        SumTreeV2.Window calldata window
+    ) external view returns (bool) {
+        return SumTreeV2.verifyInclusion(_trusted(batchId, batchSize, provinceCount), window);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function verifyRangeV2(
+        uint64 batchId,
+        uint64 batchSize,
+        uint32 provinceCount,
+        bytes32 key,
+        SumTreeV2.Window[] calldata windows
+    ) external view returns (bool) {
+        return SumTreeV2.verifyKey(_trusted(batchId, batchSize, provinceCount), key, true, windows);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function verifyAbsenceV2(
+        uint64 batchId,
+        uint64 batchSize,
+        uint32 provinceCount,
+        bytes32 key,
+        SumTreeV2.Window[] calldata windows
+    ) external view returns (bool) {
+        return
+            SumTreeV2.verifyKey(_trusted(batchId, batchSize, provinceCount), key, false, windows);
     }
 
     // ───────────────────────────── internal ─────────────────────────────
@@ -301,19 +452,50 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         if (batchId == 0 || batchId > _batchCount) revert LedgerUnknownBatch(batchId);
     }
 
+    /// @dev The data contract of batch `batchId`; reverts unless it exists and is of `scheme`.
+    function _dataOf(uint64 batchId, Scheme scheme) private view returns (address data) {
+        _checkBatch(batchId);
+        data = CreateAddress.compute(address(this), batchId);
+        Scheme actual = _schemeOf(data);
+        if (actual != scheme) revert LedgerWrongScheme(batchId, actual);
+    }
+
+    function _schemeOf(address data) private view returns (Scheme) {
+        return data.code.length == _DATA_SIZE ? Scheme.StandardV1 : Scheme.SumTreeV2;
+    }
+
+    /// @dev What a v2 proof of batch `batchId` is checked against.
+    function _trusted(
+        uint64 batchId,
+        uint64 batchSize,
+        uint32 provinceCount
+    ) private view returns (SumTreeV2.Trusted memory t) {
+        bytes memory data = _dataOf(batchId, Scheme.SumTreeV2).code;
+        t.kind = uint8(data[_DATA_SIZE - 1]);
+        t.root = _wordOf(data, 1);
+        t.totals = _totalsOf(data);
+        t.batchSize = batchSize;
+        t.provinceCount = provinceCount;
+    }
+
+    function _previousHead(uint64 batchId) private view returns (bytes32) {
+        return
+            batchId == 1
+                ? bytes32(0)
+                : _word(CreateAddress.compute(address(this), batchId - 1), 97);
+    }
+
     function _anchor(Anchor memory input) private returns (uint64 batchId) {
         unchecked {
             batchId = _batchCount + 1; // < 2^64: one batch per transaction
         }
         uint64 supersedes = input.supersedes;
-        if (supersedes != 0) _checkSupersedes(supersedes, batchId - 1, input.kind, input.period);
-        bytes32 previousHead =
-            batchId == 1
-                ? bytes32(0)
-                : _word(CreateAddress.compute(address(this), batchId - 1), 97);
+        if (supersedes != 0) {
+            _checkSupersedes(supersedes, batchId - 1, input.kind, input.period, true);
+        }
         bytes32 headAfter = keccak256(
             abi.encode(
-                previousHead,
+                _previousHead(batchId),
                 batchId,
                 input.root,
                 uint8(input.kind),
@@ -341,21 +523,78 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
             msg.sender
         );
 
-        if (supersedes != 0) {
-            _byRoot[_root(supersedes)].supersededBy = batchId;
-            emit BatchSuperseded(supersedes, batchId);
-        }
+        if (supersedes != 0) _markSuperseded(supersedes, batchId);
     }
 
-    /// @dev Reverts unless batch `supersedes` may be corrected by a batch of `kind` and `period`.
+    /// @dev The registration index of VRF key `keyId`; reverts unless it is registered.
+    function _vrfKeyIndex(bytes32 keyId) private view returns (uint32) {
+        VrfKey storage key = _vrfKeys[keyId];
+        if (key.registeredAt == 0) revert LedgerUnknownVrfKey(keyId);
+        return key.index;
+    }
+
+    /// @dev The log head after v2 batch `batchId` (formula in ITransparencyLedger).
+    function _headV2(
+        uint64 batchId,
+        AnchorV2 calldata batch,
+        uint128[6] memory totals
+    ) private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    _previousHead(batchId),
+                    batchId,
+                    batch.root,
+                    uint8(batch.kind),
+                    batch.period,
+                    uint8(Scheme.SumTreeV2),
+                    totals,
+                    batch.manifestHash,
+                    batch.vrfKeyId
+                )
+            );
+    }
+
+    function _emitAnchoredV2(
+        uint64 batchId,
+        AnchorV2 calldata batch,
+        uint128[6] memory totals,
+        bytes32 headAfter
+    ) private {
+        emit BatchAnchoredV2(
+            batchId,
+            batch.root,
+            batch.period,
+            batch.kind,
+            totals,
+            batch.manifestHash,
+            batch.supersedes,
+            batch.idempotencyKey,
+            headAfter,
+            batch.vrfKeyId,
+            msg.sender
+        );
+    }
+
+    function _markSuperseded(uint64 supersedes, uint64 batchId) private {
+        _byRoot[_root(supersedes)].supersededBy = batchId;
+        emit BatchSuperseded(supersedes, batchId);
+    }
+
+    /// @dev Reverts unless batch `supersedes` may be corrected by a batch of `kind` and `period`;
+    /// with `onlyV1` (a StandardV1 correction) it must also be a StandardV1 batch.
     function _checkSupersedes(
         uint64 supersedes,
         uint64 count,
         Kind kind,
-        uint32 period
+        uint32 period,
+        bool onlyV1
     ) private view {
         if (supersedes > count) revert LedgerUnknownBatch(supersedes);
         address old = CreateAddress.compute(address(this), supersedes);
+        if (onlyV1 && old.code.length != _DATA_SIZE) {
+            revert LedgerWrongScheme(supersedes, Scheme.SumTreeV2);
+        }
         uint64 supersededBy = _byRoot[_word(old, 1)].supersededBy;
         if (supersededBy != 0) revert LedgerAlreadySuperseded(supersedes, supersededBy);
         (Kind oldKind, uint32 oldPeriod) = _kindAndPeriod(old);
@@ -393,6 +632,66 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
         }
         // Fails only if the nonce invariant (batch n is this contract's CREATE number n) broke.
         assert(created != address(0) && created == CreateAddress.compute(address(this), batchId));
+    }
+
+    /// @dev Creates batch `batchId`'s SumTreeV2 data contract; layout in the contract's @dev.
+    function _createDataV2(
+        uint64 batchId,
+        AnchorV2 calldata input,
+        uint128[6] memory totals,
+        uint32 vrfKeyIndex,
+        bytes32 headAfter
+    ) private {
+        uint256 provenance =
+            (uint256(uint160(msg.sender)) << 96) | (block.timestamp << 32) | input.period;
+        uint256 amounts =
+            (uint256(totals[0]) << 128) | (uint256(vrfKeyIndex) << 96) | input.supersedes;
+        Kind kind = input.kind;
+        uint256 size = _DATA_SIZE + 16 * (SumTreeV2.laneCount(uint8(kind)) - 1);
+        address created;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            // init code PUSH2 size DUP1 PUSH1 12 PUSH1 0 CODECOPY PUSH1 0 RETURN, then byte 12 = STOP
+            mstore(p, shl(160, or(shl(72, or(0x610000, size)), 0x80600c6000396000f3)))
+            calldatacopy(add(p, 13), input, 32) // root
+            calldatacopy(add(p, 45), add(input, 0x120), 32) // manifestHash
+            calldatacopy(add(p, 77), add(input, 0x160), 32) // idempotencyKey
+            mstore(add(p, 109), headAfter)
+            mstore(add(p, 141), amounts)
+            mstore(add(p, 173), provenance)
+            mstore8(add(p, 205), kind)
+            let end := add(p, add(12, size))
+            let lane := add(totals, 32)
+            for {
+                let q := add(p, 206)
+            } lt(q, end) {
+                q := add(q, 16)
+            } {
+                mstore(q, shl(128, mload(lane)))
+                lane := add(lane, 32)
+            }
+            created := create(0, p, add(12, size))
+        }
+        // Fails only if the nonce invariant (batch n is this contract's CREATE number n) broke.
+        assert(created != address(0) && created == CreateAddress.compute(address(this), batchId));
+    }
+
+    /// @dev The 32 bytes of `data` at `offset` (offset + 32 <= data.length).
+    function _wordOf(bytes memory data, uint256 offset) private pure returns (bytes32 word) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            word := mload(add(add(data, 0x20), offset))
+        }
+    }
+
+    /// @dev The totals of a SumTreeV2 data contract's code (lanes past the kind's are 0).
+    function _totalsOf(bytes memory data) private pure returns (uint128[6] memory totals) {
+        totals[0] = uint128(uint256(_wordOf(data, 129)) >> 128);
+        uint256 lanes = (data.length - _DATA_SIZE) / 16 + 1;
+        for (uint256 i = 1; i < lanes; ++i) {
+            totals[i] = uint128(uint256(_wordOf(data, _DATA_SIZE + 16 * (i - 1))) >> 128);
+        }
     }
 
     function _root(uint64 batchId) private view returns (bytes32) {

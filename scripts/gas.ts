@@ -1,10 +1,14 @@
 /**
  * `npm run gas` (hardhat run scripts/gas.ts): the gas of the ledger's writes and verification,
  * measured on a fresh in-process Hardhat network. Figures are whole-transaction gas (21,000 base and
- * calldata included), as a finance system pays them. Exits 1 when `anchorBatch` reaches 200,000.
+ * calldata included), as a finance system pays them. Exits 1 when `anchorBatch` or
+ * `anchorBatchV2` reaches 200,000. The `shafaf-tree/2` verifiers are measured with proofs from a
+ * premium batch of V2_RECORDS records in 31 provinces (the calldata sizes are printed).
  */
 import { network } from "hardhat";
-import { AbiCoder, concat, getBytes, hexlify, keccak256, randomBytes } from "ethers";
+import { AbiCoder, concat, getBytes, hexlify, id, keccak256, randomBytes } from "ethers";
+import { buildSumTree } from "../src/core/build-sum-tree.ts";
+import { sumTreeProofCalldata } from "../src/chain/sum-tree-calldata.ts";
 
 const ANCHOR_BUDGET = 200_000n;
 const PROOF_DEPTH = 16;
@@ -89,6 +93,106 @@ rows.push([
     hexlify(leaf),
     proof.map((p) => hexlify(p)),
   ),
+]);
+
+// ─── shafaf-tree/2 ───
+const V2_RECORDS = Number(process.env.GAS_V2_RECORDS ?? 1_000_000);
+const PROVINCES = Array.from({ length: 31 }, (_, i) => `IR-${String(i).padStart(2, "0")}`);
+await ledger.getFunction("grantRole")(id("VRF_KEY_ROLE"), admin!.address);
+const vrfPublicKey = random32();
+rows.push([
+  "registerVrfKey",
+  await gasOf(ledger.connect(admin!).getFunction("registerVrfKey")(vrfPublicKey)),
+]);
+const vrfKeyId = keccak256(vrfPublicKey);
+
+function anchorV2(root: string, supersedes = 0n, period = 140309, kind = 0): Promise<bigint> {
+  keyCounter += 1;
+  return gasOf(
+    asAnchorer.getFunction("anchorBatchV2")({
+      root,
+      kind,
+      period,
+      totals: [
+        184_223n,
+        180_001n,
+        12_345_678_900_000n,
+        5_000_000n,
+        3_703_703_670_000n,
+        kind === 0 ? 0n : 180_000n,
+      ],
+      manifestHash: random32(),
+      supersedes,
+      idempotencyKey: keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [keyCounter])),
+      vrfKeyId,
+    }),
+  );
+}
+rows.push(["anchorBatchV2 (a v2 batch)", await anchorV2(random32())]);
+const firstV2 = await ledger.getFunction("batchCount")();
+rows.push(["anchorBatchV2 (correcting a v2 batch)", await anchorV2(random32(), firstV2)]);
+rows.push(["anchorBatchV2 (a pension batch, 6 lanes)", await anchorV2(random32(), 0n, 140309, 1)]);
+
+// A premium batch of V2_RECORDS records, one person each, spread over 31 provinces.
+const keys = randomBytes(V2_RECORDS * 32);
+const commitments = randomBytes(V2_RECORDS * 32);
+const amounts = new BigUint64Array(V2_RECORDS * 3);
+for (let i = 0; i < V2_RECORDS; i++) amounts.set([71_661_840n, 31n, 21_498_552n], i * 3);
+const tree = buildSumTree("premium", {
+  keys,
+  commitments,
+  provinces: Array.from({ length: V2_RECORDS }, (_, i) => PROVINCES[i % PROVINCES.length]!),
+  amounts,
+});
+keyCounter += 1;
+await asAnchorer.getFunction("anchorBatchV2")({
+  root: tree.root,
+  kind: 0,
+  period: 140310,
+  totals: [...tree.lanes, 0n],
+  manifestHash: random32(),
+  supersedes: 0n,
+  idempotencyKey: keccak256(AbiCoder.defaultAbiCoder().encode(["uint256"], [keyCounter])),
+  vrfKeyId,
+});
+const v2Batch = await ledger.getFunction("batchCount")();
+const selectorBytes = 4;
+const inclusion = sumTreeProofCalldata(tree.inclusionProof(Math.floor(V2_RECORDS / 2), 0));
+const inclusionArgs = [
+  v2Batch,
+  inclusion.batchSize,
+  inclusion.provinceCount,
+  inclusion.windows[0]!,
+] as const;
+if (!((await ledger.getFunction("verifyInclusionV2")(...inclusionArgs)) as boolean))
+  throw new Error("the v2 inclusion proof did not verify: the measurement is wrong");
+const w = inclusion.windows[0]!;
+const inclusionBytes =
+  (ledger.interface.encodeFunctionData("verifyInclusionV2", inclusionArgs).length - 2) / 2 -
+  selectorBytes;
+rows.push([
+  `verifyInclusionV2 (${V2_RECORDS.toLocaleString("en-US")} records: ${w.path.length} + ${w.provincePath.length} siblings, ${inclusionBytes.toLocaleString("en-US")} B calldata, eth_estimateGas)`,
+  await ledger.getFunction("verifyInclusionV2").estimateGas(...inclusionArgs),
+]);
+const absent = sumTreeProofCalldata(tree.personProof(randomBytes(32), 0));
+if (absent.type !== "absence") throw new Error("a random key was in the batch");
+const absenceArgs = [
+  v2Batch,
+  absent.batchSize,
+  absent.provinceCount,
+  absent.key!,
+  absent.windows,
+] as const;
+if (!((await ledger.getFunction("verifyAbsenceV2")(...absenceArgs)) as boolean))
+  throw new Error("the v2 absence proof did not verify: the measurement is wrong");
+const absenceLeaves = absent.windows.reduce((n, x) => n + x.leaves.length, 0);
+const absenceNodes = absent.windows.reduce((n, x) => n + x.path.length + x.provincePath.length, 0);
+const absenceBytes =
+  (ledger.interface.encodeFunctionData("verifyAbsenceV2", absenceArgs).length - 2) / 2 -
+  selectorBytes;
+rows.push([
+  `verifyAbsenceV2 (same batch: ${absent.windows.length} windows, ${absenceLeaves} leaves, ${absenceNodes} siblings, ${absenceBytes.toLocaleString("en-US")} B calldata, eth_estimateGas)`,
+  await ledger.getFunction("verifyAbsenceV2").estimateGas(...absenceArgs),
 ]);
 
 const width = Math.max(...rows.map(([name]) => name.length));

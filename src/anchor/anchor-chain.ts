@@ -21,6 +21,11 @@ export const LEDGER_ANCHOR_ABI = [
   "function batchCount() view returns (uint64)",
   "function getBatch(uint64 batchId) view returns (tuple(bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, uint128 totalAmount, uint64 recordCount, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt))",
   "event BatchAnchored(uint64 indexed batchId, bytes32 indexed root, uint32 indexed period, uint8 kind, uint64 recordCount, uint128 totalAmount, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 headAfter, address anchorer)",
+  "function anchorBatchV2((bytes32 root, uint8 kind, uint32 period, uint128[6] totals, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 vrfKeyId) batch) returns (uint64 batchId)",
+  "event BatchAnchoredV2(uint64 indexed batchId, bytes32 indexed root, uint32 indexed period, uint8 kind, uint128[6] totals, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 headAfter, bytes32 vrfKeyId, address anchorer)",
+  "error LedgerWrongScheme(uint64 batchId, uint8 scheme)",
+  "error LedgerUnusedLane(uint8 kind, uint256 lane, uint128 value)",
+  "error LedgerUnknownVrfKey(bytes32 keyId)",
   "error LedgerInvalidPeriod(uint32 period)",
   "error LedgerZeroRecordCount()",
   "error LedgerZeroRoot()",
@@ -48,6 +53,20 @@ export interface AnchorArgs {
   idempotencyKey: string;
 }
 
+/** anchorBatchV2's argument (ITransparencyLedger.AnchorV2): a `shafaf-tree/2` batch. */
+export interface AnchorV2Args {
+  root: string;
+  kind: number;
+  period: number;
+  /** The root's lanes (docs/spec/tree-v2.md §4): 5 for premium, 6 for pension. */
+  totals: readonly bigint[];
+  manifestHash: string;
+  supersedes: number;
+  idempotencyKey: string;
+  /** keccak256 of the registered VRF public key the batch's person keys derive from. */
+  vrfKeyId: string;
+}
+
 export interface MinedAnchor {
   batchId: number;
   txHash: string;
@@ -71,6 +90,10 @@ const HINTS: Record<string, string> = {
   EnforcedPause: "the ledger is paused; anchoring resumes when governance unpauses it",
   LedgerEnforcedPause: "the ledger is paused; anchoring resumes when governance unpauses it",
   LedgerInvalidPeriod: "the period must be YYYYMM with year >= 1300",
+  LedgerWrongScheme: "a standard-v1 batch cannot correct a shafaf-tree/2 batch",
+  LedgerUnknownVrfKey:
+    "the batch names a VRF key that is not registered on this contract; register it (shafaf keys register-vrf)",
+  LedgerUnusedLane: "a premium batch has 5 lanes: its lane 5 must be 0",
 };
 
 /** The decoded contract error inside `error`, if there is one. */
@@ -126,6 +149,10 @@ export interface AnchorChain {
    * `LedgerRevertError` — except `LedgerDuplicateIdempotencyKey`, returned as `{ existing }`.
    */
   signAnchor(args: AnchorArgs): Promise<{ rawTx: string; txHash: string } | { existing: number }>;
+  /** signAnchor for a `shafaf-tree/2` batch (`anchorBatchV2`); same results and errors. */
+  signAnchorV2(
+    args: AnchorV2Args,
+  ): Promise<{ rawTx: string; txHash: string } | { existing: number }>;
   /** Sends signed bytes. Resolves "sent" or "known" (already in the pool or mined); "stale" when its nonce was used by another transaction. */
   broadcast(rawTx: string, txHash: string): Promise<"sent" | "known" | "stale">;
   /**
@@ -137,7 +164,7 @@ export interface AnchorChain {
     confirmations: number,
     options?: { timeoutMs?: number; onWait?: (mined: boolean) => void },
   ): Promise<MinedAnchor | { reverted: true } | undefined>;
-  /** The BatchAnchored event of `batchId` (its transaction and block). */
+  /** The BatchAnchored or BatchAnchoredV2 event of `batchId` (its transaction and block). */
   findAnchor(batchId: number): Promise<MinedAnchor>;
   /** Where a stored transaction is: mined, pending in the node's pool, or unknown to it. */
   transactionStatus(txHash: string): Promise<StoredTxStatus>;
@@ -169,7 +196,10 @@ export function createAnchorChain(options: {
   const contract = new Contract(options.address, LEDGER_ANCHOR_ABI, wallet);
   const address = contract.target as string;
   const pollMs = options.pollMs ?? 200;
-  const eventTopic = ledgerAnchorInterface.getEvent("BatchAnchored")!.topicHash;
+  const eventTopics = [
+    ledgerAnchorInterface.getEvent("BatchAnchored")!.topicHash,
+    ledgerAnchorInterface.getEvent("BatchAnchoredV2")!.topicHash,
+  ];
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   async function blockOf(blockHash: string): Promise<{ timestamp: number; number: number }> {
@@ -201,6 +231,32 @@ export function createAnchorChain(options: {
     };
   }
 
+  /** Estimates and signs `method(params)`; a duplicate idempotency key answers `{ existing }`. */
+  async function sign(
+    method: "anchorBatch" | "anchorBatchV2",
+    params: readonly unknown[],
+  ): Promise<{ rawTx: string; txHash: string } | { existing: number }> {
+    let populated;
+    try {
+      populated = await wallet.populateTransaction(
+        await contract.getFunction(method).populateTransaction(...params),
+      );
+    } catch (error) {
+      const decoded = decodeLedgerError(error);
+      if (decoded?.name === "LedgerDuplicateIdempotencyKey")
+        return { existing: Number(decoded.args[1]) };
+      throw explainChainError(error, {
+        account: wallet.address,
+        chainId: options.chainId,
+        rpcUrl: options.rpcUrl,
+        action: "anchoring the batch",
+        hints: HINTS,
+      });
+    }
+    const rawTx = await wallet.signTransaction(populated);
+    return { rawTx, txHash: keccak256(rawTx) };
+  }
+
   return {
     chainId: options.chainId,
     contract: address,
@@ -220,9 +276,8 @@ export function createAnchorChain(options: {
       return Number((await fn.staticCall(key)) as bigint);
     },
 
-    async signAnchor(args) {
-      const fn = contract.getFunction("anchorBatch");
-      const params = [
+    signAnchor(args) {
+      return sign("anchorBatch", [
         args.root,
         args.kind,
         args.period,
@@ -231,24 +286,30 @@ export function createAnchorChain(options: {
         args.manifestHash,
         args.supersedes,
         args.idempotencyKey,
-      ] as const;
-      let populated;
-      try {
-        populated = await wallet.populateTransaction(await fn.populateTransaction(...params));
-      } catch (error) {
-        const decoded = decodeLedgerError(error);
-        if (decoded?.name === "LedgerDuplicateIdempotencyKey")
-          return { existing: Number(decoded.args[1]) };
-        throw explainChainError(error, {
-          account: wallet.address,
-          chainId: options.chainId,
-          rpcUrl: options.rpcUrl,
-          action: "anchoring the batch",
-          hints: HINTS,
-        });
-      }
-      const rawTx = await wallet.signTransaction(populated);
-      return { rawTx, txHash: keccak256(rawTx) };
+      ]);
+    },
+
+    async signAnchorV2(args) {
+      const count = args.kind === 0 ? 5 : 6;
+      if (args.totals.length !== count)
+        throw new ShafafError(
+          `a ${args.kind === 0 ? "premium" : "pension"} batch has ${count} lanes, not ${args.totals.length}`,
+          { code: "anchor.chain.lanes" },
+        );
+      const totals = [...args.totals];
+      while (totals.length < 6) totals.push(0n);
+      return sign("anchorBatchV2", [
+        {
+          root: args.root,
+          kind: args.kind,
+          period: args.period,
+          totals,
+          manifestHash: args.manifestHash,
+          supersedes: args.supersedes,
+          idempotencyKey: args.idempotencyKey,
+          vrfKeyId: args.vrfKeyId,
+        },
+      ]);
     },
 
     async broadcast(rawTx, txHash) {
@@ -291,7 +352,8 @@ export function createAnchorChain(options: {
             if (again === null || again.blockHash !== receipt.blockHash) continue;
             const log = again.logs.find(
               (l) =>
-                l.address.toLowerCase() === address.toLowerCase() && l.topics[0] === eventTopic,
+                l.address.toLowerCase() === address.toLowerCase() &&
+                eventTopics.includes(l.topics[0] ?? ""),
             );
             if (log === undefined)
               throw new ShafafError(`transaction ${txHash} emitted no BatchAnchored event`);
@@ -321,7 +383,7 @@ export function createAnchorChain(options: {
     async findAnchor(batchId) {
       const topic1 = "0x" + batchId.toString(16).padStart(64, "0");
       const logs = (await provider.send("eth_getLogs", [
-        { address, fromBlock: "0x0", toBlock: "latest", topics: [eventTopic, topic1] },
+        { address, fromBlock: "0x0", toBlock: "latest", topics: [eventTopics, topic1] },
       ])) as (RawReceipt["logs"][number] & {
         transactionHash: string;
         blockNumber: string;

@@ -1,6 +1,6 @@
 /**
- * The whole log verified from events: the head recomputed over every `BatchAnchored` event
- * (ITransparencyLedger.sol's formula, `nextLogHead`) and compared with the contract's `head()`,
+ * The whole log verified from events: the head recomputed over every `BatchAnchored` and
+ * `BatchAnchoredV2` event (ITransparencyLedger.sol's formulas, `nextLogHead`, `nextLogHeadV2`) and compared with the contract's `head()`,
  * all read at one pinned block so that a batch anchored meanwhile cannot cause a false alarm.
  * A node that hides, alters or invents an event is caught: ids must run 1..batchCount() without
  * a gap, each event's `headAfter` must be the recomputed head, and the last one `head()`.
@@ -8,7 +8,7 @@
 import { getLogs } from "../chain/get-logs.ts";
 import { createLedgerClient } from "../chain/ledger-client.ts";
 import { LEDGER_EVENT_TOPICS } from "../chain/ledger-events.ts";
-import { nextLogHead } from "../core/log-head.ts";
+import { nextLogHead, nextLogHeadV2 } from "../core/log-head.ts";
 import { fromQuantity, type Rpc } from "../chain/rpc.ts";
 
 export interface VerifyLogHeadResult {
@@ -16,7 +16,7 @@ export interface VerifyLogHeadResult {
   /** The block every read was made at. */
   atBlock: number;
   batchCount: number;
-  /** BatchAnchored events folded into the recomputed head. */
+  /** BatchAnchored and BatchAnchoredV2 events folded into the recomputed head. */
   batchesChecked: number;
   onChainHead: string;
   recomputedHead: string;
@@ -48,7 +48,7 @@ export async function verifyLogHead(params: {
   const { logs } = await getLogs({
     rpc,
     address: ledger.address,
-    topic0: [LEDGER_EVENT_TOPICS.BatchAnchored],
+    topic0: [LEDGER_EVENT_TOPICS.BatchAnchored, LEDGER_EVENT_TOPICS.BatchAnchoredV2],
     fromBlock: params.fromBlock ?? 0,
     toBlock: atBlock,
   });
@@ -58,7 +58,7 @@ export async function verifyLogHead(params: {
   let checked = 0;
   for (const log of logs) {
     const e = ledger.decodeLog(log);
-    if (e?.type !== "BatchAnchored") continue;
+    if (e?.type !== "BatchAnchored" && e?.type !== "BatchAnchoredV2") continue;
     if (e.batchId !== expectedId) {
       problems.push(
         e.batchId > expectedId
@@ -68,7 +68,7 @@ export async function verifyLogHead(params: {
       if (e.batchId < expectedId) continue;
       expectedId = e.batchId;
     }
-    head = nextLogHead(head, e);
+    head = e.type === "BatchAnchored" ? nextLogHead(head, e) : nextLogHeadV2(head, e);
     checked++;
     if (head !== e.headAfter.toLowerCase() && problems.length < 100) {
       problems.push(

@@ -87,6 +87,7 @@ export const ROLES = {
   anchorer: "ANCHORER_ROLE",
   auditor: "AUDITOR_ROLE",
   pauser: "PAUSER_ROLE",
+  vrf_key: "VRF_KEY_ROLE",
 } as const;
 export type RoleName = (typeof ROLES)[keyof typeof ROLES];
 const ROLE_BY_HASH = new Map<string, RoleName>(

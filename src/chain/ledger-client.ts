@@ -9,6 +9,11 @@ import { ChainDataError, ChainMismatchError, RpcResponseError, ShafafError } fro
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
 import type { RawLog } from "./get-logs.ts";
 import { toQuantity, type Rpc } from "./rpc.ts";
+import {
+  SUM_TREE_WINDOW_TUPLE,
+  SumTreeCalldataError,
+  sumTreeProofCalldata,
+} from "./sum-tree-calldata.ts";
 
 /** The read functions and errors of the ledger, as the compiled ABI declares them. */
 export const LEDGER_READ_ABI = [
@@ -22,6 +27,15 @@ export const LEDGER_READ_ABI = [
   "function attestationCounts(uint64 batchId) view returns (uint64 confirmations, uint64 disputes)",
   "function hasRole(bytes32 role, address account) view returns (bool)",
   "function defaultAdmin() view returns (address)",
+  "function getBatchV2(uint64 batchId) view returns ((bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, bytes32 vrfKeyId, uint128[6] totals, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt) batch)",
+  "function schemeOf(uint64 batchId) view returns (uint8)",
+  "function vrfKeyCount() view returns (uint32)",
+  "function vrfKeyIdAt(uint32 index) view returns (bytes32)",
+  "function currentVrfKeyId() view returns (bytes32)",
+  "function getVrfKey(bytes32 keyId) view returns ((bytes32 publicKey, uint32 index, uint64 registeredAt) key)",
+  `function verifyInclusionV2(uint64 batchId, uint64 batchSize, uint32 provinceCount, ${SUM_TREE_WINDOW_TUPLE} window) view returns (bool)`,
+  `function verifyRangeV2(uint64 batchId, uint64 batchSize, uint32 provinceCount, bytes32 key, ${SUM_TREE_WINDOW_TUPLE}[] windows) view returns (bool)`,
+  `function verifyAbsenceV2(uint64 batchId, uint64 batchSize, uint32 provinceCount, bytes32 key, ${SUM_TREE_WINDOW_TUPLE}[] windows) view returns (bool)`,
   "error LedgerInvalidPeriod(uint32 period)",
   "error LedgerZeroRecordCount()",
   "error LedgerZeroRoot()",
@@ -33,6 +47,11 @@ export const LEDGER_READ_ABI = [
   "error LedgerInvalidVerdict(uint8 verdict)",
   "error LedgerZeroReportHash()",
   "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
+  "error LedgerWrongScheme(uint64 batchId, uint8 scheme)",
+  "error LedgerUnusedLane(uint8 kind, uint256 lane, uint128 value)",
+  "error LedgerUnknownVrfKey(bytes32 keyId)",
+  "error LedgerVrfKeyAlreadyRegistered(bytes32 keyId, uint32 index)",
+  "error LedgerZeroVrfKey()",
 ] as const;
 
 const ledgerInterface = new Interface(LEDGER_READ_ABI);
@@ -54,6 +73,37 @@ export interface OnChainBatch {
   anchoredAt: number;
 }
 
+/** A `shafaf-tree/2` batch as `getBatchV2` returns it. */
+export interface LedgerBatchV2 {
+  batchId: number;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  headAfter: string;
+  /** keccak256 of the VRF public key the batch's person keys derive from. */
+  vrfKeyId: string;
+  /** The root's six lanes (tree-v2.md §4; a premium batch's lane 5 is 0). */
+  totals: bigint[];
+  period: number;
+  kind: 0 | 1;
+  supersedes: number;
+  supersededBy: number;
+  anchorer: string;
+  anchoredAt: number;
+}
+
+/** A registered VRF public key. */
+export interface OnChainVrfKey {
+  keyId: string;
+  /** 32 bytes, 0x-hex (RFC 8032 encoding). */
+  publicKey: string;
+  index: number;
+  registeredAt: number;
+}
+
+/** The tree scheme of a batch: the contract's `Scheme` enum. */
+export type BatchScheme = "standard-v1" | "shafaf-tree/2";
+
 /** A block to read at: a number, or a tag (`latest` is final under QBFT). */
 export type BlockTag = number | "latest" | "finalized" | "safe";
 
@@ -65,6 +115,26 @@ export interface LedgerClient {
   /** @throws ContractRevertError `LedgerUnknownBatch` for an id outside 1..batchCount(). */
   getBatch(batchId: number, at?: BlockTag): Promise<OnChainBatch>;
   batchIdOfRoot(root: string, at?: BlockTag): Promise<number>;
+  /** @throws ContractRevertError `LedgerUnknownBatch`, or `LedgerWrongScheme` for a v1 batch. */
+  getBatchV2(batchId: number, at?: BlockTag): Promise<LedgerBatchV2>;
+  /** @throws ContractRevertError `LedgerUnknownBatch`. */
+  schemeOf(batchId: number, at?: BlockTag): Promise<BatchScheme>;
+  /** Every registered VRF key, oldest first (the last is the current key). */
+  vrfKeys(at?: BlockTag): Promise<OnChainVrfKey[]>;
+  /** @throws ContractRevertError `LedgerUnknownVrfKey`. */
+  getVrfKey(keyId: string, at?: BlockTag): Promise<OnChainVrfKey>;
+  /**
+   * Runs the contract's verifier of a `shafaf-tree/2` proof (JSON, tree-v2.md §7) against
+   * anchored batch `batchId`'s root and totals: `verifyInclusionV2`, `verifyRangeV2` or
+   * `verifyAbsenceV2` after the proof's `type`. True when the proof verifies.
+   * @throws SumTreeCalldataError for a malformed proof; ContractRevertError `LedgerUnknownBatch`
+   * or `LedgerWrongScheme`.
+   */
+  verifyProofV2(batchId: number, proof: unknown, at?: BlockTag): Promise<boolean>;
+  /** verifyProofV2 for an inclusion proof only (SumTreeCalldataError for another type). */
+  verifyInclusionV2(batchId: number, proof: unknown, at?: BlockTag): Promise<boolean>;
+  /** verifyProofV2 for an absence proof only (SumTreeCalldataError for another type). */
+  verifyAbsenceV2(batchId: number, proof: unknown, at?: BlockTag): Promise<boolean>;
   attestationOf(
     batchId: number,
     auditor: string,
@@ -190,6 +260,72 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
     async batchIdOfRoot(root, at) {
       return Number((await call("batchIdOfRoot", [root], at))[0] as bigint);
     },
+    async getBatchV2(batchId, at) {
+      const b = (await call("getBatchV2", [batchId], at))[0] as Result;
+      return {
+        batchId,
+        root: (b[0] as string).toLowerCase(),
+        manifestHash: (b[1] as string).toLowerCase(),
+        idempotencyKey: (b[2] as string).toLowerCase(),
+        headAfter: (b[3] as string).toLowerCase(),
+        vrfKeyId: (b[4] as string).toLowerCase(),
+        totals: [...(b[5] as Result)].map((v) => v as bigint),
+        period: Number(b[6] as bigint),
+        kind: Number(b[7] as bigint) as 0 | 1,
+        supersedes: Number(b[8] as bigint),
+        supersededBy: Number(b[9] as bigint),
+        anchorer: (b[10] as string).toLowerCase(),
+        anchoredAt: Number(b[11] as bigint),
+      };
+    },
+    async schemeOf(batchId, at) {
+      const s = Number((await call("schemeOf", [batchId], at))[0] as bigint);
+      if (s === 0) return "standard-v1";
+      if (s === 1) return "shafaf-tree/2";
+      throw new ChainDataError(`schemeOf(${batchId}) answered ${s}, which no scheme has`);
+    },
+    async vrfKeys(at) {
+      const count = Number((await call("vrfKeyCount", [], at))[0] as bigint);
+      const keys: OnChainVrfKey[] = [];
+      for (let i = 0; i < count; i++) {
+        const keyId = ((await call("vrfKeyIdAt", [i], at))[0] as string).toLowerCase();
+        keys.push(await this.getVrfKey(keyId, at));
+      }
+      return keys;
+    },
+    async getVrfKey(keyId, at) {
+      const k = (await call("getVrfKey", [keyId], at))[0] as Result;
+      return {
+        keyId: keyId.toLowerCase(),
+        publicKey: (k[0] as string).toLowerCase(),
+        index: Number(k[1] as bigint),
+        registeredAt: Number(k[2] as bigint),
+      };
+    },
+    async verifyProofV2(batchId, proof, at) {
+      const c = sumTreeProofCalldata(proof);
+      const r =
+        c.type === "inclusion"
+          ? await call(
+              "verifyInclusionV2",
+              [batchId, c.batchSize, c.provinceCount, c.windows[0]],
+              at,
+            )
+          : await call(
+              c.type === "range" ? "verifyRangeV2" : "verifyAbsenceV2",
+              [batchId, c.batchSize, c.provinceCount, c.key, c.windows],
+              at,
+            );
+      return r[0] as boolean;
+    },
+    async verifyInclusionV2(batchId, proof, at) {
+      expectType(proof, "inclusion");
+      return this.verifyProofV2(batchId, proof, at);
+    },
+    async verifyAbsenceV2(batchId, proof, at) {
+      expectType(proof, "absence");
+      return this.verifyProofV2(batchId, proof, at);
+    },
     async attestationOf(batchId, auditor, at) {
       const r = await call("attestationOf", [batchId, auditor], at);
       return {
@@ -219,6 +355,11 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
     },
     decodeLog: decodeLedgerLog,
   };
+}
+
+function expectType(proof: unknown, type: "inclusion" | "absence"): void {
+  const actual = sumTreeProofCalldata(proof).type;
+  if (actual !== type) throw new SumTreeCalldataError("type", `is ${actual}, not ${type}`);
 }
 
 /** The revert data carried by a node's eth_call error (Hardhat, Geth, Besu all put it in `data`). */

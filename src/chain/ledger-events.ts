@@ -16,6 +16,9 @@ import type { RawLog } from "./get-logs.ts";
 export const LEDGER_EVENT_SIGNATURES = {
   BatchAnchored:
     "BatchAnchored(uint64,bytes32,uint32,uint8,uint64,uint128,bytes32,uint64,bytes32,bytes32,address)",
+  BatchAnchoredV2:
+    "BatchAnchoredV2(uint64,bytes32,uint32,uint8,uint128[6],bytes32,uint64,bytes32,bytes32,bytes32,address)",
+  VrfKeyRegistered: "VrfKeyRegistered(bytes32,bytes32,uint32,address)",
   BatchSuperseded: "BatchSuperseded(uint64,uint64)",
   BatchAttested: "BatchAttested(uint64,address,uint8,uint8,bytes32)",
   RoleGranted: "RoleGranted(bytes32,address,address)",
@@ -42,7 +45,7 @@ const NAME_OF_TOPIC = new Map<string, LedgerEventName>(
 
 /** Role hashes of the contract, for display. */
 export const ROLE_NAMES: ReadonlyMap<string, string> = new Map(
-  ["ANCHORER_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE"]
+  ["ANCHORER_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE", "VRF_KEY_ROLE"]
     .map((name): [string, string] => [topicOf(name), name])
     .concat([["0x" + "00".repeat(32), "DEFAULT_ADMIN_ROLE"]]),
 );
@@ -70,6 +73,29 @@ export type LedgerEvent = Located &
         idempotencyKey: string;
         headAfter: string;
         anchorer: string;
+      }
+    | {
+        /** A `shafaf-tree/2` batch; ids are shared with BatchAnchored. */
+        type: "BatchAnchoredV2";
+        batchId: number;
+        root: string;
+        period: number;
+        kind: 0 | 1;
+        /** The root's lanes (tree-v2.md §4), always 6 (a premium batch's lane 5 is 0). */
+        totals: bigint[];
+        manifestHash: string;
+        supersedes: number;
+        idempotencyKey: string;
+        headAfter: string;
+        vrfKeyId: string;
+        anchorer: string;
+      }
+    | {
+        type: "VrfKeyRegistered";
+        keyId: string;
+        publicKey: string;
+        index: number;
+        registrar: string;
       }
     | { type: "BatchSuperseded"; batchId: number; supersededBy: number }
     | {
@@ -124,6 +150,37 @@ export function decodeLedgerLog(log: RawLog): LedgerEvent | undefined {
         anchorer: r.address(r.word(7), "anchorer"),
       };
     }
+    case "BatchAnchoredV2": {
+      r.expect(4, 13);
+      const kind = r.enumValue(r.word(0), 1, "kind") as 0 | 1;
+      const totals = [1, 2, 3, 4, 5, 6].map((i) => r.bigUint(r.word(i), 128, `totals[${i - 1}]`));
+      if (kind === 0 && totals[5] !== 0n) throw r.fail("totals[5]", "is not 0 in a premium batch");
+      return {
+        ...at,
+        type: name,
+        batchId: r.uint(r.topic(1), 64, "batchId"),
+        root: r.topic(2),
+        period: r.uint(r.topic(3), 32, "period"),
+        kind,
+        totals,
+        manifestHash: r.word(7),
+        supersedes: r.uint(r.word(8), 64, "supersedes"),
+        idempotencyKey: r.word(9),
+        headAfter: r.word(10),
+        vrfKeyId: r.word(11),
+        anchorer: r.address(r.word(12), "anchorer"),
+      };
+    }
+    case "VrfKeyRegistered":
+      r.expect(3, 2);
+      return {
+        ...at,
+        type: name,
+        keyId: r.topic(1),
+        registrar: r.address(r.topic(2), "registrar"),
+        publicKey: r.word(0),
+        index: r.uint(r.word(1), 32, "index"),
+      };
     case "BatchSuperseded":
       r.expect(3, 0);
       return {

@@ -194,6 +194,19 @@ export function vrfProofToHash(pi: Uint8Array): Uint8Array {
   return vrfGammaToHash(d.gamma);
 }
 
+/**
+ * Whether `publicKey` passes RFC 9381's validate_key: 32 bytes, a canonical edwards25519 point
+ * (RFC 8032 §5.1.3), not of small order. The check `vrfVerify` makes first.
+ *
+ * @example
+ * isValidVrfPublicKey(key.publicKey) // true
+ */
+export function isValidVrfPublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== VRF_PUBLIC_KEY_LENGTH) return false;
+  const y = decodePoint(publicKey);
+  return y !== undefined && !y.isSmallOrder();
+}
+
 export type VrfInvalidReason = "public-key" | "proof" | "challenge";
 
 export type VrfVerifyResult =

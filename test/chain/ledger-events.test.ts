@@ -10,7 +10,7 @@ import {
   LEDGER_EVENT_SIGNATURES,
   LEDGER_EVENT_TOPICS,
 } from "../../src/chain/ledger-events.ts";
-import { nextLogHead } from "../../src/core/log-head.ts";
+import { nextLogHead, nextLogHeadV2 } from "../../src/core/log-head.ts";
 
 const hex32 = fc
   .uint8Array({ minLength: 32, maxLength: 32 })
@@ -101,6 +101,133 @@ describe("ledger events", function () {
         ),
         { numRuns: 200 },
       );
+    });
+
+    it("decodes BatchAnchoredV2 exactly as ethers does, and its head is nextLogHeadV2", function () {
+      fc.assert(
+        fc.property(
+          fc.record({
+            batchId: uint(64, SAFE),
+            root: hex32,
+            period: uint(32),
+            kind: fc.constantFrom(0n, 1n),
+            totals: fc.array(uint(128), { minLength: 6, maxLength: 6 }),
+            manifestHash: hex32,
+            supersedes: uint(64, SAFE),
+            idempotencyKey: hex32,
+            headAfter: hex32,
+            vrfKeyId: hex32,
+            anchorer: address,
+          }),
+          (v) => {
+            if (v.kind === 0n) v.totals[5] = 0n;
+            const ev = iface.getEvent("BatchAnchoredV2")!;
+            const log = asLog(iface.encodeEventLog(ev, Object.values(v)));
+            const d = decodeLedgerLog(log)!;
+            expect(d).to.deep.equal({
+              blockNumber: 7,
+              blockHash: log.blockHash,
+              logIndex: 4,
+              transactionHash: log.transactionHash,
+              type: "BatchAnchoredV2",
+              batchId: Number(v.batchId),
+              root: v.root,
+              period: Number(v.period),
+              kind: Number(v.kind),
+              totals: v.totals,
+              manifestHash: v.manifestHash,
+              supersedes: Number(v.supersedes),
+              idempotencyKey: v.idempotencyKey,
+              headAfter: v.headAfter,
+              vrfKeyId: v.vrfKeyId,
+              anchorer: v.anchorer,
+            });
+            const previous = v.headAfter;
+            expect(
+              nextLogHeadV2(previous, {
+                batchId: Number(v.batchId),
+                root: v.root,
+                kind: Number(v.kind) as 0 | 1,
+                period: Number(v.period),
+                totals: v.totals,
+                manifestHash: v.manifestHash,
+                vrfKeyId: v.vrfKeyId,
+              }),
+            ).to.equal(
+              keccak256(
+                AbiCoder.defaultAbiCoder().encode(
+                  [
+                    "bytes32",
+                    "uint64",
+                    "bytes32",
+                    "uint8",
+                    "uint32",
+                    "uint8",
+                    "uint128[6]",
+                    "bytes32",
+                    "bytes32",
+                  ],
+                  [
+                    previous,
+                    v.batchId,
+                    v.root,
+                    v.kind,
+                    v.period,
+                    1,
+                    v.totals,
+                    v.manifestHash,
+                    v.vrfKeyId,
+                  ],
+                ),
+              ),
+            );
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+
+    it("refuses a BatchAnchoredV2 whose premium lane 5 is not 0, or whose lane is over uint128", function () {
+      const ev = iface.getEvent("BatchAnchoredV2")!;
+      const h = "0x" + "01".repeat(32);
+      const log = asLog(
+        iface.encodeEventLog(ev, [
+          2,
+          h,
+          140307,
+          0,
+          [1, 1, 5, 6, 7, 9],
+          h,
+          0,
+          h,
+          h,
+          h,
+          "0x" + "05".repeat(20),
+        ]),
+      );
+      expect(() => decodeLedgerLog(log)).to.throw(ChainDataError, /totals\[5\] is not 0/);
+      const wide = {
+        ...log,
+        data: log.data.slice(0, 66) + "1" + "0".repeat(63) + log.data.slice(130),
+      };
+      expect(() => decodeLedgerLog(wide)).to.throw(
+        ChainDataError,
+        /totals\[0\] does not fit uint128/,
+      );
+    });
+
+    it("decodes VrfKeyRegistered", function () {
+      const a = "0x" + "ab".repeat(20);
+      const k = "0x" + "cd".repeat(32);
+      const pk = "0x" + "ef".repeat(32);
+      const log = asLog(iface.encodeEventLog(iface.getEvent("VrfKeyRegistered")!, [k, pk, 3, a]));
+      expect(decodeLedgerLog(log)).to.deep.include({
+        type: "VrfKeyRegistered",
+        keyId: k,
+        publicKey: pk,
+        index: 3,
+        registrar: a,
+      });
     });
 
     it("decodes the attestation, supersession, role, pause and admin events", function () {

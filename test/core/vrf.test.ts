@@ -9,6 +9,7 @@ import {
   vrfHash,
   vrfProofToHash,
   vrfProve,
+  isValidVrfPublicKey,
   vrfSecretKey,
   vrfVerify,
 } from "../../src/core/vrf.ts";
@@ -84,6 +85,14 @@ describe("vrf (ECVRF-EDWARDS25519-SHA512-TAI, RFC 9381)", () => {
         });
       });
     }
+
+    it("isValidVrfPublicKey agrees with vrfVerify's public-key check", () => {
+      for (const v of vectors.valid) expect(isValidVrfPublicKey(bytes(v.pk)), v.pk).to.equal(true);
+      for (const c of vectors.invalid.filter((x) => x.reason === "public-key")) {
+        expect(isValidVrfPublicKey(bytes(c.pk)), c.name).to.equal(false);
+      }
+      expect(isValidVrfPublicKey(new Uint8Array(31))).to.equal(false);
+    });
 
     it("the pre-RFC draft proof has the RFC's beta (a beta-only test would pass it)", () => {
       const draft = vectors.invalid.find((c) => c.name.startsWith("pre-RFC draft"))!;

@@ -43,7 +43,7 @@ Changes who may anchor, audit or pause a governed ledger, through its council an
   --contract LEDGER  the TransparencyLedger's address
   --keystore FILE    sign with an encrypted keystore (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
   --signer dev:N     sign with development account N (chain 31337 only)
-  ROLE is anchorer, auditor or pauser.`;
+  ROLE is anchorer, auditor, pauser or vrf_key (registers VRF keys: shafaf keys register-vrf).`;
 
 type Values = {
   rpc?: string;
@@ -219,7 +219,7 @@ export function parseChanges(values: Pick<Values, "grant" | "revoke" | "unpause"
       const role = m === null ? undefined : roleOf(m[1]!);
       if (m === null || role === undefined || !isAddress(m[2])) {
         throw new UsageError(
-          `--${action} ${JSON.stringify(item)}: write ROLE:ADDRESS with ROLE one of anchorer, auditor, pauser`,
+          `--${action} ${JSON.stringify(item)}: write ROLE:ADDRESS with ROLE one of anchorer, auditor, pauser, vrf_key`,
         );
       }
       changes.push({ action, role, account: m[2] });
