@@ -4,19 +4,11 @@
  */
 import { Contract, Interface, keccak256, type HDNodeWallet, type Wallet } from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
 import type { LedgerClient } from "../chain/ledger-client.ts";
 import { AUDIT_REPORT_FORMAT } from "./audit-batch.ts";
 
-export const LEDGER_ATTEST_ABI = [
-  "function attest(uint64 batchId, uint8 verdict, bytes32 reportHash)",
-  "error LedgerUnknownBatch(uint64 batchId)",
-  "error LedgerInvalidVerdict(uint8 verdict)",
-  "error LedgerZeroReportHash()",
-  "error LedgerEnforcedPause()",
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-] as const;
-
-const attestInterface = new Interface(LEDGER_ATTEST_ABI);
+const attestInterface = new Interface(LEDGER_ABI);
 const VERDICT_NUMBER = { confirmed: 1, disputed: 2 } as const;
 
 export interface AttestBatchParams {
@@ -121,7 +113,7 @@ export async function attestBatch(params: AttestBatchParams): Promise<AttestBatc
     );
   }
   const reportHash = keccak256(params.reportBytes);
-  const contract = new Contract(params.ledger.address, LEDGER_ATTEST_ABI, params.wallet);
+  const contract = new Contract(params.ledger.address, LEDGER_ABI, params.wallet);
   let tx;
   try {
     tx = await (

@@ -1,41 +1,16 @@
 /**
  * Typed reads of the ledger contract over `eth_call`, at any block, with the contract's custom
- * errors decoded. The ABI fragments below are pinned by ITransparencyLedger.sol and checked
- * against the compiled artifact by test/chain/ledger-client.test.ts, so that reading the chain
- * needs no build artifacts at run time.
+ * errors decoded. The ABI is src/core/ledger-abi.ts, generated from the compiled contract
+ * (`npm run abi`), so that reading the chain needs no build artifacts at run time.
  */
 import { Interface, type Result } from "ethers";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
 import { ChainDataError, ChainMismatchError, RpcResponseError, ShafafError } from "./errors.ts";
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
 import type { RawLog } from "./get-logs.ts";
 import { toQuantity, type Rpc } from "./rpc.ts";
 
-/** The read functions and errors of the ledger, as the compiled ABI declares them. */
-export const LEDGER_READ_ABI = [
-  "function batchCount() view returns (uint64)",
-  "function head() view returns (bytes32)",
-  "function paused() view returns (bool)",
-  "function getBatch(uint64 batchId) view returns ((bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, uint128 totalAmount, uint64 recordCount, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt) batch)",
-  "function batchIdOfRoot(bytes32 root) view returns (uint64)",
-  "function batchIdOfIdempotencyKey(bytes32 idempotencyKey) view returns (uint64)",
-  "function attestationOf(uint64 batchId, address auditor) view returns (uint8 verdict, bytes32 reportHash)",
-  "function attestationCounts(uint64 batchId) view returns (uint64 confirmations, uint64 disputes)",
-  "function hasRole(bytes32 role, address account) view returns (bool)",
-  "function defaultAdmin() view returns (address)",
-  "error LedgerInvalidPeriod(uint32 period)",
-  "error LedgerZeroRecordCount()",
-  "error LedgerZeroRoot()",
-  "error LedgerDuplicateIdempotencyKey(bytes32 idempotencyKey, uint64 batchId)",
-  "error LedgerDuplicateRoot(bytes32 root, uint64 batchId)",
-  "error LedgerUnknownBatch(uint64 batchId)",
-  "error LedgerSupersedeMismatch(uint64 supersedes, uint8 expectedKind, uint32 expectedPeriod)",
-  "error LedgerAlreadySuperseded(uint64 batchId, uint64 supersededBy)",
-  "error LedgerInvalidVerdict(uint8 verdict)",
-  "error LedgerZeroReportHash()",
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-] as const;
-
-const ledgerInterface = new Interface(LEDGER_READ_ABI);
+const ledgerInterface = new Interface(LEDGER_ABI);
 
 /** A batch as `getBatch` returns it. */
 export interface OnChainBatch {
