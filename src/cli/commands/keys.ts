@@ -5,7 +5,6 @@
  * [--verify]`: prints a VRF keystore's public key. Passwords come from SHAFAF_KEYSTORE_PASSWORD
  * or a no-echo prompt.
  */
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
 import {
   KEYSTORE_PASSWORD_ENV,
@@ -16,7 +15,8 @@ import {
   readVrfKeystorePublicKey,
   writeKeystoreFile,
 } from "../../chain/keystore.ts";
-import { reportError } from "../../anchor/command-support.ts";
+import { reportError } from "../command-support.ts";
+import { parseCommandLine, parseSubcommand, usageError } from "../parse-command-line.ts";
 
 const USAGE = `usage: shafaf keys new [--out FILE] [--json]
        shafaf keys new-vrf [--out FILE] [--json]
@@ -36,44 +36,24 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const command: CliCommand = {
   summary: "make an encrypted keystore for an account or the person-key VRF; show a VRF key",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === "--help" || sub === "-h") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    if (sub !== "new" && sub !== "new-vrf" && sub !== "show-vrf") {
-      process.stderr.write(
-        `shafaf keys: unknown sub-command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`,
-      );
-      return 64;
-    }
-    let values: { out?: string; json?: boolean; help?: boolean; verify?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...rest],
-        options: {
-          out: { type: "string" },
-          json: { type: "boolean" },
-          verify: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: sub === "show-vrf",
-      }));
-      if (sub !== "show-vrf" && values.verify === true) throw new Error("--verify is for show-vrf");
-      if (sub === "show-vrf" && values.out !== undefined)
-        throw new Error("--out is not for show-vrf");
-      if (sub === "show-vrf" && values.help !== true && positionals.length !== 1)
-        throw new Error("show-vrf takes one keystore file");
-    } catch (error) {
-      process.stderr.write(`shafaf keys ${sub}: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const split = parseSubcommand("keys", USAGE, argv, ["new", "new-vrf", "show-vrf"]);
+    if (typeof split === "number") return split;
+    const { sub, rest } = split;
+    const parsed = parseCommandLine(`keys ${sub}`, USAGE, rest, {
+      out: { type: "string" },
+      json: { type: "boolean" },
+      verify: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
+    if (sub !== "show-vrf" && positionals.length > 0)
+      return usageError(`keys ${sub}`, USAGE, `unexpected argument "${positionals[0]}"`);
+    if (sub !== "show-vrf" && values.verify === true)
+      return usageError(`keys ${sub}`, USAGE, "--verify is for show-vrf");
+    if (sub === "show-vrf" && values.out !== undefined)
+      return usageError(`keys ${sub}`, USAGE, "--out is not for show-vrf");
+    if (sub === "show-vrf" && positionals.length !== 1)
+      return usageError(`keys ${sub}`, USAGE, "show-vrf takes one keystore file");
     const source = { env: process.env, stdin: process.stdin, stderr: process.stderr };
     try {
       if (sub === "show-vrf") {

@@ -8,10 +8,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine, usageError } from "../parse-command-line.ts";
 import { createAnchorChain } from "../../anchor/anchor-chain.ts";
-import { reportError, signerSpecFromOptions, UsageError } from "../../anchor/command-support.ts";
+import { reportError, signerSpecFromOptions, UsageError } from "../command-support.ts";
 import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
 import { runAnchorJob } from "../../anchor/run-anchor-job.ts";
 import {
@@ -58,32 +58,26 @@ following the ledger's events into <data-dir>/index in the background.
 Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 1 failure.`;
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    options: {
-      rpc: { type: "string", multiple: true },
-      contract: { type: "string" },
-      host: { type: "string" },
-      port: { type: "string" },
-      "data-dir": { type: "string" },
-      confirmations: { type: "string" },
-      "api-keys": { type: "string" },
-      keystore: { type: "string" },
-      signer: { type: "string" },
-      "public-rpc": { type: "string" },
-      cors: { type: "string", multiple: true },
-      "rate-limit": { type: "string" },
-      "trust-proxy": { type: "string" },
-      "create-api-key": { type: "string" },
-      scopes: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: false,
-    strict: true,
-  }).values;
+  return parseCommandLine("serve", USAGE, argv, {
+    rpc: { type: "string", multiple: true },
+    contract: { type: "string" },
+    host: { type: "string" },
+    port: { type: "string" },
+    "data-dir": { type: "string" },
+    confirmations: { type: "string" },
+    "api-keys": { type: "string" },
+    keystore: { type: "string" },
+    signer: { type: "string" },
+    "public-rpc": { type: "string" },
+    cors: { type: "string", multiple: true },
+    "rate-limit": { type: "string" },
+    "trust-proxy": { type: "string" },
+    "create-api-key": { type: "string" },
+    scopes: { type: "string" },
+  });
 }
 
-type Values = ReturnType<typeof parse>;
+type Values = Exclude<ReturnType<typeof parse>, number>["values"];
 
 function wholeNumber(
   name: string,
@@ -248,17 +242,11 @@ function anchorPipeline(options: {
 export const command: CliCommand = {
   summary: "serve the transparency API and portal, indexing the chain in the background",
   async run(argv) {
-    let values: Values;
-    try {
-      values = parse(argv);
-    } catch (error) {
-      process.stderr.write(`shafaf serve: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parse(argv);
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
+    if (parsed.positionals.length > 0)
+      return usageError("serve", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
     let index: WritableIndexStore | undefined;
     let ledger: LedgerStore | undefined;
     let provider: { destroy(): void } | undefined;
@@ -362,8 +350,7 @@ export const command: CliCommand = {
       process.stderr.write("shafaf serve: stopped\n");
       return 0;
     } catch (error) {
-      const code = reportError("serve", error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const code = reportError("serve", error, USAGE);
       return code;
     } finally {
       provider?.destroy();
