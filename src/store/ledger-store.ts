@@ -12,6 +12,7 @@
  */
 import path from "node:path";
 import { Level } from "level";
+import { ShafafError } from "../core/errors.ts";
 import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
@@ -163,12 +164,10 @@ export interface LedgerStore {
 }
 
 /** A store-level failure with a short message safe to show (no personal data). */
-export class LedgerStoreError extends Error {
-  override readonly name = "LedgerStoreError";
-  readonly shortMessage: string;
+export class LedgerStoreError extends ShafafError {
+  override name = "LedgerStoreError";
   constructor(shortMessage: string, options?: { cause?: unknown }) {
-    super(shortMessage, options);
-    this.shortMessage = shortMessage;
+    super(shortMessage, { ...options, code: "store.ledger" });
   }
 }
 

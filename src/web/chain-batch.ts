@@ -5,6 +5,7 @@
  * receipt's verdict rests on the chain, not on this site's API. Pure apart from `fetch`.
  */
 import { LEDGER_ERROR_SELECTORS, LEDGER_FUNCTION_SELECTORS } from "../core/ledger-abi.ts";
+import { ShafafError } from "../core/errors.ts";
 
 /** `bytes4(keccak256("getBatch(uint64)"))`, from the generated ABI (src/core/ledger-abi.ts). */
 export const GET_BATCH_SELECTOR = LEDGER_FUNCTION_SELECTORS.getBatch;
@@ -30,15 +31,21 @@ export interface ChainBatch {
   anchoredAt: bigint;
 }
 
-/** What went wrong reading the chain; `retryable` when the node, not the data, failed. */
-export class ChainReadError extends Error {
-  override readonly name = "ChainReadError";
+/**
+ * What went wrong reading the chain; `retryable` when the node, not the data, failed (ask again or
+ * another node), not when the answer itself is malformed or the batch is unknown.
+ */
+export class ChainReadError extends ShafafError {
+  override name = "ChainReadError";
   constructor(
     message: string,
-    readonly retryable: boolean,
+    retryable: boolean,
     readonly unknownBatch = false,
   ) {
-    super(message);
+    super(message, {
+      retryable,
+      code: unknownBatch ? "web.chain.unknown-batch" : "web.chain.read",
+    });
   }
 }
 

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
+import { InvariantError } from "../../core/errors.ts";
 import { parseCommandLine, usageError } from "../parse-command-line.ts";
 import { createAnchorChain } from "../../anchor/anchor-chain.ts";
 import { reportError, signerSpecFromOptions, UsageError } from "../command-support.ts";
@@ -22,7 +23,12 @@ import {
   type ApiKeyEntry,
   type ApiKeyScope,
 } from "../../api/api-keys.ts";
-import type { AnchorJobFn, AnchorUpload, ApiLog } from "../../api/app-deps.ts";
+import {
+  UploadRejectedError,
+  type AnchorJobFn,
+  type AnchorUpload,
+  type ApiLog,
+} from "../../api/app-deps.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { startServeStack } from "../serve-stack.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
@@ -215,17 +221,22 @@ function anchorPipeline(options: {
         pseudonymKey: options.pseudonymKey,
       });
       if (result.status === "invalid") {
-        throw Object.assign(new Error(`${result.issues.length} invalid record(s)`), {
-          issues: result.issues.map((i) => ({
+        throw new UploadRejectedError(
+          result.issues.map((i) => ({
             line: i.line,
             field: i.field,
             rule: i.rule,
             message: i.message,
             hint: i.hint,
           })),
+        );
+      }
+      if (result.status !== "anchored") {
+        throw new InvariantError("the pipeline did not anchor", {
+          details: `it ended ${result.status}; an upload is never a dry run`,
+          code: "api.upload.not-anchored",
         });
       }
-      if (result.status !== "anchored") throw new Error("the pipeline did not anchor");
       return {
         batchId: result.batchId,
         txHash: result.txHash,
