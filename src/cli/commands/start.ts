@@ -13,7 +13,7 @@ import { createApiKey } from "../../api/api-keys.ts";
 import { startDevChain, type DevChain } from "../../chain/dev-chain.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore, type StoredReceipt } from "../../store/ledger-store.ts";
-import { buildWeb } from "../../web/build.ts";
+import { buildWeb } from "../build-web.ts";
 import { auditAndAttestDemo, DEMO_AUDITED_MONTHS, type DemoAudit } from "../demo-audit.ts";
 import { freshDir, seedDemo, type SeededDemo } from "../demo.ts";
 import { startServeStack, type ServeStack } from "../serve-stack.ts";
