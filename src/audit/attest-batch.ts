@@ -28,6 +28,9 @@ export interface AttestBatchResult {
   auditor: string;
 }
 
+/** What {@link attestBatch} throws: a report that does not fit the batch (InvalidInputError, not retryable), or the chain refusing or failing (ShafafError; `retryable` says whether to try again). */
+export type AttestBatchErrorType = InvalidInputError | ShafafError;
+
 /**
  * Checks the report against the batch and attests. Refuses (InvalidInputError) a report of
  * another batch or root, a report that is not `shafaf-audit/1`, and `confirmed` on a report whose

@@ -5,7 +5,13 @@
  */
 import { Interface, type Result } from "ethers";
 import { LEDGER_ABI } from "../core/ledger-abi.ts";
-import { ChainDataError, ChainMismatchError, RpcResponseError, ShafafError } from "./errors.ts";
+import {
+  ChainDataError,
+  ChainMismatchError,
+  RpcResponseError,
+  ShafafError,
+  type RpcTransportError,
+} from "./errors.ts";
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
 import type { RawLog } from "./get-logs.ts";
 import { toQuantity, type Rpc } from "./rpc.ts";
@@ -77,6 +83,10 @@ export class ContractRevertError extends ShafafError {
     this.args = args;
   }
 }
+
+/** What the reads of a {@link LedgerClient} throw: the node unreachable (retryable), its answer an error or malformed, another chain, or the contract's own revert. */
+export type LedgerReadErrorType =
+  RpcTransportError | RpcResponseError | ChainDataError | ChainMismatchError | ContractRevertError;
 
 /**
  * @example

@@ -49,6 +49,9 @@ const FLAG_ACTIVE = 0x20;
 const FLAG_DELETED = 0x2a;
 const FIELD_TYPES = new Set(["C", "N", "D", "L", "F", "M"]);
 
+/** What {@link parseDbfHeader} throws: bytes that are not a dBase III header. */
+export type ParseDbfHeaderErrorType = DbfFormatError;
+
 /**
  * Parses the header and field descriptors at the start of `bytes`; `undefined` when `bytes` is
  * too short to hold the whole header yet (read more and call again).

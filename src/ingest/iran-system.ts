@@ -283,6 +283,9 @@ const ENCODE_OTHER: ReadonlyMap<string, number> = (() => {
   return m;
 })();
 
+/** What {@link encodeIranSystem} throws: a character the code page cannot hold. */
+export type EncodeIranSystemErrorType = IranSystemEncodeError;
+
 /**
  * Encodes logical-order Unicode text as Iran System bytes in visual order, choosing each
  * letter's contextual form from its neighbours and writing «لا» as its ligature. The text is

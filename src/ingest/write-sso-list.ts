@@ -91,6 +91,9 @@ function today(): [number, number, number] {
   return [d.getUTCFullYear() - 1900, d.getUTCMonth() + 1, d.getUTCDate()];
 }
 
+/** What {@link writeSsoList} throws besides I/O errors: a value that does not fit its field. */
+export type WriteSsoListErrorType = SsoListWriteError;
+
 /**
  * Writes `DSKKAR00.DBF` and `DSKWOR00.DBF` into `dir` (created if needed), streaming the
  * workers; header totals (DSK_NUM, DSK_TDD … DSK_BIMH) are the sums of the worker fields, shares

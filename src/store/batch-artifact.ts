@@ -225,6 +225,9 @@ export async function removeStaleArtifactTemps(
   return removed;
 }
 
+/** What {@link readBatchArtifact} and {@link createBatchArtifactWriter} throw: a missing, incomplete or altered artifact. */
+export type BatchArtifactErrorType = BatchArtifactError;
+
 /**
  * Reads and checks a committed artifact: the descriptor's format, the sha256 of manifest.json and
  * tree.bin, and that keccak256(manifest.json) is the descriptor's manifestHash. Returns undefined

@@ -13,7 +13,11 @@
 import path from "node:path";
 import { Level } from "level";
 import { ShafafError } from "../core/errors.ts";
-import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
+import {
+  readBatchArtifact,
+  type BatchArtifact,
+  type BatchArtifactError,
+} from "./batch-artifact.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
 /**
@@ -202,6 +206,9 @@ const k = {
 const DURABLE = { sync: true } as never;
 /** The first key after every key starting with `prefix`. */
 const upper = (prefix: string): string => prefix + "\uffff";
+
+/** What {@link openLedgerStore} and the store's methods throw: in use, unreadable or damaged. */
+export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
 
 /**
  * Opens (creating if needed) the ledger store of a data directory: LevelDB in `<dataDir>/ledger`,
