@@ -9,14 +9,14 @@ async function run(argv: readonly string[]): Promise<{ status: number; out: stri
   let err = "";
   const writeOut = process.stdout.write.bind(process.stdout);
   const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     out += String(chunk);
     return true;
-  });
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  };
+  process.stderr.write = (chunk: string | Uint8Array) => {
     err += String(chunk);
     return true;
-  });
+  };
   try {
     return { status: await main(argv), out, err };
   } finally {
