@@ -1,10 +1,10 @@
 /**
  * `npm run build:web`: builds the portal into `src/web/dist/` (or the folder given as the first
  * argument) and prints each file with its size. The build itself is `buildWeb()` in
- * `src/web/build.ts`, which the API server and `npm start` call directly.
+ * `src/cli/build-web.ts`, which the API server and `npm start` call directly.
  */
 import path from "node:path";
-import { buildWeb } from "../src/web/build.ts";
+import { buildWeb } from "../src/cli/build-web.ts";
 
 const outDir = process.argv[2] === undefined ? undefined : path.resolve(process.argv[2]);
 const started = performance.now();

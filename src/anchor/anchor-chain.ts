@@ -12,35 +12,11 @@ import {
   type Wallet,
 } from "ethers";
 import { ShafafError } from "../core/errors.ts";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
 import { decodeContractError, explainChainError, findRevertData } from "../chain/explain-error.ts";
 
-/** The parts of `ITransparencyLedger` the pipeline uses (enums as uint8, as in the ABI). */
-export const LEDGER_ANCHOR_ABI = [
-  "function anchorBatch(bytes32 root, uint8 kind, uint32 period, uint64 recordCount, uint128 totalAmount, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey) returns (uint64)",
-  "function batchIdOfIdempotencyKey(bytes32 idempotencyKey) view returns (uint64)",
-  "function batchCount() view returns (uint64)",
-  "function getBatch(uint64 batchId) view returns (tuple(bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, uint128 totalAmount, uint64 recordCount, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt))",
-  "event BatchAnchored(uint64 indexed batchId, bytes32 indexed root, uint32 indexed period, uint8 kind, uint64 recordCount, uint128 totalAmount, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 headAfter, address anchorer)",
-  "function anchorBatchV2((bytes32 root, uint8 kind, uint32 period, uint128[6] totals, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 vrfKeyId) batch) returns (uint64 batchId)",
-  "event BatchAnchoredV2(uint64 indexed batchId, bytes32 indexed root, uint32 indexed period, uint8 kind, uint128[6] totals, bytes32 manifestHash, uint64 supersedes, bytes32 idempotencyKey, bytes32 headAfter, bytes32 vrfKeyId, address anchorer)",
-  "error LedgerWrongScheme(uint64 batchId, uint8 scheme)",
-  "error LedgerUnusedLane(uint8 kind, uint256 lane, uint128 value)",
-  "error LedgerUnknownVrfKey(bytes32 keyId)",
-  "error LedgerInvalidPeriod(uint32 period)",
-  "error LedgerZeroRecordCount()",
-  "error LedgerZeroRoot()",
-  "error LedgerDuplicateIdempotencyKey(bytes32 idempotencyKey, uint64 batchId)",
-  "error LedgerDuplicateRoot(bytes32 root, uint64 batchId)",
-  "error LedgerUnknownBatch(uint64 batchId)",
-  "error LedgerSupersedeMismatch(uint64 supersedes, uint8 expectedKind, uint32 expectedPeriod)",
-  "error LedgerAlreadySuperseded(uint64 batchId, uint64 supersededBy)",
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-  "error LedgerZeroIdempotencyKey()",
-  "error LedgerEnforcedPause()",
-  "error EnforcedPause()",
-] as const;
-
-export const ledgerAnchorInterface = new Interface(LEDGER_ANCHOR_ABI);
+/** The ledger's interface (the generated ABI, src/core/ledger-abi.ts) for encoding and decoding. */
+export const ledgerAnchorInterface = new Interface(LEDGER_ABI);
 
 export interface AnchorArgs {
   root: string;
@@ -193,7 +169,7 @@ export function createAnchorChain(options: {
   rpcUrl?: string;
 }): AnchorChain {
   const { wallet, provider } = options;
-  const contract = new Contract(options.address, LEDGER_ANCHOR_ABI, wallet);
+  const contract = new Contract(options.address, LEDGER_ABI, wallet);
   const address = contract.target as string;
   const pollMs = options.pollMs ?? 200;
   const eventTopics = [

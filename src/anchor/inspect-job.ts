@@ -12,6 +12,7 @@
  * allowed only while the key is not on the chain and the node does not hold the transaction; the
  * raw bytes are then deleted, so Shafaf never sends them again.
  */
+import { InvariantError } from "../core/errors.ts";
 import { Transaction, getAddress } from "ethers";
 import type { JobRecord } from "../store/ledger-store.ts";
 import {
@@ -26,7 +27,10 @@ export { readTransactionStatus, type RpcSend, type StoredTxStatus };
 /** The signer and nonce of signed transaction bytes. */
 export function decodeSignedTx(rawTx: string): { signer: string; nonce: number } {
   const tx = Transaction.from(rawTx);
-  if (tx.from === null) throw new Error("the stored transaction is not signed");
+  if (tx.from === null)
+    throw new InvariantError("the stored transaction is not signed", {
+      code: "anchor.job.unsigned-tx",
+    });
   return { signer: getAddress(tx.from), nonce: tx.nonce };
 }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { ShafafError } from "../core/errors.ts";
 
 /** The scopes a staff key may hold. */
 export const API_KEY_SCOPES = ["anchor", "subjects:read"] as const;
@@ -19,13 +20,19 @@ export interface ApiKeysFile {
   keys: ApiKeyEntry[];
 }
 
-/** A keys file that cannot be used; the message names the entry and field, never a hash. */
-export class ApiKeysFileError extends Error {
+/**
+ * A keys file that cannot be used; the message names the entry and field, never a hash. Not
+ * retryable: the operator fixes the file.
+ */
+export class ApiKeysFileError extends ShafafError {
+  override name = "ApiKeysFileError";
   constructor(where: string, message: string) {
-    super(`${where}: ${message}`);
-    this.name = "ApiKeysFileError";
+    super(`${where}: ${message}`, { code: "api.keys-file" });
   }
 }
+
+/** What {@link parseApiKeysFile} throws. */
+export type ParseApiKeysFileErrorType = ApiKeysFileError;
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const SHA256 = /^[0-9a-f]{64}$/;

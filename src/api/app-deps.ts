@@ -5,6 +5,7 @@
  * indexer or signs a transaction (the upload endpoint calls an injected pipeline function).
  */
 
+import { InvalidInputError, type ShafafError } from "../core/errors.ts";
 import type { IndexStore } from "../store/index-store.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 
@@ -91,11 +92,39 @@ export interface AnchorOutcome {
   total: string;
 }
 
+/** One problem of a rejected upload: where and which rule, with how to fix it; never a value. */
+export interface UploadIssue {
+  /** 1-based line (CSV, JSON Lines) or record number (DBF); absent for a whole-file problem. */
+  line?: number | undefined;
+  field: string;
+  rule: string;
+  message: string;
+  hint: string;
+}
+
 /**
- * The anchor pipeline (`runAnchorJob`, wired in src/cli). Throws an error with an `issues` array
- * (`{ line, field, rule, message, hint }`, values masked) when records are invalid.
+ * The upload's records are invalid: the staff fix the file and upload it again; sending the same
+ * bytes again never helps. Carries the issues (at most what the pipeline reported) for the
+ * `upload-rejected` problem.
+ */
+export class UploadRejectedError extends InvalidInputError {
+  override name = "UploadRejectedError";
+  readonly issues: readonly UploadIssue[];
+  constructor(issues: readonly UploadIssue[]) {
+    super(`${issues.length} invalid record(s)`, { code: "api.upload.rejected" });
+    this.issues = issues;
+  }
+}
+
+/**
+ * The anchor pipeline (`runAnchorJob`, wired in src/cli). Throws {@link UploadRejectedError} when
+ * records are invalid, another {@link ShafafError} when anchoring failed (uploading the same file
+ * again resumes the job).
  */
 export type AnchorJobFn = (upload: AnchorUpload) => Promise<AnchorOutcome>;
+
+/** What an {@link AnchorJobFn} throws. */
+export type AnchorJobErrorType = UploadRejectedError | ShafafError;
 
 /** Structured log lines; fields MUST NOT carry personal data or secrets. */
 export interface ApiLog {

@@ -1,4 +1,5 @@
 import type { Response } from "express";
+import { ShafafError } from "../core/errors.ts";
 
 /**
  * Every error the API answers with, by slug. The `type` URI of a problem is
@@ -63,7 +64,8 @@ export interface ProblemDocument {
  * An error that becomes a problem response. `detail` says what was wrong and how to fix it; it
  * MUST NOT contain personal data or secrets (it is sent to anyone and logged).
  */
-export class ApiProblem extends Error {
+export class ApiProblem extends ShafafError {
+  override name = "ApiProblem";
   readonly slug: ProblemSlug;
   readonly detail: string;
   readonly extensions: Readonly<Record<string, unknown>>;
@@ -78,8 +80,12 @@ export class ApiProblem extends Error {
       cause?: unknown;
     } = {},
   ) {
-    super(`${slug}: ${detail}`, options.cause === undefined ? {} : { cause: options.cause });
-    this.name = "ApiProblem";
+    super(`${slug}: ${detail}`, {
+      code: `api.${slug}`,
+      // The client may ask again: throttled, or the server or what it depends on is unavailable.
+      retryable: [429, 502, 503].includes(PROBLEM_TYPES[slug].status),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.slug = slug;
     this.detail = detail;
     this.extensions = options.extensions ?? {};

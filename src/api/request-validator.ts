@@ -1,4 +1,5 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { InvariantError } from "../core/errors.ts";
 import addFormatsModule from "ajv-formats";
 import type { Request } from "express";
 import { openApiDocument } from "./openapi.ts";
@@ -143,7 +144,10 @@ export function createRequestValidators(): (key: string) => (req: Request) => Va
   }
   return (key) => {
     const v = compiled.get(key);
-    if (v === undefined) throw new Error(`no documented operation "${key}" in openapi.ts`);
+    if (v === undefined)
+      throw new InvariantError(`no documented operation "${key}" in openapi.ts`, {
+        code: "api.openapi.undocumented",
+      });
     return v;
   };
 }

@@ -4,19 +4,11 @@
  */
 import { Contract, Interface, keccak256, type HDNodeWallet, type Wallet } from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
 import type { LedgerClient } from "../chain/ledger-client.ts";
 import { AUDIT_REPORT_FORMAT } from "./audit-report.ts";
 
-export const LEDGER_ATTEST_ABI = [
-  "function attest(uint64 batchId, uint8 verdict, bytes32 reportHash)",
-  "error LedgerUnknownBatch(uint64 batchId)",
-  "error LedgerInvalidVerdict(uint8 verdict)",
-  "error LedgerZeroReportHash()",
-  "error LedgerEnforcedPause()",
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-] as const;
-
-const attestInterface = new Interface(LEDGER_ATTEST_ABI);
+const attestInterface = new Interface(LEDGER_ABI);
 const VERDICT_NUMBER = { confirmed: 1, disputed: 2 } as const;
 
 export interface AttestBatchParams {
@@ -35,6 +27,9 @@ export interface AttestBatchResult {
   reportHash: string;
   auditor: string;
 }
+
+/** What {@link attestBatch} throws: a report that does not fit the batch (InvalidInputError, not retryable), or the chain refusing or failing (ShafafError; `retryable` says whether to try again). */
+export type AttestBatchErrorType = InvalidInputError | ShafafError;
 
 /**
  * Checks the report against the batch and attests. Refuses (InvalidInputError) a report of
@@ -121,7 +116,7 @@ export async function attestBatch(params: AttestBatchParams): Promise<AttestBatc
     );
   }
   const reportHash = keccak256(params.reportBytes);
-  const contract = new Contract(params.ledger.address, LEDGER_ATTEST_ABI, params.wallet);
+  const contract = new Contract(params.ledger.address, LEDGER_ABI, params.wallet);
   let tx;
   try {
     tx = await (

@@ -7,7 +7,7 @@
  */
 import { getLogs } from "../chain/get-logs.ts";
 import { createLedgerClient } from "../chain/ledger-client.ts";
-import { LEDGER_EVENT_TOPICS } from "../chain/ledger-events.ts";
+import { LEDGER_EVENT_TOPICS } from "../core/ledger-abi.ts";
 import { nextLogHead, nextLogHeadV2 } from "../core/log-head.ts";
 import { fromQuantity, type Rpc } from "../chain/rpc.ts";
 

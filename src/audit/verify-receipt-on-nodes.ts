@@ -4,6 +4,7 @@
  * trust it unless all nodes answer and agree. Trust assumption, named: at least one of the given
  * nodes is honest, so a batch on which they all agree is the chain's.
  */
+import { ShafafError } from "../core/errors.ts";
 import { createLedgerClient, ContractRevertError } from "../chain/ledger-client.ts";
 import { redactUrl } from "../chain/errors.ts";
 import { createRpc } from "../chain/rpc.ts";
@@ -129,7 +130,7 @@ export async function verifyReceiptOnNodes(
   const result = await verify(params.receipt, {
     async readBatch(batchId) {
       if (contract === undefined || params.rpcUrls.length === 0)
-        throw new Error("no contract or node to read");
+        throw new ShafafError("no contract or node to read", { code: "audit.nodes.none" });
       const answers = await Promise.all(
         params.rpcUrls.map((url) => readFromNode(url, contract, batchId, { timeoutMs, retries })),
       );
@@ -144,7 +145,10 @@ export async function verifyReceiptOnNodes(
             .map((a) => `${a.endpoint}: ${a.error ?? "error"}`)
             .join("; ")}); every given node must answer`,
         };
-        throw new Error("a node could not be read");
+        throw new ShafafError("a node could not be read", {
+          code: "audit.nodes.unreadable",
+          retryable: true,
+        });
       }
       const prints = answers.map((a) => fingerprint(a.batch));
       if (new Set(prints).size > 1) {
@@ -159,7 +163,10 @@ export async function verifyReceiptOnNodes(
             .join("; "),
           detail: `the ${answers.length} nodes disagree on batch ${batchId} (chainId|contract|batchId|root|kind|period|supersededBy|confirmations|disputes); a node is lying or behind — try again, or ask other nodes`,
         };
-        throw new Error("the nodes disagree");
+        throw new ShafafError("the nodes disagree", {
+          code: "audit.nodes.disagree",
+          retryable: true,
+        });
       }
       agreement = {
         name: "nodes-agree",

@@ -24,6 +24,9 @@ export interface LoadArtifactOptions {
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 
+/** What {@link loadArtifact} throws: the artifact is missing (run `npx hardhat build`) or corrupt. */
+export type LoadArtifactErrorType = InvalidInputError | InvariantError;
+
 /**
  * Reads `artifacts/<source>/<name>.json` and checks that it holds an ABI and creation bytecode.
  *

@@ -51,26 +51,41 @@ export class RpcResponseError extends ShafafError {
 /** The node refused an `eth_getLogs` range as too large or as returning too many results. */
 export class LogRangeTooLargeError extends ShafafError {
   override name = "LogRangeTooLargeError";
+  constructor(shortMessage: string, options: ShafafErrorOptions = {}) {
+    super(shortMessage, { code: "chain.logs.range-too-large", ...options });
+  }
 }
 
 /** What the node returned contradicts itself or what we hold (e.g. a log whose block hash is not the block's). */
 export class ChainDataError extends ShafafError {
   override name = "ChainDataError";
+  constructor(shortMessage: string, options: ShafafErrorOptions = {}) {
+    super(shortMessage, { code: "chain.data", ...options });
+  }
 }
 
 /** The node serves a different chain than the one indexed, or the contract is not where it was. Not retryable. */
 export class ChainMismatchError extends ShafafError {
   override name = "ChainMismatchError";
+  constructor(shortMessage: string, options: ShafafErrorOptions = {}) {
+    super(shortMessage, { code: "chain.mismatch", ...options });
+  }
 }
 
 /** A reorganization deeper than the blocks kept for rollback. Not retryable: reindex. */
 export class ReorgTooDeepError extends ShafafError {
   override name = "ReorgTooDeepError";
+  constructor(shortMessage: string, options: ShafafErrorOptions = {}) {
+    super(shortMessage, { code: "chain.reorg-too-deep", ...options });
+  }
 }
 
 /** Operation cancelled by its caller (e.g. the indexer is stopping). */
 export class AbortedError extends ShafafError {
   override name = "AbortedError";
+  constructor(shortMessage: string, options: ShafafErrorOptions = {}) {
+    super(shortMessage, { code: "chain.aborted", ...options });
+  }
 }
 
 const RETRYABLE_CODES = new Set([

@@ -16,21 +16,14 @@ import { Interface, id } from "ethers";
 import { ShafafError, type ShafafErrorOptions } from "../core/errors.ts";
 import { DEV_CHAIN_ID } from "./signer.ts";
 import { COUNCIL_ABI } from "./governance.ts";
-import { LEDGER_READ_ABI } from "./ledger-client.ts";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
 
 /** Every custom error the project's contracts declare (ITransparencyLedger, the council, OpenZeppelin's). */
 const CONTRACT_ERRORS = [
-  ...LEDGER_READ_ABI.filter((f) => f.startsWith("error ")),
+  ...LEDGER_ABI.filter((f) => f.type === "error"),
   ...COUNCIL_ABI.filter((f) => f.startsWith("error ")),
-  "error LedgerZeroIdempotencyKey()",
-  "error LedgerEnforcedPause()",
-  "error LedgerExpectedPause()",
   "error EnforcedPause()",
   "error ExpectedPause()",
-  "error AccessControlBadConfirmation()",
-  "error AccessControlEnforcedDefaultAdminRules()",
-  "error AccessControlInvalidDefaultAdmin(address defaultAdmin)",
-  "error AccessControlEnforcedDefaultAdminDelay(uint48 schedule)",
   "error TimelockInvalidOperationLength(uint256 targets, uint256 payloads, uint256 values)",
   "error TimelockInsufficientDelay(uint256 delay, uint256 minDelay)",
   "error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)",
@@ -38,7 +31,7 @@ const CONTRACT_ERRORS = [
   "error TimelockUnauthorizedCaller(address caller)",
 ] as const;
 
-const contractErrors = new Interface([...new Set<string>(CONTRACT_ERRORS)]);
+const contractErrors = new Interface(CONTRACT_ERRORS);
 
 /** What a caller knows about the failed transaction, for the advice. */
 export interface ExplainContext {

@@ -15,6 +15,7 @@ import {
   type Signer,
 } from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
 import { loadCouncilArtifact, type LoadArtifactOptions } from "./artifact.ts";
 import { deployLedger, type DeployLedgerResult } from "./deploy-ledger.ts";
 
@@ -70,18 +71,9 @@ export const TIMELOCK_ABI = [
   "event CallExecuted(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data)",
 ] as const;
 
-/** The ledger functions a governance proposal may call. */
-export const LEDGER_ADMIN_ABI = [
-  "function grantRole(bytes32 role, address account)",
-  "function revokeRole(bytes32 role, address account)",
-  "function unpause()",
-  "function defaultAdmin() view returns (address)",
-  "function hasRole(bytes32 role, address account) view returns (bool)",
-] as const;
-
 const councilInterface = new Interface(COUNCIL_ABI);
 const timelockInterface = new Interface(TIMELOCK_ABI);
-const ledgerInterface = new Interface(LEDGER_ADMIN_ABI);
+const ledgerInterface = new Interface(LEDGER_ABI);
 
 export const ROLES = {
   anchorer: "ANCHORER_ROLE",
@@ -229,7 +221,7 @@ export async function findGovernance(
   let timelock: string;
   try {
     timelock = getAddress(
-      (await new Contract(ledgerAddress, LEDGER_ADMIN_ABI, runner).getFunction(
+      (await new Contract(ledgerAddress, LEDGER_ABI, runner).getFunction(
         "defaultAdmin",
       )()) as string,
     );

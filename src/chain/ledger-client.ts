@@ -1,11 +1,17 @@
 /**
  * Typed reads of the ledger contract over `eth_call`, at any block, with the contract's custom
- * errors decoded. The ABI fragments below are pinned by ITransparencyLedger.sol and checked
- * against the compiled artifact by test/chain/ledger-client.test.ts, so that reading the chain
- * needs no build artifacts at run time.
+ * errors decoded. The ABI is src/core/ledger-abi.ts, generated from the compiled contract
+ * (`npm run abi`), so that reading the chain needs no build artifacts at run time.
  */
 import { Interface, type Result } from "ethers";
-import { ChainDataError, ChainMismatchError, RpcResponseError, ShafafError } from "./errors.ts";
+import { LEDGER_ABI } from "../core/ledger-abi.ts";
+import {
+  ChainDataError,
+  ChainMismatchError,
+  RpcResponseError,
+  ShafafError,
+  type RpcTransportError,
+} from "./errors.ts";
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
 import type { RawLog } from "./get-logs.ts";
 import { toQuantity, type Rpc } from "./rpc.ts";
@@ -15,46 +21,7 @@ import {
   sumTreeProofCalldata,
 } from "./sum-tree-calldata.ts";
 
-/** The read functions and errors of the ledger, as the compiled ABI declares them. */
-export const LEDGER_READ_ABI = [
-  "function batchCount() view returns (uint64)",
-  "function head() view returns (bytes32)",
-  "function paused() view returns (bool)",
-  "function getBatch(uint64 batchId) view returns ((bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, uint128 totalAmount, uint64 recordCount, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt) batch)",
-  "function batchIdOfRoot(bytes32 root) view returns (uint64)",
-  "function batchIdOfIdempotencyKey(bytes32 idempotencyKey) view returns (uint64)",
-  "function attestationOf(uint64 batchId, address auditor) view returns (uint8 verdict, bytes32 reportHash)",
-  "function attestationCounts(uint64 batchId) view returns (uint64 confirmations, uint64 disputes)",
-  "function hasRole(bytes32 role, address account) view returns (bool)",
-  "function defaultAdmin() view returns (address)",
-  "function getBatchV2(uint64 batchId) view returns ((bytes32 root, bytes32 manifestHash, bytes32 idempotencyKey, bytes32 headAfter, bytes32 vrfKeyId, uint128[6] totals, uint32 period, uint8 kind, uint64 supersedes, uint64 supersededBy, address anchorer, uint64 anchoredAt) batch)",
-  "function schemeOf(uint64 batchId) view returns (uint8)",
-  "function vrfKeyCount() view returns (uint32)",
-  "function vrfKeyIdAt(uint32 index) view returns (bytes32)",
-  "function currentVrfKeyId() view returns (bytes32)",
-  "function getVrfKey(bytes32 keyId) view returns ((bytes32 publicKey, uint32 index, uint64 registeredAt) key)",
-  `function verifyInclusionV2(uint64 batchId, uint64 batchSize, uint32 provinceCount, ${SUM_TREE_WINDOW_TUPLE} window) view returns (bool)`,
-  `function verifyRangeV2(uint64 batchId, uint64 batchSize, uint32 provinceCount, bytes32 key, ${SUM_TREE_WINDOW_TUPLE}[] windows) view returns (bool)`,
-  `function verifyAbsenceV2(uint64 batchId, uint64 batchSize, uint32 provinceCount, bytes32 key, ${SUM_TREE_WINDOW_TUPLE}[] windows) view returns (bool)`,
-  "error LedgerInvalidPeriod(uint32 period)",
-  "error LedgerZeroRecordCount()",
-  "error LedgerZeroRoot()",
-  "error LedgerDuplicateIdempotencyKey(bytes32 idempotencyKey, uint64 batchId)",
-  "error LedgerDuplicateRoot(bytes32 root, uint64 batchId)",
-  "error LedgerUnknownBatch(uint64 batchId)",
-  "error LedgerSupersedeMismatch(uint64 supersedes, uint8 expectedKind, uint32 expectedPeriod)",
-  "error LedgerAlreadySuperseded(uint64 batchId, uint64 supersededBy)",
-  "error LedgerInvalidVerdict(uint8 verdict)",
-  "error LedgerZeroReportHash()",
-  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
-  "error LedgerWrongScheme(uint64 batchId, uint8 scheme)",
-  "error LedgerUnusedLane(uint8 kind, uint256 lane, uint128 value)",
-  "error LedgerUnknownVrfKey(bytes32 keyId)",
-  "error LedgerVrfKeyAlreadyRegistered(bytes32 keyId, uint32 index)",
-  "error LedgerZeroVrfKey()",
-] as const;
-
-const ledgerInterface = new Interface(LEDGER_READ_ABI);
+const ledgerInterface = new Interface(LEDGER_ABI);
 
 /** A batch as `getBatch` returns it. */
 export interface OnChainBatch {
@@ -172,6 +139,10 @@ export class ContractRevertError extends ShafafError {
     this.args = args;
   }
 }
+
+/** What the reads of a {@link LedgerClient} throw: the node unreachable (retryable), its answer an error or malformed, another chain, or the contract's own revert. */
+export type LedgerReadErrorType =
+  RpcTransportError | RpcResponseError | ChainDataError | ChainMismatchError | ContractRevertError;
 
 /**
  * @example

@@ -7,38 +7,15 @@
  */
 import { bytesToHex } from "../core/hex.ts";
 import { keccak256 } from "../core/keccak.ts";
+import { LEDGER_EVENT_TOPICS, type LedgerEventName } from "../core/ledger-abi.ts";
 import { ChainDataError } from "./errors.ts";
 import type { RawLog } from "./get-logs.ts";
 
-/** Byte → two lower-case hex digits (declared first: the topic tables below use it at load). */
-
-/** Event signatures, exactly as the ABI declares them (tested against the compiled artifact). */
-export const LEDGER_EVENT_SIGNATURES = {
-  BatchAnchored:
-    "BatchAnchored(uint64,bytes32,uint32,uint8,uint64,uint128,bytes32,uint64,bytes32,bytes32,address)",
-  BatchAnchoredV2:
-    "BatchAnchoredV2(uint64,bytes32,uint32,uint8,uint128[6],bytes32,uint64,bytes32,bytes32,bytes32,address)",
-  VrfKeyRegistered: "VrfKeyRegistered(bytes32,bytes32,uint32,address)",
-  BatchSuperseded: "BatchSuperseded(uint64,uint64)",
-  BatchAttested: "BatchAttested(uint64,address,uint8,uint8,bytes32)",
-  RoleGranted: "RoleGranted(bytes32,address,address)",
-  RoleRevoked: "RoleRevoked(bytes32,address,address)",
-  RoleAdminChanged: "RoleAdminChanged(bytes32,bytes32,bytes32)",
-  Paused: "Paused(address)",
-  Unpaused: "Unpaused(address)",
-  DefaultAdminTransferScheduled: "DefaultAdminTransferScheduled(address,uint48)",
-  DefaultAdminTransferCanceled: "DefaultAdminTransferCanceled()",
-  DefaultAdminDelayChangeScheduled: "DefaultAdminDelayChangeScheduled(uint48,uint48)",
-  DefaultAdminDelayChangeCanceled: "DefaultAdminDelayChangeCanceled()",
-} as const;
-
-export type LedgerEventName = keyof typeof LEDGER_EVENT_SIGNATURES;
-
-/** topic0 of each event. */
-export const LEDGER_EVENT_TOPICS: Readonly<Record<LedgerEventName, string>> = Object.fromEntries(
-  Object.entries(LEDGER_EVENT_SIGNATURES).map(([name, sig]) => [name, topicOf(sig)]),
-) as Record<LedgerEventName, string>;
-
+/**
+ * topic0 → event name, for exactly the compiled ledger's events (src/core/ledger-abi.ts, generated
+ * from the artifact): a new event in the contract makes `decodeLedgerLog`'s switch non-exhaustive,
+ * which the typechecker reports.
+ */
 const NAME_OF_TOPIC = new Map<string, LedgerEventName>(
   Object.entries(LEDGER_EVENT_TOPICS).map(([name, topic]) => [topic, name as LedgerEventName]),
 );

@@ -5,6 +5,7 @@
  * anchors a few corrections, and audits and attests part of it with the same code as
  * `shafaf audit` / `shafaf attest`.
  */
+import { InvariantError } from "../core/errors.ts";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -91,11 +92,14 @@ function anchored(
       .slice(0, 5)
       .map((i) => `${i.file}:${i.line} ${i.field} ${i.rule}: ${i.message}`)
       .join("\n  ");
-    throw new Error(
+    throw new InvariantError(
       `the demo's ${what} did not validate (${result.issues.length} issues):\n  ${first}`,
+      { code: "demo.invalid" },
     );
   }
-  throw new Error(`the demo's ${what} was not anchored (${result.status})`);
+  throw new InvariantError(`the demo's ${what} was not anchored (${result.status})`, {
+    code: "demo.not-anchored",
+  });
 }
 
 /**
@@ -187,7 +191,9 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
       (b) => b.kind === correction.kind && b.period === correction.period && b.supersedes === null,
     );
     if (original === undefined)
-      throw new Error(`no batch to correct for ${correction.kind} ${correction.period}`);
+      throw new InvariantError(`no batch to correct for ${correction.kind} ${correction.period}`, {
+        code: "demo.no-batch-to-correct",
+      });
     record(
       anchored(
         await runAnchorJob({

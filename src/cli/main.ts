@@ -4,10 +4,11 @@
  */
 import type { CliCommand } from "./command.ts";
 import { endOnClosedPipe } from "./end-on-closed-pipe.ts";
+import { EXIT_USAGE } from "./parse-command-line.ts";
 import { nativeProblem, nodeProblem } from "./preflight.ts";
 
 /** Command name → module. A command module is loaded only when it runs. */
-const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
+export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   start: () => import("./commands/start.ts"),
   deploy: () => import("./commands/deploy.ts"),
   keys: () => import("./commands/keys.ts"),
@@ -25,8 +26,6 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   jobs: () => import("./commands/jobs.ts"),
   dev: () => import("./commands/dev.ts"),
 };
-
-export const EXIT_USAGE = 64;
 
 function usage(): string {
   return [

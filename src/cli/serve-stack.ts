@@ -107,7 +107,7 @@ function chainReader(rpc: Rpc, address: string): ChainBatchReader {
 async function ensurePortal(log: ServeStackOptions["log"]): Promise<boolean> {
   if (existsSync(path.join(WEB_ROOT, "index.html"))) return true;
   try {
-    const { buildWeb } = await import("../web/build.ts");
+    const { buildWeb } = await import("./build-web.ts");
     await buildWeb({ outDir: WEB_ROOT });
     return true;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { bytesToHex, hexToBytes, isHexBytes, type Hex } from "./hex.ts";
+import { ShafafError } from "./errors.ts";
 import type { RecordKind } from "./record.ts";
 import type { Check } from "./verify-receipt.ts";
 import { LANE_MAX, SUM_TREE_LANES } from "./sum-tree-lanes.ts";
@@ -68,7 +69,13 @@ interface Parsed {
   windows: Window[];
 }
 
-class FormatError extends Error {}
+/** A malformed proof field: caught below and reported as the failed `format` check. */
+class FormatError extends ShafafError {
+  override name = "FormatError";
+  constructor(message: string) {
+    super(message, { code: "core.sum-tree-proof.format" });
+  }
+}
 const bad = (where: string, what: string): never => {
   throw new FormatError(`${where}: ${what}`);
 };

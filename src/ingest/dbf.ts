@@ -8,6 +8,7 @@
  * 29 language driver id (ListDisk: 0x7E) · 30–31 zero. Descriptor: 0–10 name (NUL padded) ·
  * 11 type · 12–15 zero · 16 length · 17 decimals · 18–31 zero.
  */
+import { ShafafError } from "../core/errors.ts";
 
 /** One field descriptor. `offset` is the field's position in a record, after the deletion flag. */
 export interface DbfField {
@@ -30,13 +31,13 @@ export interface DbfHeader {
 }
 
 /** A DBF file that cannot be parsed as dBase III. `offset` is the byte position of the fault. */
-export class DbfFormatError extends Error {
-  override readonly name = "DbfFormatError";
+export class DbfFormatError extends ShafafError {
+  override name = "DbfFormatError";
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(message);
+    super(message, { code: "ingest.dbf.format" });
   }
 }
 
@@ -47,6 +48,9 @@ export const DBF_EOF = 0x1a;
 const FLAG_ACTIVE = 0x20;
 const FLAG_DELETED = 0x2a;
 const FIELD_TYPES = new Set(["C", "N", "D", "L", "F", "M"]);
+
+/** What {@link parseDbfHeader} throws: bytes that are not a dBase III header. */
+export type ParseDbfHeaderErrorType = DbfFormatError;
 
 /**
  * Parses the header and field descriptors at the start of `bytes`; `undefined` when `bytes` is

@@ -22,6 +22,7 @@
  * (`normalizeForIranSystem(s) === s`), `decodeIranSystem(encodeIranSystem(s)) === s`; and
  * `reorderVisual` is an involution, so one function turns logical into visual order and back.
  */
+import { ShafafError } from "../core/errors.ts";
 
 /** Joining behaviour of a letter (Unicode ArabicShaping classes, reduced to what Persian needs). */
 type Joining = "dual" | "right" | "none";
@@ -259,8 +260,8 @@ export function normalizeForIranSystem(text: string): string {
 }
 
 /** Thrown by `encodeIranSystem` for a character the code page cannot hold. */
-export class IranSystemEncodeError extends Error {
-  override readonly name = "IranSystemEncodeError";
+export class IranSystemEncodeError extends ShafafError {
+  override name = "IranSystemEncodeError";
   /** 0-based index in the normalised text, and the code point (never the text itself). */
   constructor(
     readonly index: number,
@@ -268,6 +269,7 @@ export class IranSystemEncodeError extends Error {
   ) {
     super(
       `character U+${codePoint.toString(16).toUpperCase().padStart(4, "0")} at position ${index + 1} has no Iran System byte`,
+      { code: "ingest.iran-system.unencodable" },
     );
   }
 }
@@ -280,6 +282,9 @@ const ENCODE_OTHER: ReadonlyMap<string, number> = (() => {
   m.set("\u061f", 0x8c);
   return m;
 })();
+
+/** What {@link encodeIranSystem} throws: a character the code page cannot hold. */
+export type EncodeIranSystemErrorType = IranSystemEncodeError;
 
 /**
  * Encodes logical-order Unicode text as Iran System bytes in visual order, choosing each

@@ -5,6 +5,7 @@
  * The wide layout is read but never written.
  */
 import { workerCoverage } from "../core/unemployment-coverage.ts";
+import { ShafafError } from "../core/errors.ts";
 import { open, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { premiumShares, type RateTable } from "../core/rates.ts";
@@ -74,14 +75,14 @@ export interface WriteSsoListResult {
 }
 
 /** A value that cannot be written; names the list field and the worker number, never the value. */
-export class SsoListWriteError extends Error {
-  override readonly name = "SsoListWriteError";
+export class SsoListWriteError extends ShafafError {
+  override name = "SsoListWriteError";
   constructor(
     message: string,
     readonly field: string,
     readonly worker: number | undefined,
   ) {
-    super(message);
+    super(message, { code: "ingest.sso-list.write" });
   }
 }
 
@@ -89,6 +90,9 @@ function today(): [number, number, number] {
   const d = new Date();
   return [d.getUTCFullYear() - 1900, d.getUTCMonth() + 1, d.getUTCDate()];
 }
+
+/** What {@link writeSsoList} throws besides I/O errors: a value that does not fit its field. */
+export type WriteSsoListErrorType = SsoListWriteError;
 
 /**
  * Writes `DSKKAR00.DBF` and `DSKWOR00.DBF` into `dir` (created if needed), streaming the

@@ -17,6 +17,7 @@ import { mkdir, open, readFile, readdir, rename, rm, type FileHandle } from "nod
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { manifestHash } from "../core/manifest.ts";
+import { ShafafError } from "../core/errors.ts";
 
 export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
 
@@ -66,12 +67,11 @@ export interface BatchArtifact {
   records(): AsyncIterable<ArtifactRecordLine>;
 }
 
-export class BatchArtifactError extends Error {
-  override readonly name = "BatchArtifactError";
-  readonly shortMessage: string;
+/** A batch artifact folder that is missing, incomplete or altered. Not retryable. */
+export class BatchArtifactError extends ShafafError {
+  override name = "BatchArtifactError";
   constructor(shortMessage: string, options?: { cause?: unknown }) {
-    super(shortMessage, options);
-    this.shortMessage = shortMessage;
+    super(shortMessage, { ...options, code: "store.artifact" });
   }
 }
 
@@ -224,6 +224,9 @@ export async function removeStaleArtifactTemps(
   }
   return removed;
 }
+
+/** What {@link readBatchArtifact} and {@link createBatchArtifactWriter} throw: a missing, incomplete or altered artifact. */
+export type BatchArtifactErrorType = BatchArtifactError;
 
 /**
  * Reads and checks a committed artifact: the descriptor's format, the sha256 of manifest.json and

@@ -12,7 +12,12 @@
  */
 import path from "node:path";
 import { Level } from "level";
-import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
+import { ShafafError } from "../core/errors.ts";
+import {
+  readBatchArtifact,
+  type BatchArtifact,
+  type BatchArtifactError,
+} from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
@@ -170,12 +175,10 @@ export interface LedgerStore {
 }
 
 /** A store-level failure with a short message safe to show (no personal data). */
-export class LedgerStoreError extends Error {
-  override readonly name = "LedgerStoreError";
-  readonly shortMessage: string;
+export class LedgerStoreError extends ShafafError {
+  override name = "LedgerStoreError";
   constructor(shortMessage: string, options?: { cause?: unknown }) {
-    super(shortMessage, options);
-    this.shortMessage = shortMessage;
+    super(shortMessage, { ...options, code: "store.ledger" });
   }
 }
 
@@ -210,6 +213,9 @@ const k = {
 const DURABLE = { sync: true } as never;
 /** The first key after every key starting with `prefix`. */
 const upper = (prefix: string): string => prefix + "\uffff";
+
+/** What {@link openLedgerStore} and the store's methods throw: in use, unreadable or damaged. */
+export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
 
 /**
  * Opens (creating if needed) the ledger store of a data directory: LevelDB in `<dataDir>/ledger`,

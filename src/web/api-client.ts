@@ -2,6 +2,7 @@
  * Typed reads of the public API (`/api/v1`, docs/DESIGN.md "Public API"). The portal trusts these
  * answers only for display; a receipt's verdict never rests on them (it reads the chain).
  */
+import { ShafafError } from "../core/errors.ts";
 
 export type Kind = "premium" | "pension";
 export type BatchStatus = "anchored" | "attested" | "disputed" | "superseded";
@@ -95,15 +96,21 @@ export interface BatchQuery {
   limit?: number | undefined;
 }
 
-/** An HTTP answer other than 2xx. `status` 404 means "no such thing". */
-export class ApiError extends Error {
-  override readonly name = "ApiError";
+/**
+ * An HTTP answer other than 2xx. `status` 404 means "no such thing"; retryable for 429 and 5xx
+ * (the server, not the question, failed).
+ */
+export class ApiError extends ShafafError {
+  override name = "ApiError";
   constructor(
     readonly status: number,
     readonly path: string,
     readonly detail: string,
   ) {
-    super(`GET ${path} answered ${status}${detail === "" ? "" : `: ${detail}`}`);
+    super(`GET ${path} answered ${status}${detail === "" ? "" : `: ${detail}`}`, {
+      retryable: status === 429 || status >= 500,
+      code: `web.api.http-${status}`,
+    });
   }
 }
 

@@ -4,13 +4,15 @@
  * struct layout of `contracts/interfaces/ITransparencyLedger.sol`. The portal uses it so that a
  * receipt's verdict rests on the chain, not on this site's API. Pure apart from `fetch`.
  */
+import { LEDGER_ERROR_SELECTORS, LEDGER_FUNCTION_SELECTORS } from "../core/ledger-abi.ts";
+import { ShafafError } from "../core/errors.ts";
 
-/** `bytes4(keccak256("getBatch(uint64)"))`, pinned by test/web against ethers. */
-export const GET_BATCH_SELECTOR = "0x888775d9";
+/** `bytes4(keccak256("getBatch(uint64)"))`, from the generated ABI (src/core/ledger-abi.ts). */
+export const GET_BATCH_SELECTOR = LEDGER_FUNCTION_SELECTORS.getBatch;
 /** `bytes4(keccak256("attestationCounts(uint64)"))`. */
-export const ATTESTATION_COUNTS_SELECTOR = "0x76be91f2";
+export const ATTESTATION_COUNTS_SELECTOR = LEDGER_FUNCTION_SELECTORS.attestationCounts;
 /** `bytes4(keccak256("LedgerUnknownBatch(uint64)"))`. */
-export const UNKNOWN_BATCH_SELECTOR = "0xf3ecfdc6";
+export const UNKNOWN_BATCH_SELECTOR = LEDGER_ERROR_SELECTORS.LedgerUnknownBatch;
 
 /** The `Batch` struct as stored on chain (ITransparencyLedger.Batch), decoded. */
 export interface ChainBatch {
@@ -29,15 +31,21 @@ export interface ChainBatch {
   anchoredAt: bigint;
 }
 
-/** What went wrong reading the chain; `retryable` when the node, not the data, failed. */
-export class ChainReadError extends Error {
-  override readonly name = "ChainReadError";
+/**
+ * What went wrong reading the chain; `retryable` when the node, not the data, failed (ask again or
+ * another node), not when the answer itself is malformed or the batch is unknown.
+ */
+export class ChainReadError extends ShafafError {
+  override name = "ChainReadError";
   constructor(
     message: string,
-    readonly retryable: boolean,
+    retryable: boolean,
     readonly unknownBatch = false,
   ) {
-    super(message);
+    super(message, {
+      retryable,
+      code: unknownBatch ? "web.chain.unknown-batch" : "web.chain.read",
+    });
   }
 }
 

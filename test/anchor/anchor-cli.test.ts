@@ -10,7 +10,7 @@ import path from "node:path";
 import { Contract, JsonRpcProvider, keccak256, parseEther } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { devWallet } from "../../src/chain/signer.ts";
-import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { recordFromJson } from "../../src/core/receipt.ts";
 import { leafHash, leafValues } from "../../src/core/leaf.ts";
 import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
@@ -95,7 +95,7 @@ describe("shafaf anchor (end to end)", function () {
     expect(info.chainId).to.equal(31337);
     contract = info.address;
     provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
-    ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
+    ledger = new Contract(contract, LEDGER_ABI, provider);
   });
 
   after(async function () {

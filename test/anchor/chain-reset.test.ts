@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Contract, JsonRpcProvider } from "ethers";
-import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import { MAIN, PREMIUM_COLUMNS, premiumRows, ROOT, runCli, toCsv } from "./helpers.ts";
@@ -96,7 +96,7 @@ describe("a chain reset at the same address under an old data directory", functi
     expect(again.stderr).to.include("another --data-dir");
     const provider = new JsonRpcProvider(second!.url, 31337, { staticNetwork: true });
     try {
-      const ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
+      const ledger = new Contract(contract, LEDGER_ABI, provider);
       expect(await ledger.getFunction("batchCount")()).to.equal(0n);
     } finally {
       provider.destroy();

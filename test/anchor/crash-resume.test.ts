@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
-import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { ANCHOR_STEPS } from "../../src/anchor/run-anchor-job.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "../../src/store/batch-artifact.ts";
@@ -33,7 +33,7 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
     expect(deployed.code, deployed.stderr).to.equal(0);
     contract = (JSON.parse(deployed.stdout) as { address: string }).address;
     provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
-    ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
+    ledger = new Contract(contract, LEDGER_ABI, provider);
   });
 
   after(async function () {

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
-import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
 import { auditBatch } from "../../src/audit/audit-batch.ts";
 import { readAnchoredBatch } from "../../src/audit/read-anchored-batch.ts";
@@ -159,7 +159,7 @@ describe("a month of employers' lists with faulty ones (per-list quarantine)", f
       expect(deployed.code, deployed.stderr).to.equal(0);
       contract = (JSON.parse(deployed.stdout) as { address: string }).address;
       provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
-      ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
+      ledger = new Contract(contract, LEDGER_ABI, provider);
     });
     after(async function () {
       provider?.destroy();

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import type { AnchorOutcome, AnchorUpload } from "../../src/api/app-deps.ts";
+import {
+  UploadRejectedError,
+  type AnchorOutcome,
+  type AnchorUpload,
+  type UploadIssue,
+} from "../../src/api/app-deps.ts";
 import { createApiKey } from "../../src/api/api-keys.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { startServer } from "../../src/api/start-server.ts";
@@ -183,18 +188,16 @@ describe("createApp staff endpoints", function () {
     });
 
     it("422s invalid records with the pipeline's issues, dropping any value member", async function () {
-      const error = Object.assign(new Error("invalid"), {
-        issues: [
-          {
-            line: 4,
-            field: "national_id",
-            rule: "national-id.checksum",
-            value: "0012345678",
-            message: "bad check digit",
-            hint: "retype it",
-          },
-        ],
-      });
+      // A value member must never reach the response, even if a pipeline put one in an issue.
+      const careless = {
+        line: 4,
+        field: "national_id",
+        rule: "national-id.checksum",
+        value: "0012345678",
+        message: "bad check digit",
+        hint: "retype it",
+      } as UploadIssue;
+      const error = new UploadRejectedError([careless]);
       nextOutcome = () => Promise.reject(error);
       const r = await upload("kind=premium&period=1403-07&format=csv", "x");
       expect(r.status).to.equal(422);

@@ -18,7 +18,7 @@ import { verifyReceiptOnNodes } from "../../src/audit/verify-receipt-on-nodes.ts
 import { deployLedger } from "../../src/chain/deploy-ledger.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { createLedgerClient } from "../../src/chain/ledger-client.ts";
-import { LEDGER_EVENT_TOPICS } from "../../src/chain/ledger-events.ts";
+import { LEDGER_EVENT_TOPICS } from "../../src/core/ledger-abi.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
 import { devWallet } from "../../src/chain/signer.ts";
 import { premiumShares } from "../../src/core/rates.ts";

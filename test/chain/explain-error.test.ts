@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { Contract, JsonRpcProvider, Wallet, id } from "ethers";
-import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { deployLedger } from "../../src/chain/deploy-ledger.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import {
@@ -99,7 +99,7 @@ describe("explainChainError (real Hardhat node)", function () {
       pausers: [],
     });
     const outsider = devWallet(9).connect(provider);
-    const ledger = new Contract(address, LEDGER_ANCHOR_ABI, outsider);
+    const ledger = new Contract(address, LEDGER_ABI, outsider);
     const raw = await rejection(
       ledger.getFunction("anchorBatch")(
         "0x" + "11".repeat(32),

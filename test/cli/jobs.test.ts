@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider, id, keccak256 } from "ethers";
-import { LEDGER_ANCHOR_ABI } from "../../src/anchor/anchor-chain.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { inspectJob } from "../../src/anchor/inspect-job.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { devWallet } from "../../src/chain/signer.ts";
@@ -108,7 +108,7 @@ describe("shafaf jobs and a stuck anchoring job (real chain)", function () {
     ]);
     expect(r.code, r.stderr).to.equal(0);
     contract = r.stdout.trim();
-    ledger = new Contract(contract, LEDGER_ANCHOR_ABI, provider);
+    ledger = new Contract(contract, LEDGER_ABI, provider);
     secondKeystore = second;
   });
   let secondKeystore: { file: string; address: string };

@@ -6,7 +6,8 @@ import { expect } from "chai";
 import { id, type JsonRpcProvider } from "ethers";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { connectProvider, devWallet } from "../../src/chain/signer.ts";
-import { deployGovernance, LEDGER_ADMIN_ABI } from "../../src/chain/governance.ts";
+import { deployGovernance } from "../../src/chain/governance.ts";
+import { LEDGER_ABI } from "../../src/core/ledger-abi.ts";
 import { deployLedger } from "../../src/chain/deploy-ledger.ts";
 import { command } from "../../src/cli/commands/roles.ts";
 import { Contract } from "ethers";
@@ -91,7 +92,7 @@ describe("shafaf roles", function () {
     const early = await roles("execute", ...base, "--signer", "dev:3", "--proposal", "1");
     expect(early.code).to.equal(1);
     expect(early.err).to.contain("shafaf roles:");
-    const ledgerContract = new Contract(ledger, LEDGER_ADMIN_ABI, provider);
+    const ledgerContract = new Contract(ledger, LEDGER_ABI, provider);
     expect(await ledgerContract.getFunction("hasRole")(id("ANCHORER_ROLE"), finance)).to.equal(
       false,
     );

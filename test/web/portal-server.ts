@@ -11,7 +11,7 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { VerifyReceiptFn } from "../../src/api/app-deps.ts";
 import { createApp } from "../../src/api/create-app.ts";
-import { buildWeb, type BuildWebResult } from "../../src/web/build.ts";
+import { buildWeb, type BuildWebResult } from "../../src/cli/build-web.ts";
 import { fixtureIndex, fixtureLedger, type PortalFixture } from "./portal-fixtures.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";

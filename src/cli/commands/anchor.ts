@@ -7,7 +7,6 @@ import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { writePrivateFile } from "../write-private-file.ts";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
 import { formatRials } from "../../core/money.ts";
 import { connectSigner } from "../../chain/signer.ts";
@@ -17,12 +16,8 @@ import {
   type ExplainContext,
 } from "../../chain/explain-error.ts";
 import { createAnchorChain } from "../../anchor/anchor-chain.ts";
-import {
-  EXIT_DATA,
-  UsageError,
-  reportError,
-  signerSpecFromOptions,
-} from "../../anchor/command-support.ts";
+import { EXIT_DATA, UsageError, reportError, signerSpecFromOptions } from "../command-support.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import { createProgressLog } from "../../anchor/progress.ts";
 import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
 import {
@@ -79,37 +74,27 @@ type Values = {
   report?: string;
   strict?: boolean;
   json?: boolean;
-  help?: boolean;
 };
 
-function parse(argv: readonly string[]): { values: Values; inputs: string[] } {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    options: {
-      kind: { type: "string" },
-      period: { type: "string" },
-      "dry-run": { type: "boolean" },
-      supersedes: { type: "string" },
-      reason: { type: "string" },
-      rpc: { type: "string" },
-      contract: { type: "string" },
-      keystore: { type: "string" },
-      signer: { type: "string" },
-      "data-dir": { type: "string" },
-      confirmations: { type: "string" },
-      encoding: { type: "string" },
-      province: { type: "string" },
-      workshops: { type: "string" },
-      report: { type: "string" },
-      strict: { type: "boolean" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  return { values: values, inputs: positionals };
-}
+const OPTIONS = {
+  kind: { type: "string" },
+  period: { type: "string" },
+  "dry-run": { type: "boolean" },
+  supersedes: { type: "string" },
+  reason: { type: "string" },
+  rpc: { type: "string" },
+  contract: { type: "string" },
+  keystore: { type: "string" },
+  signer: { type: "string" },
+  "data-dir": { type: "string" },
+  confirmations: { type: "string" },
+  encoding: { type: "string" },
+  province: { type: "string" },
+  workshops: { type: "string" },
+  report: { type: "string" },
+  strict: { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
 
 function summaryJson(result: AnchorJobResult): Record<string, unknown> {
   if (result.status === "invalid") {
@@ -220,18 +205,10 @@ function crashHook(step: AnchorStep): void {
 export const command: CliCommand = {
   summary: "validate a month's premium or pension files and anchor them, with a receipt per record",
   async run(argv) {
-    let values: Values;
-    let inputs: string[];
-    try {
-      ({ values, inputs } = parse(argv));
-    } catch (error) {
-      process.stderr.write(`shafaf anchor: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("anchor", USAGE, argv, OPTIONS);
+    if (typeof parsed === "number") return parsed;
+    const values: Values = parsed.values;
+    const inputs = parsed.positionals;
     let store: LedgerStore | undefined;
     let context: ExplainContext = {};
     let provider: { destroy(): void } | undefined;

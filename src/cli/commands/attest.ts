@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
-import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
+import { UsageError, reportError, signerSpecFromOptions } from "../command-support.ts";
 import { attestBatch } from "../../audit/attest-batch.ts";
 import { createLedgerClient } from "../../chain/ledger-client.ts";
 import { createRpc } from "../../chain/rpc.ts";
@@ -81,11 +81,7 @@ export const command: CliCommand = {
         signer.provider.destroy();
       }
     } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`shafaf attest: ${error.message}\n${USAGE}\n`);
-        return 64;
-      }
-      return reportError("attest", explainChainError(error, context));
+      return reportError("attest", explainChainError(error, context), USAGE);
     }
   },
 };

@@ -8,7 +8,7 @@ import { readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
-import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { UsageError, reportError } from "../command-support.ts";
 import { auditBatch, type AuditedExport } from "../../audit/audit-batch.ts";
 import { readAnchoredBatch, type AnchoredBatch } from "../../audit/read-anchored-batch.ts";
 import { readBatchArtifact } from "../../store/batch-artifact.ts";
@@ -190,11 +190,7 @@ export const command: CliCommand = {
       }
       return report.verdict === "match" ? 0 : 1;
     } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`shafaf audit: ${error.message}\n${USAGE}\n`);
-        return 64;
-      }
-      return reportError("audit", error);
+      return reportError("audit", error, USAGE);
     }
   },
 };

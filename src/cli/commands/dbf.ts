@@ -4,8 +4,12 @@
  * produces ListDisk-compatible pairs from a CSV or JSON Lines table (one row per worker).
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import {
+  parseCommandLine,
+  parseSubcommand,
+  usageError as printUsageError,
+} from "../parse-command-line.ts";
 import { normalizeDigits } from "../../core/digits.ts";
 import { isIranianNationality } from "../../core/person-id.ts";
 import { RECORD_COLUMNS } from "../../core/record.ts";
@@ -25,7 +29,6 @@ import {
   type SsoListHeaderInput,
 } from "../../ingest/write-sso-list.ts";
 
-const EXIT_USAGE = 64;
 const EXIT_DATA = 65;
 
 const USAGE = `usage: shafaf dbf read <pair-folder|DSKWOR00.DBF|folder-of-pairs|lists.zip> [options]
@@ -117,21 +120,14 @@ export const DBF_WRITE_SCHEMA: ColumnSchema = {
 export const command: CliCommand = {
   summary: "read or write employers' SSO insurance lists (DSKKAR00/DSKWOR00 DBF pairs)",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === "read") return read(rest);
-    if (sub === "write") return write(rest);
-    if (sub === "--help" || sub === "-h" || sub === "help") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    process.stderr.write(USAGE + "\n");
-    return EXIT_USAGE;
+    const split = parseSubcommand("dbf", USAGE, argv, ["read", "write"]);
+    if (typeof split === "number") return split;
+    return split.sub === "read" ? read(split.rest) : write(split.rest);
   },
 };
 
 function usageError(message: string): number {
-  process.stderr.write(`shafaf dbf: ${message}\n${USAGE}\n`);
-  return EXIT_USAGE;
+  return printUsageError("dbf", USAGE, message);
 }
 
 function csvCell(v: string | undefined): string {
@@ -140,27 +136,14 @@ function csvCell(v: string | undefined): string {
 }
 
 async function read(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        province: { type: "string" },
-        workshops: { type: "string" },
-        "year-pivot": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
+  const parsed = parseCommandLine("dbf read", USAGE, argv, {
+    province: { type: "string" },
+    workshops: { type: "string" },
+    "year-pivot": { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
   if (positionals.length !== 1)
     return usageError("give one pair folder, DBF file, folder of pairs or zip");
   const pivot = values["year-pivot"];
@@ -248,25 +231,15 @@ async function read(argv: readonly string[]): Promise<number> {
 }
 
 async function write(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        from: { type: "string" },
-        out: { type: "string" },
-        layout: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
+  const parsed = parseCommandLine("dbf write", USAGE, argv, {
+    from: { type: "string" },
+    out: { type: "string" },
+    layout: { type: "string" },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help === true) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
+  if (parsed.positionals.length > 0)
+    return usageError(`unexpected argument "${parsed.positionals[0]}"`);
   if (values.from === undefined || values.out === undefined)
     return usageError("--from and --out are required");
   const layout = values.layout ?? "v6";

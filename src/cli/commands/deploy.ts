@@ -3,15 +3,15 @@
  * [--pauser ADDR]… [--admin ADDR] [--admin-delay SECONDS] [--json]`: deploys the ledger contract
  * with its roles granted in the constructor, so a new user needs no Hardhat knowledge.
  */
-import { parseArgs } from "node:util";
 import { isAddress } from "ethers";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine, usageError } from "../parse-command-line.ts";
 import { readFile } from "node:fs/promises";
 import { deployLedger } from "../../chain/deploy-ledger.ts";
 import { deployGovernance, type DeployGovernanceResult } from "../../chain/governance.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { explainChainError, type ExplainContext } from "../../chain/explain-error.ts";
-import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
+import { UsageError, reportError, signerSpecFromOptions } from "../command-support.ts";
 
 const USAGE = `usage: shafaf deploy --rpc URL (--keystore FILE | --signer dev:N) [options]
 
@@ -73,48 +73,23 @@ async function readGovernanceFile(
 export const command: CliCommand = {
   summary: "deploy the ledger contract and grant its roles",
   async run(argv) {
-    let values: {
-      rpc?: string;
-      keystore?: string;
-      signer?: string;
-      anchorer?: string[];
-      auditor?: string[];
-      pauser?: string[];
-      admin?: string;
-      "admin-delay"?: string;
-      governance?: string;
-      json?: boolean;
-      quiet?: boolean;
-      help?: boolean;
-    };
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: {
-          rpc: { type: "string" },
-          keystore: { type: "string" },
-          signer: { type: "string" },
-          anchorer: { type: "string", multiple: true },
-          auditor: { type: "string", multiple: true },
-          pauser: { type: "string", multiple: true },
-          admin: { type: "string" },
-          "admin-delay": { type: "string" },
-          governance: { type: "string" },
-          json: { type: "boolean" },
-          quiet: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf deploy: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("deploy", USAGE, argv, {
+      rpc: { type: "string" },
+      keystore: { type: "string" },
+      signer: { type: "string" },
+      anchorer: { type: "string", multiple: true },
+      auditor: { type: "string", multiple: true },
+      pauser: { type: "string", multiple: true },
+      admin: { type: "string" },
+      "admin-delay": { type: "string" },
+      governance: { type: "string" },
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
+    if (parsed.positionals.length > 0)
+      return usageError("deploy", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
     const context: ExplainContext = { rpcUrl: values.rpc, action: "deploying the ledger" };
     try {
       if (values.rpc === undefined) throw new UsageError("--rpc URL is required");
@@ -193,8 +168,7 @@ export const command: CliCommand = {
       }
       return 0;
     } catch (error) {
-      const status = reportError("deploy", explainChainError(error, context));
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const status = reportError("deploy", explainChainError(error, context), USAGE);
       return status;
     }
   },

@@ -4,8 +4,8 @@
  */
 import { isAddress } from "ethers";
 import type { CliCommand } from "../command.ts";
-import { parseCommandLine } from "../parse-command-line.ts";
-import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { parseCommandLine, parseSubcommand } from "../parse-command-line.ts";
+import { UsageError, reportError } from "../command-support.ts";
 import { readKeystoreAddress } from "../../chain/keystore.ts";
 import { formatEth, fundDevAccount } from "../../chain/fund-dev-account.ts";
 
@@ -24,17 +24,9 @@ from one of Hardhat's development accounts to a new account. Any other chain is 
 export const command: CliCommand = {
   summary: "development chain only: fund an account with ETH for gas (shafaf dev fund)",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === "--help" || sub === "-h") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    if (sub !== "fund") {
-      process.stderr.write(
-        `shafaf dev: unknown sub-command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`,
-      );
-      return 64;
-    }
+    const split = parseSubcommand("dev", USAGE, argv, ["fund"]);
+    if (typeof split === "number") return split;
+    const { rest } = split;
     const parsed = parseCommandLine("dev fund", USAGE, rest, {
       rpc: { type: "string" },
       to: { type: "string" },
@@ -74,8 +66,7 @@ export const command: CliCommand = {
       );
       return 0;
     } catch (error) {
-      const status = reportError("dev fund", error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const status = reportError("dev fund", error, USAGE);
       return status;
     }
   },

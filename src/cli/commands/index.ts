@@ -3,9 +3,9 @@
  * `<data-dir>/index` (until Ctrl-C, or once with `--once`).
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
-import { reportError, UsageError } from "../../anchor/command-support.ts";
+import { parseCommandLine, usageError } from "../parse-command-line.ts";
+import { reportError, UsageError } from "../command-support.ts";
 import { createRpc } from "../../chain/rpc.ts";
 import { createArtifactManifestSource } from "../../indexer/artifact-manifest-source.ts";
 import { createIndexer, type IndexerLog } from "../../indexer/create-indexer.ts";
@@ -29,25 +29,17 @@ Reads the ledger contract's events into <data-dir>/index, the views behind \`sha
 Exit status: 0 done (or stopped by Ctrl-C), 64 usage error, 1 failure (another chain, no contract
 at the address, a reorg deeper than the kept blocks: the message says how to fix it).`;
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    options: {
-      rpc: { type: "string", multiple: true },
-      contract: { type: "string" },
-      "data-dir": { type: "string" },
-      confirmations: { type: "string" },
-      "from-block": { type: "string" },
-      reindex: { type: "boolean" },
-      once: { type: "boolean" },
-      "poll-ms": { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: false,
-    strict: true,
-  }).values;
-}
+const OPTIONS = {
+  rpc: { type: "string", multiple: true },
+  contract: { type: "string" },
+  "data-dir": { type: "string" },
+  confirmations: { type: "string" },
+  "from-block": { type: "string" },
+  reindex: { type: "boolean" },
+  once: { type: "boolean" },
+  "poll-ms": { type: "string" },
+  json: { type: "boolean" },
+} as const;
 
 function wholeNumber(
   name: string,
@@ -73,17 +65,11 @@ function stderrLog(): IndexerLog {
 export const command: CliCommand = {
   summary: "follow the ledger's events into the local index (the views behind `shafaf serve`)",
   async run(argv) {
-    let values: ReturnType<typeof parse>;
-    try {
-      values = parse(argv);
-    } catch (error) {
-      process.stderr.write(`shafaf index: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("index", USAGE, argv, OPTIONS);
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
+    if (parsed.positionals.length > 0)
+      return usageError("index", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
     let store: Awaited<ReturnType<typeof openIndexStore>> | undefined;
     try {
       if (values.rpc === undefined || values.rpc.length === 0)
@@ -152,8 +138,7 @@ export const command: CliCommand = {
       log.info("stopped");
       return 0;
     } catch (error) {
-      const status = reportError("index", error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const status = reportError("index", error, USAGE);
       return status;
     } finally {
       await store?.close();

@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
-import { parseCommandLine } from "../parse-command-line.ts";
-import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { parseCommandLine, parseSubcommand } from "../parse-command-line.ts";
+import { UsageError, reportError } from "../command-support.ts";
 import { decodeSignedTx, inspectJob, type JobChainView } from "../../anchor/inspect-job.ts";
 import { ChainMismatchError, redactUrl } from "../../chain/errors.ts";
 import { connectProvider, fetchChainId } from "../../chain/signer.ts";
@@ -159,15 +159,9 @@ function jobText(job: JobRecord, view: JobChainView | undefined): string {
 export const command: CliCommand = {
   summary: "list and inspect anchoring jobs; abandon one whose transaction can never be mined",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === "--help" || sub === "-h" || sub === undefined) {
-      process.stdout.write(USAGE + "\n");
-      return sub === undefined ? 64 : 0;
-    }
-    if (sub !== "list" && sub !== "show" && sub !== "abandon") {
-      process.stderr.write(`shafaf jobs: unknown sub-command ${JSON.stringify(sub)}\n${USAGE}\n`);
-      return 64;
-    }
+    const split = parseSubcommand("jobs", USAGE, argv, ["list", "show", "abandon"]);
+    if (typeof split === "number") return split;
+    const { sub, rest } = split;
     const parsed = parseCommandLine(`jobs ${sub}`, USAGE, rest, {
       "data-dir": { type: "string" },
       rpc: { type: "string" },
@@ -280,8 +274,7 @@ export const command: CliCommand = {
       }
       return 0;
     } catch (error) {
-      const status = reportError(`jobs ${sub}`, error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const status = reportError(`jobs ${sub}`, error, USAGE);
       return status;
     } finally {
       chain?.destroy();

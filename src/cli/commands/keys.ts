@@ -6,7 +6,6 @@
  * --contract LEDGER (--keystore SIGNER | --signer dev:N)`: records that public key on the ledger
  * (VRF_KEY_ROLE). Passwords come from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
  */
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
 import {
   KEYSTORE_PASSWORD_ENV,
@@ -17,7 +16,8 @@ import {
   readVrfKeystorePublicKey,
   writeKeystoreFile,
 } from "../../chain/keystore.ts";
-import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
+import { reportError, signerSpecFromOptions } from "../command-support.ts";
+import { parseCommandLine, parseSubcommand, usageError } from "../parse-command-line.ts";
 import { registerVrfKey } from "../../chain/register-vrf-key.ts";
 import { connectSigner } from "../../chain/signer.ts";
 
@@ -44,45 +44,30 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const command: CliCommand = {
   summary: "make an encrypted keystore for an account or the person-key VRF; show a VRF key",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === "--help" || sub === "-h") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const split = parseSubcommand("keys", USAGE, argv, [
+      "new",
+      "new-vrf",
+      "show-vrf",
+      "register-vrf",
+    ]);
+    if (typeof split === "number") return split;
+    const { sub, rest } = split;
     if (sub === "register-vrf") return registerVrf(rest);
-    if (sub !== "new" && sub !== "new-vrf" && sub !== "show-vrf") {
-      process.stderr.write(
-        `shafaf keys: unknown sub-command ${JSON.stringify(sub ?? "")}\n${USAGE}\n`,
-      );
-      return 64;
-    }
-    let values: { out?: string; json?: boolean; help?: boolean; verify?: boolean };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...rest],
-        options: {
-          out: { type: "string" },
-          json: { type: "boolean" },
-          verify: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: sub === "show-vrf",
-      }));
-      if (sub !== "show-vrf" && values.verify === true) throw new Error("--verify is for show-vrf");
-      if (sub === "show-vrf" && values.out !== undefined)
-        throw new Error("--out is not for show-vrf");
-      if (sub === "show-vrf" && values.help !== true && positionals.length !== 1)
-        throw new Error("show-vrf takes one keystore file");
-    } catch (error) {
-      process.stderr.write(`shafaf keys ${sub}: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine(`keys ${sub}`, USAGE, rest, {
+      out: { type: "string" },
+      json: { type: "boolean" },
+      verify: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
+    if (sub !== "show-vrf" && positionals.length > 0)
+      return usageError(`keys ${sub}`, USAGE, `unexpected argument "${positionals[0]}"`);
+    if (sub !== "show-vrf" && values.verify === true)
+      return usageError(`keys ${sub}`, USAGE, "--verify is for show-vrf");
+    if (sub === "show-vrf" && values.out !== undefined)
+      return usageError(`keys ${sub}`, USAGE, "--out is not for show-vrf");
+    if (sub === "show-vrf" && positionals.length !== 1)
+      return usageError(`keys ${sub}`, USAGE, "show-vrf takes one keystore file");
     const source = { env: process.env, stdin: process.stdin, stderr: process.stderr };
     try {
       if (sub === "show-vrf") {
@@ -131,43 +116,21 @@ export const command: CliCommand = {
 };
 
 async function registerVrf(argv: readonly string[]): Promise<number> {
-  let values: {
-    rpc?: string;
-    contract?: string;
-    keystore?: string;
-    signer?: string;
-    json?: boolean;
-    help?: boolean;
-  };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        rpc: { type: "string" },
-        contract: { type: "string" },
-        keystore: { type: "string" },
-        signer: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-    if (values.help !== true) {
-      if (positionals.length !== 1)
-        throw new UsageError("register-vrf takes one VRF keystore file");
-      if (values.rpc === undefined) throw new UsageError("--rpc URL is required");
-      if (values.contract === undefined) throw new UsageError("--contract LEDGER is required");
-    }
-  } catch (error) {
-    process.stderr.write(`shafaf keys register-vrf: ${(error as Error).message}\n${USAGE}\n`);
-    return 64;
-  }
-  if (values.help === true) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
+  const parsed = parseCommandLine("keys register-vrf", USAGE, argv, {
+    rpc: { type: "string" },
+    contract: { type: "string" },
+    keystore: { type: "string" },
+    signer: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1)
+    return usageError("keys register-vrf", USAGE, "register-vrf takes one VRF keystore file");
+  if (values.rpc === undefined)
+    return usageError("keys register-vrf", USAGE, "--rpc URL is required");
+  if (values.contract === undefined)
+    return usageError("keys register-vrf", USAGE, "--contract LEDGER is required");
   try {
     const publicKey = await readVrfKeystorePublicKey(positionals[0]!);
     const signer = await connectSigner({

@@ -4,7 +4,7 @@
  */
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
-import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { UsageError, reportError } from "../command-support.ts";
 import { verifyLogHead } from "../../audit/verify-log-head.ts";
 import { createRpc } from "../../chain/rpc.ts";
 
@@ -54,11 +54,7 @@ export const command: CliCommand = {
       }
       return r.status === "ok" ? 0 : 1;
     } catch (error) {
-      if (error instanceof UsageError) {
-        process.stderr.write(`shafaf log: ${error.message}\n${USAGE}\n`);
-        return 64;
-      }
-      return reportError("log", error);
+      return reportError("log", error, USAGE);
     }
   },
 };

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import {
   buildNetwork,
   DEFAULT_BESU_IMAGE,
@@ -11,8 +10,12 @@ import { checkNetwork, formatFinding } from "../../network/check-network.ts";
 import { parseInstitutions } from "../../network/institutions.ts";
 import { writeNetwork } from "../../network/write-network.ts";
 import type { CliCommand } from "../command.ts";
-
-const EXIT_USAGE = 64;
+import {
+  EXIT_USAGE,
+  parseCommandLine,
+  parseSubcommand,
+  usageError,
+} from "../parse-command-line.ts";
 
 const USAGE = `usage:
   shafaf network init --validators <n> --institutions <file> --out <dir>
@@ -31,48 +34,29 @@ export const command: CliCommand = {
   summary:
     "Besu QBFT network kit: `network init` writes a permissioned network, `network check` validates one",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === "init") return init(rest);
-    if (sub === "check") return check(rest);
-    if (sub === "--help" || sub === "-h" || sub === "help") {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    process.stderr.write(
-      `shafaf network: ${sub === undefined ? "missing sub-command" : `unknown sub-command "${sub}"`}\n${USAGE}\n`,
-    );
-    return EXIT_USAGE;
+    const split = parseSubcommand("network", USAGE, argv, ["init", "check"]);
+    if (typeof split === "number") return split;
+    return split.sub === "init" ? init(split.rest) : check(split.rest);
   },
 };
 
 async function init(argv: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        validators: { type: "string" },
-        institutions: { type: "string" },
-        out: { type: "string" },
-        "chain-id": { type: "string", default: "1403" },
-        "block-period": { type: "string", default: "2" },
-        epoch: { type: "string", default: "30000" },
-        "request-timeout": { type: "string", default: "4" },
-        fund: { type: "string" },
-        "besu-image": { type: "string", default: DEFAULT_BESU_IMAGE },
-        generate: { type: "boolean", default: false },
-        force: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
+  const parsed = parseCommandLine("network init", USAGE, argv, {
+    validators: { type: "string" },
+    institutions: { type: "string" },
+    out: { type: "string" },
+    "chain-id": { type: "string", default: "1403" },
+    "block-period": { type: "string", default: "2" },
+    epoch: { type: "string", default: "30000" },
+    "request-timeout": { type: "string", default: "4" },
+    fund: { type: "string" },
+    "besu-image": { type: "string", default: DEFAULT_BESU_IMAGE },
+    generate: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
+  if (parsed.positionals.length > 0) return usage(`unexpected argument "${parsed.positionals[0]}"`);
   if (
     values.validators === undefined ||
     values.institutions === undefined ||
@@ -158,12 +142,9 @@ async function init(argv: readonly string[]): Promise<number> {
 }
 
 async function check(argv: readonly string[]): Promise<number> {
-  let positionals: string[];
-  try {
-    ({ positionals } = parseArgs({ args: [...argv], options: {}, allowPositionals: true }));
-  } catch (error) {
-    return usage((error as Error).message);
-  }
+  const parsed = parseCommandLine("network check", USAGE, argv, {});
+  if (typeof parsed === "number") return parsed;
+  const { positionals } = parsed;
   if (positionals.length !== 1) return usage("check needs exactly one network folder");
   const dir = positionals[0]!;
   const result = await checkNetwork(dir);
@@ -175,6 +156,5 @@ async function check(argv: readonly string[]): Promise<number> {
 }
 
 function usage(message: string): number {
-  process.stderr.write(`shafaf network: ${message}\n${USAGE}\n`);
-  return EXIT_USAGE;
+  return usageError("network", USAGE, message);
 }

@@ -4,9 +4,9 @@
  */
 import { mkdir, open, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
-import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { parseCommandLine, parseSubcommand } from "../parse-command-line.ts";
+import { UsageError, reportError } from "../command-support.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
 import { ShafafError } from "../../core/errors.ts";
 
@@ -101,36 +101,18 @@ async function exportBatch(
 export const command: CliCommand = {
   summary: "export a batch's receipts, or show one receipt by its code",
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === "--help" || sub === "-h") {
-      process.stdout.write(USAGE + "\n");
-      return sub === undefined ? 64 : 0;
-    }
-    let values: {
-      batch?: string;
-      out?: string;
-      format?: string;
-      "data-dir"?: string;
-      json?: boolean;
-    };
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: rest,
-        options: {
-          batch: { type: "string" },
-          out: { type: "string" },
-          format: { type: "string" },
-          "data-dir": { type: "string" },
-          json: { type: "boolean" },
-        },
-        allowPositionals: true,
-        strict: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf receipts: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
+    const split = parseSubcommand("receipts", USAGE, argv, ["export", "show"]);
+    if (typeof split === "number") return split;
+    const { sub, rest } = split;
+    const parsed = parseCommandLine(`receipts ${sub}`, USAGE, rest, {
+      batch: { type: "string" },
+      out: { type: "string" },
+      format: { type: "string" },
+      "data-dir": { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const { values, positionals } = parsed;
     let store: LedgerStore | undefined;
     try {
       const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
@@ -157,25 +139,22 @@ export const command: CliCommand = {
         );
         return 0;
       }
-      if (sub === "show") {
-        const code = positionals[0];
-        if (code === undefined || positionals.length !== 1)
-          throw new UsageError("give exactly one receipt code");
-        store = await openLedgerStore(dataDir);
-        const receipt = await store.getReceiptByCode(code.trim());
-        if (receipt === undefined) {
-          throw new ShafafError("no receipt with this code", {
-            details: `checked ${dataDir}; check the code for typing mistakes, or --data-dir`,
-            code: "receipts.unknown",
-          });
-        }
-        process.stdout.write(JSON.stringify(receipt, null, 2) + "\n");
-        return 0;
+      // sub === "show"
+      const code = positionals[0];
+      if (code === undefined || positionals.length !== 1)
+        throw new UsageError("give exactly one receipt code");
+      store = await openLedgerStore(dataDir);
+      const receipt = await store.getReceiptByCode(code.trim());
+      if (receipt === undefined) {
+        throw new ShafafError("no receipt with this code", {
+          details: `checked ${dataDir}; check the code for typing mistakes, or --data-dir`,
+          code: "receipts.unknown",
+        });
       }
-      throw new UsageError(`unknown sub-command ${JSON.stringify(sub)}`);
+      process.stdout.write(JSON.stringify(receipt, null, 2) + "\n");
+      return 0;
     } catch (error) {
-      const status = reportError("receipts", error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const status = reportError("receipts", error, USAGE);
       return status;
     } finally {
       await store?.close();

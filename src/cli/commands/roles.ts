@@ -4,9 +4,9 @@
  * the timelock's delay a member executes. The governance contracts are found from the ledger
  * (`--contract`): ledger.defaultAdmin() → timelock → timelock.council().
  */
-import { parseArgs } from "node:util";
 import { Contract, isAddress } from "ethers";
 import type { CliCommand } from "../command.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import {
   COUNCIL_ABI,
   ROLES,
@@ -23,7 +23,7 @@ import {
 } from "../../chain/governance.ts";
 import { connectProvider, connectSigner, fetchChainId } from "../../chain/signer.ts";
 import { explainChainError, type ExplainContext } from "../../chain/explain-error.ts";
-import { UsageError, reportError, signerSpecFromOptions } from "../../anchor/command-support.ts";
+import { UsageError, reportError, signerSpecFromOptions } from "../command-support.ts";
 
 const USAGE = `usage: shafaf roles <propose|approve|revoke-approval|execute|cancel|list> --rpc URL --contract LEDGER [options]
 
@@ -56,7 +56,6 @@ type Values = {
   description?: string;
   proposal?: string;
   json?: boolean;
-  help?: boolean;
 };
 
 const SUBCOMMANDS = ["propose", "approve", "revoke-approval", "execute", "cancel", "list"] as const;
@@ -65,35 +64,21 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 export const command: CliCommand = {
   summary: "propose, approve, execute and list role changes through governance",
   async run(argv) {
-    let values: Values;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        options: {
-          rpc: { type: "string" },
-          contract: { type: "string" },
-          keystore: { type: "string" },
-          signer: { type: "string" },
-          grant: { type: "string", multiple: true },
-          revoke: { type: "string", multiple: true },
-          unpause: { type: "boolean" },
-          description: { type: "string" },
-          proposal: { type: "string" },
-          json: { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      }));
-    } catch (error) {
-      process.stderr.write(`shafaf roles: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("roles", USAGE, argv, {
+      rpc: { type: "string" },
+      contract: { type: "string" },
+      keystore: { type: "string" },
+      signer: { type: "string" },
+      grant: { type: "string", multiple: true },
+      revoke: { type: "string", multiple: true },
+      unpause: { type: "boolean" },
+      description: { type: "string" },
+      proposal: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (typeof parsed === "number") return parsed;
+    const values: Values = parsed.values;
+    const positionals = parsed.positionals;
     const context: ExplainContext = { rpcUrl: values.rpc, action: "changing roles" };
     try {
       const sub = positionals[0];
@@ -106,8 +91,7 @@ export const command: CliCommand = {
       }
       return await runSubcommand(sub as Subcommand, values, values.rpc, values.contract, context);
     } catch (error) {
-      const status = reportError("roles", explainChainError(error, context));
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const status = reportError("roles", explainChainError(error, context), USAGE);
       return status;
     }
   },

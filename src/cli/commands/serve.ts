@@ -8,10 +8,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
+import { InvariantError } from "../../core/errors.ts";
+import { parseCommandLine, usageError } from "../parse-command-line.ts";
 import { createAnchorChain } from "../../anchor/anchor-chain.ts";
-import { reportError, signerSpecFromOptions, UsageError } from "../../anchor/command-support.ts";
+import { reportError, signerSpecFromOptions, UsageError } from "../command-support.ts";
 import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
 import { runAnchorJob } from "../../anchor/run-anchor-job.ts";
 import {
@@ -22,7 +23,12 @@ import {
   type ApiKeyEntry,
   type ApiKeyScope,
 } from "../../api/api-keys.ts";
-import type { AnchorJobFn, AnchorUpload, ApiLog } from "../../api/app-deps.ts";
+import {
+  UploadRejectedError,
+  type AnchorJobFn,
+  type AnchorUpload,
+  type ApiLog,
+} from "../../api/app-deps.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { startServeStack } from "../serve-stack.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
@@ -61,32 +67,26 @@ serve keeps serving what it has indexed, with an alarm in /api/v1/chain and the 
 Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 1 failure.`;
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    options: {
-      rpc: { type: "string", multiple: true },
-      contract: { type: "string" },
-      host: { type: "string" },
-      port: { type: "string" },
-      "data-dir": { type: "string" },
-      confirmations: { type: "string" },
-      "api-keys": { type: "string" },
-      keystore: { type: "string" },
-      signer: { type: "string" },
-      "public-rpc": { type: "string" },
-      cors: { type: "string", multiple: true },
-      "rate-limit": { type: "string" },
-      "trust-proxy": { type: "string" },
-      "create-api-key": { type: "string" },
-      scopes: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: false,
-    strict: true,
-  }).values;
+  return parseCommandLine("serve", USAGE, argv, {
+    rpc: { type: "string", multiple: true },
+    contract: { type: "string" },
+    host: { type: "string" },
+    port: { type: "string" },
+    "data-dir": { type: "string" },
+    confirmations: { type: "string" },
+    "api-keys": { type: "string" },
+    keystore: { type: "string" },
+    signer: { type: "string" },
+    "public-rpc": { type: "string" },
+    cors: { type: "string", multiple: true },
+    "rate-limit": { type: "string" },
+    "trust-proxy": { type: "string" },
+    "create-api-key": { type: "string" },
+    scopes: { type: "string" },
+  });
 }
 
-type Values = ReturnType<typeof parse>;
+type Values = Exclude<ReturnType<typeof parse>, number>["values"];
 
 function wholeNumber(
   name: string,
@@ -256,17 +256,22 @@ function anchorPipeline(options: {
       });
       if (result.status !== "dry-run") await rm(file, { force: true });
       if (result.status === "invalid") {
-        throw Object.assign(new Error(`${result.issues.length} invalid record(s)`), {
-          issues: result.issues.map((i) => ({
+        throw new UploadRejectedError(
+          result.issues.map((i) => ({
             line: i.line,
             field: i.field,
             rule: i.rule,
             message: i.message,
             hint: i.hint,
           })),
+        );
+      }
+      if (result.status !== "anchored") {
+        throw new InvariantError("the pipeline did not anchor", {
+          details: `it ended ${result.status}; an upload is never a dry run`,
+          code: "api.upload.not-anchored",
         });
       }
-      if (result.status !== "anchored") throw new Error("the pipeline did not anchor");
       return {
         batchId: result.batchId,
         txHash: result.txHash,
@@ -283,17 +288,11 @@ function anchorPipeline(options: {
 export const command: CliCommand = {
   summary: "serve the transparency API and portal, indexing the chain in the background",
   async run(argv) {
-    let values: Values;
-    try {
-      values = parse(argv);
-    } catch (error) {
-      process.stderr.write(`shafaf serve: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parse(argv);
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
+    if (parsed.positionals.length > 0)
+      return usageError("serve", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
     let index: WritableIndexStore | undefined;
     let ledger: LedgerStore | undefined;
     let provider: { destroy(): void } | undefined;
@@ -399,8 +398,7 @@ export const command: CliCommand = {
       process.stderr.write("shafaf serve: stopped\n");
       return 0;
     } catch (error) {
-      const code = reportError("serve", error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const code = reportError("serve", error, USAGE);
       return code;
     } finally {
       provider?.destroy();

@@ -6,14 +6,14 @@
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import type { CliCommand } from "../command.ts";
-import { reportError, UsageError } from "../../anchor/command-support.ts";
+import { parseCommandLine, usageError } from "../parse-command-line.ts";
+import { reportError, UsageError } from "../command-support.ts";
 import { createApiKey } from "../../api/api-keys.ts";
 import { startDevChain, type DevChain } from "../../chain/dev-chain.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore, type StoredReceipt } from "../../store/ledger-store.ts";
-import { buildWeb } from "../../web/build.ts";
+import { buildWeb } from "../build-web.ts";
 import { auditAndAttestDemo, DEMO_AUDITED_MONTHS, type DemoAudit } from "../demo-audit.ts";
 import { freshDir, seedDemo, type SeededDemo } from "../demo.ts";
 import { startServeStack, type ServeStack } from "../serve-stack.ts";
@@ -31,21 +31,13 @@ serves the API and the portal on http://127.0.0.1:8080 (PORT overrides). Ctrl-C 
                   (default 1; 0.05 for a quick look, 2 or more for a bigger demo)
   --data-dir DIR  where the demo keeps its files (default .shafaf/demo)`;
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      seed: { type: "string" },
-      scale: { type: "string" },
-      "data-dir": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-    allowPositionals: false,
-  }).values;
-}
+const OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  seed: { type: "string" },
+  scale: { type: "string" },
+  "data-dir": { type: "string" },
+} as const;
 
 function number(
   name: string,
@@ -83,17 +75,11 @@ const NEW_CHAIN = new Set([
 export const command: CliCommand = {
   summary: "run the whole system on the embedded chain with demo data (npm start)",
   async run(argv) {
-    let values: ReturnType<typeof parse>;
-    try {
-      values = parse(argv);
-    } catch (error) {
-      process.stderr.write(`shafaf start: ${(error as Error).message}\n${USAGE}\n`);
-      return 64;
-    }
-    if (values.help === true) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+    const parsed = parseCommandLine("start", USAGE, argv, OPTIONS);
+    if (typeof parsed === "number") return parsed;
+    const { values } = parsed;
+    if (parsed.positionals.length > 0)
+      return usageError("start", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
     const say = (line: string) => process.stdout.write(line + "\n");
     let chain: DevChain | undefined;
     let ledger: LedgerStore | undefined;
@@ -227,8 +213,7 @@ export const command: CliCommand = {
       });
       return 0;
     } catch (error) {
-      const code = reportError("start", error);
-      if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
+      const code = reportError("start", error, USAGE);
       return code;
     } finally {
       process.off("SIGINT", onSignal);

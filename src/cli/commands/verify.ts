@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
-import { UsageError, reportError } from "../../anchor/command-support.ts";
+import { UsageError, reportError } from "../command-support.ts";
 import { verifyReceiptOnNodes } from "../../audit/verify-receipt-on-nodes.ts";
 import { parseReceiptCode } from "../../core/receipt-code.ts";
 import { offlineTrust, verifyDocument } from "../../core/verify-document.ts";

@@ -1,9 +1,11 @@
 /**
- * Builds the transparency portal into a folder of static files (`index.html`, `app.js`,
- * `app.css`, `fonts/`). Runs offline: esbuild bundles the TypeScript and the CSS, and copies the
- * Vazirmatn font from the `vazirmatn` npm package. No `node:` imports, so `src/web` keeps its
- * layer rule; the caller (npm start, the API server, `npm run build:web`) owns the process.
+ * Builds the transparency portal (the browser sources in `src/web`) into a folder of static files
+ * (`index.html`, `app.js`, `app.css`, `fonts/`). Runs offline: esbuild bundles the TypeScript and
+ * the CSS, and copies the Vazirmatn font from the `vazirmatn` npm package. A Node build tool, so it
+ * lives with the composition root that runs it (`npm start`, `shafaf serve`) rather than in the
+ * browser layer; `npm run build:web` (scripts/build-web.ts) is its command-line entry.
  */
+import path from "node:path";
 import { build } from "esbuild";
 
 export interface BuildWebOptions {
@@ -20,8 +22,8 @@ export interface BuildWebResult {
   files: { path: string; bytes: number }[];
 }
 
-/** This folder; the sources sit beside this file. */
-const SOURCE_DIR = import.meta.dirname;
+/** The portal's sources. */
+const SOURCE_DIR = path.resolve(import.meta.dirname, "../web");
 
 /**
  * Bundles the portal. Fast (well under a second) and deterministic for the same sources.
