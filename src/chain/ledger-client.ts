@@ -15,11 +15,7 @@ import {
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
 import type { RawLog } from "./get-logs.ts";
 import { toQuantity, type Rpc } from "./rpc.ts";
-import {
-  SUM_TREE_WINDOW_TUPLE,
-  SumTreeCalldataError,
-  sumTreeProofCalldata,
-} from "./sum-tree-calldata.ts";
+import { SumTreeCalldataError, sumTreeProofCalldata } from "./sum-tree-calldata.ts";
 
 const ledgerInterface = new Interface(LEDGER_ABI);
 

@@ -43,15 +43,19 @@ describe("ledger events", function () {
           LEDGER_EVENT_TOPICS[event.name as keyof typeof LEDGER_EVENT_TOPICS],
           event.name,
         ).to.equal(event.topicHash);
-        const zeroes = event.inputs.map((input) =>
-          input.type === "address"
+        const zero = (type: string, name: string): unknown => {
+          const array = /^(.*)\[(\d+)\]$/.exec(type);
+          if (array !== null)
+            return Array.from({ length: Number(array[2]) }, () => zero(array[1]!, name));
+          return type === "address"
             ? "0x" + "00".repeat(20)
-            : input.type === "bytes32"
+            : type === "bytes32"
               ? "0x" + "00".repeat(32)
-              : input.name === "verdict"
+              : name === "verdict"
                 ? 1n
-                : 0n,
-        );
+                : 0n;
+        };
+        const zeroes = event.inputs.map((input) => zero(input.type, input.name));
         const decoded = decodeLedgerLog(asLog(iface.encodeEventLog(event, zeroes)));
         expect(decoded?.type, event.name).to.equal(event.name);
       });

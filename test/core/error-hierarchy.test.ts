@@ -49,6 +49,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   ContractRevertError: make("head", "LedgerZeroRoot", [], "0x"),
   UsageError: make("x"),
   UnknownTreeSchemeError: make("shafaf-tree/9"),
+  SumTreeCalldataError: make("window 0", "x"),
   ApiKeysFileError: make("keys.json", "x"),
   ApiProblem: make("rate-limited", "x"),
   UploadRejectedError: make([]),

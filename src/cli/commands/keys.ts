@@ -134,16 +134,16 @@ async function registerVrf(argv: readonly string[]): Promise<number> {
   try {
     const publicKey = await readVrfKeystorePublicKey(positionals[0]!);
     const signer = await connectSigner({
-      rpcUrl: values.rpc!,
+      rpcUrl: values.rpc,
       spec: await signerSpecFromOptions(values),
     });
     try {
       const r = await registerVrfKey({
         wallet: signer.wallet,
-        address: values.contract!,
+        address: values.contract,
         publicKey,
         chainId: signer.chainId,
-        rpcUrl: values.rpc!,
+        rpcUrl: values.rpc,
       });
       const out = { publicKey: hex(publicKey), ...r };
       process.stdout.write(
