@@ -10,16 +10,17 @@
  * - The signed transaction is persisted (state `sending`) BEFORE it is broadcast; a resumed job
  *   re-broadcasts the same bytes, and the contract's idempotency key refuses any second batch
  *   (`LedgerDuplicateIdempotencyKey` / `batchIdOfIdempotencyKey` lead back to the first).
- * - Receipts are written only after the transaction has its confirmations (state `anchored`),
- *   idempotently, so a re-run rewrites the same receipts; the job is `complete` only after all.
+ * - Receipt locators (code → batch, leaf) are written only after the transaction has its
+ *   confirmations (state `anchored`), idempotently, so a re-run rewrites the same ones; the job
+ *   is `complete` only after all. Receipts themselves are assembled on demand from the artifact.
  */
 import { randomBytes } from "node:crypto";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
-import { bytesToHex, type Hex } from "../core/hex.ts";
+import { bytesToHex } from "../core/hex.ts";
 import { LEAF_ENCODING, leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
-import { buildMerkleTree, loadMerkleTree } from "../core/merkle-tree.ts";
+import { buildMerkleTree } from "../core/merkle-tree.ts";
 import { periodToNumber } from "../core/period.ts";
-import { buildReceipt, recordFromJson, recordToJson } from "../core/receipt.ts";
+import { recordToJson } from "../core/receipt.ts";
 import { newReceiptCode } from "../core/receipt-code.ts";
 import { subjectPseudonym } from "../core/pseudonym.ts";
 import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
@@ -38,7 +39,12 @@ import {
   type BatchArtifact,
   type BatchArtifactWriter,
 } from "../store/batch-artifact.ts";
-import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/ledger-store.ts";
+import type {
+  BatchEntry,
+  JobRecord,
+  LedgerStore,
+  ReceiptLocatorWrite,
+} from "../store/ledger-store.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { decodeSignedTx } from "./inspect-job.ts";
 import { computeIdempotencyKey } from "../core/idempotency-key.ts";
@@ -851,10 +857,11 @@ async function finishJob(
     blockNumber: job.blockNumber!,
     blockHash: job.blockHash!,
     anchoredAt: job.anchoredAt!,
+    receipts: "on-demand",
   };
 
   if (job.state === "anchored") {
-    await writeAllReceipts(ctx, batch, artifact);
+    await writeAllReceiptLocators(ctx, batch, artifact);
     onStep("receipts-written");
     job = {
       ...job,
@@ -1035,25 +1042,29 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
   });
 }
 
-/** Builds and stores one receipt per record, in chunks; idempotent. */
-async function writeAllReceipts(
+/**
+ * Writes one receipt locator (code → batch, leaf index) per record, with the subject and
+ * record-id indexes, in chunks; idempotent. Nothing per receipt is built or stored: the receipt
+ * is assembled from the artifact when asked for (`src/store/receipt-assembler.ts`).
+ */
+async function writeAllReceiptLocators(
   ctx: FinishContext,
   batch: BatchEntry,
   artifact: BatchArtifact,
 ): Promise<void> {
-  const { store, log, onStep } = ctx;
-  const tree = loadMerkleTree(artifact.tree);
-  if (tree.root !== batch.root) {
-    throw new ShafafError(`the artifact's tree has root ${tree.root}, the batch ${batch.root}`, {
-      code: "anchor.artifact.root",
-    });
+  const { store, log } = ctx;
+  if (artifact.descriptor.root !== batch.root) {
+    throw new ShafafError(
+      `the artifact's tree has root ${artifact.descriptor.root}, the batch ${batch.root}`,
+      { code: "anchor.artifact.root" },
+    );
   }
-  let pending: ReceiptWrite[] = [];
+  let pending: ReceiptLocatorWrite[] = [];
   let written = 0;
   let partialSignalled = false;
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
-    await store.writeReceipts(batch, pending);
+    await store.writeReceiptLocators(batch, pending);
     written += pending.length;
     pending = [];
     log.progress("receipts", written, batch.recordCount);
@@ -1063,36 +1074,15 @@ async function writeAllReceipts(
     }
   };
   for await (const line of artifact.records()) {
-    const record = recordFromJson(line.record);
-    if (record === undefined) {
+    const recordId = line.record.recordId;
+    if (typeof recordId !== "string" || typeof line.code !== "string") {
       throw new ShafafError(
         `record ${line.index} of the artifact of job ${batch.jobId} is damaged`,
-        {
-          code: "anchor.artifact.record",
-        },
+        { code: "anchor.artifact.record" },
       );
     }
-    const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
-    const receipt = buildReceipt({
-      chainId: batch.chainId,
-      contract: batch.contract,
-      batchId: batch.batchId,
-      tree,
-      index: line.index,
-      record,
-      values,
-      code: line.code,
-      anchor: { txHash: batch.txHash, blockNumber: batch.blockNumber },
-    });
-    pending.push({
-      index: line.index,
-      code: line.code,
-      subject: line.subject,
-      recordId: record.recordId,
-      receipt: receipt as unknown as ReceiptWrite["receipt"],
-    });
+    pending.push({ index: line.index, code: line.code, subject: line.subject, recordId });
     if (pending.length >= RECEIPT_CHUNK) await flush();
   }
   await flush();
-  void onStep;
 }
