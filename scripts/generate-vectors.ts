@@ -10,6 +10,8 @@
  *                   and a flat `checks` list `{ name, case, root, leaf, proof, valid }`.
  * - receipts-1.json receipts with a trust and the expected `verifyReceipt` status and failed check.
  * - tree-v2.json     shafaf-tree/2 trees and proofs, valid and corrupted (scripts/vectors/tree-v2.ts).
+ * - record-offsets-1.json  records.idx of a batch artifact, valid and corrupted
+ *                   (scripts/vectors/record-offsets.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -24,6 +26,7 @@ import { newReceiptCode } from "../src/core/receipt-code.ts";
 import type { LedgerRecord, RecordKind } from "../src/core/record.ts";
 import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
+import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
@@ -300,6 +303,7 @@ async function generate(): Promise<Record<string, string>> {
     "merkle-1.json": text(merkle),
     "receipts-1.json": text(receipts),
     "tree-v2.json": text(treeV2Vectors()),
+    "record-offsets-1.json": text(recordOffsetsVectors()),
   };
 }
 

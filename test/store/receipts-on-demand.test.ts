@@ -326,6 +326,41 @@ describe("receipts on demand (LedgerStore)", function () {
 describe("records.idx (shafaf-record-offsets/1)", function () {
   const offsets = Float64Array.from([0, 10, 25, 40]);
 
+  it("reads the committed vectors: the valid file, and refuses each corrupted one", async function () {
+    const v = JSON.parse(
+      await readFile(path.join(import.meta.dirname, "../vectors/record-offsets-1.json"), "utf8"),
+    ) as {
+      recordsJsonlHex: string;
+      recordCount: number;
+      offsets: number[];
+      recordsIdxHex: string;
+      corrupted: { name: string; hex: string; error: string }[];
+    };
+    const bytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), "hex"));
+    const jsonl = bytes(v.recordsJsonlHex);
+    const decoded = decodeRecordOffsets(bytes(v.recordsIdxHex), v.recordCount, jsonl.length);
+    expect([...decoded]).to.deep.equal(v.offsets);
+    for (let i = 0; i < v.recordCount; i++) {
+      const line = Buffer.from(jsonl.subarray(decoded[i], decoded[i + 1])).toString("utf8");
+      expect((JSON.parse(line) as { index: number }).index).to.equal(i);
+    }
+    expect(v.corrupted).to.have.length.greaterThan(5);
+    for (const c of v.corrupted) {
+      expect(() => decodeRecordOffsets(bytes(c.hex), v.recordCount, jsonl.length), c.name).to.throw(
+        RangeError,
+        c.error,
+      );
+    }
+    const dir = await mkdtemp(path.join(os.tmpdir(), "shafaf-idx-"));
+    try {
+      await writeFile(path.join(dir, "records.jsonl"), jsonl);
+      const scanned = await scanRecordOffsets(path.join(dir, "records.jsonl"), v.recordCount);
+      expect([...scanned]).to.deep.equal(v.offsets);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("round-trips, and matches a scan of the file it indexes", async function () {
     const bytes = encodeRecordOffsets(offsets);
     expect(Buffer.from(bytes.subarray(0, 8)).toString("latin1")).to.equal("SHAFAFRO");
