@@ -2,7 +2,8 @@
  * `npm run bench:api`: receipt lookups (`GET /api/v1/receipts/{code}`) and verify calls
  * (`POST /api/v1/verify`) per second against a ledger store of 100,000 receipts, with p50 and p99
  * latency, beside the static JSON route of the same server (`GET /healthz`) measured in the same
- * run: the ratio is the figure. The server runs in a child process (its own core); the load is
+ * run: the ratio is the figure. The server's CPU time per request (its own process, measured
+ * around each route) gives a second ratio that other load on the machine does not distort. The server runs in a child process (its own core); the load is
  * bounded (a fixed number of requests at a fixed concurrency, and a time cap per route) and goes
  * to 127.0.0.1 only.
  *
@@ -276,7 +277,15 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
   const samplesFile = path.join(dir, "samples.json");
   writeFileSync(samplesFile, JSON.stringify(samples));
   process.send!({ url: running.url, samplesFile, builtMs: built });
-  process.on("message", () => void running.close().then(() => process.exit(0)));
+  process.on("message", (m) => {
+    // "cpu": the server's CPU time so far (user + system, µs), for the per-request figure.
+    if (m === "cpu") {
+      const u = process.cpuUsage();
+      process.send!({ cpuMicros: u.user + u.system });
+      return;
+    }
+    void running.close().then(() => process.exit(0));
+  });
 }
 
 interface RouteResult {
@@ -287,6 +296,8 @@ interface RouteResult {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU time (user + system) per request, ms: independent of other load on the machine. */
+  serverCpuMs: number;
 }
 
 /** Sends `total` requests at `concurrency`, stopping early at `capMs`; latencies in ms. */
@@ -352,6 +363,7 @@ async function load(
     p50: q(0.5),
     p99: q(0.99),
     errors,
+    serverCpuMs: NaN,
   };
 }
 
@@ -403,17 +415,30 @@ async function main(): Promise<void> {
     };
     for (const make of Object.values(routes))
       await load("warm-up", url, make, 300, concurrency, 5_000);
+    const serverCpu = () =>
+      new Promise<number>((resolve) => {
+        child.once("message", (m) => resolve((m as { cpuMicros: number }).cpuMicros));
+        child.send("cpu");
+      });
     const results: RouteResult[] = [];
     // Interleave twice so that drift on a shared machine hits every route alike; report the better run.
     for (let round = 0; round < 2; round++) {
-      for (const [name, make] of Object.entries(routes))
-        results.push(await load(name, url, make, total, concurrency, capMs));
+      for (const [name, make] of Object.entries(routes)) {
+        const before = await serverCpu();
+        const r = await load(name, url, make, total, concurrency, capMs);
+        r.serverCpuMs = ((await serverCpu()) - before) / 1000 / r.requests;
+        results.push(r);
+      }
     }
     const best = (name: string) =>
       results.filter((r) => r.name === name).sort((a, b) => b.perSecond - a.perSecond)[0]!;
     const reference = best("static");
-    console.log("| route | requests | req/s | p50 ms | p99 ms | errors | vs static |");
-    console.log("|---|---|---|---|---|---|---|");
+    const cpuOf = (name: string) =>
+      Math.min(...results.filter((r) => r.name === name).map((r) => r.serverCpuMs));
+    console.log(
+      "| route | requests | req/s | p50 ms | p99 ms | errors | vs static | server CPU ms/request | vs static by CPU |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
     for (const [name, label] of [
       ["static", "GET /healthz (static JSON)"],
       ["receipt", "GET /api/v1/receipts/{code}"],
@@ -421,7 +446,7 @@ async function main(): Promise<void> {
     ] as const) {
       const r = best(name);
       console.log(
-        `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} |`,
+        `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} | ${cpuOf(name).toFixed(3)} | ${(cpuOf("static") / cpuOf(name)).toFixed(2)} |`,
       );
     }
     const failed = results.some((r) => r.errors > 0);

@@ -19,7 +19,7 @@
 import path from "node:path";
 import { Level } from "level";
 import { readBatchArtifact, type BatchArtifact } from "./batch-artifact.ts";
-import { createReceiptAssembler } from "./receipt-assembler.ts";
+import { createReceiptAssembler, type AnchoredBatchFacts } from "./receipt-assembler.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
 /**
@@ -283,15 +283,41 @@ export async function openLedgerStore(
   const get = async <T>(key: string): Promise<T | undefined> =>
     (await db.get(key)) as T | undefined;
 
-  /** Batches by id, read once per call of a listing. */
-  const batchReader = (): ((batchId: number) => Promise<BatchEntry | undefined>) => {
-    const seen = new Map<number, Promise<BatchEntry | undefined>>();
-    return (batchId) => {
-      let found = seen.get(batchId);
-      if (found === undefined) seen.set(batchId, (found = getBatch(batchId)));
-      return found;
+  /**
+   * The facts a receipt is assembled from, per batch id. They never change once the batch entry
+   * exists (only `supersededBy` does), so they are read once per store; a batch whose job is not
+   * complete has no entry and is looked up again next time.
+   */
+  const anchoredFacts = new Map<number, AnchoredBatchFacts>();
+  const factsOf = (batchId: number): AnchoredBatchFacts | undefined => {
+    let facts = anchoredFacts.get(batchId);
+    if (facts !== undefined) return facts;
+    if (!Number.isSafeInteger(batchId) || batchId <= 0) return undefined;
+    const batch = db.getSync(k.batch(batchId)) as BatchEntry | undefined;
+    if (batch === undefined) return undefined;
+    facts = {
+      batchId: batch.batchId,
+      jobId: batch.jobId,
+      chainId: batch.chainId,
+      contract: batch.contract,
+      root: batch.root,
+      recordCount: batch.recordCount,
+      txHash: batch.txHash,
+      blockNumber: batch.blockNumber,
     };
+    anchoredFacts.set(batchId, facts);
+    return facts;
   };
+
+  /** A located receipt, assembled; `undefined` while its job is not complete. */
+  async function locatedReceipt(
+    locator: [number, number],
+    code: string,
+  ): Promise<StoredReceipt | undefined> {
+    const facts = factsOf(locator[0]);
+    if (facts === undefined) return undefined;
+    return (await assembler.assemble(facts, locator[1], code)) as unknown as StoredReceipt;
+  }
 
   /** Stored receipts first, then located ones (assembled); `undefined` for an unknown code. */
   async function receiptsByCodes(codes: readonly string[]): Promise<(StoredReceipt | undefined)[]> {
@@ -303,14 +329,11 @@ export async function openLedgerStore(
     const locators = (await db.getMany(missing.map((i) => k.locator(codes[i]!)))) as (
       [number, number] | undefined
     )[];
-    const batchOf = batchReader();
     for (let j = 0; j < missing.length; j++) {
       const locator = locators[j];
       if (locator === undefined) continue;
-      const batch = await batchOf(locator[0]);
-      if (batch === undefined) continue; // its job is not complete yet
       const i = missing[j]!;
-      out[i] = (await assembler.assemble(batch, locator[1], codes[i])) as unknown as StoredReceipt;
+      out[i] = await locatedReceipt(locator, codes[i]!);
     }
     return out;
   }
@@ -340,7 +363,12 @@ export async function openLedgerStore(
 
     async getReceiptByCode(code) {
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
-      return (await receiptsByCodes([code]))[0];
+      // Point reads with getSync: from LevelDB's cache they take microseconds, where an async
+      // get costs a thread-pool round trip (the API's receipt route is this call).
+      const stored = db.getSync(k.receipt(code)) as StoredReceipt | undefined;
+      if (stored !== undefined) return stored;
+      const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
+      return locator === undefined ? undefined : locatedReceipt(locator, code);
     },
 
     async listReceiptsBySubject(pseudonym) {
