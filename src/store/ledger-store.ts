@@ -10,7 +10,8 @@
  * a stored receipt first (see "Receipts on demand" in docs/DESIGN.md).
  *
  * Invariants (the pipeline relies on them; see the README, "Anchoring a month"):
- * - A receipt is written only for a batch whose anchoring transaction has a receipt on chain.
+ * - A receipt locator is written only for a batch whose anchoring transaction has a receipt on
+ *   chain, and a located receipt is served only once its batch entry exists (job complete).
  * - Every write that changes a job's state is one atomic LevelDB batch written with `sync: true`.
  * - Keys are fixed-width where order matters (`batch!` ids 12 digits, receipt indexes 10 digits),
  *   so that iteration order is batch order and input order.
