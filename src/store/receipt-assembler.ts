@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { InvariantError } from "../core/errors.ts";
 import type { Hex } from "../core/hex.ts";
 import { leafValues } from "../core/leaf.ts";
 import { loadMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
@@ -43,13 +44,17 @@ export interface ReceiptAssembler {
   close(): void;
 }
 
-/** The artifact behind an on-demand receipt is missing or damaged. No personal data. */
-export class ReceiptAssemblyError extends Error {
-  override readonly name = "ReceiptAssemblyError";
-  readonly shortMessage: string;
-  constructor(shortMessage: string, options?: { cause?: unknown }) {
-    super(shortMessage, options);
-    this.shortMessage = shortMessage;
+/**
+ * The artifact behind an on-demand receipt is missing or damaged (code `store.receipt.artifact`),
+ * or the store was closed (`store.closed`). Not the caller's input, not retryable; no personal data.
+ */
+export class ReceiptAssemblyError extends InvariantError {
+  override name = "ReceiptAssemblyError";
+  constructor(shortMessage: string, options: { cause?: unknown; code?: string } = {}) {
+    super(shortMessage, {
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      code: options.code ?? "store.receipt.artifact",
+    });
   }
 }
 
@@ -172,7 +177,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       const loaded = await loading;
       if (closed || cache.get(batch.batchId) !== loading) {
         release(loaded);
-        throw new ReceiptAssemblyError("the ledger store was closed");
+        throw new ReceiptAssemblyError("the ledger store was closed", { code: "store.closed" });
       }
       sizes.set(batch.batchId, loaded);
       evict();
@@ -185,7 +190,8 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
 
   return {
     async assemble(batch, index, code) {
-      if (closed) throw new ReceiptAssemblyError("the ledger store was closed");
+      if (closed)
+        throw new ReceiptAssemblyError("the ledger store was closed", { code: "store.closed" });
       if (!Number.isSafeInteger(index) || index < 0 || index >= batch.recordCount) {
         throw new ReceiptAssemblyError(`batch ${batch.batchId} has no leaf ${index}`);
       }

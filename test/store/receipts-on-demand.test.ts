@@ -281,6 +281,7 @@ describe("receipts on demand (LedgerStore)", function () {
     const error = await thrown(store.getReceiptByCode(made.codes[2]!));
     expect(error).to.be.instanceOf(ReceiptAssemblyError);
     expect((error as Error).message).to.match(/does not verify against the anchored root/);
+    expect((error as ReceiptAssemblyError).code).to.equal("store.receipt.artifact");
     expect((error as Error).message).to.not.match(/3002/);
     expect(await store.getReceiptByCode(made.codes[1]!)).to.not.equal(undefined);
   });
