@@ -3,27 +3,15 @@
  * data directory, locators in a real LevelDB, receipts assembled and checked by core's verifier.
  */
 import { expect } from "chai";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { keccak256 } from "ethers";
-import type { Hex } from "../../src/core/hex.ts";
-import { leafHashes, leafValues } from "../../src/core/leaf.ts";
-import { buildMerkleTree } from "../../src/core/merkle-tree.ts";
-import { subjectPseudonym } from "../../src/core/pseudonym.ts";
-import { recordToJson } from "../../src/core/receipt.ts";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
-import type { PremiumRecord } from "../../src/core/record.ts";
 import { verifyReceipt } from "../../src/core/verify-receipt.ts";
-import {
-  createBatchArtifactWriter,
-  type BatchArtifactDescriptor,
-} from "../../src/store/batch-artifact.ts";
+import type { BatchArtifactDescriptor } from "../../src/store/batch-artifact.ts";
 import {
   openLedgerStore,
   type BatchEntry,
-  type JobRecord,
   type LedgerStore,
   type StoredReceipt,
 } from "../../src/store/ledger-store.ts";
@@ -33,123 +21,7 @@ import {
   encodeRecordOffsets,
   scanRecordOffsets,
 } from "../../src/store/record-offsets.ts";
-
-const KEY = new Uint8Array(32).fill(3);
-const CONTRACT = "0x" + "cc".repeat(20);
-const hex = (n: number) => ("0x" + randomBytes(n).toString("hex")) as Hex;
-
-function nationalId(n: number): string {
-  const body = String(100_000_000 + n * 7919).slice(-9);
-  let s = 0;
-  for (let i = 0; i < 9; i++) s += Number(body[i]) * (10 - i);
-  const r = s % 11;
-  return body + String(r < 2 ? r : 11 - r);
-}
-
-interface Made {
-  jobId: string;
-  codes: string[];
-  subjects: string[];
-  root: string;
-  entry: BatchEntry;
-  job: JobRecord;
-}
-
-/** A real artifact of `count` premium records (people repeat every 3 records). */
-async function makeBatch(store: LedgerStore, batchId: number, count: number): Promise<Made> {
-  const jobId = randomBytes(32).toString("hex");
-  const records: PremiumRecord[] = [];
-  const salts: Hex[] = [];
-  const subjects: Hex[] = [];
-  for (let i = 0; i < count; i++) {
-    const total = 3_000_000n + BigInt(i) * 1000n;
-    records.push({
-      kind: "premium",
-      recordId: `B${batchId}-R${i}`,
-      period: "1403-07",
-      nationalId: nationalId(i % 3),
-      workshopCode: "1000000001",
-      insuranceNo: String(10_000_000 + i),
-      province: "IR-23",
-      days: 30,
-      wageBase: 10_000_000n,
-      workerShare: 700_000n,
-      employerShare: 2_000_000n,
-      unemploymentShare: total - 2_700_000n,
-      hazardShare: 0n,
-      total,
-    });
-    salts.push(hex(32));
-    subjects.push(subjectPseudonym(KEY, nationalId(i % 3)));
-  }
-  const values = records.map((r, i) => leafValues(r, { salt: salts[i]!, subject: subjects[i]! }));
-  const tree = buildMerkleTree(leafHashes(values));
-  const codes = records.map(() => newReceiptCode((n) => new Uint8Array(randomBytes(n))));
-  const w = await createBatchArtifactWriter(store.batchesDir, jobId);
-  for (let i = 0; i < count; i++) {
-    await w.append({
-      index: i,
-      code: codes[i]!,
-      salt: salts[i]!,
-      subject: subjects[i]!,
-      source: { file: "فهرست.csv", line: i + 2 },
-      record: recordToJson(records[i]!),
-    });
-  }
-  const manifestBytes = new TextEncoder().encode(`{"format":"test","batch":${batchId}}`);
-  const common = {
-    kind: "premium" as const,
-    period: "1403-07",
-    recordCount: count,
-    total: records.reduce((a, r) => a + r.total, 0n).toString(),
-    root: tree.root,
-    manifestHash: keccak256(manifestBytes),
-    idempotencyKey: hex(32),
-    supersedes: null,
-    reason: null,
-  };
-  await w.commit({
-    manifestBytes,
-    tree: tree.serialize(),
-    descriptor: { ...common, createdAt: new Date().toISOString() },
-  });
-  const entry: BatchEntry = {
-    format: "shafaf-batch-entry/1",
-    batchId,
-    jobId,
-    chainId: 31337,
-    contract: CONTRACT,
-    ...common,
-    supersededBy: null,
-    txHash: hex(32),
-    blockNumber: 7,
-    blockHash: hex(32),
-    anchoredAt: 1_700_000_000,
-    receipts: "on-demand",
-  };
-  const job: JobRecord = {
-    format: "shafaf-job/1",
-    jobId,
-    state: "complete",
-    ...common,
-    createdAt: new Date().toISOString(),
-    batchId,
-  };
-  return { jobId, codes, subjects, root: tree.root, entry, job };
-}
-
-async function anchor(store: LedgerStore, made: Made): Promise<void> {
-  await store.writeReceiptLocators(
-    made.entry,
-    made.codes.map((code, index) => ({
-      index,
-      code,
-      subject: made.subjects[index]!,
-      recordId: `B${made.entry.batchId}-R${index}`,
-    })),
-  );
-  await store.completeJob(made.job, made.entry);
-}
+import { CONTRACT, anchor, hex, makeBatch, type Made } from "./on-demand-fixture.ts";
 
 const trust = (made: Made) => ({ root: made.root, chainId: 31337, contract: CONTRACT });
 
