@@ -321,7 +321,14 @@ export async function openLedgerStore(
   }
 
   /** Stored receipts first, then located ones (assembled); `undefined` for an unknown code. */
-  async function receiptsByCodes(codes: readonly string[]): Promise<(StoredReceipt | undefined)[]> {
+  /**
+   * With `indexed` (the codes come from an index of this store), a code with neither a stored
+   * receipt nor a locator means a damaged store and throws.
+   */
+  async function receiptsByCodes(
+    codes: readonly string[],
+    indexed = false,
+  ): Promise<(StoredReceipt | undefined)[]> {
     if (codes.length === 0) return [];
     const out = (await db.getMany(codes.map(k.receipt))) as (StoredReceipt | undefined)[];
     const missing: number[] = [];
@@ -332,15 +339,20 @@ export async function openLedgerStore(
     )[];
     for (let j = 0; j < missing.length; j++) {
       const locator = locators[j];
-      if (locator === undefined) continue;
       const i = missing[j]!;
+      if (locator === undefined) {
+        if (!indexed) continue;
+        throw new LedgerStoreError(
+          `receipt index points at a missing receipt (#${i}); the store is damaged`,
+        );
+      }
       out[i] = await locatedReceipt(locator, codes[i]!);
     }
     return out;
   }
 
   async function receiptsForCodes(codes: string[]): Promise<StoredReceipt[]> {
-    const values = await receiptsByCodes(codes);
+    const values = await receiptsByCodes(codes, true);
     const out: StoredReceipt[] = [];
     values.forEach((value, i) => {
       if (value === undefined) {
@@ -378,7 +390,7 @@ export async function openLedgerStore(
       for await (const value of db.values({ gt: prefix, lt: upper(prefix) }))
         codes.push(value as string);
       // A located receipt whose job is not complete yet is not listed (as by code).
-      return (await receiptsByCodes(codes)).filter((r) => r !== undefined);
+      return (await receiptsByCodes(codes, true)).filter((r) => r !== undefined);
     },
 
     async listReceiptsOfBatch(batchId, options = {}) {

@@ -129,6 +129,19 @@ describe("receipts on demand (LedgerStore)", function () {
     expect(await store.listReceiptsOfBatch(1)).to.deep.equal([old]);
   });
 
+  it("says the store is damaged when an index names a code that has no receipt and no locator", async function () {
+    const made = await makeBatch(store, 1, 3);
+    await anchor(store, made);
+    await store.close();
+    const { Level } = await import("level");
+    const db = new Level<string, unknown>(path.join(dataDir, "ledger"), { valueEncoding: "json" });
+    await db.del(`loc!${made.codes[0]!}`);
+    await db.close();
+    store = await openLedgerStore(dataDir);
+    const error = await thrown(store.listReceiptsBySubject(made.subjects[0]!));
+    expect(String(error)).to.match(/the store is damaged/);
+  });
+
   it("reads an artifact written before records.idx (offsets found by one scan)", async function () {
     const made = await makeBatch(store, 1, 12);
     await anchor(store, made);
