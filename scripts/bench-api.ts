@@ -2,9 +2,15 @@
  * `npm run bench:api`: receipt lookups (`GET /api/v1/receipts/{code}`) and verify calls
  * (`POST /api/v1/verify`) per second against a ledger store of 100,000 receipts, with p50 and p99
  * latency, beside the static JSON route of the same server (`GET /healthz`) measured in the same
- * run: the ratio is the figure. The server runs in a child process (its own core); the load is
+ * run: the ratio is the figure. The server's CPU time per request (its own process, measured
+ * around each route) gives a second ratio that other load on the machine does not distort. The server runs in a child process (its own core); the load is
  * bounded (a fixed number of requests at a fixed concurrency, and a time cap per route) and goes
  * to 127.0.0.1 only.
+ *
+ * The store is built as the anchor pipeline builds it: a batch artifact (records.jsonl, records.idx,
+ * tree.bin) and one locator per receipt, receipts assembled on demand (`--layout on-demand`,
+ * default); `--layout stored` builds the layout before receipts on demand (every receipt stored
+ * whole in LevelDB) for comparison.
  *
  * Then the load check: the latency of a normal read (`GET /api/v1/batches/1`, one at a time)
  * alone, and again while `--verify-concurrency` clients send verifications without pause; the
@@ -14,7 +20,7 @@
  * Options: --receipts N (default 100000) --requests N (default 4000) --concurrency N (default 16)
  * --cap-seconds S (default 20) --verify-concurrency N (default 200) --gets N (default 300)
  * --verify-slots N (the server's concurrent verifications; default the API's own, 4; a large
- * number shows the server without its bound).
+ * number shows the server without its bound) --layout on-demand|stored.
  */
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -23,18 +29,25 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { keccak256 } from "ethers";
 import { createApp } from "../src/api/create-app.ts";
 import { startServer } from "../src/api/start-server.ts";
 import { leafHashes, leafValues, type LeafValues } from "../src/core/leaf.ts";
 import { buildMerkleTree } from "../src/core/merkle-tree.ts";
 import { subjectPseudonym } from "../src/core/pseudonym.ts";
-import { buildReceipt } from "../src/core/receipt.ts";
+import { buildReceipt, recordToJson } from "../src/core/receipt.ts";
 import { newReceiptCode } from "../src/core/receipt-code.ts";
 import type { PremiumRecord } from "../src/core/record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import type { Hex } from "../src/core/hex.ts";
 import { hexKey, openIndexStore } from "../src/store/index-store.ts";
-import { openLedgerStore, type BatchEntry, type StoredReceipt } from "../src/store/ledger-store.ts";
+import { createBatchArtifactWriter } from "../src/store/batch-artifact.ts";
+import {
+  openLedgerStore,
+  type BatchEntry,
+  type LedgerStore,
+  type StoredReceipt,
+} from "../src/store/ledger-store.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -45,6 +58,7 @@ const { values: opts } = parseArgs({
     "verify-concurrency": { type: "string", default: "200" },
     gets: { type: "string", default: "300" },
     "verify-slots": { type: "string" },
+    layout: { type: "string", default: "on-demand" },
     serve: { type: "string" },
   },
 });
@@ -59,11 +73,135 @@ function nationalId(n: number): string {
   return body + String(r < 2 ? r : 11 - r);
 }
 
+interface Built {
+  count: number;
+  tree: ReturnType<typeof buildMerkleTree>;
+  records: PremiumRecord[];
+  values: LeafValues[];
+  txHash: Hex;
+}
+
+const sampleEvery = (count: number): number => Math.max(1, Math.floor(count / 2000));
+
+/** The layout before receipts on demand: every receipt built and stored whole. */
+async function writeStored(ledger: LedgerStore, b: Built): Promise<StoredReceipt[]> {
+  const batch = { batchId: 1, kind: "premium", period: "1403-07" } as BatchEntry;
+  const samples: StoredReceipt[] = [];
+  for (let start = 0; start < b.count; start += 1000) {
+    const chunk = [];
+    for (let i = start; i < Math.min(b.count, start + 1000); i++) {
+      const code = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
+      const receipt = buildReceipt({
+        chainId: 31337,
+        contract: CONTRACT,
+        batchId: 1,
+        tree: b.tree,
+        index: i,
+        record: b.records[i]!,
+        values: b.values[i]!,
+        anchor: { txHash: b.txHash, blockNumber: 2 },
+        code,
+      }) as unknown as StoredReceipt;
+      if (i % sampleEvery(b.count) === 0) samples.push(receipt);
+      chunk.push({
+        index: i,
+        code,
+        subject: b.values[i]![5],
+        recordId: b.records[i]!.recordId,
+        receipt,
+      });
+    }
+    await ledger.writeReceipts(batch, chunk);
+  }
+  return samples;
+}
+
+/** As the anchor pipeline writes a batch: the artifact, then one locator per receipt. */
+async function writeOnDemand(
+  ledger: LedgerStore,
+  b: Built & { salts: Hex[]; total: string },
+): Promise<StoredReceipt[]> {
+  const jobId = randomBytes(32).toString("hex");
+  const writer = await createBatchArtifactWriter(ledger.batchesDir, jobId);
+  const codes: string[] = [];
+  for (let i = 0; i < b.count; i++) {
+    const code = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
+    codes.push(code);
+    await writer.append({
+      index: i,
+      code,
+      salt: b.salts[i]!,
+      subject: b.values[i]![5],
+      source: { file: "bench.csv", line: i + 2 },
+      record: recordToJson(b.records[i]!),
+    });
+  }
+  const manifestBytes = new TextEncoder().encode('{"format":"bench"}');
+  const facts = {
+    kind: "premium" as const,
+    period: "1403-07",
+    recordCount: b.count,
+    total: b.total,
+    root: b.tree.root,
+    manifestHash: keccak256(manifestBytes) as Hex,
+    idempotencyKey: hex(32),
+    supersedes: null,
+    reason: null,
+  };
+  await writer.commit({
+    manifestBytes,
+    tree: b.tree.serialize(),
+    descriptor: { ...facts, createdAt: new Date().toISOString() },
+  });
+  const entry: BatchEntry = {
+    format: "shafaf-batch-entry/1",
+    batchId: 1,
+    jobId,
+    chainId: 31337,
+    contract: CONTRACT,
+    ...facts,
+    supersededBy: null,
+    txHash: b.txHash,
+    blockNumber: 2,
+    blockHash: hex(32),
+    anchoredAt: 1_727_000_000,
+    receipts: "on-demand",
+  };
+  for (let start = 0; start < b.count; start += 1000) {
+    const chunk = [];
+    for (let i = start; i < Math.min(b.count, start + 1000); i++) {
+      chunk.push({
+        index: i,
+        code: codes[i]!,
+        subject: b.values[i]![5],
+        recordId: b.records[i]!.recordId,
+      });
+    }
+    await ledger.writeReceiptLocators(entry, chunk);
+  }
+  await ledger.completeJob(
+    {
+      format: "shafaf-job/1",
+      jobId,
+      state: "complete",
+      ...facts,
+      createdAt: new Date().toISOString(),
+      batchId: 1,
+    },
+    entry,
+  );
+  const samples: StoredReceipt[] = [];
+  for (let i = 0; i < b.count; i += sampleEvery(b.count))
+    samples.push((await ledger.getReceiptByCode(codes[i]!))!);
+  return samples;
+}
+
 /** Child: builds a store of `count` receipts in one batch, serves it, reports URL and samples. */
-async function serve(dir: string, count: number): Promise<void> {
+async function serve(dir: string, count: number, layout: string): Promise<void> {
   const t0 = performance.now();
   const key = new Uint8Array(32).fill(9);
   const records: PremiumRecord[] = [];
+  const salts: Hex[] = [];
   const values: LeafValues[] = [];
   for (let i = 0; i < count; i++) {
     const total = 30_000_000n + BigInt(i % 1000) * 1000n;
@@ -84,8 +222,9 @@ async function serve(dir: string, count: number): Promise<void> {
       total,
     };
     records.push(record);
+    salts.push(hex(32));
     values.push(
-      leafValues(record, { salt: hex(32), subject: subjectPseudonym(key, record.nationalId) }),
+      leafValues(record, { salt: salts[i]!, subject: subjectPseudonym(key, record.nationalId) }),
     );
   }
   const tree = buildMerkleTree(leafHashes(values));
@@ -123,34 +262,11 @@ async function serve(dir: string, count: number): Promise<void> {
   });
   await index.commit(tx, { cursor: { number: 2, hash: hex(32) }, keepFrom: 0 });
   const ledger = await openLedgerStore(dir);
-  const batch = { batchId: 1, kind: "premium", period: "1403-07" } as BatchEntry;
-  const samples: StoredReceipt[] = [];
-  for (let start = 0; start < count; start += 1000) {
-    const chunk = [];
-    for (let i = start; i < Math.min(count, start + 1000); i++) {
-      const code = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
-      const receipt = buildReceipt({
-        chainId: 31337,
-        contract: CONTRACT,
-        batchId: 1,
-        tree,
-        index: i,
-        record: records[i]!,
-        values: values[i]!,
-        anchor: { txHash, blockNumber: 2 },
-        code,
-      }) as unknown as StoredReceipt;
-      if (i % Math.max(1, Math.floor(count / 2000)) === 0) samples.push(receipt);
-      chunk.push({
-        index: i,
-        code,
-        subject: values[i]![5],
-        recordId: records[i]!.recordId,
-        receipt,
-      });
-    }
-    await ledger.writeReceipts(batch, chunk);
-  }
+  const total = records.reduce((a, r) => a + r.total, 0n).toString();
+  const samples =
+    layout === "stored"
+      ? await writeStored(ledger, { count, tree, records, values, txHash })
+      : await writeOnDemand(ledger, { count, tree, records, values, salts, txHash, total });
   const built = performance.now() - t0;
   const api = createApp({
     index,
@@ -174,7 +290,15 @@ async function serve(dir: string, count: number): Promise<void> {
   const samplesFile = path.join(dir, "samples.json");
   writeFileSync(samplesFile, JSON.stringify(samples));
   process.send!({ url: running.url, samplesFile, builtMs: built });
-  process.on("message", () => void running.close().then(() => process.exit(0)));
+  process.on("message", (m) => {
+    // "cpu": the server's CPU time so far (user + system, µs), for the per-request figure.
+    if (m === "cpu") {
+      const u = process.cpuUsage();
+      process.send!({ cpuMicros: u.user + u.system });
+      return;
+    }
+    void running.close().then(() => process.exit(0));
+  });
 }
 
 interface RouteResult {
@@ -185,6 +309,8 @@ interface RouteResult {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU time (user + system) per request, ms: independent of other load on the machine. */
+  serverCpuMs: number;
 }
 
 /** Sends `total` requests at `concurrency`, stopping early at `capMs`; latencies in ms. */
@@ -250,6 +376,7 @@ async function load(
     p50: q(0.5),
     p99: q(0.99),
     errors,
+    serverCpuMs: NaN,
   };
 }
 
@@ -355,7 +482,9 @@ async function readUnderLoad(
 }
 
 async function main(): Promise<void> {
-  if (opts.serve !== undefined) return serve(opts.serve, Number(opts.receipts));
+  if (opts.serve !== undefined) return serve(opts.serve, Number(opts.receipts), opts.layout);
+  if (opts.layout !== "on-demand" && opts.layout !== "stored")
+    throw new Error("--layout must be on-demand or stored");
   const count = Number(opts.receipts);
   const total = Number(opts.requests);
   const concurrency = Number(opts.concurrency);
@@ -368,6 +497,8 @@ async function main(): Promise<void> {
       dir,
       "--receipts",
       String(count),
+      "--layout",
+      opts.layout,
       ...(opts["verify-slots"] === undefined ? [] : ["--verify-slots", opts["verify-slots"]]),
     ],
     {
@@ -387,7 +518,7 @@ async function main(): Promise<void> {
     const bodies = samples.map((s) => JSON.stringify(s));
     const url = new URL(ready.url);
     console.log(
-      `store: ${count.toLocaleString("en-US")} receipts built and written in ${(ready.builtMs / 1000).toFixed(1)} s`,
+      `store (${opts.layout}): ${count.toLocaleString("en-US")} receipts built and written in ${(ready.builtMs / 1000).toFixed(1)} s`,
     );
     console.log(
       `load: ${total} requests per route, concurrency ${concurrency}, cap ${capMs / 1000} s, 127.0.0.1, keep-alive\n`,
@@ -406,17 +537,30 @@ async function main(): Promise<void> {
     };
     for (const make of Object.values(routes))
       await load("warm-up", url, make, 300, concurrency, 5_000);
+    const serverCpu = () =>
+      new Promise<number>((resolve) => {
+        child.once("message", (m) => resolve((m as { cpuMicros: number }).cpuMicros));
+        child.send("cpu");
+      });
     const results: RouteResult[] = [];
     // Interleave twice so that drift on a shared machine hits every route alike; report the better run.
     for (let round = 0; round < 2; round++) {
-      for (const [name, make] of Object.entries(routes))
-        results.push(await load(name, url, make, total, concurrency, capMs));
+      for (const [name, make] of Object.entries(routes)) {
+        const before = await serverCpu();
+        const r = await load(name, url, make, total, concurrency, capMs);
+        r.serverCpuMs = ((await serverCpu()) - before) / 1000 / r.requests;
+        results.push(r);
+      }
     }
     const best = (name: string) =>
       results.filter((r) => r.name === name).sort((a, b) => b.perSecond - a.perSecond)[0]!;
     const reference = best("static");
-    console.log("| route | requests | req/s | p50 ms | p99 ms | errors | vs static |");
-    console.log("|---|---|---|---|---|---|---|");
+    const cpuOf = (name: string) =>
+      Math.min(...results.filter((r) => r.name === name).map((r) => r.serverCpuMs));
+    console.log(
+      "| route | requests | req/s | p50 ms | p99 ms | errors | vs static | server CPU ms/request | vs static by CPU |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
     for (const [name, label] of [
       ["static", "GET /healthz (static JSON)"],
       ["receipt", "GET /api/v1/receipts/{code}"],
@@ -424,7 +568,7 @@ async function main(): Promise<void> {
     ] as const) {
       const r = best(name);
       console.log(
-        `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} |`,
+        `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} | ${cpuOf(name).toFixed(3)} | ${(cpuOf("static") / cpuOf(name)).toFixed(2)} |`,
       );
     }
     const clients = Number(opts["verify-concurrency"]);

@@ -12,6 +12,8 @@
  * - tree-v2.json     shafaf-tree/2 trees and proofs, valid and corrupted (scripts/vectors/tree-v2.ts).
  * - receipt-v2.json, person-proof-1.json  shafaf-receipt/2 and shafaf-person-proof/1 documents,
  *                   valid and corrupted, with their verdicts (scripts/vectors/documents-v2.ts).
+ * - record-offsets-1.json  records.idx of a batch artifact, valid and corrupted
+ *                   (scripts/vectors/record-offsets.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -27,6 +29,7 @@ import type { LedgerRecord, RecordKind } from "../src/core/record.ts";
 import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import { documentVectors } from "./vectors/documents-v2.ts";
+import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
@@ -306,6 +309,7 @@ async function generate(): Promise<Record<string, string>> {
     "tree-v2.json": text(treeV2Vectors()),
     "receipt-v2.json": text(documents.receipts),
     "person-proof-1.json": text(documents.persons),
+    "record-offsets-1.json": text(recordOffsetsVectors()),
   };
 }
 

@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- anchor`: N synthetic premium rows (default 1,000,000; `BENCH_ANCHOR_ROWS`)
- * from CSV to an anchored batch with a receipt per record, on the embedded development chain,
- * in this process. Reports records/s and peak memory beside two references measured in the same
- * run on the same file: a plain line-split parse (the floor of any CSV reader) and a sha256 pass.
+ * from CSV to an anchored batch with a receipt per record, on the embedded development chain
+ * (its own process), the pipeline in this process. Reports records/s, CPU time and peak memory
+ * beside two references measured in the same run on the same file: a plain line-split parse (the
+ * floor of any CSV reader) and a sha256 pass; then the disk bytes per record and the rate of
+ * receipt lookups by code (assembled on demand). `BENCH_JSON=1` also prints one line
+ * `BENCH_JSON {…}` with the figures (read by test/anchor/cost-guard.test.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -75,6 +78,15 @@ async function sha256Pass(file: string): Promise<void> {
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
+/** Bytes of the files under `dir` (apparent size). */
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), "shafaf-bench-anchor-"));
 const chain = await startDevChain();
 try {
@@ -133,7 +145,24 @@ try {
   if (result.status !== "anchored") throw new Error(`bench batch not anchored: ${result.status}`);
   const receipts = await store.listReceiptsOfBatch(result.batchId, { after: ROWS - 2, limit: 5 });
   if (receipts.length !== 1) throw new Error("the last receipt is missing");
+
+  // Receipt lookups by code (assembled from the artifact, checked against the root): 2,000 codes
+  // spread over the batch; the tree is already loaded (warm), as on a serving API.
+  const artifact = await store.getBatchArtifact(result.batchId);
+  const every = Math.max(1, Math.floor(ROWS / 2000));
+  const codes: string[] = [];
+  for await (const line of artifact!.records()) if (line.index % every === 0) codes.push(line.code);
+  const lookupCpu = process.cpuUsage();
+  let lookupT = performance.now();
+  for (const code of codes) {
+    if ((await store.getReceiptByCode(code)) === undefined) throw new Error("a receipt is missing");
+  }
+  lookupT = performance.now() - lookupT;
+  const lookupCpuUsage = process.cpuUsage(lookupCpu);
+  const lookupCpuMs = (lookupCpuUsage.user + lookupCpuUsage.system) / 1000;
   await store.close();
+  const ledgerBytes = await du(path.join(work, "data", "ledger"));
+  const artifactBytes = await du(path.join(work, "data", "batches", result.jobId));
   provider.destroy();
   wallet.provider?.destroy();
 
@@ -183,7 +212,29 @@ try {
   console.log(
     `peak memory: RSS ${mib(peakRss)} sampled, maxRSS ${mib(maxRss)} (limit 1536 MiB: ${maxRss <= 1.5 * 2 ** 30 ? "within" : "EXCEEDED"})`,
   );
+  console.log(
+    `disk: ledger (LevelDB) ${mib(ledgerBytes)} = ${(ledgerBytes / ROWS).toFixed(0)} bytes per record; artifact ${mib(artifactBytes)} = ${(artifactBytes / ROWS).toFixed(0)} bytes per record`,
+  );
+  console.log(
+    `receipt lookups by code (on demand, warm tree): ${codes.length} in ${lookupT.toFixed(0)} ms, ${(lookupCpuMs / codes.length).toFixed(3)} ms of CPU each (${Math.round((codes.length / lookupCpuMs) * 1000).toLocaleString("en-US")} per CPU-second)`,
+  );
   console.log(`batch ${result.batchId}, root ${result.root}, total ${result.total} Rials`);
+  if (process.env.BENCH_JSON === "1") {
+    console.log(
+      "BENCH_JSON " +
+        JSON.stringify({
+          rows: ROWS,
+          cpuSeconds,
+          wallSeconds: anchorSeconds,
+          maxRssBytes: maxRss,
+          sampledPeakRssBytes: peakRss,
+          plainParseCpuSeconds: parseCpuSeconds,
+          ledgerBytes,
+          artifactBytes,
+          lookupCpuMsEach: lookupCpuMs / codes.length,
+        }),
+    );
+  }
 } finally {
   await chain.stop();
   await rm(work, { recursive: true, force: true });

@@ -10,16 +10,13 @@
  * - The signed transaction is persisted (state `sending`) BEFORE it is broadcast; a resumed job
  *   re-broadcasts the same bytes, and the contract's idempotency key refuses any second batch
  *   (`LedgerDuplicateIdempotencyKey` / `batchIdOfIdempotencyKey` lead back to the first).
- * - Receipts are written only after the transaction has its confirmations (state `anchored`),
- *   idempotently, so a re-run rewrites the same receipts; the job is `complete` only after all.
+ * - Receipt locators (code → batch, leaf) are written only after the transaction has its
+ *   confirmations (state `anchored`), idempotently, so a re-run rewrites the same ones; the job
+ *   is `complete` only after all. Receipts themselves are assembled on demand from the artifact.
  */
 import { assertSameChain } from "../chain/chain-identity.ts";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
-import type { Hex } from "../core/hex.ts";
-import { leafValues } from "../core/leaf.ts";
-import { loadMerkleTree } from "../core/merkle-tree.ts";
 import { periodToNumber } from "../core/period.ts";
-import { buildReceipt, recordFromJson } from "../core/receipt.ts";
 import type { RateTable } from "../core/rates.ts";
 import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
 import {
@@ -27,7 +24,12 @@ import {
   removeStaleArtifactTemps,
   type BatchArtifact,
 } from "../store/batch-artifact.ts";
-import type { BatchEntry, JobRecord, LedgerStore, ReceiptWrite } from "../store/ledger-store.ts";
+import type {
+  BatchEntry,
+  JobRecord,
+  LedgerStore,
+  ReceiptLocatorWrite,
+} from "../store/ledger-store.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { decodeSignedTx } from "./inspect-job.ts";
 import type { Manifest } from "../core/manifest.ts";
@@ -476,10 +478,11 @@ async function finishJob(
     blockNumber: job.blockNumber!,
     blockHash: job.blockHash!,
     anchoredAt: job.anchoredAt!,
+    receipts: "on-demand",
   };
 
   if (job.state === "anchored") {
-    await writeAllReceipts(ctx, batch, artifact);
+    await writeAllReceiptLocators(ctx, batch, artifact);
     onStep("receipts-written");
     job = {
       ...job,
@@ -660,25 +663,29 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
   });
 }
 
-/** Builds and stores one receipt per record, in chunks; idempotent. */
-async function writeAllReceipts(
+/**
+ * Writes one receipt locator (code → batch, leaf index) per record, with the subject and
+ * record-id indexes, in chunks; idempotent. Nothing per receipt is built or stored: the receipt
+ * is assembled from the artifact when asked for (`src/store/receipt-assembler.ts`).
+ */
+async function writeAllReceiptLocators(
   ctx: FinishContext,
   batch: BatchEntry,
   artifact: BatchArtifact,
 ): Promise<void> {
-  const { store, log, onStep } = ctx;
-  const tree = loadMerkleTree(artifact.tree);
-  if (tree.root !== batch.root) {
-    throw new ShafafError(`the artifact's tree has root ${tree.root}, the batch ${batch.root}`, {
-      code: "anchor.artifact.root",
-    });
+  const { store, log } = ctx;
+  if (artifact.descriptor.root !== batch.root) {
+    throw new ShafafError(
+      `the artifact's tree has root ${artifact.descriptor.root}, the batch ${batch.root}`,
+      { code: "anchor.artifact.root" },
+    );
   }
-  let pending: ReceiptWrite[] = [];
+  let pending: ReceiptLocatorWrite[] = [];
   let written = 0;
   let partialSignalled = false;
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
-    await store.writeReceipts(batch, pending);
+    await store.writeReceiptLocators(batch, pending);
     written += pending.length;
     pending = [];
     log.progress("receipts", written, batch.recordCount);
@@ -688,36 +695,15 @@ async function writeAllReceipts(
     }
   };
   for await (const line of artifact.records()) {
-    const record = recordFromJson(line.record);
-    if (record === undefined) {
+    const recordId = line.record.recordId;
+    if (typeof recordId !== "string" || typeof line.code !== "string") {
       throw new ShafafError(
         `record ${line.index} of the artifact of job ${batch.jobId} is damaged`,
-        {
-          code: "anchor.artifact.record",
-        },
+        { code: "anchor.artifact.record" },
       );
     }
-    const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
-    const receipt = buildReceipt({
-      chainId: batch.chainId,
-      contract: batch.contract,
-      batchId: batch.batchId,
-      tree,
-      index: line.index,
-      record,
-      values,
-      code: line.code,
-      anchor: { txHash: batch.txHash, blockNumber: batch.blockNumber },
-    });
-    pending.push({
-      index: line.index,
-      code: line.code,
-      subject: line.subject,
-      recordId: record.recordId,
-      receipt: receipt as unknown as ReceiptWrite["receipt"],
-    });
+    pending.push({ index: line.index, code: line.code, subject: line.subject, recordId });
     if (pending.length >= RECEIPT_CHUNK) await flush();
   }
   await flush();
-  void onStep;
 }

@@ -6,6 +6,8 @@
  *   batches/<jobId>/manifest.json   the canonical manifest bytes, exactly as hashed on chain
  *   batches/<jobId>/tree.bin        the Merkle tree, core `MerkleTree.serialize()`
  *   batches/<jobId>/records.jsonl   one `ArtifactRecordLine` per record, in input (leaf) order
+ *   batches/<jobId>/records.idx     byte offset of each line of records.jsonl (optional; see
+ *                                   docs/spec/record-offsets-v1.md): one record read without a scan
  *
  * Durability: everything is written into `batches/<jobId>.tmp-…/`, each file fsync'ed, the
  * directory fsync'ed, then renamed to `batches/<jobId>/` and the parent fsync'ed. A directory
@@ -18,6 +20,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { manifestHash } from "../core/manifest.ts";
 import { ShafafError } from "../core/errors.ts";
+import { encodeRecordOffsets } from "./record-offsets.ts";
 
 export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
 
@@ -40,6 +43,8 @@ export interface BatchArtifactDescriptor {
     "manifest.json": { sha256: string; bytes: number };
     "tree.bin": { sha256: string; bytes: number };
     "records.jsonl": { sha256: string; bytes: number };
+    /** Absent in artifacts written before receipts on demand (the reader then scans). */
+    "records.idx"?: { sha256: string; bytes: number };
   };
 }
 
@@ -135,6 +140,8 @@ export async function createBatchArtifactWriter(
   const fh: FileHandle = await open(recordsFile, "wx", 0o600);
   const hash = createHash("sha256");
   let bytes = 0;
+  /** Offset of each line, then the file length (records.idx). */
+  let offsets = new Float64Array(1024);
   let pending: string[] = [];
   let pendingBytes = 0;
   let expected = 0;
@@ -157,10 +164,17 @@ export async function createBatchArtifactWriter(
           `record lines out of order: got ${line.index}, expected ${expected}`,
         );
       }
-      expected++;
       const text = JSON.stringify(line) + "\n";
+      if (expected + 1 >= offsets.length) {
+        const grown = new Float64Array(offsets.length * 2);
+        grown.set(offsets);
+        offsets = grown;
+      }
+      offsets[expected] = bytes + pendingBytes;
+      expected++;
       pending.push(text);
-      pendingBytes += text.length;
+      // UTF-8 length: the offsets are byte offsets (records carry Persian text).
+      pendingBytes += Buffer.byteLength(text, "utf8");
       if (pendingBytes >= FLUSH_BYTES) await flush();
     },
 
@@ -176,6 +190,9 @@ export async function createBatchArtifactWriter(
       closed = true;
       await writeFileDurably(path.join(tmp, "manifest.json"), manifestBytes);
       await writeFileDurably(path.join(tmp, "tree.bin"), tree);
+      offsets[expected] = bytes;
+      const idx = encodeRecordOffsets(offsets.subarray(0, expected + 1));
+      await writeFileDurably(path.join(tmp, "records.idx"), idx);
       const full: BatchArtifactDescriptor = {
         format: BATCH_ARTIFACT_FORMAT,
         jobId,
@@ -184,6 +201,7 @@ export async function createBatchArtifactWriter(
           "manifest.json": { sha256: sha256hex(manifestBytes), bytes: manifestBytes.length },
           "tree.bin": { sha256: sha256hex(tree), bytes: tree.length },
           "records.jsonl": { sha256: hash.digest("hex"), bytes },
+          "records.idx": { sha256: sha256hex(idx), bytes: idx.length },
         },
       };
       await writeFileDurably(path.join(tmp, "artifact.json"), JSON.stringify(full, null, 2) + "\n");

@@ -1,10 +1,17 @@
 /**
- * The anchor pipeline's LevelDB (`<data-dir>/ledger/`): jobs, anchored batches, receipts and the
- * indexes that find them (receipt code, subject pseudonym, record id, batch). The batch artifact
- * files themselves live beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
+ * The anchor pipeline's LevelDB (`<data-dir>/ledger/`): jobs, anchored batches and the indexes
+ * that find receipts (receipt code, subject pseudonym, record id). The batch artifact files live
+ * beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
+ *
+ * Receipts on demand: nothing per receipt is stored but a small locator (receipt code → batch,
+ * leaf index); a receipt is assembled from the batch artifact when asked for and checked against
+ * the anchored root before it is returned (`receipt-assembler.ts`). Data directories written
+ * before this keep their receipts stored whole (`receipt!<code>`, `breceipt!…`): both are read,
+ * a stored receipt first (see "Receipts on demand" in docs/DESIGN.md).
  *
  * Invariants (the pipeline relies on them; see the README, "Anchoring a month"):
- * - A receipt is written only for a batch whose anchoring transaction has a receipt on chain.
+ * - A receipt locator is written only for a batch whose anchoring transaction has a receipt on
+ *   chain, and a located receipt is served only once its batch entry exists (job complete).
  * - Every write that changes a job's state is one atomic LevelDB batch written with `sync: true`.
  * - Keys are fixed-width where order matters (`batch!` ids 12 digits, receipt indexes 10 digits),
  *   so that iteration order is batch order and input order.
@@ -19,6 +26,7 @@ import {
   type BatchArtifactError,
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
+import { createReceiptAssembler, type AnchoredBatchFacts } from "./receipt-assembler.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
 /**
@@ -82,6 +90,11 @@ export interface BatchEntry {
   blockNumber: number;
   blockHash: string;
   anchoredAt: number;
+  /**
+   * `on-demand`: the batch's receipts are assembled from its artifact (locators only). Absent in
+   * batches anchored before receipts on demand, whose receipts are stored whole.
+   */
+  receipts?: "on-demand";
 }
 
 /** A receipt as stored: the core's `shafaf-receipt/1` JSON object, kept verbatim. */
@@ -94,6 +107,14 @@ export interface ReceiptWrite {
   subject: string;
   recordId: string;
   receipt: StoredReceipt;
+}
+
+/** One receipt's locator: `code` → (batch, `index`), plus the subject and record-id indexes. */
+export interface ReceiptLocatorWrite {
+  index: number;
+  code: string;
+  subject: string;
+  recordId: string;
 }
 
 /** What a record id is bound to once its batch is anchored. */
@@ -116,6 +137,12 @@ export interface LedgerStore {
   readonly batchesDir: string;
 
   // ── reads (API, audit, indexer) ──
+  /**
+   * The receipt with this code: a stored one (batches anchored before receipts on demand), or
+   * one assembled from its batch's artifact and checked against the anchored root. A located
+   * receipt is found once its job is complete. Throws `ReceiptAssemblyError` when the artifact
+   * is missing or damaged.
+   */
   getReceiptByCode(code: string): Promise<StoredReceipt | undefined>;
   /** Receipts whose subject pseudonym is `pseudonym`, in batch then input order. */
   listReceiptsBySubject(pseudonym: string): Promise<StoredReceipt[]>;
@@ -156,6 +183,21 @@ export interface LedgerStore {
   /** Writes the job durably (`sync`). */
   putJob(job: JobRecord): Promise<void>;
   /**
+   * Writes one chunk of receipt locators and the subject and record-id indexes atomically.
+   * Idempotent. Not fsync'ed unless `sync`: a killed process loses nothing (the OS holds the
+   * write), and `completeJob`'s synced write makes every earlier chunk durable before the job is
+   * marked complete (LevelDB's log is sequential), so after a power loss an incomplete job
+   * rewrites its locators.
+   */
+  writeReceiptLocators(
+    batch: Pick<BatchEntry, "batchId" | "kind" | "period">,
+    locators: readonly ReceiptLocatorWrite[],
+    options?: { sync?: boolean },
+  ): Promise<void>;
+  /**
+   * The layout before receipts on demand: receipts stored whole, with their indexes. The
+   * pipeline no longer writes it; it stays so that such data directories can be reproduced
+   * (fixtures of the API's integrity checks, the old-layout tests and benchmarks).
    * Writes one chunk of receipts and their indexes atomically. Idempotent. Not fsync'ed unless
    * `sync`: a killed process loses nothing (the OS holds the write), and `completeJob`'s synced
    * write makes every earlier receipt durable before the job is marked complete (LevelDB's log is
@@ -202,6 +244,7 @@ const k = {
   batch: (id: number) => `batch${SEP}${pad(id, BATCH_WIDTH)}`,
   manifest: (hash: string) => `manifest${SEP}${hash.toLowerCase()}`,
   receipt: (code: string) => `receipt${SEP}${code}`,
+  locator: (code: string) => `loc${SEP}${code}`,
   subject: (pseudonym: string, batchId: number, index: number) =>
     `subject${SEP}${pseudonym.toLowerCase()}${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}${pad(index, INDEX_WIDTH)}`,
   record: (kind: string, period: string, recordId: string) =>
@@ -227,7 +270,10 @@ export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
  * const receipt = await store.getReceiptByCode(code);
  * await store.close();
  */
-export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
+export async function openLedgerStore(
+  dataDir: string,
+  options: { receiptCacheBytes?: number } = {},
+): Promise<LedgerStore> {
   const root = path.resolve(dataDir);
   // Every receipt holds a national ID and an amount: the data directory and the LevelDB folder
   // are owner-only (0700), its files 0600.
@@ -248,13 +294,83 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
     );
   }
   const batchesDir = path.join(root, "batches");
+  const assembler = createReceiptAssembler({
+    batchesDir,
+    ...(options.receiptCacheBytes !== undefined ? { cacheBytes: options.receiptCacheBytes } : {}),
+  });
 
   const get = async <T>(key: string): Promise<T | undefined> =>
     (await db.get(key)) as T | undefined;
 
-  async function receiptsForCodes(codes: string[]): Promise<StoredReceipt[]> {
+  /**
+   * The facts a receipt is assembled from, per batch id. They never change once the batch entry
+   * exists (only `supersededBy` does), so they are read once per store; a batch whose job is not
+   * complete has no entry and is looked up again next time.
+   */
+  const anchoredFacts = new Map<number, AnchoredBatchFacts>();
+  const factsOf = (batchId: number): AnchoredBatchFacts | undefined => {
+    let facts = anchoredFacts.get(batchId);
+    if (facts !== undefined) return facts;
+    if (!Number.isSafeInteger(batchId) || batchId <= 0) return undefined;
+    const batch = db.getSync(k.batch(batchId)) as BatchEntry | undefined;
+    if (batch === undefined) return undefined;
+    facts = {
+      batchId: batch.batchId,
+      jobId: batch.jobId,
+      chainId: batch.chainId,
+      contract: batch.contract,
+      root: batch.root,
+      recordCount: batch.recordCount,
+      txHash: batch.txHash,
+      blockNumber: batch.blockNumber,
+    };
+    anchoredFacts.set(batchId, facts);
+    return facts;
+  };
+
+  /** A located receipt, assembled; `undefined` while its job is not complete. */
+  async function locatedReceipt(
+    locator: [number, number],
+    code: string,
+  ): Promise<StoredReceipt | undefined> {
+    const facts = factsOf(locator[0]);
+    if (facts === undefined) return undefined;
+    return (await assembler.assemble(facts, locator[1], code)) as unknown as StoredReceipt;
+  }
+
+  /** Stored receipts first, then located ones (assembled); `undefined` for an unknown code. */
+  /**
+   * With `indexed` (the codes come from an index of this store), a code with neither a stored
+   * receipt nor a locator means a damaged store and throws.
+   */
+  async function receiptsByCodes(
+    codes: readonly string[],
+    indexed = false,
+  ): Promise<(StoredReceipt | undefined)[]> {
     if (codes.length === 0) return [];
-    const values = (await db.getMany(codes.map(k.receipt))) as (StoredReceipt | undefined)[];
+    const out = (await db.getMany(codes.map(k.receipt))) as (StoredReceipt | undefined)[];
+    const missing: number[] = [];
+    out.forEach((value, i) => value === undefined && missing.push(i));
+    if (missing.length === 0) return out;
+    const locators = (await db.getMany(missing.map((i) => k.locator(codes[i]!)))) as (
+      [number, number] | undefined
+    )[];
+    for (let j = 0; j < missing.length; j++) {
+      const locator = locators[j];
+      const i = missing[j]!;
+      if (locator === undefined) {
+        if (!indexed) continue;
+        throw new LedgerStoreError(
+          `receipt index points at a missing receipt (#${i}); the store is damaged`,
+        );
+      }
+      out[i] = await locatedReceipt(locator, codes[i]!);
+    }
+    return out;
+  }
+
+  async function receiptsForCodes(codes: string[]): Promise<StoredReceipt[]> {
+    const values = await receiptsByCodes(codes, true);
     const out: StoredReceipt[] = [];
     values.forEach((value, i) => {
       if (value === undefined) {
@@ -278,7 +394,12 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
 
     async getReceiptByCode(code) {
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
-      return get<StoredReceipt>(k.receipt(code));
+      // Point reads with getSync: from LevelDB's cache they take microseconds, where an async
+      // get costs a thread-pool round trip (the API's receipt route is this call).
+      const stored = db.getSync(k.receipt(code)) as StoredReceipt | undefined;
+      if (stored !== undefined) return stored;
+      const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
+      return locator === undefined ? undefined : locatedReceipt(locator, code);
     },
 
     async listReceiptsBySubject(pseudonym) {
@@ -286,10 +407,21 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
       const codes: string[] = [];
       for await (const value of db.values({ gt: prefix, lt: upper(prefix) }))
         codes.push(value as string);
-      return receiptsForCodes(codes);
+      // A located receipt whose job is not complete yet is not listed (as by code).
+      return (await receiptsByCodes(codes, true)).filter((r) => r !== undefined);
     },
 
     async listReceiptsOfBatch(batchId, options = {}) {
+      const batch = await getBatch(batchId);
+      if (batch?.receipts === "on-demand") {
+        const from = options.after === undefined ? 0 : Math.max(0, options.after + 1);
+        const limit = options.limit ?? -1;
+        const to = limit < 0 ? batch.recordCount : Math.min(batch.recordCount, from + limit);
+        const out: StoredReceipt[] = [];
+        for (let i = from; i < to; i++)
+          out.push((await assembler.assemble(batch, i)) as unknown as StoredReceipt);
+        return out;
+      }
       const prefix = `breceipt${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}`;
       const range =
         options.after === undefined
@@ -303,6 +435,17 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
     },
 
     async *iterateReceiptCodesOfBatch(batchId) {
+      const batch = await getBatch(batchId);
+      if (batch?.receipts === "on-demand") {
+        const artifact = await readBatchArtifact(path.join(batchesDir, batch.jobId));
+        if (artifact === undefined) {
+          throw new LedgerStoreError(
+            `the artifact of batch ${batchId} is missing from ${batchesDir}`,
+          );
+        }
+        for await (const line of artifact.records()) yield { index: line.index, code: line.code };
+        return;
+      }
       const prefix = `breceipt${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}`;
       for await (const [key, value] of db.iterator({ gt: prefix, lt: upper(prefix) })) {
         yield { index: Number(key.slice(prefix.length)), code: value as string };
@@ -396,6 +539,21 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
       await db.put(k.job(job.jobId), job, DURABLE);
     },
 
+    async writeReceiptLocators(batch, locators, options = {}) {
+      if (locators.length === 0) return;
+      const ops: { type: "put"; key: string; value: unknown }[] = [];
+      for (const r of locators) {
+        ops.push({ type: "put", key: k.locator(r.code), value: [batch.batchId, r.index] });
+        ops.push({ type: "put", key: k.subject(r.subject, batch.batchId, r.index), value: r.code });
+        ops.push({
+          type: "put",
+          key: k.record(batch.kind, batch.period, r.recordId),
+          value: { batchId: batch.batchId, code: r.code } satisfies RecordIdEntry,
+        });
+      }
+      await db.batch(ops, options.sync === true ? DURABLE : {});
+    },
+
     async writeReceipts(batch, receipts, options = {}) {
       if (receipts.length === 0) return;
       const ops: { type: "put"; key: string; value: unknown }[] = [];
@@ -440,6 +598,7 @@ export async function openLedgerStore(dataDir: string): Promise<LedgerStore> {
     },
 
     async close() {
+      assembler.close();
       await db.close();
     },
   };

@@ -144,7 +144,7 @@ describe("LedgerStore", function () {
     });
   });
 
-  describe("receipts", function () {
+  describe("receipts stored whole (data directories from before receipts on demand)", function () {
     it("finds a receipt by code, by subject (batch then input order) and by batch", async function () {
       const alice = "0x" + "aa".repeat(32);
       const bob = "0x" + "bb".repeat(32);
@@ -319,6 +319,7 @@ describe("batch artifact", function () {
     expect((await readdir(path.join(dir, JOB))).sort()).to.deep.equal([
       "artifact.json",
       "manifest.json",
+      "records.idx",
       "records.jsonl",
       "tree.bin",
     ]);

@@ -1,0 +1,256 @@
+/**
+ * Receipts on demand: a receipt is not stored, it is assembled when asked for from the batch
+ * artifact — the record's line of `records.jsonl` (read by offset through `records.idx`), the
+ * tree (`tree.bin`) for the proof — and the anchored batch's facts (chain, contract, batch id,
+ * transaction). Every receipt is checked before it is returned (core `buildReceipt`: the record's
+ * leaf hash MUST be the tree's leaf at its index and the proof MUST lead to the root), and the
+ * tree's root MUST be the anchored root of the batch.
+ *
+ * Loaded trees and offsets are kept in a small LRU bounded in bytes (a 1,000,000-leaf tree is
+ * 68 MB, its offsets 8 MB): a lookup in a warm batch is one `pread` and one proof.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { InvariantError } from "../core/errors.ts";
+import type { Hex } from "../core/hex.ts";
+import { leafValues } from "../core/leaf.ts";
+import { loadMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
+import { buildReceipt, recordFromJson, type Receipt } from "../core/receipt.ts";
+import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
+import { decodeRecordOffsets, scanRecordOffsets } from "./record-offsets.ts";
+
+/** What the assembler needs of an anchored batch (a `BatchEntry` has it). */
+export interface AnchoredBatchFacts {
+  batchId: number;
+  jobId: string;
+  chainId: number;
+  contract: string;
+  root: string;
+  recordCount: number;
+  txHash: string;
+  blockNumber: number;
+}
+
+export interface ReceiptAssembler {
+  /**
+   * The receipt of leaf `index` of `batch`, checked against the batch's anchored root. When
+   * `code` is given, the record's receipt code MUST be it. Throws `ReceiptAssemblyError` when
+   * the artifact is missing or does not match (a damaged data directory, never bad user input).
+   */
+  assemble(batch: AnchoredBatchFacts, index: number, code?: string): Promise<Receipt>;
+  /** Releases the cached trees and file descriptors. */
+  close(): void;
+}
+
+/**
+ * The artifact behind an on-demand receipt is missing or damaged (code `store.receipt.artifact`),
+ * or the store was closed (`store.closed`). Not the caller's input, not retryable; no personal data.
+ */
+export class ReceiptAssemblyError extends InvariantError {
+  override name = "ReceiptAssemblyError";
+  constructor(shortMessage: string, options: { cause?: unknown; code?: string } = {}) {
+    super(shortMessage, {
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      code: options.code ?? "store.receipt.artifact",
+    });
+  }
+}
+
+export interface CreateReceiptAssemblerParams {
+  /** `<data-dir>/batches`. */
+  batchesDir: string;
+  /** Upper bound of the cached trees and offsets, in bytes (default 512 MiB; one batch always fits). */
+  cacheBytes?: number;
+}
+
+interface Loaded {
+  tree: MerkleTree;
+  offsets: Float64Array;
+  fd: number;
+  file: string;
+  bytes: number;
+}
+
+const sha256hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * @example
+ * const assembler = createReceiptAssembler({ batchesDir: store.batchesDir });
+ * const receipt = await assembler.assemble(batchEntry, 41);
+ */
+export function createReceiptAssembler(params: CreateReceiptAssemblerParams): ReceiptAssembler {
+  const cacheBytes = params.cacheBytes ?? 512 * 2 ** 20;
+  /** batchId → loading or loaded batch; Map order is recency (oldest first). */
+  const cache = new Map<number, Promise<Loaded>>();
+  const sizes = new Map<number, Loaded>();
+  let closed = false;
+
+  const release = (loaded: Loaded): void => {
+    try {
+      closeSync(loaded.fd);
+    } catch {
+      // already closed
+    }
+  };
+
+  const evict = (): void => {
+    let total = 0;
+    for (const l of sizes.values()) total += l.bytes;
+    for (const [batchId, loaded] of sizes) {
+      if (total <= cacheBytes || sizes.size <= 1) break;
+      sizes.delete(batchId);
+      cache.delete(batchId);
+      release(loaded);
+      total -= loaded.bytes;
+    }
+  };
+
+  async function load(batch: AnchoredBatchFacts): Promise<Loaded> {
+    const dir = path.join(params.batchesDir, batch.jobId);
+    const artifact = await readBatchArtifact(dir);
+    if (artifact === undefined) {
+      throw new ReceiptAssemblyError(
+        `the artifact of batch ${batch.batchId} is missing from ${params.batchesDir}; restore the data directory from its backup`,
+      );
+    }
+    const d = artifact.descriptor;
+    if (d.recordCount !== batch.recordCount || d.root.toLowerCase() !== batch.root.toLowerCase()) {
+      throw new ReceiptAssemblyError(
+        `the artifact in ${dir} does not belong to batch ${batch.batchId} (root or record count differ)`,
+      );
+    }
+    let tree: MerkleTree;
+    try {
+      tree = loadMerkleTree(artifact.tree, { expectedRoot: batch.root });
+    } catch (error) {
+      throw new ReceiptAssemblyError(`${dir}/tree.bin: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const file = path.join(dir, "records.jsonl");
+    const jsonlBytes = d.files["records.jsonl"].bytes;
+    let offsets: Float64Array;
+    try {
+      const idx = d.files["records.idx"];
+      if (idx === undefined) {
+        offsets = await scanRecordOffsets(file, d.recordCount);
+        if (offsets[d.recordCount] !== jsonlBytes) throw new RangeError("length differs");
+      } else {
+        const bytes = new Uint8Array(await readFile(path.join(dir, "records.idx")));
+        if (sha256hex(bytes) !== idx.sha256)
+          throw new RangeError("sha256 differs from artifact.json");
+        offsets = decodeRecordOffsets(bytes, d.recordCount, jsonlBytes);
+      }
+    } catch (error) {
+      throw new ReceiptAssemblyError(
+        `${dir}: cannot locate the records (${(error as Error).message}); the artifact is damaged`,
+        { cause: error },
+      );
+    }
+    const fd = openSync(file, "r");
+    return {
+      tree,
+      offsets,
+      fd,
+      file,
+      bytes: tree.nodes.length + 4 * tree.length + offsets.byteLength,
+    };
+  }
+
+  async function get(batch: AnchoredBatchFacts): Promise<Loaded> {
+    const cached = cache.get(batch.batchId);
+    if (cached !== undefined) {
+      cache.delete(batch.batchId);
+      cache.set(batch.batchId, cached);
+      const loaded = sizes.get(batch.batchId);
+      if (loaded !== undefined) {
+        sizes.delete(batch.batchId);
+        sizes.set(batch.batchId, loaded);
+      }
+      return cached;
+    }
+    const loading = load(batch);
+    cache.set(batch.batchId, loading);
+    try {
+      const loaded = await loading;
+      if (closed || cache.get(batch.batchId) !== loading) {
+        release(loaded);
+        throw new ReceiptAssemblyError("the ledger store was closed", { code: "store.closed" });
+      }
+      sizes.set(batch.batchId, loaded);
+      evict();
+      return loaded;
+    } catch (error) {
+      if (cache.get(batch.batchId) === loading) cache.delete(batch.batchId);
+      throw error;
+    }
+  }
+
+  return {
+    async assemble(batch, index, code) {
+      if (closed)
+        throw new ReceiptAssemblyError("the ledger store was closed", { code: "store.closed" });
+      if (!Number.isSafeInteger(index) || index < 0 || index >= batch.recordCount) {
+        throw new ReceiptAssemblyError(`batch ${batch.batchId} has no leaf ${index}`);
+      }
+      const loaded = await get(batch);
+      const start = loaded.offsets[index]!;
+      const length = loaded.offsets[index + 1]! - start;
+      const buffer = Buffer.allocUnsafe(length);
+      let read = 0;
+      while (read < length) {
+        const n = readSync(loaded.fd, buffer, read, length - read, start + read);
+        if (n === 0) break;
+        read += n;
+      }
+      const where = `batch ${batch.batchId}, leaf ${index}`;
+      let line: ArtifactRecordLine;
+      try {
+        if (read !== length) throw new RangeError("short read");
+        line = JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
+      } catch (error) {
+        throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is unreadable`, {
+          cause: error,
+        });
+      }
+      if (line.index !== index || (code !== undefined && line.code !== code)) {
+        throw new ReceiptAssemblyError(
+          `${loaded.file}: the record of ${where} is not the one its index points at`,
+        );
+      }
+      const record = recordFromJson(line.record);
+      if (record === undefined) {
+        throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is damaged`);
+      }
+      const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
+      try {
+        // Checks the leaf hash against the tree and the proof against the (anchored) root.
+        return buildReceipt({
+          chainId: batch.chainId,
+          contract: batch.contract,
+          batchId: batch.batchId,
+          tree: loaded.tree,
+          index,
+          record,
+          values,
+          code: line.code,
+          anchor: { txHash: batch.txHash, blockNumber: batch.blockNumber },
+        });
+      } catch (error) {
+        throw new ReceiptAssemblyError(
+          `the receipt of ${where} does not verify against the anchored root; the artifact is damaged`,
+          { cause: error },
+        );
+      }
+    },
+
+    close() {
+      closed = true;
+      for (const loaded of sizes.values()) release(loaded);
+      sizes.clear();
+      cache.clear();
+    },
+  };
+}
