@@ -22,7 +22,12 @@ import {
 } from "../core/signed-note.ts";
 import { KEYSTORE_PASSWORD_ENV } from "./keystore.ts";
 
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
+const scrypt = promisify(scryptCb) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
 
 export const NOTE_KEYSTORE_FORMAT = "shafaf-note-key/1";
 const SCRYPT = { N: 1 << 17, r: 8, p: 1 };
@@ -35,7 +40,17 @@ interface NoteKeystoreJson {
   role: NoteKeyRole;
   name: string;
   vkey: string;
-  crypto: { kdf: "scrypt"; N: number; r: number; p: number; salt: string; cipher: "aes-256-gcm"; iv: string; ciphertext: string; tag: string };
+  crypto: {
+    kdf: "scrypt";
+    N: number;
+    r: number;
+    p: number;
+    salt: string;
+    cipher: "aes-256-gcm";
+    iv: string;
+    ciphertext: string;
+    tag: string;
+  };
 }
 
 /** A decrypted note key. */
@@ -49,7 +64,11 @@ export interface NoteKey {
 }
 
 function vkeyOf(role: NoteKeyRole, name: string, seed: Uint8Array): string {
-  return formatVerifierKey(name, role === "log" ? SIG_TYPE_ED25519 : SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(seed));
+  return formatVerifierKey(
+    name,
+    role === "log" ? SIG_TYPE_ED25519 : SIG_TYPE_COSIGNATURE_V1,
+    ed25519PublicKey(seed),
+  );
 }
 
 function aad(role: NoteKeyRole, name: string): Buffer {
@@ -63,17 +82,31 @@ function aad(role: NoteKeyRole, name: string): Buffer {
  * @example
  * const { vkey, json } = await newNoteKeystore({ name: "sso.example/log", role: "log", password });
  */
-export async function newNoteKeystore(options: { name: string; role: NoteKeyRole; password: string; seed?: Uint8Array }): Promise<{ vkey: string; json: string }> {
+export async function newNoteKeystore(options: {
+  name: string;
+  role: NoteKeyRole;
+  password: string;
+  seed?: Uint8Array;
+}): Promise<{ vkey: string; json: string }> {
   if (!isValidKeyName(options.name)) {
-    throw new InvalidInputError("invalid key name", { details: "a key name is non-empty, without spaces or '+', e.g. sso.example/log", code: "chain.note-keystore.name" });
+    throw new InvalidInputError("invalid key name", {
+      details: "a key name is non-empty, without spaces or '+', e.g. sso.example/log",
+      code: "chain.note-keystore.name",
+    });
   }
   if (options.password.length < 8) {
-    throw new InvalidInputError("the keystore password is too short", { details: "use at least 8 characters", code: "chain.keystore.password" });
+    throw new InvalidInputError("the keystore password is too short", {
+      details: "use at least 8 characters",
+      code: "chain.keystore.password",
+    });
   }
   const seed = options.seed ?? randomBytes(32);
   const salt = randomBytes(32);
   const iv = randomBytes(12);
-  const key = await scrypt(options.password.normalize("NFKC"), salt, 32, { ...SCRYPT, maxmem: 256 * 1024 * 1024 });
+  const key = await scrypt(options.password.normalize("NFKC"), salt, 32, {
+    ...SCRYPT,
+    maxmem: 256 * 1024 * 1024,
+  });
   const cipher = createCipheriv("aes-256-gcm", key, iv);
   cipher.setAAD(aad(options.role, options.name));
   const ciphertext = Buffer.concat([cipher.update(seed), cipher.final()]);
@@ -83,7 +116,15 @@ export async function newNoteKeystore(options: { name: string; role: NoteKeyRole
     role: options.role,
     name: options.name,
     vkey,
-    crypto: { kdf: "scrypt", ...SCRYPT, salt: salt.toString("hex"), cipher: "aes-256-gcm", iv: iv.toString("hex"), ciphertext: ciphertext.toString("hex"), tag: cipher.getAuthTag().toString("hex") },
+    crypto: {
+      kdf: "scrypt",
+      ...SCRYPT,
+      salt: salt.toString("hex"),
+      cipher: "aes-256-gcm",
+      iv: iv.toString("hex"),
+      ciphertext: ciphertext.toString("hex"),
+      tag: cipher.getAuthTag().toString("hex"),
+    },
   };
   return { vkey, json: JSON.stringify(json, null, 2) };
 }
@@ -95,40 +136,76 @@ export async function newNoteKeystore(options: { name: string; role: NoteKeyRole
  * @example
  * const key = await loadNoteKeystore("witness-key.json", password, "witness");
  */
-export async function loadNoteKeystore(file: string, password: string, role?: NoteKeyRole): Promise<NoteKey> {
+export async function loadNoteKeystore(
+  file: string,
+  password: string,
+  role?: NoteKeyRole,
+): Promise<NoteKey> {
   const bad = (details: string, code: string, cause?: unknown) =>
-    new InvalidInputError(`cannot use the note keystore ${file}`, { details, code: `chain.note-keystore.${code}`, ...(cause === undefined ? {} : { cause }) });
+    new InvalidInputError(`cannot use the note keystore ${file}`, {
+      details,
+      code: `chain.note-keystore.${code}`,
+      ...(cause === undefined ? {} : { cause }),
+    });
   let parsed: NoteKeystoreJson;
   try {
     parsed = JSON.parse(await readFile(file, "utf8")) as NoteKeystoreJson;
   } catch (error) {
-    throw bad((error as { code?: string }).code === "ENOENT" ? "the file does not exist" : "not JSON", "read", error);
+    throw bad(
+      (error as { code?: string }).code === "ENOENT" ? "the file does not exist" : "not JSON",
+      "read",
+      error,
+    );
   }
-  if (parsed?.format !== NOTE_KEYSTORE_FORMAT || (parsed.role !== "log" && parsed.role !== "witness") || typeof parsed.name !== "string" || parsed.crypto?.kdf !== "scrypt") {
-    throw bad(`not a ${NOTE_KEYSTORE_FORMAT} keystore; make one with \`shafaf keys new-note --name NAME --out FILE\``, "format");
+  if (
+    parsed?.format !== NOTE_KEYSTORE_FORMAT ||
+    (parsed.role !== "log" && parsed.role !== "witness") ||
+    typeof parsed.name !== "string" ||
+    parsed.crypto?.kdf !== "scrypt"
+  ) {
+    throw bad(
+      `not a ${NOTE_KEYSTORE_FORMAT} keystore; make one with \`shafaf keys new-note --name NAME --out FILE\``,
+      "format",
+    );
   }
   if (role !== undefined && parsed.role !== role) {
-    throw bad(`it holds a ${parsed.role} key; this command needs a ${role} key (\`shafaf keys new-note --${role === "witness" ? "witness" : "log"}\`)`, "role");
+    throw bad(
+      `it holds a ${parsed.role} key; this command needs a ${role} key (\`shafaf keys new-note --${role === "witness" ? "witness" : "log"}\`)`,
+      "role",
+    );
   }
   const c = parsed.crypto;
   let seed: Uint8Array;
   try {
-    const key = await scrypt(password.normalize("NFKC"), Buffer.from(c.salt, "hex"), 32, { N: c.N, r: c.r, p: c.p, maxmem: 256 * 1024 * 1024 });
+    const key = await scrypt(password.normalize("NFKC"), Buffer.from(c.salt, "hex"), 32, {
+      N: c.N,
+      r: c.r,
+      p: c.p,
+      maxmem: 256 * 1024 * 1024,
+    });
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(c.iv, "hex"));
     decipher.setAAD(aad(parsed.role, parsed.name));
     decipher.setAuthTag(Buffer.from(c.tag, "hex"));
-    seed = new Uint8Array(Buffer.concat([decipher.update(Buffer.from(c.ciphertext, "hex")), decipher.final()]));
+    seed = new Uint8Array(
+      Buffer.concat([decipher.update(Buffer.from(c.ciphertext, "hex")), decipher.final()]),
+    );
   } catch (error) {
-    throw bad(`wrong password (from ${KEYSTORE_PASSWORD_ENV} or the prompt), or a damaged file`, "decrypt", error);
+    throw bad(
+      `wrong password (from ${KEYSTORE_PASSWORD_ENV} or the prompt), or a damaged file`,
+      "decrypt",
+      error,
+    );
   }
   const vkey = vkeyOf(parsed.role, parsed.name, seed);
-  if (seed.length !== 32 || vkey !== parsed.vkey) throw bad("the decrypted key does not match the file's verifier key", "mismatch");
+  if (seed.length !== 32 || vkey !== parsed.vkey)
+    throw bad("the decrypted key does not match the file's verifier key", "mismatch");
   const name = parsed.name;
   const keyRole = parsed.role;
   return {
     role: keyRole,
     name,
     vkey,
-    signer: (now) => (keyRole === "log" ? ed25519NoteSigner(name, seed) : cosignatureV1Signer(name, seed, now)),
+    signer: (now) =>
+      keyRole === "log" ? ed25519NoteSigner(name, seed) : cosignatureV1Signer(name, seed, now),
   };
 }

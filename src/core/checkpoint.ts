@@ -46,13 +46,19 @@ export function parseTreeSize(text: string): number | undefined {
  * // "example.com/log\n1\n<base64>\n"
  */
 export function formatCheckpoint(c: Checkpoint): string {
-  if (c.origin === "" || c.origin.includes("\n")) throw new CheckpointFormatError("origin", "the origin is one non-empty line");
-  if (!Number.isSafeInteger(c.size) || c.size < 0) throw new CheckpointFormatError("size", `size ${c.size} is not a non-negative integer`);
-  if (c.rootHash.length !== 32) throw new CheckpointFormatError("root", "the root hash has 32 bytes");
+  if (c.origin === "" || c.origin.includes("\n"))
+    throw new CheckpointFormatError("origin", "the origin is one non-empty line");
+  if (!Number.isSafeInteger(c.size) || c.size < 0)
+    throw new CheckpointFormatError("size", `size ${c.size} is not a non-negative integer`);
+  if (c.rootHash.length !== 32)
+    throw new CheckpointFormatError("root", "the root hash has 32 bytes");
   for (const e of c.extensions) {
-    if (e === "" || e.includes("\n")) throw new CheckpointFormatError("extension", "extension lines are non-empty single lines");
+    if (e === "" || e.includes("\n"))
+      throw new CheckpointFormatError("extension", "extension lines are non-empty single lines");
   }
-  return [c.origin, String(c.size), encodeBase64(c.rootHash), ...c.extensions].map((l) => l + "\n").join("");
+  return [c.origin, String(c.size), encodeBase64(c.rootHash), ...c.extensions]
+    .map((l) => l + "\n")
+    .join("");
 }
 
 /**
@@ -63,24 +69,49 @@ export function formatCheckpoint(c: Checkpoint): string {
  * const { origin, size, rootHash } = parseCheckpoint(text);
  */
 export function parseCheckpoint(text: string): Checkpoint {
-  if (!text.endsWith("\n")) throw new CheckpointFormatError("newline", "every line ends in a newline");
+  if (!text.endsWith("\n"))
+    throw new CheckpointFormatError("newline", "every line ends in a newline");
   const lines = text.slice(0, -1).split("\n");
-  if (lines.length < 3) throw new CheckpointFormatError("lines", "a checkpoint has at least three lines: origin, size, root hash");
-  const [origin, sizeText, rootText, ...extensions] = lines as [string, string, string, ...string[]];
+  if (lines.length < 3)
+    throw new CheckpointFormatError(
+      "lines",
+      "a checkpoint has at least three lines: origin, size, root hash",
+    );
+  const [origin, sizeText, rootText, ...extensions] = lines as [
+    string,
+    string,
+    string,
+    ...string[],
+  ];
   if (origin === "") throw new CheckpointFormatError("origin", "line 1: the origin is empty");
   const size = parseTreeSize(sizeText);
-  if (size === undefined) throw new CheckpointFormatError("size", "line 2: the tree size is a decimal number with no leading zeros");
+  if (size === undefined)
+    throw new CheckpointFormatError(
+      "size",
+      "line 2: the tree size is a decimal number with no leading zeros",
+    );
   const rootHash = decodeBase64(rootText);
-  if (rootHash?.length !== 32) throw new CheckpointFormatError("root", "line 3: the root hash is the base64 of 32 bytes");
+  if (rootHash?.length !== 32)
+    throw new CheckpointFormatError("root", "line 3: the root hash is the base64 of 32 bytes");
   extensions.forEach((e, i) => {
-    if (e === "") throw new CheckpointFormatError("extension", `line ${4 + i}: extension lines MUST be non-empty`);
+    if (e === "")
+      throw new CheckpointFormatError(
+        "extension",
+        `line ${4 + i}: extension lines MUST be non-empty`,
+      );
   });
   return { origin, size, rootHash, extensions };
 }
 
 /** The outcome of {@link openCheckpoint}: never an exception. */
 export type OpenCheckpointResult =
-  | { ok: true; checkpoint: Checkpoint; text: string; verified: NoteSignature[]; unverified: NoteSignature[] }
+  | {
+      ok: true;
+      checkpoint: Checkpoint;
+      text: string;
+      verified: NoteSignature[];
+      unverified: NoteSignature[];
+    }
   | { ok: false; code: "note" | "body" | "origin" | "no-log-signature"; message: string };
 
 /**
@@ -90,7 +121,11 @@ export type OpenCheckpointResult =
  */
 export function openCheckpoint(
   note: string | Uint8Array,
-  options: { logVerifiers: readonly NoteVerifier[]; otherVerifiers?: readonly NoteVerifier[]; origin?: string },
+  options: {
+    logVerifiers: readonly NoteVerifier[];
+    otherVerifiers?: readonly NoteVerifier[];
+    origin?: string;
+  },
 ): OpenCheckpointResult {
   const opened = openNote(note, [...options.logVerifiers, ...(options.otherVerifiers ?? [])]);
   if (!opened.ok) return { ok: false, code: "note", message: opened.failure.message };
@@ -98,14 +133,35 @@ export function openCheckpoint(
   try {
     checkpoint = parseCheckpoint(opened.text);
   } catch (error) {
-    return { ok: false, code: "body", message: (error as CheckpointFormatError).details ?? "malformed checkpoint" };
+    return {
+      ok: false,
+      code: "body",
+      message: (error as CheckpointFormatError).details ?? "malformed checkpoint",
+    };
   }
   if (options.origin !== undefined && checkpoint.origin !== options.origin) {
-    return { ok: false, code: "origin", message: `origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(options.origin)}` };
+    return {
+      ok: false,
+      code: "origin",
+      message: `origin ${JSON.stringify(checkpoint.origin)} is not ${JSON.stringify(options.origin)}`,
+    };
   }
   const bylog = opened.verified.some((s) =>
-    options.logVerifiers.some((v) => v.name === s.name && v.keyId === s.keyId && v.name === checkpoint.origin),
+    options.logVerifiers.some(
+      (v) => v.name === s.name && v.keyId === s.keyId && v.name === checkpoint.origin,
+    ),
   );
-  if (!bylog) return { ok: false, code: "no-log-signature", message: `no verified signature by a log key named ${JSON.stringify(checkpoint.origin)}` };
-  return { ok: true, checkpoint, text: opened.text, verified: opened.verified, unverified: opened.unverified };
+  if (!bylog)
+    return {
+      ok: false,
+      code: "no-log-signature",
+      message: `no verified signature by a log key named ${JSON.stringify(checkpoint.origin)}`,
+    };
+  return {
+    ok: true,
+    checkpoint,
+    text: opened.text,
+    verified: opened.verified,
+    unverified: opened.unverified,
+  };
 }

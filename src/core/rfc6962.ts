@@ -147,7 +147,12 @@ export function inclusionProof(index: number, size: number, node: NodeHashSource
 
 /** The consistency proof (RFC 6962 §2.1.2 PROOF) from `size1` to `size2` (0 < size1 ≤ size2). */
 export function consistencyProof(size1: number, size2: number, node: NodeHashSource): Uint8Array[] {
-  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 > 0 && size1 <= size2)) {
+  if (!(
+    Number.isSafeInteger(size1) &&
+    Number.isSafeInteger(size2) &&
+    size1 > 0 &&
+    size1 <= size2
+  )) {
     throw new RangeError(`no consistency proof from size ${size1} to size ${size2}`);
   }
   const out: Uint8Array[] = [];
@@ -196,7 +201,11 @@ function chainInner(seed: Uint8Array, proof: readonly Uint8Array[], index: numbe
   return seed;
 }
 
-function chainInnerRight(seed: Uint8Array, proof: readonly Uint8Array[], index: number): Uint8Array {
+function chainInnerRight(
+  seed: Uint8Array,
+  proof: readonly Uint8Array[],
+  index: number,
+): Uint8Array {
   proof.forEach((h, i) => {
     if (bit(index, i) === 1) seed = hashChildren(h, seed);
   });
@@ -211,7 +220,7 @@ function chainBorderRight(seed: Uint8Array, proof: readonly Uint8Array[]): Uint8
 /** XOR of two safe non-negative integers, bit by bit (no 32-bit truncation). */
 function xor(a: number, b: number): number {
   let out = 0;
-  for (let i = 0, p = 1; a > 0 || b > 0; i++, p *= 2) {
+  for (let p = 1; a > 0 || b > 0; p *= 2) {
     if (a % 2 !== b % 2) out += p;
     a = Math.floor(a / 2);
     b = Math.floor(b / 2);
@@ -227,31 +236,59 @@ function decompose(index: number, size: number): { inner: number; border: number
 function mismatch(expected: Uint8Array, calculated: Uint8Array): ProofResult {
   for (let i = 0; i < expected.length || i < calculated.length; i++) {
     if (expected[i] !== calculated[i] || expected.length !== calculated.length) {
-      return { ok: false, failure: { code: "root-mismatch", message: "calculated root differs from the expected root", expected, calculated } };
+      return {
+        ok: false,
+        failure: {
+          code: "root-mismatch",
+          message: "calculated root differs from the expected root",
+          expected,
+          calculated,
+        },
+      };
     }
   }
   return { ok: true };
 }
 
-function fail(code: Exclude<ProofFailure["code"], "root-mismatch" | "proof-size">, message: string): { ok: false; failure: ProofFailure } {
-  return { ok: false, failure: { code, message } as ProofFailure };
+function fail(
+  code: Exclude<ProofFailure["code"], "root-mismatch" | "proof-size">,
+  message: string,
+): { ok: false; failure: ProofFailure } {
+  return { ok: false, failure: { code, message } };
 }
 
 /**
  * The root implied by an inclusion proof (compute, no compare). Checks `index < size`, the leaf
  * hash length and the proof length implied by (index, size) before hashing anything.
  */
-export function rootFromInclusionProof(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[]): RootResult {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): RootResult {
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) {
     return fail("index-beyond-size", `index is beyond size: ${index} >= ${size}`);
   }
-  if (leafHash.length !== HASH_SIZE) return fail("hash-size", `leaf hash has ${leafHash.length} bytes, want ${HASH_SIZE}`);
+  if (leafHash.length !== HASH_SIZE)
+    return fail("hash-size", `leaf hash has ${leafHash.length} bytes, want ${HASH_SIZE}`);
   const { inner, border } = decompose(index, size);
   if (proof.length !== inner + border) {
-    return { ok: false, failure: { code: "proof-size", message: `wrong proof size ${proof.length}, want ${inner + border}`, expectedLength: inner + border, actualLength: proof.length } };
+    return {
+      ok: false,
+      failure: {
+        code: "proof-size",
+        message: `wrong proof size ${proof.length}, want ${inner + border}`,
+        expectedLength: inner + border,
+        actualLength: proof.length,
+      },
+    };
   }
   if (badHashes(proof)) return fail("hash-size", `every proof hash has ${HASH_SIZE} bytes`);
-  const res = chainBorderRight(chainInner(leafHash, proof.slice(0, inner), index), proof.slice(inner));
+  const res = chainBorderRight(
+    chainInner(leafHash, proof.slice(0, inner), index),
+    proof.slice(inner),
+  );
   return { ok: true, root: res };
 }
 
@@ -262,7 +299,13 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
  * const r = verifyInclusion(3, 8, hashLeaf(entry), proof, root);
  * if (!r.ok) console.log(r.failure.code);
  */
-export function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): ProofResult {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): ProofResult {
   const r = rootFromInclusionProof(index, size, leafHash, proof);
   return r.ok ? mismatch(root, r.root) : r;
 }
@@ -271,8 +314,14 @@ export function verifyInclusion(index: number, size: number, leafHash: Uint8Arra
  * The root of the tree of `size2` leaves implied by a consistency proof from the tree of `size1`
  * leaves with root `root1` (which the proof also re-derives and checks).
  */
-export function rootFromConsistencyProof(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array): RootResult {
-  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size2 >= 0)) return fail("size-order", "sizes are non-negative integers");
+export function rootFromConsistencyProof(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+): RootResult {
+  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size2 >= 0))
+    return fail("size-order", "sizes are non-negative integers");
   if (size2 < size1) return fail("size-order", `size2 (${size2}) < size1 (${size1})`);
   if (size1 === 0) return fail("empty-tree", "consistency proof from empty tree is meaningless");
   if (size1 === size2) {
@@ -280,9 +329,9 @@ export function rootFromConsistencyProof(size1: number, size2: number, proof: re
     return { ok: true, root: root1 };
   }
   if (proof.length === 0) return fail("empty-proof", "empty proof");
-  let { inner, border } = decompose(size1 - 1, size2);
+  const { inner: fullInner, border } = decompose(size1 - 1, size2);
   const shift = trailingZeros(size1);
-  inner -= shift;
+  const inner = fullInner - shift;
   let seed = proof[0]!;
   let start = 1;
   if (size1 === 2 ** shift) {
@@ -290,15 +339,30 @@ export function rootFromConsistencyProof(size1: number, size2: number, proof: re
     start = 0;
   }
   if (proof.length !== start + inner + border) {
-    return { ok: false, failure: { code: "proof-size", message: `wrong proof size ${proof.length}, want ${start + inner + border}`, expectedLength: start + inner + border, actualLength: proof.length } };
+    return {
+      ok: false,
+      failure: {
+        code: "proof-size",
+        message: `wrong proof size ${proof.length}, want ${start + inner + border}`,
+        expectedLength: start + inner + border,
+        actualLength: proof.length,
+      },
+    };
   }
-  if (badHashes(proof) || root1.length !== HASH_SIZE) return fail("hash-size", `every hash has ${HASH_SIZE} bytes`);
+  if (badHashes(proof) || root1.length !== HASH_SIZE)
+    return fail("hash-size", `every hash has ${HASH_SIZE} bytes`);
   const rest = proof.slice(start);
   const mask = Math.floor((size1 - 1) / 2 ** shift);
-  const hash1 = chainBorderRight(chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
+  const hash1 = chainBorderRight(
+    chainInnerRight(seed, rest.slice(0, inner), mask),
+    rest.slice(inner),
+  );
   const first = mismatch(root1, hash1);
   if (!first.ok) return first;
-  return { ok: true, root: chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner)) };
+  return {
+    ok: true,
+    root: chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner)),
+  };
 }
 
 /**
@@ -306,7 +370,13 @@ export function rootFromConsistencyProof(size1: number, size2: number, proof: re
  * (as in transparency-dev/merkle): the empty tree is consistent with every tree, which callers
  * (the witness's `old 0`) handle before asking for a proof.
  */
-export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): ProofResult {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): ProofResult {
   const r = rootFromConsistencyProof(size1, size2, proof, root1);
   return r.ok ? mismatch(root2, r.root) : r;
 }

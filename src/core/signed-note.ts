@@ -23,6 +23,7 @@ export const MAX_NOTE_SIGNATURES = 100;
 
 const SIG_PREFIX = "\u2014 ";
 const UNICODE_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const utf8 = new TextEncoder();
@@ -31,7 +32,10 @@ const utf8 = new TextEncoder();
 export class NoteFormatError extends InvalidInputError {
   override name = "NoteFormatError";
   constructor(shortMessage: string, code: string, details?: string) {
-    super(shortMessage, { code: `core.note.${code}`, ...(details === undefined ? {} : { details }) });
+    super(shortMessage, {
+      code: `core.note.${code}`,
+      ...(details === undefined ? {} : { details }),
+    });
   }
 }
 
@@ -72,7 +76,9 @@ export interface VerifierKey {
 
 /** True when `name` can be a key name: non-empty, no Unicode space, no `+`. */
 export function isValidKeyName(name: string): boolean {
-  return name !== "" && !UNICODE_SPACE.test(name) && !name.includes("+") && !LONE_SURROGATE.test(name);
+  return (
+    name !== "" && !UNICODE_SPACE.test(name) && !name.includes("+") && !LONE_SURROGATE.test(name)
+  );
 }
 
 /**
@@ -105,7 +111,11 @@ export function keyIdHex(keyId: number): string {
  */
 export function formatVerifierKey(name: string, type: number, publicKey: Uint8Array): string {
   if (!isValidKeyName(name)) {
-    throw new NoteFormatError("invalid key name", "key-name", "a key name is non-empty and has no spaces and no '+'");
+    throw new NoteFormatError(
+      "invalid key name",
+      "key-name",
+      "a key name is non-empty and has no spaces and no '+'",
+    );
   }
   const material = new Uint8Array(1 + publicKey.length);
   material[0] = type;
@@ -123,24 +133,50 @@ export function formatVerifierKey(name: string, type: number, publicKey: Uint8Ar
 export function parseVerifierKey(vkey: string): VerifierKey {
   const first = vkey.indexOf("+");
   const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
-  if (second < 0) throw new NoteFormatError("malformed verifier key", "vkey", "expected <name>+<key id>+<base64 key>");
+  if (second < 0)
+    throw new NoteFormatError(
+      "malformed verifier key",
+      "vkey",
+      "expected <name>+<key id>+<base64 key>",
+    );
   const name = vkey.slice(0, first);
   const idHex = vkey.slice(first + 1, second);
   const material = decodeBase64(vkey.slice(second + 1));
-  if (!isValidKeyName(name) || !/^[0-9a-fA-F]{8}$/.test(idHex) || material === undefined || material.length === 0) {
-    throw new NoteFormatError("malformed verifier key", "vkey", "expected <name>+<8 hex digits>+<base64 of type byte and key>");
+  if (
+    !isValidKeyName(name) ||
+    !/^[0-9a-fA-F]{8}$/.test(idHex) ||
+    material === undefined ||
+    material.length === 0
+  ) {
+    throw new NoteFormatError(
+      "malformed verifier key",
+      "vkey",
+      "expected <name>+<8 hex digits>+<base64 of type byte and key>",
+    );
   }
   const keyId = Number.parseInt(idHex, 16);
   const type = material[0]!;
   const publicKey = material.slice(1);
   if (keyId !== noteKeyId(name, type, publicKey)) {
-    throw new NoteFormatError("verifier key ID does not match its name and key", "vkey-id", `key ${name}+${idHex}`);
+    throw new NoteFormatError(
+      "verifier key ID does not match its name and key",
+      "vkey-id",
+      `key ${name}+${idHex}`,
+    );
   }
   if (type !== SIG_TYPE_ED25519 && type !== SIG_TYPE_COSIGNATURE_V1) {
-    throw new NoteFormatError(`unsupported signature type 0x${type.toString(16).padStart(2, "0")}`, "vkey-type", "Shafaf uses Ed25519 (0x01) and cosignature/v1 (0x04)");
+    throw new NoteFormatError(
+      `unsupported signature type 0x${type.toString(16).padStart(2, "0")}`,
+      "vkey-type",
+      "Shafaf uses Ed25519 (0x01) and cosignature/v1 (0x04)",
+    );
   }
   if (publicKey.length !== 32) {
-    throw new NoteFormatError("an Ed25519 verifier key has 32 key bytes", "vkey", `key ${name}+${idHex} has ${publicKey.length}`);
+    throw new NoteFormatError(
+      "an Ed25519 verifier key has 32 key bytes",
+      "vkey",
+      `key ${name}+${idHex} has ${publicKey.length}`,
+    );
   }
   return { name, keyId, type, publicKey };
 }
@@ -205,9 +241,13 @@ export function cosignatureV1Verifier(name: string, publicKey: Uint8Array): Note
  * cosigner's Ed25519 key and verifies cosignature/v1 under the 0x04 key ID (as
  * transparency-dev/formats `NewVerifierForCosignatureV1` does).
  */
-export function noteVerifier(vkey: string | VerifierKey, role: "signer" | "cosigner" = "signer"): NoteVerifier {
+export function noteVerifier(
+  vkey: string | VerifierKey,
+  role: "signer" | "cosigner" = "signer",
+): NoteVerifier {
   const k = typeof vkey === "string" ? parseVerifierKey(vkey) : vkey;
-  if (k.type === SIG_TYPE_COSIGNATURE_V1 || role === "cosigner") return cosignatureV1Verifier(k.name, k.publicKey);
+  if (k.type === SIG_TYPE_COSIGNATURE_V1 || role === "cosigner")
+    return cosignatureV1Verifier(k.name, k.publicKey);
   return ed25519NoteVerifier(k.name, k.publicKey);
 }
 
@@ -230,14 +270,19 @@ export function ed25519NoteSigner(name: string, seed: Uint8Array): NoteSigner {
  * A cosigner (type 0x04): each signature is `u64 timestamp ‖ Ed25519(cosignature/v1 message)`,
  * the timestamp from `now()` in POSIX seconds (must be positive: the witness protocol forbids 0).
  */
-export function cosignatureV1Signer(name: string, seed: Uint8Array, now: () => number = () => Math.floor(Date.now() / 1000)): NoteSigner {
+export function cosignatureV1Signer(
+  name: string,
+  seed: Uint8Array,
+  now: () => number = () => Math.floor(Date.now() / 1000),
+): NoteSigner {
   const key = Uint8Array.from(seed);
   return {
     name,
     keyId: noteKeyId(name, SIG_TYPE_COSIGNATURE_V1, ed25519.getPublicKey(key)),
     sign(text) {
       const t = now();
-      if (!Number.isSafeInteger(t) || t <= 0) throw new NoteFormatError("a cosignature timestamp is a positive integer", "timestamp");
+      if (!Number.isSafeInteger(t) || t <= 0)
+        throw new NoteFormatError("a cosignature timestamp is a positive integer", "timestamp");
       const out = new Uint8Array(72);
       let v = BigInt(t);
       for (let i = 7; i >= 0; i--) {
@@ -261,7 +306,13 @@ export function parseGoSignerKey(skey: string): { name: string; keyId: number; s
   const b = a < 0 ? -1 : rest.indexOf("+", a + 1);
   const parts = b < 0 ? [] : [rest.slice(0, a), rest.slice(a + 1, b), rest.slice(b + 1)];
   const material = parts.length === 3 ? decodeBase64(parts[2]!) : undefined;
-  if (parts.length !== 3 || !isValidKeyName(parts[0]!) || !/^[0-9a-fA-F]{8}$/.test(parts[1]!) || material?.length !== 33 || material[0] !== SIG_TYPE_ED25519) {
+  if (
+    parts.length !== 3 ||
+    !isValidKeyName(parts[0]!) ||
+    !/^[0-9a-fA-F]{8}$/.test(parts[1]!) ||
+    material?.length !== 33 ||
+    material[0] !== SIG_TYPE_ED25519
+  ) {
     throw new NoteFormatError("malformed signer key", "skey");
   }
   const seed = material.slice(1);
@@ -281,7 +332,8 @@ export interface ParsedNote {
 
 function toText(note: string | Uint8Array): string {
   if (typeof note === "string") {
-    if (LONE_SURROGATE.test(note)) throw new NoteFormatError("malformed note", "malformed", "not valid UTF-8");
+    if (LONE_SURROGATE.test(note))
+      throw new NoteFormatError("malformed note", "malformed", "not valid UTF-8");
     return note;
   }
   try {
@@ -320,14 +372,17 @@ export function parseNote(note: string | Uint8Array): ParsedNote {
   if (split < 0) throw malformed("no blank line before the signatures");
   const text = msg.slice(0, split + 1);
   let sigs = msg.slice(split + 2);
-  if (sigs === "" || !sigs.endsWith("\n")) throw malformed("the signature lines must end in a newline");
+  if (sigs === "" || !sigs.endsWith("\n"))
+    throw malformed("the signature lines must end in a newline");
   const signatures: NoteSignature[] = [];
   while (sigs !== "") {
     const nl = sigs.indexOf("\n");
     const sig = parseSignatureLine(sigs.slice(0, nl));
-    if (sig === undefined) throw malformed(`signature line ${signatures.length + 1} is not "— <name> <base64>"`);
+    if (sig === undefined)
+      throw malformed(`signature line ${signatures.length + 1} is not "— <name> <base64>"`);
     signatures.push(sig);
-    if (signatures.length > MAX_NOTE_SIGNATURES) throw malformed(`more than ${MAX_NOTE_SIGNATURES} signatures`);
+    if (signatures.length > MAX_NOTE_SIGNATURES)
+      throw malformed(`more than ${MAX_NOTE_SIGNATURES} signatures`);
     sigs = sigs.slice(nl + 1);
   }
   return { text, signatures };
@@ -356,12 +411,21 @@ export type OpenNoteResult =
  * const r = openNote(note, [noteVerifier(logVkey)]);
  * if (r.ok) console.log(r.text);
  */
-export function openNote(note: string | Uint8Array, verifiers: readonly NoteVerifier[]): OpenNoteResult {
+export function openNote(
+  note: string | Uint8Array,
+  verifiers: readonly NoteVerifier[],
+): OpenNoteResult {
   let parsed: ParsedNote;
   try {
     parsed = parseNote(note);
   } catch (error) {
-    return { ok: false, failure: { code: "malformed", message: (error as NoteFormatError).details ?? "malformed note" } };
+    return {
+      ok: false,
+      failure: {
+        code: "malformed",
+        message: (error as NoteFormatError).details ?? "malformed note",
+      },
+    };
   }
   const textBytes = utf8.encode(parsed.text);
   const verified: NoteSignature[] = [];
@@ -380,18 +444,39 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
       continue;
     }
     if (matches.length > 1) {
-      return { ok: false, failure: { code: "ambiguous-key", message: `ambiguous key ${id}`, name: sig.name, keyId: sig.keyId } };
+      return {
+        ok: false,
+        failure: {
+          code: "ambiguous-key",
+          message: `ambiguous key ${id}`,
+          name: sig.name,
+          keyId: sig.keyId,
+        },
+      };
     }
     if (seenKnown.has(id)) continue;
     seenKnown.add(id);
     const raw = decodeBase64(sig.base64)!;
     if (!matches[0]!.verify(textBytes, raw.subarray(4))) {
-      return { ok: false, failure: { code: "invalid-signature", message: `invalid signature for key ${id}`, name: sig.name, keyId: sig.keyId } };
+      return {
+        ok: false,
+        failure: {
+          code: "invalid-signature",
+          message: `invalid signature for key ${id}`,
+          name: sig.name,
+          keyId: sig.keyId,
+        },
+      };
     }
     verified.push(sig);
   }
   if (verified.length === 0) {
-    return { ok: false, failure: { code: "unverified", message: "note has no verifiable signatures" }, text: parsed.text, unverified };
+    return {
+      ok: false,
+      failure: { code: "unverified", message: "note has no verifiable signatures" },
+      text: parsed.text,
+      unverified,
+    };
   }
   return { ok: true, text: parsed.text, verified, unverified };
 }
@@ -404,15 +489,28 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
  * @example
  * const note = signNote("example.com/log\n1\n…=\n", [logSigner]);
  */
-export function signNote(text: string, signers: readonly NoteSigner[], existing: readonly NoteSignature[] = []): string {
+export function signNote(
+  text: string,
+  signers: readonly NoteSigner[],
+  existing: readonly NoteSignature[] = [],
+): string {
   if (!text.endsWith("\n") || CONTROL.test(text) || LONE_SURROGATE.test(text)) {
-    throw new NoteFormatError("malformed note", "malformed", "note text ends in a newline and has no control characters");
+    throw new NoteFormatError(
+      "malformed note",
+      "malformed",
+      "note text ends in a newline and has no control characters",
+    );
   }
   const textBytes = utf8.encode(text);
   const have = new Set<string>();
   let fresh = "";
   for (const s of signers) {
-    if (!isValidKeyName(s.name)) throw new NoteFormatError("invalid signer", "signer", "a key name is non-empty and has no spaces and no '+'");
+    if (!isValidKeyName(s.name))
+      throw new NoteFormatError(
+        "invalid signer",
+        "signer",
+        "a key name is non-empty and has no spaces and no '+'",
+      );
     have.add(`${s.name}+${s.keyId}`);
     const sig = s.sign(textBytes);
     const raw = new Uint8Array(4 + sig.length);
@@ -423,8 +521,17 @@ export function signNote(text: string, signers: readonly NoteSigner[], existing:
   let kept = "";
   for (const sig of existing) {
     const raw = decodeBase64(sig.base64);
-    if (!isValidKeyName(sig.name) || raw === undefined || raw.length < 5 || new DataView(raw.buffer).getUint32(0) !== sig.keyId) {
-      throw new NoteFormatError("malformed note", "malformed", "an existing signature does not match its key ID");
+    if (
+      !isValidKeyName(sig.name) ||
+      raw === undefined ||
+      raw.length < 5 ||
+      new DataView(raw.buffer).getUint32(0) !== sig.keyId
+    ) {
+      throw new NoteFormatError(
+        "malformed note",
+        "malformed",
+        "an existing signature does not match its key ID",
+      );
     }
     if (have.has(`${sig.name}+${sig.keyId}`)) continue;
     kept += `${SIG_PREFIX}${sig.name} ${sig.base64}\n`;

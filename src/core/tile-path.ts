@@ -20,7 +20,8 @@ export interface TileAddress {
 
 /** `x001/x234/067` for 1234067. */
 export function encodeTileIndex(index: number): string {
-  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`tile index ${index} is not a non-negative integer`);
+  if (!Number.isSafeInteger(index) || index < 0)
+    throw new RangeError(`tile index ${index} is not a non-negative integer`);
   let n = index;
   const parts = [String(n % 1000).padStart(3, "0")];
   n = Math.floor(n / 1000);
@@ -42,7 +43,8 @@ export function tilePath(t: TileAddress): string {
   if (t.level !== "entries" && !(Number.isInteger(t.level) && t.level >= 0 && t.level <= 63)) {
     throw new RangeError(`tile level ${t.level} is not 0–63`);
   }
-  if (!(Number.isInteger(t.width) && t.width >= 1 && t.width <= TILE_WIDTH)) throw new RangeError(`tile width ${t.width} is not 1–256`);
+  if (!(Number.isInteger(t.width) && t.width >= 1 && t.width <= TILE_WIDTH))
+    throw new RangeError(`tile width ${t.width} is not 1–256`);
   const base = `tile/${t.level}/${encodeTileIndex(t.index)}`;
   return t.width === TILE_WIDTH ? base : `${base}.p/${t.width}`;
 }
@@ -52,11 +54,20 @@ export function tilePath(t: TileAddress): string {
  * a path {@link tilePath} writes (so that one resource has one name).
  */
 export function parseTilePath(path: string): TileAddress | undefined {
-  const m = /^tile\/(entries|0|[1-9][0-9]?)\/((?:x[0-9]{3}\/)*)([0-9]{3})(?:\.p\/([1-9][0-9]{0,2}))?$/.exec(path);
+  const m =
+    /^tile\/(entries|0|[1-9][0-9]?)\/((?:x[0-9]{3}\/)*)([0-9]{3})(?:\.p\/([1-9][0-9]{0,2}))?$/.exec(
+      path,
+    );
   if (m === null) return undefined;
   const level = m[1] === "entries" ? "entries" : Number(m[1]);
   if (level !== "entries" && level > 63) return undefined;
-  const groups = [...(m[2] ?? "").split("/").filter((g) => g !== "").map((g) => g.slice(1)), m[3]!];
+  const groups = [
+    ...(m[2] ?? "")
+      .split("/")
+      .filter((g) => g !== "")
+      .map((g) => g.slice(1)),
+    m[3]!,
+  ];
   if (groups.length > 1 && groups[0] === "000") return undefined;
   const index = Number(groups.join(""));
   const width = m[4] === undefined ? TILE_WIDTH : Number(m[4]);
@@ -73,7 +84,11 @@ export function parseTilePath(path: string): TileAddress | undefined {
  */
 export function tileCounts(size: number): { level: number; full: number; partialWidth: number }[] {
   const out: { level: number; full: number; partialWidth: number }[] = [];
-  for (let level = 0, span = 1; level === 0 || Math.floor(size / span) > 0; level++, span *= TILE_WIDTH) {
+  for (
+    let level = 0, span = 1;
+    level === 0 || Math.floor(size / span) > 0;
+    level++, span *= TILE_WIDTH
+  ) {
     const hashes = Math.floor(size / span);
     out.push({ level, full: Math.floor(hashes / TILE_WIDTH), partialWidth: hashes % TILE_WIDTH });
   }

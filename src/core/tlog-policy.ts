@@ -46,12 +46,17 @@ export interface TrustPolicy {
 export class PolicyFormatError extends InvalidInputError {
   override name = "PolicyFormatError";
   constructor(line: number, message: string, source = "policy") {
-    super(`${source}:${line}: ${message}`, { code: "core.policy.format", details: "see docs/spec/trust-policy-v1.md (c2sp.org/tlog-policy)" });
+    super(`${source}:${line}: ${message}`, {
+      code: "core.policy.format",
+      details: "see docs/spec/trust-policy-v1.md (c2sp.org/tlog-policy)",
+    });
   }
 }
 
 function sameKey(a: NoteVerifier, b: NoteVerifier): boolean {
-  return a.publicKey.length === b.publicKey.length && a.publicKey.every((x, i) => x === b.publicKey[i]);
+  return (
+    a.publicKey.length === b.publicKey.length && a.publicKey.every((x, i) => x === b.publicKey[i])
+  );
 }
 
 /**
@@ -68,7 +73,9 @@ export function parseTrustPolicy(text: string, source = "policy"): TrustPolicy {
   lines.forEach((raw, i) => {
     const n = i + 1;
     const err = (m: string) => new PolicyFormatError(n, m, source);
-    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(raw)) throw err("control characters other than tab and newline are not allowed");
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(raw))
+      throw err("control characters other than tab and newline are not allowed");
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const [keyword, ...args] = line.split(/[ \t]+/) as [string, ...string[]];
@@ -86,31 +93,53 @@ export function parseTrustPolicy(text: string, source = "policy"): TrustPolicy {
         if (k.type !== SIG_TYPE_ED25519) throw err("a log key is an Ed25519 note key (type 0x01)");
         const verifier = vkeyOf(args[0]!, "signer");
         if (policy.logs.some((l) => sameKey(l.verifier, verifier))) throw err("duplicate log key");
-        policy.logs.push({ vkey: args[0]!, verifier, ...(args[1] === undefined ? {} : { url: args[1] }) });
+        policy.logs.push({
+          vkey: args[0]!,
+          verifier,
+          ...(args[1] === undefined ? {} : { url: args[1] }),
+        });
         return;
       }
       case "witness": {
-        if (args.length < 2 || args.length > 3) throw err("expected: witness <name> <vkey> [<url>]");
+        if (args.length < 2 || args.length > 3)
+          throw err("expected: witness <name> <vkey> [<url>]");
         const name = args[0]!;
-        if (name === "none" || names.has(name)) throw err(`the name ${JSON.stringify(name)} is already defined`);
+        if (name === "none" || names.has(name))
+          throw err(`the name ${JSON.stringify(name)} is already defined`);
         const verifier = vkeyOf(args[1]!, "cosigner");
-        if (policy.witnesses.some((w) => sameKey(w.verifier, verifier))) throw err("duplicate witness key");
+        if (policy.witnesses.some((w) => sameKey(w.verifier, verifier)))
+          throw err("duplicate witness key");
         names.add(name);
-        policy.witnesses.push({ name, vkey: args[1]!, verifier, ...(args[2] === undefined ? {} : { url: args[2] }) });
+        policy.witnesses.push({
+          name,
+          vkey: args[1]!,
+          verifier,
+          ...(args[2] === undefined ? {} : { url: args[2] }),
+        });
         return;
       }
       case "group": {
         if (args.length < 3) throw err("expected: group <name> all|any|<k> <member>...");
         const [name, k, ...members] = args as [string, string, ...string[]];
-        if (name === "none" || names.has(name)) throw err(`the name ${JSON.stringify(name)} is already defined`);
+        if (name === "none" || names.has(name))
+          throw err(`the name ${JSON.stringify(name)} is already defined`);
         const seen = new Set<string>();
         for (const m of members) {
-          if (!names.has(m)) throw err(`${JSON.stringify(m)} is not a witness or group defined above`);
+          if (!names.has(m))
+            throw err(`${JSON.stringify(m)} is not a witness or group defined above`);
           if (seen.has(m)) throw err(`${JSON.stringify(m)} is listed twice`);
           seen.add(m);
         }
-        const threshold = k === "all" ? members.length : k === "any" ? 1 : /^[1-9][0-9]*$/.test(k) ? Number(k) : NaN;
-        if (!(threshold >= 1 && threshold <= members.length)) throw err(`threshold ${k} is not all, any, or 1–${members.length}`);
+        const threshold =
+          k === "all"
+            ? members.length
+            : k === "any"
+              ? 1
+              : /^[1-9][0-9]*$/.test(k)
+                ? Number(k)
+                : NaN;
+        if (!(threshold >= 1 && threshold <= members.length))
+          throw err(`threshold ${k} is not all, any, or 1–${members.length}`);
         names.add(name);
         policy.groups.push({ name, threshold, members });
         return;
@@ -118,7 +147,8 @@ export function parseTrustPolicy(text: string, source = "policy"): TrustPolicy {
       case "quorum": {
         if (args.length !== 1) throw err("expected: quorum <name>");
         if (quorumLine !== 0) throw err(`a second quorum line (the first is line ${quorumLine})`);
-        if (args[0] !== "none" && !names.has(args[0]!)) throw err(`${JSON.stringify(args[0])} is not a witness or group defined above`);
+        if (args[0] !== "none" && !names.has(args[0]!))
+          throw err(`${JSON.stringify(args[0])} is not a witness or group defined above`);
         policy.quorum = args[0]!;
         quorumLine = n;
         return;
@@ -127,7 +157,8 @@ export function parseTrustPolicy(text: string, source = "policy"): TrustPolicy {
         throw err(`unknown keyword ${JSON.stringify(keyword)} (log, witness, group, quorum)`);
     }
   });
-  if (quorumLine === 0) throw new PolicyFormatError(lines.length, "the policy has no quorum line", source);
+  if (quorumLine === 0)
+    throw new PolicyFormatError(lines.length, "the policy has no quorum line", source);
   return policy;
 }
 
@@ -140,16 +171,28 @@ function parseVerifierKeySafe(text: string, err: (m: string) => Error) {
 }
 
 /** True when the witnesses in `cosigned` (by policy name) satisfy `name` (witness, group or none). */
-export function quorumSatisfied(policy: TrustPolicy, name: string, cosigned: ReadonlySet<string>): boolean {
+export function quorumSatisfied(
+  policy: TrustPolicy,
+  name: string,
+  cosigned: ReadonlySet<string>,
+): boolean {
   if (name === "none") return true;
   const group = policy.groups.find((g) => g.name === name);
   if (group === undefined) return cosigned.has(name);
-  return group.members.filter((m) => quorumSatisfied(policy, m, cosigned)).length >= group.threshold;
+  return (
+    group.members.filter((m) => quorumSatisfied(policy, m, cosigned)).length >= group.threshold
+  );
 }
 
 /** The outcome of {@link verifyCheckpointPolicy}: never an exception. */
 export type PolicyCheckResult =
-  | { ok: true; checkpoint: Checkpoint; text: string; cosigners: string[]; signatures: NoteSignature[] }
+  | {
+      ok: true;
+      checkpoint: Checkpoint;
+      text: string;
+      cosigners: string[];
+      signatures: NoteSignature[];
+    }
   | { ok: false; code: "log" | "cosignature" | "quorum"; message: string; cosigners?: string[] };
 
 /**
@@ -162,14 +205,35 @@ export function verifyCheckpointPolicy(note: string, policy: TrustPolicy): Polic
     logVerifiers: policy.logs.map((l) => l.verifier),
     otherVerifiers: policy.witnesses.map((w) => w.verifier),
   });
-  if (!opened.ok) return { ok: false, code: opened.code === "note" && /invalid signature/.test(opened.message) ? "cosignature" : "log", message: opened.message };
+  if (!opened.ok)
+    return {
+      ok: false,
+      code:
+        opened.code === "note" && /invalid signature/.test(opened.message) ? "cosignature" : "log",
+      message: opened.message,
+    };
   const cosigners = policy.witnesses
-    .filter((w) => opened.verified.some((s) => s.name === w.verifier.name && s.keyId === w.verifier.keyId))
+    .filter((w) =>
+      opened.verified.some((s) => s.name === w.verifier.name && s.keyId === w.verifier.keyId),
+    )
     .map((w) => w.name);
   if (!quorumSatisfied(policy, policy.quorum, new Set(cosigners))) {
-    return { ok: false, code: "quorum", message: `cosigned by ${cosigners.length} witness(es) [${cosigners.join(", ")}]: quorum ${policy.quorum} not met`, cosigners };
+    return {
+      ok: false,
+      code: "quorum",
+      message: `cosigned by ${cosigners.length} witness(es) [${cosigners.join(", ")}]: quorum ${policy.quorum} not met`,
+      cosigners,
+    };
   }
   // Keep only the signatures the policy knows (log and witnesses), in note order.
-  const known = parseNote(note).signatures.filter((s) => opened.verified.some((v) => v.name === s.name && v.keyId === s.keyId && v.base64 === s.base64));
-  return { ok: true, checkpoint: opened.checkpoint, text: opened.text, cosigners, signatures: known };
+  const known = parseNote(note).signatures.filter((s) =>
+    opened.verified.some((v) => v.name === s.name && v.keyId === s.keyId && v.base64 === s.base64),
+  );
+  return {
+    ok: true,
+    checkpoint: opened.checkpoint,
+    text: opened.text,
+    cosigners,
+    signatures: known,
+  };
 }

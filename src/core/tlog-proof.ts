@@ -49,25 +49,33 @@ export function parseTlogProof(text: string): TlogProof {
   if (blank < 0) throw new TlogProofFormatError(1, "no blank line before the checkpoint");
   const lines = text.slice(0, blank).split("\n");
   const checkpoint = text.slice(blank + 2);
-  if (lines[0] !== TLOG_PROOF_HEADER) throw new TlogProofFormatError(1, `the first line is ${TLOG_PROOF_HEADER}`);
+  if (lines[0] !== TLOG_PROOF_HEADER)
+    throw new TlogProofFormatError(1, `the first line is ${TLOG_PROOF_HEADER}`);
   let at = 1;
   let extra: Uint8Array | undefined;
   if (lines[at]?.startsWith("extra ")) {
     extra = decodeBase64(lines[at]!.slice("extra ".length));
-    if (extra === undefined) throw new TlogProofFormatError(at + 1, "extra data is not canonical base64");
+    if (extra === undefined)
+      throw new TlogProofFormatError(at + 1, "extra data is not canonical base64");
     at++;
   }
   const indexLine = lines[at];
-  const index = indexLine?.startsWith("index ") === true ? parseTreeSize(indexLine.slice("index ".length)) : undefined;
-  if (index === undefined) throw new TlogProofFormatError(at + 1, "expected: index <decimal, no leading zeros>");
+  const index =
+    indexLine?.startsWith("index ") === true
+      ? parseTreeSize(indexLine.slice("index ".length))
+      : undefined;
+  if (index === undefined)
+    throw new TlogProofFormatError(at + 1, "expected: index <decimal, no leading zeros>");
   at++;
   const inclusionProof: Uint8Array[] = [];
   for (; at < lines.length; at++) {
     const h = decodeBase64(lines[at]!);
-    if (h?.length !== HASH_SIZE) throw new TlogProofFormatError(at + 1, "each proof line is the base64 of a 32-byte hash");
+    if (h?.length !== HASH_SIZE)
+      throw new TlogProofFormatError(at + 1, "each proof line is the base64 of a 32-byte hash");
     inclusionProof.push(h);
   }
-  if (inclusionProof.length > 63) throw new TlogProofFormatError(at, "an inclusion proof has at most 63 hashes");
+  if (inclusionProof.length > 63)
+    throw new TlogProofFormatError(at, "an inclusion proof has at most 63 hashes");
   return { ...(extra === undefined ? {} : { extra }), index, inclusionProof, checkpoint };
 }
 
@@ -98,12 +106,20 @@ export interface VerifyTlogProofResult {
  * const r = verifyTlogProof(text, hashLeaf(entry), policy);
  * if (r.status !== "verified") console.log(r.checks.filter((c) => !c.ok));
  */
-export function verifyTlogProof(text: string, leafHash: Uint8Array, policy: TrustPolicy): VerifyTlogProofResult {
+export function verifyTlogProof(
+  text: string,
+  leafHash: Uint8Array,
+  policy: TrustPolicy,
+): VerifyTlogProofResult {
   const checks: ProofCheck[] = [];
   let proof: TlogProof;
   try {
     proof = parseTlogProof(text);
-    checks.push({ name: "format", ok: true, detail: `${TLOG_PROOF_HEADER}, index ${proof.index}, ${proof.inclusionProof.length} proof hash(es)` });
+    checks.push({
+      name: "format",
+      ok: true,
+      detail: `${TLOG_PROOF_HEADER}, index ${proof.index}, ${proof.inclusionProof.length} proof hash(es)`,
+    });
   } catch (error) {
     checks.push({ name: "format", ok: false, detail: (error as Error).message });
     return { status: "failed", checks };
@@ -113,14 +129,38 @@ export function verifyTlogProof(text: string, leafHash: Uint8Array, policy: Trus
     checks.push({ name: "checkpoint", ok: false, detail: `${cp.code}: ${cp.message}` });
     return { status: "failed", checks };
   }
-  checks.push({ name: "checkpoint", ok: true, detail: `${cp.checkpoint.origin} size ${cp.checkpoint.size}, signed by the log, cosigned by ${cp.cosigners.length} witness(es) [${cp.cosigners.join(", ")}], quorum ${policy.quorum} met` });
-  const inc = verifyInclusion(proof.index, cp.checkpoint.size, leafHash, proof.inclusionProof, cp.checkpoint.rootHash);
+  checks.push({
+    name: "checkpoint",
+    ok: true,
+    detail: `${cp.checkpoint.origin} size ${cp.checkpoint.size}, signed by the log, cosigned by ${cp.cosigners.length} witness(es) [${cp.cosigners.join(", ")}], quorum ${policy.quorum} met`,
+  });
+  const inc = verifyInclusion(
+    proof.index,
+    cp.checkpoint.size,
+    leafHash,
+    proof.inclusionProof,
+    cp.checkpoint.rootHash,
+  );
   if (inc.ok) {
-    checks.push({ name: "inclusion", ok: true, detail: `entry ${proof.index} is in the tree of size ${cp.checkpoint.size}` });
+    checks.push({
+      name: "inclusion",
+      ok: true,
+      detail: `entry ${proof.index} is in the tree of size ${cp.checkpoint.size}`,
+    });
   } else if (inc.failure.code === "root-mismatch") {
-    checks.push({ name: "inclusion", ok: false, detail: inc.failure.message, expected: encodeBase64(inc.failure.expected), computed: encodeBase64(inc.failure.calculated) });
+    checks.push({
+      name: "inclusion",
+      ok: false,
+      detail: inc.failure.message,
+      expected: encodeBase64(inc.failure.expected),
+      computed: encodeBase64(inc.failure.calculated),
+    });
   } else {
-    checks.push({ name: "inclusion", ok: false, detail: `${inc.failure.code}: ${inc.failure.message}` });
+    checks.push({
+      name: "inclusion",
+      ok: false,
+      detail: `${inc.failure.code}: ${inc.failure.message}`,
+    });
   }
   return {
     status: checks.every((c) => c.ok) ? "verified" : "failed",

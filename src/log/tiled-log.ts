@@ -54,7 +54,8 @@ export interface TiledLog {
   rootHash(size?: number): Uint8Array;
   inclusionProof(index: number, size?: number): Uint8Array[];
   consistencyProof(size1: number, size2?: number): Uint8Array[];
-  entry(index: number): Promise<Uint8Array>;
+  /** The entry's bytes, read from its bundle. */
+  entry(index: number): Uint8Array;
   /** Signs a checkpoint of the current size and writes it to `checkpoint`; returns the note. */
   signCheckpoint(): Promise<string>;
   /** Replaces `checkpoint` with `note` (the same checkpoint with cosignatures added). */
@@ -94,14 +95,27 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> {
   const { dir, origin, signer } = options;
   if (signer.name !== origin) {
-    throw new InvalidInputError("the log key's name is not the log's origin", { details: `key ${signer.name}, origin ${origin}: the policy's log vkey is matched by name to the origin line`, code: "log.origin" });
+    throw new InvalidInputError("the log key's name is not the log's origin", {
+      details: `key ${signer.name}, origin ${origin}: the policy's log vkey is matched by name to the origin line`,
+      code: "log.origin",
+    });
   }
   const stateFile = path.join(dir, "state.json");
   let size = 0;
   try {
-    const state = JSON.parse(await readFile(stateFile, "utf8")) as { format: string; origin: string; size: number };
-    if (state.format !== STATE_FORMAT || state.origin !== origin || !Number.isSafeInteger(state.size)) {
-      throw new InvariantError(`${stateFile} is not a ${STATE_FORMAT} state of ${origin}`, { code: "log.state" });
+    const state = JSON.parse(await readFile(stateFile, "utf8")) as {
+      format: string;
+      origin: string;
+      size: number;
+    };
+    if (
+      state.format !== STATE_FORMAT ||
+      state.origin !== origin ||
+      !Number.isSafeInteger(state.size)
+    ) {
+      throw new InvariantError(`${stateFile} is not a ${STATE_FORMAT} state of ${origin}`, {
+        code: "log.state",
+      });
     }
     size = state.size;
   } catch (error) {
@@ -132,11 +146,19 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
     const tileIndex = Math.floor(first / TILE_WIDTH);
     const tile = readTile(tileLevel, tileIndex, size);
     const from = first - tileIndex * TILE_WIDTH;
-    if ((from + 2 ** r) * 32 > tile.length) throw new InvariantError(`node ${level}/${index} is not in the log of size ${size}`, { code: "log.node" });
+    if ((from + 2 ** r) * 32 > tile.length)
+      throw new InvariantError(`node ${level}/${index} is not in the log of size ${size}`, {
+        code: "log.node",
+      });
     return hashTile(tile, from, 2 ** r);
   };
 
-  const writeTile = async (level: number | "entries", index: number, data: Uint8Array, width: number) => {
+  const writeTile = async (
+    level: number | "entries",
+    index: number,
+    data: Uint8Array,
+    width: number,
+  ) => {
     cache.set(`${level}/${index}`, data);
     await writeFileAtomic(path.join(dir, tilePath({ level, index, width })), data);
   };
@@ -152,14 +174,18 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
     serialize(async () => {
       entries.forEach((e, i) => {
         if (e.length > MAX_ENTRY_BYTES) {
-          throw new InvalidInputError(`entry ${i} has ${e.length} bytes`, { details: `a log entry has at most ${MAX_ENTRY_BYTES} bytes; log a summary that commits to the data`, code: "log.entry-size" });
+          throw new InvalidInputError(`entry ${i} has ${e.length} bytes`, {
+            details: `a log entry has at most ${MAX_ENTRY_BYTES} bytes; log a summary that commits to the data`,
+            code: "log.entry-size",
+          });
         }
       });
       const oldSize = size;
       const newSize = oldSize + entries.length;
       // Entry bundles and level-0 hashes.
       let bundleIndex = Math.floor(oldSize / TILE_WIDTH);
-      let bundle = oldSize % TILE_WIDTH === 0 ? new Uint8Array(0) : readTile("entries", bundleIndex, oldSize);
+      let bundle =
+        oldSize % TILE_WIDTH === 0 ? new Uint8Array(0) : readTile("entries", bundleIndex, oldSize);
       let tile = oldSize % TILE_WIDTH === 0 ? new Uint8Array(0) : readTile(0, bundleIndex, oldSize);
       const flush = async (count: number) => {
         await writeTile("entries", bundleIndex, bundle, count);
@@ -199,7 +225,10 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
         }
         if (after % TILE_WIDTH !== 0) await writeTile(level, t, data, after % TILE_WIDTH);
       }
-      await writeFileAtomic(stateFile, JSON.stringify({ format: STATE_FORMAT, origin, size: newSize }) + "\n");
+      await writeFileAtomic(
+        stateFile,
+        JSON.stringify({ format: STATE_FORMAT, origin, size: newSize }) + "\n",
+      );
       size = newSize;
       return { firstIndex: oldSize, size: newSize };
     });
@@ -215,17 +244,32 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
       const proof = inclusionProof(index, s, node);
       // Every proof handed out is verified before it leaves (STYLE.md habit 5).
       const check = verifyInclusion(index, s, node(0, index), proof, rootHash(s, node));
-      if (!check.ok) throw new InvariantError(`inclusion proof of ${index} in ${s} does not verify: ${check.failure.message}`, { code: "log.proof" });
+      if (!check.ok)
+        throw new InvariantError(
+          `inclusion proof of ${index} in ${s} does not verify: ${check.failure.message}`,
+          { code: "log.proof" },
+        );
       return proof;
     },
     consistencyProof(size1, size2 = size) {
       const proof = consistencyProof(size1, size2, node);
-      const check = verifyConsistency(size1, size2, proof, rootHash(size1, node), rootHash(size2, node));
-      if (!check.ok) throw new InvariantError(`consistency proof ${size1}→${size2} does not verify: ${check.failure.message}`, { code: "log.proof" });
+      const check = verifyConsistency(
+        size1,
+        size2,
+        proof,
+        rootHash(size1, node),
+        rootHash(size2, node),
+      );
+      if (!check.ok)
+        throw new InvariantError(
+          `consistency proof ${size1}→${size2} does not verify: ${check.failure.message}`,
+          { code: "log.proof" },
+        );
       return proof;
     },
-    async entry(index) {
-      if (!(Number.isSafeInteger(index) && index >= 0 && index < size)) throw new RangeError(`entry ${index} is not in the log of size ${size}`);
+    entry(index) {
+      if (!(Number.isSafeInteger(index) && index >= 0 && index < size))
+        throw new RangeError(`entry ${index} is not in the log of size ${size}`);
       const bundle = readTile("entries", Math.floor(index / TILE_WIDTH), size);
       let at = 0;
       for (let i = 0; i < index % TILE_WIDTH; i++) at += 2 + ((bundle[at]! << 8) | bundle[at + 1]!);
@@ -234,7 +278,10 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
     },
     async signCheckpoint() {
       const s = size;
-      const note = signNote(formatCheckpoint({ origin, size: s, rootHash: rootHash(s, node), extensions: [] }), [signer]);
+      const note = signNote(
+        formatCheckpoint({ origin, size: s, rootHash: rootHash(s, node), extensions: [] }),
+        [signer],
+      );
       await writeFileAtomic(path.join(dir, "checkpoint"), note);
       return note;
     },
@@ -250,7 +297,12 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
       }
     },
     tlogProof(index, s, checkpointNote, extra) {
-      return formatTlogProof({ ...(extra === undefined ? {} : { extra }), index, inclusionProof: log.inclusionProof(index, s), checkpoint: checkpointNote });
+      return formatTlogProof({
+        ...(extra === undefined ? {} : { extra }),
+        index,
+        inclusionProof: log.inclusionProof(index, s),
+        checkpoint: checkpointNote,
+      });
     },
   };
   return log;

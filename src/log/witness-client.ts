@@ -22,7 +22,11 @@ export type AddCheckpointResult =
   | { status: number; message: string };
 
 /** The add-checkpoint request body: `old N`, proof lines, an empty line, the note. */
-export function formatAddCheckpointBody(oldSize: number, proof: readonly Uint8Array[], note: string): string {
+export function formatAddCheckpointBody(
+  oldSize: number,
+  proof: readonly Uint8Array[],
+  note: string,
+): string {
   return `old ${oldSize}\n${proof.map((h) => encodeBase64(h) + "\n").join("")}\n${note}`;
 }
 
@@ -30,7 +34,13 @@ export function formatAddCheckpointBody(oldSize: number, proof: readonly Uint8Ar
  * One add-checkpoint call. A 200 answer counts only if its cosignature lines verify under
  * `witness.verifier` over the checkpoint text.
  */
-export async function addCheckpoint(witness: WitnessEndpoint, oldSize: number, proof: readonly Uint8Array[], note: string, signal?: AbortSignal): Promise<AddCheckpointResult> {
+export async function addCheckpoint(
+  witness: WitnessEndpoint,
+  oldSize: number,
+  proof: readonly Uint8Array[],
+  note: string,
+  signal?: AbortSignal,
+): Promise<AddCheckpointResult> {
   const res = await fetch(`${witness.url.replace(/\/$/, "")}/add-checkpoint`, {
     method: "POST",
     headers: { "content-type": "text/plain; charset=utf-8" },
@@ -40,12 +50,18 @@ export async function addCheckpoint(witness: WitnessEndpoint, oldSize: number, p
   const text = await res.text();
   if (res.status === 409) {
     const size = parseTreeSize(text.trim());
-    return size === undefined ? { status: 409, message: "409 without a size" } : { status: 409, size };
+    return size === undefined
+      ? { status: 409, message: "409 without a size" }
+      : { status: 409, size };
   }
   if (res.status !== 200) return { status: res.status, message: text.trim().slice(0, 200) };
   const { text: body } = parseNote(note);
   const opened = openNote(body + "\n" + text, [witness.verifier]);
-  if (!opened.ok) return { status: 502, message: `the witness's answer does not verify: ${opened.failure.message}` };
+  if (!opened.ok)
+    return {
+      status: 502,
+      message: `the witness's answer does not verify: ${opened.failure.message}`,
+    };
   return { status: 200, signatures: opened.verified };
 }
 
@@ -92,9 +108,21 @@ export async function cosignCheckpoint(options: {
           knownSizes.set(w.name, size);
           return { name: w.name, ok: true, ms, detail: "cosigned", signatures: r.signatures };
         }
-        return { name: w.name, ok: false, ms, detail: `HTTP ${r.status}: ${"message" in r ? r.message : `witness is at size ${(r as { size: number }).size}`}`, signatures: [] };
+        return {
+          name: w.name,
+          ok: false,
+          ms,
+          detail: `HTTP ${r.status}: ${"message" in r ? r.message : `witness is at size ${(r as { size: number }).size}`}`,
+          signatures: [],
+        };
       } catch (error) {
-        return { name: w.name, ok: false, ms: performance.now() - start, detail: (error as Error).message, signatures: [] };
+        return {
+          name: w.name,
+          ok: false,
+          ms: performance.now() - start,
+          detail: (error as Error).message,
+          signatures: [],
+        };
       }
     }),
   );

@@ -47,7 +47,9 @@ export function originHash(origin: string): string {
  * const store = await openWitnessStore(".shafaf-witness");
  */
 export async function openWitnessStore(dataDir: string): Promise<WitnessStore> {
-  const db = new Level<string, unknown>(path.join(path.resolve(dataDir), "witness"), { valueEncoding: "json" });
+  const db = new Level<string, unknown>(path.join(path.resolve(dataDir), "witness"), {
+    valueEncoding: "json",
+  });
   try {
     await db.open();
   } catch (error) {
@@ -61,16 +63,22 @@ export async function openWitnessStore(dataDir: string): Promise<WitnessStore> {
   const get = async (hash: string) => (await db.get(`log!${hash}`)) as WitnessedState | undefined;
   return {
     get: (origin) => get(originHash(origin)),
-    getByOriginHash: (hash) => (/^[0-9a-f]{64}$/.test(hash) ? get(hash) : Promise.resolve(undefined)),
+    getByOriginHash: (hash) =>
+      /^[0-9a-f]{64}$/.test(hash) ? get(hash) : Promise.resolve(undefined),
     put: (state) => db.put(`log!${originHash(state.origin)}`, state, DURABLE),
     async putEvidence(origin, body, reason) {
       const at = new Date().toISOString();
-      await db.put(`evidence!${originHash(origin)}!${at}!${String(evidenceSeq++).padStart(6, "0")}`, { at, reason, body }, DURABLE);
+      await db.put(
+        `evidence!${originHash(origin)}!${at}!${String(evidenceSeq++).padStart(6, "0")}`,
+        { at, reason, body },
+        DURABLE,
+      );
     },
     async listEvidence(origin) {
       const prefix = `evidence!${originHash(origin)}!`;
       const out: { at: string; reason: string; body: string }[] = [];
-      for await (const value of db.values({ gte: prefix, lt: prefix + "\uffff" })) out.push(value as { at: string; reason: string; body: string });
+      for await (const value of db.values({ gte: prefix, lt: prefix + "\uffff" }))
+        out.push(value as { at: string; reason: string; body: string });
       return out;
     },
     close: () => db.close(),

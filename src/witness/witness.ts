@@ -50,7 +50,11 @@ export interface Witness {
 const TEXT = "text/plain; charset=utf-8";
 const MAX_PROOF_LINES = 63;
 
-function answer(status: WitnessResponse["status"], body: string, contentType = TEXT): WitnessResponse {
+function answer(
+  status: WitnessResponse["status"],
+  body: string,
+  contentType = TEXT,
+): WitnessResponse {
   return { status, contentType, body: body.endsWith("\n") ? body : body + "\n" };
 }
 
@@ -59,18 +63,24 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The parts of an add-checkpoint body, or the reason it is malformed. */
-export function parseAddCheckpointBody(body: string): { oldSize: number; proof: Uint8Array[]; note: string } | { error: string } {
+export function parseAddCheckpointBody(
+  body: string,
+): { oldSize: number; proof: Uint8Array[]; note: string } | { error: string } {
   const end = body.indexOf("\n\n");
-  if (end < 0) return { error: "expected: old <size>, proof lines, an empty line, then the checkpoint" };
+  if (end < 0)
+    return { error: "expected: old <size>, proof lines, an empty line, then the checkpoint" };
   const lines = body.slice(0, end).split("\n");
   const first = lines[0]!;
   const oldSize = first.startsWith("old ") ? parseTreeSize(first.slice(4)) : undefined;
-  if (oldSize === undefined) return { error: "the first line is old <size in decimal, no leading zeros>" };
-  if (lines.length - 1 > MAX_PROOF_LINES) return { error: `more than ${MAX_PROOF_LINES} consistency proof lines` };
+  if (oldSize === undefined)
+    return { error: "the first line is old <size in decimal, no leading zeros>" };
+  if (lines.length - 1 > MAX_PROOF_LINES)
+    return { error: `more than ${MAX_PROOF_LINES} consistency proof lines` };
   const proof: Uint8Array[] = [];
   for (let i = 1; i < lines.length; i++) {
     const h = decodeBase64(lines[i]!);
-    if (h?.length !== HASH_SIZE) return { error: `proof line ${i} is not the base64 of a 32-byte hash` };
+    if (h?.length !== HASH_SIZE)
+      return { error: `proof line ${i} is not the base64 of a 32-byte hash` };
     proof.push(h);
   }
   return { oldSize, proof, note: body.slice(end + 2) };
@@ -109,14 +119,19 @@ export function createWitness(options: WitnessOptions): Witness {
     const verifiers = logs.filter((v) => v.name === origin);
     if (origin === "" || verifiers.length === 0) return answer(404, "unknown log origin");
     const opened = openNote(parts.note, verifiers);
-    if (!opened.ok) return answer(403, `checkpoint not signed by the log: ${opened.failure.message}`);
+    if (!opened.ok)
+      return answer(403, `checkpoint not signed by the log: ${opened.failure.message}`);
     let checkpoint: Checkpoint;
     try {
       checkpoint = parseCheckpoint(opened.text);
     } catch (error) {
       return answer(400, (error as { details?: string }).details ?? "malformed checkpoint");
     }
-    if (parts.oldSize > checkpoint.size) return answer(400, `old size ${parts.oldSize} is larger than the checkpoint size ${checkpoint.size}`);
+    if (parts.oldSize > checkpoint.size)
+      return answer(
+        400,
+        `old size ${parts.oldSize} is larger than the checkpoint size ${checkpoint.size}`,
+      );
 
     return exclusive(origin, async () => {
       const state = await store.get(origin);
@@ -126,18 +141,32 @@ export function createWitness(options: WitnessOptions): Witness {
         await store.putEvidence(origin, body, reason);
         return answer(422, reason);
       };
-      if (checkpoint.size === 0 && !equalBytes(checkpoint.rootHash, EMPTY_ROOT)) return inconsistent("a checkpoint of size 0 has the empty tree's root");
+      if (checkpoint.size === 0 && !equalBytes(checkpoint.rootHash, EMPTY_ROOT))
+        return inconsistent("a checkpoint of size 0 has the empty tree's root");
       if (parts.oldSize === 0) {
-        if (parts.proof.length > 0) return inconsistent("old size 0 takes an empty consistency proof");
+        if (parts.proof.length > 0)
+          return inconsistent("old size 0 takes an empty consistency proof");
       } else {
         const oldRoot = decodeBase64(state!.rootHash)!;
-        const r = verifyConsistency(parts.oldSize, checkpoint.size, parts.proof, oldRoot, checkpoint.rootHash);
+        const r = verifyConsistency(
+          parts.oldSize,
+          checkpoint.size,
+          parts.proof,
+          oldRoot,
+          checkpoint.rootHash,
+        );
         if (!r.ok) {
-          return inconsistent(parts.oldSize === checkpoint.size ? "same size as the cosigned checkpoint, but another root hash" : `not consistent with the cosigned checkpoint of size ${parts.oldSize}: ${r.failure.message}`);
+          return inconsistent(
+            parts.oldSize === checkpoint.size
+              ? "same size as the cosigned checkpoint, but another root hash"
+              : `not consistent with the cosigned checkpoint of size ${parts.oldSize}: ${r.failure.message}`,
+          );
         }
       }
       const cosigned = signNote(opened.text, [cosigner], opened.verified);
-      const mine = parseNote(cosigned).signatures.filter((s) => s.name === cosigner.name && s.keyId === cosigner.keyId);
+      const mine = parseNote(cosigned).signatures.filter(
+        (s) => s.name === cosigner.name && s.keyId === cosigner.keyId,
+      );
       await store.put({
         origin,
         size: checkpoint.size,

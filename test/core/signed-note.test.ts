@@ -23,21 +23,37 @@ import {
 } from "../../src/core/signed-note.ts";
 
 const dir = path.resolve(import.meta.dirname, "../vectors/c2sp");
-const load = (f: string) => JSON.parse(readFileSync(path.join(dir, f), "utf8"));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- vector files are read as plain JSON
+const load = (f: string): any => JSON.parse(readFileSync(path.join(dir, f), "utf8"));
 const go = load("sumdb-note.json");
 const formats = load("formats-checkpoint.json");
 const spec = load("c2sp-spec-examples.json");
 
 /** Node's own OpenSSL Ed25519, driven from the spec text: the independent verifier. */
-function nodeEd25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+function nodeEd25519Verify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const spki = Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]);
-  return nodeVerify(null, message, createPublicKey({ key: spki, format: "der", type: "spki" }), signature);
+  return nodeVerify(
+    null,
+    message,
+    createPublicKey({ key: spki, format: "der", type: "spki" }),
+    signature,
+  );
 }
 
 describe("signed-note (c2sp.org/signed-note)", () => {
   describe("verifier keys", () => {
     it("accepts the Go note package's keys and the spec's example key", () => {
-      for (const vkey of [go.peter.vkey, go.enoch.vkey, spec.signedNote.vkey, formats.sumdb.vkey, ...formats.sumdb.extraVerifiers]) {
+      for (const vkey of [
+        go.peter.vkey,
+        go.enoch.vkey,
+        spec.signedNote.vkey,
+        formats.sumdb.vkey,
+        ...formats.sumdb.extraVerifiers,
+      ]) {
         const k = parseVerifierKey(vkey);
         expect(formatVerifierKey(k.name, k.type, k.publicKey)).to.equal(vkey);
       }
@@ -55,17 +71,21 @@ describe("signed-note (c2sp.org/signed-note)", () => {
         }
       }
       for (let i = 0; i < vkey.length; i++) {
-        const mangled = vkey.slice(0, i) + String.fromCharCode(vkey.charCodeAt(i) + 1) + vkey.slice(i + 1);
+        const mangled =
+          vkey.slice(0, i) + String.fromCharCode(vkey.charCodeAt(i) + 1) + vkey.slice(i + 1);
         expect(() => parseVerifierKey(mangled), mangled).to.throw();
       }
-      for (const bad of go.badVerifierKeys) expect(() => parseVerifierKey(bad.vkey), bad.why).to.throw();
+      for (const bad of go.badVerifierKeys)
+        expect(() => parseVerifierKey(bad.vkey), bad.why).to.throw();
       expect(rejected).to.be.greaterThan(2000);
     });
 
     it("derives the Go signer keys' key IDs (PRIVATE+KEY vectors, note_test.go and formats witness_test.go)", () => {
       for (const { skey, vkey } of [go.peter, ...formats.witnessKeys]) {
         const s = parseGoSignerKey(skey);
-        expect(formatVerifierKey(s.name, SIG_TYPE_ED25519, ed25519PublicKey(s.seed))).to.equal(vkey);
+        expect(formatVerifierKey(s.name, SIG_TYPE_ED25519, ed25519PublicKey(s.seed))).to.equal(
+          vkey,
+        );
       }
     });
 
@@ -83,22 +103,36 @@ describe("signed-note (c2sp.org/signed-note)", () => {
       const signer = ed25519NoteSigner(s.name, s.seed);
       expect(signNote(go.text, [signer])).to.equal(go.signedByPeter);
       // An existing signature of the same key is replaced, not repeated.
-      const stale = { name: "PeterNeumann", keyId: 0xc74f20a3, base64: encodeBase64(new Uint8Array([0xc7, 0x4f, 0x20, 0xa3, 1])) };
+      const stale = {
+        name: "PeterNeumann",
+        keyId: 0xc74f20a3,
+        base64: encodeBase64(new Uint8Array([0xc7, 0x4f, 0x20, 0xa3, 1])),
+      };
       expect(signNote(go.text, [signer], [stale])).to.equal(go.signedByPeter);
     });
 
     it("refuses text without a final newline and a signer with a bad name", () => {
       const s = parseGoSignerKey(go.peter.skey);
       expect(() => signNote("abc", [ed25519NoteSigner(s.name, s.seed)])).to.throw(/malformed note/);
-      expect(() => signNote(go.text, [ed25519NoteSigner("bad name", s.seed)])).to.throw(/invalid signer/);
+      expect(() => signNote(go.text, [ed25519NoteSigner("bad name", s.seed)])).to.throw(
+        /invalid signer/,
+      );
     });
 
     it("signs what Node's crypto.verify accepts", () => {
       const s = parseGoSignerKey(go.peter.skey);
-      const note = signNote("example.com/x\n1\n" + "A".repeat(43) + "=\n", [ed25519NoteSigner(s.name, s.seed)]);
+      const note = signNote("example.com/x\n1\n" + "A".repeat(43) + "=\n", [
+        ed25519NoteSigner(s.name, s.seed),
+      ]);
       const { text, signatures } = parseNote(note);
       const raw = decodeBase64(signatures[0]!.base64)!;
-      expect(nodeEd25519Verify(ed25519PublicKey(s.seed), new TextEncoder().encode(text), raw.subarray(4))).to.equal(true);
+      expect(
+        nodeEd25519Verify(
+          ed25519PublicKey(s.seed),
+          new TextEncoder().encode(text),
+          raw.subarray(4),
+        ),
+      ).to.equal(true);
     });
   });
 
@@ -139,12 +173,23 @@ describe("signed-note (c2sp.org/signed-note)", () => {
       expect(openNote(many, [peter()])).to.deep.include({ ok: false });
       const sig: string = go.peterSignatureLine;
       const r = openNote(go.text + "\n" + sig.slice(0, 60) + "ABCD" + sig.slice(60), [peter()]);
-      expect(!r.ok && r.failure.message).to.equal("invalid signature for key PeterNeumann+c74f20a3");
+      expect(!r.ok && r.failure.message).to.equal(
+        "invalid signature for key PeterNeumann+c74f20a3",
+      );
     });
 
     it("drops repeated signatures and keeps distinct unknown ones", () => {
       const e: string = go.enochSignatureLine;
-      const msg = go.text + "\n" + go.peterSignatureLine + go.peterSignatureLine + e + e + e.slice(0, 60) + "ABCD" + e.slice(60);
+      const msg =
+        go.text +
+        "\n" +
+        go.peterSignatureLine +
+        go.peterSignatureLine +
+        e +
+        e +
+        e.slice(0, 60) +
+        "ABCD" +
+        e.slice(60);
       const r = openNote(msg, [peter()]);
       expect(r.ok).to.equal(true);
       if (r.ok) {
@@ -163,15 +208,28 @@ describe("signed-note (c2sp.org/signed-note)", () => {
     });
 
     it("verifies the spec's example note and a real sum.golang.org checkpoint", () => {
-      expect(openNote(spec.signedNote.note, [noteVerifier(spec.signedNote.vkey)]).ok).to.equal(true);
+      expect(openNote(spec.signedNote.note, [noteVerifier(spec.signedNote.vkey)]).ok).to.equal(
+        true,
+      );
       const r = openNote(formats.sumdb.note, [noteVerifier(formats.sumdb.vkey)]);
       expect(r.ok).to.equal(true);
-      if (r.ok) expect(parseCheckpoint(r.text)).to.deep.include({ origin: formats.sumdb.origin, size: formats.sumdb.size });
+      if (r.ok)
+        expect(parseCheckpoint(r.text)).to.deep.include({
+          origin: formats.sumdb.origin,
+          size: formats.sumdb.size,
+        });
     });
 
     it("verifies the formats package's extra signatures and ignores unknown ones (log/note_test.go)", () => {
-      const note = formats.sumdb.note + [...formats.sumdb.extraSignatureLines, ...formats.sumdb.unknownSignatureLines].map((l: string) => l + "\n").join("");
-      const r = openNote(note, [formats.sumdb.vkey, ...formats.sumdb.extraVerifiers].map((k: string) => noteVerifier(k)));
+      const note =
+        formats.sumdb.note +
+        [...formats.sumdb.extraSignatureLines, ...formats.sumdb.unknownSignatureLines]
+          .map((l: string) => l + "\n")
+          .join("");
+      const r = openNote(
+        note,
+        [formats.sumdb.vkey, ...formats.sumdb.extraVerifiers].map((k: string) => noteVerifier(k)),
+      );
       expect(r.ok).to.equal(true);
       if (r.ok) {
         expect(r.verified).to.have.length(4);
@@ -182,7 +240,8 @@ describe("signed-note (c2sp.org/signed-note)", () => {
 
   describe("cosignature/v1 (c2sp.org/tlog-cosignature)", () => {
     const seed = new Uint8Array(32).fill(7);
-    const text = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+    const text =
+      "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
 
     it("reads the timestamp of the formats package's cosignature vector", () => {
       for (const c of formats.cosignatureTimestamp) {
@@ -198,21 +257,40 @@ describe("signed-note (c2sp.org/signed-note)", () => {
       expect(raw).to.have.length(4 + 8 + 64);
       expect(Buffer.from(raw.subarray(4, 12)).readBigUInt64BE()).to.equal(1679315147n);
       const message = new TextEncoder().encode("cosignature/v1\ntime 1679315147\n" + text);
-      expect(cosignatureV1Message(new TextEncoder().encode(text), 1679315147)).to.deep.equal(message);
+      expect(cosignatureV1Message(new TextEncoder().encode(text), 1679315147)).to.deep.equal(
+        message,
+      );
       expect(nodeEd25519Verify(ed25519PublicKey(seed), message, raw.subarray(12))).to.equal(true);
       // Key ID = SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)[:4], computed here by Node.
-      const id = createHash("sha256").update(Buffer.concat([Buffer.from("witness.example/w1\n"), Buffer.from([4]), ed25519PublicKey(seed)])).digest().subarray(0, 4);
+      const id = createHash("sha256")
+        .update(
+          Buffer.concat([
+            Buffer.from("witness.example/w1\n"),
+            Buffer.from([4]),
+            ed25519PublicKey(seed),
+          ]),
+        )
+        .digest()
+        .subarray(0, 4);
       expect(Buffer.from(raw.subarray(0, 4))).to.deep.equal(id);
-      const vkey = formatVerifierKey("witness.example/w1", SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(seed));
+      const vkey = formatVerifierKey(
+        "witness.example/w1",
+        SIG_TYPE_COSIGNATURE_V1,
+        ed25519PublicKey(seed),
+      );
       expect(openNote(note, [noteVerifier(vkey)]).ok).to.equal(true);
       // The same key as a plain note key (type 0x01) has another key ID: it does not match.
-      const asNoteKey = noteVerifier(formatVerifierKey("witness.example/w1", SIG_TYPE_ED25519, ed25519PublicKey(seed)));
+      const asNoteKey = noteVerifier(
+        formatVerifierKey("witness.example/w1", SIG_TYPE_ED25519, ed25519PublicKey(seed)),
+      );
       expect(openNote(note, [asNoteKey]).ok).to.equal(false);
     });
 
     it("fails a cosignature whose timestamp, text or extension line changed", () => {
       const signer = cosignatureV1Signer("w", seed, () => 1000);
-      const v = noteVerifier(formatVerifierKey("w", SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(seed)));
+      const v = noteVerifier(
+        formatVerifierKey("w", SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(seed)),
+      );
       const note = signNote(text + "ext\n", [signer]);
       const { signatures } = parseNote(note);
       const raw = decodeBase64(signatures[0]!.base64)!;
@@ -223,4 +301,3 @@ describe("signed-note (c2sp.org/signed-note)", () => {
     });
   });
 });
-

@@ -22,7 +22,11 @@ import { openTiledLog, type TiledLog } from "../../src/log/tiled-log.ts";
 import { formatAddCheckpointBody } from "../../src/log/witness-client.ts";
 import { createWitness } from "../../src/witness/witness.ts";
 import { createWitnessApp } from "../../src/witness/witness-app.ts";
-import { openWitnessStore, originHash, type WitnessStore } from "../../src/witness/witness-store.ts";
+import {
+  openWitnessStore,
+  originHash,
+  type WitnessStore,
+} from "../../src/witness/witness-store.ts";
 
 const ORIGIN = "sso.example/ledger-log";
 const logSeed = new Uint8Array(32).fill(1);
@@ -30,9 +34,18 @@ const witnessSeed = new Uint8Array(32).fill(2);
 const WITNESS = "auditor-1.example/witness";
 const enc = new TextEncoder();
 
-function nodeEd25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+function nodeEd25519Verify(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const spki = Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), publicKey]);
-  return nodeVerify(null, message, createPublicKey({ key: spki, format: "der", type: "spki" }), signature);
+  return nodeVerify(
+    null,
+    message,
+    createPublicKey({ key: spki, format: "der", type: "spki" }),
+    signature,
+  );
 }
 
 interface Fixture {
@@ -46,7 +59,9 @@ interface Fixture {
   close(): Promise<void>;
 }
 
-async function startWitness(dataDir: string): Promise<{ url: string; server: Server; store: WitnessStore }> {
+async function startWitness(
+  dataDir: string,
+): Promise<{ url: string; server: Server; store: WitnessStore }> {
   const store = await openWitnessStore(dataDir);
   const witness = createWitness({
     cosigner: cosignatureV1Signer(WITNESS, witnessSeed),
@@ -82,7 +97,8 @@ async function fixture(): Promise<Fixture> {
   };
 }
 
-const entries = (from: number, n: number, tag = "batch") => Array.from({ length: n }, (_, i) => enc.encode(`${tag} ${from + i}`));
+const entries = (from: number, n: number, tag = "batch") =>
+  Array.from({ length: n }, (_, i) => enc.encode(`${tag} ${from + i}`));
 
 describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
   this.timeout(30_000);
@@ -106,17 +122,24 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     const raw = Buffer.from(m![2]!, "base64");
     expect(raw).to.have.length(76);
     const pub = ed25519PublicKey(witnessSeed);
-    const id = createHash("sha256").update(Buffer.concat([Buffer.from(WITNESS + "\n"), Buffer.from([4]), pub])).digest().subarray(0, 4);
+    const id = createHash("sha256")
+      .update(Buffer.concat([Buffer.from(WITNESS + "\n"), Buffer.from([4]), pub]))
+      .digest()
+      .subarray(0, 4);
     expect(raw.subarray(0, 4)).to.deep.equal(id);
     const t = Number(raw.readBigUInt64BE(4));
     expect(t).to.be.within(before, before + 5);
     const text = note.slice(0, note.indexOf("\n\n") + 1);
-    expect(nodeEd25519Verify(pub, Buffer.from(`cosignature/v1\ntime ${t}\n${text}`), raw.subarray(12))).to.equal(true);
+    expect(
+      nodeEd25519Verify(pub, Buffer.from(`cosignature/v1\ntime ${t}\n${text}`), raw.subarray(12)),
+    ).to.equal(true);
   });
 
   it("cosigns a consistent extension, and serves the cosigned checkpoint to monitors", async () => {
     await f.log.append(entries(0, 3));
-    expect((await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status).to.equal(200);
+    expect(
+      (await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status,
+    ).to.equal(200);
     await f.log.append(entries(3, 300));
     const note = await f.log.signCheckpoint();
     const res = await f.post(formatAddCheckpointBody(3, f.log.consistencyProof(3), note));
@@ -131,9 +154,15 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
 
   it("refuses a checkpoint that is not consistent with what it cosigned before (422), and keeps the evidence", async () => {
     await f.log.append(entries(0, 4));
-    expect((await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status).to.equal(200);
+    expect(
+      (await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status,
+    ).to.equal(200);
     // The same log key signs a tree of 10 entries whose entry 2 differs from the one witnessed.
-    const forked = await openTiledLog({ dir: path.join(f.dataDir, "fork2"), origin: ORIGIN, signer: ed25519NoteSigner(ORIGIN, logSeed) });
+    const forked = await openTiledLog({
+      dir: path.join(f.dataDir, "fork2"),
+      origin: ORIGIN,
+      signer: ed25519NoteSigner(ORIGIN, logSeed),
+    });
     await forked.append([...entries(0, 2), enc.encode("a different batch 2"), ...entries(3, 5)]);
     const forkNote = await forked.signCheckpoint();
     // Any proof from size 4 that the fork can build is a proof from ITS tree of size 4, not the witnessed one.
@@ -143,25 +172,44 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     expect(await f.store.listEvidence(ORIGIN)).to.have.length(1);
     // The witness did not move: the honest extension still needs old 4.
     await f.log.append(entries(4, 4));
-    const honest = await f.post(formatAddCheckpointBody(4, f.log.consistencyProof(4), await f.log.signCheckpoint()));
+    const honest = await f.post(
+      formatAddCheckpointBody(4, f.log.consistencyProof(4), await f.log.signCheckpoint()),
+    );
     expect(honest.status).to.equal(200);
   });
 
   it("refuses the same size with another root (422), a proof with old 0 (422), and size 0 with a non-empty root (422)", async () => {
     await f.log.append(entries(0, 4));
     await f.fork.append(entries(0, 4, "other"));
-    expect((await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status).to.equal(200);
-    expect((await f.post(formatAddCheckpointBody(4, [], await f.fork.signCheckpoint()))).status).to.equal(422);
+    expect(
+      (await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status,
+    ).to.equal(200);
+    expect(
+      (await f.post(formatAddCheckpointBody(4, [], await f.fork.signCheckpoint()))).status,
+    ).to.equal(422);
 
     const g = await fixture();
     try {
       await g.log.append(entries(0, 4));
       const note = await g.log.signCheckpoint();
-      expect((await g.post(formatAddCheckpointBody(0, [new Uint8Array(32)], note))).status).to.equal(422);
+      expect(
+        (await g.post(formatAddCheckpointBody(0, [new Uint8Array(32)], note))).status,
+      ).to.equal(422);
       const signer = ed25519NoteSigner(ORIGIN, logSeed);
-      const zeroBad = signNote(formatCheckpoint({ origin: ORIGIN, size: 0, rootHash: new Uint8Array(32).fill(5), extensions: [] }), [signer]);
+      const zeroBad = signNote(
+        formatCheckpoint({
+          origin: ORIGIN,
+          size: 0,
+          rootHash: new Uint8Array(32).fill(5),
+          extensions: [],
+        }),
+        [signer],
+      );
       expect((await g.post(formatAddCheckpointBody(0, [], zeroBad))).status).to.equal(422);
-      const zeroGood = signNote(formatCheckpoint({ origin: ORIGIN, size: 0, rootHash: EMPTY_ROOT, extensions: [] }), [signer]);
+      const zeroGood = signNote(
+        formatCheckpoint({ origin: ORIGIN, size: 0, rootHash: EMPTY_ROOT, extensions: [] }),
+        [signer],
+      );
       expect((await g.post(formatAddCheckpointBody(0, [], zeroGood))).status).to.equal(200);
     } finally {
       await g.close();
@@ -170,7 +218,9 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
 
   it("answers 409 with the size it cosigned (text/x.tlog.size) when the old size is not it", async () => {
     await f.log.append(entries(0, 6));
-    expect((await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status).to.equal(200);
+    expect(
+      (await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status,
+    ).to.equal(200);
     await f.log.append(entries(6, 2));
     const note = await f.log.signCheckpoint();
     const res = await f.post(formatAddCheckpointBody(5, f.log.consistencyProof(5), note));
@@ -195,7 +245,9 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     const bad = note.slice(0, sigStart) + sig.toString("base64") + "\n";
     expect((await f.post(formatAddCheckpointBody(0, [], bad))).status).to.equal(403);
     // Signed by another key under the log's name (its key ID differs): no trusted signature.
-    const impostor = signNote(note.slice(0, note.indexOf("\n\n") + 1), [ed25519NoteSigner(ORIGIN, new Uint8Array(32).fill(9))]);
+    const impostor = signNote(note.slice(0, note.indexOf("\n\n") + 1), [
+      ed25519NoteSigner(ORIGIN, new Uint8Array(32).fill(9)),
+    ]);
     expect((await f.post(formatAddCheckpointBody(0, [], impostor))).status).to.equal(403);
 
     expect((await f.post("old 01\n\n" + note)).status).to.equal(400);
@@ -203,18 +255,22 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     expect((await f.post(formatAddCheckpointBody(3, [], note))).status).to.equal(400); // old > size
     expect((await f.post(`old 1\n${"AAAA\n"}\n${note}`)).status).to.equal(400);
     expect((await f.post("old 0\n" + "x\n".repeat(64) + "\n" + note)).status).to.equal(400);
-    expect((await f.post(""))).to.include({ status: 400 });
+    expect(await f.post("")).to.include({ status: 400 });
     // Nothing above changed the witness.
     expect((await f.post(formatAddCheckpointBody(0, [], note))).status).to.equal(200);
   });
 
   it("checks and updates atomically: of racing submissions from one old size, exactly one wins", async () => {
     await f.log.append(entries(0, 2));
-    expect((await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status).to.equal(200);
+    expect(
+      (await f.post(formatAddCheckpointBody(0, [], await f.log.signCheckpoint()))).status,
+    ).to.equal(200);
     const bodies: string[] = [];
     for (let k = 0; k < 8; k++) {
       await f.log.append(entries(f.log.size(), 1 + k));
-      bodies.push(formatAddCheckpointBody(2, f.log.consistencyProof(2), await f.log.signCheckpoint()));
+      bodies.push(
+        formatAddCheckpointBody(2, f.log.consistencyProof(2), await f.log.signCheckpoint()),
+      );
     }
     // Longest last, shortest first, all at once: the spec's rollback race.
     const results = await Promise.all(bodies.reverse().map((b) => f.post(b)));
@@ -224,7 +280,8 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     const state = await f.store.get(ORIGIN);
     const winner = bodies[results.findIndex((r) => r.status === 200)]!;
     expect(winner).to.include(`\n${ORIGIN}\n${state!.size}\n`);
-    for (const r of results.filter((x) => x.status === 409)) expect(r.text).to.equal(`${state!.size}\n`);
+    for (const r of results.filter((x) => x.status === 409))
+      expect(r.text).to.equal(`${state!.size}\n`);
   });
 
   it("remembers across a restart: a rollback to an older checkpoint after restart is refused", async () => {
@@ -232,13 +289,22 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     const old = await f.log.signCheckpoint();
     expect((await f.post(formatAddCheckpointBody(0, [], old))).status).to.equal(200);
     await f.log.append(entries(3, 3));
-    expect((await f.post(formatAddCheckpointBody(3, f.log.consistencyProof(3), await f.log.signCheckpoint()))).status).to.equal(200);
+    expect(
+      (
+        await f.post(
+          formatAddCheckpointBody(3, f.log.consistencyProof(3), await f.log.signCheckpoint()),
+        )
+      ).status,
+    ).to.equal(200);
     await new Promise<void>((resolve) => f.server.close(() => resolve()));
     await f.store.close();
     const again = await startWitness(f.dataDir);
     f.server = again.server;
     f.store = again.store;
-    const res = await fetch(`${again.url}/add-checkpoint`, { method: "POST", body: formatAddCheckpointBody(0, [], old) });
+    const res = await fetch(`${again.url}/add-checkpoint`, {
+      method: "POST",
+      body: formatAddCheckpointBody(0, [], old),
+    });
     expect(res.status).to.equal(409);
     expect(await res.text()).to.equal("6\n");
   });
