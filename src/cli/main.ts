@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   log: () => import("./commands/log.ts"),
   network: () => import("./commands/network.ts"),
   roles: () => import("./commands/roles.ts"),
+  witness: () => import("./commands/witness.ts"),
 };
 
 export const EXIT_USAGE = 64;
