@@ -75,6 +75,11 @@ export default tseslint.config(
     "src/web imports only src/core",
   ),
   layer(
+    ["src/log/**/*.ts", "src/witness/**/*.ts"],
+    ["../api/*", "../indexer/*", "../anchor/*", "../chain/*", "../cli/*", "../ingest/*", "../audit/*", "../web/*", "../store/*"],
+    "src/log and src/witness build on src/core only; the CLI wires keys and servers to them",
+  ),
+  layer(
     ["src/api/**/*.ts"],
     ["../indexer/*", "../anchor/*", "../cli/*"],
     "src/api reads the store; it never drives the indexer or signs transactions (inject a pipeline function instead)",
