@@ -76,7 +76,17 @@ export default tseslint.config(
   ),
   layer(
     ["src/log/**/*.ts", "src/witness/**/*.ts"],
-    ["../api/*", "../indexer/*", "../anchor/*", "../chain/*", "../cli/*", "../ingest/*", "../audit/*", "../web/*", "../store/*"],
+    [
+      "../api/*",
+      "../indexer/*",
+      "../anchor/*",
+      "../chain/*",
+      "../cli/*",
+      "../ingest/*",
+      "../audit/*",
+      "../web/*",
+      "../store/*",
+    ],
     "src/log and src/witness build on src/core only; the CLI wires keys and servers to them",
   ),
   layer(
