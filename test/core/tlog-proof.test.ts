@@ -132,3 +132,31 @@ describe("tlog-proof and trust policy (c2sp.org/tlog-proof, c2sp.org/tlog-policy
     });
   });
 });
+
+describe("tlog-proof against transparency-dev/formats proof/tlog_proof_test.go", () => {
+  const formats = JSON.parse(
+    readFileSync(
+      path.resolve(import.meta.dirname, "../vectors/c2sp/formats-checkpoint.json"),
+      "utf8",
+    ),
+  );
+  const b64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
+
+  it("writes TestMarshal's proofs byte for byte and reads them back", () => {
+    for (const c of formats.tlogProofMarshal.cases) {
+      const proof = {
+        index: c.index,
+        inclusionProof: c.hashes.map(b64),
+        checkpoint: c.checkpoint,
+        ...(c.extra === undefined ? {} : { extra: b64(c.extra) }),
+      };
+      expect(formatTlogProof(proof), c.name).to.equal(c.want);
+      expect(parseTlogProof(c.want), c.name).to.deep.equal(proof);
+    }
+  });
+
+  it("rejects every proof TestUnmarshalErrors rejects", () => {
+    for (const c of formats.tlogProofMarshal.unmarshalErrors)
+      expect(() => parseTlogProof(c.proof), c.name).to.throw(/tlog-proof line/);
+  });
+});

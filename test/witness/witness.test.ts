@@ -319,3 +319,22 @@ describe("shafaf witness (c2sp.org/tlog-witness add-checkpoint)", function () {
     expect(r.ok && r.verified.map((s) => s.name)).to.deep.equal([WITNESS]);
   });
 });
+
+describe("parseAddCheckpointBody", () => {
+  it("reads the tlog-witness spec's example request", async () => {
+    const { readFileSync } = await import("node:fs");
+    const spec = JSON.parse(
+      readFileSync(
+        path.resolve(import.meta.dirname, "../vectors/c2sp/c2sp-spec-examples.json"),
+        "utf8",
+      ),
+    );
+    const { parseAddCheckpointBody } = await import("../../src/witness/witness.ts");
+    const r = parseAddCheckpointBody(spec.addCheckpointBody);
+    if ("error" in r) expect.fail(r.error);
+    expect(r.oldSize).to.equal(20852014);
+    expect(r.proof).to.have.length(4);
+    expect(r.note.startsWith("example.com/behind-the-sofa\n20852163\n")).to.equal(true);
+    expect(formatAddCheckpointBody(r.oldSize, r.proof, r.note)).to.equal(spec.addCheckpointBody);
+  });
+});
