@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   network: () => import("./commands/network.ts"),
   roles: () => import("./commands/roles.ts"),
   witness: () => import("./commands/witness.ts"),
+  "verify-proof": () => import("./commands/verify-proof.ts"),
 };
 
 export const EXIT_USAGE = 64;

@@ -127,3 +127,69 @@ describe("shafaf keys new-note and shafaf witness (the commands)", function () {
     child = undefined;
   });
 });
+
+describe("shafaf verify-proof (offline)", function () {
+  this.timeout(60_000);
+  it("verifies the committed vectors' proofs, names the failed check of a corrupted one, exits 64 on bad usage", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "shafaf-verify-proof-"));
+    try {
+      const v = JSON.parse(
+        await readFile(
+          path.resolve(import.meta.dirname, "../vectors/c2sp/shafaf-witnessed-1.json"),
+          "utf8",
+        ),
+      );
+      await writeFile(path.join(dir, "policy.txt"), v.policy);
+      await writeFile(path.join(dir, "entry.bin"), Buffer.from(v.proofs[6].entry, "hex"));
+      await writeFile(path.join(dir, "batch-7.tlog-proof"), v.proofs[6].proof);
+      const ok = shafaf(
+        dir,
+        "verify-proof",
+        "--policy",
+        "policy.txt",
+        "--entry",
+        "entry.bin",
+        "batch-7.tlog-proof",
+      );
+      expect(ok.status, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.match(
+        /ok {3}checkpoint: sso\.example\/ledger-log size 11, .*cosigned by 4 witness\(es\) \[w1, w2, w3, w4\]/,
+      );
+      expect(ok.stdout.trim().split("\n").at(-1)).to.equal("verified");
+      const bad = v.corrupted.cases.find(
+        (c: { name: string }) => c.name === "two-cosignatures-of-four",
+      );
+      await writeFile(path.join(dir, "bad.tlog-proof"), bad.proof);
+      const failed = shafaf(
+        dir,
+        "verify-proof",
+        "--policy",
+        "policy.txt",
+        "--leaf-hash",
+        v.corrupted.leafHash,
+        "--json",
+        "bad.tlog-proof",
+      );
+      expect(failed.status).to.equal(1);
+      const result = JSON.parse(failed.stdout);
+      expect(result.status).to.equal("failed");
+      expect(result.checks.at(-1)).to.deep.include({ name: "checkpoint", ok: false });
+      expect(
+        shafaf(dir, "verify-proof", "--policy", "policy.txt", "batch-7.tlog-proof").status,
+      ).to.equal(64);
+      expect(
+        shafaf(
+          dir,
+          "verify-proof",
+          "--policy",
+          "missing.txt",
+          "--entry",
+          "entry.bin",
+          "batch-7.tlog-proof",
+        ).status,
+      ).to.equal(65);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
