@@ -83,18 +83,20 @@ async function fixture(): Promise<Fixture> {
     const res = await fetch(`${w.url}/add-checkpoint`, { method: "POST", body });
     return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
   };
-  return {
+  const f: Fixture = {
     ...w,
     dataDir,
     log,
     fork,
     post,
+    // Closes the server and store the fixture holds now (a test may restart them).
     async close() {
-      await new Promise<void>((resolve) => w.server.close(() => resolve()));
-      await w.store.close();
+      await new Promise<void>((resolve) => f.server.close(() => resolve()));
+      await f.store.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return f;
 }
 
 const entries = (from: number, n: number, tag = "batch") =>
