@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     const perWitness: number[] = [];
     let failures = 0;
     let lastNote = "";
+    let lastSize = 0;
     for (let round = 0; round < ROUNDS; round++) {
       await log.append([enc.encode(`shafaf-batch-summary/1 batch ${log.size() + 1}`)]);
       const note = await log.signCheckpoint();
@@ -143,6 +144,31 @@ async function main(): Promise<void> {
         if (!o.ok) failures++;
       }
       lastNote = cosigned;
+      lastSize = log.size();
+    }
+    // One witness alone (no other witness sharing this process's core).
+    const alone: number[] = [];
+    for (let round = 0; round < Math.min(ROUNDS, 100); round++) {
+      await log.append([enc.encode(`shafaf-batch-summary/1 batch ${log.size() + 1}`)]);
+      const note = await log.signCheckpoint();
+      const t = performance.now();
+      await cosignCheckpoint({
+        note,
+        size: log.size(),
+        witnesses: endpoints.slice(0, 1),
+        knownSizes,
+        proofFrom: (m) => log.consistencyProof(m),
+      });
+      alone.push(performance.now() - t);
+    }
+    // A durable LevelDB write (what each witness does before answering).
+    const fsyncStore = await openWitnessStore(path.join(dir, "fsync"));
+    stores.push(fsyncStore);
+    const puts: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const t = performance.now();
+      await fsyncStore.put({ origin: ORIGIN, size: i, rootHash: "", note: "", cosignedAt: i });
+      puts.push(performance.now() - t);
     }
     console.log(
       `node ${process.version}; 4 witnesses on 127.0.0.1 in this process; log of ${PREFILL} entries growing by 1 per checkpoint; ${ROUNDS} checkpoints`,
@@ -154,6 +180,12 @@ async function main(): Promise<void> {
     );
     console.log(
       `  one witness's add-checkpoint, seen by the log    ${fmt(quantile(perWitness, 0.5)).padEnd(11)} ${fmt(quantile(perWitness, 0.95))}`,
+    );
+    console.log(
+      `one witness alone (the other 3 idle)               ${fmt(quantile(alone, 0.5)).padEnd(11)} ${fmt(quantile(alone, 0.95))}`,
+    );
+    console.log(
+      `reference: one LevelDB put with sync (fsync)       ${fmt(quantile(puts, 0.5)).padEnd(11)} ${fmt(quantile(puts, 0.95))}`,
     );
     console.log(
       `reference: loopback HTTP round trip (no-op)        ${fmt(quantile(rtt, 0.5)).padEnd(11)} ${fmt(quantile(rtt, 0.95))}`,
@@ -176,17 +208,14 @@ async function main(): Promise<void> {
         ...seeds.map((s, i) => cosignatureV1Signer(`auditor-${i + 1}.example/witness`, s)),
       ]);
       const index = 0;
-      const proof = formatTlogProof({
-        index,
-        inclusionProof: inclusionProof(index, size, () => zero),
-        checkpoint: noteWithCosigs,
-      });
+      const path0 = inclusionProof(index, size, () => zero);
+      const proof = formatTlogProof({ index, inclusionProof: path0, checkpoint: noteWithCosigs });
       console.log(
-        `${String(size).padEnd(10)} ${String(proof.split("\n").filter((l) => /^[A-Za-z0-9+/]{43}=$/.test(l)).length).padEnd(14)} ${enc.encode(proof).length}`,
+        `${String(size).padEnd(10)} ${String(path0.length).padEnd(14)} ${enc.encode(proof).length}`,
       );
     }
-    const index = log.size() - 3;
-    const proof = log.tlogProof(index, log.size(), lastNote);
+    const index = lastSize - 3;
+    const proof = log.tlogProof(index, lastSize, lastNote);
     const leaf = hashLeaf(log.entry(index));
     const vt: number[] = [];
     let verified = 0;
@@ -196,11 +225,13 @@ async function main(): Promise<void> {
       vt.push(performance.now() - t);
     }
     console.log(
-      `\nthis run's proof (log of ${log.size()}): ${enc.encode(proof).length} bytes; offline verification against the 3-of-4 policy: median ${fmt(quantile(vt, 0.5))} (${verified}/200 verified)`,
+      `\nthis run's proof (log of ${lastSize}): ${enc.encode(proof).length} bytes; offline verification against the 3-of-4 policy: median ${fmt(quantile(vt, 0.5))} (${verified}/200 verified)`,
     );
     console.log(
       JSON.stringify({
         cosign4MedianMs: quantile(total, 0.5),
+        cosign1MedianMs: quantile(alone, 0.5),
+        fsyncPutMedianMs: quantile(puts, 0.5),
         cosign4P95Ms: quantile(total, 0.95),
         rttMedianMs: quantile(rtt, 0.5),
         proofBytes: enc.encode(proof).length,
