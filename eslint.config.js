@@ -39,9 +39,13 @@ const LAYERS = {
     may: ["core", "ingest"],
     why: "demo data generators write inputs with the ingest writers",
   },
+  log: {
+    may: ["core"],
+    why: "the ledger log (tiles, checkpoints, proofs) builds on core only; the CLI wires keys and servers to it",
+  },
   witness: {
-    may: ["core", "store"],
-    why: "a witness checks and cosigns with core's rules and keeps its state in the store",
+    may: ["core"],
+    why: "a witness checks and cosigns with core's rules only; the CLI wires keys and servers to it",
   },
   cli: { may: "*", why: "src/cli is the composition root" },
 };

@@ -25,6 +25,8 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   roles: () => import("./commands/roles.ts"),
   jobs: () => import("./commands/jobs.ts"),
   dev: () => import("./commands/dev.ts"),
+  witness: () => import("./commands/witness.ts"),
+  "verify-proof": () => import("./commands/verify-proof.ts"),
 };
 
 function usage(): string {

@@ -4,7 +4,10 @@
  * key in an encrypted keystore and prints only its public key. `shafaf keys show-vrf FILE
  * [--verify]`: prints a VRF keystore's public key. `shafaf keys register-vrf FILE --rpc URL
  * --contract LEDGER (--keystore SIGNER | --signer dev:N)`: records that public key on the ledger
- * (VRF_KEY_ROLE). Passwords come from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
+ * (VRF_KEY_ROLE).
+ * `shafaf keys new-note --name NAME --out FILE [--witness]`: makes an Ed25519 signed-note key
+ * (the log's checkpoint key, or a witness's cosigning key) and prints its verifier key.
+ * Passwords come from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
  */
 import type { CliCommand } from "../command.ts";
 import {
@@ -20,11 +23,13 @@ import { reportError, signerSpecFromOptions } from "../command-support.ts";
 import { parseCommandLine, parseSubcommand, usageError } from "../parse-command-line.ts";
 import { registerVrfKey } from "../../chain/register-vrf-key.ts";
 import { connectSigner } from "../../chain/signer.ts";
+import { newNoteKeystore } from "../../chain/note-keystore.ts";
 
 const USAGE = `usage: shafaf keys new [--out FILE] [--json]
        shafaf keys new-vrf [--out FILE] [--json]
        shafaf keys show-vrf FILE [--verify] [--json]
        shafaf keys register-vrf FILE --rpc URL --contract LEDGER (--keystore SIGNER | --signer dev:N) [--json]
+       shafaf keys new-note --name NAME --out FILE [--witness] [--json]
 
 new       makes a new account and writes it as an encrypted JSON keystore (mode 0600; default
           keystore-<address>.json in the current directory). Prints only the address.
@@ -37,9 +42,43 @@ register-vrf  records the VRF keystore FILE's public key on the ledger, where it
           current key (a rotation, when one was registered before). The signing account needs
           VRF_KEY_ROLE, which governance grants. Prints the key id (keccak256 of the public key)
           that v2 batches name; a key registered before is reported, not sent again.
+new-note  makes an Ed25519 signed-note key named NAME (e.g. sso.example/ledger-log for the log,
+          whose name is its checkpoint origin; auditor.example/witness with --witness) in an
+          encrypted keystore (shafaf-note-key/1, mode 0600) and prints its verifier key: type
+          0x01 for a log key, 0x04 (cosignature/v1) for a witness key. Put it in the trust policy.
 The password comes from ${KEYSTORE_PASSWORD_ENV} or, on a terminal, a prompt that does not echo.`;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+async function newNote(rest: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine("keys new-note", USAGE, rest, {
+    name: { type: "string" },
+    out: { type: "string" },
+    witness: { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length > 0)
+    return usageError("keys new-note", USAGE, `unexpected argument "${positionals[0]}"`);
+  if (values.name === undefined || values.out === undefined)
+    return usageError("keys new-note", USAGE, "--name NAME and --out FILE are required");
+  try {
+    const password = await readKeystorePassword(
+      { env: process.env, stdin: process.stdin, stderr: process.stderr },
+      { prompt: "New keystore password: ", confirm: true },
+    );
+    const role = values.witness === true ? "witness" : "log";
+    const { vkey, json } = await newNoteKeystore({ name: values.name, role, password });
+    await writeKeystoreFile(values.out, json);
+    process.stdout.write(
+      values.json === true ? JSON.stringify({ vkey, role, file: values.out }) + "\n" : vkey + "\n",
+    );
+    return 0;
+  } catch (error) {
+    return reportError("keys new-note", error);
+  }
+}
 
 export const command: CliCommand = {
   summary: "make an encrypted keystore for an account or the person-key VRF; show a VRF key",
@@ -49,10 +88,12 @@ export const command: CliCommand = {
       "new-vrf",
       "show-vrf",
       "register-vrf",
+      "new-note",
     ]);
     if (typeof split === "number") return split;
     const { sub, rest } = split;
     if (sub === "register-vrf") return registerVrf(rest);
+    if (sub === "new-note") return newNote(rest);
     const parsed = parseCommandLine(`keys ${sub}`, USAGE, rest, {
       out: { type: "string" },
       json: { type: "boolean" },
