@@ -3,7 +3,7 @@
  * data directory, locators in a real LevelDB, receipts assembled and checked by core's verifier.
  */
 import { expect } from "chai";
-import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
@@ -21,7 +21,7 @@ import {
   encodeRecordOffsets,
   scanRecordOffsets,
 } from "../../src/store/record-offsets.ts";
-import { CONTRACT, anchor, hex, makeBatch, type Made } from "./on-demand-fixture.ts";
+import { CONTRACT, anchor, makeBatch, type Made } from "./on-demand-fixture.ts";
 
 const trust = (made: Made) => ({ root: made.root, chainId: 31337, contract: CONTRACT });
 
@@ -174,7 +174,11 @@ describe("receipts on demand (LedgerStore)", function () {
   it("refuses an artifact whose root is not the anchored batch's", async function () {
     const made = await makeBatch(store, 1, 4);
     await anchor(store, made);
-    await store.completeJob(made.job, { ...made.entry, root: hex(32) });
+    // Another batch's artifact (another root) in place of the anchored one's.
+    const other = await makeBatch(store, 2, 4);
+    const dir = path.join(store.batchesDir, made.jobId);
+    await rm(dir, { recursive: true });
+    await cp(path.join(store.batchesDir, other.jobId), dir, { recursive: true });
     await store.close();
     store = await openLedgerStore(dataDir);
     const error = await thrown(store.getReceiptByCode(made.codes[0]!));

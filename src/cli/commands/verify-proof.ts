@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import type { CliCommand } from "../command.ts";
 import { reportError, UsageError } from "../command-support.ts";
-import { parseCommandLine, usageError } from "../parse-command-line.ts";
+import { parseCommandLine } from "../parse-command-line.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { hashLeaf } from "../../core/rfc6962.ts";
 import { parseTrustPolicy } from "../../core/tlog-policy.ts";
