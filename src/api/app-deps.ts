@@ -24,7 +24,7 @@ export type { StoredReceipt } from "../store/ledger-store.ts";
 /** The indexer's views (`src/store/index-store.ts`), read side only. */
 export type IndexReader = Pick<
   IndexStore,
-  "getChainInfo" | "listBatches" | "getBatch" | "getStats" | "listEvents"
+  "getChainInfo" | "listBatches" | "getBatch" | "getStats" | "listEvents" | "listVrfKeys"
 >;
 
 /** The anchor pipeline's store (`src/store/ledger-store.ts`), read side only. */

@@ -151,7 +151,22 @@ function publicBatch(b: BatchView): Record<string, unknown> {
     manifest,
   };
   if (b.sealedBy !== undefined) out.sealedBy = [...b.sealedBy];
+  out.scheme = b.scheme ?? "shafaf-tree/1";
+  if (b.scheme === "shafaf-tree/2" && b.totals !== undefined) {
+    const persons = Number(b.totals[1]);
+    out.persons = persons;
+    out.lanes = persons < MIN_CELL_PEOPLE ? { suppressed: true } : namedLanes(b.kind, b.totals);
+    if (b.vrfKeyId !== undefined) out.vrfKeyId = b.vrfKeyId;
+  }
   return out;
+}
+
+/** A v2 batch's amount lanes (2 …) by name, tree-v2.md §4. */
+function namedLanes(kind: BatchView["kind"], totals: readonly string[]): Record<string, string> {
+  const [, , a, b, c, d] = totals;
+  return kind === "premium"
+    ? { insurableWage: a!, days: b!, premium: c! }
+    : { gross: a!, deductions: b!, net: c!, onTime: d! };
 }
 
 function isCaughtUp(info: ChainInfo): boolean {
@@ -872,6 +887,27 @@ export function createApp(options: CreateAppOptions): ShafafApi {
         ? {}
         : { names: options.accountNames }),
     });
+  });
+
+  route("get", "/api/v1/vrf-keys", async (req, res) => {
+    validate("GET", "/api/v1/vrf-keys")(req);
+    const keys = await index.listVrfKeys();
+    sendCacheable(
+      req,
+      res,
+      {
+        items: keys.map((k) => ({
+          keyId: k.keyId,
+          publicKey: k.publicKey,
+          index: k.index,
+          registrar: k.registrar,
+          registeredAtBlock: k.registeredAtBlock,
+          registeredAt: k.registeredAt,
+          txHash: k.txHash,
+        })),
+      },
+      "public, max-age=30, must-revalidate",
+    );
   });
 
   route("get", "/api/v1/events", async (req, res) => {

@@ -308,6 +308,15 @@ export const openApiDocument = {
         },
       },
     },
+    "/api/v1/vrf-keys": {
+      get: {
+        operationId: "listVrfKeys",
+        tags: ["public"],
+        summary:
+          "VRF public keys registered on the ledger (shafaf-tree/2 person keys), in registration order; the last is current",
+        responses: { "200": json("the registered keys", "VrfKeyList"), ...publicErrors },
+      },
+    },
     "/api/v1/events": {
       get: {
         operationId: "listEvents",
@@ -485,6 +494,7 @@ export const openApiDocument = {
           "status",
           "attestations",
           "manifest",
+          "scheme",
         ],
         properties: {
           batchId: { type: "integer", minimum: 1 },
@@ -519,7 +529,68 @@ export const openApiDocument = {
             },
           },
           sealedBy: { type: "array", items: address },
+          scheme: {
+            type: "string",
+            enum: ["shafaf-tree/1", "shafaf-tree/2"],
+            description: "the batch's tree and receipt scheme (docs/spec/tree-v2.md for /2)",
+          },
+          persons: {
+            ...count,
+            description:
+              "shafaf-tree/2 only: the root's persons lane (distinct people per province, summed over provinces)",
+          },
+          lanes: {
+            description:
+              "shafaf-tree/2 only: the root's amount lanes (tree-v2.md §4); suppressed when the batch covers fewer than 10 persons",
+            oneOf: [
+              {
+                type: "object",
+                additionalProperties: false,
+                required: ["insurableWage", "days", "premium"],
+                properties: { insurableWage: rials, days: rials, premium: rials },
+              },
+              {
+                type: "object",
+                additionalProperties: false,
+                required: ["gross", "deductions", "net", "onTime"],
+                properties: { gross: rials, deductions: rials, net: rials, onTime: rials },
+              },
+              { $ref: "#/components/schemas/Suppressed" },
+            ],
+          },
+          vrfKeyId: {
+            ...hex32,
+            description: "shafaf-tree/2 only: keccak256 of the VRF public key",
+          },
         },
+      },
+      VrfKey: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "keyId",
+          "publicKey",
+          "index",
+          "registrar",
+          "registeredAtBlock",
+          "registeredAt",
+          "txHash",
+        ],
+        properties: {
+          keyId: { ...hex32, description: "keccak256(publicKey)" },
+          publicKey: { ...hex32, description: "RFC 8032 encoding (ECVRF-EDWARDS25519-SHA512-TAI)" },
+          index: count,
+          registrar: address,
+          registeredAtBlock: count,
+          registeredAt: { type: "integer", minimum: 0, description: "unix seconds" },
+          txHash: hex32,
+        },
+      },
+      VrfKeyList: {
+        type: "object",
+        additionalProperties: false,
+        required: ["items"],
+        properties: { items: { type: "array", items: { $ref: "#/components/schemas/VrfKey" } } },
       },
       BatchPage: {
         type: "object",

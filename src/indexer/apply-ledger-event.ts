@@ -9,8 +9,9 @@
  * - provincial figures come only from manifests whose hash matched the chain (`verified`);
  * - status precedence: superseded > disputed (any current dispute) > attested (≥ 1 confirmation) > anchored.
  */
+import { ChainDataError } from "../chain/errors.ts";
 import { ROLE_NAMES, type LedgerEvent } from "../chain/ledger-events.ts";
-import { nextLogHead } from "../core/log-head.ts";
+import { nextLogHead, nextLogHeadV2 } from "../core/log-head.ts";
 import {
   hexKey,
   type BatchStatus,
@@ -21,6 +22,7 @@ import {
   type PeriodStat,
   type ProvinceStat,
   type RoleMember,
+  type VrfKeyView,
 } from "../store/index-store.ts";
 import type { CheckedManifest } from "./manifest-view.ts";
 
@@ -30,7 +32,7 @@ export interface ApplyContext {
   state: LogState;
   /** Block timestamp of the event's block. */
   timestamp: number;
-  /** For BatchAnchored: the checked manifest and the validators that sealed the block. */
+  /** For BatchAnchored and BatchAnchoredV2: the checked manifest and the validators that sealed the block. */
   manifest?: CheckedManifest;
   sealedBy?: string[];
   /** Alarms and oddities (no personal data: events carry none). */
@@ -46,7 +48,8 @@ export interface ApplyContext {
 export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): Promise<void> {
   const { tx, state } = ctx;
   switch (event.type) {
-    case "BatchAnchored": {
+    case "BatchAnchored":
+    case "BatchAnchoredV2": {
       if (event.batchId !== state.batchCount + 1) {
         ctx.warn(
           `batch ids jump from ${state.batchCount} to ${event.batchId} at block ${event.blockNumber}: events are missing`,
@@ -54,10 +57,13 @@ export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): P
         state.headCheck = {
           ...state.headCheck,
           status: "mismatch",
-          detail: `BatchAnchored ${event.batchId} follows batch ${state.batchCount}`,
+          detail: `${event.type} ${event.batchId} follows batch ${state.batchCount}`,
         };
       }
-      state.recomputedHead = nextLogHead(state.recomputedHead, event);
+      state.recomputedHead =
+        event.type === "BatchAnchored"
+          ? nextLogHead(state.recomputedHead, event)
+          : nextLogHeadV2(state.recomputedHead, event);
       if (state.recomputedHead !== event.headAfter && event.batchId === state.batchCount + 1) {
         ctx.warn(
           `batch ${event.batchId}: recomputed head ${state.recomputedHead} differs from the event's headAfter ${event.headAfter}`,
@@ -71,8 +77,9 @@ export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): P
         kind: event.kind === 0 ? "premium" : "pension",
         period: formatPeriod(event.period),
         root: event.root,
-        recordCount: event.recordCount,
-        total: event.totalAmount.toString(),
+        ...(event.type === "BatchAnchored"
+          ? { recordCount: event.recordCount, total: event.totalAmount.toString() }
+          : { recordCount: laneCount(event.totals[0]!), total: event.totals[4]!.toString() }),
         manifestHash: event.manifestHash,
         idempotencyKey: event.idempotencyKey,
         headAfter: event.headAfter,
@@ -87,6 +94,13 @@ export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): P
         attestations: [],
         manifest: manifestView,
         ...(ctx.sealedBy === undefined ? {} : { sealedBy: ctx.sealedBy }),
+        ...(event.type === "BatchAnchored"
+          ? {}
+          : {
+              scheme: "shafaf-tree/2" as const,
+              totals: event.totals.map(String),
+              vrfKeyId: event.vrfKeyId,
+            }),
       };
       const existing = await tx.get<BatchView>("batches", hexKey(event.batchId));
       if (existing !== undefined) {
@@ -97,6 +111,28 @@ export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): P
       }
       tx.put("batches", hexKey(event.batchId), view);
       await addContribution(tx, view, manifest.people, 1n);
+      return;
+    }
+
+    case "VrfKeyRegistered": {
+      const key = hexKey(event.index);
+      const existing = await tx.get<VrfKeyView>("vrfKeys", key);
+      if (existing !== undefined) {
+        ctx.warn(
+          `VRF key index ${event.index} registered twice (blocks ${existing.registeredAtBlock}, ${event.blockNumber})`,
+        );
+        return;
+      }
+      const view: VrfKeyView = {
+        keyId: event.keyId,
+        publicKey: event.publicKey,
+        index: event.index,
+        registrar: event.registrar,
+        registeredAtBlock: event.blockNumber,
+        registeredAt: ctx.timestamp,
+        txHash: event.transactionHash,
+      };
+      tx.put("vrfKeys", key, view);
       return;
     }
 
@@ -198,6 +234,19 @@ export function statusOf(batch: Pick<BatchView, "supersededBy" | "attestations">
   if (batch.attestations.some((a) => a.verdict === "disputed")) return "disputed";
   if (batch.attestations.some((a) => a.verdict === "confirmed")) return "attested";
   return "anchored";
+}
+
+/**
+ * A v2 batch's records lane as a number: the contract takes a uint128 but a batch's records are
+ * leaves of one tree, far below 2^53; anything above is an impossible batch, refused loudly.
+ */
+function laneCount(records: bigint): number {
+  if (records > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new ChainDataError(`BatchAnchoredV2: records lane ${records} exceeds 2^53`, {
+      code: "chain.event.decode",
+    });
+  }
+  return Number(records);
 }
 
 /** 140307 → "1403-07". */

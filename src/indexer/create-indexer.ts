@@ -6,7 +6,8 @@
  * - every log must belong to the block it claims (blockHash checked against the header);
  * - each committed range must extend the last indexed block (`parentHash` link) and must not
  *   have changed while it was read (the range's last header is read before and after);
- * - the log head is recomputed from BatchAnchored events and compared with the contract's
+ * - the log head is recomputed from BatchAnchored and BatchAnchoredV2 events (each with its own
+ *   formula, src/core/log-head.ts) and compared with the contract's
  *   `head()` at the indexed block: a difference is an alarm (`headCheck.status = "mismatch"`);
  * - the role and pause views are compared with the contract's `hasRole` and `paused()` at the
  *   indexed block, for every account the index has seen (holders, past holders, senders,
@@ -306,7 +307,7 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
         atBlock: at,
         detail: gap
           ? previous.detail!
-          : "the head recomputed from BatchAnchored events differs from the contract's head(): the node withheld or altered events",
+          : "the head recomputed from the anchoring events differs from the contract's head(): the node withheld or altered events",
       };
       if (previous.status !== "mismatch" || previous.onChain !== onChain) {
         log.error(
@@ -328,11 +329,13 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   };
   function noteActors(event: LedgerEvent): void {
     const e = event as unknown as Record<string, unknown>;
-    for (const k of ["anchorer", "auditor", "account", "sender", "newAdmin"]) noteActor(e[k]);
+    for (const k of ["anchorer", "auditor", "account", "sender", "newAdmin", "registrar"])
+      noteActor(e[k]);
   }
   async function seedActors(): Promise<void> {
     actors = new Set();
     for (const m of await store.listRoleMembers()) noteActor(m.account);
+    for (const k of await store.listVrfKeys()) noteActor(k.registrar);
     let cursor: string | undefined;
     do {
       const page = await store.listEvents({
@@ -463,7 +466,8 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
             `${event.role}!${event.account.toLowerCase()}`,
             event.type === "RoleGranted",
           );
-        const extra = event.type === "BatchAnchored" ? await anchorContext(event) : {};
+        const anchoring = event.type === "BatchAnchored" || event.type === "BatchAnchoredV2";
+        const extra = anchoring ? await anchorContext(event) : {};
         await applyLedgerEvent(event, {
           tx,
           state,
@@ -471,7 +475,7 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
           ...extra,
           warn: (m) => log.warn(m),
         });
-        if (event.type === "BatchAnchored") anchored.push(event.batchId);
+        if (anchoring) anchored.push(event.batchId);
       }
       const json = JSON.stringify(state);
       if (json !== stateJson) {
@@ -495,7 +499,7 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   }
 
   async function anchorContext(
-    event: Extract<LedgerEvent, { type: "BatchAnchored" }>,
+    event: Extract<LedgerEvent, { type: "BatchAnchored" | "BatchAnchoredV2" }>,
   ): Promise<{ manifest: ReturnType<typeof manifestView>; sealedBy?: string[] }> {
     const bytes =
       options.manifestSource === undefined

@@ -11,6 +11,7 @@
  * - `provinces` `YYYYMM!k!IR-xx` → {@link ProvinceStat}
  * - `events`    16 hex digits block number `!` 8 hex digits log index → {@link ChainEvent}
  * - `roles`     `<role hash>!<account>` → {@link RoleMember}
+ * - `vrfKeys`   16 hex digits of the key's registration index → {@link VrfKeyView}
  * - `blocks`    16 hex digits block number → {@link BlockRecord} (recent blocks with undo records)
  *
  * Invariants: keys are fixed-width so that iteration order is chain order; every write of the
@@ -76,6 +77,34 @@ export interface BatchView {
   manifest: ManifestView;
   /** QBFT validators at the anchoring block, when the node offers qbft_getValidatorsByBlockNumber. */
   sealedBy?: string[];
+  /**
+   * Present on `shafaf-tree/2` batches (BatchAnchoredV2) only; a batch without it is
+   * `shafaf-tree/1`. Absent rather than defaulted so that v1 entries keep their exact bytes.
+   */
+  scheme?: "shafaf-tree/2";
+  /**
+   * v2: the root's six lanes as anchored, decimal strings, in lane order (tree-v2.md §4):
+   * records, persons, then premium insurableWage, days, premium, 0 / pension gross, deductions,
+   * net, onTime. `recordCount` is lane 0 and `total` lane 4 (premium total / net pension).
+   */
+  totals?: string[];
+  /** v2: keccak256 of the VRF public key the batch's person keys were derived under. */
+  vrfKeyId?: string;
+}
+
+/** A VRF public key registered on the ledger (VrfKeyRegistered); public data. */
+export interface VrfKeyView {
+  /** keccak256(publicKey). */
+  keyId: string;
+  /** bytes32, 0x-hex (RFC 8032 encoding). */
+  publicKey: string;
+  /** Registration order, 0, 1, …; the highest is the current key. */
+  index: number;
+  registrar: string;
+  registeredAtBlock: number;
+  /** Block timestamp, unix seconds. */
+  registeredAt: number;
+  txHash: string;
 }
 
 /** Totals of the current (not superseded) batches of one period and kind. */
@@ -186,6 +215,8 @@ export interface IndexStore {
   listEvents(options: { cursor?: string; limit: number }): Promise<Page<ChainEvent>>;
   /** Current holders of each role, by role then account. */
   listRoleMembers(): Promise<RoleMember[]>;
+  /** Registered VRF keys, in registration order (the last is the current key). */
+  listVrfKeys(): Promise<VrfKeyView[]>;
   close(): Promise<void>;
 }
 
@@ -205,13 +236,14 @@ export interface BlockRef {
 
 export interface LogState {
   batchCount: number;
-  /** Log head recomputed from BatchAnchored events (head_0 = 0x00…00). */
+  /** Log head recomputed from BatchAnchored and BatchAnchoredV2 events (head_0 = 0x00…00). */
   recomputedHead: string;
   paused: boolean;
   headCheck: HeadCheck;
 }
 
-export type ViewName = "batches" | "periods" | "provinces" | "events" | "roles" | "meta";
+export type ViewName =
+  "batches" | "periods" | "provinces" | "events" | "roles" | "vrfKeys" | "meta";
 
 /** A value a view key held before a block changed it (null: absent). */
 export type UndoEntry = [view: ViewName, key: string, previous: unknown];
@@ -259,7 +291,7 @@ export interface WritableIndexStore extends IndexStore {
   dump(): Promise<Array<[string, string]>>;
 }
 
-const VIEWS = ["batches", "periods", "provinces", "events", "roles", "meta"] as const;
+const VIEWS = ["batches", "periods", "provinces", "events", "roles", "vrfKeys", "meta"] as const;
 const EMPTY_HEAD = "0x" + "00".repeat(32);
 
 /** Fixed-width key of a non-negative integer < 2^64 (16 hex digits). */
@@ -418,6 +450,10 @@ export async function openIndexStore(dir: string): Promise<WritableIndexStore> {
 
     async listRoleMembers() {
       return (await subs.roles.values().all()) as RoleMember[];
+    },
+
+    async listVrfKeys() {
+      return (await subs.vrfKeys.values().all()) as VrfKeyView[];
     },
 
     async close() {

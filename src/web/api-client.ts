@@ -48,6 +48,12 @@ export interface BatchView {
     reason?: string;
   };
   sealedBy?: string[];
+  /** Absent from servers older than the scheme field: read as "shafaf-tree/1". */
+  scheme?: "shafaf-tree/1" | "shafaf-tree/2";
+  /** shafaf-tree/2 only. */
+  persons?: number;
+  lanes?: Record<string, string> | { suppressed: true };
+  vrfKeyId?: string;
 }
 
 export interface PeriodStat {

@@ -449,6 +449,15 @@ export async function writeStores(
   ];
   for (const e of events)
     tx.put("events", `${hexKey(e.blockNumber)}!${e.logIndex.toString(16).padStart(8, "0")}`, e);
+  tx.put("vrfKeys", hexKey(0), {
+    keyId: hex(32),
+    publicKey: hex(32),
+    index: 0,
+    registrar: ANCHORER,
+    registeredAtBlock: 3,
+    registeredAt: 1_727_000_000,
+    txHash: hex(32),
+  });
   tx.put("meta", "log", {
     batchCount: dataset.batches.length,
     recomputedHead: hex(32),

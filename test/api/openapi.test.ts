@@ -5,6 +5,7 @@ import addFormatsModule from "ajv-formats";
 import { createApiKey } from "../../src/api/api-keys.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { openApiDocument } from "../../src/api/openapi.ts";
+import { hexKey, type BatchView } from "../../src/store/index-store.ts";
 import { serveDataset, verifyWithCore, type Served } from "./api-fixture.ts";
 import { call } from "./http.ts";
 
@@ -155,6 +156,7 @@ describe("OpenAPI document", function () {
         }),
       "get /api/v1/chain": () => call(`${s.url}/api/v1/chain`),
       "get /api/v1/events": () => call(`${s.url}/api/v1/events`),
+      "get /api/v1/vrf-keys": () => call(`${s.url}/api/v1/vrf-keys`),
       "get /api/v1/subjects/{pseudonym}/receipts": () =>
         call(`${s.url}/api/v1/subjects/${receipt.person.subject}/receipts`, {
           headers: { authorization: `Bearer ${readerKey.token}` },
@@ -176,6 +178,38 @@ describe("OpenAPI document", function () {
     }
     const served = await call(`${s.url}/api/v1/openapi.json`);
     expect(served.json).to.deep.equal(JSON.parse(JSON.stringify(openApiDocument)));
+  });
+
+  it("shafaf-tree/2 batches (lanes named per kind, or suppressed) answer schema-valid", async function () {
+    const base = s.dataset.batches[1]!.view;
+    const v2 = (batchId: number, kind: BatchView["kind"], totals: string[]): BatchView => ({
+      ...structuredClone(base),
+      batchId,
+      kind,
+      recordCount: Number(totals[0]),
+      total: totals[4]!,
+      scheme: "shafaf-tree/2",
+      totals,
+      vrfKeyId: "0x" + "ab".repeat(32),
+    });
+    const tx = s.index.begin();
+    tx.at({ number: 51, hash: "0x" + "51".repeat(32), parentHash: "0x" + "50".repeat(32) });
+    tx.put("batches", hexKey(20), v2(20, "premium", ["30", "25", "900", "300", "270", "0"]));
+    tx.put("batches", hexKey(21), v2(21, "pension", ["30", "25", "900", "100", "800", "29"]));
+    tx.put("batches", hexKey(22), v2(22, "pension", ["5", "4", "900", "100", "800", "5"]));
+    await s.index.commit(tx, { cursor: { number: 51, hash: "0x" + "51".repeat(32) }, keepFrom: 0 });
+    const lanes: unknown[] = [];
+    for (const id of [20, 21, 22]) {
+      const r = await call(`${s.url}/api/v1/batches/${id}`);
+      expectDocumented("/api/v1/batches/{id}", "get", r);
+      lanes.push(r.json.lanes);
+    }
+    expect(lanes).to.deep.equal([
+      { insurableWage: "900", days: "300", premium: "270" },
+      { gross: "900", deductions: "100", net: "800", onTime: "29" },
+      { suppressed: true },
+    ]);
+    expectDocumented("/api/v1/batches", "get", await call(`${s.url}/api/v1/batches?limit=5`));
   });
 
   it("error responses are documented problems", async function () {

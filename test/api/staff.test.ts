@@ -252,6 +252,7 @@ describe("startServer graceful shutdown", function () {
         getChainInfo: () => Promise.resolve(undefined),
         listBatches: () => Promise.resolve({ items: [] }),
         getBatch: () => Promise.resolve(undefined),
+        listVrfKeys: () => Promise.resolve([]),
         async getStats() {
           entered();
           await gate;

@@ -161,6 +161,17 @@ export function buildPortalFixture(
     supersededBy: null,
     status: "attested",
     manifest: { ...structuredClone(batches[0]!.manifest), reason: "wage-correction" },
+    // the correction is a shafaf-tree/2 batch: supersession across schemes
+    scheme: "shafaf-tree/2",
+    totals: [
+      String(old.recordCount),
+      String(old.recordCount - 3),
+      (BigInt(old.total) * 10n).toString(),
+      String(old.recordCount * 30),
+      old.total,
+      "0",
+    ],
+    vrfKeyId: hex32(id, 11),
   };
   old.supersededBy = id;
   old.status = "superseded";
@@ -214,6 +225,7 @@ export function fixtureIndex(fixture: PortalFixture): IndexReader {
       Promise.resolve(fixture.batches.find((b) => b.batchId === batchId)),
     getStats: () => Promise.resolve(fixture.stats),
     listEvents: () => Promise.resolve({ items: [] }),
+    listVrfKeys: () => Promise.resolve([]),
   };
 }
 

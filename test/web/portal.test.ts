@@ -26,6 +26,7 @@ const PAGES = [
   { name: "overview", hash: "#/" },
   { name: "batches", hash: "#/batches" },
   { name: "batch", hash: "#/batches/10" },
+  { name: "batch-v2", hash: "#/batches/25" },
   { name: "receipt", hash: "#/receipt" },
   { name: "about", hash: "#/about" },
   { name: "not-found", hash: "#/nowhere" },
@@ -234,6 +235,23 @@ describe("portal (Chromium, real API app, recorded views)", function () {
       expect(main).to.include("correction of insured wages"); // the reason code, in words
       expect(main).to.not.include("wage-correction");
       await page.close();
+    });
+
+    it("a batch names its tree scheme under technical details, and a v2 batch its persons count", async function () {
+      const v2 = buildPortalFixture().batches.find((b) => b.batchId === 25)!;
+      const { page } = await openIn(context, server.url + "/#/batches/25", "en");
+      const summary = (await page.textContent("main")) ?? "";
+      expect(summary).to.include("People (counted per province)");
+      expect(summary).to.include(Number(v2.totals![1]).toLocaleString("en"));
+      const technical = (await page.locator("details.technical").allTextContents()).join("\n");
+      expect(technical).to.include("shafaf-tree/2");
+      expect(technical).to.include(v2.vrfKeyId!);
+      await page.close();
+      const { page: v1 } = await openIn(context, server.url + "/#/batches/10", "en");
+      const v1Technical = (await v1.locator("details.technical").allTextContents()).join("\n");
+      expect(v1Technical).to.include("shafaf-tree/1").and.not.include("shafaf-tree/2");
+      expect((await v1.textContent("main")) ?? "").to.not.include("People (counted per province)");
+      await v1.close();
     });
 
     it("batches: filters by kind and status, validates the month, and pages with a cursor", async function () {

@@ -215,6 +215,9 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
   const summary: [string, Child][] = [
     [t("fieldStatus"), statusBadge(batch.status)],
     [t("fieldRecords"), formatInteger(batch.recordCount, ctx.lang)],
+    ...(batch.persons === undefined
+      ? []
+      : [[t("fieldPersons"), formatInteger(batch.persons, ctx.lang)] as [string, Child]]),
     [t("fieldTotal"), t("rialsUnit", { amount: formatInteger(batch.total, ctx.lang) })],
     [t("fieldAnchoredAt"), formatTimestamp(batch.anchoredAt, ctx.lang)],
   ];
@@ -240,6 +243,7 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
   summary.push([t("manifestStatus"), t(manifestKey)]);
 
   const chainFields: [string, Child][] = [
+    [t("fieldScheme"), h("code", { dir: "ltr" }, batch.scheme ?? "shafaf-tree/1")],
     [t("fieldTx"), hashText(batch.txHash)],
     [t("fieldBlock"), formatInteger(batch.blockNumber, ctx.lang)],
     [t("fieldBlockHash"), hashText(batch.blockHash)],
@@ -256,6 +260,7 @@ export async function renderBatchPage(ctx: PageContext): Promise<PageResult> {
       ),
     ],
   ];
+  if (batch.vrfKeyId !== undefined) chainFields.push([t("fieldVrfKey"), hashText(batch.vrfKeyId)]);
   if (batch.sealedBy !== undefined && batch.sealedBy.length > 0) {
     chainFields.push([
       t("fieldSealedBy"),
