@@ -4,13 +4,15 @@
  * /log/checkpoint and /log/tile/… — on a real development chain, real LevelDB, real servers.
  */
 import { expect } from "chai";
+import { spawn, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startServeStack, type ServeStack } from "../../src/cli/serve-stack.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
+import { newNoteKeystore } from "../../src/chain/note-keystore.ts";
 import { parseLedgerLogEntry } from "../../src/core/ledger-log-entry.ts";
 import { hashLeaf, verifyConsistency } from "../../src/core/rfc6962.ts";
 import {
@@ -183,5 +185,89 @@ describe("shafaf serve with a witnessed ledger log", function () {
     } finally {
       await stack?.close();
     }
+  });
+  it("`shafaf serve --log-key --log-policy` serves the cosigned log, and refuses a policy for another log key", async function () {
+    const f = await deployFixture(chain.url);
+    await anchor(f);
+    await anchor(f);
+    const dir = await mkdtemp(path.join(work, "cli-"));
+    const password = "correct horse battery";
+    const env = { ...process.env, SHAFAF_KEYSTORE_PASSWORD: password };
+    const bin = path.resolve(import.meta.dirname, "../../bin/shafaf.js");
+    const logKey = await newNoteKeystore({ name: ORIGIN, role: "log", password });
+    await writeFile(path.join(dir, "log-key.json"), logKey.json);
+    const wSeed = new Uint8Array(32).fill(90);
+    const wName = "auditor-9.example/witness";
+    const store = await openWitnessStore(path.join(dir, "witness"));
+    stores.push(store);
+    const server = createServer(
+      createWitnessApp({
+        witness: createWitness({
+          cosigner: cosignatureV1Signer(wName, wSeed),
+          logs: [noteVerifier(logKey.vkey)],
+          store,
+        }),
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    const wVkey = formatVerifierKey(wName, SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(wSeed));
+    const wUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const policyText = `log ${logKey.vkey}\nwitness w9 ${wVkey} ${wUrl}\nquorum w9\n`;
+    await writeFile(path.join(dir, "policy.txt"), policyText);
+    const otherVkey = formatVerifierKey(ORIGIN, SIG_TYPE_ED25519, ed25519PublicKey(logSeed));
+    await writeFile(path.join(dir, "other.txt"), `log ${otherVkey}\nquorum none\n`);
+    const args = (policy: string) => [
+      bin,
+      "serve",
+      "--rpc",
+      chain.url,
+      "--contract",
+      f.address,
+      "--port",
+      "0",
+      "--data-dir",
+      "data",
+      "--log-key",
+      "log-key.json",
+      "--log-policy",
+      policy,
+    ];
+
+    const refused = spawnSync(process.execPath, args("other.txt"), {
+      cwd: dir,
+      env,
+      encoding: "utf8",
+    });
+    expect(refused.status).to.equal(64);
+    expect(refused.stderr).to.include("names no `log " + logKey.vkey);
+
+    const child = spawn(process.execPath, args("policy.txt"), { cwd: dir, env });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    try {
+      const deadline = Date.now() + 30_000;
+      let checkpointUrl: string | undefined;
+      let note = "";
+      for (;;) {
+        if (Date.now() > deadline) throw new Error(`no cosigned checkpoint of size 2:\n${out}`);
+        checkpointUrl ??= /ledger log sso\.example\/ledger-log: (\S+) \(1 witnesses\)/.exec(
+          out,
+        )?.[1];
+        if (checkpointUrl !== undefined) {
+          const res = await fetch(checkpointUrl);
+          note = res.status === 200 ? await res.text() : "";
+          if (note.startsWith(`${ORIGIN}\n2\n`) && note.includes(wName)) break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const checked = verifyCheckpointPolicy(note, parseTrustPolicy(policyText));
+      expect(checked.ok && checked.cosigners).to.deep.equal(["w9"]);
+    } finally {
+      child.kill("SIGINT");
+    }
+    expect(await exited).to.equal(0);
   });
 });
