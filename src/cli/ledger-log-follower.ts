@@ -4,6 +4,7 @@
  * the batches beyond the log's size, signs a checkpoint and has the witnesses cosign it. Runs are
  * serialized and coalesced: a request while one runs makes exactly one more run.
  */
+import { InvariantError } from "../core/errors.ts";
 import type { LedgerLogBatch } from "../core/ledger-log-entry.ts";
 import { syncLedgerLog, type SyncLedgerLogResult } from "../log/sync-ledger-log.ts";
 import type { TiledLog } from "../log/tiled-log.ts";
@@ -18,12 +19,20 @@ export function logBatchOfView(
   view: BatchView,
   chain: { chainId: number; contract: string },
 ): LedgerLogBatch {
-  const scheme = (view as BatchView & { scheme?: unknown }).scheme;
+  const scheme = (view as BatchView & { scheme?: unknown }).scheme ?? "shafaf-tree/1";
+  if (scheme !== "shafaf-tree/1" && scheme !== "shafaf-tree/2")
+    throw new InvariantError(
+      `batch ${view.batchId}'s view names the tree scheme ${JSON.stringify(scheme)}, which the log entry does not know`,
+      {
+        code: "log.scheme",
+        details: "docs/spec/log-entry-v1.md lists shafaf-tree/1 and shafaf-tree/2",
+      },
+    );
   return {
     chainId: chain.chainId,
     contract: chain.contract,
     batchId: view.batchId,
-    scheme: scheme === "shafaf-tree/2" ? "shafaf-tree/2" : "shafaf-tree/1",
+    scheme,
     kind: view.kind,
     period: view.period,
     root: view.root,
