@@ -269,5 +269,22 @@ describe("shafaf serve with a witnessed ledger log", function () {
       child.kill("SIGINT");
     }
     expect(await exited).to.equal(0);
+
+    // `shafaf log proof` on that log: a batch not logged yet, and a directory that is no log.
+    const proof = (...extra: string[]) =>
+      spawnSync(process.execPath, [bin, "log", "proof", ...extra], {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+      });
+    const ok = proof("--log-dir", "data/log", "--batch", "2");
+    expect(ok.status, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.include("batch 2 is entry 1 of sso.example/ledger-log at size 2");
+    const early = proof("--log-dir", "data/log", "--batch", "3");
+    expect(early.status).to.equal(64);
+    expect(early.stderr).to.include("batch 3 is not in the log's checkpoint yet (size 2)");
+    const none = proof("--log-dir", "data", "--batch", "1");
+    expect(none.status).to.equal(64);
+    expect(none.stderr).to.include("has no checkpoint");
   });
 });
