@@ -30,6 +30,7 @@ import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import { documentVectors } from "./vectors/documents-v2.ts";
 import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
+import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
@@ -310,6 +311,7 @@ async function generate(): Promise<Record<string, string>> {
     "receipt-v2.json": text(documents.receipts),
     "person-proof-1.json": text(documents.persons),
     "record-offsets-1.json": text(recordOffsetsVectors()),
+    "log-entry-1.json": text(logEntryVectors()),
   };
 }
 

@@ -7,6 +7,7 @@ import express, {
   type Request,
   type RequestHandler,
   type Response,
+  type Router,
 } from "express";
 import type { Registry } from "prom-client";
 import type {
@@ -52,6 +53,8 @@ export interface CreateAppOptions {
   log: ApiLog;
   /** Folder of the built portal, served at `/`. */
   webRoot?: string;
+  /** The ledger log (c2sp.org/tlog-tiles), served at `/log` (src/log/log-routes.ts). */
+  logRouter?: Router;
   /** Origins allowed cross-origin access (`*` for any); CORS is off when absent or empty. */
   cors?: readonly string[];
   /** Token bucket per client address on public endpoints; `false` turns it off. */
@@ -954,6 +957,8 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   app.use("/api", (req, _res, next) => {
     next(new ApiProblem("not-found", "no such endpoint; see /api/v1/openapi.json"));
   });
+
+  if (options.logRouter !== undefined) app.use("/log", options.logRouter);
 
   if (options.webRoot !== undefined && existsSync(options.webRoot)) {
     const webRoot = options.webRoot;

@@ -14,6 +14,10 @@ import { ChainMismatchError, isRetryable } from "../chain/errors.ts";
 import { ContractRevertError, createLedgerClient } from "../chain/ledger-client.ts";
 import { createRpc, type Rpc } from "../chain/rpc.ts";
 import { verifyReceipt } from "../core/verify-receipt.ts";
+import { createLogRouter } from "../log/log-routes.ts";
+import type { TiledLog } from "../log/tiled-log.ts";
+import type { WitnessEndpoint } from "../log/witness-client.ts";
+import { createLedgerLogFollower, type LedgerLogFollower } from "./ledger-log-follower.ts";
 import { createArtifactManifestSource } from "../indexer/artifact-manifest-source.ts";
 import { createIndexer, type Indexer } from "../indexer/create-indexer.ts";
 import { readAccountNames } from "../store/account-names.ts";
@@ -42,6 +46,11 @@ export interface ServeStackOptions {
   cors?: readonly string[] | undefined;
   publicRpc?: string | undefined;
   log: ApiLog & { line(level: string, message: string): void };
+  /**
+   * The ledger log: served at `/log`, appended (and cosigned by `witnesses`) as the indexer sees
+   * anchored batches. Absent: no log.
+   */
+  ledgerLog?: { log: TiledLog; witnesses: readonly WitnessEndpoint[] } | undefined;
   /** How often the chain is checked again after it turned out to be another chain (default 30 s). */
   mismatchRetryMs?: number;
 }
@@ -49,6 +58,8 @@ export interface ServeStackOptions {
 export interface ServeStack {
   readonly url: string;
   readonly indexer: Indexer;
+  /** The ledger log's follower, when a log is configured. */
+  readonly ledgerLog: LedgerLogFollower | undefined;
   /** True when the portal is served at `/`. */
   readonly portal: boolean;
   /**
@@ -130,6 +141,36 @@ async function ensurePortal(log: ServeStackOptions["log"]): Promise<boolean> {
 export async function startServeStack(options: ServeStackOptions): Promise<ServeStack> {
   const { index, ledger, log } = options;
   const rpc = createRpc({ urls: [...options.rpcUrls] });
+  const ledgerLog =
+    options.ledgerLog === undefined
+      ? undefined
+      : createLedgerLogFollower({
+          index,
+          log: options.ledgerLog.log,
+          witnesses: options.ledgerLog.witnesses,
+          report(result, error) {
+            if (error !== undefined) {
+              const e = error as { shortMessage?: string; message?: string; code?: string };
+              log.error("ledger-log", {
+                message: e.shortMessage ?? e.message,
+                code: e.code,
+                hint: "the log is not appended until this is resolved; see docs/spec/log-entry-v1.md",
+              });
+            } else if (result !== undefined && result.appended > 0) {
+              log.info("ledger-log", {
+                appended: result.appended,
+                size: result.size,
+                cosigned: result.cosign.filter((o) => o.ok).map((o) => o.name),
+                notCosigned: result.cosign
+                  .filter((o) => !o.ok)
+                  .map((o) => ({ name: o.name, detail: o.detail })),
+                ...(result.waitingBefore === undefined
+                  ? {}
+                  : { waitingForBatch: result.waitingBefore }),
+              });
+            }
+          },
+        });
   const indexer = createIndexer({
     rpc,
     store: index,
@@ -141,6 +182,13 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
       error: (m) => log.line("error", m),
     },
     manifestSource: createArtifactManifestSource(path.join(options.dataDir, "batches")),
+    ...(ledgerLog === undefined
+      ? {}
+      : {
+          onUpdate: (update: { anchored: number[] }) => {
+            if (update.anchored.length > 0) void ledgerLog.sync();
+          },
+        }),
   });
   const portal = await ensurePortal(log);
   // Auditors' reports and governance's account names live beside the stores (README "Auditors' findings").
@@ -160,6 +208,9 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     trustProxy: options.trustProxy,
     ...(options.anchorJob === undefined ? {} : { anchorJob: options.anchorJob }),
     ...(portal ? { webRoot: WEB_ROOT } : {}),
+    ...(options.ledgerLog === undefined
+      ? {}
+      : { logRouter: createLogRouter({ dir: options.ledgerLog.log.dir }) }),
     ...(options.cors === undefined ? {} : { cors: options.cors }),
     ...(options.publicRpc === undefined ? {} : { rpcUrlForBrowsers: options.publicRpc }),
   });
@@ -182,6 +233,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
           alarm = undefined;
           log.info("chain-mismatch-cleared", {});
         }
+        void ledgerLog?.sync(); // what was indexed before this start
         await indexer.start();
         return;
       } catch (error) {
@@ -210,6 +262,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
   return {
     url: running.url,
     indexer,
+    ledgerLog,
     portal,
     follow,
     get alarm() {
@@ -219,6 +272,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
       closing ??= (async () => {
         wakeFollow?.();
         await indexer.stop();
+        await ledgerLog?.idle();
         await running.close();
       })();
       return closing;

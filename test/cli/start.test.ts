@@ -1,7 +1,9 @@
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parseTrustPolicy, verifyCheckpointPolicy } from "../../src/core/tlog-policy.ts";
 import { startAndWait, type Started } from "./helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -95,6 +97,47 @@ describe("npm start (shafaf start)", function () {
         );
         expect(receipt.format).to.equal("shafaf-receipt/1");
       }
+
+      // The demo's ledger log: every batch logged, cosigned by the four institutions' witnesses,
+      // served at /log, and a batch proven offline with the commands the demo prints.
+      expect(out).to.match(
+        /ledger log +http:\/\/127\.0\.0\.1:\d+\/log\/checkpoint +\(26 batches, cosigned by 4 of 4 witnesses\)/,
+      );
+      const policyFile = /trust policy +(\S+)/.exec(out)![1]!;
+      const logDir = /log proof --log-dir (\S+)/.exec(out)![1]!;
+      const policy = parseTrustPolicy(await readFile(policyFile, "utf8"));
+      const served = await (await fetch(`${first.url}/log/checkpoint`)).text();
+      const checked = verifyCheckpointPolicy(served, policy);
+      expect(checked.ok && checked.checkpoint.size).to.equal(26);
+      expect(checked.ok && checked.cosigners).to.have.length(4);
+      const cli = (...args: string[]) =>
+        spawnSync(process.execPath, [path.join(root, "bin/shafaf.js"), ...args], {
+          cwd: dataDir,
+          encoding: "utf8",
+        });
+      const proved = cli("log", "proof", "--log-dir", logDir, "--batch", "3", "--out", "batch-3");
+      expect(proved.status, proved.stderr).to.equal(0);
+      const verified = cli(
+        "verify-proof",
+        "--policy",
+        policyFile,
+        "--entry",
+        "batch-3.entry",
+        "batch-3.tlog-proof",
+      );
+      expect(verified.status, verified.stdout + verified.stderr).to.equal(0);
+      expect(verified.stdout).to.match(/verified/);
+      const wrong = cli("log", "proof", "--log-dir", logDir, "--batch", "4", "--out", "batch-4");
+      expect(wrong.status).to.equal(0);
+      const mixed = cli(
+        "verify-proof",
+        "--policy",
+        policyFile,
+        "--entry",
+        "batch-4.entry",
+        "batch-3.tlog-proof",
+      );
+      expect(mixed.status).to.equal(1);
     } finally {
       first.interrupt();
     }

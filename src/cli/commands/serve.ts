@@ -31,6 +31,11 @@ import {
 } from "../../api/app-deps.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { startServeStack } from "../serve-stack.ts";
+import { readKeystorePassword } from "../../chain/keystore.ts";
+import { loadNoteKeystore } from "../../chain/note-keystore.ts";
+import { parseTrustPolicy } from "../../core/tlog-policy.ts";
+import { openTiledLog, type TiledLog } from "../../log/tiled-log.ts";
+import type { WitnessEndpoint } from "../../log/witness-client.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
 
@@ -56,6 +61,13 @@ following the ledger's events into <data-dir>/index in the background.
   --rate-limit N/S       public requests per client: burst N, then S per second (default 60/10;
                          0 turns it off)
   --trust-proxy N        trust N reverse proxies for the client address (default 0)
+  --log-key FILE         keep the witnessed ledger log: this note keystore (shafaf keys new-note,
+                         role log; its name is the log's origin) signs a checkpoint after each
+                         anchored batch the indexer sees; the log is served at /log
+                         (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
+  --log-dir DIR          where the log's tiles live (default <data-dir>/log)
+  --log-policy FILE      a c2sp.org/tlog-policy file: its \`witness NAME VKEY URL\` lines are
+                         asked to cosign each checkpoint
 
   --create-api-key ID    add a key with this id to --api-keys FILE (created if missing) and print
                          the key once; only its SHA-256 is stored
@@ -65,6 +77,37 @@ When the node serves another chain than the one indexed (another genesis, chain 
 serve keeps serving what it has indexed, with an alarm in /api/v1/chain and the log.
 
 Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 1 failure.`;
+
+/** The log of `--log-key`/`--log-dir`, with every witness of `--log-policy` (each needs a URL). */
+async function openServedLog(options: {
+  key: string;
+  dir: string;
+  policy: string | undefined;
+}): Promise<{ log: TiledLog; witnesses: WitnessEndpoint[] }> {
+  const password = await readKeystorePassword({
+    env: process.env,
+    stdin: process.stdin,
+    stderr: process.stderr,
+  });
+  const key = await loadNoteKeystore(options.key, password, "log");
+  const log = await openTiledLog({ dir: options.dir, origin: key.name, signer: key.signer() });
+  const witnesses: WitnessEndpoint[] = [];
+  if (options.policy !== undefined) {
+    const policy = parseTrustPolicy(await readFile(options.policy, "utf8"), options.policy);
+    if (policy.logs.length > 0 && !policy.logs.some((l) => l.vkey === key.vkey))
+      throw new UsageError(
+        `${options.policy} names no \`log ${key.vkey}\` line: witnesses and verifiers of that policy would not accept this log's checkpoints`,
+      );
+    for (const w of policy.witnesses) {
+      if (w.url === undefined)
+        throw new UsageError(
+          `${options.policy}: witness ${w.name} has no URL; write \`witness ${w.name} <vkey> <url>\` to have it asked`,
+        );
+      witnesses.push({ name: w.name, url: w.url, verifier: w.verifier });
+    }
+  }
+  return { log, witnesses };
+}
 
 function parse(argv: readonly string[]) {
   return parseCommandLine("serve", USAGE, argv, {
@@ -81,6 +124,9 @@ function parse(argv: readonly string[]) {
     cors: { type: "string", multiple: true },
     "rate-limit": { type: "string" },
     "trust-proxy": { type: "string" },
+    "log-key": { type: "string" },
+    "log-dir": { type: "string" },
+    "log-policy": { type: "string" },
     "create-api-key": { type: "string" },
     scopes: { type: "string" },
   });
@@ -349,6 +395,14 @@ export const command: CliCommand = {
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey });
       }
 
+      const ledgerLog =
+        values["log-key"] === undefined
+          ? undefined
+          : await openServedLog({
+              key: values["log-key"],
+              dir: path.resolve(values["log-dir"] ?? path.join(dataDir, "log")),
+              policy: values["log-policy"],
+            });
       const stack = await startServeStack({
         rpcUrls: values.rpc,
         contract,
@@ -365,6 +419,7 @@ export const command: CliCommand = {
         cors: values.cors,
         publicRpc,
         log,
+        ledgerLog,
       });
       index = undefined;
       ledger = undefined; // closed by the stack from here on
@@ -375,6 +430,9 @@ export const command: CliCommand = {
           (anchorJob === undefined
             ? "staff uploads: off (no --keystore or --signer)\n"
             : "staff uploads: on\n") +
+          (ledgerLog === undefined
+            ? ""
+            : `ledger log ${ledgerLog.log.origin}: ${stack.url}/log/checkpoint (${ledgerLog.witnesses.length} witnesses)\n`) +
           `indexing ${contract} from ${values.rpc.join(", ")}; Ctrl-C stops\n`,
       );
 

@@ -4,18 +4,20 @@
  * anchored through the same pipeline as `shafaf anchor`, part of it audited and attested, the
  * indexer, the API and the portal. Ctrl-C stops everything.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine, usageError } from "../parse-command-line.ts";
 import { reportError, UsageError } from "../command-support.ts";
 import { createApiKey } from "../../api/api-keys.ts";
+import { parseTrustPolicy, verifyCheckpointPolicy } from "../../core/tlog-policy.ts";
 import { startDevChain, type DevChain } from "../../chain/dev-chain.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore, type StoredReceipt } from "../../store/ledger-store.ts";
 import { buildWeb } from "../build-web.ts";
 import { auditAndAttestDemo, DEMO_AUDITED_MONTHS, type DemoAudit } from "../demo-audit.ts";
 import { freshDir, seedDemo, type SeededDemo } from "../demo.ts";
+import { startDemoLog, type DemoLog } from "../demo-log.ts";
 import { startServeStack, type ServeStack } from "../serve-stack.ts";
 
 const USAGE = `usage: npm start [-- options]      (or: shafaf start [options])
@@ -85,6 +87,7 @@ export const command: CliCommand = {
     let ledger: LedgerStore | undefined;
     let index: WritableIndexStore | undefined;
     let stack: ServeStack | undefined;
+    let demoLog: DemoLog | undefined;
     let stopRequested = false;
     const onSignal = () => {
       stopRequested = true;
@@ -146,6 +149,7 @@ export const command: CliCommand = {
       const indexStore = await openIndexStore(path.join(demoDir, "index"));
       index = indexStore;
       const ledgerStore = ledger;
+      demoLog = await startDemoLog({ dir: path.join(runDir, "ledger-log") });
       const demoKey = createApiKey("demo-finance", ["anchor", "subjects:read"]);
       stack = await startServeStack({
         rpcUrls: [chain.url],
@@ -161,6 +165,7 @@ export const command: CliCommand = {
         trustProxy: 0,
         publicRpc: chain.url,
         log: quietLog(),
+        ledgerLog: demoLog,
       });
       ledger = undefined;
       index = undefined; // the stack owns the stores now
@@ -179,6 +184,14 @@ export const command: CliCommand = {
         await stack.indexer.syncOnce();
       }
 
+      await stack.ledgerLog?.sync();
+      const logged = stack.ledgerLog?.last;
+      // Counted on the served note, under the policy a verifier uses.
+      const served = verifyCheckpointPolicy(
+        logged?.checkpoint ?? "",
+        parseTrustPolicy(await readFile(demoLog.policyFile, "utf8"), demoLog.policyFile),
+      );
+      const cosigned = served.ok ? served.cosigners.length : 0;
       const codes = await sampleCodes(ledgerStore, seeded, audits);
       say("");
       say(`ready in ${elapsed()}: ${seeded.batches.length} batches anchored, indexed and served`);
@@ -192,6 +205,17 @@ export const command: CliCommand = {
       for (const c of codes) say(`    ${c.code}   ${c.what}`);
       say(
         `  verify one without the server: npx shafaf verify <code> --api ${stack.url} --rpc ${chain.url}`,
+      );
+      say("");
+      say(
+        `  ledger log    ${stack.url}/log/checkpoint  (${logged?.size ?? 0} batches, cosigned by ${cosigned} of ${demoLog.witnesses.length} witnesses)`,
+      );
+      say(`  trust policy  ${demoLog.policyFile}`);
+      say(
+        `  prove a batch offline: npx shafaf log proof --log-dir ${demoLog.log.dir} --batch 1 --out batch-1`,
+      );
+      say(
+        `                         npx shafaf verify-proof --policy ${demoLog.policyFile} --entry batch-1.entry batch-1.tlog-proof`,
       );
       say("");
       say("Ctrl-C stops everything.");
@@ -219,6 +243,7 @@ export const command: CliCommand = {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await stack?.close().catch(() => undefined);
+      await demoLog?.close().catch(() => undefined);
       await ledger?.close().catch(() => undefined);
       await index?.close().catch(() => undefined);
       await chain?.stop();
