@@ -1,8 +1,11 @@
 /**
- * A served dataset for the API tests: real LevelDB stores (index and ledger) in a temp folder,
- * filled through their write sides with batches built from synthetic people (national IDs with
- * valid check digits, insurance numbers, Persian names), real OpenZeppelin Merkle trees and
- * receipts, and the real app on 127.0.0.1:0. Nothing here runs at import time.
+ * A served dataset for the API tests: real LevelDB stores (index and ledger) in a temp folder.
+ * Batches are built from synthetic people (national IDs with valid check digits, insurance
+ * numbers, Persian names) with real OpenZeppelin Merkle trees and receipts, and recorded as a
+ * ledger event log (ABI-encoded logs, test/indexer/scripted-history.ts); the index is written by
+ * the real indexer syncing that log from a scripted node, never by hand, so the API is tested
+ * against the views the indexer writes. The real app serves them on 127.0.0.1:0. Nothing here
+ * runs at import time.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,14 +24,8 @@ import { verifyReceipt } from "../../src/core/verify-receipt.ts";
 import { createApp, type CreateAppOptions } from "../../src/api/create-app.ts";
 import { startServer, type RunningServer } from "../../src/api/start-server.ts";
 import {
-  hexKey,
-  kindNumber,
   openIndexStore,
-  periodKey,
   type BatchView,
-  type ChainEvent,
-  type PeriodStat,
-  type ProvinceStat,
   type WritableIndexStore,
 } from "../../src/store/index-store.ts";
 import {
@@ -37,12 +34,21 @@ import {
   type LedgerStore,
   type StoredReceipt,
 } from "../../src/store/ledger-store.ts";
+import {
+  A,
+  H,
+  indexScripted,
+  ledgerHistory,
+  type LedgerHistory,
+} from "../indexer/scripted-history.ts";
 
 export const CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 export const ANCHORER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
 export const AUDITOR = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
 /** The organization's pseudonym key in the fixture (32 bytes). */
 const PSEUDONYM_KEY = new Uint8Array(32).fill(7);
+/** The index serves blocks this deep, as `shafaf index --confirmations 2` does. */
+const CONFIRMATIONS = 2;
 
 const FIRST = ["علی", "زهرا", "محمد", "فاطمه", "حسین", "مریم", "رضا", "سارا", "مهدی", "نرگس"];
 const LAST = [
@@ -188,12 +194,18 @@ interface BatchSpec {
   disputeReportHash?: string;
 }
 
-function buildBatch(
-  spec: BatchSpec,
-  people: Person[],
-  offset: number,
-  block: number,
-): FixtureBatch {
+/** A batch before it is anchored: its records, leaves and tree, and the manifest's figures. */
+interface BuiltBatch {
+  spec: BatchSpec;
+  rows: { person: Person; province: string; amount: bigint }[];
+  records: LedgerRecord[];
+  values: LeafValues[];
+  tree: ReturnType<typeof buildMerkleTree>;
+  total: bigint;
+  byProvince: Record<string, { count: number; total: string }>;
+}
+
+function buildBatch(spec: BatchSpec, people: Person[], offset: number): BuiltBatch {
   const rows: { person: Person; province: string; amount: bigint }[] = [];
   let k = offset;
   for (const [province, n] of Object.entries(spec.provinces)) {
@@ -240,68 +252,45 @@ function buildBatch(
   );
   const tree = buildMerkleTree(leafHashes(values));
   const total = rows.reduce((s, r) => s + r.amount, 0n);
-  const txHash = hex(32);
   const byProvince: Record<string, { count: number; total: string }> = {};
   for (const r of rows) {
     const cell = (byProvince[r.province] ??= { count: 0, total: "0" });
     cell.count++;
     cell.total = (BigInt(cell.total) + r.amount).toString();
   }
-  const verdicts = spec.verdicts ?? [];
-  const view: BatchView = {
-    batchId: spec.batchId,
-    kind: spec.kind,
-    period: spec.period,
-    root: tree.root,
-    recordCount: rows.length,
-    total: total.toString(),
-    manifestHash: hex(32),
-    idempotencyKey: hex(32),
-    headAfter: hex(32),
-    anchorer: ANCHORER,
-    anchoredAt: 1_727_000_000 + spec.batchId * 3600,
-    txHash,
-    blockNumber: block,
-    blockHash: hex(32),
-    supersedes: spec.supersedes ?? null,
-    supersededBy: null,
-    status: verdicts.includes("disputed")
-      ? "disputed"
-      : verdicts.length > 0
-        ? "attested"
-        : "anchored",
-    attestations: verdicts.map((verdict, i) => ({
-      auditor: i === 0 ? AUDITOR : hex(20),
-      verdict,
-      reportHash: verdict === "disputed" ? (spec.disputeReportHash ?? hex(32)) : hex(32),
-      txHash: hex(32),
-      blockNumber: block + 1,
-    })),
-    manifest: { status: "verified", byProvince },
-  };
-  const receipts = rows.map((r, i) => {
+  return { spec, rows, records, values, tree, total, byProvince };
+}
+
+/** The receipts of `b` anchored in `txHash` at `block`, each under a fresh code. */
+function receiptsOf(b: BuiltBatch, anchor: { txHash: string; blockNumber: number }) {
+  return b.rows.map((r, i) => {
     const code = newCode();
     const receipt = buildReceipt({
       chainId: 31337,
       contract: CONTRACT,
-      batchId: spec.batchId,
-      tree,
+      batchId: b.spec.batchId,
+      tree: b.tree,
       index: i,
-      record: records[i]!,
-      values: values[i]!,
-      anchor: { txHash, blockNumber: block },
+      record: b.records[i]!,
+      values: b.values[i]!,
+      anchor: { txHash: anchor.txHash, blockNumber: anchor.blockNumber },
       code,
     }) as unknown as StoredReceipt;
     return { code, person: r.person, receipt };
   });
-  return { view, receipts };
 }
 
+const ROLE_ANCHORER = H("ANCHORER_ROLE");
+/** The VRF key registered at block 3 (its id is the keccak256 of its public key). */
+const VRF_PUBLIC_KEY = "0x" + "42".repeat(32);
+
 /**
- * The dataset: premium 1403-07 (batch 1, superseded by batch 3), pension 1403-07 (batch 2,
- * disputed), premium 1403-08 with 6 people (a row under 10), and province cells of 3 people.
+ * The dataset as a ledger's event log: premium 1403-07 (batch 1, superseded by batch 3), pension
+ * 1403-07 (batch 2, confirmed then disputed), premium 1403-08 with 6 people (a row under 10),
+ * province cells of 3 people, a role grant, a VRF key, a pause and an unpause. `views` of the
+ * batches are filled in by `writeStores` from what the real indexer writes.
  */
-export function makeDataset(): Dataset {
+export async function makeDataset(): Promise<{ dataset: Dataset; history: LedgerHistory }> {
   const people = makePeople(120);
   const disputeReport = disputeReportOf(people[4]!);
   const specs: BatchSpec[] = [
@@ -329,72 +318,62 @@ export function makeDataset(): Dataset {
     },
     { batchId: 4, kind: "premium", period: "1403-08", provinces: { "IR-23": 6 } },
   ];
+  const history = await ledgerHistory(CONTRACT);
+  history.emit(2, "RoleGranted", [ROLE_ANCHORER, ANCHORER, ANCHORER]);
+  history.emit(3, "VrfKeyRegistered", [keccak256(VRF_PUBLIC_KEY), VRF_PUBLIC_KEY, 0, ANCHORER]);
   let offset = 0;
-  const batches = specs.map((s, i) => {
-    const b = buildBatch(s, people, offset, 10 + i * 2);
-    offset += b.receipts.length;
-    return b;
+  const batches: FixtureBatch[] = specs.map((spec, i) => {
+    const b = buildBatch(spec, people, offset);
+    offset += b.rows.length;
+    const blockNumber = 10 + i * 2;
+    const txHash = history.anchorAt(
+      blockNumber,
+      spec.batchId,
+      spec.kind === "premium" ? 0 : 1,
+      Number(spec.period.replace("-", "")),
+      b.rows.length,
+      b.total,
+      spec.supersedes ?? 0,
+      { byProvince: b.byProvince, people: b.rows.length },
+      { root: b.tree.root, anchorer: ANCHORER },
+    );
+    (spec.verdicts ?? []).forEach((verdict, j) => {
+      const reportHash =
+        verdict === "disputed" ? (spec.disputeReportHash ?? hex(32)) : H(`report ${i} ${j}`);
+      history.emit(blockNumber + 1, "BatchAttested", [
+        spec.batchId,
+        j === 0 ? AUDITOR : A(0xb2 + j),
+        verdict === "confirmed" ? 1 : 2,
+        0,
+        reportHash,
+      ]);
+    });
+    return {
+      view: undefined as unknown as BatchView,
+      receipts: receiptsOf(b, { txHash, blockNumber }),
+    };
   });
-  batches[0]!.view.supersededBy = 3;
-  batches[0]!.view.status = "superseded";
+  history.emit(30, "Paused", [ANCHORER]);
+  history.emit(31, "Unpaused", [ANCHORER]);
+  // batch 5 is anchored after the indexed range: its receipt exists, its batch is not indexed
   const extra = buildBatch(
     { batchId: 5, kind: "pension", period: "1403-08", provinces: { "IR-01": 11 } },
     people,
     7,
-    40,
   );
+  const extraReceipt = receiptsOf(extra, { txHash: hex(32), blockNumber: 60 })[0]!;
   const tamperedSource = batches[1]!.receipts[0]!;
   const values = [...(tamperedSource.receipt.values as string[])];
   values[3] = (BigInt(values[3]!) + 1n).toString();
   const record = { ...(tamperedSource.receipt.record as Record<string, unknown>), net: values[3] };
-  return {
+  const dataset: Dataset = {
     people,
     batches,
-    unindexed: { code: extra.receipts[0]!.code, receipt: extra.receipts[0]!.receipt },
+    unindexed: { code: extraReceipt.code, receipt: extraReceipt.receipt },
     tampered: { code: newCode(), receipt: { ...tamperedSource.receipt, values, record } },
     disputeReport,
   };
-}
-
-function statsOf(batches: FixtureBatch[]): { periods: PeriodStat[]; provinces: ProvinceStat[] } {
-  const periods = new Map<string, PeriodStat>();
-  const provinces = new Map<string, ProvinceStat>();
-  for (const { view } of batches) {
-    if (view.supersededBy !== null) continue;
-    const key = `${periodKey(view.period)}!${kindNumber(view.kind)}`;
-    const p = periods.get(key) ?? {
-      period: view.period,
-      kind: view.kind,
-      batches: 0,
-      recordCount: 0,
-      total: "0",
-      people: 0,
-      corrections: 0,
-    };
-    p.batches++;
-    p.recordCount += view.recordCount;
-    p.people = (p.people ?? 0) + view.recordCount;
-    p.total = (BigInt(p.total) + BigInt(view.total)).toString();
-    if (view.supersedes !== null) p.corrections++;
-    periods.set(key, p);
-    for (const [province, cell] of Object.entries(view.manifest.byProvince ?? {})) {
-      const pk = `${key}!${province}`;
-      const c = provinces.get(pk) ?? {
-        period: view.period,
-        kind: view.kind,
-        province,
-        count: 0,
-        total: "0",
-      };
-      c.count += cell.count;
-      c.total = (BigInt(c.total) + BigInt(cell.total)).toString();
-      provinces.set(pk, c);
-    }
-  }
-  return {
-    periods: [...periods.entries()].map((e) => e[1]),
-    provinces: [...provinces.entries()].sort().map((e) => e[1]),
-  };
+  return { dataset, history };
 }
 
 export interface Served {
@@ -407,65 +386,34 @@ export interface Served {
   close(): Promise<void>;
 }
 
-/** Fills real stores under a temp data dir with `dataset`. */
+/**
+ * Fills real stores under a temp data dir: the index by running the real indexer over `history`
+ * (served at the JSON-RPC boundary, 2 confirmations, caught up to `indexedUpTo`), then the ledger
+ * store with each batch's entry and receipts as the anchor pipeline writes them. Sets each
+ * `dataset.batches[i].view` to the view the indexer wrote.
+ */
 export async function writeStores(
   dir: string,
   dataset: Dataset,
+  history: LedgerHistory,
   options: { indexedUpTo?: number; headBlock?: number } = {},
 ): Promise<{ index: WritableIndexStore; ledger: LedgerStore }> {
   const index = await openIndexStore(path.join(dir, "index"));
-  await index.initialize({
-    chainId: 31337,
-    contract: CONTRACT,
-    genesisHash: hex(32),
-    deployBlock: 1,
-    confirmations: 2,
-  });
-  const tx = index.begin();
   const last = options.indexedUpTo ?? 50;
-  tx.at({ number: 10, hash: hex(32), parentHash: hex(32) });
-  for (const { view } of dataset.batches) tx.put("batches", hexKey(view.batchId), view);
-  const stats = statsOf(dataset.batches);
-  for (const p of stats.periods)
-    tx.put("periods", `${periodKey(p.period)}!${kindNumber(p.kind)}`, p);
-  for (const c of stats.provinces)
-    tx.put("provinces", `${periodKey(c.period)}!${kindNumber(c.kind)}!${c.province}`, c);
-  const events: ChainEvent[] = [
-    {
-      type: "RoleGranted",
-      blockNumber: 2,
-      logIndex: 0,
-      txHash: hex(32),
-      args: { role: hex(32), account: ANCHORER, sender: ANCHORER },
-    },
-    { type: "Paused", blockNumber: 30, logIndex: 1, txHash: hex(32), args: { account: ANCHORER } },
-    {
-      type: "Unpaused",
-      blockNumber: 31,
-      logIndex: 0,
-      txHash: hex(32),
-      args: { account: ANCHORER },
-    },
-  ];
-  for (const e of events)
-    tx.put("events", `${hexKey(e.blockNumber)}!${e.logIndex.toString(16).padStart(8, "0")}`, e);
-  tx.put("vrfKeys", hexKey(0), {
-    keyId: hex(32),
-    publicKey: hex(32),
-    index: 0,
-    registrar: ANCHORER,
-    registeredAtBlock: 3,
-    registeredAt: 1_727_000_000,
-    txHash: hex(32),
+  await indexScripted(history, index, {
+    headBlock: last + CONFIRMATIONS,
+    confirmations: CONFIRMATIONS,
+    holders: [`${ROLE_ANCHORER}!${ANCHORER}`],
+    fromBlock: 1,
   });
-  tx.put("meta", "log", {
-    batchCount: dataset.batches.length,
-    recomputedHead: hex(32),
-    paused: false,
-    headCheck: { status: "ok", onChain: hex(32), recomputed: hex(32), atBlock: last },
-  });
-  await index.commit(tx, { cursor: { number: last, hash: hex(32) }, keepFrom: 0 });
-  await index.setHeadBlock(options.headBlock ?? last + 2);
+  // the chain moved on after the sync (the indexer's head watcher records it the same way)
+  if (options.headBlock !== undefined) await index.setHeadBlock(options.headBlock);
+  for (const b of dataset.batches) {
+    const id = b.receipts[0]!.receipt.batchId as number;
+    const view = await index.getBatch(id);
+    if (view === undefined) throw new Error(`the indexer wrote no view of batch ${id}`);
+    b.view = view;
+  }
 
   const ledger = await openLedgerStore(dir);
   await ledger.bindChain({ chainId: 31337, contract: CONTRACT });
@@ -532,8 +480,8 @@ export async function serveDataset(
   serverOptions: { requestTimeoutMs?: number } = {},
 ): Promise<Served> {
   const dir = mkdtempSync(path.join(tmpdir(), "shafaf-api-"));
-  const dataset = makeDataset();
-  const { index, ledger } = await writeStores(dir, dataset, storeOptions);
+  const { dataset, history } = await makeDataset();
+  const { index, ledger } = await writeStores(dir, dataset, history, storeOptions);
   const logs: Served["logs"] = [];
   const log: ApiLog = {
     info: (event, fields = {}) => logs.push({ level: "info", event, fields }),

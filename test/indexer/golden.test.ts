@@ -9,186 +9,33 @@
 import { expect } from "chai";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AbiCoder, id, Interface, keccak256, toUtf8Bytes } from "ethers";
-import { loadLedgerArtifact } from "../../src/chain/artifact.ts";
-import { nextLogHead, nextLogHeadV2 } from "../../src/core/log-head.ts";
-import { createRpc } from "../../src/chain/rpc.ts";
-import { createIndexer } from "../../src/indexer/create-indexer.ts";
-import { block, hash, startFakeNode } from "../chain/fake-node.ts";
+import { keccak256 } from "ethers";
 import { tempStores } from "./ledger-fixture.ts";
+import { A, H, indexScripted, ledgerHistory, type LedgerHistory } from "./scripted-history.ts";
 
 const GOLDEN = path.resolve(import.meta.dirname, "../golden/indexer/index-store-1.json");
 const GOLDEN_V2 = path.resolve(import.meta.dirname, "../golden/indexer/index-store-1-v2.json");
 const LEDGER = "0x" + "5f".repeat(20);
 const HEAD_BLOCK = 20;
-const A = (n: number) => "0x" + n.toString(16).padStart(40, "0");
-const H = (s: string) => keccak256(toUtf8Bytes(s));
 
-/** A scripted ledger history: encoded logs, the head after them, manifests held. */
-async function history() {
-  const iface = new Interface((await loadLedgerArtifact()).abi);
-  const manifests = new Map<string, Uint8Array>();
-  const logs: Record<string, unknown>[] = [];
-  const h = { head: "0x" + "00".repeat(32) };
-  let logIndex = 0;
-  const emit = (blockNumber: number, name: string, args: unknown[]) => {
-    const { data, topics } = iface.encodeEventLog(iface.getEvent(name)!, args);
-    logs.push({
-      address: LEDGER,
-      topics,
-      data,
-      blockNumber: "0x" + blockNumber.toString(16),
-      blockHash: hash(blockNumber),
-      transactionHash: H(`tx ${blockNumber} ${logIndex}`),
-      transactionIndex: "0x0",
-      logIndex: "0x" + (logIndex++).toString(16),
-      removed: false,
-    });
-  };
-  const manifestOf = (id: number, manifest?: object) => {
-    const bytes = toUtf8Bytes(JSON.stringify(manifest ?? { id }));
-    const manifestHash = keccak256(bytes);
-    if (manifest !== undefined) manifests.set(manifestHash, bytes);
-    return manifestHash;
-  };
-  const anchorAt = (
-    blockNumber: number,
-    id: number,
-    kind: 0 | 1,
-    period: number,
-    count: number,
-    total: bigint,
-    supersedes: number,
-    manifest?: object,
-  ) => {
-    const manifestHash = manifestOf(id, manifest);
-    const root = H(`root ${id}`);
-    h.head = nextLogHead(h.head, {
-      batchId: id,
-      root,
-      kind,
-      period,
-      recordCount: count,
-      totalAmount: total,
-      manifestHash,
-    });
-    emit(blockNumber, "BatchAnchored", [
-      id,
-      root,
-      period,
-      kind,
-      count,
-      total,
-      manifestHash,
-      supersedes,
-      H(`key ${id}`),
-      h.head,
-      A(0xa1),
-    ]);
-    if (supersedes !== 0) emit(blockNumber, "BatchSuperseded", [supersedes, id]);
-  };
-  const anchorV2At = (
-    blockNumber: number,
-    id: number,
-    kind: 0 | 1,
-    period: number,
-    totals: bigint[],
-    supersedes: number,
-    vrfKeyId: string,
-    manifest?: object,
-  ) => {
-    const manifestHash = manifestOf(id, manifest);
-    const root = H(`root ${id}`);
-    h.head = nextLogHeadV2(h.head, {
-      batchId: id,
-      root,
-      kind,
-      period,
-      totals,
-      manifestHash,
-      vrfKeyId,
-    });
-    emit(blockNumber, "BatchAnchoredV2", [
-      id,
-      root,
-      period,
-      kind,
-      totals,
-      manifestHash,
-      supersedes,
-      H(`key ${id}`),
-      h.head,
-      vrfKeyId,
-      A(0xa1),
-    ]);
-    if (supersedes !== 0) emit(blockNumber, "BatchSuperseded", [supersedes, id]);
-  };
-  return { logs, manifests, emit, anchorAt, anchorV2At, head: () => h.head };
-}
-
-/** Serves `logs` from a scripted node, indexes them into a fresh store and returns its dump. */
-async function indexHistory(
-  h: Awaited<ReturnType<typeof history>>,
-  holders: string[],
-): Promise<Record<string, string>> {
-  const { logs, manifests } = h;
-  const node = await startFakeNode(({ method, params }) => {
-    switch (method) {
-      case "eth_chainId":
-        return { result: "0x7a69" };
-      case "eth_blockNumber":
-        return { result: "0x" + HEAD_BLOCK.toString(16) };
-      case "eth_getBlockByNumber":
-        return { result: block(Number(params[0])) };
-      case "eth_getCode":
-        return {
-          result: params[1] === "latest" || Number(params[1]) >= 1 ? "0x6080" : "0x",
-        };
-      case "eth_getLogs": {
-        const q = params[0] as { fromBlock: string; toBlock: string };
-        return {
-          result: logs.filter(
-            (l) =>
-              Number(l.blockNumber) >= Number(q.fromBlock) &&
-              Number(l.blockNumber) <= Number(q.toBlock),
-          ),
-        };
-      }
-      case "eth_call": {
-        // the contract's state after the history: head, roles (hasRole) and pause
-        const data = (params[0] as { data: string }).data;
-        const coder = AbiCoder.defaultAbiCoder();
-        if (data.startsWith(id("hasRole(bytes32,address)").slice(0, 10))) {
-          const [role, account] = coder.decode(["bytes32", "address"], "0x" + data.slice(10));
-          const key = `${String(role)}!${String(account).toLowerCase()}`;
-          return { result: coder.encode(["bool"], [holders.includes(key)]) };
-        }
-        if (data.startsWith(id("paused()").slice(0, 10)))
-          return { result: coder.encode(["bool"], [false]) };
-        return { result: coder.encode(["bytes32"], [h.head()]) };
-      }
-      case "qbft_getValidatorsByBlockNumber":
-        return { result: [A(0xe2), A(0xe1)] };
-      default:
-        return { error: { code: -32601, message: `method ${method} not found` } };
-    }
-  });
+/** Indexes `h` (served by a scripted QBFT node) into a fresh store and returns its dump. */
+async function indexHistory(h: LedgerHistory, holders: string[]): Promise<Record<string, string>> {
   const stores = await tempStores();
   try {
     const store = await stores.open("golden");
-    await createIndexer({
-      rpc: createRpc({ url: node.url, retries: 0 }),
-      store,
-      address: LEDGER,
+    await indexScripted(h, store, {
+      headBlock: HEAD_BLOCK,
       confirmations: 0,
-      manifestSource: (_id, hash) => manifests.get(hash),
-    }).syncOnce();
+      holders,
+      validators: [A(0xe2), A(0xe1)],
+    });
     return Object.fromEntries(await store.dump());
   } finally {
     await stores.cleanup();
-    await node.close();
   }
 }
+
+const history = () => ledgerHistory(LEDGER);
 
 async function expectGolden(file: string, dump: Record<string, string>): Promise<void> {
   expect(dump["!meta!log"]).to.include('"status":"ok"');
