@@ -281,16 +281,24 @@ function receiptsOf(b: BuiltBatch, anchor: { txHash: string; blockNumber: number
 }
 
 const ROLE_ANCHORER = H("ANCHORER_ROLE");
+export interface DatasetOptions {
+  /** Add two `shafaf-tree/2` batches (BatchAnchoredV2) after the v1 ones. */
+  v2?: boolean;
+}
+
 /** The VRF key registered at block 3 (its id is the keccak256 of its public key). */
 const VRF_PUBLIC_KEY = "0x" + "42".repeat(32);
 
 /**
  * The dataset as a ledger's event log: premium 1403-07 (batch 1, superseded by batch 3), pension
  * 1403-07 (batch 2, confirmed then disputed), premium 1403-08 with 6 people (a row under 10),
- * province cells of 3 people, a role grant, a VRF key, a pause and an unpause. `views` of the
+ * province cells of 3 people, a role grant, a VRF key, a pause and an unpause; with `v2`, two
+ * `shafaf-tree/2` batches follow (5: 4 persons, 6: 40 persons; no receipts). The `view`s of the
  * batches are filled in by `writeStores` from what the real indexer writes.
  */
-export async function makeDataset(): Promise<{ dataset: Dataset; history: LedgerHistory }> {
+export async function makeDataset(
+  options: DatasetOptions = {},
+): Promise<{ dataset: Dataset; history: LedgerHistory }> {
   const people = makePeople(120);
   const disputeReport = disputeReportOf(people[4]!);
   const specs: BatchSpec[] = [
@@ -355,9 +363,28 @@ export async function makeDataset(): Promise<{ dataset: Dataset; history: Ledger
   });
   history.emit(30, "Paused", [ANCHORER]);
   history.emit(31, "Unpaused", [ANCHORER]);
-  // batch 5 is anchored after the indexed range: its receipt exists, its batch is not indexed
+  if (options.v2 === true) {
+    const keyId = keccak256(VRF_PUBLIC_KEY);
+    const lanes = (l: number[]) => l.map(BigInt);
+    history.anchorV2At(40, 5, 0, 140308, lanes([5, 4, 90_000_000, 150, 27_000_000, 0]), 0, keyId);
+    history.anchorV2At(
+      41,
+      6,
+      1,
+      140308,
+      lanes([48, 40, 9_000_000_000, 1_000_000_000, 8_000_000_000, 45]),
+      0,
+      keyId,
+    );
+  }
+  // the next batch is anchored after the indexed range: its receipt exists, it is not indexed
   const extra = buildBatch(
-    { batchId: 5, kind: "pension", period: "1403-08", provinces: { "IR-01": 11 } },
+    {
+      batchId: options.v2 === true ? 7 : 5,
+      kind: "pension",
+      period: "1403-08",
+      provinces: { "IR-01": 11 },
+    },
     people,
     7,
   );
@@ -406,6 +433,12 @@ export async function writeStores(
     holders: [`${ROLE_ANCHORER}!${ANCHORER}`],
     fromBlock: 1,
   });
+  // a log the indexer finds inconsistent (a gap in batch ids, a wrong headAfter) is a broken fixture
+  const info = await index.getChainInfo();
+  if (info?.headCheck.status !== "ok")
+    throw new Error(
+      `the fixture's event log fails the indexer's head check: ${JSON.stringify(info?.headCheck)}`,
+    );
   // the chain moved on after the sync (the indexer's head watcher records it the same way)
   if (options.headBlock !== undefined) await index.setHeadBlock(options.headBlock);
   for (const b of dataset.batches) {
@@ -476,11 +509,11 @@ export async function writeStores(
 /** Serves a fresh dataset through the real stores and the real app on 127.0.0.1:0. */
 export async function serveDataset(
   overrides: Partial<CreateAppOptions> = {},
-  storeOptions: { indexedUpTo?: number; headBlock?: number } = {},
+  storeOptions: { indexedUpTo?: number; headBlock?: number } & DatasetOptions = {},
   serverOptions: { requestTimeoutMs?: number } = {},
 ): Promise<Served> {
   const dir = mkdtempSync(path.join(tmpdir(), "shafaf-api-"));
-  const { dataset, history } = await makeDataset();
+  const { dataset, history } = await makeDataset({ v2: storeOptions.v2 === true });
   const { index, ledger } = await writeStores(dir, dataset, history, storeOptions);
   const logs: Served["logs"] = [];
   const log: ApiLog = {
