@@ -142,6 +142,8 @@ export interface SyncOptions {
   validators?: string[];
   /** First block to read (absent: the indexer bisects eth_getCode, code from block 1). */
   fromBlock?: number;
+  /** Block timestamps (unix s; absent: fake-node's 1_700_000_000 + n). */
+  timestamp?: (blockNumber: number) => number;
 }
 
 /** Serves `h` from a scripted node and runs the real indexer once over it into `store`. */
@@ -159,7 +161,15 @@ export async function indexScripted(
       case "eth_blockNumber":
         return { result: "0x" + options.headBlock.toString(16) };
       case "eth_getBlockByNumber":
-        return { result: block(Number(params[0])) };
+        return {
+          result:
+            options.timestamp === undefined
+              ? block(Number(params[0]))
+              : {
+                  ...block(Number(params[0])),
+                  timestamp: "0x" + options.timestamp(Number(params[0])).toString(16),
+                },
+        };
       case "eth_getCode":
         return {
           result: params[1] === "latest" || Number(params[1]) >= 1 ? "0x6080" : "0x",

@@ -1,10 +1,16 @@
 /**
- * Recorded index-store views in the docs/DESIGN.md shapes ("Index store views"), for serving the
- * portal through the real API (`createApp`) without running the indexer: twelve months of premium
+ * Index-store views for serving the portal through the real API (`createApp`), as the real
+ * indexer writes them from a scripted ledger event log (test/indexer/scripted-history.ts),
+ * snapshotted into an in-memory reader: twelve months of premium
  * and pension batches over all 31 provinces, with one correction (superseded + its replacement),
  * one disputed batch, confirmed batches, late pension payments, and provincial cells under 10
  * people. Deterministic: no randomness, no clock.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openIndexStore } from "../../src/store/index-store.ts";
+import { indexScripted, ledgerHistory } from "../indexer/scripted-history.ts";
 import type {
   BatchView,
   ChainInfo,
@@ -45,17 +51,32 @@ export interface PortalFixture {
   chainInfo: ChainInfo;
 }
 
-export function buildPortalFixture(
+export async function buildPortalFixture(
   chain: { chainId: number; contract: string } = {
     chainId: 31337,
     contract: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
   },
-): PortalFixture {
-  const batches: BatchView[] = [];
-  const periods: PeriodStat[] = [];
-  const provinces: ProvinceStat[] = [];
+): Promise<PortalFixture> {
+  const history = await ledgerHistory(chain.contract);
+  /** Anchoring block → its timestamp; other blocks follow the last one named, a second apart. */
+  const times = new Map<number, number>([[0, YEAR_START]]);
+  const timestamp = (n: number) => {
+    let b = n;
+    while (!times.has(b)) b--;
+    return times.get(b)! + (n - b);
+  };
+  const attest = (blockNumber: number, id: number, verdict: "confirmed" | "disputed") =>
+    history.emit(blockNumber, "BatchAttested", [
+      id,
+      AUDITOR,
+      verdict === "confirmed" ? 1 : 2,
+      0,
+      hex32(id, 7),
+    ]);
   let id = 0;
   let block = 10;
+  let firstManifest: Record<string, unknown> = {};
+  const feb = { block: 0, recordCount: 0, total: 0n };
   for (let month = 1; month <= 12; month++) {
     const period = `1403-${String(month).padStart(2, "0")}`;
     for (const kind of ["premium", "pension"] as const) {
@@ -74,131 +95,102 @@ export function buildPortalFixture(
         byProvince[code] = { count: people, total: sum.toString() };
         count += people;
         total += sum;
-        provinces.push({ period, kind, province: code, count: people, total: sum.toString() });
       });
-      const late = kind === "pension" ? (month % 3 === 0 ? 40 + month : 5) : undefined;
-      const status: BatchView["status"] =
-        month === 5 && kind === "pension" ? "disputed" : month <= 9 ? "attested" : "anchored";
-      const batch: BatchView = {
-        batchId: id,
-        kind,
-        period,
-        root: hex32(id, 1),
-        recordCount: count,
-        total: total.toString(),
-        manifestHash: hex32(id, 2),
-        idempotencyKey: hex32(id, 3),
-        headAfter: hex32(id, 4),
-        anchorer: ANCHORER,
-        anchoredAt: YEAR_START + month * 30 * 86_400 + id * 60,
-        txHash: hex32(id, 5),
-        blockNumber: block,
-        blockHash: hex32(id, 6),
-        supersedes: null,
-        supersededBy: null,
-        status,
-        attestations:
-          status === "anchored"
-            ? []
-            : [
-                {
-                  auditor: AUDITOR,
-                  verdict: status === "disputed" ? "disputed" : "confirmed",
-                  reportHash: hex32(id, 7),
-                  txHash: hex32(id, 8),
-                  blockNumber: block + 1,
-                },
-              ],
-        manifest: {
-          status: id === 3 ? "missing" : "verified",
-          byProvince,
-          ...(kind === "pension"
-            ? {
-                byCategory: {
-                  retirement: {
-                    count: Math.round(count * 0.7),
-                    total: ((total * 7n) / 10n).toString(),
-                  },
-                  disability: { count: Math.round(count * 0.1), total: (total / 10n).toString() },
-                  survivors: {
-                    count: count - Math.round(count * 0.7) - Math.round(count * 0.1),
-                    total: (total - (total * 7n) / 10n - total / 10n).toString(),
-                  },
-                },
-                onTime: count - (late ?? 0),
-                late: late ?? 0,
-              }
-            : {}),
-        },
-      };
-      if (id === 3) delete batch.manifest.byProvince;
-      batches.push(batch);
-      periods.push({
-        period,
-        kind,
-        batches: 1,
-        recordCount: count,
-        total: total.toString(),
+      const late = kind === "pension" ? (month % 3 === 0 ? 40 + month : 5) : 0;
+      const manifest = {
+        byProvince,
         people: count,
-        ...(kind === "pension" ? { onTime: count - (late ?? 0), late: late ?? 0 } : {}),
-        corrections: 0,
-      });
+        ...(kind === "pension"
+          ? {
+              byCategory: {
+                retirement: {
+                  count: Math.round(count * 0.7),
+                  total: ((total * 7n) / 10n).toString(),
+                },
+                disability: { count: Math.round(count * 0.1), total: (total / 10n).toString() },
+                survivors: {
+                  count: count - Math.round(count * 0.7) - Math.round(count * 0.1),
+                  total: (total - (total * 7n) / 10n - total / 10n).toString(),
+                },
+              },
+              onTime: count - late,
+              late,
+            }
+          : {}),
+      };
+      if (id === 1) firstManifest = manifest;
+      if (id === 3) Object.assign(feb, { block, recordCount: count, total });
+      times.set(block, YEAR_START + month * 30 * 86_400 + id * 60);
+      history.anchorAt(
+        block,
+        id,
+        kind === "premium" ? 0 : 1,
+        Number(period.replace("-", "")),
+        count,
+        total,
+        0,
+        id === 3 ? undefined : manifest, // batch 3's manifest is not held: "missing"
+        { root: hex32(id, 1), anchorer: ANCHORER },
+      );
+      if (month === 5 && kind === "pension") attest(block + 1, id, "disputed");
+      else if (month <= 9) attest(block + 1, id, "confirmed");
     }
   }
-  // A correction: premium batch of 1403-02 (id 3) is superseded by a new batch.
-  const old = batches[2]!;
+  // A correction: premium batch of 1403-02 (id 3) is superseded by a shafaf-tree/2 batch
+  // (supersession across schemes), itself confirmed.
   id += 1;
-  const fix: BatchView = {
-    ...structuredClone(old),
-    batchId: id,
-    root: hex32(id, 1),
-    manifestHash: hex32(id, 2),
-    txHash: hex32(id, 5),
-    blockNumber: block + 5,
-    blockHash: hex32(id, 6),
-    anchoredAt: old.anchoredAt + 20 * 86_400,
-    supersedes: old.batchId,
-    supersededBy: null,
-    status: "attested",
-    manifest: { ...structuredClone(batches[0]!.manifest), reason: "wage-correction" },
-    // the correction is a shafaf-tree/2 batch: supersession across schemes
-    scheme: "shafaf-tree/2",
-    totals: [
-      String(old.recordCount),
-      String(old.recordCount - 3),
-      (BigInt(old.total) * 10n).toString(),
-      String(old.recordCount * 30),
-      old.total,
-      "0",
+  block += 5;
+  times.set(block, timestamp(feb.block) + 20 * 86_400);
+  history.anchorV2At(
+    block,
+    id,
+    0,
+    140302,
+    [
+      BigInt(feb.recordCount),
+      BigInt(feb.recordCount - 3),
+      feb.total * 10n,
+      BigInt(feb.recordCount * 30),
+      feb.total,
+      0n,
     ],
-    vrfKeyId: hex32(id, 11),
-  };
-  old.supersededBy = id;
-  old.status = "superseded";
-  batches.push(fix);
-  const feb = periods.find((p) => p.period === "1403-02" && p.kind === "premium")!;
-  feb.corrections = 12;
-  feb.batches = 1;
+    3,
+    hex32(id, 11),
+    { ...firstManifest, reason: "wage-correction" },
+  );
+  attest(block + 1, id, "confirmed");
 
-  const chainInfo: ChainInfo = {
-    chainId: chain.chainId,
-    contract: chain.contract,
-    genesisHash: hex32(0, 9),
-    deployBlock: 1,
-    lastIndexedBlock: block + 6,
-    lastIndexedHash: hex32(0, 10),
-    headBlock: block + 6,
-    confirmations: 0,
-    batchCount: id,
-    paused: false,
-    headCheck: {
-      status: "ok",
-      onChain: hex32(id, 4),
-      recomputed: hex32(id, 4),
-      atBlock: block + 6,
-    },
-  };
-  return { batches, stats: { periods, provinces }, chainInfo };
+  const dir = await mkdtemp(path.join(tmpdir(), "shafaf-portal-index-"));
+  const store = await openIndexStore(dir);
+  try {
+    await indexScripted(history, store, {
+      headBlock: block + 6,
+      confirmations: 0,
+      fromBlock: 1,
+      timestamp,
+    });
+    const batches: BatchView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listBatches({
+        limit: 1000,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      batches.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    const chainInfo = await store.getChainInfo();
+    if (chainInfo?.headCheck.status !== "ok")
+      throw new Error(`the portal fixture's event log fails the indexer's head check`);
+    return {
+      batches: batches.sort((x, y) => x.batchId - y.batchId),
+      stats: await store.getStats(),
+      chainInfo: { ...chainInfo, chainId: chain.chainId },
+    };
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** An IndexReader over a fixture (newest first, filters and numeric cursors as the real store). */

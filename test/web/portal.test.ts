@@ -54,7 +54,7 @@ describe("portal (Chromium, real API app, recorded views)", function () {
   before(async function () {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     server = await startPortalServer({
-      fixture: buildPortalFixture(),
+      fixture: await buildPortalFixture(),
       verify: () => ({
         status: "failed",
         checks: [{ name: "root", ok: false, detail: "no receipts in this suite" }],
@@ -238,7 +238,7 @@ describe("portal (Chromium, real API app, recorded views)", function () {
     });
 
     it("a batch names its tree scheme under technical details, and a v2 batch its persons count", async function () {
-      const v2 = buildPortalFixture().batches.find((b) => b.batchId === 25)!;
+      const v2 = (await buildPortalFixture()).batches.find((b) => b.batchId === 25)!;
       const { page } = await openIn(context, server.url + "/#/batches/25", "en");
       const summary = (await page.textContent("main")) ?? "";
       expect(summary).to.include("People (counted per province)");
