@@ -102,9 +102,10 @@ export async function ledgerHistory(address: string) {
     supersedes: number,
     vrfKeyId: string,
     manifest?: object,
+    options: AnchorOptions = {},
   ) => {
     const manifestHash = manifestOf(id, manifest);
-    const root = H(`root ${id}`);
+    const root = options.root ?? H(`root ${id}`);
     h.head = nextLogHeadV2(h.head, {
       batchId: id,
       root,
@@ -125,7 +126,7 @@ export async function ledgerHistory(address: string) {
       H(`key ${id}`),
       h.head,
       vrfKeyId,
-      A(0xa1),
+      options.anchorer ?? A(0xa1),
     ]);
     if (supersedes !== 0) emit(blockNumber, "BatchSuperseded", [supersedes, id]);
   };

@@ -157,6 +157,7 @@ export async function buildPortalFixture(
     3,
     hex32(id, 11),
     { ...firstManifest, reason: "wage-correction" },
+    { root: hex32(id, 1), anchorer: ANCHORER },
   );
   attest(block + 1, id, "confirmed");
 
