@@ -282,7 +282,7 @@ function receiptsOf(b: BuiltBatch, anchor: { txHash: string; blockNumber: number
 
 const ROLE_ANCHORER = H("ANCHORER_ROLE");
 export interface DatasetOptions {
-  /** Add two `shafaf-tree/2` batches (BatchAnchoredV2) after the v1 ones. */
+  /** Add three `shafaf-tree/2` batches (BatchAnchoredV2) after the v1 ones. */
   v2?: boolean;
 }
 
@@ -292,8 +292,9 @@ const VRF_PUBLIC_KEY = "0x" + "42".repeat(32);
 /**
  * The dataset as a ledger's event log: premium 1403-07 (batch 1, superseded by batch 3), pension
  * 1403-07 (batch 2, confirmed then disputed), premium 1403-08 with 6 people (a row under 10),
- * province cells of 3 people, a role grant, a VRF key, a pause and an unpause; with `v2`, two
- * `shafaf-tree/2` batches follow (5: 4 persons, 6: 40 persons; no receipts). The `view`s of the
+ * province cells of 3 people, a role grant, a VRF key, a pause and an unpause; with `v2`, three
+ * `shafaf-tree/2` batches follow (5: premium, 4 persons; 6: pension, 40; 7: premium, 25; no
+ * receipts). The `view`s of the
  * batches are filled in by `writeStores` from what the real indexer writes.
  */
 export async function makeDataset(
@@ -376,11 +377,12 @@ export async function makeDataset(
       0,
       keyId,
     );
+    history.anchorV2At(42, 7, 0, 140308, lanes([30, 25, 900, 300, 270, 0]), 0, keyId);
   }
   // the next batch is anchored after the indexed range: its receipt exists, it is not indexed
   const extra = buildBatch(
     {
-      batchId: options.v2 === true ? 7 : 5,
+      batchId: options.v2 === true ? 8 : 5,
       kind: "pension",
       period: "1403-08",
       provinces: { "IR-01": 11 },

@@ -1,8 +1,8 @@
 /**
  * `GET /api/v1/receipts/{code}` on a batch anchored with receipts on demand: the real ledger store
- * (artifact + locators), the real index store, the real app on 127.0.0.1:0. The receipt is
- * assembled, verified and served; from a damaged artifact nothing is served, and neither the
- * response nor the log carries personal data.
+ * (artifact + locators), the real index store written by the real indexer, the real app on
+ * 127.0.0.1:0. The receipt is assembled, verified and served; from a damaged artifact nothing is
+ * served, and neither the response nor the log carries personal data.
  */
 import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -12,16 +12,10 @@ import type { ApiLog } from "../../src/api/app-deps.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { startServer, type RunningServer } from "../../src/api/start-server.ts";
 import { verifyReceipt } from "../../src/core/verify-receipt.ts";
-import { hexKey, openIndexStore, type WritableIndexStore } from "../../src/store/index-store.ts";
+import { openIndexStore, type WritableIndexStore } from "../../src/store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
-import {
-  CONTRACT,
-  anchor,
-  hex,
-  makeBatch,
-  nationalId,
-  type Made,
-} from "../store/on-demand-fixture.ts";
+import { CONTRACT, anchor, makeBatch, nationalId, type Made } from "../store/on-demand-fixture.ts";
+import { indexScripted, ledgerHistory } from "../indexer/scripted-history.ts";
 
 describe("GET /api/v1/receipts/{code} with receipts on demand", function () {
   let dir: string;
@@ -37,38 +31,25 @@ describe("GET /api/v1/receipts/{code} with receipts on demand", function () {
     made = await makeBatch(ledger, 1, 20);
     await anchor(ledger, made);
     index = await openIndexStore(path.join(dir, "index"));
-    await index.initialize({
-      chainId: 31337,
-      contract: CONTRACT,
-      genesisHash: hex(32),
-      deployBlock: 1,
-      confirmations: 0,
-    });
-    const tx = index.begin();
-    tx.at({ number: 7, hash: hex(32), parentHash: hex(32) });
+    // the index as the real indexer writes it from the batch's BatchAnchored event
     const e = made.entry;
-    tx.put("batches", hexKey(1), {
-      batchId: 1,
-      kind: e.kind,
-      period: e.period,
-      root: e.root,
-      recordCount: e.recordCount,
-      total: e.total,
-      manifestHash: e.manifestHash,
-      idempotencyKey: e.idempotencyKey,
-      headAfter: hex(32),
-      anchorer: CONTRACT,
-      anchoredAt: e.anchoredAt,
-      txHash: e.txHash,
-      blockNumber: e.blockNumber,
-      blockHash: e.blockHash,
-      supersedes: null,
-      supersededBy: null,
-      status: "anchored",
-      attestations: [],
-      manifest: { status: "missing" },
+    const history = await ledgerHistory(CONTRACT);
+    history.anchorAt(
+      e.blockNumber,
+      1,
+      e.kind === "premium" ? 0 : 1,
+      Number(e.period.replace("-", "")),
+      e.recordCount,
+      BigInt(e.total),
+      0,
+      undefined,
+      { root: e.root },
+    );
+    await indexScripted(history, index, {
+      headBlock: e.blockNumber,
+      confirmations: 0,
+      fromBlock: 1,
     });
-    await index.commit(tx, { cursor: { number: 7, hash: hex(32) }, keepFrom: 0 });
     const log: ApiLog = {
       info: (event, fields = {}) => logs.push({ event, fields }),
       warn: (event, fields = {}) => logs.push({ event, fields }),
