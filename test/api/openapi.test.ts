@@ -120,7 +120,12 @@ describe("OpenAPI document", function () {
       apiKeys: [],
       log: { info() {}, warn() {}, error() {} },
     });
-    const routes = (app as any).router.stack
+    // Route modules (src/api/routes/) are routers mounted at `/`: walk into them.
+    const layers = (stack: any[]): any[] =>
+      stack.flatMap((layer: any) =>
+        Array.isArray(layer.handle?.stack) ? layers(layer.handle.stack) : [layer],
+      );
+    const routes = layers((app as any).router.stack)
       .filter((layer: any) => layer.route !== undefined)
       .flatMap((layer: any) =>
         Object.keys(layer.route.methods).map(
