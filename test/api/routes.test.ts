@@ -257,7 +257,7 @@ describe("API route modules", function () {
     app.use(errorHandler(silent));
     const { url, server } = await listen(app);
     try {
-      const receipt = makeDataset().batches[2]!.receipts[0]!.receipt;
+      const receipt = (await makeDataset()).dataset.batches[2]!.receipts[0]!.receipt;
       const first = postJson(`${url}/api/v1/verify`, receipt);
       while (decisions.length === 0) await new Promise((r) => setTimeout(r, 5));
       const busy = await postJson(`${url}/api/v1/verify`, receipt);

@@ -40,8 +40,9 @@ describe("verify policy (POST /api/v1/verify, without HTTP)", function () {
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), "shafaf-verify-policy-"));
-    dataset = makeDataset();
-    ({ index, ledger } = await writeStores(dir, dataset));
+    const made = await makeDataset();
+    dataset = made.dataset;
+    ({ index, ledger } = await writeStores(dir, dataset, made.history));
   });
   after(async function () {
     await index.close();
