@@ -1,3 +1,4 @@
+import type { PublicBatch, PublicBatchesPage } from "../core/public-views.ts";
 import type { BatchView } from "./app-deps.ts";
 import { MIN_CELL_PEOPLE, suppressBreakdown } from "./suppress-small-cells.ts";
 
@@ -13,8 +14,8 @@ export function namedLanes(
 }
 
 /** The manifest's documented members; provincial and category cells below the floor suppressed. */
-function publicManifest(m: BatchView["manifest"]): Record<string, unknown> {
-  const manifest: Record<string, unknown> = { status: m.status };
+function publicManifest(m: BatchView["manifest"]): PublicBatch["manifest"] {
+  const manifest: PublicBatch["manifest"] = { status: m.status };
   if (m.byProvince !== undefined) manifest.byProvince = suppressBreakdown(m.byProvince);
   if (m.byCategory !== undefined) manifest.byCategory = suppressBreakdown(m.byCategory);
   if (m.onTime !== undefined) manifest.onTime = m.onTime;
@@ -27,8 +28,8 @@ function publicManifest(m: BatchView["manifest"]): Record<string, unknown> {
  * The documented projection of a batch (OpenAPI `Batch`): listed fields only, in a fixed order,
  * small provincial cells suppressed, a v2 batch's lanes hidden below {@link MIN_CELL_PEOPLE}.
  */
-export function publicBatch(b: BatchView): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+export function publicBatch(b: BatchView): PublicBatch {
+  const out: PublicBatch = {
     batchId: b.batchId,
     kind: b.kind,
     period: b.period,
@@ -64,4 +65,12 @@ export function publicBatch(b: BatchView): Record<string, unknown> {
     if (b.vrfKeyId !== undefined) out.vrfKeyId = b.vrfKeyId;
   }
   return out;
+}
+
+/** One page of `GET /api/v1/batches` (OpenAPI `BatchPage`). */
+export function publicBatchesPage(page: {
+  items: readonly BatchView[];
+  nextCursor?: string | undefined;
+}): PublicBatchesPage {
+  return { items: page.items.map(publicBatch), nextCursor: page.nextCursor ?? null };
 }

@@ -21,20 +21,13 @@
  */
 import { Level } from "level";
 import { ShafafError } from "../core/errors.ts";
+import type { AnchoredBatch, BatchStatus, Kind } from "../core/public-views.ts";
 
 /** Version of the on-disk layout; a store written by another version is refused. */
 export const INDEX_STORE_FORMAT = "shafaf-index/1";
 
-export type BatchKind = "premium" | "pension";
-export type BatchStatus = "anchored" | "attested" | "disputed" | "superseded";
-
-export interface Attestation {
-  auditor: string;
-  verdict: "confirmed" | "disputed";
-  reportHash: string;
-  txHash: string;
-  blockNumber: number;
-}
+export type { Attestation, BatchStatus } from "../core/public-views.ts";
+export type BatchKind = Kind;
 
 export interface Breakdown {
   count: number;
@@ -51,32 +44,9 @@ export interface ManifestView {
   reason?: string;
 }
 
-export interface BatchView {
-  batchId: number;
-  kind: BatchKind;
-  /** Jalali year-month, "1403-07". */
-  period: string;
-  root: string;
-  recordCount: number;
-  /** Σ amounts in Rials, decimal string. */
-  total: string;
-  manifestHash: string;
-  idempotencyKey: string;
-  headAfter: string;
-  anchorer: string;
-  /** Block timestamp, unix seconds. */
-  anchoredAt: number;
-  txHash: string;
-  blockNumber: number;
-  blockHash: string;
-  supersedes: number | null;
-  supersededBy: number | null;
-  /** superseded > disputed (any current dispute) > attested (≥ 1 confirmation) > anchored. */
-  status: BatchStatus;
-  attestations: Attestation[];
+/** A batch as indexed: the ledger's facts plus the manifest check and the v2 lanes. */
+export interface BatchView extends AnchoredBatch {
   manifest: ManifestView;
-  /** QBFT validators at the anchoring block, when the node offers qbft_getValidatorsByBlockNumber. */
-  sealedBy?: string[];
   /**
    * Present on `shafaf-tree/2` batches (BatchAnchoredV2) only; a batch without it is
    * `shafaf-tree/1`. Absent rather than defaulted so that v1 entries keep their exact bytes.
@@ -88,8 +58,6 @@ export interface BatchView {
    * net, onTime. `recordCount` is lane 0 and `total` lane 4 (premium total / net pension).
    */
   totals?: string[];
-  /** v2: keccak256 of the VRF public key the batch's person keys were derived under. */
-  vrfKeyId?: string;
 }
 
 /** A VRF public key registered on the ledger (VrfKeyRegistered); public data. */

@@ -3,95 +3,28 @@
  * answers only for display; a receipt's verdict never rests on them (it reads the chain).
  */
 import { ShafafError } from "../core/errors.ts";
+import type {
+  PublicBatchesPage as BatchesPage,
+  BatchStatus,
+  Findings,
+  Kind,
+  PublicBatch as BatchView,
+  PublicChainInfo as ChainInfo,
+  Stats,
+} from "../core/public-views.ts";
 
-export type Kind = "premium" | "pension";
-export type BatchStatus = "anchored" | "attested" | "disputed" | "superseded";
-
-/** A figure, or `{ suppressed: true }` where it covers fewer than 10 people. */
-export interface Cell {
-  count?: number;
-  total?: string;
-  suppressed?: boolean;
-}
-
-export interface BatchView {
-  batchId: number;
-  kind: Kind;
-  period: string;
-  root: string;
-  recordCount: number;
-  total: string;
-  manifestHash: string;
-  idempotencyKey: string;
-  headAfter: string;
-  anchorer: string;
-  anchoredAt: number;
-  txHash: string;
-  blockNumber: number;
-  blockHash: string;
-  supersedes: number | null;
-  supersededBy: number | null;
-  status: BatchStatus;
-  attestations: {
-    auditor: string;
-    verdict: "confirmed" | "disputed";
-    reportHash: string;
-    txHash: string;
-    blockNumber: number;
-  }[];
-  manifest: {
-    status: "verified" | "mismatch" | "missing";
-    byProvince?: Record<string, Cell>;
-    byCategory?: Record<string, Cell>;
-    onTime?: number;
-    late?: number;
-    reason?: string;
-  };
-  sealedBy?: string[];
-  /** Absent from servers older than the scheme field: read as "shafaf-tree/1". */
-  scheme?: "shafaf-tree/1" | "shafaf-tree/2";
-  /** shafaf-tree/2 only. */
-  persons?: number;
-  lanes?: Record<string, string> | { suppressed: true };
-  vrfKeyId?: string;
-}
-
-export interface PeriodStat {
-  period: string;
-  kind: Kind;
-  batches: number;
-  recordCount?: number;
-  total?: string;
-  people?: number;
-  onTime?: number;
-  late?: number;
-  corrections: number;
-  suppressed?: boolean;
-}
-
-export interface ProvinceStat extends Cell {
-  period: string;
-  kind: Kind;
-  province: string;
-}
-
-export interface Stats {
-  periods: PeriodStat[];
-  provinces: ProvinceStat[];
-}
-
-export interface ChainInfo {
-  chainId: number;
-  contract: string;
-  batchCount: number;
-  lastIndexedBlock: number;
-  headBlock?: number;
-  paused?: boolean;
-  rpcUrl?: string;
-  /** Governance's names of accounts: lower-case address → `{ fa, en }`. */
-  names?: Record<string, { fa: string; en: string }>;
-  headCheck?: { status: "ok" | "mismatch" | "pending"; onChain?: string; recomputed?: string };
-}
+/** The wire types live in src/core/public-views.ts (shared with the API's projections). */
+export type {
+  BatchStatus,
+  Cell,
+  Findings,
+  Kind,
+  PeriodStat,
+  ProvinceStat,
+  PublicBatch as BatchView,
+  PublicChainInfo as ChainInfo,
+  Stats,
+} from "../core/public-views.ts";
 
 export interface BatchQuery {
   kind?: Kind | undefined;
@@ -138,9 +71,7 @@ async function getJson<T>(path: string): Promise<T> {
 }
 
 /** `GET /batches` with the given filters; newest first. */
-export function listBatches(
-  query: BatchQuery,
-): Promise<{ items: BatchView[]; nextCursor?: string | null }> {
+export function listBatches(query: BatchQuery): Promise<BatchesPage> {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== "") params.set(key, String(value));
@@ -162,23 +93,6 @@ export function getStats(): Promise<Stats> {
 /** `GET /chain`. */
 export function getChainInfo(): Promise<ChainInfo> {
   return getJson("/chain");
-}
-
-/** What an auditor's report found (`shafaf-findings/1`): names, positions and counts only. */
-export interface Findings {
-  batchId: number;
-  index: number;
-  auditor: string;
-  verdict: "confirmed" | "disputed";
-  reportHash: string;
-  report: "published" | "unpublished" | "unreadable";
-  findings?: {
-    reportVerdict: "match" | "mismatch";
-    failedChecks: string[];
-    recordCount: number;
-    records: { position: number | null; problem: string; field: string | null }[];
-    anomalyCount: number;
-  };
 }
 
 /** `GET /batches/{id}/attestations/{index}/findings`. */

@@ -5,6 +5,14 @@ import addFormatsModule from "ajv-formats";
 import { createApiKey } from "../../src/api/api-keys.ts";
 import { createApp } from "../../src/api/create-app.ts";
 import { openApiDocument } from "../../src/api/openapi.ts";
+import { publicBatch, publicBatchesPage } from "../../src/api/public-batch.ts";
+import type {
+  Findings,
+  PublicBatch,
+  PublicBatchesPage,
+  PublicChainInfo,
+  Stats,
+} from "../../src/core/public-views.ts";
 import { serveDataset, verifyWithCore, type Served } from "./api-fixture.ts";
 import { call } from "./http.ts";
 
@@ -33,6 +41,64 @@ function rewrite(schema: any): any {
   }
   return schema;
 }
+
+/** Each member of a wire type, spelt out: the compiler rejects a missing or an extra one. */
+const BATCH_KEYS: Record<keyof PublicBatch, true> = {
+  batchId: true,
+  kind: true,
+  period: true,
+  root: true,
+  recordCount: true,
+  total: true,
+  manifestHash: true,
+  idempotencyKey: true,
+  headAfter: true,
+  anchorer: true,
+  anchoredAt: true,
+  txHash: true,
+  blockNumber: true,
+  blockHash: true,
+  supersedes: true,
+  supersededBy: true,
+  status: true,
+  attestations: true,
+  manifest: true,
+  sealedBy: true,
+  scheme: true,
+  persons: true,
+  lanes: true,
+  vrfKeyId: true,
+};
+const BATCH_PAGE_KEYS: Record<keyof PublicBatchesPage, true> = { items: true, nextCursor: true };
+const ATTESTATION_KEYS: Record<keyof PublicBatch["attestations"][number], true> = {
+  auditor: true,
+  verdict: true,
+  reportHash: true,
+  txHash: true,
+  blockNumber: true,
+};
+/** The portal reads only part of these answers. */
+const STATS_KEYS: Record<keyof Stats, true> = { periods: true, provinces: true };
+const CHAIN_KEYS: Record<keyof PublicChainInfo, true> = {
+  chainId: true,
+  contract: true,
+  batchCount: true,
+  lastIndexedBlock: true,
+  headBlock: true,
+  paused: true,
+  rpcUrl: true,
+  names: true,
+  headCheck: true,
+};
+const FINDINGS_KEYS: Record<keyof Findings, true> = {
+  batchId: true,
+  index: true,
+  auditor: true,
+  verdict: true,
+  reportHash: true,
+  report: true,
+  findings: true,
+};
 
 const operations = (): { path: string; method: string; op: any }[] =>
   Object.entries(doc.paths).flatMap(([path, item]: [string, any]) =>
@@ -203,6 +269,33 @@ describe("OpenAPI document", function () {
       { suppressed: true },
     ]);
     expectDocumented("/api/v1/batches", "get", await call(`${s.url}/api/v1/batches?limit=5`));
+  });
+
+  it("the shared wire types (src/core/public-views.ts) name the schemas' members", function () {
+    const members = (name: string) => Object.keys(doc.components.schemas[name].properties).sort();
+    expect(Object.keys(BATCH_KEYS).sort()).to.deep.equal(members("Batch"));
+    expect(Object.keys(BATCH_PAGE_KEYS).sort()).to.deep.equal(members("BatchPage"));
+    expect(Object.keys(ATTESTATION_KEYS).sort()).to.deep.equal(members("Attestation"));
+    for (const [name, keys] of [
+      ["Stats", STATS_KEYS],
+      ["Chain", CHAIN_KEYS],
+      ["Findings", FINDINGS_KEYS],
+    ] as const) {
+      expect(members(name), name).to.include.members(Object.keys(keys));
+    }
+  });
+
+  it("the projection's values, typed by the shared wire types, are schema-valid", async function () {
+    const page = await s.index.listBatches({ limit: 100 });
+    expect(page.items.length).to.be.greaterThan(2);
+    const batch = ajv.compile(rewrite(doc.components.schemas.Batch));
+    for (const view of page.items) {
+      const value: PublicBatch = publicBatch(view);
+      expect(batch(value), `batch ${view.batchId}: ${ajv.errorsText(batch.errors)}`).to.equal(true);
+    }
+    const batchPage = ajv.compile(rewrite(doc.components.schemas.BatchPage));
+    const value: PublicBatchesPage = publicBatchesPage(page);
+    expect(batchPage(value), ajv.errorsText(batchPage.errors)).to.equal(true);
   });
 
   it("error responses are documented problems", async function () {

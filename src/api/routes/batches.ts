@@ -2,7 +2,7 @@ import type { Router } from "express";
 import type { BatchView, IndexReader } from "../app-deps.ts";
 import { sendCacheable } from "../http-cache.ts";
 import { ApiProblem } from "../problem.ts";
-import { publicBatch } from "../public-batch.ts";
+import { publicBatch, publicBatchesPage } from "../public-batch.ts";
 import { documentedRouter, type Validators } from "./documented.ts";
 
 /** The index's batch, or 404 `batch-not-found`. */
@@ -51,7 +51,7 @@ export function batchRoutes(
     const { query } = validate("GET", "/api/v1/batches")(req);
     const page = await deps.index.listBatches(listQuery(query));
     res.setHeader("Cache-Control", "public, max-age=10");
-    res.json({ items: page.items.map(publicBatch), nextCursor: page.nextCursor ?? null });
+    res.json(publicBatchesPage(page));
   });
   route("get", "/api/v1/batches/{id}", async (req, res) => {
     const { params } = validate("GET", "/api/v1/batches/{id}")(req);

@@ -1,0 +1,137 @@
+/**
+ * The public API's wire types (`/api/v1`, the OpenAPI document's schemas): defined once here and
+ * shared by the API's projections (src/api) and the portal's reads (src/web). Types only.
+ * test/api/openapi.test.ts checks that the projections' values match the OpenAPI schemas.
+ */
+
+export type Kind = "premium" | "pension";
+export type BatchStatus = "anchored" | "attested" | "disputed" | "superseded";
+
+/** A figure, or `{ suppressed: true }` where it covers fewer than 10 people. */
+export interface Cell {
+  count?: number;
+  total?: string;
+  suppressed?: boolean;
+}
+
+/** An auditor's on-ledger verdict on a batch (OpenAPI `Attestation`; stored as is). */
+export interface Attestation {
+  auditor: string;
+  verdict: "confirmed" | "disputed";
+  reportHash: string;
+  txHash: string;
+  blockNumber: number;
+}
+
+/**
+ * What the ledger says of an anchored batch: the members the index store's `BatchView` and the
+ * public {@link PublicBatch} share, with the same meaning and encoding.
+ */
+export interface AnchoredBatch {
+  batchId: number;
+  kind: Kind;
+  /** Jalali year-month, "1403-07". */
+  period: string;
+  root: string;
+  recordCount: number;
+  /** Σ amounts in Rials, decimal string. */
+  total: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  headAfter: string;
+  anchorer: string;
+  /** Block timestamp, unix seconds. */
+  anchoredAt: number;
+  txHash: string;
+  blockNumber: number;
+  blockHash: string;
+  supersedes: number | null;
+  supersededBy: number | null;
+  /** superseded > disputed (any current dispute) > attested (≥ 1 confirmation) > anchored. */
+  status: BatchStatus;
+  attestations: Attestation[];
+  /** QBFT validators at the anchoring block, when the node offers qbft_getValidatorsByBlockNumber. */
+  sealedBy?: string[];
+  /** v2: keccak256 of the VRF public key the batch's person keys were derived under. */
+  vrfKeyId?: string;
+}
+
+/**
+ * OpenAPI `Batch`: the public projection of an anchored batch (src/api/public-batch.ts), small
+ * cells suppressed.
+ */
+export interface PublicBatch extends AnchoredBatch {
+  manifest: {
+    status: "verified" | "mismatch" | "missing";
+    byProvince?: Record<string, Cell>;
+    byCategory?: Record<string, Cell>;
+    onTime?: number;
+    late?: number;
+    reason?: string;
+  };
+  /** Absent from servers older than the scheme field: read as "shafaf-tree/1". */
+  scheme?: "shafaf-tree/1" | "shafaf-tree/2";
+  /** shafaf-tree/2 only. */
+  persons?: number;
+  lanes?: Record<string, string> | { suppressed: true };
+}
+
+export interface PeriodStat {
+  period: string;
+  kind: Kind;
+  batches: number;
+  recordCount?: number;
+  total?: string;
+  people?: number;
+  onTime?: number;
+  late?: number;
+  corrections: number;
+  suppressed?: boolean;
+}
+
+export interface ProvinceStat extends Cell {
+  period: string;
+  kind: Kind;
+  province: string;
+}
+
+export interface Stats {
+  periods: PeriodStat[];
+  provinces: ProvinceStat[];
+}
+
+export interface PublicChainInfo {
+  chainId: number;
+  contract: string;
+  batchCount: number;
+  lastIndexedBlock: number;
+  headBlock?: number;
+  paused?: boolean;
+  rpcUrl?: string;
+  /** Governance's names of accounts: lower-case address → `{ fa, en }`. */
+  names?: Record<string, { fa: string; en: string }>;
+  headCheck?: { status: "ok" | "mismatch" | "pending"; onChain?: string; recomputed?: string };
+}
+
+/** OpenAPI `BatchPage` (`GET /batches`): one page, newest first; `nextCursor` null (or absent) on the last page. */
+export interface PublicBatchesPage {
+  items: PublicBatch[];
+  nextCursor?: string | null;
+}
+
+/** What an auditor's report found (`shafaf-findings/1`): names, positions and counts only. */
+export interface Findings {
+  batchId: number;
+  index: number;
+  auditor: string;
+  verdict: "confirmed" | "disputed";
+  reportHash: string;
+  report: "published" | "unpublished" | "unreadable";
+  findings?: {
+    reportVerdict: "match" | "mismatch";
+    failedChecks: string[];
+    recordCount: number;
+    records: { position: number | null; problem: string; field: string | null }[];
+    anomalyCount: number;
+  };
+}
