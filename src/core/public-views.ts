@@ -14,6 +14,20 @@ export interface Cell {
   suppressed?: boolean;
 }
 
+/**
+ * A batch's manifest as checked by the indexer; cells are `Breakdown`s in the store and
+ * {@link Cell}s (small ones suppressed) in the public view.
+ */
+export interface ManifestSummary<C> {
+  /** `verified`: keccak256 of the manifest bytes equals the anchored manifestHash. */
+  status: "verified" | "mismatch" | "missing";
+  byProvince?: Record<string, C>;
+  byCategory?: Record<string, C>;
+  onTime?: number;
+  late?: number;
+  reason?: string;
+}
+
 /** An auditor's on-ledger verdict on a batch (OpenAPI `Attestation`; stored as is). */
 export interface Attestation {
   auditor: string;
@@ -61,14 +75,7 @@ export interface AnchoredBatch {
  * cells suppressed.
  */
 export interface PublicBatch extends AnchoredBatch {
-  manifest: {
-    status: "verified" | "mismatch" | "missing";
-    byProvince?: Record<string, Cell>;
-    byCategory?: Record<string, Cell>;
-    onTime?: number;
-    late?: number;
-    reason?: string;
-  };
+  manifest: ManifestSummary<Cell>;
   /** Absent from servers older than the scheme field: read as "shafaf-tree/1". */
   scheme?: "shafaf-tree/1" | "shafaf-tree/2";
   /** shafaf-tree/2 only. */

@@ -21,7 +21,7 @@
  */
 import { Level } from "level";
 import { ShafafError } from "../core/errors.ts";
-import type { AnchoredBatch, BatchStatus, Kind } from "../core/public-views.ts";
+import type { AnchoredBatch, BatchStatus, Kind, ManifestSummary } from "../core/public-views.ts";
 
 /** Version of the on-disk layout; a store written by another version is refused. */
 export const INDEX_STORE_FORMAT = "shafaf-index/1";
@@ -34,15 +34,7 @@ export interface Breakdown {
   total: string;
 }
 
-export interface ManifestView {
-  /** `verified`: keccak256 of the manifest bytes equals the anchored manifestHash. */
-  status: "verified" | "mismatch" | "missing";
-  byProvince?: Record<string, Breakdown>;
-  byCategory?: Record<string, Breakdown>;
-  onTime?: number;
-  late?: number;
-  reason?: string;
-}
+export type ManifestView = ManifestSummary<Breakdown>;
 
 /** A batch as indexed: the ledger's facts plus the manifest check and the v2 lanes. */
 export interface BatchView extends AnchoredBatch {
