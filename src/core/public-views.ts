@@ -83,6 +83,10 @@ export interface PublicBatch extends AnchoredBatch {
   lanes?: Record<string, string> | { suppressed: true };
 }
 
+/**
+ * One (period, kind) row, as the portal reads it. The API sends a row covering fewer than
+ * `minCellPeople` as period, kind and `suppressed` only (no `batches`, no `corrections`).
+ */
 export interface PeriodStat {
   period: string;
   kind: Kind;
@@ -102,7 +106,10 @@ export interface ProvinceStat extends Cell {
   province: string;
 }
 
+/** OpenAPI `Stats`. */
 export interface Stats {
+  /** Cells covering fewer people than this are `{ suppressed: true }` (DOMAIN.md, Privacy). */
+  minCellPeople: number;
   periods: PeriodStat[];
   provinces: ProvinceStat[];
 }
@@ -128,6 +135,7 @@ export interface PublicBatchesPage {
 
 /** What an auditor's report found (`shafaf-findings/1`): names, positions and counts only. */
 export interface Findings {
+  format: "shafaf-findings/1";
   batchId: number;
   index: number;
   auditor: string;

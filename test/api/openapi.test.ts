@@ -77,8 +77,12 @@ const ATTESTATION_KEYS: Record<keyof PublicBatch["attestations"][number], true> 
   txHash: true,
   blockNumber: true,
 };
-/** The portal reads only part of these answers. */
-const STATS_KEYS: Record<keyof Stats, true> = { periods: true, provinces: true };
+const STATS_KEYS: Record<keyof Stats, true> = {
+  minCellPeople: true,
+  periods: true,
+  provinces: true,
+};
+/** The portal reads only part of `GET /chain`. */
 const CHAIN_KEYS: Record<keyof PublicChainInfo, true> = {
   chainId: true,
   contract: true,
@@ -91,6 +95,7 @@ const CHAIN_KEYS: Record<keyof PublicChainInfo, true> = {
   headCheck: true,
 };
 const FINDINGS_KEYS: Record<keyof Findings, true> = {
+  format: true,
   batchId: true,
   index: true,
   auditor: true,
@@ -276,13 +281,9 @@ describe("OpenAPI document", function () {
     expect(Object.keys(BATCH_KEYS).sort()).to.deep.equal(members("Batch"));
     expect(Object.keys(BATCH_PAGE_KEYS).sort()).to.deep.equal(members("BatchPage"));
     expect(Object.keys(ATTESTATION_KEYS).sort()).to.deep.equal(members("Attestation"));
-    for (const [name, keys] of [
-      ["Stats", STATS_KEYS],
-      ["Chain", CHAIN_KEYS],
-      ["Findings", FINDINGS_KEYS],
-    ] as const) {
-      expect(members(name), name).to.include.members(Object.keys(keys));
-    }
+    expect(Object.keys(STATS_KEYS).sort()).to.deep.equal(members("Stats"));
+    expect(Object.keys(FINDINGS_KEYS).sort()).to.deep.equal(members("Findings"));
+    expect(members("Chain")).to.include.members(Object.keys(CHAIN_KEYS));
   });
 
   it("the projection's values, typed by the shared wire types, are schema-valid", async function () {

@@ -1,5 +1,6 @@
 import { keccak256 } from "ethers";
 import type { Router } from "express";
+import type { Findings } from "../../core/public-views.ts";
 import type { ApiLog, IndexReader } from "../app-deps.ts";
 import { AUDIT_FINDINGS_FORMAT, auditFindings } from "../audit-findings.ts";
 import { ApiProblem } from "../problem.ts";
@@ -72,7 +73,7 @@ export function findingsRoutes(
       report:
         bytes === undefined ? "unpublished" : findings === undefined ? "unreadable" : "published",
       ...(findings === undefined ? {} : { findings }),
-    });
+    } satisfies Findings);
   });
   return router;
 }
