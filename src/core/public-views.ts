@@ -87,16 +87,23 @@ export interface PublicBatch extends AnchoredBatch {
  * One (period, kind) row, as the portal reads it. The API sends a row covering fewer than
  * `minCellPeople` as period, kind and `suppressed` only (no `batches`, no `corrections`).
  */
+/**
+ * One (period, kind) row of `/stats`. A row covering fewer than `minCellPeople` people is
+ * `{ period, kind, suppressed: true }` and carries none of the counts: readers MUST NOT assume
+ * `batches` or `corrections` are present.
+ */
 export interface PeriodStat {
   period: string;
   kind: Kind;
-  batches: number;
+  /** Absent when the row is suppressed. */
+  batches?: number;
   recordCount?: number;
   total?: string;
   people?: number;
   onTime?: number;
   late?: number;
-  corrections: number;
+  /** Absent when the row is suppressed. */
+  corrections?: number;
   suppressed?: boolean;
 }
 

@@ -174,6 +174,27 @@ describe("portal (Chromium, real API app, recorded views)", function () {
       await page.close();
     });
 
+    it("overview shows a suppressed month (under 10 people) without inventing its counts", async function () {
+      const page = await context.newPage();
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "en"));
+      // The server's real /stats, plus one month the API publishes as suppressed (a real shape:
+      // { period, kind, suppressed: true } carries no batches and no corrections).
+      await page.route("**/api/v1/stats", async (route) => {
+        const response = await route.fetch();
+        const stats = (await response.json()) as { periods: unknown[] };
+        stats.periods.push({ period: "1404-01", kind: "premium", suppressed: true });
+        await route.fulfill({ response, json: stats });
+      });
+      await page.goto(server.url + "/#/");
+      await waitForPage(page);
+      const text = (await page.textContent("main")) ?? "";
+      expect(text).to.not.match(/NaN|undefined/);
+      expect(await page.locator("table").first().locator("tbody tr").count()).to.equal(13);
+      const cards = await page.locator(".card").allTextContents();
+      expect(cards.join(" ")).to.match(/Corrections per 10,000 records\s*[\d.,]+/);
+      await page.close();
+    });
+
     it("overview in Persian uses Persian digits and Jalali month names", async function () {
       const { page } = await openIn(context, server.url + "/#/", "fa");
       const text = (await page.textContent("main")) ?? "";

@@ -30,8 +30,9 @@ interface MonthRow {
   total: bigint | null;
   records: number | null;
   people: number | null;
-  batches: number;
-  corrections: number;
+  /** null when the month is suppressed (fewer than 10 people): its counts are not published. */
+  batches: number | null;
+  corrections: number | null;
   /** Current batches of this month that an auditor disputes. */
   disputed: BatchView[];
 }
@@ -51,8 +52,8 @@ function monthRows(
         p.suppressed === true || p.total === undefined ? null : (parseDecimal(p.total) ?? null),
       records: p.suppressed === true ? null : (p.recordCount ?? null),
       people: p.suppressed === true ? null : (p.people ?? null),
-      batches: p.batches,
-      corrections: p.corrections,
+      batches: p.suppressed === true ? null : (p.batches ?? null),
+      corrections: p.suppressed === true ? null : (p.corrections ?? null),
       disputed: disputed.filter((b) => b.kind === kind && b.period === p.period),
     }));
 }
@@ -108,8 +109,8 @@ function monthFigure(ctx: PageContext, title: string, rows: readonly MonthRow[])
           formatPeriod(row.period, ctx.lang),
           row.total === null ? suppressedCell() : formatInteger(row.total, ctx.lang),
           row.records === null ? suppressedCell() : formatInteger(row.records, ctx.lang),
-          formatInteger(row.batches, ctx.lang),
-          formatInteger(row.corrections, ctx.lang),
+          row.batches === null ? suppressedCell() : formatInteger(row.batches, ctx.lang),
+          row.corrections === null ? suppressedCell() : formatInteger(row.corrections, ctx.lang),
           row.disputed.length === 0
             ? ""
             : row.disputed.map((b) =>
@@ -129,7 +130,7 @@ function monthFigure(ctx: PageContext, title: string, rows: readonly MonthRow[])
 function marks(row: MonthRow): string[] {
   const out: string[] = [];
   if (row.disputed.length > 0) out.push(t("markDisputed"));
-  if (row.corrections > 0) out.push(t("markCorrected"));
+  if ((row.corrections ?? 0) > 0) out.push(t("markCorrected"));
   return out;
 }
 
@@ -196,7 +197,7 @@ export async function renderOverviewPage(ctx: PageContext): Promise<PageResult> 
         });
   };
   const corrected = [...premiums, ...pensions]
-    .filter((r) => r.corrections > 0)
+    .filter((r) => (r.corrections ?? 0) > 0)
     .map((r) => `${formatPeriod(r.period, ctx.lang)} (${kindLabel(r.kind)})`);
   const sum = (rows: readonly MonthRow[]): bigint =>
     rows.reduce((acc, r) => acc + (r.total ?? 0n), 0n);
@@ -211,8 +212,9 @@ export async function renderOverviewPage(ctx: PageContext): Promise<PageResult> 
   let records = 0;
   let corrections = 0;
   for (const p of stats.periods) {
+    // A suppressed month publishes neither: it counts in neither side of the rate.
     records += p.recordCount ?? 0;
-    corrections += p.corrections;
+    corrections += p.corrections ?? 0;
   }
   const perTenThousand = records === 0 ? 0 : (corrections * 10_000) / records;
 
