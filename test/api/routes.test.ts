@@ -7,7 +7,13 @@ import type { Server } from "node:http";
 import { keccak256 } from "ethers";
 import { expect } from "chai";
 import express from "express";
-import type { ApiLog, BatchView, ChainInfo } from "../../src/api/app-deps.ts";
+import {
+  UploadRejectedError,
+  type ApiLog,
+  type BatchView,
+  type ChainInfo,
+  type UploadIssue,
+} from "../../src/api/app-deps.ts";
 import { createConcurrencyGate } from "../../src/api/concurrency-gate.ts";
 import { errorHandler } from "../../src/api/middleware.ts";
 import { ApiProblem } from "../../src/api/problem.ts";
@@ -207,18 +213,16 @@ describe("API route modules", function () {
   it("staff upload: record issues become upload-rejected (documented members only), the rest anchor-failed", function () {
     const { log, logs } = recordingLog();
     const rejected = uploadFailure(
-      {
-        issues: [
-          {
-            line: 3,
-            field: "nid",
-            rule: "check-digit",
-            message: "m",
-            hint: "h",
-            value: "0012345678",
-          },
-        ],
-      },
+      new UploadRejectedError([
+        {
+          line: 3,
+          field: "nid",
+          rule: "check-digit",
+          message: "m",
+          hint: "h",
+          value: "0012345678",
+        } as UploadIssue,
+      ]),
       log,
       "payroll",
     );
@@ -226,10 +230,19 @@ describe("API route modules", function () {
     expect(rejected.extensions.issues).to.deep.equal([
       { line: 3, field: "nid", rule: "check-digit", message: "m", hint: "h" },
     ]);
-    const many = uploadFailure({ issues: Array.from({ length: 150 }, () => ({})) }, log, "k");
+    const issue: UploadIssue = { field: "f", rule: "r", message: "m", hint: "h" };
+    const many = uploadFailure(
+      new UploadRejectedError(Array.from({ length: 150 }, () => issue)),
+      log,
+      "k",
+    );
     expect((many.extensions.issues as unknown[]).length).to.equal(100);
     expect(many.detail).to.equal("150 record issue(s); fix the file and upload it again");
     expect(logs).to.deep.equal([]);
+    // The rejection is a typed error, not a shape: an object that merely has `issues` is a failure.
+    const duck = uploadFailure({ issues: [issue] }, log, "k");
+    expect(duck.slug).to.equal("anchor-failed");
+    logs.length = 0;
     const failed = uploadFailure(new TypeError("rpc"), log, "payroll");
     expect(failed.slug).to.equal("anchor-failed");
     expect(logs).to.deep.equal([

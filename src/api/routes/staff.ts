@@ -1,6 +1,13 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
 import type { ApiKeyEntry } from "../api-keys.ts";
-import type { AnchorJobFn, AnchorUpload, ApiLog, LedgerReader } from "../app-deps.ts";
+import {
+  UploadRejectedError,
+  type AnchorJobFn,
+  type AnchorUpload,
+  type ApiLog,
+  type LedgerReader,
+  type UploadIssue,
+} from "../app-deps.ts";
 import { ApiProblem } from "../problem.ts";
 import type { RateLimiter } from "../rate-limit.ts";
 import { requireScope } from "../staff-auth.ts";
@@ -24,21 +31,20 @@ export interface StaffRoutesDeps {
 
 /** The anchor job's failure as the client sees it: the record issues, or "retry resumes". */
 export function uploadFailure(error: unknown, log: ApiLog, keyId: string): ApiProblem {
-  const issues = (error as { issues?: unknown }).issues;
-  if (Array.isArray(issues)) {
+  if (error instanceof UploadRejectedError) {
     return new ApiProblem(
       "upload-rejected",
-      `${issues.length} record issue(s); fix the file and upload it again`,
+      `${error.issues.length} record issue(s); fix the file and upload it again`,
       {
         extensions: {
-          issues: issues.slice(0, 100).map((raw: unknown) => {
-            const i = (raw ?? {}) as Record<string, unknown>;
-            return Object.fromEntries(
-              ["line", "field", "rule", "message", "hint"]
-                .filter((k) => i[k] !== undefined)
-                .map((k) => [k, i[k]]),
-            );
-          }),
+          // Only the documented members: a value a careless pipeline put in an issue never leaves.
+          issues: error.issues.slice(0, 100).map((i: UploadIssue) => ({
+            ...(i.line === undefined ? {} : { line: i.line }),
+            field: i.field,
+            rule: i.rule,
+            message: i.message,
+            hint: i.hint,
+          })),
         },
       },
     );
