@@ -7,6 +7,7 @@
  * the anchored batch's root, totals and kind.
  */
 import { ShafafError } from "../core/errors.ts";
+import { isRecordKind, recordKindRules } from "../core/kinds/record-kinds.ts";
 
 /** The Solidity tuple of a window, as ITransparencyLedger.sol declares SumTreeV2.Window. */
 export const SUM_TREE_WINDOW_TUPLE =
@@ -110,9 +111,10 @@ export function sumTreeProofCalldata(proof: unknown): SumTreeProofCalldata {
   if (p.scheme !== "shafaf-tree/2") fail("scheme", "is not shafaf-tree/2");
   if (p.type !== "inclusion" && p.type !== "range" && p.type !== "absence")
     fail("type", "is not inclusion, range or absence");
-  if (p.kind !== "premium" && p.kind !== "pension") fail("kind", "is not premium or pension");
+  if (!isRecordKind(p.kind)) fail("kind", "is not premium or pension");
+  const rules = recordKindRules(p.kind);
   const type = p.type;
-  const count = p.kind === "premium" ? 5 : 6;
+  const count = rules.sumTreeLanes.length;
   if (type === "inclusion" && p.key !== undefined) fail("key", "an inclusion proof has no key");
   const key = type === "inclusion" ? undefined : hex32(p.key, "key");
   const windows = array(p.windows, "windows", 1).map((w, i): SumTreeWindowCalldata => {
@@ -145,7 +147,7 @@ export function sumTreeProofCalldata(proof: unknown): SumTreeProofCalldata {
   });
   return {
     type,
-    kind: p.kind === "premium" ? 0 : 1,
+    kind: rules.number as 0 | 1,
     batchSize: BigInt(uint(p.batchSize, "batchSize", Number.MAX_SAFE_INTEGER)),
     provinceCount: uint(p.provinceCount, "provinceCount", 0xffffffff),
     key,

@@ -3,6 +3,7 @@
  * time. The anchor pipeline and the audit both fold their records through this one module, so a
  * figure the audit recomputes is, by construction, the figure the pipeline anchored.
  */
+import { recordKindRules } from "./kinds/record-kinds.ts";
 import { recordAmount } from "./record-amount.ts";
 import type { LedgerRecord } from "./record.ts";
 
@@ -18,11 +19,11 @@ export interface BatchFigures {
   /** Σ amounts in Rials: premium `total`, pension `net` (`recordAmount`). */
   total: bigint;
   byProvince: ReadonlyMap<string, BatchCell>;
-  /** Pension categories; empty for premiums. */
+  /** By the kind's `category` (pensions); empty for a kind without one (premiums). */
   byCategory: ReadonlyMap<string, BatchCell>;
   /** Distinct subject pseudonyms. */
   people: number;
-  /** Pensions paid on or before their due date, and after it; zeros for premiums. */
+  /** By the kind's `onTime` (pensions: paid by the due date, or after); zeros for a kind without one. */
   timeliness: { onTime: number; late: number };
 }
 
@@ -65,10 +66,10 @@ export function createBatchAccumulator(): BatchAccumulator {
       total += amount;
       addTo(byProvince, record.province, amount);
       people.add(subject);
-      if (record.kind === "pension") {
-        addTo(byCategory, record.category, amount);
-        // Canonical YYYY-MM-DD Jalali dates compare as strings.
-        if (record.paidOn <= record.dueOn) timeliness.onTime++;
+      const rules = recordKindRules(record.kind);
+      if (rules.category !== undefined) addTo(byCategory, rules.category(record), amount);
+      if (rules.onTime !== undefined) {
+        if (rules.onTime(record)) timeliness.onTime++;
         else timeliness.late++;
       }
     },

@@ -1,6 +1,7 @@
 import { abiEncode } from "./abi.ts";
 import { bytesToHex, hexToBytes, isHexBytes, writeHex32, type Hex } from "./hex.ts";
 import { doubleKeccak256Many, keccak256 } from "./keccak.ts";
+import { recordKindRules } from "./kinds/record-kinds.ts";
 import { periodToNumber } from "./period.ts";
 import { recordAmount } from "./record-amount.ts";
 import { KIND_NUMBER, type LedgerRecord } from "./record.ts";
@@ -34,8 +35,8 @@ export type LeafValues = readonly [
 ];
 
 export const RECORD_ID_DOMAIN = "shafaf/record-id/v1";
-export const PREMIUM_FIELDS_DOMAIN = "shafaf/premium-fields/v1";
-export const PENSION_FIELDS_DOMAIN = "shafaf/pension-fields/v1";
+export { PREMIUM_FIELDS_DOMAIN } from "./kinds/premium.ts";
+export { PENSION_FIELDS_DOMAIN } from "./kinds/pension.ts";
 
 /** keccak256(abi.encode("shafaf/record-id/v1", recordId)). */
 export function recordIdHash(recordId: string): Hex {
@@ -55,78 +56,17 @@ export function recordIdHash(recordId: string): Hex {
  *   string dueOn, string paidOn, string supersedes, string reason))
  *
  * Absent optional fields are the empty string. Strings are the validated canonical forms (ASCII).
+ * The domain, types and values of each kind are its rules' `fieldsDomain`, `fieldsTypes` and
+ * `fieldsValues` (`src/core/kinds/<kind>.ts`).
  */
 export function fieldsHash(record: LedgerRecord, salt: Hex): Hex {
   const s = hexToBytes(salt);
   if (s.length !== 32) throw new RangeError("salt must be 32 bytes");
-  const enc =
-    record.kind === "premium"
-      ? abiEncode(
-          [
-            "string",
-            "bytes32",
-            "string",
-            "string",
-            "string",
-            "string",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "uint256",
-            "string",
-            "string",
-            "string",
-          ],
-          [
-            PREMIUM_FIELDS_DOMAIN,
-            s,
-            record.nationalId,
-            record.workshopCode,
-            record.insuranceNo,
-            record.province,
-            BigInt(record.days),
-            record.wageBase,
-            record.workerShare,
-            record.employerShare,
-            record.unemploymentShare,
-            record.hazardShare,
-            record.paidOn ?? "",
-            record.supersedes ?? "",
-            record.reason ?? "",
-          ],
-        )
-      : abiEncode(
-          [
-            "string",
-            "bytes32",
-            "string",
-            "string",
-            "string",
-            "string",
-            "uint256",
-            "uint256",
-            "string",
-            "string",
-            "string",
-            "string",
-          ],
-          [
-            PENSION_FIELDS_DOMAIN,
-            s,
-            record.nationalId,
-            record.pensionFile,
-            record.category,
-            record.province,
-            record.gross,
-            record.deductions,
-            record.dueOn,
-            record.paidOn,
-            record.supersedes ?? "",
-            record.reason ?? "",
-          ],
-        );
+  const rules = recordKindRules(record.kind);
+  const enc = abiEncode(
+    ["string", "bytes32", ...rules.fieldsTypes],
+    [rules.fieldsDomain, s, ...rules.fieldsValues(record)],
+  );
   return bytesToHex(keccak256(enc));
 }
 

@@ -4,7 +4,9 @@
  * JSON (src/core/manifest.ts `canonicalJson`: keys sorted, no whitespace) of fourteen fields.
  */
 import { InvalidInputError } from "./errors.ts";
+import { isRecordKind } from "./kinds/record-kinds.ts";
 import { canonicalJson } from "./manifest.ts";
+import type { RecordKind } from "./record.ts";
 
 export const LOG_ENTRY_FORMAT = "shafaf-log-entry/1";
 
@@ -15,7 +17,7 @@ export interface LedgerLogBatch {
   contract: string;
   batchId: number;
   scheme: "shafaf-tree/1" | "shafaf-tree/2";
-  kind: "premium" | "pension";
+  kind: RecordKind;
   /** Jalali year-month, "1403-07". */
   period: string;
   root: string;
@@ -68,7 +70,7 @@ function checked(b: Record<string, unknown>): LedgerLogEntry {
   if (!isId(b.batchId, 1)) fail("batchId", "must be a whole number ≥ 1");
   if (b.scheme !== "shafaf-tree/1" && b.scheme !== "shafaf-tree/2")
     fail("scheme", "must be shafaf-tree/1 or shafaf-tree/2");
-  if (b.kind !== "premium" && b.kind !== "pension") fail("kind", "must be premium or pension");
+  if (!isRecordKind(b.kind)) fail("kind", "must be premium or pension");
   if (typeof b.period !== "string" || !/^\d{4}-(0[1-9]|1[0-2])$/.test(b.period))
     fail("period", 'must be a Jalali year-month such as "1403-07"');
   for (const f of ["root", "manifestHash", "idempotencyKey", "txHash"] as const) {

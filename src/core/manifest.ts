@@ -6,6 +6,7 @@
  */
 import { bytesToHex } from "./hex.ts";
 import { keccak256 } from "./keccak.ts";
+import { recordKindRules } from "./kinds/record-kinds.ts";
 import type { RecordKind } from "./record.ts";
 import type { SourceInfo } from "./source-info.ts";
 
@@ -24,7 +25,7 @@ export interface Manifest {
   recordCount: number;
   total: string;
   byProvince: Record<string, ManifestCell>;
-  /** Pensions only: retirement, disability, survivors. */
+  /** Kinds with a `category` rule only (pensions: retirement, disability, survivors). */
   byCategory?: Record<string, ManifestCell>;
   sources: SourceInfo[];
   rulesVersion: string;
@@ -33,7 +34,7 @@ export interface Manifest {
   reason: string | null;
   /** Distinct people (subject pseudonyms) in the batch: what small-cell suppression counts. */
   people?: number;
-  /** Pensions only: payments made by their due date, and after it (the on-time indicator). */
+  /** Kinds with an `onTime` rule only (pensions: payments made by their due date, and after it). */
   timeliness?: { onTime: number; late: number };
   /**
    * Employers' lists read but left out of this batch (per-list mode), by label, with their row
@@ -111,6 +112,7 @@ export function buildManifest(input: ManifestInput): {
   bytes: Uint8Array;
   hash: string;
 } {
+  const rules = recordKindRules(input.kind);
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     kind: input.kind,
@@ -118,14 +120,14 @@ export function buildManifest(input: ManifestInput): {
     recordCount: input.recordCount,
     total: input.total.toString(),
     byProvince: cells(input.byProvince),
-    ...(input.kind === "pension" ? { byCategory: cells(input.byCategory ?? new Map()) } : {}),
+    ...(rules.category !== undefined ? { byCategory: cells(input.byCategory ?? new Map()) } : {}),
     sources: input.sources.map((s) => ({ ...s })),
     rulesVersion: input.rulesVersion,
     leafEncoding: [...input.leafEncoding],
     supersedes: input.supersedes,
     reason: input.reason,
     ...(input.people !== undefined ? { people: input.people } : {}),
-    ...(input.kind === "pension" && input.timeliness !== undefined
+    ...(rules.onTime !== undefined && input.timeliness !== undefined
       ? { timeliness: { ...input.timeliness } }
       : {}),
     ...(input.quarantined !== undefined && input.quarantined.length > 0

@@ -4,7 +4,10 @@
  * test/api/openapi.test.ts checks that the projections' values match the OpenAPI schemas.
  */
 
-export type Kind = "premium" | "pension";
+import type { RecordKind } from "./record.ts";
+
+/** A record kind's name (`src/core/kinds/`). */
+export type Kind = RecordKind;
 export type BatchStatus = "anchored" | "attested" | "disputed" | "superseded";
 
 /** A figure, or `{ suppressed: true }` where it covers fewer than 10 people. */

@@ -2,18 +2,17 @@ import { InvariantError } from "./errors.ts";
 import { bytesToHex, type Hex } from "./hex.ts";
 import { LEAF_ENCODING, leafHash, type LeafValues } from "./leaf.ts";
 import { verifyProof, type MerkleTree } from "./merkle-tree.ts";
-import type { LedgerRecord, PensionRecord, PremiumRecord } from "./record.ts";
+import { isRecordKind, recordKindRules } from "./kinds/record-kinds.ts";
+import type { LedgerRecord } from "./record.ts";
 
 export const RECEIPT_FORMAT = "shafaf-receipt/1";
 
 /** A record as JSON: amounts as decimal strings, `days` a number, every other field a string. */
-export type ReceiptRecord =
-  | {
-      [K in keyof PremiumRecord]: PremiumRecord[K] extends bigint ? string : PremiumRecord[K];
-    }
-  | {
-      [K in keyof PensionRecord]: PensionRecord[K] extends bigint ? string : PensionRecord[K];
-    };
+export type ReceiptRecord = LedgerRecord extends infer R
+  ? R extends LedgerRecord
+    ? { [K in keyof R]: R[K] extends bigint ? string : R[K] }
+    : never
+  : never;
 
 /**
  * What a person holds: the opening of one leaf, its proof, and where the root is anchored.
@@ -37,18 +36,6 @@ export interface Receipt {
   record: ReceiptRecord;
   anchor: { txHash: Hex; blockNumber: number };
 }
-
-const AMOUNTS = [
-  "wageBase",
-  "workerShare",
-  "employerShare",
-  "unemploymentShare",
-  "hazardShare",
-  "total",
-  "gross",
-  "deductions",
-  "net",
-];
 
 /** The JSON form of a record (bigint → decimal string). */
 export function recordToJson(record: LedgerRecord): ReceiptRecord {
@@ -103,60 +90,8 @@ function recordFromJsonFields(json: unknown): LedgerRecord | undefined {
     ...(reason === undefined ? {} : { reason }),
   };
   const base = common as { recordId: string; period: string; nationalId: string; province: string };
-  if (o.kind === "premium") {
-    const days = o.days;
-    const paidOn = str("paidOn", true);
-    const text = { workshopCode: str("workshopCode"), insuranceNo: str("insuranceNo") };
-    const money = AMOUNTS.slice(0, 6).map(amount);
-    if (typeof days !== "number" || !Number.isInteger(days) || days < 0 || days > 31)
-      return undefined;
-    if (
-      paidOn === null ||
-      Object.values(text).some((v) => typeof v !== "string") ||
-      money.some((m) => m === null)
-    )
-      return undefined;
-    const [wageBase, workerShare, employerShare, unemploymentShare, hazardShare, total] =
-      money as bigint[];
-    return {
-      kind: "premium",
-      ...base,
-      workshopCode: text.workshopCode!,
-      insuranceNo: text.insuranceNo!,
-      days,
-      wageBase: wageBase!,
-      workerShare: workerShare!,
-      employerShare: employerShare!,
-      unemploymentShare: unemploymentShare!,
-      hazardShare: hazardShare!,
-      total: total!,
-      ...(paidOn === undefined ? {} : { paidOn }),
-      ...tail,
-    };
-  }
-  if (o.kind === "pension") {
-    const text = { pensionFile: str("pensionFile"), dueOn: str("dueOn"), paidOn: str("paidOn") };
-    const category = o.category;
-    const money = AMOUNTS.slice(6).map(amount);
-    if (category !== "retirement" && category !== "disability" && category !== "survivors")
-      return undefined;
-    if (Object.values(text).some((v) => typeof v !== "string") || money.some((m) => m === null))
-      return undefined;
-    const [gross, deductions, net] = money as bigint[];
-    return {
-      kind: "pension",
-      ...base,
-      pensionFile: text.pensionFile!,
-      category,
-      gross: gross!,
-      deductions: deductions!,
-      net: net!,
-      dueOn: text.dueOn!,
-      paidOn: text.paidOn!,
-      ...tail,
-    };
-  }
-  return undefined;
+  if (!isRecordKind(o.kind)) return undefined;
+  return recordKindRules(o.kind).fromJson({ json: o, str, amount }, base, tail);
 }
 
 /** The leaf tuple as a receipt carries it: uint values as decimal strings. */

@@ -1,14 +1,15 @@
+import { RECORD_KINDS } from "./kinds/record-kinds.ts";
 import type { RecordKind } from "./record.ts";
 
 /**
  * The lanes (unsigned sums) of a `shafaf-tree/2` node, per record kind, in order. Lane 0 is always
  * `records` (1 at every leaf) and lane 1 always `persons` (1 at the first leaf of each key in a
- * province subtree, else 0); the tree builder sets both. The others are amounts given per record.
+ * province subtree, else 0); the tree builder sets both. The others are amounts given per record
+ * (the kind's `sumTreeAmounts`, `src/core/kinds/<kind>.ts`).
  */
-export const SUM_TREE_LANES = {
-  premium: ["records", "persons", "insurableWage", "days", "premium"],
-  pension: ["records", "persons", "gross", "deductions", "net", "onTime"],
-} as const satisfies Record<RecordKind, readonly string[]>;
+export const SUM_TREE_LANES = Object.fromEntries(
+  Object.values(RECORD_KINDS).map((r) => [r.kind, r.sumTreeLanes]),
+) as { readonly [K in RecordKind]: (typeof RECORD_KINDS)[K]["sumTreeLanes"] };
 
 /** Bytes per lane: every lane is an unsigned 128-bit big-endian integer. */
 export const LANE_BYTES = 16;
@@ -17,10 +18,9 @@ export const LANE_BYTES = 16;
 export const LANE_MAX = (1n << 128n) - 1n;
 
 /** The byte a kind is bound to in a province node: premium 0, pension 1 (the on-chain numbers). */
-export const SUM_TREE_KIND_BYTE = { premium: 0, pension: 1 } as const satisfies Record<
-  RecordKind,
-  number
->;
+export const SUM_TREE_KIND_BYTE = Object.fromEntries(
+  Object.values(RECORD_KINDS).map((r) => [r.kind, r.number]),
+) as { readonly [K in RecordKind]: (typeof RECORD_KINDS)[K]["number"] };
 
 /** Number of lanes of a kind's nodes. */
 export function laneCount(kind: RecordKind): number {

@@ -1,4 +1,5 @@
 import { keccak256 } from "./keccak.ts";
+import { recordKindRules } from "./kinds/record-kinds.ts";
 import { recordToJson } from "./receipt.ts";
 import type { LedgerRecord } from "./record.ts";
 
@@ -22,7 +23,8 @@ function canonicalJson(value: object): string {
 
 /**
  * What a record contributes to a `shafaf-tree/2` leaf besides its key and seq: its amount lanes
- * (premium: insurable wage, days, premium total; pension: gross, deductions, net, on time) and the
+ * (its kind's `sumTreeAmounts`: premium insurable wage, days, premium total; pension gross,
+ * deductions, net, on time) and the
  * salted commitment to the whole record. `salt` MUST be 32 random bytes kept with the record
  * (destroying it crypto-shreds the record). Throws RangeError on a salt of another length or an
  * amount of 2^64 or more.
@@ -32,10 +34,7 @@ function canonicalJson(value: object): string {
  */
 export function sumTreeRecordFields(record: LedgerRecord, salt: Uint8Array): SumTreeRecordFields {
   if (salt.length !== 32) throw new RangeError("salt must be 32 bytes");
-  const amounts =
-    record.kind === "premium"
-      ? [record.wageBase, BigInt(record.days), record.total]
-      : [record.gross, record.deductions, record.net, record.paidOn <= record.dueOn ? 1n : 0n];
+  const amounts = recordKindRules(record.kind).sumTreeAmounts(record);
   if (amounts.some((a) => a < 0n || a >= 1n << 64n))
     throw new RangeError("a record amount must be in 0..2^64 − 1");
   const text = new TextEncoder().encode(canonicalJson(recordToJson(record)));

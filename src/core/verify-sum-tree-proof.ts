@@ -1,5 +1,6 @@
 import { bytesToHex, hexToBytes, isHexBytes, type Hex } from "./hex.ts";
 import { ShafafError } from "./errors.ts";
+import { isRecordKind } from "./kinds/record-kinds.ts";
 import type { RecordKind } from "./record.ts";
 import type { Check } from "./verify-receipt.ts";
 import { LANE_MAX, SUM_TREE_LANES } from "./sum-tree-lanes.ts";
@@ -118,7 +119,7 @@ function parse(proof: unknown): Parsed {
   const p = proof as Record<string, unknown>;
   if (p.type !== "inclusion" && p.type !== "range" && p.type !== "absence")
     bad("type", "not inclusion, range or absence");
-  if (p.kind !== "premium" && p.kind !== "pension") bad("kind", "not premium or pension");
+  if (!isRecordKind(p.kind)) bad("kind", "not premium or pension");
   const kind = p.kind as RecordKind;
   const n = SUM_TREE_LANES[kind].length;
   const type = p.type as Parsed["type"];

@@ -164,15 +164,26 @@ function detectDelimiter(headerLine: string): string {
   return best;
 }
 
-/** The kind a header's columns describe, or undefined when they match neither. */
+/**
+ * The kind a header's columns describe: the one that names most of them, or undefined when no
+ * single kind does (columns every kind has — record_id, period, national_id, province … — tie).
+ */
 export function inferKind(columns: readonly string[]): RecordKind | undefined {
-  const score = (kind: RecordKind) =>
-    columns.filter((c) => RECORD_COLUMNS[kind].includes(c)).length;
-  const p = score("premium");
-  const q = score("pension");
-  // Columns shared by both (record_id, period, national_id, province, paid_on, supersedes, reason) tie.
-  if (p === q) return undefined;
-  return p > q ? "premium" : "pension";
+  let best: RecordKind | undefined;
+  let bestScore = -1;
+  for (const [kind, names] of Object.entries(RECORD_COLUMNS) as [RecordKind, readonly string[]][]) {
+    const score = columns.filter((c) => names.includes(c)).length;
+    if (score > bestScore) [best, bestScore] = [kind, score];
+    else if (score === bestScore) best = undefined;
+  }
+  return best;
+}
+
+/** Every kind's columns, for a hint: `premium: record_id,…; pension: record_id,…`. */
+export function recordColumnsHint(): string {
+  return Object.entries(RECORD_COLUMNS)
+    .map(([kind, names]) => `${kind}: ${names.join(",")}`)
+    .join("; ");
 }
 
 /** The columns a file may and must have. Names are lower case. */
@@ -347,7 +358,7 @@ export async function* readCsvBatches(
           rule: "csv.header.kind",
           value: "",
           message: "the header matches neither the premium nor the pension columns",
-          hint: `premium: ${RECORD_COLUMNS.premium.join(",")}; pension: ${RECORD_COLUMNS.pension.join(",")}`,
+          hint: recordColumnsHint(),
         });
         return undefined;
       }

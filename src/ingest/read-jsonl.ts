@@ -14,7 +14,7 @@ import {
 } from "./ingest-issue.ts";
 import { finishing, flattenBatches } from "./flatten-batches.ts";
 import type { RawRow } from "./raw-row.ts";
-import { inferKind, type ColumnSchema } from "./read-csv.ts";
+import { inferKind, recordColumnsHint, type ColumnSchema } from "./read-csv.ts";
 import { Sha256Tap, type SourceInfo } from "./source-info.ts";
 import { decodeTextFile, detectTextEncoding } from "./text-source.ts";
 
@@ -143,7 +143,7 @@ export async function* readJsonlBatches(
           "jsonl.kind",
           "",
           "the keys match neither the premium nor the pension columns",
-          `premium: ${RECORD_COLUMNS.premium.join(",")}; pension: ${RECORD_COLUMNS.pension.join(",")}`,
+          recordColumnsHint(),
         );
         return undefined;
       }
