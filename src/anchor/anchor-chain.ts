@@ -12,6 +12,8 @@ import {
   type Wallet,
 } from "ethers";
 import { ShafafError } from "../core/errors.ts";
+import { recordKindOfNumber } from "../core/kinds/record-kinds.ts";
+import { SUM_TREE_LANES } from "../core/sum-tree-lanes.ts";
 import { LEDGER_ABI } from "../core/ledger-abi.ts";
 import { decodeContractError, explainChainError, findRevertData } from "../chain/explain-error.ts";
 
@@ -266,12 +268,16 @@ export function createAnchorChain(options: {
     },
 
     async signAnchorV2(args) {
-      const count = args.kind === 0 ? 5 : 6;
+      const kind = recordKindOfNumber(args.kind);
+      if (kind === undefined)
+        throw new ShafafError(`${args.kind} is not a record kind's number`, {
+          code: "anchor.chain.kind",
+        });
+      const count = SUM_TREE_LANES[kind].length;
       if (args.totals.length !== count)
-        throw new ShafafError(
-          `a ${args.kind === 0 ? "premium" : "pension"} batch has ${count} lanes, not ${args.totals.length}`,
-          { code: "anchor.chain.lanes" },
-        );
+        throw new ShafafError(`a ${kind} batch has ${count} lanes, not ${args.totals.length}`, {
+          code: "anchor.chain.lanes",
+        });
       const totals = [...args.totals];
       while (totals.length < 6) totals.push(0n);
       return sign("anchorBatchV2", [

@@ -35,8 +35,8 @@ export type LeafValues = readonly [
 ];
 
 export const RECORD_ID_DOMAIN = "shafaf/record-id/v1";
-export { PREMIUM_FIELDS_DOMAIN } from "./kinds/premium.ts";
-export { PENSION_FIELDS_DOMAIN } from "./kinds/pension.ts";
+export { PREMIUM_FIELDS_DOMAIN } from "./kinds/premium/premium.ts";
+export { PENSION_FIELDS_DOMAIN } from "./kinds/pension/pension.ts";
 
 /** keccak256(abi.encode("shafaf/record-id/v1", recordId)). */
 export function recordIdHash(recordId: string): Hex {
@@ -57,7 +57,7 @@ export function recordIdHash(recordId: string): Hex {
  *
  * Absent optional fields are the empty string. Strings are the validated canonical forms (ASCII).
  * The domain, types and values of each kind are its rules' `fieldsDomain`, `fieldsTypes` and
- * `fieldsValues` (`src/core/kinds/<kind>.ts`).
+ * `fieldsValues` (`src/core/kinds/<kind>/<kind>.ts`).
  */
 export function fieldsHash(record: LedgerRecord, salt: Hex): Hex {
   const s = hexToBytes(salt);

@@ -1,17 +1,17 @@
 /**
- * The kinds of record Shafaf commits to. Each kind is one module under `src/core/kinds/` (its
+ * The kinds of record Shafaf commits to. Each kind is one folder under `src/core/kinds/` (its
  * record type and every rule of its own), registered in `src/core/kinds/record-kinds.ts`. Amounts
  * are integer Rials as `bigint`; dates are canonical Jalali `YYYY-MM-DD`; periods are canonical
  * `YYYY-MM`; provinces ISO 3166-2:IR codes. Kind numbers on-chain: premium = 0, pension = 1.
  */
-import type { PensionRecord } from "./kinds/pension.ts";
-import type { PremiumRecord } from "./kinds/premium.ts";
+import type { PensionRecord } from "./kinds/pension/pension.ts";
+import type { PremiumRecord } from "./kinds/premium/premium.ts";
 import { RECORD_KINDS } from "./kinds/record-kinds.ts";
 
-export type { PremiumRecord } from "./kinds/premium.ts";
-export type { PensionCategory, PensionRecord } from "./kinds/pension.ts";
+export type { PremiumRecord } from "./kinds/premium/premium.ts";
+export type { PensionCategory, PensionRecord } from "./kinds/pension/pension.ts";
 
-/** A record of any kind: one member per module of `src/core/kinds/`. */
+/** A record of any kind: one member per folder of `src/core/kinds/`. */
 export type LedgerRecord = PremiumRecord | PensionRecord;
 
 export type RecordKind = LedgerRecord["kind"];

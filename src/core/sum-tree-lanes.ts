@@ -5,7 +5,7 @@ import type { RecordKind } from "./record.ts";
  * The lanes (unsigned sums) of a `shafaf-tree/2` node, per record kind, in order. Lane 0 is always
  * `records` (1 at every leaf) and lane 1 always `persons` (1 at the first leaf of each key in a
  * province subtree, else 0); the tree builder sets both. The others are amounts given per record
- * (the kind's `sumTreeAmounts`, `src/core/kinds/<kind>.ts`).
+ * (the kind's `sumTreeAmounts`, `src/core/kinds/<kind>/<kind>.ts`).
  */
 export const SUM_TREE_LANES = Object.fromEntries(
   Object.values(RECORD_KINDS).map((r) => [r.kind, r.sumTreeLanes]),

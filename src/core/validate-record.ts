@@ -8,8 +8,9 @@ import {
 import { parsePeriod } from "./period.ts";
 import { parseProvince } from "./province.ts";
 import { createFieldReader, shortClear } from "./kinds/field-reader.ts";
-import type { ValidateRecordOptions } from "./kinds/record-kind-rules.ts";
+import type { ValidateKindFields, ValidateRecordOptions } from "./kinds/record-kind-rules.ts";
 import { isRecordKind, recordKindRules } from "./kinds/record-kinds.ts";
+import { RECORD_VALIDATORS } from "./kinds/record-validators.ts";
 import type { LedgerRecord, RecordKind } from "./record.ts";
 
 import type { RecordIssue } from "./kinds/field-reader.ts";
@@ -81,7 +82,7 @@ const NID_HINT = "copy the 10-digit national ID (کد ملی) again, with leadin
  * Common rules (here): digits normalised (Persian/Arabic → ASCII) in every numeric field;
  * `record_id` and `supersedes` 1–64 chars of `[A-Za-z0-9._:/-]`; period `YYYY-MM`; person
  * identifier (national ID checksum, or a foreign national's); province ISO code or name; `reason`
- * required with `supersedes`. Then the kind's own rules (`src/core/kinds/<kind>.ts`: premium
+ * required with `supersedes`. Then the kind's own rules (`src/core/kinds/<kind>/validate-<kind>.ts`: premium
  * shares against the rate table, pension `net = gross − deductions`, …).
  *
  * @example
@@ -96,6 +97,9 @@ export function validateRecord<K extends RecordKind>(
   const read = createFieldReader(fields);
   const { issues, issue, raw, required } = read;
   const rules = isRecordKind(kind) ? recordKindRules(kind) : undefined;
+  const validateKind = isRecordKind(kind)
+    ? (RECORD_VALIDATORS[kind] as ValidateKindFields<LedgerRecord>)
+    : undefined;
 
   // ── common fields ──
   const recordId = read.identifier("record_id", true);
@@ -188,7 +192,7 @@ export function validateRecord<K extends RecordKind>(
     ...(reason === undefined ? {} : { reason }),
   };
 
-  if (rules === undefined) {
+  if (rules === undefined || validateKind === undefined) {
     issue(
       "kind",
       "kind.unknown",
@@ -205,7 +209,7 @@ export function validateRecord<K extends RecordKind>(
     province === undefined
       ? undefined
       : { recordId, period, nationalId, province, tail };
-  const record = rules.validate(read, common, period, options);
+  const record = validateKind(read, common, period, options);
   if (issues.length > 0 || record === undefined) return { ok: false, issues };
   return { ok: true, record } as ValidateRecordResult<K>;
 }

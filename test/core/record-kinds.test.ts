@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createBatchAccumulator } from "../../src/core/batch-accumulator.ts";
 import type { RecordKindRules } from "../../src/core/kinds/record-kind-rules.ts";
 import { RECORD_KINDS } from "../../src/core/kinds/record-kinds.ts";
+import { RECORD_VALIDATORS } from "../../src/core/kinds/record-validators.ts";
 import { leafValues } from "../../src/core/leaf.ts";
 import { buildManifest } from "../../src/core/manifest.ts";
 import { recordFromJson, recordToJson } from "../../src/core/receipt.ts";
@@ -106,6 +107,7 @@ describe("RECORD_KINDS", function () {
 
       it("is registered under its own name, and the derived tables agree with it", function () {
         expect(RECORD_KINDS[rules.kind]).to.equal(rules);
+        expect(RECORD_VALIDATORS[rules.kind]).to.be.a("function");
         expect(KIND_NUMBER[rules.kind]).to.equal(rules.number);
         expect(SUM_TREE_KIND_BYTE[rules.kind]).to.equal(rules.number);
         expect(RECORD_COLUMNS[rules.kind]).to.deep.equal(rules.columns);

@@ -1,6 +1,7 @@
 /**
- * What Shafaf must know of a record kind, in one object per kind (`src/core/kinds/<kind>.ts`,
- * registered in `src/core/kinds/record-kinds.ts`). The generic code — validation, leaf, amount,
+ * What Shafaf must know of a record kind, in one folder per kind (`src/core/kinds/<kind>/`: the
+ * record type and a `RecordKindRules` in `<kind>.ts`, registered in `record-kinds.ts`; the input
+ * validation in `validate-<kind>.ts`, registered in `record-validators.ts`). The generic code — validation, leaf, amount,
  * `shafaf-tree/2` lanes, receipt JSON, batch fold and manifest — dispatches through it and holds
  * no rule of its own about any one kind.
  */
@@ -37,7 +38,23 @@ export interface JsonFields {
   readonly amount: (key: string) => bigint | null;
 }
 
-/** The rules of one record kind. `R` is the kind's record type. */
+/**
+ * Reads and checks a kind's own columns (recording issues on `read`), and returns the record when
+ * `common` is given and every field of the kind is valid. `period` is the row's valid period even
+ * when another common field failed (rules that depend on the year still run). One per kind, in
+ * `src/core/kinds/<kind>/validate-<kind>.ts`, registered in `record-validators.ts`.
+ */
+export type ValidateKindFields<R extends LedgerRecord> = (
+  read: FieldReader,
+  common: CommonFields | undefined,
+  period: string | undefined,
+  options: ValidateRecordOptions,
+) => R | undefined;
+
+/**
+ * The rules of one record kind, but its input validation ({@link ValidateKindFields}, apart so
+ * that the portal does not bundle it). `R` is the kind's record type.
+ */
 export interface RecordKindRules<R extends LedgerRecord = LedgerRecord> {
   readonly kind: R["kind"];
   /**
@@ -56,18 +73,6 @@ export interface RecordKindRules<R extends LedgerRecord = LedgerRecord> {
    * kind has one (premium: `insurance_no`). Its format problem is reported by the kind's own rule.
    */
   readonly personFallbackColumn?: "insurance_no";
-  /**
-   * Reads and checks the kind's own columns (recording issues on `read`), and returns the record
-   * when `common` is given and every field of the kind is valid. `period` is the row's valid
-   * period even when another common field failed (rules that depend on the year still run).
-   */
-  validate(
-    read: FieldReader,
-    common: CommonFields | undefined,
-    period: string | undefined,
-    options: ValidateRecordOptions,
-  ): R | undefined;
-
   // ── leaf (`shafaf-leaf/1`) ──
   /** The domain string that opens the kind's `fieldsHash` pre-image. */
   readonly fieldsDomain: string;

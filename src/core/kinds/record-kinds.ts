@@ -1,11 +1,12 @@
 /**
  * The registry of record kinds: one {@link RecordKindRules} per kind, keyed by its name. A new kind
- * is a module beside this one (its record type and rules), a line here, its member in
- * `LedgerRecord` (`src/core/record.ts`), and its number in the contract's `Kind` enum.
+ * is a folder beside this file (`<kind>/<kind>.ts`, `<kind>/validate-<kind>.ts`), a line here and
+ * in `record-validators.ts`, its member in `LedgerRecord` (`src/core/record.ts`), and its number
+ * in the contract's `Kind` enum.
  */
 import type { LedgerRecord, RecordKind } from "../record.ts";
-import { PENSION_KIND } from "./pension.ts";
-import { PREMIUM_KIND } from "./premium.ts";
+import { PENSION_KIND } from "./pension/pension.ts";
+import { PREMIUM_KIND } from "./premium/premium.ts";
 import type { RecordKindRules } from "./record-kind-rules.ts";
 
 export const RECORD_KINDS = {
