@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { keccakModule } from "../core/keccak.ts";
 import { encodeLeafInto, LEAF_ENCODED_LENGTH, type LeafValues } from "../core/leaf.ts";
+import { createWorkerPool } from "./worker-pool.ts";
 
 /**
  * Leaf hashing spread over worker threads (node only; `src/core` stays browser-safe and
@@ -69,51 +70,15 @@ export async function createHashWorkers(
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const chunk = Math.max(1, options.chunk ?? 16_384);
   const module = keccakModule();
-  const workers = Array.from(
-    { length: threads },
-    () => new Worker(WORKER_SOURCE, { eval: true, workerData: { module } }),
-  );
-  await Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<void>((resolve, reject) => {
-          w.once("online", () => resolve());
-          w.once("error", reject);
-        }),
+  const pool = await createWorkerPool<void>({
+    name: "hash worker",
+    workers: Array.from(
+      { length: threads },
+      () => new Worker(WORKER_SOURCE, { eval: true, workerData: { module } }),
     ),
-  );
-  const idle: Worker[] = [...workers];
-  const waiting: ((w: Worker) => void)[] = [];
-  const pending = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
-  let nextId = 1;
-  let failure: unknown;
-  for (const w of workers) {
-    w.on("message", (id: number) => {
-      pending.get(id)?.resolve();
-      pending.delete(id);
-      const next = waiting.shift();
-      if (next !== undefined) next(w);
-      else idle.push(w);
-    });
-    w.on("error", (e) => {
-      failure = e;
-      for (const p of pending.values()) p.reject(e);
-      pending.clear();
-    });
-  }
-  const acquire = (): Promise<Worker> => {
-    const w = idle.pop();
-    return w !== undefined ? Promise.resolve(w) : new Promise((resolve) => waiting.push(resolve));
-  };
-  const run = async (task: Omit<Task, "id">): Promise<void> => {
-    if (failure !== undefined)
-      throw failure instanceof Error ? failure : new Error("hash worker failed");
-    const w = await acquire();
-    const id = nextId++;
-    const done = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
-    w.postMessage({ ...task, id });
-    return done;
-  };
+    settle: (id) => ({ id: id as number, result: undefined }),
+  });
+  const run = (task: Omit<Task, "id">): Promise<void> => pool.run(task);
 
   async function hashEncoded(
     count: number,
@@ -165,8 +130,6 @@ export async function createHashWorkers(
         input.set(messages.subarray(from * len, to * len)),
       );
     },
-    async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
+    close: () => pool.close(),
   };
 }

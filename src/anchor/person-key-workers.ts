@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { VRF_OUTPUT_LENGTH, vrfSecretKey } from "../core/vrf.ts";
 import { InvariantError } from "../core/errors.ts";
+import { createWorkerPool } from "./worker-pool.ts";
 
 /**
  * VRF outputs (beta) for many inputs, spread over worker threads, each running the X25519 fast
@@ -46,62 +47,29 @@ export async function createPersonKeyWorkers(
   const { publicKey } = vrfSecretKey(options.seed); // checks the seed before any thread starts
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const chunk = Math.max(1, options.chunk ?? 512);
-  const workers = Array.from(
-    { length: threads },
-    () =>
-      new Worker(new URL("./person-key-worker.ts", import.meta.url), {
-        workerData: { seed: Uint8Array.from(options.seed) },
-      }),
-  );
-  await Promise.all(
-    workers.map(
-      (w) =>
-        new Promise<void>((resolve, reject) => {
-          w.once("online", () => resolve());
-          w.once("error", reject);
+  const pool = await createWorkerPool<Uint8Array>({
+    name: "a person-key worker",
+    workers: Array.from(
+      { length: threads },
+      () =>
+        new Worker(new URL("./person-key-worker.ts", import.meta.url), {
+          workerData: { seed: Uint8Array.from(options.seed) },
         }),
     ),
-  );
-  const idle: Worker[] = [...workers];
-  const waiting: ((w: Worker) => void)[] = [];
-  const pending = new Map<
-    number,
-    { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }
-  >();
-  let nextId = 1;
-  let failure: unknown;
-  const release = (w: Worker): void => {
-    const next = waiting.shift();
-    if (next !== undefined) next(w);
-    else idle.push(w);
-  };
-  for (const w of workers) {
-    w.on("message", (reply: Reply) => {
-      const p = pending.get(reply.id);
-      pending.delete(reply.id);
-      if (reply.betas !== undefined) p?.resolve(reply.betas);
-      else
-        p?.reject(
-          new InvariantError("a person-key worker failed", {
-            details: reply.error ?? "no reply",
-            code: "anchor.person-key.worker",
-          }),
-        );
-      release(w);
-    });
-    w.on("error", (e) => {
-      failure = e;
-      for (const p of pending.values()) p.reject(e);
-      pending.clear();
-    });
-  }
-  const acquire = (): Promise<Worker> => {
-    const w = idle.pop();
-    return w !== undefined ? Promise.resolve(w) : new Promise((resolve) => waiting.push(resolve));
-  };
-  const run = async (alphas: readonly Uint8Array[]): Promise<Uint8Array> => {
-    if (failure !== undefined)
-      throw failure instanceof Error ? failure : new Error("a person-key worker failed");
+    settle: (message) => {
+      const reply = message as Reply;
+      return reply.betas !== undefined
+        ? { id: reply.id, result: reply.betas }
+        : {
+            id: reply.id,
+            error: new InvariantError("a person-key worker failed", {
+              details: reply.error ?? "no reply",
+              code: "anchor.person-key.worker",
+            }),
+          };
+    },
+  });
+  const run = (alphas: readonly Uint8Array[]): Promise<Uint8Array> => {
     const offsets = new Uint32Array(alphas.length + 1);
     let total = 0;
     alphas.forEach((a, i) => {
@@ -111,11 +79,7 @@ export async function createPersonKeyWorkers(
     offsets[alphas.length] = total;
     const data = new Uint8Array(total);
     alphas.forEach((a, i) => data.set(a, offsets[i]));
-    const w = await acquire();
-    const id = nextId++;
-    const done = new Promise<Uint8Array>((resolve, reject) => pending.set(id, { resolve, reject }));
-    w.postMessage({ id, data, offsets }, [data.buffer, offsets.buffer]);
-    return done;
+    return pool.run({ data, offsets }, [data.buffer, offsets.buffer]);
   };
 
   return {
@@ -135,8 +99,6 @@ export async function createPersonKeyWorkers(
       await Promise.all(parts);
       return out;
     },
-    async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
+    close: () => pool.close(),
   };
 }
