@@ -15,20 +15,17 @@
 import { Interface, id } from "ethers";
 import { ShafafError, type ShafafErrorOptions } from "../core/errors.ts";
 import { DEV_CHAIN_ID } from "./signer.ts";
-import { COUNCIL_ABI } from "./governance.ts";
+import { COUNCIL_ABI } from "../core/council-abi.ts";
 import { LEDGER_ABI } from "../core/ledger-abi.ts";
+import { TIMELOCK_ABI } from "../core/timelock-abi.ts";
 
 /** Every custom error the project's contracts declare (ITransparencyLedger, the council, OpenZeppelin's). */
 const CONTRACT_ERRORS = [
   ...LEDGER_ABI.filter((f) => f.type === "error"),
-  ...COUNCIL_ABI.filter((f) => f.startsWith("error ")),
+  ...COUNCIL_ABI.filter((f) => f.type === "error"),
+  ...TIMELOCK_ABI.filter((f) => f.type === "error"),
   "error EnforcedPause()",
   "error ExpectedPause()",
-  "error TimelockInvalidOperationLength(uint256 targets, uint256 payloads, uint256 values)",
-  "error TimelockInsufficientDelay(uint256 delay, uint256 minDelay)",
-  "error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)",
-  "error TimelockUnexecutedPredecessor(bytes32 predecessorId)",
-  "error TimelockUnauthorizedCaller(address caller)",
 ] as const;
 
 const contractErrors = new Interface(CONTRACT_ERRORS);

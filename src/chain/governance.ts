@@ -15,61 +15,15 @@ import {
   type Signer,
 } from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { COUNCIL_ABI } from "../core/council-abi.ts";
 import { LEDGER_ABI } from "../core/ledger-abi.ts";
+import { TIMELOCK_ABI } from "../core/timelock-abi.ts";
 import { loadCouncilArtifact, type LoadArtifactOptions } from "./artifact.ts";
 import { deployLedger, type DeployLedgerResult } from "./deploy-ledger.ts";
 
-/** The council's ABI as used here (checked against the compiled artifact by the tests). */
-export const COUNCIL_ABI = [
-  "function propose(address[] targets, bytes[] payloads, string description) returns (uint256 proposalId)",
-  "function approve(uint256 proposalId)",
-  "function revokeApproval(uint256 proposalId)",
-  "function cancel(uint256 proposalId)",
-  "function execute(uint256 proposalId)",
-  "function addMember(address account)",
-  "function removeMember(address account)",
-  "function setThreshold(uint256 threshold)",
-  "function timelock() view returns (address)",
-  "function members() view returns (address[])",
-  "function isMember(address account) view returns (bool)",
-  "function threshold() view returns (uint256)",
-  "function epoch() view returns (uint64)",
-  "function proposalCount() view returns (uint256)",
-  "function getProposal(uint256 proposalId) view returns ((address proposer, uint64 epoch, uint32 approvals, bool scheduled, bool executed, bool cancelled, uint32 cancelVotes, uint64 cancelEpoch, bytes32 operationId, address[] targets, bytes[] payloads, string description))",
-  "function proposalState(uint256 proposalId) view returns (uint8)",
-  "function hasApproved(uint256 proposalId, address member) view returns (bool)",
-  "event ProposalCreated(uint256 indexed proposalId, address indexed proposer, bytes32 indexed operationId, address[] targets, bytes[] payloads, string description)",
-  "event ProposalApproved(uint256 indexed proposalId, address indexed member, uint256 approvals, uint256 threshold)",
-  "event ProposalApprovalRevoked(uint256 indexed proposalId, address indexed member, uint256 approvals)",
-  "event ProposalScheduled(uint256 indexed proposalId, bytes32 indexed operationId, uint256 readyAt)",
-  "event ProposalExecuted(uint256 indexed proposalId, bytes32 indexed operationId, address indexed member)",
-  "event ProposalCancelVoted(uint256 indexed proposalId, address indexed member, uint256 votes, uint256 threshold)",
-  "event ProposalCancelled(uint256 indexed proposalId, bytes32 indexed operationId)",
-  "event MemberAdded(address indexed member, uint256 epoch)",
-  "event MemberRemoved(address indexed member, uint256 epoch)",
-  "event ThresholdChanged(uint256 previous, uint256 threshold, uint256 epoch)",
-  "error CouncilInvalidThreshold(uint256 threshold, uint256 members)",
-  "error CouncilInvalidMember(address account)",
-  "error CouncilNotMember(address account)",
-  "error CouncilOnlyTimelock(address caller)",
-  "error CouncilEmptyProposal()",
-  "error CouncilLengthMismatch(uint256 targets, uint256 payloads)",
-  "error CouncilUnknownProposal(uint256 proposalId)",
-  "error CouncilUnexpectedState(uint256 proposalId, uint8 state)",
-  "error CouncilAlreadyApproved(uint256 proposalId, address member)",
-  "error CouncilNotApproved(uint256 proposalId, address member)",
-  "error CouncilAlreadyVotedCancel(uint256 proposalId, address member)",
-] as const;
-
-/** The timelock functions used here (OpenZeppelin TimelockController + ShafafTimelock.council). */
-export const TIMELOCK_ABI = [
-  "function council() view returns (address)",
-  "function getMinDelay() view returns (uint256)",
-  "function getTimestamp(bytes32 id) view returns (uint256)",
-  "function updateDelay(uint256 newDelay)",
-  "event CallScheduled(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data, bytes32 predecessor, uint256 delay)",
-  "event CallExecuted(bytes32 indexed id, uint256 indexed index, address target, uint256 value, bytes data)",
-] as const;
+/** The council's and timelock's ABIs, generated from their artifacts (`npm run abi`). */
+export { COUNCIL_ABI } from "../core/council-abi.ts";
+export { TIMELOCK_ABI } from "../core/timelock-abi.ts";
 
 const councilInterface = new Interface(COUNCIL_ABI);
 const timelockInterface = new Interface(TIMELOCK_ABI);
