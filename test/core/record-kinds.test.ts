@@ -162,6 +162,8 @@ describe("RECORD_KINDS", function () {
 
       it("round-trips its record through the receipt JSON", function () {
         const r = record();
+        const bigints = Object.entries(r).filter(([, v]) => typeof v === "bigint");
+        expect(rules.amountFields).to.deep.equal(bigints.map(([k]) => k));
         expect(recordFromJson(recordToJson(r))).to.deep.equal(r);
         expect(recordFromJson({ ...recordToJson(r), extra: "x" })).to.equal(undefined);
       });

@@ -73,6 +73,12 @@ export interface RecordKindRules<R extends LedgerRecord = LedgerRecord> {
    * kind has one (premium: `insurance_no`). Its format problem is reported by the kind's own rule.
    */
   readonly personFallbackColumn?: "insurance_no";
+  /**
+   * The record's amount fields (Rials, `bigint`; decimal strings in JSON), in order. What a
+   * reader of a receipt's record formats as money.
+   */
+  readonly amountFields: readonly string[];
+
   // ── leaf (`shafaf-leaf/1`) ──
   /** The domain string that opens the kind's `fieldsHash` pre-image. */
   readonly fieldsDomain: string;

@@ -28,6 +28,8 @@ export interface PensionRecord {
 
 export const PENSION_FIELDS_DOMAIN = "shafaf/pension-fields/v1";
 
+const AMOUNT_FIELDS = ["gross", "deductions", "net"] as const;
+
 /**
  * The pension's rules; its input validation is `validatePension` (`validate-pension.ts`). On time
  * means paid on or before the due date.
@@ -53,6 +55,8 @@ export const PENSION_KIND = {
     "nationality",
   ],
   optionalColumns: ["supersedes", "reason", "foreign_id", "nationality"],
+
+  amountFields: AMOUNT_FIELDS,
 
   fieldsDomain: PENSION_FIELDS_DOMAIN,
   fieldsTypes: [
@@ -87,7 +91,7 @@ export const PENSION_KIND = {
   fromJson({ json, str, amount }, common, tail) {
     const text = { pensionFile: str("pensionFile"), dueOn: str("dueOn"), paidOn: str("paidOn") };
     const category = json.category;
-    const money = ["gross", "deductions", "net"].map(amount);
+    const money = AMOUNT_FIELDS.map(amount);
     if (category !== "retirement" && category !== "disability" && category !== "survivors")
       return undefined;
     if (Object.values(text).some((v) => typeof v !== "string") || money.some((m) => m === null))

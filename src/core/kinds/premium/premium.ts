@@ -34,6 +34,15 @@ export interface PremiumRecord {
 
 export const PREMIUM_FIELDS_DOMAIN = "shafaf/premium-fields/v1";
 
+const AMOUNT_FIELDS = [
+  "wageBase",
+  "workerShare",
+  "employerShare",
+  "unemploymentShare",
+  "hazardShare",
+  "total",
+] as const;
+
 /** The premium's rules; its input validation is `validatePremium` (`validate-premium.ts`). */
 export const PREMIUM_KIND = {
   kind: "premium",
@@ -60,6 +69,8 @@ export const PREMIUM_KIND = {
   ],
   optionalColumns: ["paid_on", "supersedes", "reason", "foreign_id", "nationality"],
   personFallbackColumn: "insurance_no",
+
+  amountFields: AMOUNT_FIELDS,
 
   fieldsDomain: PREMIUM_FIELDS_DOMAIN,
   fieldsTypes: [
@@ -102,14 +113,7 @@ export const PREMIUM_KIND = {
     const days = json.days;
     const paidOn = str("paidOn", true);
     const text = { workshopCode: str("workshopCode"), insuranceNo: str("insuranceNo") };
-    const money = [
-      "wageBase",
-      "workerShare",
-      "employerShare",
-      "unemploymentShare",
-      "hazardShare",
-      "total",
-    ].map(amount);
+    const money = AMOUNT_FIELDS.map(amount);
     if (typeof days !== "number" || !Number.isInteger(days) || days < 0 || days > 31)
       return undefined;
     if (
