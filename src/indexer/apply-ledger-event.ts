@@ -11,7 +11,9 @@
  */
 import { ChainDataError } from "../chain/errors.ts";
 import { ROLE_NAMES, type LedgerEvent } from "../chain/ledger-events.ts";
+import { recordKindOfNumber } from "../core/kinds/record-kinds.ts";
 import { nextLogHead, nextLogHeadV2 } from "../core/log-head.ts";
+import { KIND_NUMBER, type RecordKind } from "../core/record.ts";
 import {
   hexKey,
   type BatchStatus,
@@ -74,7 +76,7 @@ export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): P
       const { people: _people, ...manifestView } = manifest;
       const view: BatchView = {
         batchId: event.batchId,
-        kind: event.kind === 0 ? "premium" : "pension",
+        kind: kindOfNumber(event.kind),
         period: formatPeriod(event.period),
         root: event.root,
         ...(event.type === "BatchAnchored"
@@ -281,7 +283,7 @@ async function addContribution(
   sign: 1n | -1n,
 ): Promise<void> {
   const p = batch.period.replace("-", "");
-  const k = batch.kind === "premium" ? 0 : 1;
+  const k = KIND_NUMBER[batch.kind];
   const n = Number(sign);
   if (sign === 1n && people !== undefined)
     tx.put("meta", `people!${hexKey(batch.batchId)}`, people);
@@ -322,4 +324,12 @@ async function addContribution(
     if (row.count === 0 && row.total === "0") tx.del("provinces", key);
     else tx.put("provinces", key, row);
   }
+}
+
+/** The kind of a decoded event's kind number (the decoder refuses numbers the contract has not). */
+function kindOfNumber(n: number): RecordKind {
+  const kind = recordKindOfNumber(n);
+  if (kind === undefined)
+    throw new ChainDataError(`kind ${n} is not a record kind`, { code: "indexer.event.kind" });
+  return kind;
 }

@@ -21,6 +21,7 @@
  */
 import { Level } from "level";
 import { ShafafError } from "../core/errors.ts";
+import { KIND_NUMBER } from "../core/record.ts";
 import type { AnchoredBatch, BatchStatus, Kind, ManifestSummary } from "../core/public-views.ts";
 
 /** Version of the on-disk layout; a store written by another version is refused. */
@@ -266,7 +267,7 @@ export function periodKey(period: string): string | undefined {
 }
 
 export function kindNumber(kind: BatchKind): 0 | 1 {
-  return kind === "premium" ? 0 : 1;
+  return KIND_NUMBER[kind] as 0 | 1;
 }
 
 /** Thrown for a store that cannot be used as it is (wrong format, bad arguments). */
