@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { formatCheckpoint } from "../core/checkpoint.ts";
+import { bundleEntry } from "../core/entry-bundle.ts";
 import { InvalidInputError, InvariantError } from "../core/errors.ts";
 import {
   consistencyProof,
@@ -247,10 +248,7 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
       if (!(Number.isSafeInteger(index) && index >= 0 && index < size))
         throw new RangeError(`entry ${index} is not in the log of size ${size}`);
       const bundle = readTile("entries", Math.floor(index / TILE_WIDTH), size);
-      let at = 0;
-      for (let i = 0; i < index % TILE_WIDTH; i++) at += 2 + ((bundle[at]! << 8) | bundle[at + 1]!);
-      const len = (bundle[at]! << 8) | bundle[at + 1]!;
-      return bundle.slice(at + 2, at + 2 + len);
+      return bundleEntry(bundle, index % TILE_WIDTH);
     },
     async signCheckpoint() {
       const s = size;

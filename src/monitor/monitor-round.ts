@@ -20,8 +20,13 @@
 import { decodeBase64, encodeBase64 } from "../core/base64.ts";
 import { openCheckpoint, type Checkpoint } from "../core/checkpoint.ts";
 import { consistencyProof, EMPTY_ROOT, rootHash, verifyConsistency } from "../core/rfc6962.ts";
+import {
+  LOG_ENTRY_FORMAT,
+  parseLedgerLogEntry,
+  type LedgerLogEntry,
+} from "../core/ledger-log-entry.ts";
 import { cosignatureTimestamp } from "../core/signed-note.ts";
-import { verifyCheckpointPolicy, type TrustPolicy } from "../core/tlog-policy.ts";
+import { quorumSatisfied, type TrustPolicy } from "../core/tlog-policy.ts";
 import type { MonitorState } from "./monitor-state.ts";
 import { fetchText, remoteTree, witnessCheckpointUrl, type RemoteTree } from "./remote-log.ts";
 
@@ -83,10 +88,24 @@ export interface RoundResult {
 }
 
 /** The chain's side, read at one block. */
+/** The facts of an anchored batch that its log entry repeats (docs/spec/log-entry-v1.md). */
+export interface ChainBatchFacts {
+  scheme: "shafaf-tree/1" | "shafaf-tree/2";
+  kind: "premium" | "pension";
+  /** "1403-07". */
+  period: string;
+  root: string;
+  manifestHash: string;
+  idempotencyKey: string;
+  supersedes: number | null;
+}
+
 export interface ChainReader {
   readonly contract: string;
+  chainId(): Promise<number>;
   blockNumber(): Promise<number>;
   batchCount(block: number): Promise<number>;
+  batch(batchId: number, block: number): Promise<ChainBatchFacts>;
   /** RoleGranted / RoleRevoked events in `[fromBlock, toBlock]`, in chain order. */
   roleEvents(
     fromBlock: number,
@@ -117,6 +136,10 @@ export interface MonitorOptions {
   staleLogAfterSeconds?: number;
   /** First block to read role events from when the state has none (default: the current block + 1). */
   rolesFromBlock?: number;
+  /** Log entries compared with the ledger's batches per round and origin (default 500). */
+  maxEntriesPerRound?: number;
+  /** A log checkpoint without quorum is read again after this many ms before the alarm (default 2000; 0: never). */
+  quorumRetryMs?: number;
   timeoutMs?: number;
   /** POSIX seconds (tests move the clock). */
   now?: () => number;
@@ -132,6 +155,40 @@ interface Seen {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * What is wrong with log entry `bytes` as the entry of the ledger batch `want` (undefined when it
+ * is exactly that batch's entry, the transaction hash aside: it is not in the contract's state).
+ */
+function entryMismatch(
+  bytes: Uint8Array,
+  want: ChainBatchFacts & { chainId: number; contract: string; batchId: number },
+): string | undefined {
+  let entry: LedgerLogEntry;
+  try {
+    entry = parseLedgerLogEntry(bytes);
+  } catch (error) {
+    return `not a ${LOG_ENTRY_FORMAT} entry (${describe(error)})`;
+  }
+  for (const field of [
+    "chainId",
+    "contract",
+    "batchId",
+    "scheme",
+    "kind",
+    "period",
+    "root",
+    "manifestHash",
+    "idempotencyKey",
+    "supersedes",
+  ] as const) {
+    const a = entry[field];
+    const b = typeof want[field] === "string" ? want[field].toLowerCase() : want[field];
+    if (a !== b)
+      return `the log says ${field} ${JSON.stringify(a)}, the ledger ${JSON.stringify(b)}`;
+  }
+  return undefined;
 }
 
 function describe(error: unknown): string {
@@ -156,6 +213,7 @@ export async function runMonitorRound(
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxLag = options.maxWitnessLag ?? 1;
   const maxAge = options.maxWitnessAgeSeconds ?? 3600;
+  const maxEntries = options.maxEntriesPerRound ?? 500;
   const alarms: Alarm[] = [];
   const problems: string[] = [];
   const reports: SourceReport[] = [];
@@ -177,38 +235,61 @@ export async function runMonitorRound(
     if (before === undefined || size > before.size) state.sources[key] = { origin, size };
   };
 
-  // 1. The logs' checkpoints.
+  // 1. The logs' checkpoints. One without quorum is read again after `quorumRetryMs`: the log
+  // publishes its own signed checkpoint a few milliseconds before the cosigned one.
+  const witnessVerifiers = policy.witnesses.map((w) => w.verifier);
+  const readLog = async (url: string) => {
+    const note = await fetchText(`${url}/checkpoint`, timeoutMs);
+    if (note === undefined) return undefined;
+    const opened = openCheckpoint(note, { logVerifiers, otherVerifiers: witnessVerifiers });
+    if (!opened.ok) return { note, opened };
+    const cosigners = policy.witnesses
+      .filter((w) =>
+        opened.verified.some((s) => s.name === w.verifier.name && s.keyId === w.verifier.keyId),
+      )
+      .map((w) => w.name);
+    return {
+      note,
+      opened,
+      cosigners,
+      quorum: quorumSatisfied(policy, policy.quorum, new Set(cosigners)),
+    };
+  };
   await Promise.all(
-    options.logs.map(async (url) => {
-      const source = `log ${url}`;
-      const prefix = url.replace(/\/$/, "");
-      let note: string | undefined;
+    options.logs.map(async (raw) => {
+      const source = `log ${raw}`;
+      const url = raw.replace(/\/$/, "");
+      let read: Awaited<ReturnType<typeof readLog>>;
       try {
-        note = await fetchText(`${prefix}/checkpoint`, timeoutMs);
+        read = await readLog(url);
+        if (read?.quorum === false && (options.quorumRetryMs ?? 2000) > 0) {
+          await new Promise((resolve) => setTimeout(resolve, options.quorumRetryMs ?? 2000));
+          read = await readLog(url);
+        }
       } catch (error) {
         problems.push(`${source}: ${describe(error)}`);
         reports.push({ source, type: "log", origin: "", ok: false, error: describe(error) });
         return;
       }
-      if (note === undefined) {
+      if (read === undefined) {
         problems.push(`${source}: no checkpoint (404)`);
         reports.push({ source, type: "log", origin: "", ok: false, error: "no checkpoint" });
         return;
       }
-      const opened = openCheckpoint(note, {
-        logVerifiers,
-        otherVerifiers: policy.witnesses.map((w) => w.verifier),
-      });
+      const { note, opened } = read;
       if (!opened.ok) {
         alarm("signature", source, `the checkpoint does not verify: ${opened.message}`);
         reports.push({ source, type: "log", origin: "", ok: false, error: opened.message });
         return;
       }
       const { checkpoint } = opened;
-      const policyCheck = verifyCheckpointPolicy(note, policy);
-      const cosigners = policyCheck.ok ? policyCheck.cosigners : (policyCheck.cosigners ?? []);
-      if (!policyCheck.ok)
-        alarm("quorum", source, `checkpoint of size ${checkpoint.size}: ${policyCheck.message}`);
+      const cosigners = read.cosigners ?? [];
+      if (read.quorum === false)
+        alarm(
+          "quorum",
+          source,
+          `checkpoint of size ${checkpoint.size}: cosigned by ${cosigners.length} witness(es) [${cosigners.join(", ")}]: quorum ${policy.quorum} not met`,
+        );
       reports.push({
         source,
         type: "log",
@@ -224,7 +305,7 @@ export async function runMonitorRound(
         type: "log",
         checkpoint,
         note,
-        tree: remoteTree(prefix, checkpoint.size, timeoutMs),
+        tree: remoteTree(url, checkpoint.size, timeoutMs),
       });
     }),
   );
@@ -292,6 +373,8 @@ export async function runMonitorRound(
 
   // 3. Consistency, per origin, against the largest tree a log serves.
   const largestLog = new Map<string, number>();
+  /** Origin → the reference log whose tiles hash to its root and with which nothing split. */
+  const trusted = new Map<string, Seen>();
   for (const origin of origins) {
     const mine = seen.filter((s) => s.checkpoint.origin === origin);
     const logs = mine.filter((s) => s.type === "log");
@@ -373,6 +456,7 @@ export async function runMonitorRound(
       }
     }
     const split = alarms.filter((a) => a.kind === "split-view").length > splitBefore;
+    if (!split && !unchecked && T > 0) trusted.set(origin, ref);
     if (!split && !unchecked && (before === undefined || T >= before.size)) {
       state.origins[origin] = {
         size: T,
@@ -440,6 +524,35 @@ export async function runMonitorRound(
           );
       } else {
         delete cs.behindSince;
+      }
+      // The log's entries against the ledger's batches, a bounded number per round.
+      const checked = (cs.entriesChecked ??= {});
+      const chainId = trusted.size > 0 ? await chain.chainId() : 0;
+      for (const [origin, ref] of trusted) {
+        const from = checked[origin] ?? 0;
+        const to = Math.min(ref.checkpoint.size, batchCount, from + maxEntries);
+        if (to <= from) continue;
+        const { entries, firstMismatch } = await ref.tree!.entries(from, to);
+        let next = from;
+        for (let i = from; i < to; i++) {
+          if (firstMismatch === i) {
+            alarm("split-view", ref.source, `entry ${i} does not hash to leaf ${i} of its tiles`);
+            break;
+          }
+          const facts = await chain.batch(i + 1, block);
+          const wrong = entryMismatch(entries[i - from]!, {
+            ...facts,
+            chainId,
+            contract: chain.contract.toLowerCase(),
+            batchId: i + 1,
+          });
+          if (wrong !== undefined) {
+            alarm("chain-mismatch", ref.source, `entry ${i} (batch ${i + 1}): ${wrong}`);
+            break;
+          }
+          next = i + 1;
+        }
+        checked[origin] = next;
       }
       if (cs.nextBlock <= block) {
         for (const e of await chain.roleEvents(cs.nextBlock, block)) {

@@ -20,6 +20,8 @@ export interface MonitorState {
     contract: string;
     /** First block not yet read for role events. */
     nextBlock: number;
+    /** Origin → how many of the log's entries were found equal to the ledger's batches. */
+    entriesChecked?: Record<string, number>;
     /** The log's size when it was first seen behind the chain's batch count, and when (POSIX s). */
     behindSince?: { logSize: number; at: number };
   };

@@ -7,9 +7,10 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ShafafError } from "../core/errors.ts";
-import type { NodeHashSource } from "../core/rfc6962.ts";
+import { parseEntryBundle } from "../core/entry-bundle.ts";
+import { hashLeaf, type NodeHashSource } from "../core/rfc6962.ts";
 import { tileNodeSource, tileWidth } from "../core/tile-node-source.ts";
-import { tilePath } from "../core/tile-path.ts";
+import { TILE_WIDTH, tilePath } from "../core/tile-path.ts";
 
 /** A source could not be read (down, timed out, an HTTP error, a tile of the wrong length). */
 export class SourceReadError extends ShafafError {
@@ -71,6 +72,11 @@ export interface RemoteTree {
    * must be a pure function of the hashes (it is re-run after each missing tile is fetched).
    */
   run<T>(compute: (node: NodeHashSource) => T): Promise<T>;
+  /**
+   * Entries `[from, to)` from the entry bundles, each checked against the tree: the leaf hash of
+   * entry i must be hash i of the level-0 tiles. `firstMismatch` is the first entry that is not.
+   */
+  entries(from: number, to: number): Promise<{ entries: Uint8Array[]; firstMismatch?: number }>;
 }
 
 /**
@@ -105,17 +111,49 @@ export function remoteTree(logUrl: string, size: number, timeoutMs: number): Rem
       );
     tiles.set(`${level}/${index}`, data);
   };
+  const run = async <T>(compute: (node: NodeHashSource) => T): Promise<T> => {
+    for (let fetches = 0; ; fetches++) {
+      try {
+        return compute(node);
+      } catch (error) {
+        if (!(error instanceof MissingTile) || fetches >= MAX_TILE_FETCHES) throw error;
+        await fetchTile(error.level, error.index);
+      }
+    }
+  };
   return {
     size,
-    async run(compute) {
-      for (let fetches = 0; ; fetches++) {
+    run,
+    async entries(from, to) {
+      if (!(Number.isSafeInteger(from) && from >= 0 && from <= to && to <= size))
+        throw new RangeError(`entries ${from}..${to} are not in the tree of size ${size}`);
+      const entries: Uint8Array[] = [];
+      for (let b = Math.floor(from / TILE_WIDTH); b * TILE_WIDTH < to; b++) {
+        const width = tileWidth(0, b, size);
+        const url = `${prefix}/${tilePath({ level: "entries", index: b, width })}`;
+        const res = await get(url, timeoutMs);
+        if (res.status !== 200) throw new SourceReadError(`GET ${url}: HTTP ${res.status}`);
+        let bundle: Uint8Array[];
         try {
-          return compute(node);
+          bundle = parseEntryBundle(new Uint8Array(await res.arrayBuffer()));
         } catch (error) {
-          if (!(error instanceof MissingTile) || fetches >= MAX_TILE_FETCHES) throw error;
-          await fetchTile(error.level, error.index);
+          throw new SourceReadError(`GET ${url}: ${(error as Error).message}`, error);
         }
+        if (bundle.length !== width)
+          throw new SourceReadError(`GET ${url}: ${bundle.length} entries, want ${width}`);
+        const lo = Math.max(from, b * TILE_WIDTH);
+        const hi = Math.min(to, (b + 1) * TILE_WIDTH);
+        for (let i = lo; i < hi; i++) entries.push(bundle[i - b * TILE_WIDTH]!);
       }
+      const firstMismatch = await run((node) => {
+        for (let i = from; i < to; i++) {
+          const want = node(0, i);
+          const got = hashLeaf(entries[i - from]!);
+          if (!got.every((x, k) => x === want[k])) return i;
+        }
+        return undefined;
+      });
+      return firstMismatch === undefined ? { entries } : { entries, firstMismatch };
     },
   };
 }

@@ -30,9 +30,11 @@ import { connectProvider, devWallet } from "../../src/chain/signer.ts";
 import { command } from "../../src/cli/commands/monitor.ts";
 import { createLogRouter } from "../../src/log/log-routes.ts";
 import { openTiledLog, type TiledLog } from "../../src/log/tiled-log.ts";
+import { syncLedgerLog } from "../../src/log/sync-ledger-log.ts";
+import type { LedgerLogBatch } from "../../src/core/ledger-log-entry.ts";
 import { cosignCheckpoint, type WitnessEndpoint } from "../../src/log/witness-client.ts";
 import { runMonitorRound, type RoundResult } from "../../src/monitor/monitor-round.ts";
-import { loadMonitorState } from "../../src/monitor/monitor-state.ts";
+import { emptyMonitorState, loadMonitorState } from "../../src/monitor/monitor-state.ts";
 import { createWitness } from "../../src/witness/witness.ts";
 import { createWitnessApp } from "../../src/witness/witness-app.ts";
 import { openWitnessStore, type WitnessStore } from "../../src/witness/witness-store.ts";
@@ -456,6 +458,23 @@ describe("shafaf monitor", function () {
     let chain: DevChain;
     let ledger: string;
     let shortLogUrl: string;
+    /** The chain's 3 batches as log batches (docs/spec/log-entry-v1.md). */
+    const batches: LedgerLogBatch[] = [];
+
+    /** Serves a log derived from `logBatches` with the project's syncLedgerLog; returns its prefix. */
+    async function serveLedgerLog(name: string, logBatches: LedgerLogBatch[]): Promise<string> {
+      const log = await openTiledLog({
+        dir: path.join(dir, name),
+        origin: ORIGIN,
+        signer: logSigner(),
+      });
+      await syncLedgerLog({ log, batches: logBatches });
+      const app = express();
+      app.use("/log", createLogRouter({ dir: log.dir }));
+      const { server, url } = await listen(app);
+      servers.push(server);
+      return `${url}/log`;
+    }
 
     before(async function () {
       chain = await startDevChain();
@@ -481,19 +500,29 @@ describe("shafaf monitor", function () {
             id(`manifest ${i}`),
             0,
             id(`key ${i}`),
-          )) as { wait(): Promise<unknown> };
-          await tx.wait();
+          )) as { wait(): Promise<{ hash: string }> };
+          const receipt = await tx.wait();
+          batches.push({
+            chainId: 31337,
+            contract: ledger,
+            batchId: i,
+            scheme: "shafaf-tree/1",
+            kind: "premium",
+            period: `1403-0${i}`,
+            root: id(`root ${i}`),
+            manifestHash: id(`manifest ${i}`),
+            idempotencyKey: id(`key ${i}`),
+            recordCount: 1,
+            total: "1000",
+            supersedes: null,
+            txHash: receipt.hash,
+          });
         }
       } finally {
         provider.destroy();
       }
-      // A log that logged only 2 of the 3 anchored batches.
-      const short = await buildLog("short", [entry(0), entry(1)]);
-      const app = express();
-      app.use("/log", createLogRouter({ dir: short.dir }));
-      const { server, url } = await listen(app);
-      servers.push(server);
-      shortLogUrl = `${url}/log`;
+      // A log derived from the chain that logged only 2 of the 3 anchored batches.
+      shortLogUrl = await serveLedgerLog("short", batches.slice(0, 2));
     });
 
     after(async function () {
@@ -547,6 +576,57 @@ describe("shafaf monitor", function () {
         path.join(dir, "chain-ahead.json"),
       );
       expect(kinds(resultOf(ahead.out))).to.deep.equal(["chain-mismatch"]);
+    });
+
+    it("compares the log's entries with the ledger's batches: a logged batch the chain does not hold is chain-mismatch", async function () {
+      const args = [
+        "--policy",
+        unwitnessedPolicyFile,
+        "--rpc",
+        chain.url,
+        "--contract",
+        ledger,
+        "--once",
+        "--json",
+      ];
+      const whole = await serveLedgerLog("whole", batches);
+      const ok = await monitor(
+        ...args,
+        "--log",
+        whole,
+        "--state",
+        path.join(dir, "entries-ok.json"),
+      );
+      expect(ok.code, ok.err).to.equal(0);
+      const state = await loadMonitorState(path.join(dir, "entries-ok.json"));
+      expect(state.chain!.entriesChecked).to.deep.equal({ [ORIGIN]: 3 });
+
+      // Same count, but batch 2's entry names another manifest.
+      const lying = await serveLedgerLog("lying", [
+        batches[0]!,
+        { ...batches[1]!, manifestHash: id("another manifest") },
+        batches[2]!,
+      ]);
+      const r = await monitor(
+        ...args,
+        "--log",
+        lying,
+        "--state",
+        path.join(dir, "entries-lying.json"),
+      );
+      expect(r.code).to.equal(1);
+      const result = resultOf(r.out);
+      expect(result.alarms).to.deep.equal([
+        {
+          kind: "chain-mismatch",
+          source: `log ${lying}`,
+          message: `entry 1 (batch 2): the log says manifestHash "${id("another manifest")}", the ledger "${id("manifest 2")}"`,
+        },
+      ]);
+      // Entry 0 was found equal; the check resumes at entry 1 next round.
+      expect(
+        (await loadMonitorState(path.join(dir, "entries-lying.json"))).chain!.entriesChecked,
+      ).to.deep.equal({ [ORIGIN]: 1 });
     });
 
     it("raises role-change for a RoleGranted event since the last round", async function () {
@@ -651,5 +731,33 @@ describe("shafaf monitor", function () {
       child.kill("SIGTERM");
     }
     expect(await exited).to.equal(0);
+  });
+
+  it("reads a checkpoint without quorum once more before the alarm: the log publishes its own signature a moment before the cosignatures", async function () {
+    await honest.append([entry(14)]);
+    const note = await honest.signCheckpoint(); // served now, with the log's signature only
+    const size = honest.size();
+    const policy = parseTrustPolicy(await readFile(logOnlyPolicyFile, "utf8"));
+    const options = { policy, logs: [logUrl], witnesses: [], quorumRetryMs: 1000 };
+    const cosigning = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const r = await cosignCheckpoint({
+        note,
+        size,
+        witnesses,
+        knownSizes,
+        proofFrom: (old) => honest.consistencyProof(old, size),
+      });
+      await honest.publishCheckpoint(r.note);
+    })();
+    const r = await runMonitorRound(options, emptyMonitorState());
+    await cosigning;
+    expect(r.status, JSON.stringify(r.alarms)).to.equal("healthy");
+    expect(r.sources[0]!.cosigners).to.deep.equal(["w1", "w2", "w3", "w4"]);
+    // Without the second look, the same moment is a quorum alarm.
+    await honest.append([entry(15)]);
+    await honest.signCheckpoint();
+    const hasty = await runMonitorRound({ ...options, quorumRetryMs: 0 }, emptyMonitorState());
+    expect(kinds(hasty)).to.deep.equal(["quorum"]);
   });
 });
