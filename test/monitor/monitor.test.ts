@@ -214,6 +214,80 @@ describe("shafaf monitor", function () {
     );
   });
 
+  it("takes the log and witness URLs from the policy unless told otherwise, and says what is wrong with a command line", async function () {
+    // The policy's `log <vkey> <url>` names the log prefix; --witness NAME=URL moves a witness
+    // (here w2, whose policy URL is a closed port).
+    const withUrl = path.join(dir, "policy-with-log-url.txt");
+    const text = await readFile(policyFile, "utf8");
+    await writeFile(
+      withUrl,
+      text
+        .replace(`log ${logVkey}`, `log ${logVkey} ${logUrl}`)
+        .replace(witnesses[1]!.url, "http://127.0.0.1:1"),
+    );
+    const moved = await monitor(
+      "--policy",
+      withUrl,
+      "--state",
+      path.join(dir, "moved.json"),
+      "--once",
+    );
+    expect(moved.code).to.equal(2);
+    expect(moved.err).to.match(/UNCHECKED witness w2: GET http:\/\/127\.0\.0\.1:1\//);
+    const state = path.join(dir, "urls.json");
+    const r = await monitor(
+      "--policy",
+      withUrl,
+      "--state",
+      state,
+      "--once",
+      "--json",
+      "--witness",
+      `w2=${witnesses[1]!.url}/`,
+    );
+    expect(r.code, r.err).to.equal(0);
+    expect(resultOf(r.out).sources.map((s) => s.source)).to.deep.equal([
+      `log ${logUrl}`,
+      "witness w1",
+      "witness w2",
+      "witness w3",
+      "witness w4",
+    ]);
+
+    const usage = async (...argv: string[]) => {
+      const u = await monitor(...argv);
+      expect(u.code, u.err).to.equal(64);
+      expect(u.err).to.contain("usage: shafaf monitor");
+      return u.err.split("\n")[0];
+    };
+    expect(await usage("--once")).to.equal("shafaf monitor: --policy FILE is required");
+    expect(await usage("--policy", policyFile, "--once")).to.match(/give --log URL/);
+    expect(await usage("--policy", policyFile, "--log", "ftp://x/log")).to.match(
+      /is not an http\(s\) URL/,
+    );
+    expect(
+      await usage("--policy", policyFile, "--log", logUrl, "--witness", "w9=http://127.0.0.1:1"),
+    ).to.match(/NAME a witness of the policy \(w1, w2, w3, w4\)/);
+    expect(
+      await usage("--policy", policyFile, "--log", logUrl, "--rpc", "http://127.0.0.1:1"),
+    ).to.equal("shafaf monitor: --rpc URL and --contract ADDR go together");
+    // A state file that is not the monitor's is refused, not overwritten (65).
+    const foreign = path.join(dir, "foreign.json");
+    await writeFile(foreign, "{}\n");
+    const bad = await monitor(
+      "--policy",
+      policyFile,
+      "--log",
+      logUrl,
+      "--state",
+      foreign,
+      "--once",
+    );
+    expect(bad.code).to.equal(65);
+    expect(bad.err).to.match(/foreign\.json is not a shafaf-monitor-state\/1 state file/);
+    expect(await readFile(foreign, "utf8")).to.equal("{}\n");
+  });
+
   it("says 'could not check' (exit 2, no alarm) when a source does not answer, and raises signature for a checkpoint under another key", async function () {
     const { server, url } = await listen((_req, res) => res.end());
     await new Promise<void>((resolve) => server.close(() => resolve()));
