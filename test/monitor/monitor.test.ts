@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import express from "express";
@@ -405,6 +405,33 @@ describe("shafaf monitor", function () {
         "--json",
       );
       expect(kinds(resultOf(again.out))).to.include("split-view");
+
+      // A mirror with the honest checkpoint but one altered hash tile: its tiles give it away.
+      const tampered = path.join(dir, "tampered");
+      await cp(honest.dir, tampered, { recursive: true });
+      const tile = path.join(tampered, "tile/0/000.p/10");
+      const bytes = await readFile(tile);
+      bytes[100] = bytes[100]! ^ 1;
+      await writeFile(tile, bytes);
+      serving = createLogRouter({ dir: tampered });
+      const t = await monitor(
+        "--policy",
+        policyFile,
+        "--log",
+        logUrl,
+        "--state",
+        path.join(dir, "tampered.json"),
+        "--once",
+        "--json",
+      );
+      expect(t.code).to.equal(1);
+      expect(resultOf(t.out).alarms).to.deep.equal([
+        {
+          kind: "split-view",
+          source: `log ${logUrl}`,
+          message: "its tiles hash to another root than its signed checkpoint of size 10",
+        },
+      ]);
     } finally {
       serving = createLogRouter({ dir: honest.dir });
     }
@@ -701,6 +728,36 @@ describe("shafaf monitor", function () {
       expect(
         (await loadMonitorState(path.join(dir, "entries-lying.json"))).chain!.entriesChecked,
       ).to.deep.equal({ [ORIGIN]: 1 });
+
+      // The right tiles and checkpoint, but an entry bundle that says another period for batch 2.
+      const altered = path.join(dir, "whole-altered");
+      await cp(path.join(dir, "whole"), altered, { recursive: true });
+      const bundleFile = path.join(altered, "tile/entries/000.p/3");
+      const bundle = await readFile(bundleFile, "latin1");
+      await writeFile(
+        bundleFile,
+        bundle.replace('"period":"1403-02"', '"period":"1403-12"'),
+        "latin1",
+      );
+      const app = express();
+      app.use("/log", createLogRouter({ dir: altered }));
+      const { server, url } = await listen(app);
+      servers.push(server);
+      const a = await monitor(
+        ...args,
+        "--log",
+        `${url}/log`,
+        "--state",
+        path.join(dir, "entries-altered.json"),
+      );
+      expect(a.code).to.equal(1);
+      expect(resultOf(a.out).alarms).to.deep.equal([
+        {
+          kind: "split-view",
+          source: `log ${url}/log`,
+          message: "entry 1 does not hash to leaf 1 of its tiles",
+        },
+      ]);
     });
 
     it("raises role-change for a RoleGranted event since the last round", async function () {
