@@ -47,6 +47,10 @@ const LAYERS = {
     may: ["core"],
     why: "a witness checks and cosigns with core's rules only; the CLI wires keys and servers to it",
   },
+  monitor: {
+    may: ["core", "chain", "log"],
+    why: "the monitor reads logs, witnesses and the chain with core's verifiers; the CLI wires it",
+  },
   cli: { may: "*", why: "src/cli is the composition root" },
 };
 const folders = readdirSync(new URL("./src/", import.meta.url), { withFileTypes: true })

@@ -26,6 +26,7 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   jobs: () => import("./commands/jobs.ts"),
   dev: () => import("./commands/dev.ts"),
   witness: () => import("./commands/witness.ts"),
+  monitor: () => import("./commands/monitor.ts"),
   "verify-proof": () => import("./commands/verify-proof.ts"),
 };
 

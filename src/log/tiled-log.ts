@@ -13,10 +13,10 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { formatCheckpoint } from "../core/checkpoint.ts";
+import { bundleEntry } from "../core/entry-bundle.ts";
 import { InvalidInputError, InvariantError } from "../core/errors.ts";
 import {
   consistencyProof,
-  hashChildren,
   hashLeaf,
   inclusionProof,
   rootHash,
@@ -25,7 +25,8 @@ import {
   type NodeHashSource,
 } from "../core/rfc6962.ts";
 import { signNote, type NoteSigner } from "../core/signed-note.ts";
-import { TILE_HEIGHT, TILE_WIDTH, tilePath } from "../core/tile-path.ts";
+import { hashTileRange, tileNodeSource, tileWidth } from "../core/tile-node-source.ts";
+import { TILE_WIDTH, tilePath } from "../core/tile-path.ts";
 import { formatTlogProof } from "../core/tlog-proof.ts";
 import { writeFileAtomic } from "./atomic-file.ts";
 
@@ -64,17 +65,6 @@ export interface TiledLog {
   checkpoint(): Promise<string | undefined>;
   /** A c2sp.org/tlog-proof of entry `index` in the tree that `checkpointNote` (of `size`) signs. */
   tlogProof(index: number, size: number, checkpointNote: string, extra?: Uint8Array): string;
-}
-
-function hashTile(hashes: Uint8Array, from: number, count: number): Uint8Array {
-  let level: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) level.push(hashes.subarray((from + i) * 32, (from + i + 1) * 32));
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(hashChildren(level[i]!, level[i + 1]!));
-    level = next;
-  }
-  return level[0]!;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -124,34 +114,21 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
 
   /** Latest version of each tile read or written: key `L/N`, or `entries/N`. */
   const cache = new Map<string, Uint8Array>();
-  const widthAt = (level: number, index: number, treeSize: number) => {
-    const count = Math.floor(treeSize / TILE_WIDTH ** level);
-    return Math.min(TILE_WIDTH, count - index * TILE_WIDTH);
-  };
   const readTile = (level: number | "entries", index: number, treeSize: number): Uint8Array => {
     const key = `${level}/${index}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const width = widthAt(level === "entries" ? 0 : level, index, treeSize);
+    const width = tileWidth(level === "entries" ? 0 : level, index, treeSize);
     if (width <= 0) return new Uint8Array(0);
     const data = new Uint8Array(readFileSync(path.join(dir, tilePath({ level, index, width }))));
     cache.set(key, data);
     return data;
   };
 
-  const node: NodeHashSource = (level, index) => {
-    const tileLevel = Math.floor(level / TILE_HEIGHT);
-    const r = level % TILE_HEIGHT;
-    const first = index * 2 ** r;
-    const tileIndex = Math.floor(first / TILE_WIDTH);
-    const tile = readTile(tileLevel, tileIndex, size);
-    const from = first - tileIndex * TILE_WIDTH;
-    if ((from + 2 ** r) * 32 > tile.length)
-      throw new InvariantError(`node ${level}/${index} is not in the log of size ${size}`, {
-        code: "log.node",
-      });
-    return hashTile(tile, from, 2 ** r);
-  };
+  const node: NodeHashSource = tileNodeSource(
+    (tileLevel, tileIndex) => readTile(tileLevel, tileIndex, size),
+    () => `the log of size ${size}`,
+  );
 
   const writeTile = async (
     level: number | "entries",
@@ -216,7 +193,7 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
         let t = Math.floor(before / TILE_WIDTH);
         let data = before % TILE_WIDTH === 0 ? new Uint8Array(0) : readTile(level, t, oldSize);
         for (let j = before; j < after; j++) {
-          data = concat(data, hashTile(readTile(level - 1, j, newSize), 0, TILE_WIDTH));
+          data = concat(data, hashTileRange(readTile(level - 1, j, newSize), 0, TILE_WIDTH));
           if ((j + 1) % TILE_WIDTH === 0) {
             await writeTile(level, t, data, TILE_WIDTH);
             t++;
@@ -271,10 +248,7 @@ export async function openTiledLog(options: TiledLogOptions): Promise<TiledLog> 
       if (!(Number.isSafeInteger(index) && index >= 0 && index < size))
         throw new RangeError(`entry ${index} is not in the log of size ${size}`);
       const bundle = readTile("entries", Math.floor(index / TILE_WIDTH), size);
-      let at = 0;
-      for (let i = 0; i < index % TILE_WIDTH; i++) at += 2 + ((bundle[at]! << 8) | bundle[at + 1]!);
-      const len = (bundle[at]! << 8) | bundle[at + 1]!;
-      return bundle.slice(at + 2, at + 2 + len);
+      return bundleEntry(bundle, index % TILE_WIDTH);
     },
     async signCheckpoint() {
       const s = size;
