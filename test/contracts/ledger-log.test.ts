@@ -273,6 +273,69 @@ describe("TransparencyLedger", function () {
     });
   });
 
+  describe("recordLogCheckpoint (properties)", function () {
+    const MANY = 64;
+    async function ledgerWithManyBatchesFixture() {
+      const f = await ledgerWithBatchesFixture();
+      const anchor = f.ledger.connect((await ethers.getSigners())[1]!);
+      for (let n = BATCHES + 1; n <= MANY; n++) {
+        await anchor.anchorBatch(
+          id(`root ${n}`),
+          0,
+          140307,
+          1n,
+          1n,
+          id(`m ${n}`),
+          0n,
+          id(`k ${n}`),
+        );
+      }
+      return f;
+    }
+    const log = logOf(MANY);
+    const fork = logOf(MANY, "forked entry");
+
+    it("accepts every extension proven by src/core, and refuses it with one bit flipped or from a forked log", async function () {
+      await fc.assert(
+        fc.asyncProperty(
+          fc
+            .tuple(fc.integer({ min: 1, max: MANY - 1 }), fc.integer({ min: 1, max: MANY - 1 }))
+            .map(([a, b]) => [a, a + 1 + (b % (MANY - a))] as const),
+          fc.nat(),
+          fc.integer({ min: 0, max: 255 }),
+          async ([size1, size2], pick, bit) => {
+            const { ledger, asLogger } = await loadFixture(ledgerWithManyBatchesFixture);
+            await asLogger.recordLogCheckpoint(size1, log.root(size1), []);
+            const proof = log.consistency(size1, size2);
+            const flipped = [...proof];
+            const k = pick % proof.length;
+            const bytes = Buffer.from(proof[k]!.slice(2), "hex");
+            bytes[bit >> 3]! ^= 1 << (bit & 7);
+            flipped[k] = hexlify(bytes);
+            const errors = ["LedgerLogInconsistent", "LedgerLogRootMismatch"];
+            expect(
+              await outcome(asLogger.recordLogCheckpoint(size2, log.root(size2), flipped), ledger),
+            ).to.be.oneOf(errors);
+            expect(
+              await outcome(
+                asLogger.recordLogCheckpoint(
+                  size2,
+                  fork.root(size2),
+                  fork.consistency(size1, size2),
+                ),
+                ledger,
+              ),
+            ).to.be.oneOf(errors);
+            expect(
+              await outcome(asLogger.recordLogCheckpoint(size2, log.root(size2), proof), ledger),
+            ).to.equal("ok");
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+  });
+
   describe("verifyLogInclusion", function () {
     it(`agrees with transparency-dev/merkle's ${inclusion.cases.length} inclusion vectors`, async function () {
       const tally = { run: 0, proven: 0, notBytes32: 0 };
