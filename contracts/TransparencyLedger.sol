@@ -6,6 +6,7 @@ import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/ext
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {ITransparencyLedger} from "./interfaces/ITransparencyLedger.sol";
 import {CreateAddress} from "./libraries/CreateAddress.sol";
+import {Rfc6962} from "./libraries/Rfc6962.sol";
 import {SumTreeV2} from "./libraries/SumTreeV2.sol";
 
 /**
@@ -44,6 +45,8 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Accounts that may register the organization's VRF public keys (granted by the admin).
     bytes32 public constant VRF_KEY_ROLE = keccak256("VRF_KEY_ROLE");
+    /// @notice The process that holds the ledger log and records its checkpoints (granted by the admin).
+    bytes32 public constant LOG_ROLE = keccak256("LOG_ROLE");
 
     struct RootEntry {
         uint64 batchId;
@@ -82,6 +85,10 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     /// @dev One slot, never zero after construction, so the first anchor pays no zero-to-non-zero write.
     uint64 private _batchCount;
     uint8 private _pauseState;
+    /// @dev The recorded log checkpoint's size, in slot 0 with `_batchCount` (read together).
+    uint64 private _logSize;
+    bytes32 private _logRoot;
+    bytes32 private _trustPolicy;
 
     mapping(bytes32 root => RootEntry) private _byRoot;
     mapping(bytes32 idempotencyKey => uint64 batchId) private _byKey;
@@ -229,6 +236,50 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     }
 
     /// @inheritdoc ITransparencyLedger
+    /// @dev Invariant: _logSize <= _batchCount, and every recorded root after the first extends
+    /// the one before it (RFC 6962 consistency verified here).
+    function recordLogCheckpoint(
+        uint64 size,
+        bytes32 root,
+        bytes32[] calldata consistencyProof
+    ) external onlyRole(LOG_ROLE) {
+        if (_pauseState == _PAUSED) revert LedgerEnforcedPause();
+        uint64 recordedSize = _logSize;
+        if (!(size > recordedSize)) revert LedgerLogNotGrowing(recordedSize, size);
+        uint64 count = _batchCount;
+        if (size > count) revert LedgerLogBeyondBatches(size, count);
+        if (root == bytes32(0)) revert LedgerZeroRoot();
+        uint256 expected =
+            recordedSize == 0 ? 0 : Rfc6962.consistencyProofLength(recordedSize, size);
+        if (consistencyProof.length != expected) {
+            revert LedgerLogProofLength(recordedSize, size, expected, consistencyProof.length);
+        }
+        if (recordedSize != 0) {
+            bytes32 recordedRoot = _logRoot;
+            (bytes32 hash1, bytes32 hash2) = Rfc6962.rootsFromConsistencyProof(
+                recordedSize,
+                size,
+                recordedRoot,
+                consistencyProof
+            );
+            if (hash1 != recordedRoot)
+                revert LedgerLogInconsistent(recordedSize, recordedRoot, hash1);
+            if (hash2 != root) revert LedgerLogRootMismatch(size, root, hash2);
+        }
+        _logSize = size;
+        _logRoot = root;
+        emit LogCheckpointRecorded(size, root, recordedSize, msg.sender);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function setTrustPolicy(bytes32 policyHash) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (policyHash == bytes32(0)) revert LedgerZeroTrustPolicy();
+        bytes32 previous = _trustPolicy;
+        _trustPolicy = policyHash;
+        emit TrustPolicySet(policyHash, previous, msg.sender);
+    }
+
+    /// @inheritdoc ITransparencyLedger
     function pause() external onlyRole(PAUSER_ROLE) {
         if (_pauseState == _PAUSED) revert LedgerEnforcedPause();
         _pauseState = _PAUSED;
@@ -358,6 +409,29 @@ contract TransparencyLedger is ITransparencyLedger, AccessControlDefaultAdminRul
     function getVrfKey(bytes32 keyId) external view returns (VrfKey memory key) {
         key = _vrfKeys[keyId];
         if (key.registeredAt == 0) revert LedgerUnknownVrfKey(keyId);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function logCheckpoint() external view returns (uint64 size, bytes32 root) {
+        return (_logSize, _logRoot);
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function verifyLogInclusion(
+        uint64 index,
+        bytes32 leafHash,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        uint64 size = _logSize;
+        if (!(index < size) || proof.length != Rfc6962.inclusionProofLength(index, size)) {
+            return false;
+        }
+        return Rfc6962.rootFromInclusionProof(index, size, leafHash, proof) == _logRoot;
+    }
+
+    /// @inheritdoc ITransparencyLedger
+    function trustPolicy() external view returns (bytes32) {
+        return _trustPolicy;
     }
 
     /// @inheritdoc ITransparencyLedger

@@ -4,11 +4,25 @@
  * calldata included), as a finance system pays them. Exits 1 when `anchorBatch` or
  * `anchorBatchV2` reaches 200,000. The `shafaf-tree/2` verifiers are measured with proofs from a
  * premium batch of V2_RECORDS records in 31 provinces (the calldata sizes are printed).
+ * The ledger log's checkpoints (`recordLogCheckpoint`) are measured on a second ledger whose batch
+ * count is set to 1,000,000 in storage (anchoring a million batches would take hours; only the
+ * bound `size <= batchCount` reads it), with real RFC 6962 proofs of a 1,000,000-entry log.
  */
 import { network } from "hardhat";
-import { AbiCoder, concat, getBytes, hexlify, id, keccak256, randomBytes } from "ethers";
+import {
+  AbiCoder,
+  concat,
+  getBytes,
+  hexlify,
+  id,
+  keccak256,
+  randomBytes,
+  toQuantity,
+} from "ethers";
 import { buildSumTree } from "../src/core/build-sum-tree.ts";
 import { sumTreeProofCalldata } from "../src/chain/sum-tree-calldata.ts";
+import { createHash } from "node:crypto";
+import { consistencyProof, inclusionProof, rootHash } from "../src/core/rfc6962.ts";
 
 const ANCHOR_BUDGET = 200_000n;
 const PROOF_DEPTH = 16;
@@ -193,6 +207,93 @@ const absenceBytes =
 rows.push([
   `verifyAbsenceV2 (same batch: ${absent.windows.length} windows, ${absenceLeaves} leaves, ${absenceNodes} siblings, ${absenceBytes.toLocaleString("en-US")} B calldata, eth_estimateGas)`,
   await ledger.getFunction("verifyAbsenceV2").estimateGas(...absenceArgs),
+]);
+
+// ── the ledger log's checkpoints ──
+const LOG_ENTRIES = 1_000_000;
+/** The complete-subtree hashes of a log of LOG_ENTRIES distinct entries, one flat buffer per level. */
+const levels: Buffer[] = [];
+{
+  const sha = (...parts: Uint8Array[]) => {
+    const h = createHash("sha256");
+    for (const p of parts) h.update(p);
+    return h.digest();
+  };
+  let level = Buffer.alloc(LOG_ENTRIES * 32);
+  const entry = Buffer.alloc(8);
+  for (let i = 0; i < LOG_ENTRIES; i++) {
+    entry.writeBigUInt64BE(BigInt(i));
+    sha(Buffer.of(0), entry).copy(level, i * 32);
+  }
+  levels.push(level);
+  while (level.length >= 64) {
+    const next = Buffer.alloc(Math.floor(level.length / 64) * 32);
+    for (let i = 0; i * 64 + 64 <= level.length; i++)
+      sha(Buffer.of(1), level.subarray(i * 64, i * 64 + 64)).copy(next, i * 32);
+    levels.push(next);
+    level = next;
+  }
+}
+const logNode = (level: number, index: number): Uint8Array =>
+  levels[level]!.subarray(index * 32, index * 32 + 32);
+const logRoot = (size: number) => hexlify(rootHash(size, logNode));
+const logLedger = await ethers.deployContract("TransparencyLedger", [
+  admin!.address,
+  0,
+  [],
+  [],
+  [],
+]);
+await (await logLedger.getFunction("grantRole")(id("LOG_ROLE"), anchorer!.address)).wait();
+// The slot that packs _batchCount (0), _pauseState (1: active) and _logSize (0) after the
+// inherited AccessControlDefaultAdminRules slots: the one that reads exactly 1 << 64.
+let SLOT: string | undefined;
+for (let i = 0; i < 16 && SLOT === undefined; i++) {
+  const value = BigInt(
+    await ethers.provider.send("eth_getStorageAt", [logLedger.target, toQuantity(i)]),
+  );
+  if (value === 1n << 64n) SLOT = toQuantity(i);
+}
+if (SLOT === undefined) throw new Error("the ledger's batch count slot was not found");
+await ethers.provider.send("hardhat_setStorageAt", [
+  logLedger.target,
+  SLOT,
+  "0x" + ((1n << 64n) | BigInt(LOG_ENTRIES)).toString(16).padStart(64, "0"),
+]);
+if ((await logLedger.getFunction("batchCount")()) !== BigInt(LOG_ENTRIES))
+  throw new Error("the batch count was not set: the measurement is wrong");
+const asLogger = logLedger.connect(anchorer!);
+const checkpoint = async (from: number, to: number): Promise<[string, bigint]> => {
+  const proof = from === 0 ? [] : consistencyProof(from, to, logNode).map((h) => hexlify(h));
+  const gas = await gasOf(asLogger.getFunction("recordLogCheckpoint")(to, logRoot(to), proof));
+  const what =
+    from === 0
+      ? `first checkpoint, size ${to.toLocaleString("en-US")}`
+      : `${from.toLocaleString("en-US")} → ${to.toLocaleString("en-US")} entries, ${proof.length}-hash proof`;
+  return [`recordLogCheckpoint (${what})`, gas];
+};
+rows.push(await checkpoint(0, 999));
+rows.push(await checkpoint(999, 1_000));
+rows.push(await checkpoint(1_000, 999_999));
+rows.push(await checkpoint(999_999, LOG_ENTRIES));
+const entryIndex = 123_456;
+const logInclusion = inclusionProof(entryIndex, LOG_ENTRIES, logNode).map((h) => hexlify(h));
+const logLeaf = hexlify(logNode(0, entryIndex));
+if (
+  !((await logLedger.getFunction("verifyLogInclusion")(
+    entryIndex,
+    logLeaf,
+    logInclusion,
+  )) as boolean)
+)
+  throw new Error("the log inclusion proof did not verify: the measurement is wrong");
+rows.push([
+  `verifyLogInclusion (${LOG_ENTRIES.toLocaleString("en-US")} entries, ${logInclusion.length}-hash proof, eth_estimateGas)`,
+  await logLedger.getFunction("verifyLogInclusion").estimateGas(entryIndex, logLeaf, logInclusion),
+]);
+rows.push([
+  "setTrustPolicy (first)",
+  await gasOf(logLedger.getFunction("setTrustPolicy")(random32())),
 ]);
 
 const width = Math.max(...rows.map(([name]) => name.length));

@@ -31,6 +31,16 @@ import {SumTreeV2} from "../libraries/SumTreeV2.sol";
  * VRF keys: the organization's RFC 9381 VRF public keys (docs/spec/person-key-v1.md) are recorded
  * here (VRF_KEY_ROLE); a key's id is keccak256 of its 32 bytes, and every v2 batch names the id of
  * the key its person keys were derived with. A rotation is the registration of a newer key.
+ *
+ * Ledger log: the witnessed log of docs/spec/log-entry-v1.md (RFC 6962, SHA-256, entry `i` =
+ * batch `i + 1`) records its checkpoints here (LOG_ROLE, `recordLogCheckpoint`). The ledger
+ * accepts a checkpoint only if it extends the recorded one (it verifies the RFC 6962 consistency
+ * proof itself, so the chain is one more witness that the log is append-only) and has no more
+ * entries than anchored batches. It cannot check the entries' contents (an entry names its
+ * anchoring transaction, which the contract never sees): that is the monitors' and auditors'
+ * work. The first checkpoint is taken as given. Governance (the admin) records the SHA-256 of the
+ * trust-policy file (docs/spec/trust-policy-v1.md) that says which log key and witnesses a
+ * verifier trusts.
  */
 interface ITransparencyLedger {
     /// @notice What a batch records. Append-only: new kinds are added at the end, never reordered.
@@ -155,6 +165,24 @@ interface ITransparencyLedger {
         address indexed registrar
     );
 
+    /**
+     * @notice `recorder` (LOG_ROLE) recorded the ledger log's checkpoint: `size` entries with RFC 6962
+     * root `root`, a consistent extension of the previous checkpoint of `previousSize` entries (0 for
+     * the first). The consistency proof is in the transaction's calldata, not in the event.
+     */
+    // solhint-disable-next-line gas-indexed-events
+    event LogCheckpointRecorded(
+        uint64 indexed size,
+        bytes32 root,
+        uint64 previousSize,
+        address indexed recorder
+    );
+
+    /// @notice The admin (governance) recorded `policyHash`, the SHA-256 of the trust-policy file's
+    /// bytes, replacing `previous` (bytes32(0) for the first).
+    // solhint-disable-next-line gas-indexed-events
+    event TrustPolicySet(bytes32 indexed policyHash, bytes32 previous, address indexed admin);
+
     /// @notice Batch `batchId` was corrected by the newer batch `supersededBy` (same kind and period).
     event BatchSuperseded(uint64 indexed batchId, uint64 indexed supersededBy);
 
@@ -209,6 +237,20 @@ interface ITransparencyLedger {
     error LedgerVrfKeyAlreadyRegistered(bytes32 keyId, uint32 index);
     /// @notice The zero public key is not a VRF key.
     error LedgerZeroVrfKey();
+    /// @notice A log checkpoint must be larger than the recorded one, of `recordedSize` entries.
+    error LedgerLogNotGrowing(uint64 recordedSize, uint64 size);
+    /// @notice The log has one entry per anchored batch: `size` exceeds the `batchCount` anchored.
+    error LedgerLogBeyondBatches(uint64 size, uint64 batchCount);
+    /// @notice The consistency proof from `recordedSize` to `size` entries must have `expected`
+    /// hashes (none for the first checkpoint), not `actual`.
+    error LedgerLogProofLength(uint64 recordedSize, uint64 size, uint256 expected, uint256 actual);
+    /// @notice The consistency proof does not lead back to the recorded root `recordedRoot` (of
+    /// `recordedSize` entries): it gives `calculated`. The new tree does not extend the recorded one.
+    error LedgerLogInconsistent(uint64 recordedSize, bytes32 recordedRoot, bytes32 calculated);
+    /// @notice The consistency proof gives `calculated` as the root of `size` entries, not `root`.
+    error LedgerLogRootMismatch(uint64 size, bytes32 root, bytes32 calculated);
+    /// @notice The zero hash is not a trust policy's hash.
+    error LedgerZeroTrustPolicy();
     /// @notice Anchoring and attesting are paused.
     error LedgerEnforcedPause();
     /// @notice `unpause` was called while the ledger was not paused.
@@ -265,6 +307,28 @@ interface ITransparencyLedger {
      */
     function attest(uint64 batchId, Verdict verdict, bytes32 reportHash) external;
 
+    /**
+     * @notice Record the ledger log's checkpoint: `size` entries with RFC 6962 root `root`. Only
+     * LOG_ROLE, only while not paused. Requires `size` > the recorded size (LedgerLogNotGrowing),
+     * `size` <= batchCount() (LedgerLogBeyondBatches), a non-zero root (LedgerZeroRoot), and —
+     * after the first checkpoint, which takes no proof — the RFC 6962 consistency proof from the
+     * recorded (size, root) to (size, root) (transparency-dev/merkle semantics: its length is
+     * checked first, LedgerLogProofLength; then LedgerLogInconsistent or LedgerLogRootMismatch).
+     * Emits LogCheckpointRecorded.
+     */
+    function recordLogCheckpoint(
+        uint64 size,
+        bytes32 root,
+        bytes32[] calldata consistencyProof
+    ) external;
+
+    /**
+     * @notice Record the SHA-256 of the trust-policy file (the file's exact bytes; see
+     * docs/spec/trust-policy-v1.md). Only DEFAULT_ADMIN_ROLE (governance, behind its delay);
+     * allowed while paused. LedgerZeroTrustPolicy for bytes32(0). Emits TrustPolicySet.
+     */
+    function setTrustPolicy(bytes32 policyHash) external;
+
     /// @notice Stop anchoring and attesting at once. Only PAUSER_ROLE. Reads and verification go on.
     /// Pausing an already paused ledger reverts with LedgerEnforcedPause.
     function pause() external;
@@ -304,6 +368,24 @@ interface ITransparencyLedger {
 
     /// @notice A registered VRF key; LedgerUnknownVrfKey for an unregistered id.
     function getVrfKey(bytes32 keyId) external view returns (VrfKey memory);
+
+    /// @notice The latest recorded ledger-log checkpoint: (0, bytes32(0)) before the first.
+    function logCheckpoint() external view returns (uint64 size, bytes32 root);
+
+    /**
+     * @notice Whether `leafHash` (SHA-256(0x00 ‖ entry)) is entry `index` of the log at its latest
+     * recorded checkpoint, by the RFC 6962 inclusion proof `proof` for a tree of
+     * logCheckpoint().size leaves. False (never a revert) for an index outside the tree, a proof
+     * of the wrong length or one that does not lead to the recorded root.
+     */
+    function verifyLogInclusion(
+        uint64 index,
+        bytes32 leafHash,
+        bytes32[] calldata proof
+    ) external view returns (bool);
+
+    /// @notice The SHA-256 of the trust-policy file governance recorded, bytes32(0) before the first.
+    function trustPolicy() external view returns (bytes32);
 
     /// @notice The batch that anchored `root`, or 0.
     function batchIdOfRoot(bytes32 root) external view returns (uint64);

@@ -118,7 +118,7 @@ export function decodeContractError(data: string): { name: string; args: unknown
 const ROLE_NAMES: Record<string, string> = {
   "0x0000000000000000000000000000000000000000000000000000000000000000": "DEFAULT_ADMIN_ROLE",
 };
-for (const role of ["ANCHORER_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE", "VRF_KEY_ROLE"])
+for (const role of ["ANCHORER_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE", "VRF_KEY_ROLE", "LOG_ROLE"])
   ROLE_NAMES[id(role)] = role;
 
 const GENERIC_HINTS: Record<string, (args: readonly unknown[]) => string> = {

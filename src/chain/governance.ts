@@ -34,6 +34,7 @@ export const ROLES = {
   auditor: "AUDITOR_ROLE",
   pauser: "PAUSER_ROLE",
   vrf_key: "VRF_KEY_ROLE",
+  log: "LOG_ROLE",
 } as const;
 export type RoleName = (typeof ROLES)[keyof typeof ROLES];
 const ROLE_BY_HASH = new Map<string, RoleName>(
@@ -42,7 +43,10 @@ const ROLE_BY_HASH = new Map<string, RoleName>(
 
 /** One change a proposal makes to the ledger. */
 export type RoleChange =
-  { action: "grant" | "revoke"; role: RoleName; account: string } | { action: "unpause" };
+  | { action: "grant" | "revoke"; role: RoleName; account: string }
+  | { action: "unpause" }
+  /** Record the trust policy: `policyHash` = trustPolicyHash(file bytes), src/core/tlog-policy.ts. */
+  | { action: "set-trust-policy"; policyHash: string };
 
 export type ProposalStateName =
   "pending" | "stale" | "scheduled" | "ready" | "executed" | "cancelled";
@@ -208,6 +212,21 @@ export async function findGovernance(
 export function encodeRoleChange(change: RoleChange): { payload: string; summary: string } {
   if (change.action === "unpause") {
     return { payload: ledgerInterface.encodeFunctionData("unpause"), summary: "unpause()" };
+  }
+  if (change.action === "set-trust-policy") {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(change.policyHash) || /^0x0{64}$/.test(change.policyHash)) {
+      throw new InvalidInputError(`${JSON.stringify(change.policyHash)} is not a policy hash`, {
+        details:
+          "give the SHA-256 of the trust-policy file (shafaf roles propose --trust-policy FILE)",
+        field: "policyHash",
+        code: "chain.governance.policy-hash",
+      });
+    }
+    const policyHash = change.policyHash.toLowerCase();
+    return {
+      payload: ledgerInterface.encodeFunctionData("setTrustPolicy", [policyHash]),
+      summary: `setTrustPolicy(${policyHash})`,
+    };
   }
   const account = checkAddress("account", change.account);
   if (!Object.values(ROLES).includes(change.role)) {

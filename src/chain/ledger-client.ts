@@ -108,6 +108,10 @@ export interface LedgerClient {
     at?: BlockTag,
   ): Promise<{ confirmations: number; disputes: number }>;
   hasRole(role: string, account: string, at?: BlockTag): Promise<boolean>;
+  /** The ledger log's latest recorded checkpoint; `{ size: 0, root: 0x00…00 }` before the first. */
+  logCheckpoint(at?: BlockTag): Promise<{ size: number; root: string }>;
+  /** The SHA-256 of the trust-policy file governance recorded; 0x00…00 before the first. */
+  trustPolicy(at?: BlockTag): Promise<string>;
   /** Throws {@link ChainMismatchError} when there is no contract code at the address at `at`. */
   assertDeployed(at?: BlockTag): Promise<void>;
   /** See {@link decodeLedgerLog}. */
@@ -250,6 +254,13 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
       if (s === 0) return "standard-v1";
       if (s === 1) return "shafaf-tree/2";
       throw new ChainDataError(`schemeOf(${batchId}) answered ${s}, which no scheme has`);
+    },
+    async logCheckpoint(at) {
+      const r = await call("logCheckpoint", [], at);
+      return { size: Number(r[0] as bigint), root: (r[1] as string).toLowerCase() };
+    },
+    async trustPolicy(at) {
+      return ((await call("trustPolicy", [], at))[0] as string).toLowerCase();
     },
     async vrfKeys(at) {
       const count = Number((await call("vrfKeyCount", [], at))[0] as bigint);

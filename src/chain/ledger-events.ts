@@ -22,7 +22,7 @@ const NAME_OF_TOPIC = new Map<string, LedgerEventName>(
 
 /** Role hashes of the contract, for display. */
 export const ROLE_NAMES: ReadonlyMap<string, string> = new Map(
-  ["ANCHORER_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE", "VRF_KEY_ROLE"]
+  ["ANCHORER_ROLE", "AUDITOR_ROLE", "PAUSER_ROLE", "VRF_KEY_ROLE", "LOG_ROLE"]
     .map((name): [string, string] => [topicOf(name), name])
     .concat([["0x" + "00".repeat(32), "DEFAULT_ADMIN_ROLE"]]),
 );
@@ -73,6 +73,22 @@ export type LedgerEvent = Located &
         publicKey: string;
         index: number;
         registrar: string;
+      }
+    | {
+        /** The ledger log's checkpoint, checked consistent with the previous one on chain. */
+        type: "LogCheckpointRecorded";
+        size: number;
+        /** RFC 6962 SHA-256 root, 0x + 64 hex. */
+        root: string;
+        previousSize: number;
+        recorder: string;
+      }
+    | {
+        /** SHA-256 of the trust-policy file, recorded by the admin (governance). */
+        type: "TrustPolicySet";
+        policyHash: string;
+        previous: string;
+        admin: string;
       }
     | { type: "BatchSuperseded"; batchId: number; supersededBy: number }
     | {
@@ -157,6 +173,25 @@ export function decodeLedgerLog(log: RawLog): LedgerEvent | undefined {
         registrar: r.address(r.topic(2), "registrar"),
         publicKey: r.word(0),
         index: r.uint(r.word(1), 32, "index"),
+      };
+    case "LogCheckpointRecorded":
+      r.expect(3, 2);
+      return {
+        ...at,
+        type: name,
+        size: r.uint(r.topic(1), 64, "size"),
+        recorder: r.address(r.topic(2), "recorder"),
+        root: r.word(0),
+        previousSize: r.uint(r.word(1), 64, "previousSize"),
+      };
+    case "TrustPolicySet":
+      r.expect(3, 1);
+      return {
+        ...at,
+        type: name,
+        policyHash: r.topic(1),
+        admin: r.address(r.topic(2), "admin"),
+        previous: r.word(0),
       };
     case "BatchSuperseded":
       r.expect(3, 0);

@@ -1,9 +1,16 @@
 /**
  * Keeps the ledger log (docs/spec/log-entry-v1.md) in step with the indexer: after each indexed
  * range that anchored batches (and once at start), it reads the indexed batch views and appends
- * the batches beyond the log's size, signs a checkpoint and has the witnesses cosign it. Runs are
- * serialized and coalesced: a request while one runs makes exactly one more run.
+ * the batches beyond the log's size, signs a checkpoint and has the witnesses cosign it, then —
+ * when it holds an account with LOG_ROLE — records the checkpoint on the ledger, which checks it
+ * is a consistent extension of the one it recorded before. Runs are serialized and coalesced: a
+ * request while one runs makes exactly one more run.
  */
+import type { HDNodeWallet, Wallet } from "ethers";
+import {
+  recordLogCheckpoint,
+  type RecordLogCheckpointReturnType,
+} from "../chain/record-log-checkpoint.ts";
 import { InvariantError } from "../core/errors.ts";
 import type { LedgerLogBatch } from "../core/ledger-log-entry.ts";
 import { syncLedgerLog, type SyncLedgerLogResult } from "../log/sync-ledger-log.ts";
@@ -62,13 +69,47 @@ export async function indexedLogBatches(index: IndexStore): Promise<LedgerLogBat
   return out;
 }
 
+/** Records the log's current checkpoint on the ledger (see {@link logCheckpointRecorder}). */
+export type LogCheckpointRecorder = (log: TiledLog) => Promise<RecordLogCheckpointReturnType>;
+
+/**
+ * A recorder signing with `wallet` (LOG_ROLE on `address`): the log's size and root now, with
+ * the consistency proof from the size the ledger holds, read from the log's tiles.
+ *
+ * @example
+ * const recordOnChain = logCheckpointRecorder({ wallet, address: contract });
+ */
+export function logCheckpointRecorder(options: {
+  wallet: Wallet | HDNodeWallet;
+  address: string;
+  chainId?: number;
+  rpcUrl?: string;
+}): LogCheckpointRecorder {
+  return (log) =>
+    recordLogCheckpoint({
+      ...options,
+      size: log.size(),
+      root: log.rootHash(),
+      rootAt: (n) => log.rootHash(n),
+      consistencyProof: (n) => log.consistencyProof(n),
+    });
+}
+
+/** One run: the log's sync, and what recording its checkpoint on the ledger gave. */
+export type LedgerLogRun = SyncLedgerLogResult & {
+  /** Set when a recorder is configured and the log is not empty. */
+  onChain?: RecordLogCheckpointReturnType;
+  /** Why recording on the ledger failed (the log itself was synced). */
+  onChainError?: unknown;
+};
+
 export interface LedgerLogFollower {
   /** Asks for a run; resolves when a run that started after this call has finished. */
   sync(): Promise<void>;
   /** Resolves when no run is running or queued. */
   idle(): Promise<void>;
   /** The last run's result, if any. */
-  readonly last: SyncLedgerLogResult | undefined;
+  readonly last: LedgerLogRun | undefined;
 }
 
 /**
@@ -80,21 +121,31 @@ export function createLedgerLogFollower(deps: {
   index: IndexStore;
   log: TiledLog;
   witnesses: readonly WitnessEndpoint[];
+  /** Records each new checkpoint on the ledger; absent: the log is not recorded on chain. */
+  recordOnChain?: LogCheckpointRecorder | undefined;
   /** Called after each run with its result or error; never throws into the indexer. */
-  report: (result: SyncLedgerLogResult | undefined, error?: unknown) => void;
+  report: (result: LedgerLogRun | undefined, error?: unknown) => void;
 }): LedgerLogFollower {
   const knownSizes = new Map<string, number>();
-  let last: SyncLedgerLogResult | undefined;
+  let last: LedgerLogRun | undefined;
   let running: Promise<void> | undefined;
   let again: Promise<void> | undefined;
   const run = async () => {
     try {
-      last = await syncLedgerLog({
+      const run: LedgerLogRun = await syncLedgerLog({
         log: deps.log,
         batches: await indexedLogBatches(deps.index),
         witnesses: deps.witnesses,
         knownSizes,
       });
+      if (deps.recordOnChain !== undefined && deps.log.size() > 0) {
+        try {
+          run.onChain = await deps.recordOnChain(deps.log);
+        } catch (error) {
+          run.onChainError = error;
+        }
+      }
+      last = run;
       deps.report(last);
     } catch (error) {
       deps.report(undefined, error);

@@ -17,7 +17,11 @@ import { verifyReceipt } from "../core/verify-receipt.ts";
 import { createLogRouter } from "../log/log-routes.ts";
 import type { TiledLog } from "../log/tiled-log.ts";
 import type { WitnessEndpoint } from "../log/witness-client.ts";
-import { createLedgerLogFollower, type LedgerLogFollower } from "./ledger-log-follower.ts";
+import {
+  createLedgerLogFollower,
+  type LedgerLogFollower,
+  type LogCheckpointRecorder,
+} from "./ledger-log-follower.ts";
 import { createArtifactManifestSource } from "../indexer/artifact-manifest-source.ts";
 import { createIndexer, type Indexer } from "../indexer/create-indexer.ts";
 import { readAccountNames } from "../store/account-names.ts";
@@ -50,7 +54,14 @@ export interface ServeStackOptions {
    * The ledger log: served at `/log`, appended (and cosigned by `witnesses`) as the indexer sees
    * anchored batches. Absent: no log.
    */
-  ledgerLog?: { log: TiledLog; witnesses: readonly WitnessEndpoint[] } | undefined;
+  ledgerLog?:
+    | {
+        log: TiledLog;
+        witnesses: readonly WitnessEndpoint[];
+        /** Records each new checkpoint on the ledger (an account with LOG_ROLE). */
+        recordOnChain?: LogCheckpointRecorder | undefined;
+      }
+    | undefined;
   /** How often the chain is checked again after it turned out to be another chain (default 30 s). */
   mismatchRetryMs?: number;
 }
@@ -148,6 +159,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
           index,
           log: options.ledgerLog.log,
           witnesses: options.ledgerLog.witnesses,
+          recordOnChain: options.ledgerLog.recordOnChain,
           report(result, error) {
             if (error !== undefined) {
               const e = error as { shortMessage?: string; message?: string; code?: string };
@@ -167,6 +179,30 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
                 ...(result.waitingBefore === undefined
                   ? {}
                   : { waitingForBatch: result.waitingBefore }),
+              });
+            }
+            if (result?.onChain?.status === "recorded") {
+              log.info("ledger-log-on-chain", {
+                size: result.onChain.size,
+                previousSize: result.onChain.previousSize,
+                txHash: result.onChain.txHash,
+              });
+            } else if (result?.onChain?.status === "chain-ahead") {
+              log.info("ledger-log-on-chain", {
+                size: result.onChain.size,
+                recordedSize: result.onChain.recordedSize,
+                detail: "the ledger holds a larger checkpoint; compared when the log reaches it",
+              });
+            } else if (result?.onChainError !== undefined) {
+              const e = result.onChainError as {
+                shortMessage?: string;
+                message?: string;
+                code?: string;
+              };
+              log.error("ledger-log-on-chain", {
+                message: e.shortMessage ?? e.message,
+                code: e.code,
+                hint: "the log is served and cosigned; its checkpoint is recorded on the ledger at the next run",
               });
             }
           },

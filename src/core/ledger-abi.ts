@@ -173,6 +173,106 @@ export const LEDGER_ABI = [
     inputs: [
       {
         internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+      {
+        internalType: "uint64",
+        name: "batchCount",
+        type: "uint64",
+      },
+    ],
+    name: "LedgerLogBeyondBatches",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
+        name: "recordedSize",
+        type: "uint64",
+      },
+      {
+        internalType: "bytes32",
+        name: "recordedRoot",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "calculated",
+        type: "bytes32",
+      },
+    ],
+    name: "LedgerLogInconsistent",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
+        name: "recordedSize",
+        type: "uint64",
+      },
+      {
+        internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+    ],
+    name: "LedgerLogNotGrowing",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
+        name: "recordedSize",
+        type: "uint64",
+      },
+      {
+        internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+      {
+        internalType: "uint256",
+        name: "expected",
+        type: "uint256",
+      },
+      {
+        internalType: "uint256",
+        name: "actual",
+        type: "uint256",
+      },
+    ],
+    name: "LedgerLogProofLength",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+      {
+        internalType: "bytes32",
+        name: "root",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32",
+        name: "calculated",
+        type: "bytes32",
+      },
+    ],
+    name: "LedgerLogRootMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
         name: "supersedes",
         type: "uint64",
       },
@@ -283,6 +383,11 @@ export const LEDGER_ABI = [
   {
     inputs: [],
     name: "LedgerZeroRoot",
+    type: "error",
+  },
+  {
+    inputs: [],
+    name: "LedgerZeroTrustPolicy",
     type: "error",
   },
   {
@@ -567,6 +672,37 @@ export const LEDGER_ABI = [
     anonymous: false,
     inputs: [
       {
+        indexed: true,
+        internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "root",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "uint64",
+        name: "previousSize",
+        type: "uint64",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "recorder",
+        type: "address",
+      },
+    ],
+    name: "LogCheckpointRecorded",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
         indexed: false,
         internalType: "address",
         name: "account",
@@ -655,6 +791,31 @@ export const LEDGER_ABI = [
     anonymous: false,
     inputs: [
       {
+        indexed: true,
+        internalType: "bytes32",
+        name: "policyHash",
+        type: "bytes32",
+      },
+      {
+        indexed: false,
+        internalType: "bytes32",
+        name: "previous",
+        type: "bytes32",
+      },
+      {
+        indexed: true,
+        internalType: "address",
+        name: "admin",
+        type: "address",
+      },
+    ],
+    name: "TrustPolicySet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      {
         indexed: false,
         internalType: "address",
         name: "account",
@@ -724,6 +885,19 @@ export const LEDGER_ABI = [
   {
     inputs: [],
     name: "DEFAULT_ADMIN_ROLE",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "LOG_ROLE",
     outputs: [
       {
         internalType: "bytes32",
@@ -1368,6 +1542,24 @@ export const LEDGER_ABI = [
   },
   {
     inputs: [],
+    name: "logCheckpoint",
+    outputs: [
+      {
+        internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+      {
+        internalType: "bytes32",
+        name: "root",
+        type: "bytes32",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "owner",
     outputs: [
       {
@@ -1433,6 +1625,29 @@ export const LEDGER_ABI = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
+        name: "size",
+        type: "uint64",
+      },
+      {
+        internalType: "bytes32",
+        name: "root",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32[]",
+        name: "consistencyProof",
+        type: "bytes32[]",
+      },
+    ],
+    name: "recordLogCheckpoint",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -1519,6 +1734,19 @@ export const LEDGER_ABI = [
   {
     inputs: [
       {
+        internalType: "bytes32",
+        name: "policyHash",
+        type: "bytes32",
+      },
+    ],
+    name: "setTrustPolicy",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
         internalType: "bytes4",
         name: "interfaceId",
         type: "bytes4",
@@ -1530,6 +1758,19 @@ export const LEDGER_ABI = [
         internalType: "bool",
         name: "",
         type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "trustPolicy",
+    outputs: [
+      {
+        internalType: "bytes32",
+        name: "",
+        type: "bytes32",
       },
     ],
     stateMutability: "view",
@@ -1829,6 +2070,35 @@ export const LEDGER_ABI = [
     inputs: [
       {
         internalType: "uint64",
+        name: "index",
+        type: "uint64",
+      },
+      {
+        internalType: "bytes32",
+        name: "leafHash",
+        type: "bytes32",
+      },
+      {
+        internalType: "bytes32[]",
+        name: "proof",
+        type: "bytes32[]",
+      },
+    ],
+    name: "verifyLogInclusion",
+    outputs: [
+      {
+        internalType: "bool",
+        name: "",
+        type: "bool",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        internalType: "uint64",
         name: "batchId",
         type: "uint64",
       },
@@ -2071,6 +2341,7 @@ export const LEDGER_FUNCTION_SELECTORS = {
   ANCHORER_ROLE: "0x7cfd9a51",
   AUDITOR_ROLE: "0x6e1d616e",
   DEFAULT_ADMIN_ROLE: "0xa217fddf",
+  LOG_ROLE: "0x16a5dc85",
   PAUSER_ROLE: "0xe63ab1e9",
   VRF_KEY_ROLE: "0x5d569f23",
   acceptDefaultAdminTransfer: "0xcefc1429",
@@ -2096,20 +2367,25 @@ export const LEDGER_FUNCTION_SELECTORS = {
   grantRole: "0x2f2ff15d",
   hasRole: "0x91d14854",
   head: "0x8f7dcfa3",
+  logCheckpoint: "0xd0505003",
   owner: "0x8da5cb5b",
   pause: "0x8456cb59",
   paused: "0x5c975abb",
   pendingDefaultAdmin: "0xcf6eefb7",
   pendingDefaultAdminDelay: "0xa1eda53c",
+  recordLogCheckpoint: "0x8a9388a1",
   registerVrfKey: "0xef9ec894",
   renounceRole: "0x36568abe",
   revokeRole: "0xd547741f",
   rollbackDefaultAdminDelay: "0x0aa6220b",
   schemeOf: "0x33fdcd19",
+  setTrustPolicy: "0x6c1f13b6",
   supportsInterface: "0x01ffc9a7",
+  trustPolicy: "0x80662aff",
   unpause: "0x3f4ba83a",
   verifyAbsenceV2: "0x83a1d8f4",
   verifyInclusionV2: "0x4c2c276f",
+  verifyLogInclusion: "0x7e2b7dc0",
   verifyRangeV2: "0x73e08d49",
   verifyRecord: "0x554c2948",
   verifyRecords: "0x639ae51b",
@@ -2131,6 +2407,11 @@ export const LEDGER_ERROR_SELECTORS = {
   LedgerExpectedPause: "0xae1d4c75",
   LedgerInvalidPeriod: "0xeb36cd07",
   LedgerInvalidVerdict: "0x3895ea34",
+  LedgerLogBeyondBatches: "0xdb548ab3",
+  LedgerLogInconsistent: "0x38f19757",
+  LedgerLogNotGrowing: "0xc9fa4cb2",
+  LedgerLogProofLength: "0x7dc0dafa",
+  LedgerLogRootMismatch: "0x2bdc171e",
   LedgerSupersedeMismatch: "0xd0599b08",
   LedgerUnknownBatch: "0xf3ecfdc6",
   LedgerUnknownVrfKey: "0xf8265e80",
@@ -2141,6 +2422,7 @@ export const LEDGER_ERROR_SELECTORS = {
   LedgerZeroRecordCount: "0x6c7f622e",
   LedgerZeroReportHash: "0x3eefc8c1",
   LedgerZeroRoot: "0x892da1b5",
+  LedgerZeroTrustPolicy: "0x07def4ab",
   LedgerZeroVrfKey: "0xe02db54b",
   MerkleProofInvalidMultiproof: "0x35140492",
   SafeCastOverflowedUintDowncast: "0x6dfcc650",
@@ -2158,10 +2440,12 @@ export const LEDGER_EVENT_SIGNATURES = {
   DefaultAdminDelayChangeScheduled: "DefaultAdminDelayChangeScheduled(uint48,uint48)",
   DefaultAdminTransferCanceled: "DefaultAdminTransferCanceled()",
   DefaultAdminTransferScheduled: "DefaultAdminTransferScheduled(address,uint48)",
+  LogCheckpointRecorded: "LogCheckpointRecorded(uint64,bytes32,uint64,address)",
   Paused: "Paused(address)",
   RoleAdminChanged: "RoleAdminChanged(bytes32,bytes32,bytes32)",
   RoleGranted: "RoleGranted(bytes32,address,address)",
   RoleRevoked: "RoleRevoked(bytes32,address,address)",
+  TrustPolicySet: "TrustPolicySet(bytes32,bytes32,address)",
   Unpaused: "Unpaused(address)",
   VrfKeyRegistered: "VrfKeyRegistered(bytes32,bytes32,uint32,address)",
 } as const;
@@ -2180,10 +2464,12 @@ export const LEDGER_EVENT_TOPICS = {
     "0x8886ebfc4259abdbc16601dd8fb5678e54878f47b3c34836cfc51154a9605109",
   DefaultAdminTransferScheduled:
     "0x3377dc44241e779dd06afab5b788a35ca5f3b778836e2990bdb26a2a4b2e5ed6",
+  LogCheckpointRecorded: "0x76f87c5e76d8ca7765e35f003fc716d82d59c68f3ff923a4433f4447df239a24",
   Paused: "0x62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a258",
   RoleAdminChanged: "0xbd79b86ffe0ab8e8776151514217cd7cacd52c909f66475c3af44e129f0b00ff",
   RoleGranted: "0x2f8788117e7eff1d82e926ec794901d17c78024a50270940304540a733656f0d",
   RoleRevoked: "0xf6391f5c32d9c69d2a47ea670b442974b53935d1edc7fd64eb21e047a839171b",
+  TrustPolicySet: "0x1e2041ef568f4346ed4281ce12961e3b333b95a1bd9bc4cc60493efdfda1d1b8",
   Unpaused: "0x5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa",
   VrfKeyRegistered: "0xcf15cd78ba3dbadd7cb80aa3af2679b543d79324d0b9925a4eb573b9e85834ca",
 } as const;

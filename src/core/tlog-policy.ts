@@ -3,8 +3,10 @@
  * quorum of cosignatures a checkpoint needs (e.g. `group sso-auditors 3 w1 w2 w3 w4` then
  * `quorum sso-auditors`). Shafaf's use of it is written in docs/spec/trust-policy-v1.md.
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { openCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { InvalidInputError } from "./errors.ts";
+import { bytesToHex, type Hex } from "./hex.ts";
 import {
   noteVerifier,
   parseNote,
@@ -236,4 +238,33 @@ export function verifyCheckpointPolicy(note: string, policy: TrustPolicy): Polic
     cosigners,
     signatures: known,
   };
+}
+
+/**
+ * The policy's identity on the ledger (`setTrustPolicy`, docs/spec/trust-policy-v1.md
+ * "On the ledger"): SHA-256 of the file's exact bytes, comments and all — the file governance
+ * approved, checkable with `sha256sum`. The bytes must first be a valid policy: UTF-8 text that
+ * {@link parseTrustPolicy} accepts (so only LF line ends: a CR is a refused control character).
+ * Throws {@link PolicyFormatError} naming `source:line` otherwise.
+ *
+ * @example
+ * const hash = trustPolicyHash(readFileSync("trust-policy.txt"), "trust-policy.txt"); // 0x…
+ */
+export function trustPolicyHash(bytes: Uint8Array, source = "policy"): Hex {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const loose = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+    const line = loose.slice(0, loose.indexOf("\ufffd")).split("\n").length;
+    throw new PolicyFormatError(line, "is not UTF-8 text", source);
+  }
+  if (text.startsWith("\ufeff"))
+    throw new PolicyFormatError(
+      1,
+      "starts with a byte-order mark: save the file without one",
+      source,
+    );
+  parseTrustPolicy(text, source);
+  return bytesToHex(sha256(bytes));
 }

@@ -227,6 +227,25 @@ export async function applyLedgerEvent(event: LedgerEvent, ctx: ApplyContext): P
     case "DefaultAdminDelayChangeCanceled":
       putEvent(tx, event, {});
       return;
+
+    // The ledger log's checkpoints and the trust policy: public facts, listed with the
+    // governance events (no view is derived from them; the head formula is unchanged).
+    case "LogCheckpointRecorded":
+      putEvent(tx, event, {
+        size: event.size,
+        root: event.root,
+        previousSize: event.previousSize,
+        recorder: event.recorder,
+      });
+      return;
+
+    case "TrustPolicySet":
+      putEvent(tx, event, {
+        policyHash: event.policyHash,
+        previous: event.previous,
+        admin: event.admin,
+      });
+      return;
   }
 }
 

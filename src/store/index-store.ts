@@ -130,7 +130,9 @@ export interface ChainEvent {
     | "DefaultAdminTransferScheduled"
     | "DefaultAdminTransferCanceled"
     | "DefaultAdminDelayChangeScheduled"
-    | "DefaultAdminDelayChangeCanceled";
+    | "DefaultAdminDelayChangeCanceled"
+    | "LogCheckpointRecorded"
+    | "TrustPolicySet";
   blockNumber: number;
   logIndex: number;
   txHash: string;

@@ -234,6 +234,36 @@ describe("ledger events", function () {
       });
     });
 
+    it("decodes the ledger log's checkpoint and the trust policy, and refuses a size beyond uint64", function () {
+      const enc = (name: string, args: unknown[]) =>
+        asLog(iface.encodeEventLog(iface.getEvent(name)!, args));
+      const a = "0x" + "ab".repeat(20);
+      const root = "0x" + "cd".repeat(32);
+      const policy = "0x" + "ef".repeat(32);
+      expect(
+        decodeLedgerLog(enc("LogCheckpointRecorded", [1_000_000, root, 999_999, a])),
+      ).to.deep.include({
+        type: "LogCheckpointRecorded",
+        size: 1_000_000,
+        root,
+        previousSize: 999_999,
+        recorder: a,
+      });
+      expect(decodeLedgerLog(enc("TrustPolicySet", [policy, root, a]))).to.deep.include({
+        type: "TrustPolicySet",
+        policyHash: policy,
+        previous: root,
+        admin: a,
+      });
+      const log = enc("LogCheckpointRecorded", [1, root, 0, a]);
+      const topics = [...log.topics];
+      topics[1] = "0x" + "01" + "00".repeat(31);
+      expect(() => decodeLedgerLog({ ...log, topics })).to.throw(
+        ChainDataError,
+        /size does not fit uint64/,
+      );
+    });
+
     it("decodes the attestation, supersession, role, pause and admin events", function () {
       const enc = (name: string, args: unknown[]) =>
         decodeLedgerLog(asLog(iface.encodeEventLog(iface.getEvent(name)!, args)));

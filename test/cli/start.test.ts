@@ -138,6 +138,33 @@ describe("npm start (shafaf start)", function () {
         "batch-3.tlog-proof",
       );
       expect(mixed.status).to.equal(1);
+
+      // The chain holds the log's checkpoint (recorded by the demo's LOG_ROLE account) and the
+      // trust policy's hash (recorded by its admin): both compared with the files.
+      expect(out).to.match(/recorded on the ledger at size 26 \(logCheckpoint\(\)\)/);
+      const [, rpcUrl, contract] = /chain RPC +(\S+) +\(contract (0x[0-9a-fA-F]{40})\)/.exec(out)!;
+      const onChain = cli(
+        "log",
+        "verify",
+        "--rpc",
+        rpcUrl!,
+        "--contract",
+        contract!,
+        "--log-dir",
+        logDir,
+      );
+      expect(onChain.status, onChain.stdout + onChain.stderr).to.equal(0);
+      expect(onChain.stdout).to.contain("OK: the ledger's log checkpoint (size 26");
+      const policyOnChain = cli(
+        "log",
+        "policy",
+        policyFile,
+        "--rpc",
+        rpcUrl!,
+        "--contract",
+        contract!,
+      );
+      expect(policyOnChain.status, policyOnChain.stdout + policyOnChain.stderr).to.equal(0);
     } finally {
       first.interrupt();
     }

@@ -1,10 +1,13 @@
 /**
  * `shafaf roles propose|approve|revoke-approval|execute|cancel|list`: role changes on a governed ledger.
- * A council member proposes grants, revocations or an unpause; `threshold` members approve; after
+ * A council member proposes grants, revocations, an unpause or a new trust policy (its SHA-256 is
+ * recorded on the ledger); `threshold` members approve; after
  * the timelock's delay a member executes. The governance contracts are found from the ledger
  * (`--contract`): ledger.defaultAdmin() → timelock → timelock.council().
  */
+import { readFile } from "node:fs/promises";
 import { Contract, isAddress } from "ethers";
+import { trustPolicyHash } from "../../core/tlog-policy.ts";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
 import {
@@ -29,8 +32,10 @@ const USAGE = `usage: shafaf roles <propose|approve|revoke-approval|execute|canc
 
 Changes who may anchor, audit or pause a governed ledger, through its council and timelock.
 
-  propose   --grant ROLE:ADDR … --revoke ROLE:ADDR … --unpause [--description TEXT]
-            a council member proposes; its own approval counts
+  propose   --grant ROLE:ADDR … --revoke ROLE:ADDR … --unpause --trust-policy FILE
+            [--description TEXT]
+            a council member proposes; its own approval counts. --trust-policy records the
+            SHA-256 of that c2sp.org/tlog-policy file (docs/spec/trust-policy-v1.md)
   approve   --proposal N      a council member approves; the approval that reaches the
                               threshold schedules the change in the timelock
   revoke-approval --proposal N  withdraw one's approval while the proposal is pending
@@ -43,7 +48,8 @@ Changes who may anchor, audit or pause a governed ledger, through its council an
   --contract LEDGER  the TransparencyLedger's address
   --keystore FILE    sign with an encrypted keystore (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
   --signer dev:N     sign with development account N (chain 31337 only)
-  ROLE is anchorer, auditor, pauser or vrf_key (registers VRF keys: shafaf keys register-vrf).`;
+  ROLE is anchorer, auditor, pauser, vrf_key (registers VRF keys: shafaf keys register-vrf) or
+  log (records the ledger log's checkpoints: shafaf serve --log-signer/--log-keystore).`;
 
 type Values = {
   rpc?: string;
@@ -53,6 +59,7 @@ type Values = {
   grant?: string[];
   revoke?: string[];
   unpause?: boolean;
+  "trust-policy"?: string;
   description?: string;
   proposal?: string;
   json?: boolean;
@@ -72,6 +79,7 @@ export const command: CliCommand = {
       grant: { type: "string", multiple: true },
       revoke: { type: "string", multiple: true },
       unpause: { type: "boolean" },
+      "trust-policy": { type: "string" },
       description: { type: "string" },
       proposal: { type: "string" },
       json: { type: "boolean" },
@@ -118,11 +126,25 @@ async function runSubcommand(
     return 0;
   }
 
-  const changes = sub === "propose" ? parseChanges(values) : [];
-  const proposalId = sub === "propose" ? undefined : parseProposalId(values.proposal);
-  if (sub !== "propose" && (values.grant ?? values.revoke ?? values.unpause) !== undefined) {
-    throw new UsageError(`--grant, --revoke and --unpause belong to "propose", not "${sub}"`);
+  if (
+    sub !== "propose" &&
+    (values.grant ?? values.revoke ?? values.unpause ?? values["trust-policy"]) !== undefined
+  ) {
+    throw new UsageError(
+      `--grant, --revoke, --unpause and --trust-policy belong to "propose", not "${sub}"`,
+    );
   }
+  const policy = values["trust-policy"];
+  const changes =
+    sub === "propose"
+      ? parseChanges({
+          ...values,
+          ...(policy === undefined
+            ? {}
+            : { policyHash: trustPolicyHash(await readFile(policy), policy) }),
+        })
+      : [];
+  const proposalId = sub === "propose" ? undefined : parseProposalId(values.proposal);
   const signer = await connectSigner({ rpcUrl: rpc, spec: await signerSpecFromOptions(values) });
   context.account = signer.address;
   context.chainId = signer.chainId;
@@ -191,8 +213,13 @@ async function runSubcommand(
   }
 }
 
-/** `anchorer:0xabc…` → a grant or revoke; `--unpause` → unpause. */
-export function parseChanges(values: Pick<Values, "grant" | "revoke" | "unpause">): RoleChange[] {
+/**
+ * `anchorer:0xabc…` → a grant or revoke; `--unpause` → unpause; a policy hash (of
+ * `--trust-policy FILE`) → set-trust-policy.
+ */
+export function parseChanges(
+  values: Pick<Values, "grant" | "revoke" | "unpause"> & { policyHash?: string },
+): RoleChange[] {
   const changes: RoleChange[] = [];
   for (const [action, list] of [
     ["grant", values.grant ?? []],
@@ -203,15 +230,19 @@ export function parseChanges(values: Pick<Values, "grant" | "revoke" | "unpause"
       const role = m === null ? undefined : roleOf(m[1]!);
       if (m === null || role === undefined || !isAddress(m[2])) {
         throw new UsageError(
-          `--${action} ${JSON.stringify(item)}: write ROLE:ADDRESS with ROLE one of anchorer, auditor, pauser, vrf_key`,
+          `--${action} ${JSON.stringify(item)}: write ROLE:ADDRESS with ROLE one of anchorer, auditor, pauser, vrf_key, log`,
         );
       }
       changes.push({ action, role, account: m[2] });
     }
   }
   if (values.unpause === true) changes.push({ action: "unpause" });
+  if (values.policyHash !== undefined)
+    changes.push({ action: "set-trust-policy", policyHash: values.policyHash });
   if (changes.length === 0) {
-    throw new UsageError("propose what? give --grant ROLE:ADDR, --revoke ROLE:ADDR or --unpause");
+    throw new UsageError(
+      "propose what? give --grant ROLE:ADDR, --revoke ROLE:ADDR, --unpause or --trust-policy FILE",
+    );
   }
   return changes;
 }

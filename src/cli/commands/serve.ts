@@ -30,6 +30,7 @@ import {
   type ApiLog,
 } from "../../api/app-deps.ts";
 import { connectSigner } from "../../chain/signer.ts";
+import { logCheckpointRecorder, type LogCheckpointRecorder } from "../ledger-log-follower.ts";
 import { startServeStack } from "../serve-stack.ts";
 import { readKeystorePassword } from "../../chain/keystore.ts";
 import { loadNoteKeystore } from "../../chain/note-keystore.ts";
@@ -68,6 +69,10 @@ following the ledger's events into <data-dir>/index in the background.
   --log-dir DIR          where the log's tiles live (default <data-dir>/log)
   --log-policy FILE      a c2sp.org/tlog-policy file: its \`witness NAME VKEY URL\` lines are
                          asked to cosign each checkpoint
+  --log-keystore FILE    record each checkpoint on the ledger (recordLogCheckpoint), signed with
+                         this keystore's account, which needs LOG_ROLE (shafaf roles propose
+                         --grant log:ADDR); the ledger checks it extends the one it recorded
+  --log-signer dev:N     …or with development account N (chain 31337 only)
 
   --create-api-key ID    add a key with this id to --api-keys FILE (created if missing) and print
                          the key once; only its SHA-256 is stored
@@ -127,6 +132,8 @@ function parse(argv: readonly string[]) {
     "log-key": { type: "string" },
     "log-dir": { type: "string" },
     "log-policy": { type: "string" },
+    "log-keystore": { type: "string" },
+    "log-signer": { type: "string" },
     "create-api-key": { type: "string" },
     scopes: { type: "string" },
   });
@@ -342,6 +349,7 @@ export const command: CliCommand = {
     let index: WritableIndexStore | undefined;
     let ledger: LedgerStore | undefined;
     let provider: { destroy(): void } | undefined;
+    let logProvider: { destroy(): void } | undefined;
     try {
       if (values["create-api-key"] !== undefined) return await createKey(values);
       if (values.rpc === undefined || values.rpc.length === 0)
@@ -395,7 +403,7 @@ export const command: CliCommand = {
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey });
       }
 
-      const ledgerLog =
+      const served =
         values["log-key"] === undefined
           ? undefined
           : await openServedLog({
@@ -403,6 +411,26 @@ export const command: CliCommand = {
               dir: path.resolve(values["log-dir"] ?? path.join(dataDir, "log")),
               policy: values["log-policy"],
             });
+      let recordOnChain: LogCheckpointRecorder | undefined;
+      if (values["log-keystore"] !== undefined || values["log-signer"] !== undefined) {
+        if (served === undefined)
+          throw new UsageError("--log-keystore and --log-signer record the log of --log-key");
+        const logSigner = await connectSigner({
+          rpcUrl: values.rpc[0]!,
+          spec: await signerSpecFromOptions({
+            keystore: values["log-keystore"],
+            signer: values["log-signer"],
+          }),
+        });
+        logProvider = logSigner.provider;
+        recordOnChain = logCheckpointRecorder({
+          wallet: logSigner.wallet,
+          address: contract,
+          chainId: logSigner.chainId,
+          rpcUrl: values.rpc[0]!,
+        });
+      }
+      const ledgerLog = served === undefined ? undefined : { ...served, recordOnChain };
       const stack = await startServeStack({
         rpcUrls: values.rpc,
         contract,
@@ -432,7 +460,9 @@ export const command: CliCommand = {
             : "staff uploads: on\n") +
           (ledgerLog === undefined
             ? ""
-            : `ledger log ${ledgerLog.log.origin}: ${stack.url}/log/checkpoint (${ledgerLog.witnesses.length} witnesses)\n`) +
+            : `ledger log ${ledgerLog.log.origin}: ${stack.url}/log/checkpoint (${ledgerLog.witnesses.length} witnesses` +
+              (recordOnChain === undefined ? "" : ", checkpoints recorded on the ledger") +
+              ")\n") +
           `indexing ${contract} from ${values.rpc.join(", ")}; Ctrl-C stops\n`,
       );
 
@@ -460,6 +490,7 @@ export const command: CliCommand = {
       return code;
     } finally {
       provider?.destroy();
+      logProvider?.destroy();
       await index?.close();
       await ledger?.close();
     }

@@ -149,7 +149,10 @@ export const command: CliCommand = {
       const indexStore = await openIndexStore(path.join(demoDir, "index"));
       index = indexStore;
       const ledgerStore = ledger;
-      demoLog = await startDemoLog({ dir: path.join(runDir, "ledger-log") });
+      demoLog = await startDemoLog({
+        dir: path.join(runDir, "ledger-log"),
+        chain: { url: chain.url, contract: seeded.contract },
+      });
       const demoKey = createApiKey("demo-finance", ["anchor", "subjects:read"]);
       stack = await startServeStack({
         rpcUrls: [chain.url],
@@ -210,7 +213,11 @@ export const command: CliCommand = {
       say(
         `  ledger log    ${stack.url}/log/checkpoint  (${logged?.size ?? 0} batches, cosigned by ${cosigned} of ${demoLog.witnesses.length} witnesses)`,
       );
-      say(`  trust policy  ${demoLog.policyFile}`);
+      if (logged?.onChain !== undefined && logged.onChain.status !== "chain-ahead")
+        say(
+          `                recorded on the ledger at size ${logged.onChain.size} (logCheckpoint()): npx shafaf log verify --rpc ${chain.url} --contract ${seeded.contract} --log-dir ${demoLog.log.dir}`,
+        );
+      say(`  trust policy  ${demoLog.policyFile}  (its SHA-256 is on the ledger: trustPolicy())`);
       say(
         `  prove a batch offline: npx shafaf log proof --log-dir ${demoLog.log.dir} --batch 1 --out batch-1`,
       );
