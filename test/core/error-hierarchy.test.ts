@@ -55,6 +55,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   PolicyFormatError: make(1, "x"),
   TlogProofFormatError: make(1, "x"),
   ReceiptAssemblyError: make("x"),
+  SourceReadError: make("x"),
   ApiKeysFileError: make("keys.json", "x"),
   ApiProblem: make("rate-limited", "x"),
   UploadRejectedError: make([]),
