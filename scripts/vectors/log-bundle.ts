@@ -68,7 +68,11 @@ function makeLog(batches: readonly LedgerLogBatch[], logSigner: NoteSigner): Log
       return signNote(text, [signer, ...cosigners]);
     },
     proof: (index, size, note) =>
-      formatTlogProof({ index, inclusionProof: inclusionProof(index, size, node), checkpoint: note }),
+      formatTlogProof({
+        index,
+        inclusionProof: inclusionProof(index, size, node),
+        checkpoint: note,
+      }),
     bundle(batchId, note, size = SIZE) {
       return buildLogBundle(entries[batchId - 1]!, log.proof(batchId - 1, size, note));
     },

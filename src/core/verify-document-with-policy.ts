@@ -275,7 +275,7 @@ export async function verifyDocumentWithPolicy(
     // ── the entry names this document's batch ──
     const claims = claimsOf(o);
     const same = (name: string, what: string, want: unknown, got: unknown) => {
-      if (want === got) pass(name, `the entry's ${what} is the document's`);
+      if (want === got) pass(name, `the entry's ${what} matches the document's`);
       else fail(name, `the entry's ${what} differs from the document's`, text(want), text(got));
     };
     same("log-batch", "batch id", entry.batchId, claims.batchId);
