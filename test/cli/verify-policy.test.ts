@@ -164,6 +164,29 @@ describe("shafaf verify --policy (offline, by the log bundle)", function () {
     expect(result.checks.some((c) => c.outcome === "inconclusive")).to.equal(true);
   });
 
+  it("with --rpc as well, a document without a bundle is left to the chain (no log-bundle check)", async () => {
+    const run = await runCommand(verifyCommand, [
+      await file("plain", byName("v1-no-bundle").document),
+      "--policy",
+      policyFile,
+      "--rpc",
+      "http://127.0.0.1:9",
+      "--timeout-ms",
+      "2000",
+      "--json",
+    ]);
+    const result = JSON.parse(run.stdout) as { checks: { name: string }[] };
+    expect(result.checks.map((c) => c.name)).to.not.include("log-bundle");
+    expect(result.checks.map((c) => c.name)).to.include("chain-read");
+    const alone = await runCommand(verifyCommand, [
+      await file("plain2", byName("v1-no-bundle").document),
+      "--policy",
+      policyFile,
+    ]);
+    expect(alone.code).to.equal(2);
+    expect(alone.stdout).to.include("? log-bundle: the document carries no log bundle");
+  });
+
   it("refuses --root with --policy, and names an unreadable policy file", async () => {
     const doc = await file("usage", byName("v1-valid").document);
     const both = await runCommand(verifyCommand, [doc, "--policy", policyFile, "--root", "0x00"]);

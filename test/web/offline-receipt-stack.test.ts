@@ -134,6 +134,36 @@ describe("an offline receipt end to end (pipeline, witnessed log, API, portal, s
     );
   });
 
+  it("with --rpc too, the chain is checked as well and both agree", async function () {
+    const code = stack.codes.get(stack.batches.premium)![1]!;
+    const file = path.join(dir, "receipt-both.json");
+    await writeFile(file, await (await fetch(`${server.url}/api/v1/receipts/${code}`)).text());
+    const run = await runCommand(verifyCommand, [
+      file,
+      "--policy",
+      demoLog.policyFile,
+      "--rpc",
+      stack.chain.url,
+      "--contract",
+      stack.contract,
+      "--json",
+    ]);
+    expect(run.code, run.stdout).to.equal(0);
+    const result = JSON.parse(run.stdout) as {
+      status: string;
+      checks: { name: string; outcome: string }[];
+      log?: { cosigners: { name: string }[] };
+    };
+    const passed = result.checks.filter((c) => c.outcome === "pass").map((c) => c.name);
+    expect(passed).to.include.members(["log-quorum", "log-inclusion", "current", "nodes-agree"]);
+    expect(result.log?.cosigners.map((c) => c.name)).to.deep.equal([
+      "auditors",
+      "audit-court",
+      "employers",
+      "workers",
+    ]);
+  });
+
   it("shafaf receipts export --log-dir writes receipts with their bundle, each verifying offline", async function () {
     await server.close(); // the export opens the ledger store itself (one process at a time)
     server = undefined as unknown as PortalServer;

@@ -228,8 +228,12 @@ export const command: CliCommand = {
         print(result, values.json === true);
         return EXIT[result.status];
       }
+      // With --rpc too, a document without a bundle is verified on the chain alone (the policy
+      // has nothing to check); with --policy alone it is inconclusive at log-bundle.
+      const bundled =
+        typeof fetched.receipt === "object" && fetched.receipt !== null && "log" in fetched.receipt;
       const offline =
-        policy === undefined
+        policy === undefined || (!bundled && rpcs.length > 0)
           ? undefined
           : await verifyDocumentWithPolicy(fetched.receipt, {
               policy,
