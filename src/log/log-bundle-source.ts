@@ -107,8 +107,8 @@ function readOnly(origin: string): NoteSigner {
 }
 
 /**
- * Opens a log directory read-only (its origin from its checkpoint) for {@link createLogBundleSource}.
- * Undefined when the directory has no checkpoint.
+ * Opens a log directory read-only (its origin from the checkpoint note the caller read from it)
+ * for {@link createLogBundleSource}; it refuses to sign.
  *
  * @example
  * const log = await openLogForBundles("data/log", await readFile("data/log/checkpoint", "utf8"));
