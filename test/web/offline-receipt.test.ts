@@ -4,8 +4,8 @@
  * verify against the trust policy the site publishes at /trust-policy.txt and show who cosigned,
  * in English and Persian; a corrupted bundle fails by the check's name; without a published
  * policy the bundle cannot be checked and the result says so. With an RPC configured the chain is
- * read as well. Then the time to verify one bundled receipt in the page (core bundled for the
- * browser), printed.
+ * read as well. Then, with core bundled for the browser, every vector's verdict in the page and
+ * the time to verify one bundled receipt, printed.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -29,7 +29,12 @@ import {
 const root = path.resolve(import.meta.dirname, "../..");
 interface BundleVectors {
   policy: string;
-  cases: { name: string; document: Record<string, unknown> }[];
+  cases: {
+    name: string;
+    document: Record<string, unknown>;
+    vrfPublicKey?: string;
+    expect: { status: string; failedChecks: string[] };
+  }[];
 }
 const vectors = JSON.parse(
   readFileSync(path.join(root, "test/vectors/log-bundle-1.json"), "utf8"),
@@ -176,7 +181,7 @@ describe("offline receipts in the portal (Chromium, no RPC, the site's trust pol
     await page.close();
   });
 
-  it("verifies a bundled receipt in the page in a few milliseconds (figure printed)", async function () {
+  it("gives every committed vector its verdict in the page, and verifies one in a few milliseconds (figure printed)", async function () {
     const bundle = await build({
       stdin: {
         contents:
@@ -227,6 +232,33 @@ describe("offline receipts in the portal (Chromium, no RPC, the site's trust pol
         },
         { policy: vectors.policy, docs: { v1: doc("v1-valid"), v2: doc("v2-valid") } },
       );
+      // Every committed vector, in the page: its verdict and failed checks, as in Node.
+      const verdicts = await page.evaluate(
+        async ({ policy, cases }) => {
+          const core = (
+            globalThis as unknown as { core: typeof PolicyModule & typeof TlogPolicyModule }
+          ).core;
+          const p = core.parseTrustPolicy(policy);
+          const out: Record<string, { status: string; failedChecks: string[] }> = {};
+          for (const c of cases) {
+            const r = await core.verifyDocumentWithPolicy(c.document, {
+              policy: p,
+              ...(c.vrfPublicKey === undefined ? {} : { vrfPublicKey: c.vrfPublicKey }),
+            });
+            out[c.name] = {
+              status: r.status,
+              failedChecks: r.checks.filter((x) => x.outcome === "fail").map((x) => x.name),
+            };
+          }
+          return out;
+        },
+        { policy: vectors.policy, cases: vectors.cases },
+      );
+      for (const c of vectors.cases)
+        expect(verdicts[c.name], c.name).to.deep.equal({
+          status: c.expect.status,
+          failedChecks: c.expect.failedChecks,
+        });
       expect(timings.v1!.status).to.equal("verified");
       expect(timings.v2!.status).to.equal("verified");
       console.log(
