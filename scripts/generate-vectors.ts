@@ -14,6 +14,8 @@
  *                   valid and corrupted, with their verdicts (scripts/vectors/documents-v2.ts).
  * - record-offsets-1.json  records.idx of a batch artifact, valid and corrupted
  *                   (scripts/vectors/record-offsets.ts).
+ * - log-bundle-1.json  receipts v1 and v2 and a person proof with a log bundle, verified offline
+ *                   against a trust policy, valid and corrupted (scripts/vectors/log-bundle.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -30,6 +32,7 @@ import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import { documentVectors } from "./vectors/documents-v2.ts";
 import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
+import { logBundleVectors } from "./vectors/log-bundle.ts";
 import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 
@@ -304,6 +307,20 @@ async function generate(): Promise<Record<string, string>> {
   };
   const text = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
   const documents = await documentVectors();
+  const named = (set: unknown, name: string) =>
+    (set as { cases: { name: string; document: Record<string, unknown> }[] }).cases.find(
+      (c) => c.name === name,
+    )!;
+  const person = named(documents.persons, "valid-range") as unknown as {
+    document: Record<string, unknown>;
+    trust: { vrfPublicKey: string };
+  };
+  const logBundles = await logBundleVectors({
+    v1: receipts.cases[0]!.receipt as unknown as Record<string, unknown>,
+    v2: named(documents.receipts, "valid-0").document,
+    person: person.document,
+    vrfPublicKey: person.trust.vrfPublicKey,
+  });
   return {
     "merkle-1.json": text(merkle),
     "receipts-1.json": text(receipts),
@@ -312,6 +329,7 @@ async function generate(): Promise<Record<string, string>> {
     "person-proof-1.json": text(documents.persons),
     "record-offsets-1.json": text(recordOffsetsVectors()),
     "log-entry-1.json": text(logEntryVectors()),
+    "log-bundle-1.json": text(logBundles),
   };
 }
 

@@ -31,7 +31,8 @@ import { findingsRoutes } from "./routes/findings.ts";
 import { openApiDocumentRoutes } from "./routes/openapi-document.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { portalRoutes } from "./routes/portal.ts";
-import { receiptRoutes } from "./routes/receipts.ts";
+import { receiptRoutes, type LogBundleOfBatch } from "./routes/receipts.ts";
+import { trustPolicyRoute } from "./routes/trust-policy.ts";
 import { staffRoutes } from "./routes/staff.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { verifyRoutes } from "./routes/verify.ts";
@@ -57,6 +58,10 @@ export interface CreateAppOptions {
   webRoot?: string;
   /** The ledger log (c2sp.org/tlog-tiles), served at `/log` (src/log/log-routes.ts). */
   logRouter?: Router;
+  /** Receipts leave with their batch's log bundle (docs/spec/log-bundle-v1.md) when it has one. */
+  logBundle?: LogBundleOfBatch;
+  /** The trust policy text (c2sp.org/tlog-policy) served at `/trust-policy.txt` for the portal. */
+  trustPolicy?: string;
   /** Origins allowed cross-origin access (`*` for any); CORS is off when absent or empty. */
   cors?: readonly string[];
   /** Token bucket per client address on public endpoints; `false` turns it off. */
@@ -170,7 +175,16 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   app.use(batchRoutes(validators, { index }));
   app.use(findingsRoutes(validators, { index, auditReports: options.auditReports, log }));
   app.use(statsRoutes(validators, { index }));
-  app.use(receiptRoutes(validators, { index, ledger, policy, parseCode, log }));
+  app.use(
+    receiptRoutes(validators, {
+      index,
+      ledger,
+      policy,
+      parseCode,
+      log,
+      ...(options.logBundle === undefined ? {} : { logBundle: options.logBundle }),
+    }),
+  );
   app.use(verifyRoutes(validators, { policy, gate }));
   app.use(
     chainRoutes(validators, {
@@ -186,6 +200,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   app.use(methodNotAllowed());
   app.use("/api", apiNotFound);
   if (options.logRouter !== undefined) app.use("/log", options.logRouter);
+  if (options.trustPolicy !== undefined) app.use(trustPolicyRoute(options.trustPolicy));
   if (options.webRoot !== undefined && existsSync(options.webRoot))
     app.use(portalRoutes(options.webRoot));
   app.use(notFound);

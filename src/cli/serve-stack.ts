@@ -4,6 +4,7 @@
  * verifier, a live chain reader for POST /verify, and the portal when it is built.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ApiKeyEntry } from "../api/api-keys.ts";
 import type { AnchorJobFn, ApiLog, ChainBatchReader } from "../api/app-deps.ts";
@@ -14,6 +15,8 @@ import { ChainMismatchError, isRetryable } from "../chain/errors.ts";
 import { ContractRevertError, createLedgerClient } from "../chain/ledger-client.ts";
 import { createRpc, type Rpc } from "../chain/rpc.ts";
 import { verifyReceipt } from "../core/verify-receipt.ts";
+import { parseTrustPolicy } from "../core/tlog-policy.ts";
+import { createLogBundleSource } from "../log/log-bundle-source.ts";
 import { createLogRouter } from "../log/log-routes.ts";
 import type { TiledLog } from "../log/tiled-log.ts";
 import type { WitnessEndpoint } from "../log/witness-client.ts";
@@ -60,6 +63,11 @@ export interface ServeStackOptions {
         witnesses: readonly WitnessEndpoint[];
         /** Records each new checkpoint on the ledger (an account with LOG_ROLE). */
         recordOnChain?: LogCheckpointRecorder | undefined;
+        /**
+         * The trust policy file (c2sp.org/tlog-policy): served at `/trust-policy.txt`, and a
+         * receipt's log bundle leaves only with a checkpoint that satisfies it.
+         */
+        policyFile?: string | undefined;
       }
     | undefined;
   /** How often the chain is checked again after it turned out to be another chain (default 30 s). */
@@ -227,6 +235,8 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
         }),
   });
   const portal = await ensurePortal(log);
+  const policyFile = options.ledgerLog?.policyFile;
+  const trustPolicy = policyFile === undefined ? undefined : await readFile(policyFile, "utf8");
   // Auditors' reports and governance's account names live beside the stores (README "Auditors' findings").
   const accountNames = await readAccountNames(path.join(options.dataDir, "names.json"));
   let alarm: string | undefined;
@@ -246,7 +256,16 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     ...(portal ? { webRoot: WEB_ROOT } : {}),
     ...(options.ledgerLog === undefined
       ? {}
-      : { logRouter: createLogRouter({ dir: options.ledgerLog.log.dir }) }),
+      : {
+          logRouter: createLogRouter({ dir: options.ledgerLog.log.dir }),
+          logBundle: createLogBundleSource({
+            log: options.ledgerLog.log,
+            ...(trustPolicy === undefined
+              ? {}
+              : { policy: parseTrustPolicy(trustPolicy, policyFile) }),
+          }),
+          ...(trustPolicy === undefined ? {} : { trustPolicy }),
+        }),
     ...(options.cors === undefined ? {} : { cors: options.cors }),
     ...(options.publicRpc === undefined ? {} : { rpcUrlForBrowsers: options.publicRpc }),
   });

@@ -225,11 +225,16 @@ const PERSON_PROOF_KEYS = [
   "records",
   "proof",
 ];
+/**
+ * Optional members: `log`, the log bundle (docs/spec/log-bundle-v1.md), checked by
+ * verifyDocumentWithPolicy and ignored here (it adds evidence; it takes none away).
+ */
+const OPTIONAL_KEYS = ["log"];
 const MAX_RECORDS = 1 << 16;
 
 /** Checks the shape common to v2 documents; returns a message naming the first bad field. */
 function readHeader(o: Record<string, unknown>, keys: readonly string[]): string | undefined {
-  const extra = Object.keys(o).find((k) => !keys.includes(k));
+  const extra = Object.keys(o).find((k) => !keys.includes(k) && !OPTIONAL_KEYS.includes(k));
   if (extra !== undefined) return `unknown field ${JSON.stringify(extra).slice(0, 40)}`;
   const missing = keys.find((k) => !(k in o));
   if (missing !== undefined) return `missing field ${missing}`;

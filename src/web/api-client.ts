@@ -104,3 +104,20 @@ export function getFindings(batchId: number, index: number): Promise<Findings> {
 export function getReceipt(code: string): Promise<unknown> {
   return getJson(`/receipts/${encodeURIComponent(code)}`);
 }
+
+/**
+ * `GET /trust-policy.txt` (outside the API): the trust policy this site publishes for its
+ * witnessed ledger log (c2sp.org/tlog-policy text), or undefined when the site has none.
+ * Trusting it is trusting this site to name the log key and the witnesses (README "Offline receipts").
+ */
+export async function getTrustPolicy(): Promise<string | undefined> {
+  let res: Response;
+  try {
+    res = await fetch("/trust-policy.txt", { headers: { accept: "text/plain" } });
+  } catch {
+    return undefined;
+  }
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new ApiError(res.status, "/trust-policy.txt", "");
+  return res.text();
+}

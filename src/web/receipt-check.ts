@@ -1,19 +1,29 @@
 /**
- * The receipt check behind "Check my receipt": core's `verifyReceipt`, trusting the chain itself.
- * The batch (root, supersession, kind, period) and the auditors' counts are read straight from
- * the ledger contract over the JSON-RPC URL this site publishes (`GET /api/v1/chain` → `rpcUrl`),
- * from the contract this site names as official; the chain id is the RPC's own `eth_chainId`. So
- * a receipt for another chain or contract fails by name, and this site's API is trusted for
- * nothing but the addresses. Without a published RPC URL the root comes from this site's index,
- * and the result can be at best inconclusive. Never throws.
+ * The receipt check behind "Check my receipt": core's `verifyDocument` (receipts v1 and v2,
+ * person proofs), trusting the chain itself, and `verifyDocumentWithPolicy` when the receipt
+ * carries a log bundle (docs/spec/log-bundle-v1.md).
+ *
+ * - With a log bundle and the trust policy this site publishes (`/trust-policy.txt`), the receipt
+ *   is verified with no chain at all: its batch's entry is in the ledger log, whose checkpoint is
+ *   signed by the policy's log key and cosigned by a quorum of its witnesses.
+ * - With the JSON-RPC URL this site publishes (`GET /api/v1/chain` → `rpcUrl`), the batch (root,
+ *   supersession, kind, period) and the auditors' counts are read straight from the ledger
+ *   contract this site names as official; the chain id is the RPC's own `eth_chainId`. So a
+ *   receipt for another chain or contract fails by name. Both, when both are available.
+ * - With neither, the root comes from this site's index, and the result is at best inconclusive.
+ *
+ * Never throws.
  */
+import { parseTrustPolicy, type TrustPolicy } from "../core/tlog-policy.ts";
+import { verifyDocument, type VerifyDocumentResult } from "../core/verify-document.ts";
 import {
-  verifyReceipt,
-  type Check,
-  type OnChainBatch,
-  type ReceiptTrust,
-} from "../core/verify-receipt.ts";
-import { getBatch, getChainInfo, type ChainInfo } from "./api-client.ts";
+  combineVerifications,
+  verifyDocumentWithPolicy,
+  type LogWitness,
+  type VerifyDocumentWithPolicyResult,
+} from "../core/verify-document-with-policy.ts";
+import type { Check, OnChainBatch, ReceiptTrust } from "../core/verify-receipt.ts";
+import { getBatch, getChainInfo, getTrustPolicy, type ChainInfo } from "./api-client.ts";
 import {
   readAttestationCounts,
   readChainBatch,
@@ -48,6 +58,10 @@ export interface ReceiptOutcome {
   auditors?: { confirmations: number; disputes: number };
   /** The batch that corrects the receipt's batch, as read from the chain (absent when current). */
   supersededBy?: number;
+  /** When verified by the log bundle: the witnesses that cosigned, the quorum, the checkpoint's time. */
+  witnessed?: LogWitness;
+  /** True when the chain was read (an RPC URL is published); false when only the log bundle was. */
+  chainRead?: boolean;
 }
 
 /** The plain-words question for a check name of core's `verifyReceipt`. */
@@ -116,6 +130,16 @@ function chainReader(
   };
 }
 
+/** The trust policy this site publishes, parsed; undefined when there is none or it is unreadable. */
+async function sitePolicy(): Promise<TrustPolicy | undefined> {
+  try {
+    const text = await getTrustPolicy();
+    return text === undefined ? undefined : parseTrustPolicy(text, "/trust-policy.txt");
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * @example
  * const outcome = await checkReceipt(JSON.parse(fileText));
@@ -135,17 +159,26 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
     });
     return withReceiptFields({ status: "inconclusive", checks }, receipt);
   }
-  let info: ChainInfo | undefined;
-  try {
-    info = await getChainInfo();
-  } catch {
-    info = undefined;
-  }
-  let trust: ReceiptTrust;
+  const bundled = field(receipt, "log") !== undefined;
+  const [info, policy] = await Promise.all([
+    getChainInfo().catch((): ChainInfo | undefined => undefined),
+    bundled ? sitePolicy() : Promise.resolve(undefined),
+  ]);
+  let offline: VerifyDocumentWithPolicyResult | undefined;
+  if (bundled && policy === undefined)
+    checks.push({
+      name: "trust-policy",
+      ok: null,
+      text: checkText("trust-policy"),
+      detail: t("trustPolicyMissing"),
+      translated: true,
+    });
+  else if (policy !== undefined) offline = await verifyDocumentWithPolicy(receipt, { policy });
+  let trust: ReceiptTrust | undefined;
   const seen: { batch?: OnChainBatch } = {};
   if (info?.rpcUrl !== undefined) {
     trust = chainReader(info.rpcUrl, info.contract, seen);
-  } else {
+  } else if (offline === undefined) {
     // No chain to read: compare with this site's index, and say plainly that the chain was not read.
     checks.push({
       name: "chain-read",
@@ -167,7 +200,14 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
       info === undefined ? { root } : { root, chainId: info.chainId, contract: info.contract };
   }
 
-  const result = await verifyReceipt(receipt, trust);
+  const onChain: VerifyDocumentResult | undefined =
+    trust === undefined ? undefined : await verifyDocument(receipt, trust);
+  const result: VerifyDocumentWithPolicyResult =
+    offline === undefined
+      ? onChain!
+      : onChain === undefined
+        ? offline
+        : combineVerifications(offline, onChain);
   for (const check of result.checks) {
     // "internal" means the verifier itself stopped: no evidence against the receipt.
     checks.push(check.name === "internal" ? { ...shown(check), ok: null } : shown(check));
@@ -178,7 +218,9 @@ export async function checkReceipt(receipt: unknown): Promise<ReceiptOutcome> {
   const outcome: ReceiptOutcome = {
     status: failed ? "failed" : open ? "inconclusive" : "verified",
     checks,
+    chainRead: info?.rpcUrl !== undefined,
   };
+  if (outcome.status === "verified" && result.log !== undefined) outcome.witnessed = result.log;
   if (seen.batch !== undefined) {
     outcome.auditors = { confirmations: seen.batch.confirmations, disputes: seen.batch.disputes };
     const correction = seen.batch.supersededBy;

@@ -1,9 +1,20 @@
 import type { Router } from "express";
+import type { LogBundle } from "../../core/log-bundle.ts";
 import type { ApiLog, IndexReader, LedgerReader, StoredReceipt } from "../app-deps.ts";
 import { sendCacheable } from "../http-cache.ts";
 import { ApiProblem } from "../problem.ts";
 import { sameHex, type VerifyPolicy } from "../verify-policy.ts";
 import { documentedRouter, type Validators } from "./documented.ts";
+
+/**
+ * Batch N's log bundle (docs/spec/log-bundle-v1.md) and the batch root its log entry names, or
+ * why there is none yet; injected by src/cli when the server keeps a witnessed ledger log.
+ */
+export type LogBundleOfBatch = (
+  batchId: number,
+) => Promise<
+  { ok: true; bundle: LogBundle; root: string } | { ok: false; reason: string; detail: string }
+>;
 
 export interface ReceiptRoutesDeps {
   index: Pick<IndexReader, "getBatch">;
@@ -11,6 +22,8 @@ export interface ReceiptRoutesDeps {
   policy: Pick<VerifyPolicy, "verifyAgainst">;
   parseCode: (text: string) => string | undefined;
   log: ApiLog;
+  /** When present, a receipt leaves with its batch's log bundle whenever the log has one. */
+  logBundle?: LogBundleOfBatch;
 }
 
 /** The batch id of a stored receipt (`shafaf-receipt/1` member `batchId`), if well formed. */
@@ -50,9 +63,50 @@ async function receiptOr404(deps: ReceiptRoutesDeps, typed: string): Promise<Sto
   return receipt;
 }
 
+/** The batch root a stored receipt proves into: `root` (v1) or `proof.root.hash` (v2). */
+function receiptRoot(receipt: StoredReceipt): unknown {
+  if (receipt.format === "shafaf-receipt/1") return receipt.root;
+  const proof = receipt.proof as { root?: { hash?: unknown } } | undefined;
+  return proof?.root?.hash;
+}
+
+/**
+ * The receipt with its batch's log bundle when the log has one whose entry names the receipt's
+ * root; otherwise the receipt as stored (a receipt is never withheld for want of a bundle).
+ */
+async function withLogBundle(
+  deps: ReceiptRoutesDeps,
+  receipt: StoredReceipt,
+  batchId: number,
+): Promise<StoredReceipt> {
+  if (deps.logBundle === undefined) return receipt;
+  try {
+    const found = await deps.logBundle(batchId);
+    if (!found.ok) {
+      if (found.reason === "below-quorum")
+        deps.log.warn("log-bundle-withheld", { batchId, detail: found.detail });
+      return receipt;
+    }
+    const root = receiptRoot(receipt);
+    if (typeof root !== "string" || !sameHex(found.root, root)) {
+      deps.log.error("log-bundle-mismatch", {
+        batchId,
+        hint: "the witnessed log names another root for this batch than the receipt: compare the log with the chain (shafaf log verify)",
+      });
+      return receipt;
+    }
+    return { ...receipt, log: found.bundle };
+  } catch (error) {
+    const e = error as { shortMessage?: string; message?: string; code?: string };
+    deps.log.error("log-bundle", { batchId, message: e.shortMessage ?? e.message, code: e.code });
+    return receipt;
+  }
+}
+
 /**
  * `GET /api/v1/receipts/{code}`: a stored receipt, handed out only after it verifies against
- * its batch's indexed root (never a proof that does not verify, STYLE habit 5).
+ * its batch's indexed root (never a proof that does not verify, STYLE habit 5); with its log
+ * bundle when the server keeps a witnessed log (the bundle's own proof is checked by its source).
  */
 export function receiptRoutes(validators: Validators, deps: ReceiptRoutesDeps): Router {
   const { router, route, validate } = documentedRouter(validators);
@@ -83,7 +137,10 @@ export function receiptRoutes(validators: Validators, deps: ReceiptRoutesDeps): 
       });
       throw integrityProblem();
     }
-    sendCacheable(req, res, receipt, "private, max-age=3600");
+    const body = await withLogBundle(deps, receipt, batchId);
+    // A receipt still waiting for its log bundle is cached briefly, so that it comes back with it.
+    const waiting = deps.logBundle !== undefined && body === receipt;
+    sendCacheable(req, res, body, `private, max-age=${waiting ? 60 : 3600}`);
   });
   return router;
 }

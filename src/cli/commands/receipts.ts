@@ -1,21 +1,31 @@
 /**
- * `shafaf receipts export --batch <id> --out <dir> [--format json|jsonl]` and
- * `shafaf receipts show <code>`: the receipts the anchor pipeline stored, for handing out.
+ * `shafaf receipts export --batch <id> --out <dir> [--format json|jsonl] [--log-dir DIR [--log-policy FILE]]`
+ * and `shafaf receipts show <code>`: the receipts the anchor pipeline stored, for handing out;
+ * with `--log-dir`, each with its batch's log bundle (docs/spec/log-bundle-v1.md) so that it
+ * verifies with no network (`shafaf verify FILE --policy POLICY`).
  */
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine, parseSubcommand } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../command-support.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
 import { ShafafError } from "../../core/errors.ts";
+import type { LogBundle } from "../../core/log-bundle.ts";
+import { parseTrustPolicy } from "../../core/tlog-policy.ts";
+import { createLogBundleSource, openLogForBundles } from "../../log/log-bundle-source.ts";
 
 const USAGE = `usage: shafaf receipts export --batch ID --out DIR [--format json|jsonl] [--data-dir DIR]
+                               [--log-dir DIR [--log-policy FILE]]
        shafaf receipts show CODE [--data-dir DIR]
 
 export  writes every receipt of batch ID: --format json (default) one <record_id>.json per record
         (characters other than A-Z a-z 0-9 . _ - written as %XX), --format jsonl one file
         batch-<ID>.receipts.jsonl with one receipt per line, in input order.
+        --log-dir DIR adds to each receipt its batch's log bundle from the witnessed ledger log
+        in DIR (the batch's entry and its proof in the log's cosigned checkpoint), so that it
+        verifies offline with \`shafaf verify FILE --policy POLICY\`; --log-policy FILE refuses
+        a checkpoint that does not satisfy that trust policy's quorum.
 show    prints the receipt with this code.`;
 
 /** A record id as a file name: every character outside [A-Za-z0-9._-] becomes %XX (reversible, collision-free). */
@@ -38,6 +48,7 @@ async function exportBatch(
   batchId: number,
   out: string,
   format: "json" | "jsonl",
+  bundle?: LogBundle,
 ): Promise<{ count: number; target: string }> {
   const batch = await store.getBatch(batchId);
   if (batch === undefined) {
@@ -71,6 +82,7 @@ async function exportBatch(
           },
         );
       }
+      if (bundle !== undefined) for (const r of receipts) r.log = bundle;
       const lines: string[] = [];
       for (let i = 0; i < page.length; i++) {
         const text = JSON.stringify(receipts[i]);
@@ -98,6 +110,46 @@ async function exportBatch(
   return { count, target };
 }
 
+/** Batch `batchId`'s log bundle from the log in `dir`, checked against the store's batch root. */
+async function batchLogBundle(
+  store: LedgerStore,
+  batchId: number,
+  dir: string,
+  policyFile: string | undefined,
+): Promise<LogBundle> {
+  let note: string;
+  try {
+    note = await readFile(path.join(dir, "checkpoint"), "utf8");
+  } catch {
+    throw new UsageError(
+      `${dir} has no checkpoint: it is not a ledger log, or nothing is logged yet`,
+    );
+  }
+  const policy =
+    policyFile === undefined
+      ? undefined
+      : parseTrustPolicy(await readFile(policyFile, "utf8"), policyFile);
+  const log = await openLogForBundles(dir, note);
+  const found = await createLogBundleSource({ log, ...(policy === undefined ? {} : { policy }) })(
+    batchId,
+  );
+  if (!found.ok)
+    throw new ShafafError(`no log bundle for batch ${batchId}: ${found.detail}`, {
+      details:
+        found.reason === "below-quorum"
+          ? "the log's checkpoint is not cosigned by the policy's quorum yet: wait for the witnesses, or export without --log-dir"
+          : "wait until the server has logged the batch (GET /log/checkpoint), or export without --log-dir",
+      code: `receipts.log.${found.reason}`,
+    });
+  const batch = await store.getBatch(batchId);
+  if (batch !== undefined && batch.root.toLowerCase() !== found.root.toLowerCase())
+    throw new ShafafError(`the ledger log names another root for batch ${batchId} than the store`, {
+      details: `log ${found.root}, store ${batch.root}: compare the log with the chain (shafaf log verify)`,
+      code: "receipts.log.root",
+    });
+  return found.bundle;
+}
+
 export const command: CliCommand = {
   summary: "export a batch's receipts, or show one receipt by its code",
   async run(argv) {
@@ -109,6 +161,8 @@ export const command: CliCommand = {
       out: { type: "string" },
       format: { type: "string" },
       "data-dir": { type: "string" },
+      "log-dir": { type: "string" },
+      "log-policy": { type: "string" },
       json: { type: "boolean" },
     });
     if (typeof parsed === "number") return parsed;
@@ -125,12 +179,24 @@ export const command: CliCommand = {
         const format = values.format ?? "json";
         if (format !== "json" && format !== "jsonl")
           throw new UsageError("--format must be json or jsonl");
+        if (values["log-policy"] !== undefined && values["log-dir"] === undefined)
+          throw new UsageError("--log-policy goes with --log-dir");
         store = await openLedgerStore(dataDir);
+        const bundle =
+          values["log-dir"] === undefined
+            ? undefined
+            : await batchLogBundle(
+                store,
+                Number(values.batch),
+                values["log-dir"],
+                values["log-policy"],
+              );
         const { count, target } = await exportBatch(
           store,
           Number(values.batch),
           values.out,
           format,
+          bundle,
         );
         process.stdout.write(
           values.json === true

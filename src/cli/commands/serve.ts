@@ -88,7 +88,7 @@ async function openServedLog(options: {
   key: string;
   dir: string;
   policy: string | undefined;
-}): Promise<{ log: TiledLog; witnesses: WitnessEndpoint[] }> {
+}): Promise<{ log: TiledLog; witnesses: WitnessEndpoint[]; policyFile: string | undefined }> {
   const password = await readKeystorePassword({
     env: process.env,
     stdin: process.stdin,
@@ -111,7 +111,7 @@ async function openServedLog(options: {
       witnesses.push({ name: w.name, url: w.url, verifier: w.verifier });
     }
   }
-  return { log, witnesses };
+  return { log, witnesses, policyFile: options.policy };
 }
 
 function parse(argv: readonly string[]) {

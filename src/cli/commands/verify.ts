@@ -1,8 +1,10 @@
 /**
- * `shafaf verify <file.json | code> [--rpc URL ...] [--root HEX [--vrf-key HEX]] [--api URL | --data-dir DIR] [--json]`:
+ * `shafaf verify <file.json | code> [--policy FILE] [--rpc URL ...] [--root HEX [--vrf-key HEX]] [--api URL | --data-dir DIR] [--json]`:
  * a citizen's or an inspector's check of one receipt (`shafaf-receipt/1` or `/2`) or person
  * proof (`shafaf-person-proof/1`), trusting neither Shafaf's server nor its store when given the
- * file. Exit 0 verified, 1 failed, 2 inconclusive, 64 usage error.
+ * file. With `--policy` alone it uses no network at all: the document's log bundle
+ * (docs/spec/log-bundle-v1.md) is checked against the trust policy's log key and witnesses.
+ * Exit 0 verified, 1 failed, 2 inconclusive, 64 usage error.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -11,7 +13,14 @@ import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../command-support.ts";
 import { verifyReceiptOnNodes } from "../../audit/verify-receipt-on-nodes.ts";
 import { parseReceiptCode } from "../../core/receipt-code.ts";
+import { InvalidInputError } from "../../core/errors.ts";
+import { parseTrustPolicy, type TrustPolicy } from "../../core/tlog-policy.ts";
 import { offlineTrust, verifyDocument } from "../../core/verify-document.ts";
+import {
+  combineVerifications,
+  verifyDocumentWithPolicy,
+  type LogWitness,
+} from "../../core/verify-document-with-policy.ts";
 import type { VerifyReceiptResult } from "../../core/verify-receipt.ts";
 import { openLedgerStore } from "../../store/ledger-store.ts";
 
@@ -20,6 +29,10 @@ const USAGE = `usage: shafaf verify <receipt.json | person-proof.json | receipt 
   Verifies a receipt (shafaf-receipt/1 or shafaf-receipt/2) or a person proof
   (shafaf-person-proof/1: all of a person's records in a batch, or their absence).
 
+  --policy FILE    verify with no network: the document's log bundle (its batch's log entry and
+                   the checkpoint cosigned by witnesses) against this trust policy
+                   (c2sp.org/tlog-policy: the log key, the witnesses, the quorum); with --rpc,
+                   the chain is checked as well
   --rpc URL        a node's JSON-RPC endpoint; repeat it to ask several nodes (they must all agree)
   --contract ADDR  the official ledger contract (default: the one the receipt names)
   --root HEX       verify offline against a root you trust (no chain read)
@@ -92,8 +105,35 @@ async function fetchReceipt(
   throw new UsageError("a receipt code needs --api URL or --data-dir DIR to fetch its receipt");
 }
 
+/** "cosigned by a, b, c (3 of 4 required), checkpoint of 2026-01-01 00:00:10 UTC". */
+export function witnessedText(log: LogWitness): string {
+  const names = log.cosigners.map((c) => c.name).join(", ");
+  const when =
+    log.checkpointTime === undefined
+      ? ""
+      : `, checkpoint of ${new Date(log.checkpointTime * 1000)
+          .toISOString()
+          .replace("T", " ")
+          .replace(/\.\d+Z$/, " UTC")}`;
+  return `cosigned by ${names} (${log.quorum.required} of ${log.quorum.of} required)${when}`;
+}
+
+async function readPolicy(file: string): Promise<TrustPolicy> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new InvalidInputError(`cannot read the trust policy ${file}`, {
+      details:
+        (error as { code?: string }).code === "ENOENT" ? "the file does not exist" : String(error),
+      code: "cli.verify.policy",
+    });
+  }
+  return parseTrustPolicy(text, file);
+}
+
 function print(
-  result: VerifyReceiptResult & { nodes?: unknown; person?: { type: string } },
+  result: VerifyReceiptResult & { nodes?: unknown; person?: { type: string }; log?: LogWitness },
   json: boolean,
 ): void {
   if (json) {
@@ -118,7 +158,11 @@ function print(
     failed: "FAILED: the document does not check out",
     inconclusive: "INCONCLUSIVE: nothing failed, but it could not be established",
   };
-  process.stdout.write(`${words[result.status]}\n`);
+  const witnessed =
+    result.status === "verified" && result.log !== undefined
+      ? `: ${witnessedText(result.log)}`
+      : "";
+  process.stdout.write(`${words[result.status]}${witnessed}\n`);
 }
 
 export const command: CliCommand = {
@@ -126,6 +170,7 @@ export const command: CliCommand = {
   async run(argv) {
     const parsed = parseCommandLine("verify", USAGE, argv, {
       rpc: { type: "string", multiple: true },
+      policy: { type: "string" },
       contract: { type: "string" },
       root: { type: "string" },
       "vrf-key": { type: "string" },
@@ -142,8 +187,14 @@ export const command: CliCommand = {
       const rpcs = values.rpc ?? [];
       if (values.root !== undefined && rpcs.length > 0)
         throw new UsageError("give --root (offline) or --rpc (chain), not both");
-      if (values.root === undefined && rpcs.length === 0)
-        throw new UsageError("give --rpc URL (one or more nodes) or --root HEX");
+      if (values.root !== undefined && values.policy !== undefined)
+        throw new UsageError(
+          "give --root (a root you trust) or --policy (a trust policy), not both",
+        );
+      if (values.root === undefined && rpcs.length === 0 && values.policy === undefined)
+        throw new UsageError(
+          "give --policy FILE (offline, by the log bundle), --rpc URL (one or more nodes) or --root HEX",
+        );
       if (values.contract !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.contract))
         throw new UsageError("--contract must be 0x followed by 40 hex digits");
       const timeoutMs = values["timeout-ms"] === undefined ? 10_000 : Number(values["timeout-ms"]);
@@ -160,6 +211,7 @@ export const command: CliCommand = {
       if (vrfText !== undefined && !/^(0x)?[0-9a-fA-F]{64}$/.test(vrfText))
         throw new UsageError("--vrf-key must be 64 hex digits (the 32-byte VRF public key)");
       const vrfKey = vrfText === undefined ? undefined : `0x${vrfText.replace(/^0x/, "")}`;
+      const policy = values.policy === undefined ? undefined : await readPolicy(values.policy);
       const fetched = await fetchReceipt(positionals[0]!, values);
       if ("status" in fetched) {
         const result: VerifyReceiptResult = {
@@ -176,30 +228,49 @@ export const command: CliCommand = {
         print(result, values.json === true);
         return EXIT[result.status];
       }
-      const result =
-        values.root !== undefined
-          ? await verifyDocument(
-              fetched.receipt,
-              offlineTrust({ root: values.root, vrfKey, chainId, contract: values.contract }),
-            )
-          : await verifyReceiptOnNodes({
-              receipt: fetched.receipt,
-              rpcUrls: rpcs,
-              contract: values.contract,
-              timeoutMs,
-              verify: (doc, trust) =>
-                verifyDocument(
-                  doc,
-                  vrfKey === undefined || !("readBatch" in trust)
-                    ? trust
-                    : {
-                        readBatch: async (id) => {
-                          const b = await trust.readBatch(id);
-                          return b === undefined ? b : { ...b, vrfPublicKey: vrfKey };
-                        },
-                      },
-                ),
+      // With --rpc too, a document without a bundle is verified on the chain alone (the policy
+      // has nothing to check); with --policy alone it is inconclusive at log-bundle.
+      const bundled =
+        typeof fetched.receipt === "object" && fetched.receipt !== null && "log" in fetched.receipt;
+      const offline =
+        policy === undefined || (!bundled && rpcs.length > 0)
+          ? undefined
+          : await verifyDocumentWithPolicy(fetched.receipt, {
+              policy,
+              ...(vrfKey === undefined ? {} : { vrfPublicKey: vrfKey }),
             });
+      const onChain =
+        offline !== undefined && rpcs.length === 0
+          ? undefined
+          : values.root !== undefined
+            ? await verifyDocument(
+                fetched.receipt,
+                offlineTrust({ root: values.root, vrfKey, chainId, contract: values.contract }),
+              )
+            : await verifyReceiptOnNodes({
+                receipt: fetched.receipt,
+                rpcUrls: rpcs,
+                contract: values.contract,
+                timeoutMs,
+                verify: (doc, trust) =>
+                  verifyDocument(
+                    doc,
+                    vrfKey === undefined || !("readBatch" in trust)
+                      ? trust
+                      : {
+                          readBatch: async (id) => {
+                            const b = await trust.readBatch(id);
+                            return b === undefined ? b : { ...b, vrfPublicKey: vrfKey };
+                          },
+                        },
+                  ),
+              });
+      const result =
+        offline === undefined
+          ? onChain!
+          : onChain === undefined
+            ? offline
+            : combineVerifications(offline, onChain);
       print(result, values.json === true);
       return EXIT[result.status];
     } catch (error) {

@@ -11,6 +11,7 @@ import {
   formatInteger,
   formatJalaliDate,
   formatPeriod,
+  formatTimestamp,
   localDigits,
   parseDecimal,
   provinceName,
@@ -198,6 +199,20 @@ async function findingsFor(ctx: PageContext, batchId: number): Promise<HTMLEleme
   }
 }
 
+/** "Verified — cosigned by a, b, c (3 of 4 required), checkpoint of <date>", in the page's language. */
+function witnessedLine(ctx: PageContext, w: NonNullable<ReceiptOutcome["witnessed"]>): HTMLElement {
+  return h(
+    "p",
+    { class: "witnessed", "data-cosigners": w.cosigners.map((c) => c.name).join(" ") },
+    t("witnessedBy", {
+      names: w.cosigners.map((c) => c.name).join(ctx.lang === "fa" ? "، " : ", "),
+      required: formatInteger(w.quorum.required, ctx.lang),
+      of: formatInteger(w.quorum.of, ctx.lang),
+      date: w.checkpointTime === undefined ? "—" : formatTimestamp(w.checkpointTime, ctx.lang),
+    }),
+  );
+}
+
 async function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): Promise<HTMLElement> {
   const verdict = verdictOf(outcome);
   const headingId = uid("result-h");
@@ -222,12 +237,21 @@ async function outcomeView(ctx: PageContext, outcome: ReceiptOutcome): Promise<H
       h(
         "p",
         {},
-        t(BODIES[verdict], {
-          batch,
-          correction: correction === undefined ? "" : formatInteger(correction, ctx.lang),
-          confirmations: formatInteger(outcome.auditors?.confirmations ?? 0, ctx.lang),
-        }),
+        t(
+          outcome.witnessed !== undefined && verdict === "verified"
+            ? "resultWitnessedBody"
+            : BODIES[verdict],
+          {
+            batch,
+            correction: correction === undefined ? "" : formatInteger(correction, ctx.lang),
+            confirmations: formatInteger(outcome.auditors?.confirmations ?? 0, ctx.lang),
+          },
+        ),
       ),
+      outcome.witnessed !== undefined && witnessedLine(ctx, outcome.witnessed),
+      outcome.witnessed !== undefined &&
+        outcome.chainRead === false &&
+        h("p", { class: "muted" }, t("witnessedNoChain")),
       verdict === "superseded" &&
         correction !== undefined &&
         h(
