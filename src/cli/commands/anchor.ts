@@ -4,6 +4,8 @@
  * same command after a crash finishes the job (see src/anchor/run-anchor-job.ts).
  */
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { writePrivateFile } from "../write-private-file.ts";
 import path from "node:path";
@@ -235,6 +237,7 @@ export const command: CliCommand = {
     let context: ExplainContext = {};
     let provider: { destroy(): void } | undefined;
     let personKeying: PersonKeying | undefined;
+    let ephemeralCache: string | undefined;
     const json = values.json === true;
     const log = createProgressLog({
       stream: process.stderr,
@@ -279,7 +282,7 @@ export const command: CliCommand = {
       if (scheme !== "1" && scheme !== "2") throw new UsageError("--scheme must be 1 or 2");
       if (scheme === "1" && values["vrf-key"] !== undefined)
         throw new UsageError("--vrf-key is for shafaf-tree/2 batches: drop --scheme 1");
-      if (scheme === "2" && values["vrf-key"] === undefined)
+      if (scheme === "2" && values["vrf-key"] === undefined && !dryRun)
         throw new UsageError(
           "a shafaf-tree/2 batch needs the person-key VRF key: --vrf-key FILE " +
             "(make one with `shafaf keys new-vrf`, record it with `shafaf keys register-vrf`), " +
@@ -324,6 +327,15 @@ export const command: CliCommand = {
           seed,
           cacheDir: path.join(dataDir, "person-keys"),
         });
+      } else if (scheme === "2") {
+        // A dry run without the VRF key: a throwaway key and cache, so the tree and its totals
+        // are built as anchoring would build them (the root differs: it depends on the key).
+        ephemeralCache = await mkdtemp(path.join(os.tmpdir(), "shafaf-dry-run-keys-"));
+        personKeying = await openPersonKeying({
+          seed: new Uint8Array(randomBytes(32)),
+          cacheDir: ephemeralCache,
+        });
+        log.info("dry run without --vrf-key: person keys come from a throwaway VRF key");
       }
       if (!dryRun || existsSync(path.join(dataDir, "ledger")))
         store = await openLedgerStore(dataDir);
@@ -387,6 +399,7 @@ export const command: CliCommand = {
       return code;
     } finally {
       await personKeying?.close();
+      if (ephemeralCache !== undefined) await rm(ephemeralCache, { recursive: true, force: true });
       provider?.destroy();
       await store?.close();
     }
