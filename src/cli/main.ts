@@ -27,6 +27,7 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   dev: () => import("./commands/dev.ts"),
   witness: () => import("./commands/witness.ts"),
   "verify-proof": () => import("./commands/verify-proof.ts"),
+  person: () => import("./commands/person.ts"),
 };
 
 function usage(): string {

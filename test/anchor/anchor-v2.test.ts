@@ -14,7 +14,15 @@ import { createRpc } from "../../src/chain/rpc.ts";
 import { verifyDocumentOffline } from "../../src/core/verify-document.ts";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
-import { PREMIUM_COLUMNS, pensionRows, premiumRows, runCli, toCsv, toJsonl } from "./helpers.ts";
+import {
+  PREMIUM_COLUMNS,
+  nationalIdFor,
+  pensionRows,
+  premiumRows,
+  runCli,
+  toCsv,
+  toJsonl,
+} from "./helpers.ts";
 
 const PASSWORD = { SHAFAF_KEYSTORE_PASSWORD: "correct horse battery staple" };
 
@@ -190,6 +198,65 @@ describe("shafaf anchor: shafaf-tree/2 batches (end to end)", function () {
       await writeFile(bad, JSON.stringify(tampered));
       const refused = await runCli(["verify", bad, "--rpc", chain.url]);
       expect(refused.code).to.equal(1);
+    });
+
+    it("shafaf person prove: a range proof for a person with two records, an absence proof for one with none; verify accepts both and rejects corruption", async function () {
+      const rows = premiumRows(30);
+      const twice = rows[0]!.national_id!;
+      const prove = (id: string, out: string) =>
+        runCli(
+          [
+            ...["person", "prove", "--batch", String(result.batchId), "--national-id", id],
+            ...["--vrf-key", vrfFile, "--data-dir", dataDir, "--out", out, "--json"],
+          ],
+          { env: PASSWORD },
+        );
+      const rangeFile = path.join(work, "range.json");
+      const range = await prove(twice, rangeFile);
+      expect(range.code, range.stderr).to.equal(0);
+      expect(JSON.parse(range.stdout)).to.deep.include({ type: "range", records: 2 });
+      expect((await stat(rangeFile)).mode & 0o777).to.equal(0o600);
+      const absentFile = path.join(work, "absent.json");
+      const absent = await prove(nationalIdFor(9_999), absentFile);
+      expect(absent.code, absent.stderr).to.equal(0);
+      expect(JSON.parse(absent.stdout)).to.deep.include({ type: "absence", records: 0 });
+      for (const file of [rangeFile, absentFile]) {
+        const v = await runCli(["verify", file, "--rpc", chain.url]);
+        expect(v.code, v.stdout + v.stderr).to.equal(0);
+      }
+      // Hiding one of the two records (the range shrinks) fails, by name.
+      const doc = JSON.parse(await readFile(rangeFile, "utf8")) as {
+        records: unknown[];
+        proof: { windows: { leaves: { key: string }[] }[] };
+      };
+      doc.records.pop();
+      const hidden = path.join(work, "hidden.json");
+      await writeFile(hidden, JSON.stringify(doc));
+      const refused = await runCli(["verify", hidden, "--rpc", chain.url]);
+      expect(refused.code).to.equal(1);
+      // Another person's identifier with this proof: the VRF proof fails.
+      const other = JSON.parse(await readFile(rangeFile, "utf8")) as { personId: string };
+      other.personId = rows[1]!.national_id!;
+      await writeFile(hidden, JSON.stringify(other));
+      const wrong = await runCli(["verify", hidden, "--rpc", chain.url]);
+      expect(wrong.code).to.equal(1);
+      expect(wrong.stdout).to.match(/vrf/i);
+      // Bad inputs: an identifier that is not one, a v1-less batch id, no key.
+      const bad = await prove("12345", path.join(work, "x.json"));
+      expect(bad.code).to.equal(65);
+      expect(bad.stderr).to.match(/not a valid person identifier/);
+      expect(bad.stderr).to.not.match(/12345/);
+      const missing = await runCli(
+        [
+          ...["person", "prove", "--batch", "999", "--national-id", twice],
+          ...["--vrf-key", vrfFile, "--data-dir", dataDir],
+        ],
+        { env: PASSWORD },
+      );
+      expect(missing.code).to.equal(65);
+      expect(missing.stderr).to.match(/batch 999 was not anchored from this data directory/);
+      const usage = await runCli(["person", "prove", "--batch", "1"]);
+      expect(usage.code).to.equal(64);
     });
 
     it("a re-run does nothing; the next month reads its people from the cache", async function () {
