@@ -13,6 +13,7 @@ import path from "node:path";
 import { keccak256 } from "ethers";
 import { auditBatch } from "../../src/audit/audit-batch.ts";
 import { readAnchoredBatch } from "../../src/audit/read-anchored-batch.ts";
+import { readReference } from "../../src/audit/read-reference.ts";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { createLedgerClient } from "../../src/chain/ledger-client.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
@@ -21,6 +22,8 @@ import { InvalidInputError } from "../../src/core/errors.ts";
 import { premiumShares } from "../../src/core/rates.ts";
 import { recordFromJson, recordToJson } from "../../src/core/receipt.ts";
 import type { PremiumRecord } from "../../src/core/record.ts";
+import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
+import { loadArtifactSumTree } from "../../src/store/sum-tree-artifact.ts";
 import { command as attestCommand } from "../../src/cli/commands/attest.ts";
 import { command as auditCommand } from "../../src/cli/commands/audit.ts";
 import {
@@ -182,6 +185,19 @@ describe("audit and attest of shafaf-tree/2 batches (real CLI, real dev chain)",
       expect(names.filter((n) => / subtree$/.test(n)).length).to.be.greaterThan(1);
       expect(names).to.include(b === premium ? "premium lane" : "net lane");
     }
+  });
+
+  it("recomputes the tree the store loads, and audits against the artifact alone without a chain", async function () {
+    const artifact = (await readBatchArtifact(premium.dir))!;
+    const stored = await loadArtifactSumTree(artifact);
+    const reference = await readReference(premium.dir);
+    expect(reference.tree.root).to.equal(stored.root.toLowerCase());
+    expect(reference.sumTree!.lanes).to.deep.equal(stored.lanes);
+    const offline = await runCommand(auditCommand, [
+      ...[premium.dir, "--batch", String(premium.batchId)],
+    ]);
+    expect(offline.code, offline.stdout + offline.stderr).to.equal(0);
+    expect(offline.stdout).to.include("per the artifact only").and.include("✓ premium lane");
   });
 
   it("audits with the CLI, writes a report naming the scheme, and attests it on chain", async function () {
