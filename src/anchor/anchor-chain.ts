@@ -144,6 +144,8 @@ export interface AnchorChain {
   ): Promise<MinedAnchor | { reverted: true } | undefined>;
   /** The BatchAnchored or BatchAnchoredV2 event of `batchId` (its transaction and block). */
   findAnchor(batchId: number): Promise<MinedAnchor>;
+  /** True when the ledger has recorded the VRF key `keyId` (keccak256 of its public key). */
+  isVrfKeyRegistered(keyId: string): Promise<boolean>;
   /** Where a stored transaction is: mined, pending in the node's pool, or unknown to it. */
   transactionStatus(txHash: string): Promise<StoredTxStatus>;
 }
@@ -355,6 +357,16 @@ export function createAnchorChain(options: {
           });
         }
         await sleep(pollMs);
+      }
+    },
+
+    async isVrfKeyRegistered(keyId) {
+      try {
+        await contract.getFunction("getVrfKey").staticCall(keyId);
+        return true;
+      } catch (error) {
+        if (decodeLedgerError(error)?.name === "LedgerUnknownVrfKey") return false;
+        throw error;
       }
     },
 

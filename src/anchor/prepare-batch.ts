@@ -36,6 +36,13 @@ import {
 } from "./list-quarantine.ts";
 import { createRecordIdCheck, type RowPlace } from "./record-id-check.ts";
 import { createRecordKeys, type RecordKeys } from "./record-keys.ts";
+import type { PersonKeying } from "./person-keying.ts";
+import {
+  createSumTreeBatchCollector,
+  laneNamesOf,
+  type SumTreeBatchCollector,
+} from "../core/sum-tree-batch.ts";
+import { hexToBytes } from "../core/hex.ts";
 
 export interface PrepareBatchParams {
   jobId: string;
@@ -52,7 +59,15 @@ export interface PrepareBatchParams {
   store?: LedgerStore | undefined;
   dryRun?: boolean | undefined;
   pseudonymKey: Uint8Array;
-  log: { progress(phase: "read" | "hash", done: number): void };
+  /**
+   * The person keying of a `shafaf-tree/2` batch (VRF key, cache, workers). Without it the batch
+   * is a `shafaf-tree/1` one.
+   */
+  personKeying?: PersonKeying | undefined;
+  log: {
+    progress(phase: "read" | "hash", done: number): void;
+    info?(message: string): void;
+  };
   strict: boolean;
   /** The lists and files this reading leaves out (the second reading of a per-list job). */
   exclude: Exclusion | undefined;
@@ -70,6 +85,15 @@ export interface BatchSummary {
   total: bigint;
   supersedes: number | null;
   reason: string | null;
+  /**
+   * `shafaf-tree/2` only: the root's lanes (the batch totals), the VRF key id, and this reading's
+   * person keys: distinct people, how many came from the cache, how many were enrolled.
+   */
+  v2?: {
+    lanes: bigint[];
+    vrfKeyId: string;
+    personKeys?: { people: number; cached: number; enrolled: number };
+  };
 }
 
 /** Everything to commit the artifact; the writer holds the records appended so far. */
@@ -78,7 +102,9 @@ export interface PreparedBatch {
   summary: BatchSummary;
   manifest: Manifest;
   manifestBytes: Uint8Array;
-  treeBytes: Uint8Array;
+  /** v1: the serialized tree; v2: the person keys (32 bytes per record, line order). */
+  treeBytes?: Uint8Array;
+  keysBytes?: Uint8Array;
   writer: BatchArtifactWriter | undefined;
   warnings: ValidationIssue[];
   findings: ValidationIssue[];
@@ -112,6 +138,8 @@ export interface RowsRead {
   lists: Map<string, { rows: number; workshops: Set<string> }>;
   figures: BatchFigures;
   leaves: LeafCollector;
+  /** A `shafaf-tree/2` batch: its records' columns (else undefined). */
+  sum: SumTreeBatchCollector | undefined;
 }
 
 /**
@@ -144,7 +172,9 @@ export async function prepareBatch(
     }
     return {
       status: "prepared",
-      ...buildBatch(p, read, collected.findings, opened),
+      ...(read.sum === undefined
+        ? buildBatch(p, read, collected.findings, opened)
+        : await buildBatchV2(p, { ...read, sum: read.sum }, collected.findings, opened)),
       writer,
       warnings: collected.warnings,
       findings: collected.findings,
@@ -198,6 +228,7 @@ export async function readRows(
   });
   const figures = createBatchAccumulator();
   const leaves = createLeafCollector((n) => p.log.progress("hash", n));
+  const sum = p.personKeying === undefined ? undefined : createSumTreeBatchCollector(p.kind);
   const keys = createRecordKeys(p.pseudonymKey);
   const rates = p.rates ?? DEFAULT_RATE_TABLE;
   let rowsRead = 0;
@@ -216,10 +247,10 @@ export async function readRows(
     if (!(await ids.claim(checked.record, where))) continue;
     validRows++;
     if (collected.issues.length > 0) continue; // all-or-nothing: keep validating, stop building
-    await addRecord(checked.record, validRows - 1, where, { figures, leaves, keys, writer });
+    await addRecord(checked.record, validRows - 1, where, { figures, leaves, sum, keys, writer });
   }
   await ids.flush();
-  return { rowsRead, validRows, lists, figures: figures.figures(), leaves };
+  return { rowsRead, validRows, lists, figures: figures.figures(), leaves, sum };
 }
 
 const placeOf = (s: RowSource): RowPlace & { line: number } => ({
@@ -250,13 +281,16 @@ export async function addRecord(
   to: {
     figures: BatchAccumulator;
     leaves: LeafCollector;
+    /** A `shafaf-tree/2` batch: its columns take the record instead of `leaves`. */
+    sum?: SumTreeBatchCollector | undefined;
     keys: RecordKeys;
     writer: BatchArtifactWriter | undefined;
   },
 ): Promise<void> {
   const { salt, subject } = to.keys.keyOf(record);
   to.figures.add(record, subject);
-  to.leaves.push(leafValues(record, { salt, subject }));
+  if (to.sum !== undefined) to.sum.push(record, hexToBytes(salt));
+  else to.leaves.push(leafValues(record, { salt, subject }));
   if (to.writer !== undefined)
     await to.writer.append({
       index,
@@ -317,9 +351,85 @@ export function buildBatch(
   opened: Pick<OpenedInputs, "sources">,
 ): Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "treeBytes"> {
   const tree = read.leaves.tree();
+  const { manifest, bytes, hash } = buildManifest(manifestInput(p, read, findings, opened));
+  const summary: BatchSummary = {
+    jobId: p.jobId,
+    kind: p.kind,
+    period: p.period,
+    root: tree.root,
+    manifestHash: hash,
+    idempotencyKey: computeIdempotencyKey(hash, tree.root, p.supersedes),
+    recordCount: read.validRows,
+    total: read.figures.total,
+    supersedes: p.supersedes,
+    reason: p.reason,
+  };
+  return { summary, manifest, manifestBytes: bytes, treeBytes: tree.serialize() };
+}
+
+/**
+ * Key → tree for a `shafaf-tree/2` batch: the person keys of every record (the cache, or the
+ * VRF on the workers for people seen for the first time), the sum tree, and the v2 manifest
+ * listing the VRF key, the lanes and the province subtrees.
+ */
+export async function buildBatchV2(
+  p: PrepareBatchParams,
+  read: Pick<RowsRead, "validRows" | "figures"> & { sum: SumTreeBatchCollector },
+  findings: readonly ValidationIssue[],
+  opened: Pick<OpenedInputs, "sources">,
+): Promise<Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "keysBytes">> {
+  const keying = p.personKeying!;
+  const sum = read.sum;
+  const started = performance.now();
+  const { keys, persons, cached, computed } = await keying.batchKeys(
+    sum.count,
+    (i) => sum.personId(i),
+    { kind: p.kind, period: p.period },
+  );
+  p.log.info?.(
+    `person keys: ${persons} people, ${cached} from the cache, ${computed} enrolled (${Math.round(performance.now() - started)} ms)`,
+  );
+  const tree = sum.build(keys);
+  p.log.progress("hash", sum.count);
+  const { manifest, bytes, hash } = buildManifest({
+    ...manifestInput(p, read, findings, opened),
+    tree: {
+      vrfKeyId: keying.vrfKeyId,
+      laneNames: laneNamesOf(p.kind),
+      lanes: [...tree.lanes],
+      provinces: tree.provinces,
+    },
+  });
+  const summary: BatchSummary = {
+    jobId: p.jobId,
+    kind: p.kind,
+    period: p.period,
+    root: tree.root,
+    manifestHash: hash,
+    idempotencyKey: computeIdempotencyKey(hash, tree.root, p.supersedes),
+    recordCount: read.validRows,
+    total: read.figures.total,
+    supersedes: p.supersedes,
+    reason: p.reason,
+    v2: {
+      lanes: [...tree.lanes],
+      vrfKeyId: keying.vrfKeyId,
+      personKeys: { people: persons, cached, enrolled: computed },
+    },
+  };
+  return { summary, manifest, manifestBytes: bytes, keysBytes: keys };
+}
+
+/** The manifest's facts shared by both schemes. */
+function manifestInput(
+  p: PrepareBatchParams,
+  read: Pick<RowsRead, "validRows" | "figures">,
+  findings: readonly ValidationIssue[],
+  opened: Pick<OpenedInputs, "sources">,
+): Parameters<typeof buildManifest>[0] {
   const f = read.figures;
   const sources = opened.sources();
-  const { manifest, bytes, hash } = buildManifest({
+  return {
     kind: p.kind,
     period: p.period,
     recordCount: read.validRows,
@@ -337,18 +447,5 @@ export function buildBatch(
     ...(sources.some((s) => s.format === "sso-dbf")
       ? { coverageRules: DEFAULT_COVERAGE_RULES.version }
       : {}),
-  });
-  const summary: BatchSummary = {
-    jobId: p.jobId,
-    kind: p.kind,
-    period: p.period,
-    root: tree.root,
-    manifestHash: hash,
-    idempotencyKey: computeIdempotencyKey(hash, tree.root, p.supersedes),
-    recordCount: read.validRows,
-    total: f.total,
-    supersedes: p.supersedes,
-    reason: p.reason,
   };
-  return { summary, manifest, manifestBytes: bytes, treeBytes: tree.serialize() };
 }

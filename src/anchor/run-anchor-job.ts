@@ -39,6 +39,7 @@ import type { QuarantinedList } from "./list-quarantine.ts";
 import { LOOKUP_CHUNK } from "./record-id-check.ts";
 import { prepareBatch, type BatchSummary, type InvalidBatch } from "./prepare-batch.ts";
 import type { ValidationIssue } from "./issue-collector.ts";
+import type { PersonKeying } from "./person-keying.ts";
 
 export type { QuarantinedList } from "./list-quarantine.ts";
 export { ISSUES_PER_RULE, type ValidationIssue } from "./issue-collector.ts";
@@ -89,6 +90,11 @@ export interface RunAnchorJobParams {
   store?: LedgerStore | undefined;
   /** The organization's pseudonym key (32 bytes). */
   pseudonymKey: Uint8Array;
+  /**
+   * The person keying (VRF key, cache, workers) that makes the batch a `shafaf-tree/2` one; the
+   * caller opens and closes it. Without it the batch is `shafaf-tree/1`. Part of the job's identity.
+   */
+  personKeying?: PersonKeying | undefined;
   rates?: RateTable | undefined;
   log?: AnchorLog | undefined;
   /** Called at each step boundary (tests kill the process here). */
@@ -196,6 +202,9 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       encoding: params.encoding,
       province: params.province,
       ...(params.strict === true ? { strict: "true" } : {}),
+      ...(params.personKeying !== undefined
+        ? { scheme: "shafaf-tree/2", vrfKeyId: params.personKeying.vrfKeyId }
+        : {}),
     },
     registers: params.workshopProvinces === undefined ? [] : [params.workshopProvinces],
   });
@@ -290,10 +299,14 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       elapsedMs: Date.now() - started,
     };
   }
+  const v2 = prepared.summary.v2;
   const { dir } = await prepared.writer!.commit({
     manifestBytes: prepared.manifestBytes,
-    tree: prepared.treeBytes,
+    ...(v2 === undefined ? { tree: prepared.treeBytes! } : { keys: prepared.keysBytes! }),
     descriptor: {
+      ...(v2 !== undefined
+        ? { scheme: "shafaf-tree/2", vrfKeyId: v2.vrfKeyId, lanes: v2.lanes.map(String) }
+        : {}),
       kind: params.kind,
       period,
       recordCount: prepared.summary.recordCount,
@@ -321,6 +334,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   );
   return {
     ...result,
+    ...(v2 !== undefined ? { v2 } : {}),
     warnings: prepared.warnings,
     quarantined,
     findings: prepared.findings,
@@ -366,6 +380,9 @@ function jobFromArtifact(artifact: BatchArtifact): JobRecord {
     supersedes: d.supersedes,
     reason: d.reason,
     createdAt: d.createdAt,
+    ...(d.scheme === "shafaf-tree/2"
+      ? { scheme: d.scheme, lanes: [...(d.lanes ?? [])], vrfKeyId: d.vrfKeyId ?? "" }
+      : {}),
   };
 }
 
@@ -479,6 +496,7 @@ async function finishJob(
     blockHash: job.blockHash!,
     anchoredAt: job.anchoredAt!,
     receipts: "on-demand",
+    ...(job.scheme !== undefined ? { scheme: job.scheme } : {}),
   };
 
   if (job.state === "anchored") {
@@ -506,6 +524,9 @@ async function finishJob(
     total: BigInt(job.total),
     supersedes: job.supersedes,
     reason: job.reason,
+    ...(job.scheme === "shafaf-tree/2"
+      ? { v2: { lanes: (job.lanes ?? []).map((l) => BigInt(l)), vrfKeyId: job.vrfKeyId ?? "" } }
+      : {}),
     batchId: batch.batchId,
     txHash: batch.txHash,
     blockNumber: batch.blockNumber,
@@ -559,16 +580,7 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
   const { store, chain, log, onStep } = ctx;
   const confirmations = ctx.confirmations ?? 1;
   let job = initial;
-  const args = {
-    root: job.root,
-    kind: KIND_NUMBER[job.kind],
-    period: periodToNumber(job.period),
-    recordCount: job.recordCount,
-    totalAmount: BigInt(job.total),
-    manifestHash: job.manifestHash,
-    supersedes: job.supersedes ?? 0,
-    idempotencyKey: job.idempotencyKey,
-  };
+  const sign = (): ReturnType<AnchorChain["signAnchor"]> => signAnchorOf(chain, job);
   const adopt = async (batchId: number): Promise<MinedAnchor> => {
     const found = await chain.findAnchor(batchId);
     if (found.root !== job.root || found.idempotencyKey !== job.idempotencyKey) {
@@ -604,7 +616,7 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
       }
     }
     if (job.state !== "sending" || job.rawTx === undefined || job.txHash === undefined) {
-      const signed = await chain.signAnchor(args);
+      const signed = await sign();
       if ("existing" in signed) return adopt(signed.existing);
       job = {
         ...job,
@@ -640,7 +652,7 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
       delete job.signer;
       await store.putJob(job);
       if (mined !== undefined) {
-        const signed = await chain.signAnchor(args); // surfaces the contract's reason
+        const signed = await sign(); // surfaces the contract's reason
         if ("existing" in signed) return adopt(signed.existing);
         throw new ShafafError(`the anchoring transaction reverted`, {
           code: "anchor.chain.reverted",
@@ -660,6 +672,38 @@ async function sendAndWait(ctx: FinishContext, initial: JobRecord): Promise<Mine
     details: "run the same command again; check the signer's pending transactions",
     retryable: true,
     code: "anchor.chain.attempts",
+  });
+}
+
+/** Signs the job's anchoring: `anchorBatchV2` for a `shafaf-tree/2` batch, else `anchorBatch`. */
+function signAnchorOf(chain: AnchorChain, job: JobRecord): ReturnType<AnchorChain["signAnchor"]> {
+  const common = {
+    root: job.root,
+    kind: KIND_NUMBER[job.kind],
+    period: periodToNumber(job.period),
+    manifestHash: job.manifestHash,
+    supersedes: job.supersedes ?? 0,
+    idempotencyKey: job.idempotencyKey,
+  };
+  if (job.scheme === "shafaf-tree/2") {
+    if (job.lanes === undefined || job.vrfKeyId === undefined)
+      throw new ShafafError(
+        `job ${job.jobId} is a shafaf-tree/2 job without its lanes or VRF key id`,
+        {
+          details: "the job record is damaged: restore the data directory from its backup",
+          code: "anchor.job.v2",
+        },
+      );
+    return chain.signAnchorV2({
+      ...common,
+      totals: job.lanes.map((l) => BigInt(l)),
+      vrfKeyId: job.vrfKeyId,
+    });
+  }
+  return chain.signAnchor({
+    ...common,
+    recordCount: job.recordCount,
+    totalAmount: BigInt(job.total),
   });
 }
 

@@ -4,11 +4,13 @@
  * Three sides, named the same way everywhere (code, report, docs):
  * - **anchored**: the batch as the ledger holds it (root, count, total, manifest hash) — read from
  *   the chain, or, without a chain, from the reference artifact's descriptor (then say so).
- * - **reference**: the organization's anchored batch artifact (`shafaf-batch/1`). Its tree.bin
- *   must have the anchored root; its records.jsonl then tells which record each anchored leaf
- *   was. It is what record-level evidence is compared against.
+ * - **reference**: the organization's anchored batch artifact (`shafaf-batch/1`, or
+ *   `shafaf-batch/2` for a `shafaf-tree/2` batch). Its tree (v1 tree.bin; v2 recomputed from
+ *   records.jsonl and keys.bin) must have the anchored root; its records.jsonl then tells which
+ *   record each anchored leaf was. It is what record-level evidence is compared against.
  * - **audited** (the export): what the organization hands over today — the batch artifact itself,
- *   or its original input files plus the salts. Everything is recomputed from it.
+ *   or its original input files plus the salts (v1 only: a v2 batch's person keys come from the
+ *   VRF key, which an auditor does not hold). Everything is recomputed from it.
  *
  * Stages, each in its own module: read (`read-reference.ts`, the anchored side here,
  * `read-audited-export.ts`) → recompute (`recompute-batch.ts`, the pipeline's batch
@@ -21,6 +23,7 @@
 import { keccak256 } from "ethers";
 import { InvalidInputError } from "../core/errors.ts";
 import { DEFAULT_RATE_TABLE } from "../core/rates.ts";
+import { laneNamesOf } from "../core/sum-tree-batch.ts";
 import {
   AUDIT_REPORT_FORMAT,
   type AuditBatchResult,
@@ -32,7 +35,7 @@ import {
 
 export type { AuditBatchResult, AuditedExport } from "./audit-report.ts";
 import { checkAnomalies } from "./audit-history.ts";
-import { auditCheck, compareBatch, compareReference } from "./compare-batch.ts";
+import { auditCheck, checkPersonKeys, compareBatch, compareReference } from "./compare-batch.ts";
 import { compareRecords, sortMismatches } from "./compare-records.ts";
 import {
   DEFAULT_ANOMALY_SETTINGS,
@@ -80,6 +83,15 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   const reference = referenceDir === undefined ? undefined : await readReference(referenceDir);
   const anchored = anchoredSide(params, reference);
   const { kind, period } = anchored;
+  if (anchored.v2 !== undefined && params.audited.type === "inputs")
+    throw new InvalidInputError(
+      `batch ${params.batchId} is a shafaf-tree/2 batch: its original input files cannot be audited`,
+      {
+        details:
+          "a shafaf-tree/2 leaf holds each person's key, derived from the organization's VRF key, which an auditor does not hold; audit the batch artifact instead (shafaf audit <data-dir>/batches/<jobId> --batch ID …), whose keys.bin carries the keys",
+        code: "audit.inputs.v2",
+      },
+    );
   const checks: AuditCheck[] = reference === undefined ? [] : compareReference(reference, anchored);
   const exported = await readAuditedExport(params.audited, {
     kind,
@@ -97,6 +109,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   });
   // ── compare ──
   checks.push(
+    ...checkPersonKeys(anchored, exported),
     ...compareBatch(anchored, reference, recomputed, reference?.manifest ?? exported.manifest),
   );
   const mismatches = sortMismatches([
@@ -151,6 +164,15 @@ function anchoredSide(params: AuditBatchParams, reference: Reference | undefined
     supersededBy: null,
     confirmations: null,
     disputes: null,
+    ...(d.scheme === "shafaf-tree/2"
+      ? {
+          v2: {
+            scheme: d.scheme,
+            vrfKeyId: (d.vrfKeyId ?? "").toLowerCase(),
+            lanes: (d.lanes ?? []).map((l) => BigInt(l)),
+          },
+        }
+      : {}),
   };
 }
 
@@ -176,8 +198,15 @@ export function buildReport(p: {
 }): AuditReport {
   const { anchored, reference, recomputed, settings } = p;
   const ok = p.checks.every((c) => c.ok) && p.mismatches.length === 0;
+  const v2 = anchored.v2;
+  const names = laneNamesOf(anchored.kind);
+  const lanesOf = (lanes: readonly bigint[]) =>
+    Object.fromEntries(names.map((n, k) => [n, (lanes[k] ?? 0n).toString()]));
+  const sumTree = recomputed.sum?.tree;
+  // A v1 report has none of the v2 fields, so its bytes are those it always had.
   return {
     format: AUDIT_REPORT_FORMAT,
+    ...(v2 !== undefined ? { scheme: v2.scheme } : {}),
     batchId: p.params.batchId,
     kind: anchored.kind,
     period: anchored.period,
@@ -195,6 +224,7 @@ export function buildReport(p: {
       supersededBy: anchored.supersededBy,
       confirmations: anchored.confirmations,
       disputes: anchored.disputes,
+      ...(v2 !== undefined ? { vrfKeyId: v2.vrfKeyId, lanes: lanesOf(v2.lanes) } : {}),
     },
     reference:
       reference === undefined
@@ -212,6 +242,7 @@ export function buildReport(p: {
       recordCount: recomputed.figures.recordCount,
       total: recomputed.figures.total.toString(),
       manifestHash: recomputed.rebuilt.hash,
+      ...(v2 !== undefined ? { lanes: sumTree === undefined ? null : lanesOf(sumTree.lanes) } : {}),
     },
     checks: p.checks,
     mismatches: p.mismatches,

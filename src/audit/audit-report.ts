@@ -44,6 +44,8 @@ export interface RecordMismatch {
 
 export interface AuditReport {
   format: typeof AUDIT_REPORT_FORMAT;
+  /** A `shafaf-tree/2` batch; absent for a v1 batch (whose report is as it always was). */
+  scheme?: "shafaf-tree/2";
   batchId: number;
   kind: RecordKind;
   period: string;
@@ -61,10 +63,14 @@ export interface AuditReport {
     supersededBy: number | null;
     confirmations: number | null;
     disputes: number | null;
+    /** v2: the VRF key the batch's person keys derive from, and the root's lanes by name. */
+    vrfKeyId?: string;
+    lanes?: Record<string, string>;
   };
   reference: {
     jobId: string;
-    root: string;
+    /** v2: null when no tree can be recomputed from the reference's records and keys. */
+    root: string | null;
     records: "used" | "unavailable";
     detail: string;
   } | null;
@@ -75,6 +81,8 @@ export interface AuditReport {
     recordCount: number;
     total: string;
     manifestHash: string | null;
+    /** v2: the recomputed root's lanes by name (null: no tree could be recomputed). */
+    lanes?: Record<string, string> | null;
   };
   checks: AuditCheck[];
   mismatches: RecordMismatch[];

@@ -3,9 +3,12 @@
  * recomputed from the export. Each comparison is one `AuditCheck`, in a fixed order (the
  * report's bytes depend on it).
  */
-import { canonicalJson, manifestHash } from "../core/manifest.ts";
+import { bytesToHex } from "../core/hex.ts";
+import { canonicalJson, manifestHash, type ManifestProvince } from "../core/manifest.ts";
+import { laneNamesOf } from "../core/sum-tree-batch.ts";
 import type { AuditCheck } from "./audit-report.ts";
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
+import type { AuditedRecord, ExportRead } from "./read-audited-export.ts";
 import type { Reference } from "./read-reference.ts";
 import { sourceLabel, type Recomputed } from "./recompute-batch.ts";
 
@@ -28,7 +31,9 @@ export function compareReference(reference: Reference, anchored: AnchoredBatch):
       "reference-root",
       anchored.root,
       reference.tree.root,
-      "the reference artifact's tree.bin has the anchored root (so its leaves are the anchored leaves)",
+      reference.keysSha === undefined
+        ? "the reference artifact's tree.bin has the anchored root (so its leaves are the anchored leaves)"
+        : "the tree recomputed from the reference artifact's records.jsonl and keys.bin has the anchored root (so its leaves are the anchored leaves)",
     ),
     auditCheck(
       "reference-manifest",
@@ -40,7 +45,9 @@ export function compareReference(reference: Reference, anchored: AnchoredBatch):
   if (reference.tree.root !== anchored.root) {
     reference.lines = undefined;
     reference.byIndex = undefined;
-    reference.detail = "records unavailable: the reference tree is not the anchored tree";
+    // A v2 reference whose tree could not be recomputed keeps the reason it says.
+    if (reference.tree.root !== null)
+      reference.detail = "records unavailable: the reference tree is not the anchored tree";
   }
   return checks;
 }
@@ -94,9 +101,145 @@ export function compareBatch(
       rebuilt.hash,
       "keccak256 of the manifest rebuilt from the export",
     ),
+    ...compareTreeV2(anchored, recomputed),
     ...compareProvinces(anchored, reference, recomputed),
+    ...compareProvinceSubtrees(anchored, reference, recomputed),
     ...compareManifestFields(anchored, refManifest, recomputed),
   ];
+}
+
+const laneText = (lanes: readonly (bigint | string)[] | undefined, k: number): string | null =>
+  lanes?.[k] === undefined ? null : String(lanes[k]);
+
+/**
+ * `shafaf-tree/2`: the tree was built (else why not), and each lane of the anchored totals
+ * against the recomputed root's lanes, one check per lane named after it ("premium lane").
+ */
+export function compareTreeV2(
+  anchored: AnchoredBatch,
+  recomputed: Pick<Recomputed, "sum">,
+): AuditCheck[] {
+  if (anchored.v2 === undefined) return [];
+  const tree = recomputed.sum?.tree;
+  const out: AuditCheck[] = [];
+  if (tree === undefined)
+    out.push(
+      auditCheck(
+        "sum-tree",
+        "a tree",
+        null,
+        `no shafaf-tree/2 tree can be recomputed from the export: ${recomputed.sum?.problem ?? "not a shafaf-batch/2 export"}`,
+        false,
+      ),
+    );
+  laneNamesOf(anchored.kind).forEach((name, k) =>
+    out.push(
+      auditCheck(
+        `${name} lane`,
+        laneText(anchored.v2!.lanes, k),
+        laneText(tree?.lanes, k),
+        `lane ${k} (${name}) of the batch root: the anchored totals versus the root recomputed from the export`,
+      ),
+    ),
+  );
+  return out;
+}
+
+/**
+ * `shafaf-tree/2`: each province subtree recomputed from the export against the provinces list of
+ * the anchored manifest (size, root, lanes), when the reference manifest is the anchored one.
+ */
+export function compareProvinceSubtrees(
+  anchored: AnchoredBatch,
+  reference: Reference | undefined,
+  recomputed: Pick<Recomputed, "sum">,
+): AuditCheck[] {
+  if (anchored.v2 === undefined) return [];
+  const listed = reference?.manifest?.provinces;
+  if (listed === undefined || manifestHash(reference!.manifestBytes) !== anchored.manifestHash)
+    return [
+      auditCheck(
+        "province subtrees",
+        null,
+        null,
+        "province subtrees not compared: no reference manifest whose hash is the anchored manifestHash",
+        false,
+      ),
+    ];
+  const text = (p: Pick<ManifestProvince, "size" | "root"> & { lanes: readonly unknown[] }) =>
+    `${p.size} leaves, root ${p.root.toLowerCase()}, lanes ${p.lanes.map(String).join("/")}`;
+  const mine = new Map((recomputed.sum?.tree?.provinces ?? []).map((p) => [p.code, p]));
+  const theirs = new Map(listed.map((p) => [p.code, p]));
+  return [...new Set([...theirs.keys(), ...mine.keys()])].sort().map((code) => {
+    const a = theirs.get(code);
+    const r = mine.get(code);
+    return auditCheck(
+      `province ${code} subtree`,
+      a === undefined ? null : text(a),
+      r === undefined ? null : text(r),
+      `the province subtree (leaves, root, lanes ${laneNamesOf(anchored.kind).join("/")}): the anchored manifest's provinces list versus recomputed`,
+    );
+  });
+}
+
+/**
+ * `shafaf-tree/2`, checks of the export only: keys.bin holds one key per records.jsonl line, the
+ * VRF key named by the export is the anchored one, and within the batch one person identifier
+ * has one person key and one key belongs to one person (counts only: never an identifier).
+ */
+export function checkPersonKeys(
+  anchored: AnchoredBatch,
+  exported: Pick<ExportRead, "v2" | "records" | "invalid">,
+): AuditCheck[] {
+  if (anchored.v2 === undefined && exported.v2 === undefined) return [];
+  const out = [
+    auditCheck(
+      "scheme",
+      anchored.v2?.scheme ?? "standard-v1",
+      exported.v2?.scheme ?? "standard-v1",
+      "the tree scheme: the anchored batch's versus the audited export's",
+    ),
+  ];
+  if (exported.v2 === undefined || anchored.v2 === undefined) return out;
+  const lines = exported.records.length + exported.invalid.length;
+  out.push(
+    auditCheck(
+      "person-key-count",
+      `${lines} keys`,
+      `${exported.v2.keyCount} keys`,
+      "keys.bin holds one person key (32 bytes) per records.jsonl line",
+    ),
+    auditCheck(
+      "vrf-key",
+      anchored.v2.vrfKeyId,
+      exported.v2.vrfKeyId,
+      "the VRF key the export says its person keys derive from",
+    ),
+    personKeyCheck(exported.records),
+  );
+  return out;
+}
+
+/** One person ↔ one key within the batch. */
+function personKeyCheck(records: readonly AuditedRecord[]): AuditCheck {
+  const keysOf = new Map<string, Set<string>>();
+  const peopleOf = new Map<string, Set<string>>();
+  for (const r of records) {
+    if (r.key === undefined) continue;
+    const key = bytesToHex(r.key);
+    const person = r.record.nationalId;
+    (keysOf.get(person) ?? keysOf.set(person, new Set()).get(person)!).add(key);
+    (peopleOf.get(key) ?? peopleOf.set(key, new Set()).get(key)!).add(person);
+  }
+  const manyKeys = [...keysOf.values()].filter((s) => s.size > 1).length;
+  const shared = [...peopleOf.values()].filter((s) => s.size > 1).length;
+  return auditCheck(
+    "person-keys",
+    "one key per person, one person per key",
+    `${manyKeys} person(s) with two or more keys, ${shared} key(s) shared by two or more people`,
+    "within the batch each person identifier has exactly one person key k_b and each key one person (counts only, never an identifier)",
+    manyKeys === 0 && shared === 0,
+  );
 }
 
 /** Each province's count and total, when the reference manifest is the anchored one. */

@@ -1,9 +1,12 @@
 /**
  * Compare, record level: each audited leaf against the anchored leaves. A leaf found among them
  * matches (once; again is a duplicate); otherwise the reference's record of the same id names
- * the fields, salt or subject that differ. Anchored leaves nothing matched or explained are
- * missing. Needs a reference whose tree is the anchored tree; without one, nothing is listed.
+ * the fields, salt, subject or person key that differ. Anchored leaves nothing matched or
+ * explained are missing. Needs a reference whose tree is the anchored tree; without one, nothing
+ * is listed. A v1 leaf is its leaf hash; a `shafaf-tree/2` leaf is keccak256(k_b ‖ commitment)
+ * (`recompute-sum-tree.ts`), so the same logic blames the same records under both schemes.
  */
+import { bytesToHex } from "../core/hex.ts";
 import { maskNationalId } from "../core/national-id.ts";
 import { recordToJson } from "../core/receipt.ts";
 import type { RecordMismatch } from "./audit-report.ts";
@@ -34,6 +37,9 @@ export function compareRecords(
   const explained = new Set<number>();
   const saltOwner = new Map<string, string>();
   for (const l of reference.byIndex ?? []) saltOwner.set(l.salt, String(l.record.recordId));
+  const keyOwner = new Map<string, string>();
+  for (const l of reference.byIndex ?? [])
+    if (l.key !== undefined && !keyOwner.has(l.key)) keyOwner.set(l.key, String(l.record.recordId));
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const leaf = leafOf(i);
@@ -55,7 +61,7 @@ export function compareRecords(
       });
       continue;
     }
-    out.push(...explainLeaf(reference, r, leaf, { matched, explained, saltOwner }));
+    out.push(...explainLeaf(reference, r, leaf, { matched, explained, saltOwner, keyOwner }));
   }
   for (let i = 0; i < reference.tree.length; i++) {
     if (matched.has(i) || explained.has(i)) continue;
@@ -79,7 +85,13 @@ export function explainLeaf(
   reference: Reference,
   r: AuditedRecord,
   leaf: string,
-  seen: { matched: Set<number>; explained: Set<number>; saltOwner: Map<string, string> },
+  seen: {
+    matched: Set<number>;
+    explained: Set<number>;
+    saltOwner: Map<string, string>;
+    /** v2: the first anchored record of each person key. */
+    keyOwner?: Map<string, string>;
+  },
 ): RecordMismatch[] {
   const base = { recordId: r.record.recordId, source: r.source };
   const ref = reference.lines?.get(r.record.recordId);
@@ -123,6 +135,7 @@ export function explainLeaf(
   seen.explained.add(ref.index);
   const out = compareFields(ref.record, r, ref.index);
   out.push(...compareKeys(ref, r, seen.saltOwner));
+  out.push(...comparePersonKey(ref, r, seen.keyOwner));
   if (out.length === 0)
     out.push({
       ...base,
@@ -173,6 +186,44 @@ function compareKeys(
       detail: "the subject pseudonym differs from the anchored one",
     });
   return out;
+}
+
+/**
+ * v2: the person key of a record against the anchored one of the same record id. Names the
+ * anchored record whose key the export gives instead (keys swapped or copied), never the key's
+ * person.
+ */
+function comparePersonKey(
+  ref: ReferenceLine,
+  r: AuditedRecord,
+  keyOwner: ReadonlyMap<string, string> | undefined,
+): RecordMismatch[] {
+  if (ref.key === undefined) return [];
+  const mine = r.key === undefined ? undefined : bytesToHex(r.key);
+  if (mine === ref.key) return [];
+  const owner = mine === undefined ? undefined : keyOwner?.get(mine);
+  return [
+    {
+      recordId: r.record.recordId,
+      source: r.source,
+      problem: "changed",
+      anchoredIndex: ref.index,
+      field: "personKey",
+      anchored: `the person key anchored for ${r.record.recordId}`,
+      recomputed:
+        mine === undefined
+          ? "no key (keys.bin has none for this line)"
+          : owner === undefined
+            ? "a key not anchored for any record"
+            : `the person key anchored for ${owner}`,
+      detail:
+        mine === undefined
+          ? "keys.bin holds no person key for this record"
+          : owner === undefined
+            ? "the export's person key (keys.bin) is not the anchored one"
+            : `the export gives this record the person key of record ${owner} (keys swapped or copied)`,
+    },
+  ];
 }
 
 /** One "changed" mismatch per record field that differs, in field-name order (national IDs masked). */

@@ -1,7 +1,8 @@
 /**
  * A batch artifact read as evidence: integrity problems (a file whose sha256 is not the one its
  * descriptor recorded) become findings, not exceptions. Only an unreadable descriptor, an
- * unknown format or a line that is not JSON stops the audit.
+ * unknown format or a line that is not JSON stops the audit. Reads `shafaf-batch/1` and
+ * `shafaf-batch/2` (whose `keys.bin` is read and checked too).
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -10,6 +11,7 @@ import { InvalidInputError } from "../core/errors.ts";
 import type { Manifest } from "../core/manifest.ts";
 import {
   BATCH_ARTIFACT_FORMAT,
+  BATCH_ARTIFACT_V2_FORMAT,
   type ArtifactRecordLine,
   type BatchArtifactDescriptor,
 } from "../store/batch-artifact.ts";
@@ -21,6 +23,8 @@ export interface LooseArtifact {
   manifestBytes: Uint8Array;
   recordsBytes: Uint8Array;
   lines: ArtifactRecordLine[];
+  /** `shafaf-batch/2`: keys.bin (k_b of line i at i·32); undefined for `shafaf-batch/1`. */
+  keysBytes?: Uint8Array;
   /** What does not match the descriptor's sha256s; empty when all does. */
   problems: string[];
 }
@@ -51,9 +55,14 @@ export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
       code: "audit.artifact",
     });
   }
-  if ((descriptor.format as string) !== BATCH_ARTIFACT_FORMAT) {
+  const format = descriptor.format as string;
+  const v2 = format === BATCH_ARTIFACT_V2_FORMAT;
+  if (
+    (format !== BATCH_ARTIFACT_FORMAT && !v2) ||
+    (v2 && (descriptor.scheme as string | undefined) !== "shafaf-tree/2")
+  ) {
     throw new InvalidInputError(
-      `${where("artifact.json")}: format ${String(descriptor.format)}, this version reads ${BATCH_ARTIFACT_FORMAT}`,
+      `${where("artifact.json")}: format ${String(descriptor.format)}${v2 ? ` with scheme ${String(descriptor.scheme)}` : ""}, this version reads ${BATCH_ARTIFACT_FORMAT} and ${BATCH_ARTIFACT_V2_FORMAT} (scheme shafaf-tree/2)`,
       { code: "audit.artifact.format" },
     );
   }
@@ -64,6 +73,19 @@ export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
     problems.push("records.jsonl does not match the sha256 in artifact.json");
   if (sha256hex(manifestBytes) !== descriptor.files["manifest.json"].sha256)
     problems.push("manifest.json does not match the sha256 in artifact.json");
+  let keysBytes: Uint8Array | undefined;
+  if (v2) {
+    try {
+      keysBytes = new Uint8Array(await readFile(where("keys.bin")));
+    } catch (error) {
+      throw new InvalidInputError(`${where("keys.bin")}: cannot be read`, {
+        details: `a ${BATCH_ARTIFACT_V2_FORMAT} artifact holds keys.bin, each record's person key (${(error as Error).message}); restore it from a backup`,
+        code: "audit.artifact.keys",
+      });
+    }
+    if (sha256hex(keysBytes) !== descriptor.files["keys.bin"]?.sha256)
+      problems.push("keys.bin does not match the sha256 in artifact.json");
+  }
   const lines: ArtifactRecordLine[] = [];
   const text = new TextDecoder().decode(recordsBytes);
   let n = 0;
@@ -79,5 +101,12 @@ export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
       });
     }
   }
-  return { descriptor, manifestBytes, recordsBytes, lines, problems };
+  return {
+    descriptor,
+    manifestBytes,
+    recordsBytes,
+    lines,
+    ...(keysBytes !== undefined ? { keysBytes } : {}),
+    problems,
+  };
 }

@@ -26,6 +26,8 @@ export interface AuditedRecord {
   index?: number;
   salt: Hex;
   subject: Hex;
+  /** `shafaf-batch/2`: the line's person key k_b from keys.bin (undefined when keys.bin is short). */
+  key?: Uint8Array | undefined;
   source: string;
 }
 
@@ -38,6 +40,8 @@ export interface ExportRead {
   problems?: string[];
   /** A batch artifact's records.jsonl sha256 and manifest. */
   recordsSha?: string;
+  /** A `shafaf-batch/2` artifact: the scheme, sha256 of keys.bin, and how many keys it holds. */
+  v2?: { scheme: "shafaf-tree/2"; keysSha: string; keyCount: number; vrfKeyId: string | null };
   manifest?: Manifest | undefined;
   /** Input files: their sources and the readers' issues. */
   sources?: readonly SourceInfo[];
@@ -60,9 +64,11 @@ export async function readAuditedExport(
 
 async function readArtifactExport(dir: string): Promise<ExportRead> {
   const loose = await readArtifactLoose(dir);
+  const keys = loose.keysBytes;
   const files = [
     { name: "manifest.json", sha256: sha256hex(loose.manifestBytes) },
     { name: "records.jsonl", sha256: sha256hex(loose.recordsBytes) },
+    ...(keys === undefined ? [] : [{ name: "keys.bin", sha256: sha256hex(keys) }]),
   ];
   const records: AuditedRecord[] = [];
   const invalid: RecordMismatch[] = [];
@@ -89,6 +95,9 @@ async function readArtifactExport(dir: string): Promise<ExportRead> {
       subject: line.subject.toLowerCase() as Hex,
       source: where,
       index: i,
+      ...(keys === undefined
+        ? {}
+        : { key: (i + 1) * 32 <= keys.length ? keys.subarray(i * 32, i * 32 + 32) : undefined }),
     });
   }
   return {
@@ -98,6 +107,16 @@ async function readArtifactExport(dir: string): Promise<ExportRead> {
     problems: loose.problems,
     recordsSha: files[1]!.sha256,
     manifest: parseManifest(loose.manifestBytes),
+    ...(keys === undefined
+      ? {}
+      : {
+          v2: {
+            scheme: "shafaf-tree/2" as const,
+            keysSha: files[2]!.sha256,
+            keyCount: Math.floor(keys.length / 32),
+            vrfKeyId: loose.descriptor.vrfKeyId?.toLowerCase() ?? null,
+          },
+        }),
   };
 }
 

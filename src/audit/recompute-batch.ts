@@ -1,23 +1,31 @@
 /**
  * Recompute: from the audited records, the leaves, the tree, the manifest figures (through the
  * pipeline's own `createBatchAccumulator`) and the manifest itself, rebuilt as the pipeline
- * would have written it for these records.
+ * would have written it for these records. A `shafaf-tree/2` batch: the sum tree through core's
+ * batch collector (`recompute-sum-tree.ts`), leaves named keccak256(k_b ‖ commitment), and a
+ * `shafaf-manifest/2` built with the recomputed tree, as `buildBatchV2` builds it.
  */
 import { createBatchAccumulator, type BatchFigures } from "../core/batch-accumulator.ts";
 import { bytesToHex } from "../core/hex.ts";
 import { LEAF_ENCODING, leafHashes, leafValues } from "../core/leaf.ts";
-import { buildManifest, type Manifest } from "../core/manifest.ts";
-import { buildMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
+import { buildManifest, type Manifest, type ManifestInput } from "../core/manifest.ts";
+import { buildMerkleTree } from "../core/merkle-tree.ts";
+import type { SumTree } from "../core/build-sum-tree.ts";
+import { laneNamesOf } from "../core/sum-tree-batch.ts";
+import { recomputeSumTree } from "./recompute-sum-tree.ts";
 import type { SourceInfo } from "../ingest/source-info.ts";
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
 import type { ExportRead } from "./read-audited-export.ts";
 import type { Reference } from "./read-reference.ts";
 
 export interface Recomputed {
-  /** The export's leaf hashes, 32 bytes each, in export order. */
+  /** The export's leaf hashes (v2: leaf identities), 32 bytes each, in export order. */
   hashes: Uint8Array;
   leafOf: (i: number) => string;
-  tree: MerkleTree | undefined;
+  /** The recomputed root; undefined when no tree can be built (no records; v2: see `sum`). */
+  tree: { root: string } | undefined;
+  /** `shafaf-tree/2`: the recomputed sum tree, or why there is none. */
+  sum?: { tree: SumTree | undefined; problem: string | undefined };
   figures: BatchFigures;
   rebuilt: { manifest: Manifest; bytes: Uint8Array; hash: string };
   /** Audited sources that are a reference source under another name. */
@@ -38,6 +46,7 @@ export function recomputeBatch(p: {
   /** The rules version when no manifest names one (the audit's rate table). */
   rulesVersion: string;
 }): Recomputed {
+  if (p.anchored.v2 !== undefined) return recomputeBatchV2(p);
   const { reference, exported } = p;
   const records = exported.records;
   // The same records.jsonl bytes as the reference's give the same leaves: do not hash them twice.
@@ -62,6 +71,53 @@ export function recomputeBatch(p: {
   };
 }
 
+/** {@link recomputeBatch} of a `shafaf-tree/2` batch. */
+function recomputeBatchV2(p: Parameters<typeof recomputeBatch>[0]): Recomputed {
+  const { reference, exported } = p;
+  const records = exported.records;
+  // The same records.jsonl and keys.bin as the reference's give the same tree: build it once.
+  const sum =
+    reference?.sumTree !== undefined &&
+    reference.leafHashes !== undefined &&
+    exported.recordsSha === reference.recordsSha &&
+    exported.v2?.keysSha === reference.keysSha &&
+    reference.leafHashes.length === records.length * 32
+      ? {
+          tree: reference.sumTree,
+          problem: undefined,
+          leafId: (i: number) => reference.tree.leafHash(i),
+          leafIds: reference.leafHashes,
+        }
+      : recomputeSumTree(p.anchored.kind, records);
+  const acc = createBatchAccumulator();
+  for (const r of records) acc.add(r.record, r.subject);
+  const figures = acc.figures();
+  const vrfKeyId = p.anchored.v2!.vrfKeyId;
+  const { rebuilt, renamed } = rebuildManifest({
+    ...p,
+    figures,
+    ...(sum.tree === undefined
+      ? {}
+      : {
+          tree: {
+            vrfKeyId,
+            laneNames: laneNamesOf(p.anchored.kind),
+            lanes: [...sum.tree.lanes],
+            provinces: sum.tree.provinces,
+          },
+        }),
+  });
+  return {
+    hashes: sum.leafIds,
+    leafOf: sum.leafId,
+    tree: sum.tree === undefined ? undefined : { root: sum.tree.root.toLowerCase() },
+    sum: { tree: sum.tree, problem: sum.problem },
+    figures,
+    rebuilt,
+    renamed,
+  };
+}
+
 /**
  * The manifest of the recomputed figures. What only the pipeline knew (quarantined lists,
  * findings, coverage rules, reason) is carried from the anchored manifest; fields a manifest
@@ -73,6 +129,8 @@ export function rebuildManifest(p: {
   exported: ExportRead;
   figures: BatchFigures;
   rulesVersion: string;
+  /** `shafaf-tree/2`: the recomputed tree's facts (a `shafaf-manifest/2`). */
+  tree?: ManifestInput["tree"];
 }): Pick<Recomputed, "rebuilt" | "renamed"> {
   const { kind, period } = p.anchored;
   const f = p.figures;
@@ -99,6 +157,7 @@ export function rebuildManifest(p: {
     sources: manifestSources ?? p.exported.manifest?.sources ?? refManifest?.sources ?? [],
     rulesVersion: refManifest?.rulesVersion ?? p.rulesVersion,
     leafEncoding: LEAF_ENCODING,
+    ...(p.tree !== undefined ? { tree: p.tree } : {}),
     supersedes: p.anchored.supersedes,
     reason: refManifest?.reason ?? null,
     ...(refFields === undefined || "people" in refFields ? { people: f.people } : {}),

@@ -40,6 +40,13 @@ th{background:#f6f8fa}.ok{color:#1a7f37;font-weight:bold}.bad{color:#cf222e;font
 .verdict{font-size:1.4rem;padding:.6rem 1rem;border-radius:.4rem;display:inline-block}
 .verdict.match{background:#dafbe1}.verdict.mismatch{background:#ffebe9}.none{color:#57606a}code{font-size:.85rem}`;
 
+const lanesText = (lanes: Record<string, string> | null): string | null =>
+  lanes === null
+    ? null
+    : Object.entries(lanes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+
 /**
  * Renders the report. `reportHash` is the keccak256 of the JSON report, shown so that a reader
  * can match the page with the on-chain attestation.
@@ -61,6 +68,8 @@ export function renderAuditHtml(report: AuditReport, reportHash: string): string
       ["", ""],
       [
         ["format", report.format],
+        // v1 reports have no scheme row: their pages are byte for byte as before.
+        ...(report.scheme !== undefined ? [["tree scheme", report.scheme]] : []),
         ["kind / period", `${report.kind} ${report.period}`],
         ["generated at", report.generatedAt ?? "(not recorded)"],
         ["report hash (keccak256 of the JSON report)", reportHash],
@@ -83,6 +92,8 @@ export function renderAuditHtml(report: AuditReport, reportHash: string): string
         ["records", a.recordCount],
         ["total (Rials)", a.total],
         ["manifest hash", a.manifestHash],
+        ...(a.vrfKeyId !== undefined ? [["VRF key id (person keys)", a.vrfKeyId]] : []),
+        ...(a.lanes !== undefined ? [["root lanes", lanesText(a.lanes)]] : []),
         ["supersedes", a.supersedes],
         ["superseded by", a.supersededBy],
         [
@@ -112,6 +123,9 @@ export function renderAuditHtml(report: AuditReport, reportHash: string): string
         ["records", report.audited.recordCount],
         ["total (Rials)", report.audited.total],
         ["rebuilt manifest hash", report.audited.manifestHash],
+        ...(report.audited.lanes !== undefined
+          ? [["recomputed root lanes", lanesText(report.audited.lanes)]]
+          : []),
       ],
       "",
     ),

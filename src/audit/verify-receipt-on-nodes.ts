@@ -4,6 +4,7 @@
  * trust it unless all nodes answer and agree. Trust assumption, named: at least one of the given
  * nodes is honest, so a batch on which they all agree is the chain's.
  */
+import type { OnChainBatchV2 } from "../core/verify-document.ts";
 import { ShafafError } from "../core/errors.ts";
 import { createLedgerClient, ContractRevertError } from "../chain/ledger-client.ts";
 import { redactUrl } from "../chain/errors.ts";
@@ -38,7 +39,7 @@ export interface VerifyReceiptOnNodesParams {
 export interface NodeAnswer {
   endpoint: string;
   ok: boolean;
-  batch?: OnChainBatch | undefined;
+  batch?: OnChainBatchV2 | undefined;
   error?: string;
 }
 
@@ -47,7 +48,7 @@ export interface VerifyReceiptOnNodesResult extends VerifyReceiptResult {
 }
 
 /** The fields of a batch the nodes must agree on, in a fixed order. */
-function fingerprint(b: OnChainBatch | undefined): string {
+function fingerprint(b: OnChainBatchV2 | undefined): string {
   if (b === undefined) return "none";
   return [
     b.chainId,
@@ -59,6 +60,7 @@ function fingerprint(b: OnChainBatch | undefined): string {
     b.supersededBy,
     b.confirmations,
     b.disputes,
+    ...(b.scheme !== undefined ? [b.scheme, b.vrfPublicKey ?? "no VRF key"] : []),
   ].join("|");
 }
 
@@ -74,13 +76,23 @@ async function readFromNode(
     const rpc = createRpc({ url, timeoutMs: options.timeoutMs, retries: options.retries });
     const ledger = createLedgerClient({ rpc, address: contract });
     const chainId = Number(BigInt(await rpc.request<string>("eth_chainId")));
-    let batch;
+    let batch: { root: string; supersededBy: number; kind: number; period: number };
+    let v2: { scheme: "shafaf-tree/2"; vrfPublicKey?: string } | undefined;
     try {
       batch = await ledger.getBatch(batchId);
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
         return { endpoint, ok: true, batch: undefined };
-      throw error;
+      if (!(error instanceof ContractRevertError && error.errorName === "LedgerWrongScheme"))
+        throw error;
+      // A shafaf-tree/2 batch: its root, and the VRF key its person keys derive from.
+      const b2 = await ledger.getBatchV2(batchId);
+      batch = b2;
+      const key = (await ledger.vrfKeys()).find((k) => k.keyId === b2.vrfKeyId);
+      v2 = {
+        scheme: "shafaf-tree/2",
+        ...(key !== undefined ? { vrfPublicKey: key.publicKey.toLowerCase() } : {}),
+      };
     }
     const counts = await ledger.attestationCounts(batchId);
     return {
@@ -96,6 +108,7 @@ async function readFromNode(
         disputes: counts.disputes,
         kind: batch.kind,
         period: batch.period,
+        ...v2,
       },
     };
   } catch (error) {

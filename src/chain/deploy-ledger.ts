@@ -2,7 +2,14 @@
  * Deploys the TransparencyLedger with its initial roles in the constructor, so that no account —
  * not even the deployer — holds a role it was not given.
  */
-import { ContractFactory, getAddress, isAddress, type Signer } from "ethers";
+import {
+  Contract,
+  ContractFactory,
+  getAddress,
+  isAddress,
+  type ContractTransactionResponse,
+  type Signer,
+} from "ethers";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
 import { loadLedgerArtifact, type LoadArtifactOptions } from "./artifact.ts";
 
@@ -16,6 +23,11 @@ export interface DeployLedgerOptions {
   anchorers?: readonly string[];
   auditors?: readonly string[];
   pausers?: readonly string[];
+  /**
+   * VRF_KEY_ROLE (registers the person-key VRF key). Not a constructor role: granted right after
+   * deployment by the signer, which must then be the admin.
+   */
+  vrfRegistrars?: readonly string[];
   /** Where to find `artifacts/` (default: this repository). */
   artifacts?: LoadArtifactOptions;
 }
@@ -57,6 +69,18 @@ export async function deployLedger(options: DeployLedgerOptions): Promise<Deploy
   const anchorers = checkAddresses("anchorers", options.anchorers ?? []);
   const auditors = checkAddresses("auditors", options.auditors ?? []);
   const pausers = checkAddresses("pausers", options.pausers ?? []);
+  const vrfRegistrars = checkAddresses("vrfRegistrars", options.vrfRegistrars ?? []);
+  if (
+    vrfRegistrars.length > 0 &&
+    getAddress(await options.signer.getAddress()) !== getAddress(admin)
+  ) {
+    throw new InvalidInputError("only the admin can grant VRF_KEY_ROLE at deployment", {
+      details:
+        "deploy without vrfRegistrars and let governance grant vrf_key (shafaf roles propose --grant vrf_key:ADDR)",
+      field: "vrfRegistrars",
+      code: "chain.deploy.vrf-registrar",
+    });
+  }
 
   const { abi, bytecode } = await loadLedgerArtifact(options.artifacts);
   const provider = options.signer.provider;
@@ -81,6 +105,17 @@ export async function deployLedger(options: DeployLedgerOptions): Promise<Deploy
       details: `transaction ${tx?.hash ?? "(none)"} did not create the contract`,
       code: "chain.deploy.failed",
     });
+  }
+  if (vrfRegistrars.length > 0) {
+    const ledger = new Contract(receipt.contractAddress, abi, options.signer);
+    const role = (await ledger.getFunction("VRF_KEY_ROLE")()) as string;
+    for (const account of vrfRegistrars) {
+      const granted = (await ledger.getFunction("grantRole")(
+        role,
+        account,
+      )) as ContractTransactionResponse;
+      await granted.wait();
+    }
   }
   const network = await provider.getNetwork();
   return {

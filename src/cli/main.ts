@@ -28,6 +28,7 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   witness: () => import("./commands/witness.ts"),
   monitor: () => import("./commands/monitor.ts"),
   "verify-proof": () => import("./commands/verify-proof.ts"),
+  person: () => import("./commands/person.ts"),
 };
 
 function usage(): string {

@@ -11,6 +11,32 @@ import type { RecordKind } from "./record.ts";
 import type { SourceInfo } from "./source-info.ts";
 
 export const MANIFEST_FORMAT = "shafaf-manifest/1";
+/** The manifest of a `shafaf-tree/2` batch (docs/spec/manifest-v2.md). */
+export const MANIFEST_V2_FORMAT = "shafaf-manifest/2";
+
+/** A province subtree of a `shafaf-tree/2` batch, as its manifest lists it. */
+export interface ManifestProvince {
+  code: string;
+  /** Leaves in the subtree. */
+  size: number;
+  /** The subtree root hash, 0x-hex. */
+  root: string;
+  /** The subtree's lanes, decimal strings, in the kind's lane order. */
+  lanes: string[];
+}
+
+/** What a `shafaf-manifest/2` adds: the tree scheme, the VRF key, the lanes and the provinces. */
+export interface ManifestTreeV2 {
+  scheme: "shafaf-tree/2";
+  /** keccak256 of the registered VRF public key the batch's person keys derive from. */
+  vrfKeyId: string;
+  /** The lane names of the kind (tree-v2.md §4), in order. */
+  laneNames: string[];
+  /** The batch root's lanes (the batch totals), decimal strings. */
+  lanes: string[];
+  /** The province subtrees in tree order (codes ascending). */
+  provinces: ManifestProvince[];
+}
 
 export interface ManifestCell {
   count: number;
@@ -18,8 +44,8 @@ export interface ManifestCell {
   total: string;
 }
 
-export interface Manifest {
-  format: typeof MANIFEST_FORMAT;
+export interface Manifest extends Partial<ManifestTreeV2> {
+  format: typeof MANIFEST_FORMAT | typeof MANIFEST_V2_FORMAT;
   kind: RecordKind;
   period: string;
   recordCount: number;
@@ -29,7 +55,8 @@ export interface Manifest {
   byCategory?: Record<string, ManifestCell>;
   sources: SourceInfo[];
   rulesVersion: string;
-  leafEncoding: readonly string[];
+  /** `shafaf-manifest/1` (a `shafaf-tree/1` batch) only: the v1 leaf's ABI types. */
+  leafEncoding?: readonly string[];
   supersedes: number | null;
   reason: string | null;
   /** Distinct people (subject pseudonyms) in the batch: what small-cell suppression counts. */
@@ -56,9 +83,17 @@ export interface ManifestInput {
   byCategory?: ReadonlyMap<string, { count: number; total: bigint }>;
   sources: readonly SourceInfo[];
   rulesVersion: string;
+  /** A `shafaf-tree/1` batch: the v1 leaf encoding. Ignored when `tree` is given. */
   leafEncoding: readonly string[];
   supersedes: number | null;
   reason: string | null;
+  /** A `shafaf-tree/2` batch: makes the manifest a `shafaf-manifest/2`. */
+  tree?: {
+    vrfKeyId: string;
+    laneNames: readonly string[];
+    lanes: readonly bigint[];
+    provinces: readonly { code: string; size: number; root: string; lanes: readonly bigint[] }[];
+  };
   people?: number;
   timeliness?: { onTime: number; late: number };
   quarantined?: { list: string; rows: number; rules: string[] }[];
@@ -113,8 +148,9 @@ export function buildManifest(input: ManifestInput): {
   hash: string;
 } {
   const rules = recordKindRules(input.kind);
+  const tree = input.tree;
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
+    format: tree === undefined ? MANIFEST_FORMAT : MANIFEST_V2_FORMAT,
     kind: input.kind,
     period: input.period,
     recordCount: input.recordCount,
@@ -123,7 +159,20 @@ export function buildManifest(input: ManifestInput): {
     ...(rules.category !== undefined ? { byCategory: cells(input.byCategory ?? new Map()) } : {}),
     sources: input.sources.map((s) => ({ ...s })),
     rulesVersion: input.rulesVersion,
-    leafEncoding: [...input.leafEncoding],
+    ...(tree === undefined
+      ? { leafEncoding: [...input.leafEncoding] }
+      : {
+          scheme: "shafaf-tree/2" as const,
+          vrfKeyId: tree.vrfKeyId.toLowerCase(),
+          laneNames: [...tree.laneNames],
+          lanes: tree.lanes.map(String),
+          provinces: tree.provinces.map((p) => ({
+            code: p.code,
+            size: p.size,
+            root: p.root.toLowerCase(),
+            lanes: p.lanes.map(String),
+          })),
+        }),
     supersedes: input.supersedes,
     reason: input.reason,
     ...(input.people !== undefined ? { people: input.people } : {}),

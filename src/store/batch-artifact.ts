@@ -4,7 +4,9 @@
  *
  *   batches/<jobId>/artifact.json   descriptor (written last: its presence commits the artifact)
  *   batches/<jobId>/manifest.json   the canonical manifest bytes, exactly as hashed on chain
- *   batches/<jobId>/tree.bin        the Merkle tree, core `MerkleTree.serialize()`
+ *   batches/<jobId>/tree.bin        v1: the Merkle tree, core `MerkleTree.serialize()`
+ *   batches/<jobId>/keys.bin        v2: each record's person key k_b (32 bytes), in line order; the
+ *                                   tree is recomputed from these and the records (sum-tree-batch.ts)
  *   batches/<jobId>/records.jsonl   one `ArtifactRecordLine` per record, in input (leaf) order
  *   batches/<jobId>/records.idx     byte offset of each line of records.jsonl (optional; see
  *                                   docs/spec/record-offsets-v1.md): one record read without a scan
@@ -23,10 +25,15 @@ import { ShafafError } from "../core/errors.ts";
 import { encodeRecordOffsets } from "./record-offsets.ts";
 
 export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
+export const BATCH_ARTIFACT_V2_FORMAT = "shafaf-batch/2";
 
 /** `artifact.json`. Hashes are sha256 of each file's bytes (hex, no 0x). */
 export interface BatchArtifactDescriptor {
-  format: typeof BATCH_ARTIFACT_FORMAT;
+  format: typeof BATCH_ARTIFACT_FORMAT | typeof BATCH_ARTIFACT_V2_FORMAT;
+  /** `shafaf-batch/2` only: the tree scheme, the VRF key id and the root's lanes (decimal). */
+  scheme?: "shafaf-tree/2";
+  vrfKeyId?: string;
+  lanes?: string[];
   jobId: string;
   kind: "premium" | "pension";
   period: string;
@@ -41,7 +48,10 @@ export interface BatchArtifactDescriptor {
   createdAt: string;
   files: {
     "manifest.json": { sha256: string; bytes: number };
-    "tree.bin": { sha256: string; bytes: number };
+    /** v1 only. */
+    "tree.bin"?: { sha256: string; bytes: number };
+    /** v2 only. */
+    "keys.bin"?: { sha256: string; bytes: number };
     "records.jsonl": { sha256: string; bytes: number };
     /** Absent in artifacts written before receipts on demand (the reader then scans). */
     "records.idx"?: { sha256: string; bytes: number };
@@ -67,7 +77,10 @@ export interface BatchArtifact {
   descriptor: BatchArtifactDescriptor;
   manifestBytes: Uint8Array;
   manifest: unknown;
+  /** v1: `tree.bin`; empty for v2. */
   tree: Uint8Array;
+  /** v2: `keys.bin` (k_b of line i at i·32); undefined for v1. */
+  keys?: Uint8Array;
   /** Streams `records.jsonl`; throws at the end if its sha256 differs from the descriptor's. */
   records(): AsyncIterable<ArtifactRecordLine>;
 }
@@ -108,7 +121,10 @@ export interface BatchArtifactWriter {
   /** Writes the other files, fsyncs, renames into place. Returns the final directory. */
   commit(input: {
     manifestBytes: Uint8Array;
-    tree: Uint8Array;
+    /** v1: the serialized tree. Exactly one of `tree` and `keys`. */
+    tree?: Uint8Array;
+    /** v2: the person keys, 32 bytes per record in line order (`descriptor.scheme` set). */
+    keys?: Uint8Array;
     descriptor: Omit<BatchArtifactDescriptor, "format" | "files" | "jobId">;
   }): Promise<{ dir: string; descriptor: BatchArtifactDescriptor }>;
   /** Removes the temporary directory. Safe after a failed commit. */
@@ -178,28 +194,41 @@ export async function createBatchArtifactWriter(
       if (pendingBytes >= FLUSH_BYTES) await flush();
     },
 
-    async commit({ manifestBytes, tree, descriptor }) {
+    async commit({ manifestBytes, tree, keys, descriptor }) {
       if (descriptor.recordCount !== expected) {
         throw new BatchArtifactError(
           `descriptor says ${descriptor.recordCount} records but ${expected} were written`,
         );
       }
+      const v2 = descriptor.scheme === "shafaf-tree/2";
+      const second = v2 ? keys : tree;
+      if (second === undefined || (v2 ? tree : keys) !== undefined)
+        throw new BatchArtifactError(
+          v2
+            ? "a shafaf-batch/2 artifact has keys.bin and no tree.bin"
+            : "a shafaf-batch/1 artifact has tree.bin and no keys.bin",
+        );
+      if (v2 && second.length !== expected * 32)
+        throw new BatchArtifactError(
+          `keys.bin holds ${second.length / 32} keys for ${expected} records`,
+        );
+      const secondName = v2 ? "keys.bin" : "tree.bin";
       await flush();
       await fh.sync();
       await fh.close();
       closed = true;
       await writeFileDurably(path.join(tmp, "manifest.json"), manifestBytes);
-      await writeFileDurably(path.join(tmp, "tree.bin"), tree);
+      await writeFileDurably(path.join(tmp, secondName), second);
       offsets[expected] = bytes;
       const idx = encodeRecordOffsets(offsets.subarray(0, expected + 1));
       await writeFileDurably(path.join(tmp, "records.idx"), idx);
       const full: BatchArtifactDescriptor = {
-        format: BATCH_ARTIFACT_FORMAT,
+        format: v2 ? BATCH_ARTIFACT_V2_FORMAT : BATCH_ARTIFACT_FORMAT,
         jobId,
         ...descriptor,
         files: {
           "manifest.json": { sha256: sha256hex(manifestBytes), bytes: manifestBytes.length },
-          "tree.bin": { sha256: sha256hex(tree), bytes: tree.length },
+          [secondName]: { sha256: sha256hex(second), bytes: second.length },
           "records.jsonl": { sha256: hash.digest("hex"), bytes },
           "records.idx": { sha256: sha256hex(idx), bytes: idx.length },
         },
@@ -266,19 +295,25 @@ export async function readBatchArtifact(dir: string): Promise<BatchArtifact | un
     throw new BatchArtifactError(`${dir}/artifact.json is not JSON`, { cause: error });
   }
   const format: unknown = descriptor.format;
-  if (format !== BATCH_ARTIFACT_FORMAT) {
+  if (format !== BATCH_ARTIFACT_FORMAT && format !== BATCH_ARTIFACT_V2_FORMAT) {
     throw new BatchArtifactError(
-      `${dir}/artifact.json has format ${String(format)}; this version reads ${BATCH_ARTIFACT_FORMAT}`,
+      `${dir}/artifact.json has format ${String(format)}; this version reads ${BATCH_ARTIFACT_FORMAT} and ${BATCH_ARTIFACT_V2_FORMAT}`,
     );
   }
+  const v2 = format === BATCH_ARTIFACT_V2_FORMAT;
+  if (v2 && descriptor.scheme !== "shafaf-tree/2")
+    throw new BatchArtifactError(
+      `${dir}/artifact.json: a ${format} artifact names scheme shafaf-tree/2`,
+    );
+  const secondName = v2 ? "keys.bin" : "tree.bin";
   const manifestBytes = new Uint8Array(await readFile(path.join(dir, "manifest.json")));
-  const tree = new Uint8Array(await readFile(path.join(dir, "tree.bin")));
+  const second = new Uint8Array(await readFile(path.join(dir, secondName)));
   for (const [name, bytes] of [
     ["manifest.json", manifestBytes],
-    ["tree.bin", tree],
+    [secondName, second],
   ] as const) {
-    const want = descriptor.files[name].sha256;
-    if (sha256hex(bytes) !== want) {
+    const want = descriptor.files[name]?.sha256;
+    if (want === undefined || sha256hex(bytes) !== want) {
       throw new BatchArtifactError(
         `${dir}/${name} does not match the sha256 in artifact.json; the artifact is damaged`,
       );
@@ -296,7 +331,8 @@ export async function readBatchArtifact(dir: string): Promise<BatchArtifact | un
     descriptor,
     manifestBytes,
     manifest,
-    tree,
+    tree: v2 ? new Uint8Array(0) : second,
+    ...(v2 ? { keys: second } : {}),
     async *records() {
       const hash = createHash("sha256");
       const stream = createReadStream(recordsFile);

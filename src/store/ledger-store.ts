@@ -51,6 +51,10 @@ export interface JobRecord {
   supersedes: number | null;
   reason: string | null;
   createdAt: string;
+  /** A `shafaf-tree/2` batch: its scheme, the root's lanes (decimal) and the VRF key id. */
+  scheme?: "shafaf-tree/2";
+  lanes?: string[];
+  vrfKeyId?: string;
   /** Set from `sending` on: the signed transaction, re-broadcast on resume. */
   txHash?: string;
   rawTx?: string;
@@ -95,6 +99,8 @@ export interface BatchEntry {
    * batches anchored before receipts on demand, whose receipts are stored whole.
    */
   receipts?: "on-demand";
+  /** `shafaf-tree/2` for a v2 batch; absent for a v1 one. */
+  scheme?: "shafaf-tree/2";
 }
 
 /** A receipt as stored: the core's `shafaf-receipt/1` JSON object, kept verbatim. */

@@ -6,6 +6,10 @@
  * leaf hash MUST be the tree's leaf at its index and the proof MUST lead to the root), and the
  * tree's root MUST be the anchored root of the batch.
  *
+ * A `shafaf-batch/2` artifact (a `shafaf-tree/2` batch) has no tree file: its tree is recomputed
+ * once from the records and `keys.bin` (`sum-tree-artifact.ts`), and the receipt is a
+ * `shafaf-receipt/2` (core `buildReceiptV2`, verified before it is returned).
+ *
  * Loaded trees and offsets are kept in a small LRU bounded in bytes (a 1,000,000-leaf tree is
  * 68 MB, its offsets 8 MB): a lookup in a warm batch is one `pread` and one proof.
  */
@@ -19,6 +23,11 @@ import { leafValues } from "../core/leaf.ts";
 import { loadMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
 import { buildReceipt, recordFromJson, type Receipt } from "../core/receipt.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
+import type { SumTree } from "../core/build-sum-tree.ts";
+import { bytesToHex, hexToBytes } from "../core/hex.ts";
+import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
+import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
+import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
 import { decodeRecordOffsets, scanRecordOffsets } from "./record-offsets.ts";
 
 /** What the assembler needs of an anchored batch (a `BatchEntry` has it). */
@@ -39,7 +48,7 @@ export interface ReceiptAssembler {
    * `code` is given, the record's receipt code MUST be it. Throws `ReceiptAssemblyError` when
    * the artifact is missing or does not match (a damaged data directory, never bad user input).
    */
-  assemble(batch: AnchoredBatchFacts, index: number, code?: string): Promise<Receipt>;
+  assemble(batch: AnchoredBatchFacts, index: number, code?: string): Promise<Receipt | ReceiptV2>;
   /** Releases the cached trees and file descriptors. */
   close(): void;
 }
@@ -66,7 +75,9 @@ export interface CreateReceiptAssemblerParams {
 }
 
 interface Loaded {
-  tree: MerkleTree;
+  /** v1: the Merkle tree; v2: the sum tree and the person keys (line order). */
+  tree?: MerkleTree;
+  sum?: { tree: SumTree; keys: Uint8Array };
   offsets: Float64Array;
   fd: number;
   file: string;
@@ -121,13 +132,17 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         `the artifact in ${dir} does not belong to batch ${batch.batchId} (root or record count differ)`,
       );
     }
-    let tree: MerkleTree;
+    let tree: MerkleTree | undefined;
+    let sum: Loaded["sum"];
     try {
-      tree = loadMerkleTree(artifact.tree, { expectedRoot: batch.root });
+      if (artifact.keys !== undefined)
+        sum = { tree: await loadArtifactSumTree(artifact), keys: artifact.keys };
+      else tree = loadMerkleTree(artifact.tree, { expectedRoot: batch.root });
     } catch (error) {
-      throw new ReceiptAssemblyError(`${dir}/tree.bin: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new ReceiptAssemblyError(
+        `${dir}/${sum === undefined && artifact.keys === undefined ? "tree.bin" : "keys.bin"}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const file = path.join(dir, "records.jsonl");
     const jsonlBytes = d.files["records.jsonl"].bytes;
@@ -151,11 +166,16 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
     }
     const fd = openSync(file, "r");
     return {
-      tree,
+      ...(tree !== undefined ? { tree } : {}),
+      ...(sum !== undefined ? { sum } : {}),
       offsets,
       fd,
       file,
-      bytes: tree.nodes.length + 4 * tree.length + offsets.byteLength,
+      // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys.
+      bytes:
+        (tree !== undefined
+          ? tree.nodes.length + 4 * tree.length
+          : batch.recordCount * (32 + 2 * (64 + 16 * 6))) + offsets.byteLength,
     };
   }
 
@@ -224,6 +244,8 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       if (record === undefined) {
         throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is damaged`);
       }
+      if (loaded.sum !== undefined)
+        return assembleV2(batch, loaded.sum, index, line, record, where);
       const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
       try {
         // Checks the leaf hash against the tree and the proof against the (anchored) root.
@@ -231,7 +253,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
           chainId: batch.chainId,
           contract: batch.contract,
           batchId: batch.batchId,
-          tree: loaded.tree,
+          tree: loaded.tree!,
           index,
           record,
           values,
@@ -253,4 +275,41 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       cache.clear();
     },
   };
+}
+
+/** The `shafaf-receipt/2` of line `index`: its leaf is the one of its key with its commitment. */
+function assembleV2(
+  batch: AnchoredBatchFacts,
+  sum: { tree: SumTree; keys: Uint8Array },
+  index: number,
+  line: ArtifactRecordLine,
+  record: NonNullable<ReturnType<typeof recordFromJson>>,
+  where: string,
+): ReceiptV2 {
+  try {
+    if (sum.tree.root.toLowerCase() !== batch.root.toLowerCase())
+      throw new RangeError("the tree's root is not the anchored root");
+    const salt = hexToBytes(line.salt);
+    const key = sum.keys.subarray(index * 32, index * 32 + 32);
+    const commitment = bytesToHex(sumTreeRecordFields(record, salt).commitment);
+    const leaf = sum.tree
+      .indicesOf(key)
+      .find((i) => bytesToHex(sum.tree.leaf(i).commitment) === commitment);
+    if (leaf === undefined) throw new RangeError("no leaf of the record's key opens to it");
+    return buildReceiptV2({
+      chainId: batch.chainId,
+      contract: batch.contract,
+      batchId: batch.batchId,
+      code: line.code,
+      tree: sum.tree,
+      index: leaf,
+      record,
+      salt,
+    });
+  } catch (error) {
+    throw new ReceiptAssemblyError(
+      `the receipt of ${where} does not verify against the anchored root; the artifact is damaged`,
+      { cause: error },
+    );
+  }
 }

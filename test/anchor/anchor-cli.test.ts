@@ -74,9 +74,23 @@ describe("shafaf anchor (end to end)", function () {
   let jsonlBatchId = 0;
 
   const anchor = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    runCli(["anchor", ...args, "--rpc", chain.url, "--contract", contract, "--data-dir", dataDir], {
-      env,
-    });
+    runCli(
+      [
+        "anchor",
+        "--scheme",
+        "1",
+        ...args,
+        "--rpc",
+        chain.url,
+        "--contract",
+        contract,
+        "--data-dir",
+        dataDir,
+      ],
+      {
+        env,
+      },
+    );
   const anchorJson = async (args: string[]): Promise<AnchorJson> => {
     const r = await anchor([...args, "--signer", "dev:0", "--json"]);
     expect(r.code, r.stderr).to.equal(0);
@@ -388,7 +402,7 @@ describe("shafaf anchor (end to end)", function () {
         "--report",
         report,
       ]);
-      expect(r.code).to.equal(65);
+      expect(r.code, r.stderr).to.equal(65);
       expect(r.stderr).to.match(/nothing was anchored/);
       expect(r.stderr).to.match(/bad\.csv:2 +national_id/);
       expect(await batchCount()).to.equal(before);
@@ -581,6 +595,8 @@ describe("shafaf anchor (end to end)", function () {
       const r = await runCli(
         [
           "anchor",
+          "--scheme",
+          "1",
           file,
           "--kind",
           "premium",
@@ -603,6 +619,8 @@ describe("shafaf anchor (end to end)", function () {
       const wrong = await runCli(
         [
           "anchor",
+          "--scheme",
+          "1",
           file,
           "--kind",
           "premium",

@@ -28,6 +28,8 @@ describe("a chain reset at the same address under an old data directory", functi
 
   const anchorArgs = (file: string, rpc: string) => [
     "anchor",
+    "--scheme",
+    "1",
     file,
     "--kind",
     "premium",

@@ -2,7 +2,7 @@
  * Crash safety of `shafaf anchor`: the real CLI process is SIGKILLed at every step boundary
  * (SHAFAF_TEST_CRASH_AT), then the same command is run again. It must finish the job with
  * exactly one batch on chain, the salts and receipt codes drawn before the kill, and a receipt
- * for every record.
+ * for every record. The batches are `shafaf-tree/2` ones (person keys from a registered VRF key).
  */
 import { expect } from "chai";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -16,6 +16,8 @@ import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "../../src/store/batch-artifact.ts";
 import { PREMIUM_COLUMNS, premiumRows, runCli, toCsv } from "./helpers.ts";
 
+const PASSWORD = { SHAFAF_KEYSTORE_PASSWORD: "crash test password" };
+
 describe("shafaf anchor crash safety (kill -9 at each step, then the same command)", function () {
   this.timeout(300_000);
   let chain: DevChain;
@@ -24,6 +26,7 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
   let contract: string;
   let provider: JsonRpcProvider;
   let ledger: Contract;
+  let vrfFile: string;
 
   before(async function () {
     chain = await startDevChain();
@@ -32,6 +35,24 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
     const deployed = await runCli(["deploy", "--rpc", chain.url, "--signer", "dev:0", "--json"]);
     expect(deployed.code, deployed.stderr).to.equal(0);
     contract = (JSON.parse(deployed.stdout) as { address: string }).address;
+    vrfFile = path.join(work, "vrf.json");
+    for (const argv of [
+      ["keys", "new-vrf", "--out", vrfFile],
+      [
+        "keys",
+        "register-vrf",
+        vrfFile,
+        "--rpc",
+        chain.url,
+        "--contract",
+        contract,
+        "--signer",
+        "dev:0",
+      ],
+    ]) {
+      const r = await runCli(argv, { env: PASSWORD });
+      expect(r.code, r.stderr).to.equal(0);
+    }
     provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
     ledger = new Contract(contract, LEDGER_ABI, provider);
   });
@@ -66,13 +87,15 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
         contract,
         "--signer",
         "dev:0",
+        "--vrf-key",
+        vrfFile,
         "--data-dir",
         dataDir,
         "--json",
       ];
       const before = Number((await ledger.getFunction("batchCount")()) as bigint);
 
-      const killed = await runCli(args, { env: { SHAFAF_TEST_CRASH_AT: step } });
+      const killed = await runCli(args, { env: { ...PASSWORD, SHAFAF_TEST_CRASH_AT: step } });
       expect(killed.signal, killed.stderr).to.equal("SIGKILL");
 
       // What the killed run made durable (if it got that far): its codes must survive.
@@ -87,7 +110,7 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
         codesBefore.set(d, codes);
       }
 
-      const resumed = await runCli(args);
+      const resumed = await runCli(args, { env: PASSWORD });
       expect(resumed.code, resumed.stderr).to.equal(0);
       const result = JSON.parse(resumed.stdout) as {
         batchId: number;
@@ -100,7 +123,7 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
 
       // exactly one new batch on chain, and it is this job's
       expect(Number((await ledger.getFunction("batchCount")()) as bigint)).to.equal(before + 1);
-      const onChain = (await ledger.getFunction("getBatch")(result.batchId)) as { root: string };
+      const onChain = (await ledger.getFunction("getBatchV2")(result.batchId)) as { root: string };
       expect(onChain.root).to.equal(result.root);
 
       // same codes as the killed run drew, when it had made them durable
@@ -152,16 +175,20 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
       contract,
       "--signer",
       "dev:0",
+      "--vrf-key",
+      vrfFile,
       "--data-dir",
       dataDir,
       "--json",
     ];
-    const killed = await runCli(args(a), { env: { SHAFAF_TEST_CRASH_AT: "job-prepared" } });
+    const killed = await runCli(args(a), {
+      env: { ...PASSWORD, SHAFAF_TEST_CRASH_AT: "job-prepared" },
+    });
     expect(killed.signal).to.equal("SIGKILL");
-    const other = await runCli(args(b));
+    const other = await runCli(args(b), { env: PASSWORD });
     expect(other.code, other.stderr).to.equal(0);
     const before = Number((await ledger.getFunction("batchCount")()) as bigint);
-    const stale = await runCli(args(a));
+    const stale = await runCli(args(a), { env: PASSWORD });
     expect(stale.code).to.equal(65);
     expect(stale.stderr).to.match(/is stale: batch \d+ anchored some of its records meanwhile/);
     expect(Number((await ledger.getFunction("batchCount")()) as bigint)).to.equal(before);
@@ -170,23 +197,28 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
   it("a third run of a finished job does nothing", async function () {
     const file = path.join(work, `crash-validated.csv`);
     const before = Number((await ledger.getFunction("batchCount")()) as bigint);
-    const r = await runCli([
-      "anchor",
-      file,
-      "--kind",
-      "premium",
-      "--period",
-      "1402-01",
-      "--rpc",
-      chain.url,
-      "--contract",
-      contract,
-      "--signer",
-      "dev:0",
-      "--data-dir",
-      dataDir,
-      "--json",
-    ]);
+    const r = await runCli(
+      [
+        "anchor",
+        file,
+        "--kind",
+        "premium",
+        "--period",
+        "1402-01",
+        "--rpc",
+        chain.url,
+        "--contract",
+        contract,
+        "--signer",
+        "dev:0",
+        "--vrf-key",
+        vrfFile,
+        "--data-dir",
+        dataDir,
+        "--json",
+      ],
+      { env: PASSWORD },
+    );
     expect(r.code, r.stderr).to.equal(0);
     expect((JSON.parse(r.stdout) as { alreadyComplete: boolean }).alreadyComplete).to.equal(true);
     expect(Number((await ledger.getFunction("batchCount")()) as bigint)).to.equal(before);

@@ -168,6 +168,8 @@ describe("a month of employers' lists with faulty ones (per-list quarantine)", f
 
     const args = (dataDir: string, extra: string[] = []) => [
       "anchor",
+      "--scheme",
+      "1",
       month,
       "--kind",
       "premium",

@@ -56,6 +56,8 @@ describe("shafaf jobs and a stuck anchoring job (real chain)", function () {
   };
   const anchorArgs = (csv: string, period: string, dataDir: string, signer: string[]): string[] => [
     "anchor",
+    "--scheme",
+    "1",
     csv,
     "--kind",
     "premium",

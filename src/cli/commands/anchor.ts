@@ -4,6 +4,8 @@
  * same command after a crash finishes the job (see src/anchor/run-anchor-job.ts).
  */
 import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { writePrivateFile } from "../write-private-file.ts";
 import path from "node:path";
@@ -15,7 +17,11 @@ import {
   explainChainError,
   type ExplainContext,
 } from "../../chain/explain-error.ts";
-import { createAnchorChain } from "../../anchor/anchor-chain.ts";
+import { createAnchorChain, type AnchorChain } from "../../anchor/anchor-chain.ts";
+import { openPersonKeying, type PersonKeying } from "../../anchor/person-keying.ts";
+import { loadVrfKeystore, readKeystorePassword } from "../../chain/keystore.ts";
+import { vrfKeyIdOf } from "../../chain/register-vrf-key.ts";
+import { InvalidInputError } from "../../core/errors.ts";
 import { EXIT_DATA, UsageError, reportError, signerSpecFromOptions } from "../command-support.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
 import { createProgressLog } from "../../anchor/progress.ts";
@@ -41,6 +47,11 @@ a folder of pairs, or a .zip of them.
   --rpc URL --contract ADDR  the chain and ledger contract (required unless --dry-run)
   --keystore FILE            sign with an encrypted keystore (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
   --signer dev:N             sign with development account N (chain 31337 only)
+  --vrf-key FILE             the person-key VRF keystore (shafaf keys new-vrf; registered with
+                             shafaf keys register-vrf): the batch is a shafaf-tree/2 one, whose
+                             totals, "all my records" and absence can be proven (password as for
+                             --keystore). Required unless --scheme 1
+  --scheme 1|2               the batch commitment (default 2); 1 = the legacy shafaf-tree/1 tree
   --data-dir DIR             where jobs, artifacts and receipts live (default .shafaf)
   --confirmations N          blocks to wait for (default 1)
   --encoding auto|utf8|cp1256  CSV text encoding (default auto)
@@ -67,6 +78,8 @@ type Values = {
   keystore?: string;
   signer?: string;
   "data-dir"?: string;
+  "vrf-key"?: string;
+  scheme?: string;
   confirmations?: string;
   encoding?: string;
   province?: string;
@@ -87,6 +100,8 @@ const OPTIONS = {
   keystore: { type: "string" },
   signer: { type: "string" },
   "data-dir": { type: "string" },
+  "vrf-key": { type: "string" },
+  scheme: { type: "string" },
   confirmations: { type: "string" },
   encoding: { type: "string" },
   province: { type: "string" },
@@ -133,6 +148,8 @@ function summaryJson(result: AnchorJobResult): Record<string, unknown> {
       rules: [...new Set(q.issues.map((i) => i.rule))],
     })),
     findingCount: result.findings.length,
+    scheme: result.v2 !== undefined ? "shafaf-tree/2" : "shafaf-tree/1",
+    ...(result.v2?.personKeys !== undefined ? { personKeys: result.v2.personKeys } : {}),
     ...(result.status === "anchored" && result.quarantineReport !== undefined
       ? { quarantineReport: result.quarantineReport }
       : {}),
@@ -167,7 +184,14 @@ function summaryText(result: Exclude<AnchorJobResult, { status: "invalid" }>): s
   }
   lines.push(`  records  ${result.recordCount.toLocaleString("en-US")}`);
   lines.push(`  total    ${formatRials(result.total)} Rials`);
-  lines.push(`  root     ${result.root}`);
+  lines.push(
+    `  root     ${result.root} (${result.v2 !== undefined ? "shafaf-tree/2" : "shafaf-tree/1"})`,
+  );
+  const pk = result.v2?.personKeys;
+  if (pk !== undefined)
+    lines.push(
+      `  people   ${pk.people.toLocaleString("en-US")} (${pk.cached.toLocaleString("en-US")} person keys from the cache, ${pk.enrolled.toLocaleString("en-US")} enrolled)`,
+    );
   if (result.status === "anchored")
     lines.push(`  tx       ${result.txHash} (block ${result.blockNumber})`);
   if (result.supersedes !== null)
@@ -212,6 +236,8 @@ export const command: CliCommand = {
     let store: LedgerStore | undefined;
     let context: ExplainContext = {};
     let provider: { destroy(): void } | undefined;
+    let personKeying: PersonKeying | undefined;
+    let ephemeralCache: string | undefined;
     const json = values.json === true;
     const log = createProgressLog({
       stream: process.stderr,
@@ -252,6 +278,16 @@ export const command: CliCommand = {
       }
       const dryRun = values["dry-run"] === true;
       const dataDir = path.resolve(values["data-dir"] ?? ".shafaf");
+      const scheme = values.scheme ?? "2";
+      if (scheme !== "1" && scheme !== "2") throw new UsageError("--scheme must be 1 or 2");
+      if (scheme === "1" && values["vrf-key"] !== undefined)
+        throw new UsageError("--vrf-key is for shafaf-tree/2 batches: drop --scheme 1");
+      if (scheme === "2" && values["vrf-key"] === undefined && !dryRun)
+        throw new UsageError(
+          "a shafaf-tree/2 batch needs the person-key VRF key: --vrf-key FILE " +
+            "(make one with `shafaf keys new-vrf`, record it with `shafaf keys register-vrf`), " +
+            "or --scheme 1 for the legacy tree",
+        );
 
       let chain;
       if (!dryRun) {
@@ -279,6 +315,28 @@ export const command: CliCommand = {
         });
         context = { account: signer.address, chainId: signer.chainId, rpcUrl: values.rpc };
       }
+      if (values["vrf-key"] !== undefined) {
+        const password = await readKeystorePassword({
+          env: process.env,
+          stdin: process.stdin,
+          stderr: process.stderr,
+        });
+        const { seed, publicKey } = await loadVrfKeystore(values["vrf-key"], password);
+        if (chain !== undefined) await assertVrfKeyRegistered(chain, publicKey, values["vrf-key"]);
+        personKeying = await openPersonKeying({
+          seed,
+          cacheDir: path.join(dataDir, "person-keys"),
+        });
+      } else if (scheme === "2") {
+        // A dry run without the VRF key: a throwaway key and cache, so the tree and its totals
+        // are built as anchoring would build them (the root differs: it depends on the key).
+        ephemeralCache = await mkdtemp(path.join(os.tmpdir(), "shafaf-dry-run-keys-"));
+        personKeying = await openPersonKeying({
+          seed: new Uint8Array(randomBytes(32)),
+          cacheDir: ephemeralCache,
+        });
+        log.info("dry run without --vrf-key: person keys come from a throwaway VRF key");
+      }
       if (!dryRun || existsSync(path.join(dataDir, "ledger")))
         store = await openLedgerStore(dataDir);
       let pseudonymKey = await loadPseudonymKey(dataDir, process.env, { create: !dryRun });
@@ -298,6 +356,7 @@ export const command: CliCommand = {
         chain,
         store,
         pseudonymKey,
+        personKeying,
         log,
         onStep: crashHook,
         strict: values.strict === true,
@@ -339,11 +398,27 @@ export const command: CliCommand = {
       if (error instanceof UsageError) process.stderr.write(USAGE + "\n");
       return code;
     } finally {
+      await personKeying?.close();
+      if (ephemeralCache !== undefined) await rm(ephemeralCache, { recursive: true, force: true });
       provider?.destroy();
       await store?.close();
     }
   },
 };
+
+/** Refuses, before anything is read or enrolled, a VRF key the ledger has not recorded. */
+async function assertVrfKeyRegistered(
+  chain: AnchorChain,
+  publicKey: Uint8Array,
+  file: string,
+): Promise<void> {
+  const keyId = vrfKeyIdOf(publicKey);
+  if (!(await chain.isVrfKeyRegistered(keyId)))
+    throw new InvalidInputError(`the VRF key of ${file} is not registered on this ledger`, {
+      details: `register it first: shafaf keys register-vrf ${file} --rpc URL --contract LEDGER --keystore ADMIN (an account with VRF_KEY_ROLE); nothing was read or sent`,
+      code: "anchor.vrf-key.unregistered",
+    });
+}
 
 /** Step names accepted by SHAFAF_TEST_CRASH_AT (for the tests). */
 export const CRASH_STEPS = ANCHOR_STEPS;

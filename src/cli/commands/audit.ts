@@ -16,8 +16,9 @@ import { readBatchArtifact } from "../../store/batch-artifact.ts";
 const USAGE = `usage: shafaf audit <batch artifact dir | input files...> --batch ID [options]
 
 What is audited (the export):
-  a batch artifact directory (artifact.json, manifest.json, tree.bin, records.jsonl), or
-  the original input files (CSV, JSON Lines, SSO DBF lists) with --salts FILE
+  a batch artifact directory (artifact.json, manifest.json, records.jsonl, and tree.bin, or
+  keys.bin for a shafaf-tree/2 batch), or the original input files (CSV, JSON Lines, SSO DBF
+  lists) with --salts FILE (shafaf-tree/1 batches only)
 
   --batch ID              the anchored batch (required)
   --salts FILE            with input files: JSON Lines {"recordId","salt","subject"} (or records.jsonl)

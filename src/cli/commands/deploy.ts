@@ -23,6 +23,8 @@ Deploys the TransparencyLedger contract and grants its roles.
   --anchorer ADDR        may anchor batches (repeatable; default: the deploying account)
   --auditor ADDR         may attest batches (repeatable)
   --pauser ADDR          may pause the ledger (repeatable; default: the deploying account)
+  --vrf-registrar ADDR   may register the person-key VRF key (shafaf keys register-vrf;
+                         repeatable; default: the deploying account when it is the admin)
   --admin ADDR           DEFAULT_ADMIN_ROLE, governance in production (default: the deploying account)
   --governance FILE      first deploy the institutions' council and its timelock from FILE
                          ({"institutions": [ADDR, …], "threshold": K, "minDelaySeconds": S});
@@ -78,6 +80,7 @@ export const command: CliCommand = {
       keystore: { type: "string" },
       signer: { type: "string" },
       anchorer: { type: "string", multiple: true },
+      "vrf-registrar": { type: "string", multiple: true },
       auditor: { type: "string", multiple: true },
       pauser: { type: "string", multiple: true },
       admin: { type: "string" },
@@ -106,6 +109,7 @@ export const command: CliCommand = {
         ["--anchorer", values.anchorer ?? []],
         ["--auditor", values.auditor ?? []],
         ["--pauser", values.pauser ?? []],
+        ["--vrf-registrar", values["vrf-registrar"] ?? []],
         ["--admin", values.admin === undefined ? [] : [values.admin]],
       ] as const) {
         for (const a of list)
@@ -129,7 +133,9 @@ export const command: CliCommand = {
       if (governance !== undefined)
         gov = await deployGovernance({ signer: signer.wallet, ...governance });
       const admin = gov?.timelock ?? values.admin ?? me;
+      const vrfRegistrars = values["vrf-registrar"] ?? (admin === me ? [me] : []);
       const result = await deployLedger({
+        vrfRegistrars,
         signer: signer.wallet,
         admin,
         adminDelaySeconds: delay ?? (signer.chainId === 31337 ? 0 : 86_400),
@@ -151,6 +157,7 @@ export const command: CliCommand = {
             anchorers,
             auditors,
             pausers,
+            vrfRegistrars,
             ...(gov !== undefined ? { council: gov.council, timelock: gov.timelock } : {}),
           }) + "\n",
         );
@@ -162,6 +169,7 @@ export const command: CliCommand = {
             `  anchorers  ${anchorers.join(", ") || "(none)"}`,
             `  auditors   ${auditors.join(", ") || "(none)"}`,
             `  pausers    ${pausers.join(", ") || "(none)"}`,
+            `  VRF key registrars  ${vrfRegistrars.join(", ") || "(none: governance grants vrf_key)"}`,
             `next: shafaf anchor FILE --kind premium --period YYYY-MM --rpc ${values.rpc} --contract ${result.address} …`,
           ].join("\n") + "\n",
         );
