@@ -144,7 +144,9 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
     publicKey: vrfSecretKey(vrfSeed).publicKey,
   });
   admin.provider.destroy();
-  log(`registered the person-key VRF key ${registered.keyId.slice(0, 18)}… (shafaf-tree/2 batches)`);
+  log(
+    `registered the person-key VRF key ${registered.keyId.slice(0, 18)}… (shafaf-tree/2 batches)`,
+  );
   await writeDemoNames(options.runDir, {
     admin: admin.address,
     finance: finance.address,
