@@ -9,6 +9,7 @@
  * - merkle-1.json   cases of records with values, leaf hashes, root, every proof, a multiproof,
  *                   and a flat `checks` list `{ name, case, root, leaf, proof, valid }`.
  * - receipts-1.json receipts with a trust and the expected `verifyReceipt` status and failed check.
+ * - manifest-1.json  shafaf-manifest/1 and /2 with canonical text and hash (scripts/vectors/manifest.ts).
  * - tree-v2.json     shafaf-tree/2 trees and proofs, valid and corrupted (scripts/vectors/tree-v2.ts).
  * - receipt-v2.json, person-proof-1.json  shafaf-receipt/2 and shafaf-person-proof/1 documents,
  *                   valid and corrupted, with their verdicts (scripts/vectors/documents-v2.ts).
@@ -35,6 +36,7 @@ import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
 import { logBundleVectors } from "./vectors/log-bundle.ts";
 import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
+import { manifestVectors } from "./vectors/manifest.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
 const derive = (label: string, i = 0): Uint8Array =>
@@ -330,6 +332,7 @@ async function generate(): Promise<Record<string, string>> {
     "record-offsets-1.json": text(recordOffsetsVectors()),
     "log-entry-1.json": text(logEntryVectors()),
     "log-bundle-1.json": text(logBundles),
+    "manifest-1.json": text(manifestVectors()),
   };
 }
 

@@ -6,34 +6,55 @@
  */
 
 import receiptJsonSchema from "../../schemas/receipt-1.schema.json" with { type: "json" };
+import receiptV2JsonSchema from "../../schemas/receipt-2.schema.json" with { type: "json" };
 
 /**
  * Core's receipt schema as OpenAPI components: `$defs/x` becomes `components/schemas/receipt.x`
  * (OpenAPI tools resolve references from the document root).
  */
-function fromCoreReceiptSchema(): { receiptSchema: object; receiptDefs: Record<string, object> } {
+function fromCoreReceiptSchema(
+  schema: object = receiptJsonSchema,
+  prefix = "receipt",
+): { receiptSchema: object; receiptDefs: Record<string, object> } {
   const rewrite = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(rewrite);
     if (node === null || typeof node !== "object") return node;
+    // For strict mode, same meaning: a bare `properties` (an allOf branch of an object) gets its
+    // `type`, and `not: { required: [k] }` ("k is absent") becomes `properties: { k: false }`.
+    let typed = node as Record<string, unknown>;
+    const not = typed.not as { required?: unknown } | undefined;
+    if (not !== undefined && Object.keys(not).length === 1 && Array.isArray(not.required)) {
+      const { not: _n, ...others } = typed;
+      const absent = Object.fromEntries((not.required as string[]).map((k) => [k, false]));
+      typed = {
+        ...others,
+        properties: { ...(others.properties as object | undefined), ...absent },
+      };
+    }
+    if ("properties" in typed && !("type" in typed)) typed = { type: "object", ...typed };
     return Object.fromEntries(
-      Object.entries(node).map(([k, v]) => [
+      Object.entries(typed).map(([k, v]) => [
         k,
         k === "$ref" && typeof v === "string"
-          ? v.replace("#/$defs/", "#/components/schemas/receipt.")
+          ? v.replace("#/$defs/", `#/components/schemas/${prefix}.`)
           : rewrite(v),
       ]),
     );
   };
-  const { $schema: _s, $id: _i, $defs, ...rest } = receiptJsonSchema as Record<string, unknown>;
+  const { $schema: _s, $id: _i, $defs, ...rest } = schema as Record<string, unknown>;
   const defs = Object.fromEntries(
     Object.entries(($defs ?? {}) as Record<string, object>).map(([k, v]) => [
-      `receipt.${k}`,
+      `${prefix}.${k}`,
       rewrite(v) as object,
     ]),
   );
   return { receiptSchema: rewrite(rest) as object, receiptDefs: defs };
 }
 const { receiptSchema, receiptDefs } = fromCoreReceiptSchema();
+const { receiptSchema: receiptV2Schema, receiptDefs: receiptV2Defs } = fromCoreReceiptSchema(
+  receiptV2JsonSchema,
+  "receipt2",
+);
 
 const hex32 = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } as const;
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" } as const;
@@ -668,9 +689,22 @@ export const openApiDocument = {
           },
         },
       },
-      // schemas/receipt-1.schema.json (core's, authoritative), its $defs moved to components.
-      Receipt: receiptSchema,
+      // schemas/receipt-1.schema.json and receipt-2.schema.json (core's, authoritative), their
+      // $defs moved to components: a receipt of a shafaf-tree/1 or a shafaf-tree/2 batch.
+      // Chosen by `format`, so that a bad receipt is told about its own version's schema only.
+      Receipt: {
+        if: {
+          type: "object",
+          required: ["format"],
+          properties: { format: { const: "shafaf-receipt/2" } },
+        },
+        then: { $ref: "#/components/schemas/ReceiptV2" },
+        else: { $ref: "#/components/schemas/ReceiptV1" },
+      },
+      ReceiptV1: receiptSchema,
       ...receiptDefs,
+      ReceiptV2: receiptV2Schema,
+      ...receiptV2Defs,
       Check: {
         type: "object",
         additionalProperties: false,

@@ -72,23 +72,26 @@ const safePointer = (pointer: string) =>
         .join("/");
 
 function describe(where: "query" | "path" | "body", errors: readonly ErrorObject[]) {
-  return errors.map((e) => {
-    if (e.keyword === "additionalProperties") {
-      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-      return where === "body"
-        ? {
-            in: where,
-            pointer: safePointer(`${e.instancePath}/${extra}`),
-            message: "unknown member",
-          }
-        : { in: where, name: safeName(extra), message: "unknown parameter" };
-    }
-    if (where === "body")
-      return { in: where, pointer: safePointer(e.instancePath), message: e.message ?? "invalid" };
-    const name = e.instancePath.replace(/^\//, "").split("/")[0] ?? "";
-    const missing = (e.params as { missingProperty?: string }).missingProperty;
-    return { in: where, name: missing ?? name, message: e.message ?? "invalid" };
-  });
+  // An `if` (the receipt's version chosen by its format) only repeats the errors of its branch.
+  return errors
+    .filter((e) => e.keyword !== "if")
+    .map((e) => {
+      if (e.keyword === "additionalProperties") {
+        const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+        return where === "body"
+          ? {
+              in: where,
+              pointer: safePointer(`${e.instancePath}/${extra}`),
+              message: "unknown member",
+            }
+          : { in: where, name: safeName(extra), message: "unknown parameter" };
+      }
+      if (where === "body")
+        return { in: where, pointer: safePointer(e.instancePath), message: e.message ?? "invalid" };
+      const name = e.instancePath.replace(/^\//, "").split("/")[0] ?? "";
+      const missing = (e.params as { missingProperty?: string }).missingProperty;
+      return { in: where, name: missing ?? name, message: e.message ?? "invalid" };
+    });
 }
 
 /**

@@ -10,8 +10,30 @@ import type {
   VerifyTrust,
 } from "./app-deps.ts";
 
-/** A receipt that passed the `POST /api/v1/verify` request schema. */
-export type VerifyRequestReceipt = StoredReceipt & { batchId: number; root: string };
+/**
+ * A receipt that passed the `POST /api/v1/verify` request schema: a `shafaf-receipt/1` (its
+ * `root` at the top) or a `shafaf-receipt/2` (its root in `proof.root.hash`).
+ */
+export type VerifyRequestReceipt = StoredReceipt & {
+  batchId: number;
+  root?: string;
+  proof?: { root?: { hash?: string } };
+};
+
+/** The root a receipt claims, whatever its version ("" when it names none). */
+export function receiptRoot(receipt: VerifyRequestReceipt | StoredReceipt): string {
+  const r = receipt as VerifyRequestReceipt;
+  const root = typeof r.root === "string" ? r.root : r.proof?.root?.hash;
+  return typeof root === "string" ? root : "";
+}
+
+/** What makes a receipt's leaf unique: v1 its leaf values, v2 its record and salt. */
+function leafIdentity(receipt: StoredReceipt): string {
+  const r = receipt as Record<string, unknown>;
+  return JSON.stringify(
+    r.format === "shafaf-receipt/2" ? [r.record, r.salt] : r.values,
+  ).toLowerCase();
+}
 
 /** What `POST /api/v1/verify` answers (the body, before serialisation). */
 export interface VerifyDecision {
@@ -104,8 +126,8 @@ async function codeBinding(
   }
   const same =
     stored.batchId === receipt.batchId &&
-    sameHex(String(stored.root), receipt.root) &&
-    JSON.stringify(stored.values).toLowerCase() === JSON.stringify(receipt.values).toLowerCase();
+    sameHex(receiptRoot(stored), receiptRoot(receipt)) &&
+    leafIdentity(stored) === leafIdentity(receipt);
   return same
     ? {
         name: "code-bound",
@@ -140,12 +162,12 @@ async function readOnChain(deps: VerifyPolicyDeps, batchId: number): Promise<OnC
 }
 
 function rootIndexedCheck(indexed: BatchView, receipt: VerifyRequestReceipt): VerifyCheck {
-  const ok = sameHex(indexed.root, receipt.root);
+  const ok = sameHex(indexed.root, receiptRoot(receipt));
   return {
     name: "root-indexed",
     ok,
     expected: indexed.root,
-    computed: receipt.root,
+    computed: receiptRoot(receipt),
     detail: ok
       ? `batch ${indexed.batchId}'s indexed root matches`
       : "the receipt's root is not the indexed root of its batch",
@@ -167,12 +189,12 @@ function rootOnChainCheck(onChain: OnChain | "error", receipt: VerifyRequestRece
       detail: `the contract has no batch ${receipt.batchId}`,
     };
   }
-  const ok = sameHex(onChain.root, receipt.root);
+  const ok = sameHex(onChain.root, receiptRoot(receipt));
   return {
     name: "root-on-chain",
     ok,
     expected: onChain.root,
-    computed: receipt.root,
+    computed: receiptRoot(receipt),
     detail: ok
       ? "the contract's root for the batch matches (live eth_call)"
       : "the contract's root for the batch differs",

@@ -12,7 +12,6 @@ import { createRpc } from "../chain/rpc.ts";
 import {
   verifyReceipt,
   type Check,
-  type OnChainBatch,
   type ReceiptTrust,
   type VerifyReceiptResult,
 } from "../core/verify-receipt.ts";
@@ -44,6 +43,8 @@ export interface NodeAnswer {
 }
 
 export interface VerifyReceiptOnNodesResult extends VerifyReceiptResult {
+  /** Person proofs: what was established (only when verified). */
+  person?: { type: "range" | "absence"; records: number; lanes: string[] };
   nodes: NodeAnswer[];
 }
 
@@ -205,5 +206,13 @@ export async function verifyReceiptOnNodes(
     : checks.some((c) => c.outcome === "inconclusive")
       ? "inconclusive"
       : "verified";
-  return { status, checks, nodes };
+  // What the document's verifier established besides the checks (a person proof's kind and
+  // record count) stands only when the nodes' answer leaves the document verified.
+  const person = (result as { person?: VerifyReceiptOnNodesResult["person"] }).person;
+  return {
+    status,
+    checks,
+    nodes,
+    ...(status === "verified" && person !== undefined ? { person } : {}),
+  };
 }

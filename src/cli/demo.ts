@@ -7,12 +7,18 @@
  */
 import { InvariantError } from "../core/errors.ts";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { createAnchorChain, type AnchorChain } from "../anchor/anchor-chain.ts";
 import { loadPseudonymKey } from "../anchor/pseudonym-key.ts";
 import { runAnchorJob, type AnchorJobResult } from "../anchor/run-anchor-job.ts";
 import { deployLedger } from "../chain/deploy-ledger.ts";
+import { registerVrfKey } from "../chain/register-vrf-key.ts";
+import { openPersonKeying, type PersonKeying } from "../anchor/person-keying.ts";
+import { vrfSecretKey } from "../core/vrf.ts";
+import { provePerson } from "../anchor/prove-person.ts";
+import { readBatchArtifact } from "../store/batch-artifact.ts";
 import { connectSigner, type ConnectedSigner } from "../chain/signer.ts";
 import type { RecordKind } from "../core/record.ts";
 import { writeDemoInputs, type DemoInputs } from "../demo/demo-inputs.ts";
@@ -52,6 +58,8 @@ export interface SeededDemo {
   batches: DemoBatch[];
   inputs: DemoInputs;
   inputsDir: string;
+  /** The demo's person-key VRF seed (demo only: `person prove` needs it). */
+  vrfSeed: Uint8Array;
 }
 
 /**
@@ -126,9 +134,19 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
     anchorers: [finance.address],
     auditors: [auditor.address],
     pausers: [admin.address],
+    vrfRegistrars: [admin.address],
+  });
+  log(`deployed the TransparencyLedger at ${deployed.address} (chain ${deployed.chainId})`);
+  const vrfSeed = await demoVrfSeed(options.demoDir);
+  const registered = await registerVrfKey({
+    wallet: admin.wallet,
+    address: deployed.address,
+    publicKey: vrfSecretKey(vrfSeed).publicKey,
   });
   admin.provider.destroy();
-  log(`deployed the TransparencyLedger at ${deployed.address} (chain ${deployed.chainId})`);
+  log(
+    `registered the person-key VRF key ${registered.keyId.slice(0, 18)}… (shafaf-tree/2 batches)`,
+  );
   await writeDemoNames(options.runDir, {
     admin: admin.address,
     finance: finance.address,
@@ -144,7 +162,44 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
     pollMs: 50,
   });
   const pseudonymKey = (await loadPseudonymKey(options.runDir, {}, { create: true }))!;
-  const common = { chain, store: options.store, pseudonymKey, confirmations: 1 };
+  // The person-key cache outlives the run (like the inputs): a second start enrols nobody.
+  const personKeying = await openPersonKeying({
+    seed: vrfSeed,
+    cacheDir: path.join(options.demoDir, "person-keys"),
+  });
+  try {
+    const year = await anchorDemoYear(options, {
+      chain,
+      pseudonymKey,
+      personKeying,
+      inputs,
+      dir,
+      deployed,
+      finance,
+      auditor,
+    });
+    return { ...year, vrfSeed };
+  } finally {
+    await personKeying.close();
+  }
+}
+
+async function anchorDemoYear(
+  options: SeedDemoOptions,
+  ctx: {
+    chain: AnchorChain;
+    pseudonymKey: Uint8Array;
+    personKeying: PersonKeying;
+    inputs: DemoInputs;
+    dir: string;
+    deployed: { address: string; chainId: number };
+    finance: SeededDemo["finance"];
+    auditor: SeededDemo["auditor"];
+  },
+): Promise<Omit<SeededDemo, "vrfSeed">> {
+  const { log } = options;
+  const { chain, pseudonymKey, personKeying, inputs, dir, deployed, finance, auditor } = ctx;
+  const common = { chain, store: options.store, pseudonymKey, personKeying, confirmations: 1 };
   const batches: DemoBatch[] = [];
   const record = (r: Extract<AnchorJobResult, { status: "anchored" }>) => {
     batches.push({
@@ -221,6 +276,26 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
 }
 
 /**
+ * The demo's person-key VRF seed, made once and kept beside the cached inputs (mode 0600), so
+ * that the person-key cache stays valid across starts. A real deployment keeps it in an
+ * encrypted keystore (`shafaf keys new-vrf`).
+ */
+async function demoVrfSeed(demoDir: string): Promise<Uint8Array> {
+  const file = path.join(demoDir, "demo-vrf-seed.hex");
+  try {
+    const text = (await readFile(file, "utf8")).trim();
+    if (/^[0-9a-f]{64}$/.test(text)) return new Uint8Array(Buffer.from(text, "hex"));
+  } catch {
+    // made below
+  }
+  await mkdir(demoDir, { recursive: true });
+  const seed = new Uint8Array(randomBytes(32));
+  await writeFile(file, Buffer.from(seed).toString("hex") + "\n", { mode: 0o600 });
+  await chmod(file, 0o600);
+  return seed;
+}
+
+/**
  * Governance's names of the demo's accounts (`shafaf-names/1`, read by `shafaf serve` from
  * `<data-dir>/names.json`), so that the portal names the auditor instead of showing its address.
  */
@@ -246,4 +321,65 @@ async function writeDemoNames(
 export async function freshDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
+}
+
+/** A person proof the demo wrote, for the start banner. */
+export interface DemoPersonProof {
+  file: string;
+  type: "range" | "absence";
+  records: number;
+  batchId: number;
+}
+
+/**
+ * Writes two `shafaf-person-proof/1` files for batch 1 with the same code as `shafaf person
+ * prove`: a worker with several records in it (a range proof), and a valid national ID with none
+ * (an absence proof). Demo data only: real proofs are made for, and handed to, their person.
+ */
+export async function writeDemoPersonProofs(
+  store: LedgerStore,
+  seeded: SeededDemo,
+  outDir: string,
+): Promise<DemoPersonProof[]> {
+  const first = seeded.batches[0];
+  const entry = first === undefined ? undefined : await store.getBatch(first.batchId);
+  if (first === undefined || entry === undefined) return [];
+  const artifact = await readBatchArtifact(path.join(store.batchesDir, entry.jobId));
+  const keys = artifact?.keys;
+  if (artifact === undefined || keys === undefined) return [];
+  const seen = new Map<string, number>();
+  let several: string | undefined;
+  const people = new Set<string>();
+  for await (const line of artifact.records()) {
+    const person = String(line.record.nationalId);
+    people.add(person);
+    const key = Buffer.from(keys.subarray(line.index * 32, line.index * 32 + 32)).toString("hex");
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    if (n === 2 && several === undefined) several = person;
+  }
+  const absent = ["0012345679", "0023456781", "0034567892"].find((id) => !people.has(id));
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const out: DemoPersonProof[] = [];
+  for (const [personId, name] of [
+    [several, `batch-${first.batchId}-range.json`],
+    [absent, `batch-${first.batchId}-absence.json`],
+  ] as const) {
+    if (personId === undefined) continue;
+    const proof = await provePerson({
+      store,
+      batchId: first.batchId,
+      personId,
+      vrfSeed: seeded.vrfSeed,
+    });
+    const file = path.join(outDir, name);
+    await writeFile(file, JSON.stringify(proof, null, 2) + "\n", { mode: 0o600 });
+    out.push({
+      file,
+      type: proof.records.length > 0 ? "range" : "absence",
+      records: proof.records.length,
+      batchId: first.batchId,
+    });
+  }
+  return out;
 }

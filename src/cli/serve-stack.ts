@@ -14,9 +14,9 @@ import { startServer } from "../api/start-server.ts";
 import { ChainMismatchError, isRetryable } from "../chain/errors.ts";
 import { ContractRevertError, createLedgerClient } from "../chain/ledger-client.ts";
 import { createRpc, type Rpc } from "../chain/rpc.ts";
-import { verifyReceipt } from "../core/verify-receipt.ts";
 import { parseTrustPolicy } from "../core/tlog-policy.ts";
 import { createLogBundleSource } from "../log/log-bundle-source.ts";
+import { verifyDocument } from "../core/verify-document.ts";
 import { createLogRouter } from "../log/log-routes.ts";
 import type { TiledLog } from "../log/tiled-log.ts";
 import type { WitnessEndpoint } from "../log/witness-client.ts";
@@ -111,7 +111,10 @@ function chainReader(rpc: Rpc, address: string): ChainBatchReader {
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
         return undefined;
-      throw error;
+      if (!(error instanceof ContractRevertError && error.errorName === "LedgerWrongScheme"))
+        throw error;
+      const b = await client.getBatchV2(batchId, "latest"); // a shafaf-tree/2 batch
+      return { root: b.root, supersededBy: b.supersededBy };
     }
   };
   return {
@@ -246,7 +249,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
     chainAlarm: () => alarm,
     index,
     ledger,
-    verify: verifyReceipt,
+    verify: verifyDocument, // shafaf-receipt/1 (core's verifyReceipt, unchanged) and /2
     chain: chainReader(rpc, options.contract),
     apiKeys: options.apiKeys,
     log,

@@ -305,7 +305,7 @@ describe("createApp (public API over real stores)", function () {
       const receipt: StoredReceipt = s.dataset.batches[2]!.receipts[0]!.receipt;
       const unknown = await verify({ ...receipt, nationalId: "0012345679" });
       expectProblem(unknown, 400, "invalid-request");
-      expect(unknown.json.errors).to.deep.equal([
+      expect(unknown.json.errors, JSON.stringify(unknown.json.errors)).to.deep.equal([
         { in: "body", pointer: "/nationalId", message: "unknown member" },
       ]);
       expect(unknown.text).not.to.include("0012345679");

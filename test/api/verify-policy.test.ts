@@ -124,7 +124,7 @@ describe("verify policy (POST /api/v1/verify, without HTTP)", function () {
     const chain: ChainBatchReader = {
       readBatch: (id) =>
         Promise.resolve(
-          id === receipt.batchId ? { root: receipt.root, supersededBy: 0 } : undefined,
+          id === receipt.batchId ? { root: receipt.root!, supersededBy: 0 } : undefined,
         ),
     };
     const d = await policyWith({ chain }).decide(receipt);
@@ -162,14 +162,14 @@ describe("verify policy (POST /api/v1/verify, without HTTP)", function () {
 
   it("takes supersession from the chain before the index", async function () {
     const d = await policyWith({
-      chain: { readBatch: () => Promise.resolve({ root: receiptOf(2).root, supersededBy: 9 }) },
+      chain: { readBatch: () => Promise.resolve({ root: receiptOf(2).root!, supersededBy: 9 }) },
     }).decide(receiptOf(2));
     expect(d.current).to.equal(false);
     expect(check(d.checks, "superseded").detail).to.equal("the batch was corrected by batch 9");
   });
 
   it("fails a receipt whose root is not its batch's indexed root", async function () {
-    const receipt = { ...receiptOf(2), root: receiptOf(1).root };
+    const receipt = { ...receiptOf(2), root: receiptOf(1).root! };
     const d = await policyWith().decide(receipt);
     expect(d.status).to.equal("failed");
     expect(check(d.checks, "root-indexed").ok).to.equal(false);

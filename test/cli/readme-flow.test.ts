@@ -88,20 +88,24 @@ describe("the README's first-time flow (literally, with npx, on a real Hardhat n
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it("extracts the README's commands: keys, dev fund, deploy, anchor, receipts, verify", function () {
+  it("extracts the README's commands: keys, dev fund, deploy, register-vrf, anchor, receipts, verify, person prove", function () {
     const words = commands.map((c) => /npx shafaf (\w+)/.exec(c)?.[1] ?? c.split(" ")[0]);
     expect(words).to.deep.equal([
       "export",
       "keys",
       "keys",
+      "keys",
       "dev",
       "dev",
       "deploy",
+      "keys",
       "anchor",
       "receipts",
       "verify",
+      "person",
+      "verify",
     ]);
-    expect(commands.filter((c) => c.includes(README_URL))).to.have.length(5);
+    expect(commands.filter((c) => c.includes(README_URL))).to.have.length(7);
   });
 
   it("goes from nothing to a VERIFIED receipt, exit 0, without one unexplained error", async function () {
@@ -112,6 +116,9 @@ describe("the README's first-time flow (literally, with npx, on a real Hardhat n
     );
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^VERIFIED: this record is in the anchored batch$/m);
+    expect(r.stdout).to.match(
+      /^VERIFIED: these are all of this person's records in the anchored batch$/m,
+    );
     expect(r.stdout).to.match(/^anchored batch 1 \(premium 1403-07\)$/m);
     expect(r.stdout + r.stderr).not.to.match(/could not coalesce|Error:|\n\s+at /);
   });

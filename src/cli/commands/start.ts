@@ -16,7 +16,7 @@ import { openIndexStore, type WritableIndexStore } from "../../store/index-store
 import { openLedgerStore, type LedgerStore, type StoredReceipt } from "../../store/ledger-store.ts";
 import { buildWeb } from "../build-web.ts";
 import { auditAndAttestDemo, DEMO_AUDITED_MONTHS, type DemoAudit } from "../demo-audit.ts";
-import { freshDir, seedDemo, type SeededDemo } from "../demo.ts";
+import { freshDir, seedDemo, writeDemoPersonProofs, type SeededDemo } from "../demo.ts";
 import { startDemoLog, type DemoLog } from "../demo-log.ts";
 import { startServeStack, type ServeStack } from "../serve-stack.ts";
 
@@ -142,6 +142,12 @@ export const command: CliCommand = {
         log: (l) => say(`  ${l}`),
       });
 
+      const personProofs = await writeDemoPersonProofs(
+        ledger,
+        seeded,
+        path.join(runDir, "person-proofs"),
+      );
+
       say("building the portal …");
       await buildWeb({});
 
@@ -209,6 +215,15 @@ export const command: CliCommand = {
       say(
         `  verify one without the server: npx shafaf verify <code> --api ${stack.url} --rpc ${chain.url}`,
       );
+      if (personProofs.length > 0) {
+        say("");
+        say("  person proofs (what `shafaf person prove` gives a worker for one month):");
+        for (const p of personProofs)
+          say(
+            `    ${p.file}  ${p.type === "range" ? `all ${p.records} records of one worker in batch ${p.batchId}` : `a person with no record in batch ${p.batchId}`}`,
+          );
+        say(`  verify one: npx shafaf verify <file> --rpc ${chain.url}`);
+      }
       say("");
       say(
         `  ledger log    ${stack.url}/log/checkpoint  (${logged?.size ?? 0} batches, cosigned by ${cosigned} of ${demoLog.witnesses.length} witnesses)`,
