@@ -4,7 +4,7 @@
  * `shafaf attest`. One pension month is audited from an export in which finance has changed a
  * payment after anchoring: the audit names the record and the auditor disputes the batch.
  */
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { attestBatch } from "../audit/attest-batch.ts";
 import { auditBatch, type AuditBatchResult } from "../audit/audit-batch.ts";
@@ -35,22 +35,23 @@ export interface DemoAudit {
 }
 
 /**
- * Copies a pension CSV with one payment's deduction raised (and the net lowered to match, so the
- * row still validates): what a tampered export looks like to an auditor.
+ * Copies a batch artifact with one payment's deduction raised in records.jsonl (and the net
+ * lowered to match, so the record still validates), artifact.json left as it was: what an export
+ * altered after anchoring looks like to an auditor. Returns the record id of the changed payment.
  */
-async function alteredPensionExport(source: string, target: string): Promise<string> {
-  const lines = (await readFile(source, "utf8")).split("\n");
-  const header = lines[0]!.split(",");
-  const col = (name: string) => header.indexOf(name);
-  const row = lines[3]!.split(",");
-  const gross = BigInt(row[col("gross")]!);
-  const deductions = BigInt(row[col("deductions")]!) + 1_500_000n;
-  row[col("deductions")] = String(deductions);
-  row[col("net")] = String(gross - deductions);
-  lines[3] = row.join(",");
-  await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(target, lines.join("\n"));
-  return row[col("record_id")]!;
+async function alteredPensionExport(artifactDir: string, target: string): Promise<string> {
+  await mkdir(target, { recursive: true });
+  for (const name of await readdir(artifactDir))
+    await copyFile(path.join(artifactDir, name), path.join(target, name));
+  const file = path.join(target, "records.jsonl");
+  const lines = (await readFile(file, "utf8")).split("\n");
+  const line = JSON.parse(lines[3]!) as { record: Record<string, string | number> };
+  const deductions = BigInt(line.record.deductions!) + 1_500_000n;
+  line.record.deductions = String(deductions);
+  line.record.net = String(BigInt(line.record.gross!) - deductions);
+  lines[3] = JSON.stringify(line);
+  await writeFile(file, lines.join("\n"));
+  return String(line.record.recordId);
 }
 
 /** Audits months 1…DEMO_AUDITED_MONTHS of both kinds (and their corrections) and attests them. */
@@ -76,15 +77,11 @@ export async function auditAndAttestDemo(options: DemoAuditOptions): Promise<Dem
     let result: AuditBatchResult;
     const disputed = entry.kind === "pension" && month === DEMO_DISPUTED_PENSION_MONTH;
     if (disputed) {
-      const monthInputs = seeded.inputs.months[month - 1]!;
       const exportDir = path.join(auditsDir, `export-${entry.batchId}`);
-      const altered = path.join(exportDir, path.basename(monthInputs.pensionCsv));
-      const changed = await alteredPensionExport(monthInputs.pensionCsv, altered);
-      const salts = path.join(exportDir, "salts.jsonl");
-      await copyFile(path.join(artifactDir, "records.jsonl"), salts);
+      const changed = await alteredPensionExport(artifactDir, exportDir);
       result = await auditBatch({
         batchId: entry.batchId,
-        audited: { type: "inputs", paths: [altered], salts },
+        audited: { type: "batch-artifact", dir: exportDir },
         anchored,
         referenceDir: artifactDir,
         historyDirs: history,

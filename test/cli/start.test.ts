@@ -90,12 +90,38 @@ describe("npm start (shafaf start)", function () {
       );
       expect(new Set(stats.periods.map((p) => `${p.kind} ${p.period}`)).size).to.equal(24);
 
-      // Every sample code opens a receipt that the server verified before sending it.
+      // Every sample code opens a shafaf-receipt/2 (the demo's batches are shafaf-tree/2) that
+      // the server verified before sending it, and that POST /verify verifies again.
       for (const [, code] of codes) {
         const receipt = await json<{ format: string; code: string }>(
           `${first.url}/api/v1/receipts/${code}`,
         );
-        expect(receipt.format).to.equal("shafaf-receipt/1");
+        expect(receipt.format).to.equal("shafaf-receipt/2");
+        const checked = await fetch(`${first.url}/api/v1/verify`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(receipt),
+        });
+        const verdict = (await checked.json()) as { status: string };
+        expect(verdict.status, code).to.match(/^(verified|inconclusive)$/);
+      }
+
+      // The person proofs the demo wrote verify against the chain, as printed.
+      const proofs = [...out.matchAll(/^ +(\S+person-proofs\/batch-1-(range|absence)\.json) /gm)];
+      expect(proofs.map((m) => m[2])).to.deep.equal(["range", "absence"]);
+      const [, demoRpc] = /chain RPC +(\S+)/.exec(out)!;
+      for (const [, file, type] of proofs) {
+        const v = spawnSync(
+          process.execPath,
+          [path.join(root, "bin/shafaf.js"), "verify", file!, "--rpc", demoRpc!],
+          { encoding: "utf8" },
+        );
+        expect(v.status, v.stdout + v.stderr).to.equal(0);
+        expect(v.stdout).to.match(
+          type === "range"
+            ? /VERIFIED: these are all of this person's records/
+            : /VERIFIED: this person has no record/,
+        );
       }
 
       // The demo's ledger log: every batch logged, cosigned by the four institutions' witnesses,

@@ -3,7 +3,7 @@ import type { LogBundle } from "../../core/log-bundle.ts";
 import type { ApiLog, IndexReader, LedgerReader, StoredReceipt } from "../app-deps.ts";
 import { sendCacheable } from "../http-cache.ts";
 import { ApiProblem } from "../problem.ts";
-import { sameHex, type VerifyPolicy } from "../verify-policy.ts";
+import { receiptRoot, sameHex, type VerifyPolicy } from "../verify-policy.ts";
 import { documentedRouter, type Validators } from "./documented.ts";
 
 /**
@@ -61,13 +61,6 @@ async function receiptOr404(deps: ReceiptRoutesDeps, typed: string): Promise<Sto
     );
   }
   return receipt;
-}
-
-/** The batch root a stored receipt proves into: `root` (v1) or `proof.root.hash` (v2). */
-function receiptRoot(receipt: StoredReceipt): unknown {
-  if (receipt.format === "shafaf-receipt/1") return receipt.root;
-  const proof = receipt.proof as { root?: { hash?: unknown } } | undefined;
-  return proof?.root?.hash;
 }
 
 /**
@@ -129,7 +122,7 @@ export function receiptRoutes(validators: Validators, deps: ReceiptRoutesDeps): 
       );
     }
     const result = await deps.policy.verifyAgainst(receipt, batch.root);
-    if (result.status !== "verified" || !sameHex(receipt.root, batch.root)) {
+    if (result.status !== "verified" || !sameHex(receiptRoot(receipt), batch.root)) {
       // The code is a bearer secret: not logged.
       deps.log.error("receipt-integrity", {
         batchId,
