@@ -13,6 +13,8 @@ import { createLedgerClient } from "../../src/chain/ledger-client.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
 import { verifyDocumentOffline } from "../../src/core/verify-document.ts";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
+import { startDemoLog } from "../../src/cli/demo-log.ts";
+import { syncLedgerLog } from "../../src/log/sync-ledger-log.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import {
   PREMIUM_COLUMNS,
@@ -257,6 +259,65 @@ describe("shafaf anchor: shafaf-tree/2 batches (end to end)", function () {
       expect(missing.stderr).to.match(/batch 999 was not anchored from this data directory/);
       const usage = await runCli(["person", "prove", "--batch", "1"]);
       expect(usage.code).to.equal(64);
+    });
+
+    it("shafaf person prove --log-dir adds the batch's log bundle: the proof verifies with no network", async function () {
+      const logDir = path.join(work, "ledger-log");
+      const demoLog = await startDemoLog({ dir: logDir });
+      try {
+        const store = await openLedgerStore(dataDir);
+        let batches;
+        try {
+          batches = (await store.listBatches()).map((b) => ({
+            chainId: b.chainId,
+            contract: b.contract,
+            batchId: b.batchId,
+            scheme: b.scheme ?? ("shafaf-tree/1" as const),
+            kind: b.kind,
+            period: b.period,
+            root: b.root,
+            manifestHash: b.manifestHash,
+            idempotencyKey: b.idempotencyKey,
+            recordCount: b.recordCount,
+            total: b.total,
+            supersedes: b.supersedes,
+            txHash: b.txHash,
+          }));
+        } finally {
+          await store.close();
+        }
+        await syncLedgerLog({ log: demoLog.log, batches, witnesses: demoLog.witnesses });
+        const file = path.join(work, "bundled-month.json");
+        const args = [
+          ...["person", "prove", "--batch", String(result.batchId)],
+          ...["--national-id", premiumRows(30)[0]!.national_id!, "--vrf-key", vrfFile],
+          ...["--data-dir", dataDir, "--out", file],
+        ];
+        const made = await runCli(
+          [...args, "--log-dir", demoLog.log.dir, "--log-policy", demoLog.policyFile],
+          { env: PASSWORD },
+        );
+        expect(made.code, made.stderr).to.equal(0);
+        const doc = JSON.parse(await readFile(file, "utf8")) as {
+          log?: { format: string };
+          vrf: { publicKey: string };
+        };
+        expect(doc.log?.format).to.equal("shafaf-log-bundle/1");
+        const offline = await runCli([
+          ...["verify", file, "--policy", demoLog.policyFile],
+          ...["--vrf-key", doc.vrf.publicKey],
+        ]);
+        expect(offline.code, offline.stdout + offline.stderr).to.equal(0);
+        expect(offline.stdout).to.match(
+          /VERIFIED: these are all of this person's records.*cosigned by/,
+        );
+        const usage = await runCli([...args, "--log-policy", demoLog.policyFile], {
+          env: PASSWORD,
+        });
+        expect(usage.code).to.equal(64);
+      } finally {
+        await demoLog.close();
+      }
     });
 
     it("a re-run does nothing; the next month reads its people from the cache", async function () {

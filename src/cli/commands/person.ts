@@ -9,11 +9,13 @@ import type { CliCommand } from "../command.ts";
 import { parseCommandLine, parseSubcommand } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../command-support.ts";
 import { writePrivateFile } from "../write-private-file.ts";
+import { batchLogBundle } from "../batch-log-bundle.ts";
 import { provePerson } from "../../anchor/prove-person.ts";
 import { loadVrfKeystore, readKeystorePassword } from "../../chain/keystore.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
 
-const USAGE = `usage: shafaf person prove --batch N --national-id ID --vrf-key FILE [--data-dir DIR] [--out FILE] [--json]
+const USAGE = `usage: shafaf person prove --batch N --national-id ID --vrf-key FILE [--data-dir DIR] [--out FILE]
+                           [--log-dir DIR [--log-policy FILE]] [--json]
 
 prove  writes the person's shafaf-person-proof/1 for batch N (a shafaf-tree/2 batch anchored
        from DIR): every record of the person in the batch with a range proof ("these are all my
@@ -25,6 +27,9 @@ prove  writes the person's shafaf-person-proof/1 for batch N (a shafaf-tree/2 ba
   --vrf-key FILE      the person-key VRF keystore the batch was anchored with (password:
                       SHAFAF_KEYSTORE_PASSWORD or prompt)
   --data-dir DIR      where the batch was anchored from (default .shafaf)
+  --log-dir DIR       add the batch's log bundle from the witnessed ledger log in DIR, so that the
+                      proof verifies with no network (shafaf verify FILE --policy POLICY --vrf-key KEY)
+  --log-policy FILE   with --log-dir: add it only when the checkpoint meets this trust policy
   --out FILE          write the proof to FILE (mode 0600: it names the person and their records);
                       default: standard output
   --json              print a JSON summary (with --out)
@@ -44,6 +49,8 @@ export const command: CliCommand = {
       "national-id": { type: "string" },
       "vrf-key": { type: "string" },
       "data-dir": { type: "string" },
+      "log-dir": { type: "string" },
+      "log-policy": { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
     });
@@ -57,6 +64,8 @@ export const command: CliCommand = {
       if (values["national-id"] === undefined) throw new UsageError("--national-id ID is required");
       if (values["vrf-key"] === undefined)
         throw new UsageError("--vrf-key FILE is required (the VRF keystore the batch used)");
+      if (values["log-policy"] !== undefined && values["log-dir"] === undefined)
+        throw new UsageError("--log-policy goes with --log-dir");
       const password = await readKeystorePassword({
         env: process.env,
         stdin: process.stdin,
@@ -70,7 +79,19 @@ export const command: CliCommand = {
         personId: values["national-id"],
         vrfSeed: seed,
       });
-      const text = JSON.stringify(proof, null, 2) + "\n";
+      const document =
+        values["log-dir"] === undefined
+          ? proof
+          : {
+              ...proof,
+              log: await batchLogBundle(
+                store,
+                proof.batchId,
+                values["log-dir"],
+                values["log-policy"],
+              ),
+            };
+      const text = JSON.stringify(document, null, 2) + "\n";
       const type = proof.records.length > 0 ? "range" : "absence";
       if (values.out === undefined) {
         process.stdout.write(text);
