@@ -31,6 +31,8 @@ async function waitFor<T>(
   }
 }
 
+const PASSWORD = { SHAFAF_KEYSTORE_PASSWORD: "serve test password" };
+
 describe("shafaf serve (end to end on the embedded chain)", function () {
   this.timeout(180_000);
   let chain: DevChain;
@@ -61,6 +63,25 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     ]);
     expect(deployed.code, deployed.stderr).to.equal(0);
     const { address } = JSON.parse(deployed.stdout) as { address: string };
+    // Uploads are anchored as shafaf-tree/2 batches: the person-key VRF key, registered.
+    const vrfFile = path.join(dir, "vrf.json");
+    for (const argv of [
+      ["keys", "new-vrf", "--out", vrfFile],
+      [
+        "keys",
+        "register-vrf",
+        vrfFile,
+        "--rpc",
+        chain.url,
+        "--contract",
+        address,
+        "--signer",
+        "dev:0",
+      ],
+    ]) {
+      const r = await runCli(argv, { env: PASSWORD });
+      expect(r.code, r.stderr).to.equal(0);
+    }
     const keys = path.join(dir, "keys.json");
     const created = await runCli([
       "serve",
@@ -96,10 +117,12 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
         keys,
         "--signer",
         "dev:0",
+        "--vrf-key",
+        vrfFile,
         "--public-rpc",
         chain.url,
       ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...PASSWORD } },
     );
     server.stderr!.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     url = await new Promise<string>((resolve, reject) => {
@@ -160,6 +183,7 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     expect(mine.json.items).to.have.length(1);
     const receipt = mine.json.items[0];
     expect(receipt.record.recordId).to.equal(rows[5]!.record_id);
+    expect(receipt.format).to.equal("shafaf-receipt/2"); // served with --vrf-key
 
     const byCode = await call(
       `${url}/api/v1/receipts/${encodeURIComponent(receipt.code.toLowerCase().replaceAll("-", " "))}`,
@@ -171,7 +195,7 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     expect(verified.json.status, JSON.stringify(verified.json)).to.equal("verified");
     const names = verified.json.checks.map((c: any) => c.name);
     expect(names).to.include.members([
-      "proof",
+      "tree.root",
       "anchored-root",
       "root-indexed",
       "root-on-chain",

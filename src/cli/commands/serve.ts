@@ -15,6 +15,9 @@ import { createAnchorChain } from "../../anchor/anchor-chain.ts";
 import { reportError, signerSpecFromOptions, UsageError } from "../command-support.ts";
 import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
 import { runAnchorJob } from "../../anchor/run-anchor-job.ts";
+import { openPersonKeying, type PersonKeying } from "../../anchor/person-keying.ts";
+import { loadVrfKeystore, readKeystorePassword } from "../../chain/keystore.ts";
+import { vrfKeyIdOf } from "../../chain/register-vrf-key.ts";
 import {
   API_KEY_SCOPES,
   API_KEYS_FORMAT,
@@ -32,7 +35,6 @@ import {
 import { connectSigner } from "../../chain/signer.ts";
 import { logCheckpointRecorder, type LogCheckpointRecorder } from "../ledger-log-follower.ts";
 import { startServeStack } from "../serve-stack.ts";
-import { readKeystorePassword } from "../../chain/keystore.ts";
 import { loadNoteKeystore } from "../../chain/note-keystore.ts";
 import { parseTrustPolicy } from "../../core/tlog-policy.ts";
 import { openTiledLog, type TiledLog } from "../../log/tiled-log.ts";
@@ -57,6 +59,9 @@ following the ledger's events into <data-dir>/index in the background.
                          (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
   --signer dev:N         …or with development account N (chain 31337 only); without either,
                          uploads get 503 and anchoring stays with \`shafaf anchor\`
+  --vrf-key FILE         with --keystore/--signer: uploads are anchored as shafaf-tree/2 batches
+                         with this person-key VRF keystore (as shafaf anchor --vrf-key); without
+                         it they are shafaf-tree/1 batches
   --public-rpc URL       a JSON-RPC URL browsers may use (shown in /api/v1/chain, allowed by the CSP)
   --cors ORIGIN          allow this origin cross-origin (repeatable; * for any); off by default
   --rate-limit N/S       public requests per client: burst N, then S per second (default 60/10;
@@ -125,6 +130,7 @@ function parse(argv: readonly string[]) {
     "api-keys": { type: "string" },
     keystore: { type: "string" },
     signer: { type: "string" },
+    "vrf-key": { type: "string" },
     "public-rpc": { type: "string" },
     cors: { type: "string", multiple: true },
     "rate-limit": { type: "string" },
@@ -280,6 +286,8 @@ function anchorPipeline(options: {
   store: LedgerStore;
   chain: Parameters<typeof runAnchorJob>[0]["chain"];
   pseudonymKey: Uint8Array;
+  /** Uploads become shafaf-tree/2 batches (else shafaf-tree/1). */
+  personKeying?: PersonKeying | undefined;
 }): AnchorJobFn {
   let queue: Promise<unknown> = Promise.resolve();
   return (upload) => {
@@ -306,6 +314,7 @@ function anchorPipeline(options: {
         chain: options.chain,
         store: options.store,
         pseudonymKey: options.pseudonymKey,
+        personKeying: options.personKeying,
       });
       if (result.status !== "dry-run") await rm(file, { force: true });
       if (result.status === "invalid") {
@@ -349,6 +358,7 @@ export const command: CliCommand = {
     let index: WritableIndexStore | undefined;
     let ledger: LedgerStore | undefined;
     let provider: { destroy(): void } | undefined;
+    let personKeying: PersonKeying | undefined;
     let logProvider: { destroy(): void } | undefined;
     try {
       if (values["create-api-key"] !== undefined) return await createKey(values);
@@ -400,7 +410,25 @@ export const command: CliCommand = {
         const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, { create: true }))!;
         const swept = await sweepUploads(path.join(dataDir, "uploads"));
         if (swept > 0) log.info("uploads-swept", { removed: swept });
-        anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey });
+        if (values["vrf-key"] !== undefined) {
+          const password = await readKeystorePassword({
+            env: process.env,
+            stdin: process.stdin,
+            stderr: process.stderr,
+          });
+          const { seed, publicKey } = await loadVrfKeystore(values["vrf-key"], password);
+          if (!(await chain.isVrfKeyRegistered(vrfKeyIdOf(publicKey))))
+            throw new UsageError(
+              `the VRF key of ${values["vrf-key"]} is not registered on this ledger: shafaf keys register-vrf first`,
+            );
+          personKeying = await openPersonKeying({
+            seed,
+            cacheDir: path.join(dataDir, "person-keys"),
+          });
+        }
+        anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey, personKeying });
+      } else if (values["vrf-key"] !== undefined) {
+        throw new UsageError("--vrf-key is for anchoring uploads: give --keystore or --signer too");
       }
 
       const served =
@@ -489,6 +517,7 @@ export const command: CliCommand = {
       const code = reportError("serve", error, USAGE);
       return code;
     } finally {
+      await personKeying?.close();
       provider?.destroy();
       logProvider?.destroy();
       await index?.close();
