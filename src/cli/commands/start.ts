@@ -157,6 +157,7 @@ export const command: CliCommand = {
       const ledgerStore = ledger;
       demoLog = await startDemoLog({
         dir: path.join(runDir, "ledger-log"),
+        processes: true, // each institution's witness is its own `shafaf witness` process
         chain: { url: chain.url, contract: seeded.contract },
       });
       const demoKey = createApiKey("demo-finance", ["anchor", "subjects:read"]);
