@@ -37,24 +37,43 @@ export async function enrolPersons(
   const betas = new Uint8Array(people.length * VRF_OUTPUT_LENGTH);
   let cached = 0;
   let computed = 0;
-  for (let from = 0; from < people.length; from += step) {
+  // Three stages overlap: while the workers compute batch k, the main thread looks up batch
+  // k + 1 in the cache and stores batch k − 1 (LevelDB works off the main thread); at national
+  // scale this keeps the two cores on the VRF instead of waiting for the cache.
+  const lookup = async (from: number) => {
     const part = people.slice(from, from + step).map((p) => personVrfInput(p));
     const hits = await deps.cache.getMany(part);
-    const missing: number[] = [];
-    hits.forEach((beta, i) => {
-      if (beta === undefined) missing.push(i);
-      else betas.set(beta, (from + i) * VRF_OUTPUT_LENGTH);
-    });
-    cached += part.length - missing.length;
-    if (missing.length === 0) continue;
-    const fresh = await deps.workers.hashMany(missing.map((i) => part[i]!));
-    const entries = missing.map((i, j) => {
-      const beta = fresh.slice(j * VRF_OUTPUT_LENGTH, (j + 1) * VRF_OUTPUT_LENGTH);
-      betas.set(beta, (from + i) * VRF_OUTPUT_LENGTH);
-      return { alpha: part[i]!, beta };
-    });
-    await deps.cache.putMany(entries);
-    computed += missing.length;
+    return { from, part, hits };
+  };
+  const observed = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    return p;
+  };
+  let storing: Promise<void> = Promise.resolve();
+  let next = people.length > 0 ? observed(lookup(0)) : undefined;
+  try {
+    while (next !== undefined) {
+      const { from, part, hits } = await next;
+      next = from + step < people.length ? observed(lookup(from + step)) : undefined;
+      const missing: number[] = [];
+      hits.forEach((beta, i) => {
+        if (beta === undefined) missing.push(i);
+        else betas.set(beta, (from + i) * VRF_OUTPUT_LENGTH);
+      });
+      cached += part.length - missing.length;
+      if (missing.length === 0) continue;
+      const fresh = await deps.workers.hashMany(missing.map((i) => part[i]!));
+      const entries = missing.map((i, j) => {
+        const beta = fresh.slice(j * VRF_OUTPUT_LENGTH, (j + 1) * VRF_OUTPUT_LENGTH);
+        betas.set(beta, (from + i) * VRF_OUTPUT_LENGTH);
+        return { alpha: part[i]!, beta };
+      });
+      await storing; // one write at a time, in order
+      storing = observed(deps.cache.putMany(entries));
+      computed += missing.length;
+    }
+  } finally {
+    await storing; // what was computed is stored (or its failure surfaces) before returning
   }
   return { betas, cached, computed };
 }
