@@ -352,18 +352,7 @@ export function buildBatch(
 ): Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "treeBytes"> {
   const tree = read.leaves.tree();
   const { manifest, bytes, hash } = buildManifest(manifestInput(p, read, findings, opened));
-  const summary: BatchSummary = {
-    jobId: p.jobId,
-    kind: p.kind,
-    period: p.period,
-    root: tree.root,
-    manifestHash: hash,
-    idempotencyKey: computeIdempotencyKey(hash, tree.root, p.supersedes),
-    recordCount: read.validRows,
-    total: read.figures.total,
-    supersedes: p.supersedes,
-    reason: p.reason,
-  };
+  const summary = batchSummary(p, read, tree.root, hash);
   return { summary, manifest, manifestBytes: bytes, treeBytes: tree.serialize() };
 }
 
@@ -401,16 +390,7 @@ export async function buildBatchV2(
     },
   });
   const summary: BatchSummary = {
-    jobId: p.jobId,
-    kind: p.kind,
-    period: p.period,
-    root: tree.root,
-    manifestHash: hash,
-    idempotencyKey: computeIdempotencyKey(hash, tree.root, p.supersedes),
-    recordCount: read.validRows,
-    total: read.figures.total,
-    supersedes: p.supersedes,
-    reason: p.reason,
+    ...batchSummary(p, read, tree.root, hash),
     v2: {
       lanes: [...tree.lanes],
       vrfKeyId: keying.vrfKeyId,
@@ -418,6 +398,27 @@ export async function buildBatchV2(
     },
   };
   return { summary, manifest, manifestBytes: bytes, keysBytes: keys };
+}
+
+/** The batch's identity from its root and manifest hash (both schemes). */
+function batchSummary(
+  p: PrepareBatchParams,
+  read: Pick<RowsRead, "validRows" | "figures">,
+  root: string,
+  manifestHash: string,
+): BatchSummary {
+  return {
+    jobId: p.jobId,
+    kind: p.kind,
+    period: p.period,
+    root,
+    manifestHash,
+    idempotencyKey: computeIdempotencyKey(manifestHash, root, p.supersedes),
+    recordCount: read.validRows,
+    total: read.figures.total,
+    supersedes: p.supersedes,
+    reason: p.reason,
+  };
 }
 
 /** The manifest's facts shared by both schemes. */

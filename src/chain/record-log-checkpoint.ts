@@ -6,10 +6,11 @@
  * size: a difference is a split view, reported with both roots, never "fixed" by a transaction.
  */
 import { Contract, Interface, type HDNodeWallet, type Wallet } from "ethers";
-import { InvariantError, ShafafError } from "../core/errors.ts";
+import type { ShafafError } from "../core/errors.ts";
+import { InvariantError } from "../core/errors.ts";
 import { bytesToHex } from "../core/hex.ts";
 import { LEDGER_ABI } from "../core/ledger-abi.ts";
-import { decodeContractError, explainChainError, findRevertData } from "./explain-error.ts";
+import { sendContractCall } from "./send-contract-call.ts";
 
 const ledgerInterface = new Interface(LEDGER_ABI);
 
@@ -100,54 +101,34 @@ export async function recordLogCheckpoint(
     if (recordedSize === size) return { status: "up-to-date", size, root };
   }
   const proof = recordedSize === 0 ? [] : params.consistencyProof(recordedSize).map(hex);
-  const context = {
-    account: wallet.address,
+  const sent = await sendContractCall<RecordLogCheckpointReturnType>({
+    wallet,
+    address: params.address,
+    abi: ledgerInterface,
+    method: "recordLogCheckpoint",
+    args: [size, root, proof],
+    eventName: "LogCheckpointRecorded",
+    action: "recording the ledger log's checkpoint",
+    code: "chain.log-checkpoint",
     chainId: params.chainId,
     rpcUrl: params.rpcUrl,
-    action: "recording the ledger log's checkpoint",
     hints: HINTS,
-  };
-  let tx;
-  try {
-    tx = (await contract.getFunction("recordLogCheckpoint")(size, root, proof)) as {
-      hash: string;
-      wait(): Promise<{
-        status: number | null;
-        blockNumber: number;
-        logs: { topics: readonly string[]; data: string }[];
-      } | null>;
-    };
-  } catch (error) {
-    const data = findRevertData(error);
-    const decoded = data === undefined ? undefined : decodeContractError(data);
     // Another holder of the same log recorded this size (or a larger one) in the meantime.
-    if (decoded?.name === "LedgerLogNotGrowing") {
-      const now = Number(decoded.args[0]);
+    onRefusal: (e) => {
+      if (e.name !== "LedgerLogNotGrowing") return undefined;
+      const now = Number(e.args[0]);
       return now > size
         ? { status: "chain-ahead", size, recordedSize: now }
         : { status: "up-to-date", size, root };
-    }
-    throw explainChainError(error, context);
-  }
-  const receipt = await tx.wait();
-  if (receipt === null || receipt.status !== 1)
-    throw new ShafafError(`the log checkpoint transaction ${tx.hash} reverted`, {
-      code: "chain.log-checkpoint.reverted",
-    });
-  for (const log of receipt.logs) {
-    const parsed = ledgerInterface.parseLog(log);
-    if (parsed?.name === "LogCheckpointRecorded") {
-      return {
-        status: "recorded",
-        size: Number(parsed.args.getValue("size") as bigint),
-        previousSize: Number(parsed.args.getValue("previousSize") as bigint),
-        root: (parsed.args.getValue("root") as string).toLowerCase(),
-        txHash: tx.hash,
-        blockNumber: receipt.blockNumber,
-      };
-    }
-  }
-  throw new ShafafError(`transaction ${tx.hash} emitted no LogCheckpointRecorded event`, {
-    code: "chain.log-checkpoint.no-event",
+    },
   });
+  if (sent.status === "refused") return sent.answer;
+  return {
+    status: "recorded",
+    size: Number(sent.event.args.getValue("size") as bigint),
+    previousSize: Number(sent.event.args.getValue("previousSize") as bigint),
+    root: (sent.event.args.getValue("root") as string).toLowerCase(),
+    txHash: sent.txHash,
+    blockNumber: sent.blockNumber,
+  };
 }

@@ -3,10 +3,10 @@
  * key persons check their VRF proofs against, named by its id in every `shafaf-tree/2` batch.
  * Idempotent: a key registered before is reported with its index, not sent again.
  */
-import { Contract, Interface, keccak256, type HDNodeWallet, type Wallet } from "ethers";
-import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { Interface, keccak256, type HDNodeWallet, type Wallet } from "ethers";
+import { InvalidInputError } from "../core/errors.ts";
 import { isValidVrfPublicKey } from "../core/vrf.ts";
-import { decodeContractError, explainChainError, findRevertData } from "./explain-error.ts";
+import { sendContractCall } from "./send-contract-call.ts";
 
 /** The registry's part of ITransparencyLedger (pinned; checked against the compiled ABI in tests). */
 export const VRF_KEY_REGISTRY_ABI = [
@@ -64,49 +64,29 @@ export async function registerVrfKey(
     });
   }
   const keyId = vrfKeyIdOf(publicKey);
-  const contract = new Contract(params.address, VRF_KEY_REGISTRY_ABI, wallet);
-  const context = {
-    account: wallet.address,
+  const sent = await sendContractCall<{ index: number }>({
+    wallet,
+    address: params.address,
+    abi: registry,
+    method: "registerVrfKey",
+    args: [publicKey],
+    eventName: "VrfKeyRegistered",
+    accept: (event) => event.args.getValue("keyId") === keyId,
+    action: "registering the VRF key",
+    code: "chain.vrf",
     chainId: params.chainId,
     rpcUrl: params.rpcUrl,
-    action: "registering the VRF key",
     hints: HINTS,
-  };
-  let tx;
-  try {
-    tx = (await contract.getFunction("registerVrfKey")(publicKey)) as {
-      hash: string;
-      wait(): Promise<{
-        status: number | null;
-        blockNumber: number;
-        logs: { topics: readonly string[]; data: string }[];
-      } | null>;
-    };
-  } catch (error) {
-    const data = findRevertData(error);
-    const decoded = data === undefined ? undefined : decodeContractError(data);
-    if (decoded?.name === "LedgerVrfKeyAlreadyRegistered")
-      return { keyId, index: Number(decoded.args[1]), status: "already-registered" };
-    throw explainChainError(error, context);
-  }
-  const receipt = await tx.wait();
-  if (receipt === null || receipt.status !== 1)
-    throw new ShafafError(`the VRF key registration ${tx.hash} reverted`, {
-      code: "chain.vrf.reverted",
-    });
-  for (const log of receipt.logs) {
-    const parsed = registry.parseLog(log);
-    if (parsed?.name === "VrfKeyRegistered" && parsed.args.getValue("keyId") === keyId) {
-      return {
-        keyId,
-        index: Number(parsed.args.getValue("index") as bigint),
-        status: "registered",
-        txHash: tx.hash,
-        blockNumber: receipt.blockNumber,
-      };
-    }
-  }
-  throw new ShafafError(`transaction ${tx.hash} emitted no VrfKeyRegistered event`, {
-    code: "chain.vrf.no-event",
+    onRefusal: (e) =>
+      e.name === "LedgerVrfKeyAlreadyRegistered" ? { index: Number(e.args[1]) } : undefined,
   });
+  if (sent.status === "refused")
+    return { keyId, index: sent.answer.index, status: "already-registered" };
+  return {
+    keyId,
+    index: Number(sent.event.args.getValue("index") as bigint),
+    status: "registered",
+    txHash: sent.txHash,
+    blockNumber: sent.blockNumber,
+  };
 }

@@ -5,9 +5,9 @@
  * Idempotent: a hash already recorded is reported, not sent again.
  */
 import { Contract, Interface, type HDNodeWallet, type Wallet } from "ethers";
-import { InvalidInputError, ShafafError } from "../core/errors.ts";
+import { InvalidInputError } from "../core/errors.ts";
 import { LEDGER_ABI } from "../core/ledger-abi.ts";
-import { explainChainError } from "./explain-error.ts";
+import { sendContractCall } from "./send-contract-call.ts";
 
 const ledgerInterface = new Interface(LEDGER_ABI);
 
@@ -56,42 +56,25 @@ export async function setTrustPolicy(
   const contract = new Contract(params.address, LEDGER_ABI, params.wallet);
   const current = ((await contract.getFunction("trustPolicy")()) as string).toLowerCase();
   if (current === policyHash) return { status: "already-recorded", policyHash };
-  let tx;
-  try {
-    tx = (await contract.getFunction("setTrustPolicy")(policyHash)) as {
-      hash: string;
-      wait(): Promise<{
-        status: number | null;
-        blockNumber: number;
-        logs: { topics: readonly string[]; data: string }[];
-      } | null>;
-    };
-  } catch (error) {
-    throw explainChainError(error, {
-      account: params.wallet.address,
-      chainId: params.chainId,
-      rpcUrl: params.rpcUrl,
-      action: "recording the trust policy",
-      hints: HINTS,
-    });
-  }
-  const receipt = await tx.wait();
-  if (receipt === null || receipt.status !== 1)
-    throw new ShafafError(`the trust policy transaction ${tx.hash} reverted`, {
-      code: "chain.trust-policy.reverted",
-    });
-  for (const log of receipt.logs) {
-    const parsed = ledgerInterface.parseLog(log);
-    if (parsed?.name === "TrustPolicySet")
-      return {
-        status: "recorded",
-        policyHash,
-        previous: (parsed.args.getValue("previous") as string).toLowerCase(),
-        txHash: tx.hash,
-        blockNumber: receipt.blockNumber,
-      };
-  }
-  throw new ShafafError(`transaction ${tx.hash} emitted no TrustPolicySet event`, {
-    code: "chain.trust-policy.no-event",
+  const sent = await sendContractCall({
+    wallet: params.wallet,
+    address: params.address,
+    abi: ledgerInterface,
+    method: "setTrustPolicy",
+    args: [policyHash],
+    eventName: "TrustPolicySet",
+    action: "recording the trust policy",
+    code: "chain.trust-policy",
+    chainId: params.chainId,
+    rpcUrl: params.rpcUrl,
+    hints: HINTS,
   });
+  if (sent.status === "refused") return sent.answer; // never: no refusal is an answer here
+  return {
+    status: "recorded",
+    policyHash,
+    previous: (sent.event.args.getValue("previous") as string).toLowerCase(),
+    txHash: sent.txHash,
+    blockNumber: sent.blockNumber,
+  };
 }
