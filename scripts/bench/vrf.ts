@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     }
   }
 
-  let enrolRate = 0;
+  let enrolRate: number | undefined;
   const dir = await mkdtemp(path.join(os.tmpdir(), "shafaf-bench-vrf-"));
   try {
     const cache = await openPersonKeyCache(path.join(dir, "person-keys"), {
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   for (const l of lines) console.log(l);
   const two = workerRates[2] ?? 0;
   console.log(
-    `\n45 M people: ${(45e6 / enrolRate / 3600).toFixed(2)} h enrolled into the cache (enrolPersons cold, wall); ` +
+    `\n45 M people: ${enrolRate === undefined ? "?" : (45e6 / enrolRate / 3600).toFixed(2)} h enrolled into the cache (enrolPersons cold, wall); ` +
       `${(45e6 / two / 3600).toFixed(2)} h of VRF alone at the measured 2-worker wall rate; ` +
       `${(45e6 / (2 * fastRate) / 3600).toFixed(2)} h at 2 × the one-core CPU rate (an idle 2-core machine). ` +
       `Goal: ${fmt(Math.round(GOAL))} keys/s (2 h).`,
