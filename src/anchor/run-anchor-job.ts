@@ -167,6 +167,79 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   const started = Date.now();
   const log = params.log ?? noLog;
   const onStep = params.onStep ?? (() => undefined);
+  const { supersedes, reason, period } = checkJobParams(params);
+  const jobId = await jobIdOf(params, { supersedes, reason, period });
+  const store = params.store;
+  if (!params.dryRun && store !== undefined && params.chain !== undefined) {
+    const ctx = { ...params, store, chain: params.chain, log, onStep, started };
+    const resumed = await resumeExistingJob(ctx, jobId, period);
+    if (resumed !== undefined) return resumed;
+  }
+  const base = {
+    ...params,
+    jobId,
+    period,
+    supersedes,
+    reason,
+    log,
+    strict: params.strict === true,
+  };
+  const { prepared, quarantined } = await readInputs(base);
+  const reportDir =
+    params.quarantineRoot !== undefined && !params.dryRun
+      ? path.join(params.quarantineRoot, jobId)
+      : undefined;
+  if (prepared.status === "invalid") {
+    const all = prepared.quarantined;
+    if (all === undefined || all.length === 0 || reportDir === undefined)
+      return { ...prepared, elapsedMs: Date.now() - started };
+    const dir = await writeQuarantineReport(reportDir, {
+      jobId,
+      kind: params.kind,
+      period,
+      quarantined: all,
+    });
+    return { ...prepared, quarantineReport: dir, elapsedMs: Date.now() - started };
+  }
+  // Before the artifact: a re-run after a crash rewrites the same report.
+  const quarantineReport =
+    quarantined.length > 0 && reportDir !== undefined
+      ? await writeQuarantineReport(reportDir, { jobId, kind: params.kind, period, quarantined })
+      : undefined;
+  onStep("validated");
+  const outcome = { warnings: prepared.warnings, quarantined, findings: prepared.findings };
+  if (params.dryRun || store === undefined || params.chain === undefined) {
+    await prepared.writer?.abort();
+    return {
+      status: "dry-run",
+      ...prepared.summary,
+      manifest: prepared.manifest,
+      ...outcome,
+      elapsedMs: Date.now() - started,
+    };
+  }
+  const artifact = await commitArtifact(prepared);
+  onStep("artifact-written");
+  const job = jobFromArtifact(artifact);
+  await store.putJob(job);
+  onStep("job-prepared");
+  const ctx = { ...params, store, chain: params.chain, log, onStep, started };
+  const result = await finishJob(ctx, job, artifact, false);
+  const v2 = prepared.summary.v2;
+  return {
+    ...result,
+    ...(v2 !== undefined ? { v2 } : {}),
+    ...outcome,
+    ...(quarantineReport !== undefined ? { quarantineReport } : {}),
+  };
+}
+
+/** Checks the options that need no input read: a correction's pair, a chain and store, the period. */
+function checkJobParams(params: RunAnchorJobParams): {
+  supersedes: number | null;
+  reason: string | null;
+  period: string;
+} {
   const supersedes = params.supersedes ?? null;
   const reason = params.reason ?? null;
   if ((supersedes === null) !== (reason === null)) {
@@ -191,13 +264,20 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       code: "anchor.period",
     });
   }
+  return { supersedes, reason, period };
+}
 
-  const jobId = await computeJobId({
+/** The job's identity: the inputs' bytes and every option that changes what is anchored. */
+function jobIdOf(
+  params: RunAnchorJobParams,
+  p: { supersedes: number | null; reason: string | null; period: string },
+): Promise<string> {
+  return computeJobId({
     inputs: params.inputs,
     kind: params.kind,
-    period,
-    supersedes,
-    reason,
+    period: p.period,
+    supersedes: p.supersedes,
+    reason: p.reason,
     options: {
       encoding: params.encoding,
       province: params.province,
@@ -208,98 +288,64 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
     },
     registers: params.workshopProvinces === undefined ? [] : [params.workshopProvinces],
   });
+}
 
-  const store = params.store;
-  if (!params.dryRun && store !== undefined && params.chain !== undefined) {
-    await bindToChain(store, params.chain);
-    const existing = await findExistingJob(store, jobId);
-    if (existing?.job.state === "abandoned") {
-      // Same inputs, same artifact, same idempotency key: starting over can never anchor twice.
-      await refuseUnfinishedJobs(store, jobId, params.kind, period);
-      log.info(
-        `job ${jobId.slice(0, 12)}… was abandoned; starting it over with the current signer (same artifact and idempotency key)`,
-      );
-      existing.job = { ...existing.job, state: "prepared" };
-      await store.putJob(existing.job);
-    }
-    if (existing !== undefined) {
-      return finishJob(
-        { ...params, store, chain: params.chain, log, onStep, started },
-        existing.job,
-        existing.artifact,
-        true,
-      );
-    }
-    await refuseUnfinishedJobs(store, jobId, params.kind, period);
-    await removeStaleArtifactTemps(store.batchesDir, jobId);
+/**
+ * A job that got as far as a committed artifact is finished, not started again (an abandoned
+ * one is reopened with the current signer); otherwise the way is cleared for a new one.
+ */
+async function resumeExistingJob(
+  ctx: FinishContext,
+  jobId: string,
+  period: string,
+): Promise<AnchorJobResult | undefined> {
+  const { store, log } = ctx;
+  await bindToChain(store, ctx.chain);
+  const existing = await findExistingJob(store, jobId);
+  if (existing?.job.state === "abandoned") {
+    // Same inputs, same artifact, same idempotency key: starting over can never anchor twice.
+    await refuseUnfinishedJobs(store, jobId, ctx.kind, period);
+    log.info(
+      `job ${jobId.slice(0, 12)}… was abandoned; starting it over with the current signer (same artifact and idempotency key)`,
+    );
+    existing.job = { ...existing.job, state: "prepared" };
+    await store.putJob(existing.job);
   }
+  if (existing !== undefined) return finishJob(ctx, existing.job, existing.artifact, true);
+  await refuseUnfinishedJobs(store, jobId, ctx.kind, period);
+  await removeStaleArtifactTemps(store.batchesDir, jobId);
+  return undefined;
+}
 
-  // ── validate, hash, and (unless a dry run) stream the artifact ──
-  // Per list: a first pass that finds faulty lists is followed by a second that leaves them out
-  // (deterministic: the same inputs quarantine the same lists, so a re-run finds the same job).
-  const base = {
-    ...params,
-    jobId,
-    period,
-    supersedes,
-    reason,
-    log,
-    strict: params.strict === true,
-  };
-  let prepared = await prepareBatch({ ...base, exclude: undefined });
-  let quarantined: QuarantinedList[] = [];
-  if (prepared.status === "quarantine") {
-    quarantined = prepared.quarantined;
-    log.info(`${quarantined.length} list(s) quarantined; reading the inputs again without them`);
-    prepared = await prepareBatch({ ...base, exclude: prepared.exclude });
-    if (prepared.status === "quarantine")
-      throw new ShafafError("a second pass found new faulty lists; the inputs changed while read", {
-        code: "anchor.inputs.changed",
-        details: "run the command again on inputs that nobody is writing to",
-      });
-  }
-  if (prepared.status === "invalid") {
-    const all = prepared.quarantined;
-    if (
-      all !== undefined &&
-      all.length > 0 &&
-      params.quarantineRoot !== undefined &&
-      !params.dryRun
-    ) {
-      const dir = await writeQuarantineReport(path.join(params.quarantineRoot, jobId), {
-        jobId,
-        kind: params.kind,
-        period,
-        quarantined: all,
-      });
-      return { ...prepared, quarantineReport: dir, elapsedMs: Date.now() - started };
-    }
-    return { ...prepared, elapsedMs: Date.now() - started };
-  }
-  let quarantineReport: string | undefined;
-  if (quarantined.length > 0 && params.quarantineRoot !== undefined && !params.dryRun) {
-    // Before the artifact: a re-run after a crash rewrites the same report.
-    quarantineReport = await writeQuarantineReport(path.join(params.quarantineRoot, jobId), {
-      jobId,
-      kind: params.kind,
-      period,
-      quarantined,
+/**
+ * Validate, hash and (unless a dry run) stream the artifact. Per list: a first reading that finds
+ * faulty lists is followed by a second that leaves them out (deterministic: the same inputs
+ * quarantine the same lists, so a re-run finds the same job).
+ */
+async function readInputs(base: Omit<Parameters<typeof prepareBatch>[0], "exclude">): Promise<{
+  prepared: Exclude<Awaited<ReturnType<typeof prepareBatch>>, { status: "quarantine" }>;
+  quarantined: QuarantinedList[];
+}> {
+  const first = await prepareBatch({ ...base, exclude: undefined });
+  if (first.status !== "quarantine") return { prepared: first, quarantined: [] };
+  base.log.info?.(
+    `${first.quarantined.length} list(s) quarantined; reading the inputs again without them`,
+  );
+  const second = await prepareBatch({ ...base, exclude: first.exclude });
+  if (second.status === "quarantine")
+    throw new ShafafError("a second pass found new faulty lists; the inputs changed while read", {
+      code: "anchor.inputs.changed",
+      details: "run the command again on inputs that nobody is writing to",
     });
-  }
-  onStep("validated");
-  if (params.dryRun || store === undefined || params.chain === undefined) {
-    await prepared.writer?.abort();
-    return {
-      status: "dry-run",
-      ...prepared.summary,
-      manifest: prepared.manifest,
-      warnings: prepared.warnings,
-      quarantined,
-      findings: prepared.findings,
-      elapsedMs: Date.now() - started,
-    };
-  }
-  const v2 = prepared.summary.v2;
+  return { prepared: second, quarantined: first.quarantined };
+}
+
+/** Makes the artifact durable (v1: the tree; v2: the person keys) and reads it back, checked. */
+async function commitArtifact(
+  prepared: Extract<Awaited<ReturnType<typeof prepareBatch>>, { status: "prepared" }>,
+): Promise<BatchArtifact> {
+  const summary = prepared.summary;
+  const v2 = summary.v2;
   const { dir } = await prepared.writer!.commit({
     manifestBytes: prepared.manifestBytes,
     ...(v2 === undefined ? { tree: prepared.treeBytes! } : { keys: prepared.keysBytes! }),
@@ -307,39 +353,22 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       ...(v2 !== undefined
         ? { scheme: "shafaf-tree/2", vrfKeyId: v2.vrfKeyId, lanes: v2.lanes.map(String) }
         : {}),
-      kind: params.kind,
-      period,
-      recordCount: prepared.summary.recordCount,
-      total: prepared.summary.total.toString(),
-      root: prepared.summary.root,
-      manifestHash: prepared.summary.manifestHash,
-      idempotencyKey: prepared.summary.idempotencyKey,
-      supersedes,
-      reason,
+      kind: summary.kind,
+      period: summary.period,
+      recordCount: summary.recordCount,
+      total: summary.total.toString(),
+      root: summary.root,
+      manifestHash: summary.manifestHash,
+      idempotencyKey: summary.idempotencyKey,
+      supersedes: summary.supersedes,
+      reason: summary.reason,
       createdAt: new Date().toISOString(),
     },
   });
-  onStep("artifact-written");
   const artifact = await readBatchArtifact(dir);
   if (artifact === undefined)
     throw new ShafafError(`the artifact in ${dir} vanished after it was written`);
-  const job = jobFromArtifact(artifact);
-  await store.putJob(job);
-  onStep("job-prepared");
-  const result = await finishJob(
-    { ...params, store, chain: params.chain, log, onStep, started },
-    job,
-    artifact,
-    false,
-  );
-  return {
-    ...result,
-    ...(v2 !== undefined ? { v2 } : {}),
-    warnings: prepared.warnings,
-    quarantined,
-    findings: prepared.findings,
-    ...(quarantineReport !== undefined ? { quarantineReport } : {}),
-  };
+  return artifact;
 }
 
 /**
