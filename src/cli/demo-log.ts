@@ -100,7 +100,7 @@ export async function startDemoLog(options: {
         const dir = path.join(options.dir, `witness-${i + 1}`);
         const url =
           options.processes === true
-            ? await spawnWitness({ dir, name, seed, logVkey, children })
+            ? await spawnWitness({ dir, name, seed, logVkey, children, chain: options.chain })
             : await inProcessWitness({ dir, name, seed, logVkey, stores, servers });
         const vkey = formatVerifierKey(name, SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(seed));
         return { short: name.slice(0, name.indexOf(".")), vkey, url };
@@ -183,6 +183,8 @@ async function spawnWitness(w: {
   seed: Uint8Array;
   logVkey: string;
   children: ChildProcess[];
+  /** The ledger the witness follows (it cosigns only checkpoints that match it). */
+  chain?: { url: string; contract: string } | undefined;
 }): Promise<string> {
   await mkdir(w.dir, { recursive: true, mode: 0o700 });
   const { json } = await newNoteKeystore({
@@ -201,6 +203,7 @@ async function spawnWitness(w: {
       ...["--import", "tsx", fileURLToPath(new URL("./main.ts", import.meta.url)), "witness"],
       ...["--key", key, "--policy", policy, "--data-dir", path.join(w.dir, "store")],
       ...["--port", "0"],
+      ...(w.chain !== undefined ? ["--rpc", w.chain.url, "--contract", w.chain.contract] : []),
     ],
     {
       env: { ...process.env, [KEYSTORE_PASSWORD_ENV]: DEMO_WITNESS_PASSWORD },

@@ -8,6 +8,9 @@
  * - 409 old size ≠ the size last cosigned (body: that size, `text/x.tlog.size`);
  * - 422 size 0 with a root other than the empty tree's, a proof with old size 0, equal sizes with
  *   other roots, or a consistency proof that does not verify;
+ * - 422 also when a `ledgerCheck` (the witness told to follow the ledger contract) refuses the
+ *   checkpoint: more entries than the ledger has batches, or another root at a size the ledger
+ *   recorded (not stored as evidence: the chain may only be behind);
  * - 200 the cosignature line, after the new state is durable.
  *
  * The check against the stored state and the update of it run in one per-origin critical
@@ -39,6 +42,12 @@ export interface WitnessOptions {
   /** Log keys the witness trusts; a log is known by its key name, which is its origin. */
   logs: readonly NoteVerifier[];
   store: WitnessStore;
+  /**
+   * Consulted before cosigning a checkpoint that passed every log check: undefined to cosign, or
+   * the reason to refuse it (422). `shafaf witness --rpc … --contract …` compares the checkpoint
+   * with the ledger at a finalized block. A throw (the chain unreadable) also refuses.
+   */
+  ledgerCheck?: (checkpoint: { size: number; rootHash: Uint8Array }) => Promise<string | undefined>;
 }
 
 export interface Witness {
@@ -162,6 +171,15 @@ export function createWitness(options: WitnessOptions): Witness {
               : `not consistent with the cosigned checkpoint of size ${parts.oldSize}: ${r.failure.message}`,
           );
         }
+      }
+      if (options.ledgerCheck !== undefined) {
+        let refused: string | undefined;
+        try {
+          refused = await options.ledgerCheck(checkpoint);
+        } catch {
+          refused = "the ledger could not be read to check the checkpoint; try again later";
+        }
+        if (refused !== undefined) return answer(422, refused);
       }
       const cosigned = signNote(opened.text, [cosigner], opened.verified);
       const mine = parseNote(cosigned).signatures.filter(

@@ -12,6 +12,7 @@ import { parseCommandLine, usageError } from "../parse-command-line.ts";
 import { KEYSTORE_PASSWORD_ENV, readKeystorePassword } from "../../chain/keystore.ts";
 import { loadNoteKeystore } from "../../chain/note-keystore.ts";
 import { parseTrustPolicy } from "../../core/tlog-policy.ts";
+import { ledgerCheckpointCheck } from "../witness-ledger-check.ts";
 import { createWitness } from "../../witness/witness.ts";
 import { createWitnessApp } from "../../witness/witness-app.ts";
 import { openWitnessStore } from "../../witness/witness-store.ts";
@@ -28,6 +29,11 @@ GET /<sha256(origin) hex>/checkpoint serves that checkpoint to monitors.
   --data-dir DIR    where the witness keeps what it cosigned (default .shafaf-witness)
   --host HOST       address to listen on (default 127.0.0.1)
   --port N          port (default 7380; 0 picks a free one)
+  --rpc URL --contract LEDGER
+                    cosign only checkpoints that match the ledger contract: no more entries than
+                    the ledger has batches, and the ledger's recorded checkpoint root at its size
+                    (repeat --rpc for several nodes: all must agree)
+  --block-tag TAG   the block the ledger is read at: finalized (default), safe or latest
 
 Exit status: 0 stopped cleanly (Ctrl-C), 64 usage error, 65 bad key or policy, 1 failure.`;
 
@@ -40,6 +46,9 @@ export const command: CliCommand = {
       "data-dir": { type: "string" },
       host: { type: "string" },
       port: { type: "string" },
+      rpc: { type: "string", multiple: true },
+      contract: { type: "string" },
+      "block-tag": { type: "string" },
     });
     if (typeof parsed === "number") return parsed;
     const { values } = parsed;
@@ -61,12 +70,22 @@ export const command: CliCommand = {
         stdin: process.stdin,
         stderr: process.stderr,
       });
+      if ((values.rpc === undefined) !== (values.contract === undefined))
+        throw new UsageError("--rpc URL and --contract LEDGER go together");
+      const tag = values["block-tag"] ?? "finalized";
+      if (tag !== "finalized" && tag !== "safe" && tag !== "latest")
+        throw new UsageError("--block-tag is finalized, safe or latest");
+      const ledgerCheck =
+        values.rpc === undefined
+          ? undefined
+          : ledgerCheckpointCheck({ rpcUrls: values.rpc, contract: values.contract!, tag });
       const key = await loadNoteKeystore(values.key, password, "witness");
       const store = await openWitnessStore(values["data-dir"] ?? ".shafaf-witness");
       const witness = createWitness({
         cosigner: key.signer(),
         logs: policy.logs.map((l) => l.verifier),
         store,
+        ...(ledgerCheck !== undefined ? { ledgerCheck } : {}),
       });
       const server = createServer(createWitnessApp({ witness }));
       server.requestTimeout = 30_000;
