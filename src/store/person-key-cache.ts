@@ -11,8 +11,8 @@
  *   files with the process umask meanwhile, inside the 0700 directory).
  */
 import { createHmac } from "node:crypto";
-import { chmod, mkdir, readdir } from "node:fs/promises";
-import path from "node:path";
+import { mkdir } from "node:fs/promises";
+import { makePrivate } from "./private-files.ts";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { Level } from "level";
 import { InvalidInputError } from "../core/errors.ts";
@@ -114,9 +114,5 @@ export async function openPersonKeyCache(
   };
 }
 
-async function restrictModes(dir: string): Promise<void> {
-  await chmod(dir, 0o700);
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isFile()) await chmod(path.join(dir, entry.name), 0o600);
-  }
-}
+/** Owner-only modes, the store's one rule for private folders (private-files.ts). */
+const restrictModes = makePrivate;

@@ -20,6 +20,13 @@ export async function makePrivate(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   await chmod(dir, PRIVATE_DIR_MODE);
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.isFile()) await chmod(path.join(dir, entry.name), PRIVATE_FILE_MODE);
+    if (!entry.isFile()) continue;
+    try {
+      await chmod(path.join(dir, entry.name), PRIVATE_FILE_MODE);
+    } catch (error) {
+      // An open LevelDB compacts in the background: a table file listed a moment ago may be
+      // gone (nothing left to protect). Anything else is a real failure.
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
+    }
   }
 }
