@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseCheckpoint } from "../core/checkpoint.ts";
 import { InvalidInputError, InvariantError } from "../core/errors.ts";
@@ -76,6 +76,7 @@ export async function exportMirror(options: ExportMirrorOptions): Promise<Export
   await mkdir(tmp, { recursive: true });
   try {
     const result = await writeSite(tmp, options);
+    await makePublic(tmp);
     const old = `${out}.old-${process.pid}-${Date.now()}`;
     if (existsSync(out)) await rename(out, old);
     await rename(tmp, out);
@@ -84,6 +85,16 @@ export async function exportMirror(options: ExportMirrorOptions): Promise<Export
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Everything in a mirror is public by design: folders 0755, files 0644, whatever the umask. */
+async function makePublic(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const child = path.join(dir, e.name);
+    if (e.isDirectory()) await makePublic(child);
+    else await chmod(child, 0o644);
   }
 }
 

@@ -298,8 +298,8 @@ export async function verifyMirror(options: VerifyMirrorOptions): Promise<Verify
           `batch ${id}: logged on chain ${entry.chainId} ${entry.contract}, the mirror's chain is ${String(chain.chainId)} ${contract}`,
         );
       for (const k of facts) {
-        const a = typeof entry[k] === "string" ? (entry[k]).toLowerCase() : entry[k];
-        const b = typeof view[k] === "string" ? (view[k]).toLowerCase() : view[k];
+        const a = typeof entry[k] === "string" ? entry[k].toLowerCase() : entry[k];
+        const b = typeof view[k] === "string" ? view[k].toLowerCase() : view[k];
         if (a !== b)
           batchProblems.push(
             `batch ${id}: ${k} is ${JSON.stringify(view[k])}, the log says ${JSON.stringify(entry[k])}`,
