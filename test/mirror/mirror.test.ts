@@ -5,11 +5,12 @@
  * a changed file, a forged batch view (with mirror.json rewritten to match), a missing tile and
  * another log's policy each fail by name; no personal data (IDs, names, receipt codes, the
  * dispute report's values) reaches any file; the export is idempotent, public (0644) and never
- * overwrites a folder that is not a mirror.
+ * overwrites a folder that is not a mirror; `--data-dir` (the API in-process over a stopped
+ * server's stores, its published audit report and log) gives a mirror that verifies.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -32,7 +33,7 @@ import { createLogRouter } from "../../src/log/log-routes.ts";
 import { openTiledLog } from "../../src/log/tiled-log.ts";
 import { exportMirror, type MirrorSource } from "../../src/mirror/export-mirror.ts";
 import { verifyMirror } from "../../src/mirror/verify-mirror.ts";
-import { serveDataset, type Served } from "../api/api-fixture.ts";
+import { makeDataset, serveDataset, writeStores, type Served } from "../api/api-fixture.ts";
 import { buildOnce } from "../web/portal-server.ts";
 
 const ORIGIN = "sso.example/ledger-log";
@@ -57,6 +58,26 @@ async function allFiles(dir: string, rel = ""): Promise<string[]> {
     else out.push(child);
   }
   return out;
+}
+
+/** Personal data found in the site's text files: IDs as whole tokens, names, receipt codes. */
+async function leaksIn(site: string, dataset: Served["dataset"]): Promise<string[]> {
+  const text = (
+    await Promise.all(
+      (await allFiles(site))
+        .filter((f) => !/\.(woff2|js|css)$/.test(f))
+        .map((f) => readFile(path.join(site, f), "utf8")),
+    )
+  ).join("\n");
+  const leaks: string[] = [];
+  for (const p of dataset.people) {
+    for (const id of [p.nationalId, p.insuranceNo])
+      if (new RegExp(`(?<![0-9A-Za-z])${id}(?![0-9A-Za-z])`).test(text)) leaks.push(id);
+    for (const name of [p.firstName, p.lastName]) if (text.includes(name)) leaks.push(name);
+  }
+  for (const b of dataset.batches)
+    for (const r of b.receipts) if (text.includes(r.code)) leaks.push(`code ${r.code}`);
+  return leaks;
 }
 
 function policyFor(logSeed: Uint8Array, witnessSeeds: Uint8Array[]): string {
@@ -134,8 +155,8 @@ describe("shafaf mirror", function () {
           `api/v1/batches/${id}.json`,
         ]),
         [
-          "/api/v1/batches/2/attestations/0/findings",
-          "api/v1/batches/2/attestations/0/findings.json",
+          "/api/v1/batches/2/attestations/1/findings",
+          "api/v1/batches/2/attestations/1/findings.json",
         ],
       ];
       for (const [url, file] of pairs) {
@@ -146,6 +167,10 @@ describe("shafaf mirror", function () {
         items: { batchId: number }[];
       };
       expect(list.items.map((b) => b.batchId).sort()).to.deep.equal([...ids].sort());
+      const findings = JSON.parse(
+        readFileSync(path.join(site, "api/v1/batches/2/attestations/1/findings.json"), "utf8"),
+      ) as { report: string };
+      expect(findings.report).to.equal("published");
       expect(readFileSync(path.join(site, "index.html"), "utf8")).to.include(
         '<meta name="shafaf-mirror" content="shafaf-mirror/1" />',
       );
@@ -167,21 +192,7 @@ describe("shafaf mirror", function () {
     });
 
     it("publishes no personal data: no ID, name or receipt code, and no value of the dispute report", async function () {
-      const text = (
-        await Promise.all(
-          (await allFiles(site))
-            .filter((f) => !/\.(woff2|js|css)$/.test(f))
-            .map((f) => readFile(path.join(site, f), "utf8")),
-        )
-      ).join("\n");
-      const leaks: string[] = [];
-      for (const p of s.dataset.people) {
-        for (const id of [p.nationalId, p.insuranceNo])
-          if (new RegExp(`(?<![0-9A-Za-z])${id}(?![0-9A-Za-z])`).test(text)) leaks.push(id);
-        for (const name of [p.firstName, p.lastName]) if (text.includes(name)) leaks.push(name);
-      }
-      for (const b of s.dataset.batches)
-        for (const r of b.receipts) if (text.includes(r.code)) leaks.push(`code ${r.code}`);
+      const leaks = await leaksIn(site, s.dataset);
       expect(leaks).to.deep.equal([]);
       expect(existsSync(path.join(site, "api/v1/receipts"))).to.equal(false);
     });
@@ -202,6 +213,66 @@ describe("shafaf mirror", function () {
       expect(error).to.have.property("code", "mirror.out-not-mirror");
       expect(readFileSync(path.join(foreign, "keep.txt"), "utf8")).to.equal("mine");
     });
+  });
+
+  it("exports from a stopped server's data directory (--data-dir: the API in-process), which verifies", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "shafaf-mirror-datadir-"));
+    try {
+      const { dataset, history } = await makeDataset({ v2: true });
+      const { index, ledger } = await writeStores(dir, dataset, history);
+      const log = await openTiledLog({
+        dir: path.join(dir, "log"),
+        origin: ORIGIN,
+        signer: ed25519NoteSigner(ORIGIN, logSeed),
+      });
+      await log.append(
+        (await indexedLogBatches(index)).sort((a, b) => a.batchId - b.batchId).map(ledgerLogEntry),
+      );
+      const note = formatCheckpoint({
+        origin: ORIGIN,
+        size: log.size(),
+        rootHash: log.rootHash(),
+        extensions: [],
+      });
+      await log.publishCheckpoint(
+        signNote(note, [
+          ed25519NoteSigner(ORIGIN, logSeed),
+          ...witnessSeeds.map((seed, i) => cosignatureV1Signer(`w${i}.example/witness`, seed)),
+        ]),
+      );
+      await index.close();
+      await ledger.close();
+      // The auditor's report, published beside the stores as `shafaf serve` finds it.
+      await mkdir(path.join(dir, "audits"));
+      await writeFile(path.join(dir, "audits", "batch-2.json"), dataset.disputeReport);
+      const policyFile = path.join(dir, "policy.txt");
+      await writeFile(policyFile, policyText);
+      const out = path.join(dir, "site");
+      const write = process.stdout.write.bind(process.stdout);
+      const umask = process.umask();
+      process.stdout.write = () => true;
+      try {
+        expect(
+          await main(["mirror", "export", "--data-dir", dir, "--policy", policyFile, "--out", out]),
+        ).to.equal(0);
+      } finally {
+        process.stdout.write = write;
+        process.umask(umask);
+      }
+      const r = await verifyMirror({ dir: out, policy });
+      expect(
+        r.checks.filter((c) => !c.ok),
+        JSON.stringify(r.checks),
+      ).to.deep.equal([]);
+      const findings = JSON.parse(
+        readFileSync(path.join(out, "api/v1/batches/2/attestations/1/findings.json"), "utf8"),
+      ) as { report: string };
+      expect(findings.report).to.equal("published");
+      expect(readFileSync(path.join(out, "trust-policy.txt"), "utf8")).to.equal(policyText);
+      expect(await leaksIn(out, dataset)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe("verify", function () {
