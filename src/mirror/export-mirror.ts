@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseCheckpoint } from "../core/checkpoint.ts";
-import { InvalidInputError, InvariantError } from "../core/errors.ts";
+import { InvalidInputError, InvariantError, ShafafError } from "../core/errors.ts";
 import type { PublicBatch, PublicBatchesPage } from "../core/public-views.ts";
 import { parseNote } from "../core/signed-note.ts";
 import { tileCounts, tilePath, TILE_WIDTH } from "../core/tile-path.ts";
@@ -27,9 +27,31 @@ import {
   type MirrorManifest,
 } from "../core/mirror-layout.ts";
 
+/**
+ * The site could not be read (down, or an answer other than 200 or 404): retryable when the
+ * server, not the question, failed (no answer, 429, 5xx).
+ */
+export class MirrorSourceError extends ShafafError {
+  override name = "MirrorSourceError";
+  constructor(sitePath: string, status: number | undefined, cause?: unknown) {
+    super(
+      status === undefined ? `GET ${sitePath}: no answer` : `GET ${sitePath} answered ${status}`,
+      {
+        code: "mirror.source",
+        retryable: status === undefined || status === 429 || status >= 500,
+        details:
+          status === 503
+            ? "the site is not ready (its indexer has written nothing yet, or it is shutting down); retry shortly"
+            : "check the site's address, and that it is a Shafaf API (shafaf serve)",
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
+  }
+}
+
 /** Reads one public path of a Shafaf site (`/api/v1/stats`, `/log/checkpoint`). */
 export interface MirrorSource {
-  /** The body of a 200 answer, undefined on 404; any other answer throws. */
+  /** The body of a 200 answer, undefined on 404; any other answer throws {@link MirrorSourceError}. */
   get(sitePath: string): Promise<Uint8Array | undefined>;
 }
 

@@ -31,6 +31,7 @@ import { indexedLogBatches } from "../../src/cli/ledger-log-follower.ts";
 import { main } from "../../src/cli/main.ts";
 import { createLogRouter } from "../../src/log/log-routes.ts";
 import { openTiledLog } from "../../src/log/tiled-log.ts";
+import { openIndexStore } from "../../src/store/index-store.ts";
 import { exportMirror, type MirrorSource } from "../../src/mirror/export-mirror.ts";
 import { verifyMirror } from "../../src/mirror/verify-mirror.ts";
 import { makeDataset, serveDataset, writeStores, type Served } from "../api/api-fixture.ts";
@@ -271,6 +272,38 @@ describe("shafaf mirror", function () {
       expect(readFileSync(path.join(out, "trust-policy.txt"), "utf8")).to.equal(policyText);
       expect(await leaksIn(out, dataset)).to.deep.equal([]);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says what is wrong, never exporting half: a data directory in use, a site that does not answer", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "shafaf-mirror-busy-"));
+    const index = await openIndexStore(path.join(dir, "index"));
+    const write = process.stderr.write.bind(process.stderr);
+    const out = process.stdout.write.bind(process.stdout);
+    const umask = process.umask();
+    let stderr = "";
+    process.stderr.write = (chunk: string | Uint8Array) => {
+      stderr += String(chunk);
+      return true;
+    };
+    process.stdout.write = () => true;
+    try {
+      const site = path.join(dir, "site");
+      expect(await main(["mirror", "export", "--data-dir", dir, "--out", site])).to.equal(64);
+      expect(stderr).to.include("is in use").and.include("--from URL");
+      stderr = "";
+      expect(
+        await main(["mirror", "export", "--from", "http://127.0.0.1:9", "--out", site]),
+      ).to.equal(1);
+      expect(stderr).to.include("GET http://127.0.0.1:9/api/v1/chain: no answer");
+      expect(existsSync(site)).to.equal(false);
+      expect((await readdir(dir)).filter((n) => n.startsWith("site"))).to.deep.equal([]);
+    } finally {
+      process.stderr.write = write;
+      process.stdout.write = out;
+      process.umask(umask);
+      await index.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -15,7 +15,7 @@ import { createApp } from "../../api/create-app.ts";
 import { parseTrustPolicy } from "../../core/tlog-policy.ts";
 import { verifyReceipt } from "../../core/verify-receipt.ts";
 import { createLogRouter } from "../../log/log-routes.ts";
-import { exportMirror, type MirrorSource } from "../../mirror/export-mirror.ts";
+import { exportMirror, MirrorSourceError, type MirrorSource } from "../../mirror/export-mirror.ts";
 import { verifyMirror } from "../../mirror/verify-mirror.ts";
 import { readAccountNames } from "../../store/account-names.ts";
 import { createAuditReportFolder } from "../../store/audit-report-folder.ts";
@@ -61,9 +61,14 @@ function httpSource(base: string): MirrorSource {
   const root = base.replace(/\/$/, "");
   return {
     async get(sitePath) {
-      const res = await fetch(root + sitePath, { headers: { accept: "*/*" } });
+      let res: Response;
+      try {
+        res = await fetch(root + sitePath, { headers: { accept: "*/*" } });
+      } catch (error) {
+        throw new MirrorSourceError(root + sitePath, undefined, error);
+      }
       if (res.status === 404) return undefined;
-      if (!res.ok) throw new UsageError(`GET ${root}${sitePath} answered ${res.status}`);
+      if (res.status !== 200) throw new MirrorSourceError(root + sitePath, res.status);
       return new Uint8Array(await res.arrayBuffer());
     },
   };
@@ -103,7 +108,17 @@ async function exportCommand(
     const policy = policyFile === undefined ? undefined : await readFile(policyFile, "utf8");
     if (policy !== undefined) parseTrustPolicy(policy, policyFile);
     const publicRpc = values["public-rpc"] as string | undefined;
-    const index = await openIndexStore(path.join(dir, "index"));
+    let index;
+    try {
+      index = await openIndexStore(path.join(dir, "index"));
+    } catch (error) {
+      const e = error as { code?: string; cause?: { code?: string } };
+      if (e.code === "LEVEL_LOCKED" || e.cause?.code === "LEVEL_LOCKED")
+        throw new UsageError(
+          `${path.join(dir, "index")} is in use (is shafaf serve running on ${dir}?): stop it, or export the running site with --from URL`,
+        );
+      throw error;
+    }
     const server = createServer();
     try {
       const { app } = createApp({
