@@ -1,7 +1,7 @@
 /**
  * The portal from a static mirror (Chromium): the mirror is exported from the real API (real
- * index store, real tiled ledger log cosigned 3 of 4) and served by a plain static file server
- * that knows nothing of Shafaf. The overview, the batches list (and its kind filter) and a batch
+ * index store, real tiled ledger log cosigned 3 of 4) and served under a path prefix by a plain
+ * static file server that knows nothing of Shafaf. The overview, the batches list (and its kind filter) and a batch
  * page render from the mirror's files with no failed request; a receipt file carrying its log
  * bundle verifies offline against the mirror's trust-policy.txt; a receipt code cannot be looked
  * up (a mirror holds no receipts) and the page says so, without asking for it.
@@ -51,11 +51,16 @@ const TYPES: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
-/** A static file server and nothing else: GET a file under `root`, or 404. */
-function staticFiles(root: string) {
+/**
+ * A static file server and nothing else: GET `<prefix><file>` for a file under `root`, or 404.
+ * The mirror sits under a prefix, as on a shared host or a CDN folder.
+ */
+function staticFiles(root: string, prefix = "/site/") {
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const rel = decodeURIComponent(url.pathname) === "/" ? "/index.html" : url.pathname;
+    if (!url.pathname.startsWith(prefix)) return void res.writeHead(404).end();
+    const under = url.pathname.slice(prefix.length - 1);
+    const rel = under === "/" ? "/index.html" : under;
     const file = path.join(root, path.normalize(decodeURIComponent(rel)));
     if (!file.startsWith(root + path.sep)) return void res.writeHead(404).end();
     readFile(file).then(
@@ -159,7 +164,7 @@ describe("the portal from a static mirror (Chromium, a plain static server)", fu
       if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${r.url()}`);
     });
     await page.addInitScript(() => localStorage.setItem("shafaf.lang", "en"));
-    await page.goto(`${mirror.url}/${hash}`);
+    await page.goto(`${mirror.url}/site/${hash}`);
     await waitForPage(page);
     return { page, errors };
   }
@@ -171,10 +176,8 @@ describe("the portal from a static mirror (Chromium, a plain static server)", fu
       .and.not.equal("");
     expect(await page.locator("main .error, main [role=alert]").count()).to.equal(0);
     expect(errors).to.deep.equal([]);
-    expect(requested).to.include("/api/v1/stats.json");
-    expect(requested.filter((p) => p.startsWith("/api/") && !p.endsWith(".json"))).to.deep.equal(
-      [],
-    );
+    expect(requested).to.include("/site/api/v1/stats.json");
+    expect(requested.filter((p) => !p.startsWith("/site/"))).to.deep.equal([]);
     await page.close();
   });
 
@@ -187,7 +190,7 @@ describe("the portal from a static mirror (Chromium, a plain static server)", fu
     await page.waitForFunction(() => location.hash.includes("kind=pension"));
     await waitForPage(page);
     expect(await rows.count()).to.equal(pensionCount);
-    await page.goto(`${mirror.url}/#/batches/1`);
+    await page.goto(`${mirror.url}/site/#/batches/1`);
     await waitForPage(page);
     expect(await page.textContent("main h1")).to.equal("Batch 1");
     const view = s.dataset.batches.find((b) => b.view.batchId === 1)!.view;
@@ -220,7 +223,7 @@ describe("the portal from a static mirror (Chromium, a plain static server)", fu
     expect(status, JSON.stringify(checks)).to.equal("verified");
     expect(checks["log-quorum"]).to.equal("true");
     expect(checks["log-inclusion"]).to.equal("true");
-    expect(requested).to.include("/trust-policy.txt");
+    expect(requested).to.include("/site/trust-policy.txt");
     expect(errors).to.deep.equal([]);
     await page.close();
   });
