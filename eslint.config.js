@@ -51,6 +51,10 @@ const LAYERS = {
     may: ["core", "chain", "log"],
     why: "the monitor reads logs, witnesses and the chain with core's verifiers; the CLI wires it",
   },
+  mirror: {
+    may: ["core"],
+    why: "the static mirror reads the site through an injected source and checks it with core's verifiers; the CLI wires the API to it",
+  },
   cli: { may: "*", why: "src/cli is the composition root" },
 };
 const folders = readdirSync(new URL("./src/", import.meta.url), { withFileTypes: true })

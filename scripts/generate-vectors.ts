@@ -17,6 +17,8 @@
  *                   (scripts/vectors/record-offsets.ts).
  * - log-bundle-1.json  receipts v1 and v2 and a person proof with a log bundle, verified offline
  *                   against a trust policy, valid and corrupted (scripts/vectors/log-bundle.ts).
+ * - mirror-1.json    a shafaf-mirror/1 site and corruptions as changes over it, with what
+ *                   verifyMirror gives (scripts/vectors/mirror.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -37,6 +39,7 @@ import { logBundleVectors } from "./vectors/log-bundle.ts";
 import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 import { manifestVectors } from "./vectors/manifest.ts";
+import { mirrorVectors } from "./vectors/mirror.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
 const derive = (label: string, i = 0): Uint8Array =>
@@ -333,6 +336,7 @@ async function generate(): Promise<Record<string, string>> {
     "log-entry-1.json": text(logEntryVectors()),
     "log-bundle-1.json": text(logBundles),
     "manifest-1.json": text(manifestVectors()),
+    "mirror-1.json": text(await mirrorVectors()),
   };
 }
 

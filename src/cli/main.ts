@@ -29,6 +29,7 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   monitor: () => import("./commands/monitor.ts"),
   "verify-proof": () => import("./commands/verify-proof.ts"),
   person: () => import("./commands/person.ts"),
+  mirror: () => import("./commands/mirror.ts"),
 };
 
 function usage(): string {

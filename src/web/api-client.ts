@@ -3,6 +3,7 @@
  * answers only for display; a receipt's verdict never rests on them (it reads the chain).
  */
 import { ShafafError } from "../core/errors.ts";
+import { mirrorApiFile, MIRROR_META } from "../core/mirror-layout.ts";
 import type {
   PublicBatchesPage as BatchesPage,
   BatchStatus,
@@ -55,8 +56,21 @@ export class ApiError extends ShafafError {
 
 const BASE = "/api/v1";
 
+/**
+ * True when this page is a static mirror's portal (docs/spec/mirror-v1.md): index.html carries
+ * `<meta name="shafaf-mirror">`, and every read is a file of the mirror's layout, relative to the
+ * page (a mirror may sit under any prefix). Receipts are not in a mirror.
+ */
+export function isStaticMirror(): boolean {
+  return (
+    typeof document !== "undefined" &&
+    document.querySelector(`meta[name="${MIRROR_META}"]`) !== null
+  );
+}
+
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(BASE + path, { headers: { accept: "application/json" } });
+  const url = isStaticMirror() ? mirrorApiFile(path) : BASE + path;
+  const res = await fetch(url, { headers: { accept: "application/json" } });
   if (!res.ok) {
     let detail = "";
     try {
@@ -70,8 +84,30 @@ async function getJson<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * A mirror's whole listing (`api/v1/batches.json`, the API's order: newest first) filtered and
+ * paged as `GET /batches` does; the cursor is the offset into the filtered list.
+ */
+async function listMirroredBatches(query: BatchQuery): Promise<BatchesPage> {
+  const all = (await getJson<BatchesPage>("/batches")).items;
+  const matched = all.filter(
+    (b) =>
+      (query.kind === undefined || b.kind === query.kind) &&
+      (query.status === undefined || b.status === query.status) &&
+      (query.from === undefined || query.from === "" || b.period >= query.from) &&
+      (query.to === undefined || query.to === "" || b.period <= query.to),
+  );
+  const start = query.cursor === undefined ? 0 : Math.max(0, Number(query.cursor) || 0);
+  const end = start + (query.limit ?? 20);
+  return {
+    items: matched.slice(start, end),
+    nextCursor: end < matched.length ? String(end) : null,
+  };
+}
+
 /** `GET /batches` with the given filters; newest first. */
 export function listBatches(query: BatchQuery): Promise<BatchesPage> {
+  if (isStaticMirror()) return listMirroredBatches(query);
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== "") params.set(key, String(value));
@@ -102,6 +138,14 @@ export function getFindings(batchId: number, index: number): Promise<Findings> {
 
 /** `GET /receipts/{code}`: the receipt as JSON, not yet checked. */
 export function getReceipt(code: string): Promise<unknown> {
+  if (isStaticMirror())
+    return Promise.reject(
+      new ApiError(
+        404,
+        "/receipts",
+        "a static mirror publishes no receipts: open your receipt file",
+      ),
+    );
   return getJson(`/receipts/${encodeURIComponent(code)}`);
 }
 
@@ -113,7 +157,8 @@ export function getReceipt(code: string): Promise<unknown> {
 export async function getTrustPolicy(): Promise<string | undefined> {
   let res: Response;
   try {
-    res = await fetch("/trust-policy.txt", { headers: { accept: "text/plain" } });
+    const url = isStaticMirror() ? "trust-policy.txt" : "/trust-policy.txt";
+    res = await fetch(url, { headers: { accept: "text/plain" } });
   } catch {
     return undefined;
   }

@@ -145,6 +145,8 @@ const en = {
   fileUnreadable: "This file is not a receipt: it could not be read as JSON.",
   codeNotFound:
     "No receipt has this code. Check each character against your receipt; codes are not case-sensitive.",
+  codeOnMirror:
+    "This site is a copy (a mirror) that holds no receipts: receipts are personal. Open your receipt file above, or look the code up on the organization's own site.",
   codeLength:
     "A receipt code has 27 letters and digits (spaces and dashes do not count). Check that none is missing or extra.",
   codeCharacter:
@@ -522,6 +524,8 @@ const fa: Record<MessageKey, string> = {
   fileUnreadable: "این پرونده رسید نیست: به صورت JSON خوانده نشد.",
   codeNotFound:
     "رسیدی با این کد وجود ندارد. نویسه‌ها را یکی‌یکی با رسید خود مقایسه کنید؛ بزرگی و کوچکی حروف مهم نیست.",
+  codeOnMirror:
+    "این سایت یک رونوشت (آینه) است و رسیدی در آن نیست: رسیدها شخصی‌اند. پرونده رسید خود را در بالا باز کنید، یا کد را در سایت خود سازمان جست‌وجو کنید.",
   codeLength:
     "کد رسید ۲۷ حرف و رقم دارد (فاصله و خط تیره شمرده نمی‌شود). بررسی کنید نویسه‌ای کم یا زیاد نباشد.",
   codeCharacter:

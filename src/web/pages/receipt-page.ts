@@ -5,7 +5,7 @@
  * every check in plain words. The receipt's opening (the viewer's own record) is shown only here.
  */
 import { parseReceiptCode } from "../../core/receipt-code.ts";
-import { ApiError, getBatch, getChainInfo, getReceipt } from "../api-client.ts";
+import { ApiError, getBatch, getChainInfo, getReceipt, isStaticMirror } from "../api-client.ts";
 import { h, uid, type Child } from "../dom.ts";
 import {
   formatInteger,
@@ -380,7 +380,8 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
       return await getReceipt(parsed.code);
     } catch (error) {
       const notFound = error instanceof ApiError && (error.status === 404 || error.status === 400);
-      throw new Error(t(notFound ? "codeNotFound" : "loadFailed"), { cause: error });
+      const key = isStaticMirror() ? "codeOnMirror" : notFound ? "codeNotFound" : "loadFailed";
+      throw new Error(t(key), { cause: error });
     }
   };
   const loadFile = async (file: File): Promise<unknown> => {

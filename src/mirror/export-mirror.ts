@@ -1,0 +1,279 @@
+/**
+ * Writes everything public about the ledger as plain static files (docs/spec/mirror-v1.md): the
+ * public API's answers at fixed file paths, the ledger log's checkpoint and tiles as they are
+ * served, the trust policy, the built portal (switched to its static mode) and a `mirror.json`
+ * manifest with the SHA-256 of every file. Every API answer is read through `source` — the API
+ * itself, in-process or over HTTP — so small cells are suppressed exactly as the API suppresses
+ * them and nothing the API does not serve publicly can reach the mirror. Receipts are personal:
+ * the export never asks for one.
+ *
+ * Invariants: the site is built in a sibling temporary folder and swapped in only when complete,
+ * so a reader sees the old mirror or the new one; the same ledger state gives the same bytes.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseCheckpoint } from "../core/checkpoint.ts";
+import { InvalidInputError, InvariantError, ShafafError } from "../core/errors.ts";
+import type { PublicBatch, PublicBatchesPage } from "../core/public-views.ts";
+import { parseNote } from "../core/signed-note.ts";
+import { tileCounts, tilePath, TILE_WIDTH } from "../core/tile-path.ts";
+import {
+  mirrorApiFile,
+  MIRROR_FORMAT,
+  MIRROR_MANIFEST,
+  MIRROR_META,
+  type MirrorManifest,
+} from "../core/mirror-layout.ts";
+
+/**
+ * The site could not be read (down, or an answer other than 200 or 404): retryable when the
+ * server, not the question, failed (no answer, 429, 5xx).
+ */
+export class MirrorSourceError extends ShafafError {
+  override name = "MirrorSourceError";
+  constructor(sitePath: string, status: number | undefined, cause?: unknown) {
+    super(
+      status === undefined ? `GET ${sitePath}: no answer` : `GET ${sitePath} answered ${status}`,
+      {
+        code: "mirror.source",
+        retryable: status === undefined || status === 429 || status >= 500,
+        details:
+          status === 503
+            ? "the site is not ready (its indexer has written nothing yet, or it is shutting down); retry shortly"
+            : "check the site's address, and that it is a Shafaf API (shafaf serve)",
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
+  }
+}
+
+/** Reads one public path of a Shafaf site (`/api/v1/stats`, `/log/checkpoint`). */
+export interface MirrorSource {
+  /** The body of a 200 answer, undefined on 404; any other answer throws {@link MirrorSourceError}. */
+  get(sitePath: string): Promise<Uint8Array | undefined>;
+}
+
+export interface ExportMirrorOptions {
+  source: MirrorSource;
+  /** The site folder: created, or replaced when it holds an earlier mirror. */
+  out: string;
+  /** The built portal (src/web/dist); its files are copied and index.html gets the mirror tag. */
+  webRoot: string;
+}
+
+export interface ExportMirrorResult {
+  out: string;
+  files: number;
+  bytes: number;
+  batches: number;
+  /** The log's size at the exported checkpoint; undefined when the site serves no log. */
+  logSize: number | undefined;
+}
+
+/** API pages are read this many items at a time (the API's maximum for /batches). */
+const PAGE = 100;
+const EVENTS_PAGE = 200;
+
+const json = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Exports the mirror. Throws `InvalidInputError` (code `mirror.out-not-mirror`) when `out` exists,
+ * is not empty and is not a mirror (nothing is deleted), and `InvariantError` when the source
+ * lacks what every Shafaf site serves (`/api/v1/chain`).
+ *
+ * @example
+ * await exportMirror({ source: httpSource("http://127.0.0.1:8080"), out: "site", webRoot });
+ */
+export async function exportMirror(options: ExportMirrorOptions): Promise<ExportMirrorResult> {
+  const out = path.resolve(options.out);
+  await refuseForeignFolder(out);
+  const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    const result = await writeSite(tmp, options);
+    await makePublic(tmp);
+    const old = `${out}.old-${process.pid}-${Date.now()}`;
+    if (existsSync(out)) await rename(out, old);
+    await rename(tmp, out);
+    await rm(old, { recursive: true, force: true });
+    return { ...result, out };
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Everything in a mirror is public by design: folders 0755, files 0644, whatever the umask. */
+async function makePublic(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const child = path.join(dir, e.name);
+    if (e.isDirectory()) await makePublic(child);
+    else await chmod(child, 0o644);
+  }
+}
+
+async function refuseForeignFolder(out: string): Promise<void> {
+  if (!existsSync(out)) return;
+  if (!(await stat(out)).isDirectory() || existsSync(path.join(out, MIRROR_MANIFEST))) return;
+  if ((await readdir(out)).length === 0) return;
+  throw new InvalidInputError(`${out} exists and is not a Shafaf mirror (it has no mirror.json)`, {
+    code: "mirror.out-not-mirror",
+    field: "--out",
+    details: "give a new or empty folder, or the folder of an earlier export; nothing was deleted",
+  });
+}
+
+async function writeSite(
+  dir: string,
+  options: ExportMirrorOptions,
+): Promise<Omit<ExportMirrorResult, "out">> {
+  const files = new Map<string, Uint8Array>();
+  const put = async (rel: string, bytes: Uint8Array) => {
+    const file = path.join(dir, rel);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, bytes);
+    files.set(rel, bytes);
+  };
+  const putJson = (rel: string, value: unknown) =>
+    put(rel, new TextEncoder().encode(JSON.stringify(value) + "\n"));
+  const need = async (sitePath: string): Promise<Uint8Array> => {
+    const bytes = await options.source.get(sitePath);
+    if (bytes === undefined)
+      throw new InvariantError(`the site answered 404 for ${sitePath}`, {
+        code: "mirror.source-missing",
+        details: "export from a Shafaf API whose indexer has caught up (shafaf serve)",
+      });
+    return bytes;
+  };
+
+  /** `GET /api/v1<apiPath>` written at its static file. */
+  const copyApi = async (apiPath: string): Promise<Uint8Array> => {
+    const bytes = await need(`/api/v1${apiPath}`);
+    await put(mirrorApiFile(apiPath), bytes);
+    return bytes;
+  };
+  const chain = json(await copyApi("/chain")) as MirrorManifest["chain"];
+  await copyApi("/stats");
+  await copyApi("/vrf-keys");
+  await put("api/v1/openapi.json", await need("/api/v1/openapi.json"));
+
+  const batches: PublicBatch[] = [];
+  for (let cursor: string | null | undefined = undefined; ;) {
+    const qs = `limit=${PAGE}${cursor == null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
+    const page = json(await need(`/api/v1/batches?${qs}`)) as PublicBatchesPage;
+    batches.push(...page.items);
+    cursor = page.nextCursor;
+    if (cursor == null) break;
+  }
+  await putJson(mirrorApiFile("/batches"), { items: batches, nextCursor: null });
+  for (const b of batches) {
+    await copyApi(`/batches/${b.batchId}`);
+    for (let i = 0; i < b.attestations.length; i++)
+      await copyApi(`/batches/${b.batchId}/attestations/${i}/findings`);
+  }
+  const events: unknown[] = [];
+  for (let cursor: string | null | undefined = undefined; ;) {
+    const qs = `limit=${EVENTS_PAGE}${cursor == null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
+    const page = json(await need(`/api/v1/events?${qs}`)) as {
+      items: unknown[];
+      nextCursor: string | null;
+    };
+    events.push(...page.items);
+    cursor = page.nextCursor;
+    if (cursor == null) break;
+  }
+  await putJson(mirrorApiFile("/events"), { items: events, nextCursor: null });
+
+  let log: MirrorManifest["log"] = null;
+  const note = await options.source.get("/log/checkpoint");
+  if (note !== undefined) {
+    const checkpoint = parseCheckpoint(parseNote(note).text);
+    // The tiles first, the checkpoint that names them last (a reader never sees a dangling one).
+    for (const { level, full, partialWidth } of tileCounts(checkpoint.size)) {
+      const widths = [
+        ...Array.from({ length: full }, () => TILE_WIDTH),
+        ...(partialWidth > 0 ? [partialWidth] : []),
+      ];
+      for (const [index, width] of widths.entries()) {
+        for (const kind of level === 0 ? (["entries", 0] as const) : [level]) {
+          const rel = `log/${tilePath({ level: kind, index, width })}`;
+          await put(rel, await need(`/${rel}`));
+        }
+      }
+    }
+    await put("log/checkpoint", note);
+    log = {
+      origin: checkpoint.origin,
+      size: checkpoint.size,
+      rootHash: Buffer.from(checkpoint.rootHash).toString("base64"),
+    };
+  }
+  const policy = await options.source.get("/trust-policy.txt");
+  if (policy !== undefined) await put("trust-policy.txt", policy);
+
+  await copyPortal(options.webRoot, dir, put);
+
+  const listed = [...files.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([p, bytes]) => ({ path: p, size: bytes.length, sha256: sha256Hex(bytes) }));
+  const manifest: MirrorManifest = {
+    format: MIRROR_FORMAT,
+    chain: {
+      chainId: chain.chainId,
+      contract: chain.contract,
+      lastIndexedBlock: chain.lastIndexedBlock,
+      lastIndexedHash: chain.lastIndexedHash,
+    },
+    log,
+    batches: batches.length,
+    files: listed,
+  };
+  await writeFile(path.join(dir, MIRROR_MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
+  return {
+    files: listed.length + 1,
+    bytes: listed.reduce((s, f) => s + f.size, 0),
+    batches: batches.length,
+    logSize: log?.size,
+  };
+}
+
+/** The portal's files, with index.html tagged so that its API client reads the static layout. */
+async function copyPortal(
+  webRoot: string,
+  dir: string,
+  put: (rel: string, bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  if (!existsSync(path.join(webRoot, "index.html")))
+    throw new InvariantError(`the portal is not built in ${webRoot}`, {
+      code: "mirror.no-portal",
+      details: "run `npm run build:web` first",
+    });
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(webRoot, rel), { withFileTypes: true })) {
+      const child = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(child);
+      else if (e.isFile()) {
+        let bytes: Uint8Array = await readFile(path.join(webRoot, child));
+        if (child === "index.html") bytes = tagIndexHtml(bytes);
+        await put(child, bytes);
+      }
+    }
+  };
+  await walk("");
+}
+
+function tagIndexHtml(bytes: Uint8Array): Uint8Array {
+  const html = new TextDecoder().decode(bytes);
+  const tag = `<meta name="${MIRROR_META}" content="${MIRROR_FORMAT}" />`;
+  if (!html.includes("<head>"))
+    throw new InvariantError("the portal's index.html has no <head>", { code: "mirror.no-portal" });
+  return new TextEncoder().encode(html.replace("<head>", `<head>\n    ${tag}`));
+}
