@@ -386,7 +386,9 @@ export const openApiDocument = {
         security: [{ apiKey: ["persons:key"] }],
         requestBody: {
           required: true,
-          content: { "application/json": { schema: { $ref: "#/components/schemas/PersonKeyRequest" } } },
+          content: {
+            "application/json": { schema: { $ref: "#/components/schemas/PersonKeyRequest" } },
+          },
         },
         responses: {
           "200": json("the person's key material", "PersonKey"),

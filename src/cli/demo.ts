@@ -435,15 +435,14 @@ export async function pickDemoHistoryPersons(
   const last = premium.periods.at(-1);
   for (const [person, months] of premium.seen) {
     if (!/^\d{10}$/.test(person)) continue;
-    if (out.complete === undefined && months.size === premium.periods.length)
-      out.complete = person;
+    if (out.complete === undefined && months.size === premium.periods.length) out.complete = person;
     const gaps = premium.periods.filter((p) => !months.has(p));
     if (
       out.missing === undefined &&
       gaps.length >= 1 &&
       gaps.length <= 3 &&
       months.has(first!) &&
-      months.has(last!)
+      months.has(last)
     )
       out.missing = { personId: person, missingPeriods: gaps };
     if (out.complete !== undefined && out.missing !== undefined) break;

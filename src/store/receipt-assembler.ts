@@ -291,7 +291,9 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         const line = readLine(loaded, index, `${where}, leaf ${index}`);
         const record = line.index === index ? recordFromJson(line.record) : undefined;
         if (record === undefined)
-          throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where}, leaf ${index} is damaged`);
+          throw new ReceiptAssemblyError(
+            `${loaded.file}: the record of ${where}, leaf ${index} is damaged`,
+          );
         const salt = hexToBytes(line.salt);
         byCommitment.set(bytesToHex(sumTreeRecordFields(record, salt).commitment), {
           record: recordToJson(record),
@@ -315,7 +317,12 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         throw new ReceiptAssemblyError(
           `a record of ${where} has no leaf in its tree; the artifact is damaged`,
         );
-      return { chainId: batch.chainId, contract: batch.contract.toLowerCase() as Hex, proof, records };
+      return {
+        chainId: batch.chainId,
+        contract: batch.contract.toLowerCase() as Hex,
+        proof,
+        records,
+      };
     },
 
     close() {

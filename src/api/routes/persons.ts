@@ -54,7 +54,10 @@ const jsonBody: RequestHandler[] = [
     next(
       req.is(JSON_TYPES)
         ? undefined
-        : new ApiProblem("unsupported-media-type", "send the body as Content-Type: application/json"),
+        : new ApiProblem(
+            "unsupported-media-type",
+            "send the body as Content-Type: application/json",
+          ),
     );
   },
   express.json({ limit: JSON_LIMIT, type: JSON_TYPES, strict: true }),
