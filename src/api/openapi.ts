@@ -706,7 +706,15 @@ export const openApiDocument = {
               properties: { record: { type: "object" }, salt: hex32 },
             },
           },
-          proof: { type: "object", required: ["scheme", "type", "key"] },
+          proof: {
+            type: "object",
+            required: ["scheme", "type", "key"],
+            properties: {
+              scheme: { const: "shafaf-tree/2" },
+              type: { enum: ["range", "absence"] },
+              key: hex32,
+            },
+          },
           log: { type: "object" },
         },
       },

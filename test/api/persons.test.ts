@@ -6,6 +6,8 @@
  * input, the rate limit, and that no identifier or key appears in an error or a log line.
  */
 import { expect } from "chai";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { openApiDocument } from "../../src/api/openapi.ts";
 import { bytesToHex, hexToBytes } from "../../src/core/hex.ts";
 import { batchPersonKey, personVrfInput } from "../../src/core/person-key.ts";
 import { PERSON_PROOF_FORMAT } from "../../src/core/person-proof.ts";
@@ -19,6 +21,12 @@ import {
   type HistoryStack,
 } from "../web/history-stack.ts";
 import { postJson } from "./http.ts";
+
+/** The documented 200 schemas (they hold no $ref), compiled strictly. */
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+const schemas = openApiDocument.components.schemas;
+const validProof = ajv.compile(schemas.PersonBatchProof);
+const validKey = ajv.compile(schemas.PersonKey);
 
 describe("person endpoints: persons/key, demo/login, persons/proof (real stack)", function () {
   this.timeout(180_000);
@@ -71,6 +79,7 @@ describe("person endpoints: persons/key, demo/login, persons/proof (real stack)"
     const ok = await post("/api/v1/persons/key", { personId: id }, bearer(stack.keys.persons));
     expect(ok.status).to.equal(200);
     expect(ok.headers.get("cache-control")).to.equal("no-store");
+    expect(validKey(ok.json), ajv.errorsText(validKey.errors)).to.equal(true);
     const m = ok.json as { personId: string; vrfPublicKey: string; proof: string };
     expect(m.personId).to.equal(id);
     expect(m.vrfPublicKey).to.equal(bytesToHex(stack.vrfPublicKey));
@@ -151,6 +160,7 @@ describe("person endpoints: persons/key, demo/login, persons/proof (real stack)"
     const kb = batchPersonKey(betaOf(key), { kind: "premium", period });
     const r = await post("/api/v1/persons/proof", { batchId, key: bytesToHex(kb) });
     expect(r.status, r.text).to.equal(200);
+    expect(validProof(r.json), ajv.errorsText(validProof.errors)).to.equal(true);
     const m = r.json as Record<string, unknown>;
     const doc = {
       format: PERSON_PROOF_FORMAT,

@@ -126,7 +126,7 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     premiumRows(24, { period, prefix: `P${period}` }).filter(
       (_, n) => !(n === 1 && MISSING_PERIODS.includes(period)),
     );
-  let corrected = { original: 0, correction: 0, period: "1403-04" };
+  let corrected: HistoryStack["corrected"];
   try {
     for (const period of HISTORY_PERIODS)
       batches.set(period, await anchor(period, monthRows(period)));
