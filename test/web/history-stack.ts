@@ -3,7 +3,7 @@
  * TransparencyLedger and a registered person-key VRF key; six months of premiums anchored by the
  * real pipeline as `shafaf-tree/2` batches (person keys from the VRF), month 1403-04 corrected
  * by a later batch; the real indexer; and the real API app with the person endpoints (the VRF
- * key held, the demo login enabled), serving the built portal and the chain's RPC to browsers.
+ * key held, the demo login enabled, a witnessed ledger log for the log bundles), serving the built portal and the chain's RPC to browsers.
  *
  * Persons: `complete` is in every month; `missing` is in every month but 1403-03 and 1403-05.
  */
@@ -31,6 +31,21 @@ import { createIndexer } from "../../src/indexer/create-indexer.ts";
 import { openIndexStore, type WritableIndexStore } from "../../src/store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
 import { PREMIUM_COLUMNS, nationalIdFor, premiumRows, toCsv } from "../anchor/helpers.ts";
+import { formatCheckpoint } from "../../src/core/checkpoint.ts";
+import { ledgerLogEntry } from "../../src/core/ledger-log-entry.ts";
+import {
+  cosignatureV1Signer,
+  ed25519NoteSigner,
+  ed25519PublicKey,
+  formatVerifierKey,
+  signNote,
+  SIG_TYPE_COSIGNATURE_V1,
+  SIG_TYPE_ED25519,
+} from "../../src/core/signed-note.ts";
+import { parseTrustPolicy } from "../../src/core/tlog-policy.ts";
+import { indexedLogBatches } from "../../src/cli/ledger-log-follower.ts";
+import { createLogBundleSource } from "../../src/log/log-bundle-source.ts";
+import { openTiledLog } from "../../src/log/tiled-log.ts";
 import { buildOnce, listen, type PortalServer } from "./portal-server.ts";
 
 export const HISTORY_PERIODS = ["1403-01", "1403-02", "1403-03", "1403-04", "1403-05", "1403-06"];
@@ -41,6 +56,8 @@ export interface HistoryStack {
   chain: DevChain;
   contract: string;
   dataDir: string;
+  /** The trust policy of the stack's witnessed ledger log (for `shafaf verify --policy`). */
+  policyFile: string;
   vrfSeed: Uint8Array;
   vrfPublicKey: Uint8Array;
   persons: { complete: string; missing: string; absent: string };
@@ -151,6 +168,31 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     manifestSource: createArtifactManifestSource(ledger.batchesDir),
   });
   await indexer.syncOnce();
+  // The witnessed ledger log: every batch logged, the checkpoint signed and cosigned by one
+  // witness (quorum 1), so that a person proof leaves with its batch's log bundle.
+  const origin = "sso.example/ledger-log";
+  const logSeed = new Uint8Array(32).fill(3);
+  const witnessSeed = new Uint8Array(32).fill(4);
+  const witnessName = "workers.example/witness";
+  const logSigner = ed25519NoteSigner(origin, logSeed);
+  const tiled = await openTiledLog({ dir: path.join(dataDir, "log"), origin, signer: logSigner });
+  const logBatches = (await indexedLogBatches(index)).sort((a, b) => a.batchId - b.batchId);
+  await tiled.append(logBatches.map(ledgerLogEntry));
+  await tiled.publishCheckpoint(
+    signNote(
+      formatCheckpoint({ origin, size: tiled.size(), rootHash: tiled.rootHash(), extensions: [] }),
+      [logSigner, cosignatureV1Signer(witnessName, witnessSeed)],
+    ),
+  );
+  const policyText = [
+    `log ${formatVerifierKey(origin, SIG_TYPE_ED25519, ed25519PublicKey(logSeed))}`,
+    `witness workers ${formatVerifierKey(witnessName, SIG_TYPE_COSIGNATURE_V1, ed25519PublicKey(witnessSeed))}`,
+    "quorum workers",
+    "",
+  ].join("\n");
+  const policyFile = path.join(dataDir, "trust-policy.txt");
+  await writeFile(policyFile, policyText);
+  const logBundle = createLogBundleSource({ log: tiled, policy: parseTrustPolicy(policyText) });
   const personsKey = createApiKey("sign-in", ["persons:key"]);
   const anchorKey = createApiKey("payroll", ["anchor"]);
   const { outDir } = await buildOnce();
@@ -158,6 +200,7 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     chain,
     contract: address.toLowerCase(),
     dataDir,
+    policyFile,
     vrfSeed,
     vrfPublicKey,
     persons: { complete: nationalIdFor(1), missing: nationalIdFor(2), absent: nationalIdFor(500) },
@@ -180,6 +223,8 @@ export async function startHistoryStack(): Promise<HistoryStack> {
         webRoot: outDir,
         rateLimit: options.rateLimit ?? false,
         rpcUrlForBrowsers: chain.url,
+        logBundle,
+        trustPolicy: policyText,
         persons: {
           ...(options.vrfKey === false ? {} : { personKey: personKeyProver(vrfSeed) }),
           demoLoginCode: options.demoLoginCode ?? DEMO_CODE,

@@ -3,7 +3,8 @@
  * real chain, `shafaf-tree/2` batches from the real pipeline, indexer, API and portal): the demo
  * sign-in; every month of a worker with a complete half-year verified ✓ in the browser (the
  * corrected month says so); a worker with two missing months sees them ✗ proven, downloads the
- * certificate of one, and the real `shafaf verify FILE --rpc URL` verifies it. Persian and
+ * certificate of one, and the real `shafaf verify FILE --rpc URL` verifies it, as does
+ * `shafaf verify FILE --policy P --vrf-key K` with no network (the certificate carries its log bundle). Persian and
  * English, axe-core clean, no sideways scrolling at 360 px.
  */
 import { expect } from "chai";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { runCli } from "../anchor/helpers.ts";
+import { bytesToHex } from "../../src/core/hex.ts";
 import {
   DEMO_CODE,
   HISTORY_PERIODS,
@@ -131,6 +133,17 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
 
     const verified = await runCli(["verify", file, "--rpc", stack.chain.url]);
     expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    // It carries its batch's log bundle: verified with no network at all, against the policy.
+    expect(cert.log).to.have.property("format", "shafaf-log-bundle/1");
+    const offline = await runCli([
+      "verify",
+      file,
+      "--policy",
+      stack.policyFile,
+      "--vrf-key",
+      bytesToHex(stack.vrfPublicKey),
+    ]);
+    expect(offline.code, offline.stdout + offline.stderr).to.equal(0);
     // The same file with one byte of the proof changed fails.
     const tampered = path.join(out, "tampered.json");
     const bad = structuredClone(cert) as { vrf: { proof: string } };
