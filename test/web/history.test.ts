@@ -9,7 +9,7 @@
  */
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -26,6 +26,7 @@ import {
   collectErrors,
   launchChromium,
   runAxe,
+  SCREENSHOT_DIR,
   sidewaysOverflow,
   type PortalServer,
 } from "./portal-server.ts";
@@ -39,6 +40,7 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
   const out = mkdtempSync(path.join(tmpdir(), "shafaf-history-web-"));
 
   before(async function () {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     stack = await startHistoryStack();
     server = await stack.serve();
     browser = await launchChromium();
@@ -55,12 +57,19 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     rmSync(out, { recursive: true, force: true });
   });
 
-  async function signIn(lang: "fa" | "en", personId: string, code = DEMO_CODE) {
+  /** Signs in; with `throttle`, the CPU is slowed that many times (Chromium's emulation). */
+  async function signIn(lang: "fa" | "en", personId: string, code = DEMO_CODE, throttle = 1) {
     const page = await context.newPage();
     const errors = collectErrors(page);
     await page.addInitScript((l) => localStorage.setItem("shafaf.lang", l), lang);
     await page.goto(`${server.url}/#/history`);
     await page.waitForSelector("main h1");
+    if (throttle > 1)
+      await (
+        await context.newCDPSession(page)
+      ).send("Emulation.setCPUThrottlingRate", {
+        rate: throttle,
+      });
     await page.fill('input[name="personId"]', personId);
     await page.fill('input[name="code"]', code);
     await page.click('form.history-login button[type="submit"]');
@@ -74,6 +83,19 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
         (li as HTMLElement).dataset["status"],
       ]),
     );
+
+  it("measures: the half-year checked in the browser, and with the CPU slowed 4× (phone class)", async function () {
+    for (const throttle of [1, 4]) {
+      const { page } = await signIn("en", stack.persons.complete, DEMO_CODE, throttle);
+      const started = Date.now();
+      await page.waitForSelector(".history-summary", { timeout: 60_000 });
+      const ms = Date.now() - started;
+      console.log(
+        `      ${HISTORY_PERIODS.length} months (sign-in, VRF, ${stack.batches.size + 1} batches read from the chain, proofs fetched and verified), CPU ×${throttle}: ${ms} ms`,
+      );
+      await page.close();
+    }
+  });
 
   it("a wrong one-time code is refused in words, and nothing is shown", async function () {
     const { page, errors } = await signIn("en", stack.persons.complete, "111111");
@@ -102,6 +124,10 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     expect(corrected).to.include("۲۹ روز"); // the corrected record's days
     expect(await page.getAttribute("html", "dir")).to.equal("rtl");
     expect(await sidewaysOverflow(page)).to.be.at.most(0);
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, "history-fa-360.png"),
+      fullPage: true,
+    });
     const violations = await runAxe(page);
     expect(violations.map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
     expect(errors).to.deep.equal([]);
@@ -119,6 +145,10 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
       `Proven against batch ${stack.batches.get(MISSING_PERIODS[0]!)}`,
     );
     expect(await runAxe(page)).to.deep.equal([]);
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, "history-en-360.png"),
+      fullPage: true,
+    });
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       page.click(`${missing} button`),
