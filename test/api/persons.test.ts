@@ -120,6 +120,10 @@ describe("person endpoints: persons/key, demo/login, persons/proof (real stack)"
     expect(wrong.text).not.to.include(id);
     const ok = await post("/api/v1/demo/login", { personId: id, code: DEMO_CODE });
     expect(ok.status).to.equal(200);
+    // Typed with Persian digits and spaces: the canonical identifier comes back.
+    const persian = id.replace(/[0-9]/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[Number(d)]!);
+    const typed = await post("/api/v1/demo/login", { personId: ` ${persian} `, code: DEMO_CODE });
+    expect(typed.json).to.deep.equal(ok.json);
     const staff = await post("/api/v1/persons/key", { personId: id }, bearer(stack.keys.persons));
     expect(ok.json).to.deep.equal(staff.json);
   });

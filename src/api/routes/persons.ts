@@ -15,6 +15,8 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import express, { type RequestHandler, type Router } from "express";
+import { normalizeDigits } from "../../core/digits.ts";
+import { parsePersonId, personIdString } from "../../core/person-id.ts";
 import type { ApiKeyEntry } from "../api-keys.ts";
 import type { ApiLog, IndexReader } from "../app-deps.ts";
 import { JSON_LIMIT, JSON_TYPES } from "../middleware.ts";
@@ -70,7 +72,11 @@ function keyOf(deps: PersonRoutesDeps, personId: string): PersonKeyMaterial & { 
       "this server was started without the person-key VRF keystore (shafaf serve --vrf-key)",
     );
   try {
-    return { personId: personId.trim(), ...deps.personKey(personId) };
+    // The canonical spelling (ASCII digits, no spaces): the one a person proof must carry.
+    const parsed = parsePersonId(normalizeDigits(personId.trim()));
+    if (parsed === undefined) throw new RangeError("not a person-id-v1");
+    const canonical = personIdString(parsed);
+    return { personId: canonical, ...deps.personKey(canonical) };
   } catch (error) {
     // The identifier is never echoed: the rule alone says what to fix.
     throw new ApiProblem(
