@@ -30,6 +30,7 @@ import { createArtifactManifestSource } from "../../src/indexer/artifact-manifes
 import { createIndexer } from "../../src/indexer/create-indexer.ts";
 import { openIndexStore, type WritableIndexStore } from "../../src/store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
+import type { PersonBatchMaterial } from "../../src/store/receipt-assembler.ts";
 import { PREMIUM_COLUMNS, nationalIdFor, premiumRows, toCsv } from "../anchor/helpers.ts";
 import { formatCheckpoint } from "../../src/core/checkpoint.ts";
 import { ledgerLogEntry } from "../../src/core/ledger-log-entry.ts";
@@ -77,6 +78,8 @@ export interface HistoryStack {
     };
     demoLoginCode?: string;
     vrfKey?: boolean;
+    /** Changes what the server answers for a batch (a lying or broken server). */
+    tamper?: (batchId: number, material: PersonBatchMaterial) => PersonBatchMaterial;
   }): Promise<PortalServer>;
   stop(): Promise<void>;
 }
@@ -214,9 +217,19 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     ledger,
     index,
     async serve(options = {}) {
+      const tamper = options.tamper;
+      const served =
+        tamper === undefined
+          ? ledger
+          : Object.assign(Object.create(ledger) as LedgerStore, {
+              getPersonBatch: async (batchId: number, key: Uint8Array) => {
+                const m = await ledger.getPersonBatch(batchId, key);
+                return m === undefined ? undefined : tamper(batchId, m);
+              },
+            });
       const { app } = createApp({
         index,
-        ledger,
+        ledger: served,
         verify: verifyDocument,
         apiKeys: [personsKey.entry, anchorKey.entry],
         log: options.log ?? quietLog,

@@ -134,6 +134,45 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     await page.close();
   });
 
+  it("a month whose served record was changed is 'could not be checked' (with why), never recorded or proven", async function () {
+    const bent = stack.batches.get("1403-02")!;
+    const lying = await stack.serve({
+      tamper: (batchId, m) =>
+        batchId !== bent
+          ? m
+          : {
+              ...m,
+              records: m.records.map((r) => ({
+                ...r,
+                record: {
+                  ...r.record,
+                  days: Number((r.record as { days?: number }).days) - 1,
+                } as typeof r.record,
+              })),
+            },
+    });
+    const page = await context.newPage();
+    try {
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "en"));
+      await page.goto(`${lying.url}/#/history`);
+      await page.fill('input[name="personId"]', stack.persons.complete);
+      await page.fill('input[name="code"]', DEMO_CODE);
+      await page.click('form.history-login button[type="submit"]');
+      await page.waitForSelector(".history-summary", { timeout: 60_000 });
+      const shown = Object.fromEntries(await statuses(page));
+      expect(shown["1403-02"]).to.equal("unchecked");
+      expect(Object.values(shown).filter((v) => v === "recorded")).to.have.length(
+        HISTORY_PERIODS.length - 1,
+      );
+      const text = (await page.textContent('li.history-month[data-period="1403-02"]')) ?? "";
+      expect(text).to.include("Could not be checked");
+      expect(text).to.match(/Why: .*(commitment|amounts)/);
+    } finally {
+      await page.close();
+      await lying.close();
+    }
+  });
+
   it("a worker with two missing months: both ✗ proven; the certificate downloads and `shafaf verify --rpc` verifies it", async function () {
     const { page, errors } = await signIn("en", stack.persons.missing);
     await page.waitForSelector(".history-summary", { timeout: 60_000 });
