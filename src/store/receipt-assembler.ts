@@ -194,11 +194,12 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       offsets,
       fd,
       file,
-      // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys.
+      // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys, and the
+      // key-sorted index of person proofs 4 bytes per record once it is built.
       bytes:
         (tree !== undefined
           ? tree.nodes.length + 4 * tree.length
-          : batch.recordCount * (32 + 2 * (64 + 16 * 6))) + offsets.byteLength,
+          : batch.recordCount * (32 + 4 + 2 * (64 + 16 * 6))) + offsets.byteLength,
     };
   }
 
