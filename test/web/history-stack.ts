@@ -5,7 +5,8 @@
  * by a later batch; the real indexer; and the real API app with the person endpoints (the VRF
  * key held, the demo login enabled, a witnessed ledger log for the log bundles), serving the built portal and the chain's RPC to browsers.
  *
- * Persons: `complete` is in every month; `missing` is in every month but 1403-03 and 1403-05.
+ * Persons: `complete` is in every month; `missing` is in every month but 1403-03 and 1403-05;
+ * `pensioner` is paid in both pension months (1403-01, 1403-02).
  */
 import { JsonRpcProvider, NonceManager } from "ethers";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -31,7 +32,14 @@ import { createIndexer } from "../../src/indexer/create-indexer.ts";
 import { openIndexStore, type WritableIndexStore } from "../../src/store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
 import type { PersonBatchMaterial } from "../../src/store/receipt-assembler.ts";
-import { PREMIUM_COLUMNS, nationalIdFor, premiumRows, toCsv } from "../anchor/helpers.ts";
+import {
+  PENSION_COLUMNS,
+  PREMIUM_COLUMNS,
+  nationalIdFor,
+  pensionRows,
+  premiumRows,
+  toCsv,
+} from "../anchor/helpers.ts";
 import { formatCheckpoint } from "../../src/core/checkpoint.ts";
 import { ledgerLogEntry } from "../../src/core/ledger-log-entry.ts";
 import {
@@ -52,6 +60,7 @@ import { buildOnce, listen, type PortalServer } from "./portal-server.ts";
 export const HISTORY_PERIODS = ["1403-01", "1403-02", "1403-03", "1403-04", "1403-05", "1403-06"];
 export const MISSING_PERIODS = ["1403-03", "1403-05"];
 export const DEMO_CODE = "246810";
+export const PENSION_PERIODS = ["1403-01", "1403-02"];
 
 export interface HistoryStack {
   chain: DevChain;
@@ -61,9 +70,11 @@ export interface HistoryStack {
   policyFile: string;
   vrfSeed: Uint8Array;
   vrfPublicKey: Uint8Array;
-  persons: { complete: string; missing: string; absent: string };
+  persons: { complete: string; missing: string; pensioner: string };
   /** Batch ids by period (the current one), and the corrected month's original. */
   batches: Map<string, number>;
+  /** Pension batch ids by period. */
+  pensionBatches: Map<string, number>;
   corrected: { original: number; correction: number; period: string };
   /** A staff key with the `persons:key` scope, and one without. */
   keys: { persons: string; anchor: string; entries: ApiKeyEntry[] };
@@ -121,6 +132,7 @@ export async function startHistoryStack(): Promise<HistoryStack> {
   });
   const pseudonymKey = new Uint8Array(32).fill(9);
   const batches = new Map<string, number>();
+  const pensionBatches = new Map<string, number>();
   const anchor = async (
     period: string,
     rows: ReturnType<typeof premiumRows>,
@@ -159,6 +171,25 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     });
     batches.set("1403-04", correction);
     corrected = { original, correction, period: "1403-04" };
+    // Two months of pensions: the pensioner (pensionRows' first, a retirement pension) in both.
+    for (const period of PENSION_PERIODS) {
+      const file = path.join(dataDir, `pension-${period}.csv`);
+      await writeFile(
+        file,
+        toCsv(PENSION_COLUMNS, pensionRows(9, { period, prefix: `N${period}` })),
+      );
+      const r = await runAnchorJob({
+        inputs: [file],
+        kind: "pension",
+        period,
+        chain: anchorChain,
+        store: ledger,
+        pseudonymKey,
+        personKeying,
+      });
+      if (r.status !== "anchored") throw new Error(`anchoring pensions ${period}: ${r.status}`);
+      pensionBatches.set(period, r.batchId);
+    }
   } finally {
     await personKeying.close();
   }
@@ -206,8 +237,13 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     policyFile,
     vrfSeed,
     vrfPublicKey,
-    persons: { complete: nationalIdFor(1), missing: nationalIdFor(2), absent: nationalIdFor(500) },
+    persons: {
+      complete: nationalIdFor(1),
+      missing: nationalIdFor(2),
+      pensioner: nationalIdFor(500),
+    },
     batches,
+    pensionBatches,
     corrected,
     keys: {
       persons: personsKey.token,

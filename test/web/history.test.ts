@@ -19,6 +19,7 @@ import {
   DEMO_CODE,
   HISTORY_PERIODS,
   MISSING_PERIODS,
+  PENSION_PERIODS,
   startHistoryStack,
   type HistoryStack,
 } from "./history-stack.ts";
@@ -91,10 +92,27 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
       await page.waitForSelector(".history-summary", { timeout: 60_000 });
       const ms = Date.now() - started;
       console.log(
-        `      ${HISTORY_PERIODS.length} months (sign-in, VRF, ${stack.batches.size + 1} batches read from the chain, proofs fetched and verified), CPU ×${throttle}: ${ms} ms`,
+        `      ${HISTORY_PERIODS.length} months (sign-in, VRF, ${stack.batches.size + stack.pensionBatches.size + 1} batches read from the chain, proofs fetched and verified), CPU ×${throttle}: ${ms} ms`,
       );
       await page.close();
     }
+  });
+
+  it("a pensioner: each pension payment recorded ✓ with its amount and dates, no premium section", async function () {
+    const { page, errors } = await signIn("en", stack.persons.pensioner);
+    await page.waitForSelector(".history-summary", { timeout: 60_000 });
+    expect(await statuses(page)).to.deep.equal(PENSION_PERIODS.map((p) => [p, "recorded"]));
+    expect(
+      await page.$$eval("li.history-month", (l) =>
+        l.map((x) => (x as HTMLElement).dataset["kind"]),
+      ),
+    ).to.deep.equal(["pension", "pension"]);
+    const first = (await page.textContent("li.history-month")) ?? "";
+    expect(first).to.include("Net pension 145,000,000 Rials");
+    expect(first).to.match(/due 1 Farvardin 1403 · paid 3 Farvardin 1403/);
+    expect(await page.textContent("main")).to.include("Pension payments");
+    expect(errors).to.deep.equal([]);
+    await page.close();
   });
 
   it("a wrong one-time code is refused in words, and nothing is shown", async function () {
