@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { ShafafError } from "../core/errors.ts";
 
 /** The scopes a staff key may hold. */
-export const API_KEY_SCOPES = ["anchor", "subjects:read"] as const;
+export const API_KEY_SCOPES = ["anchor", "subjects:read", "persons:key"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export const API_KEYS_FORMAT = "shafaf-api-keys/1";

@@ -28,7 +28,8 @@ export type IndexReader = Pick<
 >;
 
 /** The anchor pipeline's store (`src/store/ledger-store.ts`), read side only. */
-export type LedgerReader = Pick<LedgerStore, "getReceiptByCode" | "listReceiptsBySubject">;
+export type LedgerReader = Pick<LedgerStore, "getReceiptByCode" | "listReceiptsBySubject"> &
+  Partial<Pick<LedgerStore, "getPersonBatch">>;
 
 /** One check of a verification, as the API reports it. */
 export interface VerifyCheck {

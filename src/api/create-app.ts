@@ -31,6 +31,7 @@ import { findingsRoutes } from "./routes/findings.ts";
 import { openApiDocumentRoutes } from "./routes/openapi-document.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { portalRoutes } from "./routes/portal.ts";
+import { personRoutes, type PersonKeyMaterial } from "./routes/persons.ts";
 import { receiptRoutes, type LogBundleOfBatch } from "./routes/receipts.ts";
 import { trustPolicyRoute } from "./routes/trust-policy.ts";
 import { staffRoutes } from "./routes/staff.ts";
@@ -94,6 +95,14 @@ export interface CreateAppOptions {
    * the one indexed). While set, /api/v1/chain reports the head check as `mismatch` with it.
    */
   chainAlarm?: () => string | undefined;
+  /**
+   * "My insurance history": pi for a person identifier (the server holds the VRF key); without
+   * it the key endpoints answer 503. `demoLoginCode` enables `POST /api/v1/demo/login` (npm start only).
+   */
+  persons?: {
+    personKey?: ((personId: string) => PersonKeyMaterial) | undefined;
+    demoLoginCode?: string | undefined;
+  };
 }
 
 export interface ShafafApi {
@@ -186,6 +195,18 @@ export function createApp(options: CreateAppOptions): ShafafApi {
     }),
   );
   app.use(verifyRoutes(validators, { policy, gate }));
+  app.use(
+    personRoutes(validators, {
+      index,
+      ledger,
+      personKey: options.persons?.personKey,
+      demoLoginCode: options.persons?.demoLoginCode,
+      logBundle: options.logBundle,
+      apiKeys: options.apiKeys,
+      limiter,
+      log,
+    }),
+  );
   app.use(
     chainRoutes(validators, {
       index,

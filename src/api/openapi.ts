@@ -375,6 +375,73 @@ export const openApiDocument = {
         },
       },
     },
+    "/api/v1/persons/key": {
+      post: {
+        operationId: "getPersonKey",
+        tags: ["staff"],
+        summary:
+          "A person's VRF proof pi, for the organization's sign-in system (scope `persons:key`)",
+        description:
+          "The caller has authenticated the person. The person's browser derives beta from pi, checks it under the VRF key registered on the ledger and computes its batch keys itself. Needs `shafaf serve --vrf-key`; the identifier is never logged nor echoed.",
+        security: [{ apiKey: ["persons:key"] }],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: { $ref: "#/components/schemas/PersonKeyRequest" } },
+          },
+        },
+        responses: {
+          "200": json("the person's key material", "PersonKey"),
+          "400": problemResponse("invalid body or person identifier"),
+          "401": problemResponse("no API key, or an unknown one"),
+          "403": problemResponse("the key lacks the `persons:key` scope"),
+          "415": problemResponse("body is not application/json"),
+          "429": problemResponse("rate limited"),
+          "503": problemResponse("the server does not hold the VRF key"),
+        },
+      },
+    },
+    "/api/v1/demo/login": {
+      post: {
+        operationId: "demoLogin",
+        tags: ["public"],
+        summary: "Demo only (`npm start`): a simulated sign-in with the printed one-time code",
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { $ref: "#/components/schemas/DemoLogin" } } },
+        },
+        responses: {
+          "200": json("the person's key material", "PersonKey"),
+          ...publicErrors,
+          "401": problemResponse("wrong one-time code"),
+          "415": problemResponse("body is not application/json"),
+          "503": problemResponse("the server does not hold the VRF key"),
+        },
+      },
+    },
+    "/api/v1/persons/proof": {
+      post: {
+        operationId: "getPersonBatchProof",
+        tags: ["public"],
+        summary: "The range or absence proof of a batch key k_b in one batch, with its records",
+        description:
+          "A `shafaf-person-proof/1` without `personId` and `vrf` (the browser adds them). k_b is a capability: only whoever holds the person's beta computes it. The server learns which k_b asked for which batch (README, My insurance history).",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: { $ref: "#/components/schemas/PersonProofRequest" } },
+          },
+        },
+        responses: {
+          "200": json("the proof and the person's records in the batch", "PersonBatchProof"),
+          ...publicErrors,
+          "404": problemResponse("the batch is not indexed or was not anchored here"),
+          "415": problemResponse("body is not application/json"),
+          "422": problemResponse("a shafaf-tree/1 batch has no person proofs"),
+          "500": problemResponse("the proof does not lead to the indexed root; withheld"),
+        },
+      },
+    },
     "/api/v1/openapi.json": {
       get: {
         operationId: "getOpenApi",
@@ -583,6 +650,72 @@ export const openApiDocument = {
             ...hex32,
             description: "shafaf-tree/2 only: keccak256 of the VRF public key",
           },
+        },
+      },
+      PersonKeyRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["personId"],
+        properties: { personId: { type: "string", minLength: 1, maxLength: 40 } },
+      },
+      DemoLogin: {
+        type: "object",
+        additionalProperties: false,
+        required: ["personId", "code"],
+        properties: {
+          personId: { type: "string", minLength: 1, maxLength: 40 },
+          code: { type: "string", minLength: 1, maxLength: 20 },
+        },
+      },
+      PersonKey: {
+        type: "object",
+        additionalProperties: false,
+        required: ["personId", "vrfPublicKey", "proof"],
+        properties: {
+          personId: { type: "string" },
+          vrfPublicKey: hex32,
+          proof: { type: "string", pattern: "^0x[0-9a-fA-F]{160}$" },
+        },
+      },
+      PersonProofRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["batchId", "key"],
+        properties: { batchId: { type: "integer", minimum: 1, maximum: 2 ** 53 - 1 }, key: hex32 },
+      },
+      PersonBatchProof: {
+        type: "object",
+        additionalProperties: false,
+        required: ["chainId", "contract", "batchId", "context", "records", "proof"],
+        properties: {
+          chainId: { type: "integer", minimum: 1 },
+          contract: address,
+          batchId: { type: "integer", minimum: 1 },
+          context: {
+            type: "object",
+            additionalProperties: false,
+            required: ["kind", "period"],
+            properties: { kind, period },
+          },
+          records: {
+            type: "array",
+            items: {
+              type: "object",
+              additionalProperties: false,
+              required: ["record", "salt"],
+              properties: { record: { type: "object" }, salt: hex32 },
+            },
+          },
+          proof: {
+            type: "object",
+            required: ["scheme", "type", "key"],
+            properties: {
+              scheme: { const: "shafaf-tree/2" },
+              type: { enum: ["range", "absence"] },
+              key: hex32,
+            },
+          },
+          log: { type: "object" },
         },
       },
       VrfKey: {

@@ -40,6 +40,16 @@ export const PROBLEM_TYPES = {
   "upload-rejected": { status: 422, title: "The uploaded file has invalid records" },
   "anchor-failed": { status: 502, title: "Anchoring the upload failed" },
   "upstream-unavailable": { status: 503, title: "A store or the chain did not answer" },
+  "invalid-person-id": { status: 400, title: "The person identifier is not valid" },
+  "person-keys-unavailable": {
+    status: 503,
+    title: "This server does not hold the person-key VRF key",
+  },
+  "demo-login-failed": { status: 401, title: "The demo one-time code is wrong" },
+  "not-a-person-batch": {
+    status: 422,
+    title: "The batch is a shafaf-tree/1 batch: it has no person proofs",
+  },
   internal: { status: 500, title: "Internal error" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

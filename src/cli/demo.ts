@@ -385,3 +385,73 @@ export async function writeDemoPersonProofs(
   }
   return out;
 }
+
+/** The demo persons `npm start` prints for "My insurance history". */
+export interface DemoHistoryPersons {
+  /** A worker with a premium record in every month of the year. */
+  complete?: string;
+  /** A worker recorded in the first and the last month with months missing in between. */
+  missing?: { personId: string; missingPeriods: string[] };
+  /** A pensioner paid every month. */
+  pensioner?: string;
+}
+
+/**
+ * Picks the demo persons of "My insurance history" from what was anchored: workers join and
+ * leave workshops from month to month (src/demo/synthetic.ts), so the year has both a worker
+ * recorded every month and one with gaps. Reads the current batches' artifacts once.
+ */
+export async function pickDemoHistoryPersons(
+  store: LedgerStore,
+  seeded: SeededDemo,
+): Promise<DemoHistoryPersons> {
+  const current = seeded.batches.filter(
+    (b) => !seeded.batches.some((c) => c.supersedes === b.batchId),
+  );
+  const monthsOf = async (kind: RecordKind) => {
+    const batches = current
+      .filter((b) => b.kind === kind)
+      .sort((a, b) => a.period.localeCompare(b.period));
+    const seen = new Map<string, Set<string>>();
+    for (const b of batches) {
+      const entry = await store.getBatch(b.batchId);
+      const artifact =
+        entry === undefined
+          ? undefined
+          : await readBatchArtifact(path.join(store.batchesDir, entry.jobId));
+      if (artifact === undefined) continue;
+      for await (const line of artifact.records()) {
+        const person = String(line.record.nationalId);
+        let months = seen.get(person);
+        if (months === undefined) seen.set(person, (months = new Set()));
+        months.add(b.period);
+      }
+    }
+    return { periods: batches.map((b) => b.period), seen };
+  };
+  const premium = await monthsOf("premium");
+  const out: DemoHistoryPersons = {};
+  const first = premium.periods[0];
+  const last = premium.periods.at(-1);
+  for (const [person, months] of premium.seen) {
+    if (!/^\d{10}$/.test(person)) continue;
+    if (out.complete === undefined && months.size === premium.periods.length) out.complete = person;
+    const gaps = premium.periods.filter((p) => !months.has(p));
+    if (
+      out.missing === undefined &&
+      gaps.length >= 1 &&
+      gaps.length <= 3 &&
+      months.has(first!) &&
+      months.has(last)
+    )
+      out.missing = { personId: person, missingPeriods: gaps };
+    if (out.complete !== undefined && out.missing !== undefined) break;
+  }
+  const pension = await monthsOf("pension");
+  for (const [person, months] of pension.seen)
+    if (/^\d{10}$/.test(person) && months.size === pension.periods.length) {
+      out.pensioner = person;
+      break;
+    }
+  return out;
+}

@@ -9,6 +9,10 @@ import path from "node:path";
 import type { ApiKeyEntry } from "../api/api-keys.ts";
 import type { AnchorJobFn, ApiLog, ChainBatchReader } from "../api/app-deps.ts";
 import { createApp } from "../api/create-app.ts";
+import type { PersonKeyMaterial } from "../api/routes/persons.ts";
+import { bytesToHex } from "../core/hex.ts";
+import { personVrfInput } from "../core/person-key.ts";
+import { vrfProve, vrfSecretKey } from "../core/vrf.ts";
 import type { RateLimitOptions } from "../api/rate-limit.ts";
 import { startServer } from "../api/start-server.ts";
 import { ChainMismatchError, isRetryable } from "../chain/errors.ts";
@@ -33,6 +37,20 @@ import type { WritableIndexStore } from "../store/index-store.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 
 /** Where `scripts/build-web.ts` puts the portal. */
+/**
+ * pi for a person identifier under the VRF key `seed` (its public key with it): what
+ * `POST /api/v1/persons/key` and the demo's login return. Throws `InvalidInputError` for an
+ * identifier that is not a person-id-v1 (never named in the error).
+ */
+export function personKeyProver(seed: Uint8Array): (personId: string) => PersonKeyMaterial {
+  const key = vrfSecretKey(seed);
+  const vrfPublicKey = bytesToHex(key.publicKey);
+  return (personId) => ({
+    vrfPublicKey,
+    proof: bytesToHex(vrfProve(key, personVrfInput(personId))),
+  });
+}
+
 export const WEB_ROOT = path.resolve(import.meta.dirname, "../web/dist");
 
 export interface ServeStackOptions {
@@ -69,6 +87,10 @@ export interface ServeStackOptions {
          */
         policyFile?: string | undefined;
       }
+    | undefined;
+  /** "My insurance history": the server's VRF key (pi per person) and the demo's one-time code. */
+  persons?:
+    | { personKey?: ((personId: string) => PersonKeyMaterial) | undefined; demoLoginCode?: string }
     | undefined;
   /** How often the chain is checked again after it turned out to be another chain (default 30 s). */
   mismatchRetryMs?: number;
@@ -270,6 +292,7 @@ export async function startServeStack(options: ServeStackOptions): Promise<Serve
           ...(trustPolicy === undefined ? {} : { trustPolicy }),
         }),
     ...(options.cors === undefined ? {} : { cors: options.cors }),
+    ...(options.persons === undefined ? {} : { persons: options.persons }),
     ...(options.publicRpc === undefined ? {} : { rpcUrlForBrowsers: options.publicRpc }),
   });
   const running = await startServer({

@@ -26,7 +26,11 @@ import {
   type BatchArtifactError,
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
-import { createReceiptAssembler, type AnchoredBatchFacts } from "./receipt-assembler.ts";
+import {
+  createReceiptAssembler,
+  type AnchoredBatchFacts,
+  type PersonBatchMaterial,
+} from "./receipt-assembler.ts";
 
 /** Where a job stands. Only moves forward: prepared → sending → anchored → complete. */
 /**
@@ -150,6 +154,12 @@ export interface LedgerStore {
    * is missing or damaged.
    */
   getReceiptByCode(code: string): Promise<StoredReceipt | undefined>;
+  /**
+   * The material of person key `key` (k_b) in `shafaf-tree/2` batch `batchId`: the range or
+   * absence proof and the person's opened records (`receipt-assembler.ts`); `undefined` for a
+   * batch this store did not anchor (or whose job is not complete) and for a v1 batch.
+   */
+  getPersonBatch(batchId: number, key: Uint8Array): Promise<PersonBatchMaterial | undefined>;
   /** Receipts whose subject pseudonym is `pseudonym`, in batch then input order. */
   listReceiptsBySubject(pseudonym: string): Promise<StoredReceipt[]>;
   /** Receipts of a batch in input order; `limit`/`after` page through big batches. */
@@ -397,6 +407,11 @@ export async function openLedgerStore(
   const store: LedgerStore = {
     dataDir: root,
     batchesDir,
+
+    async getPersonBatch(batchId, key) {
+      const facts = factsOf(batchId);
+      return facts === undefined ? undefined : assembler.personBatch(facts, key);
+    },
 
     async getReceiptByCode(code) {
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;

@@ -21,7 +21,14 @@ import { InvariantError } from "../core/errors.ts";
 import type { Hex } from "../core/hex.ts";
 import { leafValues } from "../core/leaf.ts";
 import { loadMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
-import { buildReceipt, recordFromJson, type Receipt } from "../core/receipt.ts";
+import {
+  buildReceipt,
+  recordFromJson,
+  recordToJson,
+  type Receipt,
+  type ReceiptRecord,
+} from "../core/receipt.ts";
+import type { SumTreeProof } from "../core/sum-tree-proof.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
@@ -49,6 +56,14 @@ export interface ReceiptAssembler {
    * the artifact is missing or does not match (a damaged data directory, never bad user input).
    */
   assemble(batch: AnchoredBatchFacts, index: number, code?: string): Promise<Receipt | ReceiptV2>;
+  /**
+   * A person's material in a `shafaf-tree/2` batch for their batch key `key` (k_b): the range or
+   * absence proof and their records opened (record and salt) in the proof's leaf order, i.e. a
+   * `shafaf-person-proof/1` without `personId` and `vrf`. `undefined` for a v1 batch. The tree
+   * and a key-sorted index of the records are cached with the batch, so a request is a binary
+   * search, one proof and a `pread` per record of the person.
+   */
+  personBatch(batch: AnchoredBatchFacts, key: Uint8Array): Promise<PersonBatchMaterial | undefined>;
   /** Releases the cached trees and file descriptors. */
   close(): void;
 }
@@ -67,6 +82,14 @@ export class ReceiptAssemblyError extends InvariantError {
   }
 }
 
+/** What {@link ReceiptAssembler.personBatch} returns. */
+export interface PersonBatchMaterial {
+  chainId: number;
+  contract: Hex;
+  proof: SumTreeProof;
+  records: { record: ReceiptRecord; salt: Hex }[];
+}
+
 export interface CreateReceiptAssemblerParams {
   /** `<data-dir>/batches`. */
   batchesDir: string;
@@ -77,7 +100,7 @@ export interface CreateReceiptAssemblerParams {
 interface Loaded {
   /** v1: the Merkle tree; v2: the sum tree and the person keys (line order). */
   tree?: MerkleTree;
-  sum?: { tree: SumTree; keys: Uint8Array };
+  sum?: { tree: SumTree; keys: Uint8Array; byKey?: Uint32Array };
   offsets: Float64Array;
   fd: number;
   file: string;
@@ -171,11 +194,12 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       offsets,
       fd,
       file,
-      // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys.
+      // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys, and the
+      // key-sorted index of person proofs 4 bytes per record once it is built.
       bytes:
         (tree !== undefined
           ? tree.nodes.length + 4 * tree.length
-          : batch.recordCount * (32 + 2 * (64 + 16 * 6))) + offsets.byteLength,
+          : batch.recordCount * (32 + 4 + 2 * (64 + 16 * 6))) + offsets.byteLength,
     };
   }
 
@@ -216,25 +240,8 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         throw new ReceiptAssemblyError(`batch ${batch.batchId} has no leaf ${index}`);
       }
       const loaded = await get(batch);
-      const start = loaded.offsets[index]!;
-      const length = loaded.offsets[index + 1]! - start;
-      const buffer = Buffer.allocUnsafe(length);
-      let read = 0;
-      while (read < length) {
-        const n = readSync(loaded.fd, buffer, read, length - read, start + read);
-        if (n === 0) break;
-        read += n;
-      }
       const where = `batch ${batch.batchId}, leaf ${index}`;
-      let line: ArtifactRecordLine;
-      try {
-        if (read !== length) throw new RangeError("short read");
-        line = JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
-      } catch (error) {
-        throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is unreadable`, {
-          cause: error,
-        });
-      }
+      const line = readLine(loaded, index, where);
       if (line.index !== index || (code !== undefined && line.code !== code)) {
         throw new ReceiptAssemblyError(
           `${loaded.file}: the record of ${where} is not the one its index points at`,
@@ -266,6 +273,57 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
           { cause: error },
         );
       }
+    },
+
+    async personBatch(batch, key) {
+      if (closed)
+        throw new ReceiptAssemblyError("the ledger store was closed", { code: "store.closed" });
+      const loaded = await get(batch);
+      const sum = loaded.sum;
+      if (sum === undefined) return undefined;
+      const where = `batch ${batch.batchId}`;
+      if (sum.tree.root.toLowerCase() !== batch.root.toLowerCase())
+        throw new ReceiptAssemblyError(
+          `the tree of ${where} does not have the anchored root; the artifact is damaged`,
+        );
+      sum.byKey ??= sortedByKey(sum.keys, batch.recordCount);
+      const byCommitment = new Map<string, { record: ReceiptRecord; salt: Hex }>();
+      for (const index of linesOfKey(sum.keys, sum.byKey, key)) {
+        const line = readLine(loaded, index, `${where}, leaf ${index}`);
+        const record = line.index === index ? recordFromJson(line.record) : undefined;
+        if (record === undefined)
+          throw new ReceiptAssemblyError(
+            `${loaded.file}: the record of ${where}, leaf ${index} is damaged`,
+          );
+        const salt = hexToBytes(line.salt);
+        byCommitment.set(bytesToHex(sumTreeRecordFields(record, salt).commitment), {
+          record: recordToJson(record),
+          salt: bytesToHex(salt),
+        });
+      }
+      const proof = sum.tree.personProof(key, batch.batchId);
+      const keyHex = bytesToHex(key);
+      const records: PersonBatchMaterial["records"] = [];
+      for (const w of proof.windows)
+        for (const leaf of w.leaves) {
+          if (leaf.key !== keyHex) continue;
+          const r = byCommitment.get(leaf.commitment);
+          if (r === undefined)
+            throw new ReceiptAssemblyError(
+              `a leaf of ${where} has no record in records.jsonl; the artifact is damaged`,
+            );
+          records.push(r);
+        }
+      if (records.length !== byCommitment.size)
+        throw new ReceiptAssemblyError(
+          `a record of ${where} has no leaf in its tree; the artifact is damaged`,
+        );
+      return {
+        chainId: batch.chainId,
+        contract: batch.contract.toLowerCase() as Hex,
+        proof,
+        records,
+      };
     },
 
     close() {
@@ -312,4 +370,57 @@ function assembleV2(
       { cause: error },
     );
   }
+}
+
+/** Line `index` of the batch's `records.jsonl`, read by its offset. */
+function readLine(loaded: Loaded, index: number, where: string): ArtifactRecordLine {
+  const start = loaded.offsets[index]!;
+  const length = loaded.offsets[index + 1]! - start;
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const n = readSync(loaded.fd, buffer, read, length - read, start + read);
+    if (n === 0) break;
+    read += n;
+  }
+  try {
+    if (read !== length) throw new RangeError("short read");
+    return JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
+  } catch (error) {
+    throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is unreadable`, {
+      cause: error,
+    });
+  }
+}
+
+/** Compares key i of `keys` with `key` (32 bytes each). */
+function compareKey(keys: Uint8Array, i: number, key: Uint8Array): number {
+  const at = i * 32;
+  for (let j = 0; j < 32; j++) {
+    const d = keys[at + j]! - key[j]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Line indices 0…n−1 sorted by their person key (once per cached batch). */
+function sortedByKey(keys: Uint8Array, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort((a, b) => compareKey(keys, a, keys.subarray(b * 32, b * 32 + 32)) || a - b);
+}
+
+/** The line indices whose person key is `key`: a binary search in the sorted index. */
+function linesOfKey(keys: Uint8Array, byKey: Uint32Array, key: Uint8Array): number[] {
+  let lo = 0;
+  let hi = byKey.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKey(keys, byKey[mid]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: number[] = [];
+  for (let i = lo; i < byKey.length && compareKey(keys, byKey[i]!, key) === 0; i++)
+    out.push(byKey[i]!);
+  return out;
 }

@@ -41,6 +41,10 @@ export class ChainReadError extends ShafafError {
     message: string,
     retryable: boolean,
     readonly unknownBatch = false,
+    /** getBatch of a shafaf-tree/2 batch, or getBatchV2 of a shafaf-tree/1 one. */
+    readonly wrongScheme = false,
+    /** getVrfKey of an id that is not registered. */
+    readonly unknownVrfKey = false,
   ) {
     super(message, {
       retryable,
@@ -198,6 +202,10 @@ async function call(rpcUrl: string, contract: string, data: string, what: string
     if (revert?.toLowerCase().startsWith(UNKNOWN_BATCH_SELECTOR) === true) {
       throw new ChainReadError(`${what}: the contract has no such batch`, false, true);
     }
+    if (revert?.toLowerCase().startsWith(LEDGER_ERROR_SELECTORS.LedgerWrongScheme) === true)
+      throw new ChainReadError(`${what}: the batch is of the other scheme`, false, false, true);
+    if (revert?.toLowerCase().startsWith(LEDGER_ERROR_SELECTORS.LedgerUnknownVrfKey) === true)
+      throw new ChainReadError(`${what}: no such VRF key`, false, false, false, true);
     throw new ChainReadError(
       `${what} failed: ${answer.error.message ?? "unknown error"}`,
       revert === undefined,
@@ -235,4 +243,95 @@ export async function readAttestationCounts(
   return decodeAttestationCounts(
     await call(rpcUrl, contract, encodeAttestationCounts(batchId), `attestationCounts(${batchId})`),
   );
+}
+
+/** A `shafaf-tree/2` batch as `getBatchV2` returns it (ITransparencyLedger.BatchV2), in part. */
+export interface ChainBatchV2 {
+  root: string;
+  vrfKeyId: string;
+  /** Jalali YYYYMM. */
+  period: number;
+  /** 0 premium, 1 pension. */
+  kind: number;
+  supersedes: bigint;
+  supersededBy: bigint;
+}
+
+const V2_WORDS = 17;
+
+/** Decodes `getBatchV2`'s return data: exactly 17 words (the struct is static). */
+export function decodeBatchV2(data: string): ChainBatchV2 {
+  if (!/^0x[0-9a-fA-F]*$/.test(data) || data.length !== 2 + V2_WORDS * 64) {
+    throw new ChainReadError(
+      `getBatchV2 returned ${Math.max(0, (data.length - 2) / 2)} bytes, expected ${V2_WORDS * 32}`,
+      false,
+    );
+  }
+  const word = (i: number) => data.slice(2 + i * 64, 2 + (i + 1) * 64).toLowerCase();
+  const kind = Number(uintWord(word(12), 8, "kind"));
+  if (kind > 1)
+    throw new ChainReadError(`getBatchV2 returned kind ${kind}, expected 0 or 1`, false);
+  return {
+    root: `0x${word(0)}`,
+    vrfKeyId: `0x${word(4)}`,
+    period: Number(uintWord(word(11), 32, "period")),
+    kind,
+    supersedes: uintWord(word(13), 64, "supersedes"),
+    supersededBy: uintWord(word(14), 64, "supersededBy"),
+  };
+}
+
+/** `batchCount()`: batch ids run from 1 to it. */
+export async function readBatchCount(rpcUrl: string, contract: string): Promise<bigint> {
+  const data = await call(rpcUrl, contract, LEDGER_FUNCTION_SELECTORS.batchCount, "batchCount()");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(data))
+    throw new ChainReadError("batchCount returned something other than one word", false);
+  return uintWord(data.slice(2), 64, "batchCount");
+}
+
+/**
+ * `getBatchV2(batchId)`; `undefined` for a `shafaf-tree/1` batch (LedgerWrongScheme). Throws
+ * ChainReadError with `unknownBatch` for an id the contract does not have.
+ */
+export async function readChainBatchV2(
+  rpcUrl: string,
+  contract: string,
+  batchId: bigint,
+): Promise<ChainBatchV2 | undefined> {
+  try {
+    return decodeBatchV2(
+      await call(
+        rpcUrl,
+        contract,
+        encodeUint64Call(LEDGER_FUNCTION_SELECTORS.getBatchV2, batchId),
+        `getBatchV2(${batchId})`,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof ChainReadError && error.wrongScheme) return undefined;
+    throw error;
+  }
+}
+
+/** `getVrfKey(keyId)`'s public key; `undefined` when no key with this id is registered. */
+export async function readVrfPublicKey(
+  rpcUrl: string,
+  contract: string,
+  keyId: string,
+): Promise<string | undefined> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(keyId)) throw new RangeError("a VRF key id is 32 bytes of hex");
+  try {
+    const data = await call(
+      rpcUrl,
+      contract,
+      LEDGER_FUNCTION_SELECTORS.getVrfKey + keyId.slice(2).toLowerCase(),
+      "getVrfKey",
+    );
+    if (!/^0x[0-9a-fA-F]{192}$/.test(data))
+      throw new ChainReadError("getVrfKey returned something other than three words", false);
+    return `0x${data.slice(2, 66).toLowerCase()}`;
+  } catch (error) {
+    if (error instanceof ChainReadError && error.unknownVrfKey) return undefined;
+    throw error;
+  }
 }

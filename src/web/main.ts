@@ -1,6 +1,6 @@
 /**
  * The portal's entry point: language, chrome (skip link, navigation, language switch) and hash
- * routing. Routes: `#/` overview, `#/batches`, `#/batches/{id}`, `#/receipt`, `#/about`.
+ * routing. Routes: `#/` overview, `#/batches`, `#/batches/{id}`, `#/receipt`, `#/history`, `#/about`.
  * Hashes that do not start with `#/` (the skip link's `#main`) are not routes.
  */
 import { dir, initLang, lang, setLang, t } from "./i18n.ts";
@@ -10,12 +10,13 @@ import { renderBatchPage } from "./pages/batch-page.ts";
 import { renderBatchesPage } from "./pages/batches-page.ts";
 import { renderNotFoundPage } from "./pages/not-found-page.ts";
 import { renderOverviewPage } from "./pages/overview-page.ts";
+import { renderHistoryPage } from "./pages/history-page.ts";
 import { renderReceiptPage } from "./pages/receipt-page.ts";
 import type { PageContext, PageResult } from "./pages/page.ts";
 import { loading } from "./ui.ts";
 
 interface Route {
-  name: "overview" | "batches" | "batch" | "receipt" | "about" | "notfound";
+  name: "overview" | "batches" | "batch" | "receipt" | "history" | "about" | "notfound";
   params: Record<string, string>;
   query: URLSearchParams;
 }
@@ -31,6 +32,7 @@ function parseRoute(hash: string): Route {
     return { name: "batch", params: { id: parts[1] ?? "" }, query };
   }
   if (parts[0] === "receipt" && parts.length === 1) return { name: "receipt", params: {}, query };
+  if (parts[0] === "history" && parts.length === 1) return { name: "history", params: {}, query };
   if (parts[0] === "about" && parts.length === 1) return { name: "about", params: {}, query };
   return { name: "notfound", params: {}, query };
 }
@@ -40,6 +42,7 @@ const RENDERERS: Record<Route["name"], (ctx: PageContext) => Promise<PageResult>
   batches: renderBatchesPage,
   batch: renderBatchPage,
   receipt: renderReceiptPage,
+  history: renderHistoryPage,
   about: renderAboutPage,
   notfound: renderNotFoundPage,
 };
@@ -49,6 +52,7 @@ const NAV_OF_ROUTE: Partial<Record<Route["name"], string>> = {
   batches: "batches",
   batch: "batches",
   receipt: "receipt",
+  history: "history",
   about: "about",
 };
 

@@ -4,6 +4,10 @@
  * embedded indexer, the real anchor pipeline behind the staff upload endpoint, core's verifier
  * and a live chain reader. Then the privacy check over every public endpoint on real data.
  */
+import { bytesToHex, hexToBytes } from "../../src/core/hex.ts";
+import { batchPersonKey, personVrfInput } from "../../src/core/person-key.ts";
+import { verifyDocumentOffline } from "../../src/core/verify-document.ts";
+import { vrfVerify } from "../../src/core/vrf.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,7 +92,7 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
       "--create-api-key",
       "payroll",
       "--scopes",
-      "anchor,subjects:read",
+      "anchor,subjects:read,persons:key",
       "--api-keys",
       keys,
     ]);
@@ -190,6 +194,46 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     );
     expect(byCode.status).to.equal(200);
     expect(byCode.json).to.deep.equal(receipt);
+
+    // With --vrf-key the server also hands out person keys (scope persons:key), and the
+    // person's batch key gets the range proof of their record.
+    const personKey = await postJson(
+      `${url}/api/v1/persons/key`,
+      { personId: rows[5]!.national_id },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(personKey.status, personKey.text).to.equal(200);
+    const pk = personKey.json as { personId: string; vrfPublicKey: string; proof: string };
+    const vrf = vrfVerify(
+      hexToBytes(pk.vrfPublicKey),
+      hexToBytes(pk.proof),
+      personVrfInput(pk.personId),
+    );
+    expect(vrf.valid).to.equal(true);
+    const context = { kind: receipt.record.kind, period: receipt.record.period };
+    const material = await postJson(`${url}/api/v1/persons/proof`, {
+      batchId: receipt.batchId,
+      key: bytesToHex(batchPersonKey((vrf as { beta: Uint8Array }).beta, context)),
+    });
+    expect(material.status, material.text).to.equal(200);
+    const personDoc = {
+      format: "shafaf-person-proof/1",
+      chainId: material.json.chainId,
+      contract: material.json.contract,
+      batchId: receipt.batchId,
+      personId: pk.personId,
+      vrf: { publicKey: pk.vrfPublicKey, proof: pk.proof },
+      context,
+      records: material.json.records,
+      proof: material.json.proof,
+    };
+    const batchView = await call(`${url}/api/v1/batches/${receipt.batchId}`);
+    const personCheck = verifyDocumentOffline(personDoc, {
+      root: batchView.json.root,
+      vrfPublicKey: pk.vrfPublicKey,
+    });
+    expect(personCheck.status).to.equal("verified");
+    expect(personCheck.person?.type).to.equal("range");
 
     const verified = await postJson(`${url}/api/v1/verify`, receipt);
     expect(verified.json.status, JSON.stringify(verified.json)).to.equal("verified");

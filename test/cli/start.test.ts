@@ -4,6 +4,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseTrustPolicy, verifyCheckpointPolicy } from "../../src/core/tlog-policy.ts";
+import { bytesToHex, hexToBytes } from "../../src/core/hex.ts";
+import { batchPersonKey, personVrfInput } from "../../src/core/person-key.ts";
+import { vrfVerify } from "../../src/core/vrf.ts";
 import { startAndWait, type Started } from "./helpers.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -123,6 +126,55 @@ describe("npm start (shafaf start)", function () {
             : /VERIFIED: this person has no record/,
         );
       }
+
+      // My insurance history: the printed one-time code signs the printed demo persons in, and
+      // their batch keys get verifiable proofs (the portal's whole flow: test/web/history.test.ts).
+      const [, otp] = /my insurance history \(\S+\): one-time code (\d{6})/.exec(out)!;
+      const persons = [...out.matchAll(/^ {4}(\d{10}) {3}(a worker|a pensioner)(.*)$/gm)];
+      expect(persons.map((m) => m[2])).to.deep.equal(["a worker", "a worker", "a pensioner"]);
+      expect(persons[1]![3]).to.match(/month\(s\) not recorded \(1403-\d\d/);
+      const login = (personId: string, code: string) =>
+        fetch(`${first.url}/api/v1/demo/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ personId, code }),
+        });
+      expect(
+        (await login(persons[0]![1]!, otp === "000000" ? "000001" : "000000")).status,
+      ).to.equal(401);
+      const signed = await login(persons[1]![1]!, otp!);
+      expect(signed.status).to.equal(200);
+      const key = (await signed.json()) as {
+        personId: string;
+        vrfPublicKey: string;
+        proof: string;
+      };
+      const alpha = personVrfInput(key.personId);
+      const beta = vrfVerify(hexToBytes(key.vrfPublicKey), hexToBytes(key.proof), alpha);
+      expect(beta.valid).to.equal(true);
+      const missing = /not recorded \((1403-\d\d)/.exec(persons[1]![3]!)![1]!;
+      const batch = (
+        await json<{ items: { batchId: number; period: string; supersededBy: number | null }[] }>(
+          `${first.url}/api/v1/batches?kind=premium&from=${missing}&to=${missing}`,
+        )
+      ).items.find((b) => b.supersededBy === null)!;
+      const proofRes = await fetch(`${first.url}/api/v1/persons/proof`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          batchId: batch.batchId,
+          key: bytesToHex(
+            batchPersonKey((beta as { beta: Uint8Array }).beta, {
+              kind: "premium",
+              period: missing,
+            }),
+          ),
+        }),
+      });
+      expect(proofRes.status).to.equal(200);
+      const material = (await proofRes.json()) as { proof: { type: string }; log?: unknown };
+      expect(material.proof.type).to.equal("absence");
+      expect(material.log).to.not.equal(undefined);
 
       // The demo's ledger log: every batch logged, cosigned by the four institutions' witnesses,
       // served at /log, and a batch proven offline with the commands the demo prints.

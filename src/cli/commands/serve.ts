@@ -34,7 +34,8 @@ import {
 } from "../../api/app-deps.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { logCheckpointRecorder, type LogCheckpointRecorder } from "../ledger-log-follower.ts";
-import { startServeStack } from "../serve-stack.ts";
+import { personKeyProver, startServeStack } from "../serve-stack.ts";
+import type { PersonKeyMaterial } from "../../api/routes/persons.ts";
 import { loadNoteKeystore } from "../../chain/note-keystore.ts";
 import { parseTrustPolicy } from "../../core/tlog-policy.ts";
 import { openTiledLog, type TiledLog } from "../../log/tiled-log.ts";
@@ -61,7 +62,8 @@ following the ledger's events into <data-dir>/index in the background.
                          uploads get 503 and anchoring stays with \`shafaf anchor\`
   --vrf-key FILE         with --keystore/--signer: uploads are anchored as shafaf-tree/2 batches
                          with this person-key VRF keystore (as shafaf anchor --vrf-key); without
-                         it they are shafaf-tree/1 batches
+                         it they are shafaf-tree/1 batches; the server also answers
+                         POST /api/v1/persons/key (staff scope persons:key) with this key
   --public-rpc URL       a JSON-RPC URL browsers may use (shown in /api/v1/chain, allowed by the CSP)
   --cors ORIGIN          allow this origin cross-origin (repeatable; * for any); off by default
   --rate-limit N/S       public requests per client: burst N, then S per second (default 60/10;
@@ -359,6 +361,7 @@ export const command: CliCommand = {
     let ledger: LedgerStore | undefined;
     let provider: { destroy(): void } | undefined;
     let personKeying: PersonKeying | undefined;
+    let personKey: ((personId: string) => PersonKeyMaterial) | undefined;
     let logProvider: { destroy(): void } | undefined;
     try {
       if (values["create-api-key"] !== undefined) return await createKey(values);
@@ -421,6 +424,7 @@ export const command: CliCommand = {
             throw new UsageError(
               `the VRF key of ${values["vrf-key"]} is not registered on this ledger: shafaf keys register-vrf first`,
             );
+          personKey = personKeyProver(seed);
           personKeying = await openPersonKeying({
             seed,
             cacheDir: path.join(dataDir, "person-keys"),
@@ -472,6 +476,7 @@ export const command: CliCommand = {
         anchorJob,
         rateLimit,
         trustProxy,
+        ...(personKey === undefined ? {} : { persons: { personKey } }),
         cors: values.cors,
         publicRpc,
         log,

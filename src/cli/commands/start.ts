@@ -4,6 +4,7 @@
  * anchored through the same pipeline as `shafaf anchor`, part of it audited and attested, the
  * indexer, the API and the portal. Ctrl-C stops everything.
  */
+import { randomInt } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
@@ -16,9 +17,15 @@ import { openIndexStore, type WritableIndexStore } from "../../store/index-store
 import { openLedgerStore, type LedgerStore, type StoredReceipt } from "../../store/ledger-store.ts";
 import { buildWeb } from "../build-web.ts";
 import { auditAndAttestDemo, DEMO_AUDITED_MONTHS, type DemoAudit } from "../demo-audit.ts";
-import { freshDir, seedDemo, writeDemoPersonProofs, type SeededDemo } from "../demo.ts";
+import {
+  freshDir,
+  pickDemoHistoryPersons,
+  seedDemo,
+  writeDemoPersonProofs,
+  type SeededDemo,
+} from "../demo.ts";
 import { startDemoLog, type DemoLog } from "../demo-log.ts";
-import { startServeStack, type ServeStack } from "../serve-stack.ts";
+import { personKeyProver, startServeStack, type ServeStack } from "../serve-stack.ts";
 
 const USAGE = `usage: npm start [-- options]      (or: shafaf start [options])
 
@@ -148,6 +155,9 @@ export const command: CliCommand = {
         path.join(runDir, "person-proofs"),
       );
 
+      const historyPersons = await pickDemoHistoryPersons(ledger, seeded);
+      const demoLoginCode = String(randomInt(0, 1_000_000)).padStart(6, "0");
+
       say("building the portal …");
       await buildWeb({});
 
@@ -176,6 +186,7 @@ export const command: CliCommand = {
         publicRpc: chain.url,
         log: quietLog(),
         ledgerLog: demoLog,
+        persons: { personKey: personKeyProver(seeded.vrfSeed), demoLoginCode },
       });
       ledger = undefined;
       index = undefined; // the stack owns the stores now
@@ -225,6 +236,16 @@ export const command: CliCommand = {
           );
         say(`  verify one: npx shafaf verify <file> --rpc ${chain.url}`);
       }
+      say("");
+      say(`  my insurance history (${stack.url}/#/history): one-time code ${demoLoginCode}`);
+      if (historyPersons.complete !== undefined)
+        say(`    ${historyPersons.complete}   a worker recorded every month of the year`);
+      if (historyPersons.missing !== undefined)
+        say(
+          `    ${historyPersons.missing.personId}   a worker with ${historyPersons.missing.missingPeriods.length} month(s) not recorded (${historyPersons.missing.missingPeriods.join(", ")})`,
+        );
+      if (historyPersons.pensioner !== undefined)
+        say(`    ${historyPersons.pensioner}   a pensioner paid every month`);
       say("");
       say(
         `  ledger log    ${stack.url}/log/checkpoint  (${logged?.size ?? 0} batches, cosigned by ${cosigned} of ${demoLog.witnesses.length} witnesses)`,

@@ -1,0 +1,244 @@
+/**
+ * "My insurance history" in headless Chromium on a demo-like stack (test/web/history-stack.ts:
+ * real chain, `shafaf-tree/2` batches from the real pipeline, indexer, API and portal): the demo
+ * sign-in; every month of a worker with a complete half-year verified ✓ in the browser (the
+ * corrected month says so); a worker with two missing months sees them ✗ proven, downloads the
+ * certificate of one, and the real `shafaf verify FILE --rpc URL` verifies it, as does
+ * `shafaf verify FILE --policy P --vrf-key K` with no network (the certificate carries its log bundle). Persian and
+ * English, axe-core clean, no sideways scrolling at 360 px.
+ */
+import { expect } from "chai";
+import { readFile } from "node:fs/promises";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { runCli } from "../anchor/helpers.ts";
+import { bytesToHex } from "../../src/core/hex.ts";
+import {
+  DEMO_CODE,
+  HISTORY_PERIODS,
+  MISSING_PERIODS,
+  PENSION_PERIODS,
+  startHistoryStack,
+  type HistoryStack,
+} from "./history-stack.ts";
+import {
+  collectErrors,
+  launchChromium,
+  runAxe,
+  SCREENSHOT_DIR,
+  sidewaysOverflow,
+  type PortalServer,
+} from "./portal-server.ts";
+
+describe("My insurance history (Chromium, demo-like v2 stack)", function () {
+  this.timeout(300_000);
+  let stack: HistoryStack;
+  let server: PortalServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  const out = mkdtempSync(path.join(tmpdir(), "shafaf-history-web-"));
+
+  before(async function () {
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    stack = await startHistoryStack();
+    server = await stack.serve();
+    browser = await launchChromium();
+    context = await browser.newContext({
+      viewport: { width: 360, height: 740 },
+      acceptDownloads: true,
+    });
+  });
+  after(async function () {
+    await context?.close();
+    await browser?.close();
+    await server?.close();
+    await stack?.stop();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  /** Signs in; with `throttle`, the CPU is slowed that many times (Chromium's emulation). */
+  async function signIn(lang: "fa" | "en", personId: string, code = DEMO_CODE, throttle = 1) {
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.addInitScript((l) => localStorage.setItem("shafaf.lang", l), lang);
+    await page.goto(`${server.url}/#/history`);
+    await page.waitForSelector("main h1");
+    if (throttle > 1)
+      await (
+        await context.newCDPSession(page)
+      ).send("Emulation.setCPUThrottlingRate", {
+        rate: throttle,
+      });
+    await page.fill('input[name="personId"]', personId);
+    await page.fill('input[name="code"]', code);
+    await page.click('form.history-login button[type="submit"]');
+    return { page, errors };
+  }
+
+  const statuses = (page: Page) =>
+    page.$$eval("li.history-month", (items) =>
+      items.map((li) => [
+        (li as HTMLElement).dataset["period"],
+        (li as HTMLElement).dataset["status"],
+      ]),
+    );
+
+  it("measures: the half-year checked in the browser, and with the CPU slowed 4× (phone class)", async function () {
+    for (const throttle of [1, 4]) {
+      const { page } = await signIn("en", stack.persons.complete, DEMO_CODE, throttle);
+      const started = Date.now();
+      await page.waitForSelector(".history-summary", { timeout: 60_000 });
+      const ms = Date.now() - started;
+      console.log(
+        `      ${HISTORY_PERIODS.length} months (sign-in, VRF, ${stack.batches.size + stack.pensionBatches.size + 1} batches read from the chain, proofs fetched and verified), CPU ×${throttle}: ${ms} ms`,
+      );
+      await page.close();
+    }
+  });
+
+  it("a pensioner: each pension payment recorded ✓ with its amount and dates, no premium section", async function () {
+    const { page, errors } = await signIn("en", stack.persons.pensioner);
+    await page.waitForSelector(".history-summary", { timeout: 60_000 });
+    expect(await statuses(page)).to.deep.equal(PENSION_PERIODS.map((p) => [p, "recorded"]));
+    expect(
+      await page.$$eval("li.history-month", (l) =>
+        l.map((x) => (x as HTMLElement).dataset["kind"]),
+      ),
+    ).to.deep.equal(["pension", "pension"]);
+    const first = (await page.textContent("li.history-month")) ?? "";
+    expect(first).to.include("Net pension 145,000,000 Rials");
+    expect(first).to.match(/due 1 Farvardin 1403 · paid 3 Farvardin 1403/);
+    expect(await page.textContent("main")).to.include("Pension payments");
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it("a wrong one-time code is refused in words, and nothing is shown", async function () {
+    const { page, errors } = await signIn("en", stack.persons.complete, "111111");
+    await page.waitForSelector(".history-login .error-text:not([hidden])");
+    expect(await page.textContent(".history-login .error-text")).to.include(
+      "one-time code is wrong",
+    );
+    expect(await page.$("li.history-month")).to.equal(null);
+    // The 401 is the expected answer; nothing else went wrong.
+    expect(errors.filter((e) => !e.includes("401"))).to.deep.equal([]);
+    await page.close();
+  });
+
+  it("a worker with a complete half-year: every month recorded ✓, verified in the browser, in Persian, at 360 px, axe clean", async function () {
+    const { page, errors } = await signIn("fa", stack.persons.complete);
+    await page.waitForSelector(".history-summary", { timeout: 60_000 });
+    expect(await statuses(page)).to.deep.equal(HISTORY_PERIODS.map((p) => [p, "recorded"]));
+    const summary = (await page.textContent(".history-summary")) ?? "";
+    expect(summary).to.match(/[۰-۹]/); // Persian digits
+    expect(summary).to.include("۶ ماه");
+    // The corrected month names the correction.
+    const corrected = await page.textContent(
+      `li.history-month[data-period="${stack.corrected.period}"]`,
+    );
+    expect(corrected).to.include("اصلاح");
+    expect(corrected).to.include("۲۹ روز"); // the corrected record's days
+    expect(await page.getAttribute("html", "dir")).to.equal("rtl");
+    expect(await sidewaysOverflow(page)).to.be.at.most(0);
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, "history-fa-360.png"),
+      fullPage: true,
+    });
+    const violations = await runAxe(page);
+    expect(violations.map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it("a month whose served record was changed is 'could not be checked' (with why), never recorded or proven", async function () {
+    const bent = stack.batches.get("1403-02")!;
+    const lying = await stack.serve({
+      tamper: (batchId, m) =>
+        batchId !== bent
+          ? m
+          : {
+              ...m,
+              records: m.records.map((r) => ({
+                ...r,
+                record: {
+                  ...r.record,
+                  days: Number((r.record as { days?: number }).days) - 1,
+                } as typeof r.record,
+              })),
+            },
+    });
+    const page = await context.newPage();
+    try {
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "en"));
+      await page.goto(`${lying.url}/#/history`);
+      await page.fill('input[name="personId"]', stack.persons.complete);
+      await page.fill('input[name="code"]', DEMO_CODE);
+      await page.click('form.history-login button[type="submit"]');
+      await page.waitForSelector(".history-summary", { timeout: 60_000 });
+      const shown = Object.fromEntries(await statuses(page));
+      expect(shown["1403-02"]).to.equal("unchecked");
+      expect(Object.values(shown).filter((v) => v === "recorded")).to.have.length(
+        HISTORY_PERIODS.length - 1,
+      );
+      const text = (await page.textContent('li.history-month[data-period="1403-02"]')) ?? "";
+      expect(text).to.include("Could not be checked");
+      expect(text).to.match(/Why: .*(commitment|amounts)/);
+    } finally {
+      await page.close();
+      await lying.close();
+    }
+  });
+
+  it("a worker with two missing months: both ✗ proven; the certificate downloads and `shafaf verify --rpc` verifies it", async function () {
+    const { page, errors } = await signIn("en", stack.persons.missing);
+    await page.waitForSelector(".history-summary", { timeout: 60_000 });
+    expect(await statuses(page)).to.deep.equal(
+      HISTORY_PERIODS.map((p) => [p, MISSING_PERIODS.includes(p) ? "absent" : "recorded"]),
+    );
+    const missing = `li.history-month[data-period="${MISSING_PERIODS[0]}"]`;
+    expect(await page.textContent(missing)).to.include(
+      `Proven against batch ${stack.batches.get(MISSING_PERIODS[0]!)}`,
+    );
+    expect(await runAxe(page)).to.deep.equal([]);
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, "history-en-360.png"),
+      fullPage: true,
+    });
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(`${missing} button`),
+    ]);
+    const file = path.join(out, download.suggestedFilename());
+    await download.saveAs(file);
+    const cert = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    expect(cert.format).to.equal("shafaf-person-proof/1");
+    expect(cert.personId).to.equal(stack.persons.missing);
+    expect(cert.records).to.deep.equal([]);
+    expect((cert.proof as { type: string }).type).to.equal("absence");
+
+    const verified = await runCli(["verify", file, "--rpc", stack.chain.url]);
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+    // It carries its batch's log bundle: verified with no network at all, against the policy.
+    expect(cert.log).to.have.property("format", "shafaf-log-bundle/1");
+    const offline = await runCli([
+      "verify",
+      file,
+      "--policy",
+      stack.policyFile,
+      "--vrf-key",
+      bytesToHex(stack.vrfPublicKey),
+    ]);
+    expect(offline.code, offline.stdout + offline.stderr).to.equal(0);
+    // The same file with one byte of the proof changed fails.
+    const tampered = path.join(out, "tampered.json");
+    const bad = structuredClone(cert) as { vrf: { proof: string } };
+    bad.vrf.proof = bad.vrf.proof.slice(0, -2) + (bad.vrf.proof.endsWith("00") ? "01" : "00");
+    await (await import("node:fs/promises")).writeFile(tampered, JSON.stringify(bad));
+    const refused = await runCli(["verify", tampered, "--rpc", stack.chain.url]);
+    expect(refused.code).to.equal(1);
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+});
