@@ -56,6 +56,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   TlogProofFormatError: make(1, "x"),
   ReceiptAssemblyError: make("x"),
   SourceReadError: make("x"),
+  MirrorSourceError: make("/api/v1/chain", 503),
   ApiKeysFileError: make("keys.json", "x"),
   ApiProblem: make("rate-limited", "x"),
   UploadRejectedError: make([]),
