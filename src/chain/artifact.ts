@@ -4,7 +4,7 @@
  * `ledger-client.ts`); deploying does.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync, utimesSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError, InvariantError } from "../core/errors.ts";
@@ -40,9 +40,21 @@ export async function loadArtifact(
 ): Promise<ContractArtifact> {
   const root = options.root ?? projectRoot;
   const file = path.join(root, "artifacts", source, `${contractName}.json`);
-  if (!existsSync(file) && root === projectRoot) {
-    process.stderr.write("shafaf: compiling the contracts (first run: `npx hardhat build`)…\n");
-    compileContracts(root);
+  if (root === projectRoot) {
+    if (!existsSync(file)) {
+      process.stderr.write("shafaf: compiling the contracts (first run: `npx hardhat build`)…\n");
+      compileContracts(root);
+    } else if (sourcesNewerThan(root, file)) {
+      // After a `git pull` without `npm install`: deploying the old bytecode would fail later
+      // with an opaque revert; Hardhat's build is incremental, so this costs seconds once.
+      process.stderr.write(
+        "shafaf: the contracts changed since they were compiled; compiling them again (`npx hardhat build`)…\n",
+      );
+      // A source touched but not changed leaves Hardhat's cached artifact as it was: mark it
+      // checked, so that the next run does not compile again.
+      if (compileContracts(root) === 0 && existsSync(file))
+        utimesSync(file, new Date(), new Date());
+    }
   }
   let text: string;
   try {
@@ -91,6 +103,19 @@ export async function loadArtifact(
  * artifact is missing (a clone whose install skipped scripts, or `artifacts/` deleted). Hardhat's
  * build is incremental, so it costs one compile once.
  */
+/** True when a Solidity source under `contracts/` was modified after `artifact` was written. */
+export function sourcesNewerThan(root: string, artifact: string): boolean {
+  const built = statSync(artifact).mtimeMs;
+  const dir = path.join(root, "contracts");
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).some(
+    (e) =>
+      e.isFile() &&
+      e.name.endsWith(".sol") &&
+      statSync(path.join(e.parentPath, e.name)).mtimeMs > built,
+  );
+}
+
 export function compileContracts(root: string = projectRoot): number {
   const cli = path.join(root, "node_modules", "hardhat", "dist", "src", "cli.js");
   if (!existsSync(cli)) return 1;
