@@ -232,7 +232,7 @@ export const command: CliCommand = {
         say("  person proofs (what `shafaf person prove` gives a worker for one month):");
         for (const p of personProofs)
           say(
-            `    ${p.file}  ${p.type === "range" ? `all ${p.records === 1 ? "the record" : `${p.records} records`} of one worker in batch ${p.batchId}` : `a person with no record in batch ${p.batchId}`}`,
+            `    ${p.file}  ${p.type === "range" ? (p.records === 1 ? `the only record of one worker in batch ${p.batchId}` : `all ${p.records} records of one worker in batch ${p.batchId}`) : `a person with no record in batch ${p.batchId}`}`,
           );
         say(`  verify one: npx shafaf verify <file> --rpc ${chain.url}`);
       }
