@@ -111,6 +111,10 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     expect(first).to.include("Net pension 145,000,000 Rials");
     expect(first).to.match(/due 1 Farvardin 1403 · paid 3 Farvardin 1403/);
     expect(await page.textContent("main")).to.include("Pension payments");
+    // Both payments were made on the 3rd, due on the 1st: late, and the page says so.
+    expect(await page.textContent(".history-on-time")).to.equal(
+      "Paid on time (by the due date): 0 of 2 payments (0 %)",
+    );
     expect(errors).to.deep.equal([]);
     await page.close();
   });

@@ -115,6 +115,7 @@ function kindSection(ctx: PageContext, kind: RecordKind, months: HistoryMonth[])
     "section",
     { class: "history-kind", "aria-labelledby": id },
     h("h2", { id }, t(kind === "premium" ? "historyKindPremium" : "historyKindPension")),
+    ...(kind === "pension" ? onTimeLine(ctx, months) : []),
     ...years.map((year) =>
       h(
         "section",
@@ -128,6 +129,31 @@ function kindSection(ctx: PageContext, kind: RecordKind, months: HistoryMonth[])
       ),
     ),
   );
+}
+
+/**
+ * A pensioner's own on-time rate: of the verified payments, those paid by their due date (the
+ * same rule as the manifest's timeliness: paid on or before the due day). Nothing when none.
+ */
+function onTimeLine(ctx: PageContext, months: HistoryMonth[]): HTMLElement[] {
+  const paid = months
+    .filter((m) => m.status === "recorded")
+    .flatMap((m) => m.records)
+    .map((r) => r as unknown as { paidOn?: unknown; dueOn?: unknown })
+    .filter((r) => typeof r.paidOn === "string" && typeof r.dueOn === "string");
+  if (paid.length === 0) return [];
+  const onTime = paid.filter((r) => (r.paidOn as string) <= (r.dueOn as string)).length;
+  return [
+    h(
+      "p",
+      { class: "history-on-time" },
+      t("historyOnTime", {
+        onTime: localDigits(String(onTime), ctx.lang),
+        total: localDigits(String(paid.length), ctx.lang),
+        percent: localDigits(String(Math.round((onTime / paid.length) * 100)), ctx.lang),
+      }),
+    ),
+  ];
 }
 
 function outcomeView(ctx: PageContext, key: PersonKey, outcome: HistoryOutcome): HTMLElement {
