@@ -50,6 +50,7 @@ const en = {
   historyRecordPension: "Net pension {net} · due {due} · paid {paid}",
   historyPaidOn: "paid {date}",
   historyCertificate: "This month is missing: download the certificate",
+  historyRecordCertificate: "Wrong days or wage? Download the certificate of what was recorded",
   historyCertificateNote:
     "The certificate is a file anyone can check without this site (npx shafaf verify FILE). It names you and lets its holder find your records in other months too: give it only to whom you choose.",
   historyTrust:
@@ -472,6 +473,7 @@ const fa: Record<MessageKey, string> = {
   historyRecordPension: "مستمری خالص {net} · سررسید {due} · پرداخت {paid}",
   historyPaidOn: "پرداخت {date}",
   historyCertificate: "این ماه ثبت نشده است: دریافت گواهی",
+  historyRecordCertificate: "روز یا دستمزد نادرست است؟ دریافت گواهی آنچه ثبت شده",
   historyCertificateNote:
     "گواهی پرونده‌ای است که هر کسی بدون این سایت بررسی‌اش می‌کند (npx shafaf verify FILE). نام شما در آن است و دارندهٔ آن سوابق شما در ماه‌های دیگر را هم می‌تواند پیدا کند: آن را فقط به کسی بدهید که خودتان می‌خواهید.",
   historyTrust:

@@ -242,6 +242,24 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     await (await import("node:fs/promises")).writeFile(tampered, JSON.stringify(bad));
     const refused = await runCli(["verify", tampered, "--rpc", stack.chain.url]);
     expect(refused.code).to.equal(1);
+
+    // A recorded month: the certificate of what was recorded (all of it, a range proof).
+    const recorded = `li.history-month[data-status="recorded"]`;
+    const [kept] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(`${recorded} button`),
+    ]);
+    const recordFile = path.join(out, `recorded-${kept.suggestedFilename()}`);
+    await kept.saveAs(recordFile);
+    const recordCert = JSON.parse(await readFile(recordFile, "utf8")) as {
+      proof: { type: string };
+      records: unknown[];
+    };
+    expect(recordCert.proof.type).to.equal("range");
+    expect(recordCert.records.length).to.be.greaterThan(0);
+    const shown = await runCli(["verify", recordFile, "--rpc", stack.chain.url]);
+    expect(shown.code, shown.stdout + shown.stderr).to.equal(0);
+    expect(shown.stdout).to.match(/VERIFIED: these are all of this person's records/);
     expect(errors).to.deep.equal([]);
     await page.close();
   });

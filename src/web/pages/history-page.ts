@@ -69,7 +69,16 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         : h("strong", { class: "check-skip" }, t("historyUnchecked"));
   const details: Child[] = [];
   if (m.status === "recorded")
-    details.push(h("ul", {}, ...m.records.map((r) => h("li", {}, recordLine(ctx, r)))));
+    details.push(
+      h("ul", {}, ...m.records.map((r) => h("li", {}, recordLine(ctx, r)))),
+      // What was recorded, provably all of it (a range proof): for a wrong wage or days, the
+      // person takes this to the employer, an inspector or a court.
+      h(
+        "button",
+        { type: "button", class: "button button-secondary", onclick: () => download(m) },
+        t("historyRecordCertificate"),
+      ),
+    );
   if (m.status === "absent") {
     details.push(
       h("p", {}, t("historyAbsentAsOf", { batch: localDigits(String(m.batchId), ctx.lang) })),
