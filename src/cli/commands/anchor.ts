@@ -17,11 +17,9 @@ import {
   explainChainError,
   type ExplainContext,
 } from "../../chain/explain-error.ts";
-import { createAnchorChain, type AnchorChain } from "../../anchor/anchor-chain.ts";
+import { createAnchorChain } from "../../anchor/anchor-chain.ts";
 import { openPersonKeying, type PersonKeying } from "../../anchor/person-keying.ts";
-import { loadVrfKeystore, readKeystorePassword } from "../../chain/keystore.ts";
-import { vrfKeyIdOf } from "../../chain/register-vrf-key.ts";
-import { InvalidInputError } from "../../core/errors.ts";
+import { openVrfPersonKeying } from "../vrf-person-keying.ts";
 import { EXIT_DATA, UsageError, reportError, signerSpecFromOptions } from "../command-support.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
 import { createProgressLog } from "../../anchor/progress.ts";
@@ -316,17 +314,11 @@ export const command: CliCommand = {
         context = { account: signer.address, chainId: signer.chainId, rpcUrl: values.rpc };
       }
       if (values["vrf-key"] !== undefined) {
-        const password = await readKeystorePassword({
-          env: process.env,
-          stdin: process.stdin,
-          stderr: process.stderr,
-        });
-        const { seed, publicKey } = await loadVrfKeystore(values["vrf-key"], password);
-        if (chain !== undefined) await assertVrfKeyRegistered(chain, publicKey, values["vrf-key"]);
-        personKeying = await openPersonKeying({
-          seed,
-          cacheDir: path.join(dataDir, "person-keys"),
-        });
+        ({ keying: personKeying } = await openVrfPersonKeying({
+          file: values["vrf-key"],
+          dataDir,
+          chain,
+        }));
       } else if (scheme === "2") {
         // A dry run without the VRF key: a throwaway key and cache, so the tree and its totals
         // are built as anchoring would build them (the root differs: it depends on the key).
@@ -405,20 +397,6 @@ export const command: CliCommand = {
     }
   },
 };
-
-/** Refuses, before anything is read or enrolled, a VRF key the ledger has not recorded. */
-async function assertVrfKeyRegistered(
-  chain: AnchorChain,
-  publicKey: Uint8Array,
-  file: string,
-): Promise<void> {
-  const keyId = vrfKeyIdOf(publicKey);
-  if (!(await chain.isVrfKeyRegistered(keyId)))
-    throw new InvalidInputError(`the VRF key of ${file} is not registered on this ledger`, {
-      details: `register it first: shafaf keys register-vrf ${file} --rpc URL --contract LEDGER --keystore ADMIN (an account with VRF_KEY_ROLE); nothing was read or sent`,
-      code: "anchor.vrf-key.unregistered",
-    });
-}
 
 /** Step names accepted by SHAFAF_TEST_CRASH_AT (for the tests). */
 export const CRASH_STEPS = ANCHOR_STEPS;

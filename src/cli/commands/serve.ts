@@ -15,9 +15,9 @@ import { createAnchorChain } from "../../anchor/anchor-chain.ts";
 import { reportError, signerSpecFromOptions, UsageError } from "../command-support.ts";
 import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
 import { runAnchorJob } from "../../anchor/run-anchor-job.ts";
-import { openPersonKeying, type PersonKeying } from "../../anchor/person-keying.ts";
-import { loadVrfKeystore, readKeystorePassword } from "../../chain/keystore.ts";
-import { vrfKeyIdOf } from "../../chain/register-vrf-key.ts";
+import type { PersonKeying } from "../../anchor/person-keying.ts";
+import { readKeystorePassword } from "../../chain/keystore.ts";
+import { openVrfPersonKeying } from "../vrf-person-keying.ts";
 import {
   API_KEY_SCOPES,
   API_KEYS_FORMAT,
@@ -414,21 +414,9 @@ export const command: CliCommand = {
         const swept = await sweepUploads(path.join(dataDir, "uploads"));
         if (swept > 0) log.info("uploads-swept", { removed: swept });
         if (values["vrf-key"] !== undefined) {
-          const password = await readKeystorePassword({
-            env: process.env,
-            stdin: process.stdin,
-            stderr: process.stderr,
-          });
-          const { seed, publicKey } = await loadVrfKeystore(values["vrf-key"], password);
-          if (!(await chain.isVrfKeyRegistered(vrfKeyIdOf(publicKey))))
-            throw new UsageError(
-              `the VRF key of ${values["vrf-key"]} is not registered on this ledger: shafaf keys register-vrf first`,
-            );
-          personKey = personKeyProver(seed);
-          personKeying = await openPersonKeying({
-            seed,
-            cacheDir: path.join(dataDir, "person-keys"),
-          });
+          const opened = await openVrfPersonKeying({ file: values["vrf-key"], dataDir, chain });
+          personKey = personKeyProver(opened.seed);
+          personKeying = opened.keying;
         }
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey, personKeying });
       } else if (values["vrf-key"] !== undefined) {

@@ -4,6 +4,7 @@
  * with core's `verifyReceipt` against the batch read straight from the chain's JSON-RPC, and shows
  * every check in plain words. The receipt's opening (the viewer's own record) is shown only here.
  */
+import { RECORD_KINDS } from "../../core/kinds/record-kinds.ts";
 import { parseReceiptCode } from "../../core/receipt-code.ts";
 import { ApiError, getBatch, getChainInfo, getReceipt, isStaticMirror } from "../api-client.ts";
 import { h, uid, type Child } from "../dom.ts";
@@ -26,17 +27,10 @@ import type { PageContext, PageResult } from "./page.ts";
 /** A receipt is a few kilobytes; anything far larger is not one. */
 const MAX_FILE_BYTES = 1_000_000;
 
-const AMOUNT_FIELDS = new Set([
-  "wageBase",
-  "workerShare",
-  "employerShare",
-  "unemploymentShare",
-  "hazardShare",
-  "total",
-  "gross",
-  "deductions",
-  "net",
-]);
+/** Every kind's amount fields (its rules in src/core/kinds), shown as Rials. */
+const AMOUNT_FIELDS = new Set<string>(
+  Object.values(RECORD_KINDS).flatMap((rules) => rules.amountFields),
+);
 const DATE_FIELDS = new Set(["paidOn", "dueOn"]);
 
 function recordValue(ctx: PageContext, key: string, value: unknown): Child {
