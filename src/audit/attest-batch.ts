@@ -93,11 +93,7 @@ export async function attestBatch(params: AttestBatchParams): Promise<AttestBatc
       },
     );
   }
-  // A shafaf-tree/2 batch is read with getBatchV2 (getBatch reverts LedgerWrongScheme for it).
-  const batch =
-    (await params.ledger.schemeOf(params.batchId)) === "shafaf-tree/2"
-      ? await params.ledger.getBatchV2(params.batchId)
-      : await params.ledger.getBatch(params.batchId);
+  const { batch } = await params.ledger.readBatch(params.batchId);
   const root = typeof report.anchored?.root === "string" ? report.anchored.root.toLowerCase() : "";
   if (root !== batch.root) {
     throw new InvalidInputError(

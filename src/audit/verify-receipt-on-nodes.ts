@@ -77,19 +77,20 @@ async function readFromNode(
     const rpc = createRpc({ url, timeoutMs: options.timeoutMs, retries: options.retries });
     const ledger = createLedgerClient({ rpc, address: contract });
     const chainId = Number(BigInt(await rpc.request<string>("eth_chainId")));
-    let batch: { root: string; supersededBy: number; kind: number; period: number };
-    let v2: { scheme: "shafaf-tree/2"; vrfPublicKey?: string } | undefined;
+    let read;
     try {
-      batch = await ledger.getBatch(batchId);
+      read = await ledger.readBatch(batchId);
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
         return { endpoint, ok: true, batch: undefined };
-      if (!(error instanceof ContractRevertError && error.errorName === "LedgerWrongScheme"))
-        throw error;
-      // A shafaf-tree/2 batch: its root, and the VRF key its person keys derive from.
-      const b2 = await ledger.getBatchV2(batchId);
-      batch = b2;
-      const key = (await ledger.vrfKeys()).find((k) => k.keyId === b2.vrfKeyId);
+      throw error;
+    }
+    const batch = read.batch;
+    let v2: { scheme: "shafaf-tree/2"; vrfPublicKey?: string } | undefined;
+    if (read.scheme === "shafaf-tree/2") {
+      // The VRF key the batch's person keys derive from, as the ledger registered it.
+      const keyId = read.batch.vrfKeyId;
+      const key = (await ledger.vrfKeys()).find((k) => k.keyId === keyId);
       v2 = {
         scheme: "shafaf-tree/2",
         ...(key !== undefined ? { vrfPublicKey: key.publicKey.toLowerCase() } : {}),

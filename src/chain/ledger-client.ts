@@ -56,6 +56,11 @@ export interface LedgerBatchV2 {
 }
 
 /** A registered VRF public key. */
+/** A batch with its scheme: what `readBatch` returns. */
+export type AnyLedgerBatch =
+  | { scheme: "standard-v1"; batch: OnChainBatch }
+  | { scheme: "shafaf-tree/2"; batch: LedgerBatchV2 };
+
 export interface OnChainVrfKey {
   keyId: string;
   /** 32 bytes, 0x-hex (RFC 8032 encoding). */
@@ -80,6 +85,11 @@ export interface LedgerClient {
   batchIdOfRoot(root: string, at?: BlockTag): Promise<number>;
   /** @throws ContractRevertError `LedgerUnknownBatch`, or `LedgerWrongScheme` for a v1 batch. */
   getBatchV2(batchId: number, at?: BlockTag): Promise<LedgerBatchV2>;
+  /**
+   * A batch of either scheme: `schemeOf`, then `getBatch` or `getBatchV2` at the same block.
+   * @throws ContractRevertError `LedgerUnknownBatch` for an id outside 1..batchCount().
+   */
+  readBatch(batchId: number, at?: BlockTag): Promise<AnyLedgerBatch>;
   /** @throws ContractRevertError `LedgerUnknownBatch`. */
   schemeOf(batchId: number, at?: BlockTag): Promise<BatchScheme>;
   /** Every registered VRF key, oldest first (the last is the current key). */
@@ -199,7 +209,7 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
     }
   }
 
-  return {
+  const client: LedgerClient = {
     address,
     async batchCount(at) {
       return Number((await call("batchCount", [], at))[0] as bigint);
@@ -248,6 +258,11 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
         anchorer: (b[10] as string).toLowerCase(),
         anchoredAt: Number(b[11] as bigint),
       };
+    },
+    async readBatch(batchId, at) {
+      return (await client.schemeOf(batchId, at)) === "shafaf-tree/2"
+        ? { scheme: "shafaf-tree/2", batch: await client.getBatchV2(batchId, at) }
+        : { scheme: "standard-v1", batch: await client.getBatch(batchId, at) };
     },
     async schemeOf(batchId, at) {
       const s = Number((await call("schemeOf", [batchId], at))[0] as bigint);
@@ -333,6 +348,7 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
     },
     decodeLog: decodeLedgerLog,
   };
+  return client;
 }
 
 function expectType(proof: unknown, type: "inclusion" | "absence"): void {

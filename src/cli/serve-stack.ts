@@ -128,15 +128,12 @@ function chainReader(rpc: Rpc, address: string): ChainBatchReader {
   const recent = new Map<number, { at: number; read: ReturnType<ChainBatchReader["readBatch"]> }>();
   const read = async (batchId: number) => {
     try {
-      const b = await client.getBatch(batchId, "latest");
-      return { root: b.root, supersededBy: b.supersededBy };
+      const { batch } = await client.readBatch(batchId, "latest");
+      return { root: batch.root, supersededBy: batch.supersededBy };
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName === "LedgerUnknownBatch")
         return undefined;
-      if (!(error instanceof ContractRevertError && error.errorName === "LedgerWrongScheme"))
-        throw error;
-      const b = await client.getBatchV2(batchId, "latest"); // a shafaf-tree/2 batch
-      return { root: b.root, supersededBy: b.supersededBy };
+      throw error;
     }
   };
   return {

@@ -28,10 +28,9 @@ export function ledgerChainReader(deps: { rpc: Rpc; contract: string }): ChainRe
     },
     batchCount: (block) => ledger.batchCount(block),
     async batch(batchId, block) {
-      const v2 = (await ledger.schemeOf(batchId, block)) === "shafaf-tree/2";
-      const b = v2
-        ? await ledger.getBatchV2(batchId, block)
-        : await ledger.getBatch(batchId, block);
+      const read = await ledger.readBatch(batchId, block);
+      const v2 = read.scheme === "shafaf-tree/2";
+      const b = read.batch;
       return {
         scheme: v2 ? "shafaf-tree/2" : "shafaf-tree/1",
         kind: b.kind === 0 ? "premium" : "pension",
