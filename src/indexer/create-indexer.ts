@@ -360,15 +360,17 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   }
 
   /**
-   * Compares the role and pause views (committed, plus this range's `roleChanges`) with the
-   * contract's `hasRole` and `paused()` at `at`. Returns what differs first, or undefined when
-   * all agree or the node cannot read that state (as for head()).
+   * Starts reading the contract's `hasRole` for every (role, account) pair the index knows of
+   * (committed, plus this range's `roleChanges`) and `paused()` at `at`, all at once; the returned
+   * function compares them with the views once the range's events are applied (the pause view is
+   * `state.paused` by then). It gives what differs first, or undefined when all agree or the node
+   * cannot read that state (as for head()). Reading while the events are applied hides the
+   * node's latency behind the indexer's own work.
    */
-  async function crossCheckGovernance(
-    state: LogState,
+  async function startGovernanceCheck(
     at: number,
     roleChanges: ReadonlyMap<string, boolean>,
-  ): Promise<string | undefined> {
+  ): Promise<(state: LogState) => Promise<string | undefined>> {
     const held = new Set<string>();
     const roles = new Set<string>(ROLE_NAMES.keys());
     for (const m of await store.listRoleMembers()) {
@@ -380,28 +382,32 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       else held.delete(key);
       roles.add(key.slice(0, key.indexOf("!")));
     }
-    try {
-      const pairs = [...roles].flatMap((role) =>
-        [...actors!].map((account) => ({ role, account })),
-      );
-      const onChain = await Promise.all(pairs.map((p) => ledger.hasRole(p.role, p.account, at)));
-      for (let i = 0; i < pairs.length; i++) {
-        const { role, account } = pairs[i]!;
-        if (onChain[i] === held.has(`${role}!${account}`)) continue;
-        const name = ROLE_NAMES.get(role) ?? role;
-        return onChain[i]
-          ? `RoleGranted missing: at block ${at} ${account} holds ${name} (hasRole), the index's events never granted it: the node withheld events`
-          : `RoleRevoked missing or RoleGranted forged: at block ${at} ${account} does not hold ${name} (hasRole), the index says it does`;
+    const pairs = [...roles].flatMap((role) => [...actors!].map((account) => ({ role, account })));
+    const reads = Promise.all([
+      Promise.all(pairs.map((p) => ledger.hasRole(p.role, p.account, at))),
+      ledger.paused(at),
+    ]);
+    reads.catch(() => undefined); // awaited by the comparison; never an unhandled rejection
+    return async (state) => {
+      try {
+        const [onChain, paused] = await reads;
+        for (let i = 0; i < pairs.length; i++) {
+          const { role, account } = pairs[i]!;
+          if (onChain[i] === held.has(`${role}!${account}`)) continue;
+          const name = ROLE_NAMES.get(role) ?? role;
+          return onChain[i]
+            ? `RoleGranted missing: at block ${at} ${account} holds ${name} (hasRole), the index's events never granted it: the node withheld events`
+            : `RoleRevoked missing or RoleGranted forged: at block ${at} ${account} does not hold ${name} (hasRole), the index says it does`;
+        }
+        if (paused !== state.paused) {
+          return `Paused/Unpaused events missing or forged: at block ${at} the contract is ${paused ? "" : "not "}paused, the index says the opposite`;
+        }
+        return undefined;
+      } catch (error) {
+        if (isRetryable(error) || error instanceof AbortedError) throw error;
+        return undefined;
       }
-      const paused = await ledger.paused(at);
-      if (paused !== state.paused) {
-        return `Paused/Unpaused events missing or forged: at block ${at} the contract is ${paused ? "" : "not "}paused, the index says the opposite`;
-      }
-      return undefined;
-    } catch (error) {
-      if (isRetryable(error) || error instanceof AbortedError) throw error;
-      return undefined;
-    }
+    };
   }
 
   /** Indexes [from, to] as one atomic commit. Returns the number of ledger events applied. */
@@ -435,37 +441,40 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
     // the head at `to` is read while the events are applied; its result is used only if `to` held
     const onChainHead = readHead(to);
     onChainHead.catch(() => undefined); // awaited below; never an unhandled rejection
-    const lastAgain = await getBlockHeader(rpc, to, signal);
-    if (lastAgain.hash !== last.hash) {
-      throw new ChainDataError(`block ${to} changed while range ${from}..${to} was read`, {
-        retryable: true,
-      });
+    const lastAgainRead = getBlockHeader(rpc, to, signal);
+    lastAgainRead.catch(() => undefined); // awaited before the commit
+    // decode first: the governance reads need the range's actors and role changes
+    const decoded: { event: LedgerEvent | undefined; header: BlockHeader }[] = [];
+    let events = 0;
+    const roleChanges = new Map<string, boolean>();
+    if (actors === undefined) await seedActors();
+    const headers = new Map<number, BlockHeader>(blocks);
+    headers.set(first.number, first);
+    headers.set(last.number, last);
+    for (const raw of logs) {
+      const event = ledger.decodeLog(raw);
+      decoded.push({ event, header: headers.get(raw.blockNumber)! });
+      if (event === undefined) continue;
+      events++;
+      noteActors(event);
+      if (event.type === "RoleGranted" || event.type === "RoleRevoked")
+        roleChanges.set(
+          `${event.role}!${event.account.toLowerCase()}`,
+          event.type === "RoleGranted",
+        );
     }
+    const governance = await startGovernanceCheck(to, roleChanges);
     const tx = store.begin();
     const state = await store.readLogState();
     let stateJson = JSON.stringify(state);
     const anchored: number[] = [];
-    const roleChanges = new Map<string, boolean>();
-    if (actors === undefined) await seedActors();
-    let events = 0;
-    const headers = new Map<number, BlockHeader>(blocks);
-    headers.set(first.number, first);
-    headers.set(last.number, last);
     let i = 0;
-    while (i < logs.length) {
-      const blockNumber = logs[i]!.blockNumber;
-      const header = headers.get(blockNumber)!;
+    while (i < decoded.length) {
+      const header = decoded[i]!.header;
       tx.at(header);
-      for (; i < logs.length && logs[i]!.blockNumber === blockNumber; i++) {
-        const event = ledger.decodeLog(logs[i]!);
+      for (; i < decoded.length && decoded[i]!.header === header; i++) {
+        const { event } = decoded[i]!;
         if (event === undefined) continue;
-        events++;
-        noteActors(event);
-        if (event.type === "RoleGranted" || event.type === "RoleRevoked")
-          roleChanges.set(
-            `${event.role}!${event.account.toLowerCase()}`,
-            event.type === "RoleGranted",
-          );
         const anchoring = event.type === "BatchAnchored" || event.type === "BatchAnchoredV2";
         const extra = anchoring ? await anchorContext(event) : {};
         await applyLedgerEvent(event, {
@@ -483,10 +492,16 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
         stateJson = json;
       }
     }
+    const lastAgain = await lastAgainRead;
+    if (lastAgain.hash !== last.hash) {
+      throw new ChainDataError(`block ${to} changed while range ${from}..${to} was read`, {
+        retryable: true,
+      });
+    }
     tx.at(last);
     const before = state.headCheck;
     await headCheck(state, to, onChainHead);
-    const forged = await crossCheckGovernance(state, to, roleChanges);
+    const forged = await governance(state);
     if (forged !== undefined) {
       if (before.status !== "mismatch" || before.detail !== forged)
         log.error(`ALARM governance check at block ${to}: ${forged}`);
