@@ -67,6 +67,24 @@ async function decodeQr(page: Page, selector: string): Promise<{ data: string; v
   return { data: code.data, version: code.version };
 }
 
+/**
+ * Usable zoomed: no sideways scrolling at 200 % page zoom of a 1280-pixel window (640 CSS px), nor
+ * with 200 % text at 720 px (as test/web/portal.test.ts checks every page). Back to 360 px after.
+ */
+async function fitsZoomed(page: Page, what: string): Promise<void> {
+  await page.setViewportSize({ width: 640, height: 400 });
+  expect(await sidewaysOverflow(page), `${what} at 640 px`).to.be.at.most(0);
+  await page.setViewportSize({ width: 720, height: 900 });
+  await page.evaluate(() => {
+    document.documentElement.style.fontSize = "200%";
+  });
+  expect(await sidewaysOverflow(page), `${what} at 200 % text`).to.be.at.most(0);
+  await page.evaluate(() => {
+    document.documentElement.style.fontSize = "";
+  });
+  await page.setViewportSize({ width: 360, height: 740 });
+}
+
 /** Pages in a PDF (Chromium's print output: one page tree, its /Count). */
 const pdfPages = (pdf: Buffer): number =>
   Number(/\/Type\s*\/Pages\b[^>]*?\/Count (\d+)/.exec(pdf.toString("latin1"))?.[1] ?? 0);
@@ -150,6 +168,7 @@ describe("Printed history key and certificates (Chromium, demo-like v2 stack)", 
       path: path.join(SCREENSHOT_DIR, "history-key-fa-360.png"),
       fullPage: true,
     });
+    await fitsZoomed(page, "history key sheet");
     // The key is a secret: not in the URL, not in the history, not in any storage.
     const compact = expected.replace(/-/g, "");
     const leaks = await page.evaluate(
@@ -198,6 +217,8 @@ describe("Printed history key and certificates (Chromium, demo-like v2 stack)", 
       "Group 7 has a typo",
     );
     expect(await page.getAttribute('textarea[name="historyKey"]', "aria-invalid")).to.equal("true");
+    expect((await runAxe(page)).map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
+    await fitsZoomed(page, "history page with the key form");
     expect(await page.$("li.history-month")).to.equal(null);
 
     // A well-formed key whose proof was made under another VRF key: refused by the chain check.
@@ -269,6 +290,7 @@ describe("Printed history key and certificates (Chromium, demo-like v2 stack)", 
       `shafaf verify ${path.basename(certificateFile)}`,
     );
     expect(await sidewaysOverflow(page)).to.be.at.most(0);
+    await fitsZoomed(page, "certificate sheet");
     expect((await runAxe(page)).map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
     await page.screenshot({
       path: path.join(SCREENSHOT_DIR, "certificate-en-360.png"),
@@ -349,6 +371,7 @@ describe("Printed history key and certificates (Chromium, demo-like v2 stack)", 
         path: path.join(SCREENSHOT_DIR, `certificate-check-${lang}-${viewport.width}.png`),
         fullPage: true,
       });
+      await fitsZoomed(page, `certificate check (${lang})`);
       expect(errors).to.deep.equal([]);
       await zoomed.close();
     }

@@ -60,7 +60,11 @@ export function historyKeySheet(ctx: PageContext, key: PersonKey): HTMLElement {
             h(
               "li",
               { "data-group": String(i + 1) },
-              h("span", { class: "key-group-no", "aria-hidden": "true" }, String(i + 1)),
+              h(
+                "span",
+                { class: "key-group-no", "aria-hidden": "true" },
+                localDigits(String(i + 1), ctx.lang),
+              ),
               h("span", { class: "key-group" }, g),
             ),
           ),
