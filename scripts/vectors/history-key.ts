@@ -1,5 +1,5 @@
 /**
- * Writes test/vectors/history-key-1.json (docs/spec/history-key-v1.md) and
+ * `npm run vectors` (after scripts/generate-vectors.ts) writes test/vectors/history-key-1.json (docs/spec/history-key-v1.md) and
  * test/vectors/certificate-qr-1.json (docs/spec/certificate-qr-v1.md);
  * `--check` regenerates them in memory and exits 1 when the committed files differ.
  *
@@ -274,3 +274,6 @@ for (const [name, value] of Object.entries(files)) {
   } else writeFileSync(file, textOut);
 }
 if (differ) process.exit(1);
+console.log(
+  `${process.argv.includes("--check") ? "up to date" : "wrote"}: ${Object.keys(files).join(", ")}`,
+);
