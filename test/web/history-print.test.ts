@@ -20,6 +20,9 @@ import { certificateQrOf, formatCertificateQr } from "../../src/core/certificate
 import { formatHistoryKey } from "../../src/core/history-key.ts";
 import { personVrfInput } from "../../src/core/person-key.ts";
 import { vrfProve, vrfSecretKey } from "../../src/core/vrf.ts";
+import { createLedgerClient } from "../../src/chain/ledger-client.ts";
+import { createRpc } from "../../src/chain/rpc.ts";
+import { formatTimestamp } from "../../src/web/format.ts";
 import {
   DEMO_CODE,
   HISTORY_PERIODS,
@@ -365,6 +368,18 @@ describe("Printed history key and certificates (Chromium, demo-like v2 stack)", 
           `The ledger holds no premium record for ${stack.persons.missing} in Khordad 1403, as of batch ${stack.batches.get(MISSING_PERIODS[0]!)}: proven against the blockchain.`,
         );
       else expect(verdict).to.include("اثبات شد");
+      // The anchoring time, decoded by the page from getBatchV2's raw words, is the one ethers'
+      // ABI decoder reads.
+      const anchored = await createLedgerClient({
+        rpc: createRpc({ url: stack.chain.url }),
+        address: stack.contract,
+      }).getBatchV2(stack.batches.get(MISSING_PERIODS[0]!)!);
+      expect(anchored.anchoredAt).to.be.greaterThan(1_600_000_000);
+      expect(await page.textContent(".cert-result")).to.include(
+        lang === "en"
+          ? `Batch recorded on the blockchain: ${formatTimestamp(anchored.anchoredAt, "en")}.`
+          : formatTimestamp(anchored.anchoredAt, "fa"),
+      );
       expect(await sidewaysOverflow(page)).to.be.at.most(0);
       expect((await runAxe(page)).map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
       await page.screenshot({
