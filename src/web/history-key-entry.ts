@@ -76,6 +76,7 @@ export function historyKeyProblemText(ctx: PageContext, error: HistoryKeyError):
     case "length":
       return t("keyLength", { group });
     case "padding":
+      return t("keyGroup", { group });
     case "checksum":
       return t("keyChecksum");
     case "version":

@@ -22,7 +22,7 @@ import { personVrfInput } from "../../src/core/person-key.ts";
 import { vrfProve, vrfSecretKey } from "../../src/core/vrf.ts";
 import { createLedgerClient } from "../../src/chain/ledger-client.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
-import { formatTimestamp } from "../../src/web/format.ts";
+import { formatTimestamp, localDigits } from "../../src/web/format.ts";
 import {
   DEMO_CODE,
   HISTORY_PERIODS,
@@ -201,6 +201,21 @@ describe("Printed history key and certificates (Chromium, demo-like v2 stack)", 
     await page.click(".print-toolbar .button-secondary");
     await page.waitForSelector(".history-summary");
     expect(await statuses(page)).to.deep.equal(expectedMissing);
+    // A missing month's printable page in Persian.
+    await page.click(
+      `li.history-month[data-period="${MISSING_PERIODS[1]}"] button.print-certificate`,
+    );
+    await page.waitForSelector(".certificate-sheet .qr-code");
+    expect(await page.textContent("main h1")).to.equal("گواهی: ماهی بدون سابقهٔ بیمه");
+    expect(await page.textContent(".cert-statement")).to.equal(
+      `در دفتر سازمان هیچ سابقهٔ حق بیمه برای این شخص در مرداد ۱۴۰۳ ثبت نشده است (دستهٔ ${localDigits(String(stack.batches.get(MISSING_PERIODS[1]!)), "fa")}).`,
+    );
+    expect(await sidewaysOverflow(page)).to.be.at.most(0);
+    expect((await runAxe(page)).map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, "certificate-fa-360.png"),
+      fullPage: true,
+    });
     expect(errors).to.deep.equal([]);
     await page.close();
   });

@@ -41,13 +41,17 @@ export function certificateSheet(
   const kind = t(qr.kind === "premium" ? "certKindPremium" : "certKindPension");
   const batch = localDigits(String(qr.batchId), ctx.lang);
   const whoValue = h("dd", { class: "cert-who" });
+  // An identifier reads left to right inside a right-to-left page (bdi keeps `1********8` whole).
   const setWho = (who: Who) => {
-    whoValue.textContent =
-      who === "full"
-        ? localDigits(doc.personId, ctx.lang)
-        : who === "masked"
-          ? localDigits(maskPersonId(doc.personId), ctx.lang)
-          : t("certWhoNone");
+    whoValue.replaceChildren(
+      who === "none"
+        ? t("certWhoNone")
+        : h(
+            "bdi",
+            { dir: "ltr" },
+            localDigits(who === "full" ? doc.personId : maskPersonId(doc.personId), ctx.lang),
+          ),
+    );
   };
   setWho("masked");
   const name = uid("cert-who");

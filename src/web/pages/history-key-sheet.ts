@@ -36,7 +36,8 @@ export function historyKeySheet(ctx: PageContext, key: PersonKey): HTMLElement {
     h(
       "p",
       {},
-      t("keySheetFor", { id: localDigits(maskPersonId(key.personId), ctx.lang) }),
+      // U+2066 … U+2069 isolate the identifier left to right inside a right-to-left line.
+      t("keySheetFor", { id: `\u2066${localDigits(maskPersonId(key.personId), ctx.lang)}\u2069` }),
       " · ",
       t("keySheetPrinted", { date: todayText(ctx) }),
     ),
