@@ -255,6 +255,8 @@ export interface ChainBatchV2 {
   kind: number;
   supersedes: bigint;
   supersededBy: bigint;
+  /** Unix seconds of the anchoring block. */
+  anchoredAt: bigint;
 }
 
 const V2_WORDS = 17;
@@ -278,6 +280,7 @@ export function decodeBatchV2(data: string): ChainBatchV2 {
     kind,
     supersedes: uintWord(word(13), 64, "supersedes"),
     supersededBy: uintWord(word(14), 64, "supersededBy"),
+    anchoredAt: uintWord(word(16), 64, "anchoredAt"),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The portal's entry point: language, chrome (skip link, navigation, language switch) and hash
- * routing. Routes: `#/` overview, `#/batches`, `#/batches/{id}`, `#/receipt`, `#/history`, `#/about`.
+ * routing. Routes: `#/` overview, `#/batches`, `#/batches/{id}`, `#/receipt`, `#/history`, `#/certificate`, `#/about`.
  * Hashes that do not start with `#/` (the skip link's `#main`) are not routes.
  */
 import { dir, initLang, lang, setLang, t } from "./i18n.ts";
@@ -8,6 +8,7 @@ import type { MessageKey } from "./messages.ts";
 import { renderAboutPage } from "./pages/about-page.ts";
 import { renderBatchPage } from "./pages/batch-page.ts";
 import { renderBatchesPage } from "./pages/batches-page.ts";
+import { renderCertificatePage } from "./pages/certificate-page.ts";
 import { renderNotFoundPage } from "./pages/not-found-page.ts";
 import { renderOverviewPage } from "./pages/overview-page.ts";
 import { renderHistoryPage } from "./pages/history-page.ts";
@@ -16,7 +17,8 @@ import type { PageContext, PageResult } from "./pages/page.ts";
 import { loading } from "./ui.ts";
 
 interface Route {
-  name: "overview" | "batches" | "batch" | "receipt" | "history" | "about" | "notfound";
+  name:
+    "overview" | "batches" | "batch" | "receipt" | "history" | "certificate" | "about" | "notfound";
   params: Record<string, string>;
   query: URLSearchParams;
 }
@@ -33,6 +35,8 @@ function parseRoute(hash: string): Route {
   }
   if (parts[0] === "receipt" && parts.length === 1) return { name: "receipt", params: {}, query };
   if (parts[0] === "history" && parts.length === 1) return { name: "history", params: {}, query };
+  if (parts[0] === "certificate" && parts.length === 1)
+    return { name: "certificate", params: {}, query };
   if (parts[0] === "about" && parts.length === 1) return { name: "about", params: {}, query };
   return { name: "notfound", params: {}, query };
 }
@@ -43,6 +47,7 @@ const RENDERERS: Record<Route["name"], (ctx: PageContext) => Promise<PageResult>
   batch: renderBatchPage,
   receipt: renderReceiptPage,
   history: renderHistoryPage,
+  certificate: renderCertificatePage,
   about: renderAboutPage,
   notfound: renderNotFoundPage,
 };
@@ -53,6 +58,7 @@ const NAV_OF_ROUTE: Partial<Record<Route["name"], string>> = {
   batch: "batches",
   receipt: "receipt",
   history: "history",
+  certificate: "certificate",
   about: "about",
 };
 

@@ -55,6 +55,125 @@ const en = {
     "The certificate is a file anyone can check without this site (npx shafaf verify FILE). It names you and lets its holder find your records in other months too: give it only to whom you choose.",
   historyTrust:
     "How this is checked: your key is checked against the organization's key registered on the blockchain; the list of months, their fingerprints and corrections are read from the blockchain itself; each month's proof is checked in this browser. This site only supplies the proofs.",
+  // The printed history key, certificates' printable pages, "Check a certificate" (certqr).
+  navCertificate: "Check a certificate",
+  printNow: "Print",
+  printBack: "Back",
+  printHint: "Only the sheet below is printed (A4 or A5).",
+  keyPrint: "Print my history key",
+  keyHave: "I have a printed history key",
+  keyLabel: "History key",
+  keyHint:
+    "Type the groups of letters and digits from the paper, or paste what a phone's camera read from its QR code. Spaces and dashes do not matter.",
+  keyOpen: "Open the history",
+  keyChecking: "Checking the key against the organization's key on the blockchain…",
+  keyEmpty: "Type or paste the history key.",
+  keyCharacter:
+    "Group {group} has a character that is not in history keys (they use the digits and the letters A–Z except I, L, O and U). Check group {group} against the paper.",
+  keyGroup:
+    "Group {group} has a typo (or a character missing or extra): compare the five characters of group {group} with the paper.",
+  keyLength:
+    "The key is incomplete or too long (near group {group}): check that no group is missing or repeated.",
+  keyChecksum:
+    "Every group is well formed, but the key as a whole is not: check that the groups are in the order of the paper.",
+  keyVersion: "This history key is of a newer kind than this site reads.",
+  keyIdentifier: "The identifier inside this key is not valid: this is not a history key.",
+  keyNotIssued:
+    "This key was not issued with the organization's key registered on the blockchain (it may be from another system, or altered). Your history is not shown.",
+  keySheetTitle: "My insurance history key",
+  keySheetSecret:
+    "Keep this paper safe, like the PIN of a bank card. Whoever holds it can see all your insurance records (they cannot change them).",
+  keySheetFor: "For: {id}",
+  keySheetPrinted: "Printed on {date}",
+  keySheetQrLabel: "QR code of the history key",
+  keySheetQrCaption: "Scan with the phone's camera, then paste the text on the history page.",
+  keySheetTextHeading: "The key, group by group",
+  keySheetHowHeading: "How to use it",
+  keySheetStep1: "Open {site} and choose «سوابق بیمهٔ من» / My insurance history.",
+  keySheetStep2:
+    "Under “I have a printed history key”, type the groups above (or paste the text of the QR code).",
+  keySheetStep3:
+    "The browser checks the key against the organization's key on the blockchain, then shows each month: recorded ✓ or not recorded ✗.",
+  keySheetStep4: "A mistyped group is named by its number: compare that group with this paper.",
+  keySheetSafeHeading: "Keep it safe",
+  keySheetSafe1:
+    "If a relative or a kiosk types it for you, watch them do it, and press “Sign out” when you are done.",
+  keySheetSafe2:
+    "Do not send a photo of it, and do not give it to anyone you would not show your records to.",
+  keySheetSafe3: "If you lose it, tell the organization. You can print a new one after signing in.",
+  certPrint: "Printable page",
+  certKindPremium: "premium",
+  certKindPension: "pension",
+  certTitleAbsent: "Certificate: a month without an insurance record",
+  certTitleRecorded: "Certificate of what was recorded",
+  certWhoLegend: "Show on the paper who it concerns:",
+  certWhoMasked: "partly hidden",
+  certWhoFull: "in full",
+  certWhoNone: "not shown (the file names the person)",
+  certStatementAbsent:
+    "The organization's ledger holds no {kind} record for this person in {month} (batch {batch}).",
+  certStatementRecorded:
+    "These are all the {kind} records of this person in {month} (batch {batch}):",
+  certWho: "Who it concerns",
+  certMonth: "Month",
+  certBatch: "Batch number",
+  certAnchoredAt: "Recorded on the blockchain",
+  certAnchoredUnknown: "could not be read here; the checker reads it from the blockchain",
+  certPrinted: "Printed on",
+  certWhere: "Where it is anchored",
+  certWhereText: "the ledger contract on the blockchain with chain number {chain}:",
+  certQrLabel: "QR code binding this paper to its certificate file",
+  certQrCaption: "The code names the batch and month and the file's fingerprint.",
+  certHowHeading: "How to check it",
+  certHow1:
+    "The certificate is the file {file}. On any computer with Shafaf, with no access to the organization:",
+  certHow2:
+    "Or drop the file on the page «بررسی گواهی» / Check a certificate: {site} (with the text of the QR code, to check that the file is the one printed).",
+  certHow3:
+    "The paper alone proves nothing; the file proves it. The file code below must match the one the check shows.",
+  certDigest: "File code:",
+  certReveals:
+    "The file names the person and lets its holder find their records in other months too; it reveals nothing about anyone else.",
+  certCheckTitle: "Check a certificate",
+  certCheckLead:
+    "A certificate of an insurance month (a missing month, or what was recorded) is a file. Choose it or drop it here: it is checked in this browser against the blockchain, and it is not sent anywhere.",
+  certFileLabel: "The certificate file",
+  certFileHint: "A .json file named shafaf-certificate-…",
+  certQrFieldLabel: "Text of the printout's QR code (optional)",
+  certQrFieldHint:
+    "If you have the printed page, scan its QR code with a phone and paste the text here before choosing the file: the check then says whether the file is the one printed.",
+  certQrBad:
+    "This is not the text of a certificate's QR code (it starts with SHAFAF-CERT/1). Leave the field empty to check the file alone.",
+  certChecking: "Checking the certificate…",
+  certRefusedLarge: "This file is far too large to be a certificate.",
+  certRefusedNotJson: "This file is not a certificate: it cannot be read as a Shafaf file.",
+  certRefusedReceipt: "This is a receipt, not a certificate: check it on «Check my receipt».",
+  certRefusedNotCertificate:
+    "This file is not a Shafaf certificate (it is of another kind or from another system).",
+  certCheckVerified: "Genuine certificate ✓",
+  certCheckAbsent:
+    "The ledger holds no {kind} record for {id} in {month}, as of batch {batch}: proven against the blockchain.",
+  certCheckRecorded:
+    "These are all the {kind} records of {id} in {month} (batch {batch}): {count} records, proven against the blockchain.",
+  certCheckAnchored: "Batch recorded on the blockchain: {date}.",
+  certCheckFailed: "Refused ✗: this certificate does not match the ledger",
+  certCheckFailedWhy:
+    "The file was changed, or it was not made by this ledger. What does not hold:",
+  certCheckInconclusive: "Could not be checked",
+  certPrintoutMatch: "This file is the one on the printed page (its QR code matches).",
+  certPrintoutMismatch:
+    "This file is NOT the one on the printed page: the QR code names another file.",
+  certFileCode: "File code:",
+  certCheckTrust:
+    "How this is checked: the batch's fingerprint, month and correction status, and the organization's key, are read from the blockchain this site names; the proof is checked in this browser.",
+  certCheckVrf: "Was the person's key made with the organization's key for this identifier?",
+  certCheckVrfKey: "Is that the organization's key registered on the blockchain for this batch?",
+  certCheckPersonKey: "Is the proof about this person's place in the batch?",
+  certCheckTree: "Does the proof lead to the batch's fingerprint?",
+  certCheckRecords: "Are the records in the file exactly the person's records in the proof?",
+  certCheckRecordPerson: "Does each record name this person?",
+  certCheckScheme: "Is the batch of the kind that holds person proofs?",
+  certCheckContext: "Are the kind and month those of the proof?",
   navReceipt: "Check my receipt",
   navAbout: "About",
   switchTo: "فارسی",
@@ -478,6 +597,120 @@ const fa: Record<MessageKey, string> = {
     "گواهی پرونده‌ای است که هر کسی بدون این سایت بررسی‌اش می‌کند (npx shafaf verify FILE). نام شما در آن است و دارندهٔ آن سوابق شما در ماه‌های دیگر را هم می‌تواند پیدا کند: آن را فقط به کسی بدهید که خودتان می‌خواهید.",
   historyTrust:
     "چگونه بررسی می‌شود: کلید شما با کلید ثبت‌شدهٔ سازمان روی زنجیرهٔ بلوکی سنجیده می‌شود؛ فهرست ماه‌ها، اثر انگشت و اصلاح‌های آن‌ها از خود زنجیره خوانده می‌شود؛ اثبات هر ماه در همین مرورگر بررسی می‌شود. این سایت فقط اثبات‌ها را می‌دهد.",
+  navCertificate: "بررسی گواهی",
+  printNow: "چاپ",
+  printBack: "بازگشت",
+  printHint: "فقط برگهٔ زیر چاپ می‌شود (A4 یا A5).",
+  keyPrint: "چاپ کلید سوابق",
+  keyHave: "کلید سوابقِ چاپی دارم",
+  keyLabel: "کلید سوابق",
+  keyHint:
+    "گروه‌های حرف و رقم را از روی کاغذ بنویسید، یا متنی را که دوربین گوشی از رمزینهٔ QR آن خواند، بچسبانید. فاصله و خط تیره مهم نیست.",
+  keyOpen: "باز کردن سوابق",
+  keyChecking: "در حال سنجیدن کلید با کلید سازمان روی زنجیرهٔ بلوکی…",
+  keyEmpty: "کلید سوابق را بنویسید یا بچسبانید.",
+  keyCharacter:
+    "گروه {group} نویسه‌ای دارد که در کلید سوابق نیست (رقم‌ها و حروف لاتین A تا Z جز I و L و O و U). گروه {group} را با کاغذ مقایسه کنید.",
+  keyGroup:
+    "گروه {group} غلط تایپی دارد (یا نویسه‌ای از آن افتاده یا اضافه شده): پنج نویسهٔ گروه {group} را با کاغذ مقایسه کنید.",
+  keyLength:
+    "کلید ناقص یا بلندتر از اندازه است (نزدیک گروه {group}): ببینید گروهی جا نیفتاده یا تکرار نشده باشد.",
+  keyChecksum:
+    "همهٔ گروه‌ها درست‌اند اما کلید روی هم درست نیست: ببینید گروه‌ها به ترتیب کاغذ باشند.",
+  keyVersion: "این کلید سوابق از نوع تازه‌تری است که این سایت نمی‌خواند.",
+  keyIdentifier: "شناسهٔ درون این کلید معتبر نیست: این کلید سوابق نیست.",
+  keyNotIssued:
+    "این کلید با کلید ثبت‌شدهٔ سازمان روی زنجیرهٔ بلوکی ساخته نشده است (شاید از سامانهٔ دیگری است یا دست خورده). سوابق نشان داده نمی‌شود.",
+  keySheetTitle: "کلید سوابق بیمهٔ من",
+  keySheetSecret:
+    "این برگه را مثل رمز کارت بانکی نگه دارید. هر کس آن را داشته باشد همهٔ سوابق بیمهٔ شما را می‌بیند (نمی‌تواند تغییرشان دهد).",
+  keySheetFor: "برای: {id}",
+  keySheetPrinted: "چاپ در {date}",
+  keySheetQrLabel: "رمزینهٔ QR کلید سوابق",
+  keySheetQrCaption: "با دوربین گوشی بخوانید و متن آن را در صفحهٔ سوابق بچسبانید.",
+  keySheetTextHeading: "کلید، گروه به گروه",
+  keySheetHowHeading: "چگونه به کار ببرید",
+  keySheetStep1: "نشانی {site} را باز کنید و «سوابق بیمهٔ من» را بزنید.",
+  keySheetStep2:
+    "در بخش «کلید سوابقِ چاپی دارم» گروه‌های بالا را بنویسید (یا متن رمزینهٔ QR را بچسبانید).",
+  keySheetStep3:
+    "مرورگر کلید را با کلید سازمان روی زنجیرهٔ بلوکی می‌سنجد و سپس هر ماه را نشان می‌دهد: ثبت شده ✓ یا ثبت نشده ✗.",
+  keySheetStep4:
+    "اگر گروهی غلط نوشته شود، شمارهٔ آن گفته می‌شود: همان گروه را با این برگه مقایسه کنید.",
+  keySheetSafeHeading: "امن نگه داشتن",
+  keySheetSafe1:
+    "اگر یکی از نزدیکان یا باجهٔ خدمات آن را برایتان می‌نویسد، جلوی چشم شما بنویسد و در پایان «خروج» را بزند.",
+  keySheetSafe2: "از آن عکس نفرستید و به کسی ندهید که نمی‌خواهید سوابقتان را ببیند.",
+  keySheetSafe3: "اگر گمش کردید به سازمان خبر دهید. پس از ورود می‌توانید برگهٔ تازه چاپ کنید.",
+  certPrint: "صفحهٔ چاپی",
+  certKindPremium: "حق بیمه",
+  certKindPension: "مستمری",
+  certTitleAbsent: "گواهی: ماهی بدون سابقهٔ بیمه",
+  certTitleRecorded: "گواهی آنچه ثبت شده است",
+  certWhoLegend: "روی کاغذ، صاحب گواهی چگونه نشان داده شود:",
+  certWhoMasked: "با بخشی پنهان",
+  certWhoFull: "کامل",
+  certWhoNone: "نشان داده نشود (نام در پرونده هست)",
+  certStatementAbsent:
+    "در دفتر سازمان هیچ سابقهٔ {kind} برای این شخص در {month} ثبت نشده است (دستهٔ {batch}).",
+  certStatementRecorded: "این‌ها همهٔ سوابق {kind} این شخص در {month} است (دستهٔ {batch}):",
+  certWho: "صاحب گواهی",
+  certMonth: "ماه",
+  certBatch: "شمارهٔ دسته",
+  certAnchoredAt: "ثبت روی زنجیرهٔ بلوکی",
+  certAnchoredUnknown: "این‌جا خوانده نشد؛ بررسی‌کننده آن را از زنجیرهٔ بلوکی می‌خواند",
+  certPrinted: "تاریخ چاپ",
+  certWhere: "محل ثبت",
+  certWhereText: "قرارداد دفتر روی زنجیرهٔ بلوکی با شمارهٔ زنجیرهٔ {chain}:",
+  certQrLabel: "رمزینهٔ QR که این کاغذ را به پروندهٔ گواهی پیوند می‌دهد",
+  certQrCaption: "رمزینه دسته و ماه و اثر انگشت پرونده را نام می‌برد.",
+  certHowHeading: "چگونه بررسی کنیم",
+  certHow1: "گواهی پروندهٔ {file} است. روی هر رایانه‌ای که شفاف دارد، بی‌نیاز به سازمان:",
+  certHow2:
+    "یا پرونده را در صفحهٔ «بررسی گواهی» بیندازید: {site} (همراه متن رمزینهٔ QR، تا معلوم شود پرونده همان چاپ‌شده است).",
+  certHow3:
+    "کاغذ به‌تنهایی چیزی را ثابت نمی‌کند؛ پرونده ثابت می‌کند. کد پروندهٔ زیر باید با کدی که بررسی نشان می‌دهد یکی باشد.",
+  certDigest: "کد پرونده:",
+  certReveals:
+    "پرونده نام شخص را دارد و دارندهٔ آن سوابق او در ماه‌های دیگر را هم می‌تواند پیدا کند؛ دربارهٔ هیچ کس دیگری چیزی فاش نمی‌کند.",
+  certCheckTitle: "بررسی گواهی",
+  certCheckLead:
+    "گواهی یک ماه بیمه (ماهی که ثبت نشده، یا آنچه ثبت شده) یک پرونده است. آن را انتخاب کنید یا این‌جا بیندازید: در همین مرورگر با زنجیرهٔ بلوکی بررسی می‌شود و به جایی فرستاده نمی‌شود.",
+  certFileLabel: "پروندهٔ گواهی",
+  certFileHint: "پرونده‌ای با پسوند ‎.json و نامی مانند shafaf-certificate-…",
+  certQrFieldLabel: "متن رمزینهٔ QR برگهٔ چاپی (اختیاری)",
+  certQrFieldHint:
+    "اگر برگهٔ چاپی را دارید، رمزینهٔ آن را با گوشی بخوانید و پیش از انتخاب پرونده متن آن را این‌جا بچسبانید: بررسی می‌گوید پرونده همان چاپ‌شده است یا نه.",
+  certQrBad:
+    "این متن رمزینهٔ QR یک گواهی نیست (با SHAFAF-CERT/1 شروع می‌شود). برای بررسی خود پرونده، این خانه را خالی بگذارید.",
+  certChecking: "در حال بررسی گواهی…",
+  certRefusedLarge: "این پرونده بزرگ‌تر از آن است که گواهی باشد.",
+  certRefusedNotJson: "این پرونده گواهی نیست: به‌صورت پروندهٔ شفاف خوانده نمی‌شود.",
+  certRefusedReceipt: "این رسید است، نه گواهی: آن را در «بررسی رسید من» بررسی کنید.",
+  certRefusedNotCertificate: "این پرونده گواهی شفاف نیست (از نوع دیگری یا از سامانهٔ دیگری است).",
+  certCheckVerified: "گواهی معتبر ✓",
+  certCheckAbsent:
+    "در دفتر هیچ سابقهٔ {kind} برای {id} در {month} تا دستهٔ {batch} ثبت نشده است: با زنجیرهٔ بلوکی اثبات شد.",
+  certCheckRecorded:
+    "این‌ها همهٔ سوابق {kind} {id} در {month} است (دستهٔ {batch}): {count} سابقه، با زنجیرهٔ بلوکی اثبات شد.",
+  certCheckAnchored: "ثبت دسته روی زنجیرهٔ بلوکی: {date}.",
+  certCheckFailed: "رد شد ✗: این گواهی با دفتر نمی‌خواند",
+  certCheckFailedWhy: "پرونده تغییر کرده یا این دفتر آن را نساخته است. آنچه برقرار نیست:",
+  certCheckInconclusive: "بررسی نشد",
+  certPrintoutMatch: "این پرونده همان پروندهٔ برگهٔ چاپی است (رمزینهٔ QR آن می‌خواند).",
+  certPrintoutMismatch:
+    "این پرونده همان پروندهٔ برگهٔ چاپی نیست: رمزینهٔ QR پروندهٔ دیگری را نام می‌برد.",
+  certFileCode: "کد پرونده:",
+  certCheckTrust:
+    "چگونه بررسی می‌شود: اثر انگشت دسته، ماه و وضعیت اصلاح آن، و کلید سازمان، از زنجیرهٔ بلوکی‌ای که این سایت نام می‌برد خوانده می‌شود؛ اثبات در همین مرورگر بررسی می‌شود.",
+  certCheckVrf: "آیا کلید شخص با کلید سازمان برای همین شناسه ساخته شده است؟",
+  certCheckVrfKey: "آیا آن کلید، کلید ثبت‌شدهٔ سازمان روی زنجیره برای این دسته است؟",
+  certCheckPersonKey: "آیا اثبات دربارهٔ جای همین شخص در دسته است؟",
+  certCheckTree: "آیا اثبات به اثر انگشت دسته می‌رسد؟",
+  certCheckRecords: "آیا سوابق پرونده دقیقاً سوابق این شخص در اثبات است؟",
+  certCheckRecordPerson: "آیا هر سابقه نام همین شخص را دارد؟",
+  certCheckScheme: "آیا دسته از نوعی است که اثبات شخص دارد؟",
+  certCheckContext: "آیا نوع و ماه همان نوع و ماه اثبات است؟",
   navReceipt: "بررسی رسید من",
   navAbout: "درباره",
   switchTo: "English",

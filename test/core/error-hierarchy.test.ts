@@ -70,6 +70,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   LedgerStoreError: make("x"),
   ApiError: make(503, "/api/v1/stats", ""),
   ChainReadError: make("x", true),
+  HistoryKeyError: make("group", "group 7 does not match its check character", 7),
 };
 const GENERIC = new Set(["ShafafError", "InvalidInputError", "InvariantError"]);
 

@@ -24,7 +24,9 @@ import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { registerVrfKey } from "../../src/chain/register-vrf-key.ts";
 import { createRpc } from "../../src/chain/rpc.ts";
 import { devWallet } from "../../src/chain/signer.ts";
-import { vrfSecretKey } from "../../src/core/vrf.ts";
+import { formatHistoryKey } from "../../src/core/history-key.ts";
+import { personVrfInput } from "../../src/core/person-key.ts";
+import { vrfProve, vrfSecretKey } from "../../src/core/vrf.ts";
 import { verifyDocument } from "../../src/core/verify-document.ts";
 import { personKeyProver } from "../../src/cli/serve-stack.ts";
 import { createArtifactManifestSource } from "../../src/indexer/artifact-manifest-source.ts";
@@ -289,4 +291,13 @@ export async function startHistoryStack(): Promise<HistoryStack> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The printed history key (docs/spec/history-key-v1.md) of one of the stack's persons, computed
+ * here from the stack's VRF seed, independently of the portal.
+ */
+export function historyKeyOf(stack: HistoryStack, personId: string): string {
+  const pi = vrfProve(vrfSecretKey(stack.vrfSeed), personVrfInput(personId));
+  return formatHistoryKey({ personId, proof: pi });
 }

@@ -16,7 +16,10 @@ import {
   type HistoryOutcome,
   type PersonKey,
 } from "../history-check.ts";
+import { historyKeyEntry } from "../history-key-entry.ts";
 import { pageHeading } from "../ui.ts";
+import { printCertificateButton } from "./certificate-sheet.ts";
+import { printKeyButton } from "./history-key-sheet.ts";
 import type { PageContext, PageResult } from "./page.ts";
 
 /** The signed-in person and their checked history, kept across re-renders (language switch). */
@@ -78,6 +81,12 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         { type: "button", class: "button button-secondary", onclick: () => download(m) },
         t("historyRecordCertificate"),
       ),
+      m.document &&
+        printCertificateButton(
+          ctx,
+          m.document,
+          m.records.map((r) => recordLine(ctx, r)),
+        ),
     );
   if (m.status === "absent") {
     details.push(
@@ -87,6 +96,7 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         { type: "button", class: "button", onclick: () => download(m) },
         t("historyCertificate"),
       ),
+      m.document && printCertificateButton(ctx, m.document, []),
     );
   }
   if (m.status === "unchecked" && m.reason !== undefined)
@@ -274,7 +284,7 @@ export function renderHistoryPage(ctx: PageContext): Promise<PageResult> {
     });
     if (!ctx.isCurrent() || session?.key !== key) return;
     session.outcome = outcome;
-    result.replaceChildren(signOut(), outcomeView(ctx, key, outcome));
+    result.replaceChildren(signOut(), printKeyButton(ctx, key), outcomeView(ctx, key, outcome));
   };
 
   const signOut = () =>
@@ -321,15 +331,26 @@ export function renderHistoryPage(ctx: PageContext): Promise<PageResult> {
       codeInput.value = "";
       session = { key: got };
       form.hidden = true;
+      keyForm.hidden = true;
       await show(got);
     })();
   });
 
+  // The second way in: a printed history key, typed or scanned (history-key-entry.ts).
+  const keyForm = historyKeyEntry(ctx, (key) => {
+    session = { key };
+    form.hidden = true;
+    keyForm.hidden = true;
+    void show(key);
+  });
+
   if (session !== undefined) {
     form.hidden = true;
+    keyForm.hidden = true;
     const { key, outcome } = session;
     if (outcome === undefined) void show(key);
-    else result.replaceChildren(signOut(), outcomeView(ctx, key, outcome));
+    else
+      result.replaceChildren(signOut(), printKeyButton(ctx, key), outcomeView(ctx, key, outcome));
   }
 
   return Promise.resolve({
@@ -340,6 +361,7 @@ export function renderHistoryPage(ctx: PageContext): Promise<PageResult> {
       pageHeading(title),
       h("p", { class: "lead" }, t("historyLead")),
       form,
+      keyForm,
       result,
     ),
   });
