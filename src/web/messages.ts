@@ -42,7 +42,12 @@ const en = {
   historyOnTime: "Paid on time (by the due date): {onTime} of {total} payments ({percent} %)",
   historyRecorded: "Recorded ✓",
   historyAbsent: "Not recorded — proven ✗",
-  historyAbsentAsOf: "Proven against batch {batch}: this month holds no record of yours.",
+  historyAbsentAsOf:
+    "Proven against batch {batch}, anchored {date}: this month holds no record of yours.",
+  historyYearClosed: "Not checked yet: open the year to check it.",
+  historyYearEmpty: "The ledger holds no batches of this year that can be checked this way.",
+  historyAsOf:
+    "Checked against the ledger as of batch {batch}. The latest year is checked now; open an earlier year to check it.",
   historyUnchecked: "Could not be checked",
   historyUncheckedWhy: "Why: {why}",
   historyCorrected: "Corrected: batch {batch} replaced batch {old}.",
@@ -54,7 +59,7 @@ const en = {
   historyCertificateNote:
     "The certificate is a file anyone can check without this site (npx shafaf verify FILE). It names you and lets its holder find your records in other months too: give it only to whom you choose.",
   historyTrust:
-    "How this is checked: your key is checked against the organization's key registered on the blockchain; the list of months, their fingerprints and corrections are read from the blockchain itself; each month's proof is checked in this browser. This site only supplies the proofs.",
+    "How this is checked: your key is checked against the organization's key registered on the blockchain; each year's list of months, their fingerprints and corrections are read from the blockchain itself (through the blockchain node this site names); each month's proof is checked in this browser. This site only supplies the proofs.",
   navReceipt: "Check my receipt",
   navAbout: "About",
   switchTo: "فارسی",
@@ -465,7 +470,12 @@ const fa: Record<MessageKey, string> = {
   historyOnTime: "پرداخت به‌موقع (تا سررسید): {onTime} از {total} پرداخت ({percent}٪)",
   historyRecorded: "ثبت شده ✓",
   historyAbsent: "ثبت نشده — اثبات‌شده ✗",
-  historyAbsentAsOf: "با دستهٔ {batch} اثبات شد: در این ماه هیچ سابقه‌ای از شما ثبت نشده است.",
+  historyAbsentAsOf:
+    "با دستهٔ {batch}، ثبت‌شده در {date}، اثبات شد: در این ماه هیچ سابقه‌ای از شما ثبت نشده است.",
+  historyYearClosed: "هنوز بررسی نشده است: برای بررسی، این سال را باز کنید.",
+  historyYearEmpty: "دفتر در این سال دسته‌ای ندارد که این‌گونه بررسی‌شدنی باشد.",
+  historyAsOf:
+    "بررسی‌شده با دفتر تا دستهٔ {batch}. آخرین سال همین حالا بررسی می‌شود؛ برای بررسی سال‌های پیش‌تر، آن‌ها را باز کنید.",
   historyUnchecked: "بررسی نشد",
   historyUncheckedWhy: "علت: {why}",
   historyCorrected: "اصلاح‌شده: دستهٔ {batch} جایگزین دستهٔ {old} شد.",
@@ -477,7 +487,7 @@ const fa: Record<MessageKey, string> = {
   historyCertificateNote:
     "گواهی پرونده‌ای است که هر کسی بدون این سایت بررسی‌اش می‌کند (npx shafaf verify FILE). نام شما در آن است و دارندهٔ آن سوابق شما در ماه‌های دیگر را هم می‌تواند پیدا کند: آن را فقط به کسی بدهید که خودتان می‌خواهید.",
   historyTrust:
-    "چگونه بررسی می‌شود: کلید شما با کلید ثبت‌شدهٔ سازمان روی زنجیرهٔ بلوکی سنجیده می‌شود؛ فهرست ماه‌ها، اثر انگشت و اصلاح‌های آن‌ها از خود زنجیره خوانده می‌شود؛ اثبات هر ماه در همین مرورگر بررسی می‌شود. این سایت فقط اثبات‌ها را می‌دهد.",
+    "چگونه بررسی می‌شود: کلید شما با کلید ثبت‌شدهٔ سازمان روی زنجیرهٔ بلوکی سنجیده می‌شود؛ فهرست ماه‌های هر سال، اثر انگشت و اصلاح‌های آن‌ها از خود زنجیره خوانده می‌شود (از گره زنجیره‌ای که این سایت معرفی می‌کند)؛ اثبات هر ماه در همین مرورگر بررسی می‌شود. این سایت فقط اثبات‌ها را می‌دهد.",
   navReceipt: "بررسی رسید من",
   navAbout: "درباره",
   switchTo: "English",
