@@ -13,7 +13,8 @@
  *    batches have no person proofs and are skipped; only current batches are shown, and each
  *    MUST name the registered key; a batch that corrects another says so.
  * 3. For each, k_b = batchPersonKey(beta, {kind, period}) is computed here; the site answers
- *    with the range or absence proof and the records; the whole `shafaf-person-proof/1` is
+ *    the year's k_b in one request (`persons/proofs`) with each range or absence proof and the
+ *    records; the whole `shafaf-person-proof/1` is
  *    assembled here and verified with core's `verifyDocumentOffline` against the root read
  *    from the chain and the registered key.
  *
@@ -76,14 +77,14 @@ export type HistoryOutcome =
       detail: string;
     };
 
-/** At most this many months are fetched and checked at once, over every year being opened. */
-const MONTHS_AT_ONCE = 6;
+/** At most this many years' proofs are being fetched at once, over every year being opened. */
+const REQUESTS_AT_ONCE = 3;
 let running = 0;
 const waiting: (() => void)[] = [];
 
-/** Runs `task` when fewer than MONTHS_AT_ONCE others run (shared by all years, in call order). */
+/** Runs `task` when fewer than REQUESTS_AT_ONCE others run (shared by all years, in call order). */
 async function limited<T>(task: () => Promise<T>): Promise<T> {
-  if (running >= MONTHS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  if (running >= REQUESTS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
   try {
     return await task();
@@ -95,33 +96,82 @@ async function limited<T>(task: () => Promise<T>): Promise<T> {
 
 const KIND_OF = ["premium", "pension"] as const;
 
-async function fetchMaterial(batchId: number, key: Uint8Array): Promise<Record<string, unknown>> {
-  const res = await fetch("/api/v1/persons/proof", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ batchId, key: bytesToHex(key) }),
-  });
-  if (!res.ok) {
-    let detail = `HTTP ${res.status}`;
+/** At most this many batches go in one `persons/proofs` request (the API's limit). */
+const PROOFS_PER_REQUEST = 64;
+
+/**
+ * The site's answer for each `{batchId, key}` (`POST /api/v1/persons/proofs`, in requests of
+ * PROOFS_PER_REQUEST): the material, or an Error saying why there is none. Never throws.
+ */
+async function fetchMaterials(
+  items: readonly { batchId: number; key: Uint8Array }[],
+): Promise<(Record<string, unknown> | Error)[]> {
+  const out: (Record<string, unknown> | Error)[] = [];
+  for (let i = 0; i < items.length; i += PROOFS_PER_REQUEST) {
+    const chunk = items.slice(i, i + PROOFS_PER_REQUEST);
     try {
-      detail = ((await res.json()) as { detail?: string }).detail ?? detail;
-    } catch {
-      // the status says enough
+      const res = await fetch("/api/v1/persons/proofs", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({
+          items: chunk.map((x) => ({ batchId: x.batchId, key: bytesToHex(x.key) })),
+        }),
+      });
+      if (!res.ok) {
+        let detail = `HTTP ${res.status}`;
+        try {
+          detail = ((await res.json()) as { detail?: string }).detail ?? detail;
+        } catch {
+          // the status says enough
+        }
+        throw new Error(detail);
+      }
+      const answers = ((await res.json()) as { items?: unknown }).items;
+      if (!Array.isArray(answers) || answers.length !== chunk.length)
+        throw new Error("the site answered another number of batches than asked");
+      answers.forEach((a: unknown, j) => {
+        const o = (typeof a === "object" && a !== null ? a : {}) as Record<string, unknown>;
+        const problem = o.problem as { detail?: unknown } | undefined;
+        if (o.batchId !== chunk[j]!.batchId)
+          out.push(new Error("the site answered for another batch"));
+        else if (problem !== undefined)
+          out.push(new Error(typeof problem.detail === "string" ? problem.detail : "no proof"));
+        else out.push(o);
+      });
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      for (const _ of chunk) out.push(e);
     }
-    throw new Error(detail);
   }
-  return (await res.json()) as Record<string, unknown>;
+  return out;
 }
 
-async function checkMonth(
+/** Lets the page draw between months (a macrotask without setTimeout's clamping). */
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
+}
+
+const contextOf = (batch: ChainBatchV2) => ({
+  kind: KIND_OF[batch.kind]!,
+  period: periodFromNumber(batch.period),
+});
+
+/** Verifies the site's answer `m` for one batch (fetched with the person's k_b of the batch). */
+function checkMonth(
   key: PersonKey,
-  beta: Uint8Array,
   chain: { chainId: number; contract: string },
   batchId: number,
   batch: ChainBatchV2,
-): Promise<HistoryMonth> {
-  const kind = KIND_OF[batch.kind]!;
-  const period = periodFromNumber(batch.period);
+  m: Record<string, unknown> | Error,
+): HistoryMonth {
+  const { kind, period } = contextOf(batch);
   const month: HistoryMonth = {
     kind,
     period,
@@ -132,9 +182,8 @@ async function checkMonth(
     ...(batch.supersedes === 0n ? {} : { corrects: Number(batch.supersedes) }),
   };
   try {
+    if (m instanceof Error) throw m;
     const context = { kind, period };
-    const kb = batchPersonKey(beta, context);
-    const m = await fetchMaterial(batchId, kb);
     // The context and the batch come from the chain, not from the answer.
     const doc = {
       format: PERSON_PROOF_FORMAT,
@@ -271,23 +320,24 @@ export async function checkHistoryYear(
       if (batch.supersededBy === 0n && batch.vrfKeyId.toLowerCase() === keyId.toLowerCase())
         current.push({ id: Number(ids[i]), batch });
     });
-    let done = 0;
     onProgress?.(0, current.length);
-    const months = await Promise.all(
-      current.map(({ id, batch }) =>
-        limited(async () => {
-          const m = await checkMonth(
-            ledger.key,
-            ledger.beta,
-            { chainId: ledger.chainId, contract },
-            id,
-            batch,
-          );
-          onProgress?.(++done, current.length);
-          return m;
-        }),
+    // One request for the year's proofs (k_b computed here; the site never sees beta).
+    const answers = await limited(() =>
+      fetchMaterials(
+        current.map(({ id, batch }) => ({
+          batchId: id,
+          key: batchPersonKey(ledger.beta, contextOf(batch)),
+        })),
       ),
     );
+    const months: HistoryMonth[] = [];
+    for (const [i, { id, batch }] of current.entries()) {
+      months.push(
+        checkMonth(ledger.key, { chainId: ledger.chainId, contract }, id, batch, answers[i]!),
+      );
+      onProgress?.(i + 1, current.length);
+      await yieldToPage();
+    }
     months.sort((a, b) => a.kind.localeCompare(b.kind) || a.period.localeCompare(b.period));
     return { ok: true, months };
   } catch (error) {

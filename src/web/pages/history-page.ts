@@ -10,6 +10,7 @@
  */
 import type { ReceiptRecord } from "../../core/receipt.ts";
 import type { RecordKind } from "../../core/record.ts";
+import { normalizeDigits } from "../../core/digits.ts";
 import { h, uid, type Child } from "../dom.ts";
 import {
   formatInteger,
@@ -19,6 +20,7 @@ import {
   localDigits,
 } from "../format.ts";
 import { t } from "../i18n.ts";
+import type { MessageKey } from "../messages.ts";
 import {
   checkHistoryYear,
   openHistory,
@@ -48,6 +50,12 @@ const yearViews = new Map<number, () => void>();
 const rials = (ctx: PageContext, v: unknown): string =>
   t("rialsUnit", { amount: formatInteger(String(v), ctx.lang) });
 
+const CATEGORY_LABEL: Record<string, MessageKey> = {
+  retirement: "categoryRetirement",
+  disability: "categoryDisability",
+  survivors: "categorySurvivors",
+};
+
 function recordLine(ctx: PageContext, r: ReceiptRecord): string {
   const x = r as unknown as Record<string, unknown>;
   if (r.kind === "premium") {
@@ -61,11 +69,16 @@ function recordLine(ctx: PageContext, r: ReceiptRecord): string {
       ? `${line} · ${t("historyPaidOn", { date: formatJalaliDate(x.paidOn, ctx.lang) })}`
       : line;
   }
-  return t("historyRecordPension", {
+  const payment = t("historyRecordPension", {
     net: rials(ctx, x.net),
     due: formatJalaliDate(String(x.dueOn), ctx.lang),
     paid: formatJalaliDate(String(x.paidOn), ctx.lang),
   });
+  // A survivors' pension is one file shared by its beneficiaries: the file says whose it is.
+  const category = CATEGORY_LABEL[String(x.category)];
+  return category === undefined
+    ? payment
+    : `${payment} · ${t("historyPensionFile", { category: t(category), file: localDigits(String(x.pensionFile), ctx.lang) })}`;
 }
 
 function download(month: HistoryMonth): void {
@@ -182,6 +195,24 @@ function onTimeLine(ctx: PageContext, months: HistoryMonth[]): HTMLElement[] {
     ),
   ];
 }
+
+/**
+ * Whose history this is, in words: a national ID, a foreign national code (`foreign:`, shown
+ * unprefixed) or an insured foreigner (`insured:`), its digits in the page's language. The number
+ * is isolated left-to-right (`bdi`) so that a Persian sentence does not reorder it.
+ */
+function personLine(ctx: PageContext, personId: string): string {
+  const foreign = /^foreign:([0-9]{12})$/.exec(personId);
+  if (foreign !== null) return t("historyForForeign", { id: isolate(ctx, foreign[1]!) });
+  const insured = /^insured:([0-9]{8,10}):([A-Z]{3})$/.exec(personId);
+  if (insured !== null)
+    return t("historyForInsured", { id: isolate(ctx, insured[1]!), nationality: insured[2]! });
+  return t("historyFor", { id: isolate(ctx, personId) });
+}
+
+/** Digits in the page's language between U+2066 (left-to-right isolate) and U+2069 (pop). */
+const isolate = (ctx: PageContext, digits: string) =>
+  `\u2066${localDigits(digits, ctx.lang)}\u2069`;
 
 /** The kinds a year shows: those the person has a record of; premiums when none (all proven absent). */
 function shownKinds(months: HistoryMonth[]): RecordKind[] {
@@ -328,7 +359,7 @@ function outcomeView(
   return h(
     "div",
     { class: "history" },
-    h("p", { class: "lead" }, t("historyFor", { id: localDigits(key.personId, ctx.lang) })),
+    h("p", { class: "lead history-for" }, personLine(ctx, key.personId)),
     h(
       "p",
       { class: "muted history-as-of" },
@@ -440,7 +471,12 @@ export function renderHistoryPage(ctx: PageContext): Promise<PageResult> {
     event.preventDefault();
     error.hidden = true;
     void (async () => {
-      const got = await demoLogin(idInput.value, codeInput.value);
+      // Twelve digits are a foreign national code (کد فراگیر اتباع); ten, a national ID.
+      const typed = normalizeDigits(idInput.value.trim());
+      const got = await demoLogin(
+        /^[0-9]{12}$/.test(typed) ? `foreign:${typed}` : typed,
+        codeInput.value,
+      );
       if (!ctx.isCurrent()) return;
       if (typeof got === "string") {
         error.textContent = got;
