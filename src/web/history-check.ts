@@ -5,7 +5,9 @@
  * 1. `openHistory`: pi is verified under the public key for the person's identifier (ECVRF),
  *    giving beta; the public key MUST be registered on the ledger (`getVrfKey(keccak256(pk))`,
  *    read over the RPC URL this site publishes). The ledger's years run from the period of batch
- *    1 to that of the latest batch (`batchCount()`), read from the chain.
+ *    1 to the latest year holding batches: that of the latest batch (`batchCount()`), or a later
+ *    one found by asking the logs of each year up to the year the latest batch was anchored in
+ *    (the latest batch may correct an earlier month).
  * 2. `checkHistoryYear`: the year's batches are found on the chain itself — one `eth_getLogs`
  *    of `BatchAnchoredV2`, whose period is an indexed topic, for the year's twelve periods — and
  *    read in one JSON-RPC batch request of `getBatchV2` calls (root, kind, period, VRF key,
@@ -28,6 +30,7 @@ import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { keccak256 } from "../core/keccak.ts";
 import { batchPersonKey, personVrfInput } from "../core/person-key.ts";
 import { PERSON_PROOF_FORMAT, type PersonProof } from "../core/person-proof.ts";
+import { jalaliDateOf } from "../core/jalali.ts";
 import { periodFromNumber } from "../core/period.ts";
 import type { ReceiptRecord } from "../core/receipt.ts";
 import type { RecordKind } from "../core/record.ts";
@@ -235,6 +238,8 @@ export interface HistoryLedger {
   batchCount: number;
   /** Jalali years holding batches, latest first (empty on an empty ledger). */
   years: number[];
+  /** A year's batch ids already read from the logs while opening (not asked again). */
+  batchIdsByYear: Map<number, bigint[]>;
 }
 
 export type OpenHistoryOutcome =
@@ -246,6 +251,12 @@ export type OpenHistoryOutcome =
     };
 
 export type YearOutcome = { ok: true; months: HistoryMonth[] } | { ok: false; detail: string };
+
+/** The twelve Jalali YYYYMM periods of `year`. */
+const periodsOfYear = (year: number) => Array.from({ length: 12 }, (_, i) => year * 100 + i + 1);
+
+/** The year of a canonical Jalali date `YYYY-MM-DD`. */
+const yearOf = (date: string) => Number(date.slice(0, 4));
 
 const detailOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -280,18 +291,42 @@ export async function openHistory(key: PersonKey): Promise<OpenHistoryOutcome> {
       return { ok: false, why: "vrf-unregistered", detail: keyId };
     const ends = count === 0 ? [] : count === 1 ? [1n] : [1n, BigInt(count)];
     const v2 = await readChainBatchesV2(rpcUrl, contract, ends);
-    const periods = await Promise.all(
-      ends.map(
-        async (id, i) => v2[i]?.period ?? (await readChainBatch(rpcUrl, contract, id)).period,
-      ),
+    const endBatches = await Promise.all(
+      ends.map(async (id, i) => v2[i] ?? (await readChainBatch(rpcUrl, contract, id))),
     );
+    const periods = endBatches.map((b) => b.period);
     const first = Math.floor(Math.min(...periods) / 100);
-    const last = Math.floor(Math.max(...periods) / 100);
+    let last = Math.floor(Math.max(...periods) / 100);
+    const batchIdsByYear = new Map<number, bigint[]>();
+    // The latest batch may correct an earlier month: a later year may hold batches too. Up to the
+    // Jalali year in which the latest batch was anchored, the latest year with batches is found
+    // by asking each year's logs, newest first (usually none or one request).
+    const latest = endBatches.at(-1);
+    if (latest !== undefined) {
+      const anchoredYear = yearOf(jalaliDateOf(new Date(Number(latest.anchoredAt) * 1000)));
+      for (let y = anchoredYear; y > last; y--) {
+        const ids = await readBatchIdsOfPeriods(rpcUrl, contract, periodsOfYear(y));
+        if (ids.length > 0) {
+          batchIdsByYear.set(y, ids);
+          last = y;
+        }
+      }
+    }
     const years =
       periods.length === 0 ? [] : Array.from({ length: last - first + 1 }, (_, i) => last - i);
     return {
       ok: true,
-      ledger: { key, beta: vrf.beta, rpcUrl, contract, chainId, keyId, batchCount: count, years },
+      ledger: {
+        key,
+        beta: vrf.beta,
+        rpcUrl,
+        contract,
+        chainId,
+        keyId,
+        batchCount: count,
+        years,
+        batchIdsByYear,
+      },
     };
   } catch (error) {
     return { ok: false, why: "chain-read", detail: detailOf(error) };
@@ -312,8 +347,9 @@ export async function checkHistoryYear(
 ): Promise<YearOutcome> {
   const { rpcUrl, contract, keyId } = ledger;
   try {
-    const periods = Array.from({ length: 12 }, (_, i) => year * 100 + i + 1);
-    const ids = await readBatchIdsOfPeriods(rpcUrl, contract, periods);
+    const ids =
+      ledger.batchIdsByYear.get(year) ??
+      (await readBatchIdsOfPeriods(rpcUrl, contract, periodsOfYear(year)));
     const batches = await readChainBatchesV2(rpcUrl, contract, ids);
     const current: { id: number; batch: ChainBatchV2 }[] = [];
     batches.forEach((batch, i) => {

@@ -5,7 +5,8 @@
  * by a later batch; the real indexer; and the real API app with the person endpoints (the VRF
  * key held, the demo login enabled, a witnessed ledger log for the log bundles), serving the built portal and the chain's RPC to browsers.
  *
- * The year before holds one batch, 1402-12 (anchored first), with the same workers.
+ * The year before holds one month, 1402-12, with the same workers: anchored first (batch 1), and
+ * corrected by the very last batch.
  *
  * Persons: `complete` is in every month; `missing` is in every month but 1403-03 and 1403-05;
  * `pensioner` is paid in both pension months (1403-01, 1403-02); `foreign` is a foreign worker
@@ -275,6 +276,17 @@ export async function startHistoryStack(
         ...pensionRows(9, { period, prefix: `N${period}` }),
         ...survivorRows(period),
       ]);
+    // Last, a correction of the year before's month (the same records, one worker's days fixed):
+    // the latest batch is of 1402, yet 1403 holds batches — the timeline must still list it.
+    const earlier = [...monthRows(EARLIER_PERIOD), ...foreignRows(EARLIER_PERIOD)];
+    earlier[2]!.days = "28";
+    batches.set(
+      EARLIER_PERIOD,
+      await anchor(EARLIER_PERIOD, earlier, {
+        supersedes: batches.get(EARLIER_PERIOD)!,
+        reason: "wage-correction",
+      }),
+    );
   }
   const index = await openIndexStore(path.join(dataDir, "index"));
   const indexer = createIndexer({
