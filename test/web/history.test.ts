@@ -179,6 +179,16 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     expect(await page.isVisible(`${earlier} li.history-month`)).to.equal(false);
     expect(await page.textContent(`${earlier} .history-summary`)).to.include("1 recorded");
     expect(proofs).to.have.length(HISTORY_PERIODS.length + PENSION_PERIODS.length + 1);
+    // Another language redraws the same years from memory: nothing is asked again.
+    await page.keyboard.press("Space");
+    await page.click("#lang-switch");
+    await page.waitForSelector(`${earlier} .history-summary`);
+    expect(await page.textContent(`${earlier} .history-summary`)).to.equal(
+      "۱ ماه بررسی شد: ۱ ثبت شده، ۰ ثبت نشده، ۰ بررسی نشد.",
+    );
+    expect(await page.getAttribute(toggle, "aria-expanded")).to.equal("true");
+    expect(await page.textContent(toggle)).to.equal("۱۴۰۲");
+    expect(proofs).to.have.length(HISTORY_PERIODS.length + PENSION_PERIODS.length + 1);
     expect(errors).to.deep.equal([]);
     await page.close();
   });
@@ -332,6 +342,16 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     const missing = `li.history-month[data-period="${MISSING_PERIODS[0]}"]`;
     expect(await page.textContent(missing)).to.include(
       `Proven against batch ${stack.batches.get(MISSING_PERIODS[0]!)}`,
+    );
+    // As of that batch and when it was anchored: the Jalali year of today, Tehran time.
+    const jalaliYear = new Intl.DateTimeFormat("en-u-ca-persian-nu-latn", {
+      year: "numeric",
+      timeZone: "Asia/Tehran",
+    })
+      .formatToParts(new Date())
+      .find((p) => p.type === "year")!.value;
+    expect(await page.textContent(missing)).to.match(
+      new RegExp(`, anchored [^:]*${jalaliYear}.*\\(Tehran time\\): this month holds no record`),
     );
     expect(await runAxe(page)).to.deep.equal([]);
     await page.screenshot({
