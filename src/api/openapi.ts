@@ -442,6 +442,26 @@ export const openApiDocument = {
         },
       },
     },
+    "/api/v1/persons/proofs": {
+      post: {
+        operationId: "getPersonBatchProofs",
+        tags: ["public"],
+        summary: "persons/proof for several batches at once (a year of a person's history)",
+        description:
+          "Up to 64 `{batchId, key}` items; the answer's `items` are in the same order, each a `PersonBatchProof` or `{batchId, problem}` (the problem persons/proof would answer for it). The server learns the same as from the single requests, plus that these keys were asked together (README, My insurance history).",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: { $ref: "#/components/schemas/PersonProofsRequest" } },
+          },
+        },
+        responses: {
+          "200": json("each batch's proof, or its problem", "PersonBatchProofs"),
+          ...publicErrors,
+          "415": problemResponse("body is not application/json"),
+        },
+      },
+    },
     "/api/v1/openapi.json": {
       get: {
         operationId: "getOpenApi",
@@ -682,6 +702,43 @@ export const openApiDocument = {
         additionalProperties: false,
         required: ["batchId", "key"],
         properties: { batchId: { type: "integer", minimum: 1, maximum: 2 ** 53 - 1 }, key: hex32 },
+      },
+      PersonProofsRequest: {
+        type: "object",
+        additionalProperties: false,
+        required: ["items"],
+        properties: {
+          items: {
+            type: "array",
+            minItems: 1,
+            maxItems: 64,
+            items: { $ref: "#/components/schemas/PersonProofRequest" },
+          },
+        },
+      },
+      PersonBatchProofs: {
+        type: "object",
+        additionalProperties: false,
+        required: ["items"],
+        properties: {
+          items: {
+            type: "array",
+            items: {
+              oneOf: [
+                { $ref: "#/components/schemas/PersonBatchProof" },
+                {
+                  type: "object",
+                  additionalProperties: false,
+                  required: ["batchId", "problem"],
+                  properties: {
+                    batchId: { type: "integer", minimum: 1 },
+                    problem: { $ref: "#/components/schemas/Problem" },
+                  },
+                },
+              ],
+            },
+          },
+        },
       },
       PersonBatchProof: {
         type: "object",

@@ -4,7 +4,11 @@
  * struct layout of `contracts/interfaces/ITransparencyLedger.sol`. The portal uses it so that a
  * receipt's verdict rests on the chain, not on this site's API. Pure apart from `fetch`.
  */
-import { LEDGER_ERROR_SELECTORS, LEDGER_FUNCTION_SELECTORS } from "../core/ledger-abi.ts";
+import {
+  LEDGER_ERROR_SELECTORS,
+  LEDGER_EVENT_TOPICS,
+  LEDGER_FUNCTION_SELECTORS,
+} from "../core/ledger-abi.ts";
 import { ShafafError } from "../core/errors.ts";
 
 /** `bytes4(keccak256("getBatch(uint64)"))`, from the generated ABI (src/core/ledger-abi.ts). */
@@ -189,14 +193,17 @@ export async function readChainId(rpcUrl: string): Promise<number> {
   return Number(BigInt(answer.result));
 }
 
-async function call(rpcUrl: string, contract: string, data: string, what: string): Promise<string> {
+function checkContract(contract: string): void {
   if (!/^0x[0-9a-fA-F]{40}$/.test(contract)) {
     throw new ChainReadError(
       `contract address ${JSON.stringify(contract)} is not 20 bytes of hex`,
       false,
     );
   }
-  const answer = await rpc(rpcUrl, "eth_call", [{ to: contract, data }, "latest"]);
+}
+
+/** The return data of one `eth_call` answer, or the ChainReadError its error names. */
+function callData(answer: RpcAnswer, contract: string, what: string): string {
   if (answer.error !== undefined) {
     const revert = revertData(answer.error);
     if (revert?.toLowerCase().startsWith(UNKNOWN_BATCH_SELECTOR) === true) {
@@ -216,6 +223,12 @@ async function call(rpcUrl: string, contract: string, data: string, what: string
   if (answer.result === "0x")
     throw new ChainReadError(`there is no contract code at ${contract}`, false);
   return answer.result;
+}
+
+async function call(rpcUrl: string, contract: string, data: string, what: string): Promise<string> {
+  checkContract(contract);
+  const answer = await rpc(rpcUrl, "eth_call", [{ to: contract, data }, "latest"]);
+  return callData(answer, contract, what);
 }
 
 /**
@@ -255,7 +268,7 @@ export interface ChainBatchV2 {
   kind: number;
   supersedes: bigint;
   supersededBy: bigint;
-  /** Unix seconds of the anchoring block. */
+  /** Unix seconds of the block that anchored it. */
   anchoredAt: bigint;
 }
 
@@ -337,4 +350,148 @@ export async function readVrfPublicKey(
     if (error instanceof ChainReadError && error.unknownVrfKey) return undefined;
     throw error;
   }
+}
+
+/** At most this many calls go in one JSON-RPC batch request (nodes cap batch sizes). */
+export const RPC_BATCH_LIMIT = 256;
+
+/**
+ * Several JSON-RPC calls in one HTTP request (a JSON-RPC 2.0 batch), answers returned in the
+ * order of `calls` (matched by id; a missing or duplicated answer is an error).
+ */
+async function rpcBatch(
+  rpcUrl: string,
+  calls: readonly { method: string; params: unknown[] }[],
+): Promise<RpcAnswer[]> {
+  let res: Response;
+  try {
+    res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(
+        calls.map((c, id) => ({ jsonrpc: "2.0", id, method: c.method, params: c.params })),
+      ),
+    });
+  } catch (error) {
+    throw new ChainReadError(`the chain at ${rpcUrl} did not answer (${String(error)})`, true);
+  }
+  if (!res.ok && res.status !== 400 && res.status !== 500)
+    throw new ChainReadError(`the chain at ${rpcUrl} answered HTTP ${res.status}`, true);
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new ChainReadError(`the chain at ${rpcUrl} answered something other than JSON`, true);
+  }
+  if (!Array.isArray(body))
+    throw new ChainReadError(
+      `the chain at ${rpcUrl} answered a batch of ${calls.length} calls with one answer (${JSON.stringify((body as RpcAnswer).error?.message ?? "no batch")})`,
+      false,
+    );
+  const out = new Array<RpcAnswer | undefined>(calls.length);
+  for (const a of body as (RpcAnswer & { id?: unknown })[]) {
+    if (typeof a.id !== "number" || !Number.isInteger(a.id) || a.id < 0 || a.id >= calls.length)
+      throw new ChainReadError(`the chain answered a batch with an unknown id`, false);
+    if (out[a.id] !== undefined)
+      throw new ChainReadError(`the chain answered call ${a.id} of a batch twice`, false);
+    out[a.id] = a;
+  }
+  const missing = out.findIndex((a) => a === undefined);
+  if (missing !== -1 || out.length !== calls.length)
+    throw new ChainReadError(`the chain left call ${missing} of a batch unanswered`, true);
+  return out as RpcAnswer[];
+}
+
+/**
+ * `getBatchV2` of every id in `batchIds`, in JSON-RPC batches of {@link RPC_BATCH_LIMIT} calls
+ * (one HTTP request each); `undefined` for a `shafaf-tree/1` batch. Throws ChainReadError as
+ * {@link readChainBatchV2} does for any one of them.
+ *
+ * @example
+ * const [a, b] = await readChainBatchesV2(rpcUrl, contract, [3n, 4n]);
+ */
+export async function readChainBatchesV2(
+  rpcUrl: string,
+  contract: string,
+  batchIds: readonly bigint[],
+): Promise<(ChainBatchV2 | undefined)[]> {
+  checkContract(contract);
+  const out: (ChainBatchV2 | undefined)[] = [];
+  for (let i = 0; i < batchIds.length; i += RPC_BATCH_LIMIT) {
+    const ids = batchIds.slice(i, i + RPC_BATCH_LIMIT);
+    const answers = await rpcBatch(
+      rpcUrl,
+      ids.map((id) => ({
+        method: "eth_call",
+        params: [
+          { to: contract, data: encodeUint64Call(LEDGER_FUNCTION_SELECTORS.getBatchV2, id) },
+          "latest",
+        ],
+      })),
+    );
+    answers.forEach((answer, j) => {
+      try {
+        out.push(decodeBatchV2(callData(answer, contract, `getBatchV2(${ids[j]})`)));
+      } catch (error) {
+        if (error instanceof ChainReadError && error.wrongScheme) out.push(undefined);
+        else throw error;
+      }
+    });
+  }
+  return out;
+}
+
+const word = (n: number | bigint) => `0x${n.toString(16).padStart(64, "0")}`;
+
+/**
+ * The ids of the `shafaf-tree/2` batches anchored for any of `periods` (Jalali YYYYMM): one
+ * `eth_getLogs` of `BatchAnchoredV2`, whose `period` is an indexed topic, over the whole chain.
+ * Each log MUST come from `contract` and carry the event's topic and one of the periods asked
+ * (a node answering otherwise is refused). Ascending, without repeats.
+ *
+ * @example
+ * const ids = await readBatchIdsOfPeriods(rpcUrl, contract, [140301, 140302]);
+ */
+export async function readBatchIdsOfPeriods(
+  rpcUrl: string,
+  contract: string,
+  periods: readonly number[],
+): Promise<bigint[]> {
+  checkContract(contract);
+  if (periods.length === 0) return [];
+  const topic = LEDGER_EVENT_TOPICS.BatchAnchoredV2.toLowerCase();
+  const asked = new Set(periods.map((p) => word(p)));
+  const answer = await rpc(rpcUrl, "eth_getLogs", [
+    {
+      address: contract,
+      fromBlock: "0x0",
+      toBlock: "latest",
+      topics: [topic, null, null, [...asked]],
+    },
+  ]);
+  if (answer.error !== undefined || !Array.isArray(answer.result))
+    throw new ChainReadError(
+      `eth_getLogs failed: ${answer.error?.message ?? "no list of logs"}`,
+      answer.error !== undefined,
+    );
+  const ids = new Set<bigint>();
+  for (const log of answer.result as { address?: unknown; topics?: unknown; removed?: unknown }[]) {
+    const topics = log.topics;
+    if (
+      typeof log.address !== "string" ||
+      log.address.toLowerCase() !== contract.toLowerCase() ||
+      !Array.isArray(topics) ||
+      topics.length !== 4 ||
+      typeof topics[0] !== "string" ||
+      topics[0].toLowerCase() !== topic ||
+      typeof topics[1] !== "string" ||
+      !/^0x[0-9a-fA-F]{64}$/.test(topics[1]) ||
+      typeof topics[3] !== "string" ||
+      !asked.has(topics[3].toLowerCase())
+    )
+      throw new ChainReadError("eth_getLogs answered a log that was not asked for", false);
+    if (log.removed === true) continue;
+    ids.add(uintWord(topics[1].slice(2), 64, "batchId"));
+  }
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -50,7 +50,18 @@ export function localDigits(text: string, lang: Lang): string {
 export function formatInteger(value: number | bigint | string, lang: Lang): string {
   const n = typeof value === "string" ? parseDecimal(value) : value;
   if (n === undefined) return localDigits(String(value), lang);
-  return new Intl.NumberFormat(NUMBER_LOCALE[lang], { maximumFractionDigits: 0 }).format(n);
+  return integerFormat(lang).format(n);
+}
+
+const integerFormats = new Map<Lang, Intl.NumberFormat>();
+/** One formatter per language: creating an Intl.NumberFormat costs more than formatting with it. */
+function integerFormat(lang: Lang): Intl.NumberFormat {
+  let f = integerFormats.get(lang);
+  if (f === undefined) {
+    f = new Intl.NumberFormat(NUMBER_LOCALE[lang], { maximumFractionDigits: 0 });
+    integerFormats.set(lang, f);
+  }
+  return f;
 }
 
 /** A short amount for chart labels: "1.2T" / "۱٫۲ تریلیون". */

@@ -18,12 +18,13 @@ const en = {
     "Every month of your insurance, checked in this browser against the fingerprints recorded on the blockchain: recorded, or proven not recorded.",
   historyDemoNote:
     "Demo sign-in. In the real service the organization's own sign-in (national ID and a one-time code sent to your mobile) does this step. Here, use a national ID and the one-time code that npm start printed.",
-  historyIdLabel: "National ID",
+  historyIdLabel: "National ID (or, for foreign nationals, the 12-digit foreign national code)",
   historyCodeLabel: "One-time code",
   historyLogin: "Show my history",
   historyLogout: "Sign out",
   historyBadCode: "The one-time code is wrong. Use the code npm start printed.",
-  historyBadId: "This is not a valid national ID: check its ten digits.",
+  historyBadId:
+    "This is neither a valid national ID nor a foreign national code: check its ten (or twelve) digits.",
   historyUnavailable: "This site does not offer the history sign-in.",
   historyChecking: "Checking month {done} of {total} …",
   historyVrfInvalid:
@@ -34,6 +35,8 @@ const en = {
     "This site names no blockchain node to check against, so your history cannot be checked here.",
   historyChainRead: "The blockchain could not be read ({detail}). Try again later.",
   historyFor: "History of national ID {id}",
+  historyForForeign: "History of foreign national code {id}",
+  historyForInsured: "History of insurance number {id} ({nationality})",
   historySummary:
     "{checked} months checked: {recorded} recorded, {absent} not recorded, {unchecked} could not be checked.",
   historyNothing: "The ledger holds no batches that can be checked this way yet.",
@@ -42,19 +45,25 @@ const en = {
   historyOnTime: "Paid on time (by the due date): {onTime} of {total} payments ({percent} %)",
   historyRecorded: "Recorded ✓",
   historyAbsent: "Not recorded — proven ✗",
-  historyAbsentAsOf: "Proven against batch {batch}: this month holds no record of yours.",
+  historyAbsentAsOf:
+    "Proven against batch {batch}, anchored {date}: this month holds no record of yours.",
+  historyYearClosed: "Not checked yet: open the year to check it.",
+  historyYearEmpty: "The ledger holds no batches of this year that can be checked this way.",
+  historyAsOf:
+    "Checked against the ledger as of batch {batch}. The latest year is checked now; open an earlier year to check it.",
   historyUnchecked: "Could not be checked",
   historyUncheckedWhy: "Why: {why}",
   historyCorrected: "Corrected: batch {batch} replaced batch {old}.",
   historyRecordPremium: "Workshop {workshop} · {days} days · wage {wage} · premium {premium}",
   historyRecordPension: "Net pension {net} · due {due} · paid {paid}",
+  historyPensionFile: "{category} pension file {file}",
   historyPaidOn: "paid {date}",
   historyCertificate: "This month is missing: download the certificate",
   historyRecordCertificate: "Wrong days or wage? Download the certificate of what was recorded",
   historyCertificateNote:
     "The certificate is a file anyone can check without this site (npx shafaf verify FILE). It names you and lets its holder find your records in other months too: give it only to whom you choose.",
   historyTrust:
-    "How this is checked: your key is checked against the organization's key registered on the blockchain; the list of months, their fingerprints and corrections are read from the blockchain itself; each month's proof is checked in this browser. This site only supplies the proofs.",
+    "How this is checked: your key is checked against the organization's key registered on the blockchain; each year's list of months, their fingerprints and corrections are read from the blockchain itself (through the blockchain node this site names); each month's proof is checked in this browser. This site only supplies the proofs.",
   // The printed history key, certificates' printable pages, "Check a certificate" (certqr).
   navCertificate: "Check a certificate",
   printNow: "Print",
@@ -560,12 +569,12 @@ const fa: Record<MessageKey, string> = {
     "همهٔ ماه‌های بیمهٔ شما، که همین مرورگر آن‌ها را با اثرهای ثبت‌شده روی زنجیرهٔ بلوکی بررسی می‌کند: ثبت شده، یا ثابت‌شده که ثبت نشده است.",
   historyDemoNote:
     "ورود نمایشی. در سامانهٔ واقعی، ورود خود سازمان (کد ملی و رمز یک‌بارمصرفی که به تلفن همراه شما فرستاده می‌شود) این کار را می‌کند. این‌جا کد ملی و رمز یک‌بارمصرفی را که npm start چاپ کرد وارد کنید.",
-  historyIdLabel: "کد ملی",
+  historyIdLabel: "کد ملی (یا برای اتباع خارجی، کد فراگیر اتباع ۱۲ رقمی)",
   historyCodeLabel: "رمز یک‌بارمصرف",
   historyLogin: "نمایش سوابق من",
   historyLogout: "خروج",
   historyBadCode: "رمز یک‌بارمصرف درست نیست. رمزی را که npm start چاپ کرد وارد کنید.",
-  historyBadId: "این کد ملی معتبر نیست: ده رقم آن را بررسی کنید.",
+  historyBadId: "این نه کد ملی معتبر است نه کد فراگیر اتباع: ده (یا دوازده) رقم آن را بررسی کنید.",
   historyUnavailable: "این سایت ورود به سوابق را ارائه نمی‌کند.",
   historyChecking: "در حال بررسی ماه {done} از {total} …",
   historyVrfInvalid:
@@ -576,6 +585,8 @@ const fa: Record<MessageKey, string> = {
     "این سایت هیچ گرهٔ زنجیرهٔ بلوکی برای بررسی معرفی نمی‌کند؛ سوابق شما این‌جا بررسی‌شدنی نیست.",
   historyChainRead: "زنجیرهٔ بلوکی خوانده نشد ({detail}). بعداً دوباره امتحان کنید.",
   historyFor: "سوابق کد ملی {id}",
+  historyForForeign: "سوابق کد فراگیر اتباع {id}",
+  historyForInsured: "سوابق شمارهٔ بیمهٔ {id} ({nationality})",
   historySummary:
     "{checked} ماه بررسی شد: {recorded} ثبت شده، {absent} ثبت نشده، {unchecked} بررسی نشد.",
   historyNothing: "هنوز دسته‌ای در دفتر نیست که این‌گونه بررسی‌شدنی باشد.",
@@ -584,19 +595,25 @@ const fa: Record<MessageKey, string> = {
   historyOnTime: "پرداخت به‌موقع (تا سررسید): {onTime} از {total} پرداخت ({percent}٪)",
   historyRecorded: "ثبت شده ✓",
   historyAbsent: "ثبت نشده — اثبات‌شده ✗",
-  historyAbsentAsOf: "با دستهٔ {batch} اثبات شد: در این ماه هیچ سابقه‌ای از شما ثبت نشده است.",
+  historyAbsentAsOf:
+    "با دستهٔ {batch}، ثبت‌شده در {date}، اثبات شد: در این ماه هیچ سابقه‌ای از شما ثبت نشده است.",
+  historyYearClosed: "هنوز بررسی نشده است: برای بررسی، این سال را باز کنید.",
+  historyYearEmpty: "دفتر در این سال دسته‌ای ندارد که این‌گونه بررسی‌شدنی باشد.",
+  historyAsOf:
+    "بررسی‌شده با دفتر تا دستهٔ {batch}. آخرین سال همین حالا بررسی می‌شود؛ برای بررسی سال‌های پیش‌تر، آن‌ها را باز کنید.",
   historyUnchecked: "بررسی نشد",
   historyUncheckedWhy: "علت: {why}",
   historyCorrected: "اصلاح‌شده: دستهٔ {batch} جایگزین دستهٔ {old} شد.",
   historyRecordPremium: "کارگاه {workshop} · {days} روز · دستمزد {wage} · حق بیمه {premium}",
   historyRecordPension: "مستمری خالص {net} · سررسید {due} · پرداخت {paid}",
+  historyPensionFile: "پروندهٔ مستمری {category} {file}",
   historyPaidOn: "پرداخت {date}",
   historyCertificate: "این ماه ثبت نشده است: دریافت گواهی",
   historyRecordCertificate: "روز یا دستمزد نادرست است؟ دریافت گواهی آنچه ثبت شده",
   historyCertificateNote:
     "گواهی پرونده‌ای است که هر کسی بدون این سایت بررسی‌اش می‌کند (npx shafaf verify FILE). نام شما در آن است و دارندهٔ آن سوابق شما در ماه‌های دیگر را هم می‌تواند پیدا کند: آن را فقط به کسی بدهید که خودتان می‌خواهید.",
   historyTrust:
-    "چگونه بررسی می‌شود: کلید شما با کلید ثبت‌شدهٔ سازمان روی زنجیرهٔ بلوکی سنجیده می‌شود؛ فهرست ماه‌ها، اثر انگشت و اصلاح‌های آن‌ها از خود زنجیره خوانده می‌شود؛ اثبات هر ماه در همین مرورگر بررسی می‌شود. این سایت فقط اثبات‌ها را می‌دهد.",
+    "چگونه بررسی می‌شود: کلید شما با کلید ثبت‌شدهٔ سازمان روی زنجیرهٔ بلوکی سنجیده می‌شود؛ فهرست ماه‌های هر سال، اثر انگشت و اصلاح‌های آن‌ها از خود زنجیره خوانده می‌شود (از گره زنجیره‌ای که این سایت معرفی می‌کند)؛ اثبات هر ماه در همین مرورگر بررسی می‌شود. این سایت فقط اثبات‌ها را می‌دهد.",
   navCertificate: "بررسی گواهی",
   printNow: "چاپ",
   printBack: "بازگشت",

@@ -260,6 +260,11 @@ describe("OpenAPI document", function () {
       // against its schema on a real v2 stack in test/api/persons.test.ts.
       "post /api/v1/persons/proof": () =>
         postJson(`${s.url}/api/v1/persons/proof`, { batchId: 5, key: `0x${"11".repeat(32)}` }),
+      // Each item answered with its own documented problem (the same 404).
+      "post /api/v1/persons/proofs": () =>
+        postJson(`${s.url}/api/v1/persons/proofs`, {
+          items: [{ batchId: 5, key: `0x${"11".repeat(32)}` }],
+        }),
       "get /healthz": () => call(`${s.url}/healthz`),
       "get /readyz": () => call(`${s.url}/readyz`),
       "get /metrics": () => call(`${s.url}/metrics`),

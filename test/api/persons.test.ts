@@ -229,13 +229,52 @@ describe("person endpoints: persons/key, demo/login, persons/proof (real stack)"
     expect(r.status).to.equal("failed");
   });
 
+  it("persons/proofs: a year's batches in one request, answered in order, each as persons/proof answers it or with its problem", async function () {
+    const key = (
+      await post("/api/v1/demo/login", { personId: stack.persons.missing, code: DEMO_CODE })
+    ).json as { personId: string; vrfPublicKey: string; proof: string };
+    const periods = ["1403-02", MISSING_PERIODS[0]!];
+    const items = periods.map((period) => ({
+      batchId: stack.batches.get(period)!,
+      key: bytesToHex(batchPersonKey(betaOf(key), { kind: "premium", period })),
+    }));
+    const unknown = { batchId: 999, key: `0x${"11".repeat(32)}` };
+    const r = await post("/api/v1/persons/proofs", { items: [...items, unknown] });
+    expect(r.status, r.text).to.equal(200);
+    const answers = (r.json as { items: Record<string, unknown>[] }).items;
+    expect(answers.map((a) => a.batchId)).to.deep.equal([...items.map((i) => i.batchId), 999]);
+    // The same bytes as one persons/proof request each.
+    for (const [i, item] of items.entries()) {
+      expect(validProof(answers[i]), ajv.errorsText(validProof.errors)).to.equal(true);
+      expect(answers[i]).to.deep.equal((await post("/api/v1/persons/proof", item)).json);
+    }
+    expect((answers[0]!.records as unknown[]).length).to.equal(1);
+    expect(answers[1]!.records).to.deep.equal([]);
+    expect(answers[2]).to.deep.include({ batchId: 999 });
+    expect(answers[2]!.problem).to.include({ status: 404, detail: "batch 999 is not indexed" });
+    // At most 64 items, at least one.
+    const many = Array.from({ length: 65 }, () => unknown);
+    expect((await post("/api/v1/persons/proofs", { items: many })).status).to.equal(400);
+    expect((await post("/api/v1/persons/proofs", { items: [] })).status).to.equal(400);
+  });
+
   it("no national ID, VRF proof or batch key appears in any log line or error body", async function () {
     const { kb } = await assembled(stack.persons.missing, "1403-03");
     const secrets = [stack.persons.complete, stack.persons.missing, bytesToHex(kb).slice(2, 20)];
     const text = logged.join("\n");
     for (const s of secrets) expect(text).not.to.include(s);
-    for (const body of bodies.filter((b) => b.includes("urn:shafaf:problem")))
-      for (const s of secrets) expect(body).not.to.include(s);
+    // Every problem document: a whole error body, or an item's problem in persons/proofs (whose
+    // other items carry the asking person's own records, as persons/proof does).
+    const problems = bodies
+      .filter((b) => b.includes("urn:shafaf:problem"))
+      .flatMap((b) => {
+        const j = JSON.parse(b) as { items?: { problem?: unknown }[] };
+        return Array.isArray(j.items)
+          ? j.items.filter((i) => i.problem !== undefined).map((i) => JSON.stringify(i.problem))
+          : [b];
+      });
+    expect(problems.length).to.be.greaterThan(1);
+    for (const body of problems) for (const s of secrets) expect(body).not.to.include(s);
   });
 
   it("rate limits the demo login and the proof endpoint per client", async function () {

@@ -45,6 +45,10 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
   let url: string;
   let stderr = "";
   let token: string;
+  let address: string;
+  let vrfFile: string;
+  let keys: string;
+  let personMaterial: { batchId: number; key: string; records: unknown };
   const rows = premiumRows(24, { period: "1403-07" });
   const exit = () =>
     new Promise<number | null>((resolve) => {
@@ -66,9 +70,9 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
       "--json",
     ]);
     expect(deployed.code, deployed.stderr).to.equal(0);
-    const { address } = JSON.parse(deployed.stdout) as { address: string };
+    ({ address } = JSON.parse(deployed.stdout) as { address: string });
     // Uploads are anchored as shafaf-tree/2 batches: the person-key VRF key, registered.
-    const vrfFile = path.join(dir, "vrf.json");
+    vrfFile = path.join(dir, "vrf.json");
     for (const argv of [
       ["keys", "new-vrf", "--out", vrfFile],
       [
@@ -86,7 +90,7 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
       const r = await runCli(argv, { env: PASSWORD });
       expect(r.code, r.stderr).to.equal(0);
     }
-    const keys = path.join(dir, "keys.json");
+    keys = path.join(dir, "keys.json");
     const created = await runCli([
       "serve",
       "--create-api-key",
@@ -216,6 +220,11 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
       key: bytesToHex(batchPersonKey((vrf as { beta: Uint8Array }).beta, context)),
     });
     expect(material.status, material.text).to.equal(200);
+    personMaterial = {
+      batchId: receipt.batchId,
+      key: bytesToHex(batchPersonKey((vrf as { beta: Uint8Array }).beta, context)),
+      records: material.json.records,
+    };
     const personDoc = {
       format: "shafaf-person-proof/1",
       chainId: material.json.chainId,
@@ -308,6 +317,91 @@ describe("shafaf serve (end to end on the embedded chain)", function () {
     server.kill("SIGTERM");
     expect(await exit()).to.equal(0);
     expect(stderr).to.include("shafaf serve: stopped");
+  });
+
+  /** `shafaf serve` with `extra` options over the same data; resolves with its URL and output. */
+  function startServe(extra: string[]) {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        MAIN,
+        "serve",
+        "--rpc",
+        chain.url,
+        "--contract",
+        address,
+        "--port",
+        "0",
+        "--data-dir",
+        path.join(dir, "data"),
+        "--api-keys",
+        keys,
+        ...extra,
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...PASSWORD } },
+    );
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+    const ended = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const listening = new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString("utf8");
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m !== null) resolve(m[1]!);
+      });
+      void ended.then((code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    });
+    return { child, listening, ended, output: () => out, errors: () => err };
+  }
+
+  it("read-only with --vrf-key alone: answers persons/key and persons/proof, refuses uploads with 503", async function () {
+    const ro = startServe(["--vrf-key", vrfFile]);
+    try {
+      const roUrl = await ro.listening;
+      expect(ro.output()).to.include("staff uploads: off");
+      expect(ro.output()).to.include("person keys: on");
+      const personKey = await postJson(
+        `${roUrl}/api/v1/persons/key`,
+        { personId: rows[5]!.national_id },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(personKey.status, personKey.text).to.equal(200);
+      const pk = personKey.json as { personId: string; vrfPublicKey: string; proof: string };
+      expect(
+        vrfVerify(hexToBytes(pk.vrfPublicKey), hexToBytes(pk.proof), personVrfInput(pk.personId))
+          .valid,
+      ).to.equal(true);
+      const material = await postJson(`${roUrl}/api/v1/persons/proof`, {
+        batchId: personMaterial.batchId,
+        key: personMaterial.key,
+      });
+      expect(material.status, material.text).to.equal(200);
+      expect(material.json.records).to.deep.equal(personMaterial.records);
+      const upload = await call(`${roUrl}/api/v1/batches?kind=premium&period=1403-08&format=csv`, {
+        method: "POST",
+        headers: { "content-type": "text/csv", authorization: `Bearer ${token}` },
+        body: toCsv(PREMIUM_COLUMNS, premiumRows(3, { period: "1403-08" }), { crlf: true }),
+      });
+      expect(upload.status, upload.text).to.equal(503);
+      expect(upload.headers.get("content-type")).to.include("application/problem+json");
+    } finally {
+      ro.child.kill("SIGTERM");
+      expect(await ro.ended).to.equal(0);
+    }
+  });
+
+  it("refuses to start with a --vrf-key the ledger has not registered, saying how to register it", async function () {
+    const other = path.join(dir, "other-vrf.json");
+    const made = await runCli(["keys", "new-vrf", "--out", other], { env: PASSWORD });
+    expect(made.code, made.stderr).to.equal(0);
+    const ro = startServe(["--vrf-key", other]);
+    ro.listening.catch(() => undefined);
+    expect(await ro.ended).to.equal(65); // bad input (sysexits EX_DATAERR), as shafaf anchor
+    expect(ro.errors()).to.include("is not registered on this ledger");
+    expect(ro.errors()).to.include("shafaf keys register-vrf");
   });
 });
 

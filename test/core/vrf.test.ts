@@ -86,6 +86,28 @@ describe("vrf (ECVRF-EDWARDS25519-SHA512-TAI, RFC 9381)", () => {
       });
     }
 
+    it("a repeated check (answered from the kept verdicts) gives the same verdict, for valid and corrupted vectors alike, and its beta is the caller's own copy", () => {
+      for (let round = 0; round < 2; round++) {
+        for (const c of vectors.invalid)
+          expect(vrfVerify(bytes(c.pk), bytes(c.pi), bytes(c.alpha)), c.name).to.deep.equal({
+            valid: false,
+            reason: c.reason,
+          });
+        for (const v of vectors.valid) {
+          const r = vrfVerify(bytes(v.pk), bytes(v.pi), bytes(v.alpha));
+          expect(r.valid).to.equal(true);
+          if (!r.valid) continue;
+          expect(hex(r.beta)).to.equal(v.beta);
+          r.beta.fill(0); // must not reach the next answer
+        }
+      }
+      // One bit of pi flipped after a valid check is still refused (the key is the whole input).
+      const v = vectors.valid[0]!;
+      const pi = bytes(v.pi);
+      pi[40]! ^= 1;
+      expect(vrfVerify(bytes(v.pk), pi, bytes(v.alpha)).valid).to.equal(false);
+    });
+
     it("isValidVrfPublicKey agrees with vrfVerify's public-key check", () => {
       for (const v of vectors.valid) expect(isValidVrfPublicKey(bytes(v.pk)), v.pk).to.equal(true);
       for (const c of vectors.invalid.filter((x) => x.reason === "public-key")) {

@@ -3,12 +3,17 @@ import { AbiCoder, Interface, id } from "ethers";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { LEDGER_ERROR_SELECTORS, LEDGER_EVENT_TOPICS } from "../../src/core/ledger-abi.ts";
 import {
   ChainReadError,
   GET_BATCH_SELECTOR,
   UNKNOWN_BATCH_SELECTOR,
   decodeBatch,
   encodeGetBatch,
+  readBatchIdsOfPeriods,
+  readChainBatchesV2,
 } from "../../src/web/chain-batch.ts";
 
 const BATCH_TUPLE =
@@ -132,5 +137,120 @@ describe("chain-batch (the portal's getBatch ABI)", function () {
       expect(decodeBatch(good).period).to.equal(140307);
       expect(decodeBatch(good).kind).to.equal(1);
     });
+  });
+});
+
+describe("the history's chain reads (readBatchIdsOfPeriods, readChainBatchesV2) against a node", function () {
+  const CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+  const word = (n: number | bigint) => `0x${n.toString(16).padStart(64, "0")}`;
+  const topic = LEDGER_EVENT_TOPICS.BatchAnchoredV2.toLowerCase();
+  const log = (batchId: number, period: number, address = CONTRACT) => ({
+    address,
+    topics: [topic, word(batchId), `0x${"ab".repeat(32)}`, word(period)],
+    data: "0x",
+  });
+  let server: Server;
+  let url: string;
+  /** What the node answers: given the parsed request, the JSON to send. */
+  let answer: (body: unknown) => unknown;
+  const asked: unknown[] = [];
+  before(async function () {
+    server = createServer((req, res) => {
+      let text = "";
+      req.on("data", (c: Buffer) => (text += c.toString("utf8")));
+      req.on("end", () => {
+        const body = JSON.parse(text) as unknown;
+        asked.push(body);
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify(answer(body)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async function () {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("asks one eth_getLogs of BatchAnchoredV2 with the periods as an OR-topic, and returns the ids ascending, once", async function () {
+    answer = (b) => ({
+      jsonrpc: "2.0",
+      id: (b as { id: number }).id,
+      result: [
+        log(9, 140302),
+        log(3, 140301),
+        log(9, 140302),
+        { ...log(4, 140301), removed: true },
+      ],
+    });
+    asked.length = 0;
+    expect(await readBatchIdsOfPeriods(url, CONTRACT, [140301, 140302])).to.deep.equal([3n, 9n]);
+    const [req] = asked as { method: string; params: [{ address: string; topics: unknown[] }] }[];
+    expect(req!.method).to.equal("eth_getLogs");
+    expect(req!.params[0].address).to.equal(CONTRACT);
+    expect(req!.params[0].topics).to.deep.equal([topic, null, null, [word(140301), word(140302)]]);
+  });
+
+  it("refuses a log of another contract, another event or a period not asked for", async function () {
+    for (const bad of [
+      log(3, 140301, "0x" + "11".repeat(20)),
+      { ...log(3, 140301), topics: [word(1), word(3), word(0), word(140301)] },
+      log(3, 140212),
+    ]) {
+      answer = (b) => ({ jsonrpc: "2.0", id: (b as { id: number }).id, result: [bad] });
+      await readBatchIdsOfPeriods(url, CONTRACT, [140301]).then(
+        () => expect.fail("accepted a log that was not asked for"),
+        (e: unknown) => {
+          expect(e).to.be.instanceOf(ChainReadError);
+          expect((e as Error).message).to.include("not asked for");
+        },
+      );
+    }
+  });
+
+  it("reads batches in one JSON-RPC batch request, matched by id whatever the answers' order; a shafaf-tree/1 batch is undefined", async function () {
+    const v2 = (period: number) =>
+      "0x" +
+      Array.from({ length: 17 }, (_, i) =>
+        (i === 11 ? period : i === 16 ? 1_700_000_000 : i === 0 ? 0xaa : 0)
+          .toString(16)
+          .padStart(64, "0"),
+      ).join("");
+    answer = (b) =>
+      (b as { id: number; params: [{ data: string }] }[])
+        .map((c) =>
+          c.params[0].data.endsWith("2".padStart(64, "0"))
+            ? {
+                jsonrpc: "2.0",
+                id: c.id,
+                error: {
+                  code: 3,
+                  message: "revert",
+                  data: LEDGER_ERROR_SELECTORS.LedgerWrongScheme + word(2).slice(2),
+                },
+              }
+            : { jsonrpc: "2.0", id: c.id, result: v2(140300 + c.id + 1) },
+        )
+        .reverse();
+    asked.length = 0;
+    const got = await readChainBatchesV2(url, CONTRACT, [1n, 2n, 3n]);
+    expect(asked).to.have.length(1);
+    expect(got.map((x) => x?.period)).to.deep.equal([140301, undefined, 140303]);
+    expect(got[0]!.anchoredAt).to.equal(1_700_000_000n);
+  });
+
+  it("refuses a batch answer with an answer missing, repeated or not a batch at all", async function () {
+    const bad: ((b: { id: number }[]) => unknown)[] = [
+      (b) => b.slice(1).map((c) => ({ jsonrpc: "2.0", id: c.id, result: "0x" })),
+      (b) => [...b, b[0]!].map((c) => ({ jsonrpc: "2.0", id: c.id, result: "0x" })),
+      () => ({ jsonrpc: "2.0", id: 0, error: { code: -32600, message: "batches not allowed" } }),
+    ];
+    for (const make of bad) {
+      answer = (b) => make(b as { id: number }[]);
+      await readChainBatchesV2(url, CONTRACT, [1n, 2n]).then(
+        () => expect.fail("accepted a broken batch answer"),
+        (e: unknown) => expect(e).to.be.instanceOf(ChainReadError),
+      );
+    }
   });
 });

@@ -5,8 +5,18 @@
  * by a later batch; the real indexer; and the real API app with the person endpoints (the VRF
  * key held, the demo login enabled, a witnessed ledger log for the log bundles), serving the built portal and the chain's RPC to browsers.
  *
+ * The year before holds one month, 1402-12, with the same workers: anchored first (batch 1), and
+ * corrected by the very last batch.
+ *
  * Persons: `complete` is in every month; `missing` is in every month but 1403-03 and 1403-05;
- * `pensioner` is paid in both pension months (1403-01, 1403-02).
+ * `pensioner` is paid in both pension months (1403-01, 1403-02); `foreign` is a foreign worker
+ * (identified by their foreign national code, `foreign:<12 digits>`) in every month; `survivors`
+ * are the three beneficiaries of one survivors' pension file, each paid their own share in both
+ * pension months (separate records, each under its beneficiary's national ID).
+ *
+ * `{ fixture: "decade" }` instead: ten Jalali years (1394–1403) of monthly premium and pension
+ * batches (240), the same `complete` and `pensioner` in every one, nothing corrected or missing —
+ * the benchmark of `npm run bench -- history`.
  */
 import { JsonRpcProvider, NonceManager } from "ethers";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,6 +51,7 @@ import {
   pensionRows,
   premiumRows,
   toCsv,
+  type Row,
 } from "../anchor/helpers.ts";
 import { formatCheckpoint } from "../../src/core/checkpoint.ts";
 import { ledgerLogEntry } from "../../src/core/ledger-log-entry.ts";
@@ -61,8 +72,19 @@ import { buildOnce, listen, type PortalServer } from "./portal-server.ts";
 
 export const HISTORY_PERIODS = ["1403-01", "1403-02", "1403-03", "1403-04", "1403-05", "1403-06"];
 export const MISSING_PERIODS = ["1403-03", "1403-05"];
+/** One month of the year before, anchored first: everyone of HISTORY_PERIODS is in it. */
+export const EARLIER_PERIOD = "1402-12";
 export const DEMO_CODE = "246810";
 export const PENSION_PERIODS = ["1403-01", "1403-02"];
+/** The foreign worker's foreign national code (کد فراگیر اتباع). */
+export const FOREIGN_CODE = "409876543210";
+/** The survivors' pension file and each beneficiary's net payment (Rials). */
+export const SURVIVORS = {
+  pensionFile: "790001",
+  nets: [61_000_000n, 42_000_000n, 27_000_000n],
+};
+/** The decade fixture's years. */
+export const DECADE_YEARS = Array.from({ length: 10 }, (_, i) => 1394 + i);
 
 export interface HistoryStack {
   chain: DevChain;
@@ -72,7 +94,15 @@ export interface HistoryStack {
   policyFile: string;
   vrfSeed: Uint8Array;
   vrfPublicKey: Uint8Array;
-  persons: { complete: string; missing: string; pensioner: string };
+  persons: {
+    complete: string;
+    missing: string;
+    pensioner: string;
+    /** `foreign:<FOREIGN_CODE>` (absent from the decade fixture's batches). */
+    foreign: string;
+    /** The three beneficiaries of the survivors' pension, in SURVIVORS.nets order. */
+    survivors: string[];
+  };
   /** Batch ids by period (the current one), and the corrected month's original. */
   batches: Map<string, number>;
   /** Pension batch ids by period. */
@@ -99,7 +129,38 @@ export interface HistoryStack {
 
 const quietLog = { info() {}, warn() {}, error() {} };
 
-export async function startHistoryStack(): Promise<HistoryStack> {
+/** Premium rows for the foreign worker of `period`: no national ID, their foreign code. */
+function foreignRows(period: string): Row[] {
+  // Row index 30: not covered by unemployment insurance (premiumRows covers n % 3 !== 0).
+  return premiumRows(1, { period, prefix: `F${period}`, start: 30 }).map((r) => ({
+    ...r,
+    national_id: "",
+    foreign_id: FOREIGN_CODE,
+    nationality: "افغانی",
+  }));
+}
+
+/** The survivors' pension rows of `period`: one file, three beneficiaries, each their own share. */
+function survivorRows(period: string) {
+  return SURVIVORS.nets.map((net, k) => ({
+    record_id: `S${period}-${k}`,
+    period,
+    national_id: nationalIdFor(600 + k),
+    pension_file: SURVIVORS.pensionFile,
+    category: "survivors",
+    province: "IR-23",
+    gross: (net + 1_000_000n).toString(),
+    deductions: "1000000",
+    net: net.toString(),
+    due_on: `${period}-01`,
+    paid_on: `${period}-01`,
+  }));
+}
+
+export async function startHistoryStack(
+  options: { fixture?: "half-year" | "decade" } = {},
+): Promise<HistoryStack> {
+  const decade = options.fixture === "decade";
   const chain = await startDevChain();
   const dataDir = mkdtempSync(path.join(tmpdir(), "shafaf-history-"));
   const provider = new JsonRpcProvider(chain.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
@@ -141,7 +202,7 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     correction?: { supersedes: number; reason: string },
   ): Promise<number> => {
     const file = path.join(dataDir, `premium-${period}${correction ? "-fix" : ""}.csv`);
-    await writeFile(file, toCsv(PREMIUM_COLUMNS, rows));
+    await writeFile(file, toCsv([...PREMIUM_COLUMNS, "foreign_id", "nationality"], rows));
     const result = await runAnchorJob({
       inputs: [file],
       kind: "premium",
@@ -160,12 +221,49 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     premiumRows(24, { period, prefix: `P${period}` }).filter(
       (_, n) => !(n === 1 && MISSING_PERIODS.includes(period)),
     );
-  let corrected: HistoryStack["corrected"];
+  let corrected: HistoryStack["corrected"] | undefined;
+  const anchorPensions = async (period: string, rows: ReturnType<typeof pensionRows>) => {
+    const file = path.join(dataDir, `pension-${period}.csv`);
+    await writeFile(file, toCsv(PENSION_COLUMNS, rows));
+    const r = await runAnchorJob({
+      inputs: [file],
+      kind: "pension",
+      period,
+      chain: anchorChain,
+      store: ledger,
+      pseudonymKey,
+      personKeying,
+    });
+    if (r.status !== "anchored") throw new Error(`anchoring pensions ${period}: ${r.status}`);
+    pensionBatches.set(period, r.batchId);
+  };
   try {
+    if (decade) {
+      // Small months (4 workers, 2 pensioners): what is measured is the person's side.
+      for (const year of DECADE_YEARS)
+        for (let m = 1; m <= 12; m++) {
+          const period = `${year}-${String(m).padStart(2, "0")}`;
+          batches.set(
+            period,
+            await anchor(period, premiumRows(4, { period, prefix: `P${period}` })),
+          );
+          await anchorPensions(period, pensionRows(2, { period, prefix: `N${period}` }));
+        }
+    } else await anchorHalfYear();
+  } finally {
+    await personKeying.close();
+  }
+  async function anchorHalfYear() {
+    // First, the last month of the year before (batch 1): the timeline then has two years, the
+    // earlier one checked only when opened.
+    batches.set(
+      EARLIER_PERIOD,
+      await anchor(EARLIER_PERIOD, [...monthRows(EARLIER_PERIOD), ...foreignRows(EARLIER_PERIOD)]),
+    );
     for (const period of HISTORY_PERIODS)
-      batches.set(period, await anchor(period, monthRows(period)));
+      batches.set(period, await anchor(period, [...monthRows(period), ...foreignRows(period)]));
     const original = batches.get("1403-04")!;
-    const fixed = monthRows("1403-04");
+    const fixed = [...monthRows("1403-04"), ...foreignRows("1403-04")];
     fixed[0]!.days = "29";
     const correction = await anchor("1403-04", fixed, {
       supersedes: original,
@@ -173,27 +271,24 @@ export async function startHistoryStack(): Promise<HistoryStack> {
     });
     batches.set("1403-04", correction);
     corrected = { original, correction, period: "1403-04" };
-    // Two months of pensions: the pensioner (pensionRows' first, a retirement pension) in both.
-    for (const period of PENSION_PERIODS) {
-      const file = path.join(dataDir, `pension-${period}.csv`);
-      await writeFile(
-        file,
-        toCsv(PENSION_COLUMNS, pensionRows(9, { period, prefix: `N${period}` })),
-      );
-      const r = await runAnchorJob({
-        inputs: [file],
-        kind: "pension",
-        period,
-        chain: anchorChain,
-        store: ledger,
-        pseudonymKey,
-        personKeying,
-      });
-      if (r.status !== "anchored") throw new Error(`anchoring pensions ${period}: ${r.status}`);
-      pensionBatches.set(period, r.batchId);
-    }
-  } finally {
-    await personKeying.close();
+    // Two months of pensions: the pensioner (pensionRows' first, a retirement pension) in both,
+    // and the three beneficiaries of one survivors' pension.
+    for (const period of PENSION_PERIODS)
+      await anchorPensions(period, [
+        ...pensionRows(9, { period, prefix: `N${period}` }),
+        ...survivorRows(period),
+      ]);
+    // Last, a correction of the year before's month (the same records, one worker's days fixed):
+    // the latest batch is of 1402, yet 1403 holds batches — the timeline must still list it.
+    const earlier = [...monthRows(EARLIER_PERIOD), ...foreignRows(EARLIER_PERIOD)];
+    earlier[2]!.days = "28";
+    batches.set(
+      EARLIER_PERIOD,
+      await anchor(EARLIER_PERIOD, earlier, {
+        supersedes: batches.get(EARLIER_PERIOD)!,
+        reason: "wage-correction",
+      }),
+    );
   }
   const index = await openIndexStore(path.join(dataDir, "index"));
   const indexer = createIndexer({
@@ -243,10 +338,12 @@ export async function startHistoryStack(): Promise<HistoryStack> {
       complete: nationalIdFor(1),
       missing: nationalIdFor(2),
       pensioner: nationalIdFor(500),
+      foreign: `foreign:${FOREIGN_CODE}`,
+      survivors: SURVIVORS.nets.map((_, k) => nationalIdFor(600 + k)),
     },
     batches,
     pensionBatches,
-    corrected,
+    corrected: corrected ?? { original: 0, correction: 0, period: "" },
     keys: {
       persons: personsKey.token,
       anchor: anchorKey.token,

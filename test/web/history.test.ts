@@ -17,6 +17,9 @@ import { runCli } from "../anchor/helpers.ts";
 import { bytesToHex } from "../../src/core/hex.ts";
 import {
   DEMO_CODE,
+  EARLIER_PERIOD,
+  FOREIGN_CODE,
+  SURVIVORS,
   HISTORY_PERIODS,
   MISSING_PERIODS,
   PENSION_PERIODS,
@@ -92,7 +95,7 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
       await page.waitForSelector(".history-summary", { timeout: 60_000 });
       const ms = Date.now() - started;
       console.log(
-        `      ${HISTORY_PERIODS.length} months (sign-in, VRF, ${stack.batches.size + stack.pensionBatches.size + 1} batches read from the chain, proofs fetched and verified), CPU ×${throttle}: ${ms} ms`,
+        `      ${HISTORY_PERIODS.length} months (sign-in, VRF, ${stack.batches.size - 1 + stack.pensionBatches.size + 1} batches of the latest year read from the chain, proofs fetched and verified), CPU ×${throttle}: ${ms} ms`,
       );
       await page.close();
     }
@@ -115,6 +118,141 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     expect(await page.textContent(".history-on-time")).to.equal(
       "Paid on time (by the due date): 0 of 2 payments (0 %)",
     );
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it("years load lazily: the latest year is checked on open, the earlier one only when opened with the keyboard, then shows its summary", async function () {
+    const { page, errors } = await signIn("en", stack.persons.complete);
+    // Every batch asked for, over the year's requests (one request a year: persons/proofs).
+    const proofs: number[] = [];
+    const requests: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().includes("/api/v1/persons/proof")) return;
+      requests.push(r.url());
+      for (const item of (JSON.parse(r.postData() ?? "{}") as { items: { batchId: number }[] })
+        .items)
+        proofs.push(item.batchId);
+    });
+    await page.waitForSelector('.history-year[data-year="1403"][data-state="checked"]', {
+      timeout: 60_000,
+    });
+    // The timeline, latest year first; only the latest year's current batches were asked for.
+    expect(
+      await page.$$eval(".history-year", (l) => l.map((x) => (x as HTMLElement).dataset["year"])),
+    ).to.deep.equal(["1403", "1402"]);
+    expect(proofs).to.have.length(HISTORY_PERIODS.length + PENSION_PERIODS.length);
+    expect(requests).to.have.length(1);
+    expect(proofs).not.to.include(stack.batches.get(EARLIER_PERIOD));
+    expect(proofs).not.to.include(stack.corrected.original);
+    const earlier = '.history-year[data-year="1402"]';
+    const toggle = `${earlier} .history-year-toggle`;
+    expect(await page.getAttribute(toggle, "aria-expanded")).to.equal("false");
+    expect(await page.getAttribute(`${earlier}`, "data-state")).to.equal("closed");
+    expect(await page.textContent(`${earlier} .history-year-status`)).to.equal(
+      "Not checked yet: open the year to check it.",
+    );
+    expect(await page.$(`${earlier} li.history-month`)).to.equal(null);
+    // The button names its year and is reached and pressed with the keyboard.
+    expect(await page.getAttribute(toggle, "aria-controls")).to.match(/^history-year-1402/);
+    await page.focus(toggle);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(`${earlier}[data-state="checked"]`, { timeout: 60_000 });
+    expect(await page.getAttribute(toggle, "aria-expanded")).to.equal("true");
+    expect(await page.evaluate(() => document.activeElement?.className)).to.equal(
+      "history-year-toggle",
+    );
+    expect(await statuses(page)).to.deep.equal([
+      ...HISTORY_PERIODS.map((p) => [p, "recorded"]),
+      [EARLIER_PERIOD, "recorded"],
+    ]);
+    expect(await page.textContent(`${earlier} .history-summary`)).to.equal(
+      "1 months checked: 1 recorded, 0 not recorded, 0 could not be checked.",
+    );
+    expect(proofs).to.have.length(HISTORY_PERIODS.length + PENSION_PERIODS.length + 1);
+    expect(proofs.at(-1)).to.equal(stack.batches.get(EARLIER_PERIOD));
+    expect(requests).to.have.length(2);
+    expect((await runAxe(page)).map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
+    // Closed again with Space: hidden, nothing asked again; the summary stays.
+    await page.keyboard.press("Space");
+    expect(await page.getAttribute(toggle, "aria-expanded")).to.equal("false");
+    expect(await page.isVisible(`${earlier} li.history-month`)).to.equal(false);
+    expect(await page.textContent(`${earlier} .history-summary`)).to.include("1 recorded");
+    expect(proofs).to.have.length(HISTORY_PERIODS.length + PENSION_PERIODS.length + 1);
+    // Another language redraws the same years from memory: nothing is asked again.
+    await page.keyboard.press("Space");
+    await page.click("#lang-switch");
+    await page.waitForSelector(`${earlier} .history-summary`);
+    expect(await page.textContent(`${earlier} .history-summary`)).to.equal(
+      "۱ ماه بررسی شد: ۱ ثبت شده، ۰ ثبت نشده، ۰ بررسی نشد.",
+    );
+    expect(await page.getAttribute(toggle, "aria-expanded")).to.equal("true");
+    expect(await page.textContent(toggle)).to.equal("۱۴۰۲");
+    expect(proofs).to.have.length(HISTORY_PERIODS.length + PENSION_PERIODS.length + 1);
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it("a survivors' pension with three beneficiaries: each sees their own share of the file, never another's", async function () {
+    const fmt = (v: bigint) => `Net pension ${v.toLocaleString("en-US")} Rials`;
+    for (const [k, personId] of stack.persons.survivors.entries()) {
+      const { page, errors } = await signIn("en", personId);
+      await page.waitForSelector(".history-summary", { timeout: 60_000 });
+      expect(await statuses(page)).to.deep.equal(PENSION_PERIODS.map((p) => [p, "recorded"]));
+      for (const period of PENSION_PERIODS) {
+        const month = `li.history-month[data-period="${period}"]`;
+        // One payment a month: their own record of the shared file, nobody else's.
+        expect(await page.$$eval(`${month} ul li`, (l) => l.length)).to.equal(1);
+        const text = (await page.textContent(month)) ?? "";
+        expect(text).to.include(fmt(SURVIVORS.nets[k]!));
+        expect(text).to.include(`Survivors pension file ${SURVIVORS.pensionFile}`);
+        for (const [j, other] of SURVIVORS.nets.entries())
+          if (j !== k) expect(text).not.to.include(fmt(other));
+      }
+      // Paid on the due day: on time.
+      expect(await page.textContent(".history-on-time")).to.equal(
+        "Paid on time (by the due date): 2 of 2 payments (100 %)",
+      );
+      // Their certificate holds their record only.
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click(`li.history-month[data-period="${PENSION_PERIODS[0]}"] button`),
+      ]);
+      const file = path.join(out, `survivor-${k}-${download.suggestedFilename()}`);
+      await download.saveAs(file);
+      const cert = JSON.parse(await readFile(file, "utf8")) as {
+        personId: string;
+        records: { record: { nationalId: string; net: string; pensionFile: string } }[];
+      };
+      expect(cert.personId).to.equal(personId);
+      expect(cert.records.map((r) => [r.record.nationalId, r.record.pensionFile])).to.deep.equal([
+        [personId, SURVIVORS.pensionFile],
+      ]);
+      expect(errors).to.deep.equal([]);
+      await page.close();
+    }
+  });
+
+  it("a foreign worker signs in with their 12-digit foreign national code (Persian digits typed) and sees it in Persian digits, right to left, every month ✓, axe clean", async function () {
+    const persian = FOREIGN_CODE.replace(/[0-9]/g, (d) => String.fromCharCode(0x06f0 + Number(d)));
+    const { page, errors } = await signIn("fa", persian);
+    await page.waitForSelector(".history-summary", { timeout: 60_000 });
+    expect(await statuses(page)).to.deep.equal(HISTORY_PERIODS.map((p) => [p, "recorded"]));
+    const line = (await page.textContent(".history-for")) ?? "";
+    // Unprefixed, under its own name, in Persian digits, isolated left to right.
+    expect(line).to.equal(`سوابق کد فراگیر اتباع \u2066${persian}\u2069`);
+    expect(line).not.to.include("foreign");
+    expect(line).not.to.match(/[0-9]/);
+    expect(await page.getAttribute("html", "dir")).to.equal("rtl");
+    expect(await page.$eval(".history-for", (e) => getComputedStyle(e).direction)).to.equal("rtl");
+    const month = (await page.textContent(`li.history-month[data-period="1403-01"]`)) ?? "";
+    expect(month).to.include("۳۰ روز");
+    expect(await sidewaysOverflow(page)).to.be.at.most(0);
+    await page.screenshot({
+      path: path.join(SCREENSHOT_DIR, "history-foreign-fa-360.png"),
+      fullPage: true,
+    });
+    expect((await runAxe(page)).map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
     expect(errors).to.deep.equal([]);
     await page.close();
   });
@@ -204,6 +342,16 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     const missing = `li.history-month[data-period="${MISSING_PERIODS[0]}"]`;
     expect(await page.textContent(missing)).to.include(
       `Proven against batch ${stack.batches.get(MISSING_PERIODS[0]!)}`,
+    );
+    // As of that batch and when it was anchored: the Jalali year of today, Tehran time.
+    const jalaliYear = new Intl.DateTimeFormat("en-u-ca-persian-nu-latn", {
+      year: "numeric",
+      timeZone: "Asia/Tehran",
+    })
+      .formatToParts(new Date())
+      .find((p) => p.type === "year")!.value;
+    expect(await page.textContent(missing)).to.match(
+      new RegExp(`, anchored [^:]*${jalaliYear}.*\\(Tehran time\\): this month holds no record`),
     );
     expect(await runAxe(page)).to.deep.equal([]);
     await page.screenshot({

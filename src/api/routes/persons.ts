@@ -10,6 +10,8 @@
  *   the opened records — a `shafaf-person-proof/1` without `personId` and `vrf`, which the
  *   browser adds — with the batch's log bundle when the server keeps a log. k_b is the
  *   capability: only the holder of beta can compute it.
+ * - `POST /api/v1/persons/proofs` (public): the same for up to 64 batches at once
+ *   (a year of history in one request); each item answered, or with its own problem.
  *
  * The identifier and the key are never logged, never echoed in an error, never in a URL.
  */
@@ -122,9 +124,8 @@ export function personRoutes(validators: Validators, deps: PersonRoutesDeps): Ro
       res.set("Cache-Control", "no-store").json(keyOf(deps, personId));
     });
 
-  route("post", "/api/v1/persons/proof", ...jsonBody, async (req, res) => {
-    const { body } = validate("POST", "/api/v1/persons/proof")(req);
-    const { batchId, key } = body as { batchId: number; key: string };
+  /** The answer of persons/proof for one batch; throws ApiProblem as that endpoint answers. */
+  const proofOf = async (batchId: number, key: string) => {
     const batch = await deps.index.getBatch(batchId);
     if (batch === undefined)
       throw new ApiProblem("batch-not-found", `batch ${batchId} is not indexed`);
@@ -156,7 +157,7 @@ export function personRoutes(validators: Validators, deps: PersonRoutesDeps): Ro
         deps.log.error("log-bundle", { batchId, message: e.message, code: e.code });
       }
     }
-    res.set("Cache-Control", "no-store").json({
+    return {
       chainId: material.chainId,
       contract: material.contract,
       batchId,
@@ -164,7 +165,30 @@ export function personRoutes(validators: Validators, deps: PersonRoutesDeps): Ro
       records: material.records,
       proof: material.proof,
       ...(log === undefined ? {} : { log }),
-    });
+    };
+  };
+
+  route("post", "/api/v1/persons/proof", ...jsonBody, async (req, res) => {
+    const { body } = validate("POST", "/api/v1/persons/proof")(req);
+    const { batchId, key } = body as { batchId: number; key: string };
+    res.set("Cache-Control", "no-store").json(await proofOf(batchId, key));
+  });
+
+  // Several batches in one request (a year of a person's history: one HTTP round trip instead
+  // of one per batch). Each item is answered as persons/proof answers it, or with its problem.
+  route("post", "/api/v1/persons/proofs", ...jsonBody, async (req, res) => {
+    const { body } = validate("POST", "/api/v1/persons/proofs")(req);
+    const { items } = body as { items: { batchId: number; key: string }[] };
+    const answers: unknown[] = [];
+    for (const { batchId, key } of items) {
+      try {
+        answers.push(await proofOf(batchId, key));
+      } catch (error) {
+        if (!(error instanceof ApiProblem)) throw error;
+        answers.push({ batchId, problem: error.toDocument() });
+      }
+    }
+    res.set("Cache-Control", "no-store").json({ items: answers });
   });
   return router;
 }

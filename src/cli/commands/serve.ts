@@ -17,7 +17,9 @@ import { loadPseudonymKey } from "../../anchor/pseudonym-key.ts";
 import { runAnchorJob } from "../../anchor/run-anchor-job.ts";
 import type { PersonKeying } from "../../anchor/person-keying.ts";
 import { readKeystorePassword } from "../../chain/keystore.ts";
-import { openVrfPersonKeying } from "../vrf-person-keying.ts";
+import { loadRegisteredVrfSeed, openVrfPersonKeying } from "../vrf-person-keying.ts";
+import { ContractRevertError, createLedgerClient } from "../../chain/ledger-client.ts";
+import { createRpc } from "../../chain/rpc.ts";
 import {
   API_KEY_SCOPES,
   API_KEYS_FORMAT,
@@ -60,10 +62,11 @@ following the ledger's events into <data-dir>/index in the background.
                          (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
   --signer dev:N         …or with development account N (chain 31337 only); without either,
                          uploads get 503 and anchoring stays with \`shafaf anchor\`
-  --vrf-key FILE         with --keystore/--signer: uploads are anchored as shafaf-tree/2 batches
-                         with this person-key VRF keystore (as shafaf anchor --vrf-key); without
-                         it they are shafaf-tree/1 batches; the server also answers
-                         POST /api/v1/persons/key (staff scope persons:key) with this key
+  --vrf-key FILE         the person-key VRF keystore (registered on the ledger): the server answers
+                         POST /api/v1/persons/key (staff scope persons:key) with it; with
+                         --keystore/--signer, uploads are also anchored as shafaf-tree/2 batches
+                         (as shafaf anchor --vrf-key; without --vrf-key, shafaf-tree/1); alone,
+                         the server is read-only: uploads get 503 as without a signer
   --public-rpc URL       a JSON-RPC URL browsers may use (shown in /api/v1/chain, allowed by the CSP)
   --cors ORIGIN          allow this origin cross-origin (repeatable; * for any); off by default
   --rate-limit N/S       public requests per client: burst N, then S per second (default 60/10;
@@ -420,7 +423,31 @@ export const command: CliCommand = {
         }
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey, personKeying });
       } else if (values["vrf-key"] !== undefined) {
-        throw new UsageError("--vrf-key is for anchoring uploads: give --keystore or --signer too");
+        // Read-only: the key answers persons/key (and the person proofs need no key at all);
+        // uploads stay off (503), as without --vrf-key.
+        const ledgerClient = createLedgerClient({
+          rpc: createRpc({ urls: values.rpc }),
+          address: contract,
+        });
+        const seed = await loadRegisteredVrfSeed({
+          file: values["vrf-key"],
+          registry: {
+            async isVrfKeyRegistered(keyId) {
+              try {
+                await ledgerClient.getVrfKey(keyId);
+                return true;
+              } catch (error) {
+                if (
+                  error instanceof ContractRevertError &&
+                  error.errorName === "LedgerUnknownVrfKey"
+                )
+                  return false;
+                throw error;
+              }
+            },
+          },
+        });
+        personKey = personKeyProver(seed);
       }
 
       const served =
@@ -479,6 +506,9 @@ export const command: CliCommand = {
           (anchorJob === undefined
             ? "staff uploads: off (no --keystore or --signer)\n"
             : "staff uploads: on\n") +
+          (personKey === undefined
+            ? ""
+            : "person keys: on (POST /api/v1/persons/key, scope persons:key)\n") +
           (ledgerLog === undefined
             ? ""
             : `ledger log ${ledgerLog.log.origin}: ${stack.url}/log/checkpoint (${ledgerLog.witnesses.length} witnesses` +
