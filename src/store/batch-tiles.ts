@@ -13,7 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { bytesToHex, type Hex } from "../core/hex.ts";
@@ -103,7 +103,7 @@ export async function writeBatchTiles(
   };
   try {
     await makePrivateDir(path.join(tmp, "private"));
-    await mkdir(path.join(tmp, "public"), { mode: 0o755 });
+    await publicDir(path.join(tmp, "public"));
     for (const p of tree.provinces) {
       const isPublic = provincePublishesTiles(p.size);
       descriptor.provinces.push({
@@ -121,7 +121,7 @@ export async function writeBatchTiles(
           const bytes = tree.levelBytes(p.index, 8 * level, n * TILE_WIDTH, width);
           const file = path.join(tmp, batchTileFile(descriptor, p.code, level, n, width));
           if (level >= 1 && isPublic) {
-            await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+            await publicDir(path.dirname(file));
             await writeDurably(file, bytes);
           } else {
             await makePrivateDir(path.dirname(file));
@@ -172,11 +172,19 @@ export async function writeBatchTiles(
 async function writeDurably(file: string, data: Uint8Array | string): Promise<void> {
   const fh = await open(file, "wx", 0o644);
   try {
+    await fh.chmod(0o644);
     await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
   }
+}
+
+/** Creates `dir` and its parents readable by all (0755, whatever the umask): public tiles. */
+async function publicDir(dir: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true, mode: 0o755 });
+  if (made === undefined) return;
+  for (let d = dir; d.length >= made.length; d = path.dirname(d)) await chmod(d, 0o755);
 }
 
 async function fsyncDir(dir: string): Promise<void> {
