@@ -29,7 +29,7 @@ import {
   type ProofWindow,
   type SumTreeProof,
 } from "./sum-tree-proof.ts";
-import { TILE_HEIGHT, TILE_WIDTH } from "./tile-path.ts";
+import { tileCounts, tilePath, TILE_HEIGHT, TILE_WIDTH } from "./tile-path.ts";
 
 export const BATCH_TILES_FORMAT = "shafaf-batch-tiles/1" as const;
 
@@ -535,8 +535,70 @@ export function verifyProvinceTiles(p: {
       };
     if (root.lanes.some((v, k) => v !== p.lanes[k]))
       return { ok: false, reason: "the tiles' lanes do not add up to the province lanes" };
+    if (root.lanes[0] !== BigInt(p.size))
+      return { ok: false, reason: `the tiles hold ${root.lanes[0]} leaves, not ${p.size}` };
     return { ok: true, root };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }
+}
+
+/** One tile of a batch, as {@link sumTreeTiles} lists it. */
+export interface SumTreeTile {
+  /** Province code and its number in the batch. */
+  code: string;
+  province: number;
+  level: number;
+  index: number;
+  width: number;
+  /** `<IR-dd>/tile/<L>/<N>[.p/<W>]`. */
+  path: string;
+  /** Levels ≥ 1 of a province that publishes (batch-tiles-v1.md §4); level 0 never. */
+  public: boolean;
+  bytes: Uint8Array;
+}
+
+/**
+ * Every tile of a tree built in memory (it has `levelBytes`), province by province, level by
+ * level, index ascending: the one definition of which tiles a batch has and what they hold.
+ *
+ * @throws {RangeError} when the tree was not built in memory.
+ * @example
+ * for (const t of sumTreeTiles(tree)) write(t.path, t.bytes);
+ */
+export function* sumTreeTiles(tree: SumTree): Generator<SumTreeTile> {
+  const levelBytes = tree.levelBytes?.bind(tree);
+  if (levelBytes === undefined) throw new RangeError("tiles are cut from a tree built in memory");
+  for (const p of tree.provinces) {
+    const isPublic = provincePublishesTiles(p.size);
+    for (const { level, full, partialWidth } of tileCounts(p.size)) {
+      const count = full + (partialWidth > 0 ? 1 : 0);
+      for (let index = 0; index < count; index++) {
+        const width = index < full ? TILE_WIDTH : partialWidth;
+        yield {
+          code: p.code,
+          province: p.index,
+          level,
+          index,
+          width,
+          path: `${p.code}/${tilePath({ level, index, width })}`,
+          public: isPublic && level >= 1,
+          bytes: levelBytes(p.index, TILE_HEIGHT * level, index * TILE_WIDTH, width),
+        };
+      }
+    }
+  }
+}
+
+/**
+ * The right-edge node of tree level 8 of province number `province` of a tree built in memory:
+ * what a public verifier needs besides the public tiles (undefined when the province does not
+ * publish, or its size is a multiple of 256).
+ */
+export function sumTreeEdge(tree: SumTree, province: number): SumNode | undefined {
+  const p = tree.provinces[province]!;
+  if (!provincePublishesTiles(p.size) || p.size % TILE_WIDTH === 0) return undefined;
+  const lanesN = laneCount(tree.kind);
+  const c = Math.floor(p.size / TILE_WIDTH);
+  return nodeFrom(tree.levelBytes!(province, TILE_HEIGHT, c, 1), 0, lanesN);
 }

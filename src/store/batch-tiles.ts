@@ -24,8 +24,8 @@ import {
   sumTileEntryBytes,
   type TiledProvince,
 } from "../core/sum-tiles.ts";
-import { tileCounts, tilePath, TILE_WIDTH } from "../core/tile-path.ts";
-import { createSumTileProvince } from "../core/sum-tiles.ts";
+import { tilePath } from "../core/tile-path.ts";
+import { sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
 import { BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
 import { makePrivateDir, writePrivateData } from "./private-files.ts";
 import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
@@ -91,56 +91,40 @@ export async function writeBatchTiles(
     artifactDir,
     `${TILES_DIR}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
   );
-  const rec = sumTileEntryBytes(tree.kind);
   const descriptor: BatchTilesDescriptor = {
     format: BATCH_TILES_FORMAT,
     scheme: "shafaf-tree/2",
     kind: tree.kind,
     root: tree.root,
     lanes: tree.lanes.map(String),
-    entryBytes: rec,
+    entryBytes: sumTileEntryBytes(tree.kind),
     provinces: [],
   };
   try {
     await makePrivateDir(path.join(tmp, "private"));
     await publicDir(path.join(tmp, "public"));
     for (const p of tree.provinces) {
-      const isPublic = provincePublishesTiles(p.size);
+      const edge = sumTreeEdge(tree, p.index);
       descriptor.provinces.push({
         code: p.code,
         size: p.size,
         root: p.root,
         lanes: p.lanes.map(String),
-        public: isPublic,
-        edge: null,
+        public: provincePublishesTiles(p.size),
+        edge:
+          edge === undefined
+            ? null
+            : { hash: bytesToHex(edge.hash), lanes: edge.lanes.map(String) },
       });
-      for (const { level, full, partialWidth } of tileCounts(p.size)) {
-        const count = full + (partialWidth > 0 ? 1 : 0);
-        for (let n = 0; n < count; n++) {
-          const width = n < full ? TILE_WIDTH : partialWidth;
-          const bytes = tree.levelBytes(p.index, 8 * level, n * TILE_WIDTH, width);
-          const file = path.join(tmp, batchTileFile(descriptor, p.code, level, n, width));
-          if (level >= 1 && isPublic) {
-            await publicDir(path.dirname(file));
-            await writeDurably(file, bytes);
-          } else {
-            await makePrivateDir(path.dirname(file));
-            await writePrivateData(file, bytes);
-          }
-        }
-      }
-      if (isPublic && p.size % TILE_WIDTH !== 0) {
-        // Read back through the writer's own tiles: the edge a public verifier needs.
-        const e = createSumTileProvince({
-          kind: tree.kind,
-          size: p.size,
-          readTile: (level, index, width) =>
-            readFileSync(path.join(tmp, batchTileFile(descriptor, p.code, level, index, width))),
-        }).edge(1)!;
-        descriptor.provinces[p.index]!.edge = {
-          hash: bytesToHex(e.hash),
-          lanes: e.lanes.map(String),
-        };
+    }
+    for (const t of sumTreeTiles(tree)) {
+      const file = path.join(tmp, t.public ? "public" : "private", t.path);
+      if (t.public) {
+        await publicDir(path.dirname(file));
+        await writeDurably(file, t.bytes);
+      } else {
+        await makePrivateDir(path.dirname(file));
+        await writePrivateData(file, t.bytes);
       }
     }
     const n = tree.size;
