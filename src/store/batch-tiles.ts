@@ -24,7 +24,7 @@ import {
   sumTileEntryBytes,
   type TiledProvince,
 } from "../core/sum-tiles.ts";
-import { tilePath } from "../core/tile-path.ts";
+import { parseTilePath, tilePath } from "../core/tile-path.ts";
 import { sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
 import { BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
 import { makePrivateDir, writePrivateData } from "./private-files.ts";
@@ -311,4 +311,34 @@ export async function listPublicBatchTiles(artifactDir: string): Promise<string[
   };
   await walk("");
   return out.sort();
+}
+
+/**
+ * A public file of a batch's tiles by its path under the batch (batch-tiles-v1.md §7):
+ * `tiles.json`, or `<IR-dd>/tile/<L>/<N>[.p/<W>]` of level ≥ 1 of a public province. Anything
+ * else — level 0, a private province, a path `tilePath` would not write — is undefined: only the
+ * `public/` folder is ever read.
+ *
+ * @example
+ * await readPublicBatchFile(dir, "IR-07/tile/1/000.p/17");
+ */
+export async function readPublicBatchFile(
+  artifactDir: string,
+  file: string,
+): Promise<Uint8Array | undefined> {
+  let rel: string;
+  if (file === "tiles.json") rel = "tiles.json";
+  else {
+    const m = /^(IR-[0-9]{2})\/(tile\/.+)$/.exec(file);
+    const address = m === null ? undefined : parseTilePath(m[2]!);
+    if (m === null || address === undefined || address.level === "entries" || address.level < 1)
+      return undefined;
+    rel = path.join("public", m[1]!, tilePath(address));
+  }
+  try {
+    return new Uint8Array(await readFile(path.join(artifactDir, TILES_DIR, rel)));
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
 }
