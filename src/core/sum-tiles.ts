@@ -270,6 +270,43 @@ const proofNode = (n: SumNode): ProofNode => ({
   lanes: n.lanes.map((v) => v.toString()),
 });
 
+/** The rows of the top tree over the province nodes (row 0) up to the batch root. */
+function topTree(kind: RecordKind, provinces: readonly TiledProvince[]): SumNode[][] {
+  const top: SumNode[][] = [
+    provinces.map((p) =>
+      provinceNode(kind, p.code, { hash: hexToBytes(p.root), lanes: [...p.lanes] }),
+    ),
+  ];
+  while (top[top.length - 1]!.length > 1) {
+    const cur = top[top.length - 1]!;
+    const next: SumNode[] = [];
+    for (let i = 0; i + 1 < cur.length; i += 2) {
+      const parent = sumParent(cur[i]!, cur[i + 1]!);
+      if (parent === undefined)
+        throw new SumTilesError("a lane sum of the top tree exceeds 2^128 − 1");
+      next.push(parent);
+    }
+    if (cur.length % 2 === 1) next.push(cur[cur.length - 1]!);
+    top.push(next);
+  }
+  return top;
+}
+
+/**
+ * The batch root (hash and lanes) of a list of province subtrees (code order), as
+ * `tree-v2.md` §6.4 pairs their province nodes.
+ *
+ * @throws {SumTilesError} on a lane overflow; RangeError on a bad code or an empty list.
+ */
+export function sumTreeRootOfProvinces(
+  kind: RecordKind,
+  provinces: readonly TiledProvince[],
+): SumNode {
+  if (provinces.length === 0) throw new RangeError("a batch has at least one province");
+  const top = topTree(kind, provinces);
+  return top[top.length - 1]![0]!;
+}
+
 /** A province as the manifest and `tiles.json` list it. */
 export interface TiledProvince {
   code: string;
@@ -314,19 +351,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     hash: hexToBytes(p.root),
     lanes: [...p.lanes],
   }));
-  const top: SumNode[][] = [codes.map((code, p) => provinceNode(kind, code, subtrees[p]!))];
-  while (top[top.length - 1]!.length > 1) {
-    const cur = top[top.length - 1]!;
-    const next: SumNode[] = [];
-    for (let i = 0; i + 1 < cur.length; i += 2) {
-      const parent = sumParent(cur[i]!, cur[i + 1]!);
-      if (parent === undefined)
-        throw new SumTilesError("a lane sum of the top tree exceeds 2^128 − 1");
-      next.push(parent);
-    }
-    if (cur.length % 2 === 1) next.push(cur[cur.length - 1]!);
-    top.push(next);
-  }
+  const top = topTree(kind, params.provinces);
   const rootNode = top[top.length - 1]![0]!;
   const tiled: (SumTileProvince | undefined)[] = params.provinces.map(() => undefined);
   const provinceTiles = (p: number): SumTileProvince => {

@@ -19,6 +19,8 @@ import {
   writeBatchTiles,
   type BatchTilesDescriptor,
 } from "../../src/store/batch-tiles.ts";
+import { exportBatchTiles } from "../../src/mirror/export-mirror.ts";
+import { verifyMirrorBatchTiles } from "../../src/mirror/verify-mirror.ts";
 import { verifyWithCore } from "./api-fixture.ts";
 import { call } from "./http.ts";
 
@@ -27,6 +29,7 @@ describe("batch tiles over HTTP (GET /api/v1/batches/{id}/tiles…)", function (
   let work: string;
   let server: Server;
   let url: string;
+  let root: string;
   const sizes: [string, number][] = [
     ["IR-07", 600],
     ["IR-23", 40],
@@ -42,6 +45,7 @@ describe("batch tiles over HTTP (GET /api/v1/batches/{id}/tiles…)", function (
     const tree = buildSumTree("premium", { keys, commitments, provinces, amounts });
     await mkdir(path.join(work, "b3"));
     await writeBatchTiles(path.join(work, "b3"), tree, keys);
+    root = tree.root;
     const { app } = createApp({
       index: {} as never,
       ledger: {
@@ -122,5 +126,52 @@ describe("batch tiles over HTTP (GET /api/v1/batches/{id}/tiles…)", function (
     // the store's own guard: private files are unreachable whatever path it is given
     for (const f of ["IR-07/tile/0/000", "../private/leaves.bin", "IR-23/tile/1/000.p/1", "x"])
       expect(await readPublicBatchFile(path.join(work, "b3"), f), f).to.equal(undefined);
+  });
+
+  it("mirror export copies tiles.json and the public tiles; mirror verify folds them to the logged root and refuses a leak or a change", async function () {
+    const files = new Map<string, Uint8Array>();
+    const asked: string[] = [];
+    await exportBatchTiles(
+      3,
+      {
+        async get(p) {
+          asked.push(p);
+          const r = await fetch(url + p);
+          if (r.status === 404) return undefined;
+          return new Uint8Array(await r.arrayBuffer());
+        },
+      },
+      (rel, bytes) => {
+        files.set(rel, bytes);
+        return Promise.resolve();
+      },
+    );
+    expect([...files.keys()].sort()).to.deep.equal([
+      "api/v1/batches/3/tiles.json",
+      "api/v1/batches/3/tiles/IR-07/tile/1/000.p/2",
+    ]);
+    expect(asked.some((p) => p.includes("/tile/0/"))).to.equal(false);
+    const logged = new Map([[3, root]]);
+    const ok = verifyMirrorBatchTiles(files, logged);
+    expect(ok?.ok, ok?.detail).to.equal(true);
+    expect(ok?.detail).to.equal("1 public tiles of 1 batches fold to their logged roots");
+
+    const level0 = new Uint8Array(
+      await readFile(path.join(work, "b3/tiles/private/IR-07/tile/0/000")),
+    );
+    const leaked = new Map(files).set("api/v1/batches/3/tiles/IR-07/tile/0/000", level0);
+    expect(verifyMirrorBatchTiles(leaked, logged)?.detail).to.match(
+      /tile\/0\/000 is not a public tile of its batch/,
+    );
+    const tile = files.get("api/v1/batches/3/tiles/IR-07/tile/1/000.p/2")!.slice();
+    tile[40]! ^= 1;
+    const changed = new Map(files).set("api/v1/batches/3/tiles/IR-07/tile/1/000.p/2", tile);
+    expect(verifyMirrorBatchTiles(changed, logged)?.detail).to.equal(
+      "batch 3 IR-07: the tiles do not fold to the province root",
+    );
+    expect(verifyMirrorBatchTiles(files, new Map([[3, "0x" + "00".repeat(32)]]))?.ok).to.equal(
+      false,
+    );
+    expect(verifyMirrorBatchTiles(new Map(), logged)).to.equal(undefined);
   });
 });
