@@ -85,7 +85,7 @@ export interface SumTileProvinceParams {
    * reader without the level-0 tiles (a public verifier). Without it, level-0 tiles are read.
    */
   edge?: SumNode;
-  /** Folded tile windows kept (default 64). */
+  /** Folded tile windows kept (default 8: the upper windows every proof shares, and a few more). */
   cacheWindows?: number;
 }
 
@@ -172,7 +172,7 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
   const lanesN = laneCount(kind);
   const rec = 32 + lanesN * LANE_BYTES;
   const height = heightOf(size);
-  const limit = params.cacheWindows ?? 64;
+  const limit = params.cacheWindows ?? 8;
   const windows = new Map<string, Uint8Array[]>();
   const edges = new Map<number, SumNode | undefined>();
 

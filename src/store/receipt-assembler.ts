@@ -31,6 +31,7 @@ import type { SumTreeProof } from "../core/sum-tree-proof.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
+import { verifySumTreeProof } from "../core/verify-sum-tree-proof.ts";
 import {
   openRecordLines,
   openTiledBatch,
@@ -261,6 +262,16 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       const where = `batch ${batch.batchId}`;
       try {
         const proof = sum.tree.personProof(key, batch.batchId);
+        // Verified before it leaves: a damaged upper tile gives a path that does not lead to
+        // the root (the leaves were checked against their level-0 entries already).
+        const verdict = verifySumTreeProof(proof, { root: batch.root });
+        if (verdict.status !== "verified")
+          throw new RangeError(
+            `the proof from the tiles fails ${verdict.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.name)
+              .join(", ")}`,
+          );
         const keyHex = bytesToHex(key);
         const records: PersonBatchMaterial["records"] = [];
         for (const w of proof.windows)
