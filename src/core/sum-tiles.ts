@@ -323,6 +323,12 @@ export interface TileSumTreeParams {
   readTile: (province: number, level: number, index: number, width: number) => Uint8Array;
   /** The person key k_b of the leaf at batch index `i` (32 bytes). */
   leafKey(i: number): Uint8Array;
+  /**
+   * The keys of leaves `from … from + count − 1` (32 bytes each, concatenated): one read where
+   * `leafKey` would take `count`. Key searches read every 256th key once (cached: 1/256 of
+   * the keys) and then one run of at most 256.
+   */
+  leafKeys?(from: number, count: number): Uint8Array;
   /** The salted commitment of the leaf at batch index `i` (from its record and salt). */
   leafCommitment(i: number): Uint8Array;
 }
@@ -436,19 +442,58 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
       provincePath: provincePath(p),
     };
   };
+  const cmp = (k: Uint8Array, at: number, key: Uint8Array): number => {
+    for (let b = 0; b < 32; b++) {
+      const d = k[at + b]! - key[b]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  };
+  const keysOf = (from: number, count: number): Uint8Array => {
+    if (params.leafKeys !== undefined) return params.leafKeys(from, count);
+    const out = new Uint8Array(32 * count);
+    for (let k = 0; k < count; k++) out.set(params.leafKey(from + k), 32 * k);
+    return out;
+  };
+  /** Every 256th key of each province (its "block heads"), read once. */
+  const heads: (Uint8Array | undefined)[] = params.provinces.map(() => undefined);
+  const headsOf = (p: number): Uint8Array => {
+    let h = heads[p];
+    if (h === undefined) {
+      const size = params.provinces[p]!.size;
+      const count = Math.ceil(size / TILE_WIDTH);
+      h = new Uint8Array(32 * count);
+      for (let b = 0; b < count; b++) h.set(params.leafKey(offsets[p]! + b * TILE_WIDTH), 32 * b);
+      heads[p] = h;
+    }
+    return h;
+  };
   /** First position in province p whose key is ≥ key (> key when `upper`). */
   const lowerBound = (p: number, key: Uint8Array, upper: boolean): number => {
+    const size = params.provinces[p]!.size;
+    const past = (c: number) => (upper ? c > 0 : c >= 0);
+    const h = headsOf(p);
+    const blocks = h.length / 32;
+    // the first block whose head is past the key: the answer lies after the head before it
     let lo = 0;
-    let hi = params.provinces[p]!.size;
+    let hi = blocks;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const k = params.leafKey(offsets[p]! + mid);
-      let c = 0;
-      for (let b = 0; b < 32 && c === 0; b++) c = k[b]! - key[b]!;
-      if (c < 0 || (upper && c === 0)) lo = mid + 1;
-      else hi = mid;
+      if (past(cmp(h, 32 * mid, key))) hi = mid;
+      else lo = mid + 1;
     }
-    return lo;
+    if (lo === 0) return 0;
+    const from = (lo - 1) * TILE_WIDTH;
+    const to = Math.min(lo * TILE_WIDTH, size);
+    const run = keysOf(offsets[p]! + from, to - from);
+    let a = 1;
+    let b = to - from;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (past(cmp(run, 32 * mid, key))) b = mid;
+      else a = mid + 1;
+    }
+    return from + a;
   };
   const header = (
     type: SumTreeProof["type"],

@@ -237,6 +237,8 @@ export interface BatchTilesReader {
   readTile(p: number, level: number, index: number, width: number): Uint8Array;
   /** k_b of the leaf at batch index `i`. */
   leafKey(i: number): Uint8Array;
+  /** k_b of leaves `from … from + count − 1`, concatenated (one read). */
+  leafKeys(from: number, count: number): Uint8Array;
   /** The artifact line of the leaf at batch index `i`. */
   leafLine(i: number): number;
   /** The leaf batch index of artifact line `line`. */
@@ -282,6 +284,14 @@ export function openBatchTiles(artifactDir: string, d: BatchTilesDescriptor): Ba
     leafKey(i) {
       check(i, n, "leaf");
       return pread(leavesFd, 32, 36 * i, "leaves.bin");
+    },
+    leafKeys(from, count) {
+      check(from, n, "leaf");
+      check(from + count - 1, n, "leaf");
+      const run = pread(leavesFd, 36 * count, 36 * from, "leaves.bin");
+      const out = new Uint8Array(32 * count);
+      for (let k = 0; k < count; k++) out.set(run.subarray(36 * k, 36 * k + 32), 32 * k);
+      return out;
     },
     leafLine(i) {
       check(i, n, "leaf");

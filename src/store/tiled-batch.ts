@@ -133,6 +133,7 @@ export async function openTiledBatch(
     provinces: tiledProvinces(d),
     readTile: (p, level, index, width) => tiles.readTile(p, level, index, width),
     leafKey: (i) => tiles.leafKey(i),
+    leafKeys: (from, count) => tiles.leafKeys(from, count),
     leafCommitment: (i) => {
       const line = lines.line(tiles.leafLine(i));
       const record = recordFromJson(line.record);
