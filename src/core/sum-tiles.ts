@@ -85,8 +85,57 @@ export interface SumTileProvinceParams {
    * reader without the level-0 tiles (a public verifier). Without it, level-0 tiles are read.
    */
   edge?: SumNode;
-  /** Folded tile windows kept (default 8: the upper windows every proof shares, and a few more). */
-  cacheWindows?: number;
+  /**
+   * Where folded tile windows are kept (≈ 2 × 256 entries each): share one between the provinces
+   * of a batch. Default: a cache of its own of 4 MiB.
+   */
+  cache?: SumTileWindowCache;
+}
+
+/**
+ * Folded tile windows, least recently used out, bounded in bytes: the memory of proofs from tiles
+ * does not grow with the batch (upper windows, shared by every proof, stay; level-0 windows are
+ * kept while there is room, which saves their folding for the next proof in the same tile).
+ */
+export interface SumTileWindowCache {
+  get(id: string): Uint8Array[] | undefined;
+  set(id: string, rows: Uint8Array[]): void;
+  /** A fresh prefix for one province's ids. */
+  nextId(): number;
+  readonly bytes: number;
+}
+
+/**
+ * @example
+ * const cache = createSumTileWindowCache(32 * 2 ** 20);
+ */
+export function createSumTileWindowCache(maxBytes: number): SumTileWindowCache {
+  const map = new Map<string, { rows: Uint8Array[]; bytes: number }>();
+  let bytes = 0;
+  let ids = 0;
+  return {
+    get(id) {
+      const hit = map.get(id);
+      if (hit === undefined) return undefined;
+      map.delete(id);
+      map.set(id, hit);
+      return hit.rows;
+    },
+    set(id, rows) {
+      const size = rows.reduce((a, r) => a + r.length, 0);
+      map.set(id, { rows, bytes: size });
+      bytes += size;
+      for (const [k, v] of map) {
+        if (bytes <= maxBytes || map.size <= 1) break;
+        map.delete(k);
+        bytes -= v.bytes;
+      }
+    },
+    nextId: () => ids++,
+    get bytes() {
+      return bytes;
+    },
+  };
 }
 
 /** One province subtree read from its tiles. */
@@ -172,8 +221,8 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
   const lanesN = laneCount(kind);
   const rec = 32 + lanesN * LANE_BYTES;
   const height = heightOf(size);
-  const limit = params.cacheWindows ?? 8;
-  const windows = new Map<string, Uint8Array[]>();
+  const windows = params.cache ?? createSumTileWindowCache(4 * 2 ** 20);
+  const prefix = `${windows.nextId()}/`;
   const edges = new Map<number, SumNode | undefined>();
 
   const tile = (level: number, index: number): Uint8Array => {
@@ -206,13 +255,9 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
 
   /** The folded rows (tree levels 8L … 8L+8) of tile window (L, N): its entries, then the edge. */
   const window = (L: number, N: number): Uint8Array[] => {
-    const id = `${L}/${N}`;
+    const id = `${prefix}${L}/${N}`;
     const hit = windows.get(id);
-    if (hit !== undefined) {
-      windows.delete(id);
-      windows.set(id, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const entries = tile(L, N);
     const e =
       Math.floor(Math.floor(size / TILE_WIDTH ** L) / TILE_WIDTH) === N ? edge(L) : undefined;
@@ -225,7 +270,6 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
     if (row.length === 0) throw new SumTilesError(`tile window ${L}/${N} is empty`);
     const rows = foldSumRow(row, lanesN, TILE_HEIGHT);
     windows.set(id, rows);
-    if (windows.size > limit) windows.delete(windows.keys().next().value!);
     return rows;
   };
 
@@ -331,6 +375,8 @@ export interface TileSumTreeParams {
   leafKeys?(from: number, count: number): Uint8Array;
   /** The salted commitment of the leaf at batch index `i` (from its record and salt). */
   leafCommitment(i: number): Uint8Array;
+  /** Bytes of folded tile windows kept for the batch (default 32 MiB). */
+  cacheBytes?: number;
 }
 
 /**
@@ -360,6 +406,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
   const top = topTree(kind, params.provinces);
   const rootNode = top[top.length - 1]![0]!;
   const tiled: (SumTileProvince | undefined)[] = params.provinces.map(() => undefined);
+  const cache = createSumTileWindowCache(params.cacheBytes ?? 32 * 2 ** 20);
   const provinceTiles = (p: number): SumTileProvince => {
     let t = tiled[p];
     if (t === undefined) {
@@ -367,6 +414,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
         kind,
         size: params.provinces[p]!.size,
         readTile: (level, index, width) => params.readTile(p, level, index, width),
+        cache,
       });
       const root = t.root();
       const want = subtrees[p]!;

@@ -352,3 +352,34 @@ export async function readPublicBatchFile(
     throw error;
   }
 }
+
+/**
+ * The public files of the batches with tiles under `batchesDir`, found by their roots
+ * (`tiles.json`'s `root`), without opening the ledger store: for exporting a mirror from a stopped
+ * server's data directory. Batches without tiles yet (anchored before tiles, never asked for a
+ * receipt) are not found.
+ *
+ * @example
+ * const byRoot = await publicBatchTilesByRoot(path.join(dataDir, "batches"));
+ * await byRoot(batch.root, "tiles.json");
+ */
+export async function publicBatchTilesByRoot(
+  batchesDir: string,
+): Promise<(root: string, file: string) => Promise<Uint8Array | undefined>> {
+  const dirs = new Map<string, string>();
+  let names: string[] = [];
+  try {
+    names = await readdir(batchesDir);
+  } catch {
+    // no batches folder: nothing anchored here
+  }
+  for (const name of names) {
+    if (!/^[0-9a-f]{16,64}$/.test(name)) continue;
+    const d = await readBatchTilesDescriptor(path.join(batchesDir, name)).catch(() => undefined);
+    if (d !== undefined) dirs.set(d.root.toLowerCase(), path.join(batchesDir, name));
+  }
+  return async (root, file) => {
+    const dir = dirs.get(root.toLowerCase());
+    return dir === undefined ? undefined : readPublicBatchFile(dir, file);
+  };
+}
