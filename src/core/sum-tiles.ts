@@ -41,6 +41,20 @@ export const BATCH_TILES_FORMAT = "shafaf-batch-tiles/1" as const;
  */
 export const MIN_PUBLIC_REMAINDER = 10;
 
+/** The fewest persons a province may count for its batch's `tiles.json` to be published. */
+export const MIN_PUBLIC_PERSONS = 10n;
+
+/**
+ * Whether a batch's public files (`tiles.json` and its public tiles) may be published: every
+ * province counts at least {@link MIN_PUBLIC_PERSONS} persons (lane 1), because `tiles.json` lists
+ * every province's totals and a verifier needs them all (batch-tiles-v1.md §4).
+ */
+export function batchPublishesTiles(
+  provinces: readonly { lanes: readonly (bigint | string)[] }[],
+): boolean {
+  return provinces.every((p) => BigInt(p.lanes[1] ?? 0) >= MIN_PUBLIC_PERSONS);
+}
+
 /** Bytes of one tile entry of a kind: hash (32) ‖ lanes (16 each). */
 export function sumTileEntryBytes(kind: RecordKind): number {
   return 32 + laneCount(kind) * LANE_BYTES;

@@ -26,6 +26,7 @@ import { verifyCheckpointPolicy, type TrustPolicy } from "../core/tlog-policy.ts
 import { hexToBytes, bytesToHex, type Hex } from "../core/hex.ts";
 import {
   BATCH_TILES_FORMAT,
+  batchPublishesTiles,
   provincePublishesTiles,
   sumTreeRootOfProvinces,
   verifyProvinceTiles,
@@ -367,6 +368,10 @@ export function verifyMirrorBatchTiles(
       };
       if (d.format !== BATCH_TILES_FORMAT) throw new Error(`tiles.json format ${String(d.format)}`);
       const provinces = d.provinces.map((p) => ({ ...p, lanes: p.lanes.map((v) => BigInt(v)) }));
+      if (!batchPublishesTiles(provinces)) {
+        problems.push(`${where}: tiles.json lists a province of fewer than 10 persons (a leak)`);
+        continue;
+      }
       const root = bytesToHex(sumTreeRootOfProvinces(d.kind, provinces).hash);
       const logged = loggedRoots.get(id);
       if (logged === undefined || root !== logged.toLowerCase()) {

@@ -25,7 +25,7 @@ import {
   type TiledProvince,
 } from "../core/sum-tiles.ts";
 import { parseTilePath, tilePath } from "../core/tile-path.ts";
-import { sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
+import { batchPublishesTiles, sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
 import { BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
 import { makePrivateDir, writePrivateData } from "./private-files.ts";
 import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
@@ -326,8 +326,8 @@ export async function listPublicBatchTiles(artifactDir: string): Promise<string[
 /**
  * A public file of a batch's tiles by its path under the batch (batch-tiles-v1.md §7):
  * `tiles.json`, or `<IR-dd>/tile/<L>/<N>[.p/<W>]` of level ≥ 1 of a public province. Anything
- * else — level 0, a private province, a path `tilePath` would not write — is undefined: only the
- * `public/` folder is ever read.
+ * else — level 0, a private province, a path `tilePath` would not write, any file of a batch with a
+ * province of fewer than 10 persons — is undefined: only the `public/` folder is ever read.
  *
  * @example
  * await readPublicBatchFile(dir, "IR-07/tile/1/000.p/17");
@@ -336,6 +336,10 @@ export async function readPublicBatchFile(
   artifactDir: string,
   file: string,
 ): Promise<Uint8Array | undefined> {
+  // A batch with a province of fewer than 10 persons publishes nothing (tiles.json would list
+  // that province's totals).
+  const d = await readBatchTilesDescriptor(artifactDir);
+  if (d === undefined || !batchPublishesTiles(d.provinces)) return undefined;
   let rel: string;
   if (file === "tiles.json") rel = "tiles.json";
   else {

@@ -173,5 +173,15 @@ describe("batch tiles over HTTP (GET /api/v1/batches/{id}/tiles…)", function (
       false,
     );
     expect(verifyMirrorBatchTiles(new Map(), logged)).to.equal(undefined);
+    // a tiles.json listing a province of fewer than 10 persons is a leak
+    const desc = JSON.parse(new TextDecoder().decode(files.get("api/v1/batches/3/tiles.json"))) as {
+      provinces: { lanes: string[] }[];
+    };
+    desc.provinces[1]!.lanes[1] = "9";
+    const small = new Map(files).set(
+      "api/v1/batches/3/tiles.json",
+      new TextEncoder().encode(JSON.stringify(desc)),
+    );
+    expect(verifyMirrorBatchTiles(small, logged)?.detail).to.match(/fewer than 10 persons/);
   });
 });

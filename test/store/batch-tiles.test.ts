@@ -14,6 +14,7 @@ import { createTileSumTree, verifyProvinceTiles } from "../../src/core/sum-tiles
 import {
   listPublicBatchTiles,
   openBatchTiles,
+  readPublicBatchFile,
   tiledProvinces,
   writeBatchTiles,
   type BatchTilesDescriptor,
@@ -91,6 +92,10 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
     }
     const absent = new Uint8Array(32).fill(0x7f);
     expect(w.tiled.personProof(absent, 7)).to.deep.equal(w.tree.personProof(absent, 7));
+    // a province of one record: tiles.json would list its totals, so nothing is published
+    expect(await readPublicBatchFile(w.dir, "tiles.json")).to.equal(undefined);
+    expect(await readPublicBatchFile(w.dir, "IR-07/tile/1/000.p/1")).to.equal(undefined);
+    expect(await listPublicBatchTiles(w.dir)).to.include("IR-07/tile/1/000.p/1");
     w.reader.close();
   });
 
@@ -150,6 +155,9 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
         ),
     });
     expect(ok.ok).to.equal(true);
+    expect(await readPublicBatchFile(w.dir, "IR-01/tile/1/000.p/1")).to.deep.equal(
+      new Uint8Array(readFileSync(path.join(w.dir, "tiles/public/IR-01/tile/1/000.p/1"))),
+    );
     w.reader.close();
   });
 });
