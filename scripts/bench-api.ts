@@ -21,6 +21,14 @@
  * --cap-seconds S (default 20) --verify-concurrency N (default 200) --gets N (default 300)
  * --verify-slots N (the server's concurrent verifications; default the API's own, 4; a large
  * number shows the server without its bound) --layout on-demand|stored.
+ *
+ * `--scheme v2`: a `shafaf-tree/2` batch (31 provinces, a person with two records every fifth
+ * record) written as the anchor job writes it — artifact with keys.bin, batch tiles
+ * (docs/spec/batch-tiles-v1.md), locators — served with receipts and person proofs
+ * (`POST /api/v1/persons/proof`) assembled from the tiles. Before the load, the server process
+ * measures its first receipt and first person proof on a freshly opened store (what a restart
+ * costs) beside recomputing the batch's tree from its artifact (what the first request cost before
+ * tiles).
  */
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -39,6 +47,12 @@ import { buildReceipt, recordToJson } from "../src/core/receipt.ts";
 import { newReceiptCode } from "../src/core/receipt-code.ts";
 import type { PremiumRecord } from "../src/core/record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
+import { verifyDocument } from "../src/core/verify-document.ts";
+import { createSumTreeBatchCollector } from "../src/core/sum-tree-batch.ts";
+import { bytesToHex } from "../src/core/hex.ts";
+import { readBatchArtifact } from "../src/store/batch-artifact.ts";
+import { writeBatchTiles } from "../src/store/batch-tiles.ts";
+import { loadArtifactSumTree } from "../src/store/sum-tree-artifact.ts";
 import type { Hex } from "../src/core/hex.ts";
 import { hexKey, openIndexStore } from "../src/store/index-store.ts";
 import { createBatchArtifactWriter } from "../src/store/batch-artifact.ts";
@@ -59,6 +73,7 @@ const { values: opts } = parseArgs({
     gets: { type: "string", default: "300" },
     "verify-slots": { type: "string" },
     layout: { type: "string", default: "on-demand" },
+    scheme: { type: "string", default: "v1" },
     serve: { type: "string" },
   },
 });
@@ -196,6 +211,106 @@ async function writeOnDemand(
   return samples;
 }
 
+/** A `shafaf-tree/2` batch as the anchor job writes it: artifact (keys.bin), tiles, locators. */
+async function writeV2(
+  ledger: LedgerStore,
+  count: number,
+  records: PremiumRecord[],
+  salts: Hex[],
+  txHash: Hex,
+): Promise<{
+  samples: { code: string; key: string }[];
+  root: Hex;
+  lanes: string[];
+  tilesMs: number;
+}> {
+  const keys = new Uint8Array(randomBytes(32 * count));
+  // every fifth record is a second record of the person before it (same key, same province)
+  for (let i = 1; i < count; i += 5) keys.copyWithin(i * 32, (i - 1) * 32, i * 32);
+  const batch = createSumTreeBatchCollector("premium");
+  for (let i = 0; i < count; i++) batch.push(records[i]!, Buffer.from(salts[i]!.slice(2), "hex"));
+  const tree = batch.build(keys);
+  const jobId = randomBytes(32).toString("hex");
+  const writer = await createBatchArtifactWriter(ledger.batchesDir, jobId);
+  const codes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const code = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
+    codes.push(code);
+    await writer.append({
+      index: i,
+      code,
+      salt: salts[i]!,
+      subject: hex(32),
+      source: { file: "bench.csv", line: i + 2 },
+      record: recordToJson(records[i]!),
+    });
+  }
+  const manifestBytes = new TextEncoder().encode('{"format":"bench"}');
+  const lanes = tree.lanes.map(String);
+  const facts = {
+    kind: "premium" as const,
+    period: "1403-07",
+    recordCount: count,
+    total: records.reduce((a, r) => a + r.total, 0n).toString(),
+    root: tree.root,
+    manifestHash: keccak256(manifestBytes) as Hex,
+    idempotencyKey: hex(32),
+    supersedes: null,
+    reason: null,
+  };
+  const vrfKeyId = hex(32);
+  const { dir } = await writer.commit({
+    manifestBytes,
+    keys,
+    descriptor: {
+      scheme: "shafaf-tree/2",
+      vrfKeyId,
+      lanes,
+      ...facts,
+      createdAt: new Date().toISOString(),
+    },
+  });
+  const t = performance.now();
+  await writeBatchTiles(dir, tree, keys);
+  const tilesMs = performance.now() - t;
+  const entry: BatchEntry = {
+    format: "shafaf-batch-entry/1",
+    batchId: 1,
+    jobId,
+    chainId: 31337,
+    contract: CONTRACT,
+    ...facts,
+    supersededBy: null,
+    txHash,
+    blockNumber: 2,
+    blockHash: hex(32),
+    anchoredAt: 1_727_000_000,
+    receipts: "on-demand",
+    scheme: "shafaf-tree/2",
+  };
+  for (let start = 0; start < count; start += 1000) {
+    const chunk = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++)
+      chunk.push({ index: i, code: codes[i]!, subject: hex(32), recordId: records[i]!.recordId });
+    await ledger.writeReceiptLocators(entry, chunk);
+  }
+  await ledger.completeJob(
+    {
+      format: "shafaf-job/1",
+      jobId,
+      state: "complete",
+      ...facts,
+      createdAt: new Date().toISOString(),
+      batchId: 1,
+    },
+    entry,
+  );
+  const samples: { code: string; key: string }[] = [];
+  for (let i = 0; i < count; i += sampleEvery(count))
+    samples.push({ code: codes[i]!, key: bytesToHex(keys.subarray(i * 32, i * 32 + 32)) });
+  return { samples, root: tree.root, lanes, tilesMs };
+}
+
 /** Child: builds a store of `count` receipts in one batch, serves it, reports URL and samples. */
 async function serve(dir: string, count: number, layout: string): Promise<void> {
   const t0 = performance.now();
@@ -212,7 +327,7 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
       nationalId: nationalId(i + 1),
       workshopCode: String(1_000_000_000 + (i % 5000)),
       insuranceNo: String(10_000_000 + i),
-      province: "IR-23",
+      province: opts.scheme === "v2" ? `IR-${String((i * 7) % 31).padStart(2, "0")}` : "IR-23",
       days: 30,
       wageBase: (total * 10n) / 3n,
       workerShare: (total * 7n) / 30n,
@@ -223,11 +338,18 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
     };
     records.push(record);
     salts.push(hex(32));
-    values.push(
-      leafValues(record, { salt: salts[i]!, subject: subjectPseudonym(key, record.nationalId) }),
-    );
+    if (opts.scheme !== "v2")
+      values.push(
+        leafValues(record, { salt: salts[i]!, subject: subjectPseudonym(key, record.nationalId) }),
+      );
   }
-  const tree = buildMerkleTree(leafHashes(values));
+  const tree = buildMerkleTree(
+    opts.scheme === "v2" ? new Uint8Array(32).fill(1) : leafHashes(values),
+  );
+  const txHash = hex(32);
+  const ledger = await openLedgerStore(dir);
+  const v2 =
+    opts.scheme === "v2" ? await writeV2(ledger, count, records, salts, txHash) : undefined;
   const index = await openIndexStore(path.join(dir, "index"));
   await index.initialize({
     chainId: 31337,
@@ -238,12 +360,12 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
   });
   const tx = index.begin();
   tx.at({ number: 2, hash: hex(32), parentHash: hex(32) });
-  const txHash = hex(32);
   tx.put("batches", hexKey(1), {
+    ...(v2 === undefined ? {} : { scheme: "shafaf-tree/2", lanes: v2.lanes, vrfKeyId: hex(32) }),
     batchId: 1,
     kind: "premium",
     period: "1403-07",
-    root: tree.root,
+    root: v2?.root ?? tree.root,
     recordCount: count,
     total: records.reduce((a, r) => a + r.total, 0n).toString(),
     manifestHash: hex(32),
@@ -261,17 +383,45 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
     manifest: { status: "missing" },
   });
   await index.commit(tx, { cursor: { number: 2, hash: hex(32) }, keepFrom: 0 });
-  const ledger = await openLedgerStore(dir);
   const total = records.reduce((a, r) => a + r.total, 0n).toString();
-  const samples =
-    layout === "stored"
-      ? await writeStored(ledger, { count, tree, records, values, txHash })
-      : await writeOnDemand(ledger, { count, tree, records, values, salts, txHash, total });
+  let samples: unknown[] =
+    v2 !== undefined
+      ? v2.samples
+      : layout === "stored"
+        ? await writeStored(ledger, { count, tree, records, values, txHash })
+        : await writeOnDemand(ledger, { count, tree, records, values, salts, txHash, total });
   const built = performance.now() - t0;
+  let restart: Record<string, number> | undefined;
+  let served = ledger;
+  if (v2 !== undefined) {
+    // A restart: the store closed and opened again (a fresh assembler, nothing cached), then the
+    // first receipt and the first person proof; beside it, the tree recomputed from the artifact
+    // (what the first request of a v2 batch cost before tiles).
+    await ledger.close();
+    served = await openLedgerStore(dir);
+    const s0 = v2.samples[0]!;
+    let t = performance.now();
+    if ((await served.getReceiptByCode(s0.code)) === undefined) throw new Error("no receipt");
+    const firstReceiptMs = performance.now() - t;
+    t = performance.now();
+    const key = Buffer.from(v2.samples[1]!.key.slice(2), "hex");
+    if ((await served.getPersonBatch(1, key)) === undefined) throw new Error("no person proof");
+    const firstPersonMs = performance.now() - t;
+    const job = (await served.getBatch(1))!.jobId;
+    t = performance.now();
+    await loadArtifactSumTree((await readBatchArtifact(path.join(served.batchesDir, job)))!);
+    const recomputeMs = performance.now() - t;
+    restart = { firstReceiptMs, firstPersonMs, recomputeMs, tilesMs: v2.tilesMs };
+    // fetch the sample receipts for the verify route
+    const withReceipts = [];
+    for (const x of v2.samples.slice(0, 200))
+      withReceipts.push({ ...x, receipt: await served.getReceiptByCode(x.code) });
+    samples = withReceipts;
+  }
   const api = createApp({
     index,
-    ledger,
-    verify: verifyReceipt,
+    ledger: served,
+    verify: v2 !== undefined ? verifyDocument : verifyReceipt,
     apiKeys: [],
     rateLimit: false,
     log: { info() {}, warn() {}, error() {} },
@@ -284,12 +434,12 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
     port: 0,
     onClosed: async () => {
       await index.close();
-      await ledger.close();
+      await served.close();
     },
   });
   const samplesFile = path.join(dir, "samples.json");
   writeFileSync(samplesFile, JSON.stringify(samples));
-  process.send!({ url: running.url, samplesFile, builtMs: built });
+  process.send!({ url: running.url, samplesFile, builtMs: built, restart });
   process.on("message", (m) => {
     // "cpu": the server's CPU time so far (user + system, µs), for the per-request figure.
     if (m === "cpu") {
@@ -499,6 +649,8 @@ async function main(): Promise<void> {
       String(count),
       "--layout",
       opts.layout,
+      "--scheme",
+      opts.scheme,
       ...(opts["verify-slots"] === undefined ? [] : ["--verify-slots", opts["verify-slots"]]),
     ],
     {
@@ -507,28 +659,52 @@ async function main(): Promise<void> {
     },
   );
   try {
-    const ready = await new Promise<{ url: string; samplesFile: string; builtMs: number }>(
-      (resolve, reject) => {
-        child.once("message", (m) => resolve(m as never));
-        child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-      },
-    );
+    const ready = await new Promise<{
+      url: string;
+      samplesFile: string;
+      builtMs: number;
+      restart?: Record<string, number>;
+    }>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as never));
+      child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+    });
     const { readFileSync } = await import("node:fs");
-    const samples = JSON.parse(readFileSync(ready.samplesFile, "utf8")) as { code: string }[];
-    const bodies = samples.map((s) => JSON.stringify(s));
+    const v2 = opts.scheme === "v2";
+    const raw = JSON.parse(readFileSync(ready.samplesFile, "utf8")) as {
+      code: string;
+      key?: string;
+      receipt?: unknown;
+    }[];
+    const samples = raw;
+    const bodies = raw.map((s) => JSON.stringify(v2 ? s.receipt : s));
     const url = new URL(ready.url);
     console.log(
-      `store (${opts.layout}): ${count.toLocaleString("en-US")} receipts built and written in ${(ready.builtMs / 1000).toFixed(1)} s`,
+      `store (${v2 ? "shafaf-tree/2, tiles" : opts.layout}): ${count.toLocaleString("en-US")} receipts built and written in ${(ready.builtMs / 1000).toFixed(1)} s`,
     );
+    if (ready.restart !== undefined) {
+      const r = ready.restart;
+      console.log(
+        `tiles written in ${(r.tilesMs! / 1000).toFixed(2)} s; after a restart: first receipt ${r.firstReceiptMs!.toFixed(0)} ms, first person proof ${r.firstPersonMs!.toFixed(0)} ms; the tree recomputed from the artifact (the first request before tiles) ${r.recomputeMs!.toFixed(0)} ms`,
+      );
+    }
     console.log(
       `load: ${total} requests per route, concurrency ${concurrency}, cap ${capMs / 1000} s, 127.0.0.1, keep-alive\n`,
     );
-    const routes = {
-      static: (i: number) => ({ method: "GET", path: "/healthz", i }),
+    const routes: Record<string, (i: number) => { method: string; path: string; body?: string }> = {
+      static: () => ({ method: "GET", path: "/healthz" }),
       receipt: (i: number) => ({
         method: "GET",
         path: `/api/v1/receipts/${samples[i % samples.length]!.code}`,
       }),
+      ...(v2
+        ? {
+            person: (i: number) => ({
+              method: "POST",
+              path: "/api/v1/persons/proof",
+              body: JSON.stringify({ batchId: 1, key: samples[i % samples.length]!.key }),
+            }),
+          }
+        : {}),
       verify: (i: number) => ({
         method: "POST",
         path: "/api/v1/verify",
@@ -564,6 +740,7 @@ async function main(): Promise<void> {
     for (const [name, label] of [
       ["static", "GET /healthz (static JSON)"],
       ["receipt", "GET /api/v1/receipts/{code}"],
+      ...(v2 ? [["person", "POST /api/v1/persons/proof"] as const] : []),
       ["verify", "POST /api/v1/verify"],
     ] as const) {
       const r = best(name);

@@ -17,7 +17,7 @@ import { vrfProofToHash, vrfProve, vrfSecretKey } from "../core/vrf.ts";
 import path from "node:path";
 import { readBatchArtifact } from "../store/batch-artifact.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
-import { loadArtifactSumTree } from "../store/sum-tree-artifact.ts";
+import { openRecordLines, openTiledBatch } from "../store/tiled-batch.ts";
 
 export interface ProvePersonParams {
   store: LedgerStore;
@@ -70,25 +70,34 @@ export async function provePerson(p: ProvePersonParams): Promise<PersonProof> {
       details: `the batch names VRF key ${artifact.descriptor.vrfKeyId ?? "(none)"}; give that key's keystore`,
       code: "anchor.person.vrf-key",
     });
-  const tree = await loadArtifactSumTree(artifact);
   const context = { kind: batch.kind, period: batch.period };
   const key = batchPersonKey(vrfProofToHash(vrfProve(vrfKey, personVrfInput(personId))), context);
-  const keys = artifact.keys!;
-  const records: { record: LedgerRecord; salt: Uint8Array }[] = [];
-  for await (const line of artifact.records()) {
-    const at = line.index * 32;
-    if (!keys.subarray(at, at + 32).every((b, i) => b === key[i])) continue;
-    const record = recordFromJson(line.record);
-    if (record !== undefined) records.push({ record, salt: hexToBytes(line.salt) });
+  // From the batch's tiles (written from the artifact once if it has none): the person's leaves
+  // by a binary search, their records by line; no whole tree is recomputed.
+  const lines = await openRecordLines(artifact);
+  try {
+    const tiled = await openTiledBatch(artifact, lines);
+    try {
+      const records: { record: LedgerRecord; salt: Uint8Array }[] = [];
+      for (const i of tiled.tree.indicesOf(key)) {
+        const line = lines.line(tiled.tiles.leafLine(i));
+        const record = recordFromJson(line.record);
+        if (record !== undefined) records.push({ record, salt: hexToBytes(line.salt) });
+      }
+      return buildPersonProof({
+        chainId: batch.chainId,
+        contract: batch.contract,
+        batchId: p.batchId,
+        tree: tiled.tree,
+        vrfKey,
+        context,
+        personId,
+        records,
+      });
+    } finally {
+      tiled.close();
+    }
+  } finally {
+    lines.close();
   }
-  return buildPersonProof({
-    chainId: batch.chainId,
-    contract: batch.contract,
-    batchId: p.batchId,
-    tree,
-    vrfKey,
-    context,
-    personId,
-    records,
-  });
 }

@@ -44,6 +44,7 @@ import type { PersonKeying } from "./person-keying.ts";
 export type { QuarantinedList } from "./list-quarantine.ts";
 export { ISSUES_PER_RULE, type ValidationIssue } from "./issue-collector.ts";
 import path from "node:path";
+import { ensureBatchTiles } from "../store/batch-tiles.ts";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
 export const ANCHOR_STEPS = [
@@ -54,6 +55,7 @@ export const ANCHOR_STEPS = [
   "tx-sent",
   "tx-mined",
   "batch-anchored",
+  "tiles-written",
   "receipts-partial",
   "receipts-written",
   "complete",
@@ -529,6 +531,12 @@ async function finishJob(
   };
 
   if (job.state === "anchored") {
+    // A v2 batch's tiles (batch-tiles-v1.md): written whole into a temporary folder and renamed,
+    // so a kill at any point leaves none or all; a resumed job writes the same bytes.
+    if (artifact.keys !== undefined) {
+      await ensureBatchTiles(artifact);
+      onStep("tiles-written");
+    }
     await writeAllReceiptLocators(ctx, batch, artifact);
     onStep("receipts-written");
     job = {

@@ -29,7 +29,7 @@ export type IndexReader = Pick<
 
 /** The anchor pipeline's store (`src/store/ledger-store.ts`), read side only. */
 export type LedgerReader = Pick<LedgerStore, "getReceiptByCode" | "listReceiptsBySubject"> &
-  Partial<Pick<LedgerStore, "getPersonBatch">>;
+  Partial<Pick<LedgerStore, "getPersonBatch" | "getPublicBatchFile">>;
 
 /** One check of a verification, as the API reports it. */
 export interface VerifyCheck {

@@ -32,6 +32,7 @@ import { openApiDocumentRoutes } from "./routes/openapi-document.ts";
 import { operationsRoutes } from "./routes/operations.ts";
 import { portalRoutes } from "./routes/portal.ts";
 import { personRoutes, type PersonKeyMaterial } from "./routes/persons.ts";
+import { batchTilesRoutes } from "./routes/batch-tiles.ts";
 import { receiptRoutes, type LogBundleOfBatch } from "./routes/receipts.ts";
 import { trustPolicyRoute } from "./routes/trust-policy.ts";
 import { staffRoutes } from "./routes/staff.ts";
@@ -182,6 +183,7 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   app.use("/api", rateLimited(limiter));
   app.use(openApiDocumentRoutes(validators));
   app.use(batchRoutes(validators, { index }));
+  app.use(batchTilesRoutes(validators, { ledger }));
   app.use(findingsRoutes(validators, { index, auditReports: options.auditReports, log }));
   app.use(statsRoutes(validators, { index }));
   app.use(

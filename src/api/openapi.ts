@@ -229,6 +229,137 @@ export const openApiDocument = {
         },
       },
     },
+    "/api/v1/batches/{id}/tiles": {
+      get: {
+        operationId: "getBatchTiles",
+        tags: ["public"],
+        summary:
+          "A shafaf-tree/2 batch's tiles descriptor (tiles.json, docs/spec/batch-tiles-v1.md): provinces, roots, right edges; immutable",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "integer", minimum: 1, maximum: 9007199254740991 },
+          },
+        ],
+        responses: {
+          "200": json("tiles.json", "BatchTiles", {
+            "Cache-Control": { schema: { type: "string" } },
+          }),
+          ...publicErrors,
+          "404": problemResponse("no such batch on this server, or a shafaf-tree/1 batch"),
+        },
+      },
+    },
+    "/api/v1/batches/{id}/tiles/{province}/tile/{level}/{index}": {
+      get: {
+        operationId: "getBatchTile",
+        tags: ["public"],
+        summary:
+          "A full public tile (256 entries) of a province subtree of a shafaf-tree/2 batch; immutable",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "integer", minimum: 1, maximum: 9007199254740991 },
+          },
+          {
+            name: "province",
+            in: "path",
+            required: true,
+            schema: { type: "string", pattern: "^IR-[0-9]{2}$" },
+          },
+          {
+            name: "level",
+            in: "path",
+            required: true,
+            description: "tile level, 1 or more (level 0 holds single records and is never served)",
+            schema: { type: "integer", minimum: 1, maximum: 63 },
+          },
+          {
+            name: "index",
+            in: "path",
+            required: true,
+            description: "tile index as three digits (tlog-tiles path element)",
+            schema: { type: "string", pattern: "^[0-9]{3}$" },
+          },
+        ],
+        responses: {
+          "200": {
+            description:
+              "the tile: its entries, each hash (32 bytes) ‖ lanes (16 bytes each, big-endian)",
+            headers: { "Cache-Control": { schema: { type: "string" } } },
+            content: {
+              "application/octet-stream": {
+                schema: { type: "string", contentMediaType: "application/octet-stream" },
+              },
+            },
+          },
+          ...publicErrors,
+          "404": problemResponse(
+            "no such public tile (level 0 and small provinces are never public)",
+          ),
+        },
+      },
+    },
+    "/api/v1/batches/{id}/tiles/{province}/tile/{level}/{index}.p/{width}": {
+      get: {
+        operationId: "getBatchPartialTile",
+        tags: ["public"],
+        summary:
+          "A partial public tile (1–255 entries) of a province subtree; immutable (a batch's tree never grows)",
+        parameters: [
+          {
+            name: "id",
+            in: "path",
+            required: true,
+            schema: { type: "integer", minimum: 1, maximum: 9007199254740991 },
+          },
+          {
+            name: "province",
+            in: "path",
+            required: true,
+            schema: { type: "string", pattern: "^IR-[0-9]{2}$" },
+          },
+          {
+            name: "level",
+            in: "path",
+            required: true,
+            description: "tile level, 1 or more (level 0 holds single records and is never served)",
+            schema: { type: "integer", minimum: 1, maximum: 63 },
+          },
+          {
+            name: "index",
+            in: "path",
+            required: true,
+            description: "tile index as three digits (tlog-tiles path element)",
+            schema: { type: "string", pattern: "^[0-9]{3}$" },
+          },
+          {
+            name: "width",
+            in: "path",
+            required: true,
+            schema: { type: "integer", minimum: 1, maximum: 255 },
+          },
+        ],
+        responses: {
+          "200": {
+            description:
+              "the tile: its entries, each hash (32 bytes) ‖ lanes (16 bytes each, big-endian)",
+            headers: { "Cache-Control": { schema: { type: "string" } } },
+            content: {
+              "application/octet-stream": {
+                schema: { type: "string", contentMediaType: "application/octet-stream" },
+              },
+            },
+          },
+          ...publicErrors,
+          "404": problemResponse("no such public tile"),
+        },
+      },
+    },
     "/api/v1/batches/{id}/attestations/{index}/findings": {
       get: {
         operationId: "getAttestationFindings",
@@ -736,6 +867,45 @@ export const openApiDocument = {
                   },
                 },
               ],
+            },
+          },
+        },
+      },
+      BatchTiles: {
+        type: "object",
+        additionalProperties: false,
+        required: ["format", "scheme", "kind", "root", "lanes", "entryBytes", "provinces"],
+        properties: {
+          format: { const: "shafaf-batch-tiles/1" },
+          scheme: { const: "shafaf-tree/2" },
+          kind,
+          root: hex32,
+          lanes: { type: "array", items: rials },
+          entryBytes: { type: "integer", enum: [112, 128] },
+          provinces: {
+            type: "array",
+            items: {
+              type: "object",
+              additionalProperties: false,
+              required: ["code", "size", "root", "lanes", "public", "edge"],
+              properties: {
+                code: { type: "string", pattern: "^IR-[0-9]{2}$" },
+                size: { type: "integer", minimum: 1 },
+                root: hex32,
+                lanes: { type: "array", items: rials },
+                public: { type: "boolean" },
+                edge: {
+                  oneOf: [
+                    { type: "null" },
+                    {
+                      type: "object",
+                      additionalProperties: false,
+                      required: ["hash", "lanes"],
+                      properties: { hash: hex32, lanes: { type: "array", items: rials } },
+                    },
+                  ],
+                },
+              },
             },
           },
         },

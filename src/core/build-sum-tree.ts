@@ -53,6 +53,14 @@ export interface SumTree {
   indicesOf(key: Uint8Array): number[];
   /** A range proof of all leaves of `key`, or an absence proof when it has none. */
   personProof(key: Uint8Array, batchId: number): SumTreeProof;
+  /**
+   * Built in memory only: nodes `from … from + count − 1` of tree level `level` of province
+   * number `province`, each hash (32) ‖ lanes (16 each) — the bytes of batch tiles
+   * (batch-tiles-v1.md). Throws RangeError outside the level.
+   */
+  levelBytes?(province: number, level: number, from: number, count: number): Uint8Array;
+  /** Built in memory only: the input row (line of the artifact) of the leaf at batch index `i`. */
+  inputIndex?(i: number): number;
 }
 
 interface Level {
@@ -104,6 +112,7 @@ export function buildOrderedSumTree(
       writeLanes(leaf.lanes, mem, lanesAt);
       return leaf.seq;
     },
+    (i) => i,
   );
 }
 
@@ -112,6 +121,7 @@ function assemble(
   codes: readonly string[],
   sizes: readonly number[],
   writeLeaf: WriteLeaf,
+  inputIndex: (i: number) => number,
 ): SumTree {
   const lanesN = laneCount(kind);
   const rec = 32 + lanesN * LANE_BYTES;
@@ -373,6 +383,14 @@ function assemble(
       });
       return { ...header(found > 0 ? "range" : "absence", batchId), key: bytesToHex(key), windows };
     },
+    levelBytes(p, l, from, count) {
+      const level = levels[p]?.[l];
+      if (level === undefined || from < 0 || count < 0 || from + count > level.count)
+        throw new RangeError(`nodes ${from}+${count} are not in level ${l} of province ${p}`);
+      const at = base + level.at + from * rec;
+      return mem().slice(at, at + count * rec);
+    },
+    inputIndex,
   };
 }
 
@@ -473,6 +491,7 @@ export function buildSumTree(kind: RecordKind, columns: SumTreeColumns): SumTree
       }
       return seqOf[i]!;
     },
+    (i) => order[i]!,
   );
 }
 

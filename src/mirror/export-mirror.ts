@@ -178,6 +178,7 @@ async function writeSite(
     await copyApi(`/batches/${b.batchId}`);
     for (let i = 0; i < b.attestations.length; i++)
       await copyApi(`/batches/${b.batchId}/attestations/${i}/findings`);
+    await exportBatchTiles(b.batchId, options.source, put);
   }
   const events: unknown[] = [];
   for (let cursor: string | null | undefined = undefined; ;) {
@@ -276,4 +277,42 @@ function tagIndexHtml(bytes: Uint8Array): Uint8Array {
   if (!html.includes("<head>"))
     throw new InvariantError("the portal's index.html has no <head>", { code: "mirror.no-portal" });
   return new TextEncoder().encode(html.replace("<head>", `<head>\n    ${tag}`));
+}
+
+/**
+ * A `shafaf-tree/2` batch's public tiles (docs/spec/batch-tiles-v1.md §7), when the site serves
+ * them (it anchored the batch): `tiles.json` at `api/v1/batches/<id>/tiles.json` and each tile of
+ * level ≥ 1 of each public province at its API path. Level 0 is never asked for.
+ *
+ * @throws {InvariantError} (`mirror.source-missing`) when a tile tiles.json lists is not served.
+ * @example
+ * await exportBatchTiles(7, httpSource(url), (rel, bytes) => writeFile(path.join(out, rel), bytes));
+ */
+export async function exportBatchTiles(
+  batchId: number,
+  source: MirrorSource,
+  put: (rel: string, bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
+  const base = `/batches/${batchId}/tiles`;
+  const descriptor = await source.get(`/api/v1${base}`);
+  if (descriptor === undefined) return;
+  await put(mirrorApiFile(base), descriptor);
+  const d = json(descriptor) as { provinces: { code: string; size: number; public: boolean }[] };
+  for (const p of d.provinces) {
+    if (!p.public) continue;
+    for (const { level, full, partialWidth } of tileCounts(p.size)) {
+      if (level === 0) continue;
+      const count = full + (partialWidth > 0 ? 1 : 0);
+      for (let index = 0; index < count; index++) {
+        const rel = `api/v1${base}/${p.code}/${tilePath({ level, index, width: index < full ? TILE_WIDTH : partialWidth })}`;
+        const bytes = await source.get(`/${rel}`);
+        if (bytes === undefined)
+          throw new InvariantError(`the site answered 404 for /${rel}`, {
+            code: "mirror.source-missing",
+            details: "the site lists the tile in tiles.json but does not serve it",
+          });
+        await put(rel, bytes);
+      }
+    }
+  }
 }

@@ -23,9 +23,17 @@ import { merkleTreeHash, rootHash } from "../core/rfc6962.ts";
 import { tileNodeSource, tileWidth } from "../core/tile-node-source.ts";
 import { tileCounts, tilePath, TILE_WIDTH } from "../core/tile-path.ts";
 import { verifyCheckpointPolicy, type TrustPolicy } from "../core/tlog-policy.ts";
+import { hexToBytes, bytesToHex, type Hex } from "../core/hex.ts";
+import {
+  BATCH_TILES_FORMAT,
+  batchPublishesTiles,
+  provincePublishesTiles,
+  sumTreeRootOfProvinces,
+  verifyProvinceTiles,
+} from "../core/sum-tiles.ts";
 
 export interface MirrorCheck {
-  name: "manifest" | "files" | "checkpoint" | "tiles" | "entries" | "batches";
+  name: "manifest" | "files" | "checkpoint" | "tiles" | "entries" | "batches" | "batch-tiles";
   ok: boolean;
   /** What was checked, or the first problems found (paths and batch ids, never personal data). */
   detail: string;
@@ -312,8 +320,107 @@ export async function verifyMirror(options: VerifyMirrorOptions): Promise<Verify
       name: "batches",
       ...summary(batchProblems, `${shown.size} batches agree with their log entries`),
     });
+    const tiles = verifyMirrorBatchTiles(
+      files,
+      new Map([...logged].map(([id, e]) => [id, e.root])),
+    );
+    if (tiles !== undefined) checks.push(tiles);
     return done({ logSize: size, batches: shown.size });
   }
   checks.push({ name: "batches", ...summary(batchProblems, "") });
   return done({ logSize: size });
+}
+
+/**
+ * The batch tiles of a mirror's `files` (path → bytes, already checked against mirror.json),
+ * against the roots the log names per batch id (batch-tiles-v1.md §6; `undefined` when the mirror
+ * has none). For each
+ * `api/v1/batches/<id>/tiles.json`, its provinces give the root the log names for the batch, each
+ * public province's tiles fold to its root with its right edge, and no other file lies under the
+ * batch's `tiles/` (a level-0 tile or a private province's tile there is a leak and fails).
+ */
+export function verifyMirrorBatchTiles(
+  files: ReadonlyMap<string, Uint8Array>,
+  loggedRoots: ReadonlyMap<number, string>,
+): MirrorCheck | undefined {
+  const problems: string[] = [];
+  const expected = new Set<string>();
+  let batches = 0;
+  for (const [file, bytes] of files) {
+    const m = /^api\/v1\/batches\/([1-9][0-9]*)\/tiles\.json$/.exec(file);
+    if (m === null) continue;
+    batches++;
+    const id = Number(m[1]);
+    const where = `batch ${id}`;
+    try {
+      const d = JSON.parse(new TextDecoder().decode(bytes)) as {
+        format: unknown;
+        kind: "premium" | "pension";
+        root: Hex;
+        provinces: {
+          code: string;
+          size: number;
+          root: Hex;
+          lanes: string[];
+          public: boolean;
+          edge: { hash: Hex; lanes: string[] } | null;
+        }[];
+      };
+      if (d.format !== BATCH_TILES_FORMAT) throw new Error(`tiles.json format ${String(d.format)}`);
+      const provinces = d.provinces.map((p) => ({ ...p, lanes: p.lanes.map((v) => BigInt(v)) }));
+      if (!batchPublishesTiles(provinces)) {
+        problems.push(`${where}: tiles.json lists a province of fewer than 10 persons (a leak)`);
+        continue;
+      }
+      const root = bytesToHex(sumTreeRootOfProvinces(d.kind, provinces).hash);
+      const logged = loggedRoots.get(id);
+      if (logged === undefined || root !== logged.toLowerCase()) {
+        problems.push(
+          `${where}: tiles.json's provinces give root ${root}, the log says ${logged ?? "nothing"}`,
+        );
+        continue;
+      }
+      for (const p of provinces) {
+        if (p.public !== provincePublishesTiles(p.size)) {
+          problems.push(`${where} ${p.code}: public is ${p.public} for ${p.size} leaves`);
+          continue;
+        }
+        if (!p.public) continue;
+        const dir = `api/v1/batches/${id}/tiles/${p.code}/`;
+        const r = verifyProvinceTiles({
+          kind: d.kind,
+          size: p.size,
+          root: p.root,
+          lanes: p.lanes,
+          edge:
+            p.edge === null
+              ? undefined
+              : { hash: hexToBytes(p.edge.hash), lanes: p.edge.lanes.map((v) => BigInt(v)) },
+          readTile: (level, index, width) => {
+            const rel = dir + tilePath({ level, index, width });
+            const b = files.get(rel);
+            if (b === undefined) throw new Error(`${rel} is missing`);
+            expected.add(rel);
+            return b;
+          },
+        });
+        if (!r.ok) problems.push(`${where} ${p.code}: ${r.reason}`);
+      }
+    } catch (error) {
+      problems.push(`${where}: ${(error as Error).message}`);
+    }
+  }
+  for (const file of files.keys())
+    if (/^api\/v1\/batches\/[0-9]+\/tiles\//.test(file) && !expected.has(file))
+      problems.push(
+        `${file} is not a public tile of its batch (level 0 and small provinces are never published)`,
+      );
+  if (batches === 0 && problems.length === 0) return undefined;
+  return {
+    name: "batch-tiles",
+    ...summary(
+      problems,
+      `${expected.size} public tiles of ${batches} batches fold to their logged roots`,
+    ),
+  };
 }

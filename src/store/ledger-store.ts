@@ -26,6 +26,7 @@ import {
   type BatchArtifactError,
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
+import { ensureBatchTiles, readPublicBatchFile } from "./batch-tiles.ts";
 import {
   createReceiptAssembler,
   type AnchoredBatchFacts,
@@ -160,6 +161,12 @@ export interface LedgerStore {
    * batch this store did not anchor (or whose job is not complete) and for a v1 batch.
    */
   getPersonBatch(batchId: number, key: Uint8Array): Promise<PersonBatchMaterial | undefined>;
+  /**
+   * A public file of a `shafaf-tree/2` batch's tiles (`tiles.json` or a tile of level ≥ 1 of a
+   * public province, docs/spec/batch-tiles-v1.md §7), writing the tiles from the artifact first
+   * when the batch has none; `undefined` for anything else (v1 batches, private tiles, unknown).
+   */
+  getPublicBatchFile(batchId: number, file: string): Promise<Uint8Array | undefined>;
   /** Receipts whose subject pseudonym is `pseudonym`, in batch then input order. */
   listReceiptsBySubject(pseudonym: string): Promise<StoredReceipt[]>;
   /** Receipts of a batch in input order; `limit`/`after` page through big batches. */
@@ -324,6 +331,8 @@ export async function openLedgerStore(
    * complete has no entry and is looked up again next time.
    */
   const anchoredFacts = new Map<number, AnchoredBatchFacts>();
+  /** Batches whose tiles exist on disk (checked or written once per process). */
+  const tiled = new Set<number>();
   const factsOf = (batchId: number): AnchoredBatchFacts | undefined => {
     let facts = anchoredFacts.get(batchId);
     if (facts !== undefined) return facts;
@@ -411,6 +420,19 @@ export async function openLedgerStore(
     async getPersonBatch(batchId, key) {
       const facts = factsOf(batchId);
       return facts === undefined ? undefined : assembler.personBatch(facts, key);
+    },
+
+    async getPublicBatchFile(batchId, file) {
+      const facts = factsOf(batchId);
+      if (facts === undefined) return undefined;
+      const dir = path.join(batchesDir, facts.jobId);
+      if (!tiled.has(batchId)) {
+        const artifact = await readBatchArtifact(dir);
+        if (artifact?.keys === undefined) return undefined;
+        await ensureBatchTiles(artifact);
+        tiled.add(batchId);
+      }
+      return readPublicBatchFile(dir, file);
     },
 
     async getReceiptByCode(code) {

@@ -6,16 +6,15 @@
  * leaf hash MUST be the tree's leaf at its index and the proof MUST lead to the root), and the
  * tree's root MUST be the anchored root of the batch.
  *
- * A `shafaf-batch/2` artifact (a `shafaf-tree/2` batch) has no tree file: its tree is recomputed
- * once from the records and `keys.bin` (`sum-tree-artifact.ts`), and the receipt is a
- * `shafaf-receipt/2` (core `buildReceiptV2`, verified before it is returned).
+ * A `shafaf-batch/2` artifact (a `shafaf-tree/2` batch) has no tree file: its receipts and person
+ * proofs are assembled from the batch's tiles (`batch-tiles.ts`, docs/spec/batch-tiles-v1.md,
+ * written from the artifact once if the batch has none) and the records as the leaves'
+ * openings (`tiled-batch.ts`), and the receipt is a `shafaf-receipt/2` (core `buildReceiptV2`,
+ * verified before it is returned). No whole tree is recomputed or held.
  *
  * Loaded trees and offsets are kept in a small LRU bounded in bytes (a 1,000,000-leaf tree is
  * 68 MB, its offsets 8 MB): a lookup in a warm batch is one `pread` and one proof.
  */
-import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvariantError } from "../core/errors.ts";
 import type { Hex } from "../core/hex.ts";
@@ -30,12 +29,15 @@ import {
 } from "../core/receipt.ts";
 import type { SumTreeProof } from "../core/sum-tree-proof.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
-import type { SumTree } from "../core/build-sum-tree.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
-import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
-import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
-import { decodeRecordOffsets, scanRecordOffsets } from "./record-offsets.ts";
+import { verifySumTreeProof } from "../core/verify-sum-tree-proof.ts";
+import {
+  openRecordLines,
+  openTiledBatch,
+  type RecordLines,
+  type TiledBatch,
+} from "./tiled-batch.ts";
 
 /** What the assembler needs of an anchored batch (a `BatchEntry` has it). */
 export interface AnchoredBatchFacts {
@@ -59,9 +61,9 @@ export interface ReceiptAssembler {
   /**
    * A person's material in a `shafaf-tree/2` batch for their batch key `key` (k_b): the range or
    * absence proof and their records opened (record and salt) in the proof's leaf order, i.e. a
-   * `shafaf-person-proof/1` without `personId` and `vrf`. `undefined` for a v1 batch. The tree
-   * and a key-sorted index of the records are cached with the batch, so a request is a binary
-   * search, one proof and a `pread` per record of the person.
+   * `shafaf-person-proof/1` without `personId` and `vrf`. `undefined` for a v1 batch. From the
+   * batch's tiles: a binary search of each province's leaf keys (`pread`s of the private leaf
+   * index), the windows' tiles, and a `pread` per leaf opened.
    */
   personBatch(batch: AnchoredBatchFacts, key: Uint8Array): Promise<PersonBatchMaterial | undefined>;
   /** Releases the cached trees and file descriptors. */
@@ -98,16 +100,13 @@ export interface CreateReceiptAssemblerParams {
 }
 
 interface Loaded {
-  /** v1: the Merkle tree; v2: the sum tree and the person keys (line order). */
+  /** v1: the Merkle tree; v2: the tree answered from the batch's tiles. */
   tree?: MerkleTree;
-  sum?: { tree: SumTree; keys: Uint8Array; byKey?: Uint32Array };
-  offsets: Float64Array;
-  fd: number;
+  sum?: TiledBatch;
+  lines: RecordLines;
   file: string;
   bytes: number;
 }
-
-const sha256hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /**
  * @example
@@ -122,11 +121,8 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
   let closed = false;
 
   const release = (loaded: Loaded): void => {
-    try {
-      closeSync(loaded.fd);
-    } catch {
-      // already closed
-    }
+    loaded.lines.close();
+    loaded.sum?.close();
   };
 
   const evict = (): void => {
@@ -155,51 +151,33 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         `the artifact in ${dir} does not belong to batch ${batch.batchId} (root or record count differ)`,
       );
     }
-    let tree: MerkleTree | undefined;
-    let sum: Loaded["sum"];
+    let lines: RecordLines;
     try {
-      if (artifact.keys !== undefined)
-        sum = { tree: await loadArtifactSumTree(artifact), keys: artifact.keys };
+      lines = await openRecordLines(artifact);
+    } catch (error) {
+      throw new ReceiptAssemblyError((error as Error).message, { cause: error });
+    }
+    let tree: MerkleTree | undefined;
+    let sum: TiledBatch | undefined;
+    try {
+      if (artifact.keys !== undefined) sum = await openTiledBatch(artifact, lines);
       else tree = loadMerkleTree(artifact.tree, { expectedRoot: batch.root });
     } catch (error) {
+      lines.close();
       throw new ReceiptAssemblyError(
-        `${dir}/${sum === undefined && artifact.keys === undefined ? "tree.bin" : "keys.bin"}: ${(error as Error).message}`,
+        `${dir}/${artifact.keys === undefined ? "tree.bin" : "tiles"}: ${(error as Error).message}`,
         { cause: error },
       );
     }
-    const file = path.join(dir, "records.jsonl");
-    const jsonlBytes = d.files["records.jsonl"].bytes;
-    let offsets: Float64Array;
-    try {
-      const idx = d.files["records.idx"];
-      if (idx === undefined) {
-        offsets = await scanRecordOffsets(file, d.recordCount);
-        if (offsets[d.recordCount] !== jsonlBytes) throw new RangeError("length differs");
-      } else {
-        const bytes = new Uint8Array(await readFile(path.join(dir, "records.idx")));
-        if (sha256hex(bytes) !== idx.sha256)
-          throw new RangeError("sha256 differs from artifact.json");
-        offsets = decodeRecordOffsets(bytes, d.recordCount, jsonlBytes);
-      }
-    } catch (error) {
-      throw new ReceiptAssemblyError(
-        `${dir}: cannot locate the records (${(error as Error).message}); the artifact is damaged`,
-        { cause: error },
-      );
-    }
-    const fd = openSync(file, "r");
     return {
       ...(tree !== undefined ? { tree } : {}),
       ...(sum !== undefined ? { sum } : {}),
-      offsets,
-      fd,
-      file,
-      // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys, and the
-      // key-sorted index of person proofs 4 bytes per record once it is built.
+      lines,
+      file: lines.file,
+      // A v2 batch holds its line offsets and at most 32 MiB of folded tile windows (core.s
+      // cache), whatever its size; a v1 batch its whole tree.
       bytes:
-        (tree !== undefined
-          ? tree.nodes.length + 4 * tree.length
-          : batch.recordCount * (32 + 4 + 2 * (64 + 16 * 6))) + offsets.byteLength,
+        (tree !== undefined ? tree.nodes.length + 4 * tree.length : 32 * 2 ** 20) + lines.bytes,
     };
   }
 
@@ -282,48 +260,41 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       const sum = loaded.sum;
       if (sum === undefined) return undefined;
       const where = `batch ${batch.batchId}`;
-      if (sum.tree.root.toLowerCase() !== batch.root.toLowerCase())
-        throw new ReceiptAssemblyError(
-          `the tree of ${where} does not have the anchored root; the artifact is damaged`,
-        );
-      sum.byKey ??= sortedByKey(sum.keys, batch.recordCount);
-      const byCommitment = new Map<string, { record: ReceiptRecord; salt: Hex }>();
-      for (const index of linesOfKey(sum.keys, sum.byKey, key)) {
-        const line = readLine(loaded, index, `${where}, leaf ${index}`);
-        const record = line.index === index ? recordFromJson(line.record) : undefined;
-        if (record === undefined)
-          throw new ReceiptAssemblyError(
-            `${loaded.file}: the record of ${where}, leaf ${index} is damaged`,
+      try {
+        const proof = sum.tree.personProof(key, batch.batchId);
+        // Verified before it leaves: a damaged upper tile gives a path that does not lead to
+        // the root (the leaves were checked against their level-0 entries already).
+        const verdict = verifySumTreeProof(proof, { root: batch.root });
+        if (verdict.status !== "verified")
+          throw new RangeError(
+            `the proof from the tiles fails ${verdict.checks
+              .filter((c) => !c.ok)
+              .map((c) => c.name)
+              .join(", ")}`,
           );
-        const salt = hexToBytes(line.salt);
-        byCommitment.set(bytesToHex(sumTreeRecordFields(record, salt).commitment), {
-          record: recordToJson(record),
-          salt: bytesToHex(salt),
-        });
-      }
-      const proof = sum.tree.personProof(key, batch.batchId);
-      const keyHex = bytesToHex(key);
-      const records: PersonBatchMaterial["records"] = [];
-      for (const w of proof.windows)
-        for (const leaf of w.leaves) {
-          if (leaf.key !== keyHex) continue;
-          const r = byCommitment.get(leaf.commitment);
-          if (r === undefined)
-            throw new ReceiptAssemblyError(
-              `a leaf of ${where} has no record in records.jsonl; the artifact is damaged`,
-            );
-          records.push(r);
-        }
-      if (records.length !== byCommitment.size)
+        const keyHex = bytesToHex(key);
+        const records: PersonBatchMaterial["records"] = [];
+        for (const w of proof.windows)
+          w.leaves.forEach((leaf, k) => {
+            if (leaf.key !== keyHex) return;
+            const line = loaded.lines.line(sum.tiles.leafLine(w.batchIndex + k));
+            const record = recordFromJson(line.record);
+            if (record === undefined) throw new RangeError(`line ${line.index + 1} is damaged`);
+            // The leaf's commitment was computed from this line and checked against its tile.
+            records.push({ record: recordToJson(record), salt: line.salt as Hex });
+          });
+        return {
+          chainId: batch.chainId,
+          contract: batch.contract.toLowerCase() as Hex,
+          proof,
+          records,
+        };
+      } catch (error) {
         throw new ReceiptAssemblyError(
-          `a record of ${where} has no leaf in its tree; the artifact is damaged`,
+          `the person proof of ${where} cannot be assembled from its tiles; the artifact is damaged`,
+          { cause: error },
         );
-      return {
-        chainId: batch.chainId,
-        contract: batch.contract.toLowerCase() as Hex,
-        proof,
-        records,
-      };
+      }
     },
 
     close() {
@@ -335,10 +306,10 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
   };
 }
 
-/** The `shafaf-receipt/2` of line `index`: its leaf is the one of its key with its commitment. */
+/** The `shafaf-receipt/2` of line `index`: its leaf from the tiles' line index, opened by the line. */
 function assembleV2(
   batch: AnchoredBatchFacts,
-  sum: { tree: SumTree; keys: Uint8Array },
+  sum: TiledBatch,
   index: number,
   line: ArtifactRecordLine,
   record: NonNullable<ReturnType<typeof recordFromJson>>,
@@ -347,13 +318,9 @@ function assembleV2(
   try {
     if (sum.tree.root.toLowerCase() !== batch.root.toLowerCase())
       throw new RangeError("the tree's root is not the anchored root");
-    const salt = hexToBytes(line.salt);
-    const key = sum.keys.subarray(index * 32, index * 32 + 32);
-    const commitment = bytesToHex(sumTreeRecordFields(record, salt).commitment);
-    const leaf = sum.tree
-      .indicesOf(key)
-      .find((i) => bytesToHex(sum.tree.leaf(i).commitment) === commitment);
-    if (leaf === undefined) throw new RangeError("no leaf of the record's key opens to it");
+    const leaf = sum.tiles.lineLeaf(index);
+    if (sum.tiles.leafLine(leaf) !== index)
+      throw new RangeError("the tiles' leaf index does not point back at the line");
     return buildReceiptV2({
       chainId: batch.chainId,
       contract: batch.contract,
@@ -362,7 +329,7 @@ function assembleV2(
       tree: sum.tree,
       index: leaf,
       record,
-      salt,
+      salt: hexToBytes(line.salt),
     });
   } catch (error) {
     throw new ReceiptAssemblyError(
@@ -374,53 +341,11 @@ function assembleV2(
 
 /** Line `index` of the batch's `records.jsonl`, read by its offset. */
 function readLine(loaded: Loaded, index: number, where: string): ArtifactRecordLine {
-  const start = loaded.offsets[index]!;
-  const length = loaded.offsets[index + 1]! - start;
-  const buffer = Buffer.allocUnsafe(length);
-  let read = 0;
-  while (read < length) {
-    const n = readSync(loaded.fd, buffer, read, length - read, start + read);
-    if (n === 0) break;
-    read += n;
-  }
   try {
-    if (read !== length) throw new RangeError("short read");
-    return JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
+    return loaded.lines.line(index);
   } catch (error) {
     throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is unreadable`, {
       cause: error,
     });
   }
-}
-
-/** Compares key i of `keys` with `key` (32 bytes each). */
-function compareKey(keys: Uint8Array, i: number, key: Uint8Array): number {
-  const at = i * 32;
-  for (let j = 0; j < 32; j++) {
-    const d = keys[at + j]! - key[j]!;
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** Line indices 0…n−1 sorted by their person key (once per cached batch). */
-function sortedByKey(keys: Uint8Array, n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  return order.sort((a, b) => compareKey(keys, a, keys.subarray(b * 32, b * 32 + 32)) || a - b);
-}
-
-/** The line indices whose person key is `key`: a binary search in the sorted index. */
-function linesOfKey(keys: Uint8Array, byKey: Uint32Array, key: Uint8Array): number[] {
-  let lo = 0;
-  let hi = byKey.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKey(keys, byKey[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  const out: number[] = [];
-  for (let i = lo; i < byKey.length && compareKey(keys, byKey[i]!, key) === 0; i++)
-    out.push(byKey[i]!);
-  return out;
 }

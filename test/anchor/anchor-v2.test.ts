@@ -348,5 +348,33 @@ describe("shafaf anchor: shafaf-tree/2 batches (end to end)", function () {
     } finally {
       await store.close();
     }
+    // A batch anchored before tiles existed (its tiles folder removed): the first receipt writes
+    // them from the artifact, the same bytes the anchor job wrote, and the receipts are the same.
+    const tilesDir = path.join(dataDir, "batches", result.jobId, "tiles");
+    const before = await filesUnder(tilesDir);
+    expect(Object.keys(before)).to.include.members(["tiles.json", "private/leaves.bin"]);
+    await rm(tilesDir, { recursive: true });
+    const again = await openLedgerStore(dataDir);
+    try {
+      const codes: string[] = [];
+      for await (const { code } of again.iterateReceiptCodesOfBatch(result.batchId))
+        codes.push(code);
+      const receipt = await again.getReceiptByCode(codes[4]!);
+      expect(receipt?.format).to.equal("shafaf-receipt/2");
+      expect(await filesUnder(tilesDir)).to.deep.equal(before);
+    } finally {
+      await again.close();
+    }
   });
 });
+
+/** Every file under `dir`: relative path → its bytes as hex. */
+async function filesUnder(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const f = path.join(e.parentPath, e.name);
+    out[path.relative(dir, f)] = (await readFile(f)).toString("hex");
+  }
+  return out;
+}

@@ -5,7 +5,8 @@
  * for every record. The batches are `shafaf-tree/2` ones (person keys from a registered VRF key).
  */
 import { expect } from "chai";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider } from "ethers";
@@ -15,6 +16,28 @@ import { ANCHOR_STEPS } from "../../src/anchor/run-anchor-job.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "../../src/store/batch-artifact.ts";
 import { PREMIUM_COLUMNS, premiumRows, runCli, toCsv } from "./helpers.ts";
+import { writeBatchTiles } from "../../src/store/batch-tiles.ts";
+import { loadArtifactSumTree } from "../../src/store/sum-tree-artifact.ts";
+
+/** Every file under `dir` (relative path → sha256 and mode), for comparing two tile folders. */
+async function treeBytes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) await walk(r);
+      else {
+        const f = path.join(dir, r);
+        const mode = ((await stat(f)).mode & 0o777).toString(8);
+        out[r] = `${createHash("sha256")
+          .update(await readFile(f))
+          .digest("hex")} ${mode}`;
+      }
+    }
+  };
+  await walk("");
+  return out;
+}
 
 const PASSWORD = { SHAFAF_KEYSTORE_PASSWORD: "crash test password" };
 
@@ -67,7 +90,7 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
   steps.forEach((step, n) => {
     it(`finishes after a kill at "${step}"`, async function () {
       // receipts-partial needs more than one receipt chunk (1,000)
-      const count = step === "receipts-partial" ? 1_500 : 4;
+      const count = step === "receipts-partial" ? 1_500 : step === "tiles-written" ? 700 : 4;
       const period = `1402-${String(n + 1).padStart(2, "0")}`;
       const file = path.join(work, `crash-${step}.csv`);
       await writeFile(
@@ -146,6 +169,16 @@ describe("shafaf anchor crash safety (kill -9 at each step, then the same comman
       } finally {
         await store.close();
       }
+      // the batch's tiles are those a fresh writer makes from the artifact, byte for byte
+      const fresh = await mkdtemp(path.join(work, "fresh-tiles-"));
+      await writeBatchTiles(fresh, await loadArtifactSumTree(artifact!), artifact!.keys!);
+      const tilesDir = path.join(dataDir, "batches", result.jobId, "tiles");
+      expect(await treeBytes(tilesDir)).to.deep.equal(await treeBytes(path.join(fresh, "tiles")));
+      expect(
+        (await readdir(path.join(dataDir, "batches", result.jobId))).filter((f) =>
+          f.startsWith("tiles.tmp-"),
+        ),
+      ).to.deep.equal([]);
       if (step === "validated") expect(codesBefore.has(result.jobId)).to.equal(false);
       else
         expect(codesBefore.has(result.jobId), "the artifact was durable before the kill").to.equal(

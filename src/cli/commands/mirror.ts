@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { publicBatchTilesByRoot } from "../../store/batch-tiles.ts";
 import { createServer, type Server } from "node:http";
 import type { LedgerReader } from "../../api/app-deps.ts";
 import { createApp } from "../../api/create-app.ts";
@@ -120,10 +121,19 @@ async function exportCommand(
       throw error;
     }
     const server = createServer();
+    // Public batch tiles only, found by their roots under batches/ (the ledger store stays shut).
+    const tilesOf = await publicBatchTilesByRoot(path.join(dir, "batches"));
+    const idx = index;
     try {
       const { app } = createApp({
         index,
-        ledger: NO_RECEIPTS,
+        ledger: {
+          ...NO_RECEIPTS,
+          getPublicBatchFile: async (batchId, file) => {
+            const b = await idx.getBatch(batchId);
+            return b === undefined ? undefined : tilesOf(b.root, file);
+          },
+        },
         verify: verifyReceipt,
         apiKeys: [],
         log: quietLog,

@@ -1,0 +1,389 @@
+/**
+ * A `shafaf-tree/2` batch's tiles on disk (docs/spec/batch-tiles-v1.md), beside its artifact:
+ *
+ *   batches/<jobId>/tiles/tiles.json                        the descriptor (public)
+ *   batches/<jobId>/tiles/public/<IR-dd>/tile/<L>/<N>[.p/W]  tile levels ≥ 1 of provinces that publish
+ *   batches/<jobId>/tiles/private/<IR-dd>/tile/<L>/…         level 0, and levels ≥ 1 of the others
+ *   batches/<jobId>/tiles/private/leaves.bin                 per leaf: k_b (32) ‖ line (u32 BE)
+ *   batches/<jobId>/tiles/private/lines.bin                  per line: its leaf's batch index (u32 BE)
+ *
+ * Written once into `tiles.tmp-…/` and renamed to `tiles/` (a `tiles/` folder is always complete;
+ * a killed writer leaves only a temporary folder, removed by the next one). Every private file
+ * goes through `writePrivateData` (private-files.ts).
+ */
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { chmod, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import type { SumTree } from "../core/build-sum-tree.ts";
+import { bytesToHex, type Hex } from "../core/hex.ts";
+import type { RecordKind } from "../core/record.ts";
+import {
+  BATCH_TILES_FORMAT,
+  provincePublishesTiles,
+  sumTileEntryBytes,
+  type TiledProvince,
+} from "../core/sum-tiles.ts";
+import { parseTilePath, tilePath } from "../core/tile-path.ts";
+import { batchPublishesTiles, sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
+import { BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
+import { makePrivateDir, writePrivateData } from "./private-files.ts";
+import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
+
+/** `tiles.json`. */
+export interface BatchTilesDescriptor {
+  format: typeof BATCH_TILES_FORMAT;
+  scheme: "shafaf-tree/2";
+  kind: RecordKind;
+  /** The batch root (the anchored one) and its lanes, decimal. */
+  root: Hex;
+  lanes: string[];
+  /** Bytes per tile entry: 32 + 16 × lanes. */
+  entryBytes: number;
+  provinces: {
+    code: string;
+    size: number;
+    root: Hex;
+    lanes: string[];
+    /** Whether the province's tiles of levels ≥ 1 are public (batch-tiles-v1.md §4). */
+    public: boolean;
+    /** Public provinces whose size is not a multiple of 256: the right-edge node of tree level 8. */
+    edge: { hash: Hex; lanes: string[] } | null;
+  }[];
+}
+
+/** The name of the folder of a batch's tiles inside its artifact folder. */
+export const TILES_DIR = "tiles";
+
+/** Where tile (`level`, `index`, `width`) of `code` lives, relative to the tiles folder. */
+export function batchTileFile(
+  d: Pick<BatchTilesDescriptor, "provinces">,
+  code: string,
+  level: number,
+  index: number,
+  width: number,
+): string {
+  const p = d.provinces.find((x) => x.code === code);
+  const side = level >= 1 && p?.public === true ? "public" : "private";
+  return path.join(side, code, tilePath({ level, index, width }));
+}
+
+/**
+ * Writes the tiles of `tree` (built in memory, so that it has `levelBytes` and `inputIndex`) into
+ * `<artifactDir>/tiles/`, with `keys` (the artifact's `keys.bin`, k_b per line) for the leaf
+ * index. Deterministic: the same tree gives the same bytes in every file.
+ *
+ * @throws {BatchArtifactError} when the tree was not built in memory or its root is not `root`.
+ * @example
+ * await writeBatchTiles(artifact.dir, tree, artifact.keys);
+ */
+export async function writeBatchTiles(
+  artifactDir: string,
+  tree: SumTree,
+  keys: Uint8Array,
+): Promise<BatchTilesDescriptor> {
+  if (tree.levelBytes === undefined || tree.inputIndex === undefined)
+    throw new BatchArtifactError("batch tiles are written from a tree built in memory");
+  if (keys.length !== 32 * tree.size)
+    throw new BatchArtifactError(`${keys.length / 32} keys for a tree of ${tree.size} leaves`);
+  await removeStaleTileTemps(artifactDir);
+  const tmp = path.join(
+    artifactDir,
+    `${TILES_DIR}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
+  const descriptor: BatchTilesDescriptor = {
+    format: BATCH_TILES_FORMAT,
+    scheme: "shafaf-tree/2",
+    kind: tree.kind,
+    root: tree.root,
+    lanes: tree.lanes.map(String),
+    entryBytes: sumTileEntryBytes(tree.kind),
+    provinces: [],
+  };
+  try {
+    await makePrivateDir(path.join(tmp, "private"));
+    await publicDir(path.join(tmp, "public"));
+    for (const p of tree.provinces) {
+      const edge = sumTreeEdge(tree, p.index);
+      descriptor.provinces.push({
+        code: p.code,
+        size: p.size,
+        root: p.root,
+        lanes: p.lanes.map(String),
+        public: provincePublishesTiles(p.size),
+        edge:
+          edge === undefined
+            ? null
+            : { hash: bytesToHex(edge.hash), lanes: edge.lanes.map(String) },
+      });
+    }
+    for (const t of sumTreeTiles(tree)) {
+      const file = path.join(tmp, t.public ? "public" : "private", t.path);
+      if (t.public) {
+        await publicDir(path.dirname(file));
+        await writeDurably(file, t.bytes);
+      } else {
+        await makePrivateDir(path.dirname(file));
+        await writePrivateData(file, t.bytes);
+      }
+    }
+    const n = tree.size;
+    const leaves = new Uint8Array(36 * n);
+    const lines = new Uint8Array(4 * n);
+    const lv = new DataView(leaves.buffer);
+    const nv = new DataView(lines.buffer);
+    for (const p of tree.provinces)
+      for (let j = 0; j < p.size; j++) {
+        const i = p.offset + j;
+        const line = tree.inputIndex(i);
+        leaves.set(keys.subarray(32 * line, 32 * line + 32), 36 * i);
+        lv.setUint32(36 * i + 32, line, false);
+        nv.setUint32(4 * line, i, false);
+      }
+    await writePrivateData(path.join(tmp, "private", "leaves.bin"), leaves);
+    await writePrivateData(path.join(tmp, "private", "lines.bin"), lines);
+    await writeDurably(path.join(tmp, "tiles.json"), JSON.stringify(descriptor, null, 2) + "\n");
+    await fsyncDir(tmp);
+    await rename(tmp, path.join(artifactDir, TILES_DIR));
+    await fsyncDir(artifactDir);
+    return descriptor;
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function writeDurably(file: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(file, "wx", 0o644);
+  try {
+    await fh.chmod(0o644);
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates `dir` and its parents readable by all (0755, whatever the umask): public tiles. */
+async function publicDir(dir: string): Promise<void> {
+  const made = await mkdir(dir, { recursive: true, mode: 0o755 });
+  if (made === undefined) return;
+  for (let d = dir; d.length >= made.length; d = path.dirname(d)) await chmod(d, 0o755);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Removes `tiles.tmp-…` folders a killed writer left in `artifactDir`. */
+export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
+  for (const name of await readdir(artifactDir))
+    if (name.startsWith(`${TILES_DIR}.tmp-`))
+      await rm(path.join(artifactDir, name), { recursive: true, force: true });
+}
+
+/**
+ * The batch's tiles, written from its artifact when they are missing (a batch anchored before
+ * tiles existed, or a job killed before its tiles step): once, then read.
+ *
+ * @throws {BatchArtifactError} when the artifact is not a v2 one or is damaged.
+ * @example
+ * const d = await ensureBatchTiles(artifact);
+ */
+export async function ensureBatchTiles(artifact: BatchArtifact): Promise<BatchTilesDescriptor> {
+  const existing = await readBatchTilesDescriptor(artifact.dir);
+  if (existing !== undefined) return existing;
+  return writeBatchTiles(artifact.dir, await loadArtifactSumTree(artifact), artifact.keys!);
+}
+
+/** `tiles.json` of the batch in `artifactDir`, or undefined when it has no tiles yet. */
+export async function readBatchTilesDescriptor(
+  artifactDir: string,
+): Promise<BatchTilesDescriptor | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(artifactDir, TILES_DIR, "tiles.json"), "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const d = JSON.parse(text) as { format?: unknown };
+  if (d.format !== BATCH_TILES_FORMAT)
+    throw new BatchArtifactError(
+      `${artifactDir}/${TILES_DIR}/tiles.json has format ${String(d.format)}; this version reads ${BATCH_TILES_FORMAT}`,
+    );
+  return d as BatchTilesDescriptor;
+}
+
+/** The provinces of a descriptor as core takes them. */
+export function tiledProvinces(d: BatchTilesDescriptor): TiledProvince[] {
+  return d.provinces.map((p) => ({
+    code: p.code,
+    size: p.size,
+    root: p.root,
+    lanes: p.lanes.map((v) => BigInt(v)),
+  }));
+}
+
+/** Open private files of a batch's tiles: synchronous positioned reads, constant memory. */
+export interface BatchTilesReader {
+  readonly descriptor: BatchTilesDescriptor;
+  /** Tile bytes of province number `p`. */
+  readTile(p: number, level: number, index: number, width: number): Uint8Array;
+  /** k_b of the leaf at batch index `i`. */
+  leafKey(i: number): Uint8Array;
+  /** k_b of leaves `from … from + count − 1`, concatenated (one read). */
+  leafKeys(from: number, count: number): Uint8Array;
+  /** The artifact line of the leaf at batch index `i`. */
+  leafLine(i: number): number;
+  /** The leaf batch index of artifact line `line`. */
+  lineLeaf(line: number): number;
+  close(): void;
+}
+
+/**
+ * @throws {BatchArtifactError} when the tiles are missing or their index files have the wrong size.
+ * @example
+ * const r = openBatchTiles(artifact.dir, descriptor);
+ */
+export function openBatchTiles(artifactDir: string, d: BatchTilesDescriptor): BatchTilesReader {
+  const dir = path.join(artifactDir, TILES_DIR);
+  const n = d.provinces.reduce((s, p) => s + p.size, 0);
+  const leavesFd = openSync(path.join(dir, "private", "leaves.bin"), "r");
+  const linesFd = openSync(path.join(dir, "private", "lines.bin"), "r");
+  const pread = (fd: number, length: number, at: number, what: string): Uint8Array => {
+    const b = new Uint8Array(length);
+    if (readSync(fd, b, 0, length, at) !== length)
+      throw new BatchArtifactError(
+        `${dir}/private/${what} is shorter than ${n} entries; the tiles are damaged`,
+      );
+    return b;
+  };
+  const check = (i: number, count: number, what: string): void => {
+    if (!Number.isInteger(i) || i < 0 || i >= count)
+      throw new RangeError(`${what} ${i} is not in 0..${count - 1}`);
+  };
+  return {
+    descriptor: d,
+    readTile(p, level, index, width) {
+      const code = d.provinces[p]!.code;
+      const file = path.join(dir, batchTileFile(d, code, level, index, width));
+      try {
+        return new Uint8Array(readFileSync(file));
+      } catch (error) {
+        throw new BatchArtifactError(`${file} is missing; rebuild the batch's tiles`, {
+          cause: error,
+        });
+      }
+    },
+    leafKey(i) {
+      check(i, n, "leaf");
+      return pread(leavesFd, 32, 36 * i, "leaves.bin");
+    },
+    leafKeys(from, count) {
+      check(from, n, "leaf");
+      check(from + count - 1, n, "leaf");
+      const run = pread(leavesFd, 36 * count, 36 * from, "leaves.bin");
+      const out = new Uint8Array(32 * count);
+      for (let k = 0; k < count; k++) out.set(run.subarray(36 * k, 36 * k + 32), 32 * k);
+      return out;
+    },
+    leafLine(i) {
+      check(i, n, "leaf");
+      return new DataView(pread(leavesFd, 4, 36 * i + 32, "leaves.bin").buffer).getUint32(0, false);
+    },
+    lineLeaf(line) {
+      check(line, n, "line");
+      return new DataView(pread(linesFd, 4, 4 * line, "lines.bin").buffer).getUint32(0, false);
+    },
+    close() {
+      closeSync(leavesFd);
+      closeSync(linesFd);
+    },
+  };
+}
+
+/** The public files of a batch's tiles (`tiles.json` and tile levels ≥ 1), relative paths. */
+export async function listPublicBatchTiles(artifactDir: string): Promise<string[]> {
+  const root = path.join(artifactDir, TILES_DIR, "public");
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(root, rel), { withFileTypes: true })) {
+      const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push(r);
+    }
+  };
+  await walk("");
+  return out.sort();
+}
+
+/**
+ * A public file of a batch's tiles by its path under the batch (batch-tiles-v1.md §7):
+ * `tiles.json`, or `<IR-dd>/tile/<L>/<N>[.p/<W>]` of level ≥ 1 of a public province. Anything
+ * else — level 0, a private province, a path `tilePath` would not write, any file of a batch with a
+ * province of fewer than 10 persons — is undefined: only the `public/` folder is ever read.
+ *
+ * @example
+ * await readPublicBatchFile(dir, "IR-07/tile/1/000.p/17");
+ */
+export async function readPublicBatchFile(
+  artifactDir: string,
+  file: string,
+): Promise<Uint8Array | undefined> {
+  // A batch with a province of fewer than 10 persons publishes nothing (tiles.json would list
+  // that province's totals).
+  const d = await readBatchTilesDescriptor(artifactDir);
+  if (d === undefined || !batchPublishesTiles(d.provinces)) return undefined;
+  let rel: string;
+  if (file === "tiles.json") rel = "tiles.json";
+  else {
+    const m = /^(IR-[0-9]{2})\/(tile\/.+)$/.exec(file);
+    const address = m === null ? undefined : parseTilePath(m[2]!);
+    if (m === null || address === undefined || address.level === "entries" || address.level < 1)
+      return undefined;
+    rel = path.join("public", m[1]!, tilePath(address));
+  }
+  try {
+    return new Uint8Array(await readFile(path.join(artifactDir, TILES_DIR, rel)));
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The public files of the batches with tiles under `batchesDir`, found by their roots
+ * (`tiles.json`'s `root`), without opening the ledger store: for exporting a mirror from a stopped
+ * server's data directory. Batches without tiles yet (anchored before tiles, never asked for a
+ * receipt) are not found.
+ *
+ * @example
+ * const byRoot = await publicBatchTilesByRoot(path.join(dataDir, "batches"));
+ * await byRoot(batch.root, "tiles.json");
+ */
+export async function publicBatchTilesByRoot(
+  batchesDir: string,
+): Promise<(root: string, file: string) => Promise<Uint8Array | undefined>> {
+  const dirs = new Map<string, string>();
+  let names: string[] = [];
+  try {
+    names = await readdir(batchesDir);
+  } catch {
+    // no batches folder: nothing anchored here
+  }
+  for (const name of names) {
+    if (!/^[0-9a-f]{16,64}$/.test(name)) continue;
+    const d = await readBatchTilesDescriptor(path.join(batchesDir, name)).catch(() => undefined);
+    if (d !== undefined) dirs.set(d.root.toLowerCase(), path.join(batchesDir, name));
+  }
+  return async (root, file) => {
+    const dir = dirs.get(root.toLowerCase());
+    return dir === undefined ? undefined : readPublicBatchFile(dir, file);
+  };
+}

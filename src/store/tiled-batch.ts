@@ -1,0 +1,158 @@
+/**
+ * An anchored batch's records read by line (records.idx, one `pread` each) and, for a
+ * `shafaf-tree/2` batch, its tree answered from its tiles (batch-tiles-v1.md) with the records as
+ * the leaves' openings: what receipts and person proofs are assembled from, in time and memory
+ * that do not grow with the batch (besides the 8-byte line offsets).
+ */
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { SumTree } from "../core/build-sum-tree.ts";
+import { hexToBytes } from "../core/hex.ts";
+import { recordFromJson } from "../core/receipt.ts";
+import { createTileSumTree } from "../core/sum-tiles.ts";
+import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
+import {
+  BatchArtifactError,
+  type ArtifactRecordLine,
+  type BatchArtifact,
+} from "./batch-artifact.ts";
+import {
+  ensureBatchTiles,
+  openBatchTiles,
+  tiledProvinces,
+  type BatchTilesReader,
+} from "./batch-tiles.ts";
+import { decodeRecordOffsets, scanRecordOffsets } from "./record-offsets.ts";
+
+/** The lines of an artifact's `records.jsonl`, read by index. */
+export interface RecordLines {
+  readonly file: string;
+  /** Bytes held (the offsets). */
+  readonly bytes: number;
+  /** Line `index`, parsed; throws BatchArtifactError when it cannot be read. */
+  line(index: number): ArtifactRecordLine;
+  close(): void;
+}
+
+const sha256hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * @throws {BatchArtifactError} when records.idx is damaged (or records.jsonl, when it is scanned).
+ * @example
+ * const lines = await openRecordLines(artifact); lines.line(41).code;
+ */
+export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLines> {
+  const { dir, descriptor: d } = artifact;
+  const file = path.join(dir, "records.jsonl");
+  const jsonlBytes = d.files["records.jsonl"].bytes;
+  let offsets: Float64Array;
+  try {
+    const idx = d.files["records.idx"];
+    if (idx === undefined) {
+      offsets = await scanRecordOffsets(file, d.recordCount);
+      if (offsets[d.recordCount] !== jsonlBytes) throw new RangeError("length differs");
+    } else {
+      const bytes = new Uint8Array(await readFile(path.join(dir, "records.idx")));
+      if (sha256hex(bytes) !== idx.sha256)
+        throw new RangeError("sha256 differs from artifact.json");
+      offsets = decodeRecordOffsets(bytes, d.recordCount, jsonlBytes);
+    }
+  } catch (error) {
+    throw new BatchArtifactError(
+      `${dir}: cannot locate the records (${(error as Error).message}); the artifact is damaged`,
+      { cause: error },
+    );
+  }
+  const fd = openSync(file, "r");
+  return {
+    file,
+    bytes: offsets.byteLength,
+    line(index) {
+      if (!Number.isInteger(index) || index < 0 || index >= d.recordCount)
+        throw new BatchArtifactError(`${file} has no line ${index}`);
+      const start = offsets[index]!;
+      const length = offsets[index + 1]! - start;
+      const buffer = Buffer.allocUnsafe(length);
+      let read = 0;
+      while (read < length) {
+        const n = readSync(fd, buffer, read, length - read, start + read);
+        if (n === 0) break;
+        read += n;
+      }
+      try {
+        if (read !== length) throw new RangeError("short read");
+        const line = JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
+        if (line.index !== index) throw new RangeError(`it says index ${line.index}`);
+        return line;
+      } catch (error) {
+        throw new BatchArtifactError(`${file}: line ${index + 1} is unreadable`, { cause: error });
+      }
+    },
+    close() {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
+/** A v2 batch's tree from its tiles, the records as its openings. */
+export interface TiledBatch {
+  tree: SumTree;
+  tiles: BatchTilesReader;
+  close(): void;
+}
+
+/**
+ * Opens the tiles of a `shafaf-batch/2` artifact, writing them first from the artifact when it has
+ * none (once: a batch anchored before tiles existed). The tree's root is checked against the
+ * artifact's root; each leaf handed out is checked against its tile entry (core).
+ *
+ * @throws {BatchArtifactError} when the artifact is not a v2 one or its tiles do not fit it.
+ * @example
+ * const { tree } = await openTiledBatch(artifact, lines); tree.inclusionProof(leaf, batchId);
+ */
+export async function openTiledBatch(
+  artifact: BatchArtifact,
+  lines: RecordLines,
+): Promise<TiledBatch> {
+  if (artifact.keys === undefined)
+    throw new BatchArtifactError(`${artifact.dir} is not a shafaf-batch/2 artifact`);
+  const d = await ensureBatchTiles(artifact);
+  if (d.root.toLowerCase() !== artifact.descriptor.root.toLowerCase())
+    throw new BatchArtifactError(
+      `${artifact.dir}/tiles/tiles.json names root ${d.root}, the artifact ${artifact.descriptor.root}; remove the tiles folder to rebuild it`,
+    );
+  const tiles = openBatchTiles(artifact.dir, d);
+  const tree = createTileSumTree({
+    kind: d.kind,
+    provinces: tiledProvinces(d),
+    readTile: (p, level, index, width) => tiles.readTile(p, level, index, width),
+    leafKey: (i) => tiles.leafKey(i),
+    leafKeys: (from, count) => tiles.leafKeys(from, count),
+    leafCommitment: (i) => {
+      const line = lines.line(tiles.leafLine(i));
+      const record = recordFromJson(line.record);
+      if (
+        record === undefined ||
+        typeof line.salt !== "string" ||
+        !/^0x[0-9a-f]{64}$/.test(line.salt)
+      )
+        throw new BatchArtifactError(
+          `${lines.file}: the record or salt of line ${line.index + 1} is damaged`,
+        );
+      return sumTreeRecordFields(record, hexToBytes(line.salt)).commitment;
+    },
+  });
+  if (tree.root.toLowerCase() !== artifact.descriptor.root.toLowerCase()) {
+    tiles.close();
+    throw new BatchArtifactError(
+      `${artifact.dir}/tiles: the provinces of tiles.json give root ${tree.root}, the artifact ${artifact.descriptor.root}`,
+    );
+  }
+  return { tree, tiles, close: () => tiles.close() };
+}

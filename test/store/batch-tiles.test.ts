@@ -1,0 +1,163 @@
+/**
+ * Batch tiles on disk (batch-tiles-v1.md): written from an in-memory tree into a real temp
+ * folder, read back through core's tile tree, every proof is the in-memory tree's, byte for byte;
+ * private files are 0600 in 0700 folders; public ones fold to the province roots.
+ */
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
+import { hexToBytes } from "../../src/core/hex.ts";
+import { createTileSumTree, verifyProvinceTiles } from "../../src/core/sum-tiles.ts";
+import {
+  listPublicBatchTiles,
+  openBatchTiles,
+  readPublicBatchFile,
+  tiledProvinces,
+  writeBatchTiles,
+  type BatchTilesDescriptor,
+} from "../../src/store/batch-tiles.ts";
+
+/** A premium tree with `sizes[p]` leaves in province p; every 7th person has two records. */
+function tree(sizes: number[]): { tree: SumTree; keys: Uint8Array; commitments: Uint8Array } {
+  const n = sizes.reduce((a, b) => a + b, 0);
+  const keys = new Uint8Array(32 * n);
+  const commitments = new Uint8Array(32 * n);
+  const provinces: string[] = [];
+  const amounts = new BigUint64Array(3 * n);
+  let i = 0;
+  sizes.forEach((size, p) => {
+    for (let j = 0; j < size; j++, i++) {
+      const person = j % 7 === 1 ? j - 1 : j;
+      const v = new DataView(keys.buffer, 32 * i, 32);
+      v.setUint32(0, (person * 2654435761) >>> 0);
+      v.setUint32(4, p);
+      v.setUint32(8, person);
+      new DataView(commitments.buffer, 32 * i, 32).setUint32(0, (i * 40503 + 7) >>> 0);
+      commitments[32 * i + 31] = i & 0xff;
+      provinces.push(`IR-${String(p * 3 + 1).padStart(2, "0")}`);
+      amounts[3 * i] = BigInt(1_000_000 + i);
+      amounts[3 * i + 1] = BigInt(i % 31);
+      amounts[3 * i + 2] = BigInt(70_000 + i);
+    }
+  });
+  return {
+    tree: buildSumTree("premium", { keys, commitments, provinces, amounts }),
+    keys,
+    commitments,
+  };
+}
+
+describe("batch tiles (shafaf-batch-tiles/1)", function () {
+  this.timeout(120_000);
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), "shafaf-tiles-"));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function written(sizes: number[], name: string) {
+    const built = tree(sizes);
+    const dir = path.join(work, name);
+    await import("node:fs/promises").then((f) => f.mkdir(dir, { recursive: true }));
+    const d = await writeBatchTiles(dir, built.tree, built.keys);
+    const reader = openBatchTiles(dir, d);
+    const byLine = (line: number) => built.commitments.subarray(32 * line, 32 * line + 32);
+    const tiled = createTileSumTree({
+      kind: "premium",
+      provinces: tiledProvinces(d),
+      readTile: (p, level, index, width) => reader.readTile(p, level, index, width),
+      leafKey: (i) => reader.leafKey(i),
+      leafCommitment: (i) => byLine(reader.leafLine(i)),
+    });
+    return { ...built, dir, d, reader, tiled };
+  }
+
+  it("gives every inclusion and person proof of the in-memory tree (sizes around tile edges)", async function () {
+    const w = await written([1, 255, 256, 257, 265, 513, 1000], "edges");
+    expect(w.tiled.root).to.equal(w.tree.root);
+    for (let i = 0; i < w.tree.size; i += 1) {
+      expect(w.tiled.inclusionProof(i, 7), `leaf ${i}`).to.deep.equal(w.tree.inclusionProof(i, 7));
+      const line = w.reader.leafLine(i);
+      expect(w.tree.inputIndex!(i)).to.equal(line);
+      expect(w.reader.lineLeaf(line)).to.equal(i);
+    }
+    for (let i = 0; i < w.tree.size; i += 37) {
+      const key = w.keys.subarray(32 * i, 32 * i + 32);
+      expect(w.tiled.personProof(key, 7)).to.deep.equal(w.tree.personProof(key, 7));
+    }
+    const absent = new Uint8Array(32).fill(0x7f);
+    expect(w.tiled.personProof(absent, 7)).to.deep.equal(w.tree.personProof(absent, 7));
+    // a province of one record: tiles.json would list its totals, so nothing is published
+    expect(await readPublicBatchFile(w.dir, "tiles.json")).to.equal(undefined);
+    expect(await readPublicBatchFile(w.dir, "IR-07/tile/1/000.p/1")).to.equal(undefined);
+    expect(await listPublicBatchTiles(w.dir)).to.include("IR-07/tile/1/000.p/1");
+    w.reader.close();
+  });
+
+  it("handles a province above one level-1 tile (70,000 leaves: tile levels 0, 1, 2)", async function () {
+    const w = await written([70_000, 3], "big");
+    for (const i of [0, 1, 255, 256, 65_535, 65_536, 65_537, 69_999, 70_000, 70_002])
+      expect(w.tiled.inclusionProof(i, 1), `leaf ${i}`).to.deep.equal(w.tree.inclusionProof(i, 1));
+    w.reader.close();
+  });
+
+  it("keeps level 0 and the leaf index private (0600 in 0700) and publishes levels ≥ 1 only", async function () {
+    const w = await written([300, 100, 260], "modes");
+    const pub = await listPublicBatchTiles(w.dir);
+    // 300 leaves: one full level-1 tile? no: 1 entry, partial; 260: remainder 4 < 10, private.
+    expect(pub).to.deep.equal(["IR-01/tile/1/000.p/1"]);
+    const priv = path.join(w.dir, "tiles", "private");
+    const walk = async (d: string): Promise<void> => {
+      expect((await stat(d)).mode & 0o777, d).to.equal(0o700);
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const f = path.join(d, e.name);
+        if (e.isDirectory()) await walk(f);
+        else expect((await stat(f)).mode & 0o777, f).to.equal(0o600);
+      }
+    };
+    await walk(priv);
+    expect((await readdir(priv)).sort()).to.deep.equal([
+      "IR-01",
+      "IR-04",
+      "IR-07",
+      "leaves.bin",
+      "lines.bin",
+    ]);
+    const d = JSON.parse(
+      await readFile(path.join(w.dir, "tiles", "tiles.json"), "utf8"),
+    ) as BatchTilesDescriptor;
+    expect(d.provinces.map((p) => [p.code, p.public, p.edge !== null])).to.deep.equal([
+      ["IR-01", true, true],
+      ["IR-04", false, false],
+      ["IR-07", false, false],
+    ]);
+    const p0 = d.provinces[0]!;
+    const ok = verifyProvinceTiles({
+      kind: "premium",
+      size: p0.size,
+      root: p0.root,
+      lanes: p0.lanes.map(BigInt),
+      edge: { hash: hexToBytes(p0.edge!.hash), lanes: p0.edge!.lanes.map(BigInt) },
+      readTile: (level, index, width) =>
+        readFileSync(
+          path.join(
+            w.dir,
+            "tiles",
+            "public",
+            "IR-01",
+            `tile/${level}/${String(index).padStart(3, "0")}${width === 256 ? "" : `.p/${width}`}`,
+          ),
+        ),
+    });
+    expect(ok.ok).to.equal(true);
+    expect(await readPublicBatchFile(w.dir, "IR-01/tile/1/000.p/1")).to.deep.equal(
+      new Uint8Array(readFileSync(path.join(w.dir, "tiles/public/IR-01/tile/1/000.p/1"))),
+    );
+    w.reader.close();
+  });
+});
