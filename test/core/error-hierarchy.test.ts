@@ -71,6 +71,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   ApiError: make(503, "/api/v1/stats", ""),
   ChainReadError: make("x", true),
   HistoryKeyError: make("group", "group 7 does not match its check character", 7),
+  SumTilesError: make("a tile of province IR-07 is shorter than its width"),
 };
 const GENERIC = new Set(["ShafafError", "InvalidInputError", "InvariantError"]);
 
