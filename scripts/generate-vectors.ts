@@ -15,6 +15,8 @@
  *                   valid and corrupted, with their verdicts (scripts/vectors/documents-v2.ts).
  * - record-offsets-1.json  records.idx of a batch artifact, valid and corrupted
  *                   (scripts/vectors/record-offsets.ts).
+ * - encrypted-file-1.json  shafaf-encrypted-file/1 files (personal data at rest), valid and
+ *                   corrupted (scripts/vectors/encrypted-file.ts).
  * - log-bundle-1.json  receipts v1 and v2 and a person proof with a log bundle, verified offline
  *                   against a trust policy, valid and corrupted (scripts/vectors/log-bundle.ts).
  * - mirror-1.json    a shafaf-mirror/1 site and corruptions as changes over it, with what
@@ -35,6 +37,7 @@ import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import { documentVectors } from "./vectors/documents-v2.ts";
 import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
+import { encryptedFileVectors } from "./vectors/encrypted-file.ts";
 import { logBundleVectors } from "./vectors/log-bundle.ts";
 import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
@@ -333,6 +336,7 @@ async function generate(): Promise<Record<string, string>> {
     "receipt-v2.json": text(documents.receipts),
     "person-proof-1.json": text(documents.persons),
     "record-offsets-1.json": text(recordOffsetsVectors()),
+    "encrypted-file-1.json": text(encryptedFileVectors()),
     "log-entry-1.json": text(logEntryVectors()),
     "log-bundle-1.json": text(logBundles),
     "manifest-1.json": text(manifestVectors()),

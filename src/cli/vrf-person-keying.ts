@@ -10,6 +10,7 @@ import { openPersonKeying, type PersonKeying } from "../anchor/person-keying.ts"
 import { loadVrfKeystore, readKeystorePassword } from "../chain/keystore.ts";
 import { vrfKeyIdOf } from "../chain/register-vrf-key.ts";
 import { InvalidInputError } from "../core/errors.ts";
+import type { DataKey } from "../store/private-store.ts";
 
 /**
  * @throws {InvalidInputError} `anchor.vrf-key.unregistered` when the ledger has not registered the key; the keystore's errors (wrong password, damaged file).
@@ -21,6 +22,8 @@ export async function openVrfPersonKeying(options: {
   dataDir: string;
   /** The ledger to check the key against (a dry run has none). */
   chain?: AnchorChain | undefined;
+  /** Seals the private cache's values at rest (encryption at rest). */
+  dataKey?: DataKey | undefined;
 }): Promise<{ keying: PersonKeying; seed: Uint8Array }> {
   const password = await readKeystorePassword({
     env: process.env,
@@ -39,6 +42,7 @@ export async function openVrfPersonKeying(options: {
   const keying = await openPersonKeying({
     seed,
     cacheDir: path.join(options.dataDir, "person-keys"),
+    dataKey: options.dataKey,
   });
   return { keying, seed };
 }

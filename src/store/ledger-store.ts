@@ -26,6 +26,7 @@ import {
   type BatchArtifactError,
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
+import { bindDataKey, type DataKey } from "./private-store.ts";
 import {
   createReceiptAssembler,
   type AnchoredBatchFacts,
@@ -145,6 +146,13 @@ export interface LedgerStore {
   readonly dataDir: string;
   /** `<data-dir>/batches`: where batch artifacts live. */
   readonly batchesDir: string;
+  /**
+   * The data key this store was opened with (encryption at rest), or undefined. New artifacts are
+   * sealed with it; sealed ones are read with it.
+   */
+  readonly dataKey: DataKey | undefined;
+  /** The id of the data key the data directory is bound to (`data-key.json`), if any. */
+  readonly dataKeyId: string | undefined;
 
   // ── reads (API, audit, indexer) ──
   /**
@@ -288,7 +296,7 @@ export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
  */
 export async function openLedgerStore(
   dataDir: string,
-  options: { receiptCacheBytes?: number } = {},
+  options: { receiptCacheBytes?: number; dataKey?: DataKey | undefined } = {},
 ): Promise<LedgerStore> {
   const root = path.resolve(dataDir);
   // Every receipt holds a national ID and an amount: the data directory and the LevelDB folder
@@ -310,8 +318,17 @@ export async function openLedgerStore(
     );
   }
   const batchesDir = path.join(root, "batches");
+  let dataKeyId: string | undefined;
+  try {
+    dataKeyId = await bindDataKey(root, options.dataKey);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const dataKey = options.dataKey;
   const assembler = createReceiptAssembler({
     batchesDir,
+    dataKey,
     ...(options.receiptCacheBytes !== undefined ? { cacheBytes: options.receiptCacheBytes } : {}),
   });
 
@@ -406,6 +423,8 @@ export async function openLedgerStore(
 
   const store: LedgerStore = {
     dataDir: root,
+    dataKey,
+    dataKeyId,
     batchesDir,
 
     async getPersonBatch(batchId, key) {
@@ -458,7 +477,7 @@ export async function openLedgerStore(
     async *iterateReceiptCodesOfBatch(batchId) {
       const batch = await getBatch(batchId);
       if (batch?.receipts === "on-demand") {
-        const artifact = await readBatchArtifact(path.join(batchesDir, batch.jobId));
+        const artifact = await readBatchArtifact(path.join(batchesDir, batch.jobId), { dataKey });
         if (artifact === undefined) {
           throw new LedgerStoreError(
             `the artifact of batch ${batchId} is missing from ${batchesDir}`,
@@ -476,7 +495,7 @@ export async function openLedgerStore(
     async getBatchArtifact(batchId) {
       const batch = await getBatch(batchId);
       if (batch === undefined) return undefined;
-      return readBatchArtifact(path.join(batchesDir, batch.jobId));
+      return readBatchArtifact(path.join(batchesDir, batch.jobId), { dataKey });
     },
 
     async getManifestByHash(manifestHash) {

@@ -14,8 +14,6 @@
  * 68 MB, its offsets 8 MB): a lookup in a warm batch is one `pread` and one proof.
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvariantError } from "../core/errors.ts";
 import type { Hex } from "../core/hex.ts";
@@ -29,7 +27,19 @@ import {
   type ReceiptRecord,
 } from "../core/receipt.ts";
 import type { SumTreeProof } from "../core/sum-tree-proof.ts";
-import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
+import {
+  artifactFileRole,
+  artifactSealing,
+  readBatchArtifact,
+  type ArtifactRecordLine,
+} from "./batch-artifact.ts";
+import {
+  openPrivateFileReader,
+  PrivateFileError,
+  readPrivateFile,
+  type DataKey,
+  type PrivateFileReader,
+} from "./private-store.ts";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
@@ -95,6 +105,8 @@ export interface CreateReceiptAssemblerParams {
   batchesDir: string;
   /** Upper bound of the cached trees and offsets, in bytes (default 512 MiB; one batch always fits). */
   cacheBytes?: number;
+  /** The data key of sealed artifacts (encryption at rest); plain artifacts need none. */
+  dataKey?: DataKey | undefined;
 }
 
 interface Loaded {
@@ -102,7 +114,8 @@ interface Loaded {
   tree?: MerkleTree;
   sum?: { tree: SumTree; keys: Uint8Array; byKey?: Uint32Array };
   offsets: Float64Array;
-  fd: number;
+  /** records.jsonl, by plaintext offset (sealed or plain). */
+  reader: PrivateFileReader;
   file: string;
   bytes: number;
 }
@@ -123,7 +136,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
 
   const release = (loaded: Loaded): void => {
     try {
-      closeSync(loaded.fd);
+      loaded.reader.close();
     } catch {
       // already closed
     }
@@ -143,7 +156,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
 
   async function load(batch: AnchoredBatchFacts): Promise<Loaded> {
     const dir = path.join(params.batchesDir, batch.jobId);
-    const artifact = await readBatchArtifact(dir);
+    const artifact = await readBatchArtifact(dir, { dataKey: params.dataKey });
     if (artifact === undefined) {
       throw new ReceiptAssemblyError(
         `the artifact of batch ${batch.batchId} is missing from ${params.batchesDir}; restore the data directory from its backup`,
@@ -169,6 +182,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
     }
     const file = path.join(dir, "records.jsonl");
     const jsonlBytes = d.files["records.jsonl"].bytes;
+    const sealed = artifactSealing(dir, d);
     let offsets: Float64Array;
     try {
       const idx = d.files["records.idx"];
@@ -176,23 +190,40 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         offsets = await scanRecordOffsets(file, d.recordCount);
         if (offsets[d.recordCount] !== jsonlBytes) throw new RangeError("length differs");
       } else {
-        const bytes = new Uint8Array(await readFile(path.join(dir, "records.idx")));
+        const bytes = await readPrivateFile(
+          path.join(dir, "records.idx"),
+          artifactFileRole(d.jobId, "records.idx"),
+          params.dataKey,
+          { allowPlain: !sealed.has("records.idx") },
+        );
         if (sha256hex(bytes) !== idx.sha256)
           throw new RangeError("sha256 differs from artifact.json");
         offsets = decodeRecordOffsets(bytes, d.recordCount, jsonlBytes);
       }
     } catch (error) {
+      if (isMissingKey(error)) throw error;
       throw new ReceiptAssemblyError(
         `${dir}: cannot locate the records (${(error as Error).message}); the artifact is damaged`,
         { cause: error },
       );
     }
-    const fd = openSync(file, "r");
+    const reader = openPrivateFileReader(
+      file,
+      artifactFileRole(d.jobId, "records.jsonl"),
+      params.dataKey,
+      { allowPlain: !sealed.has("records.jsonl") },
+    );
+    if (reader.size !== jsonlBytes) {
+      reader.close();
+      throw new ReceiptAssemblyError(
+        `${file} has ${reader.size} bytes, artifact.json says ${jsonlBytes}; the artifact is damaged`,
+      );
+    }
     return {
       ...(tree !== undefined ? { tree } : {}),
       ...(sum !== undefined ? { sum } : {}),
       offsets,
-      fd,
+      reader,
       file,
       // A v2 tree holds ≈ 8 nodes of 32 + lanes bytes per leaf besides the keys, and the
       // key-sorted index of person proofs 4 bytes per record once it is built.
@@ -376,15 +407,8 @@ function assembleV2(
 function readLine(loaded: Loaded, index: number, where: string): ArtifactRecordLine {
   const start = loaded.offsets[index]!;
   const length = loaded.offsets[index + 1]! - start;
-  const buffer = Buffer.allocUnsafe(length);
-  let read = 0;
-  while (read < length) {
-    const n = readSync(loaded.fd, buffer, read, length - read, start + read);
-    if (n === 0) break;
-    read += n;
-  }
   try {
-    if (read !== length) throw new RangeError("short read");
+    const buffer = loaded.reader.read(start, length);
     return JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
   } catch (error) {
     throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is unreadable`, {
@@ -392,6 +416,11 @@ function readLine(loaded: Loaded, index: number, where: string): ArtifactRecordL
     });
   }
 }
+
+/** No data key, or another one: the operator's fix (give the key), not a damaged artifact. */
+const isMissingKey = (error: unknown): boolean =>
+  error instanceof PrivateFileError &&
+  (error.failure === "no-key" || error.failure === "wrong-key");
 
 /** Compares key i of `keys` with `key` (32 bytes each). */
 function compareKey(keys: Uint8Array, i: number, key: Uint8Array): number {

@@ -1,0 +1,117 @@
+/**
+ * `shafaf data encrypt`: seals a plain data directory (made before encryption at rest) with a
+ * data key, in place. Each artifact's private files are sealed one by one (temporary file, fsync,
+ * rename over the plain one), then its artifact.json says so (same temporary-and-rename). A
+ * reader opens a sealed file whatever artifact.json says, so a run killed at any point leaves
+ * every artifact readable with the key, and running the command again finishes the job.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  artifactFileRole,
+  artifactSealing,
+  PRIVATE_ARTIFACT_FILES,
+  type BatchArtifactDescriptor,
+} from "./batch-artifact.ts";
+import { sealPersonKeyCache } from "./person-key-cache.ts";
+import {
+  createPrivateFileWriter,
+  ENCRYPTED_FILE_FORMAT,
+  openPrivateFileReader,
+  writePrivateFile,
+  type DataKey,
+} from "./private-store.ts";
+import { existsSync } from "node:fs";
+
+/** What {@link sealDataDirectory} did. */
+export interface SealDataDirectoryResult {
+  /** Artifacts whose files were sealed by this run. */
+  artifacts: number;
+  /** Private files sealed by this run. */
+  files: number;
+  /** Artifacts already sealed. */
+  alreadySealed: number;
+  /** Person-key cache entries sealed. */
+  cacheEntries: number;
+}
+
+/**
+ * Seals every artifact under `<dataDir>/batches` and the person-key cache `<dataDir>/person-keys`
+ * with `key`. The caller holds the data directory (its ledger store open, bound to `key`).
+ *
+ * @throws {PrivateFileError} a file sealed with another key; {BatchArtifactError} a damaged descriptor.
+ * @example
+ * const done = await sealDataDirectory(".shafaf", dataKey);
+ */
+export async function sealDataDirectory(
+  dataDir: string,
+  key: DataKey,
+): Promise<SealDataDirectoryResult> {
+  const result: SealDataDirectoryResult = {
+    artifacts: 0,
+    files: 0,
+    alreadySealed: 0,
+    cacheEntries: 0,
+  };
+  const batches = path.join(dataDir, "batches");
+  const names = existsSync(batches) ? (await readdir(batches)).sort() : [];
+  for (const name of names) {
+    if (name.includes(".tmp-")) continue;
+    const dir = path.join(batches, name);
+    let descriptor: BatchArtifactDescriptor;
+    try {
+      descriptor = JSON.parse(
+        await readFile(path.join(dir, "artifact.json"), "utf8"),
+      ) as BatchArtifactDescriptor;
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") continue;
+      throw error;
+    }
+    const sealed = new Set(artifactSealing(dir, descriptor));
+    const wanted = PRIVATE_ARTIFACT_FILES.filter((f) => descriptor.files[f] !== undefined);
+    if (wanted.every((f) => sealed.has(f))) {
+      result.alreadySealed++;
+      continue;
+    }
+    for (const file of wanted) {
+      const at = path.join(dir, file);
+      const reader = openPrivateFileReader(at, artifactFileRole(descriptor.jobId, file), key, {
+        allowPlain: true,
+      });
+      try {
+        if (!reader.sealed) {
+          const out = await createPrivateFileWriter(
+            at,
+            artifactFileRole(descriptor.jobId, file),
+            key,
+          );
+          try {
+            for (const chunk of reader.chunks()) await out.write(chunk);
+            await out.close();
+          } catch (error) {
+            await out.abort();
+            throw error;
+          }
+          result.files++;
+        }
+      } finally {
+        reader.close();
+      }
+      sealed.add(file);
+    }
+    const next: BatchArtifactDescriptor = {
+      ...descriptor,
+      encryption: { format: ENCRYPTED_FILE_FORMAT, keyId: key.id, files: [...sealed] },
+    };
+    await writePrivateFile(
+      path.join(dir, "artifact.json"),
+      Buffer.from(JSON.stringify(next, null, 2) + "\n"),
+      "",
+      undefined,
+    );
+    result.artifacts++;
+  }
+  const cache = path.join(dataDir, "person-keys");
+  if (existsSync(cache)) result.cacheEntries = await sealPersonKeyCache(cache, key);
+  return result;
+}
