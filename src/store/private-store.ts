@@ -169,19 +169,23 @@ function createSealer(
   const seal = (plain: Buffer, last: boolean): Buffer => {
     const c = createCipheriv("aes-256-gcm", k, nonce(index++));
     c.setAAD(chunkAad(header, last));
-    const out = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
+    const out = Buffer.allocUnsafe(plain.length + TAG);
+    let at = c.update(plain).copy(out, 0);
+    at += c.final().copy(out, at);
+    c.getAuthTag().copy(out, at);
     return out;
   };
   return {
     header,
     push(plain) {
       total += plain.length;
-      pending.push(Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength));
+      // A copy: the caller may reuse its buffer once `write` returns.
+      pending.push(Buffer.from(plain));
       pendingBytes += plain.length;
       const out: Buffer[] = [];
       // Strictly more than one chunk pending: the last chunk is sealed only by `finish`.
       if (pendingBytes > chunkBytes) {
-        const all = Buffer.concat(pending);
+        const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
         let at = 0;
         while (all.length - at > chunkBytes) {
           out.push(seal(all.subarray(at, at + chunkBytes), false));
@@ -218,7 +222,8 @@ export function sealBytes(
   const s = createSealer(key, role, options);
   const body = s.push(plain);
   const { chunks, header } = s.finish();
-  return new Uint8Array(Buffer.concat([header, ...body, ...chunks]));
+  const all = Buffer.concat([header, ...body, ...chunks]);
+  return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
 }
 
 interface Layout {
