@@ -189,6 +189,14 @@ describe("encryption at rest (end to end)", function () {
       await writeFile(one, lines[7]!);
       const v = await runCli(["verify", one, "--rpc", chain.url]);
       expect(v.code, v.stdout + v.stderr).to.equal(0);
+      const byCode = await runCli(
+        [
+          ...["verify", (JSON.parse(lines[7]!) as { code: string }).code, "--rpc", chain.url],
+          ...["--data-dir", dataDir(), "--data-key", dataKey],
+        ],
+        { env: PASSWORD },
+      );
+      expect(byCode.code, byCode.stdout + byCode.stderr).to.equal(0);
       const proof = path.join(work, "sealed-proof.json");
       const p = await runCli(
         [
