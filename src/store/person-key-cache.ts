@@ -237,11 +237,22 @@ export async function sealPersonKeyCache(dir: string, dataKey: DataKey): Promise
     }
     if (ops.length > 0) await db.batch(ops, { sync: true });
     sealed += ops.length;
+    // LevelDB keeps overwritten values in its log and tables until they are compacted: compact
+    // now, so that no plain beta stays on disk.
+    await (db as unknown as CompactRange).compactRange(
+      Uint8Array.from([0]),
+      Uint8Array.from([ENTRY_PREFIX + 1]),
+    );
     return sealed;
   } finally {
     await db.close();
     await restrictModes(dir);
   }
+}
+
+/** classic-level's `compactRange`, which `level`'s types do not declare. */
+interface CompactRange {
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void>;
 }
 
 function cacheSealKey(dataKey: DataKey): Buffer {

@@ -374,6 +374,39 @@ describe("private-store (encryption at rest)", function () {
     });
   });
 
+  describe("shafaf data encrypt stopped half way", function () {
+    it("leaves every receipt readable with the key, and a second run finishes", async function () {
+      const dataDir = path.join(work, "half");
+      const store = await openLedgerStore(dataDir);
+      const made = await makeBatch(store, 1, 50);
+      await anchor(store, made);
+      const before = await store.getReceiptByCode(made.codes[9]!);
+      await store.close();
+      // What a run killed after sealing records.jsonl (and before artifact.json) leaves.
+      const dir = path.join(dataDir, "batches", made.jobId);
+      const plain = await readFile(path.join(dir, "records.jsonl"));
+      await writePrivateFile(
+        path.join(dir, "records.jsonl"),
+        plain,
+        artifactFileRole(made.jobId, "records.jsonl"),
+        key,
+      );
+      expect(
+        JSON.parse(await readFile(path.join(dir, "artifact.json"), "utf8")),
+      ).not.to.have.property("encryption");
+      const sealedStore = await openLedgerStore(dataDir, { dataKey: key });
+      expect(await sealedStore.getReceiptByCode(made.codes[9]!)).to.deep.equal(before);
+      const done = await sealDataDirectory(dataDir, key);
+      expect(done).to.include({ artifacts: 1, files: 1 });
+      expect(await sealedStore.getReceiptByCode(made.codes[9]!)).to.deep.equal(before);
+      await sealedStore.close();
+      const descriptor = JSON.parse(await readFile(path.join(dir, "artifact.json"), "utf8")) as {
+        encryption: { files: string[] };
+      };
+      expect(descriptor.encryption.files.sort()).to.deep.equal(["records.idx", "records.jsonl"]);
+    });
+  });
+
   describe("sealed person-key cache", function () {
     const seed = new Uint8Array(32).fill(7);
     const vrf = vrfSecretKey(seed);
@@ -407,14 +440,7 @@ describe("private-store (encryption at rest)", function () {
       ).to.deep.equal(betas.map((b) => Buffer.from(b).toString("hex")));
       await cache.close();
       expect(await sealPersonKeyCache(dir, key)).to.equal(1);
-      // LevelDB keeps superseded values until compaction: compact, then look at every byte.
-      const { Level } = await import("level");
-      const db = new Level(dir, { keyEncoding: "view", valueEncoding: "view" });
-      await db.open();
-      await (
-        db as unknown as { compactRange(a: Uint8Array, b: Uint8Array): Promise<void> }
-      ).compactRange(new Uint8Array([0]), new Uint8Array([2]));
-      await db.close();
+      // Nothing plain left on disk: sealPersonKeyCache compacts what it overwrote.
       const disk = await onDisk();
       for (const b of betas) expect(disk).not.to.contain(Buffer.from(b).toString("hex"));
       cache = await open(dir, key);
