@@ -164,7 +164,11 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
     address: deployed.address,
     pollMs: 50,
   });
-  const pseudonymKey = (await loadPseudonymKey(options.runDir, {}, { create: true }))!;
+  const pseudonymKey = (await loadPseudonymKey(
+    options.runDir,
+    {},
+    { create: true, dataKey: options.store.dataKey },
+  ))!;
   // The person-key cache outlives the run (like the inputs): a second start enrols nobody.
   const personKeying = await openPersonKeying({
     seed: vrfSeed,

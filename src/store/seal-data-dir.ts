@@ -17,11 +17,15 @@ import { sealPersonKeyCache } from "./person-key-cache.ts";
 import {
   createPrivateFileWriter,
   ENCRYPTED_FILE_FORMAT,
+  isSealed,
   openPrivateFileReader,
   writePrivateFile,
   type DataKey,
 } from "./private-store.ts";
 import { existsSync } from "node:fs";
+
+/** The associated-data role of the pseudonym key file (`<data-dir>/secrets/pseudonym.key`). */
+export const PSEUDONYM_KEY_ROLE = "secrets/pseudonym.key";
 
 /** What {@link sealDataDirectory} did. */
 export interface SealDataDirectoryResult {
@@ -33,11 +37,14 @@ export interface SealDataDirectoryResult {
   alreadySealed: number;
   /** Person-key cache entries sealed. */
   cacheEntries: number;
+  /** Whether this run sealed `secrets/pseudonym.key`. */
+  pseudonymKey: boolean;
 }
 
 /**
- * Seals every artifact under `<dataDir>/batches` and the person-key cache `<dataDir>/person-keys`
- * with `key`. The caller holds the data directory (its ledger store open, bound to `key`).
+ * Seals every artifact under `<dataDir>/batches`, the pseudonym key `<dataDir>/secrets/pseudonym.key`
+ * and the person-key cache `<dataDir>/person-keys` with `key` (a pseudonym key moved elsewhere with
+ * SHAFAF_PSEUDONYM_KEY_FILE is not touched). The caller holds the data directory (its ledger store open, bound to `key`).
  *
  * @throws {PrivateFileError} a file sealed with another key; {BatchArtifactError} a damaged descriptor.
  * @example
@@ -52,6 +59,7 @@ export async function sealDataDirectory(
     files: 0,
     alreadySealed: 0,
     cacheEntries: 0,
+    pseudonymKey: false,
   };
   const batches = path.join(dataDir, "batches");
   const names = existsSync(batches) ? (await readdir(batches)).sort() : [];
@@ -110,6 +118,14 @@ export async function sealDataDirectory(
       undefined,
     );
     result.artifacts++;
+  }
+  const secret = path.join(dataDir, "secrets", "pseudonym.key");
+  if (existsSync(secret)) {
+    const bytes = await readFile(secret);
+    if (!isSealed(bytes)) {
+      await writePrivateFile(secret, bytes, PSEUDONYM_KEY_ROLE, key);
+      result.pseudonymKey = true;
+    }
   }
   const cache = path.join(dataDir, "person-keys");
   if (existsSync(cache)) result.cacheEntries = await sealPersonKeyCache(cache, key);

@@ -314,6 +314,7 @@ describe("encryption at rest (end to end)", function () {
         artifacts: 1,
         files: 3,
         alreadySealed: 0,
+        pseudonymKey: true,
       });
       expect((JSON.parse(sealed.stdout) as { cacheEntries: number }).cacheEntries).to.equal(20);
       const status = await runCli(["data", "status", "--data-dir", dataDir(), "--json"]);

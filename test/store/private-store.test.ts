@@ -18,6 +18,7 @@ import {
   readDataKeystoreKeyId,
 } from "../../src/chain/data-keystore.ts";
 import { dataKeyId } from "../../src/core/data-key-id.ts";
+import { loadPseudonymKey } from "../../src/anchor/pseudonym-key.ts";
 import { personVrfInput } from "../../src/core/person-key.ts";
 import { vrfHash, vrfSecretKey } from "../../src/core/vrf.ts";
 import { artifactFileRole, readBatchArtifact } from "../../src/store/batch-artifact.ts";
@@ -371,6 +372,24 @@ describe("private-store (encryption at rest)", function () {
         expect((error as { cause?: PrivateFileError }).cause?.failure).to.equal("role");
       }
       await moved.close();
+    });
+  });
+
+  describe("the pseudonym key", function () {
+    it("is made sealed with a data key, read back with it, refused without it; a plain one is sealed by data encrypt", async function () {
+      const made = await loadPseudonymKey(work, {}, { create: true, dataKey: key });
+      const file = path.join(work, "secrets", "pseudonym.key");
+      expect((await readFile(file)).subarray(0, 8).toString("latin1")).to.equal("SHAFAFEF");
+      expect(await loadPseudonymKey(work, {}, { create: false, dataKey: key })).to.deep.equal(made);
+      expect(await failureOfAsync(() => loadPseudonymKey(work, {}, { create: false }))).to.equal(
+        "no-key",
+      );
+      const plainDir = path.join(work, "plain");
+      const plain = await loadPseudonymKey(plainDir, {}, { create: true });
+      expect((await sealDataDirectory(plainDir, key)).pseudonymKey).to.equal(true);
+      expect(await loadPseudonymKey(plainDir, {}, { create: false, dataKey: key })).to.deep.equal(
+        plain,
+      );
     });
   });
 

@@ -339,7 +339,10 @@ export const command: CliCommand = {
       }
       if (!dryRun || existsSync(path.join(dataDir, "ledger")))
         store = await openLedgerStore(dataDir, { dataKey });
-      let pseudonymKey = await loadPseudonymKey(dataDir, process.env, { create: !dryRun });
+      let pseudonymKey = await loadPseudonymKey(dataDir, process.env, {
+        create: !dryRun,
+        dataKey,
+      });
       if (pseudonymKey === undefined) pseudonymKey = new Uint8Array(randomBytes(32)); // dry run: a throwaway key
 
       const result = await runAnchorJob({

@@ -419,7 +419,10 @@ export const command: CliCommand = {
           chainId: signer.chainId,
           address: contract,
         });
-        const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, { create: true }))!;
+        const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, {
+          create: true,
+          dataKey,
+        }))!;
         const swept = await sweepUploads(path.join(dataDir, "uploads"));
         if (swept > 0) log.info("uploads-swept", { removed: swept });
         if (values["vrf-key"] !== undefined) {
