@@ -425,28 +425,33 @@ export async function readBatchArtifact(
       );
       const stream = Readable.from(reader.chunks(), { objectMode: false });
       stream.on("data", (chunk) => hash.update(chunk as Buffer));
-      stream.on("close", () => reader.close());
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
       let expected = 0;
-      for await (const text of lines) {
-        const line = JSON.parse(text) as ArtifactRecordLine;
-        if (line.index !== expected) {
+      try {
+        for await (const text of lines) {
+          const line = JSON.parse(text) as ArtifactRecordLine;
+          if (line.index !== expected) {
+            throw new BatchArtifactError(
+              `${recordsFile}:${expected + 1}: index ${line.index}, expected ${expected}`,
+            );
+          }
+          expected++;
+          yield line;
+        }
+        if (expected !== descriptor.recordCount) {
           throw new BatchArtifactError(
-            `${recordsFile}:${expected + 1}: index ${line.index}, expected ${expected}`,
+            `${recordsFile} has ${expected} records; artifact.json says ${descriptor.recordCount}`,
           );
         }
-        expected++;
-        yield line;
-      }
-      if (expected !== descriptor.recordCount) {
-        throw new BatchArtifactError(
-          `${recordsFile} has ${expected} records; artifact.json says ${descriptor.recordCount}`,
-        );
-      }
-      if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
-        throw new BatchArtifactError(
-          `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
-        );
+        if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
+          throw new BatchArtifactError(
+            `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
+          );
+        }
+      } finally {
+        // A caller that stops early leaves the stream paused: release the file now.
+        stream.destroy();
+        reader.close();
       }
     },
   };

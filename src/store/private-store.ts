@@ -532,6 +532,12 @@ export function openPrivateFileReader(
   options: { allowPlain: boolean },
 ): PrivateFileReader {
   const fd = openSync(file, "r");
+  let open = true;
+  // Idempotent: a closed descriptor's number may already belong to another file.
+  const close = (): void => {
+    if (open) closeSync(fd);
+    open = false;
+  };
   try {
     const fileBytes = fstatSync(fd).size;
     const head = Buffer.alloc(Math.min(ENCRYPTED_FILE_HEADER_BYTES, fileBytes));
@@ -558,7 +564,7 @@ export function openPrivateFileReader(
           for (let at = 0; at < fileBytes; at += 1 << 20)
             yield pread(Math.min(1 << 20, fileBytes - at), at);
         },
-        close: () => closeSync(fd),
+        close,
       };
     }
     const l = readLayout(file, head, fileBytes, key, role);
@@ -592,10 +598,10 @@ export function openPrivateFileReader(
       *chunks() {
         for (let i = 0; i < l.chunks; i++) yield chunk(i);
       },
-      close: () => closeSync(fd),
+      close,
     };
   } catch (error) {
-    closeSync(fd);
+    close();
     throw error;
   }
 }
