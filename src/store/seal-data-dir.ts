@@ -5,7 +5,7 @@
  * reader opens a sealed file whatever artifact.json says, so a run killed at any point leaves
  * every artifact readable with the key, and running the command again finishes the job.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   artifactFileRole,
@@ -75,6 +75,10 @@ export async function sealDataDirectory(
       if ((error as { code?: string }).code === "ENOENT") continue;
       throw error;
     }
+    // A run killed while sealing a file left its temporary copy (sealed bytes): remove it.
+    for (const entry of await readdir(dir))
+      if (/^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(entry))
+        await rm(path.join(dir, entry), { force: true });
     const sealed = new Set(artifactSealing(dir, descriptor));
     const wanted = PRIVATE_ARTIFACT_FILES.filter((f) => descriptor.files[f] !== undefined);
     if (wanted.every((f) => sealed.has(f))) {

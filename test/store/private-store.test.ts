@@ -413,10 +413,14 @@ describe("private-store (encryption at rest)", function () {
       expect(
         JSON.parse(await readFile(path.join(dir, "artifact.json"), "utf8")),
       ).not.to.have.property("encryption");
+      // …and the temporary copy of the next file it was sealing.
+      const leftover = path.join(dir, ".records.idx.tmp-4242-0badc0de");
+      await writeFile(leftover, "partial");
       const sealedStore = await openLedgerStore(dataDir, { dataKey: key });
       expect(await sealedStore.getReceiptByCode(made.codes[9]!)).to.deep.equal(before);
       const done = await sealDataDirectory(dataDir, key);
       expect(done).to.include({ artifacts: 1, files: 1 });
+      expect(existsSync(leftover)).to.equal(false);
       expect(await sealedStore.getReceiptByCode(made.codes[9]!)).to.deep.equal(before);
       await sealedStore.close();
       const descriptor = JSON.parse(await readFile(path.join(dir, "artifact.json"), "utf8")) as {
