@@ -19,8 +19,8 @@ const USAGE = `usage: shafaf data encrypt --data-key FILE [--data-dir DIR] [--js
        shafaf data status [--data-dir DIR] [--json]
 
 encrypt  seals the personal data at rest of a data directory (default .shafaf) made before
-         encryption at rest: each batch artifact's records, record offsets and person keys, and
-         the person-key cache, with the data key of FILE (shafaf keys new-data; password from
+         encryption at rest: each batch artifact's records, record offsets and person keys, the
+         pseudonym key and the person-key cache, with the data key of FILE (shafaf keys new-data; password from
          SHAFAF_KEYSTORE_PASSWORD or the prompt). In place, file by file (temporary file, fsync,
          rename): a run that is stopped leaves everything readable with the key; run it again to
          finish. From then on the directory is bound to that key: anchor, serve, person prove,
