@@ -26,7 +26,13 @@ import {
   type BatchArtifactError,
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
-import { bindDataKey, type DataKey } from "./private-store.ts";
+import {
+  bindDataKey,
+  openBytes,
+  PrivateFileError,
+  sealBytes,
+  type DataKey,
+} from "./private-store.ts";
 import {
   createReceiptAssembler,
   type AnchoredBatchFacts,
@@ -237,6 +243,12 @@ export interface LedgerStore {
    * supersedes one this store knows, that one's `supersededBy` is set in the same write.
    */
   completeJob(job: JobRecord, batch: BatchEntry): Promise<void>;
+  /**
+   * Seals the receipts stored whole (the layout before receipts on demand) with the store's data
+   * key and compacts them out of LevelDB's files (`shafaf data encrypt`). Returns how many were
+   * sealed. Throws `store.private.no-key` without a data key.
+   */
+  sealStoredReceipts(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -280,6 +292,18 @@ const k = {
 const DURABLE = { sync: true } as never;
 /** The first key after every key starting with `prefix`. */
 const upper = (prefix: string): string => prefix + "\uffff";
+
+/**
+ * A stored receipt sealed with the data key: `sealed` is the base64 of a
+ * `shafaf-encrypted-file/1` of its JSON text, role `ledger/receipt!<code>` (a value moved under
+ * another code does not open).
+ */
+const SEALED_VALUE_FORMAT = "shafaf-sealed-value/1";
+interface SealedValue {
+  format: typeof SEALED_VALUE_FORMAT;
+  sealed: string;
+}
+const storedReceiptRole = (code: string): string => `ledger/${k.receipt(code)}`;
 
 /** What {@link openLedgerStore} and the store's methods throw: in use, unreadable or damaged. */
 export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
@@ -335,6 +359,25 @@ export async function openLedgerStore(
   const get = async <T>(key: string): Promise<T | undefined> =>
     (await db.get(key)) as T | undefined;
 
+  const sealReceipt = (code: string, receipt: StoredReceipt, key: DataKey): SealedValue => ({
+    format: SEALED_VALUE_FORMAT,
+    sealed: Buffer.from(
+      sealBytes(Buffer.from(JSON.stringify(receipt)), key, storedReceiptRole(code)),
+    ).toString("base64"),
+  });
+  /** A stored receipt as read from LevelDB: sealed ones are opened with the data key. */
+  const openReceipt = (code: string, value: unknown): StoredReceipt | undefined => {
+    if ((value as Partial<SealedValue> | undefined)?.format !== SEALED_VALUE_FORMAT)
+      return value as StoredReceipt | undefined;
+    const bytes = openBytes(
+      Buffer.from((value as SealedValue).sealed, "base64"),
+      dataKey,
+      storedReceiptRole(code),
+      { file: `${root}/ledger (a stored receipt)` },
+    );
+    return JSON.parse(Buffer.from(bytes).toString("utf8")) as StoredReceipt;
+  };
+
   /**
    * The facts a receipt is assembled from, per batch id. They never change once the batch entry
    * exists (only `supersededBy` does), so they are read once per store; a batch whose job is not
@@ -381,7 +424,7 @@ export async function openLedgerStore(
     indexed = false,
   ): Promise<(StoredReceipt | undefined)[]> {
     if (codes.length === 0) return [];
-    const out = (await db.getMany(codes.map(k.receipt))) as (StoredReceipt | undefined)[];
+    const out = (await db.getMany(codes.map(k.receipt))).map((v, i) => openReceipt(codes[i]!, v));
     const missing: number[] = [];
     out.forEach((value, i) => value === undefined && missing.push(i));
     if (missing.length === 0) return out;
@@ -436,7 +479,7 @@ export async function openLedgerStore(
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
       // Point reads with getSync: from LevelDB's cache they take microseconds, where an async
       // get costs a thread-pool round trip (the API's receipt route is this call).
-      const stored = db.getSync(k.receipt(code)) as StoredReceipt | undefined;
+      const stored = openReceipt(code, db.getSync(k.receipt(code)));
       if (stored !== undefined) return stored;
       const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
       return locator === undefined ? undefined : locatedReceipt(locator, code);
@@ -598,7 +641,11 @@ export async function openLedgerStore(
       if (receipts.length === 0) return;
       const ops: { type: "put"; key: string; value: unknown }[] = [];
       for (const r of receipts) {
-        ops.push({ type: "put", key: k.receipt(r.code), value: r.receipt });
+        ops.push({
+          type: "put",
+          key: k.receipt(r.code),
+          value: dataKey === undefined ? r.receipt : sealReceipt(r.code, r.receipt, dataKey),
+        });
         ops.push({ type: "put", key: k.batchReceipt(batch.batchId, r.index), value: r.code });
         ops.push({ type: "put", key: k.subject(r.subject, batch.batchId, r.index), value: r.code });
         ops.push({
@@ -608,6 +655,37 @@ export async function openLedgerStore(
         });
       }
       await db.batch(ops, options.sync === true ? DURABLE : {});
+    },
+
+    async sealStoredReceipts() {
+      const key = dataKey;
+      if (key === undefined)
+        throw new PrivateFileError(`${root}: sealing the stored receipts needs the data key`, {
+          details: "give --data-key FILE (the keystore made by `shafaf keys new-data`)",
+          code: "store.private.no-key",
+        });
+      const prefix = k.receipt("");
+      let ops: { type: "put"; key: string; value: unknown }[] = [];
+      let sealed = 0;
+      const flush = async (): Promise<void> => {
+        if (ops.length > 0) await db.batch(ops, DURABLE);
+        sealed += ops.length;
+        ops = [];
+      };
+      for await (const [key_, value] of db.iterator({ gt: prefix, lt: upper(prefix) })) {
+        if ((value as Partial<SealedValue>).format === SEALED_VALUE_FORMAT) continue;
+        const code = key_.slice(prefix.length);
+        ops.push({ type: "put", key: key_, value: sealReceipt(code, value as StoredReceipt, key) });
+        if (ops.length >= 1000) await flush();
+      }
+      await flush();
+      // LevelDB keeps overwritten values until they are compacted: compact the range now.
+      if (sealed > 0)
+        await (db as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange(
+          prefix,
+          upper(prefix),
+        );
+      return sealed;
     },
 
     async completeJob(job, batch) {

@@ -393,6 +393,57 @@ describe("private-store (encryption at rest)", function () {
     });
   });
 
+  describe("receipts stored whole by older versions (LevelDB)", function () {
+    it("are sealed in place by sealStoredReceipts, read back the same with the key, gone from disk in plain, refused without it", async function () {
+      const dataDir = path.join(work, "stored");
+      const receipt = (i: number) => ({
+        format: "shafaf-receipt/1",
+        record: { nationalId: "0012345679", total: String(7_654_321 + i), recordId: `R-${i}` },
+      });
+      const subject = "0x" + "ab".repeat(32);
+      const codes = [0, 1, 2].map((i) => `CODE-${i}-` + randomBytes(8).toString("hex"));
+      const batch = { batchId: 1, kind: "premium", period: "1403-07" } as const;
+      let store = await openLedgerStore(dataDir);
+      await store.writeReceipts(
+        batch as never,
+        codes.map((code, index) => ({
+          index,
+          code,
+          subject,
+          recordId: `R-${index}`,
+          receipt: receipt(index),
+        })),
+        { sync: true },
+      );
+      const before = await store.listReceiptsBySubject(subject);
+      expect(before).to.have.length(3);
+      await store.close();
+      const onDisk = async () => {
+        let all = "";
+        const ledger = path.join(dataDir, "ledger");
+        for (const f of await readdir(ledger))
+          all += (await readFile(path.join(ledger, f))).toString("latin1");
+        return all;
+      };
+      expect(await onDisk()).to.contain("0012345679");
+
+      store = await openLedgerStore(dataDir, { dataKey: key });
+      expect(await store.sealStoredReceipts()).to.equal(3);
+      expect(await store.sealStoredReceipts()).to.equal(0);
+      expect(await store.getReceiptByCode(codes[1]!)).to.deep.equal(receipt(1));
+      expect(await store.listReceiptsBySubject(subject)).to.deep.equal(before);
+      await store.close();
+      const disk = await onDisk();
+      expect(disk).not.to.contain("0012345679");
+      expect(disk).not.to.contain("7654321");
+
+      const noKey = await openLedgerStore(dataDir);
+      expect(await failureOfAsync(() => noKey.getReceiptByCode(codes[0]!))).to.equal("no-key");
+      expect(await failureOfAsync(() => noKey.sealStoredReceipts())).to.equal("no-key");
+      await noKey.close();
+    });
+  });
+
   describe("shafaf data encrypt stopped half way", function () {
     it("leaves every receipt readable with the key, and a second run finishes", async function () {
       const dataDir = path.join(work, "half");

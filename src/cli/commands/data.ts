@@ -20,7 +20,8 @@ const USAGE = `usage: shafaf data encrypt --data-key FILE [--data-dir DIR] [--js
 
 encrypt  seals the personal data at rest of a data directory (default .shafaf) made before
          encryption at rest: each batch artifact's records, record offsets and person keys, the
-         pseudonym key and the person-key cache, with the data key of FILE (shafaf keys new-data; password from
+         receipts stored whole by older versions, the pseudonym key and the person-key cache, with
+         the data key of FILE (shafaf keys new-data; password from
          SHAFAF_KEYSTORE_PASSWORD or the prompt). In place, file by file (temporary file, fsync,
          rename): a run that is stopped leaves everything readable with the key; run it again to
          finish. From then on the directory is bound to that key: anchor, serve, person prove,
@@ -81,11 +82,14 @@ export const command: CliCommand = {
       const dataKey = (await openDataKeyOption(values["data-key"]))!;
       // Holds the directory (LevelDB's lock: no anchor or serve meanwhile) and binds it to the key.
       store = await openLedgerStore(dataDir, { dataKey });
-      const done = await sealDataDirectory(dataDir, dataKey);
+      const done = {
+        ...(await sealDataDirectory(dataDir, dataKey)),
+        storedReceipts: await store.sealStoredReceipts(),
+      };
       process.stdout.write(
         values.json === true
           ? JSON.stringify({ dataDir, keyId: dataKey.id, ...done }) + "\n"
-          : `sealed ${done.files} file(s) of ${done.artifacts} artifact(s) (${done.alreadySealed} already sealed) and ${done.cacheEntries} person-key cache entries with data key ${dataKey.id}\n`,
+          : `sealed ${done.files} file(s) of ${done.artifacts} artifact(s) (${done.alreadySealed} already sealed), ${done.storedReceipts} stored receipt(s) and ${done.cacheEntries} person-key cache entries with data key ${dataKey.id}\n`,
       );
       return 0;
     } catch (error) {
