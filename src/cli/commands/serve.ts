@@ -57,8 +57,9 @@ following the ledger's events into <data-dir>/index in the background.
   --port N               port (default 8080; 0 picks a free one)
   --data-dir DIR         index, ledger store and artifacts (default .shafaf)
   --data-key FILE        the data-encryption keystore (shafaf keys new-data): receipts and person
-                         proofs are opened from sealed artifacts with it, uploads sealed; required
-                         once the data directory is encrypted (password as for --keystore)
+                         proofs are opened from sealed artifacts with it, and anchored uploads'
+                         artifacts are sealed (the upload itself waits plain, 0600, until anchored);
+                         required once the data directory is encrypted (password as for --keystore)
   --confirmations N      blocks on top before a block is indexed (default 0: QBFT is final)
   --api-keys FILE        staff API keys (format ${API_KEYS_FORMAT}); without it staff calls get 401
   --keystore FILE        sign uploads to POST /api/v1/batches with this keystore
