@@ -6,13 +6,22 @@
  * place by `shafaf data encrypt` giving byte-identical receipts and person proofs.
  */
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { exportBatchArtifact } from "../../src/store/export-artifact.ts";
-import { PREMIUM_COLUMNS, premiumRows, runCli, toCsv, type Row } from "../anchor/helpers.ts";
+import {
+  MAIN,
+  PREMIUM_COLUMNS,
+  ROOT,
+  premiumRows,
+  runCli,
+  toCsv,
+  type Row,
+} from "../anchor/helpers.ts";
 
 const PASSWORD = { SHAFAF_KEYSTORE_PASSWORD: "correct horse battery staple" };
 
@@ -243,6 +252,55 @@ describe("encryption at rest (end to end)", function () {
       expect(plainAnchor.code).to.equal(1);
       expect(plainAnchor.stderr).to.match(/no data key was given/);
       expect(await readdir(path.join(dataDir(), "batches"))).to.deep.equal(before);
+    });
+
+    it("shafaf serve answers receipts from the sealed artifacts with --data-key, and refuses to start without it", async function () {
+      const serve = (extra: string[]) =>
+        spawn(
+          process.execPath,
+          [
+            ...["--import", "tsx", MAIN, "serve", "--rpc", chain.url, "--contract", contract],
+            ...["--port", "0", "--data-dir", dataDir(), ...extra],
+          ],
+          { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...PASSWORD } },
+        );
+      const refused = serve([]);
+      let refusedErr = "";
+      refused.stderr.on("data", (c: Buffer) => (refusedErr += c.toString("utf8")));
+      const code = await new Promise<number | null>((r) => refused.once("exit", r));
+      expect(code).to.not.equal(0);
+      expect(refusedErr).to.match(/no data key was given/);
+      expect(refusedErr).to.match(/--data-key FILE/);
+
+      const server = serve(["--data-key", dataKey]);
+      let err = "";
+      server.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = "";
+          server.stdout.on("data", (c: Buffer) => {
+            out += c.toString("utf8");
+            const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+            if (m !== null) resolve(m[1]!);
+          });
+          server.once("exit", (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+        });
+        const out = path.join(work, "sealed-receipts", `batch-${anchored.batchId}.receipts.jsonl`);
+        const exported = JSON.parse((await readFile(out, "utf8")).split("\n")[3]!) as {
+          code: string;
+        };
+        let answer: Response | undefined;
+        for (let i = 0; i < 200; i++) {
+          answer = await fetch(`${url}/api/v1/receipts/${encodeURIComponent(exported.code)}`);
+          if (answer.status === 200) break;
+          await new Promise((r) => setTimeout(r, 250)); // the indexer catches up
+        }
+        expect(answer?.status, err).to.equal(200);
+        expect(await answer!.json()).to.deep.equal(exported);
+      } finally {
+        server.kill("SIGKILL");
+        await new Promise((r) => server.once("exit", r));
+      }
     });
 
     it("audits the sealed artifact with --data-key (plain copies only in a temporary folder, removed)", async function () {
