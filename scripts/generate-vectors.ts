@@ -17,6 +17,8 @@
  *                   (scripts/vectors/record-offsets.ts).
  * - batch-tiles-1.json  shafaf-batch-tiles/1 tiles of a batch, proofs rebuilt from them, and
  *                   public tile sets valid and corrupted (scripts/vectors/batch-tiles.ts).
+ * - encrypted-file-1.json  shafaf-encrypted-file/1 files (personal data at rest), valid and
+ *                   corrupted (scripts/vectors/encrypted-file.ts).
  * - log-bundle-1.json  receipts v1 and v2 and a person proof with a log bundle, verified offline
  *                   against a trust policy, valid and corrupted (scripts/vectors/log-bundle.ts).
  * - mirror-1.json    a shafaf-mirror/1 site and corruptions as changes over it, with what
@@ -38,6 +40,7 @@ import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import { documentVectors } from "./vectors/documents-v2.ts";
 import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
 import { batchTilesVectors } from "./vectors/batch-tiles.ts";
+import { encryptedFileVectors } from "./vectors/encrypted-file.ts";
 import { logBundleVectors } from "./vectors/log-bundle.ts";
 import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
@@ -337,6 +340,7 @@ async function generate(): Promise<Record<string, string>> {
     "person-proof-1.json": text(documents.persons),
     "record-offsets-1.json": text(recordOffsetsVectors()),
     "batch-tiles-1.json": text(batchTilesVectors()),
+    "encrypted-file-1.json": text(encryptedFileVectors()),
     "log-entry-1.json": text(logEntryVectors()),
     "log-bundle-1.json": text(logBundles),
     "manifest-1.json": text(manifestVectors()),

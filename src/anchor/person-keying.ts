@@ -13,6 +13,7 @@ import {
   personKeyCacheKey,
   type PersonKeyCache,
 } from "../store/person-key-cache.ts";
+import type { DataKey } from "../store/private-store.ts";
 import { enrolPersons } from "./enrol-persons.ts";
 import { createPersonKeyWorkers, type PersonKeyWorkers } from "./person-key-workers.ts";
 
@@ -47,6 +48,8 @@ export async function openPersonKeying(options: {
   seed: Uint8Array;
   cacheDir: string;
   threads?: number;
+  /** Seals the cache's values with the data key (encryption at rest). */
+  dataKey?: DataKey | undefined;
 }): Promise<PersonKeying> {
   const workers: PersonKeyWorkers = await createPersonKeyWorkers({
     seed: options.seed,
@@ -57,6 +60,7 @@ export async function openPersonKeying(options: {
     cache = await openPersonKeyCache(options.cacheDir, {
       cacheKey: personKeyCacheKey(options.seed),
       vrfPublicKey: workers.publicKey,
+      dataKey: options.dataKey,
     });
   } catch (error) {
     await workers.close();

@@ -22,6 +22,7 @@ import type { RowSource } from "../ingest/raw-row.ts";
 import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
 import { createBatchArtifactWriter, type BatchArtifactWriter } from "../store/batch-artifact.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
+import { requireDataKey } from "../store/private-store.ts";
 import {
   createIssueCollector,
   type IssueCollector,
@@ -158,7 +159,9 @@ export async function prepareBatch(
   const writer =
     p.dryRun || p.store === undefined
       ? undefined
-      : await createBatchArtifactWriter(p.store.batchesDir, p.jobId);
+      : await createBatchArtifactWriter(p.store.batchesDir, p.jobId, {
+          dataKey: requireDataKey(p.store.dataDir, p.store.dataKeyId, p.store.dataKey),
+        });
   try {
     const opened = await openBatchInputs(p);
     const read = await readRows(p, opened, collected, writer);

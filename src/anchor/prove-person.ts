@@ -58,7 +58,9 @@ export async function provePerson(p: ProvePersonParams): Promise<PersonProof> {
         "person proofs (all my records, absence) exist for shafaf-tree/2 batches only; a v1 batch proves each record with its receipt",
       code: "anchor.person.batch",
     });
-  const artifact = await readBatchArtifact(path.join(p.store.batchesDir, batch.jobId));
+  const artifact = await readBatchArtifact(path.join(p.store.batchesDir, batch.jobId), {
+    dataKey: p.store.dataKey,
+  });
   if (artifact === undefined)
     throw new InvalidInputError(`the artifact of batch ${p.batchId} is missing`, {
       details: `restore ${path.join(p.store.batchesDir, batch.jobId)} from the data directory's backup`,

@@ -2,12 +2,16 @@
  * The organization's pseudonym key: 32 random bytes in `<data-dir>/secrets/pseudonym.key`
  * (mode 0600, directory 0700), created on first use; `SHAFAF_PSEUDONYM_KEY_FILE` names another
  * file. Losing it makes existing subject pseudonyms unreproducible; leaking it lets anyone
- * confirm a guessed national ID against a pseudonym.
+ * confirm a guessed national ID against a pseudonym. With a data key (encryption at rest) the
+ * file is a `shafaf-encrypted-file/1` (role `secrets/pseudonym.key`); a plain one (made before)
+ * is still read, and `shafaf data encrypt` seals it.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../core/errors.ts";
+import { isSealed, openBytes, sealBytes, type DataKey } from "../store/private-store.ts";
+import { PSEUDONYM_KEY_ROLE } from "../store/seal-data-dir.ts";
 
 export const PSEUDONYM_KEY_ENV = "SHAFAF_PSEUDONYM_KEY_FILE";
 const KEY_BYTES = 32;
@@ -33,11 +37,14 @@ export function pseudonymKeyPath(
 export async function loadPseudonymKey(
   dataDir: string,
   env: Readonly<Record<string, string | undefined>>,
-  options: { create: boolean },
+  options: { create: boolean; dataKey?: DataKey | undefined },
 ): Promise<Uint8Array | undefined> {
   const file = pseudonymKeyPath(dataDir, env);
   try {
-    const bytes = await readFile(file);
+    const stored = new Uint8Array(await readFile(file));
+    const bytes = isSealed(stored)
+      ? openBytes(stored, options.dataKey, PSEUDONYM_KEY_ROLE, { file })
+      : stored;
     if (bytes.length !== KEY_BYTES) {
       throw new InvalidInputError(
         `the pseudonym key ${file} is ${bytes.length} bytes, not ${KEY_BYTES}`,
@@ -64,7 +71,9 @@ export async function loadPseudonymKey(
     throw error;
   }
   try {
-    await fh.writeFile(key);
+    await fh.writeFile(
+      options.dataKey === undefined ? key : sealBytes(key, options.dataKey, PSEUDONYM_KEY_ROLE),
+    );
     await fh.sync();
   } finally {
     await fh.close();

@@ -220,7 +220,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       elapsedMs: Date.now() - started,
     };
   }
-  const artifact = await commitArtifact(prepared);
+  const artifact = await commitArtifact(prepared, store.dataKey);
   onStep("artifact-written");
   const job = jobFromArtifact(artifact);
   await store.putJob(job);
@@ -345,6 +345,7 @@ async function readInputs(base: Omit<Parameters<typeof prepareBatch>[0], "exclud
 /** Makes the artifact durable (v1: the tree; v2: the person keys) and reads it back, checked. */
 async function commitArtifact(
   prepared: Extract<Awaited<ReturnType<typeof prepareBatch>>, { status: "prepared" }>,
+  dataKey: LedgerStore["dataKey"],
 ): Promise<BatchArtifact> {
   const summary = prepared.summary;
   const v2 = summary.v2;
@@ -367,7 +368,7 @@ async function commitArtifact(
       createdAt: new Date().toISOString(),
     },
   });
-  const artifact = await readBatchArtifact(dir);
+  const artifact = await readBatchArtifact(dir, { dataKey });
   if (artifact === undefined)
     throw new ShafafError(`the artifact in ${dir} vanished after it was written`);
   return artifact;
@@ -422,7 +423,9 @@ async function findExistingJob(
   store: LedgerStore,
   jobId: string,
 ): Promise<{ job: JobRecord; artifact: BatchArtifact } | undefined> {
-  const artifact = await readBatchArtifact(path.join(store.batchesDir, jobId));
+  const artifact = await readBatchArtifact(path.join(store.batchesDir, jobId), {
+    dataKey: store.dataKey,
+  });
   const job = await store.getJob(jobId);
   if (artifact === undefined) {
     if (job !== undefined) {

@@ -23,6 +23,9 @@ import { connectSigner, type ConnectedSigner } from "../chain/signer.ts";
 import type { RecordKind } from "../core/record.ts";
 import { writeDemoInputs, type DemoInputs } from "../demo/demo-inputs.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
+import { dataKeyOf, type DataKey } from "../store/private-store.ts";
+import { loadDataKeystore, newDataKeystore } from "../chain/data-keystore.ts";
+import { writeKeystoreFile } from "../chain/keystore.ts";
 
 /** Bumped whenever the generated inputs change, so that a cached copy is not reused. */
 const DEMO_INPUTS_VERSION = 2;
@@ -161,11 +164,16 @@ export async function seedDemo(options: SeedDemoOptions): Promise<SeededDemo> {
     address: deployed.address,
     pollMs: 50,
   });
-  const pseudonymKey = (await loadPseudonymKey(options.runDir, {}, { create: true }))!;
+  const pseudonymKey = (await loadPseudonymKey(
+    options.runDir,
+    {},
+    { create: true, dataKey: options.store.dataKey },
+  ))!;
   // The person-key cache outlives the run (like the inputs): a second start enrols nobody.
   const personKeying = await openPersonKeying({
     seed: vrfSeed,
     cacheDir: path.join(options.demoDir, "person-keys"),
+    dataKey: options.store.dataKey,
   });
   try {
     const year = await anchorDemoYear(options, {
@@ -295,6 +303,25 @@ async function demoVrfSeed(demoDir: string): Promise<Uint8Array> {
   return seed;
 }
 
+/** The demo data keystore's password (demo only, like its development accounts). */
+export const DEMO_DATA_KEY_PASSWORD = "shafaf-demo-data-key";
+
+/**
+ * The demo's data-encryption key: a `shafaf-data-key/1` keystore in the demo folder with a
+ * published demo password, made on the first start and kept (the person-key cache it seals
+ * outlives the run). A real deployment makes its own with `shafaf keys new-data`.
+ */
+export async function demoDataKey(demoDir: string): Promise<DataKey> {
+  const file = path.join(demoDir, "demo-data-key.json");
+  if (!existsSync(file)) {
+    await mkdir(demoDir, { recursive: true, mode: 0o700 });
+    const { json } = await newDataKeystore({ password: DEMO_DATA_KEY_PASSWORD });
+    await writeKeystoreFile(file, json);
+  }
+  const { key } = await loadDataKeystore(file, DEMO_DATA_KEY_PASSWORD);
+  return dataKeyOf(key);
+}
+
 /**
  * Governance's names of the demo's accounts (`shafaf-names/1`, read by `shafaf serve` from
  * `<data-dir>/names.json`), so that the portal names the auditor instead of showing its address.
@@ -344,7 +371,9 @@ export async function writeDemoPersonProofs(
   const first = seeded.batches[0];
   const entry = first === undefined ? undefined : await store.getBatch(first.batchId);
   if (first === undefined || entry === undefined) return [];
-  const artifact = await readBatchArtifact(path.join(store.batchesDir, entry.jobId));
+  const artifact = await readBatchArtifact(path.join(store.batchesDir, entry.jobId), {
+    dataKey: store.dataKey,
+  });
   const keys = artifact?.keys;
   if (artifact === undefined || keys === undefined) return [];
   // The person with the most records in the batch (the first one, on a tie).
@@ -418,7 +447,9 @@ export async function pickDemoHistoryPersons(
       const artifact =
         entry === undefined
           ? undefined
-          : await readBatchArtifact(path.join(store.batchesDir, entry.jobId));
+          : await readBatchArtifact(path.join(store.batchesDir, entry.jobId), {
+              dataKey: store.dataKey,
+            });
       if (artifact === undefined) continue;
       for await (const line of artifact.records()) {
         const person = String(line.record.nationalId);

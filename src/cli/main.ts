@@ -30,6 +30,7 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   "verify-proof": () => import("./commands/verify-proof.ts"),
   person: () => import("./commands/person.ts"),
   mirror: () => import("./commands/mirror.ts"),
+  data: () => import("./commands/data.ts"),
 };
 
 function usage(): string {

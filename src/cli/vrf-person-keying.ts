@@ -10,6 +10,7 @@ import { openPersonKeying, type PersonKeying } from "../anchor/person-keying.ts"
 import { loadVrfKeystore, readKeystorePassword } from "../chain/keystore.ts";
 import { vrfKeyIdOf } from "../chain/register-vrf-key.ts";
 import { InvalidInputError } from "../core/errors.ts";
+import type { DataKey } from "../store/private-store.ts";
 
 /** What the registration check needs: the anchor chain, or a read-only ledger client. */
 export interface VrfKeyRegistry {
@@ -55,11 +56,14 @@ export async function openVrfPersonKeying(options: {
   dataDir: string;
   /** The ledger to check the key against (a dry run has none). */
   chain?: VrfKeyRegistry | undefined;
+  /** Seals the private cache's values at rest (encryption at rest). */
+  dataKey?: DataKey | undefined;
 }): Promise<{ keying: PersonKeying; seed: Uint8Array }> {
   const seed = await loadRegisteredVrfSeed({ file: options.file, registry: options.chain });
   const keying = await openPersonKeying({
     seed,
     cacheDir: path.join(options.dataDir, "person-keys"),
+    dataKey: options.dataKey,
   });
   return { keying, seed };
 }

@@ -14,15 +14,30 @@
  * Durability: everything is written into `batches/<jobId>.tmp-…/`, each file fsync'ed, the
  * directory fsync'ed, then renamed to `batches/<jobId>/` and the parent fsync'ed. A directory
  * named `<jobId>` therefore always holds a complete artifact; a `.tmp-` one never counts.
+ *
+ * Encryption at rest: written with a data key, the files that hold personal data or link it
+ * (records.jsonl, records.idx, keys.bin) are `shafaf-encrypted-file/1` files (private-store.ts),
+ * each bound to the role `shafaf-batch/<jobId>/<name>`, and `artifact.json` says so
+ * (`encryption`). Sizes and sha256 in `files` are the plaintext's, so an artifact hashes the same
+ * sealed or not. manifest.json and tree.bin (salted leaf hashes) stay plain.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
 import { manifestHash } from "../core/manifest.ts";
 import { ShafafError } from "../core/errors.ts";
 import { encodeRecordOffsets } from "./record-offsets.ts";
+import {
+  createPrivateFileWriter,
+  ENCRYPTED_FILE_FORMAT,
+  openPrivateFileReader,
+  readPrivateFile,
+  writePrivateFile,
+  type DataKey,
+  type PrivateFileWriter,
+} from "./private-store.ts";
 
 export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
 export const BATCH_ARTIFACT_V2_FORMAT = "shafaf-batch/2";
@@ -46,6 +61,8 @@ export interface BatchArtifactDescriptor {
   supersedes: number | null;
   reason: string | null;
   createdAt: string;
+  /** Present when the private files are sealed with the data key `keyId`. */
+  encryption?: ArtifactEncryption;
   files: {
     "manifest.json": { sha256: string; bytes: number };
     /** v1 only. */
@@ -57,6 +74,25 @@ export interface BatchArtifactDescriptor {
     "records.idx"?: { sha256: string; bytes: number };
   };
 }
+
+/** `artifact.json`'s `encryption`: which files are sealed, with which data key. */
+export interface ArtifactEncryption {
+  format: typeof ENCRYPTED_FILE_FORMAT;
+  keyId: string;
+  files: PrivateArtifactFile[];
+}
+
+/** The artifact files that hold personal data (national IDs, amounts, salts) or person keys. */
+export type PrivateArtifactFile = "records.jsonl" | "records.idx" | "keys.bin";
+export const PRIVATE_ARTIFACT_FILES: readonly PrivateArtifactFile[] = [
+  "records.jsonl",
+  "records.idx",
+  "keys.bin",
+];
+
+/** The associated-data role of an artifact file: a file moved to another batch does not open. */
+export const artifactFileRole = (jobId: string, name: PrivateArtifactFile): string =>
+  `shafaf-batch/${jobId}/${name}`;
 
 /**
  * One line of `records.jsonl`. `record` is the core record with amounts as decimal strings;
@@ -83,6 +119,8 @@ export interface BatchArtifact {
   keys?: Uint8Array;
   /** Streams `records.jsonl`; throws at the end if its sha256 differs from the descriptor's. */
   records(): AsyncIterable<ArtifactRecordLine>;
+  /** The data key the artifact was opened with (its sealed files, and the tiles derived from it). */
+  dataKey?: DataKey;
 }
 
 /** A batch artifact folder that is missing, incomplete or altered. Not retryable. */
@@ -144,7 +182,9 @@ const FLUSH_BYTES = 1 << 20;
 export async function createBatchArtifactWriter(
   batchesDir: string,
   jobId: string,
+  options: { dataKey?: DataKey | undefined } = {},
 ): Promise<BatchArtifactWriter> {
+  const dataKey = options.dataKey;
   if (!/^[0-9a-f]{16,64}$/.test(jobId)) throw new BatchArtifactError(`invalid job id ${jobId}`);
   await mkdir(batchesDir, { recursive: true, mode: 0o700 });
   const tmp = path.join(
@@ -153,7 +193,12 @@ export async function createBatchArtifactWriter(
   );
   await mkdir(tmp, { mode: 0o700 });
   const recordsFile = path.join(tmp, "records.jsonl");
-  const fh: FileHandle = await open(recordsFile, "wx", 0o600);
+  const fh: PrivateFileWriter = await createPrivateFileWriter(
+    recordsFile,
+    artifactFileRole(jobId, "records.jsonl"),
+    dataKey,
+    { fsyncDir: false },
+  );
   const hash = createHash("sha256");
   let bytes = 0;
   /** Offset of each line, then the file length (records.idx). */
@@ -214,18 +259,42 @@ export async function createBatchArtifactWriter(
         );
       const secondName = v2 ? "keys.bin" : "tree.bin";
       await flush();
-      await fh.sync();
-      await fh.close();
       closed = true;
+      await fh.close();
       await writeFileDurably(path.join(tmp, "manifest.json"), manifestBytes);
-      await writeFileDurably(path.join(tmp, secondName), second);
+      if (v2)
+        await writePrivateFile(
+          path.join(tmp, "keys.bin"),
+          second,
+          artifactFileRole(jobId, "keys.bin"),
+          dataKey,
+          { fsyncDir: false },
+        );
+      else await writeFileDurably(path.join(tmp, "tree.bin"), second);
       offsets[expected] = bytes;
       const idx = encodeRecordOffsets(offsets.subarray(0, expected + 1));
-      await writeFileDurably(path.join(tmp, "records.idx"), idx);
+      await writePrivateFile(
+        path.join(tmp, "records.idx"),
+        idx,
+        artifactFileRole(jobId, "records.idx"),
+        dataKey,
+        { fsyncDir: false },
+      );
       const full: BatchArtifactDescriptor = {
         format: v2 ? BATCH_ARTIFACT_V2_FORMAT : BATCH_ARTIFACT_FORMAT,
         jobId,
         ...descriptor,
+        ...(dataKey === undefined
+          ? {}
+          : {
+              encryption: {
+                format: ENCRYPTED_FILE_FORMAT,
+                keyId: dataKey.id,
+                files: v2
+                  ? ["records.jsonl", "records.idx", "keys.bin"]
+                  : ["records.jsonl", "records.idx"],
+              },
+            }),
         files: {
           "manifest.json": { sha256: sha256hex(manifestBytes), bytes: manifestBytes.length },
           [secondName]: { sha256: sha256hex(second), bytes: second.length },
@@ -244,7 +313,7 @@ export async function createBatchArtifactWriter(
     async abort() {
       if (!closed) {
         closed = true;
-        await fh.close().catch(() => undefined);
+        await fh.abort().catch(() => undefined);
       }
       await rm(tmp, { recursive: true, force: true });
     },
@@ -278,9 +347,16 @@ export type BatchArtifactErrorType = BatchArtifactError;
 /**
  * Reads and checks a committed artifact: the descriptor's format, the sha256 of manifest.json and
  * tree.bin, and that keccak256(manifest.json) is the descriptor's manifestHash. Returns undefined
- * when `dir` holds no committed artifact.
+ * when `dir` holds no committed artifact. A sealed artifact (`encryption`) needs `dataKey`; its
+ * private files MUST be sealed with it, and a plain artifact's MUST be plain.
+ *
+ * @throws {BatchArtifactError} a damaged or altered artifact; {PrivateFileError} a sealed file
+ * with no key, the wrong key, moved from elsewhere, cut short or altered.
  */
-export async function readBatchArtifact(dir: string): Promise<BatchArtifact | undefined> {
+export async function readBatchArtifact(
+  dir: string,
+  options: { dataKey?: DataKey | undefined } = {},
+): Promise<BatchArtifact | undefined> {
   let descriptorText: string;
   try {
     descriptorText = await readFile(path.join(dir, "artifact.json"), "utf8");
@@ -306,8 +382,16 @@ export async function readBatchArtifact(dir: string): Promise<BatchArtifact | un
       `${dir}/artifact.json: a ${format} artifact names scheme shafaf-tree/2`,
     );
   const secondName = v2 ? "keys.bin" : "tree.bin";
+  const sealed = artifactSealing(dir, descriptor);
   const manifestBytes = new Uint8Array(await readFile(path.join(dir, "manifest.json")));
-  const second = new Uint8Array(await readFile(path.join(dir, secondName)));
+  const second = v2
+    ? await readPrivateFile(
+        path.join(dir, "keys.bin"),
+        artifactFileRole(descriptor.jobId, "keys.bin"),
+        options.dataKey,
+        { allowPlain: !sealed.has("keys.bin") },
+      )
+    : new Uint8Array(await readFile(path.join(dir, "tree.bin")));
   for (const [name, bytes] of [
     ["manifest.json", manifestBytes],
     [secondName, second],
@@ -333,32 +417,67 @@ export async function readBatchArtifact(dir: string): Promise<BatchArtifact | un
     manifest,
     tree: v2 ? new Uint8Array(0) : second,
     ...(v2 ? { keys: second } : {}),
+    ...(options.dataKey === undefined ? {} : { dataKey: options.dataKey }),
     async *records() {
       const hash = createHash("sha256");
-      const stream = createReadStream(recordsFile);
+      const reader = openPrivateFileReader(
+        recordsFile,
+        artifactFileRole(descriptor.jobId, "records.jsonl"),
+        options.dataKey,
+        { allowPlain: !sealed.has("records.jsonl") },
+      );
+      const stream = Readable.from(reader.chunks(), { objectMode: false });
       stream.on("data", (chunk) => hash.update(chunk as Buffer));
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
       let expected = 0;
-      for await (const text of lines) {
-        const line = JSON.parse(text) as ArtifactRecordLine;
-        if (line.index !== expected) {
+      try {
+        for await (const text of lines) {
+          const line = JSON.parse(text) as ArtifactRecordLine;
+          if (line.index !== expected) {
+            throw new BatchArtifactError(
+              `${recordsFile}:${expected + 1}: index ${line.index}, expected ${expected}`,
+            );
+          }
+          expected++;
+          yield line;
+        }
+        if (expected !== descriptor.recordCount) {
           throw new BatchArtifactError(
-            `${recordsFile}:${expected + 1}: index ${line.index}, expected ${expected}`,
+            `${recordsFile} has ${expected} records; artifact.json says ${descriptor.recordCount}`,
           );
         }
-        expected++;
-        yield line;
-      }
-      if (expected !== descriptor.recordCount) {
-        throw new BatchArtifactError(
-          `${recordsFile} has ${expected} records; artifact.json says ${descriptor.recordCount}`,
-        );
-      }
-      if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
-        throw new BatchArtifactError(
-          `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
-        );
+        if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
+          throw new BatchArtifactError(
+            `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
+          );
+        }
+      } finally {
+        // A caller that stops early leaves the stream paused: release the file now.
+        stream.destroy();
+        reader.close();
       }
     },
   };
+}
+
+/**
+ * The private files `descriptor` says are sealed (empty for a plain artifact). A descriptor whose
+ * `encryption` is not understood is refused rather than read as plain.
+ */
+export function artifactSealing(
+  dir: string,
+  descriptor: BatchArtifactDescriptor,
+): ReadonlySet<PrivateArtifactFile> {
+  const e: unknown = descriptor.encryption;
+  if (e === undefined) return new Set();
+  const enc = e as Partial<ArtifactEncryption>;
+  if (
+    enc.format !== ENCRYPTED_FILE_FORMAT ||
+    !Array.isArray(enc.files) ||
+    !enc.files.every((f) => PRIVATE_ARTIFACT_FILES.includes(f))
+  )
+    throw new BatchArtifactError(
+      `${dir}/artifact.json: encryption ${JSON.stringify(enc.format)} is not ${ENCRYPTED_FILE_FORMAT}; upgrade shafaf`,
+    );
+  return new Set(enc.files);
 }

@@ -12,7 +12,7 @@
  * goes through `writePrivateData` (private-files.ts).
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { chmod, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
@@ -26,7 +26,13 @@ import {
 } from "../core/sum-tiles.ts";
 import { parseTilePath, tilePath } from "../core/tile-path.ts";
 import { batchPublishesTiles, sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
-import { BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
+import { artifactSealing, BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
+import {
+  openPrivateFileReader,
+  PrivateFileError,
+  type DataKey,
+  type PrivateFileReader,
+} from "./private-store.ts";
 import { makePrivateDir, writePrivateData } from "./private-files.ts";
 import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
 
@@ -55,6 +61,24 @@ export interface BatchTilesDescriptor {
 /** The name of the folder of a batch's tiles inside its artifact folder. */
 export const TILES_DIR = "tiles";
 
+/**
+ * How a batch's private tile files are sealed at rest: with the data key, when the batch's artifact
+ * is sealed (`encryption` in artifact.json), each file for its role
+ * `shafaf-batch/<jobId>/tiles/<path under tiles/>` (encrypted-file-v1.md); plain otherwise.
+ */
+export type TileSealing = { jobId: string; key: DataKey } | undefined;
+
+/** The sealing of the tiles derived from `artifact`: sealed when the artifact is. */
+export function tileSealing(artifact: BatchArtifact): TileSealing {
+  if (artifact.dataKey === undefined) return undefined;
+  if (artifactSealing(artifact.dir, artifact.descriptor).size === 0) return undefined;
+  return { jobId: artifact.descriptor.jobId, key: artifact.dataKey };
+}
+
+/** The associated-data role of a private tile file (`rel`: its path under `tiles/`). */
+export const tileFileRole = (jobId: string, rel: string): string =>
+  `shafaf-batch/${jobId}/tiles/${rel}`;
+
 /** Where tile (`level`, `index`, `width`) of `code` lives, relative to the tiles folder. */
 export function batchTileFile(
   d: Pick<BatchTilesDescriptor, "provinces">,
@@ -81,7 +105,12 @@ export async function writeBatchTiles(
   artifactDir: string,
   tree: SumTree,
   keys: Uint8Array,
+  sealing?: TileSealing,
 ): Promise<BatchTilesDescriptor> {
+  const seal = (rel: string): { role: string; key: DataKey } | undefined =>
+    sealing === undefined
+      ? undefined
+      : { role: tileFileRole(sealing.jobId, rel), key: sealing.key };
   if (tree.levelBytes === undefined || tree.inputIndex === undefined)
     throw new BatchArtifactError("batch tiles are written from a tree built in memory");
   if (keys.length !== 32 * tree.size)
@@ -124,7 +153,7 @@ export async function writeBatchTiles(
         await writeDurably(file, t.bytes);
       } else {
         await makePrivateDir(path.dirname(file));
-        await writePrivateData(file, t.bytes);
+        await writePrivateData(file, t.bytes, seal(`private/${t.path}`));
       }
     }
     const n = tree.size;
@@ -140,8 +169,16 @@ export async function writeBatchTiles(
         lv.setUint32(36 * i + 32, line, false);
         nv.setUint32(4 * line, i, false);
       }
-    await writePrivateData(path.join(tmp, "private", "leaves.bin"), leaves);
-    await writePrivateData(path.join(tmp, "private", "lines.bin"), lines);
+    await writePrivateData(
+      path.join(tmp, "private", "leaves.bin"),
+      leaves,
+      seal("private/leaves.bin"),
+    );
+    await writePrivateData(
+      path.join(tmp, "private", "lines.bin"),
+      lines,
+      seal("private/lines.bin"),
+    );
     await writeDurably(path.join(tmp, "tiles.json"), JSON.stringify(descriptor, null, 2) + "\n");
     await fsyncDir(tmp);
     await rename(tmp, path.join(artifactDir, TILES_DIR));
@@ -198,7 +235,12 @@ export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
 export async function ensureBatchTiles(artifact: BatchArtifact): Promise<BatchTilesDescriptor> {
   const existing = await readBatchTilesDescriptor(artifact.dir);
   if (existing !== undefined) return existing;
-  return writeBatchTiles(artifact.dir, await loadArtifactSumTree(artifact), artifact.keys!);
+  return writeBatchTiles(
+    artifact.dir,
+    await loadArtifactSumTree(artifact),
+    artifact.keys!,
+    tileSealing(artifact),
+  );
 }
 
 /** `tiles.json` of the batch in `artifactDir`, or undefined when it has no tiles yet. */
@@ -251,18 +293,36 @@ export interface BatchTilesReader {
  * @example
  * const r = openBatchTiles(artifact.dir, descriptor);
  */
-export function openBatchTiles(artifactDir: string, d: BatchTilesDescriptor): BatchTilesReader {
+export function openBatchTiles(
+  artifactDir: string,
+  d: BatchTilesDescriptor,
+  sealing?: TileSealing,
+): BatchTilesReader {
   const dir = path.join(artifactDir, TILES_DIR);
   const n = d.provinces.reduce((s, p) => s + p.size, 0);
-  const leavesFd = openSync(path.join(dir, "private", "leaves.bin"), "r");
-  const linesFd = openSync(path.join(dir, "private", "lines.bin"), "r");
-  const pread = (fd: number, length: number, at: number, what: string): Uint8Array => {
-    const b = new Uint8Array(length);
-    if (readSync(fd, b, 0, length, at) !== length)
+  // Sealed tiles are opened with the key (a plain private file is then refused); tiles of a plain
+  // artifact are plain (a sealed one without the key fails by name: no-key).
+  const openPrivate = (rel: string): PrivateFileReader =>
+    openPrivateFileReader(
+      path.join(dir, rel),
+      sealing === undefined ? "" : tileFileRole(sealing.jobId, rel),
+      sealing?.key,
+      { allowPlain: sealing === undefined },
+    );
+  const leavesFile = openPrivate("private/leaves.bin");
+  let linesFile: PrivateFileReader;
+  try {
+    linesFile = openPrivate("private/lines.bin");
+  } catch (error) {
+    leavesFile.close();
+    throw error;
+  }
+  const pread = (f: PrivateFileReader, length: number, at: number, what: string): Uint8Array => {
+    if (at + length > f.size)
       throw new BatchArtifactError(
         `${dir}/private/${what} is shorter than ${n} entries; the tiles are damaged`,
       );
-    return b;
+    return new Uint8Array(f.read(at, length));
   };
   const check = (i: number, count: number, what: string): void => {
     if (!Number.isInteger(i) || i < 0 || i >= count)
@@ -272,10 +332,19 @@ export function openBatchTiles(artifactDir: string, d: BatchTilesDescriptor): Ba
     descriptor: d,
     readTile(p, level, index, width) {
       const code = d.provinces[p]!.code;
-      const file = path.join(dir, batchTileFile(d, code, level, index, width));
+      const rel = batchTileFile(d, code, level, index, width);
+      const file = path.join(dir, rel);
       try {
-        return new Uint8Array(readFileSync(file));
+        if (rel.startsWith("public")) return new Uint8Array(readFileSync(file));
+        const f = openPrivate(rel);
+        try {
+          return new Uint8Array(f.read(0, f.size));
+        } finally {
+          f.close();
+        }
       } catch (error) {
+        // A sealed tile without the key (or altered) is named as such, not as missing.
+        if (error instanceof PrivateFileError) throw error;
         throw new BatchArtifactError(`${file} is missing; rebuild the batch's tiles`, {
           cause: error,
         });
@@ -283,27 +352,30 @@ export function openBatchTiles(artifactDir: string, d: BatchTilesDescriptor): Ba
     },
     leafKey(i) {
       check(i, n, "leaf");
-      return pread(leavesFd, 32, 36 * i, "leaves.bin");
+      return pread(leavesFile, 32, 36 * i, "leaves.bin");
     },
     leafKeys(from, count) {
       check(from, n, "leaf");
       check(from + count - 1, n, "leaf");
-      const run = pread(leavesFd, 36 * count, 36 * from, "leaves.bin");
+      const run = pread(leavesFile, 36 * count, 36 * from, "leaves.bin");
       const out = new Uint8Array(32 * count);
       for (let k = 0; k < count; k++) out.set(run.subarray(36 * k, 36 * k + 32), 32 * k);
       return out;
     },
     leafLine(i) {
       check(i, n, "leaf");
-      return new DataView(pread(leavesFd, 4, 36 * i + 32, "leaves.bin").buffer).getUint32(0, false);
+      return new DataView(pread(leavesFile, 4, 36 * i + 32, "leaves.bin").buffer).getUint32(
+        0,
+        false,
+      );
     },
     lineLeaf(line) {
       check(line, n, "line");
-      return new DataView(pread(linesFd, 4, 4 * line, "lines.bin").buffer).getUint32(0, false);
+      return new DataView(pread(linesFile, 4, 4 * line, "lines.bin").buffer).getUint32(0, false);
     },
     close() {
-      closeSync(leavesFd);
-      closeSync(linesFd);
+      leavesFile.close();
+      linesFile.close();
     },
   };
 }

@@ -28,6 +28,13 @@ import {
 import { makePrivate } from "./private-files.ts";
 import { ensureBatchTiles, readPublicBatchFile } from "./batch-tiles.ts";
 import {
+  bindDataKey,
+  openBytes,
+  PrivateFileError,
+  sealBytes,
+  type DataKey,
+} from "./private-store.ts";
+import {
   createReceiptAssembler,
   type AnchoredBatchFacts,
   type PersonBatchMaterial,
@@ -146,6 +153,13 @@ export interface LedgerStore {
   readonly dataDir: string;
   /** `<data-dir>/batches`: where batch artifacts live. */
   readonly batchesDir: string;
+  /**
+   * The data key this store was opened with (encryption at rest), or undefined. New artifacts are
+   * sealed with it; sealed ones are read with it.
+   */
+  readonly dataKey: DataKey | undefined;
+  /** The id of the data key the data directory is bound to (`data-key.json`), if any. */
+  readonly dataKeyId: string | undefined;
 
   // ── reads (API, audit, indexer) ──
   /**
@@ -236,6 +250,12 @@ export interface LedgerStore {
    * supersedes one this store knows, that one's `supersededBy` is set in the same write.
    */
   completeJob(job: JobRecord, batch: BatchEntry): Promise<void>;
+  /**
+   * Seals the receipts stored whole (the layout before receipts on demand) with the store's data
+   * key and compacts them out of LevelDB's files (`shafaf data encrypt`). Returns how many were
+   * sealed. Throws `store.private.no-key` without a data key.
+   */
+  sealStoredReceipts(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -280,6 +300,18 @@ const DURABLE = { sync: true } as never;
 /** The first key after every key starting with `prefix`. */
 const upper = (prefix: string): string => prefix + "\uffff";
 
+/**
+ * A stored receipt sealed with the data key: `sealed` is the base64 of a
+ * `shafaf-encrypted-file/1` of its JSON text, role `ledger/receipt!<code>` (a value moved under
+ * another code does not open).
+ */
+const SEALED_VALUE_FORMAT = "shafaf-sealed-value/1";
+interface SealedValue {
+  format: typeof SEALED_VALUE_FORMAT;
+  sealed: string;
+}
+const storedReceiptRole = (code: string): string => `ledger/${k.receipt(code)}`;
+
 /** What {@link openLedgerStore} and the store's methods throw: in use, unreadable or damaged. */
 export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
 
@@ -295,7 +327,7 @@ export type OpenLedgerStoreErrorType = LedgerStoreError | BatchArtifactError;
  */
 export async function openLedgerStore(
   dataDir: string,
-  options: { receiptCacheBytes?: number } = {},
+  options: { receiptCacheBytes?: number; dataKey?: DataKey | undefined } = {},
 ): Promise<LedgerStore> {
   const root = path.resolve(dataDir);
   // Every receipt holds a national ID and an amount: the data directory and the LevelDB folder
@@ -317,13 +349,41 @@ export async function openLedgerStore(
     );
   }
   const batchesDir = path.join(root, "batches");
+  let dataKeyId: string | undefined;
+  try {
+    dataKeyId = await bindDataKey(root, options.dataKey);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const dataKey = options.dataKey;
   const assembler = createReceiptAssembler({
     batchesDir,
+    dataKey,
     ...(options.receiptCacheBytes !== undefined ? { cacheBytes: options.receiptCacheBytes } : {}),
   });
 
   const get = async <T>(key: string): Promise<T | undefined> =>
     (await db.get(key)) as T | undefined;
+
+  const sealReceipt = (code: string, receipt: StoredReceipt, key: DataKey): SealedValue => ({
+    format: SEALED_VALUE_FORMAT,
+    sealed: Buffer.from(
+      sealBytes(Buffer.from(JSON.stringify(receipt)), key, storedReceiptRole(code)),
+    ).toString("base64"),
+  });
+  /** A stored receipt as read from LevelDB: sealed ones are opened with the data key. */
+  const openReceipt = (code: string, value: unknown): StoredReceipt | undefined => {
+    if ((value as Partial<SealedValue> | undefined)?.format !== SEALED_VALUE_FORMAT)
+      return value as StoredReceipt | undefined;
+    const bytes = openBytes(
+      Buffer.from((value as SealedValue).sealed, "base64"),
+      dataKey,
+      storedReceiptRole(code),
+      { file: `${root}/ledger (a stored receipt)` },
+    );
+    return JSON.parse(Buffer.from(bytes).toString("utf8")) as StoredReceipt;
+  };
 
   /**
    * The facts a receipt is assembled from, per batch id. They never change once the batch entry
@@ -373,7 +433,7 @@ export async function openLedgerStore(
     indexed = false,
   ): Promise<(StoredReceipt | undefined)[]> {
     if (codes.length === 0) return [];
-    const out = (await db.getMany(codes.map(k.receipt))) as (StoredReceipt | undefined)[];
+    const out = (await db.getMany(codes.map(k.receipt))).map((v, i) => openReceipt(codes[i]!, v));
     const missing: number[] = [];
     out.forEach((value, i) => value === undefined && missing.push(i));
     if (missing.length === 0) return out;
@@ -415,6 +475,8 @@ export async function openLedgerStore(
 
   const store: LedgerStore = {
     dataDir: root,
+    dataKey,
+    dataKeyId,
     batchesDir,
 
     async getPersonBatch(batchId, key) {
@@ -439,7 +501,7 @@ export async function openLedgerStore(
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
       // Point reads with getSync: from LevelDB's cache they take microseconds, where an async
       // get costs a thread-pool round trip (the API's receipt route is this call).
-      const stored = db.getSync(k.receipt(code)) as StoredReceipt | undefined;
+      const stored = openReceipt(code, db.getSync(k.receipt(code)));
       if (stored !== undefined) return stored;
       const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
       return locator === undefined ? undefined : locatedReceipt(locator, code);
@@ -480,7 +542,7 @@ export async function openLedgerStore(
     async *iterateReceiptCodesOfBatch(batchId) {
       const batch = await getBatch(batchId);
       if (batch?.receipts === "on-demand") {
-        const artifact = await readBatchArtifact(path.join(batchesDir, batch.jobId));
+        const artifact = await readBatchArtifact(path.join(batchesDir, batch.jobId), { dataKey });
         if (artifact === undefined) {
           throw new LedgerStoreError(
             `the artifact of batch ${batchId} is missing from ${batchesDir}`,
@@ -498,7 +560,7 @@ export async function openLedgerStore(
     async getBatchArtifact(batchId) {
       const batch = await getBatch(batchId);
       if (batch === undefined) return undefined;
-      return readBatchArtifact(path.join(batchesDir, batch.jobId));
+      return readBatchArtifact(path.join(batchesDir, batch.jobId), { dataKey });
     },
 
     async getManifestByHash(manifestHash) {
@@ -601,7 +663,11 @@ export async function openLedgerStore(
       if (receipts.length === 0) return;
       const ops: { type: "put"; key: string; value: unknown }[] = [];
       for (const r of receipts) {
-        ops.push({ type: "put", key: k.receipt(r.code), value: r.receipt });
+        ops.push({
+          type: "put",
+          key: k.receipt(r.code),
+          value: dataKey === undefined ? r.receipt : sealReceipt(r.code, r.receipt, dataKey),
+        });
         ops.push({ type: "put", key: k.batchReceipt(batch.batchId, r.index), value: r.code });
         ops.push({ type: "put", key: k.subject(r.subject, batch.batchId, r.index), value: r.code });
         ops.push({
@@ -611,6 +677,37 @@ export async function openLedgerStore(
         });
       }
       await db.batch(ops, options.sync === true ? DURABLE : {});
+    },
+
+    async sealStoredReceipts() {
+      const key = dataKey;
+      if (key === undefined)
+        throw new PrivateFileError(`${root}: sealing the stored receipts needs the data key`, {
+          details: "give --data-key FILE (the keystore made by `shafaf keys new-data`)",
+          code: "store.private.no-key",
+        });
+      const prefix = k.receipt("");
+      let ops: { type: "put"; key: string; value: unknown }[] = [];
+      let sealed = 0;
+      const flush = async (): Promise<void> => {
+        if (ops.length > 0) await db.batch(ops, DURABLE);
+        sealed += ops.length;
+        ops = [];
+      };
+      for await (const [key_, value] of db.iterator({ gt: prefix, lt: upper(prefix) })) {
+        if ((value as Partial<SealedValue>).format === SEALED_VALUE_FORMAT) continue;
+        const code = key_.slice(prefix.length);
+        ops.push({ type: "put", key: key_, value: sealReceipt(code, value as StoredReceipt, key) });
+        if (ops.length >= 1000) await flush();
+      }
+      await flush();
+      // LevelDB keeps overwritten values until they are compacted: compact the range now.
+      if (sealed > 0)
+        await (db as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange(
+          prefix,
+          upper(prefix),
+        );
+      return sealed;
     },
 
     async completeJob(job, batch) {

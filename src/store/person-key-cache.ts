@@ -9,14 +9,20 @@
  *   fails instead of mixing outputs of two keys.
  * - The directory is mode 0700 and its files 0600 (set on open and on close; LevelDB creates
  *   files with the process umask meanwhile, inside the 0700 directory).
+ * - Opened with a data key (encryption at rest), each beta is sealed: value = nonce (12) ‖
+ *   AES-256-GCM(k, beta) (64) ‖ tag (16), k = HKDF-SHA256(data key, "", "shafaf-person-key-cache/1"),
+ *   the entry's key as associated data (a value moved to another entry does not open). The meta
+ *   record then names the data key, and the cache refuses to open without it. Plain values
+ *   (64 bytes, written before) stay readable and are sealed by `shafaf data encrypt`.
  */
-import { createHmac } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { makePrivate } from "./private-files.ts";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { Level } from "level";
 import { InvalidInputError } from "../core/errors.ts";
 import { VRF_OUTPUT_LENGTH } from "../core/vrf.ts";
+import { PrivateFileError, type DataKey } from "./private-store.ts";
 
 export interface PersonKeyCache {
   /** beta for each alpha, or undefined when it is not cached; input order. */
@@ -31,7 +37,11 @@ export interface OpenPersonKeyCacheOptions {
   cacheKey: Uint8Array;
   /** The VRF public key whose outputs this cache holds. */
   vrfPublicKey: Uint8Array;
+  /** Seals the values at rest; required once the cache was opened with one. */
+  dataKey?: DataKey | undefined;
 }
+
+const SEALED_VALUE = 12 + VRF_OUTPUT_LENGTH + 16;
 
 const META_KEY = Uint8Array.from([0x00]);
 const ENTRY_PREFIX = 0x01;
@@ -69,20 +79,79 @@ export async function openPersonKeyCache(
     valueEncoding: "view",
   });
   await db.open();
-  const meta = JSON.stringify({
-    format: FORMAT,
-    vrfPublicKey: Buffer.from(options.vrfPublicKey).toString("hex"),
-  });
+  const vrfPublicKey = Buffer.from(options.vrfPublicKey).toString("hex");
+  const dataKey = options.dataKey;
   const existing = await db.get(META_KEY);
-  if (existing === undefined) {
-    await db.put(META_KEY, new TextEncoder().encode(meta));
-  } else if (new TextDecoder().decode(existing) !== meta) {
+  const meta = (
+    existing === undefined ? undefined : JSON.parse(new TextDecoder().decode(existing))
+  ) as { format?: string; vrfPublicKey?: string; dataKeyId?: string } | undefined;
+  const refuse = async (error: Error): Promise<never> => {
     await db.close();
-    throw new InvalidInputError(`the person-key cache ${dir} belongs to another VRF key`, {
-      details: "open it with the VRF key it was made with, or use a new directory for a new key",
-      code: "store.person-key-cache.key",
-    });
-  }
+    throw error;
+  };
+  if (meta !== undefined && (meta.format !== FORMAT || meta.vrfPublicKey !== vrfPublicKey))
+    await refuse(
+      new InvalidInputError(`the person-key cache ${dir} belongs to another VRF key`, {
+        details: "open it with the VRF key it was made with, or use a new directory for a new key",
+        code: "store.person-key-cache.key",
+      }),
+    );
+  if (meta?.dataKeyId !== undefined && dataKey === undefined)
+    await refuse(
+      new PrivateFileError(
+        `${dir}: the person-key cache is sealed with data key ${meta.dataKeyId}, and no data key was given`,
+        {
+          details: "give --data-key FILE (the keystore made by `shafaf keys new-data`)",
+          code: "store.private.no-key",
+        },
+      ),
+    );
+  if (meta?.dataKeyId !== undefined && meta.dataKeyId !== dataKey!.id)
+    await refuse(
+      new PrivateFileError(
+        `${dir}: the person-key cache is sealed with data key ${meta.dataKeyId}, not with the given key ${dataKey!.id}`,
+        {
+          details: "give the keystore of the data key it was sealed with",
+          code: "store.private.wrong-key",
+        },
+      ),
+    );
+  if (meta === undefined || (dataKey !== undefined && meta.dataKeyId === undefined))
+    await db.put(
+      META_KEY,
+      new TextEncoder().encode(
+        JSON.stringify({
+          format: FORMAT,
+          vrfPublicKey,
+          ...(dataKey === undefined ? {} : { dataKeyId: dataKey.id }),
+        }),
+      ),
+    );
+  const sealKey = dataKey === undefined ? undefined : cacheSealKey(dataKey);
+  const seal = (key: Uint8Array, beta: Uint8Array): Uint8Array =>
+    sealKey === undefined ? beta : sealValue(sealKey, key, beta);
+  const open = (key: Uint8Array, value: Uint8Array): Uint8Array => {
+    if (value.length === VRF_OUTPUT_LENGTH) return new Uint8Array(value); // plain, written before
+    if (sealKey === undefined || value.length !== SEALED_VALUE)
+      throw new PrivateFileError(`${dir}: a sealed person-key cache entry cannot be opened`, {
+        details: "give --data-key FILE, or restore the cache from its backup",
+        code: sealKey === undefined ? "store.private.no-key" : "store.private.format",
+      });
+    try {
+      const d = createDecipheriv("aes-256-gcm", sealKey, value.subarray(0, 12));
+      d.setAAD(key);
+      d.setAuthTag(value.subarray(12 + VRF_OUTPUT_LENGTH));
+      return new Uint8Array(
+        Buffer.concat([d.update(value.subarray(12, 12 + VRF_OUTPUT_LENGTH)), d.final()]),
+      );
+    } catch (error) {
+      throw new PrivateFileError(`${dir}: a person-key cache entry does not authenticate`, {
+        details: "its bytes were altered or moved; restore the cache from its backup",
+        code: "store.private.tampered",
+        cause: error,
+      });
+    }
+  };
   const hmacKey = Buffer.from(options.cacheKey);
   const entryKey = (alpha: Uint8Array): Uint8Array => {
     const k = new Uint8Array(33);
@@ -93,8 +162,9 @@ export async function openPersonKeyCache(
   return {
     async getMany(alphas) {
       if (alphas.length === 0) return [];
-      const values = await db.getMany(alphas.map(entryKey));
-      return values.map((v) => (v === undefined ? undefined : new Uint8Array(v)));
+      const keys = alphas.map(entryKey);
+      const values = await db.getMany(keys);
+      return values.map((v, i) => (v === undefined ? undefined : open(keys[i]!, v)));
     },
     async putMany(entries) {
       const ops = entries.map(({ alpha, beta }) => {
@@ -103,7 +173,8 @@ export async function openPersonKeyCache(
             code: "store.person-key-cache.beta",
           });
         }
-        return { type: "put" as const, key: entryKey(alpha), value: beta };
+        const key = entryKey(alpha);
+        return { type: "put" as const, key, value: seal(key, beta) };
       });
       if (ops.length > 0) await db.batch(ops);
     },
@@ -116,3 +187,81 @@ export async function openPersonKeyCache(
 
 /** Owner-only modes, the store's one rule for private folders (private-files.ts). */
 const restrictModes = makePrivate;
+
+/**
+ * Seals the plain values of the cache in `dir` with `dataKey` (`shafaf data encrypt`) and names
+ * the key in its meta record. Needs only the data key: entry keys are not recomputed. Returns
+ * how many values were sealed.
+ *
+ * @throws {PrivateFileError} `store.private.wrong-key` when the cache is sealed with another key.
+ * @example
+ * const sealed = await sealPersonKeyCache(".shafaf/person-keys", dataKey);
+ */
+export async function sealPersonKeyCache(dir: string, dataKey: DataKey): Promise<number> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, {
+    keyEncoding: "view",
+    valueEncoding: "view",
+  });
+  await db.open();
+  try {
+    const existing = await db.get(META_KEY);
+    if (existing === undefined) return 0;
+    const meta = JSON.parse(new TextDecoder().decode(existing)) as { dataKeyId?: string };
+    if (meta.dataKeyId !== undefined && meta.dataKeyId !== dataKey.id)
+      throw new PrivateFileError(
+        `${dir}: the person-key cache is sealed with data key ${meta.dataKeyId}, not with the given key ${dataKey.id}`,
+        {
+          details: "give the keystore of the data key it was sealed with",
+          code: "store.private.wrong-key",
+        },
+      );
+    // The meta first: from now on the cache refuses to open without the key.
+    await db.put(
+      META_KEY,
+      new TextEncoder().encode(JSON.stringify({ ...meta, dataKeyId: dataKey.id })),
+    );
+    const k = cacheSealKey(dataKey);
+    let sealed = 0;
+    let ops: { type: "put"; key: Uint8Array; value: Uint8Array }[] = [];
+    for await (const [key, value] of db.iterator({
+      gte: Uint8Array.from([ENTRY_PREFIX]),
+      lt: Uint8Array.from([ENTRY_PREFIX + 1]),
+    })) {
+      if (value.length !== VRF_OUTPUT_LENGTH) continue;
+      ops.push({ type: "put", key: new Uint8Array(key), value: sealValue(k, key, value) });
+      if (ops.length >= 4096) {
+        await db.batch(ops);
+        sealed += ops.length;
+        ops = [];
+      }
+    }
+    if (ops.length > 0) await db.batch(ops, { sync: true });
+    sealed += ops.length;
+    // LevelDB keeps overwritten values in its log and tables until they are compacted: compact
+    // now, so that no plain beta stays on disk.
+    await (db as unknown as CompactRange).compactRange(
+      Uint8Array.from([0]),
+      Uint8Array.from([ENTRY_PREFIX + 1]),
+    );
+    return sealed;
+  } finally {
+    await db.close();
+    await restrictModes(dir);
+  }
+}
+
+/** classic-level's `compactRange`, which `level`'s types do not declare. */
+interface CompactRange {
+  compactRange(start: Uint8Array, end: Uint8Array): Promise<void>;
+}
+
+function cacheSealKey(dataKey: DataKey): Buffer {
+  return Buffer.from(hkdfSync("sha256", dataKey.bytes, new Uint8Array(0), FORMAT, 32));
+}
+
+function sealValue(sealKey: Buffer, key: Uint8Array, beta: Uint8Array): Uint8Array {
+  const iv = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", sealKey, iv);
+  c.setAAD(key);
+  return Buffer.concat([iv, c.update(beta), c.final(), c.getAuthTag()]);
+}

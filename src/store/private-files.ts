@@ -1,5 +1,6 @@
 import { chmod, mkdir, open, readdir } from "node:fs/promises";
 import path from "node:path";
+import { sealBytes, type DataKey } from "./private-store.ts";
 
 /** Mode of folders holding personal data: owner only. */
 export const PRIVATE_DIR_MODE = 0o700;
@@ -34,17 +35,22 @@ export async function makePrivate(dir: string): Promise<void> {
 /**
  * THE one way this code base writes a file that holds personal data (a batch's level-0 tiles and
  * its leaf index, batch-tiles-v1.md §5): created new with mode 0600 in a folder made private
- * with {@link makePrivateDir}, written whole and fsync'ed. Encryption at rest is to be added
- * here, so that every private write gets it.
+ * with {@link makePrivateDir}, written whole and fsync'ed; sealed (`shafaf-encrypted-file/1`,
+ * private-store.ts) for `seal.role` when `seal` names the data key, so that every private write
+ * of the tiles gets encryption at rest in this one place.
  *
  * @throws the file system's error (EEXIST when the file exists: private files are written once).
  * @example
  * await writePrivateData(path.join(dir, "leaves.bin"), bytes);
  */
-export async function writePrivateData(file: string, data: Uint8Array): Promise<void> {
+export async function writePrivateData(
+  file: string,
+  data: Uint8Array,
+  seal?: { role: string; key: DataKey },
+): Promise<void> {
   const fh = await open(file, "wx", PRIVATE_FILE_MODE);
   try {
-    await fh.writeFile(data);
+    await fh.writeFile(seal === undefined ? data : sealBytes(data, seal.key, seal.role));
     await fh.chmod(PRIVATE_FILE_MODE);
     await fh.sync();
   } finally {

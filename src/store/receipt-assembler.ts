@@ -29,6 +29,7 @@ import {
 } from "../core/receipt.ts";
 import type { SumTreeProof } from "../core/sum-tree-proof.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
+import type { DataKey } from "./private-store.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
 import { verifySumTreeProof } from "../core/verify-sum-tree-proof.ts";
@@ -97,6 +98,8 @@ export interface CreateReceiptAssemblerParams {
   batchesDir: string;
   /** Upper bound of the cached trees and offsets, in bytes (default 512 MiB; one batch always fits). */
   cacheBytes?: number;
+  /** The data key of sealed artifacts (encryption at rest); plain artifacts need none. */
+  dataKey?: DataKey | undefined;
 }
 
 interface Loaded {
@@ -139,7 +142,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
 
   async function load(batch: AnchoredBatchFacts): Promise<Loaded> {
     const dir = path.join(params.batchesDir, batch.jobId);
-    const artifact = await readBatchArtifact(dir);
+    const artifact = await readBatchArtifact(dir, { dataKey: params.dataKey });
     if (artifact === undefined) {
       throw new ReceiptAssemblyError(
         `the artifact of batch ${batch.batchId} is missing from ${params.batchesDir}; restore the data directory from its backup`,

@@ -5,8 +5,6 @@
  * that do not grow with the batch (besides the 8-byte line offsets).
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { hexToBytes } from "../core/hex.ts";
@@ -14,13 +12,17 @@ import { recordFromJson } from "../core/receipt.ts";
 import { createTileSumTree } from "../core/sum-tiles.ts";
 import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
 import {
+  artifactFileRole,
+  artifactSealing,
   BatchArtifactError,
   type ArtifactRecordLine,
   type BatchArtifact,
 } from "./batch-artifact.ts";
+import { openPrivateFileReader, PrivateFileError, readPrivateFile } from "./private-store.ts";
 import {
   ensureBatchTiles,
   openBatchTiles,
+  tileSealing,
   tiledProvinces,
   type BatchTilesReader,
 } from "./batch-tiles.ts";
@@ -47,6 +49,7 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
   const { dir, descriptor: d } = artifact;
   const file = path.join(dir, "records.jsonl");
   const jsonlBytes = d.files["records.jsonl"].bytes;
+  const sealed = artifactSealing(dir, d);
   let offsets: Float64Array;
   try {
     const idx = d.files["records.idx"];
@@ -54,18 +57,35 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
       offsets = await scanRecordOffsets(file, d.recordCount);
       if (offsets[d.recordCount] !== jsonlBytes) throw new RangeError("length differs");
     } else {
-      const bytes = new Uint8Array(await readFile(path.join(dir, "records.idx")));
+      const bytes = await readPrivateFile(
+        path.join(dir, "records.idx"),
+        artifactFileRole(d.jobId, "records.idx"),
+        artifact.dataKey,
+        { allowPlain: !sealed.has("records.idx") },
+      );
       if (sha256hex(bytes) !== idx.sha256)
         throw new RangeError("sha256 differs from artifact.json");
       offsets = decodeRecordOffsets(bytes, d.recordCount, jsonlBytes);
     }
   } catch (error) {
+    if (isMissingKey(error)) throw error;
     throw new BatchArtifactError(
       `${dir}: cannot locate the records (${(error as Error).message}); the artifact is damaged`,
       { cause: error },
     );
   }
-  const fd = openSync(file, "r");
+  const reader = openPrivateFileReader(
+    file,
+    artifactFileRole(d.jobId, "records.jsonl"),
+    artifact.dataKey,
+    { allowPlain: !sealed.has("records.jsonl") },
+  );
+  if (reader.size !== jsonlBytes) {
+    reader.close();
+    throw new BatchArtifactError(
+      `${file} has ${reader.size} bytes, artifact.json says ${jsonlBytes}; the artifact is damaged`,
+    );
+  }
   return {
     file,
     bytes: offsets.byteLength,
@@ -74,31 +94,29 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
         throw new BatchArtifactError(`${file} has no line ${index}`);
       const start = offsets[index]!;
       const length = offsets[index + 1]! - start;
-      const buffer = Buffer.allocUnsafe(length);
-      let read = 0;
-      while (read < length) {
-        const n = readSync(fd, buffer, read, length - read, start + read);
-        if (n === 0) break;
-        read += n;
-      }
       try {
-        if (read !== length) throw new RangeError("short read");
-        const line = JSON.parse(buffer.toString("utf8")) as ArtifactRecordLine;
+        const line = JSON.parse(reader.read(start, length).toString("utf8")) as ArtifactRecordLine;
         if (line.index !== index) throw new RangeError(`it says index ${line.index}`);
         return line;
       } catch (error) {
+        if (isMissingKey(error)) throw error;
         throw new BatchArtifactError(`${file}: line ${index + 1} is unreadable`, { cause: error });
       }
     },
     close() {
       try {
-        closeSync(fd);
+        reader.close();
       } catch {
         // already closed
       }
     },
   };
 }
+
+/** No data key, or another one: the operator's fix (give the key), not a damaged artifact. */
+const isMissingKey = (error: unknown): boolean =>
+  error instanceof PrivateFileError &&
+  (error.failure === "no-key" || error.failure === "wrong-key");
 
 /** A v2 batch's tree from its tiles, the records as its openings. */
 export interface TiledBatch {
@@ -127,7 +145,7 @@ export async function openTiledBatch(
     throw new BatchArtifactError(
       `${artifact.dir}/tiles/tiles.json names root ${d.root}, the artifact ${artifact.descriptor.root}; remove the tiles folder to rebuild it`,
     );
-  const tiles = openBatchTiles(artifact.dir, d);
+  const tiles = openBatchTiles(artifact.dir, d, tileSealing(artifact));
   const tree = createTileSumTree({
     kind: d.kind,
     provinces: tiledProvinces(d),

@@ -66,6 +66,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   ZipReadError: make("x", { code: "zip.format", hint: "y" }),
   SsoListWriteError: make("x", "DSW_ID", 1),
   BatchArtifactError: make("x"),
+  PrivateFileError: make("x", { code: "store.private.tampered" }),
   IndexStoreError: make("x"),
   LedgerStoreError: make("x"),
   ApiError: make(503, "/api/v1/stats", ""),

@@ -32,6 +32,7 @@ import {
 } from "../../anchor/run-anchor-job.ts";
 import { formatIssueTable, validationReport } from "../../anchor/validation-report.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+import { openDataKeyOption } from "../data-key-option.ts";
 
 const USAGE = `usage: shafaf anchor <inputs...> --kind premium|pension --period YYYY-MM [options]
 
@@ -51,6 +52,9 @@ a folder of pairs, or a .zip of them.
                              --keystore). Required unless --scheme 1
   --scheme 1|2               the batch commitment (default 2); 1 = the legacy shafaf-tree/1 tree
   --data-dir DIR             where jobs, artifacts and receipts live (default .shafaf)
+  --data-key FILE            the data-encryption keystore (shafaf keys new-data): records, salts
+                             and person keys are sealed at rest (password as for --keystore);
+                             required once the data directory is encrypted
   --confirmations N          blocks to wait for (default 1)
   --encoding auto|utf8|cp1256  CSV text encoding (default auto)
   --province CODE            province for inputs without one (SSO lists), e.g. IR-23
@@ -77,6 +81,7 @@ type Values = {
   signer?: string;
   "data-dir"?: string;
   "vrf-key"?: string;
+  "data-key"?: string;
   scheme?: string;
   confirmations?: string;
   encoding?: string;
@@ -99,6 +104,7 @@ const OPTIONS = {
   signer: { type: "string" },
   "data-dir": { type: "string" },
   "vrf-key": { type: "string" },
+  "data-key": { type: "string" },
   scheme: { type: "string" },
   confirmations: { type: "string" },
   encoding: { type: "string" },
@@ -313,11 +319,13 @@ export const command: CliCommand = {
         });
         context = { account: signer.address, chainId: signer.chainId, rpcUrl: values.rpc };
       }
+      const dataKey = await openDataKeyOption(values["data-key"]);
       if (values["vrf-key"] !== undefined) {
         ({ keying: personKeying } = await openVrfPersonKeying({
           file: values["vrf-key"],
           dataDir,
           chain,
+          dataKey,
         }));
       } else if (scheme === "2") {
         // A dry run without the VRF key: a throwaway key and cache, so the tree and its totals
@@ -330,8 +338,11 @@ export const command: CliCommand = {
         log.info("dry run without --vrf-key: person keys come from a throwaway VRF key");
       }
       if (!dryRun || existsSync(path.join(dataDir, "ledger")))
-        store = await openLedgerStore(dataDir);
-      let pseudonymKey = await loadPseudonymKey(dataDir, process.env, { create: !dryRun });
+        store = await openLedgerStore(dataDir, { dataKey });
+      let pseudonymKey = await loadPseudonymKey(dataDir, process.env, {
+        create: !dryRun,
+        dataKey,
+      });
       if (pseudonymKey === undefined) pseudonymKey = new Uint8Array(randomBytes(32)); // dry run: a throwaway key
 
       const result = await runAnchorJob({

@@ -7,6 +7,8 @@
  * (VRF_KEY_ROLE).
  * `shafaf keys new-note --name NAME --out FILE [--witness]`: makes an Ed25519 signed-note key
  * (the log's checkpoint key, or a witness's cosigning key) and prints its verifier key.
+ * `shafaf keys new-data [--out FILE]`: makes the data-encryption key (personal data at rest) and
+ * prints only its key id; `shafaf keys show-data FILE [--verify]` prints a keystore's key id.
  * Passwords come from SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt.
  */
 import type { CliCommand } from "../command.ts";
@@ -24,12 +26,19 @@ import { parseCommandLine, parseSubcommand, usageError } from "../parse-command-
 import { registerVrfKey } from "../../chain/register-vrf-key.ts";
 import { connectSigner } from "../../chain/signer.ts";
 import { newNoteKeystore } from "../../chain/note-keystore.ts";
+import {
+  loadDataKeystore,
+  newDataKeystore,
+  readDataKeystoreKeyId,
+} from "../../chain/data-keystore.ts";
 
 const USAGE = `usage: shafaf keys new [--out FILE] [--json]
        shafaf keys new-vrf [--out FILE] [--json]
        shafaf keys show-vrf FILE [--verify] [--json]
        shafaf keys register-vrf FILE --rpc URL --contract LEDGER (--keystore SIGNER | --signer dev:N) [--json]
        shafaf keys new-note --name NAME --out FILE [--witness] [--json]
+       shafaf keys new-data [--out FILE] [--json]
+       shafaf keys show-data FILE [--verify] [--json]
 
 new       makes a new account and writes it as an encrypted JSON keystore (mode 0600; default
           keystore-<address>.json in the current directory). Prints only the address.
@@ -46,6 +55,12 @@ new-note  makes an Ed25519 signed-note key named NAME (e.g. sso.example/ledger-l
           whose name is its checkpoint origin; auditor.example/witness with --witness) in an
           encrypted keystore (shafaf-note-key/1, mode 0600) and prints its verifier key: type
           0x01 for a log key, 0x04 (cosignature/v1) for a witness key. Put it in the trust policy.
+new-data  makes the data-encryption key that seals personal data at rest in a data directory
+          (records, salts, person keys: --data-key FILE of anchor, serve, person, receipts,
+          audit, data) in an encrypted keystore (shafaf-data-key/1, mode 0600; default
+          data-key-<key id>.json). Prints only its key id. Losing it loses the sealed data: back
+          it up, with its password, apart from the data directory's backups.
+show-data prints the key id a data keystore records; --verify decrypts it and checks the id.
 The password comes from ${KEYSTORE_PASSWORD_ENV} or, on a terminal, a prompt that does not echo.`;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -89,11 +104,14 @@ export const command: CliCommand = {
       "show-vrf",
       "register-vrf",
       "new-note",
+      "new-data",
+      "show-data",
     ]);
     if (typeof split === "number") return split;
     const { sub, rest } = split;
     if (sub === "register-vrf") return registerVrf(rest);
     if (sub === "new-note") return newNote(rest);
+    if (sub === "new-data" || sub === "show-data") return dataKey(sub, rest);
     const parsed = parseCommandLine(`keys ${sub}`, USAGE, rest, {
       out: { type: "string" },
       json: { type: "boolean" },
@@ -155,6 +173,53 @@ export const command: CliCommand = {
     }
   },
 };
+
+async function dataKey(sub: "new-data" | "show-data", rest: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(`keys ${sub}`, USAGE, rest, {
+    out: { type: "string" },
+    verify: { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (sub === "new-data" && (positionals.length > 0 || values.verify === true))
+    return usageError(`keys ${sub}`, USAGE, "new-data takes --out FILE only");
+  if (sub === "show-data" && (positionals.length !== 1 || values.out !== undefined))
+    return usageError(`keys ${sub}`, USAGE, "show-data takes one keystore file");
+  const source = { env: process.env, stdin: process.stdin, stderr: process.stderr };
+  try {
+    let keyId: string;
+    let file: string;
+    if (sub === "show-data") {
+      file = positionals[0]!;
+      keyId =
+        values.verify === true
+          ? (await loadDataKeystore(file, await readKeystorePassword(source))).keyId
+          : await readDataKeystoreKeyId(file);
+    } else {
+      const password = await readKeystorePassword(source, {
+        prompt: "New keystore password: ",
+        confirm: true,
+      });
+      const made = await newDataKeystore({ password });
+      keyId = made.keyId;
+      file = values.out ?? `data-key-${keyId}.json`;
+      await writeKeystoreFile(file, made.json);
+    }
+    process.stdout.write(
+      values.json === true
+        ? JSON.stringify({
+            keyId,
+            file,
+            ...(sub === "show-data" ? { verified: values.verify === true } : {}),
+          }) + "\n"
+        : keyId + "\n",
+    );
+    return 0;
+  } catch (error) {
+    return reportError(`keys ${sub}`, error);
+  }
+}
 
 async function registerVrf(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine("keys register-vrf", USAGE, argv, {

@@ -13,6 +13,7 @@ import { batchLogBundle } from "../batch-log-bundle.ts";
 import { provePerson } from "../../anchor/prove-person.ts";
 import { loadVrfKeystore, readKeystorePassword } from "../../chain/keystore.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+import { openDataKeyOption } from "../data-key-option.ts";
 
 const USAGE = `usage: shafaf person prove --batch N --national-id ID --vrf-key FILE [--data-dir DIR] [--out FILE]
                            [--log-dir DIR [--log-policy FILE]] [--json]
@@ -27,6 +28,7 @@ prove  writes the person's shafaf-person-proof/1 for batch N (a shafaf-tree/2 ba
   --vrf-key FILE      the person-key VRF keystore the batch was anchored with (password:
                       SHAFAF_KEYSTORE_PASSWORD or prompt)
   --data-dir DIR      where the batch was anchored from (default .shafaf)
+  --data-key FILE     the data-encryption keystore, when the data directory is encrypted
   --log-dir DIR       add the batch's log bundle from the witnessed ledger log in DIR, so that the
                       proof verifies with no network (shafaf verify FILE --policy POLICY --vrf-key KEY)
   --log-policy FILE   with --log-dir: add it only when the checkpoint meets this trust policy
@@ -49,6 +51,7 @@ export const command: CliCommand = {
       "national-id": { type: "string" },
       "vrf-key": { type: "string" },
       "data-dir": { type: "string" },
+      "data-key": { type: "string" },
       "log-dir": { type: "string" },
       "log-policy": { type: "string" },
       out: { type: "string" },
@@ -72,7 +75,8 @@ export const command: CliCommand = {
         stderr: process.stderr,
       });
       const { seed } = await loadVrfKeystore(values["vrf-key"], password);
-      store = await openLedgerStore(path.resolve(values["data-dir"] ?? ".shafaf"));
+      const dataKey = await openDataKeyOption(values["data-key"]);
+      store = await openLedgerStore(path.resolve(values["data-dir"] ?? ".shafaf"), { dataKey });
       const proof = await provePerson({
         store,
         batchId: Number(values.batch),

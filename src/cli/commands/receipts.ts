@@ -10,6 +10,7 @@ import type { CliCommand } from "../command.ts";
 import { parseCommandLine, parseSubcommand } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../command-support.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+import { openDataKeyOption } from "../data-key-option.ts";
 import { ShafafError } from "../../core/errors.ts";
 import type { LogBundle } from "../../core/log-bundle.ts";
 import { batchLogBundle } from "../batch-log-bundle.ts";
@@ -17,6 +18,7 @@ import { batchLogBundle } from "../batch-log-bundle.ts";
 const USAGE = `usage: shafaf receipts export --batch ID --out DIR [--format json|jsonl] [--data-dir DIR]
                                [--log-dir DIR [--log-policy FILE]]
        shafaf receipts show CODE [--data-dir DIR]
+       (either: --data-key FILE, the data-encryption keystore, when the data directory is encrypted)
 
 export  writes every receipt of batch ID: --format json (default) one <record_id>.json per record
         (characters other than A-Z a-z 0-9 . _ - written as %XX), --format jsonl one file
@@ -120,6 +122,7 @@ export const command: CliCommand = {
       out: { type: "string" },
       format: { type: "string" },
       "data-dir": { type: "string" },
+      "data-key": { type: "string" },
       "log-dir": { type: "string" },
       "log-policy": { type: "string" },
       json: { type: "boolean" },
@@ -140,7 +143,9 @@ export const command: CliCommand = {
           throw new UsageError("--format must be json or jsonl");
         if (values["log-policy"] !== undefined && values["log-dir"] === undefined)
           throw new UsageError("--log-policy goes with --log-dir");
-        store = await openLedgerStore(dataDir);
+        store = await openLedgerStore(dataDir, {
+          dataKey: await openDataKeyOption(values["data-key"]),
+        });
         const bundle =
           values["log-dir"] === undefined
             ? undefined
@@ -168,7 +173,9 @@ export const command: CliCommand = {
       const code = positionals[0];
       if (code === undefined || positionals.length !== 1)
         throw new UsageError("give exactly one receipt code");
-      store = await openLedgerStore(dataDir);
+      store = await openLedgerStore(dataDir, {
+        dataKey: await openDataKeyOption(values["data-key"]),
+      });
       const receipt = await store.getReceiptByCode(code.trim());
       if (receipt === undefined) {
         throw new ShafafError("no receipt with this code", {

@@ -44,6 +44,8 @@ import { openTiledLog, type TiledLog } from "../../log/tiled-log.ts";
 import type { WitnessEndpoint } from "../../log/witness-client.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
+import { requireDataKey } from "../../store/private-store.ts";
+import { openDataKeyOption } from "../data-key-option.ts";
 
 const USAGE = `usage: shafaf serve --rpc URL --contract ADDR [options]
        shafaf serve --create-api-key ID --scopes SCOPES --api-keys FILE
@@ -56,6 +58,10 @@ following the ledger's events into <data-dir>/index in the background.
   --host HOST            address to listen on (default 127.0.0.1)
   --port N               port (default 8080; 0 picks a free one)
   --data-dir DIR         index, ledger store and artifacts (default .shafaf)
+  --data-key FILE        the data-encryption keystore (shafaf keys new-data): receipts and person
+                         proofs are opened from sealed artifacts with it, and anchored uploads'
+                         artifacts are sealed (the upload itself waits plain, 0600, until anchored);
+                         required once the data directory is encrypted (password as for --keystore)
   --confirmations N      blocks on top before a block is indexed (default 0: QBFT is final)
   --api-keys FILE        staff API keys (format ${API_KEYS_FORMAT}); without it staff calls get 401
   --keystore FILE        sign uploads to POST /api/v1/batches with this keystore
@@ -136,6 +142,7 @@ function parse(argv: readonly string[]) {
     keystore: { type: "string" },
     signer: { type: "string" },
     "vrf-key": { type: "string" },
+    "data-key": { type: "string" },
     "public-rpc": { type: "string" },
     cors: { type: "string", multiple: true },
     "rate-limit": { type: "string" },
@@ -400,7 +407,10 @@ export const command: CliCommand = {
 
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       index = await openIndexStore(path.join(dataDir, "index"));
-      ledger = await openLedgerStore(dataDir);
+      const dataKey = await openDataKeyOption(values["data-key"]);
+      ledger = await openLedgerStore(dataDir, { dataKey });
+      // Refuse to start rather than answer every receipt with 500: the key is missing.
+      requireDataKey(dataDir, ledger.dataKeyId, dataKey);
 
       let anchorJob: AnchorJobFn | undefined;
       if (values.keystore !== undefined || values.signer !== undefined) {
@@ -413,11 +423,19 @@ export const command: CliCommand = {
           chainId: signer.chainId,
           address: contract,
         });
-        const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, { create: true }))!;
+        const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, {
+          create: true,
+          dataKey,
+        }))!;
         const swept = await sweepUploads(path.join(dataDir, "uploads"));
         if (swept > 0) log.info("uploads-swept", { removed: swept });
         if (values["vrf-key"] !== undefined) {
-          const opened = await openVrfPersonKeying({ file: values["vrf-key"], dataDir, chain });
+          const opened = await openVrfPersonKeying({
+            file: values["vrf-key"],
+            dataDir,
+            chain,
+            dataKey,
+          });
           personKey = personKeyProver(opened.seed);
           personKeying = opened.keying;
         }

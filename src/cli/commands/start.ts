@@ -23,6 +23,7 @@ import {
   seedDemo,
   writeDemoPersonProofs,
   type SeededDemo,
+  demoDataKey,
 } from "../demo.ts";
 import { startDemoLog, type DemoLog } from "../demo-log.ts";
 import { personKeyProver, startServeStack, type ServeStack } from "../serve-stack.ts";
@@ -128,7 +129,8 @@ export const command: CliCommand = {
       // The chain is new every start, so is this run's ledger store; the index is kept to show
       // that the indexer notices the new chain.
       await freshDir(runDir);
-      ledger = await openLedgerStore(runDir);
+      // Personal data at rest is sealed with the demo's data key, as `--data-key` does.
+      ledger = await openLedgerStore(runDir, { dataKey: await demoDataKey(demoDir) });
       const seeded = await seedDemo({
         chainUrl: chain.url,
         demoDir,

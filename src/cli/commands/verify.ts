@@ -23,6 +23,7 @@ import {
 } from "../../core/verify-document-with-policy.ts";
 import type { VerifyReceiptResult } from "../../core/verify-receipt.ts";
 import { openLedgerStore } from "../../store/ledger-store.ts";
+import { openDataKeyOption } from "../data-key-option.ts";
 
 const USAGE = `usage: shafaf verify <receipt.json | person-proof.json | receipt code> [options]
 
@@ -42,6 +43,7 @@ const USAGE = `usage: shafaf verify <receipt.json | person-proof.json | receipt 
   --chain-id N     with --root: the chain id the receipt must name
   --api URL        fetch the receipt of a code from a Shafaf API (GET /api/v1/receipts/{code})
   --data-dir DIR   fetch the receipt of a code from the local store
+  --data-key FILE  with --data-dir: the data-encryption keystore of an encrypted data directory
   --json           print one JSON result
   --timeout-ms N   per-request timeout (default 10000)
 
@@ -51,7 +53,11 @@ const EXIT = { verified: 0, failed: 1, inconclusive: 2 } as const;
 
 async function fetchReceipt(
   target: string,
-  values: { api?: string | undefined; "data-dir"?: string | undefined },
+  values: {
+    api?: string | undefined;
+    "data-dir"?: string | undefined;
+    "data-key"?: string | undefined;
+  },
 ): Promise<{ receipt: unknown } | { status: "failed" | "inconclusive"; detail: string }> {
   if (target.endsWith(".json") || existsSync(target)) {
     let text: string;
@@ -92,7 +98,9 @@ async function fetchReceipt(
     }
   }
   if (values["data-dir"] !== undefined) {
-    const store = await openLedgerStore(values["data-dir"]);
+    const store = await openLedgerStore(values["data-dir"], {
+      dataKey: await openDataKeyOption(values["data-key"]),
+    });
     try {
       const r = await store.getReceiptByCode(code.code);
       if (r === undefined)
@@ -177,6 +185,7 @@ export const command: CliCommand = {
       "chain-id": { type: "string" },
       api: { type: "string" },
       "data-dir": { type: "string" },
+      "data-key": { type: "string" },
       json: { type: "boolean" },
       "timeout-ms": { type: "string" },
     });
