@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, readdir } from "node:fs/promises";
+import { TILES_DIR } from "./batch-tiles.ts";
 import path from "node:path";
 import {
   artifactFileRole,
@@ -51,6 +52,9 @@ export async function exportBatchArtifact(
   const { encryption: _sealedWith, ...plain } = descriptor;
   for (const name of await readdir(from)) {
     if (name.startsWith(".") || name === "artifact.json") continue;
+    // The batch's tiles are derived from the artifact (batch-tiles-v1.md): not part of an export;
+    // a reader of the export writes them again from it.
+    if (name === TILES_DIR || name.startsWith(`${TILES_DIR}.tmp-`)) continue;
     if (!PRIVATE_ARTIFACT_FILES.includes(name as PrivateArtifactFile)) {
       await copyFile(path.join(from, name), path.join(to, name));
       continue;

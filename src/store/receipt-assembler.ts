@@ -29,7 +29,7 @@ import {
 } from "../core/receipt.ts";
 import type { SumTreeProof } from "../core/sum-tree-proof.ts";
 import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts";
-import type { DataKey } from "./private-store.ts";
+import { PrivateFileError, type DataKey } from "./private-store.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
 import { verifySumTreeProof } from "../core/verify-sum-tree-proof.ts";
@@ -158,6 +158,8 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
     try {
       lines = await openRecordLines(artifact);
     } catch (error) {
+      // No data key, or another one: the operator's fix (give the key), not a damaged artifact.
+      if (isMissingKey(error)) throw error;
       throw new ReceiptAssemblyError((error as Error).message, { cause: error });
     }
     let tree: MerkleTree | undefined;
@@ -167,6 +169,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       else tree = loadMerkleTree(artifact.tree, { expectedRoot: batch.root });
     } catch (error) {
       lines.close();
+      if (isMissingKey(error)) throw error;
       throw new ReceiptAssemblyError(
         `${dir}/${artifact.keys === undefined ? "tree.bin" : "tiles"}: ${(error as Error).message}`,
         { cause: error },
@@ -352,3 +355,8 @@ function readLine(loaded: Loaded, index: number, where: string): ArtifactRecordL
     });
   }
 }
+
+/** No data key, or another one: the operator's fix (give the key), not a damaged artifact. */
+const isMissingKey = (error: unknown): boolean =>
+  error instanceof PrivateFileError &&
+  (error.failure === "no-key" || error.failure === "wrong-key");

@@ -68,7 +68,8 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
       offsets = decodeRecordOffsets(bytes, d.recordCount, jsonlBytes);
     }
   } catch (error) {
-    if (isMissingKey(error)) throw error;
+    // A sealed file's failures keep their names (no-key, wrong-key, role, tampered, …).
+    if (error instanceof PrivateFileError) throw error;
     throw new BatchArtifactError(
       `${dir}: cannot locate the records (${(error as Error).message}); the artifact is damaged`,
       { cause: error },
@@ -99,7 +100,7 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
         if (line.index !== index) throw new RangeError(`it says index ${line.index}`);
         return line;
       } catch (error) {
-        if (isMissingKey(error)) throw error;
+        if (error instanceof PrivateFileError) throw error;
         throw new BatchArtifactError(`${file}: line ${index + 1} is unreadable`, { cause: error });
       }
     },
@@ -112,11 +113,6 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
     },
   };
 }
-
-/** No data key, or another one: the operator's fix (give the key), not a damaged artifact. */
-const isMissingKey = (error: unknown): boolean =>
-  error instanceof PrivateFileError &&
-  (error.failure === "no-key" || error.failure === "wrong-key");
 
 /** A v2 batch's tree from its tiles, the records as its openings. */
 export interface TiledBatch {

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { startDevChain, type DevChain } from "../../src/chain/dev-chain.ts";
 import { exportBatchArtifact } from "../../src/store/export-artifact.ts";
+import { isSealed } from "../../src/store/private-store.ts";
 import {
   MAIN,
   PREMIUM_COLUMNS,
@@ -174,11 +175,30 @@ describe("encryption at rest (end to end)", function () {
       await rm(plain, { recursive: true, force: true });
     });
 
-    it("keeps every folder 0700 and every file 0600", async function () {
+    it("keeps every folder 0700 and every file 0600 (public tiles aside, inside the 0700 artifact)", async function () {
       const entries = await walk(dataDir());
       expect(entries.length).to.be.greaterThan(10);
-      for (const e of entries)
-        expect(e.mode, path.relative(dataDir(), e.file)).to.equal(e.isDir ? 0o700 : 0o600);
+      for (const e of entries) {
+        const rel = path.relative(dataDir(), e.file);
+        // A batch's public tiles (batch-tiles-v1.md §6) are world-readable by design, and served
+        // by the API; they sit inside the artifact's 0700 folder.
+        const isPublic = /^batches\/[^/]+\/tiles\/(public(\/|$)|tiles\.json$)/.test(rel);
+        expect(e.mode, rel).to.equal(
+          isPublic ? (e.isDir ? 0o755 : 0o644) : e.isDir ? 0o700 : 0o600,
+        );
+      }
+    });
+
+    it("seals the batch's private tiles (level 0, leaves.bin, lines.bin) with the data key", async function () {
+      const privateTiles = (await walk(dataDir())).filter(
+        (e) => !e.isDir && /\/tiles\/private\//.test(e.file),
+      );
+      expect(privateTiles.map((e) => path.basename(e.file))).to.include.members([
+        "leaves.bin",
+        "lines.bin",
+      ]);
+      for (const e of privateTiles)
+        expect(isSealed(await readFile(e.file)), path.relative(dataDir(), e.file)).to.equal(true);
     });
 
     it("exports receipts that verify on chain, and writes person proofs, with the key", async function () {
@@ -386,6 +406,13 @@ describe("encryption at rest (end to end)", function () {
       );
       // No file of the directory holds any of them in plain any more.
       expect(await findInPlain(dataDir(), [...s.ids, ...s.salts, ...s.amounts])).to.deep.equal([]);
+      // The plain tiles were dropped, and written again sealed at the first receipt.
+      const privateTiles = (await walk(dataDir())).filter(
+        (e) => !e.isDir && /\/tiles\/private\//.test(e.file),
+      );
+      expect(privateTiles).to.have.length.greaterThan(2);
+      for (const e of privateTiles)
+        expect(isSealed(await readFile(e.file)), path.relative(dataDir(), e.file)).to.equal(true);
       const again = await runCli(
         ["data", "encrypt", "--data-dir", dataDir(), "--data-key", dataKey, "--json"],
         { env: PASSWORD },
