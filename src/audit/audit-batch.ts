@@ -21,6 +21,9 @@
  * absolute paths, stable ordering), so that its keccak256 can be attested on-chain.
  */
 import { keccak256 } from "ethers";
+import path from "node:path";
+import { createBatchAccumulator } from "../core/batch-accumulator.ts";
+import { BATCH_ARTIFACT_V2_FORMAT } from "../store/batch-artifact.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { DEFAULT_RATE_TABLE } from "../core/rates.ts";
 import { laneNamesOf } from "../core/sum-tree-batch.ts";
@@ -34,10 +37,25 @@ import {
 } from "./audit-report.ts";
 
 export type { AuditBatchResult, AuditedExport } from "./audit-report.ts";
-import { checkAnomalies } from "./audit-history.ts";
-import { auditCheck, checkPersonKeys, compareBatch, compareReference } from "./compare-batch.ts";
+import { anomalyContext, checkAnomalies } from "./audit-history.ts";
+import { countPersonKeysOfColumns, createPersonNumbers } from "./count-person-keys.ts";
+import { foldSumTree, sortLeaves } from "./fold-sum-tree.ts";
+import { joinLeaves, leafIdOf } from "./join-leaves.ts";
+import {
+  readArtifactDescriptor,
+  scanArtifactV2,
+  type ScannedArtifact,
+} from "./scan-artifact-v2.ts";
+import {
+  auditCheck,
+  checkPersonKeys,
+  compareBatch,
+  compareReference,
+  countPersonKeys,
+} from "./compare-batch.ts";
 import { compareRecords, sortMismatches } from "./compare-records.ts";
 import {
+  createAnomalyFinder,
   DEFAULT_ANOMALY_SETTINGS,
   type AnomalyResult,
   type AnomalySettings,
@@ -45,7 +63,12 @@ import {
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
 import { readAuditedExport, type ExportRead } from "./read-audited-export.ts";
 import { readReference, type Reference } from "./read-reference.ts";
-import { recomputeBatch, type Recomputed } from "./recompute-batch.ts";
+import {
+  rebuildManifest,
+  recomputeBatch,
+  type Recomputed,
+  type SumTreeSummary,
+} from "./recompute-batch.ts";
 import { renderAuditHtml } from "./render-audit-html.ts";
 
 export interface AuditBatchParams {
@@ -80,6 +103,8 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   const referenceDir =
     params.referenceDir ??
     (params.audited.type === "batch-artifact" ? params.audited.dir : undefined);
+  const streamed = await streamable(params, referenceDir);
+  if (streamed !== undefined) return auditBatchStreaming(params, settings, streamed);
   const reference = referenceDir === undefined ? undefined : await readReference(referenceDir);
   const anchored = anchoredSide(params, reference);
   const { kind, period } = anchored;
@@ -109,7 +134,9 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   });
   // ── compare ──
   checks.push(
-    ...checkPersonKeys(anchored, exported),
+    ...checkPersonKeys(anchored, exported, exported.records.length + exported.invalid.length, () =>
+      countPersonKeys(exported.records),
+    ),
     ...compareBatch(anchored, reference, recomputed, reference?.manifest ?? exported.manifest),
   );
   const mismatches = sortMismatches([
@@ -141,7 +168,10 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
 }
 
 /** The anchored side: from the chain, or, without one, the reference's descriptor (said so). */
-function anchoredSide(params: AuditBatchParams, reference: Reference | undefined): AnchoredBatch {
+function anchoredSide(
+  params: AuditBatchParams,
+  reference: Pick<Reference, "descriptor"> | undefined,
+): AnchoredBatch {
   if (params.anchored !== undefined) return params.anchored;
   if (reference === undefined)
     throw new InvalidInputError(
@@ -176,6 +206,214 @@ function anchoredSide(params: AuditBatchParams, reference: Reference | undefined
   };
 }
 
+/**
+ * A `shafaf-tree/2` batch audited from its `shafaf-batch/2` artifact against a `shafaf-batch/2`
+ * reference (or none) streams; other combinations (v1 batches, input files, a v1 artifact) are
+ * read whole.
+ */
+async function streamable(
+  params: AuditBatchParams,
+  referenceDir: string | undefined,
+): Promise<
+  { auditedDir: string; referenceDir: string | undefined; anchored: AnchoredBatch } | undefined
+> {
+  if (params.audited.type !== "batch-artifact") return undefined;
+  if (params.anchored !== undefined && params.anchored.v2 === undefined) return undefined;
+  const audited = await readArtifactDescriptor(params.audited.dir);
+  if (audited.format !== BATCH_ARTIFACT_V2_FORMAT) return undefined;
+  const reference =
+    referenceDir === undefined ? undefined : await readArtifactDescriptor(referenceDir);
+  if (reference !== undefined && reference.format !== BATCH_ARTIFACT_V2_FORMAT) return undefined;
+  const anchored = anchoredSide(
+    params,
+    reference === undefined ? undefined : { descriptor: reference },
+  );
+  if (anchored.v2 === undefined) return undefined;
+  return { auditedDir: params.audited.dir, referenceDir, anchored };
+}
+
+/**
+ * {@link auditBatch} of a `shafaf-tree/2` artifact with bounded memory: one streaming pass over
+ * the export (and one over the reference, unless it is the export itself) keeps fixed-size
+ * columns only; the batch accumulator, the anomaly fold and the person-key columns see each
+ * record once; the tree is folded chunk by chunk; record-level evidence comes from a merge-join
+ * of the two sides in tree order, opening only the records that differ. The report is the one
+ * the in-memory audit writes, byte for byte.
+ */
+async function auditBatchStreaming(
+  params: AuditBatchParams,
+  settings: AnomalySettings,
+  s: { auditedDir: string; referenceDir: string | undefined; anchored: AnchoredBatch },
+): Promise<AuditBatchResult> {
+  const { anchored } = s;
+  const { kind, period } = anchored;
+  const same =
+    s.referenceDir !== undefined && path.resolve(s.referenceDir) === path.resolve(s.auditedDir);
+  const referenceScan =
+    s.referenceDir === undefined || same
+      ? undefined
+      : await scanArtifactV2(s.referenceDir, undefined);
+  const acc = createBatchAccumulator();
+  const { history, previous } = await anomalyContext({ ...params, kind, period });
+  const finder = createAnomalyFinder({
+    kind,
+    period,
+    ingestIssues: undefined,
+    hadDbfInputs: false,
+    history,
+    previous,
+    settings,
+  });
+  const personNumbers = createPersonNumbers();
+  let persons = new Float64Array(1 << 14);
+  const audited = await scanArtifactV2(s.auditedDir, kind, (record, subject, row) => {
+    acc.add(record, subject);
+    finder.add(record, subject);
+    if (row === persons.length) {
+      const grown = new Float64Array(persons.length * 2);
+      grown.set(persons);
+      persons = grown;
+    }
+    persons[row] = personNumbers.of(record.nationalId);
+  });
+  const order = sortLeaves(audited.columns);
+  const sum = foldOrProblem(audited, order);
+  const refSide =
+    s.referenceDir === undefined
+      ? undefined
+      : same
+        ? { scanned: audited, order, sum }
+        : (() => {
+            const o = sortLeaves(referenceScan!.columns);
+            return { scanned: referenceScan!, order: o, sum: foldOrProblem(referenceScan!, o) };
+          })();
+  const reference = refSide === undefined ? undefined : referenceOf(refSide.scanned, refSide.sum);
+  const checks: AuditCheck[] = reference === undefined ? [] : compareReference(reference, anchored);
+  checks.push(integrityCheck(audited.problems));
+  const figures = acc.figures();
+  const exportedV2 =
+    audited.keys === undefined
+      ? {}
+      : {
+          v2: {
+            scheme: "shafaf-tree/2" as const,
+            keysSha: audited.keys.sha,
+            keyCount: audited.keys.count,
+            vrfKeyId: audited.descriptor.vrfKeyId?.toLowerCase() ?? null,
+          },
+        };
+  const { rebuilt } = rebuildManifest({
+    anchored,
+    reference,
+    exported: { manifest: audited.manifest },
+    figures,
+    rulesVersion: settings.rates.version ?? DEFAULT_RATE_TABLE.version,
+    ...(sum.tree === undefined
+      ? {}
+      : {
+          tree: {
+            vrfKeyId: anchored.v2!.vrfKeyId,
+            laneNames: laneNamesOf(kind),
+            lanes: [...sum.tree.lanes],
+            provinces: sum.tree.provinces,
+          },
+        }),
+  });
+  const recomputed = {
+    tree: sum.tree === undefined ? undefined : { root: sum.tree.root.toLowerCase() },
+    sum,
+    figures,
+    rebuilt,
+    renamed: [],
+  };
+  const c = audited.columns;
+  checks.push(
+    ...checkPersonKeys(anchored, exportedV2, audited.lines, () => {
+      const keyed = new Uint32Array(c.count);
+      let n = 0;
+      for (let r = 0; r < c.count; r++) if (c.line[r]! < (audited.keys?.count ?? 0)) keyed[n++] = r;
+      return countPersonKeysOfColumns(keyed.subarray(0, n), c.keys, persons);
+    }),
+    ...compareBatch(anchored, reference, recomputed, reference?.manifest ?? audited.manifest),
+  );
+  const mismatches = sortMismatches([
+    ...audited.invalid,
+    ...(reference !== undefined && refSide !== undefined && reference.tree.root === anchored.root
+      ? await joinLeaves({ scanned: audited, order }, refSide)
+      : []),
+  ]);
+  return writeReport(
+    buildReport({
+      params,
+      settings,
+      anchored,
+      reference,
+      exported: { files: audited.files },
+      recomputed,
+      checks,
+      mismatches,
+      found: finder.finish(),
+    }),
+  );
+}
+
+/** The recomputed tree of a scanned side, or why there is none. */
+function foldOrProblem(
+  scanned: ScannedArtifact,
+  order: Uint32Array,
+): { tree: SumTreeSummary | undefined; problem: string | undefined } {
+  if (scanned.columns.count > 0 && scanned.treeProblem === undefined) {
+    try {
+      return { tree: foldSumTree(scanned.columns, order), problem: undefined };
+    } catch (error) {
+      return { tree: undefined, problem: (error as Error).message };
+    }
+  }
+  return { tree: undefined, problem: scanned.treeProblem ?? "no tree" };
+}
+
+/** A scanned `shafaf-batch/2` reference as `readReference` describes one (its lines stay on disk). */
+function referenceOf(
+  scanned: ScannedArtifact,
+  sum: { tree: SumTreeSummary | undefined; problem: string | undefined },
+): Reference {
+  const base = {
+    descriptor: scanned.descriptor,
+    manifest: scanned.manifest,
+    manifestBytes: scanned.manifestBytes,
+    recordsSha: scanned.recordsSha,
+    keysSha: scanned.keys?.sha ?? "",
+    leafHashes: undefined,
+    byIndex: undefined,
+  };
+  const unavailable = (detail: string): Reference => ({
+    ...base,
+    tree: { root: null, length: 0, leafHash: () => "" },
+    lines: undefined,
+    detail: `records unavailable: ${detail}`,
+  });
+  const keyBytes = scanned.keys?.bytes ?? 0;
+  if (scanned.problems.length > 0) return unavailable(scanned.problems.join("; "));
+  if (keyBytes !== scanned.lines * 32)
+    return unavailable(
+      `keys.bin holds ${keyBytes / 32} keys, records.jsonl ${scanned.lines} lines`,
+    );
+  if (scanned.firstBadLine !== undefined)
+    return unavailable(`line ${scanned.firstBadLine + 1} is not a record line`);
+  if (sum.tree === undefined) return unavailable(sum.problem ?? "no tree");
+  return {
+    ...base,
+    tree: {
+      root: sum.tree.root.toLowerCase(),
+      length: scanned.lines,
+      leafHash: (i) => leafIdOf(scanned.columns, i),
+    },
+    // Read on demand by the join (`joinLeaves`); a Map here says "usable".
+    lines: new Map(),
+    detail: "records.jsonl and keys.bin give the tree",
+  };
+}
+
 const integrityCheck = (problems: readonly string[]): AuditCheck =>
   auditCheck(
     "export-integrity",
@@ -190,8 +428,8 @@ export function buildReport(p: {
   settings: AnomalySettings;
   anchored: AnchoredBatch;
   reference: Reference | undefined;
-  exported: ExportRead;
-  recomputed: Recomputed;
+  exported: Pick<ExportRead, "files">;
+  recomputed: Omit<Recomputed, "hashes" | "leafOf" | "renamed">;
   checks: AuditCheck[];
   mismatches: RecordMismatch[];
   found: AnomalyResult;
