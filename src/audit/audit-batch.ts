@@ -40,6 +40,7 @@ export type { AuditBatchResult, AuditedExport } from "./audit-report.ts";
 import { anomalyContext, checkAnomalies } from "./audit-history.ts";
 import { countPersonKeysOfColumns, createPersonNumbers } from "./count-person-keys.ts";
 import { foldSumTree, sortLeaves } from "./fold-sum-tree.ts";
+import { createDistinctSubjects } from "./subject-columns.ts";
 import { joinLeaves, leafIdOf } from "./join-leaves.ts";
 import {
   readArtifactDescriptor,
@@ -253,7 +254,7 @@ async function auditBatchStreaming(
     s.referenceDir === undefined || same
       ? undefined
       : await scanArtifactV2(s.referenceDir, undefined);
-  const acc = createBatchAccumulator();
+  const acc = createBatchAccumulator({ people: createDistinctSubjects() });
   const { history, previous } = await anomalyContext({ ...params, kind, period });
   const finder = createAnomalyFinder({
     kind,

@@ -9,6 +9,7 @@ import { periodYear } from "../core/period.ts";
 import { DEFAULT_RATE_TABLE, premiumShares, type RateTable } from "../core/rates.ts";
 import type { LedgerRecord, RecordKind } from "../core/record.ts";
 import type { IngestIssue } from "../ingest/ingest-issue.ts";
+import { createPersonGroups } from "./subject-columns.ts";
 
 /** One finding. `subject` is what it is about: a workshop code, a pension file, a pseudonym, a file. */
 export interface Anomaly {
@@ -117,8 +118,8 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
 
 /**
  * The anomaly checks as a fold over the records (the streaming audit's form). Per record it keeps
- * only what a check needs: one group per (workshop or pension file, person), the corrections,
- * and one tally per workshop.
+ * only what a check needs: per record its list, subject and id in fixed-size columns
+ * (`subject-columns.ts`), the corrections, and one tally per workshop.
  *
  * @example
  * const finder = createAnomalyFinder({ kind, period, settings });
@@ -127,7 +128,7 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
  */
 export function createAnomalyFinder(input: Omit<FindAnomaliesInput, "records">): AnomalyFinder {
   const s = input.settings;
-  const groups = new Map<string, { subject: string; owner: string; ids: string[] }>();
+  const groups = createPersonGroups();
   const corrections: LedgerRecord[] = [];
   const year = periodYear(input.period);
   let rateProblem: string | undefined;
@@ -147,10 +148,7 @@ export function createAnomalyFinder(input: Omit<FindAnomaliesInput, "records">):
     add(record, subject) {
       // ── the same person twice in one workshop's list (premiums) or one pension file (pensions) ──
       const owner = record.kind === "premium" ? record.workshopCode : record.pensionFile;
-      const key = `${owner}\0${subject}`;
-      const g = groups.get(key);
-      if (g === undefined) groups.set(key, { subject, owner, ids: [record.recordId] });
-      else g.ids.push(record.recordId);
+      groups.add(owner, subject, record.recordId);
       if (record.supersedes !== undefined) corrections.push(record);
       if (input.kind === "premium" && rateProblem === undefined && record.kind === "premium")
         checkRates(record, year, s, rateFindings);
@@ -240,7 +238,7 @@ function checkRates(
 function finishAnomalies(
   input: Omit<FindAnomaliesInput, "records">,
   f: {
-    groups: Map<string, { subject: string; owner: string; ids: string[] }>;
+    groups: ReturnType<typeof createPersonGroups>;
     corrections: LedgerRecord[];
     year: number;
     rateProblem: string | undefined;
@@ -263,7 +261,7 @@ function finishAnomalies(
   // ── the same person twice in one workshop's list (premiums) or one pension file (pensions) ──
   {
     const before = out.length;
-    for (const g of f.groups.values()) {
+    for (const g of f.groups.groups()) {
       if (g.ids.length < 2) continue;
       const where = input.kind === "premium" ? `workshop ${g.owner}` : `pension file ${g.owner}`;
       add({

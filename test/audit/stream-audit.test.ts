@@ -29,6 +29,7 @@ import { readAuditedExport } from "../../src/audit/read-audited-export.ts";
 import { readReference } from "../../src/audit/read-reference.ts";
 import { recomputeBatch } from "../../src/audit/recompute-batch.ts";
 import type { LeafColumns } from "../../src/audit/scan-artifact-v2.ts";
+import { createDistinctSubjects, createPersonGroups } from "../../src/audit/subject-columns.ts";
 import { buildSumTree } from "../../src/core/build-sum-tree.ts";
 import { premiumShares } from "../../src/core/rates.ts";
 import { recordFromJson, recordToJson } from "../../src/core/receipt.ts";
@@ -240,6 +241,48 @@ describe("the streaming audit of shafaf-tree/2 batches", function () {
           },
         ),
         { numRuns: 150 },
+      );
+    });
+  });
+
+  describe("subject columns", function () {
+    const subjectOf = (n: number) => `0x${createHash("sha256").update(`s${n}`).digest("hex")}`;
+    it("count distinct subjects and group (list, person) as a Set and a Map of strings do", function () {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              person: fc.integer({ min: 0, max: 30 }),
+              owner: fc.constantFrom("1000000001", "0000000001", "700001", "file-7", "F"),
+            }),
+            { maxLength: 200 },
+          ),
+          (rows) => {
+            const distinct = createDistinctSubjects();
+            const groups = createPersonGroups();
+            const want = new Map<string, { owner: string; subject: string; ids: string[] }>();
+            rows.forEach((r, i) => {
+              const subject = subjectOf(r.person);
+              distinct.add(subject);
+              groups.add(r.owner, subject, `R-${i}`);
+              const key = `${r.owner}\0${subject}`;
+              const g = want.get(key) ?? { owner: r.owner, subject, ids: [] };
+              g.ids.push(`R-${i}`);
+              want.set(key, g);
+            });
+            expect(distinct.size).to.equal(new Set(rows.map((r) => r.person)).size);
+            expect(groups.groups()).to.deep.equal(
+              [...want.values()].filter((g) => g.ids.length > 1),
+            );
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+    it("refuse a subject that is not a 32-byte pseudonym", function () {
+      expect(() => createDistinctSubjects().add("0x1234")).to.throw(RangeError);
+      expect(() => createPersonGroups().add("1", `0x${"zz".repeat(32)}`, "R-1")).to.throw(
+        RangeError,
       );
     });
   });
