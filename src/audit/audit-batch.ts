@@ -42,11 +42,7 @@ import { countPersonKeysOfColumns, createPersonNumbers } from "./count-person-ke
 import { foldSumTree, sortLeaves } from "./fold-sum-tree.ts";
 import { createDistinctSubjects } from "./subject-columns.ts";
 import { joinLeaves, leafIdOf } from "./join-leaves.ts";
-import {
-  readArtifactDescriptor,
-  scanArtifactV2,
-  type ScannedArtifact,
-} from "./scan-artifact-v2.ts";
+import { readArtifactDescriptor, scanArtifact, type ScannedArtifact } from "./scan-artifact.ts";
 import {
   auditCheck,
   checkPersonKeys,
@@ -253,7 +249,7 @@ async function auditBatchStreaming(
   const referenceScan =
     s.referenceDir === undefined || same
       ? undefined
-      : await scanArtifactV2(s.referenceDir, undefined);
+      : await scanArtifact(s.referenceDir, undefined);
   const acc = createBatchAccumulator({ people: createDistinctSubjects() });
   const { history, previous } = await anomalyContext({ ...params, kind, period });
   const finder = createAnomalyFinder({
@@ -267,7 +263,7 @@ async function auditBatchStreaming(
   });
   const personNumbers = createPersonNumbers();
   let persons = new Float64Array(1 << 14);
-  const audited = await scanArtifactV2(s.auditedDir, kind, (record, subject, row) => {
+  const audited = await scanArtifact(s.auditedDir, kind, (record, subject, row) => {
     acc.add(record, subject);
     finder.add(record, subject);
     if (row === persons.length) {

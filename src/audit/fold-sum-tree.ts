@@ -15,7 +15,7 @@ import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { laneCount } from "../core/sum-tree-lanes.ts";
 import { provinceNode, sumParent, type SumLeaf, type SumNode } from "../core/sum-tree-hash.ts";
 import type { SumTreeSummary } from "./recompute-batch.ts";
-import type { LeafColumns } from "./scan-artifact-v2.ts";
+import type { LeafColumns } from "./scan-artifact.ts";
 
 /** Leaves hashed per call of core's builder: its memory is bounded by this, not by the batch. */
 export const FOLD_CHUNK = 1 << 16;

@@ -16,7 +16,7 @@ import type { RecordMismatch } from "./audit-report.ts";
 import { explainLeaf } from "./compare-records.ts";
 import type { AuditedRecord } from "./read-audited-export.ts";
 import type { ReferenceLine } from "./read-reference.ts";
-import type { LeafColumns, ScannedArtifact } from "./scan-artifact-v2.ts";
+import type { LeafColumns, ScannedArtifact } from "./scan-artifact.ts";
 
 /** One side of the join: a scanned artifact and its rows in tree order. */
 export interface JoinSide {
@@ -33,9 +33,26 @@ export function leafIdOf(c: LeafColumns, r: number): Hex {
 }
 
 /**
- * Every audited record whose leaf is not an anchored leaf, explained against the reference
- * (`changed`, `added`, `duplicate`), and every anchored leaf no audited record matched or
- * explained (`missing`). The reference MUST be usable: every line a record line at its index,
+ * The anchored leaves as the join sees them: indices `order` sorted the way the audited rows
+ * are, `cmp(row, i)` comparing an audited row with anchored leaf i, `same(i, j)` two anchored
+ * leaves.
+ */
+export interface AnchoredLeaves {
+  /** Anchored leaves. */
+  count: number;
+  order: Uint32Array;
+  cmp(row: number, i: number): number;
+  same(i: number, j: number): boolean;
+  /** The anchored leaf i as the report names it. */
+  leafHash(i: number): string;
+  /** The reference whose line i is anchored leaf i, when its records are usable; else undefined. */
+  lines: ScannedArtifact | undefined;
+}
+
+/**
+ * `shafaf-tree/2`: every audited record whose leaf is not an anchored leaf, explained against the
+ * reference (`changed`, `added`, `duplicate`), and every anchored leaf no audited record matched
+ * or explained (`missing`). The reference MUST be usable: every line a record line at its index,
  * its tree the anchored tree (so its row r is its line r).
  *
  * @example
@@ -47,70 +64,104 @@ export async function joinLeaves(
 ): Promise<RecordMismatch[]> {
   const a = audited.scanned.columns;
   const b = reference.scanned.columns;
-  const cmp = (x: number, y: number): number => {
-    const px = a.codes[a.province[x]!]!;
-    const py = b.codes[b.province[y]!]!;
-    if (px !== py) return px < py ? -1 : 1;
-    for (let k = 0; k < 32; k++) {
-      const d = a.keys[x * 32 + k]! - b.keys[y * 32 + k]!;
-      if (d !== 0) return d;
-    }
-    for (let k = 0; k < 32; k++) {
-      const d = a.commitments[x * 32 + k]! - b.commitments[y * 32 + k]!;
-      if (d !== 0) return d;
-    }
-    return 0;
-  };
-  const same = (c: LeafColumns, x: number, y: number): boolean => {
+  const sameRow = (c: LeafColumns, x: number, y: number): boolean => {
     if (c.province[x] !== c.province[y]) return false;
     for (let k = 0; k < 32; k++) if (c.keys[x * 32 + k] !== c.keys[y * 32 + k]) return false;
     for (let k = 0; k < 32; k++)
       if (c.commitments[x * 32 + k] !== c.commitments[y * 32 + k]) return false;
     return true;
   };
+  return joinRecords(
+    audited,
+    {
+      count: b.count,
+      order: reference.order,
+      cmp: (x, y) => {
+        const px = a.codes[a.province[x]!]!;
+        const py = b.codes[b.province[y]!]!;
+        if (px !== py) return px < py ? -1 : 1;
+        for (let k = 0; k < 32; k++) {
+          const d = a.keys[x * 32 + k]! - b.keys[y * 32 + k]!;
+          if (d !== 0) return d;
+        }
+        for (let k = 0; k < 32; k++) {
+          const d = a.commitments[x * 32 + k]! - b.commitments[y * 32 + k]!;
+          if (d !== 0) return d;
+        }
+        return 0;
+      },
+      same: (i, j) => sameRow(b, i, j),
+      leafHash: (i) => leafIdOf(b, i),
+      lines: reference.scanned,
+    },
+    (x, y) => sameRow(a, x, y),
+    (row) => leafIdOf(a, row),
+  );
+}
+
+/**
+ * The join of audited rows (in `audited.order`) with anchored leaves, as `compareRecords` does it
+ * with a map from leaf to index: the first audited record of a leaf matches it (the last anchored
+ * index of that leaf), later ones are duplicates; the others are explained in export order.
+ */
+export async function joinRecords(
+  audited: JoinSide,
+  anchored: AnchoredLeaves,
+  sameAudited: (x: number, y: number) => boolean,
+  leafOfRow: (row: number) => string,
+): Promise<RecordMismatch[]> {
+  const a = audited.scanned.columns;
   const unmatchedAudited: number[] = [];
   const duplicates: { row: number; anchoredIndex: number }[] = [];
-  const matched = new Set<number>();
-  const unmatchedReference: number[] = [];
+  const matches: { row: number; index: number }[] = [];
+  const unmatchedAnchored: number[] = [];
   const ao = audited.order;
-  const bo = reference.order;
+  const bo = anchored.order;
   let i = 0;
   let j = 0;
   while (i < ao.length || j < bo.length) {
     // The next group of equal leaves on each side (rows ascending, so export order).
-    const c = i >= ao.length ? 1 : j >= bo.length ? -1 : cmp(ao[i]!, bo[j]!);
+    const c = i >= ao.length ? 1 : j >= bo.length ? -1 : anchored.cmp(ao[i]!, bo[j]!);
     let i2 = i;
     if (c <= 0) {
       i2 = i + 1;
-      while (i2 < ao.length && same(a, ao[i]!, ao[i2]!)) i2++;
+      while (i2 < ao.length && sameAudited(ao[i]!, ao[i2]!)) i2++;
     }
     let j2 = j;
     if (c >= 0) {
       j2 = j + 1;
-      while (j2 < bo.length && same(b, bo[j]!, bo[j2]!)) j2++;
+      while (j2 < bo.length && anchored.same(bo[j]!, bo[j2]!)) j2++;
     }
     if (c < 0) for (let k = i; k < i2; k++) unmatchedAudited.push(ao[k]!);
-    else if (c > 0) for (let k = j; k < j2; k++) unmatchedReference.push(b.line[bo[k]!]!);
+    else if (c > 0) for (let k = j; k < j2; k++) unmatchedAnchored.push(bo[k]!);
     else {
       // As a map from leaf to its (last) anchored index: the first audited record matches it,
       // the others are duplicates; other anchored leaves equal to it stay unmatched.
-      const idx = b.line[bo[j2 - 1]!]!;
-      matched.add(idx);
+      let idx = bo[j]!;
+      for (let k = j + 1; k < j2; k++) idx = Math.max(idx, bo[k]!);
+      matches.push({ row: ao[i]!, index: idx });
       for (let k = i + 1; k < i2; k++) duplicates.push({ row: ao[k]!, anchoredIndex: idx });
-      for (let k = j; k < j2 - 1; k++) unmatchedReference.push(b.line[bo[k]!]!);
+      for (let k = j; k < j2; k++) if (bo[k] !== idx) unmatchedAnchored.push(bo[k]!);
     }
     i = i2;
     j = j2;
   }
-  if (unmatchedAudited.length === 0 && duplicates.length === 0 && unmatchedReference.length === 0)
+  if (unmatchedAudited.length === 0 && duplicates.length === 0 && unmatchedAnchored.length === 0)
     return [];
+  unmatchedAudited.sort((x, y) => x - y);
+  matches.sort((x, y) => x.row - y.row);
 
   // ── open only the records that differ, by offset ──
+  const withKeys = audited.scanned.keys !== undefined;
   const auditedLines = await readLinesAt(
     audited.scanned,
     [...unmatchedAudited, ...duplicates.map((d) => d.row)].map((r) => a.line[r]!),
   );
-  const referenceLines = await readLinesAt(reference.scanned, unmatchedReference);
+  const ref = anchored.lines;
+  const referenceLines =
+    ref === undefined
+      ? new Map<number, ArtifactRecordLine>()
+      : await readLinesAt(ref, unmatchedAnchored);
   const recordOf = (row: number): AuditedRecord => {
     const i = a.line[row]!;
     const line = auditedLines.get(i)!;
@@ -120,11 +171,13 @@ export async function joinLeaves(
       subject: line.subject.toLowerCase() as Hex,
       source: `records.jsonl:${i + 1}`,
       index: i,
-      ...(audited.scanned.keys === undefined
+      ...(!withKeys
         ? {}
         : {
             key:
-              i < audited.scanned.keys.count ? a.keys.subarray(row * 32, row * 32 + 32) : undefined,
+              i < audited.scanned.keys!.count
+                ? a.keys.subarray(row * 32, row * 32 + 32)
+                : undefined,
           }),
     };
   };
@@ -132,34 +185,38 @@ export async function joinLeaves(
     index: i,
     salt: line.salt.toLowerCase(),
     subject: line.subject.toLowerCase(),
-    key: bytesToHex(b.keys.subarray(i * 32, i * 32 + 32)),
+    ...(ref?.keys === undefined
+      ? {}
+      : { key: bytesToHex(ref.columns.keys.subarray(i * 32, i * 32 + 32)) }),
     record: line.record,
   });
-  const lines = new Map<string, ReferenceLine>();
-  for (const [i, line] of referenceLines) lines.set(String(line.record.recordId), refLine(i, line));
+  const lines = ref === undefined ? undefined : new Map<string, ReferenceLine>();
+  for (const [i, line] of referenceLines)
+    lines!.set(String(line.record.recordId), refLine(i, line));
   const records = unmatchedAudited.map(recordOf);
   // An audited record whose id, salt or key belongs to an anchored record that did match (an
   // added record, salts or keys copied): one more pass over the reference finds them.
   const wanted = { ids: new Set<string>(), salts: new Set<string>(), keys: new Set<string>() };
-  for (const r of records) {
-    const ref = lines.get(r.record.recordId);
-    const key = r.key === undefined ? undefined : bytesToHex(r.key);
-    if (ref === undefined) wanted.ids.add(r.record.recordId);
-    if (ref === undefined || ref.salt !== r.salt) wanted.salts.add(r.salt);
-    if (key !== undefined && (ref === undefined || ref.key !== key)) wanted.keys.add(key);
-  }
-  const owners = await findOwners(reference.scanned, wanted, (i, line) => {
-    const id = String(line.record.recordId);
-    if (wanted.ids.has(id)) lines.set(id, refLine(i, line));
-  });
+  if (lines !== undefined)
+    for (const r of records) {
+      const line = lines.get(r.record.recordId);
+      const key = r.key === undefined ? undefined : bytesToHex(r.key);
+      if (line === undefined) wanted.ids.add(r.record.recordId);
+      if (line === undefined || line.salt !== r.salt) wanted.salts.add(r.salt);
+      if (key !== undefined && (line === undefined || line.key !== key)) wanted.keys.add(key);
+    }
+  const owners =
+    ref === undefined
+      ? { salts: new Map<string, string>(), keys: new Map<string, string>() }
+      : await findOwners(ref, wanted, (i, line) => {
+          const id = String(line.record.recordId);
+          if (wanted.ids.has(id)) lines!.set(id, refLine(i, line));
+        });
+  const matched = new Set<number>();
   const explained = new Set<number>();
   const view = {
     lines,
-    tree: {
-      root: null,
-      length: b.count,
-      leafHash: (i: number) => leafIdOf(b, i),
-    },
+    tree: { root: null, length: anchored.count, leafHash: (i: number) => anchored.leafHash(i) },
   };
   const out: RecordMismatch[] = [];
   for (const d of duplicates) {
@@ -175,25 +232,30 @@ export async function joinLeaves(
       detail: "the same record appears again in the export",
     });
   }
-  unmatchedAudited.forEach((row, k) =>
+  // In export order, with the anchored leaves matched by earlier records only (as a single pass
+  // over the export sees them).
+  let m = 0;
+  unmatchedAudited.forEach((row, k) => {
+    while (m < matches.length && matches[m]!.row < row) matched.add(matches[m++]!.index);
     out.push(
-      ...explainLeaf(view, records[k]!, leafIdOf(a, row), {
+      ...explainLeaf(view, records[k]!, leafOfRow(row), {
         matched,
         explained,
         saltOwner: owners.salts,
         keyOwner: owners.keys,
       }),
-    ),
-  );
-  for (const i of unmatchedReference) {
+    );
+  });
+  for (const i of unmatchedAnchored.sort((x, y) => x - y)) {
     if (explained.has(i)) continue;
+    const line = referenceLines.get(i);
     out.push({
       problem: "missing",
-      recordId: String(referenceLines.get(i)!.record.recordId),
+      recordId: line === undefined ? null : String(line.record.recordId),
       anchoredIndex: i,
       source: null,
       field: null,
-      anchored: leafIdOf(b, i),
+      anchored: anchored.leafHash(i),
       recomputed: null,
       detail: "an anchored record is missing from the export",
     });

@@ -28,7 +28,7 @@ import type { AnchoredBatch } from "../../src/audit/read-anchored-batch.ts";
 import { readAuditedExport } from "../../src/audit/read-audited-export.ts";
 import { readReference } from "../../src/audit/read-reference.ts";
 import { recomputeBatch } from "../../src/audit/recompute-batch.ts";
-import type { LeafColumns } from "../../src/audit/scan-artifact-v2.ts";
+import type { LeafColumns } from "../../src/audit/scan-artifact.ts";
 import { createDistinctSubjects, createPersonGroups } from "../../src/audit/subject-columns.ts";
 import { buildSumTree } from "../../src/core/build-sum-tree.ts";
 import { premiumShares } from "../../src/core/rates.ts";

@@ -1,7 +1,7 @@
 /**
  * Read, streaming: one pass over a batch artifact's `records.jsonl` (and `keys.bin`) that keeps
- * no record, only fixed-size columns per record — person key, commitment, amount lanes, province,
- * line — and the byte range of every line, so that a record whose leaf differs is re-read by
+ * no record, only fixed-size columns per record — person key, commitment (`shafaf-batch/1`: the
+ * leaf hash), amount lanes, province, line — and the byte range of every line, so that a record whose leaf differs is re-read by
  * offset afterwards. Each line is parsed, turned into its commitment and lanes (core's
  * `sumTreeRecordFields`, the pipeline's own) and handed to `onRecord` (the batch accumulator, the
  * anomaly fold, the person-key columns), then dropped. The sha256s are computed on the way.
@@ -16,6 +16,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../core/errors.ts";
 import { hexToBytes, isHexBytes, type Hex } from "../core/hex.ts";
+import { leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
 import type { Manifest } from "../core/manifest.ts";
 import { recordFromJson } from "../core/receipt.ts";
 import type { LedgerRecord, RecordKind } from "../core/record.ts";
@@ -37,7 +38,10 @@ export interface LeafColumns {
   readonly count: number;
   /** k_b of each row, 32 bytes (zeros when keys.bin has none for its line). */
   readonly keys: Uint8Array;
-  /** The salted record commitment of each row, 32 bytes (zeros when the record was refused). */
+  /**
+   * `shafaf-batch/2`: the salted record commitment of each row, 32 bytes (zeros when the record
+   * was refused); `shafaf-batch/1`: the row's leaf hash.
+   */
   readonly commitments: Uint8Array;
   /** The kind's amount lanes (lanes 2 …) of each row. */
   readonly amounts: BigUint64Array;
@@ -81,9 +85,9 @@ const KEY_BLOCK = 1 << 16;
 /**
  * @example
  * const acc = createBatchAccumulator();
- * const scanned = await scanArtifactV2(dir, "premium", (record, subject) => acc.add(record, subject));
+ * const scanned = await scanArtifact(dir, "premium", (record, subject) => acc.add(record, subject));
  */
-export async function scanArtifactV2(
+export async function scanArtifact(
   dir: string,
   /** The kind of the tree; default the descriptor's. */
   kindOfTree: RecordKind | undefined,
@@ -98,6 +102,13 @@ export async function scanArtifactV2(
   const problems: string[] = [];
   const keys = v2 ? await openKeys(where("keys.bin")) : undefined;
   const cols = createColumns(kind);
+  // `shafaf-batch/1`: leaf hashes, 4,096 leaves per WebAssembly call, into the commitment column.
+  const pending: { row: number; values: LeafValues }[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    cols.setCommitments(pending[0]!.row, leafHashes(pending.map((p) => p.values)));
+    pending.length = 0;
+  };
   const invalid: RecordMismatch[] = [];
   let firstBadLine: number | undefined;
   let refused: string | undefined;
@@ -140,6 +151,16 @@ export async function scanArtifactV2(
     }
     if (line.index !== i) firstBadLine ??= i;
     const row = cols.count;
+    if (!v2) {
+      pending.push({
+        row,
+        values: leafValues(record, { salt: line.salt, subject: line.subject }),
+      });
+      cols.push(record.province, undefined, undefined, undefined, i);
+      if (pending.length === 4096) flush();
+      onRecord?.(record, line.subject.toLowerCase() as Hex, row);
+      return;
+    }
     const key = keys?.at(i);
     if (key === undefined) keyless++;
     try {
@@ -158,6 +179,7 @@ export async function scanArtifactV2(
     onRecord?.(record, line.subject.toLowerCase() as Hex, row);
   };
   const recordsSha = await readLines(where("records.jsonl"), addLine);
+  flush();
   const keySummary = keys === undefined ? undefined : await keys.finish();
   if (recordsSha !== descriptor.files["records.jsonl"].sha256)
     problems.push("records.jsonl does not match the sha256 in artifact.json");
@@ -380,6 +402,10 @@ function createColumns(kind: RecordKind) {
       if (laneValues !== undefined)
         for (let k = 0; k < amountsN; k++) amounts[n * amountsN + k] = laneValues[k]!;
       n++;
+    },
+    /** Rows `from`, `from + 1`, … get the 32-byte values of `bytes` in the commitment column. */
+    setCommitments(from: number, bytes: Uint8Array): void {
+      commitments.set(bytes, from * 32);
     },
     done: (): LeafColumns => ({
       kind,
