@@ -21,9 +21,11 @@
  * absolute paths, stable ordering), so that its keccak256 can be attested on-chain.
  */
 import { keccak256 } from "ethers";
+import { bytesToHex, hexToBytes } from "../core/hex.ts";
+import { buildMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
 import path from "node:path";
 import { createBatchAccumulator } from "../core/batch-accumulator.ts";
-import { BATCH_ARTIFACT_V2_FORMAT } from "../store/batch-artifact.ts";
+import { BATCH_ARTIFACT_FORMAT, BATCH_ARTIFACT_V2_FORMAT } from "../store/batch-artifact.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { DEFAULT_RATE_TABLE } from "../core/rates.ts";
 import { laneNamesOf } from "../core/sum-tree-batch.ts";
@@ -39,10 +41,15 @@ import {
 export type { AuditBatchResult, AuditedExport } from "./audit-report.ts";
 import { anomalyContext, checkAnomalies } from "./audit-history.ts";
 import { countPersonKeysOfColumns, createPersonNumbers } from "./count-person-keys.ts";
-import { foldSumTree, sortLeaves } from "./fold-sum-tree.ts";
+import { foldSumTree, sortByKey, sortLeaves } from "./fold-sum-tree.ts";
 import { createDistinctSubjects } from "./subject-columns.ts";
-import { joinLeaves, leafIdOf } from "./join-leaves.ts";
-import { readArtifactDescriptor, scanArtifact, type ScannedArtifact } from "./scan-artifact.ts";
+import { joinLeaves, joinRecords, leafIdOf, type AnchoredLeaves } from "./join-leaves.ts";
+import {
+  readArtifactDescriptor,
+  scanArtifact,
+  type LeafColumns,
+  type ScannedArtifact,
+} from "./scan-artifact.ts";
 import {
   auditCheck,
   checkPersonKeys,
@@ -59,7 +66,7 @@ import {
 } from "./find-anomalies.ts";
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
 import { readAuditedExport, type ExportRead } from "./read-audited-export.ts";
-import { readReference, type Reference } from "./read-reference.ts";
+import { readReference, readReferenceTree, type Reference } from "./read-reference.ts";
 import {
   rebuildManifest,
   recomputeBatch,
@@ -204,9 +211,9 @@ function anchoredSide(
 }
 
 /**
- * A `shafaf-tree/2` batch audited from its `shafaf-batch/2` artifact against a `shafaf-batch/2`
- * reference (or none) streams; other combinations (v1 batches, input files, a v1 artifact) are
- * read whole.
+ * A batch audited from its artifact, against a reference of the same format (or none), streams:
+ * `shafaf-batch/2` for a `shafaf-tree/2` batch, `shafaf-batch/1` for a `shafaf-tree/1` one. Input
+ * files, and an artifact of the other scheme's format, are read whole.
  */
 async function streamable(
   params: AuditBatchParams,
@@ -215,17 +222,16 @@ async function streamable(
   { auditedDir: string; referenceDir: string | undefined; anchored: AnchoredBatch } | undefined
 > {
   if (params.audited.type !== "batch-artifact") return undefined;
-  if (params.anchored !== undefined && params.anchored.v2 === undefined) return undefined;
   const audited = await readArtifactDescriptor(params.audited.dir);
-  if (audited.format !== BATCH_ARTIFACT_V2_FORMAT) return undefined;
   const reference =
     referenceDir === undefined ? undefined : await readArtifactDescriptor(referenceDir);
-  if (reference !== undefined && reference.format !== BATCH_ARTIFACT_V2_FORMAT) return undefined;
   const anchored = anchoredSide(
     params,
     reference === undefined ? undefined : { descriptor: reference },
   );
-  if (anchored.v2 === undefined) return undefined;
+  const format = anchored.v2 === undefined ? BATCH_ARTIFACT_FORMAT : BATCH_ARTIFACT_V2_FORMAT;
+  if (audited.format !== format || (reference !== undefined && reference.format !== format))
+    return undefined;
   return { auditedDir: params.audited.dir, referenceDir, anchored };
 }
 
@@ -246,6 +252,10 @@ async function auditBatchStreaming(
   const { kind, period } = anchored;
   const same =
     s.referenceDir !== undefined && path.resolve(s.referenceDir) === path.resolve(s.auditedDir);
+  const referenceTree =
+    anchored.v2 === undefined && s.referenceDir !== undefined
+      ? await readReferenceTree(s.referenceDir)
+      : undefined;
   const referenceScan =
     s.referenceDir === undefined || same
       ? undefined
@@ -273,18 +283,27 @@ async function auditBatchStreaming(
     }
     persons[row] = personNumbers.of(record.nationalId);
   });
-  const order = sortLeaves(audited.columns);
-  const sum = foldOrProblem(audited, order);
+  const v1 = anchored.v2 === undefined;
+  const order = v1 ? sortByLeafHash(audited.columns) : sortLeaves(audited.columns);
+  const sum = v1 ? { tree: undefined, problem: undefined } : foldOrProblem(audited, order);
+  const v1Tree =
+    v1 && audited.columns.count > 0 ? buildMerkleTree(audited.columns.commitments) : undefined;
+  const refScanned = s.referenceDir === undefined ? undefined : same ? audited : referenceScan!;
   const refSide =
-    s.referenceDir === undefined
+    refScanned === undefined || v1
       ? undefined
       : same
         ? { scanned: audited, order, sum }
         : (() => {
-            const o = sortLeaves(referenceScan!.columns);
-            return { scanned: referenceScan!, order: o, sum: foldOrProblem(referenceScan!, o) };
+            const o = sortLeaves(refScanned.columns);
+            return { scanned: refScanned, order: o, sum: foldOrProblem(refScanned, o) };
           })();
-  const reference = refSide === undefined ? undefined : referenceOf(refSide.scanned, refSide.sum);
+  const reference =
+    refScanned === undefined
+      ? undefined
+      : v1
+        ? referenceOfV1(refScanned, referenceTree!)
+        : referenceOf(refSide!.scanned, refSide!.sum);
   const checks: AuditCheck[] = reference === undefined ? [] : compareReference(reference, anchored);
   checks.push(integrityCheck(audited.problems));
   const figures = acc.figures();
@@ -316,13 +335,20 @@ async function auditBatchStreaming(
           },
         }),
   });
-  const recomputed = {
-    tree: sum.tree === undefined ? undefined : { root: sum.tree.root.toLowerCase() },
-    sum,
-    figures,
-    rebuilt,
-    renamed: [],
-  };
+  const recomputed = v1
+    ? {
+        tree: v1Tree === undefined ? undefined : { root: v1Tree.root },
+        figures,
+        rebuilt,
+        renamed: [],
+      }
+    : {
+        tree: sum.tree === undefined ? undefined : { root: sum.tree.root.toLowerCase() },
+        sum,
+        figures,
+        rebuilt,
+        renamed: [],
+      };
   const c = audited.columns;
   checks.push(
     ...checkPersonKeys(anchored, exportedV2, audited.lines, () => {
@@ -335,9 +361,20 @@ async function auditBatchStreaming(
   );
   const mismatches = sortMismatches([
     ...audited.invalid,
-    ...(reference !== undefined && refSide !== undefined && reference.tree.root === anchored.root
-      ? await joinLeaves({ scanned: audited, order }, refSide)
-      : []),
+    ...(reference === undefined || reference.tree.root !== anchored.root
+      ? []
+      : v1
+        ? await joinRecords(
+            { scanned: audited, order },
+            anchoredLeavesV1(
+              referenceTree!,
+              reference.lines === undefined ? undefined : refScanned,
+              audited.columns,
+            ),
+            (x, y) => sameHash(audited.columns.commitments, x, audited.columns.commitments, y),
+            (row) => bytesToHex(audited.columns.commitments.subarray(row * 32, row * 32 + 32)),
+          )
+        : await joinLeaves({ scanned: audited, order }, refSide!)),
   ]);
   return writeReport(
     buildReport({
@@ -352,6 +389,80 @@ async function auditBatchStreaming(
       found: finder.finish(),
     }),
   );
+}
+
+/** `shafaf-batch/1` rows ordered by their leaf hash (the commitment column), then row. */
+function sortByLeafHash(c: LeafColumns): Uint32Array {
+  const rows = new Uint32Array(c.count);
+  for (let r = 0; r < c.count; r++) rows[r] = r;
+  sortByKey(rows, c.commitments, c.commitments);
+  return rows;
+}
+
+const sameHash = (a: Uint8Array, x: number, b: Uint8Array, y: number): boolean => {
+  for (let k = 0; k < 32; k++) if (a[x * 32 + k] !== b[y * 32 + k]) return false;
+  return true;
+};
+
+/** A `shafaf-tree/1` batch's anchored leaves (its reference's tree.bin) for the join. */
+function anchoredLeavesV1(
+  tree: MerkleTree,
+  lines: ScannedArtifact | undefined,
+  audited: LeafColumns,
+): AnchoredLeaves {
+  const a = audited.commitments;
+  const n = tree.length;
+  const ids = new Uint8Array(n * 32);
+  for (let i = 0; i < n; i++) ids.set(hexToBytes(tree.leafHash(i)), i * 32);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  sortByKey(order, ids, ids);
+  return {
+    count: n,
+    order,
+    cmp: (row, i) => {
+      for (let k = 0; k < 32; k++) {
+        const d = a[row * 32 + k]! - ids[i * 32 + k]!;
+        if (d !== 0) return d;
+      }
+      return 0;
+    },
+    same: (i, j) => sameHash(ids, i, ids, j),
+    leafHash: (i) => tree.leafHash(i),
+    lines,
+  };
+}
+
+/**
+ * A scanned `shafaf-batch/1` reference as `readReference` describes one: its records explain the
+ * anchored leaves only when every line is a record line that hashes to the leaf at its index.
+ */
+function referenceOfV1(scanned: ScannedArtifact, tree: MerkleTree): Reference {
+  const c = scanned.columns;
+  let detail = "records.jsonl opens every anchored leaf";
+  if (scanned.problems.length > 0) detail = `records unavailable: ${scanned.problems.join("; ")}`;
+  else if (scanned.lines !== tree.length)
+    detail = `records unavailable: records.jsonl has ${scanned.lines} lines, the tree ${tree.length} leaves`;
+  else if (scanned.firstBadLine !== undefined)
+    detail = `records unavailable: line ${scanned.firstBadLine + 1} is not a record line`;
+  else
+    for (let i = 0; i < c.count; i++)
+      if (bytesToHex(c.commitments.subarray(i * 32, i * 32 + 32)) !== tree.leafHash(i)) {
+        detail = `records unavailable: line ${i + 1} does not hash to the anchored leaf at index ${i}`;
+        break;
+      }
+  return {
+    descriptor: scanned.descriptor,
+    manifest: scanned.manifest,
+    manifestBytes: scanned.manifestBytes,
+    tree,
+    // Read on demand by the join (`joinRecords`); a Map here says "usable".
+    lines: detail.startsWith("records unavailable") ? undefined : new Map(),
+    byIndex: undefined,
+    detail,
+    recordsSha: scanned.recordsSha,
+    leafHashes: undefined,
+  };
 }
 
 /** The recomputed tree of a scanned side, or why there is none. */

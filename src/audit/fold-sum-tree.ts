@@ -43,7 +43,7 @@ export function sortLeaves(c: LeafColumns): Uint32Array {
 }
 
 /** Sorts `rows` in place by (key, commitment, row): a native sort of prefixes, then ties. */
-function sortByKey(rows: Uint32Array, keys: Uint8Array, commitments: Uint8Array): void {
+export function sortByKey(rows: Uint32Array, keys: Uint8Array, commitments: Uint8Array): void {
   const n = rows.length;
   if (n < 2) return;
   const full = (a: number, b: number): number => {

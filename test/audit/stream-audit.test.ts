@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import os from "node:os";
@@ -60,11 +61,15 @@ async function inMemoryAudit(p: {
     supersededBy: null,
     confirmations: null,
     disputes: null,
-    v2: {
-      scheme: "shafaf-tree/2",
-      vrfKeyId: (d.vrfKeyId ?? "").toLowerCase(),
-      lanes: (d.lanes ?? []).map((l) => BigInt(l)),
-    },
+    ...(d.scheme === "shafaf-tree/2"
+      ? {
+          v2: {
+            scheme: "shafaf-tree/2" as const,
+            vrfKeyId: (d.vrfKeyId ?? "").toLowerCase(),
+            lanes: (d.lanes ?? []).map((l) => BigInt(l)),
+          },
+        }
+      : {}),
   };
   const checks = compareReference(reference, anchored);
   const exported = await readAuditedExport(p.audited, {
@@ -133,20 +138,21 @@ async function tamperedCopy(
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as Line);
-  const bytes = new Uint8Array(await readFile(path.join(to, "keys.bin")));
-  const keys = lines.map((_, i) => bytes.slice(i * 32, i * 32 + 32));
+  const v2 = existsSync(path.join(to, "keys.bin"));
+  const bytes = v2 ? new Uint8Array(await readFile(path.join(to, "keys.bin"))) : undefined;
+  const keys = lines.map((_, i) => bytes?.slice(i * 32, i * 32 + 32) ?? new Uint8Array(32));
   edit(lines, keys);
   const records = Buffer.from(lines.map((l) => JSON.stringify(l) + "\n").join(""), "utf8");
   const keysBin = Buffer.concat(keys);
   await writeFile(path.join(to, "records.jsonl"), records);
-  await writeFile(path.join(to, "keys.bin"), keysBin);
+  if (v2) await writeFile(path.join(to, "keys.bin"), keysBin);
   const file = path.join(to, "artifact.json");
   const d = JSON.parse(await readFile(file, "utf8")) as {
     files: Record<string, { sha256: string; bytes: number }>;
   };
   const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
   d.files["records.jsonl"] = { sha256: sha(records), bytes: records.length };
-  d.files["keys.bin"] = { sha256: sha(keysBin), bytes: keysBin.length };
+  if (v2) d.files["keys.bin"] = { sha256: sha(keysBin), bytes: keysBin.length };
   await writeFile(file, JSON.stringify(d, null, 2) + "\n");
   return to;
 }
@@ -174,12 +180,15 @@ describe("the streaming audit of shafaf-tree/2 batches", function () {
   this.timeout(300_000);
   let work: string;
   let original: string;
+  let originalV1: string;
 
   before(async function () {
     work = await mkdtemp(path.join(os.tmpdir(), "shafaf-stream-audit-"));
     const csv = path.join(work, "premiums.csv");
     await writeSyntheticPremiumCsv(csv, 1_500);
     original = (await pipelineV2Batch({ csv, dataDir: path.join(work, "data") })).dir!;
+    originalV1 = (await pipelineV2Batch({ csv, dataDir: path.join(work, "data1"), scheme: 1 }))
+      .dir!;
   });
   after(async function () {
     await rm(work, { recursive: true, force: true });
@@ -322,14 +331,19 @@ describe("the streaming audit of shafaf-tree/2 batches", function () {
         },
       ],
     ];
-    for (const [name, edit] of cases) {
-      it(`writes the in-memory audit's report byte for byte: ${name}`, async function () {
+    const v1Cases = cases.slice(0, 2);
+    for (const [scheme, name, edit] of [
+      ...cases.map(([n, e]) => ["shafaf-tree/2", n, e] as const),
+      ...v1Cases.map(([n, e]) => ["shafaf-tree/1", n, e] as const),
+    ]) {
+      it(`writes the in-memory audit's report byte for byte, ${scheme}: ${name}`, async function () {
+        const from = scheme === "shafaf-tree/1" ? originalV1 : original;
         const dir = await tamperedCopy(
-          original,
+          from,
           path.join(work, name.slice(0, 12).replace(/\W/g, "-") + randomBytes(3).toString("hex")),
           edit,
         );
-        for (const referenceDir of [original, dir]) {
+        for (const referenceDir of [from, dir]) {
           const audited = { type: "batch-artifact" as const, dir };
           const streamed = await auditBatch({ batchId: 1, audited, referenceDir });
           const inMemory = await inMemoryAudit({ audited, referenceDir });
@@ -337,7 +351,7 @@ describe("the streaming audit of shafaf-tree/2 batches", function () {
             new TextDecoder().decode(inMemory.json),
           );
           expect(streamed.reportHash).to.equal(inMemory.reportHash);
-          if (name !== "intact" && referenceDir === original)
+          if (name !== "intact" && (referenceDir === from || scheme === "shafaf-tree/1"))
             expect(streamed.report.mismatches.length).to.be.greaterThan(2);
         }
       });

@@ -73,7 +73,7 @@ export function syntheticPersonKeying(): PersonKeying {
 }
 
 /**
- * Reads `csv` through the anchor pipeline into a `shafaf-batch/2` artifact under
+ * Reads `csv` through the anchor pipeline into a `shafaf-batch/2` (or `/1`) artifact under
  * `dataDir/batches/` (or, with `dryRun`, only validates, keys and hashes it: `shafaf anchor
  * --dry-run`). Returns the artifact's folder (undefined for a dry run) and the root.
  */
@@ -81,7 +81,10 @@ export async function pipelineV2Batch(p: {
   csv: string;
   dataDir?: string;
   dryRun?: boolean;
+  /** 1: a `shafaf-tree/1` batch (`shafaf-batch/1` artifact, no person keys); default 2. */
+  scheme?: 1 | 2;
 }): Promise<{ dir: string | undefined; root: string; recordCount: number }> {
+  const v1 = p.scheme === 1;
   const store = p.dryRun ? undefined : await openLedgerStore(p.dataDir!);
   try {
     const jobId = randomBytes(16).toString("hex");
@@ -95,7 +98,7 @@ export async function pipelineV2Batch(p: {
       store,
       dryRun: p.dryRun,
       pseudonymKey: new Uint8Array(32).fill(9),
-      personKeying: syntheticPersonKeying(),
+      personKeying: v1 ? undefined : syntheticPersonKeying(),
       log: { progress: () => undefined },
       strict: false,
       exclude: undefined,
@@ -106,11 +109,15 @@ export async function pipelineV2Batch(p: {
       return { dir: undefined, root: summary.root, recordCount: summary.recordCount };
     const { dir } = await prepared.writer.commit({
       manifestBytes: prepared.manifestBytes,
-      keys: prepared.keysBytes!,
+      ...(v1 ? { tree: prepared.treeBytes! } : { keys: prepared.keysBytes! }),
       descriptor: {
-        scheme: "shafaf-tree/2",
-        vrfKeyId: summary.v2!.vrfKeyId,
-        lanes: summary.v2!.lanes.map(String),
+        ...(v1
+          ? {}
+          : {
+              scheme: "shafaf-tree/2" as const,
+              vrfKeyId: summary.v2!.vrfKeyId,
+              lanes: summary.v2!.lanes.map(String),
+            }),
         kind: summary.kind,
         period: summary.period,
         recordCount: summary.recordCount,
