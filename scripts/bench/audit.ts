@@ -6,7 +6,8 @@
  * and peak memory (`process.resourceUsage().maxRSS`) are its own. The batch is written by the
  * anchor pipeline itself (no chain); person keys come from a stand-in keying (one keccak per
  * person, cheaper than a warm cache, so the dry run is if anything favoured). The audit reads the
- * artifact as an auditor is given it, without a chain (its own reference).
+ * artifact as an auditor is given it, without a chain (its own reference). `BENCH_AUDIT_SCHEME=1`:
+ * a `shafaf-tree/1` batch (`shafaf-batch/1` artifact with tree.bin, no person keys).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -29,12 +30,14 @@ interface Measured {
 }
 
 /** The child's side: one measured task, its figures printed as one JSON line. */
+const SCHEME = process.env.BENCH_AUDIT_SCHEME === "1" ? 1 : 2;
+
 async function child(role: string, arg: string, dataDir: string): Promise<void> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let detail: string;
   if (role === "artifact") {
-    const r = await pipelineV2Batch({ csv: arg, dataDir });
+    const r = await pipelineV2Batch({ csv: arg, dataDir, scheme: SCHEME });
     detail = r.dir!;
   } else if (role === "dry-run") {
     const r = await runAnchorJob({
@@ -43,7 +46,7 @@ async function child(role: string, arg: string, dataDir: string): Promise<void> 
       period: SYNTHETIC_PERIOD,
       dryRun: true,
       pseudonymKey: new Uint8Array(32).fill(9),
-      personKeying: syntheticPersonKeying(),
+      personKeying: SCHEME === 2 ? syntheticPersonKeying() : undefined,
     });
     if (r.status !== "dry-run") throw new Error(`dry run: ${r.status}`);
     detail = `root ${r.root}, ${r.recordCount} records`;
@@ -90,7 +93,7 @@ if (process.argv[2] === "child") {
     const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
     const rate = (s: number) => `${Math.round(ROWS / s).toLocaleString("en-US")}/s`;
     console.log(
-      `${ROWS.toLocaleString("en-US")} premium records, shafaf-tree/2, five provinces; records.jsonl ${mib(bytes)}\n`,
+      `${ROWS.toLocaleString("en-US")} premium records, shafaf-tree/${SCHEME}, five provinces; records.jsonl ${mib(bytes)}\n`,
     );
     console.log("| measurement | wall | CPU (user + system) | peak RSS |");
     console.log("|---|---|---|---|");

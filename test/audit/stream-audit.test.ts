@@ -1,8 +1,8 @@
 /**
- * The streaming audit of `shafaf-tree/2` batches: its fold of the tree equals core's builder, its
- * report is byte for byte the one the in-memory stages write (intact and tampered exports, a
- * separate reference or none), and it audits 200,000 records inside a heap in which the
- * in-memory audit runs out of memory.
+ * The streaming audit of batch artifacts (`shafaf-tree/2` and `shafaf-tree/1`): its fold of the
+ * tree equals core's builder, its report is byte for byte the one the in-memory stages write
+ * (intact and tampered exports, a separate reference or the export as its own), and it audits
+ * 200,000 records inside a heap in which the in-memory audit runs out of memory.
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
@@ -176,7 +176,7 @@ function raised(line: Line, by: bigint): Record<string, string | number> {
   });
 }
 
-describe("the streaming audit of shafaf-tree/2 batches", function () {
+describe("the streaming audit of batch artifacts", function () {
   this.timeout(300_000);
   let work: string;
   let original: string;
@@ -361,43 +361,47 @@ describe("the streaming audit of shafaf-tree/2 batches", function () {
   describe("memory", function () {
     const ROWS = 200_000;
     const HEAP_MIB = 128;
-    let dir: string;
-    before(async function () {
-      const csv = path.join(work, "large.csv");
-      await writeSyntheticPremiumCsv(csv, ROWS);
-      dir = (await pipelineV2Batch({ csv, dataDir: path.join(work, "large") })).dir!;
-      await rm(csv);
-    });
 
     /** Runs `code` (an ES module importing the audit) in a child with a small heap. */
-    const child = (code: string) =>
+    const child = (code: string, dir: string) =>
       spawnSync(
         process.execPath,
         [`--max-old-space-size=${HEAP_MIB}`, "--import", "tsx", "--input-type=module", "-e", code],
         { encoding: "utf8", env: { ...process.env, AUDIT_DIR: dir } },
       );
 
-    it(`audits ${ROWS.toLocaleString("en-US")} records in a ${HEAP_MIB} MiB heap, in which the in-memory audit runs out of memory`, function () {
-      const streamed = child(
-        `import { auditBatch } from ${JSON.stringify(path.resolve("src/audit/audit-batch.ts"))};
-         const r = await auditBatch({ batchId: 1, audited: { type: "batch-artifact", dir: process.env.AUDIT_DIR } });
-         console.log(JSON.stringify({ verdict: r.report.verdict, count: r.report.audited.recordCount }));`,
-      );
-      expect(streamed.status, streamed.stderr).to.equal(0);
-      expect(JSON.parse(streamed.stdout.trim().split("\n").pop()!)).to.deep.equal({
-        verdict: "match",
-        count: ROWS,
+    for (const scheme of [2, 1] as const) {
+      it(`audits ${ROWS.toLocaleString("en-US")} records of a shafaf-tree/${scheme} batch in a ${HEAP_MIB} MiB heap, in which the in-memory audit runs out of memory`, async function () {
+        const csv = path.join(work, `large-${scheme}.csv`);
+        await writeSyntheticPremiumCsv(csv, ROWS);
+        const dir = (
+          await pipelineV2Batch({ csv, dataDir: path.join(work, `large-${scheme}`), scheme })
+        ).dir!;
+        await rm(csv);
+        const streamed = child(
+          `import { auditBatch } from ${JSON.stringify(path.resolve("src/audit/audit-batch.ts"))};
+           const r = await auditBatch({ batchId: 1, audited: { type: "batch-artifact", dir: process.env.AUDIT_DIR } });
+           console.log(JSON.stringify({ verdict: r.report.verdict, count: r.report.audited.recordCount }));`,
+          dir,
+        );
+        expect(streamed.status, streamed.stderr).to.equal(0);
+        expect(JSON.parse(streamed.stdout.trim().split("\n").pop()!)).to.deep.equal({
+          verdict: "match",
+          count: ROWS,
+        });
+        // The same heap is too small for the batch held in memory: the limit is a real bound.
+        const held = child(
+          `import { readReference } from ${JSON.stringify(path.resolve("src/audit/read-reference.ts"))};
+           import { readAuditedExport } from ${JSON.stringify(path.resolve("src/audit/read-audited-export.ts"))};
+           const reference = await readReference(process.env.AUDIT_DIR);
+           const exported = await readAuditedExport({ type: "batch-artifact", dir: process.env.AUDIT_DIR }, { kind: "premium", period: "1403-07", rates: undefined, reference });
+           console.log(reference.tree.root, exported.records.length);`,
+          dir,
+        );
+        expect(held.status).to.not.equal(0);
+        expect(held.stderr).to.match(/heap out of memory|Allocation failed/);
+        await rm(path.join(work, `large-${scheme}`), { recursive: true, force: true });
       });
-      // The same heap is too small for the batch held in memory: the limit is a real bound.
-      const held = child(
-        `import { readReference } from ${JSON.stringify(path.resolve("src/audit/read-reference.ts"))};
-         import { readAuditedExport } from ${JSON.stringify(path.resolve("src/audit/read-audited-export.ts"))};
-         const reference = await readReference(process.env.AUDIT_DIR);
-         const exported = await readAuditedExport({ type: "batch-artifact", dir: process.env.AUDIT_DIR }, { kind: "premium", period: "1403-07", rates: undefined, reference });
-         console.log(reference.tree.root, exported.records.length);`,
-      );
-      expect(held.status).to.not.equal(0);
-      expect(held.stderr).to.match(/heap out of memory|Allocation failed/);
-    });
+    }
   });
 });
