@@ -98,7 +98,10 @@ if (process.argv[2] === "child") {
     console.log("| measurement | wall | CPU (user + system) | peak RSS |");
     console.log("|---|---|---|---|");
     for (const [name, m] of [
-      ["reference: anchor dry run (CSV → validated → keyed → tree → manifest)", dry],
+      [
+        `reference: anchor dry run (CSV → validated → ${SCHEME === 2 ? "keyed → " : ""}tree → manifest)`,
+        dry,
+      ],
       ["streaming audit of the artifact (no chain; its own reference)", audit],
       ["(setup) the pipeline writing the artifact", built],
     ] as const)

@@ -12,7 +12,8 @@
  *   or its original input files plus the salts (v1 only: a v2 batch's person keys come from the
  *   VRF key, which an auditor does not hold). Everything is recomputed from it.
  *
- * Stages, each in its own module: read (`read-reference.ts`, the anchored side here,
+ * A batch artifact streams (`auditBatchStreaming`, bounded memory); input files go through the
+ * stages held in memory. Stages, each in its own module: read (`read-reference.ts`, the anchored side here,
  * `read-audited-export.ts`) → recompute (`recompute-batch.ts`, the pipeline's batch
  * accumulator) → compare (`compare-batch.ts`, `compare-records.ts`) → anomalies
  * (`audit-history.ts`) → report (`audit-report.ts` types, `render-audit-html.ts`).
@@ -236,12 +237,13 @@ async function streamable(
 }
 
 /**
- * {@link auditBatch} of a `shafaf-tree/2` artifact with bounded memory: one streaming pass over
- * the export (and one over the reference, unless it is the export itself) keeps fixed-size
- * columns only; the batch accumulator, the anomaly fold and the person-key columns see each
- * record once; the tree is folded chunk by chunk; record-level evidence comes from a merge-join
- * of the two sides in tree order, opening only the records that differ. The report is the one
- * the in-memory audit writes, byte for byte.
+ * {@link auditBatch} of a batch artifact with bounded memory: one streaming pass over the export
+ * (and one over the reference, unless it is the export itself) keeps fixed-size columns only;
+ * the batch accumulator, the anomaly fold and the person-key columns see each record once; a
+ * `shafaf-tree/2` tree is folded chunk by chunk, a `shafaf-tree/1` tree built from the column of
+ * leaf hashes; record-level evidence comes from a merge-join of the export's leaves with the
+ * anchored ones in one sort order, opening only the records that differ. The report is the one
+ * the in-memory stages write, byte for byte (test/audit/stream-audit.test.ts).
  */
 async function auditBatchStreaming(
   params: AuditBatchParams,

@@ -1,7 +1,7 @@
 /**
- * Compare, record level, streaming: the audited leaves merge-joined with the reference's (the
- * anchored leaves), both in tree order (province, key, commitment), so that equal leaves meet
- * without a map of a million hashes. Only the records whose leaf found no partner are opened
+ * Compare, record level, streaming: the audited leaves merge-joined with the anchored leaves,
+ * both in one sort order (`shafaf-tree/2`: tree order — province, key, commitment; v1: leaf
+ * hash), so that equal leaves meet without a map of a million hashes. Only the records whose leaf found no partner are opened
  * again, by their byte offset in records.jsonl, and explained field by field by
  * `compare-records.ts`'s `explainLeaf` — the same evidence, record for record, as the in-memory
  * comparison (`compareRecords`) gives.
