@@ -6,7 +6,7 @@
  * `sumTreeRecordFields`, the pipeline's own) and handed to `onRecord` (the batch accumulator, the
  * anomaly fold, the person-key columns), then dropped. The sha256s are computed on the way.
  *
- * Both sides of a `shafaf-tree/2` audit are read with it: the audited export (a line that cannot
+ * Both sides of an artifact audit (`shafaf-batch/2` or `/1`) are read with it: the audited export (a line that cannot
  * be opened is an "invalid" mismatch) and the reference (usable only when every line is a record
  * line at its index: `firstBadLine`).
  */
