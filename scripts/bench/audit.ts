@@ -17,10 +17,10 @@ import { auditBatch } from "../../src/audit/audit-batch.ts";
 import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
 import {
   SYNTHETIC_PERIOD,
-  pipelineV2Batch,
+  pipelineBatch,
   syntheticPersonKeying,
   writeSyntheticPremiumCsv,
-} from "../../test/audit/synthetic-v2-batch.ts";
+} from "../../test/audit/synthetic-batch.ts";
 
 interface Measured {
   wall: number;
@@ -37,7 +37,7 @@ async function child(role: string, arg: string, dataDir: string): Promise<void> 
   const t0 = performance.now();
   let detail: string;
   if (role === "artifact") {
-    const r = await pipelineV2Batch({ csv: arg, dataDir, scheme: SCHEME });
+    const r = await pipelineBatch({ csv: arg, dataDir, scheme: SCHEME });
     detail = r.dir!;
   } else if (role === "dry-run") {
     const r = await runAnchorJob({

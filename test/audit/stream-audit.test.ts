@@ -35,7 +35,7 @@ import { buildSumTree } from "../../src/core/build-sum-tree.ts";
 import { premiumShares } from "../../src/core/rates.ts";
 import { recordFromJson, recordToJson } from "../../src/core/receipt.ts";
 import type { PremiumRecord } from "../../src/core/record.ts";
-import { pipelineV2Batch, writeSyntheticPremiumCsv } from "./synthetic-v2-batch.ts";
+import { pipelineBatch, writeSyntheticPremiumCsv } from "./synthetic-batch.ts";
 
 /** The audit as the in-memory stages make it (what `auditBatch` did before it streamed). */
 async function inMemoryAudit(p: {
@@ -186,9 +186,8 @@ describe("the streaming audit of batch artifacts", function () {
     work = await mkdtemp(path.join(os.tmpdir(), "shafaf-stream-audit-"));
     const csv = path.join(work, "premiums.csv");
     await writeSyntheticPremiumCsv(csv, 1_500);
-    original = (await pipelineV2Batch({ csv, dataDir: path.join(work, "data") })).dir!;
-    originalV1 = (await pipelineV2Batch({ csv, dataDir: path.join(work, "data1"), scheme: 1 }))
-      .dir!;
+    original = (await pipelineBatch({ csv, dataDir: path.join(work, "data") })).dir!;
+    originalV1 = (await pipelineBatch({ csv, dataDir: path.join(work, "data1"), scheme: 1 })).dir!;
   });
   after(async function () {
     await rm(work, { recursive: true, force: true });
@@ -375,7 +374,7 @@ describe("the streaming audit of batch artifacts", function () {
         const csv = path.join(work, `large-${scheme}.csv`);
         await writeSyntheticPremiumCsv(csv, ROWS);
         const dir = (
-          await pipelineV2Batch({ csv, dataDir: path.join(work, `large-${scheme}`), scheme })
+          await pipelineBatch({ csv, dataDir: path.join(work, `large-${scheme}`), scheme })
         ).dir!;
         await rm(csv);
         const streamed = child(

@@ -1,9 +1,10 @@
 /**
- * Large `shafaf-tree/2` premium batches for the streaming audit's memory test and its benchmark:
- * synthetic CSV rows generated on the fly, read and written by the anchor pipeline itself
- * (`prepareBatch`, the artifact writer), with a stand-in for the person keying: each person's
- * key is keccak256 of its identifier, kind and period (no VRF, no cache — cheaper than a warm
- * cache, so a dry run measured with it is, if anything, fast). Importing it touches nothing.
+ * Large premium batches (`shafaf-tree/2`, or `shafaf-tree/1`) for the streaming audit's memory
+ * test and its benchmark: synthetic CSV rows generated on the fly, read and written by the
+ * anchor pipeline itself (`prepareBatch`, the artifact writer), with a stand-in for the person
+ * keying: each person's key is keccak256 of its identifier, kind and period (no VRF, no cache —
+ * cheaper than a warm cache, so a dry run measured with it is, if anything, fast). Importing it
+ * touches nothing.
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
@@ -77,7 +78,7 @@ export function syntheticPersonKeying(): PersonKeying {
  * `dataDir/batches/` (or, with `dryRun`, only validates, keys and hashes it: `shafaf anchor
  * --dry-run`). Returns the artifact's folder (undefined for a dry run) and the root.
  */
-export async function pipelineV2Batch(p: {
+export async function pipelineBatch(p: {
   csv: string;
   dataDir?: string;
   dryRun?: boolean;
