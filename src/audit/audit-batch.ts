@@ -12,7 +12,8 @@
  *   or its original input files plus the salts (v1 only: a v2 batch's person keys come from the
  *   VRF key, which an auditor does not hold). Everything is recomputed from it.
  *
- * Stages, each in its own module: read (`read-reference.ts`, the anchored side here,
+ * A batch artifact streams (`auditBatchStreaming`, bounded memory); input files go through the
+ * stages held in memory. Stages, each in its own module: read (`read-reference.ts`, the anchored side here,
  * `read-audited-export.ts`) → recompute (`recompute-batch.ts`, the pipeline's batch
  * accumulator) → compare (`compare-batch.ts`, `compare-records.ts`) → anomalies
  * (`audit-history.ts`) → report (`audit-report.ts` types, `render-audit-html.ts`).
@@ -24,6 +25,7 @@ import { keccak256 } from "ethers";
 import { InvalidInputError } from "../core/errors.ts";
 import { DEFAULT_RATE_TABLE } from "../core/rates.ts";
 import { laneNamesOf } from "../core/sum-tree-batch.ts";
+import { BATCH_ARTIFACT_FORMAT, BATCH_ARTIFACT_V2_FORMAT } from "../store/batch-artifact.ts";
 import {
   AUDIT_REPORT_FORMAT,
   type AuditBatchResult,
@@ -35,7 +37,13 @@ import {
 
 export type { AuditBatchResult, AuditedExport } from "./audit-report.ts";
 import { checkAnomalies } from "./audit-history.ts";
-import { auditCheck, checkPersonKeys, compareBatch, compareReference } from "./compare-batch.ts";
+import {
+  auditCheck,
+  checkPersonKeys,
+  compareBatch,
+  compareReference,
+  countPersonKeys,
+} from "./compare-batch.ts";
 import { compareRecords, sortMismatches } from "./compare-records.ts";
 import {
   DEFAULT_ANOMALY_SETTINGS,
@@ -45,8 +53,10 @@ import {
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
 import { readAuditedExport, type ExportRead } from "./read-audited-export.ts";
 import { readReference, type Reference } from "./read-reference.ts";
-import { recomputeBatch, type Recomputed } from "./recompute-batch.ts";
+import { rebuildManifest, recomputeBatch, type Recomputed } from "./recompute-batch.ts";
 import { renderAuditHtml } from "./render-audit-html.ts";
+import { readArtifactDescriptor } from "./scan-artifact.ts";
+import { readStreamedSides } from "./stream-sides.ts";
 
 export interface AuditBatchParams {
   batchId: number;
@@ -80,6 +90,8 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   const referenceDir =
     params.referenceDir ??
     (params.audited.type === "batch-artifact" ? params.audited.dir : undefined);
+  const streamed = await streamable(params, referenceDir);
+  if (streamed !== undefined) return auditBatchStreaming(params, settings, streamed);
   const reference = referenceDir === undefined ? undefined : await readReference(referenceDir);
   const anchored = anchoredSide(params, reference);
   const { kind, period } = anchored;
@@ -109,7 +121,9 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
   });
   // ── compare ──
   checks.push(
-    ...checkPersonKeys(anchored, exported),
+    ...checkPersonKeys(anchored, exported, exported.records.length + exported.invalid.length, () =>
+      countPersonKeys(exported.records),
+    ),
     ...compareBatch(anchored, reference, recomputed, reference?.manifest ?? exported.manifest),
   );
   const mismatches = sortMismatches([
@@ -141,7 +155,10 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
 }
 
 /** The anchored side: from the chain, or, without one, the reference's descriptor (said so). */
-function anchoredSide(params: AuditBatchParams, reference: Reference | undefined): AnchoredBatch {
+function anchoredSide(
+  params: AuditBatchParams,
+  reference: Pick<Reference, "descriptor"> | undefined,
+): AnchoredBatch {
   if (params.anchored !== undefined) return params.anchored;
   if (reference === undefined)
     throw new InvalidInputError(
@@ -176,6 +193,118 @@ function anchoredSide(params: AuditBatchParams, reference: Reference | undefined
   };
 }
 
+/**
+ * A batch audited from its artifact, against a reference of the same format (or none), streams:
+ * `shafaf-batch/2` for a `shafaf-tree/2` batch, `shafaf-batch/1` for a `shafaf-tree/1` one. Input
+ * files, and an artifact of the other scheme's format, are read whole.
+ */
+async function streamable(
+  params: AuditBatchParams,
+  referenceDir: string | undefined,
+): Promise<
+  { auditedDir: string; referenceDir: string | undefined; anchored: AnchoredBatch } | undefined
+> {
+  if (params.audited.type !== "batch-artifact") return undefined;
+  const audited = await readArtifactDescriptor(params.audited.dir);
+  const reference =
+    referenceDir === undefined ? undefined : await readArtifactDescriptor(referenceDir);
+  const anchored = anchoredSide(
+    params,
+    reference === undefined ? undefined : { descriptor: reference },
+  );
+  const format = anchored.v2 === undefined ? BATCH_ARTIFACT_FORMAT : BATCH_ARTIFACT_V2_FORMAT;
+  if (audited.format !== format || (reference !== undefined && reference.format !== format))
+    return undefined;
+  return { auditedDir: params.audited.dir, referenceDir, anchored };
+}
+
+/**
+ * {@link auditBatch} of a batch artifact with bounded memory: one streaming pass over the export
+ * (and one over the reference, unless it is the export itself) keeps fixed-size columns only;
+ * the batch accumulator, the anomaly fold and the person-key columns see each record once; a
+ * `shafaf-tree/2` tree is folded chunk by chunk, a `shafaf-tree/1` tree built from the column of
+ * leaf hashes; record-level evidence comes from a merge-join of the export's leaves with the
+ * anchored ones in one sort order, opening only the records that differ. The report is the one
+ * the in-memory stages write, byte for byte (test/audit/stream-audit.test.ts).
+ */
+async function auditBatchStreaming(
+  params: AuditBatchParams,
+  settings: AnomalySettings,
+  s: { auditedDir: string; referenceDir: string | undefined; anchored: AnchoredBatch },
+): Promise<AuditBatchResult> {
+  const { anchored } = s;
+  const sides = await readStreamedSides({ ...params, ...s, settings });
+  const { audited, reference, sum, v1Tree, figures } = sides;
+  const checks: AuditCheck[] = reference === undefined ? [] : compareReference(reference, anchored);
+  checks.push(integrityCheck(audited.problems));
+  const exportedV2 =
+    audited.keys === undefined
+      ? {}
+      : {
+          v2: {
+            scheme: "shafaf-tree/2" as const,
+            keysSha: audited.keys.sha,
+            keyCount: audited.keys.count,
+            vrfKeyId: audited.descriptor.vrfKeyId?.toLowerCase() ?? null,
+          },
+        };
+  const { rebuilt } = rebuildManifest({
+    anchored,
+    reference,
+    exported: { manifest: audited.manifest },
+    figures,
+    rulesVersion: settings.rates.version ?? DEFAULT_RATE_TABLE.version,
+    ...(sum.tree === undefined
+      ? {}
+      : {
+          tree: {
+            vrfKeyId: anchored.v2!.vrfKeyId,
+            laneNames: laneNamesOf(anchored.kind),
+            lanes: [...sum.tree.lanes],
+            provinces: sum.tree.provinces,
+          },
+        }),
+  });
+  const recomputed =
+    anchored.v2 === undefined
+      ? {
+          tree: v1Tree === undefined ? undefined : { root: v1Tree.root },
+          figures,
+          rebuilt,
+          renamed: [],
+        }
+      : {
+          tree: sum.tree === undefined ? undefined : { root: sum.tree.root.toLowerCase() },
+          sum,
+          figures,
+          rebuilt,
+          renamed: [],
+        };
+  checks.push(
+    ...checkPersonKeys(anchored, exportedV2, audited.lines, sides.personKeys),
+    ...compareBatch(anchored, reference, recomputed, reference?.manifest ?? audited.manifest),
+  );
+  const mismatches = sortMismatches([
+    ...audited.invalid,
+    ...(reference === undefined || reference.tree.root !== anchored.root
+      ? []
+      : await sides.joinWithAnchored()),
+  ]);
+  return writeReport(
+    buildReport({
+      params,
+      settings,
+      anchored,
+      reference,
+      exported: { files: audited.files },
+      recomputed,
+      checks,
+      mismatches,
+      found: sides.finder.finish(),
+    }),
+  );
+}
+
 const integrityCheck = (problems: readonly string[]): AuditCheck =>
   auditCheck(
     "export-integrity",
@@ -190,8 +319,8 @@ export function buildReport(p: {
   settings: AnomalySettings;
   anchored: AnchoredBatch;
   reference: Reference | undefined;
-  exported: ExportRead;
-  recomputed: Recomputed;
+  exported: Pick<ExportRead, "files">;
+  recomputed: Omit<Recomputed, "hashes" | "leafOf" | "renamed">;
   checks: AuditCheck[];
   mismatches: RecordMismatch[];
   found: AnomalyResult;

@@ -80,20 +80,18 @@ async function recordsOf(dir: string): Promise<LedgerRecord[]> {
 }
 
 /**
- * The anomaly checks of the audited records, with the history and previous period they need:
- * `previousDir` when given, else the newest artifact of the previous period in `historyDirs`.
- *
- * @example
- * const found = await checkAnomalies({ kind, period, exported, settings, historyDirs: [dir] });
+ * What the anomaly checks need besides the records: the history and the previous period's batch
+ * (`previousDir` when given, else the newest artifact of the previous period in `historyDirs`).
  */
-export async function checkAnomalies(p: {
+export async function anomalyContext(p: {
   kind: RecordKind;
   period: string;
-  exported: ExportRead;
-  settings: AnomalySettings;
   historyDirs?: readonly string[] | undefined;
   previousDir?: string | undefined;
-}): Promise<AnomalyResult> {
+}): Promise<{
+  history: Map<string, string[]> | undefined;
+  previous: { period: string; records: LedgerRecord[] } | undefined;
+}> {
   const historyDirs = p.historyDirs ?? [];
   const history = historyDirs.length > 0 ? await readHistory(historyDirs, p.kind) : undefined;
   let previous: { period: string; records: LedgerRecord[] } | undefined;
@@ -107,13 +105,31 @@ export async function checkAnomalies(p: {
     if (candidates[0] !== undefined)
       previous = { period: prevPeriod, records: await recordsOf(candidates[0].dir) };
   }
+  return { history: history?.ids, previous };
+}
+
+/**
+ * The anomaly checks of the audited records, with the history and previous period they need.
+ *
+ * @example
+ * const found = await checkAnomalies({ kind, period, exported, settings, historyDirs: [dir] });
+ */
+export async function checkAnomalies(p: {
+  kind: RecordKind;
+  period: string;
+  exported: ExportRead;
+  settings: AnomalySettings;
+  historyDirs?: readonly string[] | undefined;
+  previousDir?: string | undefined;
+}): Promise<AnomalyResult> {
+  const { history, previous } = await anomalyContext(p);
   return findAnomalies({
     kind: p.kind,
     period: p.period,
     records: p.exported.records.map((r) => ({ record: r.record, subject: r.subject })),
     ingestIssues: p.exported.ingestIssues,
     hadDbfInputs: p.exported.sources?.some((s) => s.format === "sso-dbf") ?? false,
-    history: history?.ids,
+    history,
     previous,
     settings: p.settings,
   });

@@ -56,7 +56,7 @@ export function compareReference(reference: Reference, anchored: AnchoredBatch):
 export function compareBatch(
   anchored: AnchoredBatch,
   reference: Reference | undefined,
-  recomputed: Recomputed,
+  recomputed: Omit<Recomputed, "hashes" | "leafOf">,
   /** The anchored manifest as given: the reference's, else the audited artifact's. */
   refManifest: object | undefined,
 ): AuditCheck[] {
@@ -182,14 +182,24 @@ export function compareProvinceSubtrees(
   });
 }
 
+/** Within a batch: people with two or more person keys, keys shared by two or more people. */
+export interface PersonKeyCounts {
+  manyKeys: number;
+  shared: number;
+}
+
 /**
  * `shafaf-tree/2`, checks of the export only: keys.bin holds one key per records.jsonl line, the
  * VRF key named by the export is the anchored one, and within the batch one person identifier
  * has one person key and one key belongs to one person (counts only: never an identifier).
+ * `lines` is the export's number of records.jsonl lines; `personKeys` counts (called only when
+ * both sides are v2).
  */
 export function checkPersonKeys(
   anchored: AnchoredBatch,
-  exported: Pick<ExportRead, "v2" | "records" | "invalid">,
+  exported: Pick<ExportRead, "v2">,
+  lines: number,
+  personKeys: () => PersonKeyCounts,
 ): AuditCheck[] {
   if (anchored.v2 === undefined && exported.v2 === undefined) return [];
   const out = [
@@ -201,7 +211,6 @@ export function checkPersonKeys(
     ),
   ];
   if (exported.v2 === undefined || anchored.v2 === undefined) return out;
-  const lines = exported.records.length + exported.invalid.length;
   out.push(
     auditCheck(
       "person-key-count",
@@ -215,13 +224,13 @@ export function checkPersonKeys(
       exported.v2.vrfKeyId,
       "the VRF key the export says its person keys derive from",
     ),
-    personKeyCheck(exported.records),
+    personKeyCheck(personKeys()),
   );
   return out;
 }
 
-/** One person ↔ one key within the batch. */
-function personKeyCheck(records: readonly AuditedRecord[]): AuditCheck {
+/** {@link PersonKeyCounts} of records held in memory. */
+export function countPersonKeys(records: readonly AuditedRecord[]): PersonKeyCounts {
   const keysOf = new Map<string, Set<string>>();
   const peopleOf = new Map<string, Set<string>>();
   for (const r of records) {
@@ -231,8 +240,14 @@ function personKeyCheck(records: readonly AuditedRecord[]): AuditCheck {
     (keysOf.get(person) ?? keysOf.set(person, new Set()).get(person)!).add(key);
     (peopleOf.get(key) ?? peopleOf.set(key, new Set()).get(key)!).add(person);
   }
-  const manyKeys = [...keysOf.values()].filter((s) => s.size > 1).length;
-  const shared = [...peopleOf.values()].filter((s) => s.size > 1).length;
+  return {
+    manyKeys: [...keysOf.values()].filter((s) => s.size > 1).length,
+    shared: [...peopleOf.values()].filter((s) => s.size > 1).length,
+  };
+}
+
+/** One person ↔ one key within the batch. */
+function personKeyCheck({ manyKeys, shared }: PersonKeyCounts): AuditCheck {
   return auditCheck(
     "person-keys",
     "one key per person, one person per key",

@@ -82,7 +82,7 @@ export function compareRecords(
 
 /** Why an audited leaf is not an anchored one; adds the anchored index it explains to `explained`. */
 export function explainLeaf(
-  reference: Reference,
+  reference: Pick<Reference, "lines" | "tree">,
   r: AuditedRecord,
   leaf: string,
   seen: {

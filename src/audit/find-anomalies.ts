@@ -9,6 +9,7 @@ import { periodYear } from "../core/period.ts";
 import { DEFAULT_RATE_TABLE, premiumShares, type RateTable } from "../core/rates.ts";
 import type { LedgerRecord, RecordKind } from "../core/record.ts";
 import type { IngestIssue } from "../ingest/ingest-issue.ts";
+import { createPersonGroups } from "./subject-columns.ts";
 
 /** One finding. `subject` is what it is about: a workshop code, a pension file, a pseudonym, a file. */
 export interface Anomaly {
@@ -94,6 +95,14 @@ export function percentString(part: number, whole: number): string {
 
 const shortPseudonym = (s: string): string => `person ${s.slice(0, 12)}…`;
 
+/** {@link findAnomalies} folded one record at a time: memory holds groups, not records. */
+export interface AnomalyFinder {
+  /** Folds the next record (export order) with its leaf's subject pseudonym. */
+  add(record: LedgerRecord, subject: string): void;
+  /** The findings of the records added; call once. */
+  finish(): AnomalyResult;
+}
+
 /**
  * Runs every anomaly check that its inputs allow; the others are listed as skipped with the reason.
  * Deterministic: findings are ordered by check, then subject, then record ids.
@@ -102,6 +111,144 @@ const shortPseudonym = (s: string): string => `person ${s.slice(0, 12)}…`;
  * const { anomalies, pensionsOnTime } = findAnomalies({ kind, period, records, settings: DEFAULT_ANOMALY_SETTINGS });
  */
 export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
+  const finder = createAnomalyFinder(input);
+  for (const { record, subject } of input.records) finder.add(record, subject);
+  return finder.finish();
+}
+
+/**
+ * The anomaly checks as a fold over the records (the streaming audit's form). Per record it keeps
+ * only what a check needs: per record its list, subject and id in fixed-size columns
+ * (`subject-columns.ts`), the corrections, and one tally per workshop.
+ *
+ * @example
+ * const finder = createAnomalyFinder({ kind, period, settings });
+ * for (const { record, subject } of records) finder.add(record, subject);
+ * const { anomalies } = finder.finish();
+ */
+export function createAnomalyFinder(input: Omit<FindAnomaliesInput, "records">): AnomalyFinder {
+  const s = input.settings;
+  const groups = createPersonGroups();
+  const corrections: LedgerRecord[] = [];
+  const year = periodYear(input.period);
+  let rateProblem: string | undefined;
+  if (input.kind === "premium") {
+    try {
+      premiumShares(0n, year, { unemployment: false, hazardous: false }, s.rates);
+    } catch (e) {
+      rateProblem = e instanceof Error ? e.message : String(e);
+    }
+  }
+  const rateFindings: Anomaly[] = [];
+  const lateFindings: Anomaly[] = [];
+  let onTime = 0;
+  let late = 0;
+  const tallyNow: WorkshopTally = new Map();
+  return {
+    add(record, subject) {
+      // ── the same person twice in one workshop's list (premiums) or one pension file (pensions) ──
+      const owner = record.kind === "premium" ? record.workshopCode : record.pensionFile;
+      groups.add(owner, subject, record.recordId);
+      if (record.supersedes !== undefined) corrections.push(record);
+      if (input.kind === "premium" && rateProblem === undefined && record.kind === "premium")
+        checkRates(record, year, s, rateFindings);
+      if (input.kind === "pension" && record.kind === "pension") {
+        const days = Math.round(
+          (jalaliToGregorianDate(record.paidOn).getTime() -
+            jalaliToGregorianDate(record.dueOn).getTime()) /
+            DAY_MS,
+        );
+        if (days <= s.lateDays) onTime++;
+        else {
+          late++;
+          lateFindings.push({
+            check: "late-pension",
+            subject: `pension file ${record.pensionFile}`,
+            recordIds: [record.recordId],
+            field: "paid_on",
+            expected: `≤ ${s.lateDays} days after ${record.dueOn}`,
+            found: `${days} days (${record.paidOn})`,
+            detail: `paid ${days} days after it was due`,
+          });
+        }
+      }
+      if (input.kind === "premium") tally(tallyNow, record);
+    },
+    finish: () =>
+      finishAnomalies(input, {
+        groups,
+        corrections,
+        year,
+        rateProblem,
+        rateFindings,
+        lateFindings,
+        onTime,
+        late,
+        tallyNow,
+      }),
+  };
+}
+
+type WorkshopTally = Map<string, { people: number; wages: bigint }>;
+
+function tally(m: WorkshopTally, r: LedgerRecord): void {
+  if (r.kind !== "premium") return;
+  const t = m.get(r.workshopCode);
+  if (t === undefined) m.set(r.workshopCode, { people: 1, wages: r.wageBase });
+  else {
+    t.people++;
+    t.wages += r.wageBase;
+  }
+}
+
+/** Premium shares of one record against the statutory rates of the year. */
+function checkRates(
+  record: Extract<LedgerRecord, { kind: "premium" }>,
+  year: number,
+  s: AnomalySettings,
+  out: Anomaly[],
+): void {
+  const want = premiumShares(
+    record.wageBase,
+    year,
+    { unemployment: record.unemploymentShare > 0n, hazardous: record.hazardShare > 0n },
+    s.rates,
+  );
+  const pairs: [string, bigint, bigint][] = [
+    ["worker_share", want.worker, record.workerShare],
+    ["employer_share", want.employer, record.employerShare],
+    ["unemployment_share", want.unemployment, record.unemploymentShare],
+    ["hazard_share", want.hazard, record.hazardShare],
+    ["total", want.total, record.total],
+  ];
+  for (const [field, expected, found] of pairs) {
+    if (expected === found) continue;
+    out.push({
+      check: "statutory-rates",
+      subject: `record ${record.recordId}`,
+      recordIds: [record.recordId],
+      field,
+      expected: expected.toString(),
+      found: found.toString(),
+      detail: `${field} is not the statutory share of wage_base for ${year} (${s.rates.rounding} rounding)`,
+    });
+  }
+}
+
+function finishAnomalies(
+  input: Omit<FindAnomaliesInput, "records">,
+  f: {
+    groups: ReturnType<typeof createPersonGroups>;
+    corrections: LedgerRecord[];
+    year: number;
+    rateProblem: string | undefined;
+    rateFindings: Anomaly[];
+    lateFindings: Anomaly[];
+    onTime: number;
+    late: number;
+    tallyNow: WorkshopTally;
+  },
+): AnomalyResult {
   const out: Anomaly[] = [];
   const checks: AnomalyCheckRun[] = [];
   const add = (a: Anomaly): void => void out.push(a);
@@ -114,15 +261,7 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
   // ── the same person twice in one workshop's list (premiums) or one pension file (pensions) ──
   {
     const before = out.length;
-    const groups = new Map<string, { subject: string; owner: string; ids: string[] }>();
-    for (const { record, subject } of input.records) {
-      const owner = record.kind === "premium" ? record.workshopCode : record.pensionFile;
-      const key = `${owner}\0${subject}`;
-      const g = groups.get(key) ?? { subject, owner, ids: [] };
-      g.ids.push(record.recordId);
-      groups.set(key, g);
-    }
-    for (const g of groups.values()) {
+    for (const g of f.groups.groups()) {
       if (g.ids.length < 2) continue;
       const where = input.kind === "premium" ? `workshop ${g.owner}` : `pension file ${g.owner}`;
       add({
@@ -146,7 +285,7 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
 
   // ── corrections that point at unknown records or another period ──
   {
-    const corrections = input.records.filter((r) => r.record.supersedes !== undefined);
+    const corrections = f.corrections;
     if (corrections.length === 0)
       skip("correction-target", "no record in this batch is a correction");
     else if (input.history === undefined)
@@ -156,7 +295,7 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
       );
     else {
       const before = out.length;
-      for (const { record } of corrections) {
+      for (const record of corrections) {
         const target = record.supersedes!;
         const periods = input.history.get(target);
         if (periods === undefined || periods.length === 0) {
@@ -192,43 +331,10 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
   // ── premium shares against the statutory rates ──
   if (input.kind === "premium") {
     const before = out.length;
-    const year = periodYear(input.period);
-    let rateProblem: string | undefined;
-    try {
-      premiumShares(0n, year, { unemployment: false, hazardous: false }, s.rates);
-    } catch (e) {
-      rateProblem = e instanceof Error ? e.message : String(e);
-    }
-    if (rateProblem !== undefined) skip("statutory-rates", `no rates for ${year}: ${rateProblem}`);
+    if (f.rateProblem !== undefined)
+      skip("statutory-rates", `no rates for ${f.year}: ${f.rateProblem}`);
     else {
-      for (const { record } of input.records) {
-        if (record.kind !== "premium") continue;
-        const want = premiumShares(
-          record.wageBase,
-          year,
-          { unemployment: record.unemploymentShare > 0n, hazardous: record.hazardShare > 0n },
-          s.rates,
-        );
-        const pairs: [string, bigint, bigint][] = [
-          ["worker_share", want.worker, record.workerShare],
-          ["employer_share", want.employer, record.employerShare],
-          ["unemployment_share", want.unemployment, record.unemploymentShare],
-          ["hazard_share", want.hazard, record.hazardShare],
-          ["total", want.total, record.total],
-        ];
-        for (const [field, expected, found] of pairs) {
-          if (expected === found) continue;
-          add({
-            check: "statutory-rates",
-            subject: `record ${record.recordId}`,
-            recordIds: [record.recordId],
-            field,
-            expected: expected.toString(),
-            found: found.toString(),
-            detail: `${field} is not the statutory share of wage_base for ${year} (${s.rates.rounding} rounding)`,
-          });
-        }
-      }
+      out.push(...f.rateFindings);
       ran("statutory-rates", `rate table: ${s.rates.version}`, before);
     }
   } else skip("statutory-rates", "premium batches only");
@@ -237,30 +343,8 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
   let pensionsOnTime: AnomalyResult["pensionsOnTime"] = null;
   if (input.kind === "pension") {
     const before = out.length;
-    let onTime = 0;
-    let late = 0;
-    for (const { record } of input.records) {
-      if (record.kind !== "pension") continue;
-      const days = Math.round(
-        (jalaliToGregorianDate(record.paidOn).getTime() -
-          jalaliToGregorianDate(record.dueOn).getTime()) /
-          DAY_MS,
-      );
-      if (days <= s.lateDays) {
-        onTime++;
-        continue;
-      }
-      late++;
-      add({
-        check: "late-pension",
-        subject: `pension file ${record.pensionFile}`,
-        recordIds: [record.recordId],
-        field: "paid_on",
-        expected: `≤ ${s.lateDays} days after ${record.dueOn}`,
-        found: `${days} days (${record.paidOn})`,
-        detail: `paid ${days} days after it was due`,
-      });
-    }
+    const { onTime, late } = f;
+    out.push(...f.lateFindings);
     pensionsOnTime = { onTime, late, rate: percentString(onTime, onTime + late) };
     ran(
       "late-pension",
@@ -305,20 +389,9 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
       "no batch of the previous period was found (--previous DIR or --data-dir)",
     );
   } else {
-    const tally = (records: readonly LedgerRecord[]) => {
-      const m = new Map<string, { people: number; wages: bigint; ids: string[] }>();
-      for (const r of records) {
-        if (r.kind !== "premium") continue;
-        const t = m.get(r.workshopCode) ?? { people: 0, wages: 0n, ids: [] };
-        t.people++;
-        t.wages += r.wageBase;
-        t.ids.push(r.recordId);
-        m.set(r.workshopCode, t);
-      }
-      return m;
-    };
-    const now = tally(input.records.map((r) => r.record));
-    const then = tally(input.previous.records);
+    const now = f.tallyNow;
+    const then: WorkshopTally = new Map();
+    for (const r of input.previous.records) tally(then, r);
     const t = BigInt(s.jumpThresholdPercent);
     const jumped = (a: bigint, b: bigint): boolean =>
       a === 0n ? b !== 0n : (b > a ? b - a : a - b) * 100n > t * a;

@@ -71,17 +71,7 @@ export interface Reference {
 export async function readReference(dir: string): Promise<Reference> {
   const loose = await readArtifactLoose(dir);
   if (loose.keysBytes !== undefined) return readReferenceV2(loose, loose.keysBytes);
-  let tree: MerkleTree;
-  try {
-    tree = loadMerkleTree(new Uint8Array(await readFile(path.join(dir, "tree.bin"))), {
-      full: true,
-    });
-  } catch (error) {
-    throw new InvalidInputError(`${path.join(dir, "tree.bin")}: the anchored tree cannot be read`, {
-      details: `${(error as Error).message}; restore the artifact from a backup`,
-      code: "audit.reference.tree",
-    });
-  }
+  const tree = await readReferenceTree(dir);
   const opened =
     loose.problems.length > 0
       ? { detail: `records unavailable: ${loose.problems.join("; ")}` }
@@ -101,6 +91,20 @@ export async function readReference(dir: string): Promise<Reference> {
     recordsSha: sha256hex(loose.recordsBytes),
     leafHashes: opened.hashes,
   };
+}
+
+/** A `shafaf-batch/1` reference's tree.bin, every node rehashed. */
+export async function readReferenceTree(dir: string): Promise<MerkleTree> {
+  try {
+    return loadMerkleTree(new Uint8Array(await readFile(path.join(dir, "tree.bin"))), {
+      full: true,
+    });
+  } catch (error) {
+    throw new InvalidInputError(`${path.join(dir, "tree.bin")}: the anchored tree cannot be read`, {
+      details: `${(error as Error).message}; restore the artifact from a backup`,
+      code: "audit.reference.tree",
+    });
+  }
 }
 
 /** A `shafaf-batch/2` reference: the tree recomputed from its records, salts and keys. */

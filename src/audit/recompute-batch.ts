@@ -11,6 +11,9 @@ import { LEAF_ENCODING, leafHashes, leafValues } from "../core/leaf.ts";
 import { buildManifest, type Manifest, type ManifestInput } from "../core/manifest.ts";
 import { buildMerkleTree } from "../core/merkle-tree.ts";
 import type { SumTree } from "../core/build-sum-tree.ts";
+
+/** What the audit compares of a sum tree: its root, lanes and province subtrees. */
+export type SumTreeSummary = Pick<SumTree, "root" | "lanes" | "size" | "provinces">;
 import { laneNamesOf } from "../core/sum-tree-batch.ts";
 import { recomputeSumTree } from "./recompute-sum-tree.ts";
 import type { SourceInfo } from "../ingest/source-info.ts";
@@ -24,8 +27,8 @@ export interface Recomputed {
   leafOf: (i: number) => string;
   /** The recomputed root; undefined when no tree can be built (no records; v2: see `sum`). */
   tree: { root: string } | undefined;
-  /** `shafaf-tree/2`: the recomputed sum tree, or why there is none. */
-  sum?: { tree: SumTree | undefined; problem: string | undefined };
+  /** `shafaf-tree/2`: the recomputed sum tree (its root, lanes and province subtrees), or why there is none. */
+  sum?: { tree: SumTreeSummary | undefined; problem: string | undefined };
   figures: BatchFigures;
   rebuilt: { manifest: Manifest; bytes: Uint8Array; hash: string };
   /** Audited sources that are a reference source under another name. */
@@ -125,8 +128,8 @@ function recomputeBatchV2(p: Parameters<typeof recomputeBatch>[0]): Recomputed {
  */
 export function rebuildManifest(p: {
   anchored: AnchoredBatch;
-  reference: Reference | undefined;
-  exported: ExportRead;
+  reference: Pick<Reference, "manifest"> | undefined;
+  exported: Pick<ExportRead, "sources" | "manifest">;
   figures: BatchFigures;
   rulesVersion: string;
   /** `shafaf-tree/2`: the recomputed tree's facts (a `shafaf-manifest/2`). */
