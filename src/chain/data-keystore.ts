@@ -6,37 +6,19 @@
  * SHAFAF_KEYSTORE_PASSWORD or a no-echo prompt, never a flag; files are mode 0600 and never
  * overwritten (`writeKeystoreFile`).
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { promisify } from "node:util";
 import { dataKeyId } from "../core/data-key-id.ts";
 import { InvalidInputError } from "../core/errors.ts";
 import { KEYSTORE_PASSWORD_ENV } from "./keystore.ts";
-
-const scrypt = promisify(scryptCb) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
+import { openWithPassword, sealWithPassword, type PasswordSealed } from "./password-seal.ts";
 
 export const DATA_KEYSTORE_FORMAT = "shafaf-data-key/1";
-const SCRYPT = { N: 1 << 17, r: 8, p: 1 };
 
 interface DataKeystoreJson {
   format: typeof DATA_KEYSTORE_FORMAT;
   keyId: string;
-  crypto: {
-    kdf: "scrypt";
-    N: number;
-    r: number;
-    p: number;
-    salt: string;
-    cipher: "aes-256-gcm";
-    iv: string;
-    ciphertext: string;
-    tag: string;
-  };
+  crypto: PasswordSealed;
 }
 
 const aad = (keyId: string): Buffer => Buffer.from(`${DATA_KEYSTORE_FORMAT}\n${keyId}\n`, "utf8");
@@ -60,27 +42,10 @@ export async function newDataKeystore(options: {
   const key = options.key ?? randomBytes(32);
   if (key.length !== 32) throw new RangeError("a data key is 32 bytes");
   const keyId = dataKeyId(key);
-  const salt = randomBytes(32);
-  const iv = randomBytes(12);
-  const k = await scrypt(options.password.normalize("NFKC"), salt, 32, {
-    ...SCRYPT,
-    maxmem: 256 * 1024 * 1024,
-  });
-  const cipher = createCipheriv("aes-256-gcm", k, iv);
-  cipher.setAAD(aad(keyId));
-  const ciphertext = Buffer.concat([cipher.update(key), cipher.final()]);
   const json: DataKeystoreJson = {
     format: DATA_KEYSTORE_FORMAT,
     keyId,
-    crypto: {
-      kdf: "scrypt",
-      ...SCRYPT,
-      salt: salt.toString("hex"),
-      cipher: "aes-256-gcm",
-      iv: iv.toString("hex"),
-      ciphertext: ciphertext.toString("hex"),
-      tag: cipher.getAuthTag().toString("hex"),
-    },
+    crypto: await sealWithPassword(key, options.password, aad(keyId)),
   };
   return { keyId, json: JSON.stringify(json, null, 2) };
 }
@@ -144,16 +109,7 @@ export async function loadDataKeystore(
   const c = parsed.crypto;
   let key: Uint8Array;
   try {
-    const k = await scrypt(password.normalize("NFKC"), Buffer.from(c.salt, "hex"), 32, {
-      N: c.N,
-      r: c.r,
-      p: c.p,
-      maxmem: 256 * 1024 * 1024,
-    });
-    const d = createDecipheriv("aes-256-gcm", k, Buffer.from(c.iv, "hex"));
-    d.setAAD(aad(parsed.keyId));
-    d.setAuthTag(Buffer.from(c.tag, "hex"));
-    key = new Uint8Array(Buffer.concat([d.update(Buffer.from(c.ciphertext, "hex")), d.final()]));
+    key = await openWithPassword(c, password, aad(parsed.keyId));
   } catch (error) {
     throw new InvalidInputError(`cannot use the data keystore ${file}`, {
       details: `wrong password (from ${KEYSTORE_PASSWORD_ENV} or the prompt), or a damaged file`,

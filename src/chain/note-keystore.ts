@@ -6,9 +6,8 @@
  * account keystores) and AES-256-GCM, the key name and role authenticated as associated data.
  * The format (`shafaf-note-key/1`) is in docs/spec/note-keystore-v1.md.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scrypt as scryptCb } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { promisify } from "node:util";
 import { InvalidInputError } from "../core/errors.ts";
 import {
   cosignatureV1Signer,
@@ -21,16 +20,9 @@ import {
   type NoteSigner,
 } from "../core/signed-note.ts";
 import { KEYSTORE_PASSWORD_ENV } from "./keystore.ts";
-
-const scrypt = promisify(scryptCb) as (
-  password: string,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
+import { openWithPassword, sealWithPassword, type PasswordSealed } from "./password-seal.ts";
 
 export const NOTE_KEYSTORE_FORMAT = "shafaf-note-key/1";
-const SCRYPT = { N: 1 << 17, r: 8, p: 1 };
 
 /** `log`: signs checkpoints (type 0x01). `witness`: cosigns them (cosignature/v1, type 0x04). */
 export type NoteKeyRole = "log" | "witness";
@@ -40,17 +32,7 @@ interface NoteKeystoreJson {
   role: NoteKeyRole;
   name: string;
   vkey: string;
-  crypto: {
-    kdf: "scrypt";
-    N: number;
-    r: number;
-    p: number;
-    salt: string;
-    cipher: "aes-256-gcm";
-    iv: string;
-    ciphertext: string;
-    tag: string;
-  };
+  crypto: PasswordSealed;
 }
 
 /** A decrypted note key. */
@@ -101,30 +83,13 @@ export async function newNoteKeystore(options: {
     });
   }
   const seed = options.seed ?? randomBytes(32);
-  const salt = randomBytes(32);
-  const iv = randomBytes(12);
-  const key = await scrypt(options.password.normalize("NFKC"), salt, 32, {
-    ...SCRYPT,
-    maxmem: 256 * 1024 * 1024,
-  });
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  cipher.setAAD(aad(options.role, options.name));
-  const ciphertext = Buffer.concat([cipher.update(seed), cipher.final()]);
   const vkey = vkeyOf(options.role, options.name, seed);
   const json: NoteKeystoreJson = {
     format: NOTE_KEYSTORE_FORMAT,
     role: options.role,
     name: options.name,
     vkey,
-    crypto: {
-      kdf: "scrypt",
-      ...SCRYPT,
-      salt: salt.toString("hex"),
-      cipher: "aes-256-gcm",
-      iv: iv.toString("hex"),
-      ciphertext: ciphertext.toString("hex"),
-      tag: cipher.getAuthTag().toString("hex"),
-    },
+    crypto: await sealWithPassword(seed, options.password, aad(options.role, options.name)),
   };
   return { vkey, json: JSON.stringify(json, null, 2) };
 }
@@ -177,18 +142,7 @@ export async function loadNoteKeystore(
   const c = parsed.crypto;
   let seed: Uint8Array;
   try {
-    const key = await scrypt(password.normalize("NFKC"), Buffer.from(c.salt, "hex"), 32, {
-      N: c.N,
-      r: c.r,
-      p: c.p,
-      maxmem: 256 * 1024 * 1024,
-    });
-    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(c.iv, "hex"));
-    decipher.setAAD(aad(parsed.role, parsed.name));
-    decipher.setAuthTag(Buffer.from(c.tag, "hex"));
-    seed = new Uint8Array(
-      Buffer.concat([decipher.update(Buffer.from(c.ciphertext, "hex")), decipher.final()]),
-    );
+    seed = await openWithPassword(c, password, aad(parsed.role, parsed.name));
   } catch (error) {
     throw bad(
       `wrong password (from ${KEYSTORE_PASSWORD_ENV} or the prompt), or a damaged file`,
