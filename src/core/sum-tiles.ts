@@ -33,6 +33,28 @@ import { tileCounts, tilePath, TILE_HEIGHT, TILE_WIDTH } from "./tile-path.ts";
 
 export const BATCH_TILES_FORMAT = "shafaf-batch-tiles/1" as const;
 
+/** `tiles.json` of a batch (batch-tiles-v1.md): its root, and each province's size, root, lanes. */
+export interface BatchTilesDescriptor {
+  format: typeof BATCH_TILES_FORMAT;
+  scheme: "shafaf-tree/2";
+  kind: RecordKind;
+  /** The batch root (the anchored one) and its lanes, decimal. */
+  root: Hex;
+  lanes: string[];
+  /** Bytes per tile entry: 32 + 16 × lanes. */
+  entryBytes: number;
+  provinces: {
+    code: string;
+    size: number;
+    root: Hex;
+    lanes: string[];
+    /** Whether the province's tiles of levels ≥ 1 are public (batch-tiles-v1.md §4). */
+    public: boolean;
+    /** Public provinces whose size is not a multiple of 256: the right-edge node of tree level 8. */
+    edge: { hash: Hex; lanes: string[] } | null;
+  }[];
+}
+
 /**
  * The smallest number of leaves a published aggregate may cover besides full 256-leaf blocks: a
  * province whose last block (size mod 256 leaves) is non-empty and smaller than this publishes no

@@ -23,9 +23,10 @@ import { merkleTreeHash, rootHash } from "../core/rfc6962.ts";
 import { tileNodeSource, tileWidth } from "../core/tile-node-source.ts";
 import { tileCounts, tilePath, TILE_WIDTH } from "../core/tile-path.ts";
 import { verifyCheckpointPolicy, type TrustPolicy } from "../core/tlog-policy.ts";
-import { hexToBytes, bytesToHex, type Hex } from "../core/hex.ts";
+import { hexToBytes, bytesToHex } from "../core/hex.ts";
 import {
   BATCH_TILES_FORMAT,
+  type BatchTilesDescriptor,
   batchPublishesTiles,
   provincePublishesTiles,
   sumTreeRootOfProvinces,
@@ -353,19 +354,7 @@ export function verifyMirrorBatchTiles(
     const id = Number(m[1]);
     const where = `batch ${id}`;
     try {
-      const d = JSON.parse(new TextDecoder().decode(bytes)) as {
-        format: unknown;
-        kind: "premium" | "pension";
-        root: Hex;
-        provinces: {
-          code: string;
-          size: number;
-          root: Hex;
-          lanes: string[];
-          public: boolean;
-          edge: { hash: Hex; lanes: string[] } | null;
-        }[];
-      };
+      const d = JSON.parse(new TextDecoder().decode(bytes)) as BatchTilesDescriptor;
       if (d.format !== BATCH_TILES_FORMAT) throw new Error(`tiles.json format ${String(d.format)}`);
       const provinces = d.provinces.map((p) => ({ ...p, lanes: p.lanes.map((v) => BigInt(v)) }));
       if (!batchPublishesTiles(provinces)) {

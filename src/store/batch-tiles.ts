@@ -16,16 +16,18 @@ import { readFileSync } from "node:fs";
 import { chmod, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
-import { bytesToHex, type Hex } from "../core/hex.ts";
-import type { RecordKind } from "../core/record.ts";
+import { bytesToHex } from "../core/hex.ts";
 import {
   BATCH_TILES_FORMAT,
+  type BatchTilesDescriptor,
   provincePublishesTiles,
   sumTileEntryBytes,
+  batchPublishesTiles,
+  sumTreeEdge,
+  sumTreeTiles,
   type TiledProvince,
 } from "../core/sum-tiles.ts";
 import { parseTilePath, tilePath } from "../core/tile-path.ts";
-import { batchPublishesTiles, sumTreeEdge, sumTreeTiles } from "../core/sum-tiles.ts";
 import { artifactSealing, BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
 import {
   openPrivateFileReader,
@@ -37,26 +39,7 @@ import { makePrivateDir, writePrivateData } from "./private-files.ts";
 import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
 
 /** `tiles.json`. */
-export interface BatchTilesDescriptor {
-  format: typeof BATCH_TILES_FORMAT;
-  scheme: "shafaf-tree/2";
-  kind: RecordKind;
-  /** The batch root (the anchored one) and its lanes, decimal. */
-  root: Hex;
-  lanes: string[];
-  /** Bytes per tile entry: 32 + 16 × lanes. */
-  entryBytes: number;
-  provinces: {
-    code: string;
-    size: number;
-    root: Hex;
-    lanes: string[];
-    /** Whether the province's tiles of levels ≥ 1 are public (batch-tiles-v1.md §4). */
-    public: boolean;
-    /** Public provinces whose size is not a multiple of 256: the right-edge node of tree level 8. */
-    edge: { hash: Hex; lanes: string[] } | null;
-  }[];
-}
+export type { BatchTilesDescriptor } from "../core/sum-tiles.ts";
 
 /** The name of the folder of a batch's tiles inside its artifact folder. */
 export const TILES_DIR = "tiles";

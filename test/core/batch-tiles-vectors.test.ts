@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { hexToBytes, type Hex } from "../../src/core/hex.ts";
 import {
   createSumTileProvince,
+  type BatchTilesDescriptor,
   createTileSumTree,
   sumTileEntryBytes,
   verifyProvinceTiles,
@@ -23,14 +24,7 @@ interface Vectors {
   kind: "premium";
   entryBytes: number;
   batch: { root: Hex; lanes: string[]; batchId: number };
-  provinces: {
-    code: string;
-    size: number;
-    root: Hex;
-    lanes: string[];
-    public: boolean;
-    edge: { hash: Hex; lanes: string[] } | null;
-  }[];
+  provinces: BatchTilesDescriptor["provinces"];
   tiles: { path: string; level: number; index: number; width: number; public: boolean; hex: Hex }[];
   leaves: { batchIndex: number; key: Hex; commitment: Hex }[];
   proofs: { name: string; batchIndex: number; proof: SumTreeProof }[];
