@@ -179,3 +179,55 @@ export function loadError(retry: () => void): HTMLElement {
     h("button", { type: "button", class: "button", onclick: () => retry() }, t("retry")),
   );
 }
+
+/**
+ * A place to choose or drop one JSON file (a receipt, a certificate): its label and hint, the
+ * file input behind a button that speaks the page's language (the browser's own file button
+ * speaks the browser's), and the page's error line. `onFile` gets the file chosen or dropped.
+ *
+ * @example
+ * const { zone, input } = fileDropZone({ id, name: "file", label: t("fileLabel"), hint: t("fileHint"), error, onFile });
+ */
+export function fileDropZone(options: {
+  id: string;
+  name: string;
+  label: string;
+  hint: string;
+  error: HTMLElement;
+  onFile: (file: File) => void;
+}): { zone: HTMLElement; input: HTMLInputElement } {
+  const { id } = options;
+  const input = h("input", {
+    id,
+    name: options.name,
+    type: "file",
+    accept: ".json,application/json",
+    class: "file-input",
+    "aria-describedby": `${id}-hint ${id}-error`,
+  });
+  input.addEventListener("change", () => {
+    const file = input.files?.[0];
+    if (file !== undefined) options.onFile(file);
+  });
+  const zone = h(
+    "div",
+    { class: "drop-zone" },
+    h("label", { for: id }, h("strong", {}, options.label)),
+    h("p", { id: `${id}-hint`, class: "hint" }, options.hint),
+    input,
+    h("label", { for: id, class: "button button-secondary file-button" }, t("fileChoose")),
+    options.error,
+  );
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const file = event.dataTransfer?.files[0];
+    if (file !== undefined) options.onFile(file);
+  });
+  return { zone, input };
+}

@@ -15,7 +15,7 @@ import { h, uid } from "../dom.ts";
 import { formatPeriod, formatTimestamp, localDigits } from "../format.ts";
 import { t } from "../i18n.ts";
 import type { ShownCheck } from "../receipt-check.ts";
-import { pageHeading } from "../ui.ts";
+import { fileDropZone, pageHeading } from "../ui.ts";
 import type { PageContext, PageResult } from "./page.ts";
 
 function checkItem(c: ShownCheck): HTMLElement {
@@ -133,13 +133,13 @@ export function renderCertificatePage(ctx: PageContext): Promise<PageResult> {
     hidden: true,
   });
   const qrError = h("p", { id: `${qrId}-error`, class: "error-text", role: "alert", hidden: true });
-  const fileInput = h("input", {
+  const { zone: drop, input: fileInput } = fileDropZone({
     id: fileId,
     name: "certificate",
-    type: "file",
-    accept: ".json,application/json",
-    class: "file-input",
-    "aria-describedby": `${fileId}-hint ${fileId}-error`,
+    label: t("certFileLabel"),
+    hint: t("certFileHint"),
+    error: fileError,
+    onFile: (file) => void run(file),
   });
   const qrInput = h("textarea", {
     id: qrId,
@@ -183,30 +183,6 @@ export function renderCertificatePage(ctx: PageContext): Promise<PageResult> {
     result.querySelector<HTMLElement>("h2")?.focus();
   };
 
-  fileInput.addEventListener("change", () => {
-    const file = fileInput.files?.[0];
-    if (file !== undefined) void run(file);
-  });
-  const drop = h(
-    "div",
-    { class: "drop-zone" },
-    h("label", { for: fileId }, h("strong", {}, t("certFileLabel"))),
-    h("p", { id: `${fileId}-hint`, class: "hint" }, t("certFileHint")),
-    fileInput,
-    h("label", { for: fileId, class: "button button-secondary file-button" }, t("fileChoose")),
-    fileError,
-  );
-  drop.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    drop.classList.add("dragging");
-  });
-  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
-  drop.addEventListener("drop", (event) => {
-    event.preventDefault();
-    drop.classList.remove("dragging");
-    const file = event.dataTransfer?.files[0];
-    if (file !== undefined) void run(file);
-  });
   const qrField = h(
     "div",
     { class: "code-form" },

@@ -21,7 +21,7 @@ import { t } from "../i18n.ts";
 import { MESSAGES, type MessageKey } from "../messages.ts";
 import { disputeFindings } from "../findings-view.ts";
 import { checkReceipt, type ReceiptOutcome, type ShownCheck } from "../receipt-check.ts";
-import { fieldList, hashText, pageHeading, reasonLabel } from "../ui.ts";
+import { fieldList, fileDropZone, hashText, pageHeading, reasonLabel } from "../ui.ts";
 import type { PageContext, PageResult } from "./page.ts";
 
 /** A receipt is a few kilobytes; anything far larger is not one. */
@@ -313,13 +313,13 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
     maxlength: 64,
     "aria-describedby": `${codeId}-hint ${codeId}-error`,
   });
-  const fileInput = h("input", {
+  const { zone: drop, input: fileInput } = fileDropZone({
     id: fileId,
     name: "file",
-    type: "file",
-    accept: ".json,application/json",
-    class: "file-input",
-    "aria-describedby": `${fileId}-hint ${fileId}-error`,
+    label: t("fileLabel"),
+    hint: t("fileHint"),
+    error: fileError,
+    onFile: (file) => void run(() => loadFile(file), fileError, fileInput),
   });
 
   let running = 0;
@@ -403,31 +403,6 @@ export function renderReceiptPage(ctx: PageContext): Promise<PageResult> {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     void run(loadCode, codeError, codeInput);
-  });
-  fileInput.addEventListener("change", () => {
-    const file = fileInput.files?.[0];
-    if (file !== undefined) void run(() => loadFile(file), fileError, fileInput);
-  });
-  const drop = h(
-    "div",
-    { class: "drop-zone" },
-    h("label", { for: fileId }, h("strong", {}, t("fileLabel"))),
-    h("p", { id: `${fileId}-hint`, class: "hint" }, t("fileHint")),
-    // The browser's own file button speaks the browser's language; this one speaks the page's.
-    fileInput,
-    h("label", { for: fileId, class: "button button-secondary file-button" }, t("fileChoose")),
-    fileError,
-  );
-  drop.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    drop.classList.add("dragging");
-  });
-  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
-  drop.addEventListener("drop", (event) => {
-    event.preventDefault();
-    drop.classList.remove("dragging");
-    const file = event.dataTransfer?.files[0];
-    if (file !== undefined) void run(() => loadFile(file), fileError, fileInput);
   });
 
   return Promise.resolve({
