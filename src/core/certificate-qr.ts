@@ -7,7 +7,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { InvalidInputError } from "./errors.ts";
-import { CROCKFORD_ALPHABET } from "./history-key.ts";
+import { CROCKFORD_ALPHABET, crockfordText } from "./crockford.ts";
 
 export const CERTIFICATE_QR_PREFIX = "SHAFAF-CERT/1";
 
@@ -54,26 +54,9 @@ export function certificateDigest(certificate: unknown): Uint8Array {
   return sha256(new TextEncoder().encode(canonicalJson(certificate)));
 }
 
-function base32(bytes: Uint8Array): string {
-  let out = "";
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += CROCKFORD_ALPHABET[(acc >> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += CROCKFORD_ALPHABET[(acc << (5 - bits)) & 31];
-  return out;
-}
-
 /** The digest as people compare it: 52 Crockford base32 characters in groups of four. */
 export function formatDigest(digest: Uint8Array): string {
-  return base32(digest)
+  return crockfordText(digest)
     .match(/.{1,4}/g)!
     .join(" ");
 }
@@ -120,7 +103,7 @@ export function formatCertificateQr(qr: CertificateQr): string {
     qr.kind.toUpperCase(),
     qr.period,
     qr.type.toUpperCase(),
-    base32(qr.digest),
+    crockfordText(qr.digest),
   ].join(":");
 }
 

@@ -5,6 +5,7 @@
  * Pure and browser-safe. The text is a secret (whoever holds it can find the person's records):
  * errors name a group and a rule, never a character of the key.
  */
+import { CROCKFORD_ALPHABET, crockfordValues } from "./crockford.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { InvalidInputError } from "./errors.ts";
 import { FOREIGN_CODE_PREFIX, INSURED_FOREIGNER_PREFIX } from "./person-id.ts";
@@ -15,7 +16,7 @@ export const HISTORY_KEY_FORMAT = "shafaf-history-key/1";
 export const HISTORY_KEY_VERSION = 0x01;
 export const HISTORY_KEY_CHECKSUM_DOMAIN = "shafaf/history-key/v1";
 /** Crockford's base32 alphabet: no I, L, O, U. */
-export const CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export { CROCKFORD_ALPHABET } from "./crockford.ts";
 /** Data characters per group; each group is followed by one check character. */
 export const HISTORY_KEY_GROUP_DATA = 4;
 
@@ -114,23 +115,6 @@ export function historyKeyPayload(key: HistoryKey): Uint8Array {
   return out;
 }
 
-function toBase32(bytes: Uint8Array): number[] {
-  const out: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out.push((acc >> bits) & 31);
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out.push((acc << (5 - bits)) & 31);
-  return out;
-}
-
 /**
  * The history key as printed: groups of five characters (four data, one check) joined by `-`,
  * upper case. The same text is the QR code's content.
@@ -139,7 +123,7 @@ function toBase32(bytes: Uint8Array): number[] {
  * formatHistoryKey({ personId: "0012345679", proof: pi }) // "D5BD7-…"
  */
 export function formatHistoryKey(key: HistoryKey): string {
-  const data = toBase32(historyKeyPayload(key));
+  const data = crockfordValues(historyKeyPayload(key));
   const groups: string[] = [];
   for (let i = 0, g = 1; i < data.length; i += HISTORY_KEY_GROUP_DATA, g++) {
     const chunk = data.slice(i, i + HISTORY_KEY_GROUP_DATA);

@@ -1,3 +1,4 @@
+import { CROCKFORD_ALPHABET } from "./crockford.ts";
 import { normalizeDigits } from "./digits.ts";
 
 /**
@@ -12,7 +13,7 @@ import { normalizeDigits } from "./digits.ts";
  * Parsing is case-insensitive, ignores spaces, hyphens and dots, accepts Persian/Arabic digits,
  * and reads O as 0 and I or L as 1 (Crockford's rule).
  */
-export const RECEIPT_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const RECEIPT_CODE_ALPHABET = CROCKFORD_ALPHABET;
 /** Random symbols in a code (26 × 5 = 130 bits ≥ 128). */
 export const RECEIPT_CODE_RANDOM_SYMBOLS = 26;
 
