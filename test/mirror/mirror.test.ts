@@ -216,6 +216,25 @@ describe("shafaf mirror", function () {
     });
   });
 
+  describe("incremental export", function () {
+    it("writes nothing on a second export with nothing new, repairs a damaged tile, removes stale files", async function () {
+      const manifest = JSON.parse(
+        readFileSync(path.join(site, "mirror.json"), "utf8"),
+      ) as MirrorManifest;
+      const again = await exportMirror({ source: httpSource(s.url), out: site, webRoot });
+      expect(again).to.deep.include({ written: 0, removed: 0, kept: manifest.files.length + 1 });
+      const tile = manifest.files.find((f) => f.path.startsWith("log/tile/"))!.path;
+      writeFileSync(path.join(site, tile), "damaged");
+      writeFileSync(path.join(site, "api/v1/stats.json.mirror-tmp"), "a killed run's temporary");
+      writeFileSync(path.join(site, "api/v1/gone.json"), "{}");
+      const repaired = await exportMirror({ source: httpSource(s.url), out: site, webRoot });
+      expect(repaired).to.deep.include({ written: 1, removed: 2 });
+      expect(existsSync(path.join(site, "api/v1/gone.json"))).to.equal(false);
+      const r = await verifyMirror({ dir: site, policy });
+      expect(r.ok, JSON.stringify(r.checks.filter((c) => !c.ok))).to.equal(true);
+    });
+  });
+
   it("exports from a stopped server's data directory (--data-dir: the API in-process), which verifies", async function () {
     const dir = mkdtempSync(path.join(tmpdir(), "shafaf-mirror-datadir-"));
     try {
