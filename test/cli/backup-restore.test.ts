@@ -192,7 +192,16 @@ describe("backup and restore (the restore drill, end to end)", function () {
     const r = await cli([
       ...["backup", "--data-dir", dataDir(), "--out", archive(), "--data-key", dataKey, "--json"],
     ]);
-    const summary = JSON.parse(r.stdout) as { batches: number; sealed: boolean };
+    const summary = JSON.parse(r.stdout) as {
+      batches: number;
+      sealed: boolean;
+      bytes: number;
+      records: number;
+      seconds: number;
+    };
+    console.log(
+      `      backup: ${summary.records} records, ${summary.bytes} bytes in ${summary.seconds.toFixed(2)} s`,
+    );
     expect(summary).to.deep.include({ batches: 2, sealed: true });
     const files = await allFiles(archive());
     expect(files).to.include.members([
@@ -286,7 +295,9 @@ describe("backup and restore (the restore drill, end to end)", function () {
       await writeFile(`${dataDir()}.restoring/ledger/half-written`, "x");
       const r = await restore(site(), archive(), dataDir(), ["--data-key", dataKey, "--json"]);
       expect(r.code, r.stderr).to.equal(0);
-      expect(JSON.parse(r.stdout)).to.deep.include({ batches: 2, tiled: 2 });
+      const done = JSON.parse(r.stdout) as { seconds: number };
+      expect(done).to.deep.include({ batches: 2, tiled: 2 });
+      console.log(`      restore: ${done.seconds.toFixed(2)} s (checks, records, tiles rebuilt)`);
       expect(existsSync(`${dataDir()}.restoring`)).to.equal(false);
       expect((await stat(dataDir())).mode & 0o777).to.equal(0o700);
       const after = await snapshot(dataDir(), "after");
