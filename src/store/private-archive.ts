@@ -56,6 +56,7 @@ export class PrivateArchiveError extends ShafafError {
   constructor(
     reason:
       | "plain"
+      | "in-use"
       | "no-key"
       | "not-empty"
       | "no-chain"
@@ -106,7 +107,7 @@ export async function refuseNonEmpty(dir: string, what: string): Promise<void> {
  *
  * @throws {PrivateArchiveError} `archive.plain` (a plain directory without allowPlain, or a plain
  * private file in a bound one), `archive.no-key`, `archive.not-empty`, `archive.no-chain`;
- * {PrivateFileError} `store.private.wrong-key`; LevelDB's lock error while another process holds it.
+ * `archive.in-use` (a running shafaf holds a store); {PrivateFileError} `store.private.wrong-key`.
  * @example
  * await writePrivateArchive({ dataDir: ".shafaf", out: "/backup/2026-12-06", dataKey });
  */
@@ -240,11 +241,18 @@ async function readRecords(dataDir: string): Promise<{
   const records: LedgerRecord[] = [];
   let chain: ChainBinding | undefined;
   const batches: BatchEntry[] = [];
-  const ledger = new Level<string, unknown>(path.join(dataDir, "ledger"), {
+  const ledgerDir = path.join(dataDir, "ledger");
+  if (!existsSync(ledgerDir))
+    throw new PrivateArchiveError(
+      "no-chain",
+      `${dataDir} has no ledger store (ledger/)`,
+      "give the data directory of shafaf anchor",
+    );
+  const ledger = new Level<string, unknown>(ledgerDir, {
     valueEncoding: "json",
     createIfMissing: false,
   });
-  await ledger.open();
+  await openOrExplain(ledger, ledgerDir);
   try {
     for await (const [key, value] of ledger.iterator()) {
       records.push({ table: "ledger", key, value });
@@ -260,7 +268,7 @@ async function readRecords(dataDir: string): Promise<{
       keyEncoding: "view",
       valueEncoding: "view",
     });
-    await cache.open();
+    await openOrExplain(cache, cacheDir);
     try {
       for await (const [key, value] of cache.iterator())
         records.push({
@@ -273,4 +281,20 @@ async function readRecords(dataDir: string): Promise<{
     }
   }
   return { records, chain, batches };
+}
+
+/** Opens a store of the data directory; LevelDB's lock (a running shafaf) is said plainly. */
+async function openOrExplain(db: { open(): Promise<void> }, dir: string): Promise<void> {
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause;
+    if (/lock/i.test(`${cause?.message ?? ""} ${(error as Error).message}`))
+      throw new PrivateArchiveError(
+        "in-use",
+        `${dir} is in use by another shafaf process`,
+        "stop shafaf serve or shafaf anchor on this data directory, then back up again",
+      );
+    throw error;
+  }
 }

@@ -213,7 +213,8 @@ export async function restoreDataDir(
           "the archive's artifact and the mirror disagree; take both again from the organization",
         );
     }
-    await makePrivate(staging);
+    for (const dir of [staging, path.join(staging, "ledger"), path.join(staging, "person-keys")])
+      if (existsSync(dir)) await makePrivate(dir);
     if (existsSync(target)) await rmdir(target);
     await rename(staging, target);
     return {

@@ -1,6 +1,7 @@
 /**
  * The private archive and the restore over real LevelDB stores in temp folders (no chain): a
- * plain data directory is refused without `allowPlain` and archived in plain with it; that
+ * plain data directory is refused without `allowPlain` (and one in use, by name) and archived in
+ * plain with it; that
  * archive restores to a store with the same records; the restore refuses an unlisted file, a
  * damaged archive.json, a mirror of another contract and a damaged mirror file, each by name,
  * writing nothing. (The sealed drill against a real chain is test/cli/backup-restore.test.ts.)
@@ -88,6 +89,20 @@ describe("private archive (shafaf backup / shafaf restore)", function () {
       const e = await refusal(writePrivateArchive({ dataDir, out: archive, dataKey: undefined }));
       expect(e.code).to.equal("archive.plain");
       expect(e.details).to.include("shafaf data encrypt");
+      expect(existsSync(archive)).to.equal(false);
+    });
+
+    it("refuses a data directory whose store another process holds open, saying so", async function () {
+      const store = await openLedgerStore(dataDir);
+      try {
+        const e = await refusal(
+          writePrivateArchive({ dataDir, out: archive, dataKey: undefined, allowPlain: true }),
+        );
+        expect(e.code).to.equal("archive.in-use");
+        expect(e.details).to.include("stop shafaf serve");
+      } finally {
+        await store.close();
+      }
       expect(existsSync(archive)).to.equal(false);
     });
 
