@@ -116,10 +116,17 @@ export async function exportMirror(options: ExportMirrorOptions): Promise<Export
   const out = path.resolve(options.out);
   await refuseForeignFolder(out);
   if (existsSync(path.join(out, MIRROR_MANIFEST))) {
-    // An earlier mirror: updated in place, only what changed.
-    const result = await writeSite(out, options);
-    await chmod(out, 0o755);
-    return { ...result, out };
+    // An earlier mirror: updated in place, only what changed. A failed run removes the files it
+    // added (before its mirror.json, nothing names them), so the old mirror stays as it was.
+    const created: string[] = [];
+    try {
+      const result = await writeSite(out, options, created);
+      await chmod(out, 0o755);
+      return { ...result, out };
+    } catch (error) {
+      for (const rel of created) await rm(path.join(out, rel), { force: true });
+      throw error;
+    }
   }
   // A first export is built in a sibling folder and moved in whole: a failed one leaves nothing.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
@@ -212,6 +219,7 @@ async function refuseForeignFolder(out: string): Promise<void> {
 async function writeSite(
   dir: string,
   options: ExportMirrorOptions,
+  created: string[] = [],
 ): Promise<Omit<ExportMirrorResult, "out">> {
   const files = new Map<string, { size: number; sha256: string }>();
   const deferred: { rel: string; bytes: Uint8Array }[] = [];
@@ -221,6 +229,7 @@ async function writeSite(
     const file = path.join(dir, rel);
     if (await sameBytes(file, bytes)) kept++;
     else {
+      if (!existsSync(file)) created.push(rel);
       await replaceFile(file, bytes);
       written++;
     }

@@ -217,7 +217,7 @@ describe("shafaf mirror", function () {
   });
 
   describe("incremental export", function () {
-    it("writes nothing on a second export with nothing new, repairs a damaged tile, removes stale files", async function () {
+    it("writes nothing on a second export with nothing new, repairs a damaged tile, removes stale files, and undoes a failed run's new files", async function () {
       const manifest = JSON.parse(
         readFileSync(path.join(site, "mirror.json"), "utf8"),
       ) as MirrorManifest;
@@ -247,6 +247,30 @@ describe("shafaf mirror", function () {
       writeFileSync(path.join(site, tile), "damaged");
       writeFileSync(path.join(site, "api/v1/stats.json.mirror-tmp"), "a killed run's temporary");
       writeFileSync(path.join(site, "api/v1/gone.json"), "{}");
+      // A run that fails half way (the site stops answering after the tiles) removes the files
+      // it added: here a missing tile it wrote again, so the folder is as the failed run found it.
+      const tile2 = manifest.files.filter((f) => f.path.startsWith("log/tile/")).at(-1).path;
+      expect(tile2).to.not.equal(tile);
+      rmSync(path.join(site, tile2));
+      const failing: MirrorSource = {
+        get: async (p) => {
+          if (p === "/trust-policy.txt") throw new Error("site went away");
+          return httpSource(s.url).get(p);
+        },
+      };
+      let failed: unknown;
+      try {
+        await exportMirror({ source: failing, out: site, webRoot });
+      } catch (e) {
+        failed = e;
+      }
+      expect(String(failed)).to.include("site went away");
+      expect(existsSync(path.join(site, tile2))).to.equal(false);
+      // The damaged tile it overwrote stays repaired (a tile's right bytes are always right).
+      const sha = createHash("sha256")
+        .update(readFileSync(path.join(site, tile)))
+        .digest("hex");
+      expect(sha).to.equal(manifest.files.find((f) => f.path === tile)!.sha256);
       const repaired = await exportMirror({ source: httpSource(s.url), out: site, webRoot });
       expect(repaired).to.deep.include({ written: 1, removed: 2 });
       expect(existsSync(path.join(site, "api/v1/gone.json"))).to.equal(false);
