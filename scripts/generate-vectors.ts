@@ -14,6 +14,8 @@
  * - receipt-v2.json, person-proof-1.json  shafaf-receipt/2 and shafaf-person-proof/1 documents,
  *                   valid and corrupted, with their verdicts (scripts/vectors/documents-v2.ts).
  * - record-offsets-1.json  records.idx of a batch artifact, valid and corrupted
+ * - ledger-records-1.json  the private archive's records file, valid and corrupted
+ *                   (scripts/vectors/ledger-records.ts).
  *                   (scripts/vectors/record-offsets.ts).
  * - batch-tiles-1.json  shafaf-batch-tiles/1 tiles of a batch, proofs rebuilt from them, and
  *                   public tile sets valid and corrupted (scripts/vectors/batch-tiles.ts).
@@ -39,6 +41,7 @@ import { validateRecord } from "../src/core/validate-record.ts";
 import { verifyReceipt } from "../src/core/verify-receipt.ts";
 import { documentVectors } from "./vectors/documents-v2.ts";
 import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
+import { ledgerRecordsVectors } from "./vectors/ledger-records.ts";
 import { batchTilesVectors } from "./vectors/batch-tiles.ts";
 import { encryptedFileVectors } from "./vectors/encrypted-file.ts";
 import { logBundleVectors } from "./vectors/log-bundle.ts";
@@ -339,6 +342,7 @@ async function generate(): Promise<Record<string, string>> {
     "receipt-v2.json": text(documents.receipts),
     "person-proof-1.json": text(documents.persons),
     "record-offsets-1.json": text(recordOffsetsVectors()),
+    "ledger-records-1.json": text(ledgerRecordsVectors()),
     "batch-tiles-1.json": text(batchTilesVectors()),
     "encrypted-file-1.json": text(encryptedFileVectors()),
     "log-entry-1.json": text(logEntryVectors()),

@@ -31,6 +31,8 @@ export const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = 
   person: () => import("./commands/person.ts"),
   mirror: () => import("./commands/mirror.ts"),
   data: () => import("./commands/data.ts"),
+  backup: () => import("./commands/backup.ts"),
+  restore: () => import("./commands/restore.ts"),
 };
 
 function usage(): string {

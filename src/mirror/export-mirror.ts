@@ -7,12 +7,28 @@
  * them and nothing the API does not serve publicly can reach the mirror. Receipts are personal:
  * the export never asks for one.
  *
- * Invariants: the site is built in a sibling temporary folder and swapped in only when complete,
- * so a reader sees the old mirror or the new one; the same ledger state gives the same bytes.
+ * Incremental (docs/spec/mirror-v1.md, "Incremental export"): a file already in `out` with the
+ * same bytes is left alone; an immutable file (a tile, a batch's tiles.json, an attestation's
+ * findings) is written as soon as it is read; every other file (the index files that name
+ * others: listings, batch views, the portal, `log/checkpoint`) is written after all of them, and
+ * `mirror.json` last. Each write is a temporary file renamed over its path, so a reader of the
+ * live folder sees whole files only, and never a checkpoint or `mirror.json` naming a file not
+ * yet there. Files no longer exported (and temporaries of a killed run) are removed after
+ * `mirror.json`. The same ledger state gives the same bytes.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { parseCheckpoint } from "../core/checkpoint.ts";
 import { InvalidInputError, InvariantError, ShafafError } from "../core/errors.ts";
@@ -70,6 +86,12 @@ export interface ExportMirrorResult {
   batches: number;
   /** The log's size at the exported checkpoint; undefined when the site serves no log. */
   logSize: number | undefined;
+  /** Files written by this run (new or changed), mirror.json included. */
+  written: number;
+  /** Files already in `out` with the same bytes, left alone. */
+  kept: number;
+  /** Files of an earlier export no longer exported (and stale temporaries), removed. */
+  removed: number;
 }
 
 /** API pages are read this many items at a time (the API's maximum for /batches). */
@@ -93,16 +115,27 @@ function sha256Hex(bytes: Uint8Array): string {
 export async function exportMirror(options: ExportMirrorOptions): Promise<ExportMirrorResult> {
   const out = path.resolve(options.out);
   await refuseForeignFolder(out);
+  if (existsSync(path.join(out, MIRROR_MANIFEST))) {
+    // An earlier mirror: updated in place, only what changed. A failed run removes the files it
+    // added (before its mirror.json, nothing names them), so the old mirror stays as it was.
+    const created: string[] = [];
+    try {
+      const result = await writeSite(out, options, created);
+      await chmod(out, 0o755);
+      return { ...result, out };
+    } catch (error) {
+      for (const rel of created) await rm(path.join(out, rel), { force: true });
+      throw error;
+    }
+  }
+  // A first export is built in a sibling folder and moved in whole: a failed one leaves nothing.
   const tmp = `${out}.tmp-${process.pid}-${Date.now()}`;
-  await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   try {
     const result = await writeSite(tmp, options);
-    await makePublic(tmp);
-    const old = `${out}.old-${process.pid}-${Date.now()}`;
-    if (existsSync(out)) await rename(out, old);
+    await chmod(tmp, 0o755);
+    if (existsSync(out)) await rmdir(out); // empty (refuseForeignFolder)
     await rename(tmp, out);
-    await rm(old, { recursive: true, force: true });
     return { ...result, out };
   } catch (error) {
     await rm(tmp, { recursive: true, force: true });
@@ -110,14 +143,66 @@ export async function exportMirror(options: ExportMirrorOptions): Promise<Export
   }
 }
 
-/** Everything in a mirror is public by design: folders 0755, files 0644, whatever the umask. */
-async function makePublic(dir: string): Promise<void> {
-  await chmod(dir, 0o755);
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const child = path.join(dir, e.name);
-    if (e.isDirectory()) await makePublic(child);
-    else await chmod(child, 0o644);
+/** A file that never changes once exported: written first, and never rewritten when present. */
+export function isImmutableMirrorFile(rel: string): boolean {
+  return (
+    /^log\/tile\//.test(rel) ||
+    /^api\/v1\/batches\/[0-9]+\/tiles(\.json|\/)/.test(rel) ||
+    /^api\/v1\/batches\/[0-9]+\/attestations\/[0-9]+\/findings\.json$/.test(rel)
+  );
+}
+
+/**
+ * The order of the deferred (mutable) files: views of one batch first, then the files that name
+ * others (listings, the portal's index.html, the log's checkpoint); mirror.json comes after all.
+ */
+function mutableRank(rel: string): number {
+  if (rel === "log/checkpoint") return 3;
+  if (
+    rel === "index.html" ||
+    /^api\/v1\/(batches|events|stats|chain|vrf-keys)\.json$/.test(rel) ||
+    rel === "trust-policy.txt"
+  )
+    return 2;
+  return 1;
+}
+
+const TEMP_SUFFIX = ".mirror-tmp";
+
+/** Whether `file` holds exactly `bytes` (size first, then the bytes). */
+async function sameBytes(file: string, bytes: Uint8Array): Promise<boolean> {
+  try {
+    if ((await stat(file)).size !== bytes.length) return false;
+    return Buffer.from(await readFile(file)).equals(bytes);
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return false;
+    throw error;
   }
+}
+
+/** Writes `bytes` at `file` through a temporary file renamed over it (0644, folders 0755). */
+async function replaceFile(file: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+  const tmp = file + TEMP_SUFFIX;
+  await writeFile(tmp, bytes, { mode: 0o644 });
+  await chmod(tmp, 0o644);
+  await rename(tmp, file);
+}
+
+/** Removes every file under `dir` not in `keep` (relative paths), then empty folders. */
+async function prune(dir: string, keep: ReadonlySet<string>, rel = ""): Promise<number> {
+  let removed = 0;
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const child = rel === "" ? e.name : `${rel}/${e.name}`;
+    if (e.isDirectory()) {
+      removed += await prune(dir, keep, child);
+      if ((await readdir(path.join(dir, child))).length === 0) await rmdir(path.join(dir, child));
+    } else if (!keep.has(child)) {
+      await rm(path.join(dir, child), { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 async function refuseForeignFolder(out: string): Promise<void> {
@@ -134,13 +219,29 @@ async function refuseForeignFolder(out: string): Promise<void> {
 async function writeSite(
   dir: string,
   options: ExportMirrorOptions,
+  created: string[] = [],
 ): Promise<Omit<ExportMirrorResult, "out">> {
-  const files = new Map<string, Uint8Array>();
-  const put = async (rel: string, bytes: Uint8Array) => {
+  const files = new Map<string, { size: number; sha256: string }>();
+  const deferred: { rel: string; bytes: Uint8Array }[] = [];
+  let written = 0;
+  let kept = 0;
+  const place = async (rel: string, bytes: Uint8Array) => {
     const file = path.join(dir, rel);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, bytes);
-    files.set(rel, bytes);
+    if (await sameBytes(file, bytes)) kept++;
+    else {
+      if (!existsSync(file)) created.push(rel);
+      await replaceFile(file, bytes);
+      written++;
+    }
+  };
+  const put = async (rel: string, bytes: Uint8Array) => {
+    if (files.has(rel) || rel === MIRROR_MANIFEST || rel.endsWith(TEMP_SUFFIX))
+      throw new InvariantError(`the mirror would hold ${rel} twice or under a reserved name`, {
+        code: "mirror.duplicate-file",
+      });
+    files.set(rel, { size: bytes.length, sha256: sha256Hex(bytes) });
+    if (isImmutableMirrorFile(rel)) await place(rel, bytes);
+    else deferred.push({ rel, bytes });
   };
   const putJson = (rel: string, value: unknown) =>
     put(rel, new TextEncoder().encode(JSON.stringify(value) + "\n"));
@@ -222,9 +323,13 @@ async function writeSite(
 
   await copyPortal(options.webRoot, dir, put);
 
+  // Immutable files are all in place: the files that name them now, the checkpoint after them.
+  deferred.sort((a, b) => mutableRank(a.rel) - mutableRank(b.rel));
+  for (const { rel, bytes } of deferred) await place(rel, bytes);
+
   const listed = [...files.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([p, bytes]) => ({ path: p, size: bytes.length, sha256: sha256Hex(bytes) }));
+    .map(([p, f]) => ({ path: p, size: f.size, sha256: f.sha256 }));
   const manifest: MirrorManifest = {
     format: MIRROR_FORMAT,
     chain: {
@@ -237,8 +342,12 @@ async function writeSite(
     batches: batches.length,
     files: listed,
   };
-  await writeFile(path.join(dir, MIRROR_MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
+  await place(MIRROR_MANIFEST, new TextEncoder().encode(JSON.stringify(manifest, null, 1) + "\n"));
+  const removed = await prune(dir, new Set([...files.keys(), MIRROR_MANIFEST]));
   return {
+    written,
+    kept,
+    removed,
     files: listed.length + 1,
     bytes: listed.reduce((s, f) => s + f.size, 0),
     batches: batches.length,

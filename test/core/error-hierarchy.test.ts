@@ -57,6 +57,8 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   ReceiptAssemblyError: make("x"),
   SourceReadError: make("x"),
   MirrorSourceError: make("/api/v1/chain", 503),
+  LedgerRecordsError: make("archive/ledger-records.jsonl", 2, "x"),
+  PrivateArchiveError: make("corrupt", "x", "y"),
   ApiKeysFileError: make("keys.json", "x"),
   ApiProblem: make("rate-limited", "x"),
   UploadRejectedError: make([]),

@@ -216,6 +216,69 @@ describe("shafaf mirror", function () {
     });
   });
 
+  describe("incremental export", function () {
+    it("writes nothing on a second export with nothing new, repairs a damaged tile, removes stale files, and undoes a failed run's new files", async function () {
+      const manifest = JSON.parse(
+        readFileSync(path.join(site, "mirror.json"), "utf8"),
+      ) as MirrorManifest;
+      // Timed beside first exports of the same site into new folders: medians of 5 (printed).
+      const median = (xs: number[]) => xs.sort((a, b) => a - b)[2]!;
+      const firsts: number[] = [];
+      const agains: number[] = [];
+      let again!: Awaited<ReturnType<typeof exportMirror>>;
+      for (let i = 0; i < 5; i++) {
+        let started = performance.now();
+        await exportMirror({
+          source: httpSource(s.url),
+          out: path.join(work, `site-first-${i}`),
+          webRoot,
+        });
+        firsts.push(performance.now() - started);
+        started = performance.now();
+        again = await exportMirror({ source: httpSource(s.url), out: site, webRoot });
+        agains.push(performance.now() - started);
+      }
+      console.log(
+        `      export (median of 5): first ${median(firsts).toFixed(0)} ms, again with nothing new ` +
+          `${median(agains).toFixed(0)} ms (${again.kept} files kept, ${again.written} written)`,
+      );
+      expect(again).to.deep.include({ written: 0, removed: 0, kept: manifest.files.length + 1 });
+      const tile = manifest.files.find((f) => f.path.startsWith("log/tile/"))!.path;
+      writeFileSync(path.join(site, tile), "damaged");
+      writeFileSync(path.join(site, "api/v1/stats.json.mirror-tmp"), "a killed run's temporary");
+      writeFileSync(path.join(site, "api/v1/gone.json"), "{}");
+      // A run that fails half way (the site stops answering after the tiles) removes the files
+      // it added: here a missing tile it wrote again, so the folder is as the failed run found it.
+      const tile2 = manifest.files.filter((f) => f.path.startsWith("log/tile/")).at(-1).path;
+      expect(tile2).to.not.equal(tile);
+      rmSync(path.join(site, tile2));
+      const failing: MirrorSource = {
+        get: async (p) => {
+          if (p === "/trust-policy.txt") throw new Error("site went away");
+          return httpSource(s.url).get(p);
+        },
+      };
+      let failed: unknown;
+      try {
+        await exportMirror({ source: failing, out: site, webRoot });
+      } catch (e) {
+        failed = e;
+      }
+      expect(String(failed)).to.include("site went away");
+      expect(existsSync(path.join(site, tile2))).to.equal(false);
+      // The damaged tile it overwrote stays repaired (a tile's right bytes are always right).
+      const sha = createHash("sha256")
+        .update(readFileSync(path.join(site, tile)))
+        .digest("hex");
+      expect(sha).to.equal(manifest.files.find((f) => f.path === tile)!.sha256);
+      const repaired = await exportMirror({ source: httpSource(s.url), out: site, webRoot });
+      expect(repaired).to.deep.include({ written: 1, removed: 2 });
+      expect(existsSync(path.join(site, "api/v1/gone.json"))).to.equal(false);
+      const r = await verifyMirror({ dir: site, policy });
+      expect(r.ok, JSON.stringify(r.checks.filter((c) => !c.ok))).to.equal(true);
+    });
+  });
+
   it("exports from a stopped server's data directory (--data-dir: the API in-process), which verifies", async function () {
     const dir = mkdtempSync(path.join(tmpdir(), "shafaf-mirror-datadir-"));
     try {

@@ -33,8 +33,10 @@ const USAGE = `usage: shafaf mirror export --data-dir DIR --out SITE [--log-dir 
 export writes everything public about the ledger into SITE as plain static files that any web
 server, object store or USB stick serves: the API's public answers (api/v1/*.json), the ledger
 log's checkpoint and tiles (log/), the trust policy, the portal (reading those files), and
-mirror.json (the SHA-256 of every file). Receipts are personal and never exported. SITE is
-replaced whole when complete; a folder that is not an earlier mirror is refused.
+mirror.json (the SHA-256 of every file). Receipts are personal and never exported. On an
+earlier mirror only what changed is written: files with the same bytes are kept, tiles first,
+the files naming them after, mirror.json last (a reader never sees a name of a missing file);
+a folder that is not an earlier mirror is refused.
   --data-dir DIR     the data directory of shafaf serve (its index; audits/ and names.json
                      when present); stop shafaf serve first, or use --from
   --log-dir L        the ledger log's directory (default DIR/log when it exists)
@@ -157,7 +159,8 @@ async function exportCommand(
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(
     `exported ${result.batches} batches, log size ${result.logSize ?? "none"}: ` +
-      `${result.files} files, ${result.bytes} bytes in ${seconds.toFixed(1)} s into ${result.out}\n`,
+      `${result.files} files, ${result.bytes} bytes in ${seconds.toFixed(1)} s into ${result.out} ` +
+      `(${result.written} written, ${result.kept} kept, ${result.removed} removed)\n`,
   );
   return 0;
 }
