@@ -458,8 +458,14 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     for (let b = 0; b < 32; b++) if (k[b] !== key[b]) return false;
     return true;
   };
+  /**
+   * The last leaf checked (immutable; one entry): a receipt asks for its leaf, then for the
+   * leaf's proof, and a person's window for the leaf beside the last one's.
+   */
+  let last: { i: number; leaf: SumLeaf } | undefined;
   const leafAt = (p: number, j: number): SumLeaf => {
     const i = offsets[p]! + j;
+    if (last?.i === i) return last.leaf;
     const key = params.leafKey(i);
     let seq = 0;
     while (j - seq - 1 >= 0 && sameKey(i - seq - 1, key)) seq++;
@@ -469,6 +475,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
       throw new SumTilesError(
         `leaf ${j} of province ${codes[p]}: its key, seq, lanes and commitment do not hash to its tile entry`,
       );
+    last = { i, leaf };
     return leaf;
   };
   const toProofLeaf = (leaf: SumLeaf): ProofLeaf => ({

@@ -106,6 +106,34 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
     w.reader.close();
   });
 
+  it("keeps its cached leaves.bin and lines.bin blocks within the bound and answers as uncached", async function () {
+    const w = await written([70_000, 3], "cache-bound");
+    const bound = 5 * 36 * 256 + 100; // five leaf blocks
+    const small = openBatchTiles(w.dir, w.d, undefined, { cacheBytes: bound });
+    const none = openBatchTiles(w.dir, w.d, undefined, { cacheBytes: 0 });
+    let most = 0;
+    for (let i = 0; i < 70_003; i += 997) {
+      expect(small.leafKey(i), `key ${i}`).to.deep.equal(none.leafKey(i));
+      expect(small.leafLine(i), `line of ${i}`).to.equal(none.leafLine(i));
+      expect(small.lineLeaf(i), `leaf of line ${i}`).to.equal(none.lineLeaf(i));
+      // a run across a block edge
+      const from = Math.max(0, Math.min(i - 3, 70_003 - 300));
+      expect(small.leafKeys(from, 300)).to.deep.equal(none.leafKeys(from, 300));
+      most = Math.max(most, small.cachedBytes);
+    }
+    expect(most).to.be.above(0).and.at.most(bound);
+    expect(none.cachedBytes).to.equal(0);
+    // the blocks are not handed out: altering a key returned leaves the next read intact
+    const key = small.leafKey(41);
+    const copy = key.slice();
+    key.fill(0);
+    expect(small.leafKey(41)).to.deep.equal(copy);
+    small.close();
+    none.close();
+    expect(small.cachedBytes).to.equal(0);
+    w.reader.close();
+  });
+
   it("keeps level 0 and the leaf index private (0600 in 0700) and publishes levels ≥ 1 only", async function () {
     const w = await written([300, 100, 260], "modes");
     const pub = await listPublicBatchTiles(w.dir);
