@@ -518,7 +518,16 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     }
     return 0;
   };
+  /** The last run of keys read (immutable; one entry): a key's lower and upper bound share it. */
+  let lastRun: { from: number; count: number; keys: Uint8Array } | undefined;
   const keysOf = (from: number, count: number): Uint8Array => {
+    if (lastRun !== undefined && lastRun.from === from && lastRun.count === count)
+      return lastRun.keys;
+    const keys = readKeys(from, count);
+    lastRun = { from, count, keys };
+    return keys;
+  };
+  const readKeys = (from: number, count: number): Uint8Array => {
     if (params.leafKeys !== undefined) return params.leafKeys(from, count);
     const out = new Uint8Array(32 * count);
     for (let k = 0; k < count; k++) out.set(params.leafKey(from + k), 32 * k);

@@ -11,7 +11,11 @@ import { expect } from "chai";
 import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
 import { hexToBytes } from "../../src/core/hex.ts";
 import { createTileSumTree, verifyProvinceTiles } from "../../src/core/sum-tiles.ts";
+import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
+import { loadArtifactSumTree } from "../../src/store/sum-tree-artifact.ts";
+import { pipelineBatch, writeSyntheticPremiumCsv } from "../audit/synthetic-batch.ts";
 import {
+  ensureBatchTiles,
   listPublicBatchTiles,
   openBatchTiles,
   readPublicBatchFile,
@@ -132,6 +136,64 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
     none.close();
     expect(small.cachedBytes).to.equal(0);
     w.reader.close();
+  });
+
+  describe("ensureBatchTiles with the tree the anchor job built", function () {
+    /** Every file under the artifact's tiles folder, by relative path. */
+    async function tileFiles(dir: string): Promise<Map<string, Buffer>> {
+      const out = new Map<string, Buffer>();
+      const walk = async (rel: string): Promise<void> => {
+        for (const e of await readdir(path.join(dir, "tiles", rel), { withFileTypes: true })) {
+          const r = path.join(rel, e.name);
+          if (e.isDirectory()) await walk(r);
+          else out.set(r, await readFile(path.join(dir, "tiles", r)));
+        }
+      };
+      await walk("");
+      return out;
+    }
+    /** The tree with its tile cutting counted. */
+    const counted = (t: SumTree): { tree: SumTree; cuts: () => number } => {
+      let cuts = 0;
+      const levelBytes = t.levelBytes!.bind(t);
+      return {
+        tree: {
+          ...t,
+          levelBytes: (...a: Parameters<typeof levelBytes>) => {
+            cuts++;
+            return levelBytes(...a);
+          },
+        },
+        cuts: () => cuts,
+      };
+    };
+
+    it("cuts the tiles from a tree that fits the artifact, the same bytes as recomputed", async function () {
+      const csv = path.join(work, "built-a.csv");
+      await writeSyntheticPremiumCsv(csv, 700);
+      const { dir } = await pipelineBatch({ csv, dataDir: path.join(work, "built-a") });
+      const artifact = (await readBatchArtifact(dir!))!;
+      const built = counted(await loadArtifactSumTree(artifact));
+      await ensureBatchTiles(artifact, built.tree);
+      expect(built.cuts()).to.be.above(0);
+      const fromBuilt = await tileFiles(dir!);
+      await rm(path.join(dir!, "tiles"), { recursive: true });
+      await ensureBatchTiles(artifact);
+      expect(await tileFiles(dir!)).to.deep.equal(fromBuilt);
+    });
+
+    it("recomputes the tree when the one given is another batch's", async function () {
+      const csvA = path.join(work, "other-a.csv");
+      const csvB = path.join(work, "other-b.csv");
+      await writeSyntheticPremiumCsv(csvA, 400);
+      await writeSyntheticPremiumCsv(csvB, 500);
+      const a = await pipelineBatch({ csv: csvA, dataDir: path.join(work, "other-a") });
+      const b = await pipelineBatch({ csv: csvB, dataDir: path.join(work, "other-b") });
+      const other = counted(await loadArtifactSumTree((await readBatchArtifact(a.dir!))!));
+      const d = await ensureBatchTiles((await readBatchArtifact(b.dir!))!, other.tree);
+      expect(other.cuts()).to.equal(0);
+      expect(d.root).to.equal(b.root);
+    });
   });
 
   it("keeps level 0 and the leaf index private (0600 in 0700) and publishes levels ≥ 1 only", async function () {
