@@ -387,6 +387,11 @@ export interface TileSumTreeParams {
    * the keys) and then one run of at most 256.
    */
   leafKeys?(from: number, count: number): Uint8Array;
+  /**
+   * The keys of leaves `from … from + count − 1` where they lie, `stride` bytes apart (≥ 32; the
+   * key first), read-only: what `leafKeys` gives without copying the keys out (preferred).
+   */
+  leafKeyRun?(from: number, count: number): { bytes: Uint8Array; stride: number };
   /** The salted commitment of the leaf at batch index `i` (from its record and salt). */
   leafCommitment(i: number): Uint8Array;
   /** Bytes of folded tile windows kept for the batch (default 32 MiB). */
@@ -518,20 +523,24 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     }
     return 0;
   };
+  type KeyRun = { bytes: Uint8Array; stride: number };
   /** The last run of keys read (immutable; one entry): a key's lower and upper bound share it. */
-  let lastRun: { from: number; count: number; keys: Uint8Array } | undefined;
-  const keysOf = (from: number, count: number): Uint8Array => {
+  let lastRun: { from: number; count: number; run: KeyRun } | undefined;
+  const keysOf = (from: number, count: number): KeyRun => {
     if (lastRun !== undefined && lastRun.from === from && lastRun.count === count)
-      return lastRun.keys;
-    const keys = readKeys(from, count);
-    lastRun = { from, count, keys };
-    return keys;
+      return lastRun.run;
+    const run = readKeys(from, count);
+    if (run.stride < 32 || run.bytes.length < run.stride * (count - 1) + 32)
+      throw new SumTilesError(`the keys of leaves ${from}… are not ${count} keys`);
+    lastRun = { from, count, run };
+    return run;
   };
-  const readKeys = (from: number, count: number): Uint8Array => {
-    if (params.leafKeys !== undefined) return params.leafKeys(from, count);
+  const readKeys = (from: number, count: number): KeyRun => {
+    if (params.leafKeyRun !== undefined) return params.leafKeyRun(from, count);
+    if (params.leafKeys !== undefined) return { bytes: params.leafKeys(from, count), stride: 32 };
     const out = new Uint8Array(32 * count);
     for (let k = 0; k < count; k++) out.set(params.leafKey(from + k), 32 * k);
-    return out;
+    return { bytes: out, stride: 32 };
   };
   /** Every 256th key of each province (its "block heads"), read once. */
   const heads: (Uint8Array | undefined)[] = params.provinces.map(() => undefined);
@@ -568,7 +577,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     let b = to - from;
     while (a < b) {
       const mid = (a + b) >> 1;
-      if (past(cmp(run, 32 * mid, key))) b = mid;
+      if (past(cmp(run.bytes, run.stride * mid, key))) b = mid;
       else a = mid + 1;
     }
     return from + a;

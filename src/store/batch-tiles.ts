@@ -296,6 +296,11 @@ export interface BatchTilesReader {
   leafKey(i: number): Uint8Array;
   /** k_b of leaves `from … from + count − 1`, concatenated (one read). */
   leafKeys(from: number, count: number): Uint8Array;
+  /**
+   * The `leaves.bin` entries of leaves `from … from + count − 1` as stored (36 bytes each: k_b ‖
+   * u32 line), read-only: a view into the block cache when they lie in one block.
+   */
+  leafRun(from: number, count: number): Uint8Array;
   /** The artifact line of the leaf at batch index `i`. */
   leafLine(i: number): number;
   /** The leaf batch index of artifact line `line`. */
@@ -449,6 +454,11 @@ export function openBatchTiles(
       for (let k = 0; k < count; k++)
         for (let b = 0; b < 32; b++) out[32 * k + b] = run[36 * k + b]!;
       return out;
+    },
+    leafRun(from, count) {
+      check(from, n, "leaf");
+      check(from + count - 1, n, "leaf");
+      return cachedRead(leavesFile, "leaves.bin", LEAF_BLOCK_BYTES, 36 * count, 36 * from);
     },
     leafLine(i) {
       check(i, n, "leaf");

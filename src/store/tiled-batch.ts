@@ -159,7 +159,7 @@ export async function openTiledBatch(
     provinces: tiledProvinces(d),
     readTile: (p, level, index, width) => tiles.readTile(p, level, index, width),
     leafKey: (i) => tiles.leafKey(i),
-    leafKeys: (from, count) => tiles.leafKeys(from, count),
+    leafKeyRun: (from, count) => ({ bytes: tiles.leafRun(from, count), stride: 36 }),
     leafCommitment: (i) => {
       const line = lines.line(tiles.leafLine(i));
       const record = recordFromJson(line.record);

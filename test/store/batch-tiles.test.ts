@@ -78,7 +78,16 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
       leafKey: (i) => reader.leafKey(i),
       leafCommitment: (i) => byLine(reader.leafLine(i)),
     });
-    return { ...built, dir, d, reader, tiled };
+    // as the API reads them: key runs in place in leaves.bin (36-byte entries)
+    const tiledRun = createTileSumTree({
+      kind: "premium",
+      provinces: tiledProvinces(d),
+      readTile: (p, level, index, width) => reader.readTile(p, level, index, width),
+      leafKey: (i) => reader.leafKey(i),
+      leafKeyRun: (from, count) => ({ bytes: reader.leafRun(from, count), stride: 36 }),
+      leafCommitment: (i) => byLine(reader.leafLine(i)),
+    });
+    return { ...built, dir, d, reader, tiled, tiledRun };
   }
 
   it("gives every inclusion and person proof of the in-memory tree (sizes around tile edges)", async function () {
@@ -93,9 +102,11 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
     for (let i = 0; i < w.tree.size; i += 37) {
       const key = w.keys.subarray(32 * i, 32 * i + 32);
       expect(w.tiled.personProof(key, 7)).to.deep.equal(w.tree.personProof(key, 7));
+      expect(w.tiledRun.personProof(key, 7)).to.deep.equal(w.tree.personProof(key, 7));
     }
     const absent = new Uint8Array(32).fill(0x7f);
     expect(w.tiled.personProof(absent, 7)).to.deep.equal(w.tree.personProof(absent, 7));
+    expect(w.tiledRun.personProof(absent, 7)).to.deep.equal(w.tree.personProof(absent, 7));
     // a province of one record: tiles.json would list its totals, so nothing is published
     expect(await readPublicBatchFile(w.dir, "tiles.json")).to.equal(undefined);
     expect(await readPublicBatchFile(w.dir, "IR-07/tile/1/000.p/1")).to.equal(undefined);
@@ -123,6 +134,8 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
       // a run across a block edge
       const from = Math.max(0, Math.min(i - 3, 70_003 - 300));
       expect(small.leafKeys(from, 300)).to.deep.equal(none.leafKeys(from, 300));
+      expect(small.leafRun(from, 300)).to.deep.equal(none.leafRun(from, 300));
+      expect(small.leafRun(from, 300).subarray(0, 32)).to.deep.equal(small.leafKey(from));
       most = Math.max(most, small.cachedBytes);
     }
     expect(most).to.be.above(0).and.at.most(bound);
