@@ -185,10 +185,11 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       ...(sum !== undefined ? { sum } : {}),
       lines,
       file: lines.file,
-      // A v2 batch holds its line offsets and at most 32 MiB of folded tile windows (core.s
-      // cache), whatever its size; a v1 batch its whole tree.
+      // A v2 batch holds its line offsets, at most 32 MiB of folded tile windows (core's cache)
+      // and 8 MiB of leaf-index blocks (the tiles reader's), whatever its size; a v1 batch its
+      // whole tree.
       bytes:
-        (tree !== undefined ? tree.nodes.length + 4 * tree.length : 32 * 2 ** 20) + lines.bytes,
+        (tree !== undefined ? tree.nodes.length + 4 * tree.length : 40 * 2 ** 20) + lines.bytes,
     };
   }
 
