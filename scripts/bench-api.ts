@@ -29,6 +29,9 @@
  * measures its first receipt and first person proof on a freshly opened store (what a restart
  * costs) beside recomputing the batch's tree from its artifact (what the first request cost before
  * tiles).
+ *
+ * `--profile FILE`: the server process writes a V8 CPU profile (.cpuprofile, open it in Chrome
+ * DevTools) of everything it did after the store was built, when the bench stops it.
  */
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -75,6 +78,7 @@ const { values: opts } = parseArgs({
     layout: { type: "string", default: "on-demand" },
     scheme: { type: "string", default: "v1" },
     serve: { type: "string" },
+    profile: { type: "string" },
   },
 });
 const CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
@@ -439,6 +443,16 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
   });
   const samplesFile = path.join(dir, "samples.json");
   writeFileSync(samplesFile, JSON.stringify(samples));
+  // --profile FILE: a CPU profile of the server while it serves (the fixture build left out).
+  const profiler =
+    opts.profile === undefined
+      ? undefined
+      : new (await import("node:inspector/promises")).Session();
+  if (profiler !== undefined) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
   process.send!({ url: running.url, samplesFile, builtMs: built, restart });
   process.on("message", (m) => {
     // "cpu": the server's CPU time so far (user + system, µs), for the per-request figure.
@@ -447,7 +461,13 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
       process.send!({ cpuMicros: u.user + u.system });
       return;
     }
-    void running.close().then(() => process.exit(0));
+    const profiled =
+      profiler === undefined
+        ? Promise.resolve()
+        : profiler
+            .post("Profiler.stop")
+            .then(({ profile }) => writeFileSync(opts.profile!, JSON.stringify(profile)));
+    void profiled.then(() => running.close()).then(() => process.exit(0));
   });
 }
 
@@ -652,6 +672,7 @@ async function main(): Promise<void> {
       "--scheme",
       opts.scheme,
       ...(opts["verify-slots"] === undefined ? [] : ["--verify-slots", opts["verify-slots"]]),
+      ...(opts.profile === undefined ? [] : ["--profile", path.resolve(opts.profile)]),
     ],
     {
       execArgv: ["--import", "tsx"],

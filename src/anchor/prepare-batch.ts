@@ -44,6 +44,7 @@ import {
   type SumTreeBatchCollector,
 } from "../core/sum-tree-batch.ts";
 import { hexToBytes } from "../core/hex.ts";
+import type { SumTree } from "../core/build-sum-tree.ts";
 
 export interface PrepareBatchParams {
   jobId: string;
@@ -106,6 +107,11 @@ export interface PreparedBatch {
   /** v1: the serialized tree; v2: the person keys (32 bytes per record, line order). */
   treeBytes?: Uint8Array;
   keysBytes?: Uint8Array;
+  /**
+   * v2: the sum tree just built, kept for the tiles step of this run (cut from it instead of
+   * recomputing it from the artifact: ≈ 2 s CPU per million records). A resumed job has none.
+   */
+  sumTree?: SumTree;
   writer: BatchArtifactWriter | undefined;
   warnings: ValidationIssue[];
   findings: ValidationIssue[];
@@ -369,7 +375,9 @@ export async function buildBatchV2(
   read: Pick<RowsRead, "validRows" | "figures"> & { sum: SumTreeBatchCollector },
   findings: readonly ValidationIssue[],
   opened: Pick<OpenedInputs, "sources">,
-): Promise<Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "keysBytes">> {
+): Promise<
+  Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "keysBytes" | "sumTree">
+> {
   const keying = p.personKeying!;
   const sum = read.sum;
   const started = performance.now();
@@ -400,7 +408,7 @@ export async function buildBatchV2(
       personKeys: { people: persons, cached, enrolled: computed },
     },
   };
-  return { summary, manifest, manifestBytes: bytes, keysBytes: keys };
+  return { summary, manifest, manifestBytes: bytes, keysBytes: keys, sumTree: tree };
 }
 
 /** The batch's identity from its root and manifest hash (both schemes). */

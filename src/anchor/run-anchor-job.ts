@@ -45,6 +45,7 @@ export type { QuarantinedList } from "./list-quarantine.ts";
 export { ISSUES_PER_RULE, type ValidationIssue } from "./issue-collector.ts";
 import path from "node:path";
 import { ensureBatchTiles } from "../store/batch-tiles.ts";
+import type { SumTree } from "../core/build-sum-tree.ts";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
 export const ANCHOR_STEPS = [
@@ -226,7 +227,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   await store.putJob(job);
   onStep("job-prepared");
   const ctx = { ...params, store, chain: params.chain, log, onStep, started };
-  const result = await finishJob(ctx, job, artifact, false);
+  const result = await finishJob(ctx, job, artifact, false, prepared.sumTree);
   const v2 = prepared.summary.v2;
   return {
     ...result,
@@ -485,6 +486,8 @@ async function finishJob(
   initial: JobRecord,
   artifact: BatchArtifact,
   resumed: boolean,
+  /** v2: the tree this run built, for the tiles step (a resumed job recomputes it). */
+  built?: SumTree,
 ): Promise<Extract<AnchorJobResult, { status: "anchored" }>> {
   const { store, chain, log, onStep } = ctx;
   let job = initial;
@@ -535,9 +538,10 @@ async function finishJob(
 
   if (job.state === "anchored") {
     // A v2 batch's tiles (batch-tiles-v1.md): written whole into a temporary folder and renamed,
-    // so a kill at any point leaves none or all; a resumed job writes the same bytes.
+    // so a kill at any point leaves none or all; a resumed job writes the same bytes (from the
+    // tree recomputed from the artifact; this run cuts them from the tree it built).
     if (artifact.keys !== undefined) {
-      await ensureBatchTiles(artifact);
+      await ensureBatchTiles(artifact, built);
       onStep("tiles-written");
     }
     await writeAllReceiptLocators(ctx, batch, artifact);

@@ -409,6 +409,11 @@ export interface TileSumTreeParams {
    * the keys) and then one run of at most 256.
    */
   leafKeys?(from: number, count: number): Uint8Array;
+  /**
+   * The keys of leaves `from … from + count − 1` where they lie, `stride` bytes apart (≥ 32; the
+   * key first), read-only: what `leafKeys` gives without copying the keys out (preferred).
+   */
+  leafKeyRun?(from: number, count: number): { bytes: Uint8Array; stride: number };
   /** The salted commitment of the leaf at batch index `i` (from its record and salt). */
   leafCommitment(i: number): Uint8Array;
   /** Bytes of folded tile windows kept for the batch (default 32 MiB). */
@@ -480,8 +485,14 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     for (let b = 0; b < 32; b++) if (k[b] !== key[b]) return false;
     return true;
   };
+  /**
+   * The last leaf checked (immutable; one entry): a receipt asks for its leaf, then for the
+   * leaf's proof, and a person's window for the leaf beside the last one's.
+   */
+  let last: { i: number; leaf: SumLeaf } | undefined;
   const leafAt = (p: number, j: number): SumLeaf => {
     const i = offsets[p]! + j;
+    if (last?.i === i) return last.leaf;
     const key = params.leafKey(i);
     let seq = 0;
     while (j - seq - 1 >= 0 && sameKey(i - seq - 1, key)) seq++;
@@ -491,6 +502,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
       throw new SumTilesError(
         `leaf ${j} of province ${codes[p]}: its key, seq, lanes and commitment do not hash to its tile entry`,
       );
+    last = { i, leaf };
     return leaf;
   };
   const toProofLeaf = (leaf: SumLeaf): ProofLeaf => ({
@@ -533,11 +545,24 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     }
     return 0;
   };
-  const keysOf = (from: number, count: number): Uint8Array => {
-    if (params.leafKeys !== undefined) return params.leafKeys(from, count);
+  type KeyRun = { bytes: Uint8Array; stride: number };
+  /** The last run of keys read (immutable; one entry): a key's lower and upper bound share it. */
+  let lastRun: { from: number; count: number; run: KeyRun } | undefined;
+  const keysOf = (from: number, count: number): KeyRun => {
+    if (lastRun !== undefined && lastRun.from === from && lastRun.count === count)
+      return lastRun.run;
+    const run = readKeys(from, count);
+    if (run.stride < 32 || run.bytes.length < run.stride * (count - 1) + 32)
+      throw new SumTilesError(`the keys of leaves ${from}… are not ${count} keys`);
+    lastRun = { from, count, run };
+    return run;
+  };
+  const readKeys = (from: number, count: number): KeyRun => {
+    if (params.leafKeyRun !== undefined) return params.leafKeyRun(from, count);
+    if (params.leafKeys !== undefined) return { bytes: params.leafKeys(from, count), stride: 32 };
     const out = new Uint8Array(32 * count);
     for (let k = 0; k < count; k++) out.set(params.leafKey(from + k), 32 * k);
-    return out;
+    return { bytes: out, stride: 32 };
   };
   /** Every 256th key of each province (its "block heads"), read once. */
   const heads: (Uint8Array | undefined)[] = params.provinces.map(() => undefined);
@@ -574,7 +599,7 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     let b = to - from;
     while (a < b) {
       const mid = (a + b) >> 1;
-      if (past(cmp(run, 32 * mid, key))) b = mid;
+      if (past(cmp(run.bytes, run.stride * mid, key))) b = mid;
       else a = mid + 1;
     }
     return from + a;

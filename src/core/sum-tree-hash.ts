@@ -71,6 +71,8 @@ export function sumLeafNode(leaf: SumLeaf): SumNode {
   return { hash: keccak256(pre), lanes: [...leaf.lanes] };
 }
 
+let parentPreimage = new Uint8Array(0);
+
 /**
  * The parent of `left` and `right` (ordered: left is the lower index). Returns `undefined` when a
  * lane sum exceeds 2^128 − 1 or the lane counts differ: an overflow is a failure, never a wrap.
@@ -85,7 +87,10 @@ export function sumParent(left: SumNode, right: SumNode): SumNode | undefined {
     lanes.push(s);
   }
   const rec = 32 + n * LANE_BYTES;
-  const pre = new Uint8Array(1 + 2 * rec);
+  // One preimage buffer reused, cleared as a new one would be (keccak256 copies it): a proof's
+  // verification hashes hundreds of nodes.
+  if (parentPreimage.length !== 1 + 2 * rec) parentPreimage = new Uint8Array(1 + 2 * rec);
+  const pre = parentPreimage.fill(0);
   pre[0] = NODE_DOMAIN;
   pre.set(left.hash, 1);
   writeLanes(left.lanes, pre, 33);

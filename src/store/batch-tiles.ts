@@ -209,18 +209,33 @@ export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
 
 /**
  * The batch's tiles, written from its artifact when they are missing (a batch anchored before
- * tiles existed, or a job killed before its tiles step): once, then read.
+ * tiles existed, or a job killed before its tiles step): once, then read. `built`: the tree the
+ * caller just built for this artifact (the anchor job), used when it fits the artifact instead of
+ * recomputing it.
  *
  * @throws {BatchArtifactError} when the artifact is not a v2 one or is damaged.
  * @example
  * const d = await ensureBatchTiles(artifact);
  */
-export async function ensureBatchTiles(artifact: BatchArtifact): Promise<BatchTilesDescriptor> {
+export async function ensureBatchTiles(
+  artifact: BatchArtifact,
+  built?: SumTree,
+): Promise<BatchTilesDescriptor> {
   const existing = await readBatchTilesDescriptor(artifact.dir);
   if (existing !== undefined) return existing;
+  const d = artifact.descriptor;
+  // The tree the anchor job just built, when it is that of this artifact (same root, size and
+  // kind, built in memory); otherwise recomputed from the artifact (a resumed job, a batch
+  // anchored before tiles).
+  const fits =
+    built !== undefined &&
+    built.levelBytes !== undefined &&
+    built.root.toLowerCase() === d.root.toLowerCase() &&
+    built.size === d.recordCount &&
+    built.kind === d.kind;
   return writeBatchTiles(
     artifact.dir,
-    await loadArtifactSumTree(artifact),
+    fits ? built : await loadArtifactSumTree(artifact),
     artifact.keys!,
     tileSealing(artifact),
   );
@@ -264,12 +279,34 @@ export interface BatchTilesReader {
   leafKey(i: number): Uint8Array;
   /** k_b of leaves `from … from + count − 1`, concatenated (one read). */
   leafKeys(from: number, count: number): Uint8Array;
+  /**
+   * The `leaves.bin` entries of leaves `from … from + count − 1` as stored (36 bytes each: k_b ‖
+   * u32 line), read-only: a view into the block cache when they lie in one block.
+   */
+  leafRun(from: number, count: number): Uint8Array;
   /** The artifact line of the leaf at batch index `i`. */
   leafLine(i: number): number;
   /** The leaf batch index of artifact line `line`. */
   lineLeaf(line: number): number;
+  /** Bytes of `leaves.bin` and `lines.bin` blocks held in memory (at most the cache bound). */
+  readonly cachedBytes: number;
   close(): void;
 }
+
+export interface OpenBatchTilesOptions {
+  /**
+   * Upper bound of the `leaves.bin` / `lines.bin` blocks kept in memory, in bytes (default
+   * 8 MiB, 0 for none). The files are immutable: a block read once (256 leaves, 9 KiB; 1,024
+   * lines, 4 KiB) answers the key searches and leaf reads of later proofs without a read, or a
+   * decryption of a sealed chunk. Least recently used blocks go first.
+   */
+  cacheBytes?: number;
+}
+
+/** One block of `leaves.bin`: the 256 leaves of a level-0 tile (k_b ‖ u32 line each). */
+const LEAF_BLOCK_BYTES = 36 * 256;
+/** One block of `lines.bin`: 1,024 lines' leaf indices. */
+const LINE_BLOCK_BYTES = 4 * 1024;
 
 /**
  * @throws {BatchArtifactError} when the tiles are missing or their index files have the wrong size.
@@ -280,7 +317,9 @@ export function openBatchTiles(
   artifactDir: string,
   d: BatchTilesDescriptor,
   sealing?: TileSealing,
+  options: OpenBatchTilesOptions = {},
 ): BatchTilesReader {
+  const maxCached = options.cacheBytes ?? 8 * 2 ** 20;
   const dir = path.join(artifactDir, TILES_DIR);
   const n = d.provinces.reduce((s, p) => s + p.size, 0);
   // Sealed tiles are opened with the key (a plain private file is then refused); tiles of a plain
@@ -307,6 +346,57 @@ export function openBatchTiles(
       );
     return new Uint8Array(f.read(at, length));
   };
+  /** "leaves.bin:N" / "lines.bin:N" → block; Map order is recency (oldest first). */
+  const blocks = new Map<string, Uint8Array>();
+  let cachedBytes = 0;
+  const block = (f: PrivateFileReader, what: string, size: number, b: number): Uint8Array => {
+    const id = `${what}:${b}`;
+    const hit = blocks.get(id);
+    if (hit !== undefined) {
+      blocks.delete(id);
+      blocks.set(id, hit);
+      return hit;
+    }
+    const at = b * size;
+    const bytes = pread(f, Math.min(size, f.size - at), at, what);
+    if (maxCached > 0) {
+      blocks.set(id, bytes);
+      cachedBytes += bytes.length;
+      for (const [k, v] of blocks) {
+        if (cachedBytes <= maxCached) break;
+        blocks.delete(k);
+        cachedBytes -= v.length;
+      }
+    }
+    return bytes;
+  };
+  /** `length` bytes at `at` through the block cache; a view into a block when it fits one. */
+  const cachedRead = (
+    f: PrivateFileReader,
+    what: string,
+    size: number,
+    length: number,
+    at: number,
+  ): Uint8Array => {
+    if (at + length > f.size)
+      throw new BatchArtifactError(
+        `${dir}/private/${what} is shorter than ${n} entries; the tiles are damaged`,
+      );
+    const first = Math.floor(at / size);
+    const last = Math.floor((at + length - 1) / size);
+    if (first === last)
+      return block(f, what, size, first).subarray(at - first * size, at - first * size + length);
+    const out = new Uint8Array(length);
+    for (let b = first; b <= last; b++) {
+      const bytes = block(f, what, size, b);
+      const from = Math.max(at, b * size);
+      const to = Math.min(at + length, b * size + bytes.length);
+      out.set(bytes.subarray(from - b * size, to - b * size), from - at);
+    }
+    return out;
+  };
+  const u32 = (bytes: Uint8Array): number =>
+    ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
   const check = (i: number, count: number, what: string): void => {
     if (!Number.isInteger(i) || i < 0 || i >= count)
       throw new RangeError(`${what} ${i} is not in 0..${count - 1}`);
@@ -335,28 +425,38 @@ export function openBatchTiles(
     },
     leafKey(i) {
       check(i, n, "leaf");
-      return pread(leavesFile, 32, 36 * i, "leaves.bin");
+      // a copy: the block stays as read
+      return cachedRead(leavesFile, "leaves.bin", LEAF_BLOCK_BYTES, 32, 36 * i).slice();
     },
     leafKeys(from, count) {
       check(from, n, "leaf");
       check(from + count - 1, n, "leaf");
-      const run = pread(leavesFile, 36 * count, 36 * from, "leaves.bin");
+      const run = cachedRead(leavesFile, "leaves.bin", LEAF_BLOCK_BYTES, 36 * count, 36 * from);
       const out = new Uint8Array(32 * count);
-      for (let k = 0; k < count; k++) out.set(run.subarray(36 * k, 36 * k + 32), 32 * k);
+      // a byte loop: a subarray per key cost more than the copy (key searches read 256 keys)
+      for (let k = 0; k < count; k++)
+        for (let b = 0; b < 32; b++) out[32 * k + b] = run[36 * k + b]!;
       return out;
+    },
+    leafRun(from, count) {
+      check(from, n, "leaf");
+      check(from + count - 1, n, "leaf");
+      return cachedRead(leavesFile, "leaves.bin", LEAF_BLOCK_BYTES, 36 * count, 36 * from);
     },
     leafLine(i) {
       check(i, n, "leaf");
-      return new DataView(pread(leavesFile, 4, 36 * i + 32, "leaves.bin").buffer).getUint32(
-        0,
-        false,
-      );
+      return u32(cachedRead(leavesFile, "leaves.bin", LEAF_BLOCK_BYTES, 4, 36 * i + 32));
     },
     lineLeaf(line) {
       check(line, n, "line");
-      return new DataView(pread(linesFile, 4, 4 * line, "lines.bin").buffer).getUint32(0, false);
+      return u32(cachedRead(linesFile, "lines.bin", LINE_BLOCK_BYTES, 4, 4 * line));
+    },
+    get cachedBytes() {
+      return cachedBytes;
     },
     close() {
+      blocks.clear();
+      cachedBytes = 0;
       leavesFile.close();
       linesFile.close();
     },

@@ -148,6 +148,15 @@ export interface ChainBinding {
   genesisHash?: string;
 }
 
+/** How {@link LedgerStore.getReceiptByCode} checks an assembled receipt. */
+export interface GetReceiptOptions {
+  /**
+   * false: the caller verifies the receipt against the chain-indexed root before it leaves (the
+   * API's receipt route), so the store does not verify the same proof first. Default true.
+   */
+  verify?: boolean;
+}
+
 export interface LedgerStore {
   /** The data directory this store belongs to. */
   readonly dataDir: string;
@@ -166,9 +175,11 @@ export interface LedgerStore {
    * The receipt with this code: a stored one (batches anchored before receipts on demand), or
    * one assembled from its batch's artifact and checked against the anchored root. A located
    * receipt is found once its job is complete. Throws `ReceiptAssemblyError` when the artifact
-   * is missing or damaged.
+   * is missing or damaged. With `{ verify: false }` a v2 receipt assembled from tiles is
+   * returned without the store's verification of its proof (the record is still checked against
+   * its leaf, the leaf against its tile): for a caller that verifies it itself before it leaves.
    */
-  getReceiptByCode(code: string): Promise<StoredReceipt | undefined>;
+  getReceiptByCode(code: string, options?: GetReceiptOptions): Promise<StoredReceipt | undefined>;
   /**
    * The material of person key `key` (k_b) in `shafaf-tree/2` batch `batchId`: the range or
    * absence proof and the person's opened records (`receipt-assembler.ts`); `undefined` for a
@@ -417,10 +428,11 @@ export async function openLedgerStore(
   async function locatedReceipt(
     locator: [number, number],
     code: string,
+    options: GetReceiptOptions = {},
   ): Promise<StoredReceipt | undefined> {
     const facts = factsOf(locator[0]);
     if (facts === undefined) return undefined;
-    return (await assembler.assemble(facts, locator[1], code)) as unknown as StoredReceipt;
+    return (await assembler.assemble(facts, locator[1], code, options)) as unknown as StoredReceipt;
   }
 
   /** Stored receipts first, then located ones (assembled); `undefined` for an unknown code. */
@@ -497,14 +509,14 @@ export async function openLedgerStore(
       return readPublicBatchFile(dir, file);
     },
 
-    async getReceiptByCode(code) {
+    async getReceiptByCode(code, options) {
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
       // Point reads with getSync: from LevelDB's cache they take microseconds, where an async
       // get costs a thread-pool round trip (the API's receipt route is this call).
       const stored = openReceipt(code, db.getSync(k.receipt(code)));
       if (stored !== undefined) return stored;
       const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
-      return locator === undefined ? undefined : locatedReceipt(locator, code);
+      return locator === undefined ? undefined : locatedReceipt(locator, code, options);
     },
 
     async listReceiptsBySubject(pseudonym) {

@@ -58,7 +58,12 @@ export interface ReceiptAssembler {
    * `code` is given, the record's receipt code MUST be it. Throws `ReceiptAssemblyError` when
    * the artifact is missing or does not match (a damaged data directory, never bad user input).
    */
-  assemble(batch: AnchoredBatchFacts, index: number, code?: string): Promise<Receipt | ReceiptV2>;
+  assemble(
+    batch: AnchoredBatchFacts,
+    index: number,
+    code?: string,
+    options?: { verify?: boolean },
+  ): Promise<Receipt | ReceiptV2>;
   /**
    * A person's material in a `shafaf-tree/2` batch for their batch key `key` (k_b): the range or
    * absence proof and their records opened (record and salt) in the proof's leaf order, i.e. a
@@ -180,10 +185,11 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       ...(sum !== undefined ? { sum } : {}),
       lines,
       file: lines.file,
-      // A v2 batch holds its line offsets and at most 32 MiB of folded tile windows (core.s
-      // cache), whatever its size; a v1 batch its whole tree.
+      // A v2 batch holds its line offsets, at most 32 MiB of folded tile windows (core's cache)
+      // and 8 MiB of leaf-index blocks (the tiles reader's), whatever its size; a v1 batch its
+      // whole tree.
       bytes:
-        (tree !== undefined ? tree.nodes.length + 4 * tree.length : 32 * 2 ** 20) + lines.bytes,
+        (tree !== undefined ? tree.nodes.length + 4 * tree.length : 40 * 2 ** 20) + lines.bytes,
     };
   }
 
@@ -217,7 +223,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
   }
 
   return {
-    async assemble(batch, index, code) {
+    async assemble(batch, index, code, options = {}) {
       if (closed)
         throw new ReceiptAssemblyError("the ledger store was closed", { code: "store.closed" });
       if (!Number.isSafeInteger(index) || index < 0 || index >= batch.recordCount) {
@@ -236,7 +242,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is damaged`);
       }
       if (loaded.sum !== undefined)
-        return assembleV2(batch, loaded.sum, index, line, record, where);
+        return assembleV2(batch, loaded.sum, index, line, record, where, options.verify ?? true);
       const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
       try {
         // Checks the leaf hash against the tree and the proof against the (anchored) root.
@@ -320,6 +326,7 @@ function assembleV2(
   line: ArtifactRecordLine,
   record: NonNullable<ReturnType<typeof recordFromJson>>,
   where: string,
+  verify: boolean,
 ): ReceiptV2 {
   try {
     if (sum.tree.root.toLowerCase() !== batch.root.toLowerCase())
@@ -336,6 +343,7 @@ function assembleV2(
       index: leaf,
       record,
       salt: hexToBytes(line.salt),
+      verify,
     });
   } catch (error) {
     throw new ReceiptAssemblyError(

@@ -33,10 +33,17 @@ export interface RecordLines {
   readonly file: string;
   /** Bytes held (the offsets). */
   readonly bytes: number;
-  /** Line `index`, parsed; throws BatchArtifactError when it cannot be read. */
+  /**
+   * Line `index`, parsed; throws BatchArtifactError when it cannot be read. The last
+   * {@link RECENT_LINES} lines are kept (a receipt reads its line, then its leaf's commitment
+   * from it): treat the object as read-only.
+   */
   line(index: number): ArtifactRecordLine;
   close(): void;
 }
+
+/** Parsed lines kept by a {@link RecordLines} (immutable; constant memory). */
+export const RECENT_LINES = 8;
 
 const sha256hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
@@ -87,17 +94,22 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
       `${file} has ${reader.size} bytes, artifact.json says ${jsonlBytes}; the artifact is damaged`,
     );
   }
+  const recent = new Map<number, ArtifactRecordLine>();
   return {
     file,
     bytes: offsets.byteLength,
     line(index) {
       if (!Number.isInteger(index) || index < 0 || index >= d.recordCount)
         throw new BatchArtifactError(`${file} has no line ${index}`);
+      const hit = recent.get(index);
+      if (hit !== undefined) return hit;
       const start = offsets[index]!;
       const length = offsets[index + 1]! - start;
       try {
         const line = JSON.parse(reader.read(start, length).toString("utf8")) as ArtifactRecordLine;
         if (line.index !== index) throw new RangeError(`it says index ${line.index}`);
+        recent.set(index, line);
+        if (recent.size > RECENT_LINES) recent.delete(recent.keys().next().value!);
         return line;
       } catch (error) {
         if (error instanceof PrivateFileError) throw error;
@@ -147,7 +159,7 @@ export async function openTiledBatch(
     provinces: tiledProvinces(d),
     readTile: (p, level, index, width) => tiles.readTile(p, level, index, width),
     leafKey: (i) => tiles.leafKey(i),
-    leafKeys: (from, count) => tiles.leafKeys(from, count),
+    leafKeyRun: (from, count) => ({ bytes: tiles.leafRun(from, count), stride: 36 }),
     leafCommitment: (i) => {
       const line = lines.line(tiles.leafLine(i));
       const record = recordFromJson(line.record);

@@ -11,7 +11,11 @@ import { expect } from "chai";
 import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
 import { hexToBytes } from "../../src/core/hex.ts";
 import { createTileSumTree, verifyProvinceTiles } from "../../src/core/sum-tiles.ts";
+import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
+import { loadArtifactSumTree } from "../../src/store/sum-tree-artifact.ts";
+import { pipelineBatch, writeSyntheticPremiumCsv } from "../audit/synthetic-batch.ts";
 import {
+  ensureBatchTiles,
   listPublicBatchTiles,
   openBatchTiles,
   readPublicBatchFile,
@@ -74,7 +78,16 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
       leafKey: (i) => reader.leafKey(i),
       leafCommitment: (i) => byLine(reader.leafLine(i)),
     });
-    return { ...built, dir, d, reader, tiled };
+    // as the API reads them: key runs in place in leaves.bin (36-byte entries)
+    const tiledRun = createTileSumTree({
+      kind: "premium",
+      provinces: tiledProvinces(d),
+      readTile: (p, level, index, width) => reader.readTile(p, level, index, width),
+      leafKey: (i) => reader.leafKey(i),
+      leafKeyRun: (from, count) => ({ bytes: reader.leafRun(from, count), stride: 36 }),
+      leafCommitment: (i) => byLine(reader.leafLine(i)),
+    });
+    return { ...built, dir, d, reader, tiled, tiledRun };
   }
 
   it("gives every inclusion and person proof of the in-memory tree (sizes around tile edges)", async function () {
@@ -89,9 +102,11 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
     for (let i = 0; i < w.tree.size; i += 37) {
       const key = w.keys.subarray(32 * i, 32 * i + 32);
       expect(w.tiled.personProof(key, 7)).to.deep.equal(w.tree.personProof(key, 7));
+      expect(w.tiledRun.personProof(key, 7)).to.deep.equal(w.tree.personProof(key, 7));
     }
     const absent = new Uint8Array(32).fill(0x7f);
     expect(w.tiled.personProof(absent, 7)).to.deep.equal(w.tree.personProof(absent, 7));
+    expect(w.tiledRun.personProof(absent, 7)).to.deep.equal(w.tree.personProof(absent, 7));
     // a province of one record: tiles.json would list its totals, so nothing is published
     expect(await readPublicBatchFile(w.dir, "tiles.json")).to.equal(undefined);
     expect(await readPublicBatchFile(w.dir, "IR-07/tile/1/000.p/1")).to.equal(undefined);
@@ -104,6 +119,94 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
     for (const i of [0, 1, 255, 256, 65_535, 65_536, 65_537, 69_999, 70_000, 70_002])
       expect(w.tiled.inclusionProof(i, 1), `leaf ${i}`).to.deep.equal(w.tree.inclusionProof(i, 1));
     w.reader.close();
+  });
+
+  it("keeps its cached leaves.bin and lines.bin blocks within the bound and answers as uncached", async function () {
+    const w = await written([70_000, 3], "cache-bound");
+    const bound = 5 * 36 * 256 + 100; // five leaf blocks
+    const small = openBatchTiles(w.dir, w.d, undefined, { cacheBytes: bound });
+    const none = openBatchTiles(w.dir, w.d, undefined, { cacheBytes: 0 });
+    let most = 0;
+    for (let i = 0; i < 70_003; i += 997) {
+      expect(small.leafKey(i), `key ${i}`).to.deep.equal(none.leafKey(i));
+      expect(small.leafLine(i), `line of ${i}`).to.equal(none.leafLine(i));
+      expect(small.lineLeaf(i), `leaf of line ${i}`).to.equal(none.lineLeaf(i));
+      // a run across a block edge
+      const from = Math.max(0, Math.min(i - 3, 70_003 - 300));
+      expect(small.leafKeys(from, 300)).to.deep.equal(none.leafKeys(from, 300));
+      expect(small.leafRun(from, 300)).to.deep.equal(none.leafRun(from, 300));
+      expect(small.leafRun(from, 300).subarray(0, 32)).to.deep.equal(small.leafKey(from));
+      most = Math.max(most, small.cachedBytes);
+    }
+    expect(most).to.be.above(0).and.at.most(bound);
+    expect(none.cachedBytes).to.equal(0);
+    // the blocks are not handed out: altering a key returned leaves the next read intact
+    const key = small.leafKey(41);
+    const copy = key.slice();
+    key.fill(0);
+    expect(small.leafKey(41)).to.deep.equal(copy);
+    small.close();
+    none.close();
+    expect(small.cachedBytes).to.equal(0);
+    w.reader.close();
+  });
+
+  describe("ensureBatchTiles with the tree the anchor job built", function () {
+    /** Every file under the artifact's tiles folder, by relative path. */
+    async function tileFiles(dir: string): Promise<Map<string, Buffer>> {
+      const out = new Map<string, Buffer>();
+      const walk = async (rel: string): Promise<void> => {
+        for (const e of await readdir(path.join(dir, "tiles", rel), { withFileTypes: true })) {
+          const r = path.join(rel, e.name);
+          if (e.isDirectory()) await walk(r);
+          else out.set(r, await readFile(path.join(dir, "tiles", r)));
+        }
+      };
+      await walk("");
+      return out;
+    }
+    /** The tree with its tile cutting counted. */
+    const counted = (t: SumTree): { tree: SumTree; cuts: () => number } => {
+      let cuts = 0;
+      const levelBytes = t.levelBytes!.bind(t);
+      return {
+        tree: {
+          ...t,
+          levelBytes: (...a: Parameters<typeof levelBytes>) => {
+            cuts++;
+            return levelBytes(...a);
+          },
+        },
+        cuts: () => cuts,
+      };
+    };
+
+    it("cuts the tiles from a tree that fits the artifact, the same bytes as recomputed", async function () {
+      const csv = path.join(work, "built-a.csv");
+      await writeSyntheticPremiumCsv(csv, 700);
+      const { dir } = await pipelineBatch({ csv, dataDir: path.join(work, "built-a") });
+      const artifact = (await readBatchArtifact(dir!))!;
+      const built = counted(await loadArtifactSumTree(artifact));
+      await ensureBatchTiles(artifact, built.tree);
+      expect(built.cuts()).to.be.above(0);
+      const fromBuilt = await tileFiles(dir!);
+      await rm(path.join(dir!, "tiles"), { recursive: true });
+      await ensureBatchTiles(artifact);
+      expect(await tileFiles(dir!)).to.deep.equal(fromBuilt);
+    });
+
+    it("recomputes the tree when the one given is another batch's", async function () {
+      const csvA = path.join(work, "other-a.csv");
+      const csvB = path.join(work, "other-b.csv");
+      await writeSyntheticPremiumCsv(csvA, 400);
+      await writeSyntheticPremiumCsv(csvB, 500);
+      const a = await pipelineBatch({ csv: csvA, dataDir: path.join(work, "other-a") });
+      const b = await pipelineBatch({ csv: csvB, dataDir: path.join(work, "other-b") });
+      const other = counted(await loadArtifactSumTree((await readBatchArtifact(a.dir!))!));
+      const d = await ensureBatchTiles((await readBatchArtifact(b.dir!))!, other.tree);
+      expect(other.cuts()).to.equal(0);
+      expect(d.root).to.equal(b.root);
+    });
   });
 
   it("keeps level 0 and the leaf index private (0600 in 0700) and publishes levels ≥ 1 only", async function () {
