@@ -313,6 +313,8 @@ function yearSection(
     const inShown = outcome.months.filter((m) => kinds.includes(m.kind));
     const count = (s: HistoryMonth["status"]) =>
       localDigits(String(inShown.filter((m) => m.status === s).length), ctx.lang);
+    // Where the proofs were checked: "worker" (a Web Worker) or "page" (no worker could start).
+    section.dataset["verifiedIn"] = outcome.verifiedIn;
     status.className = "history-year-status history-summary";
     status.textContent =
       inShown.length === 0
