@@ -12,7 +12,12 @@
  * then three runs at each speed, alternating; medians. Also counts the page's requests to the
  * chain node and to the API, and prints the machine's load average (a shared machine's figures
  * vary with it). Bounded: the whole run stops after 10 minutes.
- * `BENCH_JSON=1` also prints one line `BENCH_JSON {…}`.
+ * The proofs are verified in the page's Web Workers (history-pool.ts); three more runs at 4×
+ * with `Worker` removed measure the page's own fallback, and the same loop timed in the page and
+ * in a worker tells how much the throttling slows each (Chromium slows a worker less).
+ * `BENCH_JSON=1` also prints one line `BENCH_JSON {…}`. `BENCH_PROFILE=page|worker` (with
+ * `SHAFAF_WEB_MINIFY=0` for readable names) instead profiles one run at 4× and prints the page
+ * thread's functions by self time.
  */
 import os from "node:os";
 import type { Page } from "playwright-core";
@@ -168,7 +173,7 @@ async function workerThrottle(throttle: number): Promise<{ page: number; worker:
 }
 
 /**
- * `BENCH_PROFILE=1`: the page's JavaScript by self time (CDP sampling profiler, one run at 4×),
+ * `BENCH_PROFILE=page` (or `worker`): the page's thread by self time (CDP sampling profiler, one run at 4×),
  * the top functions with their file, and how much was idle, collected garbage or ran outside JS.
  */
 function printProfile(profile: {
@@ -194,12 +199,14 @@ function printProfile(profile: {
 }
 
 try {
-  if (process.env.BENCH_PROFILE === "1") {
-    // The page's thread only (`Worker` removed): the profile sees all of the checking.
-    await run(1);
-    const r = await run(4, true, true, true);
+  if (process.env.BENCH_PROFILE !== undefined) {
+    // `page`: the page's thread only (`Worker` removed), the profile sees all of the checking;
+    // `worker`: what is left on the page's thread beside the workers.
+    const noWorker = process.env.BENCH_PROFILE !== "worker";
+    await run(1, true, false, noWorker);
+    const r = await run(4, true, true, noWorker);
     console.log(
-      `profiled run at 4× (no worker): all ten years ${r.allYearsMs} ms, main thread ${r.mainThreadMs} ms`,
+      `profiled run at 4× (${noWorker ? "no worker" : "workers"}): all ten years ${r.allYearsMs} ms, main thread ${r.mainThreadMs} ms`,
     );
   } else await measure();
 } finally {

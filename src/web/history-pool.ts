@@ -5,6 +5,7 @@
  * a worker that fails): then every year, the one in flight included, is verified on the page,
  * and the person sees the same result, only later.
  */
+import type { PersonProof } from "../core/person-proof.ts";
 import { verifyYearJob, type HistoryMonth, type YearJob } from "./history-verify.ts";
 
 /** Where a year was verified (shown as the year's `data-verified-in`, for tests and curious readers). */
@@ -48,6 +49,17 @@ function giveUp(): void {
   pending.clear();
 }
 
+/** A month from the worker: its verified document, sent as JSON, parsed when first read. */
+function withDocument(month: HistoryMonth & { documentJson?: string }): HistoryMonth {
+  const { documentJson, ...rest } = month;
+  if (documentJson === undefined) return rest;
+  let parsed: PersonProof | undefined;
+  return Object.defineProperty(rest, "document", {
+    enumerable: true,
+    get: () => (parsed ??= JSON.parse(documentJson) as PersonProof),
+  });
+}
+
 function startSlot(): Slot {
   // Bundled beside app.js (scripts/build-web: a second entry point); same origin, so the
   // site's Content-Security-Policy (`script-src 'self'`, which workers fall back to) allows it.
@@ -71,7 +83,7 @@ function startSlot(): Slot {
     if (months !== undefined) {
       pending.delete(id);
       slot.jobs--;
-      p.resolve(months);
+      p.resolve(months.map(withDocument));
     }
   };
   worker.onerror = (event) => {

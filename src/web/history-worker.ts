@@ -4,7 +4,8 @@
  * phone's other cores do the checking while the page stays responsive.
  *
  * Messages in: `{ id, job }` (a `YearJob`). Out: `{ ready: true }` once started, then for each
- * job `{ id, progress: [done, total] }` about once a frame, and `{ id, months }` (every month checked or saying why not). Started by
+ * job `{ id, progress: [done, total] }` about once a frame, and `{ id, months }` (each verified
+ * document as `documentJson`, a string) (every month checked or saying why not). Started by
  * `history-pool.ts`, which falls back to the page's own thread if a worker cannot start.
  */
 import { verifyYearJob, type YearJob } from "./history-verify.ts";
@@ -18,7 +19,15 @@ const scope = globalThis as unknown as {
 scope.onmessage = (event) => {
   const { id, job } = event.data;
   void verifyYearJob(job, (done, total) => scope.postMessage({ id, progress: [done, total] })).then(
-    (months) => scope.postMessage({ id, months }),
+    (months) =>
+      // Each verified document crosses as one string (cloned at once, not as thousands of small
+      // objects on the page's thread); the page parses one only for a certificate.
+      scope.postMessage({
+        id,
+        months: months.map(({ document, ...month }) =>
+          document === undefined ? month : { ...month, documentJson: JSON.stringify(document) },
+        ),
+      }),
   );
 };
 

@@ -117,10 +117,11 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         { type: "button", class: "button button-secondary", onclick: () => download(m) },
         t("historyRecordCertificate"),
       ),
-      m.document &&
+      // The document is read (and, from a worker, parsed) only when the button is pressed.
+      "document" in m &&
         printCertificateButton(
           ctx,
-          m.document,
+          () => m.document!,
           m.records.map((r) => recordLine(ctx, r)),
         ),
     );
@@ -139,7 +140,7 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         { type: "button", class: "button", onclick: () => download(m) },
         t("historyCertificate"),
       ),
-      m.document && printCertificateButton(ctx, m.document, []),
+      "document" in m && printCertificateButton(ctx, () => m.document!, []),
     );
   }
   if (m.status === "unchecked" && m.reason !== undefined)
