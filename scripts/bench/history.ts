@@ -12,7 +12,12 @@
  * then three runs at each speed, alternating; medians. Also counts the page's requests to the
  * chain node and to the API, and prints the machine's load average (a shared machine's figures
  * vary with it). Bounded: the whole run stops after 10 minutes.
- * `BENCH_JSON=1` also prints one line `BENCH_JSON {…}`.
+ * The proofs are verified in the page's Web Workers (history-pool.ts); three more runs at 4×
+ * with `Worker` removed measure the page's own fallback, and the same loop timed in the page and
+ * in a worker tells how much the throttling slows each (Chromium slows a worker less).
+ * `BENCH_JSON=1` also prints one line `BENCH_JSON {…}`. `BENCH_PROFILE=page|worker` (with
+ * `SHAFAF_WEB_MINIFY=0` for readable names) instead profiles one run at 4× and prints the page
+ * thread's functions by self time.
  */
 import os from "node:os";
 import type { Page } from "playwright-core";
@@ -33,6 +38,8 @@ const browser = await launchChromium();
 
 interface Run {
   throttle: number;
+  /** Where the years were verified: Web Workers, or the page's thread (`Worker` removed). */
+  verifiedIn: "worker" | "page";
   firstYearMs: number;
   allYearsMs: number;
   /** The page's main-thread task time over the run (CDP TaskDuration), throttled time included. */
@@ -49,7 +56,12 @@ interface Run {
  * with `openAll`, every earlier year is opened as soon as the timeline is there, and
  * `allYearsMs` is to all ten verified (else it is the first year's time too).
  */
-async function run(throttle: number, openAll = true): Promise<Run> {
+async function run(
+  throttle: number,
+  openAll = true,
+  profile = false,
+  noWorker = false,
+): Promise<Run> {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
   const page: Page = await context.newPage();
   const errors = collectErrors(page);
@@ -60,6 +72,8 @@ async function run(throttle: number, openAll = true): Promise<Run> {
     else if (r.url().includes("/api/v1/")) apiRequests++;
   });
   await page.addInitScript(() => localStorage.setItem("shafaf.lang", "fa"));
+  // The page's own thread, as in a browser where no worker can start (history-pool's fallback).
+  if (noWorker) await page.addInitScript(() => Reflect.deleteProperty(globalThis, "Worker"));
   await page.goto(`${server.url}/#/history`);
   await page.waitForSelector("main h1");
   const cdp = await context.newCDPSession(page);
@@ -69,6 +83,11 @@ async function run(throttle: number, openAll = true): Promise<Run> {
     (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration")
       ?.value ?? 0;
   const tasksBefore = await taskSeconds();
+  if (profile) {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+    await cdp.send("Profiler.start");
+  }
   await page.fill('input[name="personId"]', stack.persons.complete);
   await page.fill('input[name="code"]', DEMO_CODE);
   const started = Date.now();
@@ -93,9 +112,18 @@ async function run(throttle: number, openAll = true): Promise<Run> {
   );
   const allYearsMs = Date.now() - started;
   const mainThreadMs = Math.round(((await taskSeconds()) - tasksBefore) * 1000);
+  if (profile) printProfile((await cdp.send("Profiler.stop")).profile);
   const count = (s: string) => page.$$eval(`li.history-month[data-status="${s}"]`, (l) => l.length);
-  const result = {
+  const where = await page.$$eval(".history-year[data-verified-in]", (l) =>
+    l.map((x) => (x as HTMLElement).dataset["verifiedIn"]),
+  );
+  if (where.length === 0 || where.some((w) => w !== (noWorker ? "page" : "worker")))
+    throw new Error(
+      `years verified in ${where.join(", ")}, expected ${noWorker ? "page" : "worker"}`,
+    );
+  const result: Run = {
     throttle,
+    verifiedIn: noWorker ? "page" : "worker",
     firstYearMs,
     allYearsMs,
     mainThreadMs,
@@ -110,7 +138,86 @@ async function run(throttle: number, openAll = true): Promise<Run> {
   return result;
 }
 
+/**
+ * How much Chromium's CPU throttling slows a Web Worker, beside the page's thread: the same loop
+ * timed in each at `throttle` and at full speed (the emulation throttles the page's thread as
+ * asked; a worker thread is slowed less, so a worker's figures at 4× flatter a real phone).
+ */
+async function workerThrottle(throttle: number): Promise<{ page: number; worker: number }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const spin = `function spin(){let x=0;const t=performance.now();for(let i=0;i<2e7;i++)x=(x*31+i)|0;return performance.now()-t+(x&0);}`;
+  await page.route(`${server.url}/bench-spin.js`, (route) =>
+    route.fulfill({
+      contentType: "text/javascript",
+      body: `${spin}\nonmessage=()=>postMessage(spin());`,
+    }),
+  );
+  await page.goto(`${server.url}/#/`);
+  const cdp = await context.newCDPSession(page);
+  const time = async (rate: number) => {
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate });
+    return page.evaluate<[number, number]>(`new Promise((resolve) => {
+      ${spin}
+      const inPage = spin();
+      const w = new Worker("/bench-spin.js");
+      w.onmessage = (e) => { w.terminate(); resolve([inPage, e.data]); };
+      w.postMessage(0);
+    })`);
+  };
+  await time(1);
+  const [p1, w1] = await time(1);
+  const [pn, wn] = await time(throttle);
+  await context.close();
+  return { page: pn / p1, worker: wn / w1 };
+}
+
+/**
+ * `BENCH_PROFILE=page` (or `worker`): the page's thread by self time (CDP sampling profiler, one run at 4×),
+ * the top functions with their file, and how much was idle, collected garbage or ran outside JS.
+ */
+function printProfile(profile: {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let total = 0;
+  samples.forEach((id, i) => {
+    const f = byId.get(id)!.callFrame;
+    const ms = (deltas[i + 1] ?? 0) / 1000;
+    const name = `${f.functionName || "(anonymous)"} ${f.url.split("/").at(-1) ?? ""}:${f.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + ms);
+    total += ms;
+  });
+  console.log(`profile at 4× (self time, ${Math.round(total)} ms sampled):`);
+  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    console.log(`  ${ms.toFixed(0).padStart(6)} ms  ${name}`);
+}
+
 try {
+  if (process.env.BENCH_PROFILE !== undefined) {
+    // `page`: the page's thread only (`Worker` removed), the profile sees all of the checking;
+    // `worker`: what is left on the page's thread beside the workers.
+    const noWorker = process.env.BENCH_PROFILE !== "worker";
+    await run(1, true, false, noWorker);
+    const r = await run(4, true, true, noWorker);
+    console.log(
+      `profiled run at 4× (${noWorker ? "no worker" : "workers"}): all ten years ${r.allYearsMs} ms, main thread ${r.mainThreadMs} ms`,
+    );
+  } else await measure();
+} finally {
+  clearTimeout(guard);
+  await browser.close();
+  await server.close();
+  await stack.stop();
+}
+
+/** The figures: a cold run, then three at each speed, alternating; medians. */
+async function measure(): Promise<void> {
   console.log(
     `fixture: ${stack.batches.size} premium + ${stack.pensionBatches.size} pension batches over ${DECADE_YEARS.length} years, anchored in ${(setupMs / 1000).toFixed(0)} s (not measured below)`,
   );
@@ -121,9 +228,11 @@ try {
   );
   const runs: Run[] = [];
   const firsts: Run[] = [];
+  const pageRuns: Run[] = [];
   for (const throttle of [4, 1, 4, 1, 4, 1]) {
     firsts.push(await run(throttle, false));
     runs.push(await run(throttle));
+    if (throttle === 4) pageRuns.push(await run(4, true, false, true));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const throttle of [1, 4]) {
@@ -142,17 +251,20 @@ try {
       `${"".padEnd(28)} months: ${r.recorded} recorded, ${r.absent} proven absent, ${r.unchecked} unchecked; requests: ${r.chainRequests} to the chain node, ${r.apiRequests} to the API`,
     );
   }
+  const pageAll = median(pageRuns.map((x) => x.allYearsMs));
+  console.log(
+    `${"CPU ×4, no worker".padEnd(28)} median: all ten years verified on the page's thread ${pageAll} ms (runs: ${pageRuns.map((x) => x.allYearsMs).join(" / ")} ms); main thread busy ${median(pageRuns.map((x) => x.mainThreadMs))} ms`,
+  );
+  const slow = await workerThrottle(4);
+  console.log(
+    `${"".padEnd(28)} CPU throttling 4× slowed the page's thread ${slow.page.toFixed(1)}× and a worker ${slow.worker.toFixed(1)}× (the same loop): a worker's figure at 4× is a phone whose other cores are that much faster`,
+  );
   console.log(
     `machine load while measuring (1-minute load average, ${os.cpus().length} cores): ${os.loadavg()[0]!.toFixed(1)}`,
   );
   if (process.env.BENCH_JSON === "1")
-    console.log(`BENCH_JSON ${JSON.stringify({ setupMs, runs })}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ setupMs, runs, pageRuns, slow })}`);
   const bad = runs.find((r) => r.unchecked > 0 || r.recorded !== stack.batches.size);
   if (bad !== undefined)
     throw new Error(`a run did not verify every month: ${JSON.stringify(bad)}`);
-} finally {
-  clearTimeout(guard);
-  await browser.close();
-  await server.close();
-  await stack.stop();
 }

@@ -1,6 +1,7 @@
 /**
  * Builds the transparency portal (the browser sources in `src/web`) into a folder of static files
- * (`index.html`, `app.js`, `app.css`, `fonts/`). Runs offline: esbuild bundles the TypeScript and
+ * (`index.html`, `app.js`, `app.css`, `fonts/`, and `history-worker.js`, the history page's Web
+ * Worker). Runs offline: esbuild bundles the TypeScript and
  * the CSS, and copies the Vazirmatn font from the `vazirmatn` npm package. A Node build tool, so it
  * lives with the composition root that runs it (`npm start`, `shafaf serve`) rather than in the
  * browser layer; `npm run build:web` (scripts/build-web.ts) is its command-line entry.
@@ -55,8 +56,28 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
     metafile: true,
     logLevel: "silent",
   });
+  // The history page's Web Worker (src/web/history-worker.ts), beside app.js: a classic script
+  // (iife), so that it starts in every browser the portal targets, module workers or not.
+  const worker = await build({
+    absWorkingDir: SOURCE_DIR,
+    entryPoints: [{ in: `${SOURCE_DIR}/history-worker.ts`, out: "history-worker" }],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: ["es2022", "chrome100", "firefox100", "safari15.4"],
+    minify: options.minify ?? true,
+    legalComments: "none",
+    charset: "utf8",
+    outdir: outDir,
+    write: true,
+    metafile: true,
+    logLevel: "silent",
+  });
   // Metafile keys are relative to absWorkingDir; every output sits under the folder of app.js.
-  const outputs = Object.entries(result.metafile.outputs);
+  const outputs = [
+    ...Object.entries(result.metafile.outputs),
+    ...Object.entries(worker.metafile.outputs),
+  ];
   const appKey = outputs.map(([key]) => key).find((key) => key.endsWith("app.js")) ?? "app.js";
   const prefix = appKey.slice(0, -"app.js".length);
   const files = outputs.map(([key, output]) => ({

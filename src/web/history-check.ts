@@ -29,12 +29,7 @@
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { keccak256 } from "../core/keccak.ts";
 import { batchPersonKey, personVrfInput } from "../core/person-key.ts";
-import { PERSON_PROOF_FORMAT, type PersonProof } from "../core/person-proof.ts";
 import { jalaliDateOf } from "../core/jalali.ts";
-import { periodFromNumber } from "../core/period.ts";
-import type { ReceiptRecord } from "../core/receipt.ts";
-import type { RecordKind } from "../core/record.ts";
-import { verifyDocumentOffline } from "../core/verify-document.ts";
 import { vrfVerify } from "../core/vrf.ts";
 import { getChainInfo } from "./api-client.ts";
 import {
@@ -46,31 +41,11 @@ import {
   readVrfPublicKey,
   type ChainBatchV2,
 } from "./chain-batch.ts";
+import { verifyYear, type VerifiedIn } from "./history-pool.ts";
+import { contextOf, type HistoryMonth, type PersonKey, type YearJob } from "./history-verify.ts";
 
-/** What the sign-in (or the demo login) hands the browser. */
-export interface PersonKey {
-  personId: string;
-  vrfPublicKey: string;
-  proof: string;
-}
-
-export type MonthStatus = "recorded" | "absent" | "unchecked";
-
-export interface HistoryMonth {
-  kind: RecordKind;
-  period: string;
-  batchId: number;
-  /** The batch this one corrects (the month was corrected), if any. */
-  corrects?: number;
-  /** Unix seconds of the block that anchored the batch (a "not recorded" is as of then). */
-  anchoredAt: number;
-  status: MonthStatus;
-  records: ReceiptRecord[];
-  /** Why the month could not be checked (`unchecked`): failed check names or the error. */
-  reason?: string;
-  /** The verified `shafaf-person-proof/1`, for the certificate. */
-  document?: PersonProof;
-}
+export type { HistoryMonth, MonthStatus, PersonKey } from "./history-verify.ts";
+export type { VerifiedIn } from "./history-pool.ts";
 
 export type HistoryOutcome =
   | { ok: true; months: HistoryMonth[]; batchCount: number }
@@ -80,7 +55,7 @@ export type HistoryOutcome =
       detail: string;
     };
 
-/** At most this many years' proofs are being fetched at once, over every year being opened. */
+/** At most this many years' proofs are being fetched and verified at once, over every year. */
 const REQUESTS_AT_ONCE = 3;
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -95,134 +70,6 @@ async function limited<T>(task: () => Promise<T>): Promise<T> {
     running--;
     waiting.shift()?.();
   }
-}
-
-const KIND_OF = ["premium", "pension"] as const;
-
-/** At most this many batches go in one `persons/proofs` request (the API's limit). */
-const PROOFS_PER_REQUEST = 64;
-
-/**
- * The site's answer for each `{batchId, key}` (`POST /api/v1/persons/proofs`, in requests of
- * PROOFS_PER_REQUEST): the material, or an Error saying why there is none. Never throws.
- */
-async function fetchMaterials(
-  items: readonly { batchId: number; key: Uint8Array }[],
-): Promise<(Record<string, unknown> | Error)[]> {
-  const out: (Record<string, unknown> | Error)[] = [];
-  for (let i = 0; i < items.length; i += PROOFS_PER_REQUEST) {
-    const chunk = items.slice(i, i + PROOFS_PER_REQUEST);
-    try {
-      const res = await fetch("/api/v1/persons/proofs", {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({
-          items: chunk.map((x) => ({ batchId: x.batchId, key: bytesToHex(x.key) })),
-        }),
-      });
-      if (!res.ok) {
-        let detail = `HTTP ${res.status}`;
-        try {
-          detail = ((await res.json()) as { detail?: string }).detail ?? detail;
-        } catch {
-          // the status says enough
-        }
-        throw new Error(detail);
-      }
-      const answers = ((await res.json()) as { items?: unknown }).items;
-      if (!Array.isArray(answers) || answers.length !== chunk.length)
-        throw new Error("the site answered another number of batches than asked");
-      answers.forEach((a: unknown, j) => {
-        const o = (typeof a === "object" && a !== null ? a : {}) as Record<string, unknown>;
-        const problem = o.problem as { detail?: unknown } | undefined;
-        if (o.batchId !== chunk[j]!.batchId)
-          out.push(new Error("the site answered for another batch"));
-        else if (problem !== undefined)
-          out.push(new Error(typeof problem.detail === "string" ? problem.detail : "no proof"));
-        else out.push(o);
-      });
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      for (const _ of chunk) out.push(e);
-    }
-  }
-  return out;
-}
-
-/** How long verification runs before the page may draw again. */
-const FRAME_MS = 16;
-
-/** Lets the page draw between months (a macrotask without setTimeout's clamping). */
-function yieldToPage(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(undefined);
-  });
-}
-
-const contextOf = (batch: ChainBatchV2) => ({
-  kind: KIND_OF[batch.kind]!,
-  period: periodFromNumber(batch.period),
-});
-
-/** Verifies the site's answer `m` for one batch (fetched with the person's k_b of the batch). */
-function checkMonth(
-  key: PersonKey,
-  chain: { chainId: number; contract: string },
-  batchId: number,
-  batch: ChainBatchV2,
-  m: Record<string, unknown> | Error,
-): HistoryMonth {
-  const { kind, period } = contextOf(batch);
-  const month: HistoryMonth = {
-    kind,
-    period,
-    batchId,
-    anchoredAt: Number(batch.anchoredAt),
-    status: "unchecked",
-    records: [],
-    ...(batch.supersedes === 0n ? {} : { corrects: Number(batch.supersedes) }),
-  };
-  try {
-    if (m instanceof Error) throw m;
-    const context = { kind, period };
-    // The context and the batch come from the chain, not from the answer.
-    const doc = {
-      format: PERSON_PROOF_FORMAT,
-      chainId: chain.chainId,
-      contract: chain.contract.toLowerCase(),
-      batchId,
-      personId: key.personId,
-      vrf: { publicKey: key.vrfPublicKey, proof: key.proof },
-      context,
-      records: m.records,
-      proof: m.proof,
-      ...(m.log === undefined ? {} : { log: m.log }),
-    } as unknown as PersonProof;
-    const r = verifyDocumentOffline(doc, {
-      root: batch.root,
-      vrfPublicKey: key.vrfPublicKey,
-      chainId: chain.chainId,
-      contract: chain.contract,
-    });
-    if (r.status !== "verified") {
-      month.reason = r.checks
-        .filter((c) => c.outcome !== "pass")
-        .map((c) => c.name)
-        .join(", ");
-      return month;
-    }
-    month.document = doc;
-    month.records = doc.records.map((x) => x.record);
-    month.status = doc.records.length > 0 ? "recorded" : "absent";
-  } catch (error) {
-    month.reason = error instanceof Error ? error.message : String(error);
-  }
-  return month;
 }
 
 /** The person's verified key and the ledger's years: what opening a year needs. */
@@ -250,7 +97,8 @@ export type OpenHistoryOutcome =
       detail: string;
     };
 
-export type YearOutcome = { ok: true; months: HistoryMonth[] } | { ok: false; detail: string };
+export type YearOutcome =
+  { ok: true; months: HistoryMonth[]; verifiedIn: VerifiedIn } | { ok: false; detail: string };
 
 /** The twelve Jalali YYYYMM periods of `year`. */
 const periodsOfYear = (year: number) => Array.from({ length: 12 }, (_, i) => year * 100 + i + 1);
@@ -360,30 +208,20 @@ export async function checkHistoryYear(
         current.push({ id: Number(ids[i]), batch });
     });
     onProgress?.(0, current.length);
-    // One request for the year's proofs (k_b computed here; the site never sees beta).
-    const answers = await limited(() =>
-      fetchMaterials(
-        current.map(({ id, batch }) => ({
-          batchId: id,
-          key: batchPersonKey(ledger.beta, contextOf(batch)),
-        })),
-      ),
-    );
-    const months: HistoryMonth[] = [];
-    let slice = performance.now();
-    for (const [i, { id, batch }] of current.entries()) {
-      months.push(
-        checkMonth(ledger.key, { chainId: ledger.chainId, contract }, id, batch, answers[i]!),
-      );
-      // The page draws (and shows the progress) about once a frame, not after every month.
-      if (performance.now() - slice > FRAME_MS) {
-        onProgress?.(i + 1, current.length);
-        await yieldToPage();
-        slice = performance.now();
-      }
-    }
-    months.sort((a, b) => a.kind.localeCompare(b.kind) || a.period.localeCompare(b.period));
-    return { ok: true, months };
+    // One request for the year's proofs (k_b computed here; the site never sees beta), fetched
+    // and verified in a worker when one can run (history-pool.ts).
+    const job: YearJob = {
+      key: ledger.key,
+      chainId: ledger.chainId,
+      contract,
+      batches: current.map(({ id, batch }) => ({
+        id,
+        batch,
+        kb: batchPersonKey(ledger.beta, contextOf(batch)),
+      })),
+    };
+    const { months, verifiedIn } = await limited(() => verifyYear(job, onProgress));
+    return { ok: true, months, verifiedIn };
   } catch (error) {
     return { ok: false, detail: detailOf(error) };
   }

@@ -193,6 +193,82 @@ describe("My insurance history (Chromium, demo-like v2 stack)", function () {
     await page.close();
   });
 
+  it("the proofs are fetched and verified in a Web Worker (history-worker.js), not on the page's thread", async function () {
+    const { page, errors } = await signIn("en", stack.persons.complete);
+    await page.waitForSelector('.history-year[data-year="1403"][data-state="checked"]', {
+      timeout: 60_000,
+    });
+    expect(await page.getAttribute('.history-year[data-year="1403"]', "data-verified-in")).to.equal(
+      "worker",
+    );
+    const workers = page.workers().map((w) => new URL(w.url()).pathname);
+    expect(workers.length).to.be.greaterThan(0);
+    expect(workers.every((w) => w === "/history-worker.js")).to.equal(true);
+    expect(await statuses(page)).to.deep.equal(HISTORY_PERIODS.map((p) => [p, "recorded"]));
+    expect(errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  for (const [why, setUp] of [
+    [
+      "the site's policy forbids workers (worker-src 'none')",
+      // A policy of the page's own (a document intercepted by the test would lose its loopback
+      // address space, and with it the chain node): the served one plus `worker-src 'none'`.
+      async (page: Page) =>
+        page.addInitScript(() =>
+          document.addEventListener("DOMContentLoaded", () => {
+            const meta = document.createElement("meta");
+            meta.httpEquiv = "Content-Security-Policy";
+            meta.content = "worker-src 'none'";
+            document.head.append(meta);
+          }),
+        ),
+    ],
+    [
+      "the worker's script cannot be loaded",
+      async (page: Page) =>
+        page.route(`${server.url}/history-worker.js`, (route) =>
+          route.fulfill({ status: 404, body: "" }),
+        ),
+    ],
+    [
+      "the browser has no Worker",
+      async (page: Page) => page.addInitScript(() => Reflect.deleteProperty(globalThis, "Worker")),
+    ],
+  ] as const) {
+    it(`when no worker can start (${why}), the page verifies every year itself, with the same result`, async function () {
+      const page = await context.newPage();
+      const errors = collectErrors(page);
+      await setUp(page);
+      await page.addInitScript(() => localStorage.setItem("shafaf.lang", "en"));
+      await page.goto(`${server.url}/#/history`);
+      await page.fill('input[name="personId"]', stack.persons.missing);
+      await page.fill('input[name="code"]', DEMO_CODE);
+      await page.click('form.history-login button[type="submit"]');
+      await page.waitForSelector('.history-year[data-year="1403"][data-state="checked"]', {
+        timeout: 60_000,
+      });
+      await page.click('.history-year[data-year="1402"] .history-year-toggle');
+      await page.waitForSelector('.history-year[data-year="1402"][data-state="checked"]', {
+        timeout: 60_000,
+      });
+      expect(
+        await page.$$eval(".history-year", (l) =>
+          l.map((x) => (x as HTMLElement).dataset["verifiedIn"]),
+        ),
+      ).to.deep.equal(["page", "page"]);
+      expect(await statuses(page)).to.deep.equal([
+        ...HISTORY_PERIODS.map((p) => [p, MISSING_PERIODS.includes(p) ? "absent" : "recorded"]),
+        [EARLIER_PERIOD, "recorded"],
+      ]);
+      // Only the refusal itself is reported (the policy's violation, the missing script).
+      expect(
+        errors.filter((e) => !/worker-src|history-worker|status of 404/.test(e)),
+      ).to.deep.equal([]);
+      await page.close();
+    });
+  }
+
   it("a survivors' pension with three beneficiaries: each sees their own share of the file, never another's", async function () {
     const fmt = (v: bigint) => `Net pension ${v.toLocaleString("en-US")} Rials`;
     for (const [k, personId] of stack.persons.survivors.entries()) {

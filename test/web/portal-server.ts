@@ -21,7 +21,11 @@ let built: Promise<BuildWebResult> | undefined;
 
 /** Builds the portal once per test run, into a temporary folder (never into the source tree). */
 export function buildOnce(): Promise<BuildWebResult> {
-  built ??= buildWeb({ outDir: mkdtempSync(path.join(tmpdir(), "shafaf-web-")) });
+  // SHAFAF_WEB_MINIFY=0 keeps function names readable (the history bench's BENCH_PROFILE).
+  built ??= buildWeb({
+    outDir: mkdtempSync(path.join(tmpdir(), "shafaf-web-")),
+    minify: process.env.SHAFAF_WEB_MINIFY !== "0",
+  });
   return built;
 }
 

@@ -167,10 +167,10 @@ export function certificateSheet(
   );
 }
 
-/** The button beside a month's download that opens its printable page. */
+/** The button beside a month's download that opens its printable page (`doc`, or a function giving it when pressed). */
 export function printCertificateButton(
   ctx: PageContext,
-  doc: PersonProof,
+  doc: PersonProof | (() => PersonProof),
   recordLines: readonly string[],
 ): HTMLButtonElement {
   const button: HTMLButtonElement = h(
@@ -178,7 +178,11 @@ export function printCertificateButton(
     {
       type: "button",
       class: "button button-secondary print-certificate",
-      onclick: () => openPrintSheet(certificateSheet(ctx, doc, recordLines), button),
+      onclick: () =>
+        openPrintSheet(
+          certificateSheet(ctx, typeof doc === "function" ? doc() : doc, recordLines),
+          button,
+        ),
     },
     t("certPrint"),
   );

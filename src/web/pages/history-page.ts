@@ -117,10 +117,11 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         { type: "button", class: "button button-secondary", onclick: () => download(m) },
         t("historyRecordCertificate"),
       ),
-      m.document &&
+      // The document is read (and, from a worker, parsed) only when the button is pressed.
+      "document" in m &&
         printCertificateButton(
           ctx,
-          m.document,
+          () => m.document!,
           m.records.map((r) => recordLine(ctx, r)),
         ),
     );
@@ -139,7 +140,7 @@ function monthItem(ctx: PageContext, m: HistoryMonth): HTMLElement {
         { type: "button", class: "button", onclick: () => download(m) },
         t("historyCertificate"),
       ),
-      m.document && printCertificateButton(ctx, m.document, []),
+      "document" in m && printCertificateButton(ctx, () => m.document!, []),
     );
   }
   if (m.status === "unchecked" && m.reason !== undefined)
@@ -313,6 +314,8 @@ function yearSection(
     const inShown = outcome.months.filter((m) => kinds.includes(m.kind));
     const count = (s: HistoryMonth["status"]) =>
       localDigits(String(inShown.filter((m) => m.status === s).length), ctx.lang);
+    // Where the proofs were checked: "worker" (a Web Worker) or "page" (no worker could start).
+    section.dataset["verifiedIn"] = outcome.verifiedIn;
     status.className = "history-year-status history-summary";
     status.textContent =
       inShown.length === 0
