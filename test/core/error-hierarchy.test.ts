@@ -5,8 +5,8 @@ import { pathToFileURL } from "node:url";
 import { ShafafError } from "../../src/core/errors.ts";
 
 const SRC = path.resolve(import.meta.dirname, "../../src");
-/** Modules that cannot load outside a browser (they touch `document` when imported). */
-const BROWSER_ENTRY = new Set(["web/main.ts"]);
+/** Modules that cannot load outside a browser (they touch `document`, or a Web Worker's scope, when imported). */
+const BROWSER_ENTRY = new Set(["web/main.ts", "web/history-worker.ts"]);
 /** Worker-thread entry points: they refuse to load on the main thread. */
 const WORKER_ENTRY = new Set(["anchor/person-key-worker.ts"]);
 
