@@ -333,18 +333,6 @@ function assemble(
     }
     return lo;
   };
-  const header = (
-    type: SumTreeProof["type"],
-    batchId: number,
-  ): Omit<SumTreeProof, "windows" | "key"> => ({
-    scheme: SUM_TREE_SCHEME,
-    type,
-    kind,
-    batchId,
-    root: toProofNode(rootNode),
-    batchSize: total,
-    provinceCount: codes.length,
-  });
   return {
     scheme: SUM_TREE_SCHEME,
     kind,
@@ -352,37 +340,18 @@ function assemble(
     lanes: rootNode.lanes,
     size: total,
     provinces: summary,
-    leaf(i) {
-      const p = provinceOf(i);
-      return { ...leafAt(p, i - offsets[p]!), province: codes[p]! };
-    },
-    inclusionProof(i, batchId) {
-      const p = provinceOf(i);
-      const j = i - offsets[p]!;
-      return { ...header("inclusion", batchId), windows: [window(p, j, j)] };
-    },
-    indicesOf(key) {
-      const out: number[] = [];
-      for (let p = 0; p < codes.length; p++) {
-        const a = lowerBound(p, key, false);
-        const b = lowerBound(p, key, true);
-        for (let j = a; j < b; j++) out.push(offsets[p]! + j);
-      }
-      return out;
-    },
-    personProof(key, batchId) {
-      if (key.length !== 32) throw new RangeError("key must be 32 bytes");
-      let found = 0;
-      const windows = codes.map((_, p) => {
-        const a = lowerBound(p, key, false);
-        const b = lowerBound(p, key, true);
-        found += b - a;
-        const lo = Math.max(0, a - 1);
-        const hi = Math.min(sizes[p]! - 1, b);
-        return window(p, lo, hi);
-      });
-      return { ...header(found > 0 ? "range" : "absence", batchId), key: bytesToHex(key), windows };
-    },
+    ...sumTreeQueries({
+      kind,
+      rootNode,
+      size: total,
+      codes,
+      offsets,
+      sizes,
+      provinceOf,
+      leafAt,
+      lowerBound,
+      window,
+    }),
     levelBytes(p, l, from, count) {
       const level = levels[p]?.[l];
       if (level === undefined || from < 0 || count < 0 || from + count > level.count)
@@ -539,4 +508,74 @@ function sortByKey(keys: Uint8Array, commitments: Uint8Array, idx: number[]): nu
     i = j;
   }
   return out;
+}
+
+/**
+ * What a tree's leaves, inclusion and person proofs are made of, however its nodes are held (in
+ * memory here, or read from tiles: sum-tiles.ts): province `p`'s leaves are batch indices
+ * `offsets[p] … offsets[p] + sizes[p] − 1`.
+ */
+export interface SumTreeParts {
+  kind: RecordKind;
+  rootNode: SumNode;
+  size: number;
+  codes: readonly string[];
+  offsets: readonly number[];
+  sizes: readonly number[];
+  provinceOf: (i: number) => number;
+  leafAt: (p: number, j: number) => SumLeaf;
+  /** First leaf of province `p` whose key is ≥ `key` (> `key` when `upper`). */
+  lowerBound: (p: number, key: Uint8Array, upper: boolean) => number;
+  /** The proof window of province `p`'s leaves `lo … hi`. */
+  window: (p: number, lo: number, hi: number) => ProofWindow;
+}
+
+/** The queries of a {@link SumTree} from its parts: one definition for every way a tree is held. */
+export function sumTreeQueries(
+  parts: SumTreeParts,
+): Pick<SumTree, "leaf" | "inclusionProof" | "indicesOf" | "personProof"> {
+  const { codes, offsets, sizes, provinceOf, leafAt, lowerBound, window } = parts;
+  const header = (
+    type: SumTreeProof["type"],
+    batchId: number,
+  ): Omit<SumTreeProof, "windows" | "key"> => ({
+    scheme: SUM_TREE_SCHEME,
+    type,
+    kind: parts.kind,
+    batchId,
+    root: { hash: bytesToHex(parts.rootNode.hash), lanes: parts.rootNode.lanes.map(String) },
+    batchSize: parts.size,
+    provinceCount: codes.length,
+  });
+  return {
+    leaf(i) {
+      const p = provinceOf(i);
+      return { ...leafAt(p, i - offsets[p]!), province: codes[p]! };
+    },
+    inclusionProof(i, batchId) {
+      const p = provinceOf(i);
+      const j = i - offsets[p]!;
+      return { ...header("inclusion", batchId), windows: [window(p, j, j)] };
+    },
+    indicesOf(key) {
+      const out: number[] = [];
+      for (let p = 0; p < codes.length; p++) {
+        const a = lowerBound(p, key, false);
+        const b = lowerBound(p, key, true);
+        for (let j = a; j < b; j++) out.push(offsets[p]! + j);
+      }
+      return out;
+    },
+    personProof(key, batchId) {
+      if (key.length !== 32) throw new RangeError("key must be 32 bytes");
+      let found = 0;
+      const windows = codes.map((_, p) => {
+        const a = lowerBound(p, key, false);
+        const b = lowerBound(p, key, true);
+        found += b - a;
+        return window(p, Math.max(0, a - 1), Math.min(sizes[p]! - 1, b));
+      });
+      return { ...header(found > 0 ? "range" : "absence", batchId), key: bytesToHex(key), windows };
+    },
+  };
 }

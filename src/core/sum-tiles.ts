@@ -9,7 +9,7 @@
  * Pure and synchronous: the caller supplies tile bytes (and, for proofs, the leaves' keys and
  * commitments); nothing here reads a file.
  */
-import type { SumTree, SumTreeProvince } from "./build-sum-tree.ts";
+import { sumTreeQueries, type SumTree, type SumTreeProvince } from "./build-sum-tree.ts";
 import { InvariantError } from "./errors.ts";
 import { bytesToHex, hexToBytes, type Hex } from "./hex.ts";
 import { createKeccakEngine, type KeccakEngine } from "./keccak.ts";
@@ -27,7 +27,6 @@ import {
   type ProofLeaf,
   type ProofNode,
   type ProofWindow,
-  type SumTreeProof,
 } from "./sum-tree-proof.ts";
 import { tileCounts, tilePath, TILE_HEIGHT, TILE_WIDTH } from "./tile-path.ts";
 
@@ -604,18 +603,6 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     }
     return from + a;
   };
-  const header = (
-    type: SumTreeProof["type"],
-    batchId: number,
-  ): Omit<SumTreeProof, "windows" | "key"> => ({
-    scheme: SUM_TREE_SCHEME,
-    type,
-    kind,
-    batchId,
-    root: proofNode(rootNode),
-    batchSize: total,
-    provinceCount: codes.length,
-  });
   const provinces: SumTreeProvince[] = params.provinces.map((p, index) => ({
     code: p.code,
     index,
@@ -631,35 +618,18 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     lanes: rootNode.lanes,
     size: total,
     provinces,
-    leaf(i) {
-      const p = provinceOf(i);
-      return { ...leafAt(p, i - offsets[p]!), province: codes[p]! };
-    },
-    inclusionProof(i, batchId) {
-      const p = provinceOf(i);
-      const j = i - offsets[p]!;
-      return { ...header("inclusion", batchId), windows: [window(p, j, j)] };
-    },
-    indicesOf(key) {
-      const out: number[] = [];
-      for (let p = 0; p < codes.length; p++) {
-        const a = lowerBound(p, key, false);
-        const b = lowerBound(p, key, true);
-        for (let j = a; j < b; j++) out.push(offsets[p]! + j);
-      }
-      return out;
-    },
-    personProof(key, batchId) {
-      if (key.length !== 32) throw new RangeError("key must be 32 bytes");
-      let found = 0;
-      const windows = codes.map((_, p) => {
-        const a = lowerBound(p, key, false);
-        const b = lowerBound(p, key, true);
-        found += b - a;
-        return window(p, Math.max(0, a - 1), Math.min(params.provinces[p]!.size - 1, b));
-      });
-      return { ...header(found > 0 ? "range" : "absence", batchId), key: bytesToHex(key), windows };
-    },
+    ...sumTreeQueries({
+      kind,
+      rootNode,
+      size: total,
+      codes,
+      offsets,
+      sizes: params.provinces.map((p) => p.size),
+      provinceOf,
+      leafAt,
+      lowerBound,
+      window,
+    }),
   };
 }
 
