@@ -7,7 +7,7 @@
  * browser layer; `npm run build:web` (scripts/build-web.ts) is its command-line entry.
  */
 import path from "node:path";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 
 export interface BuildWebOptions {
   /** Output folder (default `src/web/dist`). Existing files with the same names are overwritten. */
@@ -35,6 +35,19 @@ const SOURCE_DIR = path.resolve(import.meta.dirname, "../web");
  */
 export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebResult> {
   const outDir = options.outDir ?? `${SOURCE_DIR}/dist`;
+  // What the app and the history's worker are both built with (offline, into the same folder).
+  const shared = {
+    bundle: true,
+    platform: "browser",
+    target: ["es2022", "chrome100", "firefox100", "safari15.4"],
+    minify: options.minify ?? true,
+    legalComments: "none",
+    charset: "utf8",
+    outdir: outDir,
+    write: true,
+    metafile: true as const,
+    logLevel: "silent",
+  } satisfies BuildOptions;
   const result = await build({
     absWorkingDir: SOURCE_DIR,
     entryPoints: [
@@ -44,34 +57,16 @@ export async function buildWeb(options: BuildWebOptions = {}): Promise<BuildWebR
     ],
     loader: { ".html": "copy", ".woff2": "file" },
     assetNames: "fonts/[name]",
-    bundle: true,
+    ...shared,
     format: "esm",
-    platform: "browser",
-    target: ["es2022", "chrome100", "firefox100", "safari15.4"],
-    minify: options.minify ?? true,
-    legalComments: "none",
-    charset: "utf8",
-    outdir: outDir,
-    write: true,
-    metafile: true,
-    logLevel: "silent",
   });
   // The history page's Web Worker (src/web/history-worker.ts), beside app.js: a classic script
   // (iife), so that it starts in every browser the portal targets, module workers or not.
   const worker = await build({
     absWorkingDir: SOURCE_DIR,
     entryPoints: [{ in: `${SOURCE_DIR}/history-worker.ts`, out: "history-worker" }],
-    bundle: true,
+    ...shared,
     format: "iife",
-    platform: "browser",
-    target: ["es2022", "chrome100", "firefox100", "safari15.4"],
-    minify: options.minify ?? true,
-    legalComments: "none",
-    charset: "utf8",
-    outdir: outDir,
-    write: true,
-    metafile: true,
-    logLevel: "silent",
   });
   // Metafile keys are relative to absWorkingDir; every output sits under the folder of app.js.
   const outputs = [

@@ -67,14 +67,11 @@ function summary(problems: readonly string[], okDetail: string): { ok: boolean; 
   return { ok: false, detail: shown + more };
 }
 
-async function listFiles(dir: string, rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const child = rel === "" ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, child)));
-    else out.push(child);
-  }
-  return out;
+async function listFiles(dir: string): Promise<string[]> {
+  // Every entry that is not a folder, as a `/`-separated path under `dir`.
+  return (await readdir(dir, { withFileTypes: true, recursive: true }))
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join("/"));
 }
 
 /** A listed path that stays inside the site: relative, no `.`/`..` segments, no backslash. */

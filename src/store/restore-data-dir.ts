@@ -273,14 +273,11 @@ async function readArchiveManifest(archive: string): Promise<PrivateArchiveManif
   return m;
 }
 
-async function listFiles(dir: string, rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const child = rel === "" ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, child)));
-    else out.push(child);
-  }
-  return out;
+async function listFiles(dir: string): Promise<string[]> {
+  // Every entry that is not a folder, as a `/`-separated path under `dir`.
+  return (await readdir(dir, { withFileTypes: true, recursive: true }))
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join("/"));
 }
 
 /** The mirror's files, each read once and checked against mirror.json when used. */
