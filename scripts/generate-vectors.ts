@@ -21,6 +21,8 @@
  *                   public tile sets valid and corrupted (scripts/vectors/batch-tiles.ts).
  * - encrypted-file-1.json  shafaf-encrypted-file/1 files (personal data at rest), valid and
  *                   corrupted (scripts/vectors/encrypted-file.ts).
+ * - encrypted-file-2.json  shafaf-encrypted-file/2 files (compressed chunks, a chunk table),
+ *                   valid and corrupted (scripts/vectors/encrypted-file.ts).
  * - log-bundle-1.json  receipts v1 and v2 and a person proof with a log bundle, verified offline
  *                   against a trust policy, valid and corrupted (scripts/vectors/log-bundle.ts).
  * - mirror-1.json    a shafaf-mirror/1 site and corruptions as changes over it, with what
@@ -43,7 +45,7 @@ import { documentVectors } from "./vectors/documents-v2.ts";
 import { recordOffsetsVectors } from "./vectors/record-offsets.ts";
 import { ledgerRecordsVectors } from "./vectors/ledger-records.ts";
 import { batchTilesVectors } from "./vectors/batch-tiles.ts";
-import { encryptedFileVectors } from "./vectors/encrypted-file.ts";
+import { encryptedFileV2Vectors, encryptedFileVectors } from "./vectors/encrypted-file.ts";
 import { logBundleVectors } from "./vectors/log-bundle.ts";
 import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
@@ -345,6 +347,7 @@ async function generate(): Promise<Record<string, string>> {
     "ledger-records-1.json": text(ledgerRecordsVectors()),
     "batch-tiles-1.json": text(batchTilesVectors()),
     "encrypted-file-1.json": text(encryptedFileVectors()),
+    "encrypted-file-2.json": text(encryptedFileV2Vectors()),
     "log-entry-1.json": text(logEntryVectors()),
     "log-bundle-1.json": text(logBundles),
     "manifest-1.json": text(manifestVectors()),

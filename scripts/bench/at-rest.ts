@@ -2,8 +2,9 @@
  * `npm run bench -- at-rest`: the cost of encryption at rest, each figure beside its plain
  * reference measured in the same run.
  *
- * 1. AES-256-GCM sealing and opening of 64 MiB (`shafaf-encrypted-file/1`, 16 KiB chunks) beside
- *    a SHA-256 pass over the same bytes.
+ * 1. Sealing and opening 64 MiB (`shafaf-encrypted-file/2`, 16 KiB chunks) of random bytes
+ *    (stored chunks, as keys.bin) and of artifact-like JSON lines (deflated chunks), beside a
+ *    SHA-256 pass over the same bytes.
  * 2. The anchor pipeline (`runAnchorJob`, shafaf-tree/2, on the embedded development chain): N
  *    premium rows (default 100,000; `BENCH_AT_REST_ROWS`) anchored into a plain data directory and
  *    the same rows into one sealed with a data key (each with its own person-key cache, both cold;
@@ -83,16 +84,29 @@ async function du(dir: string): Promise<number> {
   let t = performance.now();
   createHash("sha256").update(data).digest();
   const shaMs = performance.now() - t;
-  t = performance.now();
-  const sealed = sealBytes(data, key, "bench");
-  const sealMs = performance.now() - t;
-  t = performance.now();
-  openBytes(sealed, key, "bench");
-  const openMs = performance.now() - t;
+  // Random bytes (keys.bin): stored chunks; then artifact-like JSON lines: deflated chunks.
+  const lines: string[] = [];
+  for (let i = 0, n = 0; n < 64 << 20; i++) {
+    const line = `{"index":${i},"code":"${randomBytes(12).toString("base64url")}","salt":"0x${randomBytes(32).toString("hex")}","record":{"kind":"premium","recordId":"P-${i}","period":"1403-07","nationalId":"${String(1e9 + ((i * 7919) % 9e8))}","province":"IR-${String(1 + (i % 31)).padStart(2, "0")}","days":30,"wageBase":"${100_000_000 + (i % 997) * 100_000}"}}\n`;
+    lines.push(line);
+    n += line.length;
+  }
+  const text = Buffer.from(lines.join("")).subarray(0, 64 << 20);
   const rate = (ms: number) => `${fmt(64 / 1024 / (ms / 1000))} GiB/s`;
-  console.log(
-    `64 MiB: seal ${rate(sealMs)}, open ${rate(openMs)}; reference SHA-256 ${rate(shaMs)} (same run)`,
-  );
+  for (const [what, bytes, compress] of [
+    ["random bytes, stored", data, false],
+    ["JSON lines, deflated", text, true],
+  ] as const) {
+    t = performance.now();
+    const sealed = sealBytes(bytes, key, "bench", { compress });
+    const sealMs = performance.now() - t;
+    t = performance.now();
+    openBytes(sealed, key, "bench");
+    const openMs = performance.now() - t;
+    console.log(
+      `64 MiB of ${what}: seal ${rate(sealMs)}, open ${rate(openMs)}, sealed size ${fmt((100 * sealed.length) / bytes.length)} %; reference SHA-256 ${rate(shaMs)} (same run)`,
+    );
+  }
 }
 
 // ── 2 and 3. the pipeline and lookups, plain and sealed ──

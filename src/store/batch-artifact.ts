@@ -32,6 +32,7 @@ import { encodeRecordOffsets } from "./record-offsets.ts";
 import {
   createPrivateFileWriter,
   ENCRYPTED_FILE_FORMAT,
+  ENCRYPTED_FILE_FORMATS,
   openPrivateFileReader,
   readPrivateFile,
   writePrivateFile,
@@ -77,7 +78,8 @@ export interface BatchArtifactDescriptor {
 
 /** `artifact.json`'s `encryption`: which files are sealed, with which data key. */
 export interface ArtifactEncryption {
-  format: typeof ENCRYPTED_FILE_FORMAT;
+  /** The version its files were written in (`shafaf-encrypted-file/2`; `/1` before). */
+  format: string;
   keyId: string;
   files: PrivateArtifactFile[];
 }
@@ -268,7 +270,7 @@ export async function createBatchArtifactWriter(
           second,
           artifactFileRole(jobId, "keys.bin"),
           dataKey,
-          { fsyncDir: false },
+          { fsyncDir: false, compress: false }, // random 32-byte keys do not compress
         );
       else await writeFileDurably(path.join(tmp, "tree.bin"), second);
       offsets[expected] = bytes;
@@ -472,12 +474,13 @@ export function artifactSealing(
   if (e === undefined) return new Set();
   const enc = e as Partial<ArtifactEncryption>;
   if (
-    enc.format !== ENCRYPTED_FILE_FORMAT ||
+    typeof enc.format !== "string" ||
+    !ENCRYPTED_FILE_FORMATS.includes(enc.format) ||
     !Array.isArray(enc.files) ||
     !enc.files.every((f) => PRIVATE_ARTIFACT_FILES.includes(f))
   )
     throw new BatchArtifactError(
-      `${dir}/artifact.json: encryption ${JSON.stringify(enc.format)} is not ${ENCRYPTED_FILE_FORMAT}; upgrade shafaf`,
+      `${dir}/artifact.json: encryption ${JSON.stringify(enc.format)} is not one of ${ENCRYPTED_FILE_FORMATS.join(", ")}; upgrade shafaf`,
     );
   return new Set(enc.files);
 }

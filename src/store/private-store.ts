@@ -1,8 +1,10 @@
 /**
  * Personal data at rest: the one module through which the data directory's private files are
- * written and read (`shafaf-encrypted-file/1`, docs/spec/encrypted-file-v1.md). With a data key
- * a file is sealed in chunks with AES-256-GCM under a per-file key (HKDF of the data key and a
- * random per-file salt), its role bound as associated data; without one it is written plain
+ * written and read (`shafaf-encrypted-file/2`, docs/spec/encrypted-file-v2.md; files of version 1,
+ * docs/spec/encrypted-file-v1.md, are still read). With a data key a file is sealed in chunks
+ * with AES-256-GCM under a per-file key (HKDF of the data key and a random per-file salt), its
+ * role bound as associated data, each chunk compressed (raw DEFLATE) before it is sealed when
+ * that makes it smaller (version 2); without a key it is written plain
  * (data directories made before encryption at rest). Either way it is written to a temporary
  * file, fsync'ed and renamed (mode 0600): a killed process never leaves half a file.
  *
@@ -23,13 +25,29 @@ import {
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from "node:zlib";
 import { dataKeyId } from "../core/data-key-id.ts";
 import { ShafafError } from "../core/errors.ts";
 
-export const ENCRYPTED_FILE_FORMAT = "shafaf-encrypted-file/1";
+/** The version new files are written in (compressed chunks and a chunk table). */
+export const ENCRYPTED_FILE_FORMAT = "shafaf-encrypted-file/2";
+/** Every version this module reads (an artifact descriptor may name either). */
+export const ENCRYPTED_FILE_FORMATS: readonly string[] = [
+  "shafaf-encrypted-file/1",
+  ENCRYPTED_FILE_FORMAT,
+];
+/** HKDF info prefix of the file key: unchanged since version 1 (the version is in every AD). */
+const FILE_KEY_INFO = "shafaf-encrypted-file/1";
 /** "SHAFAFEF". */
 const MAGIC = Buffer.from("SHAFAFEF", "latin1");
-const VERSION = 1;
+/** Chunk methods of version 2: the byte before a chunk's data, inside the seal. */
+const METHOD_STORED = 0;
+const METHOD_DEFLATE = 1;
+/**
+ * zlib level of the writer: on artifact lines 3 measured as fast as 1 and 4 % smaller (168 vs 175
+ * bytes per record), ≈ 4 µs of CPU per record; compressing in the thread pool cost 1.7× the CPU.
+ */
+const DEFLATE_LEVEL = 3;
 export const ENCRYPTED_FILE_HEADER_BYTES = 64;
 /** Header bytes covered by every chunk's associated data (all but the plaintext length). */
 const FIXED_HEADER = 56;
@@ -114,7 +132,7 @@ const roleDigest = (role: string): Buffer =>
 
 function fileKey(key: DataKey, salt: Uint8Array, role: string): Buffer {
   const info = Buffer.concat([
-    Buffer.from(`${ENCRYPTED_FILE_FORMAT}\u0000`, "utf8"),
+    Buffer.from(`${FILE_KEY_INFO}\u0000`, "utf8"),
     Buffer.from(role, "utf8"),
   ]);
   return Buffer.from(hkdfSync("sha256", key.bytes, salt, info, 32));
@@ -126,89 +144,123 @@ function nonce(index: number): Buffer {
   return n;
 }
 
-function chunkAad(header: Buffer, last: boolean): Buffer {
-  return last
-    ? Buffer.concat([header.subarray(0, FIXED_HEADER), Buffer.from([1]), header.subarray(56, 64)])
-    : Buffer.concat([header.subarray(0, FIXED_HEADER), Buffer.from([0])]);
+/**
+ * Associated data of a chunk: the fixed header and a last-chunk flag; the last chunk also binds
+ * the plaintext length and (version 2) the SHA-256 of the chunk table.
+ */
+function chunkAad(header: Buffer, last: boolean, table?: Buffer): Buffer {
+  if (!last) return Buffer.concat([header.subarray(0, FIXED_HEADER), Buffer.from([0])]);
+  const parts = [header.subarray(0, FIXED_HEADER), Buffer.from([1]), header.subarray(56, 64)];
+  if (table !== undefined) parts.push(createHash("sha256").update(table).digest());
+  return Buffer.concat(parts);
 }
+
+/** A version-2 chunk body: the method byte, then the DEFLATE data when it is smaller. */
+function chunkBody(plain: Buffer, deflated: Buffer | undefined): Buffer {
+  if (deflated !== undefined && deflated.length < plain.length) {
+    const b = Buffer.allocUnsafe(deflated.length + 1);
+    b[0] = METHOD_DEFLATE;
+    deflated.copy(b, 1);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(plain.length + 1);
+  b[0] = METHOD_STORED;
+  plain.copy(b, 1);
+  return b;
+}
+
+const deflateOptions = { level: DEFLATE_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY };
+
+/** Encodes a chunk body in this thread (in-memory sealing: small files, vectors). */
+const bodyOf = (plain: Buffer, deflate?: (b: Uint8Array) => Uint8Array, compress = true): Buffer =>
+  chunkBody(
+    plain,
+    plain.length === 0 || !compress
+      ? undefined
+      : deflate !== undefined
+        ? Buffer.from(deflate(plain))
+        : deflateRawSync(plain, deflateOptions),
+  );
 
 /** True when `bytes` begin like a sealed file (the magic). */
 export function isSealed(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && MAGIC.equals(Buffer.from(bytes.subarray(0, 8)));
 }
 
-/** Streams plaintext in, sealed chunks out (the last one held back until `finish`). */
-interface Sealer {
-  header: Buffer;
-  push(plain: Uint8Array): Buffer[];
-  finish(): { chunks: Buffer[]; header: Buffer; plainBytes: number };
-}
-
-function createSealer(
+/** The fixed 64-byte header of a new file (its length field written at the end). */
+function newHeader(
   key: DataKey,
   role: string,
-  options: { chunkBytes?: number; salt?: Uint8Array } = {},
-): Sealer {
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  version: 1 | 2,
+  chunkBytes: number,
+  salt: Uint8Array,
+): Buffer {
   if (!Number.isInteger(chunkBytes) || chunkBytes < MIN_CHUNK || chunkBytes > MAX_CHUNK)
     throw new RangeError(`chunk size ${chunkBytes} outside ${MIN_CHUNK}…${MAX_CHUNK}`);
-  const salt = options.salt ?? randomBytes(24);
   if (salt.length !== 24) throw new RangeError("the file salt is 24 bytes");
   const header = Buffer.alloc(ENCRYPTED_FILE_HEADER_BYTES);
   MAGIC.copy(header, 0);
-  header.writeUInt32LE(VERSION, 8);
+  header.writeUInt32LE(version, 8);
   header.writeUInt32LE(chunkBytes, 12);
   Buffer.from(key.id, "hex").copy(header, 16);
   roleDigest(role).copy(header, 24);
   Buffer.from(salt).copy(header, 32);
-  const k = fileKey(key, salt, role);
+  return header;
+}
+
+/** AES-256-GCM of chunk `index`: ciphertext ‖ tag. */
+function sealChunk(k: Buffer, index: number, aad: Buffer, body: Buffer): Buffer {
+  const c = createCipheriv("aes-256-gcm", k, nonce(index));
+  c.setAAD(aad);
+  const out = Buffer.allocUnsafe(body.length + TAG);
+  let at = c.update(body).copy(out, 0);
+  at += c.final().copy(out, at);
+  c.getAuthTag().copy(out, at);
+  return out;
+}
+
+/** Cuts plaintext into chunks of `chunkBytes`, holding back the last one (sealed at the end). */
+function createChunker(chunkBytes: number) {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let index = 0;
   let total = 0;
-  const seal = (plain: Buffer, last: boolean): Buffer => {
-    const c = createCipheriv("aes-256-gcm", k, nonce(index++));
-    c.setAAD(chunkAad(header, last));
-    const out = Buffer.allocUnsafe(plain.length + TAG);
-    let at = c.update(plain).copy(out, 0);
-    at += c.final().copy(out, at);
-    c.getAuthTag().copy(out, at);
-    return out;
-  };
   return {
-    header,
-    push(plain) {
+    get total() {
+      return total;
+    },
+    /** The whole chunks `plain` completes, except a last one (strictly more must follow). */
+    push(plain: Uint8Array): Buffer[] {
       total += plain.length;
       // A copy: the caller may reuse its buffer once `write` returns.
       pending.push(Buffer.from(plain));
       pendingBytes += plain.length;
       const out: Buffer[] = [];
-      // Strictly more than one chunk pending: the last chunk is sealed only by `finish`.
       if (pendingBytes > chunkBytes) {
         const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
         let at = 0;
         while (all.length - at > chunkBytes) {
-          out.push(seal(all.subarray(at, at + chunkBytes), false));
+          out.push(all.subarray(at, at + chunkBytes));
           at += chunkBytes;
         }
-        pending = [Buffer.from(all.subarray(at))];
+        pending = [all.subarray(at)];
         pendingBytes = all.length - at;
       }
       return out;
     },
-    finish() {
-      header.writeBigUInt64LE(BigInt(total), 56);
-      const last = seal(Buffer.concat(pending), true);
+    last(): Buffer {
+      const b = Buffer.concat(pending);
       pending = [];
       pendingBytes = 0;
-      return { chunks: [last], header, plainBytes: total };
+      return b;
     },
   };
 }
 
 /**
- * Seals `plain` for `role` in memory: the bytes of a `shafaf-encrypted-file/1`.
- * `salt` (24 bytes) is for test vectors only; leave it out.
+ * Seals `plain` for `role` in memory: the bytes of a `shafaf-encrypted-file/2` (or `/1` with
+ * `version: 1`, kept for the test vectors of files written before). `salt` (24 bytes) and
+ * `deflate` (a compressor whose output does not depend on the zlib build) are for test vectors
+ * only; leave them out.
  *
  * @example
  * const sealed = sealBytes(bytes, key, "shafaf-batch/<job>/keys.bin");
@@ -217,21 +269,49 @@ export function sealBytes(
   plain: Uint8Array,
   key: DataKey,
   role: string,
-  options: { chunkBytes?: number; salt?: Uint8Array } = {},
+  options: {
+    chunkBytes?: number;
+    salt?: Uint8Array;
+    version?: 1 | 2;
+    deflate?: (bytes: Uint8Array) => Uint8Array;
+    /** False for bytes known not to compress (random keys): every chunk stored. */
+    compress?: boolean;
+  } = {},
 ): Uint8Array {
-  const s = createSealer(key, role, options);
-  const body = s.push(plain);
-  const { chunks, header } = s.finish();
-  const all = Buffer.concat([header, ...body, ...chunks]);
+  const version = options.version ?? 2;
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const salt = options.salt ?? randomBytes(24);
+  const header = newHeader(key, role, version, chunkBytes, salt);
+  const k = fileKey(key, salt, role);
+  const chunker = createChunker(chunkBytes);
+  const whole = chunker.push(plain);
+  const body = (c: Buffer): Buffer =>
+    version === 1 ? c : bodyOf(c, options.deflate, options.compress);
+  const bodies = whole.map(body);
+  const lastBody = body(chunker.last());
+  header.writeBigUInt64LE(BigInt(chunker.total), 56);
+  const sealed = bodies.map((b, i) => sealChunk(k, i, chunkAad(header, false), b));
+  let table: Buffer | undefined;
+  if (version === 2) {
+    table = Buffer.allocUnsafe(4 * (bodies.length + 1));
+    sealed.forEach((s, i) => table!.writeUInt32LE(s.length, 4 * i));
+    table.writeUInt32LE(lastBody.length + TAG, 4 * bodies.length);
+  }
+  sealed.push(sealChunk(k, bodies.length, chunkAad(header, true, table), lastBody));
+  const all = Buffer.concat([header, ...sealed, ...(table === undefined ? [] : [table])]);
   return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
 }
 
 interface Layout {
   header: Buffer;
+  version: 1 | 2;
   chunkBytes: number;
   plainBytes: number;
   chunks: number;
   fileKey: Buffer;
+  /** Version 2: the chunk table as read (bound to the last chunk) and each chunk's position. */
+  table?: Buffer;
+  positions?: Float64Array;
 }
 
 /** Checks a sealed file's header against the key, role and file size (no decryption yet). */
@@ -241,6 +321,7 @@ function readLayout(
   fileBytes: number,
   key: DataKey | undefined,
   role: string,
+  readTail: (length: number) => Buffer,
 ): Layout {
   if (fileBytes < ENCRYPTED_FILE_HEADER_BYTES)
     fail(
@@ -250,12 +331,12 @@ function readLayout(
       "the file was cut short; restore it from the data directory's backup",
     );
   const version = header.readUInt32LE(8);
-  if (version !== VERSION)
+  if (version !== 1 && version !== 2)
     fail(
       file,
       "format",
       `an encrypted file of version ${version}`,
-      `this version reads ${ENCRYPTED_FILE_FORMAT}; upgrade shafaf`,
+      `this version reads ${ENCRYPTED_FILE_FORMATS.join(" and ")}; upgrade shafaf`,
     );
   const keyId = header.subarray(16, 24).toString("hex");
   if (key === undefined)
@@ -282,44 +363,77 @@ function readLayout(
     fail(file, "format", "plaintext length too large", "the header is damaged");
   const plainBytes = Number(plain);
   const chunks = Math.max(1, Math.ceil(plainBytes / chunkBytes));
-  const expected = ENCRYPTED_FILE_HEADER_BYTES + plainBytes + chunks * TAG;
-  if (fileBytes < expected)
+  const fk = fileKey(key, header.subarray(32, 56), role);
+  const sizeCheck = (expected: number): void => {
+    if (fileBytes < expected)
+      fail(
+        file,
+        "truncated",
+        `the encrypted file has ${fileBytes} bytes, its header promises ${expected}`,
+        "the file was cut short (or its header altered); restore it from the data directory's backup",
+      );
+    if (fileBytes > expected)
+      fail(
+        file,
+        "trailing",
+        `the encrypted file has ${fileBytes} bytes, its header promises ${expected}`,
+        "bytes were appended (or its header altered); restore it from the data directory's backup",
+      );
+  };
+  if (version === 1) {
+    sizeCheck(ENCRYPTED_FILE_HEADER_BYTES + plainBytes + chunks * TAG);
+    return { header, version, chunkBytes, plainBytes, chunks, fileKey: fk };
+  }
+  // Version 2: the chunk table (n × uint32) ends the file; each length is checked before any
+  // position is trusted, and the table itself is authenticated by the last chunk.
+  if (fileBytes < ENCRYPTED_FILE_HEADER_BYTES + chunks * (TAG + 1 + 4))
     fail(
       file,
       "truncated",
-      `the encrypted file has ${fileBytes} bytes, its header promises ${expected}`,
+      `the encrypted file has ${fileBytes} bytes, too few for its ${chunks} chunks`,
       "the file was cut short (or its header altered); restore it from the data directory's backup",
     );
-  if (fileBytes > expected)
-    fail(
-      file,
-      "trailing",
-      `the encrypted file has ${fileBytes} bytes, its header promises ${expected}`,
-      "bytes were appended (or its header altered); restore it from the data directory's backup",
-    );
-  return {
-    header,
-    chunkBytes,
-    plainBytes,
-    chunks,
-    fileKey: fileKey(key, header.subarray(32, 56), role),
-  };
+  const table = readTail(4 * chunks);
+  const positions = new Float64Array(chunks + 1);
+  positions[0] = ENCRYPTED_FILE_HEADER_BYTES;
+  for (let i = 0; i < chunks; i++) {
+    const n = table.readUInt32LE(4 * i);
+    const max = (i === chunks - 1 ? plainBytes - i * chunkBytes : chunkBytes) + 1 + TAG;
+    if (n < 1 + TAG || n > max)
+      fail(
+        file,
+        "format",
+        `the chunk table gives chunk ${i} ${n} bytes, outside ${1 + TAG}…${max}`,
+        "the table at the end of the file is damaged, or bytes were appended or cut; restore the file from the data directory's backup",
+      );
+    positions[i + 1] = positions[i]! + n;
+  }
+  sizeCheck(positions[chunks]! + 4 * chunks);
+  return { header, version, chunkBytes, plainBytes, chunks, fileKey: fk, table, positions };
 }
 
-/** Ciphertext position and plaintext length of chunk `i`. */
-function chunkAt(l: Layout, i: number): { position: number; plain: number } {
+/** Ciphertext position and length (tag included) and plaintext length of chunk `i`. */
+function chunkAt(l: Layout, i: number): { position: number; sealed: number; plain: number } {
   const plain = i === l.chunks - 1 ? l.plainBytes - i * l.chunkBytes : l.chunkBytes;
-  return { position: ENCRYPTED_FILE_HEADER_BYTES + i * (l.chunkBytes + TAG), plain };
+  if (l.positions === undefined)
+    return {
+      position: ENCRYPTED_FILE_HEADER_BYTES + i * (l.chunkBytes + TAG),
+      sealed: plain + TAG,
+      plain,
+    };
+  return { position: l.positions[i]!, sealed: l.positions[i + 1]! - l.positions[i]!, plain };
 }
 
 function openChunk(file: string, l: Layout, i: number, sealed: Buffer): Buffer {
   const last = i === l.chunks - 1;
   const { plain } = chunkAt(l, i);
+  const body = sealed.length - TAG;
+  let opened: Buffer;
   try {
     const d = createDecipheriv("aes-256-gcm", l.fileKey, nonce(i));
-    d.setAAD(chunkAad(l.header, last));
-    d.setAuthTag(sealed.subarray(plain, plain + TAG));
-    return Buffer.concat([d.update(sealed.subarray(0, plain)), d.final()]);
+    d.setAAD(chunkAad(l.header, last, l.table));
+    d.setAuthTag(sealed.subarray(body, body + TAG));
+    opened = Buffer.concat([d.update(sealed.subarray(0, body)), d.final()]);
   } catch (error) {
     return fail(
       file,
@@ -329,6 +443,26 @@ function openChunk(file: string, l: Layout, i: number, sealed: Buffer): Buffer {
       error,
     );
   }
+  if (l.version === 1) return opened;
+  // Authenticated: what follows can only fail for a writer that broke the format.
+  const method = opened[0];
+  let out: Buffer | undefined;
+  if (method === METHOD_STORED) out = opened.subarray(1);
+  else if (method === METHOD_DEFLATE) {
+    try {
+      out = inflateRawSync(opened.subarray(1), { maxOutputLength: Math.max(1, plain) });
+    } catch {
+      out = undefined;
+    }
+  }
+  if (out === undefined || out.length !== plain)
+    fail(
+      file,
+      "format",
+      `chunk ${i} of the encrypted file does not decode to its ${plain} bytes`,
+      "the file was written by a faulty writer; restore it from the data directory's backup",
+    );
+  return out;
 }
 
 /**
@@ -352,7 +486,7 @@ export function openBytes(
       file,
       "plain",
       "not an encrypted file, where one is required",
-      `the data directory says this file is sealed (${ENCRYPTED_FILE_FORMAT}); restore it from the backup`,
+      "the data directory says this file is sealed (shafaf-encrypted-file); restore it from the backup",
     );
   }
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
@@ -362,18 +496,17 @@ export function openBytes(
     buf.length,
     key,
     role,
+    (length) => Buffer.from(buf.subarray(buf.length - length)),
   );
   const out = Buffer.allocUnsafe(l.plainBytes);
-  for (let i = 0; i < l.chunks; i++) {
-    const { position, plain } = chunkAt(l, i);
-    openChunk(file, l, i, buf.subarray(position, position + plain + TAG)).copy(
-      out,
-      i * l.chunkBytes,
-    );
+  // The last chunk first: it authenticates the length and the chunk table.
+  const order = [l.chunks - 1, ...Array.from({ length: l.chunks - 1 }, (_, i) => i)];
+  for (const i of order) {
+    const { position, sealed: n } = chunkAt(l, i);
+    openChunk(file, l, i, buf.subarray(position, position + n)).copy(out, i * l.chunkBytes);
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
-
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, "r");
   try {
@@ -393,8 +526,9 @@ export interface PrivateFileWriter {
 }
 
 /**
- * Starts writing `file` (mode 0600) for `role`: sealed when `key` is given, plain otherwise.
- * Nothing is visible at `file` until `close` (temporary file, fsync, rename, fsync of the folder).
+ * Starts writing `file` (mode 0600) for `role`: sealed when `key` is given (version 2, each chunk
+ * compressed when that makes it smaller), plain otherwise. Nothing is visible at `file` until `close` (temporary file, fsync, rename,
+ * fsync of the folder).
  *
  * @example
  * const w = await createPrivateFileWriter(file, "shafaf-batch/<job>/records.jsonl", key);
@@ -404,19 +538,24 @@ export async function createPrivateFileWriter(
   file: string,
   role: string,
   key: DataKey | undefined,
-  options: { chunkBytes?: number; fsyncDir?: boolean } = {},
+  options: {
+    chunkBytes?: number;
+    fsyncDir?: boolean;
+    /** False for bytes known not to compress (random keys): every chunk stored. */
+    compress?: boolean;
+  } = {},
 ): Promise<PrivateFileWriter> {
   const tmp = path.join(
     path.dirname(file),
     `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
   );
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const salt = randomBytes(24);
+  const header = key === undefined ? undefined : newHeader(key, role, 2, chunkBytes, salt);
   const fh: FileHandle = await open(tmp, "wx", 0o600);
-  const sealer =
-    key === undefined
-      ? undefined
-      : createSealer(key, role, {
-          ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
-        });
+  const k = key === undefined ? undefined : fileKey(key, salt, role);
+  const chunker = createChunker(chunkBytes);
+  const lengths: number[] = [];
   let position = 0;
   let plainBytes = 0;
   let done = false;
@@ -425,18 +564,30 @@ export async function createPrivateFileWriter(
     await fh.write(bytes, 0, bytes.length, position);
     position += bytes.length;
   };
-  if (sealer !== undefined) await put(sealer.header); // rewritten with the length at close
+  if (header !== undefined) await put(header); // rewritten with the length at close
   return {
     async write(bytes) {
       plainBytes += bytes.length;
-      if (sealer === undefined)
+      if (header === undefined) {
         await put(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-      else for (const c of sealer.push(bytes)) await put(c);
+        return;
+      }
+      for (const c of chunker.push(bytes)) {
+        const body = bodyOf(c, undefined, options.compress);
+        const sealed = sealChunk(k!, lengths.length, chunkAad(header, false), body);
+        lengths.push(sealed.length);
+        await put(sealed);
+      }
     },
     async close() {
-      if (sealer !== undefined) {
-        const { chunks, header } = sealer.finish();
-        for (const c of chunks) await put(c);
+      if (header !== undefined) {
+        const lastBody = bodyOf(chunker.last(), undefined, options.compress);
+        lengths.push(lastBody.length + TAG);
+        const table = Buffer.allocUnsafe(4 * lengths.length);
+        lengths.forEach((n, i) => table.writeUInt32LE(n, 4 * i));
+        header.writeBigUInt64LE(BigInt(chunker.total), 56);
+        await put(sealChunk(k!, lengths.length - 1, chunkAad(header, true, table), lastBody));
+        await put(table);
         await fh.write(header, 0, header.length, 0);
       }
       await fh.sync();
@@ -455,7 +606,6 @@ export async function createPrivateFileWriter(
     },
   };
 }
-
 /**
  * Writes `bytes` to `file` for `role` durably (temporary file, fsync, rename; mode 0600): sealed
  * with `key`, plain without one.
@@ -468,7 +618,7 @@ export async function writePrivateFile(
   bytes: Uint8Array,
   role: string,
   key: DataKey | undefined,
-  options: { fsyncDir?: boolean } = {},
+  options: { fsyncDir?: boolean; compress?: boolean } = {},
 ): Promise<void> {
   const w = await createPrivateFileWriter(file, role, key, options);
   try {
@@ -554,7 +704,7 @@ export function openPrivateFileReader(
           file,
           "plain",
           "not an encrypted file, where one is required",
-          `the data directory says this file is sealed (${ENCRYPTED_FILE_FORMAT}); restore it from the backup`,
+          "the data directory says this file is sealed (shafaf-encrypted-file); restore it from the backup",
         );
       return {
         size: fileBytes,
@@ -567,12 +717,15 @@ export function openPrivateFileReader(
         close,
       };
     }
-    const l = readLayout(file, head, fileBytes, key, role);
+    const l = readLayout(file, head, fileBytes, key, role, (length) =>
+      pread(length, fileBytes - length),
+    );
     const chunk = (i: number): Buffer => {
-      const { position, plain } = chunkAt(l, i);
-      return openChunk(file, l, i, pread(plain + TAG, position));
+      const { position, sealed } = chunkAt(l, i);
+      return openChunk(file, l, i, pread(sealed, position));
     };
-    chunk(l.chunks - 1); // authenticates the length: a cut or relabelled file fails now
+    // Authenticates the length (and a version-2 chunk table): a cut or relabelled file fails now.
+    chunk(l.chunks - 1);
     let cached: { i: number; plain: Buffer } | undefined;
     const cachedChunk = (i: number): Buffer => {
       if (cached?.i !== i) cached = { i, plain: chunk(i) };

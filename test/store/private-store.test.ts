@@ -4,6 +4,7 @@
  * files, crash safety under kill -9, the data keystore, the sealed person-key cache, and a sealed
  * batch artifact read through the receipt assembler.
  */
+import { deflateSync } from "fflate";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -100,77 +101,84 @@ describe("private-store (encryption at rest)", function () {
     await rm(work, { recursive: true, force: true });
   });
 
-  describe("test/vectors/encrypted-file-1.json", function () {
-    let v: Vectors;
-    let vkey: DataKey;
-    before(async function () {
-      v = JSON.parse(
-        await readFile(path.join(ROOT, "test/vectors/encrypted-file-1.json"), "utf8"),
-      ) as Vectors;
-      vkey = dataKeyOf(fromHex(v.key));
-    });
+  for (const [vectorsFile, version] of [
+    ["encrypted-file-1.json", 1],
+    ["encrypted-file-2.json", 2],
+  ] as const)
+    describe(`test/vectors/${vectorsFile}`, function () {
+      let v: Vectors;
+      let vkey: DataKey;
+      before(async function () {
+        v = JSON.parse(
+          await readFile(path.join(ROOT, "test/vectors", vectorsFile), "utf8"),
+        ) as Vectors;
+        vkey = dataKeyOf(fromHex(v.key));
+      });
 
-    it("reproduces every sealed file byte for byte and opens it", function () {
-      expect(vkey.id).to.equal(v.keyId);
-      expect(dataKeyId(fromHex(v.key))).to.equal(v.keyId);
-      for (const c of v.valid) {
-        const sealed = sealBytes(fromHex(c.plainHex), vkey, v.role, {
-          chunkBytes: v.chunkBytes,
-          salt: fromHex(v.salt),
-        });
-        expect(toHex(sealed), c.name).to.equal(c.sealedHex);
-        expect(toHex(openBytes(fromHex(c.sealedHex), vkey, v.role)), c.name).to.equal(c.plainHex);
-      }
-    });
+      it("reproduces every sealed file byte for byte and opens it", function () {
+        expect(vkey.id).to.equal(v.keyId);
+        expect(dataKeyId(fromHex(v.key))).to.equal(v.keyId);
+        for (const c of v.valid) {
+          const sealed = sealBytes(fromHex(c.plainHex), vkey, v.role, {
+            chunkBytes: v.chunkBytes,
+            salt: fromHex(v.salt),
+            version,
+            // The vectors' DEFLATE data comes from fflate (independent of Node's zlib build).
+            ...(version === 2 ? { deflate: (b: Uint8Array) => deflateSync(b, { level: 6 }) } : {}),
+          });
+          expect(toHex(sealed), c.name).to.equal(c.sealedHex);
+          expect(toHex(openBytes(fromHex(c.sealedHex), vkey, v.role)), c.name).to.equal(c.plainHex);
+        }
+      });
 
-    it("refuses every corrupted file by name, in memory and from a real file", async function () {
-      expect(v.corrupted.length).to.be.greaterThan(10);
-      for (const c of v.corrupted) {
-        const k =
-          c.openWith === "noKey"
-            ? undefined
-            : c.openWith === "otherKey"
-              ? dataKeyOf(fromHex(v.otherKey))
-              : vkey;
-        const role = c.role ?? v.role;
-        expect(
-          failureOf(() => openBytes(fromHex(c.hex), k, role)),
-          c.name,
-        ).to.equal(c.failure);
-        const file = path.join(work, c.name);
-        await writeFile(file, fromHex(c.hex));
-        expect(
-          await failureOfAsync(() => readPrivateFile(file, role, k, { allowPlain: false })),
-          `${c.name} (readPrivateFile)`,
-        ).to.equal(c.failure);
-        const readAll = (): void => {
-          const r = openPrivateFileReader(file, role, k, { allowPlain: false });
-          try {
-            for (const _ of r.chunks());
-          } finally {
-            r.close();
-          }
-        };
-        expect(failureOf(readAll), `${c.name} (reader)`).to.equal(c.failure);
-      }
-    });
+      it("refuses every corrupted file by name, in memory and from a real file", async function () {
+        expect(v.corrupted.length).to.be.greaterThan(10);
+        for (const c of v.corrupted) {
+          const k =
+            c.openWith === "noKey"
+              ? undefined
+              : c.openWith === "otherKey"
+                ? dataKeyOf(fromHex(v.otherKey))
+                : vkey;
+          const role = c.role ?? v.role;
+          expect(
+            failureOf(() => openBytes(fromHex(c.hex), k, role)),
+            c.name,
+          ).to.equal(c.failure);
+          const file = path.join(work, c.name);
+          await writeFile(file, fromHex(c.hex));
+          expect(
+            await failureOfAsync(() => readPrivateFile(file, role, k, { allowPlain: false })),
+            `${c.name} (readPrivateFile)`,
+          ).to.equal(c.failure);
+          const readAll = (): void => {
+            const r = openPrivateFileReader(file, role, k, { allowPlain: false });
+            try {
+              for (const _ of r.chunks());
+            } finally {
+              r.close();
+            }
+          };
+          expect(failureOf(readAll), `${c.name} (reader)`).to.equal(c.failure);
+        }
+      });
 
-    it("names the file, the key ids and the fix, never the plaintext", function () {
-      const c = v.corrupted.find((x) => x.name === "wrong-key")!;
-      try {
-        openBytes(fromHex(c.hex), dataKeyOf(fromHex(v.otherKey)), v.role, { file: "/d/x" });
-        expect.fail("accepted");
-      } catch (error) {
-        const e = error as PrivateFileError;
-        expect(e.message).to.contain("/d/x");
-        expect(e.message).to.contain(v.keyId);
-        expect(e.message).to.match(/shafaf keys show-data/);
-        expect(e.message).not.to.contain("0012345679");
-      }
-      const none = v.corrupted.find((x) => x.name === "no-key")!;
-      expect(() => openBytes(fromHex(none.hex), undefined, v.role)).to.throw(/--data-key FILE/);
+      it("names the file, the key ids and the fix, never the plaintext", function () {
+        const c = v.corrupted.find((x) => x.name === "wrong-key")!;
+        try {
+          openBytes(fromHex(c.hex), dataKeyOf(fromHex(v.otherKey)), v.role, { file: "/d/x" });
+          expect.fail("accepted");
+        } catch (error) {
+          const e = error as PrivateFileError;
+          expect(e.message).to.contain("/d/x");
+          expect(e.message).to.contain(v.keyId);
+          expect(e.message).to.match(/shafaf keys show-data/);
+          expect(e.message).not.to.contain("0012345679");
+        }
+        const none = v.corrupted.find((x) => x.name === "no-key")!;
+        expect(() => openBytes(fromHex(none.hex), undefined, v.role)).to.throw(/--data-key FILE/);
+      });
     });
-  });
 
   describe("files on disk", function () {
     it("reads any byte range by plaintext offset (property, real files)", async function () {
