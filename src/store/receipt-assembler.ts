@@ -40,6 +40,24 @@ import {
   type TiledBatch,
 } from "./tiled-batch.ts";
 
+/**
+ * Receipts assembled here from a batch's verified tile windows, and the anchored root each was
+ * proven against by construction (see DESIGN.md "Lookups from verified windows"): every node of
+ * its proof was read from a window whose fold was checked, up a chain of verified windows, against
+ * a province root of that batch root; its leaf hashes to a verified level-0 entry; its record and
+ * salt open the leaf. Keyed by the object handed out: a receipt from anywhere else (stored whole,
+ * parsed from a request, copied) is not in it.
+ */
+const provenRoots = new WeakMap<object, string>();
+
+/**
+ * The anchored root a receipt object returned by this assembler was proven against by
+ * construction, or undefined for any other object (the caller then verifies it in full).
+ */
+export function receiptProvenRoot(receipt: object): string | undefined {
+  return provenRoots.get(receipt);
+}
+
 /** What the assembler needs of an anchored batch (a `BatchEntry` has it). */
 export interface AnchoredBatchFacts {
   batchId: number;
@@ -334,7 +352,7 @@ function assembleV2(
     const leaf = sum.tiles.lineLeaf(index);
     if (sum.tiles.leafLine(leaf) !== index)
       throw new RangeError("the tiles' leaf index does not point back at the line");
-    return buildReceiptV2({
+    const receipt = buildReceiptV2({
       chainId: batch.chainId,
       contract: batch.contract,
       batchId: batch.batchId,
@@ -345,10 +363,14 @@ function assembleV2(
       salt: hexToBytes(line.salt),
       verify,
     });
+    // The tree's windows are verified as they are folded (openTiledBatch): its proofs lead to
+    // its root, which is the anchored one (checked above).
+    provenRoots.set(receipt, batch.root.toLowerCase());
+    return receipt;
   } catch (error) {
     throw new ReceiptAssemblyError(
       `the receipt of ${where} does not verify against the anchored root; the artifact is damaged`,
-      { cause: error },
+      { cause: error, code: "store.receipt.unverified" },
     );
   }
 }
