@@ -14,7 +14,7 @@ import { InvariantError } from "./errors.ts";
 import { bytesToHex, hexToBytes, type Hex } from "./hex.ts";
 import { createKeccakEngine, type KeccakEngine } from "./keccak.ts";
 import type { RecordKind } from "./record.ts";
-import { LANE_BYTES, laneCount, readLanes, writeLanes } from "./sum-tree-lanes.ts";
+import { LANE_BYTES, laneCount, laneDecimal, readLanes, writeLanes } from "./sum-tree-lanes.ts";
 import {
   provinceNode,
   sumLeafNode,
@@ -410,6 +410,30 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
     return nodeFrom(row, at, lanesN);
   };
 
+  /**
+   * Node (level, index) as a proof carries it, read from its window's bytes. Nodes of tree levels
+   * ≥ 8 (in tiles of level ≥ 1, shared by every proof of the subtree; at most size/128 of them)
+   * are kept as text: each use gets its own object.
+   */
+  const upper = new Map<number, ProofNode>();
+  const proofNodeAt = (level: number, index: number): ProofNode => {
+    const id = level >= TILE_HEIGHT ? level * 2 ** 32 + index : -1;
+    const kept = id < 0 ? undefined : upper.get(id);
+    if (kept !== undefined) return { hash: kept.hash, lanes: kept.lanes.slice() };
+    const L = Math.floor(level / TILE_HEIGHT);
+    const r = level % TILE_HEIGHT;
+    const N = Math.floor((index * 2 ** r) / TILE_WIDTH);
+    const row = window(L, N)[r]!;
+    const at = (index - (N * TILE_WIDTH) / 2 ** r) * rec;
+    if (at + rec > row.length)
+      throw new SumTilesError(`node ${level}/${index} is not in its tiles`);
+    const lanes: string[] = [];
+    for (let k = 0; k < lanesN; k++) lanes.push(laneDecimal(row, at + 32 + k * LANE_BYTES));
+    const made = { hash: bytesToHex(row.subarray(at, at + 32)), lanes };
+    if (id >= 0) upper.set(id, { hash: made.hash, lanes: lanes.slice() });
+    return made;
+  };
+
   return {
     size,
     node,
@@ -421,8 +445,8 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
       let lo = lo0;
       let hi = hi0;
       for (let l = 0; count > 1; l++) {
-        if (lo % 2 === 1) out.push(proofNode(node(l, lo - 1)));
-        if (hi % 2 === 0 && hi + 1 < count) out.push(proofNode(node(l, hi + 1)));
+        if (lo % 2 === 1) out.push(proofNodeAt(l, lo - 1));
+        if (hi % 2 === 0 && hi + 1 < count) out.push(proofNodeAt(l, hi + 1));
         lo >>= 1;
         hi >>= 1;
         count = (count + 1) >> 1;
@@ -601,18 +625,28 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     lanes: leaf.lanes.map((v) => v.toString()),
     commitment: bytesToHex(leaf.commitment),
   });
-  const provincePath = (p: number): ProofNode[] => {
-    const out: ProofNode[] = [];
-    let count = codes.length;
-    let i = p;
-    for (let l = 0; count > 1; l++) {
-      if (i % 2 === 1) out.push(proofNode(top[l]![i - 1]!));
-      else if (i + 1 < count) out.push(proofNode(top[l]![i + 1]!));
-      i >>= 1;
-      count = (count + 1) >> 1;
+  /** Each province's top-tree path and subtree node as text, made once (fresh objects per use). */
+  const topText: ({ path: ProofNode[]; subtree: ProofNode } | undefined)[] = codes.map(
+    () => undefined,
+  );
+  const provinceText = (p: number): { path: ProofNode[]; subtree: ProofNode } => {
+    let t = topText[p];
+    if (t === undefined) {
+      const path: ProofNode[] = [];
+      let count = codes.length;
+      let i = p;
+      for (let l = 0; count > 1; l++) {
+        if (i % 2 === 1) path.push(proofNode(top[l]![i - 1]!));
+        else if (i + 1 < count) path.push(proofNode(top[l]![i + 1]!));
+        i >>= 1;
+        count = (count + 1) >> 1;
+      }
+      t = { path, subtree: proofNode(subtrees[p]!) };
+      topText[p] = t;
     }
-    return out;
+    return t;
   };
+  const copy = (n: ProofNode): ProofNode => ({ hash: n.hash, lanes: n.lanes.slice() });
   const window = (p: number, lo: number, hi: number): ProofWindow => {
     const leaves: ProofLeaf[] = [];
     for (let j = lo; j <= hi; j++) leaves.push(toProofLeaf(leafAt(p, j)));
@@ -623,9 +657,9 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
       index: lo,
       batchIndex: offsets[p]! + lo,
       leaves,
-      subtree: proofNode(subtrees[p]!),
+      subtree: copy(provinceText(p).subtree),
       path: provinceTiles(p).siblings(lo, hi),
-      provincePath: provincePath(p),
+      provincePath: provinceText(p).path.map(copy),
     };
   };
   const cmp = (k: Uint8Array, at: number, key: Uint8Array): number => {

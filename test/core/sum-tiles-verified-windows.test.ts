@@ -8,8 +8,10 @@
  * tree's proofs, each of which verifies.
  */
 import { expect } from "chai";
+import fc from "fast-check";
 import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
 import { createTileSumTree, SumTilesError, sumTreeTiles } from "../../src/core/sum-tiles.ts";
+import { LANE_MAX, laneDecimal, readLanes, writeLanes } from "../../src/core/sum-tree-lanes.ts";
 import { verifySumTreeProof } from "../../src/core/verify-sum-tree-proof.ts";
 
 /** A premium tree of provinces of `sizes` leaves (keys sorted per province, some persons twice). */
@@ -112,5 +114,25 @@ describe("createTileSumTree › windows verified as they are folded", function (
     expect(fromTiles().personProof(key, 1)).to.deep.equal(tree.personProof(key, 1));
     const tiled = fromTiles({ p: 0, level: 0, index: 6, byte: 20 * entry + 7 });
     expect(() => tiled.personProof(key, 1)).to.throw(SumTilesError);
+  });
+});
+
+describe("sum-tree lanes › readLanes and laneDecimal (a Number below 2^53, a bigint above)", function () {
+  it("read back every lane written, around 2^32, 2^53, 2^64 and 2^128 − 1", function () {
+    const edges = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n];
+    const lane = fc.oneof(
+      fc.constantFrom(...edges, LANE_MAX),
+      fc.bigInt({ min: 0n, max: 2n ** 60n }),
+      fc.bigInt({ min: 0n, max: LANE_MAX }),
+    );
+    fc.assert(
+      fc.property(fc.array(lane, { minLength: 1, maxLength: 7 }), (lanes) => {
+        const bytes = new Uint8Array(3 + 16 * lanes.length);
+        writeLanes(lanes, bytes, 3);
+        expect(readLanes(bytes, 3, lanes.length)).to.deep.equal(lanes);
+        lanes.forEach((v, k) => expect(laneDecimal(bytes, 3 + 16 * k)).to.equal(v.toString()));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
