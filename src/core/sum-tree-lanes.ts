@@ -71,10 +71,7 @@ export function readLanes(bytes: Uint8Array, offset: number, count: number): big
     const w2 = u32(bytes, at + 8);
     const w3 = u32(bytes, at + 12);
     if (w0 === 0 && w1 === 0 && w2 < 0x200000) lanes.push(BigInt(w2 * 0x100000000 + w3));
-    else
-      lanes.push(
-        (BigInt(w0) << 96n) | (BigInt(w1) << 64n) | (BigInt(w2) << 32n) | BigInt(w3),
-      );
+    else lanes.push((BigInt(w0) << 96n) | (BigInt(w1) << 64n) | (BigInt(w2) << 32n) | BigInt(w3));
   }
   return lanes;
 }

@@ -12,7 +12,11 @@ import fc from "fast-check";
 import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
 import { createTileSumTree, SumTilesError, sumTreeTiles } from "../../src/core/sum-tiles.ts";
 import { LANE_MAX, laneDecimal, readLanes, writeLanes } from "../../src/core/sum-tree-lanes.ts";
-import { verifySumTreeProof } from "../../src/core/verify-sum-tree-proof.ts";
+import type { SumTreeProof } from "../../src/core/sum-tree-proof.ts";
+import {
+  sumTreeProofRulesBreak,
+  verifySumTreeProof,
+} from "../../src/core/verify-sum-tree-proof.ts";
 
 /** A premium tree of provinces of `sizes` leaves (keys sorted per province, some persons twice). */
 function built(sizes: number[]): SumTree {
@@ -114,6 +118,43 @@ describe("createTileSumTree › windows verified as they are folded", function (
     expect(fromTiles().personProof(key, 1)).to.deep.equal(tree.personProof(key, 1));
     const tiled = fromTiles({ p: 0, level: 0, index: 6, byte: 20 * entry + 7 });
     expect(() => tiled.personProof(key, 1)).to.throw(SumTilesError);
+  });
+});
+
+describe("sumTreeProofRulesBreak (what a fold does not show, checked without hashing)", function () {
+  const tree = built([600, 40, 300]);
+  const keyOf = (i: number) => tree.leaf(i).key;
+  const proofOf = (i: number) =>
+    JSON.parse(JSON.stringify(tree.personProof(keyOf(i), 4))) as SumTreeProof;
+
+  it("finds nothing broken in the tree's range and absence proofs", function () {
+    for (const i of [0, 1, 2, 299, 599, 600, 639, 640, 939]) {
+      expect(sumTreeProofRulesBreak(proofOf(i)), `leaf ${i}`).to.equal(undefined);
+      expect(verifySumTreeProof(proofOf(i), { root: tree.root }).status).to.equal("verified");
+    }
+    const absent = tree.personProof(new Uint8Array(32).fill(0x7f), 4);
+    expect(absent.type).to.equal("absence");
+    expect(sumTreeProofRulesBreak(absent)).to.equal(undefined);
+  });
+
+  it("names each rule the verifier would fail on besides hash links", function () {
+    const swapped = proofOf(1); // a person with two records (seq 0 and 1) in IR-01
+    const w = swapped.windows[0]!;
+    [w.leaves[0], w.leaves[1]] = [w.leaves[1]!, w.leaves[0]!];
+    expect(sumTreeProofRulesBreak(swapped)).to.match(/order/);
+    const persons = proofOf(1);
+    const own = persons.windows[0]!.leaves.find((l) => l.seq === 1)!;
+    own.lanes[1] = "1";
+    expect(sumTreeProofRulesBreak(persons)).to.match(/persons lane/);
+    const short = proofOf(5);
+    short.windows.pop();
+    expect(sumTreeProofRulesBreak(short)).to.match(/one window per province/);
+    const claim = proofOf(5);
+    claim.type = "absence";
+    expect(sumTreeProofRulesBreak(claim)).to.match(/absence proof holds a leaf/);
+    const wide = proofOf(300);
+    wide.windows[0]!.leaves.unshift(tree.personProof(keyOf(296), 4).windows[0]!.leaves[0]!);
+    expect(sumTreeProofRulesBreak(wide)).to.match(/more than one leaf on a side/);
   });
 });
 
