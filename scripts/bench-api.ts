@@ -30,12 +30,18 @@
  * costs) beside recomputing the batch's tree from its artifact (what the first request cost before
  * tiles).
  *
+ * With `--scheme v2` a second reference is measured beside the person proof, labelled as such:
+ * `GET /person-proof.json`, a static file holding the bytes of one person proof answer, served by
+ * the same server's static file route (the portal's `express.static`, at the end of the same
+ * middleware chain). The static JSON route stays the figure's reference; this one says what the
+ * size alone costs (a person proof of 31 provinces is ≈ 90 KB).
+ *
  * `--profile FILE`: the server process writes a V8 CPU profile (.cpuprofile, open it in Chrome
  * DevTools) of everything it did after the store was built, when the bench stops it.
  */
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -422,9 +428,13 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
       withReceipts.push({ ...x, receipt: await served.getReceiptByCode(x.code) });
     samples = withReceipts;
   }
+  // v2: the static file route of the second reference (the parent writes the file into it)
+  const webRoot = path.join(dir, "web");
+  if (v2 !== undefined) mkdirSync(webRoot);
   const api = createApp({
     index,
     ledger: served,
+    ...(v2 !== undefined ? { webRoot } : {}),
     verify: v2 !== undefined ? verifyDocument : verifyReceipt,
     apiKeys: [],
     rateLimit: false,
@@ -708,6 +718,19 @@ async function main(): Promise<void> {
         `tiles written in ${(r.tilesMs! / 1000).toFixed(2)} s; after a restart: first receipt ${r.firstReceiptMs!.toFixed(0)} ms, first person proof ${r.firstPersonMs!.toFixed(0)} ms; the tree recomputed from the artifact (the first request before tiles) ${r.recomputeMs!.toFixed(0)} ms`,
       );
     }
+    let proofBytes = 0;
+    if (v2) {
+      // the second reference: one person proof's answer, as a static file of the same server
+      const res = await fetch(new URL("/api/v1/persons/proof", url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ batchId: 1, key: samples[0]!.key }),
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (res.status !== 200) throw new Error(`the first person proof answered ${res.status}`);
+      proofBytes = bytes.length;
+      writeFileSync(path.join(dir, "web", "person-proof.json"), bytes);
+    }
     console.log(
       `load: ${total} requests per route, concurrency ${concurrency}, cap ${capMs / 1000} s, 127.0.0.1, keep-alive\n`,
     );
@@ -724,6 +747,7 @@ async function main(): Promise<void> {
               path: "/api/v1/persons/proof",
               body: JSON.stringify({ batchId: 1, key: samples[i % samples.length]!.key }),
             }),
+            "person-file": () => ({ method: "GET", path: "/person-proof.json" }),
           }
         : {}),
       verify: (i: number) => ({
@@ -763,10 +787,25 @@ async function main(): Promise<void> {
       ["receipt", "GET /api/v1/receipts/{code}"],
       ...(v2 ? [["person", "POST /api/v1/persons/proof"] as const] : []),
       ["verify", "POST /api/v1/verify"],
+      ...(v2
+        ? [
+            [
+              "person-file",
+              `GET /person-proof.json (second reference: a static file of ${proofBytes.toLocaleString("en-US")} bytes, one person proof)`,
+            ] as const,
+          ]
+        : []),
     ] as const) {
       const r = best(name);
       console.log(
         `| ${label} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${(r.perSecond / reference.perSecond).toFixed(2)} | ${cpuOf(name).toFixed(3)} | ${(cpuOf("static") / cpuOf(name)).toFixed(2)} |`,
+      );
+    }
+    if (v2) {
+      const file = cpuOf("person-file");
+      const person = cpuOf("person");
+      console.log(
+        `\nperson proof beside the second reference (a static file of the same size, same server): ${(file / person).toFixed(2)} by CPU (${person.toFixed(3)} against ${file.toFixed(3)} ms), ${(best("person").perSecond / best("person-file").perSecond).toFixed(2)} by req/s; the reference of the figure stays the static JSON route`,
       );
     }
     const clients = Number(opts["verify-concurrency"]);

@@ -214,7 +214,12 @@ function parseLog(entry: unknown, address: string, from: number, to: number): Ra
   const log: RawLog = {
     address: String(e.address).toLowerCase(),
     topics: Array.isArray(e.topics) ? e.topics.map((t) => checkHash(t, "topic")) : [],
-    data: typeof e.data === "string" && /^0x([0-9a-fA-F]{2})*$/.test(e.data) ? e.data : "",
+    // even length and hex digits: the same test as /^0x([0-9a-fA-F]{2})*$/, without a capture
+    // group repeated for every byte of the data
+    data:
+      typeof e.data === "string" && e.data.length % 2 === 0 && /^0x[0-9a-fA-F]*$/.test(e.data)
+        ? e.data
+        : "",
     blockNumber: fromQuantity(e.blockNumber, "log block number"),
     blockHash: checkHash(e.blockHash, "log block hash"),
     transactionHash: checkHash(e.transactionHash, "log transaction hash"),

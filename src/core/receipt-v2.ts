@@ -59,9 +59,23 @@ export interface BuildReceiptV2Params {
  */
 export function buildReceiptV2(p: BuildReceiptV2Params): ReceiptV2 {
   const leaf = p.tree.leaf(p.index);
-  const { commitment } = sumTreeRecordFields(p.record, p.salt);
-  if (bytesToHex(commitment) !== bytesToHex(leaf.commitment))
+  const fields = sumTreeRecordFields(p.record, p.salt);
+  if (bytesToHex(fields.commitment) !== bytesToHex(leaf.commitment))
     throw new InvariantError("the record and salt do not open the tree's leaf", {
+      details: `batch ${p.batchId}, leaf index ${p.index}`,
+      code: "core.receipt-v2.unverified",
+    });
+  // What a verifier compares between the opening and the proven leaf (verify-document.ts
+  // compareOpening), checked here whether or not the whole receipt is verified below.
+  const proof = p.tree.inclusionProof(p.index, p.batchId);
+  const amounts = leaf.lanes.slice(2);
+  if (
+    p.record.kind !== p.tree.kind ||
+    p.record.province !== proof.windows[0]?.province ||
+    amounts.length !== fields.amounts.length ||
+    amounts.some((v, k) => v !== fields.amounts[k])
+  )
+    throw new InvariantError("the record's kind, province or amounts are not its leaf's", {
       details: `batch ${p.batchId}, leaf index ${p.index}`,
       code: "core.receipt-v2.unverified",
     });
@@ -73,7 +87,7 @@ export function buildReceiptV2(p: BuildReceiptV2Params): ReceiptV2 {
     batchId: p.batchId,
     record: recordToJson(p.record),
     salt: bytesToHex(p.salt),
-    proof: p.tree.inclusionProof(p.index, p.batchId),
+    proof,
   };
   if (p.verify === false) return receipt;
   const r = verifyDocumentOffline(receipt, { root: p.tree.root });

@@ -14,7 +14,7 @@ import { InvariantError } from "./errors.ts";
 import { bytesToHex, hexToBytes, type Hex } from "./hex.ts";
 import { createKeccakEngine, type KeccakEngine } from "./keccak.ts";
 import type { RecordKind } from "./record.ts";
-import { LANE_BYTES, laneCount, readLanes, writeLanes } from "./sum-tree-lanes.ts";
+import { LANE_BYTES, laneCount, laneDecimal, readLanes, writeLanes } from "./sum-tree-lanes.ts";
 import {
   provinceNode,
   sumLeafNode,
@@ -125,6 +125,17 @@ export interface SumTileProvinceParams {
    * of a batch. Default: a cache of its own of 4 MiB.
    */
   cache?: SumTileWindowCache;
+  /**
+   * The subtree's trusted root (hash and lanes: the province root that folds, with the others,
+   * to the anchored batch root). When given, every window is verified when it is folded, before
+   * it is kept (batch-tiles-v1.md; DESIGN.md "Lookups from verified windows"): its top node MUST
+   * be the node the verified window above it holds at its place (the top window's, this root),
+   * every level-0 entry MUST satisfy the leaf rules (records 1, persons 0 or 1, lanes < 2^64) and
+   * every entry of a tile of level L ≥ 1 MUST count 256^L records. A window that does not is
+   * refused (SumTilesError) and never kept: every node handed out then lies on a chain of
+   * verified folds up to this root.
+   */
+  root?: SumNode;
 }
 
 /**
@@ -237,6 +248,33 @@ function nodeFrom(bytes: Uint8Array, at: number, lanesN: number): SumNode {
   return { hash: bytes.slice(at, at + 32), lanes: readLanes(bytes, at + 32, lanesN) };
 }
 
+/** Whether `n` bytes of `a` at `i` equal those of `b` at `j`. */
+function sameBytes(a: Uint8Array, i: number, b: Uint8Array, j: number, n: number): boolean {
+  if (i + n > a.length || j + n > b.length) return false;
+  for (let k = 0; k < n; k++) if (a[i + k] !== b[j + k]) return false;
+  return true;
+}
+
+/** A lane value as it is written in a tile entry (u128 big-endian). */
+function laneBytes(v: bigint): Uint8Array {
+  const out = new Uint8Array(LANE_BYTES);
+  writeLanes([v], out, 0);
+  return out;
+}
+
+/**
+ * The leaf rules on an entry's lanes (at `at`, u128 BE each), as the verifier applies them
+ * (tree-v2.md): records = 1, persons ≤ 1, every lane below 2^64.
+ */
+function isLeafLanes(row: Uint8Array, at: number, lanesN: number): boolean {
+  for (let k = 0; k < lanesN; k++) {
+    const base = at + k * LANE_BYTES;
+    const last = k < 2 ? LANE_BYTES - 1 : LANE_BYTES / 2;
+    for (let b = 0; b < last; b++) if (row[base + b] !== 0) return false;
+  }
+  return row[at + LANE_BYTES - 1] === 1 && row[at + 2 * LANE_BYTES - 1]! <= 1;
+}
+
 function nodeBytes(node: SumNode, lanesN: number): Uint8Array {
   const out = new Uint8Array(32 + lanesN * LANE_BYTES);
   out.set(node.hash, 0);
@@ -259,6 +297,9 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
   const windows = params.cache ?? createSumTileWindowCache(4 * 2 ** 20);
   const prefix = `${windows.nextId()}/`;
   const edges = new Map<number, SumNode | undefined>();
+  const trusted = params.root === undefined ? undefined : nodeBytes(params.root, lanesN);
+  /** The tile level of the window that holds the subtree root. */
+  const topLevel = Math.floor(height / TILE_HEIGHT);
 
   const tile = (level: number, index: number): Uint8Array => {
     const width = sumTileWidth(level, index, size);
@@ -304,8 +345,55 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
     }
     if (row.length === 0) throw new SumTilesError(`tile window ${L}/${N} is empty`);
     const rows = foldSumRow(row, lanesN, TILE_HEIGHT);
+    if (trusted !== undefined) verifyWindow(L, N, rows, entries.length / rec);
     windows.set(id, rows);
     return rows;
+  };
+
+  /**
+   * Checks a freshly folded window against the verified window above it (the root for the top
+   * one) and its entries against the rules of their level; throws SumTilesError otherwise.
+   */
+  const verifyWindow = (L: number, N: number, rows: Uint8Array[], entries: number): void => {
+    const row = rows[0]!;
+    if (L === 0) {
+      for (let e = 0; e < entries; e++) {
+        const at = e * rec + 32;
+        if (!isLeafLanes(row, at, lanesN))
+          throw new SumTilesError(
+            `leaf ${N * TILE_WIDTH + e}: its level-0 entry breaks the leaf rules (records 1, persons 0 or 1, lanes below 2^64)`,
+          );
+      }
+    } else {
+      const want = laneBytes(BigInt(TILE_WIDTH) ** BigInt(L));
+      for (let e = 0; e < entries; e++)
+        if (!sameBytes(row, e * rec + 32, want, 0, LANE_BYTES))
+          throw new SumTilesError(
+            `entry ${e} of tile ${L}/${N}: its records lane is not 256^${L}, the leaves it covers`,
+          );
+    }
+    if (L === topLevel) {
+      if (!sameBytes(rows[height - TILE_HEIGHT * L]!, 0, trusted!, 0, rec))
+        throw new SumTilesError(`the tiles do not fold to the subtree's trusted root`);
+      return;
+    }
+    // The window's top is node (8·(L+1), N): an entry (or the right edge) of the window above.
+    const top = rows[TILE_HEIGHT]!;
+    if (top.length !== rec)
+      throw new SumTilesError(`tile window ${L}/${N} does not fold to one node`);
+    const edgeOf = Math.floor(size / TILE_WIDTH ** (L + 1));
+    if (N === edgeOf && size % TILE_WIDTH ** (L + 1) !== 0 && !edges.has(L + 1))
+      edges.set(L + 1, nodeFrom(top, 0, lanesN)); // the window above folds with it; checked there
+    try {
+      const above = window(L + 1, Math.floor(N / TILE_WIDTH))[0]!;
+      if (!sameBytes(top, 0, above, (N % TILE_WIDTH) * rec, rec))
+        throw new SumTilesError(
+          `tile window ${L}/${N} does not fold to its node in the tile above (node ${TILE_HEIGHT * (L + 1)}/${N})`,
+        );
+    } catch (error) {
+      if (N === edgeOf) edges.delete(L + 1);
+      throw error;
+    }
   };
 
   const node = (level: number, index: number): SumNode => {
@@ -322,6 +410,30 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
     return nodeFrom(row, at, lanesN);
   };
 
+  /**
+   * Node (level, index) as a proof carries it, read from its window's bytes. Nodes of tree levels
+   * ≥ 8 (in tiles of level ≥ 1, shared by every proof of the subtree; at most size/128 of them)
+   * are kept as text: each use gets its own object.
+   */
+  const upper = new Map<number, ProofNode>();
+  const proofNodeAt = (level: number, index: number): ProofNode => {
+    const id = level >= TILE_HEIGHT ? level * 2 ** 32 + index : -1;
+    const kept = id < 0 ? undefined : upper.get(id);
+    if (kept !== undefined) return { hash: kept.hash, lanes: kept.lanes.slice() };
+    const L = Math.floor(level / TILE_HEIGHT);
+    const r = level % TILE_HEIGHT;
+    const N = Math.floor((index * 2 ** r) / TILE_WIDTH);
+    const row = window(L, N)[r]!;
+    const at = (index - (N * TILE_WIDTH) / 2 ** r) * rec;
+    if (at + rec > row.length)
+      throw new SumTilesError(`node ${level}/${index} is not in its tiles`);
+    const lanes: string[] = [];
+    for (let k = 0; k < lanesN; k++) lanes.push(laneDecimal(row, at + 32 + k * LANE_BYTES));
+    const made = { hash: bytesToHex(row.subarray(at, at + 32)), lanes };
+    if (id >= 0) upper.set(id, { hash: made.hash, lanes: lanes.slice() });
+    return made;
+  };
+
   return {
     size,
     node,
@@ -333,8 +445,8 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
       let lo = lo0;
       let hi = hi0;
       for (let l = 0; count > 1; l++) {
-        if (lo % 2 === 1) out.push(proofNode(node(l, lo - 1)));
-        if (hi % 2 === 0 && hi + 1 < count) out.push(proofNode(node(l, hi + 1)));
+        if (lo % 2 === 1) out.push(proofNodeAt(l, lo - 1));
+        if (hi % 2 === 0 && hi + 1 < count) out.push(proofNodeAt(l, hi + 1));
         lo >>= 1;
         hi >>= 1;
         count = (count + 1) >> 1;
@@ -450,11 +562,14 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
   const provinceTiles = (p: number): SumTileProvince => {
     let t = tiled[p];
     if (t === undefined) {
+      if (subtrees[p]!.lanes[0] !== BigInt(params.provinces[p]!.size))
+        throw new SumTilesError(`province ${codes[p]} does not count its size in records`);
       t = createSumTileProvince({
         kind,
         size: params.provinces[p]!.size,
         readTile: (level, index, width) => params.readTile(p, level, index, width),
         cache,
+        root: subtrees[p]!,
       });
       const root = t.root();
       const want = subtrees[p]!;
@@ -510,18 +625,28 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     lanes: leaf.lanes.map((v) => v.toString()),
     commitment: bytesToHex(leaf.commitment),
   });
-  const provincePath = (p: number): ProofNode[] => {
-    const out: ProofNode[] = [];
-    let count = codes.length;
-    let i = p;
-    for (let l = 0; count > 1; l++) {
-      if (i % 2 === 1) out.push(proofNode(top[l]![i - 1]!));
-      else if (i + 1 < count) out.push(proofNode(top[l]![i + 1]!));
-      i >>= 1;
-      count = (count + 1) >> 1;
+  /** Each province's top-tree path and subtree node as text, made once (fresh objects per use). */
+  const topText: ({ path: ProofNode[]; subtree: ProofNode } | undefined)[] = codes.map(
+    () => undefined,
+  );
+  const provinceText = (p: number): { path: ProofNode[]; subtree: ProofNode } => {
+    let t = topText[p];
+    if (t === undefined) {
+      const path: ProofNode[] = [];
+      let count = codes.length;
+      let i = p;
+      for (let l = 0; count > 1; l++) {
+        if (i % 2 === 1) path.push(proofNode(top[l]![i - 1]!));
+        else if (i + 1 < count) path.push(proofNode(top[l]![i + 1]!));
+        i >>= 1;
+        count = (count + 1) >> 1;
+      }
+      t = { path, subtree: proofNode(subtrees[p]!) };
+      topText[p] = t;
     }
-    return out;
+    return t;
   };
+  const copy = (n: ProofNode): ProofNode => ({ hash: n.hash, lanes: n.lanes.slice() });
   const window = (p: number, lo: number, hi: number): ProofWindow => {
     const leaves: ProofLeaf[] = [];
     for (let j = lo; j <= hi; j++) leaves.push(toProofLeaf(leafAt(p, j)));
@@ -532,9 +657,9 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
       index: lo,
       batchIndex: offsets[p]! + lo,
       leaves,
-      subtree: proofNode(subtrees[p]!),
+      subtree: copy(provinceText(p).subtree),
       path: provinceTiles(p).siblings(lo, hi),
-      provincePath: provincePath(p),
+      provincePath: provinceText(p).path.map(copy),
     };
   };
   const cmp = (k: Uint8Array, at: number, key: Uint8Array): number => {

@@ -53,14 +53,38 @@ export function writeLanes(lanes: readonly bigint[], out: Uint8Array, offset: nu
   }
 }
 
-/** Reads `count` 16-byte big-endian lanes from `bytes[offset..]`. */
+/** The big-endian u32 at `bytes[at..at+4]`. */
+const u32 = (bytes: Uint8Array, at: number): number =>
+  ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+
+/**
+ * Reads `count` 16-byte big-endian lanes from `bytes[offset..]`. A lane below 2^53 (records,
+ * persons and most sums) is read as a Number and made a bigint once, instead of 16 bigint
+ * shifts (a tile proof reads ≈ 20 nodes of 5–7 lanes).
+ */
 export function readLanes(bytes: Uint8Array, offset: number, count: number): bigint[] {
   const lanes: bigint[] = [];
   for (let k = 0; k < count; k++) {
-    let v = 0n;
     const at = offset + k * LANE_BYTES;
-    for (let b = 0; b < LANE_BYTES; b++) v = (v << 8n) | BigInt(bytes[at + b]!);
-    lanes.push(v);
+    const w0 = u32(bytes, at);
+    const w1 = u32(bytes, at + 4);
+    const w2 = u32(bytes, at + 8);
+    const w3 = u32(bytes, at + 12);
+    if (w0 === 0 && w1 === 0 && w2 < 0x200000) lanes.push(BigInt(w2 * 0x100000000 + w3));
+    else lanes.push((BigInt(w0) << 96n) | (BigInt(w1) << 64n) | (BigInt(w2) << 32n) | BigInt(w3));
   }
   return lanes;
+}
+
+/**
+ * The decimal text of the 16-byte big-endian lane at `bytes[at..]` (what a proof node carries),
+ * without a bigint when it is below 2^53.
+ */
+export function laneDecimal(bytes: Uint8Array, at: number): string {
+  const w0 = u32(bytes, at);
+  const w1 = u32(bytes, at + 4);
+  const w2 = u32(bytes, at + 8);
+  const w3 = u32(bytes, at + 12);
+  if (w0 === 0 && w1 === 0 && w2 < 0x200000) return String(w2 * 0x100000000 + w3);
+  return ((BigInt(w0) << 96n) | (BigInt(w1) << 64n) | (BigInt(w2) << 32n) | BigInt(w3)).toString();
 }

@@ -12,7 +12,7 @@ import {
   sumParent,
   type SumLeaf,
 } from "./sum-tree-hash.ts";
-import { SUM_TREE_SCHEME } from "./sum-tree-proof.ts";
+import { SUM_TREE_SCHEME, type SumTreeProof } from "./sum-tree-proof.ts";
 
 /** What the verifier trusts, obtained out of band (the chain, a manifest whose hash is on-chain). */
 export interface SumTreeTrust {
@@ -227,7 +227,100 @@ const cmpBytes = (a: Uint8Array, b: Uint8Array): number => {
   for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
   return 0;
 };
-const cmpLeaf = (a: Leaf, b: Leaf): number => cmpBytes(a.key, b.key) || a.seq - b.seq;
+const cmpLeaf = (a: RuleLeaf, b: RuleLeaf): number => cmpBytes(a.key, b.key) || a.seq - b.seq;
+
+/** A window's leaf as the order and range rules read it. */
+interface RuleLeaf {
+  key: Uint8Array;
+  seq: number;
+  lanes: readonly bigint[];
+}
+
+/** Positions j ≥ 1 whose leaf is not above leaf j − 1 in (key, seq) order. */
+function orderBreaks(leaves: readonly RuleLeaf[]): number[] {
+  const out: number[] = [];
+  for (let j = 1; j < leaves.length; j++) if (cmpLeaf(leaves[j - 1]!, leaves[j]!) >= 0) out.push(j);
+  return out;
+}
+
+/**
+ * The range rule of one window around `key` (tree-v2.md §6): at most one leaf on each side of
+ * the key's leaves, none missing at the subtree's ends, the key's leaves numbered 0, 1, … with
+ * the persons lane 1 on the first only. `why` names the break (undefined: it holds); `own` the
+ * key's leaves.
+ */
+function rangeRule(
+  w: { index: number; size: number; leaves: readonly RuleLeaf[] },
+  key: Uint8Array,
+): { why: string | undefined; own: number[] } {
+  const own = w.leaves.flatMap((l, j) => (cmpBytes(l.key, key) === 0 ? [j] : []));
+  const last = w.leaves.length - 1;
+  const before = w.leaves.filter((l) => cmpBytes(l.key, key) < 0).length;
+  const after = w.leaves.filter((l) => cmpBytes(l.key, key) > 0).length;
+  const hi = w.index + last;
+  let why: string | undefined;
+  if (before > 1 || after > 1) why = "more than one leaf on a side of the key";
+  else if (before === 0 && w.index !== 0)
+    why = "no leaf below the key, yet the window does not start the subtree";
+  else if (after === 0 && hi !== w.size - 1)
+    why = "no leaf above the key, yet the window does not end the subtree";
+  else if (own.length > 0 && (own[0] !== before || own[own.length - 1] !== last - after))
+    why = "the key's leaves are not between its neighbours";
+  else if (own.some((j, m) => w.leaves[j]!.seq !== m))
+    why = "the key's leaves are not numbered 0, 1, … without a gap";
+  else if (own.some((j, m) => w.leaves[j]!.lanes[1] !== (m === 0 ? 1n : 0n)))
+    why = "the persons lane is not 1 on the key's first leaf and 0 on the others";
+  return { why, own };
+}
+
+/** One window per province of the batch, in province order (a range or absence proof). */
+function coverageHolds(
+  windows: readonly { province: string; provinceIndex: number }[],
+  provinceCount: number,
+): boolean {
+  return (
+    windows.length === provinceCount &&
+    windows.every(
+      (w, i) => w.provinceIndex === i && (i === 0 || windows[i - 1]!.province < w.province),
+    )
+  );
+}
+
+/**
+ * The rules of {@link verifySumTreeProof} that are neither hash links nor sums, for a proof
+ * whose every node and leaf was read from tile windows verified against the trusted root (a
+ * builder's own check, `sum-tiles.ts` with a trusted province root; DESIGN.md "Lookups from
+ * verified windows"): leaves in ascending (key, seq) order in each window, the range rule around
+ * the key, one window per province in order, and the claim (a range proof holds a leaf of the
+ * key, an absence proof none). Returns the first rule broken, or undefined. NOT a verifier: it
+ * hashes nothing.
+ *
+ * @example
+ * const broken = sumTreeProofRulesBreak(tree.personProof(key, batchId)); // undefined
+ */
+export function sumTreeProofRulesBreak(proof: SumTreeProof): string | undefined {
+  const key = proof.key === undefined ? undefined : hexToBytes(proof.key);
+  let owned = 0;
+  for (const [i, w] of proof.windows.entries()) {
+    const leaves = w.leaves.map((l) => ({
+      key: hexToBytes(l.key),
+      seq: l.seq,
+      lanes: l.lanes.map((v, k) => (k < 2 ? BigInt(v) : 0n)),
+    }));
+    if (orderBreaks(leaves).length > 0) return `window ${i}: leaves out of (key, seq) order`;
+    if (key !== undefined) {
+      const { why, own } = rangeRule({ index: w.index, size: w.size, leaves }, key);
+      if (why !== undefined) return `window ${i} (${w.province}): ${why}`;
+      owned += own.length;
+    }
+  }
+  if (proof.type === "inclusion") return undefined;
+  if (!coverageHolds(proof.windows, proof.provinceCount))
+    return "a range or absence proof has one window per province of the batch, in order";
+  if (proof.type === "range" && owned === 0) return "a range proof holds no leaf of the key";
+  if (proof.type === "absence" && owned > 0) return "an absence proof holds a leaf of the key";
+  return undefined;
+}
 
 /**
  * Verifies a `shafaf-tree/2` proof (inclusion, range or absence; docs/spec/tree-v2.md §6)
@@ -430,34 +523,15 @@ export function verifySumTreeProof(proof: unknown, trust: SumTreeTrust): VerifyS
         failed = true;
       }
       // Order inside the window, and the key's leaves.
-      for (let j = 1; j < w.leaves.length; j++) {
-        if (cmpLeaf(w.leaves[j - 1]!, w.leaves[j]!) >= 0) {
-          fail(
-            "order",
-            `window ${i}: leaves ${j - 1} and ${j} are not in ascending (key, seq) order`,
-          );
-          failed = true;
-        }
+      for (const j of orderBreaks(w.leaves)) {
+        fail(
+          "order",
+          `window ${i}: leaves ${j - 1} and ${j} are not in ascending (key, seq) order`,
+        );
+        failed = true;
       }
       if (p.key !== undefined) {
-        const key = p.key;
-        const own = w.leaves.flatMap((l, j) => (cmpBytes(l.key, key) === 0 ? [j] : []));
-        const last = w.leaves.length - 1;
-        const before = w.leaves.filter((l) => cmpBytes(l.key, key) < 0).length;
-        const after = w.leaves.filter((l) => cmpBytes(l.key, key) > 0).length;
-        const hi = w.index + last;
-        let why: string | undefined;
-        if (before > 1 || after > 1) why = "more than one leaf on a side of the key";
-        else if (before === 0 && w.index !== 0)
-          why = "no leaf below the key, yet the window does not start the subtree";
-        else if (after === 0 && hi !== w.size - 1)
-          why = "no leaf above the key, yet the window does not end the subtree";
-        else if (own.length > 0 && (own[0] !== before || own[own.length - 1] !== last - after))
-          why = "the key's leaves are not between its neighbours";
-        else if (own.some((j, m) => w.leaves[j]!.seq !== m))
-          why = "the key's leaves are not numbered 0, 1, … without a gap";
-        else if (own.some((j, m) => w.leaves[j]!.lanes[1] !== (m === 0 ? 1n : 0n)))
-          why = "the persons lane is not 1 on the key's first leaf and 0 on the others";
+        const { why, own } = rangeRule(w, p.key);
         if (why !== undefined) {
           fail("range", `window ${i} (${w.province}): ${why}`);
           failed = true;
@@ -472,11 +546,7 @@ export function verifySumTreeProof(proof: unknown, trust: SumTreeTrust): VerifyS
     if (!failed) pass("root", "every window leads to the proof's root, sizes and indices agree");
 
     if (p.type !== "inclusion") {
-      const codes = p.windows.map((w) => w.province);
-      const complete =
-        p.windows.length === p.provinceCount &&
-        p.windows.every((w, i) => w.provinceIndex === i && (i === 0 || codes[i - 1]! < w.province));
-      if (!complete) {
+      if (!coverageHolds(p.windows, p.provinceCount)) {
         fail(
           "coverage",
           "a range or absence proof has one window per province of the batch, in order",

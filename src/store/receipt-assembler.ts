@@ -32,13 +32,31 @@ import { readBatchArtifact, type ArtifactRecordLine } from "./batch-artifact.ts"
 import { PrivateFileError, type DataKey } from "./private-store.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
-import { verifySumTreeProof } from "../core/verify-sum-tree-proof.ts";
+import { sumTreeProofRulesBreak } from "../core/verify-sum-tree-proof.ts";
 import {
   openRecordLines,
   openTiledBatch,
   type RecordLines,
   type TiledBatch,
 } from "./tiled-batch.ts";
+
+/**
+ * Receipts assembled here from a batch's verified tile windows, and the anchored root each was
+ * proven against by construction (see DESIGN.md "Lookups from verified windows"): every node of
+ * its proof was read from a window whose fold was checked, up a chain of verified windows, against
+ * a province root of that batch root; its leaf hashes to a verified level-0 entry; its record and
+ * salt open the leaf. Keyed by the object handed out: a receipt from anywhere else (stored whole,
+ * parsed from a request, copied) is not in it.
+ */
+const provenRoots = new WeakMap<object, string>();
+
+/**
+ * The anchored root a receipt object returned by this assembler was proven against by
+ * construction, or undefined for any other object (the caller then verifies it in full).
+ */
+export function receiptProvenRoot(receipt: object): string | undefined {
+  return provenRoots.get(receipt);
+}
 
 /** What the assembler needs of an anchored batch (a `BatchEntry` has it). */
 export interface AnchoredBatchFacts {
@@ -273,17 +291,16 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       if (sum === undefined) return undefined;
       const where = `batch ${batch.batchId}`;
       try {
+        if (sum.tree.root.toLowerCase() !== batch.root.toLowerCase())
+          throw new RangeError("the tree's root is not the anchored root");
+        // Proven by construction against the anchored root (DESIGN.md "Lookups from verified
+        // windows": every node from a window verified as it was folded, every leaf against its
+        // verified entry); what a fold does not show — order, the range rule around the key,
+        // one window per province, the claim — is checked before it leaves.
         const proof = sum.tree.personProof(key, batch.batchId);
-        // Verified before it leaves: a damaged upper tile gives a path that does not lead to
-        // the root (the leaves were checked against their level-0 entries already).
-        const verdict = verifySumTreeProof(proof, { root: batch.root });
-        if (verdict.status !== "verified")
-          throw new RangeError(
-            `the proof from the tiles fails ${verdict.checks
-              .filter((c) => !c.ok)
-              .map((c) => c.name)
-              .join(", ")}`,
-          );
+        const broken = sumTreeProofRulesBreak(proof);
+        if (broken !== undefined || proof.root.hash !== batch.root.toLowerCase())
+          throw new RangeError(`the proof from the tiles breaks: ${broken ?? "its root"}`);
         const keyHex = bytesToHex(key);
         const records: PersonBatchMaterial["records"] = [];
         for (const w of proof.windows)
@@ -334,7 +351,7 @@ function assembleV2(
     const leaf = sum.tiles.lineLeaf(index);
     if (sum.tiles.leafLine(leaf) !== index)
       throw new RangeError("the tiles' leaf index does not point back at the line");
-    return buildReceiptV2({
+    const receipt = buildReceiptV2({
       chainId: batch.chainId,
       contract: batch.contract,
       batchId: batch.batchId,
@@ -345,10 +362,14 @@ function assembleV2(
       salt: hexToBytes(line.salt),
       verify,
     });
+    // The tree's windows are verified as they are folded (openTiledBatch): its proofs lead to
+    // its root, which is the anchored one (checked above).
+    provenRoots.set(receipt, batch.root.toLowerCase());
+    return receipt;
   } catch (error) {
     throw new ReceiptAssemblyError(
       `the receipt of ${where} does not verify against the anchored root; the artifact is damaged`,
-      { cause: error },
+      { cause: error, code: "store.receipt.unverified" },
     );
   }
 }

@@ -1,10 +1,11 @@
 /**
  * `GET /api/v1/receipts/{code}` for a `shafaf-tree/2` batch served from its tiles: the real ledger
  * store (artifact, tiles, locators, written as the anchor job writes them), the real index store,
- * the real app on 127.0.0.1:0. The store assembles the receipt without verifying its proof; the
- * route verifies it once, against the chain-indexed root. These tests show that this one
- * verification still refuses what the store's used to: a level-0 tile changed where only the
- * proof's verification can see it, and a store whose root is not the indexed one.
+ * the real app on 127.0.0.1:0. The store assembles the receipt from tile windows verified as they
+ * are folded (each against the verified window above it, up to the anchored root) and the route
+ * checks that root against the chain-indexed one. These tests show that this still refuses what
+ * a full verification of the proof refused: a level-0 tile changed where only the proof could
+ * see it (a sibling's byte), and a store whose root is not the indexed one.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -242,7 +243,7 @@ describe("GET /api/v1/receipts/{code} of a shafaf-tree/2 batch (verified once, b
     expect(logs.some((l) => l.startsWith("receipt-integrity"))).to.equal(true);
   });
 
-  it("refuses a receipt whose proof a changed level-0 tile breaks (only the verification sees it)", async function () {
+  it("refuses a receipt whose proof a changed level-0 tile breaks (a sibling's byte, not the leaf's)", async function () {
     // Leaf 3's sibling (leaf 2) of province IR-07 changed in its level-0 tile: leaf 3 still
     // matches its own entry, the store's checks pass, and its proof no longer leads to the root.
     const tile = path.join(good.dir, "tiles/private/IR-07/tile/0/000");
@@ -273,8 +274,11 @@ describe("GET /api/v1/receipts/{code} of a shafaf-tree/2 batch (verified once, b
       const r = await get(artifactLeaf3);
       expect(r.status).to.equal(500);
       expect(await r.text()).to.match(/receipt-integrity/);
-      // refused by the route's verification (the store assembled it without a complaint)
+      // refused once, logged as the same alarm: the changed window does not fold to its node in
+      // the tile above, so the store never hands out a node of it
       expect(logs.slice(before)).to.deep.equal(["receipt-integrity"]);
+      // every leaf of that level-0 tile is refused, not only the changed one's neighbour
+      expect((await get(await codeOfLeaf(good.dir, good.codes, 200))).status).to.equal(500);
       // a leaf of the next level-0 tile (its proof takes level 8 from the level-1 tile) is served
       expect((await get(await codeOfLeaf(good.dir, good.codes, 280))).status).to.equal(200);
     } finally {

@@ -3,6 +3,7 @@ import type { LogBundle } from "../../core/log-bundle.ts";
 import type { ApiLog, IndexReader, LedgerReader, StoredReceipt } from "../app-deps.ts";
 import { sendCacheable } from "../http-cache.ts";
 import { ApiProblem } from "../problem.ts";
+import { receiptProvenRoot } from "../../store/receipt-assembler.ts";
 import { receiptRoot, sameHex, type VerifyPolicy } from "../verify-policy.ts";
 import { documentedRouter, type Validators } from "./documented.ts";
 
@@ -19,7 +20,7 @@ export type LogBundleOfBatch = (
 export interface ReceiptRoutesDeps {
   index: Pick<IndexReader, "getBatch">;
   ledger: Pick<LedgerReader, "getReceiptByCode">;
-  policy: Pick<VerifyPolicy, "verifyAgainst">;
+  policy: Pick<VerifyPolicy, "verifyAgainst" | "trustFor">;
   parseCode: (text: string) => string | undefined;
   log: ApiLog;
   /** When present, a receipt leaves with its batch's log bundle whenever the log has one. */
@@ -53,12 +54,20 @@ async function receiptOr404(deps: ReceiptRoutesDeps, typed: string): Promise<Sto
       },
     );
   }
-  // The store does not verify the proof it assembles: the route verifies it, once, against the
-  // batch's chain-indexed root (the check that matters: the store's own root is the anchor job's
-  // record of it, the index's is the chain's). Both would run the same verifier on the same
-  // document against the same root whenever the two roots agree, and the route refuses the
-  // receipt when they do not.
-  const receipt = await deps.ledger.getReceiptByCode(code, { verify: false });
+  // The store does not run the verifier on the receipt it assembles: the route checks it, once,
+  // against the batch's chain-indexed root (the check that matters: the store's own root is the
+  // anchor job's record of it, the index's is the chain's). A receipt assembled from verified
+  // tile windows is proven against the store's root by construction; any other is verified here
+  // in full.
+  let receipt: StoredReceipt | undefined;
+  try {
+    receipt = await deps.ledger.getReceiptByCode(code, { verify: false });
+  } catch (error) {
+    // The tiles or the record do not lead to the anchored root: the same alarm as a failed proof.
+    if ((error as { code?: unknown }).code !== "store.receipt.unverified") throw error;
+    deps.log.error("receipt-integrity", { batchId: null, failed: ["store"] });
+    throw integrityProblem();
+  }
   if (receipt === undefined) {
     throw new ApiProblem(
       "receipt-not-found",
@@ -66,6 +75,28 @@ async function receiptOr404(deps: ReceiptRoutesDeps, typed: string): Promise<Sto
     );
   }
   return receipt;
+}
+
+/**
+ * The receipt checked against the chain-indexed `root`, chain and contract: a receipt the store
+ * proved by construction against a root (receiptProvenRoot) needs that root to be `root` and its
+ * chain and contract to be the index's; any other runs core's verifier in full.
+ */
+async function checkAgainst(
+  deps: ReceiptRoutesDeps,
+  receipt: StoredReceipt,
+  root: string,
+): Promise<{ status: string; checks: { name: string; ok: boolean }[] }> {
+  const proven = receiptProvenRoot(receipt);
+  if (proven === undefined) return deps.policy.verifyAgainst(receipt, root);
+  const trust = await deps.policy.trustFor(root);
+  const r = receipt as { chainId?: unknown; contract?: unknown };
+  const checks = [
+    { name: "root", ok: sameHex(proven, root) },
+    { name: "chain", ok: trust.chainId === undefined || trust.chainId === r.chainId },
+    { name: "contract", ok: trust.contract === undefined || sameHex(trust.contract, r.contract) },
+  ];
+  return { status: checks.every((c) => c.ok) ? "verified" : "failed", checks };
 }
 
 /**
@@ -126,7 +157,7 @@ export function receiptRoutes(validators: Validators, deps: ReceiptRoutesDeps): 
         },
       );
     }
-    const result = await deps.policy.verifyAgainst(receipt, batch.root);
+    const result = await checkAgainst(deps, receipt, batch.root);
     if (result.status !== "verified" || !sameHex(receiptRoot(receipt), batch.root)) {
       // The code is a bearer secret: not logged.
       deps.log.error("receipt-integrity", {
