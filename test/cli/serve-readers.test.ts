@@ -60,8 +60,8 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...PASSWORD } },
     );
     let out = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
-    child.stderr!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString("utf8")));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setInterval(() => {
         const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
