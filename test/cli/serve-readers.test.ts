@@ -50,12 +50,12 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
     );
   };
 
-  async function serve(): Promise<Server> {
+  async function serve(extra: string[] = []): Promise<Server> {
     const child = spawn(
       process.execPath,
       [
         ...["--import", "tsx", MAIN, "serve", "--rpc", chain.url, "--contract", contract],
-        ...["--port", "0", "--data-dir", dataDir, "--rate-limit", "0"],
+        ...["--port", "0", "--data-dir", dataDir, "--rate-limit", "0", ...extra],
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...PASSWORD } },
     );
@@ -197,6 +197,44 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
       true,
     );
     expect(await receiptFrom(a, codes[29]!)).to.equal(await receiptFrom(b, codes[29]!));
+  });
+
+  it("a serve with a signer anchors staff uploads through the same handoff: the read-only servers serve them; shafaf anchor waits its turn", async function () {
+    const [a] = servers as [Server, Server];
+    const keys = path.join(work, "keys.json");
+    const created = await runCli([
+      ...["serve", "--create-api-key", "payroll", "--scopes", "anchor", "--api-keys", keys],
+    ]);
+    expect(created.code, created.stderr).to.equal(0);
+    const token = created.stdout.trim();
+    const writer = await serve([
+      ...["--signer", "dev:0", "--vrf-key", vrfFile, "--api-keys", keys],
+    ]);
+    expect(writer.out()).to.include("staff uploads: on");
+    const csv = toCsv(PREMIUM_COLUMNS, premiumRows(25, { period: "1403-04", prefix: "U" }));
+    const uploaded = await fetch(
+      `${writer.url}/api/v1/batches?kind=premium&period=1403-04&format=csv`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+        body: csv,
+      },
+    );
+    expect(uploaded.status, await uploaded.clone().text()).to.equal(201);
+    const { batchId } = (await uploaded.json()) as { batchId: number };
+    const listed = (await readPublishedBatches(dataDir))!.batches.find(
+      (x) => x.batchId === batchId,
+    );
+    expect(listed, "the upload's batch is published").to.not.equal(undefined);
+    const codes = await codesOf(listed!.jobId);
+    expect(await receiptFrom(a, codes[24]!)).to.equal(await receiptFrom(writer, codes[24]!));
+    // One writer per data directory: the CLI says the store is in use, and anchors nothing.
+    const refused = await anchor("1403-05", 5);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.match(/in use by another shafaf process/);
+    writer.child.kill("SIGTERM");
+    await new Promise((r) => writer.child.once("exit", r));
+    servers.splice(servers.indexOf(writer), 1);
   });
 
   it("shafaf backup runs while both servers serve the directory", async function () {
