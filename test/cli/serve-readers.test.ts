@@ -165,8 +165,8 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
     ).to.equal(secondJob.batchId);
 
     // A person proof of the new batch, from both (the VRF key is not needed to read one).
-    const tilesA = await fetch(`${a.url}/api/v1/batches/${secondJob.batchId}/tiles/tiles.json`);
-    const tilesB = await fetch(`${b.url}/api/v1/batches/${secondJob.batchId}/tiles/tiles.json`);
+    const tilesA = await fetch(`${a.url}/api/v1/batches/${secondJob.batchId}/tiles`);
+    const tilesB = await fetch(`${b.url}/api/v1/batches/${secondJob.batchId}/tiles`);
     expect(tilesA.status).to.equal(200);
     expect(tilesB.status).to.equal(200);
     expect(await tilesA.text()).to.equal(await tilesB.text());
@@ -211,6 +211,16 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
       ...["--signer", "dev:0", "--vrf-key", vrfFile, "--api-keys", keys],
     ]);
     expect(writer.out()).to.include("staff uploads: on");
+    try {
+      await uploadThroughWriter(writer, token, a);
+    } finally {
+      writer.child.kill("SIGTERM");
+      await new Promise((r) => writer.child.once("exit", r));
+      servers.splice(servers.indexOf(writer), 1);
+    }
+  });
+
+  async function uploadThroughWriter(writer: Server, token: string, a: Server): Promise<void> {
     const csv = toCsv(PREMIUM_COLUMNS, premiumRows(25, { period: "1403-04", prefix: "U" }));
     const uploaded = await fetch(
       `${writer.url}/api/v1/batches?kind=premium&period=1403-04&format=csv`,
@@ -229,13 +239,19 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
     const codes = await codesOf(listed!.jobId);
     expect(await receiptFrom(a, codes[24]!)).to.equal(await receiptFrom(writer, codes[24]!));
     // One writer per data directory: the CLI says the store is in use, and anchors nothing.
-    const refused = await anchor("1403-05", 5);
+    const csvFile = path.join(work, "refused.csv");
+    await writeFile(csvFile, toCsv(PREMIUM_COLUMNS, premiumRows(5, { period: "1403-05" })));
+    const refused = await runCli(
+      [
+        ...["anchor", csvFile, "--kind", "premium", "--period", "1403-05", "--rpc", chain.url],
+        ...["--contract", contract, "--data-dir", dataDir, "--signer", "dev:0", "--json"],
+        ...["--vrf-key", vrfFile],
+      ],
+      { env: PASSWORD },
+    );
     expect(refused.code).to.not.equal(0);
     expect(refused.stderr).to.match(/in use by another shafaf process/);
-    writer.child.kill("SIGTERM");
-    await new Promise((r) => writer.child.once("exit", r));
-    servers.splice(servers.indexOf(writer), 1);
-  });
+  }
 
   it("shafaf backup runs while both servers serve the directory", async function () {
     const out = path.join(work, "backup");

@@ -442,6 +442,8 @@ export const command: CliCommand = {
           chainId: signer.chainId,
           address: contract,
         });
+        // The writer: the ledger store first (LevelDB's lock: one writer per data directory).
+        ledger = await openLedgerStore(dataDir, { dataKey });
         const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, {
           create: true,
           dataKey,
@@ -458,8 +460,6 @@ export const command: CliCommand = {
           personKey = personKeyProver(opened.seed);
           personKeying = opened.keying;
         }
-        // The writer: the ledger store (LevelDB's lock: one writer per data directory).
-        ledger = await openLedgerStore(dataDir, { dataKey });
         anchorJob = anchorPipeline({ dataDir, store: ledger, chain, pseudonymKey, personKeying });
       } else if (values["vrf-key"] !== undefined) {
         // Read-only: the key answers persons/key (and the person proofs need no key at all);
