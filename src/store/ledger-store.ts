@@ -3,11 +3,16 @@
  * that find receipts (receipt code, subject pseudonym, record id). The batch artifact files live
  * beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
  *
- * Receipts on demand: nothing per receipt is stored but a small locator (receipt code → batch,
- * leaf index); a receipt is assembled from the batch artifact when asked for and checked against
- * the anchored root before it is returned (`receipt-assembler.ts`). Data directories written
- * before this keep their receipts stored whole (`receipt!<code>`, `breceipt!…`): both are read,
- * a stored receipt first (see "Receipts on demand" in docs/DESIGN.md).
+ * Receipts on demand: nothing per receipt is stored in LevelDB but the record-id index; a receipt
+ * code is found through its batch's locator tables (`batch-locators.ts`, docs/spec/locators-v1.md)
+ * and the receipt assembled from the batch artifact and checked against the anchored root before
+ * it is returned (`receipt-assembler.ts`). Older data directories keep locators as LevelDB keys
+ * (`loc!<code>`, `subject!…`) or receipts stored whole (`receipt!<code>`, `breceipt!…`): all are
+ * read, a stored receipt first, until `publish` has written their tables (see "Receipts on
+ * demand" and "One data directory, several readers" in docs/DESIGN.md).
+ *
+ * This store is the data directory's one writer (LevelDB's lock); readers (`shafaf serve`) use
+ * `published-store.ts` and never open it. `publish` is the handoff to them.
  *
  * Invariants (the pipeline relies on them; see the README, "Anchoring a month"):
  * - A receipt locator is written only for a batch whose anchoring transaction has a receipt on

@@ -253,12 +253,19 @@ describe("shafaf serve: several readers of one data directory while shafaf ancho
     expect(refused.stderr).to.match(/in use by another shafaf process/);
   }
 
-  it("shafaf backup runs while both servers serve the directory", async function () {
+  it("shafaf backup and shafaf data publish run while both servers serve the directory", async function () {
     const out = path.join(work, "backup");
     const r = await runCli(["backup", "--data-dir", dataDir, "--out", out, "--plain", "--json"], {
       env: PASSWORD,
     });
     expect(r.code, r.stderr).to.equal(0);
     for (const s of servers) expect(s.child.exitCode).to.equal(null);
+    // The handoff written again by hand (idempotent): every batch listed, nothing to migrate.
+    const published = await runCli(["data", "publish", "--data-dir", dataDir, "--json"]);
+    expect(published.code, published.stderr).to.equal(0);
+    const done = JSON.parse(published.stdout) as { published: number; migrated: number[] };
+    expect(done.published).to.equal((await readPublishedBatches(dataDir))!.batches.length);
+    expect(done.published).to.be.at.least(4);
+    expect(done.migrated).to.deep.equal([]);
   });
 });
