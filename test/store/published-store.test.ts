@@ -15,7 +15,11 @@ import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
 import { hasBatchLocators, writeBatchLocators } from "../../src/store/batch-locators.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
 import { PUBLISHED_FILE } from "../../src/store/published-batches.ts";
-import { openPublishedStore, type PublishedStore } from "../../src/store/published-store.ts";
+import {
+  needsPublishing,
+  openPublishedStore,
+  type PublishedStore,
+} from "../../src/store/published-store.ts";
 import { CONTRACT, anchor, makeBatch, type Made } from "./on-demand-fixture.ts";
 
 /** A batch anchored as the pipeline does now: tables, record ids, complete (not yet published). */
@@ -105,7 +109,9 @@ describe("published store (the readers' side of a data directory)", function () 
     const r = await reader();
     expect(r.batches()).to.deep.equal([]);
     expect(await r.getReceiptByCode(old.codes[0]!)).to.equal(undefined);
+    expect(needsPublishing(dataDir), "serve warns: never published").to.equal(true);
     const done = await writer.publish();
+    expect(needsPublishing(dataDir)).to.equal(false);
     expect(done).to.deep.include({ published: 1, migrated: [1], skipped: [] });
     expect(hasBatchLocators(path.join(writer.batchesDir, old.jobId))).to.equal(true);
     expect((await writer.getBatch(1))?.locators).to.equal("files");

@@ -26,7 +26,8 @@ encrypt  seals the personal data at rest of a data directory (default .shafaf) m
          SHAFAF_KEYSTORE_PASSWORD or the prompt). In place, file by file (temporary file, fsync,
          rename): a run that is stopped leaves everything readable with the key; run it again to
          finish. From then on the directory is bound to that key: anchor, serve, person prove,
-         receipts and audit need --data-key FILE. Stop shafaf serve first (it holds the store).
+         receipts and audit need --data-key FILE. Stop every shafaf serve first (they must be
+         restarted with --data-key), and any anchor.
 status   prints the data key the directory is bound to and how many artifacts are sealed.
 publish  hands the anchored batches to shafaf serve: writes the locator tables (and tiles) of
          batches anchored before them, from their artifacts, then <data-dir>/published.json, the
