@@ -189,8 +189,7 @@ export function openLocatorTable(
     const first = j * block;
     const count = Math.min(block, n - first);
     const b = source.read(LOCATOR_HEADER_BYTES + first * LOCATOR_ENTRY_BYTES, count * 20);
-    if (cmp16(b, 0, fence, j * 16) !== 0)
-      fail(`block ${j} does not start with its fence entry`);
+    if (cmp16(b, 0, fence, j * 16) !== 0) fail(`block ${j} does not start with its fence entry`);
     for (let e = 0; e < count; e++) {
       const at = e * 20;
       if (b.readUInt32LE(at + 16) >= recordCount) fail(`entry ${first + e} points past the batch`);
