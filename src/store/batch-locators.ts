@@ -162,9 +162,16 @@ export function createLocatorIndex(params: {
     let held = open_.get(key);
     if (held === undefined) {
       const file = path.join(params.batchesDir, batch.jobId, LOCATOR_FILES[kind]);
-      const reader = openPrivateFileReader(file, locatorRole(batch.jobId, kind), params.dataKey, {
-        allowPlain: params.allowPlain,
-      });
+      let reader: PrivateFileReader;
+      try {
+        reader = openPrivateFileReader(file, locatorRole(batch.jobId, kind), params.dataKey, {
+          allowPlain: params.allowPlain,
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT")
+          throw new LocatorTableError(file, `missing (batch ${batch.batchId})`);
+        throw error;
+      }
       try {
         const table = openLocatorTable(reader, { file, kind, recordCount: batch.recordCount });
         held = { reader, table };

@@ -237,6 +237,11 @@ describe("locator tables (shafaf-locators/1)", function () {
       const error = thrown(() => index.locate(codes[0]!, [{ batchId: 1, jobId, recordCount: 10 }]));
       expect(error).to.be.instanceOf(LocatorTableError);
       expect(String((error as Error).message)).to.include("shafaf data publish");
+      const missing = thrown(() =>
+        index.locate(codes[0]!, [{ batchId: 2, jobId: "c".repeat(64), recordCount: 10 }]),
+      );
+      expect(missing).to.be.instanceOf(LocatorTableError);
+      expect((missing as LocatorTableError).shortMessage).to.include("missing (batch 2)");
       index.close();
     });
   });
