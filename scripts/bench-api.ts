@@ -8,9 +8,11 @@
  * to 127.0.0.1 only.
  *
  * The store is built as the anchor pipeline builds it: a batch artifact (records.jsonl, records.idx,
- * tree.bin) and one locator per receipt, receipts assembled on demand (`--layout on-demand`,
- * default); `--layout stored` builds the layout before receipts on demand (every receipt stored
- * whole in LevelDB) for comparison.
+ * tree.bin), its locator tables (receipts.loc, subjects.loc) and published.json, served as
+ * `shafaf serve` serves it — from the published files, not the writer's LevelDB (`--layout
+ * on-demand`, default); `--layout leveldb-locators` writes one LevelDB locator per receipt and
+ * serves from the ledger store (the layout before the locator tables); `--layout stored` builds
+ * the layout before receipts on demand (every receipt stored whole in LevelDB) for comparison.
  *
  * Then the load check: the latency of a normal read (`GET /api/v1/batches/1`, one at a time)
  * alone, and again while `--verify-concurrency` clients send verifications without pause; the
@@ -20,7 +22,7 @@
  * Options: --receipts N (default 100000) --requests N (default 4000) --concurrency N (default 16)
  * --cap-seconds S (default 20) --verify-concurrency N (default 200) --gets N (default 300)
  * --verify-slots N (the server's concurrent verifications; default the API's own, 4; a large
- * number shows the server without its bound) --layout on-demand|stored.
+ * number shows the server without its bound) --layout on-demand|leveldb-locators|stored.
  *
  * `--scheme v2`: a `shafaf-tree/2` batch (31 provinces, a person with two records every fifth
  * record) written as the anchor job writes it — artifact with keys.bin, batch tiles
@@ -60,6 +62,8 @@ import { verifyDocument } from "../src/core/verify-document.ts";
 import { createSumTreeBatchCollector } from "../src/core/sum-tree-batch.ts";
 import { bytesToHex } from "../src/core/hex.ts";
 import { readBatchArtifact } from "../src/store/batch-artifact.ts";
+import { writeBatchLocators } from "../src/store/batch-locators.ts";
+import { openPublishedStore, type PublishedStore } from "../src/store/published-store.ts";
 import { writeBatchTiles } from "../src/store/batch-tiles.ts";
 import { loadArtifactSumTree } from "../src/store/sum-tree-artifact.ts";
 import type { Hex } from "../src/core/hex.ts";
@@ -145,6 +149,7 @@ async function writeStored(ledger: LedgerStore, b: Built): Promise<StoredReceipt
 async function writeOnDemand(
   ledger: LedgerStore,
   b: Built & { salts: Hex[]; total: string },
+  layout: string,
 ): Promise<StoredReceipt[]> {
   const jobId = randomBytes(32).toString("hex");
   const writer = await createBatchArtifactWriter(ledger.batchesDir, jobId);
@@ -192,18 +197,12 @@ async function writeOnDemand(
     anchoredAt: 1_727_000_000,
     receipts: "on-demand",
   };
-  for (let start = 0; start < b.count; start += 1000) {
-    const chunk = [];
-    for (let i = start; i < Math.min(b.count, start + 1000); i++) {
-      chunk.push({
-        index: i,
-        code: codes[i]!,
-        subject: b.values[i]![5],
-        recordId: b.records[i]!.recordId,
-      });
-    }
-    await ledger.writeReceiptLocators(entry, chunk);
-  }
+  await writeLocators(ledger, entry, layout, (i) => ({
+    index: i,
+    code: codes[i]!,
+    subject: b.values[i]![5],
+    recordId: b.records[i]!.recordId,
+  }));
   await ledger.completeJob(
     {
       format: "shafaf-job/1",
@@ -215,6 +214,7 @@ async function writeOnDemand(
     },
     entry,
   );
+  await ledger.publish();
   const samples: StoredReceipt[] = [];
   for (let i = 0; i < b.count; i += sampleEvery(b.count))
     samples.push((await ledger.getReceiptByCode(codes[i]!))!);
@@ -228,11 +228,13 @@ async function writeV2(
   records: PremiumRecord[],
   salts: Hex[],
   txHash: Hex,
+  layout: string,
 ): Promise<{
   samples: { code: string; key: string }[];
   root: Hex;
   lanes: string[];
   tilesMs: number;
+  jobId: string;
 }> {
   const keys = new Uint8Array(randomBytes(32 * count));
   // every fifth record is a second record of the person before it (same key, same province)
@@ -243,14 +245,16 @@ async function writeV2(
   const jobId = randomBytes(32).toString("hex");
   const writer = await createBatchArtifactWriter(ledger.batchesDir, jobId);
   const codes: string[] = [];
+  const subjects: Hex[] = [];
   for (let i = 0; i < count; i++) {
     const code = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
     codes.push(code);
+    subjects.push(hex(32));
     await writer.append({
       index: i,
       code,
       salt: salts[i]!,
-      subject: hex(32),
+      subject: subjects[i]!,
       source: { file: "bench.csv", line: i + 2 },
       record: recordToJson(records[i]!),
     });
@@ -298,12 +302,12 @@ async function writeV2(
     receipts: "on-demand",
     scheme: "shafaf-tree/2",
   };
-  for (let start = 0; start < count; start += 1000) {
-    const chunk = [];
-    for (let i = start; i < Math.min(count, start + 1000); i++)
-      chunk.push({ index: i, code: codes[i]!, subject: hex(32), recordId: records[i]!.recordId });
-    await ledger.writeReceiptLocators(entry, chunk);
-  }
+  await writeLocators(ledger, entry, layout, (i) => ({
+    index: i,
+    code: codes[i]!,
+    subject: subjects[i]!,
+    recordId: records[i]!.recordId,
+  }));
   await ledger.completeJob(
     {
       format: "shafaf-job/1",
@@ -315,10 +319,37 @@ async function writeV2(
     },
     entry,
   );
+  await ledger.publish();
   const samples: { code: string; key: string }[] = [];
   for (let i = 0; i < count; i += sampleEvery(count))
     samples.push({ code: codes[i]!, key: bytesToHex(keys.subarray(i * 32, i * 32 + 32)) });
-  return { samples, root: tree.root, lanes, tilesMs };
+  return { samples, root: tree.root, lanes, tilesMs, jobId };
+}
+
+/**
+ * A batch's locators as the anchor job writes them: its locator tables and record ids
+ * (`--layout on-demand`), or, before the tables, one LevelDB locator per receipt
+ * (`--layout leveldb-locators`).
+ */
+async function writeLocators(
+  ledger: LedgerStore,
+  entry: BatchEntry,
+  layout: string,
+  line: (i: number) => { index: number; code: string; subject: string; recordId: string },
+): Promise<void> {
+  if (layout === "leveldb-locators") {
+    for (let start = 0; start < entry.recordCount; start += 1000) {
+      const chunk = [];
+      for (let i = start; i < Math.min(entry.recordCount, start + 1000); i++) chunk.push(line(i));
+      await ledger.writeReceiptLocators(entry, chunk);
+    }
+    return;
+  }
+  const artifact = await readBatchArtifact(path.join(ledger.batchesDir, entry.jobId));
+  await writeBatchLocators(artifact!, undefined, (records) =>
+    ledger.writeRecordIds(entry, records),
+  );
+  entry.locators = "files";
 }
 
 /** Child: builds a store of `count` receipts in one batch, serves it, reports URL and samples. */
@@ -359,7 +390,7 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
   const txHash = hex(32);
   const ledger = await openLedgerStore(dir);
   const v2 =
-    opts.scheme === "v2" ? await writeV2(ledger, count, records, salts, txHash) : undefined;
+    opts.scheme === "v2" ? await writeV2(ledger, count, records, salts, txHash, layout) : undefined;
   const index = await openIndexStore(path.join(dir, "index"));
   await index.initialize({
     chainId: 31337,
@@ -399,16 +430,26 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
       ? v2.samples
       : layout === "stored"
         ? await writeStored(ledger, { count, tree, records, values, txHash })
-        : await writeOnDemand(ledger, { count, tree, records, values, salts, txHash, total });
+        : await writeOnDemand(
+            ledger,
+            { count, tree, records, values, salts, txHash, total },
+            layout,
+          );
   const built = performance.now() - t0;
   let restart: Record<string, number> | undefined;
-  let served = ledger;
-  if (v2 !== undefined) {
-    // A restart: the store closed and opened again (a fresh assembler, nothing cached), then the
-    // first receipt and the first person proof; beside it, the tree recomputed from the artifact
-    // (what the first request of a v2 batch cost before tiles).
+  let served: LedgerStore | PublishedStore = ledger;
+  if (layout === "on-demand") {
+    // As `shafaf serve` reads a data directory: the published files, not the writer's LevelDB.
+    await ledger.close();
+    served = await openPublishedStore(dir);
+  } else if (v2 !== undefined) {
     await ledger.close();
     served = await openLedgerStore(dir);
+  }
+  if (v2 !== undefined) {
+    // A restart: the store opened afresh (a fresh assembler, nothing cached), then the
+    // first receipt and the first person proof; beside it, the tree recomputed from the artifact
+    // (what the first request of a v2 batch cost before tiles).
     const s0 = v2.samples[0]!;
     let t = performance.now();
     if ((await served.getReceiptByCode(s0.code)) === undefined) throw new Error("no receipt");
@@ -417,9 +458,8 @@ async function serve(dir: string, count: number, layout: string): Promise<void> 
     const key = Buffer.from(v2.samples[1]!.key.slice(2), "hex");
     if ((await served.getPersonBatch(1, key)) === undefined) throw new Error("no person proof");
     const firstPersonMs = performance.now() - t;
-    const job = (await served.getBatch(1))!.jobId;
     t = performance.now();
-    await loadArtifactSumTree((await readBatchArtifact(path.join(served.batchesDir, job)))!);
+    await loadArtifactSumTree((await readBatchArtifact(path.join(dir, "batches", v2.jobId)))!);
     const recomputeMs = performance.now() - t;
     restart = { firstReceiptMs, firstPersonMs, recomputeMs, tilesMs: v2.tilesMs };
     // fetch the sample receipts for the verify route
@@ -663,8 +703,8 @@ async function readUnderLoad(
 
 async function main(): Promise<void> {
   if (opts.serve !== undefined) return serve(opts.serve, Number(opts.receipts), opts.layout);
-  if (opts.layout !== "on-demand" && opts.layout !== "stored")
-    throw new Error("--layout must be on-demand or stored");
+  if (!["on-demand", "leveldb-locators", "stored"].includes(opts.layout))
+    throw new Error("--layout must be on-demand, leveldb-locators or stored");
   const count = Number(opts.receipts);
   const total = Number(opts.requests);
   const concurrency = Number(opts.concurrency);

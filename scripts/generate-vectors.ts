@@ -27,6 +27,8 @@
  *                   against a trust policy, valid and corrupted (scripts/vectors/log-bundle.ts).
  * - mirror-1.json    a shafaf-mirror/1 site and corruptions as changes over it, with what
  *                   verifyMirror gives (scripts/vectors/mirror.ts).
+ * - locators-1.json, published-batches-1.json  the reader handoff: a batch's locator tables and
+ *                   the list of published batches, valid and corrupted (scripts/vectors/locators.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -51,6 +53,7 @@ import { logEntryVectors } from "./vectors/log-entry.ts";
 import { treeV2Vectors } from "./vectors/tree-v2.ts";
 import { manifestVectors } from "./vectors/manifest.ts";
 import { mirrorVectors } from "./vectors/mirror.ts";
+import { locatorVectors, publishedVectors } from "./vectors/locators.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
 const derive = (label: string, i = 0): Uint8Array =>
@@ -352,6 +355,8 @@ async function generate(): Promise<Record<string, string>> {
     "log-bundle-1.json": text(logBundles),
     "manifest-1.json": text(manifestVectors()),
     "mirror-1.json": text(await mirrorVectors()),
+    "locators-1.json": text(locatorVectors()),
+    "published-batches-1.json": text(publishedVectors()),
   };
 }
 

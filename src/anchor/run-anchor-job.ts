@@ -10,9 +10,14 @@
  * - The signed transaction is persisted (state `sending`) BEFORE it is broadcast; a resumed job
  *   re-broadcasts the same bytes, and the contract's idempotency key refuses any second batch
  *   (`LedgerDuplicateIdempotencyKey` / `batchIdOfIdempotencyKey` lead back to the first).
- * - Receipt locators (code → batch, leaf) are written only after the transaction has its
- *   confirmations (state `anchored`), idempotently, so a re-run rewrites the same ones; the job
- *   is `complete` only after all. Receipts themselves are assembled on demand from the artifact.
+ * - Receipt locators (code → line, as the artifact's locator tables `receipts.loc` and
+ *   `subjects.loc`) and the record-id index are written only after the transaction has its
+ *   confirmations (state `anchored`), idempotently (a table is renamed into place whole), so a
+ *   re-run writes what is missing; the job is `complete` only after all. Receipts themselves are
+ *   assembled on demand from the artifact.
+ * - The batch is handed to readers (`shafaf serve`) last: `<data-dir>/published.json` is
+ *   replaced atomically once the job is complete, on every run (a run killed before it, or an
+ *   already complete job, publishes again). Readers never see a batch whose files are partial.
  */
 import { assertSameChain } from "../chain/chain-identity.ts";
 import { InvalidInputError, ShafafError } from "../core/errors.ts";
@@ -24,12 +29,8 @@ import {
   removeStaleArtifactTemps,
   type BatchArtifact,
 } from "../store/batch-artifact.ts";
-import type {
-  BatchEntry,
-  JobRecord,
-  LedgerStore,
-  ReceiptLocatorWrite,
-} from "../store/ledger-store.ts";
+import type { BatchEntry, JobRecord, LedgerStore } from "../store/ledger-store.ts";
+import { writeBatchLocators } from "../store/batch-locators.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { decodeSignedTx } from "./inspect-job.ts";
 import type { Manifest } from "../core/manifest.ts";
@@ -60,6 +61,7 @@ export const ANCHOR_STEPS = [
   "receipts-partial",
   "receipts-written",
   "complete",
+  "published",
 ] as const;
 export type AnchorStep = (typeof ANCHOR_STEPS)[number];
 
@@ -153,8 +155,6 @@ export type AnchorJobResult =
       /** The quarantine report's folder, when one was written. */
       quarantineReport?: string;
     });
-
-const RECEIPT_CHUNK = 1000;
 
 const noLog: AnchorLog = { progress: () => undefined, info: () => undefined };
 
@@ -533,6 +533,7 @@ async function finishJob(
     blockHash: job.blockHash!,
     anchoredAt: job.anchoredAt!,
     receipts: "on-demand",
+    locators: "files",
     ...(job.scheme !== undefined ? { scheme: job.scheme } : {}),
   };
 
@@ -555,6 +556,12 @@ async function finishJob(
     await store.completeJob(job, batch);
     onStep("complete");
   }
+  const published = await store.publish();
+  if (published.migrated.length > 0)
+    log.info(
+      `wrote the locator tables of ${published.migrated.length} earlier batch(es) for readers (${published.migrated.join(", ")})`,
+    );
+  onStep("published");
 
   return {
     status: "anchored",
@@ -752,9 +759,11 @@ function signAnchorOf(chain: AnchorChain, job: JobRecord): ReturnType<AnchorChai
 }
 
 /**
- * Writes one receipt locator (code → batch, leaf index) per record, with the subject and
- * record-id indexes, in chunks; idempotent. Nothing per receipt is built or stored: the receipt
- * is assembled from the artifact when asked for (`src/store/receipt-assembler.ts`).
+ * Writes the batch's locator tables (`receipts.loc`, `subjects.loc`: code → line, subject →
+ * lines; docs/spec/locators-v1.md) into its artifact folder, and the record-id index (the
+ * duplicate check) into the ledger store, from one reading of the artifact; idempotent. Nothing
+ * per receipt is built or stored: the receipt is assembled from the artifact when asked for
+ * (`src/store/receipt-assembler.ts`).
  */
 async function writeAllReceiptLocators(
   ctx: FinishContext,
@@ -768,30 +777,15 @@ async function writeAllReceiptLocators(
       { code: "anchor.artifact.root" },
     );
   }
-  let pending: ReceiptLocatorWrite[] = [];
   let written = 0;
   let partialSignalled = false;
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    await store.writeReceiptLocators(batch, pending);
-    written += pending.length;
-    pending = [];
+  await writeBatchLocators(artifact, store.dataKey, async (records) => {
+    await store.writeRecordIds(batch, records);
+    written += records.length;
     log.progress("receipts", written, batch.recordCount);
     if (!partialSignalled && written < batch.recordCount) {
       partialSignalled = true;
       ctx.onStep("receipts-partial");
     }
-  };
-  for await (const line of artifact.records()) {
-    const recordId = line.record.recordId;
-    if (typeof recordId !== "string" || typeof line.code !== "string") {
-      throw new ShafafError(
-        `record ${line.index} of the artifact of job ${batch.jobId} is damaged`,
-        { code: "anchor.artifact.record" },
-      );
-    }
-    pending.push({ index: line.index, code: line.code, subject: line.subject, recordId });
-    if (pending.length >= RECEIPT_CHUNK) await flush();
-  }
-  await flush();
+  });
 }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ApiKeyEntry } from "../api/api-keys.ts";
-import type { AnchorJobFn, ApiLog, ChainBatchReader } from "../api/app-deps.ts";
+import type { AnchorJobFn, ApiLog, ChainBatchReader, LedgerReader } from "../api/app-deps.ts";
 import { createApp } from "../api/create-app.ts";
 import type { PersonKeyMaterial } from "../api/routes/persons.ts";
 import { bytesToHex } from "../core/hex.ts";
@@ -34,7 +34,6 @@ import { createIndexer, type Indexer } from "../indexer/create-indexer.ts";
 import { readAccountNames } from "../store/account-names.ts";
 import { createAuditReportFolder } from "../store/audit-report-folder.ts";
 import type { WritableIndexStore } from "../store/index-store.ts";
-import type { LedgerStore } from "../store/ledger-store.ts";
 
 /** Where `scripts/build-web.ts` puts the portal. */
 /**
@@ -62,8 +61,12 @@ export interface ServeStackOptions {
   confirmations: number;
   /** Opened by the caller; closed by `close()`. */
   index: WritableIndexStore;
-  /** Opened by the caller; closed by `close()`. */
-  ledger: LedgerStore;
+  /**
+   * Where receipts, person proofs and public batch files come from: `shafaf serve`'s published
+   * store (the anchor's published files), or a ledger store. Opened by the caller; closed by
+   * `close()`.
+   */
+  ledger: LedgerReader & { close(): Promise<void> };
   apiKeys: readonly ApiKeyEntry[];
   anchorJob?: AnchorJobFn | undefined;
   rateLimit: RateLimitOptions | false;

@@ -3,11 +3,16 @@
  * that find receipts (receipt code, subject pseudonym, record id). The batch artifact files live
  * beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
  *
- * Receipts on demand: nothing per receipt is stored but a small locator (receipt code → batch,
- * leaf index); a receipt is assembled from the batch artifact when asked for and checked against
- * the anchored root before it is returned (`receipt-assembler.ts`). Data directories written
- * before this keep their receipts stored whole (`receipt!<code>`, `breceipt!…`): both are read,
- * a stored receipt first (see "Receipts on demand" in docs/DESIGN.md).
+ * Receipts on demand: nothing per receipt is stored in LevelDB but the record-id index; a receipt
+ * code is found through its batch's locator tables (`batch-locators.ts`, docs/spec/locators-v1.md)
+ * and the receipt assembled from the batch artifact and checked against the anchored root before
+ * it is returned (`receipt-assembler.ts`). Older data directories keep locators as LevelDB keys
+ * (`loc!<code>`, `subject!…`) or receipts stored whole (`receipt!<code>`, `breceipt!…`): all are
+ * read, a stored receipt first, until `publish` has written their tables (see "Receipts on
+ * demand" and "One data directory, several readers" in docs/DESIGN.md).
+ *
+ * This store is the data directory's one writer (LevelDB's lock); readers (`shafaf serve`) use
+ * `published-store.ts` and never open it. `publish` is the handoff to them.
  *
  * Invariants (the pipeline relies on them; see the README, "Anchoring a month"):
  * - A receipt locator is written only for a batch whose anchoring transaction has a receipt on
@@ -27,6 +32,12 @@ import {
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
 import { ensureBatchTiles, readPublicBatchFile } from "./batch-tiles.ts";
+import { createLocatorIndex, hasBatchLocators, writeBatchLocators } from "./batch-locators.ts";
+import {
+  PUBLISHED_FORMAT,
+  writePublishedBatches,
+  type PublishedBatch,
+} from "./published-batches.ts";
 import {
   bindDataKey,
   openBytes,
@@ -113,6 +124,12 @@ export interface BatchEntry {
   receipts?: "on-demand";
   /** `shafaf-tree/2` for a v2 batch; absent for a v1 one. */
   scheme?: "shafaf-tree/2";
+  /**
+   * `files`: the batch's receipt locators and subject index are the locator tables in its
+   * artifact folder (`receipts.loc`, `subjects.loc`, docs/spec/locators-v1.md), not LevelDB keys.
+   * Absent in batches anchored before the tables (their `loc!`/`subject!` keys are read).
+   */
+  locators?: "files";
 }
 
 /** A receipt as stored: the core's `shafaf-receipt/1` JSON object, kept verbatim. */
@@ -138,7 +155,18 @@ export interface ReceiptLocatorWrite {
 /** What a record id is bound to once its batch is anchored. */
 export interface RecordIdEntry {
   batchId: number;
-  code: string;
+  /** The receipt code: written by versions before the locator tables only. */
+  code?: string;
+}
+
+/** What {@link LedgerStore.publish} did. */
+export interface PublishResult {
+  /** Batches the list names. */
+  published: number;
+  /** Older batches whose locator tables (and tiles) were written from their artifacts now. */
+  migrated: number[];
+  /** Complete batches left out: their artifact is missing (receipts stored whole only). */
+  skipped: number[];
 }
 
 export interface ChainBinding {
@@ -242,6 +270,21 @@ export interface LedgerStore {
     locators: readonly ReceiptLocatorWrite[],
     options?: { sync?: boolean },
   ): Promise<void>;
+  /**
+   * Writes one chunk of the record-id index (the duplicate check) of a batch whose locators are
+   * its tables (`writeBatchLocators`). Idempotent; not fsync'ed (as `writeReceiptLocators`).
+   */
+  writeRecordIds(
+    batch: Pick<BatchEntry, "batchId" | "kind" | "period">,
+    records: readonly { recordId: string }[],
+  ): Promise<void>;
+  /**
+   * The handoff to readers (`shafaf serve`): writes `<data-dir>/published.json` listing every
+   * complete batch, after writing the locator tables (and v2 tiles) of older batches that have
+   * none, from their artifacts (marking their entries `locators: "files"`). Idempotent; the one
+   * writer of the list is the holder of this store.
+   */
+  publish(): Promise<PublishResult>;
   /**
    * The layout before receipts on demand: receipts stored whole, with their indexes. The
    * pipeline no longer writes it; it stays so that such data directories can be reproduced
@@ -374,6 +417,18 @@ export async function openLedgerStore(
     ...(options.receiptCacheBytes !== undefined ? { cacheBytes: options.receiptCacheBytes } : {}),
   });
 
+  const locatorIndex = createLocatorIndex({
+    batchesDir,
+    dataKey,
+    allowPlain: dataKeyId === undefined,
+  });
+  /** Complete batches whose locators are tables, in batch order (read once, kept current). */
+  let tabled: BatchEntry[] | undefined;
+  const tabledBatches = async (): Promise<BatchEntry[]> => {
+    tabled ??= (await store.listBatches()).filter((b) => b.locators === "files");
+    return tabled;
+  };
+
   const get = async <T>(key: string): Promise<T | undefined> =>
     (await db.get(key)) as T | undefined;
 
@@ -456,6 +511,11 @@ export async function openLedgerStore(
       const locator = locators[j];
       const i = missing[j]!;
       if (locator === undefined) {
+        const hit = locatorIndex.locate(codes[i]!, await tabledBatches());
+        if (hit !== undefined) {
+          out[i] = await locatedReceipt([hit.batch.batchId, hit.index], codes[i]!);
+          continue;
+        }
         if (!indexed) continue;
         throw new LedgerStoreError(
           `receipt index points at a missing receipt (#${i}); the store is damaged`,
@@ -516,7 +576,11 @@ export async function openLedgerStore(
       const stored = openReceipt(code, db.getSync(k.receipt(code)));
       if (stored !== undefined) return stored;
       const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
-      return locator === undefined ? undefined : locatedReceipt(locator, code, options);
+      if (locator !== undefined) return locatedReceipt(locator, code, options);
+      const hit = locatorIndex.locate(code, await tabledBatches());
+      return hit === undefined
+        ? undefined
+        : locatedReceipt([hit.batch.batchId, hit.index], code, options);
     },
 
     async listReceiptsBySubject(pseudonym) {
@@ -525,7 +589,11 @@ export async function openLedgerStore(
       for await (const value of db.values({ gt: prefix, lt: upper(prefix) }))
         codes.push(value as string);
       // A located receipt whose job is not complete yet is not listed (as by code).
-      return (await receiptsByCodes(codes, true)).filter((r) => r !== undefined);
+      const out = (await receiptsByCodes(codes, true)).filter((r) => r !== undefined);
+      // Batches with tables come after every batch indexed in LevelDB (they are newer).
+      for (const hit of locatorIndex.subjectLines(pseudonym, await tabledBatches()))
+        out.push((await assembler.assemble(hit.batch, hit.index)) as unknown as StoredReceipt);
+      return out;
     },
 
     async listReceiptsOfBatch(batchId, options = {}) {
@@ -671,6 +739,51 @@ export async function openLedgerStore(
       await db.batch(ops, options.sync === true ? DURABLE : {});
     },
 
+    async writeRecordIds(batch, records) {
+      if (records.length === 0) return;
+      await db.batch(
+        records.map((r) => ({
+          type: "put" as const,
+          key: k.record(batch.kind, batch.period, r.recordId),
+          value: { batchId: batch.batchId } satisfies RecordIdEntry,
+        })),
+      );
+    },
+
+    async publish() {
+      const binding = await get<ChainBinding>(k.meta);
+      const result: PublishResult = { published: 0, migrated: [], skipped: [] };
+      const listed: PublishedBatch[] = [];
+      const all = await store.listBatches();
+      for (const batch of all) {
+        const dir = path.join(batchesDir, batch.jobId);
+        if (batch.locators !== "files" || !hasBatchLocators(dir)) {
+          const artifact = await readBatchArtifact(dir, { dataKey });
+          if (artifact === undefined) {
+            result.skipped.push(batch.batchId);
+            continue;
+          }
+          if (artifact.keys !== undefined) await ensureBatchTiles(artifact);
+          await writeBatchLocators(artifact, requireKey());
+          if (batch.locators !== "files")
+            await db.put(k.batch(batch.batchId), { ...batch, locators: "files" }, DURABLE);
+          result.migrated.push(batch.batchId);
+        }
+        listed.push(publishedOf(batch));
+      }
+      tabled = undefined;
+      const chain = binding ?? all[0];
+      if (chain === undefined) return result; // nothing anchored, no chain: nothing to publish
+      await writePublishedBatches(root, {
+        format: PUBLISHED_FORMAT,
+        chainId: chain.chainId,
+        contract: chain.contract.toLowerCase(),
+        batches: listed,
+      });
+      result.published = listed.length;
+      return result;
+    },
+
     async writeReceipts(batch, receipts, options = {}) {
       if (receipts.length === 0) return;
       const ops: { type: "put"; key: string; value: unknown }[] = [];
@@ -747,12 +860,44 @@ export async function openLedgerStore(
         }
       }
       await db.batch(ops, DURABLE);
+      tabled = undefined;
     },
 
     async close() {
+      locatorIndex.close();
       assembler.close();
       await db.close();
     },
   };
+  /** The data key new files are sealed with; refuses plain writes into a bound directory. */
+  function requireKey(): DataKey | undefined {
+    if (dataKeyId !== undefined && dataKey === undefined)
+      throw new PrivateFileError(`${root}: writing locator tables needs the data key`, {
+        details: "give --data-key FILE (the keystore made by `shafaf keys new-data`)",
+        code: "store.private.no-key",
+      });
+    return dataKey;
+  }
   return store;
+}
+
+/** A batch entry as the published list carries it. */
+function publishedOf(b: BatchEntry): PublishedBatch {
+  return {
+    batchId: b.batchId,
+    jobId: b.jobId,
+    kind: b.kind,
+    period: b.period,
+    root: b.root.toLowerCase(),
+    manifestHash: b.manifestHash.toLowerCase(),
+    recordCount: b.recordCount,
+    total: b.total,
+    supersedes: b.supersedes,
+    supersededBy: b.supersededBy,
+    txHash: b.txHash.toLowerCase(),
+    blockNumber: b.blockNumber,
+    blockHash: b.blockHash.toLowerCase(),
+    anchoredAt: b.anchoredAt,
+    ...(b.scheme === undefined ? {} : { scheme: b.scheme }),
+  };
 }

@@ -293,7 +293,7 @@ async function openOrExplain(db: { open(): Promise<void> }, dir: string): Promis
       throw new PrivateArchiveError(
         "in-use",
         `${dir} is in use by another shafaf process`,
-        "stop shafaf serve or shafaf anchor on this data directory, then back up again",
+        "wait for shafaf anchor (or stop the shafaf serve that anchors uploads) on this data directory, then back up again",
       );
     throw error;
   }

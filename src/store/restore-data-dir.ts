@@ -6,7 +6,8 @@
  * `batches/<id>.json`: root and manifest hash), each artifact's descriptor against its batch.
  * Then the directory is written in a staging folder beside the target, its derived data rebuilt
  * (each v2 batch's tiles, from its artifact, and their public `tiles.json` compared byte for byte
- * with the mirror's), and the staging folder renamed to the target.
+ * with the mirror's; the locator tables and `published.json` that `shafaf serve` reads), and the
+ * staging folder renamed to the target.
  *
  * Crash safety: a killed restore leaves the target absent (or as empty as it was) and the staging
  * folder `<target>.restoring`, which a re-run deletes before starting again. The index is not
@@ -22,6 +23,7 @@ import type { MirrorManifest } from "../core/mirror-layout.ts";
 import { readBatchArtifact } from "./batch-artifact.ts";
 import { ensureBatchTiles, readPublicBatchFile } from "./batch-tiles.ts";
 import { makePrivate } from "./private-files.ts";
+import { openLedgerStore } from "./ledger-store.ts";
 import {
   ARCHIVE_MANIFEST,
   ARCHIVE_RECORDS_FILE,
@@ -212,6 +214,13 @@ export async function restoreDataDir(
           `batch ${b.batchId}: the tiles rebuilt from the archive differ from the mirror's ${rel}`,
           "the archive's artifact and the mirror disagree; take both again from the organization",
         );
+    }
+    // The readers' handoff (locator tables and published.json), derived like the tiles.
+    const store = await openLedgerStore(staging, { dataKey: options.dataKey });
+    try {
+      await store.publish();
+    } finally {
+      await store.close();
     }
     for (const dir of [staging, path.join(staging, "ledger"), path.join(staging, "person-keys")])
       if (existsSync(dir)) await makePrivate(dir);

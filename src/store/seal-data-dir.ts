@@ -14,6 +14,7 @@ import {
   type BatchArtifactDescriptor,
 } from "./batch-artifact.ts";
 import { TILES_DIR } from "./batch-tiles.ts";
+import { LOCATOR_FILES } from "./locator-table.ts";
 import { sealPersonKeyCache } from "./person-key-cache.ts";
 import {
   createPrivateFileWriter,
@@ -84,6 +85,8 @@ export async function sealDataDirectory(
     // The batch's tiles are derived from the artifact: plain ones are removed, to be written again
     // sealed from the sealed artifact at their first use (batch-tiles.ts, ensureBatchTiles).
     await dropPlainTiles(dir);
+    // Likewise the locator tables (rewritten sealed by the ledger store's publish).
+    for (const table of Object.values(LOCATOR_FILES)) await dropPlain(path.join(dir, table));
     const sealed = new Set(artifactSealing(dir, descriptor));
     const wanted = PRIVATE_ARTIFACT_FILES.filter((f) => descriptor.files[f] !== undefined);
     if (wanted.every((f) => sealed.has(f))) {
@@ -139,6 +142,19 @@ export async function sealDataDirectory(
   const cache = path.join(dataDir, "person-keys");
   if (existsSync(cache)) result.cacheEntries = await sealPersonKeyCache(cache, key);
   return result;
+}
+
+/** Removes `file` when it exists and is plain. */
+async function dropPlain(file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const fh = await open(file, "r");
+  const head = Buffer.alloc(ENCRYPTED_FILE_HEADER_BYTES);
+  try {
+    await fh.read(head, 0, head.length, 0);
+  } finally {
+    await fh.close();
+  }
+  if (!isSealed(head)) await rm(file, { force: true });
 }
 
 /** Removes `<artifact>/tiles` when its private files are plain (written before the data key). */

@@ -99,7 +99,7 @@ describe("private archive (shafaf backup / shafaf restore)", function () {
           writePrivateArchive({ dataDir, out: archive, dataKey: undefined, allowPlain: true }),
         );
         expect(e.code).to.equal("archive.in-use");
-        expect(e.details).to.include("stop shafaf serve");
+        expect(e.details).to.include("wait for shafaf anchor");
       } finally {
         await store.close();
       }

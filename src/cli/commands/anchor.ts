@@ -320,6 +320,10 @@ export const command: CliCommand = {
         context = { account: signer.address, chainId: signer.chainId, rpcUrl: values.rpc };
       }
       const dataKey = await openDataKeyOption(values["data-key"]);
+      // The ledger store first: its lock is the data directory's one-writer rule, and its
+      // message ("in use by another shafaf process") is the one to see when another writer runs.
+      if (!dryRun || existsSync(path.join(dataDir, "ledger")))
+        store = await openLedgerStore(dataDir, { dataKey });
       if (values["vrf-key"] !== undefined) {
         ({ keying: personKeying } = await openVrfPersonKeying({
           file: values["vrf-key"],
@@ -337,8 +341,6 @@ export const command: CliCommand = {
         });
         log.info("dry run without --vrf-key: person keys come from a throwaway VRF key");
       }
-      if (!dryRun || existsSync(path.join(dataDir, "ledger")))
-        store = await openLedgerStore(dataDir, { dataKey });
       let pseudonymKey = await loadPseudonymKey(dataDir, process.env, {
         create: !dryRun,
         dataKey,

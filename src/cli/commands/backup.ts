@@ -18,7 +18,8 @@ the data-key binding, and the ledger store's and person-key cache's records as o
 shafaf-ledger-records/1 file sealed with the data key; archive.json lists every file's SHA-256.
 With the public mirror (shafaf mirror export) it is the whole backup: shafaf restore rebuilds
 the data directory from both. Tiles and the index are rebuilt, not archived.
-Stop shafaf serve and shafaf anchor first (the stores are read directly).
+Not while shafaf anchor (or a shafaf serve with a signer) writes to the directory: the ledger
+store is read directly. Read-only shafaf serve processes may keep running.
 ${DATA_KEY_USAGE}
   --plain            archive a directory that is not encrypted at rest (the archive then holds
                      national IDs, salts and amounts in plain; refused without it)

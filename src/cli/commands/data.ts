@@ -12,11 +12,12 @@ import { UsageError, reportError } from "../command-support.ts";
 import { InvalidInputError } from "../../core/errors.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
 import { sealDataDirectory } from "../../store/seal-data-dir.ts";
-import { bindDataKey } from "../../store/private-store.ts";
+import { bindDataKey, requireDataKey } from "../../store/private-store.ts";
 import { openDataKeyOption } from "../data-key-option.ts";
 
 const USAGE = `usage: shafaf data encrypt --data-key FILE [--data-dir DIR] [--json]
        shafaf data status [--data-dir DIR] [--json]
+       shafaf data publish [--data-dir DIR] [--data-key FILE] [--json]
 
 encrypt  seals the personal data at rest of a data directory (default .shafaf) made before
          encryption at rest: each batch artifact's records, record offsets and person keys, the
@@ -25,8 +26,14 @@ encrypt  seals the personal data at rest of a data directory (default .shafaf) m
          SHAFAF_KEYSTORE_PASSWORD or the prompt). In place, file by file (temporary file, fsync,
          rename): a run that is stopped leaves everything readable with the key; run it again to
          finish. From then on the directory is bound to that key: anchor, serve, person prove,
-         receipts and audit need --data-key FILE. Stop shafaf serve first (it holds the store).
-status   prints the data key the directory is bound to and how many artifacts are sealed.`;
+         receipts and audit need --data-key FILE. Stop every shafaf serve first (they must be
+         restarted with --data-key), and any anchor.
+status   prints the data key the directory is bound to and how many artifacts are sealed.
+publish  hands the anchored batches to shafaf serve: writes the locator tables (and tiles) of
+         batches anchored before them, from their artifacts, then <data-dir>/published.json, the
+         list serve reads (docs/spec/published-batches-v1.md). Once for a data directory made by
+         an older version (shafaf anchor does it at its next run); idempotent. Needs the ledger
+         store (stop shafaf anchor, or a serve that anchors uploads, first).`;
 
 async function artifactCounts(dataDir: string): Promise<{ sealed: number; plain: number }> {
   const batches = path.join(dataDir, "batches");
@@ -46,7 +53,7 @@ async function artifactCounts(dataDir: string): Promise<{ sealed: number; plain:
 export const command: CliCommand = {
   summary: "encrypt a data directory's personal data at rest with the data key; show its state",
   async run(argv) {
-    const split = parseSubcommand("data", USAGE, argv, ["encrypt", "status"]);
+    const split = parseSubcommand("data", USAGE, argv, ["encrypt", "status", "publish"]);
     if (typeof split === "number") return split;
     const { sub, rest } = split;
     const parsed = parseCommandLine(`data ${sub}`, USAGE, rest, {
@@ -77,6 +84,25 @@ export const command: CliCommand = {
         );
         return 0;
       }
+      if (sub === "publish") {
+        const dataKey = await openDataKeyOption(values["data-key"]);
+        store = await openLedgerStore(dataDir, { dataKey });
+        requireDataKey(dataDir, store.dataKeyId, dataKey);
+        const done = await store.publish();
+        process.stdout.write(
+          values.json === true
+            ? JSON.stringify({ dataDir, ...done }) + "\n"
+            : `published ${done.published} batch(es) in ${path.join(dataDir, "published.json")}` +
+                (done.migrated.length === 0
+                  ? ""
+                  : `; wrote the locator tables of ${done.migrated.length} (${done.migrated.join(", ")})`) +
+                (done.skipped.length === 0
+                  ? ""
+                  : `; left out ${done.skipped.join(", ")} (artifact missing: restore it from the backup)`) +
+                "\n",
+        );
+        return 0;
+      }
       if (values["data-key"] === undefined)
         throw new UsageError("--data-key FILE is required (make one with `shafaf keys new-data`)");
       const dataKey = (await openDataKeyOption(values["data-key"]))!;
@@ -86,6 +112,8 @@ export const command: CliCommand = {
         ...(await sealDataDirectory(dataDir, dataKey)),
         storedReceipts: await store.sealStoredReceipts(),
       };
+      // The plain locator tables were removed: written again, sealed, for the readers.
+      await store.publish();
       process.stdout.write(
         values.json === true
           ? JSON.stringify({ dataDir, keyId: dataKey.id, ...done }) + "\n"

@@ -44,20 +44,29 @@ import { openTiledLog, type TiledLog } from "../../log/tiled-log.ts";
 import type { WitnessEndpoint } from "../../log/witness-client.ts";
 import { openIndexStore, type WritableIndexStore } from "../../store/index-store.ts";
 import { openLedgerStore, type LedgerStore } from "../../store/ledger-store.ts";
-import { requireDataKey } from "../../store/private-store.ts";
+import {
+  needsPublishing,
+  openPublishedStore,
+  type PublishedStore,
+} from "../../store/published-store.ts";
 import { openDataKeyOption } from "../data-key-option.ts";
 
 const USAGE = `usage: shafaf serve --rpc URL --contract ADDR [options]
        shafaf serve --create-api-key ID --scopes SCOPES --api-keys FILE
 
 Serves the transparency API (/api/v1, OpenAPI at /api/v1/openapi.json) and the portal (/),
-following the ledger's events into <data-dir>/index in the background.
+following the ledger's events into its own index in the background. Receipts, person proofs and
+batch tiles come from the batches \`shafaf anchor\` published into <data-dir> (published.json and
+the files it names); serve never opens the anchor's ledger store (unless it anchors uploads), so
+\`shafaf anchor\`, \`shafaf backup\` and several \`shafaf serve\` run on one data directory at once.
 
   --rpc URL              the chain's JSON-RPC endpoint (repeat for fail-over nodes) (required)
   --contract ADDR        the TransparencyLedger address (required)
   --host HOST            address to listen on (default 127.0.0.1)
   --port N               port (default 8080; 0 picks a free one)
-  --data-dir DIR         index, ledger store and artifacts (default .shafaf)
+  --data-dir DIR         the published batches and their artifacts (default .shafaf)
+  --index-dir DIR        this instance's index of the chain's events (default <data-dir>/index,
+                         or the first of <data-dir>/index.2 … index.16 no other serve is using)
   --data-key FILE        the data-encryption keystore (shafaf keys new-data): receipts and person
                          proofs are opened from sealed artifacts with it, and anchored uploads'
                          artifacts are sealed (the upload itself waits plain, 0600, until anchored);
@@ -67,7 +76,10 @@ following the ledger's events into <data-dir>/index in the background.
   --keystore FILE        sign uploads to POST /api/v1/batches with this keystore
                          (password: SHAFAF_KEYSTORE_PASSWORD or prompt)
   --signer dev:N         …or with development account N (chain 31337 only); without either,
-                         uploads get 503 and anchoring stays with \`shafaf anchor\`
+                         uploads get 503 and anchoring stays with \`shafaf anchor\`. With either,
+                         this instance is the data directory's writer: it holds the ledger store
+                         (\`shafaf anchor\` on the same directory fails until it stops) and
+                         publishes each upload's batch to every other serve
   --vrf-key FILE         the person-key VRF keystore (registered on the ledger): the server answers
                          POST /api/v1/persons/key (staff scope persons:key) with it; with
                          --keystore/--signer, uploads are also anchored as shafaf-tree/2 batches
@@ -137,6 +149,7 @@ function parse(argv: readonly string[]) {
     host: { type: "string" },
     port: { type: "string" },
     "data-dir": { type: "string" },
+    "index-dir": { type: "string" },
     confirmations: { type: "string" },
     "api-keys": { type: "string" },
     keystore: { type: "string" },
@@ -369,6 +382,7 @@ export const command: CliCommand = {
       return usageError("serve", USAGE, `unexpected argument "${parsed.positionals[0]}"`);
     let index: WritableIndexStore | undefined;
     let ledger: LedgerStore | undefined;
+    let published: PublishedStore | undefined;
     let provider: { destroy(): void } | undefined;
     let personKeying: PersonKeying | undefined;
     let personKey: ((personId: string) => PersonKeyMaterial) | undefined;
@@ -406,11 +420,16 @@ export const command: CliCommand = {
       const log = jsonLog();
 
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
-      index = await openIndexStore(path.join(dataDir, "index"));
+      const opened = await openInstanceIndex(dataDir, values["index-dir"]);
+      index = opened.index;
       const dataKey = await openDataKeyOption(values["data-key"]);
-      ledger = await openLedgerStore(dataDir, { dataKey });
-      // Refuse to start rather than answer every receipt with 500: the key is missing.
-      requireDataKey(dataDir, ledger.dataKeyId, dataKey);
+      // Refuses to start rather than answer every receipt with 500 when the key is missing.
+      published = await openPublishedStore(dataDir, { dataKey });
+      if (needsPublishing(dataDir))
+        log.warn("not-published", {
+          message: `${dataDir} has a ledger store but no published.json: its batches are not served yet`,
+          hint: "run `shafaf data publish --data-dir DIR` once (or anchor a batch): it writes the files serve reads",
+        });
 
       let anchorJob: AnchorJobFn | undefined;
       if (values.keystore !== undefined || values.signer !== undefined) {
@@ -423,6 +442,8 @@ export const command: CliCommand = {
           chainId: signer.chainId,
           address: contract,
         });
+        // The writer: the ledger store first (LevelDB's lock: one writer per data directory).
+        ledger = await openLedgerStore(dataDir, { dataKey });
         const pseudonymKey = (await loadPseudonymKey(dataDir, process.env, {
           create: true,
           dataKey,
@@ -504,7 +525,7 @@ export const command: CliCommand = {
         dataDir,
         confirmations,
         index,
-        ledger,
+        ledger: published,
         apiKeys,
         anchorJob,
         rateLimit,
@@ -516,7 +537,7 @@ export const command: CliCommand = {
         ledgerLog,
       });
       index = undefined;
-      ledger = undefined; // closed by the stack from here on
+      published = undefined; // closed by the stack from here on
       process.stdout.write(
         `shafaf serve: listening on ${stack.url} — API ${stack.url}/api/v1 (OpenAPI: ${stack.url}/api/v1/openapi.json)` +
           (stack.portal ? `, portal ${stack.url}/` : "") +
@@ -532,7 +553,7 @@ export const command: CliCommand = {
             : `ledger log ${ledgerLog.log.origin}: ${stack.url}/log/checkpoint (${ledgerLog.witnesses.length} witnesses` +
               (recordOnChain === undefined ? "" : ", checkpoints recorded on the ledger") +
               ")\n") +
-          `indexing ${contract} from ${values.rpc.join(", ")}; Ctrl-C stops\n`,
+          `indexing ${contract} from ${values.rpc.join(", ")} into ${opened.dir}; Ctrl-C stops\n`,
       );
 
       let failure: unknown;
@@ -562,7 +583,41 @@ export const command: CliCommand = {
       provider?.destroy();
       logProvider?.destroy();
       await index?.close();
+      await published?.close();
       await ledger?.close();
     }
   },
 };
+
+/** Index folders tried, in order, when --index-dir is not given. */
+const INDEX_SLOTS = 16;
+
+/**
+ * This instance's index: `--index-dir`, else `<dataDir>/index`, else the first of
+ * `<dataDir>/index.2` … `index.16` that no other process holds (each serve behind a load
+ * balancer keeps its own, resumed from its checkpoint at the next start).
+ */
+async function openInstanceIndex(
+  dataDir: string,
+  given: string | undefined,
+): Promise<{ index: WritableIndexStore; dir: string }> {
+  const dirs =
+    given !== undefined
+      ? [path.resolve(given)]
+      : Array.from({ length: INDEX_SLOTS }, (_, i) =>
+          path.join(dataDir, i === 0 ? "index" : `index.${i + 1}`),
+        );
+  for (const dir of dirs) {
+    try {
+      return { index: await openIndexStore(dir), dir };
+    } catch (error) {
+      const e = error as { code?: string; cause?: { code?: string } };
+      if (e.code !== "LEVEL_LOCKED" && e.cause?.code !== "LEVEL_LOCKED") throw error;
+    }
+  }
+  throw new UsageError(
+    given !== undefined
+      ? `--index-dir ${given} is in use by another shafaf process; give each serve its own --index-dir`
+      : `${dirs.length} serve processes already index into ${dataDir}; give this one its own --index-dir DIR`,
+  );
+}
