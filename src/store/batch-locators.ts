@@ -100,7 +100,11 @@ export async function writeBatchLocators(
     const bytes =
       dataKey === undefined
         ? plain
-        : sealBytes(plain, dataKey, locatorRole(jobId, kind), { chunkBytes: SEALED_CHUNK });
+        : // Digests are random bytes: stored chunks, no compression tried.
+          sealBytes(plain, dataKey, locatorRole(jobId, kind), {
+            chunkBytes: SEALED_CHUNK,
+            compress: false,
+          });
     const tmp = path.join(dir, `.${LOCATOR_FILES[kind]}.${randomBytes(6).toString("hex")}.tmp`);
     const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
     try {
