@@ -39,9 +39,14 @@ function checkSymbol(values: readonly number[]): number {
   return s;
 }
 
+/** The symbols in groups of four joined by `-` (the last group shorter). */
 function format(values: readonly number[]): string {
-  const chars = values.map((v) => RECEIPT_CODE_ALPHABET[v]!).join("");
-  return chars.match(/.{1,4}/g)!.join("-");
+  let out = "";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0 && i % 4 === 0) out += "-";
+    out += RECEIPT_CODE_ALPHABET[values[i]!]!;
+  }
+  return out;
 }
 
 /**
