@@ -22,7 +22,8 @@ export function createRandomPool(blockSize = 65_536): (n: number) => Uint8Array 
       block = randomBytes(blockSize);
       offset = 0;
     }
-    const out = new Uint8Array(block.subarray(offset, offset + n));
+    // A view, not a copy: a block is never refilled (a new one is drawn), so the bytes stay.
+    const out = block.subarray(offset, offset + n);
     offset += n;
     return out;
   };

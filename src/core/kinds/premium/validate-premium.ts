@@ -11,6 +11,26 @@ import { maskedAmount, maskTail, shortClear, type FieldReader } from "../field-r
 import type { ValidateKindFields, ValidateRecordOptions } from "../record-kind-rules.ts";
 import type { PremiumRecord } from "./premium.ts";
 
+/** One share column: the rate table's share (or, when `optional`, 0). */
+function checkShare(
+  read: FieldReader,
+  year: number,
+  rounding: string,
+  name: string,
+  got: bigint | undefined,
+  want: bigint,
+  optional: boolean,
+): void {
+  if (got === undefined || got === want || (optional && got === 0n)) return;
+  read.issue(
+    name,
+    "share.rate",
+    maskedAmount(read.raw(name)),
+    `${name} is not ${optional ? "0 or " : ""}the statutory share of wage_base for ${year} (rounding ${rounding})`,
+    `recompute ${name} from wage_base with the ${year} rates, or correct wage_base`,
+  );
+}
+
 /** The share columns must be the rate table's, and `total` their sum. */
 function checkShares(
   read: FieldReader,
@@ -44,25 +64,19 @@ function checkShares(
     }
     if (rates !== undefined) {
       const expect = premiumShares(wageBase, year, { unemployment: true, hazardous: true }, table);
-      const checkShare = (
-        name: string,
-        got: bigint | undefined,
-        want: bigint,
-        optional: boolean,
-      ) => {
-        if (got === undefined || got === want || (optional && got === 0n)) return;
-        read.issue(
-          name,
-          "share.rate",
-          maskedAmount(read.raw(name)),
-          `${name} is not ${optional ? "0 or " : ""}the statutory share of wage_base for ${year} (rounding ${table.rounding})`,
-          `recompute ${name} from wage_base with the ${year} rates, or correct wage_base`,
-        );
-      };
-      checkShare("worker_share", workerShare, expect.worker, false);
-      checkShare("employer_share", employerShare, expect.employer, false);
-      checkShare("unemployment_share", unemploymentShare, expect.unemployment, true);
-      checkShare("hazard_share", hazardShare, expect.hazard, true);
+      const rounding = table.rounding;
+      checkShare(read, year, rounding, "worker_share", workerShare, expect.worker, false);
+      checkShare(read, year, rounding, "employer_share", employerShare, expect.employer, false);
+      checkShare(
+        read,
+        year,
+        rounding,
+        "unemployment_share",
+        unemploymentShare,
+        expect.unemployment,
+        true,
+      );
+      checkShare(read, year, rounding, "hazard_share", hazardShare, expect.hazard, true);
       if (options.enforceWageLimits === true && days !== undefined) {
         const d = BigInt(days);
         if (
