@@ -11,6 +11,9 @@ import { maskedAmount, maskTail, shortClear, type FieldReader } from "../field-r
 import type { ValidateKindFields, ValidateRecordOptions } from "../record-kind-rules.ts";
 import type { PremiumRecord } from "./premium.ts";
 
+/** An insurance number in a message: its last two digits only. */
+const maskInsuranceNo = (s: string): string => maskTail(s, 2);
+
 /** One share column: the rate table's share (or, when `optional`, 0). */
 function checkShare(
   read: FieldReader,
@@ -135,7 +138,7 @@ export const validatePremium: ValidateKindFields<PremiumRecord> = (
   options,
 ) => {
   const workshopCode = read.digits("workshop_code", 10, 10, shortClear);
-  const insuranceNo = read.digits("insurance_no", 8, 10, (s) => maskTail(s, 2));
+  const insuranceNo = read.digits("insurance_no", 8, 10, maskInsuranceNo);
   let days: number | undefined;
   if (read.required("days", "")) {
     const t = normalizeDigits(read.raw("days"));
