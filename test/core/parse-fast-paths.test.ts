@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { memoText } from "../../src/core/memo-text.ts";
+import { MEMO_TEXT_MAX_LENGTH, memoText } from "../../src/core/memo-text.ts";
 import { checkRials } from "../../src/core/money.ts";
 import { checkNationalId } from "../../src/core/national-id.ts";
 import { normalizeDigits } from "../../src/core/digits.ts";
@@ -23,6 +23,10 @@ describe("memoText", function () {
     f("d"); // full: emptied, then "d" kept
     f("ab");
     expect(calls).to.deep.equal(["ab", "none", "abc", "d", "ab"]);
+    const long = "x".repeat(MEMO_TEXT_MAX_LENGTH + 1);
+    f(long);
+    f(long); // never remembered: computed each time
+    expect(calls.slice(5)).to.deep.equal([long, long]);
   });
 });
 
