@@ -4,6 +4,11 @@ import { MEMO_TEXT_MAX_LENGTH, memoText } from "../../src/core/memo-text.ts";
 import { checkRials } from "../../src/core/money.ts";
 import { checkNationalId } from "../../src/core/national-id.ts";
 import { normalizeDigits } from "../../src/core/digits.ts";
+import {
+  newReceiptCode,
+  parseReceiptCode,
+  RECEIPT_CODE_ALPHABET,
+} from "../../src/core/receipt-code.ts";
 
 describe("memoText", function () {
   it("computes each text once, remembers undefined results, and empties itself when full", function () {
@@ -88,6 +93,34 @@ describe("normalizeDigits's ASCII fast path", function () {
         expect(normalizeDigits(t)).to.equal(want);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe("newReceiptCode without arrays per code", function () {
+  it("groups the same symbols as map/join/match did, and every code parses back (property)", function () {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 17, maxLength: 17 }), (bytes) => {
+        const code = newReceiptCode(bytes);
+        const symbols = code.replace(/-/g, "");
+        expect(symbols).to.have.length(27);
+        const grouped = [...symbols].map((c) => RECEIPT_CODE_ALPHABET.indexOf(c));
+        const reference = grouped
+          .map((v) => RECEIPT_CODE_ALPHABET[v]!)
+          .join("")
+          .match(/.{1,4}/g)!
+          .join("-");
+        expect(code).to.equal(reference);
+        // The 130 random bits, 5 per symbol, most significant first.
+        let bits = "";
+        for (const b of bytes) bits += b.toString(2).padStart(8, "0");
+        const want = Array.from({ length: 26 }, (_, i) =>
+          parseInt(bits.slice(5 * i, 5 * i + 5), 2),
+        );
+        expect(grouped.slice(0, 26)).to.deep.equal(want);
+        expect(parseReceiptCode(code)).to.deep.equal({ ok: true, code });
+      }),
+      { numRuns: 500 },
     );
   });
 });
