@@ -43,7 +43,6 @@ import {
   laneNamesOf,
   type SumTreeBatchCollector,
 } from "../core/sum-tree-batch.ts";
-import { hexToBytes } from "../core/hex.ts";
 import type { SumTree } from "../core/build-sum-tree.ts";
 
 export interface PrepareBatchParams {
@@ -296,9 +295,9 @@ export async function addRecord(
     writer: BatchArtifactWriter | undefined;
   },
 ): Promise<void> {
-  const { salt, subject } = to.keys.keyOf(record);
+  const { salt, saltBytes, subject } = to.keys.keyOf(record);
   to.figures.add(record, subject);
-  if (to.sum !== undefined) to.sum.push(record, hexToBytes(salt));
+  if (to.sum !== undefined) to.sum.push(record, saltBytes);
   else to.leaves.push(leafValues(record, { salt, subject }));
   if (to.writer !== undefined)
     await to.writer.append({

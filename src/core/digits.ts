@@ -7,6 +7,10 @@
  * normalizeDigits("٠٠١٢٣٤٥٦٧٩") // "0012345679"
  */
 export function normalizeDigits(text: string): string {
+  // Most input is ASCII: return it as is without running the replacement.
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) < 0x0660) i++;
+  if (i === text.length) return text;
   return text.replace(/[\u06F0-\u06F9\u0660-\u0669]/g, (c) => {
     const code = c.charCodeAt(0);
     return String.fromCharCode(48 + (code >= 0x06f0 ? code - 0x06f0 : code - 0x0660));

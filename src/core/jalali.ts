@@ -1,5 +1,6 @@
 import { isValidJalaaliDate, toGregorian, toJalaali } from "jalaali-js";
 import { normalizeDigits } from "./digits.ts";
+import { memoText } from "./memo-text.ts";
 
 /** Years Shafaf accepts: the contract rejects periods before 1300; 1600 is far enough ahead. */
 export const MIN_JALALI_YEAR = 1300;
@@ -20,6 +21,14 @@ export type JalaliDateResult =
  * checkJalaliDate("1404-12-30") // { ok: false, problem: "no-such-date" } (1404 is common)
  */
 export function checkJalaliDate(text: string): JalaliDateResult {
+  return checkJalaliDateMemo(text);
+}
+
+const checkJalaliDateMemo = memoText((text: string): JalaliDateResult =>
+  Object.freeze(checkJalaliDateText(text)),
+);
+
+function checkJalaliDateText(text: string): JalaliDateResult {
   const t = normalizeDigits(text.trim());
   const m = /^(\d{4})(?:([-/])(\d{1,2})\2(\d{1,2})|(\d{2})(\d{2}))$/.exec(t);
   if (m === null) return { ok: false, problem: "format" };

@@ -3,6 +3,16 @@ import { normalizeDigits } from "./digits.ts";
 /** 2^128 − 1: the contract stores totals as uint128. */
 export const MAX_UINT128 = (1n << 128n) - 1n;
 
+/** 1–40 ASCII digits and nothing else. */
+function isShortAsciiDigits(text: string): boolean {
+  if (text.length === 0 || text.length > 40) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 export type RialsProblem =
   "empty" | "sign" | "decimal" | "exponent" | "grouping" | "format" | "overflow";
 
@@ -26,6 +36,12 @@ export interface ParseRialsOptions {
  * parseRials("1.5")       // { ok: false, problem: "decimal" }
  */
 export function checkRials(text: string, options: ParseRialsOptions = {}): RialsResult {
+  // The common case, ASCII digits only (at most 40): the value, with the same result as below.
+  if (isShortAsciiDigits(text)) {
+    const value = BigInt(text);
+    const max = options.max !== undefined && options.max < MAX_UINT128 ? options.max : MAX_UINT128;
+    return value > max ? { ok: false, problem: "overflow" } : { ok: true, value };
+  }
   const t = normalizeDigits(text.trim());
   if (t === "") return { ok: false, problem: "empty" };
   let body = t;

@@ -1,4 +1,5 @@
 import { normalizeDigits } from "./digits.ts";
+import { memoText } from "./memo-text.ts";
 import { MAX_JALALI_YEAR, MIN_JALALI_YEAR } from "./jalali.ts";
 
 /**
@@ -10,6 +11,12 @@ import { MAX_JALALI_YEAR, MIN_JALALI_YEAR } from "./jalali.ts";
  * parsePeriod("1403-13") // undefined
  */
 export function parsePeriod(text: string): string | undefined {
+  return parsePeriodMemo(text);
+}
+
+const parsePeriodMemo = memoText(parsePeriodText);
+
+function parsePeriodText(text: string): string | undefined {
   const t = normalizeDigits(text.trim());
   const m = /^(\d{4})(?:[-/](\d{1,2})|(\d{2}))$/.exec(t);
   if (m === null) return undefined;

@@ -1,3 +1,5 @@
+import { memoText } from "./memo-text.ts";
+
 /** An ISO 3166-2:IR province code, `IR-00` … `IR-30`. */
 export type ProvinceCode = `IR-${string}`;
 
@@ -88,6 +90,12 @@ for (const [alt, code] of [
  * parseProvince("IR-31") // undefined
  */
 export function parseProvince(text: string): ProvinceCode | undefined {
+  return parseProvinceMemo(text);
+}
+
+const parseProvinceMemo = memoText(parseProvinceText);
+
+function parseProvinceText(text: string): ProvinceCode | undefined {
   const folded = foldName(text);
   const ascii = folded.replace(/[\u06F0-\u06F9]/g, (c) => String(c.charCodeAt(0) - 0x06f0));
   const m = /^ir ?(\d{2})$/.exec(ascii);

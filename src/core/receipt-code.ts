@@ -33,16 +33,27 @@ function gmul(a: number, b: number): number {
   return a === 0 || b === 0 ? 0 : EXP[LOG[a]! + LOG[b]!]!;
 }
 
-function checkSymbol(values: readonly number[]): number {
+function checkSymbol(values: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < RECEIPT_CODE_RANDOM_SYMBOLS; i++) s ^= gmul(values[i]!, EXP[(i + 1) % 31]!);
   return s;
 }
 
-function format(values: readonly number[]): string {
-  const chars = values.map((v) => RECEIPT_CODE_ALPHABET[v]!).join("");
-  return chars.match(/.{1,4}/g)!.join("-");
+/** Char codes of a grouped code (reused: `format` is synchronous). */
+const GROUPED: number[] = [];
+
+/** The symbols in groups of four joined by `-` (the last group shorter). */
+function format(values: ArrayLike<number>): string {
+  GROUPED.length = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0 && i % 4 === 0) GROUPED.push(45); // "-"
+    GROUPED.push(RECEIPT_CODE_ALPHABET.charCodeAt(values[i]!));
+  }
+  return String.fromCharCode.apply(null, GROUPED);
 }
+
+/** The symbols of a new code (reused: `newReceiptCode` is synchronous). */
+const SYMBOLS = new Uint8Array(RECEIPT_CODE_RANDOM_SYMBOLS + 1);
 
 /**
  * A new receipt code from 17 random bytes (130 of their bits are used).
@@ -53,20 +64,19 @@ function format(values: readonly number[]): string {
 export function newReceiptCode(randomBytes: ((n: number) => Uint8Array) | Uint8Array): string {
   const bytes = typeof randomBytes === "function" ? randomBytes(17) : randomBytes;
   if (bytes.length < 17) throw new RangeError("a receipt code needs 17 random bytes");
-  const values: number[] = [];
   let acc = 0;
   let bits = 0;
   let k = 0;
-  while (values.length < RECEIPT_CODE_RANDOM_SYMBOLS) {
+  for (let n = 0; n < RECEIPT_CODE_RANDOM_SYMBOLS; n++) {
     if (bits < 5) {
       acc = ((acc << 8) | bytes[k++]!) & 0x1fff;
       bits += 8;
     }
-    values.push((acc >> (bits - 5)) & 31);
+    SYMBOLS[n] = (acc >> (bits - 5)) & 31;
     bits -= 5;
   }
-  values.push(checkSymbol(values));
-  return format(values);
+  SYMBOLS[RECEIPT_CODE_RANDOM_SYMBOLS] = checkSymbol(SYMBOLS);
+  return format(SYMBOLS);
 }
 
 export type ReceiptCodeResult =

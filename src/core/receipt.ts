@@ -40,7 +40,10 @@ export interface Receipt {
 /** The JSON form of a record (bigint → decimal string). */
 export function recordToJson(record: LedgerRecord): ReceiptRecord {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) {
+  const fields = record as unknown as Record<string, unknown>;
+  // Own keys in insertion order, as Object.entries gives them, without an array per field.
+  for (const k of Object.keys(fields)) {
+    const v = fields[k];
     if (v !== undefined) out[k] = typeof v === "bigint" ? v.toString() : v;
   }
   return out as ReceiptRecord;

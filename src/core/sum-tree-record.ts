@@ -1,10 +1,11 @@
 import { keccak256 } from "./keccak.ts";
 import { recordKindRules } from "./kinds/record-kinds.ts";
-import { recordToJson } from "./receipt.ts";
 import type { LedgerRecord } from "./record.ts";
 
 /** Domain byte of a record commitment (docs/spec/tree-v2.md §3.1). */
 export const RECORD_COMMITMENT_DOMAIN = 0x03;
+
+const MAX_U64 = (1n << 64n) - 1n;
 
 export interface SumTreeRecordFields {
   /** The kind's amount lanes (lanes 2 …), below 2^64 each. */
@@ -13,12 +14,103 @@ export interface SumTreeRecordFields {
   commitment: Uint8Array;
 }
 
-/** JSON with object keys sorted by UTF-16 code unit, no spaces (the record has flat string/number values). */
-function canonicalJson(value: object): string {
-  return `{${Object.keys(value)
+const encoder = new TextEncoder();
+
+/** A key of the record and its JSON text with the colon, `"key":`, as UTF-8. */
+interface SortedKey {
+  key: string;
+  prefix: Uint8Array;
+}
+
+/**
+ * The record's keys in UTF-16 code-unit order. Records of one kind share a key list (a row of
+ * the same columns): the last list is kept and reused while the next record's keys are the same
+ * strings in the same order.
+ */
+let lastKeys: string[] = [];
+let lastSorted: SortedKey[] = [];
+function sortedKeysOf(keys: string[]): SortedKey[] {
+  if (keys.length === lastKeys.length) {
+    let same = true;
+    for (let i = 0; i < keys.length; i++)
+      if (keys[i] !== lastKeys[i]) {
+        same = false;
+        break;
+      }
+    if (same) return lastSorted;
+  }
+  lastKeys = keys;
+  lastSorted = [...keys]
     .sort()
-    .map((k) => `${JSON.stringify(k)}:${JSON.stringify((value as Record<string, unknown>)[k])}`)
-    .join(",")}}`;
+    .map((key) => ({ key, prefix: encoder.encode(`${JSON.stringify(key)}:`) }));
+  return lastSorted;
+}
+
+/**
+ * The preimage `0x03 ‖ salt ‖ canonical JSON`, written in place (reused; grown when a record
+ * does not fit, keeping the first `keep` bytes).
+ */
+let preimage = new Uint8Array(1024);
+function room(keep: number, more: number): Uint8Array {
+  if (keep + more > preimage.length) {
+    const grown = new Uint8Array(Math.max(2 * preimage.length, keep + more));
+    grown.set(preimage.subarray(0, keep));
+    preimage = grown;
+  }
+  return preimage;
+}
+
+/** Writes `text` as UTF-8 at `at`; returns the end. ASCII byte by byte, anything else by encodeInto. */
+function writeText(text: string, at: number): number {
+  const buf = room(at, 3 * text.length); // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return at + encoder.encodeInto(text, buf.subarray(at)).written;
+    buf[at + i] = c;
+  }
+  return at + text.length;
+}
+
+/**
+ * Writes the JSON string of `text` at `at`; returns the end. Printable ASCII without `"` or `\`
+ * is its own JSON text between quotes; anything else goes through `JSON.stringify`.
+ */
+function writeJsonString(text: string, at: number): number {
+  const buf = room(at, text.length + 2);
+  buf[at] = 0x22;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c)
+      return writeText(JSON.stringify(text), at);
+    buf[at + 1 + i] = c;
+  }
+  buf[at + 1 + text.length] = 0x22;
+  return at + text.length + 2;
+}
+
+/**
+ * Writes the canonical JSON of `recordToJson(record)` at `at` (keys sorted by UTF-16 code unit,
+ * no spaces, `undefined` values left out, bigints as decimal strings; the record has flat string,
+ * number and bigint values) and returns the end. The same bytes as the UTF-8 of sorting the keys
+ * of `recordToJson(record)` and `JSON.stringify`-ing each key and value (test/core/sum-tree-record
+ * pins the equality), without the intermediate object and strings.
+ */
+function writeCanonicalRecordJson(record: LedgerRecord, at: number): number {
+  const values = record as unknown as Record<string, unknown>;
+  let end = at;
+  room(end, 1)[end++] = 0x7b; // {
+  for (const { key, prefix } of sortedKeysOf(Object.keys(record))) {
+    const v = values[key];
+    if (v === undefined) continue;
+    const buf = room(end, prefix.length + 1);
+    if (end > at + 1) buf[end++] = 0x2c; // ,
+    for (let i = 0; i < prefix.length; i++) buf[end++] = prefix[i]!;
+    if (typeof v === "string") end = writeJsonString(v, end);
+    else if (typeof v === "bigint") end = writeJsonString(v.toString(), end);
+    else end = writeText(JSON.stringify(v), end);
+  }
+  room(end, 1)[end++] = 0x7d; // }
+  return end;
 }
 
 /**
@@ -35,12 +127,11 @@ function canonicalJson(value: object): string {
 export function sumTreeRecordFields(record: LedgerRecord, salt: Uint8Array): SumTreeRecordFields {
   if (salt.length !== 32) throw new RangeError("salt must be 32 bytes");
   const amounts = recordKindRules(record.kind).sumTreeAmounts(record);
-  if (amounts.some((a) => a < 0n || a >= 1n << 64n))
+  if (amounts.some((a) => a < 0n || a > MAX_U64))
     throw new RangeError("a record amount must be in 0..2^64 − 1");
-  const text = new TextEncoder().encode(canonicalJson(recordToJson(record)));
-  const pre = new Uint8Array(1 + 32 + text.length);
-  pre[0] = RECORD_COMMITMENT_DOMAIN;
-  pre.set(salt, 1);
-  pre.set(text, 33);
-  return { amounts, commitment: keccak256(pre) };
+  const buf = room(0, 33);
+  buf[0] = RECORD_COMMITMENT_DOMAIN;
+  buf.set(salt, 1);
+  const end = writeCanonicalRecordJson(record, 33);
+  return { amounts, commitment: keccak256(preimage.subarray(0, end)) };
 }

@@ -95,7 +95,7 @@ export function validateRecord<K extends RecordKind>(
   options: ValidateRecordOptions = {},
 ): ValidateRecordResult<K> {
   const read = createFieldReader(fields);
-  const { issues, issue, raw, required } = read;
+  const issues = read.issues;
   const rules = isRecordKind(kind) ? recordKindRules(kind) : undefined;
   const validateKind = isRecordKind(kind)
     ? (RECORD_VALIDATORS[kind] as ValidateKindFields<LedgerRecord>)
@@ -104,18 +104,18 @@ export function validateRecord<K extends RecordKind>(
   // ── common fields ──
   const recordId = read.identifier("record_id", true);
   let period: string | undefined;
-  if (required("period", "")) {
-    period = parsePeriod(raw("period"));
+  if (read.required("period", "")) {
+    period = parsePeriod(read.raw("period"));
     if (period === undefined) {
-      issue(
+      read.issue(
         "period",
         "period.format",
-        shortClear(raw("period")),
+        shortClear(read.raw("period")),
         "period must be a Jalali year-month YYYY-MM (1300–1600, month 1–12)",
         "write e.g. 1403-07",
       );
     } else if (options.expectedPeriod !== undefined && period !== options.expectedPeriod) {
-      issue(
+      read.issue(
         "period",
         "period.mismatch",
         period,
@@ -127,15 +127,15 @@ export function validateRecord<K extends RecordKind>(
   }
   let nationalId: string | undefined;
   const person = personIdFromFields({
-    national_id: raw("national_id"),
-    foreign_id: raw("foreign_id"),
-    nationality: raw("nationality"),
+    national_id: read.raw("national_id"),
+    foreign_id: read.raw("foreign_id"),
+    nationality: read.raw("nationality"),
     ...(rules?.personFallbackColumn === "insurance_no"
-      ? { insurance_no: raw("insurance_no") }
+      ? { insurance_no: read.raw("insurance_no") }
       : {}),
   });
   if (person === undefined) {
-    issue(
+    read.issue(
       "national_id",
       "required",
       "",
@@ -145,22 +145,26 @@ export function validateRecord<K extends RecordKind>(
   } else if (person.ok) {
     nationalId = personIdString(person.id);
   } else {
-    const [message, hint, shown] = personIdMessage(person.field, person.problem, raw(person.field));
+    const [message, hint, shown] = personIdMessage(
+      person.field,
+      person.problem,
+      read.raw(person.field),
+    );
     const rule = person.problem.includes(".") ? person.problem : `national-id.${person.problem}`;
     // An insurance number that cannot identify a foreigner is reported once, by its own rule.
     if (!(
       person.problem === "insurance-no.format" && rules?.personFallbackColumn === "insurance_no"
     ))
-      issue(person.field, rule, shown, message, hint);
+      read.issue(person.field, rule, shown, message, hint);
   }
   let province: string | undefined;
-  if (required("province", "")) {
-    province = parseProvince(raw("province"));
+  if (read.required("province", "")) {
+    province = parseProvince(read.raw("province"));
     if (province === undefined) {
-      issue(
+      read.issue(
         "province",
         "province.unknown",
-        shortClear(raw("province")),
+        shortClear(read.raw("province")),
         "province is not an ISO 3166-2:IR code (IR-00 … IR-30) or a province name",
         "write e.g. IR-23 or تهران",
       );
@@ -168,18 +172,18 @@ export function validateRecord<K extends RecordKind>(
   }
   const supersedes = read.identifier("supersedes", false);
   let reason: string | undefined;
-  if (raw("reason") !== "") {
-    if (REASON_RE.test(raw("reason"))) reason = raw("reason");
+  if (read.raw("reason") !== "") {
+    if (REASON_RE.test(read.raw("reason"))) reason = read.raw("reason");
     else
-      issue(
+      read.issue(
         "reason",
         "reason.format",
-        shortClear(raw("reason")),
+        shortClear(read.raw("reason")),
         "reason must be a code of 1–32 characters A–Z, a–z, 0–9, . _ -",
         "use a reason code such as wage-correction",
       );
   } else if (supersedes !== undefined) {
-    issue(
+    read.issue(
       "reason",
       "reason.required",
       "",
@@ -193,7 +197,7 @@ export function validateRecord<K extends RecordKind>(
   };
 
   if (rules === undefined || validateKind === undefined) {
-    issue(
+    read.issue(
       "kind",
       "kind.unknown",
       shortClear(String(kind)),

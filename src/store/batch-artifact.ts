@@ -172,6 +172,8 @@ export interface BatchArtifactWriter {
 }
 
 const FLUSH_BYTES = 1 << 20;
+/** The pending buffer: a flush's worth of lines and room for one more long one. */
+const PENDING_BYTES = FLUSH_BYTES + (1 << 16);
 
 /**
  * Starts writing the artifact of `jobId` under `batchesDir`.
@@ -205,15 +207,17 @@ export async function createBatchArtifactWriter(
   let bytes = 0;
   /** Offset of each line, then the file length (records.idx). */
   let offsets = new Float64Array(1024);
-  let pending: string[] = [];
+  // Lines are encoded straight into a fresh buffer (one per flush: the file writer may keep
+  // the chunk it is given), so the UTF-8 length of each line comes from the encoding itself.
+  let pending = Buffer.allocUnsafe(PENDING_BYTES);
   let pendingBytes = 0;
   let expected = 0;
   let closed = false;
 
   async function flush(): Promise<void> {
-    if (pending.length === 0) return;
-    const chunk = Buffer.from(pending.join(""), "utf8");
-    pending = [];
+    if (pendingBytes === 0) return;
+    const chunk = pending.subarray(0, pendingBytes);
+    pending = Buffer.allocUnsafe(PENDING_BYTES);
     pendingBytes = 0;
     hash.update(chunk);
     bytes += chunk.length;
@@ -233,11 +237,15 @@ export async function createBatchArtifactWriter(
         grown.set(offsets);
         offsets = grown;
       }
+      // At most 3 UTF-8 bytes per UTF-16 code unit: a line that might not fit goes after a flush.
+      if (pendingBytes + 3 * text.length > pending.length) {
+        await flush();
+        if (3 * text.length > pending.length) pending = Buffer.allocUnsafe(3 * text.length);
+      }
       offsets[expected] = bytes + pendingBytes;
       expected++;
-      pending.push(text);
       // UTF-8 length: the offsets are byte offsets (records carry Persian text).
-      pendingBytes += Buffer.byteLength(text, "utf8");
+      pendingBytes += pending.write(text, pendingBytes, "utf8");
       if (pendingBytes >= FLUSH_BYTES) await flush();
     },
 

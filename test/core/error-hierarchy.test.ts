@@ -69,6 +69,8 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   SsoListWriteError: make("x", "DSW_ID", 1),
   BatchArtifactError: make("x"),
   PrivateFileError: make("x", { code: "store.private.tampered" }),
+  LocatorTableError: make("receipts.loc", "x"),
+  PublishedListError: make("published.json", "x"),
   IndexStoreError: make("x"),
   LedgerStoreError: make("x"),
   ApiError: make(503, "/api/v1/stats", ""),

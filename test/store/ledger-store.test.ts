@@ -18,6 +18,7 @@ import {
   BatchArtifactError,
   type ArtifactRecordLine,
 } from "../../src/store/batch-artifact.ts";
+import { decodeRecordOffsets } from "../../src/store/record-offsets.ts";
 
 const JOB = "a".repeat(64);
 const MANIFEST = toUtf8Bytes('{"format":"shafaf-manifest/1","recordCount":3}');
@@ -323,6 +324,51 @@ describe("batch artifact", function () {
       "records.jsonl",
       "tree.bin",
     ]);
+  });
+
+  it("writes each line as its JSON and records.idx as each line's byte offset, across flushes", async function () {
+    // Persian text (2 bytes per character in UTF-8), an emoji (4 bytes, 2 code units), and lines
+    // of every size up to one longer than a flush, so lines straddle every buffer boundary.
+    const lines = Array.from({ length: 2500 }, (_, i) => {
+      const l = line(i);
+      const text = i === 1234 ? "۱".repeat(1_300_000) : "تهران 😀 ".repeat(i % 97);
+      return { ...l, record: { ...l.record, note: text, quote: 'a "b" \\ c\n' } };
+    });
+    const w = await createBatchArtifactWriter(dir, JOB);
+    for (const l of lines) await w.append(l);
+    const { dir: final } = await w.commit({
+      manifestBytes: MANIFEST,
+      tree: new Uint8Array([1]),
+      descriptor: {
+        kind: "premium",
+        period: "1403-07",
+        recordCount: lines.length,
+        total: "0",
+        root: "0x" + "11".repeat(32),
+        manifestHash: MANIFEST_HASH,
+        idempotencyKey: "0x" + "22".repeat(32),
+        supersedes: null,
+        reason: null,
+        createdAt: "2026-01-01T00:00:00.000Z",
+      },
+    });
+    const texts = lines.map((l) => JSON.stringify(l) + "\n");
+    const file = await readFile(path.join(final, "records.jsonl"));
+    expect(file.equals(Buffer.from(texts.join(""), "utf8"))).to.equal(true);
+    const offsets = decodeRecordOffsets(
+      new Uint8Array(await readFile(path.join(final, "records.idx"))),
+      lines.length,
+      file.length,
+    );
+    let at = 0;
+    texts.forEach((t, i) => {
+      expect(offsets[i], `line ${i}`).to.equal(at);
+      at += Buffer.byteLength(t, "utf8");
+    });
+    const artifact = await readBatchArtifact(final);
+    let n = 0;
+    for await (const read of artifact!.records()) expect(read).to.deep.equal(lines[n++]);
+    expect(n).to.equal(lines.length);
   });
 
   it("rejects lines out of order and a record count that does not match", async function () {

@@ -84,6 +84,119 @@ const AMOUNT_PROBLEMS: Readonly<Record<string, string>> = {
   empty: "is empty",
 };
 
+/** True when `t` is `min`–`max` ASCII digits (`/^[0-9]{min,max}$/` without a RegExp per call). */
+function isDigitRun(t: string, min: number, max: number): boolean {
+  if (t.length < min || t.length > max) return false;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * The reader of one row. A class, not a closure per rule: validation builds one reader per input
+ * row, and its methods are then shared instead of allocated (and named) for every row.
+ */
+class RowFieldReader implements FieldReader {
+  readonly issues: RecordIssue[] = [];
+  readonly #fields: Readonly<Record<string, string | undefined>>;
+
+  constructor(fields: Readonly<Record<string, string | undefined>>) {
+    this.#fields = fields;
+  }
+
+  issue(field: string, rule: string, value: string, message: string, hint: string): void {
+    this.issues.push({ field, rule, value, message, hint });
+  }
+
+  raw(name: string): string {
+    const v: unknown = this.#fields[name];
+    return typeof v === "string" ? v.trim() : "";
+  }
+
+  required(name: string, shown: string): boolean {
+    if (this.raw(name) !== "") return true;
+    this.issue(name, "required", shown, `${name} is missing`, `fill in the ${name} column`);
+    return false;
+  }
+
+  identifier(name: string, isRequired: boolean): string | undefined {
+    const v = this.raw(name);
+    if (v === "") {
+      if (isRequired) this.required(name, "");
+      return undefined;
+    }
+    const t = normalizeDigits(v);
+    if (!ID_RE.test(t)) {
+      this.issue(
+        name,
+        "identifier.format",
+        shortClear(v),
+        `${name} must be 1–64 characters of A–Z, a–z, 0–9 and . _ : / - (starting with a letter or digit)`,
+        "use the record identifier of the source system, without spaces",
+      );
+      return undefined;
+    }
+    return t;
+  }
+
+  digits(name: string, min: number, max: number, mask: (s: string) => string): string | undefined {
+    if (!this.required(name, "")) return undefined;
+    const t = normalizeDigits(this.raw(name));
+    if (!isDigitRun(t, min, max)) {
+      const len = min === max ? `${min}` : `${min}–${max}`;
+      this.issue(
+        name,
+        `${name.replace(/_/g, "-")}.format`,
+        mask(this.raw(name)),
+        `${name} must be ${len} digits`,
+        `check the ${name} column`,
+      );
+      return undefined;
+    }
+    return t;
+  }
+
+  amount(name: string): bigint | undefined {
+    if (!this.required(name, "")) return undefined;
+    const r = checkRials(this.raw(name));
+    if (r.ok) return r.value;
+    this.issue(
+      name,
+      `amount.${r.problem}`,
+      maskedAmount(this.raw(name)),
+      `${name} ${AMOUNT_PROBLEMS[r.problem] ?? "is invalid"}`,
+      "write integer Rials with digits only, e.g. 71661840 (not Toman, no decimals)",
+    );
+    return undefined;
+  }
+
+  date(name: string, isRequired: boolean): string | undefined {
+    const v = this.raw(name);
+    if (v === "") {
+      if (isRequired) this.required(name, "");
+      return undefined;
+    }
+    const r = checkJalaliDate(v);
+    if (r.ok) return r.date;
+    const message =
+      r.problem === "no-such-date"
+        ? `${name} is not a day of the Jalali calendar`
+        : r.problem === "year-range"
+          ? `${name} has a year outside 1300–1600`
+          : `${name} is not a Jalali date YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD`;
+    this.issue(
+      name,
+      `date.${r.problem}`,
+      shortClear(v),
+      message,
+      "write a Jalali date such as 1403-07-15",
+    );
+    return undefined;
+  }
+}
+
 /**
  * @example
  * const read = createFieldReader(row.fields);
@@ -93,94 +206,5 @@ const AMOUNT_PROBLEMS: Readonly<Record<string, string>> = {
 export function createFieldReader(
   fields: Readonly<Record<string, string | undefined>>,
 ): FieldReader {
-  const issues: RecordIssue[] = [];
-  const issue = (field: string, rule: string, value: string, message: string, hint: string) => {
-    issues.push({ field, rule, value, message, hint });
-  };
-  const raw = (name: string): string => {
-    const v: unknown = fields[name];
-    return typeof v === "string" ? v.trim() : "";
-  };
-  const required = (name: string, shown: string): boolean => {
-    if (raw(name) !== "") return true;
-    issue(name, "required", shown, `${name} is missing`, `fill in the ${name} column`);
-    return false;
-  };
-  return {
-    issues,
-    issue,
-    raw,
-    required,
-    identifier(name, isRequired) {
-      const v = raw(name);
-      if (v === "") {
-        if (isRequired) required(name, "");
-        return undefined;
-      }
-      const t = normalizeDigits(v);
-      if (!ID_RE.test(t)) {
-        issue(
-          name,
-          "identifier.format",
-          shortClear(v),
-          `${name} must be 1–64 characters of A–Z, a–z, 0–9 and . _ : / - (starting with a letter or digit)`,
-          "use the record identifier of the source system, without spaces",
-        );
-        return undefined;
-      }
-      return t;
-    },
-    digits(name, min, max, mask) {
-      if (!required(name, "")) return undefined;
-      const t = normalizeDigits(raw(name));
-      if (!new RegExp(`^[0-9]{${min},${max}}$`).test(t)) {
-        const len = min === max ? `${min}` : `${min}–${max}`;
-        issue(
-          name,
-          `${name.replace(/_/g, "-")}.format`,
-          mask(raw(name)),
-          `${name} must be ${len} digits`,
-          `check the ${name} column`,
-        );
-        return undefined;
-      }
-      return t;
-    },
-    amount(name) {
-      if (!required(name, "")) return undefined;
-      const r = checkRials(raw(name));
-      if (r.ok) return r.value;
-      issue(
-        name,
-        `amount.${r.problem}`,
-        maskedAmount(raw(name)),
-        `${name} ${AMOUNT_PROBLEMS[r.problem] ?? "is invalid"}`,
-        "write integer Rials with digits only, e.g. 71661840 (not Toman, no decimals)",
-      );
-      return undefined;
-    },
-    date(name, isRequired) {
-      const v = raw(name);
-      if (v === "") {
-        if (isRequired) required(name, "");
-        return undefined;
-      }
-      const r = checkJalaliDate(v);
-      if (r.ok) return r.date;
-      const message =
-        r.problem === "no-such-date"
-          ? `${name} is not a day of the Jalali calendar`
-          : r.problem === "year-range"
-            ? `${name} has a year outside 1300–1600`
-            : `${name} is not a Jalali date YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD`;
-      issue(
-        name,
-        `date.${r.problem}`,
-        shortClear(v),
-        message,
-        "write a Jalali date such as 1403-07-15",
-      );
-      return undefined;
-    },
-  };
+  return new RowFieldReader(fields);
 }

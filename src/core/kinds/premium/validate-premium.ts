@@ -11,6 +11,29 @@ import { maskedAmount, maskTail, shortClear, type FieldReader } from "../field-r
 import type { ValidateKindFields, ValidateRecordOptions } from "../record-kind-rules.ts";
 import type { PremiumRecord } from "./premium.ts";
 
+/** An insurance number in a message: its last two digits only. */
+const maskInsuranceNo = (s: string): string => maskTail(s, 2);
+
+/** One share column: the rate table's share (or, when `optional`, 0). */
+function checkShare(
+  read: FieldReader,
+  year: number,
+  rounding: string,
+  name: string,
+  got: bigint | undefined,
+  want: bigint,
+  optional: boolean,
+): void {
+  if (got === undefined || got === want || (optional && got === 0n)) return;
+  read.issue(
+    name,
+    "share.rate",
+    maskedAmount(read.raw(name)),
+    `${name} is not ${optional ? "0 or " : ""}the statutory share of wage_base for ${year} (rounding ${rounding})`,
+    `recompute ${name} from wage_base with the ${year} rates, or correct wage_base`,
+  );
+}
+
 /** The share columns must be the rate table's, and `total` their sum. */
 function checkShares(
   read: FieldReader,
@@ -44,25 +67,19 @@ function checkShares(
     }
     if (rates !== undefined) {
       const expect = premiumShares(wageBase, year, { unemployment: true, hazardous: true }, table);
-      const checkShare = (
-        name: string,
-        got: bigint | undefined,
-        want: bigint,
-        optional: boolean,
-      ) => {
-        if (got === undefined || got === want || (optional && got === 0n)) return;
-        read.issue(
-          name,
-          "share.rate",
-          maskedAmount(read.raw(name)),
-          `${name} is not ${optional ? "0 or " : ""}the statutory share of wage_base for ${year} (rounding ${table.rounding})`,
-          `recompute ${name} from wage_base with the ${year} rates, or correct wage_base`,
-        );
-      };
-      checkShare("worker_share", workerShare, expect.worker, false);
-      checkShare("employer_share", employerShare, expect.employer, false);
-      checkShare("unemployment_share", unemploymentShare, expect.unemployment, true);
-      checkShare("hazard_share", hazardShare, expect.hazard, true);
+      const rounding = table.rounding;
+      checkShare(read, year, rounding, "worker_share", workerShare, expect.worker, false);
+      checkShare(read, year, rounding, "employer_share", employerShare, expect.employer, false);
+      checkShare(
+        read,
+        year,
+        rounding,
+        "unemployment_share",
+        unemploymentShare,
+        expect.unemployment,
+        true,
+      );
+      checkShare(read, year, rounding, "hazard_share", hazardShare, expect.hazard, true);
       if (options.enforceWageLimits === true && days !== undefined) {
         const d = BigInt(days);
         if (
@@ -121,7 +138,7 @@ export const validatePremium: ValidateKindFields<PremiumRecord> = (
   options,
 ) => {
   const workshopCode = read.digits("workshop_code", 10, 10, shortClear);
-  const insuranceNo = read.digits("insurance_no", 8, 10, (s) => maskTail(s, 2));
+  const insuranceNo = read.digits("insurance_no", 8, 10, maskInsuranceNo);
   let days: number | undefined;
   if (read.required("days", "")) {
     const t = normalizeDigits(read.raw("days"));
