@@ -37,7 +37,7 @@ export function createRecordIdCheck(p: {
   supersedes: number | null;
   report: (issue: ValidationIssue) => void;
 }): RecordIdCheck {
-  const seen = new Map<string, string>(); // record id → "file:line" of its first row
+  const seen = createFirstRows(); // record id → file and line of its first row
   const supersededCache = new Map<number, boolean>();
   let pending: { recordId: string; where: ValidationIssue }[] = [];
   const isSuperseded = async (store: LedgerStore, batchId: number): Promise<boolean> => {
@@ -77,7 +77,7 @@ export function createRecordIdCheck(p: {
       message: "",
       hint: "",
     };
-    const first = seen.get(record.recordId);
+    const first = seen.claim(record.recordId, where.file, where.line);
     if (first !== undefined) {
       p.report({
         ...dupWhere,
@@ -86,10 +86,89 @@ export function createRecordIdCheck(p: {
       });
       return false;
     }
-    seen.set(record.recordId, `${where.file}:${where.line}`);
     pending.push({ recordId: record.recordId, where: { ...dupWhere, rule: "record-id.anchored" } });
     if (pending.length >= LOOKUP_CHUNK) await flush();
     return true;
   };
   return { claim, flush };
+}
+
+/**
+ * The first row of each record id of a batch, in fixed-size columns instead of a `Map` of
+ * strings (≈ 40 bytes per record for a 10-character id instead of ≈ 150, and no 2^24-entry
+ * ceiling): the ids' UTF-16 code units packed in one buffer, a 32-bit hash, file number and line
+ * per row, and an open-addressing table of row numbers (load ≤ 1/2).
+ */
+function createFirstRows(): {
+  /** Undefined (and the id is claimed by this row) when new; "file:line" of its first row otherwise. */
+  claim(id: string, file: string, line: number): string | undefined;
+} {
+  let units = new Uint16Array(1 << 16);
+  let used = 0;
+  let ends = new Uint32Array(4096);
+  let hashes = new Uint32Array(4096);
+  let lines = new Uint32Array(4096);
+  let files = new Uint32Array(4096);
+  const fileNames: string[] = [];
+  const fileNumber = new Map<string, number>();
+  let rows = 0;
+  let table = new Int32Array(1 << 13).fill(-1);
+  const hashOf = (id: string): number => {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < id.length; k++) h = Math.imul(h ^ id.charCodeAt(k), 0x01000193);
+    return h >>> 0;
+  };
+  const equals = (row: number, id: string): boolean => {
+    const from = row === 0 ? 0 : ends[row - 1]!;
+    if (ends[row]! - from !== id.length) return false;
+    for (let k = 0; k < id.length; k++) if (units[from + k] !== id.charCodeAt(k)) return false;
+    return true;
+  };
+  const place = (row: number): void => {
+    const mask = table.length - 1;
+    let slot = hashes[row]! & mask;
+    while (table[slot] !== -1) slot = (slot + 1) & mask;
+    table[slot] = row;
+  };
+  const grown = <T extends Uint16Array | Uint32Array>(a: T, size: number): T => {
+    const b = new (a.constructor as new (n: number) => T)(size);
+    b.set(a);
+    return b;
+  };
+  return {
+    claim(id, file, line) {
+      const h = hashOf(id);
+      const mask = table.length - 1;
+      for (let slot = h & mask; table[slot] !== -1; slot = (slot + 1) & mask) {
+        const row = table[slot]!;
+        if (hashes[row] === h && equals(row, id)) return `${fileNames[files[row]!]}:${lines[row]}`;
+      }
+      if (rows === ends.length) {
+        ends = grown(ends, rows * 2);
+        hashes = grown(hashes, rows * 2);
+        lines = grown(lines, rows * 2);
+        files = grown(files, rows * 2);
+      }
+      if (used + id.length > units.length)
+        units = grown(units, Math.max(units.length * 2, used + id.length));
+      for (let k = 0; k < id.length; k++) units[used + k] = id.charCodeAt(k);
+      used += id.length;
+      let f = fileNumber.get(file);
+      if (f === undefined) {
+        f = fileNames.length;
+        fileNames.push(file);
+        fileNumber.set(file, f);
+      }
+      ends[rows] = used;
+      hashes[rows] = h;
+      lines[rows] = line;
+      files[rows] = f;
+      rows++;
+      if (rows * 2 > table.length) {
+        table = new Int32Array(table.length * 2).fill(-1);
+        for (let r = 0; r < rows; r++) place(r);
+      } else place(rows - 1);
+      return undefined;
+    },
+  };
 }
