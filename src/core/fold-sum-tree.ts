@@ -5,18 +5,17 @@
  * The rows are sorted as the tree orders them (province code, then key, then commitment, then
  * line) in a `Uint32Array` — the only array that grows with the batch besides the columns —
  * and each province subtree is folded leaf chunk by leaf chunk: a chunk of 2^16 leaves is
- * hashed in bulk by core's own builder (`buildOrderedSumTree`), and its root joins a log-size
+ * hashed in bulk by core's own builder (`buildSumTreeChunk`, from the columns), and its root joins a log-size
  * stack of complete subtrees, as an RFC 6962 tree is folded (the bottom-up tree of
  * docs/spec/tree-v2.md, which carries an odd last node up, has the same shape). Province
  * nodes and the batch root then follow as `buildSumTree` makes them; a test holds the fold to
  * `buildSumTree`'s root, lanes and subtrees.
  */
-import { buildOrderedSumTree, type SumTree, type SumTreeProvince } from "./build-sum-tree.ts";
+import { buildSumTreeChunk, type SumTree, type SumTreeProvince } from "./build-sum-tree.ts";
 import { InvalidInputError } from "./errors.ts";
 import { bytesToHex, hexToBytes } from "./hex.ts";
 import type { RecordKind } from "./record.ts";
-import { laneCount } from "./sum-tree-lanes.ts";
-import { provinceNode, sumParent, type SumLeaf, type SumNode } from "./sum-tree-hash.ts";
+import { provinceNode, sumParent, type SumNode } from "./sum-tree-hash.ts";
 
 /** What a streaming fold yields of a sum tree: its root, lanes and province subtrees. */
 export type SumTreeSummary = Pick<SumTree, "root" | "lanes" | "size" | "provinces">;
@@ -166,7 +165,6 @@ export function* foldSumTreeChunks(
   if (!Number.isInteger(Math.log2(chunk)) || chunk < 2)
     throw new RangeError("the fold's chunk is a power of two ≥ 2");
   const kind = c.kind;
-  const amountsN = laneCount(kind) - 2;
   if (c.count === 0)
     throw new InvalidInputError("a shafaf-tree/2 batch needs at least one record", {
       code: "core.sum-tree.empty",
@@ -189,21 +187,15 @@ export function* foldSumTreeChunks(
     let seq = 0;
     for (let from = at; from < end; from += chunk) {
       const to = Math.min(end, from + chunk);
-      const leaves: SumLeaf[] = [];
-      for (let k = from; k < to; k++) {
-        const r = order[k]!;
+      const rows = order.subarray(from, to);
+      const seqs = new Uint32Array(to - from);
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k]!;
         seq = prev >= 0 && sameKey(c.keys, prev, r) ? seq + 1 : 0;
         prev = r;
-        const lanes = [1n, seq === 0 ? 1n : 0n];
-        for (let a = 0; a < amountsN; a++) lanes.push(c.amounts[r * amountsN + a]!);
-        leaves.push({
-          key: c.keys.subarray(r * 32, r * 32 + 32),
-          seq,
-          lanes,
-          commitment: c.commitments.subarray(r * 32, r * 32 + 32),
-        });
+        seqs[k] = seq;
       }
-      const tree = buildOrderedSumTree(kind, [{ code, leaves }]);
+      const tree = buildSumTreeChunk(kind, code, c, rows, seqs);
       yield {
         province: provinces.length,
         code,
