@@ -231,7 +231,14 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   await store.putJob(job);
   onStep("job-prepared");
   const ctx = { ...params, store, chain: params.chain, log, onStep, started };
-  const result = await finishJob(ctx, job, artifact, false, prepared.sumColumns);
+  // The columns go to the tiles step, which then lets go of them (a box it empties), and the
+  // keys and the writer are dropped here: nothing the size of the batch stays reachable during
+  // the receipt locators.
+  const built = { columns: prepared.sumColumns };
+  delete prepared.sumColumns;
+  delete prepared.keysBytes;
+  prepared.writer = undefined;
+  const result = await finishJob(ctx, job, artifact, false, built);
   const v2 = prepared.summary.v2;
   return {
     ...result,
@@ -490,8 +497,11 @@ async function finishJob(
   initial: JobRecord,
   artifact: BatchArtifact,
   resumed: boolean,
-  /** v2: the columns this run folded, for the tiles step (a resumed job reads the artifact). */
-  built?: PreparedBatch["sumColumns"],
+  /**
+   * v2: the columns this run folded, for the tiles step (a resumed job reads the artifact);
+   * emptied once the tiles are written.
+   */
+  built?: { columns: PreparedBatch["sumColumns"] },
 ): Promise<Extract<AnchorJobResult, { status: "anchored" }>> {
   const { store, chain, log, onStep } = ctx;
   let job = initial;
@@ -545,7 +555,8 @@ async function finishJob(
     // so a kill at any point leaves none or all; a resumed job writes the same bytes (from the
     // artifact's records read again as columns; this run folds the columns it kept).
     if (artifact.keys !== undefined) {
-      await ensureBatchTiles(artifact, built);
+      await ensureBatchTiles(artifact, built?.columns);
+      if (built !== undefined) built.columns = undefined;
       onStep("tiles-written");
     }
     await writeAllReceiptLocators(ctx, batch, artifact);
