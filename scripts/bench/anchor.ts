@@ -139,11 +139,18 @@ try {
 
   global.gc?.();
   let peakRss = process.memoryUsage().rss;
+  /** Peak sampled RSS per phase of the job being run (the phase its progress last named). */
+  let phasePeaks = new Map<string, number>();
+  let phase = "start";
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, rss));
   }, 50);
   const anchorOnce = async (file: string, period: string) => {
     const phases = new Map<string, number>();
+    phasePeaks = new Map();
+    phase = "start";
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const result = await runAnchorJob({
@@ -155,8 +162,9 @@ try {
       pseudonymKey,
       personKeying,
       log: {
-        progress(phase) {
-          if (!phases.has(phase)) phases.set(phase, performance.now() - started);
+        progress(p) {
+          phase = p;
+          if (!phases.has(p)) phases.set(p, performance.now() - started);
         },
         info: () => undefined,
       },
@@ -164,7 +172,7 @@ try {
     const wall = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpuBefore);
     if (result.status !== "anchored") throw new Error(`bench batch not anchored: ${result.status}`);
-    return { result, wall, cpu: (used.user + used.system) / 1e6, phases };
+    return { result, wall, cpu: (used.user + used.system) / 1e6, phases, peaks: phasePeaks };
   };
   const pseudonymKey = new Uint8Array(randomBytes(32));
   let cold: Awaited<ReturnType<typeof anchorOnce>> | undefined;
@@ -259,6 +267,9 @@ try {
   );
   console.log(
     `phase starts (s from job start): ${[...phases].map(([p, ms]) => `${p} ${(ms / 1000).toFixed(1)}`).join(", ")}`,
+  );
+  console.log(
+    `peak RSS sampled per phase of the ${SCHEME === "2" ? "warm month" : "job"} (the phase its progress last named): ${[...last.peaks].map(([p, b]) => `${p} ${mib(b)}`).join(", ")}`,
   );
   console.log(
     `peak memory: RSS ${mib(peakRss)} sampled, maxRSS ${mib(maxRss)} (limit 1536 MiB: ${maxRss <= 1.5 * 2 ** 30 ? "within" : "EXCEEDED"})`,

@@ -13,6 +13,7 @@ import {
   type BatchFigures,
 } from "../core/batch-accumulator.ts";
 import { DEFAULT_RATE_TABLE, type RateTable } from "../core/rates.ts";
+import { createDistinctSubjects } from "../core/subject-columns.ts";
 import { recordToJson } from "../core/receipt.ts";
 import type { LedgerRecord, RecordKind } from "../core/record.ts";
 import { DEFAULT_COVERAGE_RULES } from "../core/unemployment-coverage.ts";
@@ -43,7 +44,18 @@ import {
   laneNamesOf,
   type SumTreeBatchCollector,
 } from "../core/sum-tree-batch.ts";
-import type { SumTree } from "../core/build-sum-tree.ts";
+import {
+  countDistinctKeys,
+  foldSumTree,
+  sortLeaves,
+  type LeafColumns,
+} from "../core/fold-sum-tree.ts";
+
+/**
+ * Records keyed at a time while reading (`shafaf-tree/2`): the person identifiers of at most this
+ * many records are held as strings; one cache round trip per 16,384 people of a chunk.
+ */
+export const KEY_CHUNK = 1 << 16;
 
 export interface PrepareBatchParams {
   jobId: string;
@@ -107,10 +119,11 @@ export interface PreparedBatch {
   treeBytes?: Uint8Array;
   keysBytes?: Uint8Array;
   /**
-   * v2: the sum tree just built, kept for the tiles step of this run (cut from it instead of
-   * recomputing it from the artifact: ≈ 2 s CPU per million records). A resumed job has none.
+   * v2: the records' fixed-size columns and their tree order, kept for the tiles step of this
+   * run (written from them chunk by chunk instead of re-reading the artifact). A resumed job has
+   * none.
    */
-  sumTree?: SumTree;
+  sumColumns?: { columns: LeafColumns; order: Uint32Array };
   writer: BatchArtifactWriter | undefined;
   warnings: ValidationIssue[];
   findings: ValidationIssue[];
@@ -146,6 +159,8 @@ export interface RowsRead {
   leaves: LeafCollector;
   /** A `shafaf-tree/2` batch: its records' columns (else undefined). */
   sum: SumTreeBatchCollector | undefined;
+  /** A `shafaf-tree/2` batch: people enrolled (not found in the person-key cache) while keying. */
+  enrolled?: number;
 }
 
 /**
@@ -234,9 +249,14 @@ export async function readRows(
     store: p.store,
     report: (issue) => collected.add(issue),
   });
-  const figures = createBatchAccumulator();
+  // The distinct people in a column of 32-byte pseudonyms, not a Set of strings (bounded).
+  const figures = createBatchAccumulator({ people: createDistinctSubjects() });
   const leaves = createLeafCollector((n) => p.log.progress("hash", n));
-  const sum = p.personKeying === undefined ? undefined : createSumTreeBatchCollector(p.kind);
+  const sum =
+    p.personKeying === undefined
+      ? undefined
+      : createSumTreeBatchCollector(p.kind, { personIds: true });
+  const enrolled = { count: 0 };
   const keys = createRecordKeys(p.pseudonymKey);
   const rates = p.rates ?? DEFAULT_RATE_TABLE;
   let rowsRead = 0;
@@ -256,9 +276,37 @@ export async function readRows(
     validRows++;
     if (collected.issues.length > 0) continue; // all-or-nothing: keep validating, stop building
     await addRecord(checked.record, validRows - 1, where, { figures, leaves, sum, keys, writer });
+    if (sum !== undefined && sum.count - sum.keyed >= KEY_CHUNK)
+      enrolled.count += await keyRecords(p, sum);
   }
   await ids.flush();
-  return { rowsRead, validRows, lists, figures: figures.figures(), leaves, sum };
+  if (sum !== undefined && collected.issues.length === 0)
+    enrolled.count += await keyRecords(p, sum);
+  return {
+    rowsRead,
+    validRows,
+    lists,
+    figures: figures.figures(),
+    leaves,
+    sum,
+    ...(sum !== undefined ? { enrolled: enrolled.count } : {}),
+  };
+}
+
+/**
+ * Key (`shafaf-tree/2`): k_b of the records read since the last call, from the person-key cache
+ * or enrolled on the workers; their identifiers are then dropped. Returns how many people were
+ * enrolled (each person is enrolled once: a later chunk finds them in the cache).
+ */
+async function keyRecords(p: PrepareBatchParams, sum: SumTreeBatchCollector): Promise<number> {
+  const persons = sum.unkeyedPersons();
+  if (persons.length === 0) return 0;
+  const { keys, computed } = await p.personKeying!.batchKeys(persons.length, (i) => persons[i]!, {
+    kind: p.kind,
+    period: p.period,
+  });
+  sum.setKeys(keys);
+  return computed;
 }
 
 const placeOf = (s: RowSource): RowPlace & { line: number } => ({
@@ -365,30 +413,32 @@ export function buildBatch(
 }
 
 /**
- * Key → tree for a `shafaf-tree/2` batch: the person keys of every record (the cache, or the
- * VRF on the workers for people seen for the first time), the sum tree, and the v2 manifest
- * listing the VRF key, the lanes and the province subtrees.
+ * Tree for a `shafaf-tree/2` batch whose records were keyed while read: the sum tree folded from
+ * the fixed-size columns chunk by chunk (fold-sum-tree.ts), the people counted from the keys,
+ * and the v2 manifest listing the VRF key, the lanes and the province subtrees.
  */
 export async function buildBatchV2(
   p: PrepareBatchParams,
-  read: Pick<RowsRead, "validRows" | "figures"> & { sum: SumTreeBatchCollector },
+  read: Pick<RowsRead, "validRows" | "figures" | "enrolled"> & { sum: SumTreeBatchCollector },
   findings: readonly ValidationIssue[],
   opened: Pick<OpenedInputs, "sources">,
 ): Promise<
-  Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "keysBytes" | "sumTree">
+  Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "keysBytes" | "sumColumns">
 > {
   const keying = p.personKeying!;
   const sum = read.sum;
   const started = performance.now();
-  const { keys, persons, cached, computed } = await keying.batchKeys(
-    sum.count,
-    (i) => sum.personId(i),
-    { kind: p.kind, period: p.period },
-  );
+  if (sum.keyed < sum.count)
+    read = { ...read, enrolled: (read.enrolled ?? 0) + (await keyRecords(p, sum)) };
+  const columns = sum.columns();
+  const persons = countDistinctKeys(columns.keys, columns.count);
+  const enrolled = read.enrolled ?? 0;
+  const cached = persons - enrolled;
   p.log.info?.(
-    `person keys: ${persons} people, ${cached} from the cache, ${computed} enrolled (${Math.round(performance.now() - started)} ms)`,
+    `person keys: ${persons} people, ${cached} from the cache, ${enrolled} enrolled (${Math.round(performance.now() - started)} ms)`,
   );
-  const tree = sum.build(keys);
+  const order = sortLeaves(columns);
+  const tree = foldSumTree(columns, order);
   p.log.progress("hash", sum.count);
   const { manifest, bytes, hash } = buildManifest({
     ...manifestInput(p, read, findings, opened),
@@ -404,10 +454,16 @@ export async function buildBatchV2(
     v2: {
       lanes: [...tree.lanes],
       vrfKeyId: keying.vrfKeyId,
-      personKeys: { people: persons, cached, enrolled: computed },
+      personKeys: { people: persons, cached, enrolled },
     },
   };
-  return { summary, manifest, manifestBytes: bytes, keysBytes: keys, sumTree: tree };
+  return {
+    summary,
+    manifest,
+    manifestBytes: bytes,
+    keysBytes: columns.keys,
+    sumColumns: { columns, order },
+  };
 }
 
 /** The batch's identity from its root and manifest hash (both schemes). */

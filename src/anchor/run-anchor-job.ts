@@ -38,7 +38,12 @@ import { computeJobId } from "./job-id.ts";
 import { writeQuarantineReport } from "./quarantine-report.ts";
 import type { QuarantinedList } from "./list-quarantine.ts";
 import { LOOKUP_CHUNK } from "./record-id-check.ts";
-import { prepareBatch, type BatchSummary, type InvalidBatch } from "./prepare-batch.ts";
+import {
+  prepareBatch,
+  type BatchSummary,
+  type InvalidBatch,
+  type PreparedBatch,
+} from "./prepare-batch.ts";
 import type { ValidationIssue } from "./issue-collector.ts";
 import type { PersonKeying } from "./person-keying.ts";
 
@@ -46,7 +51,6 @@ export type { QuarantinedList } from "./list-quarantine.ts";
 export { ISSUES_PER_RULE, type ValidationIssue } from "./issue-collector.ts";
 import path from "node:path";
 import { ensureBatchTiles } from "../store/batch-tiles.ts";
-import type { SumTree } from "../core/build-sum-tree.ts";
 
 /** Step boundaries, in order. `onStep` is called at each; a crash right after any is recoverable. */
 export const ANCHOR_STEPS = [
@@ -227,7 +231,14 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   await store.putJob(job);
   onStep("job-prepared");
   const ctx = { ...params, store, chain: params.chain, log, onStep, started };
-  const result = await finishJob(ctx, job, artifact, false, prepared.sumTree);
+  // The columns go to the tiles step, which then lets go of them (a box it empties), and the
+  // keys and the writer are dropped here: nothing the size of the batch stays reachable during
+  // the receipt locators.
+  const built = { columns: prepared.sumColumns };
+  delete prepared.sumColumns;
+  delete prepared.keysBytes;
+  prepared.writer = undefined;
+  const result = await finishJob(ctx, job, artifact, false, built);
   const v2 = prepared.summary.v2;
   return {
     ...result,
@@ -486,8 +497,11 @@ async function finishJob(
   initial: JobRecord,
   artifact: BatchArtifact,
   resumed: boolean,
-  /** v2: the tree this run built, for the tiles step (a resumed job recomputes it). */
-  built?: SumTree,
+  /**
+   * v2: the columns this run folded, for the tiles step (a resumed job reads the artifact);
+   * emptied once the tiles are written.
+   */
+  built?: { columns: PreparedBatch["sumColumns"] },
 ): Promise<Extract<AnchorJobResult, { status: "anchored" }>> {
   const { store, chain, log, onStep } = ctx;
   let job = initial;
@@ -540,9 +554,10 @@ async function finishJob(
   if (job.state === "anchored") {
     // A v2 batch's tiles (batch-tiles-v1.md): written whole into a temporary folder and renamed,
     // so a kill at any point leaves none or all; a resumed job writes the same bytes (from the
-    // tree recomputed from the artifact; this run cuts them from the tree it built).
+    // artifact's records read again as columns; this run folds the columns it kept).
     if (artifact.keys !== undefined) {
-      await ensureBatchTiles(artifact, built);
+      await ensureBatchTiles(artifact, built?.columns);
+      if (built !== undefined) built.columns = undefined;
       onStep("tiles-written");
     }
     await writeAllReceiptLocators(ctx, batch, artifact);

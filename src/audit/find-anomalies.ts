@@ -9,7 +9,7 @@ import { periodYear } from "../core/period.ts";
 import { DEFAULT_RATE_TABLE, premiumShares, type RateTable } from "../core/rates.ts";
 import type { LedgerRecord, RecordKind } from "../core/record.ts";
 import type { IngestIssue } from "../ingest/ingest-issue.ts";
-import { createPersonGroups } from "./subject-columns.ts";
+import { createPersonGroups } from "../core/subject-columns.ts";
 
 /** One finding. `subject` is what it is about: a workshop code, a pension file, a pseudonym, a file. */
 export interface Anomaly {

@@ -10,10 +10,10 @@ import { bytesToHex } from "../core/hex.ts";
 import { LEAF_ENCODING, leafHashes, leafValues } from "../core/leaf.ts";
 import { buildManifest, type Manifest, type ManifestInput } from "../core/manifest.ts";
 import { buildMerkleTree } from "../core/merkle-tree.ts";
-import type { SumTree } from "../core/build-sum-tree.ts";
+import type { SumTreeSummary } from "../core/fold-sum-tree.ts";
 
 /** What the audit compares of a sum tree: its root, lanes and province subtrees. */
-export type SumTreeSummary = Pick<SumTree, "root" | "lanes" | "size" | "provinces">;
+export type { SumTreeSummary } from "../core/fold-sum-tree.ts";
 import { laneNamesOf } from "../core/sum-tree-batch.ts";
 import { recomputeSumTree } from "./recompute-sum-tree.ts";
 import type { SourceInfo } from "../ingest/source-info.ts";

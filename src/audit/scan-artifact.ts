@@ -15,6 +15,7 @@ import { readSync } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../core/errors.ts";
+import type { LeafColumns as CoreLeafColumns } from "../core/fold-sum-tree.ts";
 import { hexToBytes, isHexBytes, type Hex } from "../core/hex.ts";
 import { leafHashes, leafValues, type LeafValues } from "../core/leaf.ts";
 import type { Manifest } from "../core/manifest.ts";
@@ -31,26 +32,12 @@ import {
 import type { RecordMismatch } from "./audit-report.ts";
 import { parseManifest } from "./read-artifact-loose.ts";
 
-/** The fixed-size columns of the records read: row r is the r-th line that opened. */
-export interface LeafColumns {
-  readonly kind: RecordKind;
-  /** Rows. */
-  readonly count: number;
-  /** k_b of each row, 32 bytes (zeros when keys.bin has none for its line). */
-  readonly keys: Uint8Array;
-  /**
-   * `shafaf-batch/2`: the salted record commitment of each row, 32 bytes (zeros when the record
-   * was refused); `shafaf-batch/1`: the row's leaf hash.
-   */
-  readonly commitments: Uint8Array;
-  /** The kind's amount lanes (lanes 2 …) of each row. */
-  readonly amounts: BigUint64Array;
-  /** Province of each row, an index into `codes`. */
-  readonly province: Uint16Array;
-  readonly codes: readonly string[];
-  /** records.jsonl line (0-based, blank lines not counted) of each row. */
-  readonly line: Uint32Array;
-}
+/**
+ * The fixed-size columns of the records read (core's, with every row's line): row r is the r-th
+ * line that opened. `commitments` holds a `shafaf-batch/1` row's leaf hash; a row without a key
+ * in keys.bin, or a refused record, has zeros.
+ */
+export type LeafColumns = CoreLeafColumns & { readonly line: Uint32Array };
 
 export interface ScannedArtifact {
   dir: string;

@@ -15,13 +15,13 @@ import { anomalyContext } from "./audit-history.ts";
 import type { PersonKeyCounts } from "./compare-batch.ts";
 import { countPersonKeysOfColumns, createPersonNumbers } from "./count-person-keys.ts";
 import { createAnomalyFinder, type AnomalyFinder, type AnomalySettings } from "./find-anomalies.ts";
-import { foldSumTree, sortByKey, sortLeaves } from "./fold-sum-tree.ts";
+import { foldSumTree, sortByKey, sortLeaves } from "../core/fold-sum-tree.ts";
 import { joinLeaves, joinRecords, leafIdOf, type AnchoredLeaves } from "./join-leaves.ts";
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
 import { readReferenceTree, type Reference } from "./read-reference.ts";
 import type { SumTreeSummary } from "./recompute-batch.ts";
 import { scanArtifact, type LeafColumns, type ScannedArtifact } from "./scan-artifact.ts";
-import { createDistinctSubjects } from "./subject-columns.ts";
+import { createDistinctSubjects } from "../core/subject-columns.ts";
 
 export interface StreamedSides {
   audited: ScannedArtifact;

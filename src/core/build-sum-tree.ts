@@ -431,37 +431,74 @@ export function buildSumTree(kind: RecordKind, columns: SumTreeColumns): SumTree
       seqOf[at++] = seq;
     }
   }
-  const words = new Uint32Array(amounts.buffer, amounts.byteOffset, amounts.length * 2);
-  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   return assemble(
     kind,
     codes,
     codes.map((c) => groups.get(c)!.length),
-    (i, mem, kcAt, lanesAt) => {
-      const r = order[i]!;
-      mem.set(keys.subarray(r * 32, r * 32 + 32), kcAt);
-      mem.set(commitments.subarray(r * 32, r * 32 + 32), kcAt + 32);
-      mem.fill(0, lanesAt, lanesAt + (2 + amountsN) * LANE_BYTES);
-      mem[lanesAt + LANE_BYTES - 1] = 1;
-      mem[lanesAt + 2 * LANE_BYTES - 1] = seqOf[i] === 0 ? 1 : 0;
-      for (let k = 0; k < amountsN; k++) {
-        const w = (r * amountsN + k) * 2;
-        const lo = words[littleEndian ? w : w + 1]!;
-        const hi = words[littleEndian ? w + 1 : w]!;
-        const o = lanesAt + (2 + k) * LANE_BYTES + 8;
-        mem[o] = hi >>> 24;
-        mem[o + 1] = (hi >>> 16) & 0xff;
-        mem[o + 2] = (hi >>> 8) & 0xff;
-        mem[o + 3] = hi & 0xff;
-        mem[o + 4] = lo >>> 24;
-        mem[o + 5] = (lo >>> 16) & 0xff;
-        mem[o + 6] = (lo >>> 8) & 0xff;
-        mem[o + 7] = lo & 0xff;
-      }
-      return seqOf[i]!;
-    },
+    columnLeafWriter(kind, columns, order, seqOf),
     (i) => order[i]!,
   );
+}
+
+/**
+ * The subtree of one province chunk whose rows are ALREADY in tree order, numbered `seqs` by the
+ * caller (a key's run may begin in an earlier chunk): the streaming fold's chunk
+ * (fold-sum-tree.ts), from the columns with no object per leaf. `inputIndex(i)` is `rows[i]`.
+ * Throws InvalidInputError as {@link buildSumTree} does (bad code, overflow).
+ *
+ * @example
+ * const chunk = buildSumTreeChunk("premium", "IR-23", columns, rows, seqs);
+ */
+export function buildSumTreeChunk(
+  kind: RecordKind,
+  code: string,
+  columns: Pick<SumTreeColumns, "keys" | "commitments" | "amounts">,
+  rows: Uint32Array,
+  seqs: Uint32Array,
+): SumTree {
+  return assemble(
+    kind,
+    [code],
+    [rows.length],
+    columnLeafWriter(kind, columns, rows, seqs),
+    (i) => rows[i]!,
+  );
+}
+
+/** Writes leaf i (tree order) from the columns' row `rows[i]`, with seq `seqs[i]`. */
+function columnLeafWriter(
+  kind: RecordKind,
+  columns: Pick<SumTreeColumns, "keys" | "commitments" | "amounts">,
+  rows: Uint32Array,
+  seqs: Uint32Array,
+): WriteLeaf {
+  const amountsN = laneCount(kind) - 2;
+  const { keys, commitments, amounts } = columns;
+  const words = new Uint32Array(amounts.buffer, amounts.byteOffset, amounts.length * 2);
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  return (i, mem, kcAt, lanesAt) => {
+    const r = rows[i]!;
+    mem.set(keys.subarray(r * 32, r * 32 + 32), kcAt);
+    mem.set(commitments.subarray(r * 32, r * 32 + 32), kcAt + 32);
+    mem.fill(0, lanesAt, lanesAt + (2 + amountsN) * LANE_BYTES);
+    mem[lanesAt + LANE_BYTES - 1] = 1;
+    mem[lanesAt + 2 * LANE_BYTES - 1] = seqs[i] === 0 ? 1 : 0;
+    for (let k = 0; k < amountsN; k++) {
+      const w = (r * amountsN + k) * 2;
+      const lo = words[littleEndian ? w : w + 1]!;
+      const hi = words[littleEndian ? w + 1 : w]!;
+      const o = lanesAt + (2 + k) * LANE_BYTES + 8;
+      mem[o] = hi >>> 24;
+      mem[o + 1] = (hi >>> 16) & 0xff;
+      mem[o + 2] = (hi >>> 8) & 0xff;
+      mem[o + 3] = hi & 0xff;
+      mem[o + 4] = lo >>> 24;
+      mem[o + 5] = (lo >>> 16) & 0xff;
+      mem[o + 6] = (lo >>> 8) & 0xff;
+      mem[o + 7] = lo & 0xff;
+    }
+    return seqs[i]!;
+  };
 }
 
 function compareAt(bytes: Uint8Array, a: number, b: number): number {

@@ -16,27 +16,38 @@ import { readFileSync } from "node:fs";
 import { chmod, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
-import { bytesToHex } from "../core/hex.ts";
+import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import {
   BATCH_TILES_FORMAT,
   type BatchTilesDescriptor,
   provincePublishesTiles,
   sumTileEntryBytes,
   batchPublishesTiles,
-  sumTreeEdge,
-  sumTreeTiles,
   type TiledProvince,
 } from "../core/sum-tiles.ts";
-import { parseTilePath, tilePath } from "../core/tile-path.ts";
+import { parseTilePath, tilePath, TILE_HEIGHT, TILE_WIDTH } from "../core/tile-path.ts";
+import { InvalidInputError } from "../core/errors.ts";
+import {
+  FOLD_CHUNK,
+  foldSumTreeChunks,
+  sortLeaves,
+  type FoldedChunk,
+  type LeafColumns,
+  type SumTreeSummary,
+} from "../core/fold-sum-tree.ts";
+import { laneCount, readLanes, writeLanes } from "../core/sum-tree-lanes.ts";
+import { sumParent, type SumNode } from "../core/sum-tree-hash.ts";
 import { artifactSealing, BatchArtifactError, type BatchArtifact } from "./batch-artifact.ts";
 import {
+  createPrivateFileWriter,
   openPrivateFileReader,
   PrivateFileError,
+  type PrivateFileWriter,
   type DataKey,
   type PrivateFileReader,
 } from "./private-store.ts";
 import { makePrivateDir, writePrivateData } from "./private-files.ts";
-import { loadArtifactSumTree } from "./sum-tree-artifact.ts";
+import { loadArtifactColumns } from "./sum-tree-artifact.ts";
 
 /** `tiles.json`. */
 export type { BatchTilesDescriptor } from "../core/sum-tiles.ts";
@@ -76,11 +87,11 @@ export function batchTileFile(
 }
 
 /**
- * Writes the tiles of `tree` (built in memory, so that it has `levelBytes` and `inputIndex`) into
- * `<artifactDir>/tiles/`, with `keys` (the artifact's `keys.bin`, k_b per line) for the leaf
- * index. Deterministic: the same tree gives the same bytes in every file.
+ * Writes the tiles of `tree` (built in memory) into `<artifactDir>/tiles/`, with `keys` (the
+ * artifact's `keys.bin`, k_b per line) for the leaf index: the tree's leaves as columns, through
+ * {@link writeBatchTilesOfColumns} (one writer).
  *
- * @throws {BatchArtifactError} when the tree was not built in memory or its root is not `root`.
+ * @throws {BatchArtifactError} when the tree was not built in memory, or `keys` are not its keys.
  * @example
  * await writeBatchTiles(artifact.dir, tree, artifact.keys);
  */
@@ -90,86 +101,278 @@ export async function writeBatchTiles(
   keys: Uint8Array,
   sealing?: TileSealing,
 ): Promise<BatchTilesDescriptor> {
+  if (tree.inputIndex === undefined)
+    throw new BatchArtifactError("batch tiles are written from a tree built in memory");
+  if (keys.length !== 32 * tree.size)
+    throw new BatchArtifactError(`${keys.length / 32} keys for a tree of ${tree.size} leaves`);
+  const n = tree.size;
+  const amountsN = laneCount(tree.kind) - 2;
+  const commitments = new Uint8Array(32 * n);
+  const amounts = new BigUint64Array(amountsN * n);
+  const province = new Uint16Array(n);
+  const order = new Uint32Array(n);
+  for (const p of tree.provinces)
+    for (let j = 0; j < p.size; j++) {
+      const i = p.offset + j;
+      const line = tree.inputIndex(i);
+      const leaf = tree.leaf(i);
+      order[i] = line;
+      province[line] = p.index;
+      commitments.set(leaf.commitment, 32 * line);
+      for (let k = 0; k < amountsN; k++) amounts[amountsN * line + k] = leaf.lanes[2 + k]!;
+    }
+  const columns: LeafColumns = {
+    kind: tree.kind,
+    count: n,
+    keys,
+    commitments,
+    amounts,
+    province,
+    codes: tree.provinces.map((p) => p.code),
+    line: undefined,
+  };
+  const d = await writeBatchTilesOfColumns(artifactDir, columns, order, sealing, tree.root);
+  if (d === undefined)
+    throw new BatchArtifactError(`the keys given are not those of the tree of root ${tree.root}`);
+  return d;
+}
+
+/**
+ * Writes a batch's tiles into `<artifactDir>/tiles/` from its records' fixed-size columns in tree
+ * order (`sortLeaves`), with bounded memory: each province subtree is folded 2^16 leaves at a
+ * time (fold-sum-tree.ts) and the chunk's tiles of levels 0 and 1 are written as soon as it is
+ * hashed (a chunk's levels 0–15 are whole tiles); the tiles of levels ≥ 2 are folded from the
+ * chunk roots; `leaves.bin` is streamed, `lines.bin` (4 bytes per record) written last.
+ * Deterministic: the same records and keys give the same bytes in every file (sealed files: the
+ * same plaintext). Undefined (nothing written) when `expectedRoot` is given and the columns fold
+ * to another root.
+ *
+ * @throws {InvalidInputError} the fold's (a bad province code, a lane sum overflow, no record).
+ * @example
+ * const order = sortLeaves(columns);
+ * await writeBatchTilesOfColumns(artifact.dir, columns, order, tileSealing(artifact), root);
+ */
+export async function writeBatchTilesOfColumns(
+  artifactDir: string,
+  columns: LeafColumns,
+  order: Uint32Array,
+  sealing?: TileSealing,
+  expectedRoot?: string,
+): Promise<BatchTilesDescriptor | undefined> {
   const seal = (rel: string): { role: string; key: DataKey } | undefined =>
     sealing === undefined
       ? undefined
       : { role: tileFileRole(sealing.jobId, rel), key: sealing.key };
-  if (tree.levelBytes === undefined || tree.inputIndex === undefined)
-    throw new BatchArtifactError("batch tiles are written from a tree built in memory");
-  if (keys.length !== 32 * tree.size)
-    throw new BatchArtifactError(`${keys.length / 32} keys for a tree of ${tree.size} leaves`);
+  const kind = columns.kind;
+  const lanesN = laneCount(kind);
+  const entry = sumTileEntryBytes(kind);
   await removeStaleTileTemps(artifactDir);
   const tmp = path.join(
     artifactDir,
     `${TILES_DIR}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
   );
-  const descriptor: BatchTilesDescriptor = {
-    format: BATCH_TILES_FORMAT,
-    scheme: "shafaf-tree/2",
-    kind: tree.kind,
-    root: tree.root,
-    lanes: tree.lanes.map(String),
-    entryBytes: sumTileEntryBytes(tree.kind),
-    provinces: [],
+  const writeTile = async (
+    code: string,
+    isPublic: boolean,
+    level: number,
+    index: number,
+    width: number,
+    bytes: Uint8Array,
+  ): Promise<void> => {
+    const rel = `${code}/${tilePath({ level, index, width })}`;
+    const file = path.join(tmp, isPublic ? "public" : "private", rel);
+    if (isPublic) {
+      await publicDir(path.dirname(file));
+      await writeDurably(file, bytes);
+    } else {
+      await makePrivateDir(path.dirname(file));
+      await writePrivateData(file, bytes, seal(`private/${rel}`));
+    }
   };
+  let leavesFile: PrivateFileWriter | undefined;
   try {
     await makePrivateDir(path.join(tmp, "private"));
     await publicDir(path.join(tmp, "public"));
-    for (const p of tree.provinces) {
-      const edge = sumTreeEdge(tree, p.index);
-      descriptor.provinces.push({
-        code: p.code,
-        size: p.size,
-        root: p.root,
-        lanes: p.lanes.map(String),
-        public: provincePublishesTiles(p.size),
-        edge:
-          edge === undefined
-            ? null
-            : { hash: bytesToHex(edge.hash), lanes: edge.lanes.map(String) },
-      });
-    }
-    for (const t of sumTreeTiles(tree)) {
-      const file = path.join(tmp, t.public ? "public" : "private", t.path);
-      if (t.public) {
-        await publicDir(path.dirname(file));
-        await writeDurably(file, t.bytes);
-      } else {
-        await makePrivateDir(path.dirname(file));
-        await writePrivateData(file, t.bytes, seal(`private/${t.path}`));
-      }
-    }
-    const n = tree.size;
-    const leaves = new Uint8Array(36 * n);
-    const lines = new Uint8Array(4 * n);
-    const lv = new DataView(leaves.buffer);
-    const nv = new DataView(lines.buffer);
-    for (const p of tree.provinces)
-      for (let j = 0; j < p.size; j++) {
-        const i = p.offset + j;
-        const line = tree.inputIndex(i);
-        leaves.set(keys.subarray(32 * line, 32 * line + 32), 36 * i);
-        lv.setUint32(36 * i + 32, line, false);
-        nv.setUint32(4 * line, i, false);
-      }
-    await writePrivateData(
+    const leavesSeal = seal("private/leaves.bin");
+    leavesFile = await createPrivateFileWriter(
       path.join(tmp, "private", "leaves.bin"),
-      leaves,
-      seal("private/leaves.bin"),
+      leavesSeal?.role ?? "",
+      leavesSeal?.key,
+      { fsyncDir: false },
     );
+    const lines = new Uint8Array(4 * columns.count);
+    const lineView = new DataView(lines.buffer);
+    const edges = new Map<number, SumNode>();
+    /** Complete nodes of tree level 16 (the full chunks' roots) of the province being folded. */
+    let upper: Uint8Array[] = [];
+    const chunks = foldSumTreeChunks(columns, order, FOLD_CHUNK);
+    let summary: SumTreeSummary;
+    for (let step = chunks.next(); ; step = chunks.next()) {
+      if (step.done === true) {
+        summary = step.value;
+        break;
+      }
+      const c = step.value;
+      const isPublic = provincePublishesTiles(c.provinceSize);
+      if (c.chunk === 0) upper = [];
+      await writeChunkTiles(c, isPublic, writeTile);
+      // The leaf index of the chunk's leaves.
+      const run = new Uint8Array(36 * c.size);
+      const runView = new DataView(run.buffer);
+      for (let k = 0; k < c.size; k++) {
+        const r = order[c.from + k]!;
+        const line = columns.line === undefined ? r : columns.line[r]!;
+        run.set(columns.keys.subarray(32 * r, 32 * r + 32), 36 * k);
+        runView.setUint32(36 * k + 32, line, false);
+        lineView.setUint32(4 * line, c.from + k, false);
+      }
+      await leavesFile.write(run);
+      if (c.size === FOLD_CHUNK) upper.push(c.tree.levelBytes!(0, 16, 0, 1));
+      const last = c.chunk * FOLD_CHUNK + c.size === c.provinceSize;
+      if (last && isPublic && c.provinceSize % TILE_WIDTH !== 0) {
+        // The right-edge node of tree level 8: the fold of the last size mod 256 leaves, all in
+        // this chunk (its level 8, or its root when the chunk is shorter than 256 leaves).
+        if (c.size > TILE_WIDTH) {
+          const bytes = c.tree.levelBytes!(0, TILE_HEIGHT, Math.floor(c.size / TILE_WIDTH), 1);
+          edges.set(c.province, { hash: bytes.slice(0, 32), lanes: readLanes(bytes, 32, lanesN) });
+        } else {
+          const root = c.tree.provinces[0]!;
+          edges.set(c.province, { hash: hexToBytes(root.root), lanes: [...root.lanes] });
+        }
+      }
+      if (last) await writeUpperTiles(c.code, isPublic, upper, lanesN, entry, writeTile);
+    }
+    if (expectedRoot !== undefined && summary.root.toLowerCase() !== expectedRoot.toLowerCase()) {
+      await leavesFile.abort();
+      await rm(tmp, { recursive: true, force: true });
+      return undefined;
+    }
+    await leavesFile.close();
+    leavesFile = undefined;
     await writePrivateData(
       path.join(tmp, "private", "lines.bin"),
       lines,
       seal("private/lines.bin"),
     );
+    const descriptor: BatchTilesDescriptor = {
+      format: BATCH_TILES_FORMAT,
+      scheme: "shafaf-tree/2",
+      kind,
+      root: summary.root,
+      lanes: summary.lanes.map(String),
+      entryBytes: entry,
+      provinces: summary.provinces.map((p) => {
+        const edge = edges.get(p.index);
+        return {
+          code: p.code,
+          size: p.size,
+          root: p.root,
+          lanes: p.lanes.map(String),
+          public: provincePublishesTiles(p.size),
+          edge:
+            edge === undefined
+              ? null
+              : { hash: bytesToHex(edge.hash), lanes: edge.lanes.map(String) },
+        };
+      }),
+    };
     await writeDurably(path.join(tmp, "tiles.json"), JSON.stringify(descriptor, null, 2) + "\n");
+    await fsyncDir(path.join(tmp, "private"));
     await fsyncDir(tmp);
     await rename(tmp, path.join(artifactDir, TILES_DIR));
     await fsyncDir(artifactDir);
     return descriptor;
   } catch (error) {
+    await leavesFile?.abort();
     await rm(tmp, { recursive: true, force: true });
     throw error;
+  }
+}
+
+type WriteTile = (
+  code: string,
+  isPublic: boolean,
+  level: number,
+  index: number,
+  width: number,
+  bytes: Uint8Array,
+) => Promise<void>;
+
+/**
+ * The tiles of levels 0 and 1 under one chunk of 2^16 leaves: level 0 its leaves (256 per tile),
+ * level 1 its complete nodes of tree level 8 (one tile, partial in a province's last chunk).
+ */
+async function writeChunkTiles(
+  c: FoldedChunk,
+  isPublic: boolean,
+  writeTile: WriteTile,
+): Promise<void> {
+  const perChunk = FOLD_CHUNK / TILE_WIDTH;
+  const full = Math.floor(c.size / TILE_WIDTH);
+  const rest = c.size % TILE_WIDTH;
+  const level = c.tree.levelBytes!.bind(c.tree);
+  for (let t = 0; t < full; t++)
+    await writeTile(
+      c.code,
+      false,
+      0,
+      c.chunk * perChunk + t,
+      TILE_WIDTH,
+      level(0, 0, t * TILE_WIDTH, TILE_WIDTH),
+    );
+  if (rest > 0)
+    await writeTile(
+      c.code,
+      false,
+      0,
+      c.chunk * perChunk + full,
+      rest,
+      level(0, 0, full * TILE_WIDTH, rest),
+    );
+  if (full > 0) await writeTile(c.code, isPublic, 1, c.chunk, full, level(0, TILE_HEIGHT, 0, full));
+}
+
+/**
+ * The tiles of levels ≥ 2 of a province, from the complete nodes of tree level 16 (`nodes`, its
+ * full chunks' roots): each tile level's nodes are folded 8 levels up from the one below, complete
+ * pairs only (a tile holds only nodes over complete subtrees).
+ */
+async function writeUpperTiles(
+  code: string,
+  isPublic: boolean,
+  nodes: Uint8Array[],
+  lanesN: number,
+  entry: number,
+  writeTile: WriteTile,
+): Promise<void> {
+  const nodeOf = (b: Uint8Array): SumNode => ({
+    hash: b.slice(0, 32),
+    lanes: readLanes(b, 32, lanesN),
+  });
+  let level = nodes;
+  for (let L = 2; level.length > 0; L++) {
+    for (let t = 0; t * TILE_WIDTH < level.length; t++) {
+      const part = level.slice(t * TILE_WIDTH, (t + 1) * TILE_WIDTH);
+      const bytes = new Uint8Array(entry * part.length);
+      part.forEach((b, k) => bytes.set(b, entry * k));
+      await writeTile(code, isPublic, L, t, part.length, bytes);
+    }
+    for (let h = 0; h < TILE_HEIGHT; h++) {
+      const next: Uint8Array[] = [];
+      for (let k = 0; k + 1 < level.length; k += 2) {
+        const parent = sumParent(nodeOf(level[k]!), nodeOf(level[k + 1]!));
+        if (parent === undefined)
+          throw new InvalidInputError("a lane sum exceeds 2^128 − 1", {
+            details: `province ${code}, tile level ${L}`,
+            code: "core.sum-tree.overflow",
+          });
+        const b = new Uint8Array(entry);
+        b.set(parent.hash, 0);
+        writeLanes(parent.lanes, b, 32);
+        next.push(b);
+      }
+      level = next;
+    }
   }
 }
 
@@ -209,9 +412,10 @@ export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
 
 /**
  * The batch's tiles, written from its artifact when they are missing (a batch anchored before
- * tiles existed, or a job killed before its tiles step): once, then read. `built`: the tree the
- * caller just built for this artifact (the anchor job), used when it fits the artifact instead of
- * recomputing it.
+ * tiles existed, or a job killed before its tiles step): once, then read. `built`: the columns
+ * and tree order the caller just folded for this artifact (the anchor job), used when they give
+ * the artifact's root, instead of reading its records again. Either way the memory is the
+ * columns' (≈ 100 bytes per record) and one chunk's, never a whole tree.
  *
  * @throws {BatchArtifactError} when the artifact is not a v2 one or is damaged.
  * @example
@@ -219,26 +423,44 @@ export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
  */
 export async function ensureBatchTiles(
   artifact: BatchArtifact,
-  built?: SumTree,
+  built?: { columns: LeafColumns; order: Uint32Array },
 ): Promise<BatchTilesDescriptor> {
   const existing = await readBatchTilesDescriptor(artifact.dir);
   if (existing !== undefined) return existing;
   const d = artifact.descriptor;
-  // The tree the anchor job just built, when it is that of this artifact (same root, size and
-  // kind, built in memory); otherwise recomputed from the artifact (a resumed job, a batch
-  // anchored before tiles).
-  const fits =
+  const sealing = tileSealing(artifact);
+  if (
     built !== undefined &&
-    built.levelBytes !== undefined &&
-    built.root.toLowerCase() === d.root.toLowerCase() &&
-    built.size === d.recordCount &&
-    built.kind === d.kind;
-  return writeBatchTiles(
-    artifact.dir,
-    fits ? built : await loadArtifactSumTree(artifact),
-    artifact.keys!,
-    tileSealing(artifact),
-  );
+    built.columns.count === d.recordCount &&
+    built.columns.kind === d.kind
+  ) {
+    const written = await writeBatchTilesOfColumns(
+      artifact.dir,
+      built.columns,
+      built.order,
+      sealing,
+      d.root,
+    );
+    if (written !== undefined) return written;
+  }
+  const columns = await loadArtifactColumns(artifact);
+  let written: BatchTilesDescriptor | undefined;
+  try {
+    written = await writeBatchTilesOfColumns(
+      artifact.dir,
+      columns,
+      sortLeaves(columns),
+      sealing,
+      d.root,
+    );
+  } catch (error) {
+    throw new BatchArtifactError(`${artifact.dir}: ${(error as Error).message}`, { cause: error });
+  }
+  if (written === undefined)
+    throw new BatchArtifactError(
+      `${artifact.dir}: the records and keys do not give the root artifact.json says (${d.root}); the artifact is damaged`,
+    );
+  return written;
 }
 
 /** `tiles.json` of the batch in `artifactDir`, or undefined when it has no tiles yet. */

@@ -135,6 +135,34 @@ describe("prepareBatch stages", function () {
       expect(found[0]!.message).to.contain("first at a.csv:2");
     });
 
+    it("finds every duplicate among 30,000 ids (growing, rehashing, non-ASCII ids) as a Map of them does", async function () {
+      const found: ValidationIssue[] = [];
+      const ids = createRecordIdCheck({
+        store: undefined,
+        kind: "premium",
+        period: "1403-07",
+        supersedes: null,
+        report: (i) => found.push(i),
+      });
+      const first = new Map<string, string>();
+      const want: string[] = [];
+      let x = 12345;
+      for (let row = 0; row < 30_000; row++) {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        // ids 0…19,999 drawn at random (a third repeat), some with Persian digits
+        const n = x % 20_000;
+        const recordId = n % 5 === 0 ? `ر-${n}` : `S-${n}`;
+        const file = `list-${row % 3}.csv`;
+        const claimed = await ids.claim(premium(row, { recordId }), { file, line: row + 2 });
+        const seen = first.get(recordId);
+        expect(claimed).to.equal(seen === undefined);
+        if (seen === undefined) first.set(recordId, `${file}:${row + 2}`);
+        else want.push(`first at ${seen}`);
+      }
+      expect(want.length).to.be.above(5_000);
+      expect(found.map((i) => /first at [^)]+/.exec(i.message)![0])).to.deep.equal(want);
+    });
+
     it("refuses an id already anchored in the store, unless in the batch being superseded", async function () {
       const store = await openLedgerStore(tmp);
       try {

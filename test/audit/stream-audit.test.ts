@@ -24,13 +24,13 @@ import {
 } from "../../src/audit/compare-batch.ts";
 import { compareRecords, sortMismatches } from "../../src/audit/compare-records.ts";
 import { DEFAULT_ANOMALY_SETTINGS } from "../../src/audit/find-anomalies.ts";
-import { foldSumTree, sortLeaves } from "../../src/audit/fold-sum-tree.ts";
+import { foldSumTree, sortLeaves } from "../../src/core/fold-sum-tree.ts";
 import type { AnchoredBatch } from "../../src/audit/read-anchored-batch.ts";
 import { readAuditedExport } from "../../src/audit/read-audited-export.ts";
 import { readReference } from "../../src/audit/read-reference.ts";
 import { recomputeBatch } from "../../src/audit/recompute-batch.ts";
 import type { LeafColumns } from "../../src/audit/scan-artifact.ts";
-import { createDistinctSubjects, createPersonGroups } from "../../src/audit/subject-columns.ts";
+import { createDistinctSubjects, createPersonGroups } from "../../src/core/subject-columns.ts";
 import { buildSumTree } from "../../src/core/build-sum-tree.ts";
 import { premiumShares } from "../../src/core/rates.ts";
 import { recordFromJson, recordToJson } from "../../src/core/receipt.ts";

@@ -3,16 +3,24 @@
  * folder, read back through core's tile tree, every proof is the in-memory tree's, byte for byte;
  * private files are 0600 in 0700 folders; public ones fold to the province roots.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { buildSumTree, type SumTree } from "../../src/core/build-sum-tree.ts";
-import { hexToBytes } from "../../src/core/hex.ts";
-import { createTileSumTree, verifyProvinceTiles } from "../../src/core/sum-tiles.ts";
+import {
+  createTileSumTree,
+  provincePublishesTiles,
+  sumTileEntryBytes,
+  sumTreeEdge,
+  sumTreeTiles,
+  verifyProvinceTiles,
+} from "../../src/core/sum-tiles.ts";
+import { sortLeaves, type LeafColumns } from "../../src/core/fold-sum-tree.ts";
+import { bytesToHex, hexToBytes } from "../../src/core/hex.ts";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
-import { loadArtifactSumTree } from "../../src/store/sum-tree-artifact.ts";
+import { loadArtifactColumns } from "../../src/store/sum-tree-artifact.ts";
 import { pipelineBatch, writeSyntheticPremiumCsv } from "../audit/synthetic-batch.ts";
 import {
   ensureBatchTiles,
@@ -21,6 +29,7 @@ import {
   readPublicBatchFile,
   tiledProvinces,
   writeBatchTiles,
+  writeBatchTilesOfColumns,
   type BatchTilesDescriptor,
 } from "../../src/store/batch-tiles.ts";
 
@@ -52,6 +61,20 @@ function tree(sizes: number[]): { tree: SumTree; keys: Uint8Array; commitments: 
     keys,
     commitments,
   };
+}
+
+/** Every file under the artifact's tiles folder, by relative path. */
+async function tileFiles(dir: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(dir, "tiles", rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) await walk(r);
+      else out.set(r, await readFile(path.join(dir, "tiles", r)));
+    }
+  };
+  await walk("");
+  return out;
 }
 
 describe("batch tiles (shafaf-batch-tiles/1)", function () {
@@ -152,60 +175,166 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
   });
 
   describe("ensureBatchTiles with the tree the anchor job built", function () {
-    /** Every file under the artifact's tiles folder, by relative path. */
-    async function tileFiles(dir: string): Promise<Map<string, Buffer>> {
-      const out = new Map<string, Buffer>();
-      const walk = async (rel: string): Promise<void> => {
-        for (const e of await readdir(path.join(dir, "tiles", rel), { withFileTypes: true })) {
-          const r = path.join(rel, e.name);
-          if (e.isDirectory()) await walk(r);
-          else out.set(r, await readFile(path.join(dir, "tiles", r)));
-        }
-      };
-      await walk("");
-      return out;
-    }
-    /** The tree with its tile cutting counted. */
-    const counted = (t: SumTree): { tree: SumTree; cuts: () => number } => {
-      let cuts = 0;
-      const levelBytes = t.levelBytes!.bind(t);
-      return {
-        tree: {
-          ...t,
-          levelBytes: (...a: Parameters<typeof levelBytes>) => {
-            cuts++;
-            return levelBytes(...a);
-          },
+    /** The columns with their reads of keys counted (a writer that folds them reads keys). */
+    const counted = (
+      c: LeafColumns,
+    ): { built: { columns: LeafColumns; order: Uint32Array }; reads: () => number } => {
+      let reads = 0;
+      const columns = {
+        ...c,
+        get keys() {
+          reads++;
+          return c.keys;
         },
-        cuts: () => cuts,
       };
+      return { built: { columns, order: sortLeaves(c) }, reads: () => reads };
     };
 
-    it("cuts the tiles from a tree that fits the artifact, the same bytes as recomputed", async function () {
+    it("writes the tiles from columns that fit the artifact, the same bytes as from the artifact", async function () {
       const csv = path.join(work, "built-a.csv");
       await writeSyntheticPremiumCsv(csv, 700);
       const { dir } = await pipelineBatch({ csv, dataDir: path.join(work, "built-a") });
       const artifact = (await readBatchArtifact(dir!))!;
-      const built = counted(await loadArtifactSumTree(artifact));
-      await ensureBatchTiles(artifact, built.tree);
-      expect(built.cuts()).to.be.above(0);
+      const given = counted(await loadArtifactColumns(artifact));
+      await ensureBatchTiles(artifact, given.built);
+      expect(given.reads()).to.be.above(0);
       const fromBuilt = await tileFiles(dir!);
       await rm(path.join(dir!, "tiles"), { recursive: true });
       await ensureBatchTiles(artifact);
       expect(await tileFiles(dir!)).to.deep.equal(fromBuilt);
     });
 
-    it("recomputes the tree when the one given is another batch's", async function () {
+    it("reads the artifact when the columns given are another batch's", async function () {
       const csvA = path.join(work, "other-a.csv");
       const csvB = path.join(work, "other-b.csv");
       await writeSyntheticPremiumCsv(csvA, 400);
       await writeSyntheticPremiumCsv(csvB, 500);
       const a = await pipelineBatch({ csv: csvA, dataDir: path.join(work, "other-a") });
       const b = await pipelineBatch({ csv: csvB, dataDir: path.join(work, "other-b") });
-      const other = counted(await loadArtifactSumTree((await readBatchArtifact(a.dir!))!));
-      const d = await ensureBatchTiles((await readBatchArtifact(b.dir!))!, other.tree);
-      expect(other.cuts()).to.equal(0);
+      const other = counted(await loadArtifactColumns((await readBatchArtifact(a.dir!))!));
+      const d = await ensureBatchTiles((await readBatchArtifact(b.dir!))!, other.built);
+      expect(other.reads()).to.equal(0);
       expect(d.root).to.equal(b.root);
+    });
+  });
+
+  describe("the streaming writer (writeBatchTilesOfColumns)", function () {
+    /**
+     * The files the in-memory writer made before the streaming one (reference model): every tile
+     * cut from the whole tree (`sumTreeTiles`), the right edges (`sumTreeEdge`), and the leaf index
+     * from the tree's input order.
+     */
+    function inMemoryFiles(t: SumTree, keys: Uint8Array): Map<string, Buffer> {
+      const out = new Map<string, Buffer>();
+      for (const tile of sumTreeTiles(t))
+        out.set(path.join(tile.public ? "public" : "private", tile.path), Buffer.from(tile.bytes));
+      const leaves = Buffer.alloc(36 * t.size);
+      const lines = Buffer.alloc(4 * t.size);
+      for (let i = 0; i < t.size; i++) {
+        const line = t.inputIndex!(i);
+        leaves.set(keys.subarray(32 * line, 32 * line + 32), 36 * i);
+        leaves.writeUInt32BE(line, 36 * i + 32);
+        lines.writeUInt32BE(i, 4 * line);
+      }
+      out.set(path.join("private", "leaves.bin"), leaves);
+      out.set(path.join("private", "lines.bin"), lines);
+      const descriptor = {
+        format: "shafaf-batch-tiles/1",
+        scheme: "shafaf-tree/2",
+        kind: t.kind,
+        root: t.root,
+        lanes: t.lanes.map(String),
+        entryBytes: sumTileEntryBytes(t.kind),
+        provinces: t.provinces.map((p) => {
+          const edge = sumTreeEdge(t, p.index);
+          return {
+            code: p.code,
+            size: p.size,
+            root: p.root,
+            lanes: p.lanes.map(String),
+            public: provincePublishesTiles(p.size),
+            edge:
+              edge === undefined
+                ? null
+                : { hash: bytesToHex(edge.hash), lanes: edge.lanes.map(String) },
+          };
+        }),
+      };
+      out.set("tiles.json", Buffer.from(JSON.stringify(descriptor, null, 2) + "\n"));
+      return out;
+    }
+
+    it("writes the in-memory tree's files byte for byte: 4 provinces, one above 2^16 leaves, partial last tiles", async function () {
+      // 65,536 + 300 + 17: two chunks, the second with a partial level-0 and level-1 tile, a
+      // level-2 tile and a right edge; 300: partial tiles and an edge in its only chunk; 5: a
+      // private province; 768: full tiles only.
+      const sizes = [65_536 + 317, 300, 5, 768];
+      const built = tree(sizes);
+      const n = built.tree.size;
+      const codes = sizes.map((_, p) => `IR-${String(p * 3 + 1).padStart(2, "0")}`);
+      const province = new Uint16Array(n);
+      const amounts = new BigUint64Array(3 * n);
+      let i = 0;
+      sizes.forEach((size, p) => {
+        for (let j = 0; j < size; j++, i++) {
+          province[i] = p;
+          amounts.set([BigInt(1_000_000 + i), BigInt(i % 31), BigInt(70_000 + i)], 3 * i);
+        }
+      });
+      const columns: LeafColumns = {
+        kind: "premium",
+        count: n,
+        keys: built.keys,
+        commitments: built.commitments,
+        amounts,
+        province,
+        codes,
+        line: undefined,
+      };
+      const dir = path.join(work, "streamed");
+      await mkdir(dir);
+      const d = await writeBatchTilesOfColumns(dir, columns, sortLeaves(columns));
+      expect(d?.root).to.equal(built.tree.root);
+      const got = await tileFiles(dir);
+      const want = inMemoryFiles(built.tree, built.keys);
+      expect([...got.keys()].sort()).to.deep.equal([...want.keys()].sort());
+      for (const [file, bytes] of want) expect(got.get(file)!.equals(bytes), file).to.equal(true);
+      expect([...got.keys()]).to.include.members([
+        "public/IR-01/tile/2/000.p/1",
+        "public/IR-01/tile/1/000",
+        "public/IR-01/tile/1/001.p/1",
+        "private/IR-01/tile/0/257.p/61",
+      ]);
+      // And through writeBatchTiles (a tree built in memory): the same files.
+      const viaTree = path.join(work, "via-tree");
+      await mkdir(viaTree);
+      await writeBatchTiles(viaTree, built.tree, built.keys);
+      expect(await tileFiles(viaTree)).to.deep.equal(got);
+    });
+
+    it("writes nothing when the columns do not fold to the root expected", async function () {
+      const built = tree([40]);
+      const columns: LeafColumns = {
+        kind: "premium",
+        count: 40,
+        keys: built.keys,
+        commitments: built.commitments,
+        amounts: new BigUint64Array(3 * 40),
+        province: new Uint16Array(40),
+        codes: ["IR-01"],
+        line: undefined,
+      };
+      const dir = path.join(work, "wrong-root");
+      await mkdir(dir);
+      const d = await writeBatchTilesOfColumns(
+        dir,
+        columns,
+        sortLeaves(columns),
+        undefined,
+        built.tree.root,
+      );
+      expect(d).to.equal(undefined);
+      expect(await readdir(dir)).to.deep.equal([]);
     });
   });
 

@@ -1,21 +1,68 @@
 /**
- * Recompute, streaming: a `shafaf-tree/2` batch tree from fixed-size columns with bounded memory.
+ * A `shafaf-tree/2` batch tree from fixed-size columns with bounded memory: the one streaming
+ * fold the anchor pipeline (its root, and the tiles it writes chunk by chunk) and the audit
+ * (its recomputed root) both use.
  * The rows are sorted as the tree orders them (province code, then key, then commitment, then
  * line) in a `Uint32Array` — the only array that grows with the batch besides the columns —
  * and each province subtree is folded leaf chunk by leaf chunk: a chunk of 2^16 leaves is
- * hashed in bulk by core's own builder (`buildOrderedSumTree`), and its root joins a log-size
+ * hashed in bulk by core's own builder (`buildSumTreeChunk`, from the columns), and its root joins a log-size
  * stack of complete subtrees, as an RFC 6962 tree is folded (the bottom-up tree of
  * docs/spec/tree-v2.md, which carries an odd last node up, has the same shape). Province
  * nodes and the batch root then follow as `buildSumTree` makes them; a test holds the fold to
  * `buildSumTree`'s root, lanes and subtrees.
  */
-import { buildOrderedSumTree, type SumTreeProvince } from "../core/build-sum-tree.ts";
-import { InvalidInputError } from "../core/errors.ts";
-import { bytesToHex, hexToBytes } from "../core/hex.ts";
-import { laneCount } from "../core/sum-tree-lanes.ts";
-import { provinceNode, sumParent, type SumLeaf, type SumNode } from "../core/sum-tree-hash.ts";
-import type { SumTreeSummary } from "./recompute-batch.ts";
-import type { LeafColumns } from "./scan-artifact.ts";
+import { buildSumTreeChunk, type SumTree, type SumTreeProvince } from "./build-sum-tree.ts";
+import { InvalidInputError } from "./errors.ts";
+import { bytesToHex, hexToBytes } from "./hex.ts";
+import type { RecordKind } from "./record.ts";
+import { provinceNode, sumParent, type SumNode } from "./sum-tree-hash.ts";
+
+/** What a streaming fold yields of a sum tree: its root, lanes and province subtrees. */
+export type SumTreeSummary = Pick<SumTree, "root" | "lanes" | "size" | "provinces">;
+
+/**
+ * A batch's records as fixed-size columns (row r: the r-th record read): what the fold, the
+ * tiles writer and the audit hold per record instead of objects and strings.
+ */
+export interface LeafColumns {
+  readonly kind: RecordKind;
+  /** Rows. */
+  readonly count: number;
+  /** k_b of each row, 32 bytes. */
+  readonly keys: Uint8Array;
+  /**
+   * `shafaf-batch/2`: the salted record commitment of each row, 32 bytes; (the audit of a
+   * `shafaf-batch/1` artifact keeps the row's leaf hash here).
+   */
+  readonly commitments: Uint8Array;
+  /** The kind's amount lanes (lanes 2 …) of each row. */
+  readonly amounts: BigUint64Array;
+  /** Province of each row, an index into `codes`. */
+  readonly province: Uint16Array;
+  readonly codes: readonly string[];
+  /** records.jsonl line (0-based) of each row; undefined when row r is line r. */
+  readonly line: Uint32Array | undefined;
+}
+
+/** One chunk of a province subtree, hashed: what {@link foldSumTreeChunks} yields. */
+export interface FoldedChunk {
+  /** The province's number in the batch (codes ascending), its code and leaf count. */
+  province: number;
+  code: string;
+  provinceSize: number;
+  /** The chunk's number in its province: its leaves are `chunk × chunkSize …` of the province. */
+  chunk: number;
+  /** Batch index of the chunk's first leaf, and its leaf count. */
+  from: number;
+  size: number;
+  /**
+   * The chunk's subtree built in memory (one province, `levelBytes` for every level): its
+   * complete nodes are the batch tree's nodes over the same leaves. Valid until the next chunk.
+   */
+  tree: SumTree;
+}
+
+const lineOf = (c: LeafColumns, r: number): number => (c.line === undefined ? r : c.line[r]!);
 
 /** Leaves hashed per call of core's builder: its memory is bounded by this, not by the batch. */
 export const FOLD_CHUNK = 1 << 16;
@@ -94,10 +141,30 @@ export function foldSumTree(
   order: Uint32Array,
   chunk: number = FOLD_CHUNK,
 ): SumTreeSummary {
+  const chunks = foldSumTreeChunks(c, order, chunk);
+  for (;;) {
+    const step = chunks.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * {@link foldSumTree}, yielding each chunk's subtree as it is hashed (the tiles writer writes
+ * the chunk's tiles, then asks for the next): the memory of a step is one chunk's, whatever the
+ * batch's size. Returns the tree's summary.
+ *
+ * @example
+ * const chunks = foldSumTreeChunks(columns, order);
+ * for (let s = chunks.next(); !s.done; s = chunks.next()) await write(s.value);
+ */
+export function* foldSumTreeChunks(
+  c: LeafColumns,
+  order: Uint32Array,
+  chunk: number = FOLD_CHUNK,
+): Generator<FoldedChunk, SumTreeSummary, void> {
   if (!Number.isInteger(Math.log2(chunk)) || chunk < 2)
     throw new RangeError("the fold's chunk is a power of two ≥ 2");
   const kind = c.kind;
-  const amountsN = laneCount(kind) - 2;
   if (c.count === 0)
     throw new InvalidInputError("a shafaf-tree/2 batch needs at least one record", {
       code: "core.sum-tree.empty",
@@ -111,7 +178,7 @@ export function foldSumTree(
     while (end < c.count && c.codes[c.province[order[end]!]!] === code) end++;
     if (!/^IR-[0-9]{2}$/.test(code))
       throw new InvalidInputError("province must be an IR-dd code", {
-        details: `record ${c.line[order[at]!]!}: field province`,
+        details: `record ${lineOf(c, order[at]!)}: field province`,
         field: "province",
         code: "core.sum-tree.province",
       });
@@ -120,21 +187,25 @@ export function foldSumTree(
     let seq = 0;
     for (let from = at; from < end; from += chunk) {
       const to = Math.min(end, from + chunk);
-      const leaves: SumLeaf[] = [];
-      for (let k = from; k < to; k++) {
-        const r = order[k]!;
+      const rows = order.subarray(from, to);
+      const seqs = new Uint32Array(to - from);
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k]!;
         seq = prev >= 0 && sameKey(c.keys, prev, r) ? seq + 1 : 0;
         prev = r;
-        const lanes = [1n, seq === 0 ? 1n : 0n];
-        for (let a = 0; a < amountsN; a++) lanes.push(c.amounts[r * amountsN + a]!);
-        leaves.push({
-          key: c.keys.subarray(r * 32, r * 32 + 32),
-          seq,
-          lanes,
-          commitment: c.commitments.subarray(r * 32, r * 32 + 32),
-        });
+        seqs[k] = seq;
       }
-      const sub = buildOrderedSumTree(kind, [{ code, leaves }]).provinces[0]!;
+      const tree = buildSumTreeChunk(kind, code, c, rows, seqs);
+      yield {
+        province: provinces.length,
+        code,
+        provinceSize: end - at,
+        chunk: (from - at) / chunk,
+        from,
+        size: to - from,
+        tree,
+      };
+      const sub = tree.provinces[0]!;
       let entry = { node: { hash: hexToBytes(sub.root), lanes: sub.lanes }, size: to - from };
       while (stack.length > 0 && stack[stack.length - 1]!.size === entry.size) {
         const left = stack.pop()!;
@@ -181,4 +252,21 @@ function parent(left: SumNode, right: SumNode, where: string): SumNode {
       code: "core.sum-tree.overflow",
     });
   return node;
+}
+
+/**
+ * How many distinct 32-byte keys the first `n` of `keys` hold (a batch's people: k_b is one per
+ * person and batch), by one sort of row numbers: 4 + 8 bytes per row while it runs, no string.
+ *
+ * @example
+ * countDistinctKeys(columns.keys, columns.count);
+ */
+export function countDistinctKeys(keys: Uint8Array, n: number): number {
+  if (n === 0) return 0;
+  const rows = new Uint32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  sortByKey(rows, keys, keys);
+  let distinct = 1;
+  for (let i = 1; i < n; i++) if (!sameKey(keys, rows[i - 1]!, rows[i]!)) distinct++;
+  return distinct;
 }

@@ -1,0 +1,318 @@
+/**
+ * `npm run national -- --dir DIR [--rows N] [--people P] [--warm] [--clean]`: a national month
+ * on one machine (issue #14), measured from the outside. Not part of `npm run bench` nor CI: at
+ * the default 15,000,000 rows it runs for hours and writes tens of gigabytes.
+ *
+ * DIR holds `vrf.json` (shafaf keys new-vrf) and `data-key.json` (shafaf keys new-data), both
+ * opened with SHAFAF_KEYSTORE_PASSWORD, and `DIR/data/person-keys/`, the person-key cache, warm
+ * for the people this run generates (`--warm` enrols them first, in this process, for a try on a
+ * directory of your own). The script starts the embedded development chain, deploys the ledger,
+ * registers the VRF key, writes the N-row premium CSV (people nationalId(1…P), P = N unless
+ * `--people`, the same generator and columns as `npm run bench -- anchor`; provinces spread over
+ * the 31 IR-dd codes), then runs as child processes under `/usr/bin/time -v`:
+ *
+ *   shafaf anchor CSV --kind premium --period 1403-07 --vrf-key --data-key --data-dir RUN/data
+ *   shafaf audit RUN/data/batches/<job> --batch ID --rpc --contract --data-dir --data-key
+ *
+ * and prints each one's wall time, CPU (user + system) and peak RSS, the disk bytes per record
+ * of everything kept (`du --apparent-size`, per part), and the plain line split of the same CSV
+ * (the floor of any reader). Each run gets a fresh `DIR/runs/<stamp>/data` whose `person-keys`
+ * is a symbolic link to `DIR/data/person-keys` (a data directory belongs to one chain and
+ * contract, and the chain is new at every run; the cache is the organization's, shared).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { once } from "node:events";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { startDevChain } from "../src/chain/dev-chain.ts";
+import { deployLedger } from "../src/chain/deploy-ledger.ts";
+import { loadDataKeystore } from "../src/chain/data-keystore.ts";
+import { loadVrfKeystore } from "../src/chain/keystore.ts";
+import { registerVrfKey } from "../src/chain/register-vrf-key.ts";
+import { connectProvider, devWallet } from "../src/chain/signer.ts";
+import { PROVINCES } from "../src/core/province.ts";
+import { premiumShares } from "../src/core/rates.ts";
+import { openPersonKeying } from "../src/anchor/person-keying.ts";
+import { dataKeyOf } from "../src/store/private-store.ts";
+
+const PERIOD = "1403-07";
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: "string" },
+    rows: { type: "string", default: "15000000" },
+    people: { type: "string" },
+    warm: { type: "boolean", default: false },
+    clean: { type: "boolean", default: false },
+  },
+});
+if (values.dir === undefined) {
+  console.error(
+    "usage: npm run national -- --dir DIR [--rows N] [--people P] [--warm] [--clean]\n" +
+      "DIR holds vrf.json, data-key.json and data/person-keys (SHAFAF_KEYSTORE_PASSWORD opens them)",
+  );
+  process.exit(64);
+}
+const DIR = path.resolve(values.dir);
+const ROWS = Number(values.rows);
+const PEOPLE = Number(values.people ?? values.rows);
+if (!Number.isSafeInteger(ROWS) || ROWS < 1) throw new Error("--rows is a whole number ≥ 1");
+if (!Number.isSafeInteger(PEOPLE) || PEOPLE < 1 || PEOPLE > ROWS)
+  throw new Error("--people is a whole number from 1 to --rows");
+const password = process.env.SHAFAF_KEYSTORE_PASSWORD;
+if (password === undefined) throw new Error("set SHAFAF_KEYSTORE_PASSWORD");
+const vrfFile = path.join(DIR, "vrf.json");
+const dataKeyFile = path.join(DIR, "data-key.json");
+const cacheDir = path.join(DIR, "data", "person-keys");
+
+/** The bench's person generator (scripts/bench/anchor.ts): a valid 10-digit national ID. */
+function nationalId(n: number): string {
+  const d = String(100_000_000 + (n % 800_000_000)).slice(-9);
+  const s = [...d].reduce((acc, c, i) => acc + Number(c) * (10 - i), 0);
+  const r = s % 11;
+  return d + String(r < 2 ? r : 11 - r);
+}
+
+async function writeCsv(file: string): Promise<void> {
+  const out = createWriteStream(file);
+  out.write(
+    "record_id,period,national_id,workshop_code,insurance_no,province,days,wage_base,worker_share,employer_share,unemployment_share,hazard_share,total,paid_on\n",
+  );
+  const codes = PROVINCES.map((p) => p.code);
+  let chunk: string[] = [];
+  for (let n = 0; n < ROWS; n++) {
+    const wage = BigInt(100_000_000 + (n % 997) * 100_000);
+    const s = premiumShares(wage, 1403, { unemployment: n % 3 !== 0, hazardous: n % 7 === 0 });
+    chunk.push(
+      `P-${n},${PERIOD},${nationalId((n % PEOPLE) + 1)},${1_000_000_000 + ((n + Math.floor(n / PEOPLE)) % 20_000)},${10_000_000 + n},${codes[n % codes.length]},30,${wage},${s.worker},${s.employer},${s.unemployment},${s.hazard},${s.total},${PERIOD}-20\n`,
+    );
+    if (chunk.length === 10_000) {
+      if (!out.write(chunk.join(""))) await once(out, "drain");
+      chunk = [];
+    }
+  }
+  out.end(chunk.join(""));
+  await once(out, "finish");
+}
+
+/** The plain line split of the CSV: rows and CPU seconds (the floor of any reader). */
+async function plainSplit(file: string): Promise<{ rows: number; cpu: number; wall: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  let rows = 0;
+  let cells = 0;
+  const lines = createInterface({
+    input: createReadStream(file, { highWaterMark: 1 << 20 }),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) {
+    cells += line.split(",").length;
+    rows++;
+  }
+  if (cells === 0) throw new Error("empty CSV");
+  const used = process.cpuUsage(cpu);
+  return {
+    rows: rows - 1,
+    cpu: (used.user + used.system) / 1e6,
+    wall: (performance.now() - t) / 1000,
+  };
+}
+
+interface Timed {
+  code: number;
+  stdout: string;
+  wall: number;
+  cpu: number;
+  maxRssKiB: number;
+}
+
+/** Runs `shafaf ARGS` under /usr/bin/time -v; its stderr (progress) goes to `log`. */
+async function shafaf(args: string[], log: string): Promise<Timed> {
+  const timeFile = `${log}.time`;
+  const child = spawn(
+    "/usr/bin/time",
+    ["-v", "-o", timeFile, process.execPath, "--import", "tsx", "src/cli/main.ts", ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SHAFAF_KEYSTORE_PASSWORD: password },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+  const err = createWriteStream(log);
+  child.stderr.pipe(err);
+  const [code] = (await once(child, "close")) as [number];
+  const t = await readFile(timeFile, "utf8");
+  const num = (label: string): number => {
+    const m = new RegExp(`${label}: ([0-9.:]+)`).exec(t);
+    if (m === null) throw new Error(`/usr/bin/time printed no "${label}"`);
+    return m[1]!
+      .split(":")
+      .map(Number)
+      .reduce((a, b) => a * 60 + b, 0);
+  };
+  return {
+    code,
+    stdout,
+    wall: num("Elapsed \\(wall clock\\) time \\(h:mm:ss or m:ss\\)"),
+    cpu: num("User time \\(seconds\\)") + num("System time \\(seconds\\)"),
+    maxRssKiB: num("Maximum resident set size \\(kbytes\\)"),
+  };
+}
+
+/** Apparent bytes under `p` (files and folders), as `du -sb --apparent-size` counts them. */
+function du(p: string): number {
+  if (!existsSync(p)) return 0;
+  return Number(
+    execFileSync("du", ["-sb", "--apparent-size", p], { encoding: "utf8" }).split("\t")[0],
+  );
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const n = (v: number): string => Math.round(v).toLocaleString("en-US");
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const run = path.join(DIR, "runs", stamp);
+const dataDir = path.join(run, "data");
+await mkdir(dataDir, { recursive: true, mode: 0o700 });
+await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+await symlink(cacheDir, path.join(dataDir, "person-keys"));
+console.log(`national run: ${n(ROWS)} rows of ${n(PEOPLE)} people in ${run}`);
+
+const { seed, publicKey } = await loadVrfKeystore(vrfFile, password);
+if (values.warm) {
+  const { key } = await loadDataKeystore(dataKeyFile, password);
+  const keying = await openPersonKeying({ seed, cacheDir, dataKey: dataKeyOf(key) });
+  const t = performance.now();
+  let computed = 0;
+  for (let from = 1; from <= PEOPLE; from += 500_000) {
+    const count = Math.min(500_000, PEOPLE - from + 1);
+    const r = await keying.batchKeys(count, (i) => nationalId(from + i), {
+      kind: "premium",
+      period: PERIOD,
+    });
+    computed += r.computed;
+  }
+  await keying.close();
+  console.log(
+    `warm: ${n(PEOPLE)} people in the cache (${n(computed)} enrolled now) in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+  );
+}
+
+const chain = await startDevChain();
+try {
+  const wallet = devWallet(0).connect(connectProvider(chain.url, 31337));
+  const { address } = await deployLedger({
+    signer: wallet,
+    admin: wallet.address,
+    adminDelaySeconds: 0,
+    anchorers: [wallet.address],
+    vrfRegistrars: [wallet.address],
+  });
+  await registerVrfKey({ wallet, address, publicKey });
+  wallet.provider?.destroy();
+
+  const csv = path.join(run, "premiums.csv");
+  let t = performance.now();
+  await writeCsv(csv);
+  const csvBytes = (await stat(csv)).size;
+  console.log(
+    `generated ${mib(csvBytes)} of CSV in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+  );
+  const split = await plainSplit(csv);
+  if (split.rows !== ROWS) throw new Error(`the plain split saw ${split.rows} rows`);
+
+  const chainArgs = ["--rpc", chain.url, "--contract", address];
+  const keyArgs = ["--data-key", dataKeyFile, "--data-dir", dataDir];
+  t = performance.now();
+  const anchor = await shafaf(
+    [
+      "anchor",
+      csv,
+      "--kind",
+      "premium",
+      "--period",
+      PERIOD,
+      ...chainArgs,
+      "--signer",
+      "dev:0",
+      "--vrf-key",
+      vrfFile,
+      ...keyArgs,
+      "--json",
+    ],
+    path.join(run, "anchor.log"),
+  );
+  if (anchor.code !== 0)
+    throw new Error(`shafaf anchor exited ${anchor.code}; see ${run}/anchor.log`);
+  const anchored = JSON.parse(anchor.stdout) as {
+    batchId: number;
+    jobId: string;
+    personKeys?: { people: number; cached: number; enrolled: number };
+  };
+  const artifactDir = path.join(dataDir, "batches", anchored.jobId);
+  const audit = await shafaf(
+    [
+      "audit",
+      artifactDir,
+      "--batch",
+      String(anchored.batchId),
+      ...chainArgs,
+      ...keyArgs,
+      "--report",
+      path.join(run, "audit.json"),
+    ],
+    path.join(run, "audit.log"),
+  );
+
+  const parts = {
+    "artifact (records.jsonl, records.idx, keys.bin, manifest, …)":
+      du(artifactDir) - du(path.join(artifactDir, "tiles")),
+    "tiles (public and private)": du(path.join(artifactDir, "tiles")),
+    "ledger/ (LevelDB: jobs, batch, locators, record ids)": du(path.join(dataDir, "ledger")),
+    "other (secrets, quarantine, data-key.json)":
+      du(dataDir) -
+      du(artifactDir) -
+      du(path.join(dataDir, "ledger")) -
+      du(path.join(dataDir, "person-keys")),
+  };
+  const kept = Object.values(parts).reduce((a, b) => a + b, 0);
+  const row = (what: string, x: Timed) =>
+    `| ${what} | ${x.wall.toFixed(0)} s | ${x.cpu.toFixed(0)} s — ${n(ROWS / x.cpu)} rows per CPU-second | ${mib(x.maxRssKiB * 1024)} | ${x.code} |`;
+  console.log("");
+  console.log(
+    `| ${n(ROWS)} premium rows, ${n(PEOPLE)} people | wall | CPU (user + system) | peak RSS | exit |`,
+  );
+  console.log("|---|---|---|---|---|");
+  console.log(row("shafaf anchor (warm person-key cache)", anchor));
+  console.log(row("shafaf audit of the artifact", audit));
+  console.log(
+    `| reference: plain line split of the CSV, same run | ${split.wall.toFixed(0)} s | ${split.cpu.toFixed(1)} s — ${n(ROWS / split.cpu)} rows per CPU-second | | |`,
+  );
+  console.log("");
+  console.log(
+    `person keys: ${JSON.stringify(anchored.personKeys)}; anchor CPU is ${((split.cpu / anchor.cpu) * 100).toFixed(2)} % of the plain split's rate`,
+  );
+  console.log(`disk kept (du --apparent-size), ${(kept / ROWS).toFixed(0)} bytes per record:`);
+  for (const [what, bytes] of Object.entries(parts))
+    console.log(`  ${what}: ${mib(bytes)} = ${(bytes / ROWS).toFixed(0)} bytes per record`);
+  console.log(
+    `  not per batch: the person-key cache ${mib(du(cacheDir))} (${(du(cacheDir) / PEOPLE).toFixed(0)} bytes per person); the CSV ${mib(csvBytes)}`,
+  );
+  console.log(
+    `load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(", ")} on ${os.availableParallelism()} cores; logs and reports in ${run}`,
+  );
+  if (audit.code !== 0) process.exitCode = 1;
+} finally {
+  await chain.stop();
+  if (values.clean) await rm(run, { recursive: true, force: true });
+}
