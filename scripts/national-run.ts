@@ -21,12 +21,11 @@
  * contract, and the chain is new at every run; the cache is the organization's, shared).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startDevChain } from "../src/chain/dev-chain.ts";
 import { deployLedger } from "../src/chain/deploy-ledger.ts";
@@ -35,9 +34,9 @@ import { loadVrfKeystore } from "../src/chain/keystore.ts";
 import { registerVrfKey } from "../src/chain/register-vrf-key.ts";
 import { connectProvider, devWallet } from "../src/chain/signer.ts";
 import { PROVINCES } from "../src/core/province.ts";
-import { premiumShares } from "../src/core/rates.ts";
 import { openPersonKeying } from "../src/anchor/person-keying.ts";
 import { dataKeyOf } from "../src/store/private-store.ts";
+import { nationalId, plainSplit, writePremiumCsv } from "./lib/synthetic-premiums.ts";
 
 const PERIOD = "1403-07";
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -69,59 +68,6 @@ if (password === undefined) throw new Error("set SHAFAF_KEYSTORE_PASSWORD");
 const vrfFile = path.join(DIR, "vrf.json");
 const dataKeyFile = path.join(DIR, "data-key.json");
 const cacheDir = path.join(DIR, "data", "person-keys");
-
-/** The bench's person generator (scripts/bench/anchor.ts): a valid 10-digit national ID. */
-function nationalId(n: number): string {
-  const d = String(100_000_000 + (n % 800_000_000)).slice(-9);
-  const s = [...d].reduce((acc, c, i) => acc + Number(c) * (10 - i), 0);
-  const r = s % 11;
-  return d + String(r < 2 ? r : 11 - r);
-}
-
-async function writeCsv(file: string): Promise<void> {
-  const out = createWriteStream(file);
-  out.write(
-    "record_id,period,national_id,workshop_code,insurance_no,province,days,wage_base,worker_share,employer_share,unemployment_share,hazard_share,total,paid_on\n",
-  );
-  const codes = PROVINCES.map((p) => p.code);
-  let chunk: string[] = [];
-  for (let n = 0; n < ROWS; n++) {
-    const wage = BigInt(100_000_000 + (n % 997) * 100_000);
-    const s = premiumShares(wage, 1403, { unemployment: n % 3 !== 0, hazardous: n % 7 === 0 });
-    chunk.push(
-      `P-${n},${PERIOD},${nationalId((n % PEOPLE) + 1)},${1_000_000_000 + ((n + Math.floor(n / PEOPLE)) % 20_000)},${10_000_000 + n},${codes[n % codes.length]},30,${wage},${s.worker},${s.employer},${s.unemployment},${s.hazard},${s.total},${PERIOD}-20\n`,
-    );
-    if (chunk.length === 10_000) {
-      if (!out.write(chunk.join(""))) await once(out, "drain");
-      chunk = [];
-    }
-  }
-  out.end(chunk.join(""));
-  await once(out, "finish");
-}
-
-/** The plain line split of the CSV: rows and CPU seconds (the floor of any reader). */
-async function plainSplit(file: string): Promise<{ rows: number; cpu: number; wall: number }> {
-  const cpu = process.cpuUsage();
-  const t = performance.now();
-  let rows = 0;
-  let cells = 0;
-  const lines = createInterface({
-    input: createReadStream(file, { highWaterMark: 1 << 20 }),
-    crlfDelay: Infinity,
-  });
-  for await (const line of lines) {
-    cells += line.split(",").length;
-    rows++;
-  }
-  if (cells === 0) throw new Error("empty CSV");
-  const used = process.cpuUsage(cpu);
-  return {
-    rows: rows - 1,
-    cpu: (used.user + used.system) / 1e6,
-    wall: (performance.now() - t) / 1000,
-  };
-}
 
 interface Timed {
   code: number;
@@ -220,7 +166,12 @@ try {
 
   const csv = path.join(run, "premiums.csv");
   let t = performance.now();
-  await writeCsv(csv);
+  await writePremiumCsv(csv, {
+    rows: ROWS,
+    people: PEOPLE,
+    period: PERIOD,
+    provinces: PROVINCES.map((p) => p.code),
+  });
   const csvBytes = (await stat(csv)).size;
   console.log(
     `generated ${mib(csvBytes)} of CSV in ${((performance.now() - t) / 1000).toFixed(0)} s`,

@@ -16,16 +16,14 @@
  * still goes through every row's person-key lookup.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { once } from "node:events";
 import { startDevChain } from "../../src/chain/dev-chain.ts";
 import { deployLedger } from "../../src/chain/deploy-ledger.ts";
 import { connectProvider, devWallet } from "../../src/chain/signer.ts";
-import { premiumShares } from "../../src/core/rates.ts";
+import { plainSplit, writePremiumCsv } from "../lib/synthetic-premiums.ts";
 import { createAnchorChain } from "../../src/anchor/anchor-chain.ts";
 import { runAnchorJob } from "../../src/anchor/run-anchor-job.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
@@ -41,49 +39,9 @@ if (!Number.isSafeInteger(PEOPLE) || PEOPLE < 1 || PEOPLE > ROWS)
   throw new Error("BENCH_ANCHOR_PEOPLE is a whole number from 1 to BENCH_ANCHOR_ROWS");
 if (SCHEME !== "1" && SCHEME !== "2") throw new Error("BENCH_ANCHOR_SCHEME is 1 or 2");
 
-function nationalId(n: number): string {
-  const d = String(100_000_000 + (n % 800_000_000)).slice(-9);
-  const s = [...d].reduce((acc, c, i) => acc + Number(c) * (10 - i), 0);
-  const r = s % 11;
-  return d + String(r < 2 ? r : 11 - r);
-}
-
-async function writeCsv(file: string, rows: number, period = PERIOD): Promise<void> {
-  const out = createWriteStream(file);
-  out.write(
-    "record_id,period,national_id,workshop_code,insurance_no,province,days,wage_base,worker_share,employer_share,unemployment_share,hazard_share,total,paid_on\n",
-  );
-  const provinces = ["IR-23", "IR-10", "IR-07", "IR-04", "IR-15"];
-  let chunk: string[] = [];
-  for (let n = 0; n < rows; n++) {
-    const wage = BigInt(100_000_000 + (n % 997) * 100_000);
-    const s = premiumShares(wage, 1403, { unemployment: n % 3 !== 0, hazardous: n % 7 === 0 });
-    chunk.push(
-      `P-${n},${period},${nationalId((n % PEOPLE) + 1)},${1_000_000_000 + ((n + Math.floor(n / PEOPLE)) % 20_000)},${10_000_000 + n},${provinces[n % 5]},30,${wage},${s.worker},${s.employer},${s.unemployment},${s.hazard},${s.total},${period}-20\n`,
-    );
-    if (chunk.length === 10_000) {
-      if (!out.write(chunk.join(""))) await once(out, "drain");
-      chunk = [];
-    }
-  }
-  out.end(chunk.join(""));
-  await once(out, "finish");
-}
-
-async function plainParse(file: string): Promise<number> {
-  let rows = 0;
-  let cells = 0;
-  const lines = createInterface({
-    input: createReadStream(file, { highWaterMark: 1 << 20 }),
-    crlfDelay: Infinity,
-  });
-  for await (const line of lines) {
-    cells += line.split(",").length;
-    rows++;
-  }
-  if (cells === 0) throw new Error("empty");
-  return rows - 1;
-}
+const PROVINCES = ["IR-23", "IR-10", "IR-07", "IR-04", "IR-15"];
+const writeCsv = (file: string, rows: number, period = PERIOD): Promise<void> =>
+  writePremiumCsv(file, { rows, people: PEOPLE, period, provinces: PROVINCES });
 
 async function sha256Pass(file: string): Promise<void> {
   const h = createHash("sha256");
@@ -217,11 +175,10 @@ try {
   wallet.provider?.destroy();
 
   t = performance.now();
-  const parseCpu = process.cpuUsage();
-  const parsed = await plainParse(csv);
-  const parseSeconds = (performance.now() - t) / 1000;
-  const parseCpuUsage = process.cpuUsage(parseCpu);
-  const parseCpuSeconds = (parseCpuUsage.user + parseCpuUsage.system) / 1e6;
+  const split = await plainSplit(csv);
+  const parsed = split.rows;
+  const parseSeconds = split.wall;
+  const parseCpuSeconds = split.cpu;
   if (parsed !== ROWS) throw new Error(`plain parse saw ${parsed} rows`);
   t = performance.now();
   await sha256Pass(csv);

@@ -22,16 +22,7 @@ export function encryptedFileVectors(): unknown {
   const role = "shafaf-batch/00112233445566778899aabbccddeeff/records.jsonl";
   const otherRole = "shafaf-batch/ffeeddccbbaa99887766554433221100/records.jsonl";
   const chunkBytes = 1024;
-  const lines: string[] = [];
-  for (let i = 0; lines.join("").length < 2600; i++)
-    lines.push(
-      JSON.stringify({
-        index: i,
-        salt: bytesToHex(derive(`salt-${i}`)),
-        record: { nationalId: "0012345679", total: String(3_000_000 + i), source: "فهرست.csv" },
-      }) + "\n",
-    );
-  const plain = new TextEncoder().encode(lines.join(""));
+  const plain = linesPlain();
   const sealed = sealBytes(plain, key, role, { chunkBytes, salt, version: 1 });
   const empty = sealBytes(new Uint8Array(0), key, role, { chunkBytes, salt, version: 1 });
   const H = 64;
@@ -101,7 +92,7 @@ export function encryptedFileVectors(): unknown {
   };
 }
 
-/** Plaintexts shared by the version-2 vectors: compressible lines (three chunks of 1,024). */
+/** The vectors' plaintext: compressible JSON lines, three chunks of 1,024 bytes. */
 function linesPlain(): Uint8Array {
   const lines: string[] = [];
   for (let i = 0; lines.join("").length < 2600; i++)

@@ -8,9 +8,8 @@
  * (`shafaf-encrypted-file/1`, role `shafaf-batch/<jobId>/<file>`): they hold digests of receipt
  * codes, not codes, but a data directory sealed at rest keeps every per-record file sealed.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { open, readdir, rename, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BatchArtifact } from "./batch-artifact.ts";
 import {
@@ -22,7 +21,7 @@ import {
   type LocatorKind,
   type LocatorTable,
 } from "./locator-table.ts";
-import { PRIVATE_FILE_MODE } from "./private-files.ts";
+import { replacePrivateFile } from "./private-files.ts";
 import {
   openPrivateFileReader,
   sealBytes,
@@ -105,21 +104,7 @@ export async function writeBatchLocators(
             chunkBytes: SEALED_CHUNK,
             compress: false,
           });
-    const tmp = path.join(dir, `.${LOCATOR_FILES[kind]}.${randomBytes(6).toString("hex")}.tmp`);
-    const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  }
-  const dh = await open(dir, "r");
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
+    await replacePrivateFile(file, bytes);
   }
 }
 

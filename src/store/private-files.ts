@@ -1,4 +1,5 @@
-import { chmod, mkdir, open, readdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { sealBytes, type DataKey } from "./private-store.ts";
 
@@ -35,7 +36,7 @@ export async function makePrivate(dir: string): Promise<void> {
 /**
  * THE one way this code base writes a file that holds personal data (a batch's level-0 tiles and
  * its leaf index, batch-tiles-v1.md §5): created new with mode 0600 in a folder made private
- * with {@link makePrivateDir}, written whole and fsync'ed; sealed (`shafaf-encrypted-file/1`,
+ * with {@link makePrivateDir}, written whole and fsync'ed; sealed (`shafaf-encrypted-file/2`,
  * private-store.ts) for `seal.role` when `seal` names the data key, so that every private write
  * of the tiles gets encryption at rest in this one place.
  *
@@ -55,6 +56,37 @@ export async function writePrivateData(
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Replaces `file` atomically and durably, mode 0600: a temporary file beside it
+ * (`.<name>.<random>.tmp`, created new), fsync'ed, renamed over `file`, the folder fsync'ed. A
+ * reader sees the old file or the new one, never a torn one; a killed writer leaves at most the
+ * temporary file, which its owner's next run removes.
+ *
+ * @example
+ * await replacePrivateFile(path.join(dataDir, "published.json"), text);
+ */
+export async function replacePrivateFile(file: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (error) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  await fh.close();
+  await rename(tmp, file);
+  const dh = await open(dir, "r");
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
   }
 }
 

@@ -7,11 +7,10 @@
  * so a reader sees the old list or the new one, and every batch a list names is complete.
  * Readers never open the writer's LevelDB.
  */
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ShafafError } from "../core/errors.ts";
-import { PRIVATE_FILE_MODE } from "./private-files.ts";
+import { replacePrivateFile } from "./private-files.ts";
 
 export const PUBLISHED_FORMAT = "shafaf-published/1";
 /** The list's file name in the data directory. */
@@ -185,24 +184,7 @@ export async function writePublishedBatches(
   const file = path.join(dataDir, PUBLISHED_FILE);
   const text = formatPublishedBatches(list);
   parsePublishedBatches(text, file); // never publish a list a reader would refuse
-  const tmp = path.join(dataDir, `.${PUBLISHED_FILE}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } catch (error) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  await fh.close();
-  await rename(tmp, file);
-  const dh = await open(dataDir, "r");
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
+  await replacePrivateFile(file, text);
 }
 
 /** The list of `dataDir`, or undefined when none was published yet. */
