@@ -110,6 +110,14 @@ export interface ArtifactRecordLine {
   record: Record<string, string | number>;
 }
 
+/** Lines `first`, `first + 1`, … of `records.jsonl`: their codes, subjects and record ids. */
+export interface ArtifactRecordKeys {
+  first: number;
+  codes: string[];
+  subjects: string[];
+  recordIds: string[];
+}
+
 export interface BatchArtifact {
   dir: string;
   descriptor: BatchArtifactDescriptor;
@@ -121,6 +129,13 @@ export interface BatchArtifact {
   keys?: Uint8Array;
   /** Streams `records.jsonl`; throws at the end if its sha256 differs from the descriptor's. */
   records(): AsyncIterable<ArtifactRecordLine>;
+  /**
+   * What the locator pass needs of each line (its code, subject and record id), in line order,
+   * a chunk of lines at a time (synchronous reads, one per chunk of the file), from the line's
+   * bytes without `JSON.parse` (a line not as the writer writes it is parsed); the same checks
+   * and errors as {@link records}.
+   */
+  recordKeys(): Iterable<ArtifactRecordKeys>;
   /** The data key the artifact was opened with (its sealed files, and the tiles derived from it). */
   dataKey?: DataKey;
 }
@@ -430,12 +445,7 @@ export async function readBatchArtifact(
     ...(options.dataKey === undefined ? {} : { dataKey: options.dataKey }),
     async *records() {
       const hash = createHash("sha256");
-      const reader = openPrivateFileReader(
-        recordsFile,
-        artifactFileRole(descriptor.jobId, "records.jsonl"),
-        options.dataKey,
-        { allowPlain: !sealed.has("records.jsonl") },
-      );
+      const reader = openRecords();
       const stream = Readable.from(reader.chunks(), { objectMode: false });
       stream.on("data", (chunk) => hash.update(chunk as Buffer));
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
@@ -451,23 +461,196 @@ export async function readBatchArtifact(
           expected++;
           yield line;
         }
-        if (expected !== descriptor.recordCount) {
-          throw new BatchArtifactError(
-            `${recordsFile} has ${expected} records; artifact.json says ${descriptor.recordCount}`,
-          );
-        }
-        if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
-          throw new BatchArtifactError(
-            `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
-          );
-        }
+        checkEnd(expected, hash);
       } finally {
         // A caller that stops early leaves the stream paused: release the file now.
         stream.destroy();
         reader.close();
       }
     },
+    *recordKeys() {
+      const hash = createHash("sha256");
+      const reader = openRecords();
+      let expected = 0;
+      /** The bytes after the last newline of the chunks read so far. */
+      let carry: Buffer | undefined;
+      try {
+        for (const chunk of reader.chunks()) {
+          hash.update(chunk);
+          const buf = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+          const out: ArtifactRecordKeys = {
+            first: expected,
+            codes: [],
+            subjects: [],
+            recordIds: [],
+          };
+          let start = 0;
+          for (let end = buf.indexOf(10, start); end >= 0; end = buf.indexOf(10, start)) {
+            // A line ending in \r\n is a line ending in \n for the reader (`crlfDelay: Infinity`).
+            const stop = end > start && buf[end - 1] === 13 ? end - 1 : end;
+            keysOfLine(buf, start, stop, expected, out);
+            expected++;
+            start = end + 1;
+          }
+          carry = start < buf.length ? buf.subarray(start) : undefined;
+          if (out.codes.length > 0) yield out;
+        }
+        if (carry !== undefined) {
+          const out: ArtifactRecordKeys = {
+            first: expected,
+            codes: [],
+            subjects: [],
+            recordIds: [],
+          };
+          keysOfLine(carry, 0, carry.length, expected, out);
+          expected++;
+          yield out;
+        }
+        checkEnd(expected, hash);
+      } finally {
+        reader.close();
+      }
+    },
   };
+
+  function openRecords(): ReturnType<typeof openPrivateFileReader> {
+    return openPrivateFileReader(
+      recordsFile,
+      artifactFileRole(descriptor.jobId, "records.jsonl"),
+      options.dataKey,
+      { allowPlain: !sealed.has("records.jsonl") },
+    );
+  }
+
+  function checkEnd(count: number, hash: ReturnType<typeof createHash>): void {
+    if (count !== descriptor.recordCount) {
+      throw new BatchArtifactError(
+        `${recordsFile} has ${count} records; artifact.json says ${descriptor.recordCount}`,
+      );
+    }
+    if (hash.digest("hex") !== descriptor.files["records.jsonl"].sha256) {
+      throw new BatchArtifactError(
+        `${recordsFile} does not match the sha256 in artifact.json; the artifact is damaged`,
+      );
+    }
+  }
+
+  /**
+   * Line `index` (bytes [start, stop) of `buf`) into `out`. The line as the writer writes it
+   * (`{"index":…,"code":"…","salt":"…","subject":"…","source":{…},"record":{"kind":"…",
+   * "recordId":"…",…}}`, JSON.stringify of an `ArtifactRecordLine`) is read from its bytes: each
+   * string taken has no backslash (and code, salt and subject are ASCII), so its bytes are its
+   * value. Any other line is parsed. `,"record":{"` cannot occur inside a JSON string (every `"`
+   * in one follows a `\`), and `source` holds no object, so its first occurrence after `source`
+   * is the record's.
+   */
+  function keysOfLine(
+    buf: Buffer,
+    start: number,
+    stop: number,
+    index: number,
+    out: ArtifactRecordKeys,
+  ): void {
+    const fast = fastKeys(buf, start, stop, index);
+    if (fast !== undefined) {
+      out.codes.push(fast[0]);
+      out.subjects.push(fast[1]);
+      out.recordIds.push(fast[2]);
+      return;
+    }
+    const line = JSON.parse(buf.toString("utf8", start, stop)) as ArtifactRecordLine;
+    if (line.index !== index) {
+      throw new BatchArtifactError(
+        `${recordsFile}:${index + 1}: index ${line.index}, expected ${index}`,
+      );
+    }
+    const recordId: unknown = line.record?.["recordId"];
+    if (
+      typeof line.code !== "string" ||
+      typeof line.subject !== "string" ||
+      typeof recordId !== "string"
+    )
+      throw new BatchArtifactError(
+        `${recordsFile}:${index + 1}: a record line without its code, subject or record id; the artifact is damaged`,
+      );
+    out.codes.push(line.code);
+    out.subjects.push(line.subject);
+    out.recordIds.push(recordId);
+  }
+}
+
+const LINE_HEAD = Buffer.from('{"index":', "latin1");
+const CODE_HEAD = Buffer.from(',"code":"', "latin1");
+const SALT_HEAD = Buffer.from('","salt":"', "latin1");
+const SUBJECT_HEAD = Buffer.from('","subject":"', "latin1");
+const SOURCE_HEAD = Buffer.from('","source":{', "latin1");
+const RECORD_HEAD = Buffer.from(',"record":{"', "latin1");
+const KIND_HEAD = Buffer.from('kind":"', "latin1");
+const RECORD_ID_HEAD = Buffer.from('recordId":"', "latin1");
+
+/** Whether `buf` holds `bytes` at `at`. */
+function holds(buf: Buffer, at: number, bytes: Buffer): boolean {
+  if (at + bytes.length > buf.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (buf[at + k] !== bytes[k]) return false;
+  return true;
+}
+
+/** The end of the JSON string whose value starts at `at` (its closing `"`), if it has no `\`. */
+function plainStringEnd(buf: Buffer, at: number, stop: number, ascii: boolean): number {
+  for (let k = at; k < stop; k++) {
+    const c = buf[k]!;
+    if (c === 34) return k;
+    if (c === 92 || c < 0x20 || (ascii && c >= 0x80)) return -1;
+  }
+  return -1;
+}
+
+/**
+ * Code, subject and record id of the line `buf[start, stop)` whose index is `index`, when the
+ * line is as the writer writes it; undefined otherwise (the caller parses it).
+ */
+function fastKeys(
+  buf: Buffer,
+  start: number,
+  stop: number,
+  index: number,
+): [string, string, string] | undefined {
+  if (!holds(buf, start, LINE_HEAD)) return undefined;
+  let at = start + LINE_HEAD.length;
+  // The index as JSON.stringify writes a non-negative integer: no sign, no leading zero.
+  let n = 0;
+  const digitsFrom = at;
+  while (at < stop && buf[at]! >= 48 && buf[at]! <= 57) n = n * 10 + buf[at++]! - 48;
+  if (at === digitsFrom || at - digitsFrom > 15 || n !== index) return undefined;
+  if (buf[digitsFrom] === 48 && at - digitsFrom > 1) return undefined;
+  if (!holds(buf, at, CODE_HEAD)) return undefined;
+  const codeAt = at + CODE_HEAD.length;
+  const codeEnd = plainStringEnd(buf, codeAt, stop, true);
+  if (codeEnd < 0 || !holds(buf, codeEnd, SALT_HEAD)) return undefined;
+  const saltEnd = plainStringEnd(buf, codeEnd + SALT_HEAD.length, stop, true);
+  if (saltEnd < 0 || !holds(buf, saltEnd, SUBJECT_HEAD)) return undefined;
+  const subjectAt = saltEnd + SUBJECT_HEAD.length;
+  const subjectEnd = plainStringEnd(buf, subjectAt, stop, true);
+  if (subjectEnd < 0 || !holds(buf, subjectEnd, SOURCE_HEAD)) return undefined;
+  const recordHead = buf.indexOf(RECORD_HEAD, subjectEnd + SOURCE_HEAD.length);
+  if (recordHead < 0 || recordHead >= stop) return undefined;
+  // The record's first member is its `kind` (recordToJson of a validated record), then its id.
+  let idHead = recordHead + RECORD_HEAD.length;
+  if (holds(buf, idHead, KIND_HEAD)) {
+    const kindEnd = plainStringEnd(buf, idHead + KIND_HEAD.length, stop, true);
+    if (kindEnd < 0 || buf[kindEnd + 1] !== 44 || buf[kindEnd + 2] !== 34) return undefined;
+    idHead = kindEnd + 3;
+  }
+  if (!holds(buf, idHead, RECORD_ID_HEAD)) return undefined;
+  const idAt = idHead + RECORD_ID_HEAD.length;
+  const idEnd = plainStringEnd(buf, idAt, stop, false);
+  // The line ends with the record's and the line's `}`.
+  if (idEnd < 0 || buf[stop - 1] !== 125) return undefined;
+  return [
+    buf.toString("latin1", codeAt, codeEnd),
+    buf.toString("latin1", subjectAt, subjectEnd),
+    buf.toString("utf8", idAt, idEnd),
+  ];
 }
 
 /**

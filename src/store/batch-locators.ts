@@ -13,7 +13,8 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BatchArtifact } from "./batch-artifact.ts";
 import {
-  encodeLocatorTable,
+  createLocatorDigests,
+  encodeLocatorTableOfDigests,
   LOCATOR_FILES,
   locatorDigest,
   LocatorTableError,
@@ -64,21 +65,17 @@ export async function writeBatchLocators(
 ): Promise<void> {
   const { dir } = artifact;
   const jobId = artifact.descriptor.jobId;
-  const codes: string[] = [];
-  const subjects: string[] = [];
+  // 16 bytes per record and table, no code or subject kept: the lines are read from their bytes
+  // (no JSON.parse, docs/DESIGN.md "The locator pass"), each key hashed as it is read.
+  const codes = createLocatorDigests("receipt-code");
+  const subjects = createLocatorDigests("subject");
   let pending: { index: number; recordId: string }[] = [];
-  for await (const line of artifact.records()) {
-    const recordId = line.record["recordId"];
-    if (typeof recordId !== "string" || typeof line.code !== "string") {
-      throw new LocatorTableError(
-        path.join(dir, "records.jsonl"),
-        `record ${line.index} is damaged`,
-      );
-    }
-    codes.push(line.code);
-    subjects.push(line.subject);
-    if (onRecords !== undefined) {
-      pending.push({ index: line.index, recordId });
+  for (const chunk of artifact.recordKeys()) {
+    for (let i = 0; i < chunk.codes.length; i++) {
+      codes.add(chunk.codes[i]!);
+      subjects.add(chunk.subjects[i]!);
+      if (onRecords === undefined) continue;
+      pending.push({ index: chunk.first + i, recordId: chunk.recordIds[i]! });
       if (pending.length >= RECORD_CHUNK) {
         await onRecords(pending);
         pending = [];
@@ -95,7 +92,7 @@ export async function writeBatchLocators(
   ] as const) {
     const file = path.join(dir, LOCATOR_FILES[kind]);
     if (existsSync(file)) continue;
-    const plain = encodeLocatorTable(kind, keys);
+    const plain = encodeLocatorTableOfDigests(kind, keys.bytes());
     const bytes =
       dataKey === undefined
         ? plain

@@ -14,7 +14,7 @@
  * - entries are strictly increasing by (digest, line); receipt codes' digests strictly increasing;
  * - fence entry j is the digest of entry j·B; every line is below the record count.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ShafafError } from "../core/errors.ts";
 
 /** The table's kinds (header field `kind`). */
@@ -59,10 +59,47 @@ export class LocatorTableError extends ShafafError {
  * locatorDigest("receipt-code", "7K3M-Q9XA-…") // 16 bytes
  */
 export function locatorDigest(kind: LocatorKind, key: string): Buffer {
-  return createHash("sha256")
-    .update(`shafaf-locators/1\u0000${kind}\u0000${kind === "subject" ? key.toLowerCase() : key}`)
-    .digest()
-    .subarray(0, LOCATOR_DIGEST_BYTES);
+  // One-shot `crypto.hash`: half the CPU of a `createHash` object per key (measured, 400,000
+  // digests: 321 ms against 674 ms), and the locator pass makes two per record.
+  return hash(
+    "sha256",
+    `shafaf-locators/1\u0000${kind}\u0000${kind === "subject" ? key.toLowerCase() : key}`,
+    "buffer",
+  ).subarray(0, LOCATOR_DIGEST_BYTES);
+}
+
+/**
+ * The digests of a table's keys in line order, 16 bytes each in one growing buffer (no key is
+ * kept): what {@link encodeLocatorTableOfDigests} sorts.
+ *
+ * @example
+ * const d = createLocatorDigests("subject");
+ * for (const line of lines) d.add(line.subject);
+ * const bytes = encodeLocatorTableOfDigests("subject", d.bytes());
+ */
+export function createLocatorDigests(kind: LocatorKind): {
+  add(key: string): void;
+  readonly count: number;
+  /** The digests so far, `16 · count` bytes (a view, valid until the next `add`). */
+  bytes(): Buffer;
+} {
+  let buf = Buffer.allocUnsafe(LOCATOR_DIGEST_BYTES * 1024);
+  let count = 0;
+  return {
+    add(key) {
+      if ((count + 1) * LOCATOR_DIGEST_BYTES > buf.length) {
+        const grown = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(grown, 0, 0, count * LOCATOR_DIGEST_BYTES);
+        buf = grown;
+      }
+      locatorDigest(kind, key).copy(buf, count * LOCATOR_DIGEST_BYTES);
+      count++;
+    },
+    get count() {
+      return count;
+    },
+    bytes: () => buf.subarray(0, count * LOCATOR_DIGEST_BYTES),
+  };
 }
 
 /**
@@ -76,19 +113,33 @@ export function encodeLocatorTable(
   keys: readonly string[],
   options: { block?: number } = {},
 ): Uint8Array {
-  const n = keys.length;
+  const digests = createLocatorDigests(kind);
+  for (const key of keys) digests.add(key);
+  return encodeLocatorTableOfDigests(kind, digests.bytes(), options);
+}
+
+/**
+ * The bytes of a table of line i → `digests[16i … 16i + 16)` (the key's {@link locatorDigest}),
+ * for `digests.length / 16` lines: the same bytes as {@link encodeLocatorTable} of the keys.
+ *
+ * @throws {RangeError} a block size out of range, more than 2^32 - 1 lines, two equal receipt
+ * code digests.
+ */
+export function encodeLocatorTableOfDigests(
+  kind: LocatorKind,
+  digests: Buffer,
+  options: { block?: number } = {},
+): Uint8Array {
+  if (digests.length % LOCATOR_DIGEST_BYTES !== 0)
+    throw new RangeError("locator digests are 16 bytes each");
+  const n = digests.length / LOCATOR_DIGEST_BYTES;
   const block = options.block ?? LOCATOR_BLOCK;
   if (!Number.isInteger(block) || block < 1 || block > MAX_BLOCK)
     throw new RangeError(`block size ${block} outside 1…${MAX_BLOCK}`);
   if (n > 0xffffffff) throw new RangeError("a locator table holds at most 2^32 - 1 entries");
-  const digests = Buffer.allocUnsafe(n * LOCATOR_DIGEST_BYTES);
   // The first 6 bytes of each digest as an exact number: most comparisons end there.
   const head = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const d = locatorDigest(kind, keys[i]!);
-    d.copy(digests, i * LOCATOR_DIGEST_BYTES);
-    head[i] = d.readUIntBE(0, 6);
-  }
+  for (let i = 0; i < n; i++) head[i] = digests.readUIntBE(i * LOCATOR_DIGEST_BYTES, 6);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort(

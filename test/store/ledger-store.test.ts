@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
@@ -332,7 +333,12 @@ describe("batch artifact", function () {
     const lines = Array.from({ length: 2500 }, (_, i) => {
       const l = line(i);
       const text = i === 1234 ? "۱".repeat(1_300_000) : "تهران 😀 ".repeat(i % 97);
-      return { ...l, record: { ...l.record, note: text, quote: 'a "b" \\ c\n' } };
+      // Record ids read from their bytes (plain, Persian) and parsed (escaped); a record without
+      // its kind first.
+      const recordId = [`R-${i}`, `R-${i}-تهران`, `R-${i} "q" \\`][i % 3]!;
+      const { kind, ...rest } = l.record;
+      const record = i % 11 === 0 ? { ...rest, recordId } : { kind: kind!, ...rest, recordId };
+      return { ...l, record: { ...record, note: text, quote: 'a "b" \\ c\n' } };
     });
     const w = await createBatchArtifactWriter(dir, JOB);
     for (const l of lines) await w.append(l);
@@ -369,6 +375,13 @@ describe("batch artifact", function () {
     let n = 0;
     for await (const read of artifact!.records()) expect(read).to.deep.equal(lines[n++]);
     expect(n).to.equal(lines.length);
+    // recordKeys (the locator pass): the same codes, subjects and record ids, in order.
+    const keys: [string, string, string][] = [];
+    for (const chunk of artifact!.recordKeys()) {
+      expect(chunk.first).to.equal(keys.length);
+      chunk.codes.forEach((c, k) => keys.push([c, chunk.subjects[k]!, chunk.recordIds[k]!]));
+    }
+    expect(keys).to.deep.equal(lines.map((l) => [l.code, l.subject, l.record["recordId"]]));
   });
 
   it("rejects lines out of order and a record count that does not match", async function () {
@@ -409,6 +422,71 @@ describe("batch artifact", function () {
       error = e;
     }
     expect((error as Error).message).to.match(/damaged/);
+    error = undefined;
+    try {
+      for (const _ of artifact!.recordKeys()) void _;
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(BatchArtifactError);
+    expect((error as Error).message).to.match(/damaged/);
+  });
+
+  it("reads the locator keys of a line not as the writer writes it by parsing it, and refuses a wrong index or a missing key", async function () {
+    const d = await writeArtifact(dir, "e".repeat(64));
+    const file = path.join(d, "records.jsonl");
+    const original = await readFile(file, "utf8");
+    /** records.jsonl replaced by `text`, with artifact.json's sha256 and size made to match. */
+    const rewrite = async (text: string): Promise<void> => {
+      const bytes = Buffer.from(text, "utf8");
+      await writeFile(file, bytes);
+      const desc = JSON.parse(await readFile(path.join(d, "artifact.json"), "utf8")) as {
+        files: Record<string, { sha256: string; bytes: number }>;
+      };
+      desc.files["records.jsonl"] = {
+        sha256: createHash("sha256").update(bytes).digest("hex"),
+        bytes: bytes.length,
+      };
+      await writeFile(path.join(d, "artifact.json"), JSON.stringify(desc));
+    };
+    const keysOf = async (): Promise<string[][]> => {
+      const out: string[][] = [];
+      for (const c of (await readBatchArtifact(d))!.recordKeys())
+        c.codes.forEach((code, k) => out.push([code, c.subjects[k]!, c.recordIds[k]!]));
+      return out;
+    };
+    const errorOf = async (): Promise<Error | undefined> => {
+      try {
+        await keysOf();
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    };
+    // Members in another order, spaces, CRLF line ends and no final newline: parsed.
+    const lines = original
+      .trimEnd()
+      .split("\n")
+      .map((t) => JSON.parse(t) as ArtifactRecordLine);
+    await rewrite(
+      lines
+        .map((l) =>
+          JSON.stringify(
+            { record: l.record, subject: l.subject, code: l.code, index: l.index },
+            null,
+            1,
+          ).replace(/\n/g, " "),
+        )
+        .join("\r\n"),
+    );
+    expect(await keysOf()).to.deep.equal(
+      lines.map((l) => [l.code, l.subject, l.record["recordId"]]),
+    );
+    await rewrite(original.replace('"index":1,', '"index":7,'));
+    expect((await errorOf())?.message).to.match(/records\.jsonl:2: index 7, expected 1/);
+    await rewrite(original.replace('"recordId":"R-2"', '"recordId":2'));
+    expect(await errorOf()).to.be.instanceOf(BatchArtifactError);
+    expect((await errorOf())?.message).to.match(/records\.jsonl:3: .*code, subject or record id/);
   });
 
   it("refuses an artifact of another format version", async function () {

@@ -187,6 +187,17 @@ describe("locator tables (shafaf-locators/1)", function () {
               record: { recordId: `R${i}` },
             };
         },
+        *recordKeys() {
+          for (let first = 0; first < codes.length; first += 64) {
+            const lines = codes.slice(first, first + 64).map((_, k) => first + k);
+            yield {
+              first,
+              codes: lines.map((i) => codes[i]!),
+              subjects: lines.map((i) => `0x${String(i % 4).padStart(64, "0")}`),
+              recordIds: lines.map((i) => `R${i}`),
+            };
+          }
+        },
       }) as unknown as BatchArtifact;
 
     it("seals both tables with the data key (0600), and reads them back only with it", async function () {
