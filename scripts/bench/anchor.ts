@@ -107,6 +107,12 @@ try {
   }, 50);
   const anchorOnce = async (file: string, period: string) => {
     const phases = new Map<string, number>();
+    /** CPU seconds of this process when each phase started. */
+    const phaseCpu = new Map<string, number>();
+    const cpuNow = (): number => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    };
     phasePeaks = new Map();
     phase = "start";
     const cpuBefore = process.cpuUsage();
@@ -122,15 +128,28 @@ try {
       log: {
         progress(p) {
           phase = p;
-          if (!phases.has(p)) phases.set(p, performance.now() - started);
+          if (!phases.has(p)) {
+            phases.set(p, performance.now() - started);
+            phaseCpu.set(p, cpuNow());
+          }
         },
         info: () => undefined,
       },
     });
     const wall = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpuBefore);
+    // CPU seconds of each phase: from its start to the next one's (the last: to the job's end).
+    const ends = [...phaseCpu.values()].slice(1).concat(cpuNow());
+    const cpuOf = new Map([...phaseCpu].map(([p, at], i) => [p, ends[i]! - at]));
     if (result.status !== "anchored") throw new Error(`bench batch not anchored: ${result.status}`);
-    return { result, wall, cpu: (used.user + used.system) / 1e6, phases, peaks: phasePeaks };
+    return {
+      result,
+      wall,
+      cpu: (used.user + used.system) / 1e6,
+      phases,
+      cpuOf,
+      peaks: phasePeaks,
+    };
   };
   const pseudonymKey = new Uint8Array(randomBytes(32));
   let cold: Awaited<ReturnType<typeof anchorOnce>> | undefined;
@@ -224,6 +243,9 @@ try {
   );
   console.log(
     `phase starts (s from job start): ${[...phases].map(([p, ms]) => `${p} ${(ms / 1000).toFixed(1)}`).join(", ")}`,
+  );
+  console.log(
+    `CPU per phase (s of this process; receipts = the locator pass, record-id index and publish): ${[...last.cpuOf].map(([p, c]) => `${p} ${c.toFixed(2)}`).join(", ")}`,
   );
   console.log(
     `peak RSS sampled per phase of the ${SCHEME === "2" ? "warm month" : "job"} (the phase its progress last named): ${[...last.peaks].map(([p, b]) => `${p} ${mib(b)}`).join(", ")}`,
