@@ -634,10 +634,11 @@ async function refuseIfOvertaken(
     }
     ids = [];
   };
-  for await (const line of artifact.records()) {
-    ids.push(String(line.record.recordId));
-    if (ids.length >= LOOKUP_CHUNK) await check();
-  }
+  for (const chunk of artifact.recordKeys())
+    for (const recordId of chunk.recordIds) {
+      ids.push(recordId);
+      if (ids.length >= LOOKUP_CHUNK) await check();
+    }
   if (ids.length > 0) await check();
 }
 

@@ -628,7 +628,9 @@ export async function openLedgerStore(
             `the artifact of batch ${batchId} is missing from ${batchesDir}`,
           );
         }
-        for await (const line of artifact.records()) yield { index: line.index, code: line.code };
+        for (const chunk of artifact.recordKeys())
+          for (let i = 0; i < chunk.codes.length; i++)
+            yield { index: chunk.first + i, code: chunk.codes[i]! };
         return;
       }
       const prefix = `breceipt${SEP}${pad(batchId, BATCH_WIDTH)}${SEP}`;
