@@ -48,9 +48,13 @@ const prefixAt = (b: Uint8Array, o: number): number =>
 
 /**
  * Rows 0…n−1 ordered by `prefix` (a uint32), then by `cmp` among equal prefixes. Rows `cmp` calls
- * equal have equal prefixes, so they end up side by side.
+ * equal have equal prefixes, so they end up side by side. 12 bytes per row (a native sort of
+ * doubles), where a comparator sort of a typed array copies it into two arrays of JS values.
+ *
+ * @example
+ * const order = sortRows(n, (r) => prefixAt(bytes, r * 32), (x, y) => bytesCmp(bytes, x, y) || x - y);
  */
-function sortRows(
+export function sortRows(
   n: number,
   prefix: (row: number) => number,
   cmp: (a: number, b: number) => number,
