@@ -26,6 +26,7 @@ import { InvalidInputError } from "../core/errors.ts";
 import { DEFAULT_RATE_TABLE } from "../core/rates.ts";
 import { laneNamesOf } from "../core/sum-tree-batch.ts";
 import { BATCH_ARTIFACT_FORMAT, BATCH_ARTIFACT_V2_FORMAT } from "../store/batch-artifact.ts";
+import type { DataKey } from "../store/private-store.ts";
 import {
   AUDIT_REPORT_FORMAT,
   type AuditBatchResult,
@@ -70,6 +71,11 @@ export interface AuditBatchParams {
   /** The previous period's artifact, overriding the one found in `historyDirs`. */
   previousDir?: string | undefined;
   settings?: Partial<AnomalySettings> | undefined;
+  /**
+   * The data key of sealed artifacts (encryption at rest): their private files are opened in
+   * place, chunk by chunk, and nothing plain is written anywhere.
+   */
+  dataKey?: DataKey | undefined;
   /** Written into the report as is; default null (no clock: reports are reproducible). */
   generatedAt?: string | undefined;
 }
@@ -92,7 +98,8 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     (params.audited.type === "batch-artifact" ? params.audited.dir : undefined);
   const streamed = await streamable(params, referenceDir);
   if (streamed !== undefined) return auditBatchStreaming(params, settings, streamed);
-  const reference = referenceDir === undefined ? undefined : await readReference(referenceDir);
+  const reference =
+    referenceDir === undefined ? undefined : await readReference(referenceDir, params.dataKey);
   const anchored = anchoredSide(params, reference);
   const { kind, period } = anchored;
   if (anchored.v2 !== undefined && params.audited.type === "inputs")
@@ -110,6 +117,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     period,
     rates: settings.rates,
     reference,
+    dataKey: params.dataKey,
   });
   if (exported.problems !== undefined) checks.push(integrityCheck(exported.problems));
   // ── recompute ──
@@ -138,6 +146,7 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     settings,
     historyDirs: params.historyDirs,
     previousDir: params.previousDir,
+    dataKey: params.dataKey,
   });
   return writeReport(
     buildReport({
@@ -288,7 +297,7 @@ async function auditBatchStreaming(
     ...audited.invalid,
     ...(reference === undefined || reference.tree.root !== anchored.root
       ? []
-      : await sides.joinWithAnchored()),
+      : sides.joinWithAnchored()),
   ]);
   return writeReport(
     buildReport({

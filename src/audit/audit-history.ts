@@ -8,6 +8,7 @@ import { InvalidInputError } from "../core/errors.ts";
 import { recordFromJson } from "../core/receipt.ts";
 import type { LedgerRecord, RecordKind } from "../core/record.ts";
 import { readBatchArtifact, type BatchArtifactDescriptor } from "../store/batch-artifact.ts";
+import type { DataKey } from "../store/private-store.ts";
 import { findAnomalies, type AnomalyResult, type AnomalySettings } from "./find-anomalies.ts";
 import type { ExportRead } from "./read-audited-export.ts";
 
@@ -21,6 +22,7 @@ const isArtifactDir = (dir: string): Promise<boolean> =>
 export async function readHistory(
   dirs: readonly string[],
   kind: RecordKind,
+  dataKey?: DataKey,
 ): Promise<{
   ids: Map<string, string[]>;
   artifacts: { dir: string; descriptor: BatchArtifactDescriptor }[];
@@ -47,7 +49,7 @@ export async function readHistory(
   const ids = new Map<string, string[]>();
   const artifacts: { dir: string; descriptor: BatchArtifactDescriptor }[] = [];
   for (const dir of found) {
-    const a = await readBatchArtifact(dir);
+    const a = await readBatchArtifact(dir, { dataKey });
     if (a === undefined) continue;
     artifacts.push({ dir, descriptor: a.descriptor });
     if (a.descriptor.kind !== kind) continue;
@@ -67,8 +69,8 @@ export function previousPeriod(period: string): string {
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, "0")}`;
 }
 
-async function recordsOf(dir: string): Promise<LedgerRecord[]> {
-  const a = await readBatchArtifact(dir);
+async function recordsOf(dir: string, dataKey: DataKey | undefined): Promise<LedgerRecord[]> {
+  const a = await readBatchArtifact(dir, { dataKey });
   if (a === undefined)
     throw new InvalidInputError(`${dir}: no batch artifact`, { code: "audit.previous" });
   const out: LedgerRecord[] = [];
@@ -88,22 +90,25 @@ export async function anomalyContext(p: {
   period: string;
   historyDirs?: readonly string[] | undefined;
   previousDir?: string | undefined;
+  /** Opens sealed history artifacts in place. */
+  dataKey?: DataKey | undefined;
 }): Promise<{
   history: Map<string, string[]> | undefined;
   previous: { period: string; records: LedgerRecord[] } | undefined;
 }> {
   const historyDirs = p.historyDirs ?? [];
-  const history = historyDirs.length > 0 ? await readHistory(historyDirs, p.kind) : undefined;
+  const history =
+    historyDirs.length > 0 ? await readHistory(historyDirs, p.kind, p.dataKey) : undefined;
   let previous: { period: string; records: LedgerRecord[] } | undefined;
   const prevPeriod = previousPeriod(p.period);
   if (p.previousDir !== undefined) {
-    previous = { period: prevPeriod, records: await recordsOf(p.previousDir) };
+    previous = { period: prevPeriod, records: await recordsOf(p.previousDir, p.dataKey) };
   } else if (history !== undefined) {
     const candidates = history.artifacts
       .filter((a) => a.descriptor.kind === p.kind && a.descriptor.period === prevPeriod)
       .sort((a, b) => (a.descriptor.createdAt < b.descriptor.createdAt ? 1 : -1));
     if (candidates[0] !== undefined)
-      previous = { period: prevPeriod, records: await recordsOf(candidates[0].dir) };
+      previous = { period: prevPeriod, records: await recordsOf(candidates[0].dir, p.dataKey) };
   }
   return { history: history?.ids, previous };
 }
@@ -121,6 +126,7 @@ export async function checkAnomalies(p: {
   settings: AnomalySettings;
   historyDirs?: readonly string[] | undefined;
   previousDir?: string | undefined;
+  dataKey?: DataKey | undefined;
 }): Promise<AnomalyResult> {
   const { history, previous } = await anomalyContext(p);
   return findAnomalies({

@@ -3,6 +3,7 @@
  * identifier as a number (`personNumber`) beside its key, sorted by (key, person), instead of
  * two maps of sets of a million strings.
  */
+import { sortRows } from "../core/subject-columns.ts";
 import type { PersonKeyCounts } from "./compare-batch.ts";
 
 /** Person identifiers as exact numbers: all-digit ones by value, others by first appearance. */
@@ -30,12 +31,6 @@ export function countPersonKeysOfColumns(
   keys: Uint8Array,
   persons: Float64Array,
 ): PersonKeyCounts {
-  const prefix = new Float64Array(keys.length / 32);
-  for (const r of rows) {
-    const o = r * 32;
-    prefix[r] =
-      ((keys[o]! << 24) | (keys[o + 1]! << 16) | (keys[o + 2]! << 8) | keys[o + 3]!) >>> 0;
-  }
   const keyCmp = (x: number, y: number): number => {
     for (let k = 0; k < 32; k++) {
       const d = keys[x * 32 + k]! - keys[y * 32 + k]!;
@@ -43,9 +38,15 @@ export function countPersonKeysOfColumns(
     }
     return 0;
   };
-  const sorted = rows
-    .slice()
-    .sort((x, y) => prefix[x]! - prefix[y]! || keyCmp(x, y) || persons[x]! - persons[y]!);
+  const sorted = sortRows(
+    rows.length,
+    (i) => {
+      const o = rows[i]! * 32;
+      return ((keys[o]! << 24) | (keys[o + 1]! << 16) | (keys[o + 2]! << 8) | keys[o + 3]!) >>> 0;
+    },
+    (i, j) => keyCmp(rows[i]!, rows[j]!) || persons[rows[i]!]! - persons[rows[j]!]!,
+  );
+  for (let k = 0; k < sorted.length; k++) sorted[k] = rows[sorted[k]!]!;
   // Distinct (key, person) pairs: a key with two people is shared; their persons, sorted, show
   // who has two keys.
   let shared = 0;

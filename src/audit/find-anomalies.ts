@@ -99,6 +99,8 @@ const shortPseudonym = (s: string): string => `person ${s.slice(0, 12)}…`;
 export interface AnomalyFinder {
   /** Folds the next record (export order) with its leaf's subject pseudonym. */
   add(record: LedgerRecord, subject: string): void;
+  /** The distinct subjects added so far (the batch's people), counted from the finder's column. */
+  distinctSubjects(): number;
   /** The findings of the records added; call once. */
   finish(): AnomalyResult;
 }
@@ -126,9 +128,14 @@ export function findAnomalies(input: FindAnomaliesInput): AnomalyResult {
  * for (const { record, subject } of records) finder.add(record, subject);
  * const { anomalies } = finder.finish();
  */
-export function createAnomalyFinder(input: Omit<FindAnomaliesInput, "records">): AnomalyFinder {
+export function createAnomalyFinder(
+  input: Omit<FindAnomaliesInput, "records"> & {
+    /** How many records will be added (columns sized once); more still fit. */
+    expectedRecords?: number | undefined;
+  },
+): AnomalyFinder {
   const s = input.settings;
-  const groups = createPersonGroups();
+  const groups = createPersonGroups(input.expectedRecords);
   const corrections: LedgerRecord[] = [];
   const year = periodYear(input.period);
   let rateProblem: string | undefined;
@@ -174,6 +181,7 @@ export function createAnomalyFinder(input: Omit<FindAnomaliesInput, "records">):
       }
       if (input.kind === "premium") tally(tallyNow, record);
     },
+    distinctSubjects: () => groups.distinctSubjects(),
     finish: () =>
       finishAnomalies(input, {
         groups,

@@ -6,8 +6,6 @@
  * `compare-records.ts`'s `explainLeaf` — the same evidence, record for record, as the in-memory
  * comparison (`compareRecords`) gives.
  */
-import { open } from "node:fs/promises";
-import path from "node:path";
 import { bytesToHex, isHexBytes, type Hex } from "../core/hex.ts";
 import { keccak256 } from "../core/keccak.ts";
 import { recordFromJson } from "../core/receipt.ts";
@@ -56,12 +54,9 @@ export interface AnchoredLeaves {
  * its tree the anchored tree (so its row r is its line r).
  *
  * @example
- * const mismatches = await joinLeaves({ scanned: audited, order }, { scanned: reference, order: refOrder });
+ * const mismatches = joinLeaves({ scanned: audited, order }, { scanned: reference, order: refOrder });
  */
-export async function joinLeaves(
-  audited: JoinSide,
-  reference: JoinSide,
-): Promise<RecordMismatch[]> {
+export function joinLeaves(audited: JoinSide, reference: JoinSide): RecordMismatch[] {
   const a = audited.scanned.columns;
   const b = reference.scanned.columns;
   const sameRow = (c: LeafColumns, x: number, y: number): boolean => {
@@ -104,12 +99,12 @@ export async function joinLeaves(
  * with a map from leaf to index: the first audited record of a leaf matches it (the last anchored
  * index of that leaf), later ones are duplicates; the others are explained in export order.
  */
-export async function joinRecords(
+export function joinRecords(
   audited: JoinSide,
   anchored: AnchoredLeaves,
   sameAudited: (x: number, y: number) => boolean,
   leafOfRow: (row: number) => string,
-): Promise<RecordMismatch[]> {
+): RecordMismatch[] {
   const a = audited.scanned.columns;
   const unmatchedAudited: number[] = [];
   const duplicates: { row: number; anchoredIndex: number }[] = [];
@@ -153,15 +148,13 @@ export async function joinRecords(
 
   // ── open only the records that differ, by offset ──
   const withKeys = audited.scanned.keys !== undefined;
-  const auditedLines = await readLinesAt(
+  const auditedLines = readLinesAt(
     audited.scanned,
     [...unmatchedAudited, ...duplicates.map((d) => d.row)].map((r) => a.line[r]!),
   );
   const ref = anchored.lines;
   const referenceLines =
-    ref === undefined
-      ? new Map<number, ArtifactRecordLine>()
-      : await readLinesAt(ref, unmatchedAnchored);
+    ref === undefined ? new Map<number, ArtifactRecordLine>() : readLinesAt(ref, unmatchedAnchored);
   const recordOf = (row: number): AuditedRecord => {
     const i = a.line[row]!;
     const line = auditedLines.get(i)!;
@@ -208,7 +201,7 @@ export async function joinRecords(
   const owners =
     ref === undefined
       ? { salts: new Map<string, string>(), keys: new Map<string, string>() }
-      : await findOwners(ref, wanted, (i, line) => {
+      : findOwners(ref, wanted, (i, line) => {
           const id = String(line.record.recordId);
           if (wanted.ids.has(id)) lines!.set(id, refLine(i, line));
         });
@@ -264,22 +257,21 @@ export async function joinRecords(
 }
 
 /** The lines `which` (0-based) of an artifact's records.jsonl, each read by its byte range. */
-async function readLinesAt(
+function readLinesAt(
   s: ScannedArtifact,
   which: readonly number[],
-): Promise<Map<number, ArtifactRecordLine>> {
+): Map<number, ArtifactRecordLine> {
   const out = new Map<number, ArtifactRecordLine>();
   if (which.length === 0) return out;
-  const fh = await open(path.join(s.dir, "records.jsonl"), "r");
+  const records = s.openRecords();
   try {
     for (const i of [...new Set(which)].sort((x, y) => x - y)) {
       const start = s.offsets[i]!;
-      const bytes = Buffer.alloc(s.offsets[i + 1]! - start);
-      const { bytesRead } = await fh.read(bytes, 0, bytes.length, start);
-      out.set(i, JSON.parse(bytes.toString("utf8", 0, bytesRead)) as ArtifactRecordLine);
+      const bytes = records.read(start, s.offsets[i + 1]! - start);
+      out.set(i, JSON.parse(bytes.toString("utf8")) as ArtifactRecordLine);
     }
   } finally {
-    await fh.close();
+    records.close();
   }
   return out;
 }
@@ -289,11 +281,11 @@ async function readLinesAt(
  * wanted salt (the last line holding it) and of each wanted key (the first line holding it);
  * `each` sees every line. Skipped when nothing is wanted.
  */
-async function findOwners(
+function findOwners(
   s: ScannedArtifact,
   wanted: { ids: Set<string>; salts: Set<string>; keys: Set<string> },
   each: (i: number, line: ArtifactRecordLine) => void,
-): Promise<{ salts: Map<string, string>; keys: Map<string, string> }> {
+): { salts: Map<string, string>; keys: Map<string, string> } {
   const salts = new Map<string, string>();
   const keys = new Map<string, string>();
   if (wanted.ids.size === 0 && wanted.salts.size === 0 && wanted.keys.size === 0)
@@ -308,18 +300,16 @@ async function findOwners(
         keyLines.set(c.line[r]!, hex);
       }
     }
-  const fh = await open(path.join(s.dir, "records.jsonl"), "r");
+  const records = s.openRecords();
   try {
-    const buffer = Buffer.allocUnsafe(4 << 20);
+    const most = 4 << 20;
     let i = 0;
     while (i < s.lines) {
       // Whole lines, up to 4 MiB at a time (a longer line alone).
       let j = i + 1;
-      while (j < s.lines && s.offsets[j + 1]! - s.offsets[i]! <= buffer.length) j++;
+      while (j < s.lines && s.offsets[j + 1]! - s.offsets[i]! <= most) j++;
       const start = s.offsets[i]!;
-      const length = s.offsets[j]! - start;
-      const bytes = length <= buffer.length ? buffer : Buffer.allocUnsafe(length);
-      await fh.read(bytes, 0, length, start);
+      const bytes = records.read(start, s.offsets[j]! - start);
       for (let k = i; k < j; k++) {
         const text = bytes.toString("utf8", s.offsets[k]! - start, s.offsets[k + 1]! - start);
         const line = JSON.parse(text) as ArtifactRecordLine;
@@ -333,7 +323,7 @@ async function findOwners(
       i = j;
     }
   } finally {
-    await fh.close();
+    records.close();
   }
   return { salts, keys };
 }

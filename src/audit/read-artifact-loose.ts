@@ -12,9 +12,11 @@ import type { Manifest } from "../core/manifest.ts";
 import {
   BATCH_ARTIFACT_FORMAT,
   BATCH_ARTIFACT_V2_FORMAT,
+  readArtifactFile,
   type ArtifactRecordLine,
   type BatchArtifactDescriptor,
 } from "../store/batch-artifact.ts";
+import type { DataKey } from "../store/private-store.ts";
 
 export const sha256hex = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -42,7 +44,11 @@ export function parseManifest(bytes: Uint8Array): Manifest | undefined {
  * @example
  * const { descriptor, lines, problems } = await readArtifactLoose(".shafaf/batches/<jobId>");
  */
-export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
+export async function readArtifactLoose(
+  dir: string,
+  /** Opens the files artifact.json says are sealed, in memory: nothing plain is written. */
+  dataKey?: DataKey,
+): Promise<LooseArtifact> {
   const where = (f: string) => path.join(dir, f);
   let descriptor: BatchArtifactDescriptor;
   try {
@@ -67,7 +73,7 @@ export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
     );
   }
   const manifestBytes = new Uint8Array(await readFile(where("manifest.json")));
-  const recordsBytes = new Uint8Array(await readFile(where("records.jsonl")));
+  const recordsBytes = await readArtifactFile(dir, descriptor, "records.jsonl", dataKey);
   const problems: string[] = [];
   if (sha256hex(recordsBytes) !== descriptor.files["records.jsonl"].sha256)
     problems.push("records.jsonl does not match the sha256 in artifact.json");
@@ -76,8 +82,9 @@ export async function readArtifactLoose(dir: string): Promise<LooseArtifact> {
   let keysBytes: Uint8Array | undefined;
   if (v2) {
     try {
-      keysBytes = new Uint8Array(await readFile(where("keys.bin")));
+      keysBytes = await readArtifactFile(dir, descriptor, "keys.bin", dataKey);
     } catch (error) {
+      if ((error as { code?: string }).code !== "ENOENT") throw error;
       throw new InvalidInputError(`${where("keys.bin")}: cannot be read`, {
         details: `a ${BATCH_ARTIFACT_V2_FORMAT} artifact holds keys.bin, each record's person key (${(error as Error).message}); restore it from a backup`,
         code: "audit.artifact.keys",

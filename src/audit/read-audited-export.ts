@@ -18,6 +18,7 @@ import type { SourceInfo } from "../ingest/source-info.ts";
 import type { AuditedExport, RecordMismatch } from "./audit-report.ts";
 import { parseManifest, readArtifactLoose, sha256hex } from "./read-artifact-loose.ts";
 import type { Reference } from "./read-reference.ts";
+import type { DataKey } from "../store/private-store.ts";
 
 /** A record of the export, opened. */
 export interface AuditedRecord {
@@ -55,15 +56,22 @@ export interface ExportRead {
  */
 export async function readAuditedExport(
   audited: AuditedExport,
-  ctx: { kind: RecordKind; period: string; rates: RateTable; reference: Reference | undefined },
+  ctx: {
+    kind: RecordKind;
+    period: string;
+    rates: RateTable;
+    reference: Reference | undefined;
+    /** Opens a sealed artifact's files in place. */
+    dataKey?: DataKey | undefined;
+  },
 ): Promise<ExportRead> {
   return audited.type === "batch-artifact"
-    ? readArtifactExport(audited.dir)
+    ? readArtifactExport(audited.dir, ctx.dataKey)
     : readInputsExport(audited, ctx);
 }
 
-async function readArtifactExport(dir: string): Promise<ExportRead> {
-  const loose = await readArtifactLoose(dir);
+async function readArtifactExport(dir: string, dataKey: DataKey | undefined): Promise<ExportRead> {
+  const loose = await readArtifactLoose(dir, dataKey);
   const keys = loose.keysBytes;
   const files = [
     { name: "manifest.json", sha256: sha256hex(loose.manifestBytes) },

@@ -17,6 +17,7 @@ import { recordFromJson } from "../core/receipt.ts";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { recomputeSumTree } from "./recompute-sum-tree.ts";
 import type { ArtifactRecordLine, BatchArtifactDescriptor } from "../store/batch-artifact.ts";
+import type { DataKey } from "../store/private-store.ts";
 import {
   parseManifest,
   readArtifactLoose,
@@ -68,8 +69,8 @@ export interface Reference {
  * const reference = await readReference(".shafaf/batches/<jobId>");
  * if (reference.lines === undefined) console.log(reference.detail);
  */
-export async function readReference(dir: string): Promise<Reference> {
-  const loose = await readArtifactLoose(dir);
+export async function readReference(dir: string, dataKey?: DataKey): Promise<Reference> {
+  const loose = await readArtifactLoose(dir, dataKey);
   if (loose.keysBytes !== undefined) return readReferenceV2(loose, loose.keysBytes);
   const tree = await readReferenceTree(dir);
   const opened =

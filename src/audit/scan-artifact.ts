@@ -11,8 +11,7 @@
  * line at its index: `firstBadLine`).
  */
 import { createHash } from "node:crypto";
-import { readSync } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidInputError } from "../core/errors.ts";
 import type { LeafColumns as CoreLeafColumns } from "../core/fold-sum-tree.ts";
@@ -26,9 +25,11 @@ import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
 import {
   BATCH_ARTIFACT_FORMAT,
   BATCH_ARTIFACT_V2_FORMAT,
+  openArtifactFile,
   type ArtifactRecordLine,
   type BatchArtifactDescriptor,
 } from "../store/batch-artifact.ts";
+import type { DataKey, PrivateFileReader } from "../store/private-store.ts";
 import type { RecordMismatch } from "./audit-report.ts";
 import { parseManifest } from "./read-artifact-loose.ts";
 
@@ -57,6 +58,8 @@ export interface ScannedArtifact {
   columns: LeafColumns;
   /** Lines that could not be opened, as the audited side reports them. */
   invalid: RecordMismatch[];
+  /** records.jsonl opened in place (sealed: with the data key, chunk by chunk); the caller closes it. */
+  openRecords(): PrivateFileReader;
   /** The first line that is not a record line at its index (a reference is then unusable). */
   firstBadLine: number | undefined;
   /** Why no tree can be built from the rows: a record refused, or rows without a key. */
@@ -79,6 +82,8 @@ export async function scanArtifact(
   /** The kind of the tree; default the descriptor's. */
   kindOfTree: RecordKind | undefined,
   onRecord?: OnRecord,
+  /** Opens the files artifact.json says are sealed, in place: nothing plain is written. */
+  dataKey?: DataKey,
 ): Promise<ScannedArtifact> {
   const where = (f: string) => path.join(dir, f);
   const descriptor = await readArtifactDescriptor(dir);
@@ -87,8 +92,18 @@ export async function scanArtifact(
   const manifestBytes = new Uint8Array(await readFile(where("manifest.json")));
   const manifestSha = sha256hex(manifestBytes);
   const problems: string[] = [];
-  const keys = v2 ? await openKeys(where("keys.bin")) : undefined;
-  const cols = createColumns(kind);
+  const openRecords = () => openArtifactFile(dir, descriptor, "records.jsonl", dataKey);
+  const records = openRecords();
+  // Columns sized once (no doubling: no slack, no copies).
+  const expected = rowsFor(descriptor, records.size);
+  let keys: ReturnType<typeof openKeys> | undefined;
+  try {
+    keys = v2 ? openKeys(dir, descriptor, dataKey) : undefined;
+  } catch (error) {
+    records.close();
+    throw error;
+  }
+  const cols = createColumns(kind, expected);
   // `shafaf-batch/1`: leaf hashes, 4,096 leaves per WebAssembly call, into the commitment column.
   const pending: { row: number; values: LeafValues }[] = [];
   const flush = (): void => {
@@ -100,7 +115,7 @@ export async function scanArtifact(
   let firstBadLine: number | undefined;
   let refused: string | undefined;
   let keyless = 0;
-  let offsets = new Float64Array(1 << 16);
+  let offsets = new Float64Array(expected + 1);
   let lines = 0;
   const addLine = (start: number, end: number, text: string, n: number): void => {
     if (text.trim() === "") return;
@@ -115,7 +130,7 @@ export async function scanArtifact(
     }
     const i = lines++;
     if (lines + 1 > offsets.length) {
-      const grown = new Float64Array(offsets.length * 2);
+      const grown = new Float64Array(Math.max(1 << 16, offsets.length * 2));
       grown.set(offsets);
       offsets = grown;
     }
@@ -165,9 +180,15 @@ export async function scanArtifact(
     }
     onRecord?.(record, line.subject.toLowerCase() as Hex, row);
   };
-  const recordsSha = await readLines(where("records.jsonl"), addLine);
+  let recordsSha: string;
+  try {
+    recordsSha = readLines(records, addLine);
+  } catch (error) {
+    keys?.close();
+    throw error;
+  }
   flush();
-  const keySummary = keys === undefined ? undefined : await keys.finish();
+  const keySummary = keys?.finish();
   if (recordsSha !== descriptor.files["records.jsonl"].sha256)
     problems.push("records.jsonl does not match the sha256 in artifact.json");
   if (manifestSha !== descriptor.files["manifest.json"].sha256)
@@ -192,6 +213,7 @@ export async function scanArtifact(
     offsets: offsets.subarray(0, lines + 1),
     columns,
     invalid,
+    openRecords,
     firstBadLine,
     treeProblem:
       refused ??
@@ -202,6 +224,23 @@ export async function scanArtifact(
           : undefined),
   };
 }
+
+/**
+ * The rows to size a scan's columns for: the count artifact.json announces, bounded by what
+ * records.jsonl can hold (a line is longer than its 66-character salt). More rows still fit.
+ *
+ * @example
+ * const finder = createAnomalyFinder({ ...input, expectedRecords: await announcedRows(dir, dataKey) });
+ */
+export async function announcedRows(dir: string, dataKey?: DataKey): Promise<number> {
+  const descriptor = await readArtifactDescriptor(dir);
+  const records = openArtifactFile(dir, descriptor, "records.jsonl", dataKey);
+  records.close();
+  return rowsFor(descriptor, records.size);
+}
+
+const rowsFor = (descriptor: BatchArtifactDescriptor, recordsBytes: number): number =>
+  Math.max(0, Math.min(Math.floor(recordsBytes / 66), Number(descriptor.recordCount) || 0));
 
 const sha256hex = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
@@ -231,30 +270,28 @@ export async function readArtifactDescriptor(dir: string): Promise<BatchArtifact
 }
 
 /**
- * Calls `each(start, end, text, lineNumber)` for every line of `file` (without its "\n"), reading
- * 4 MiB at a time; returns the file's sha256. Only one line's text exists at a time.
+ * Calls `each(start, end, text, lineNumber)` for every line of `file` (without its "\n"), a chunk
+ * at a time, and closes it; returns the plaintext's sha256. Only one line's text exists at a time.
  */
-async function readLines(
-  file: string,
+function readLines(
+  file: PrivateFileReader,
   each: (start: number, end: number, text: string, n: number) => void,
-): Promise<string> {
-  const fh = await open(file, "r");
+): string {
   const hash = createHash("sha256");
   try {
     let buffer = Buffer.allocUnsafe(CHUNK);
-    let held = 0; // bytes of a line begun in the previous chunk, at buffer[0..held)
+    let held = 0; // bytes of a line begun in an earlier chunk, at buffer[0..held)
     let position = 0; // file offset of buffer[0]
     let n = 0;
-    for (;;) {
-      if (held === buffer.length) {
-        const grown = Buffer.allocUnsafe(buffer.length * 2);
+    for (const chunk of file.chunks()) {
+      hash.update(chunk);
+      if (held + chunk.length > buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, held + chunk.length));
         buffer.copy(grown, 0, 0, held);
         buffer = grown;
       }
-      const { bytesRead } = await fh.read(buffer, held, buffer.length - held, position + held);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(held, held + bytesRead));
-      const end = held + bytesRead;
+      chunk.copy(buffer, held);
+      const end = held + chunk.length;
       let from = 0;
       for (;;) {
         const nl = buffer.indexOf(0x0a, from);
@@ -270,38 +307,43 @@ async function readLines(
     if (held > 0) each(position, position + held, buffer.toString("utf8", 0, held), n + 1);
     return hash.digest("hex");
   } finally {
-    await fh.close();
+    file.close();
   }
 }
 
-/** keys.bin read a block at a time by line, and hashed whole at the end. */
-async function openKeys(file: string): Promise<{
+/** keys.bin read in place a block at a time by line, and hashed whole at the end. */
+function openKeys(
+  dir: string,
+  descriptor: BatchArtifactDescriptor,
+  dataKey: DataKey | undefined,
+): {
   at(line: number): Uint8Array | undefined;
-  finish(): Promise<{ sha: string; bytes: number; count: number }>;
-}> {
-  let size: number;
+  finish(): { sha: string; bytes: number; count: number };
+  close(): void;
+} {
+  let file: PrivateFileReader;
   try {
-    size = (await stat(file)).size;
+    file = openArtifactFile(dir, descriptor, "keys.bin", dataKey);
   } catch (error) {
-    throw new InvalidInputError(`${file}: cannot be read`, {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    throw new InvalidInputError(`${path.join(dir, "keys.bin")}: cannot be read`, {
       details: `a ${BATCH_ARTIFACT_V2_FORMAT} artifact holds keys.bin, each record's person key (${(error as Error).message}); restore it from a backup`,
       code: "audit.artifact.keys",
     });
   }
+  const size = file.size;
   const count = Math.floor(size / 32);
-  const fh = await open(file, "r");
   const hash = createHash("sha256");
-  const block = Buffer.alloc(KEY_BLOCK * 32);
+  let block: Buffer = Buffer.alloc(0);
   let first = 0;
   let have = 0;
   let hashed = 0;
   const readBlock = (from: number): void => {
     // keys.bin is read in line order, so each block is hashed as it is first read.
     const bytes = Math.min(KEY_BLOCK * 32, size - from * 32);
-    let got = 0;
-    while (got < bytes) got += readSyncFrom(fh.fd, block, got, bytes - got, from * 32 + got);
+    block = file.read(from * 32, bytes);
     if (from * 32 === hashed) {
-      hash.update(block.subarray(0, bytes));
+      hash.update(block);
       hashed += bytes;
     }
     first = from;
@@ -313,34 +355,26 @@ async function openKeys(file: string): Promise<{
       if (line < first || line >= first + have) readBlock(line - (line % KEY_BLOCK));
       return block.subarray((line - first) * 32, (line - first) * 32 + 32);
     },
-    async finish() {
+    finish() {
       try {
-        const rest = Buffer.allocUnsafe(1 << 20);
         while (hashed < size) {
-          const { bytesRead } = await fh.read(rest, 0, rest.length, hashed);
-          if (bytesRead === 0) break;
-          hash.update(rest.subarray(0, bytesRead));
-          hashed += bytesRead;
+          const rest = file.read(hashed, Math.min(1 << 20, size - hashed));
+          hash.update(rest);
+          hashed += rest.length;
         }
         return { sha: hash.digest("hex"), bytes: size, count };
       } finally {
-        await fh.close();
+        file.close();
       }
     },
+    close: () => file.close(),
   };
 }
 
-const readSyncFrom = (fd: number, b: Buffer, at: number, len: number, pos: number): number => {
-  const n = readSync(fd, b, at, len, pos);
-  if (n === 0)
-    throw new InvalidInputError("keys.bin ended while read", { code: "audit.artifact.keys" });
-  return n;
-};
-
-/** Growable columns (doubling typed arrays). */
-function createColumns(kind: RecordKind) {
+/** Columns of `expected` rows, doubled if more come. */
+function createColumns(kind: RecordKind, expected: number) {
   const amountsN = laneCount(kind) - 2;
-  let cap = 1 << 14;
+  let cap = Math.max(1, expected);
   let keys = new Uint8Array(cap * 32);
   let commitments = new Uint8Array(cap * 32);
   let amounts = new BigUint64Array(cap * amountsN);

@@ -20,8 +20,13 @@ import { joinLeaves, joinRecords, leafIdOf, type AnchoredLeaves } from "./join-l
 import type { AnchoredBatch } from "./read-anchored-batch.ts";
 import { readReferenceTree, type Reference } from "./read-reference.ts";
 import type { SumTreeSummary } from "./recompute-batch.ts";
-import { scanArtifact, type LeafColumns, type ScannedArtifact } from "./scan-artifact.ts";
-import { createDistinctSubjects } from "../core/subject-columns.ts";
+import {
+  announcedRows,
+  scanArtifact,
+  type LeafColumns,
+  type ScannedArtifact,
+} from "./scan-artifact.ts";
+import type { DataKey } from "../store/private-store.ts";
 
 export interface StreamedSides {
   audited: ScannedArtifact;
@@ -36,7 +41,7 @@ export interface StreamedSides {
   /** One person ↔ one key, counted from the columns. */
   personKeys: () => PersonKeyCounts;
   /** The record-level evidence: call only when the reference's tree is the anchored tree. */
-  joinWithAnchored: () => Promise<RecordMismatch[]>;
+  joinWithAnchored: () => RecordMismatch[];
 }
 
 /**
@@ -50,6 +55,8 @@ export async function readStreamedSides(s: {
   settings: AnomalySettings;
   historyDirs?: readonly string[] | undefined;
   previousDir?: string | undefined;
+  /** Opens sealed artifacts in place (nothing plain is written). */
+  dataKey?: DataKey | undefined;
 }): Promise<StreamedSides> {
   const { anchored } = s;
   const { kind, period } = anchored;
@@ -62,10 +69,11 @@ export async function readStreamedSides(s: {
   const referenceScan =
     s.referenceDir === undefined || same
       ? undefined
-      : await scanArtifact(s.referenceDir, undefined);
-  const acc = createBatchAccumulator({ people: createDistinctSubjects() });
+      : await scanArtifact(s.referenceDir, undefined, undefined, s.dataKey);
   const { history, previous } = await anomalyContext({ ...s, kind, period });
+  const expected = await announcedRows(s.auditedDir, s.dataKey);
   const finder = createAnomalyFinder({
+    expectedRecords: expected,
     kind,
     period,
     ingestIssues: undefined,
@@ -74,18 +82,33 @@ export async function readStreamedSides(s: {
     previous,
     settings: s.settings,
   });
-  const personNumbers = createPersonNumbers();
-  let persons = new Float64Array(1 << 14);
-  const audited = await scanArtifact(s.auditedDir, kind, (record, subject, row) => {
-    acc.add(record, subject);
-    finder.add(record, subject);
-    if (row === persons.length) {
-      const grown = new Float64Array(persons.length * 2);
-      grown.set(persons);
-      persons = grown;
-    }
-    persons[row] = personNumbers.of(record.nationalId);
+  // The accumulator's people are the finder's distinct subjects: both see every record below, so
+  // the subjects are held once, in the finder's column.
+  const acc = createBatchAccumulator({
+    people: {
+      add: () => undefined,
+      get size() {
+        return finder.distinctSubjects();
+      },
+    },
   });
+  const personNumbers = createPersonNumbers();
+  let persons = new Float64Array(Math.max(1, expected));
+  const audited = await scanArtifact(
+    s.auditedDir,
+    kind,
+    (record, subject, row) => {
+      acc.add(record, subject);
+      finder.add(record, subject);
+      if (row === persons.length) {
+        const grown = new Float64Array(persons.length * 2);
+        grown.set(persons);
+        persons = grown;
+      }
+      persons[row] = personNumbers.of(record.nationalId);
+    },
+    s.dataKey,
+  );
   const v1 = anchored.v2 === undefined;
   const order = v1 ? sortByLeafHash(audited.columns) : sortLeaves(audited.columns);
   const sum = v1 ? { tree: undefined, problem: undefined } : foldOrProblem(audited, order);

@@ -48,9 +48,13 @@ const prefixAt = (b: Uint8Array, o: number): number =>
 
 /**
  * Rows 0…n−1 ordered by `prefix` (a uint32), then by `cmp` among equal prefixes. Rows `cmp` calls
- * equal have equal prefixes, so they end up side by side.
+ * equal have equal prefixes, so they end up side by side. 12 bytes per row (a native sort of
+ * doubles), where a comparator sort of a typed array copies it into two arrays of JS values.
+ *
+ * @example
+ * const order = sortRows(n, (r) => prefixAt(bytes, r * 32), (x, y) => bytesCmp(bytes, x, y) || x - y);
  */
-function sortRows(
+export function sortRows(
   n: number,
   prefix: (row: number) => number,
   cmp: (a: number, b: number) => number,
@@ -88,8 +92,11 @@ const bytesCmp = (b: Uint8Array, x: number, y: number): number => {
  * @example
  * const acc = createBatchAccumulator({ people: createDistinctSubjects() });
  */
-export function createDistinctSubjects(): { add(subject: string): void; readonly size: number } {
-  const column = bytesColumn(32 * 4096);
+export function createDistinctSubjects(expectedRows = 4096): {
+  add(subject: string): void;
+  readonly size: number;
+} {
+  const column = bytesColumn(32 * Math.max(1, expectedRows));
   let n = 0;
   let counted: { n: number; size: number } | undefined;
   return {
@@ -97,20 +104,22 @@ export function createDistinctSubjects(): { add(subject: string): void; readonly
       writeSubject(column, n++, subject);
     },
     get size() {
-      if (counted?.n === n) return counted.size;
-      const b = column.bytes;
-      const order = sortRows(
-        n,
-        (r) => prefixAt(b, r * 32),
-        (x, y) => bytesCmp(b, x, y) || x - y,
-      );
-      let size = 0;
-      for (let k = 0; k < n; k++)
-        if (k === 0 || bytesCmp(b, order[k - 1]!, order[k]!) !== 0) size++;
-      counted = { n, size };
-      return size;
+      if (counted?.n !== n) counted = { n, size: countDistinct(column.bytes, n) };
+      return counted.size;
     },
   };
+}
+
+/** The distinct 32-byte values among rows 0…n−1 of `b`. */
+function countDistinct(b: Uint8Array, n: number): number {
+  const order = sortRows(
+    n,
+    (r) => prefixAt(b, r * 32),
+    (x, y) => bytesCmp(b, x, y) || x - y,
+  );
+  let size = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || bytesCmp(b, order[k - 1]!, order[k]!) !== 0) size++;
+  return size;
 }
 
 /** A group of records of one person in one list: the anomaly check `duplicate-person`. */
@@ -129,16 +138,22 @@ export interface PersonGroup {
  * groups.add(record.workshopCode, subject, record.recordId);
  * for (const g of groups.groups()) …
  */
-export function createPersonGroups(): {
+export function createPersonGroups(expectedRows = 4096): {
   add(owner: string, subject: string, recordId: string): void;
   groups(): PersonGroup[];
+  /**
+   * The distinct subjects added (as {@link createDistinctSubjects} counts them), from the same
+   * column: a fold that feeds both, record for record, holds the subjects once.
+   */
+  distinctSubjects(): number;
 } {
-  const subjects = bytesColumn(32 * 4096);
-  let owners = new Float64Array(4096);
+  const rows0 = Math.max(1, expectedRows);
+  const subjects = bytesColumn(32 * rows0);
+  let owners = new Float64Array(rows0);
   const otherOwners = new Map<string, number>();
   const otherNames: string[] = [];
   const ids = bytesColumn(1 << 16);
-  let idEnds = new Uint32Array(4096);
+  let idEnds = new Uint32Array(rows0);
   let idBytes = 0;
   let n = 0;
   const encoder = new TextEncoder();
@@ -200,5 +215,6 @@ export function createPersonGroups(): {
       }
       return out.sort((a, b) => a.first - b.first).map((g) => g.group);
     },
+    distinctSubjects: () => countDistinct(subjects.bytes, n),
   };
 }

@@ -37,6 +37,7 @@ import {
   readPrivateFile,
   writePrivateFile,
   type DataKey,
+  type PrivateFileReader,
   type PrivateFileWriter,
 } from "./private-store.ts";
 
@@ -95,6 +96,53 @@ export const PRIVATE_ARTIFACT_FILES: readonly PrivateArtifactFile[] = [
 /** The associated-data role of an artifact file: a file moved to another batch does not open. */
 export const artifactFileRole = (jobId: string, name: PrivateArtifactFile): string =>
   `shafaf-batch/${jobId}/${name}`;
+
+/**
+ * Random access, by plaintext offset, to a private file of the artifact in `dir`, read in place:
+ * a file `descriptor` says is sealed opens only with `dataKey` under its role (each chunk
+ * authenticated as read), any other is read as it is. Nothing plain is written anywhere.
+ *
+ * @throws {PrivateFileError} a sealed file with no key, the wrong key, moved, cut or altered, or
+ * a plain file where artifact.json says sealed; {BatchArtifactError} an unknown `encryption`.
+ * @example
+ * const records = openArtifactFile(dir, descriptor, "records.jsonl", dataKey);
+ * try { for (const chunk of records.chunks()) hash.update(chunk); } finally { records.close(); }
+ */
+export function openArtifactFile(
+  dir: string,
+  descriptor: BatchArtifactDescriptor,
+  name: PrivateArtifactFile,
+  dataKey: DataKey | undefined,
+): PrivateFileReader {
+  return openPrivateFileReader(...artifactFileAccess(dir, descriptor, name, dataKey));
+}
+
+/**
+ * The whole plaintext of a private artifact file ({@link openArtifactFile}).
+ *
+ * @example
+ * const keys = await readArtifactFile(dir, descriptor, "keys.bin", dataKey);
+ */
+export async function readArtifactFile(
+  dir: string,
+  descriptor: BatchArtifactDescriptor,
+  name: PrivateArtifactFile,
+  dataKey: DataKey | undefined,
+): Promise<Uint8Array> {
+  return readPrivateFile(...artifactFileAccess(dir, descriptor, name, dataKey));
+}
+
+const artifactFileAccess = (
+  dir: string,
+  descriptor: BatchArtifactDescriptor,
+  name: PrivateArtifactFile,
+  dataKey: DataKey | undefined,
+): [string, string, DataKey | undefined, { allowPlain: boolean }] => [
+  path.join(dir, name),
+  artifactFileRole(descriptor.jobId, name),
+  dataKey,
+  { allowPlain: !artifactSealing(dir, descriptor).has(name) },
+];
 
 /**
  * One line of `records.jsonl`. `record` is the core record with amounts as decimal strings;
@@ -407,15 +455,10 @@ export async function readBatchArtifact(
       `${dir}/artifact.json: a ${format} artifact names scheme shafaf-tree/2`,
     );
   const secondName = v2 ? "keys.bin" : "tree.bin";
-  const sealed = artifactSealing(dir, descriptor);
+  artifactSealing(dir, descriptor);
   const manifestBytes = new Uint8Array(await readFile(path.join(dir, "manifest.json")));
   const second = v2
-    ? await readPrivateFile(
-        path.join(dir, "keys.bin"),
-        artifactFileRole(descriptor.jobId, "keys.bin"),
-        options.dataKey,
-        { allowPlain: !sealed.has("keys.bin") },
-      )
+    ? await readArtifactFile(dir, descriptor, "keys.bin", options.dataKey)
     : new Uint8Array(await readFile(path.join(dir, "tree.bin")));
   for (const [name, bytes] of [
     ["manifest.json", manifestBytes],
@@ -514,12 +557,7 @@ export async function readBatchArtifact(
   };
 
   function openRecords(): ReturnType<typeof openPrivateFileReader> {
-    return openPrivateFileReader(
-      recordsFile,
-      artifactFileRole(descriptor.jobId, "records.jsonl"),
-      options.dataKey,
-      { allowPlain: !sealed.has("records.jsonl") },
-    );
+    return openArtifactFile(dir, descriptor, "records.jsonl", options.dataKey);
   }
 
   function checkEnd(count: number, hash: ReturnType<typeof createHash>): void {

@@ -266,8 +266,8 @@ describe("the streaming audit of batch artifacts", function () {
             { maxLength: 200 },
           ),
           (rows) => {
-            const distinct = createDistinctSubjects();
-            const groups = createPersonGroups();
+            const distinct = createDistinctSubjects(rows.length % 3);
+            const groups = createPersonGroups(rows.length % 3);
             const want = new Map<string, { owner: string; subject: string; ids: string[] }>();
             rows.forEach((r, i) => {
               const subject = subjectOf(r.person);
@@ -279,6 +279,7 @@ describe("the streaming audit of batch artifacts", function () {
               want.set(key, g);
             });
             expect(distinct.size).to.equal(new Set(rows.map((r) => r.person)).size);
+            expect(groups.distinctSubjects()).to.equal(distinct.size);
             expect(groups.groups()).to.deep.equal(
               [...want.values()].filter((g) => g.ids.length > 1),
             );

@@ -323,22 +323,23 @@ describe("encryption at rest (end to end)", function () {
       }
     });
 
-    it("audits the sealed artifact with --data-key (plain copies only in a temporary folder, removed)", async function () {
+    it("audits the sealed artifact in place with --data-key (no plain copy anywhere), and refuses it without the key", async function () {
       const tmpRoot = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
-      const audits = async () =>
+      const copies = async () =>
         (await readdir(tmpRoot)).filter((n) => n.startsWith("shafaf-audit-"));
-      const left = await audits();
-      const r = await runCli(
-        [
-          ...["audit", path.join(dataDir(), "batches", anchored.jobId)],
-          ...["--batch", String(anchored.batchId), "--rpc", chain.url, "--contract", contract],
-          ...["--data-dir", dataDir(), "--data-key", dataKey],
-        ],
-        { env: PASSWORD },
-      );
+      const left = await copies();
+      const args = [
+        ...["audit", path.join(dataDir(), "batches", anchored.jobId)],
+        ...["--batch", String(anchored.batchId), "--rpc", chain.url, "--contract", contract],
+        ...["--data-dir", dataDir()],
+      ];
+      const r = await runCli([...args, "--data-key", dataKey], { env: PASSWORD });
       expect(r.code, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout).to.match(/MATCH/);
-      expect(await audits()).to.deep.equal(left);
+      expect(await copies()).to.deep.equal(left);
+      const noKey = await runCli(args, { env: PASSWORD });
+      expect(noKey.code, noKey.stdout + noKey.stderr).to.not.equal(0);
+      expect(noKey.stderr).to.match(/store\.private\.no-key|no data key/);
     });
   });
 

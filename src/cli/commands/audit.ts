@@ -4,7 +4,7 @@
  * report names every differing record), 64 usage error, 65 unreadable input.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliCommand } from "../command.ts";
 import { parseCommandLine } from "../parse-command-line.ts";
@@ -12,10 +12,8 @@ import { UsageError, reportError } from "../command-support.ts";
 import { auditBatch, type AuditedExport } from "../../audit/audit-batch.ts";
 import { readAnchoredBatch, type AnchoredBatch } from "../../audit/read-anchored-batch.ts";
 import { readBatchArtifact } from "../../store/batch-artifact.ts";
-import { exportBatchArtifact } from "../../store/export-artifact.ts";
 import type { DataKey } from "../../store/private-store.ts";
 import { openDataKeyOption } from "../data-key-option.ts";
-import { privateTempRoot } from "../private-temp.ts";
 
 const USAGE = `usage: shafaf audit <batch artifact dir | input files...> --batch ID [options]
 
@@ -32,8 +30,8 @@ What is audited (the export):
   --history DIR           earlier batch artifacts (correction targets, previous period); repeatable
   --previous DIR          the previous period's batch artifact (headcount and wage-base jumps)
   --data-key FILE         the data-encryption keystore of sealed artifacts (encryption at rest):
-                          they are opened into a private temporary folder (/dev/shm when there
-                          is one), removed when the audit ends
+                          they are read in place, each chunk opened and authenticated
+                          as it is read; nothing plain is written anywhere
   --report FILE.json      write the JSON report (shafaf-audit/1)
   --html FILE.html        write the HTML report
   --late-days N           a pension paid more than N days after due is late (default 5)
@@ -105,7 +103,6 @@ export const command: CliCommand = {
     });
     if (typeof parsed === "number") return parsed;
     const { values, positionals } = parsed;
-    let plainRoot: string | undefined;
     try {
       const batchId = positiveInt("--batch", values.batch, -1, 1);
       if (batchId < 1) throw new UsageError("--batch ID is required");
@@ -159,34 +156,6 @@ export const command: CliCommand = {
         ...(values["data-dir"] === undefined ? [] : [path.join(values["data-dir"], "batches")]),
       ].filter((d) => existsSync(d));
 
-      let previousDir = values.previous;
-      if (dataKey !== undefined) {
-        // The auditors' readers take plain artifacts: open the sealed ones into a private
-        // temporary folder for the audit's duration.
-        const root = await mkdtemp(path.join(privateTempRoot(), "shafaf-audit-"));
-        plainRoot = root;
-        let n = 0;
-        const plain = async (dir: string): Promise<string> => {
-          const to = path.join(root, String(n++));
-          return (await exportBatchArtifact(dir, to, dataKey)) ? to : dir;
-        };
-        if (audited.type === "batch-artifact")
-          audited = { ...audited, dir: await plain(audited.dir) };
-        if (referenceDir !== undefined) referenceDir = await plain(referenceDir);
-        if (previousDir !== undefined) previousDir = await plain(previousDir);
-        for (const [i, d] of historyDirs.entries()) {
-          if (existsSync(path.join(d, "artifact.json"))) {
-            historyDirs[i] = await plain(d);
-            continue;
-          }
-          const to = path.join(root, String(n++));
-          for (const name of (await readdir(d)).sort())
-            if (!name.includes(".tmp-"))
-              await exportBatchArtifact(path.join(d, name), path.join(to, name), dataKey);
-          historyDirs[i] = to;
-        }
-      }
-
       const jump = values["jump-threshold"]?.replace(/%$/, "");
       const { report, json, html, reportHash } = await auditBatch({
         batchId,
@@ -194,7 +163,8 @@ export const command: CliCommand = {
         anchored,
         referenceDir,
         historyDirs,
-        previousDir,
+        previousDir: values.previous,
+        dataKey,
         generatedAt: values["generated-at"],
         settings: {
           lateDays: positiveInt("--late-days", values["late-days"], 5),
@@ -234,8 +204,6 @@ export const command: CliCommand = {
       return report.verdict === "match" ? 0 : 1;
     } catch (error) {
       return reportError("audit", error, USAGE);
-    } finally {
-      if (plainRoot !== undefined) await rm(plainRoot, { recursive: true, force: true });
     }
   },
 };
