@@ -37,7 +37,7 @@ import {
 } from "./audit-report.ts";
 
 export type { AuditBatchResult, AuditedExport } from "./audit-report.ts";
-import { checkAnomalies } from "./audit-history.ts";
+import { checkAnomalies, finishWithHistory } from "./audit-history.ts";
 import {
   auditCheck,
   checkPersonKeys,
@@ -147,6 +147,11 @@ export async function auditBatch(params: AuditBatchParams): Promise<AuditBatchRe
     historyDirs: params.historyDirs,
     previousDir: params.previousDir,
     dataKey: params.dataKey,
+    audited: {
+      dirs: referenceDir === undefined ? [] : [referenceDir],
+      kind,
+      root: anchored.root,
+    },
   });
   return writeReport(
     buildReport({
@@ -242,7 +247,7 @@ async function auditBatchStreaming(
   s: { auditedDir: string; referenceDir: string | undefined; anchored: AnchoredBatch },
 ): Promise<AuditBatchResult> {
   const { anchored } = s;
-  const sides = await readStreamedSides({ ...params, ...s, settings });
+  const sides = await readStreamedSides({ ...s, dataKey: params.dataKey, settings });
   const { audited, reference, sum, v1Tree, figures } = sides;
   const checks: AuditCheck[] = reference === undefined ? [] : compareReference(reference, anchored);
   checks.push(integrityCheck(audited.problems));
@@ -309,7 +314,19 @@ async function auditBatchStreaming(
       recomputed,
       checks,
       mismatches,
-      found: sides.finder.finish(),
+      // The history is read now, for the corrections' targets only (audit-history.ts).
+      found: await finishWithHistory(sides.finder, {
+        kind: anchored.kind,
+        period: anchored.period,
+        historyDirs: params.historyDirs,
+        previousDir: params.previousDir,
+        dataKey: params.dataKey,
+        audited: {
+          dirs: [s.auditedDir, ...(s.referenceDir === undefined ? [] : [s.referenceDir])],
+          kind: anchored.kind,
+          root: anchored.root,
+        },
+      }),
     }),
   );
 }

@@ -70,11 +70,32 @@ export interface FindAnomaliesInput {
   ingestIssues?: readonly IngestIssue[] | undefined;
   /** True when some input was an SSO DBF list. */
   hadDbfInputs?: boolean | undefined;
-  /** Record id → periods it was anchored in (same kind), from earlier batches; undefined when unknown. */
+  /**
+   * Record id → periods it was anchored in (same kind), from earlier batches; undefined when no
+   * earlier batches were given. Only the corrections' targets need to be in it (`resolveTargets`).
+   */
   history?: ReadonlyMap<string, readonly string[]> | undefined;
-  /** The previous period's batch of the same kind, when known. */
-  previous?: { period: string; records: readonly LedgerRecord[] } | undefined;
+  /** The previous period's batch of the same kind, when known: its records, or their tally per workshop. */
+  previous?: PreviousPeriod | undefined;
   settings: AnomalySettings;
+}
+
+/** The previous period for the jump checks: its records, or (streamed) their {@link WorkshopTally}. */
+export type PreviousPeriod =
+  | { period: string; records: readonly LedgerRecord[] }
+  | { period: string; workshops: ReadonlyMap<string, WorkshopFigures> };
+
+/** Earlier batches as the correction and jump checks need them, known once the records are added. */
+export interface AnomalyContext {
+  history: FindAnomaliesInput["history"];
+  previous: FindAnomaliesInput["previous"];
+}
+
+/** One correction: only what the correction-target check reads of it. */
+interface Correction {
+  recordId: string;
+  period: string;
+  target: string;
 }
 
 export interface AnomalyResult {
@@ -101,8 +122,13 @@ export interface AnomalyFinder {
   add(record: LedgerRecord, subject: string): void;
   /** The distinct subjects added so far (the batch's people), counted from the finder's column. */
   distinctSubjects(): number;
-  /** The findings of the records added; call once. */
-  finish(): AnomalyResult;
+  /** The record ids the corrections added so far point at (`supersedes`): what the history must resolve. */
+  correctionTargets(): ReadonlySet<string>;
+  /**
+   * The findings of the records added; call once. `context`, when given, stands for the input's
+   * `history` and `previous` (read after the records, when the correction targets are known).
+   */
+  finish(context?: AnomalyContext): AnomalyResult;
 }
 
 /**
@@ -136,7 +162,8 @@ export function createAnomalyFinder(
 ): AnomalyFinder {
   const s = input.settings;
   const groups = createPersonGroups(input.expectedRecords);
-  const corrections: LedgerRecord[] = [];
+  const corrections: Correction[] = [];
+  const targets = new Set<string>();
   const year = periodYear(input.period);
   let rateProblem: string | undefined;
   if (input.kind === "premium") {
@@ -156,7 +183,14 @@ export function createAnomalyFinder(
       // ── the same person twice in one workshop's list (premiums) or one pension file (pensions) ──
       const owner = record.kind === "premium" ? record.workshopCode : record.pensionFile;
       groups.add(owner, subject, record.recordId);
-      if (record.supersedes !== undefined) corrections.push(record);
+      if (record.supersedes !== undefined) {
+        corrections.push({
+          recordId: record.recordId,
+          period: record.period,
+          target: record.supersedes,
+        });
+        targets.add(record.supersedes);
+      }
       if (input.kind === "premium" && rateProblem === undefined && record.kind === "premium")
         checkRates(record, year, s, rateFindings);
       if (input.kind === "pension" && record.kind === "pension") {
@@ -182,8 +216,9 @@ export function createAnomalyFinder(
       if (input.kind === "premium") tally(tallyNow, record);
     },
     distinctSubjects: () => groups.distinctSubjects(),
-    finish: () =>
-      finishAnomalies(input, {
+    correctionTargets: () => targets,
+    finish: (context) =>
+      finishAnomalies(context === undefined ? input : { ...input, ...context }, {
         groups,
         corrections,
         year,
@@ -197,9 +232,23 @@ export function createAnomalyFinder(
   };
 }
 
-type WorkshopTally = Map<string, { people: number; wages: bigint }>;
+/** A workshop's headcount and total wage base in one batch. */
+export interface WorkshopFigures {
+  people: number;
+  wages: bigint;
+}
 
-function tally(m: WorkshopTally, r: LedgerRecord): void {
+/** Workshop code → its figures: what the jump checks compare, tallied one record at a time. */
+export type WorkshopTally = Map<string, WorkshopFigures>;
+
+/**
+ * Adds one record to a workshop tally (premium records only; others are ignored).
+ *
+ * @example
+ * const m: WorkshopTally = new Map();
+ * for (const r of records) tally(m, r);
+ */
+export function tally(m: WorkshopTally, r: LedgerRecord): void {
   if (r.kind !== "premium") return;
   const t = m.get(r.workshopCode);
   if (t === undefined) m.set(r.workshopCode, { people: 1, wages: r.wageBase });
@@ -247,7 +296,7 @@ function finishAnomalies(
   input: Omit<FindAnomaliesInput, "records">,
   f: {
     groups: ReturnType<typeof createPersonGroups>;
-    corrections: LedgerRecord[];
+    corrections: Correction[];
     year: number;
     rateProblem: string | undefined;
     rateFindings: Anomaly[];
@@ -304,7 +353,7 @@ function finishAnomalies(
     else {
       const before = out.length;
       for (const record of corrections) {
-        const target = record.supersedes!;
+        const target = record.target;
         const periods = input.history.get(target);
         if (periods === undefined || periods.length === 0) {
           add({
@@ -398,8 +447,14 @@ function finishAnomalies(
     );
   } else {
     const now = f.tallyNow;
-    const then: WorkshopTally = new Map();
-    for (const r of input.previous.records) tally(then, r);
+    const previous = input.previous;
+    let then: ReadonlyMap<string, WorkshopFigures>;
+    if ("workshops" in previous) then = previous.workshops;
+    else {
+      const m: WorkshopTally = new Map();
+      for (const r of previous.records) tally(m, r);
+      then = m;
+    }
     const t = BigInt(s.jumpThresholdPercent);
     const jumped = (a: bigint, b: bigint): boolean =>
       a === 0n ? b !== 0n : (b > a ? b - a : a - b) * 100n > t * a;

@@ -11,7 +11,6 @@ import { createBatchAccumulator, type BatchFigures } from "../core/batch-accumul
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildMerkleTree, type MerkleTree } from "../core/merkle-tree.ts";
 import type { RecordMismatch } from "./audit-report.ts";
-import { anomalyContext } from "./audit-history.ts";
 import type { PersonKeyCounts } from "./compare-batch.ts";
 import { countPersonKeysOfColumns, createPersonNumbers } from "./count-person-keys.ts";
 import { createAnomalyFinder, type AnomalyFinder, type AnomalySettings } from "./find-anomalies.ts";
@@ -37,6 +36,7 @@ export interface StreamedSides {
   /** `shafaf-tree/1`: the export's tree (undefined without records). */
   v1Tree: MerkleTree | undefined;
   figures: BatchFigures;
+  /** Every audited record added; its history and previous period are read once it finishes. */
   finder: AnomalyFinder;
   /** One person ↔ one key, counted from the columns. */
   personKeys: () => PersonKeyCounts;
@@ -53,8 +53,6 @@ export async function readStreamedSides(s: {
   referenceDir: string | undefined;
   anchored: AnchoredBatch;
   settings: AnomalySettings;
-  historyDirs?: readonly string[] | undefined;
-  previousDir?: string | undefined;
   /** Opens sealed artifacts in place (nothing plain is written). */
   dataKey?: DataKey | undefined;
 }): Promise<StreamedSides> {
@@ -70,7 +68,6 @@ export async function readStreamedSides(s: {
     s.referenceDir === undefined || same
       ? undefined
       : await scanArtifact(s.referenceDir, undefined, undefined, s.dataKey);
-  const { history, previous } = await anomalyContext({ ...s, kind, period });
   const expected = await announcedRows(s.auditedDir, s.dataKey);
   const finder = createAnomalyFinder({
     expectedRecords: expected,
@@ -78,8 +75,6 @@ export async function readStreamedSides(s: {
     period,
     ingestIssues: undefined,
     hadDbfInputs: false,
-    history,
-    previous,
     settings: s.settings,
   });
   // The accumulator's people are the finder's distinct subjects: both see every record below, so

@@ -84,6 +84,9 @@ export async function pipelineBatch(p: {
   dryRun?: boolean;
   /** 1: a `shafaf-tree/1` batch (`shafaf-batch/1` artifact, no person keys); default 2. */
   scheme?: 1 | 2;
+  /** Default premium, {@link SYNTHETIC_PERIOD}. */
+  kind?: "premium" | "pension";
+  period?: string;
 }): Promise<{ dir: string | undefined; root: string; recordCount: number }> {
   const v1 = p.scheme === 1;
   const store = p.dryRun ? undefined : await openLedgerStore(p.dataDir!);
@@ -92,8 +95,8 @@ export async function pipelineBatch(p: {
     const prepared = await prepareBatch({
       jobId,
       inputs: [p.csv],
-      kind: "premium",
-      period: SYNTHETIC_PERIOD,
+      kind: p.kind ?? "premium",
+      period: p.period ?? SYNTHETIC_PERIOD,
       supersedes: null,
       reason: null,
       store,

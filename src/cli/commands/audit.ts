@@ -11,6 +11,7 @@ import { parseCommandLine } from "../parse-command-line.ts";
 import { UsageError, reportError } from "../command-support.ts";
 import { auditBatch, type AuditedExport } from "../../audit/audit-batch.ts";
 import { readAnchoredBatch, type AnchoredBatch } from "../../audit/read-anchored-batch.ts";
+import { readArtifactDescriptor } from "../../audit/scan-artifact.ts";
 import { readBatchArtifact } from "../../store/batch-artifact.ts";
 import type { DataKey } from "../../store/private-store.ts";
 import { openDataKeyOption } from "../data-key-option.ts";
@@ -52,7 +53,10 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
   return n;
 }
 
-/** The artifact under `dataDir/batches` whose root is `root`, if any. */
+/**
+ * The artifact under `dataDir/batches` whose root is `root`, if any. Descriptors are compared
+ * first; only the one with that root is read and checked (not every artifact's keys.bin).
+ */
 async function findArtifactByRoot(
   dataDir: string,
   root: string,
@@ -69,6 +73,8 @@ async function findArtifactByRoot(
     if (name.includes(".tmp-")) continue;
     const dir = path.join(batches, name);
     try {
+      const d = await readArtifactDescriptor(dir);
+      if (d.root.toLowerCase() !== root.toLowerCase()) continue;
       const a = await readBatchArtifact(dir, { dataKey });
       if (a?.descriptor.root.toLowerCase() === root.toLowerCase()) return dir;
     } catch {
