@@ -19,10 +19,16 @@
  * (the floor of any reader). Each run gets a fresh `DIR/runs/<stamp>/data` whose `person-keys`
  * is a symbolic link to `DIR/data/person-keys` (a data directory belongs to one chain and
  * contract, and the chain is new at every run; the cache is the organization's, shared).
+ *
+ * `npm run national -- --dir DIR --audit-only DIR/runs/<stamp>` audits a run's batch again: the
+ * chain it was anchored on is gone (the development chain lives as long as its process), so a
+ * new one is started, the ledger deployed, the VRF key registered, and the batch anchored again
+ * from its artifact's descriptor (the same root, lanes, manifest hash and idempotency key); then
+ * the audit runs as above, logged to `audit-only.log` (`.time`, `audit-only.json`).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat, symlink } from "node:fs/promises";
 import { once } from "node:events";
 import os from "node:os";
 import path from "node:path";
@@ -33,7 +39,11 @@ import { loadDataKeystore } from "../src/chain/data-keystore.ts";
 import { loadVrfKeystore } from "../src/chain/keystore.ts";
 import { registerVrfKey } from "../src/chain/register-vrf-key.ts";
 import { connectProvider, devWallet } from "../src/chain/signer.ts";
+import { createAnchorChain } from "../src/anchor/anchor-chain.ts";
+import { periodToNumber } from "../src/core/period.ts";
 import { PROVINCES } from "../src/core/province.ts";
+import { KIND_NUMBER } from "../src/core/record.ts";
+import type { BatchArtifactDescriptor } from "../src/store/batch-artifact.ts";
 import { openPersonKeying } from "../src/anchor/person-keying.ts";
 import { dataKeyOf } from "../src/store/private-store.ts";
 import { nationalId, plainSplit, writePremiumCsv } from "./lib/synthetic-premiums.ts";
@@ -48,11 +58,13 @@ const { values } = parseArgs({
     people: { type: "string" },
     warm: { type: "boolean", default: false },
     clean: { type: "boolean", default: false },
+    "audit-only": { type: "string" },
   },
 });
 if (values.dir === undefined) {
   console.error(
     "usage: npm run national -- --dir DIR [--rows N] [--people P] [--warm] [--clean]\n" +
+      "       npm run national -- --dir DIR --audit-only DIR/runs/<stamp>\n" +
       "DIR holds vrf.json, data-key.json and data/person-keys (SHAFAF_KEYSTORE_PASSWORD opens them)",
   );
   process.exit(64);
@@ -122,6 +134,71 @@ function du(p: string): number {
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const n = (v: number): string => Math.round(v).toLocaleString("en-US");
+
+/** `--audit-only RUN`: RUN's one batch anchored again on a new chain, then audited; the exit status. */
+async function auditOnly(run: string): Promise<number> {
+  const dataDir = path.join(run, "data");
+  const batches = path.join(dataDir, "batches");
+  const jobs = (await readdir(batches)).filter((name) => !name.includes(".tmp-"));
+  if (jobs.length !== 1)
+    throw new Error(`${batches} holds ${jobs.length} artifacts; --audit-only audits a run's one`);
+  const artifactDir = path.join(batches, jobs[0]!);
+  const d = JSON.parse(
+    await readFile(path.join(artifactDir, "artifact.json"), "utf8"),
+  ) as BatchArtifactDescriptor;
+  if (d.scheme !== "shafaf-tree/2" || d.lanes === undefined || d.vrfKeyId === undefined)
+    throw new Error(`${artifactDir} is not a shafaf-tree/2 batch`);
+  const { publicKey } = await loadVrfKeystore(vrfFile, password!);
+  const chain = await startDevChain();
+  try {
+    const provider = connectProvider(chain.url, 31337);
+    const wallet = devWallet(0).connect(provider);
+    const { address } = await deployLedger({
+      signer: wallet,
+      admin: wallet.address,
+      adminDelaySeconds: 0,
+      anchorers: [wallet.address],
+      vrfRegistrars: [wallet.address],
+    });
+    await registerVrfKey({ wallet, address, publicKey });
+    const ledger = createAnchorChain({ wallet, provider, chainId: 31337, address, pollMs: 50 });
+    const signed = await ledger.signAnchorV2({
+      root: d.root,
+      kind: KIND_NUMBER[d.kind],
+      period: periodToNumber(d.period),
+      totals: d.lanes.map((l) => BigInt(l)),
+      manifestHash: d.manifestHash,
+      supersedes: d.supersedes ?? 0,
+      idempotencyKey: d.idempotencyKey,
+      vrfKeyId: d.vrfKeyId,
+    });
+    if ("existing" in signed) throw new Error("the new chain already holds the batch");
+    await ledger.broadcast(signed.rawTx, signed.txHash);
+    const mined = await ledger.waitForAnchor(signed.txHash, 1);
+    provider.destroy();
+    if (mined === undefined || "reverted" in mined) throw new Error("anchoring again failed");
+    console.log(`audit only: ${run}, batch ${mined.batchId} anchored again on a new chain`);
+    const audit = await shafaf(
+      [
+        ...["audit", artifactDir, "--batch", String(mined.batchId)],
+        ...["--rpc", chain.url, "--contract", address],
+        ...["--data-key", dataKeyFile, "--data-dir", dataDir],
+        ...["--report", path.join(run, "audit-only.json")],
+      ],
+      path.join(run, "audit-only.log"),
+    );
+    console.log(
+      `| shafaf audit of the artifact, --data-dir (${n(d.recordCount)} records) | ${audit.wall.toFixed(0)} s | ${audit.cpu.toFixed(0)} s — ${n(d.recordCount / audit.cpu)} rows per CPU-second | ${mib(audit.maxRssKiB * 1024)} | ${audit.code} |`,
+    );
+    console.log(audit.stdout.trim().split("\n").at(-1) ?? "");
+    return audit.code;
+  } finally {
+    await chain.stop();
+  }
+}
+
+if (values["audit-only"] !== undefined)
+  process.exit(await auditOnly(path.resolve(values["audit-only"])));
 
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const run = path.join(DIR, "runs", stamp);
