@@ -99,6 +99,9 @@ export const command: CliCommand = {
                 (done.skipped.length === 0
                   ? ""
                   : `; left out ${done.skipped.join(", ")} (artifact missing: restore it from the backup)`) +
+                (done.merged === undefined || done.merged.length === 0
+                  ? ""
+                  : `; merged the locator tables of batches ${done.merged.map(([a, b]) => `${a}–${b}`).join(", ")}`) +
                 "\n",
         );
         return 0;
