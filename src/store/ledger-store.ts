@@ -786,7 +786,8 @@ export async function openLedgerStore(
         previous?.chainId === chain.chainId && previous.contract === chain.contract.toLowerCase();
       const merges = await updateLocatorMerges({
         dataDir: root,
-        dataKey: requireKey(),
+        dataKey,
+        sealed: dataKeyId !== undefined,
         listed,
         previous: same ? previous : undefined,
       });

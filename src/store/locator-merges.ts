@@ -157,6 +157,11 @@ export async function updateLocatorMerges(params: {
   dataDir: string;
   /** The data key the tables are sealed with, undefined for a plain data directory. */
   dataKey: DataKey | undefined;
+  /**
+   * True for a directory bound to a data key: without `dataKey` nothing is written then (the
+   * previous list's ranges that are still valid are kept, no new range is made).
+   */
+  sealed?: boolean;
   listed: readonly PublishedBatch[];
   /** The list being replaced (its ranges are kept when still valid). */
   previous?: { batches: readonly PublishedBatch[]; merged?: readonly LocatorMerge[] } | undefined;
@@ -175,8 +180,10 @@ export async function updateLocatorMerges(params: {
           b.jobId === now[i]!.jobId &&
           b.recordCount === now[i]!.recordCount,
       );
-    if (same && now.length > 0 && (await sealedAsWanted(dataDir, m, dataKey))) kept.push(m);
+    const sealed = params.sealed ?? dataKey !== undefined;
+    if (same && now.length > 0 && (await sealedAsWanted(dataDir, m, sealed))) kept.push(m);
   }
+  if (params.sealed === true && dataKey === undefined) return { merged: kept, written: [] };
   const plan = planLocatorMerges(listed, kept, params.every ?? MERGE_EVERY);
   const merged: LocatorMerge[] = [];
   const written: LocatorMerge[] = [];
@@ -213,15 +220,11 @@ export function inRange<B extends { batchId: number }>(
   return batches.filter((b) => b.batchId >= m.first && b.batchId <= m.last);
 }
 
-/** Both files of `m` exist and are sealed exactly when the directory has a data key. */
-async function sealedAsWanted(
-  dataDir: string,
-  m: LocatorMerge,
-  dataKey: DataKey | undefined,
-): Promise<boolean> {
+/** Both files of `m` exist and are sealed exactly when the directory is. */
+async function sealedAsWanted(dataDir: string, m: LocatorMerge, sealed: boolean): Promise<boolean> {
   for (const file of [m.receipts, m.subjects]) {
     const head = await fileHead(path.join(dataDir, file));
-    if (head === undefined || isSealed(head) !== (dataKey !== undefined)) return false;
+    if (head === undefined || isSealed(head) !== sealed) return false;
   }
   return true;
 }

@@ -344,6 +344,42 @@ describe("lookups through merged ranges (real files)", function () {
     });
   }
 
+  it("in a sealed directory without the data key writes nothing and keeps the ranges still valid; with it, seals", async function () {
+    const key = dataKeyOf(new Uint8Array(randomBytes(32)));
+    const listed: PublishedBatch[] = [];
+    for (let b = 1; b <= 9; b++)
+      listed.push(
+        await batchOf(b, [code(), code()], ["0x" + "1".repeat(64), "0x" + "2".repeat(64)], key),
+      );
+    const first = await updateLocatorMerges({
+      dataDir: dir,
+      dataKey: key,
+      sealed: true,
+      listed: listed.slice(0, 8),
+    });
+    expect(first.written.map((m) => [m.first, m.last])).to.deep.equal([[1, 8]]);
+    const keyless = await updateLocatorMerges({
+      dataDir: dir,
+      dataKey: undefined,
+      sealed: true,
+      listed,
+      previous: { batches: listed.slice(0, 8), merged: first.merged },
+    });
+    expect(keyless).to.deep.equal({ merged: first.merged, written: [] });
+    // Batches 1–8 changed (another history): the range is dropped, none is written without the key.
+    const other = [{ ...listed[0]!, jobId: "f".repeat(64) }, ...listed.slice(1)];
+    expect(
+      await updateLocatorMerges({
+        dataDir: dir,
+        dataKey: undefined,
+        sealed: true,
+        listed: other,
+        previous: { batches: listed.slice(0, 8), merged: first.merged },
+      }),
+    ).to.deep.equal({ merged: [], written: [] });
+    expect((await readdir(path.join(dir, "locators"))).length).to.equal(2);
+  });
+
   it("removes retired files only after the grace (a reader holding them keeps answering), temporary ones at once", async function () {
     const listed: PublishedBatch[] = [];
     const codes: string[][] = [];
