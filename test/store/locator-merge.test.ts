@@ -306,6 +306,12 @@ describe("lookups through merged ranges (real files)", function () {
           for (let i = 0; i < Math.min(n, 7); i++) codes[i] = allCodes[allCodes.length - 1 - i]!;
         const subjects = codes.map((_, i) => people[(i * b) % people.length]!);
         listed.push(await batchOf(b, codes, subjects, key));
+        if (b % 5 === 0) {
+          // …and supersedes it: the newest batch still answers (the list's supersede fields
+          // play no part in the lookup, as before the merge).
+          listed[b - 2]!.supersededBy = b;
+          listed[b - 1]!.supersedes = b - 1;
+        }
         allCodes.push(...codes.filter((c) => !allCodes.includes(c)));
         const { merged, written } = await updateLocatorMerges({
           dataDir: dir,
@@ -327,6 +333,8 @@ describe("lookups through merged ranges (real files)", function () {
           allowPlain: !sealed,
         });
         reader.prepare(listed, merged);
+        if (b % 5 === 0)
+          expect(reader.locate(codes[0]!, listed, merged)?.batch.batchId).to.equal(b);
         for (const c of [...allCodes, code(), code()]) {
           const want = plainIndex.locate(c, listed);
           const got = reader.locate(c, listed, merged);
@@ -378,6 +386,42 @@ describe("lookups through merged ranges (real files)", function () {
       }),
     ).to.deep.equal({ merged: [], written: [] });
     expect((await readdir(path.join(dir, "locators"))).length).to.equal(2);
+  });
+
+  it("after `data encrypt`: plain ranges are merged again sealed, and the plain files removed at once", async function () {
+    const listed: PublishedBatch[] = [];
+    for (let b = 1; b <= 8; b++)
+      listed.push(await batchOf(b, [code()], ["0x" + "1".repeat(64)], undefined));
+    const plain = await updateLocatorMerges({ dataDir: dir, dataKey: undefined, listed });
+    // The directory is sealed now (its batch tables rewritten sealed by publish).
+    const key = dataKeyOf(new Uint8Array(randomBytes(32)));
+    for (const b of listed)
+      for (const [kind, file] of [
+        ["receipt-code", "receipts.loc"],
+        ["subject", "subjects.loc"],
+      ] as const) {
+        const at = path.join(dir, "batches", b.jobId, file);
+        await writeFile(
+          at,
+          sealBytes(await readFile(at), key, locatorRole(b.jobId, kind), { chunkBytes: 4096 }),
+        );
+      }
+    const sealed = await updateLocatorMerges({
+      dataDir: dir,
+      dataKey: key,
+      sealed: true,
+      listed,
+      previous: { batches: listed, merged: plain.merged },
+    });
+    expect(sealed.written.map((m) => [m.first, m.last])).to.deep.equal([[1, 8]]);
+    const removed = await removeRetiredLocatorFiles(dir, plain.merged, sealed.merged, {
+      sealed: true,
+    });
+    expect(removed.sort()).to.deep.equal(
+      [plain.merged[0]!.receipts, plain.merged[0]!.subjects].map((f) => path.basename(f)).sort(),
+    );
+    for (const name of await readdir(path.join(dir, "locators")))
+      expect(isSealed(await readFile(path.join(dir, "locators", name))), name).to.equal(true);
   });
 
   it("removes retired files only after the grace (a reader holding them keeps answering), temporary ones at once", async function () {
