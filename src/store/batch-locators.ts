@@ -331,6 +331,15 @@ export function createLocatorIndex(params: {
         held.reader.close();
         openMerged.delete(rel);
       }
+      // The tables of batches now in a range are not read any more: their descriptors go.
+      const ranged = new Set<number>();
+      for (const s of segmentsOf(batches, merged))
+        if ("range" in s) for (const b of s.batches) ranged.add(b.batchId);
+      for (const [key, held] of open_) {
+        if (!ranged.has(Number(key.slice(0, key.indexOf("/"))))) continue;
+        held.reader.close();
+        open_.delete(key);
+      }
     },
     retain(batchIds) {
       for (const [key, held] of open_) {
