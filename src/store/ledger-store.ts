@@ -171,6 +171,8 @@ export interface PublishResult {
   skipped: number[];
   /** Ranges of batches whose locator tables were merged now (first, last batch id). */
   merged?: [number, number][];
+  /** Why merging failed (the list was published without the new ranges), if it did. */
+  mergeError?: Error;
 }
 
 export interface ChainBinding {
@@ -784,13 +786,22 @@ export async function openLedgerStore(
       const previous = await readPublishedBatches(root).catch(() => undefined);
       const same =
         previous?.chainId === chain.chainId && previous.contract === chain.contract.toLowerCase();
-      const merges = await updateLocatorMerges({
+      const mergeParams = {
         dataDir: root,
         dataKey,
         sealed: dataKeyId !== undefined,
         listed,
         previous: same ? previous : undefined,
-      });
+      };
+      let merges;
+      try {
+        merges = await updateLocatorMerges(mergeParams);
+      } catch (error) {
+        // A merge that fails (a damaged batch table) never holds back the batches' publication:
+        // the list keeps the ranges still valid, and the next publish merges again.
+        result.mergeError = error as Error;
+        merges = await updateLocatorMerges({ ...mergeParams, write: false });
+      }
       await writePublishedBatches(root, {
         format: PUBLISHED_FORMAT,
         chainId: chain.chainId,

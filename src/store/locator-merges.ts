@@ -162,6 +162,8 @@ export async function updateLocatorMerges(params: {
    * previous list's ranges that are still valid are kept, no new range is made).
    */
   sealed?: boolean;
+  /** False: write nothing, keep the previous list's ranges that are still valid. */
+  write?: boolean;
   listed: readonly PublishedBatch[];
   /** The list being replaced (its ranges are kept when still valid). */
   previous?: { batches: readonly PublishedBatch[]; merged?: readonly LocatorMerge[] } | undefined;
@@ -183,7 +185,8 @@ export async function updateLocatorMerges(params: {
     const sealed = params.sealed ?? dataKey !== undefined;
     if (same && now.length > 0 && (await sealedAsWanted(dataDir, m, sealed))) kept.push(m);
   }
-  if (params.sealed === true && dataKey === undefined) return { merged: kept, written: [] };
+  if (params.write === false || (params.sealed === true && dataKey === undefined))
+    return { merged: kept, written: [] };
   const plan = planLocatorMerges(listed, kept, params.every ?? MERGE_EVERY);
   const merged: LocatorMerge[] = [];
   const written: LocatorMerge[] = [];

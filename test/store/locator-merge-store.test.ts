@@ -8,12 +8,13 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
 import { writeBatchLocators } from "../../src/store/batch-locators.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
+import { LocatorTableError } from "../../src/store/locator-table.ts";
 import { PUBLISHED_FILE, readPublishedBatches } from "../../src/store/published-batches.ts";
 import { openPublishedStore, type PublishedStore } from "../../src/store/published-store.ts";
 import { CONTRACT, makeBatch, type Made } from "./on-demand-fixture.ts";
@@ -118,6 +119,23 @@ describe("merged locator tables in a data directory (publish → serve)", functi
     // Publishing again changes nothing: the same range, the same files.
     expect((await writer!.publish()).merged).to.deep.equal([]);
     expect((await readPublishedBatches(dataDir))!.merged).to.deep.equal(now.merged);
+  });
+
+  it("a merge that fails (a damaged batch table) does not hold back the publication", async function () {
+    const made: Made[] = [];
+    for (let b = 1; b <= 8; b++) {
+      made.push(await makeBatch(writer!, b, 5));
+      await anchorWithTables(writer!, made.at(-1));
+    }
+    const table = path.join(writer!.batchesDir, made[2]!.jobId, "subjects.loc");
+    await writeFile(table, (await readFile(table)).subarray(0, 40));
+    const result = await writer!.publish();
+    expect(result.mergeError).to.be.instanceOf(LocatorTableError);
+    expect(result.merged).to.deep.equal([]);
+    const list = (await readPublishedBatches(dataDir))!;
+    expect(list.batches.map((b) => b.batchId)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(list.merged).to.equal(undefined);
+    await sameAsWriter(await reader(), made, false);
   });
 
   for (const step of ["locator-merge-write", "locator-merge"] as const) {
