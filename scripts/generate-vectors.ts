@@ -29,6 +29,8 @@
  *                   verifyMirror gives (scripts/vectors/mirror.ts).
  * - locators-1.json, published-batches-1.json  the reader handoff: a batch's locator tables and
  *                   the list of published batches, valid and corrupted (scripts/vectors/locators.ts).
+ * - locator-merge-1.json, published-batches-2.json  merged locator tables and the list that names
+ *                   them, valid and corrupted (scripts/vectors/locator-merge.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -54,6 +56,7 @@ import { treeV2Vectors } from "./vectors/tree-v2.ts";
 import { manifestVectors } from "./vectors/manifest.ts";
 import { mirrorVectors } from "./vectors/mirror.ts";
 import { locatorVectors, publishedVectors } from "./vectors/locators.ts";
+import { locatorMergeVectors, publishedV2Vectors } from "./vectors/locator-merge.ts";
 
 const dir = path.resolve(import.meta.dirname, "../test/vectors");
 const derive = (label: string, i = 0): Uint8Array =>
@@ -357,6 +360,8 @@ async function generate(): Promise<Record<string, string>> {
     "mirror-1.json": text(await mirrorVectors()),
     "locators-1.json": text(locatorVectors()),
     "published-batches-1.json": text(publishedVectors()),
+    "locator-merge-1.json": text(locatorMergeVectors()),
+    "published-batches-2.json": text(publishedV2Vectors()),
   };
 }
 

@@ -3,7 +3,9 @@
  * (docs/spec/locators-v1.md) as `shafaf serve` does — one block read per published batch, newest
  * first — for 1, 24 and 120 batches of `BENCH_LOCATOR_RECORDS` records each (default 20,000),
  * plain and sealed with a data key; a code of the oldest batch (every table read) and an unknown
- * code (the same). CPU time per lookup, in this process.
+ * code (the same). CPU time per lookup, in this process. Then the same lookups once the writer
+ * has merged the tables (docs/spec/locator-merge-v1.md, `updateLocatorMerges` publishing the
+ * batches one at a time, as the anchor does), with the merge's own cost.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,8 +13,10 @@ import os from "node:os";
 import path from "node:path";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
 import { createLocatorIndex, locatorRole } from "../../src/store/batch-locators.ts";
+import { updateLocatorMerges } from "../../src/store/locator-merges.ts";
 import { encodeLocatorTable } from "../../src/store/locator-table.ts";
 import { dataKeyOf, sealBytes } from "../../src/store/private-store.ts";
+import type { LocatorMerge, PublishedBatch } from "../../src/store/published-batches.ts";
 
 const RECORDS = Number(process.env.BENCH_LOCATOR_RECORDS ?? 20_000);
 
@@ -32,49 +36,111 @@ async function main(): Promise<void> {
       const table = encodeLocatorTable("receipt-code", codes);
       encodeMs += performance.now() - t;
       const jobId = randomBytes(32).toString("hex");
+      // Subjects: one person per 4 records (the merge writes both tables of a range).
+      const subjects = encodeLocatorTable(
+        "subject",
+        codes.map((_, i) => "0x" + String(i >> 2).padStart(64, "0")),
+      );
       for (const sealed of [false, true]) {
-        const folder = path.join(dir, sealed ? "sealed" : "plain", jobId);
+        const folder = path.join(dir, sealed ? "sealed" : "plain", "batches", jobId);
         await mkdir(folder, { recursive: true });
-        await writeFile(
-          path.join(folder, "receipts.loc"),
-          sealed
-            ? sealBytes(table, key, locatorRole(jobId, "receipt-code"), { chunkBytes: 4096 })
-            : table,
-        );
+        for (const [kind, bytes, file] of [
+          ["receipt-code", table, "receipts.loc"],
+          ["subject", subjects, "subjects.loc"],
+        ] as const)
+          await writeFile(
+            path.join(folder, file),
+            sealed
+              ? sealBytes(bytes, key, locatorRole(jobId, kind), {
+                  chunkBytes: 4096,
+                  compress: false,
+                })
+              : bytes,
+          );
       }
       batches.push({ batchId: b, jobId, recordCount: RECORDS });
     }
     console.log(
       `tables: 120 × ${RECORDS.toLocaleString("en-US")} codes, encoded in ${(encodeMs / 120).toFixed(1)} ms each (${((encodeMs / 120 / RECORDS) * 1000).toFixed(2)} µs per code)`,
     );
-    console.log(
-      "| batches | tables | CPU µs per lookup (code of the oldest batch) | unknown code |",
-    );
-    console.log("|---|---|---|---|");
+    // The ranges the writer has after publishing the first `count` batches one at a time.
+    const facts: PublishedBatch[] = batches.map((b) => ({
+      ...b,
+      kind: "premium",
+      period: "1403-07",
+      root: "0x" + "0".repeat(64),
+      manifestHash: "0x" + "0".repeat(64),
+      total: "0",
+      supersedes: null,
+      supersededBy: null,
+      txHash: "0x" + "0".repeat(64),
+      blockNumber: b.batchId,
+      blockHash: "0x" + "0".repeat(64),
+      anchoredAt: b.batchId,
+    }));
+    const rangesAt = new Map<string, LocatorMerge[]>();
     for (const sealed of [false, true]) {
-      for (const count of [1, 24, 120]) {
-        const index = createLocatorIndex({
-          batchesDir: path.join(dir, sealed ? "sealed" : "plain"),
-          ...(sealed ? { dataKey: key } : {}),
-          allowPlain: !sealed,
+      let previous: { batches: PublishedBatch[]; merged: LocatorMerge[] } | undefined;
+      let written = 0;
+      const c = process.cpuUsage();
+      const t = performance.now();
+      for (let count = 1; count <= 120; count++) {
+        const listed = facts.slice(0, count);
+        const r = await updateLocatorMerges({
+          dataDir: path.join(dir, sealed ? "sealed" : "plain"),
+          dataKey: sealed ? key : undefined,
+          listed,
+          previous,
         });
-        const set = batches.slice(0, count);
-        const oldest = firstCodes[0]!;
-        const unknown = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
-        if (index.locate(oldest, set)?.batch.batchId !== 1) throw new Error("not found");
-        const per = (code: string): number => {
-          const n = Math.max(200, Math.round(20_000 / count));
-          const c = process.cpuUsage();
-          for (let i = 0; i < n; i++) index.locate(code, set);
-          const u = process.cpuUsage(c);
-          return (u.user + u.system) / n;
-        };
-        console.log(
-          `| ${count} | ${sealed ? "sealed" : "plain"} | ${per(oldest).toFixed(1)} | ${per(unknown).toFixed(1)} |`,
-        );
-        index.close();
+        written += r.written.reduce((s, m) => s + m.last - m.first + 1, 0);
+        previous = { batches: listed, merged: r.merged };
+        if (count === 1 || count === 24 || count === 120)
+          rangesAt.set(`${sealed}/${count}`, r.merged);
       }
+      const u = process.cpuUsage(c);
+      console.log(
+        `merging, ${sealed ? "sealed" : "plain"}: 120 publishes, ${written} batch tables (×2 kinds) rewritten into ranges, ${((performance.now() - t) / 1000).toFixed(1)} s, CPU ${((u.user + u.system) / 1e6).toFixed(1)} s (${((u.user + u.system) / (written * RECORDS * 2)).toFixed(2)} µs per entry merged)`,
+      );
     }
+    console.log(
+      "| batches | tables | ranges + unmerged | CPU µs per lookup (code of the oldest batch) | unknown code | a code of each batch in turn |",
+    );
+    console.log("|---|---|---|---|---|---|");
+    for (const merged of [false, true])
+      for (const sealed of [false, true]) {
+        for (const count of [1, 24, 120]) {
+          const index = createLocatorIndex({
+            batchesDir: path.join(dir, sealed ? "sealed" : "plain", "batches"),
+            ...(sealed ? { dataKey: key } : {}),
+            allowPlain: !sealed,
+          });
+          const set = batches.slice(0, count);
+          const ranges = merged ? rangesAt.get(`${sealed}/${count}`)! : [];
+          const inRanges = ranges.reduce(
+            (s, m) => s + set.filter((b) => b.batchId >= m.first && b.batchId <= m.last).length,
+            0,
+          );
+          const shape = `${ranges.length} + ${count - inRanges}`;
+          const oldest = firstCodes[0]!;
+          const unknown = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
+          if (index.locate(oldest, set, ranges)?.batch.batchId !== 1) throw new Error("not found");
+          // Codes of every batch of the set in turn: each lookup reads other blocks (and, sealed,
+          // decrypts other chunks) than the one before.
+          const spread = firstCodes.slice(0, count);
+          const per = (codes: readonly string[]): number => {
+            const n = Math.max(2000, Math.round(40_000 / count));
+            for (let i = 0; i < 200; i++) index.locate(codes[i % codes.length]!, set, ranges);
+            const c = process.cpuUsage();
+            for (let i = 0; i < n; i++) index.locate(codes[i % codes.length]!, set, ranges);
+            const u = process.cpuUsage(c);
+            return (u.user + u.system) / n;
+          };
+          console.log(
+            `| ${count} | ${sealed ? "sealed" : "plain"}${merged ? ", merged" : ""} | ${shape} | ${per([oldest]).toFixed(1)} | ${per([unknown]).toFixed(1)} | ${per(spread).toFixed(1)} |`,
+          );
+          index.close();
+        }
+      }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

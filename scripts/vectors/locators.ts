@@ -153,8 +153,8 @@ export function publishedVectors(): unknown {
     corrupted: [
       { name: "not-json", text: text.slice(0, -3), error: "not JSON" },
       {
-        name: "format-2",
-        text: edit((d) => (d["format"] = "shafaf-published/2")),
+        name: "format-3",
+        text: edit((d) => (d["format"] = "shafaf-published/3")),
         error: "format",
       },
       {

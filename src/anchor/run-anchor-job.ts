@@ -576,6 +576,10 @@ async function finishJob(
     log.info(
       `wrote the locator tables of ${published.migrated.length} earlier batch(es) for readers (${published.migrated.join(", ")})`,
     );
+  if (published.mergeError !== undefined)
+    log.info(
+      `published without merging the locator tables (the next publish tries again): ${published.mergeError.message}`,
+    );
   onStep("published");
 
   return {

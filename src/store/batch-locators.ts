@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BatchArtifact } from "./batch-artifact.ts";
+import { openMergedLocatorTable, type MergedLocatorTable } from "./locator-merge.ts";
 import {
   createLocatorDigests,
   encodeLocatorTableOfDigests,
@@ -35,6 +36,9 @@ const SEALED_CHUNK = 4096;
 
 /** Record ids handed to `writeBatchLocators`' caller at a time. */
 export const RECORD_CHUNK = 1000;
+
+/** The role a merged table is sealed for: its path in the data directory. */
+export const mergedRole = (file: string): string => `shafaf-locator-merge/${file}`;
 
 /** The role a batch's table is sealed for. */
 export const locatorRole = (jobId: string, kind: LocatorKind): string =>
@@ -112,21 +116,69 @@ export interface LocatedBatch {
   recordCount: number;
 }
 
+/** A merged table pair over the batches with ids in `first … last` (paths from the data dir). */
+export interface MergedRange {
+  first: number;
+  last: number;
+  receipts: string;
+  subjects: string;
+}
+
 /** Finds lines through the tables of a set of batches (held open, one descriptor each). */
 export interface LocatorIndex {
-  /** The batch and line of receipt `code` among `batches` (searched newest first). */
+  /**
+   * The batch and line of receipt `code` among `batches` (searched newest first), through the
+   * merged table of each range of `merged` (batch order, not overlapping) and the table of each
+   * batch in no range: the same answer as without `merged`, in one table read per range.
+   */
   locate<B extends LocatedBatch>(
     code: string,
     batches: readonly B[],
+    merged?: readonly MergedRange[],
   ): { batch: B; index: number } | undefined;
   /** The lines of subject `pseudonym` in each of `batches`, in batch order then line order. */
   subjectLines<B extends LocatedBatch>(
     pseudonym: string,
     batches: readonly B[],
+    merged?: readonly MergedRange[],
   ): { batch: B; index: number }[];
   /** Forgets every table not of these batches (after the list changed). */
   retain(batchIds: ReadonlySet<number>): void;
+  /**
+   * Opens every merged table of `merged` now (a list's files are held from the moment it is
+   * read: the writer may remove them once a later list stops naming them) and closes the merged
+   * tables not named there.
+   *
+   * @throws {LocatorTableError} a named table missing or damaged.
+   */
+  prepare(batches: readonly LocatedBatch[], merged: readonly MergedRange[]): void;
   close(): void;
+}
+
+/** `batches` cut into the ranges of `merged` and single batches, in batch order. */
+type Segments<B> = ({ batch: B } | { range: MergedRange; batches: B[] })[];
+
+function segmentsOf<B extends LocatedBatch>(
+  batches: readonly B[],
+  merged: readonly MergedRange[],
+): Segments<B> {
+  const out: Segments<B> = [];
+  let k = 0;
+  for (let i = 0; i < batches.length;) {
+    const b = batches[i]!;
+    while (merged[k] !== undefined && merged[k]!.last < b.batchId) k++;
+    const m = merged[k];
+    if (m !== undefined && m.first <= b.batchId) {
+      const run: B[] = [];
+      while (i < batches.length && batches[i]!.batchId <= m.last) run.push(batches[i++]!);
+      out.push({ range: m, batches: run });
+      k++;
+    } else {
+      out.push({ batch: b });
+      i++;
+    }
+  }
+  return out;
 }
 
 /**
@@ -136,11 +188,70 @@ export interface LocatorIndex {
  */
 export function createLocatorIndex(params: {
   batchesDir: string;
+  /** Where merged tables' paths start (default: the folder of `batchesDir`). */
+  dataDir?: string;
   dataKey?: DataKey | undefined;
   /** True for a data directory not bound to a data key (its tables are plain). */
   allowPlain: boolean;
 }): LocatorIndex {
   const open_ = new Map<string, { reader: PrivateFileReader; table: LocatorTable }>();
+  const openMerged = new Map<string, { reader: PrivateFileReader; table: MergedLocatorTable }>();
+  const dataDir = params.dataDir ?? path.dirname(params.batchesDir);
+  // The segments of the last (batches, merged) pair: the published list changes rarely.
+  let cut:
+    | {
+        batches: readonly LocatedBatch[];
+        merged: readonly MergedRange[];
+        segments: Segments<LocatedBatch>;
+      }
+    | undefined;
+  const segments = <B extends LocatedBatch>(
+    batches: readonly B[],
+    merged: readonly MergedRange[],
+  ): Segments<B> => {
+    if (cut?.batches !== batches || cut.merged !== merged)
+      cut = { batches, merged, segments: segmentsOf(batches, merged) };
+    return cut.segments as Segments<B>;
+  };
+  const mergedOf = (
+    range: MergedRange,
+    kind: LocatorKind,
+    batches: readonly LocatedBatch[],
+  ): MergedLocatorTable => {
+    if (closed) throw new LocatorTableError(params.batchesDir, "the locator index was closed");
+    const rel = kind === "subject" ? range.subjects : range.receipts;
+    let held = openMerged.get(rel);
+    if (held === undefined) {
+      const file = path.join(dataDir, rel);
+      let reader: PrivateFileReader;
+      try {
+        reader = openPrivateFileReader(file, mergedRole(rel), params.dataKey, {
+          allowPlain: params.allowPlain,
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT")
+          throw new LocatorTableError(file, `missing (batches ${range.first}–${range.last})`);
+        throw error;
+      }
+      try {
+        const table = openMergedLocatorTable(reader, {
+          file,
+          kind,
+          batches: batches.map((b) => ({
+            batchId: b.batchId,
+            jobId: b.jobId,
+            recordCount: b.recordCount,
+          })),
+        });
+        held = { reader, table };
+      } catch (error) {
+        reader.close();
+        throw error;
+      }
+      openMerged.set(rel, held);
+    }
+    return held.table;
+  };
   let closed = false;
   const tableOf = (batch: LocatedBatch, kind: LocatorKind): LocatorTable => {
     if (closed) throw new LocatorTableError(params.batchesDir, "the locator index was closed");
@@ -170,21 +281,65 @@ export function createLocatorIndex(params: {
     return held.table;
   };
   return {
-    locate(code, batches) {
+    locate(code, batches, merged = []) {
       const digest = locatorDigest("receipt-code", code);
-      for (let i = batches.length - 1; i >= 0; i--) {
-        const batch = batches[i]!;
-        const index = tableOf(batch, "receipt-code").find(digest);
-        if (index !== undefined) return { batch, index };
+      if (merged.length === 0) {
+        for (let i = batches.length - 1; i >= 0; i--) {
+          const batch = batches[i]!;
+          const index = tableOf(batch, "receipt-code").find(digest);
+          if (index !== undefined) return { batch, index };
+        }
+        return undefined;
+      }
+      const cuts = segments(batches, merged);
+      for (let i = cuts.length - 1; i >= 0; i--) {
+        const s = cuts[i]!;
+        if ("batch" in s) {
+          const index = tableOf(s.batch, "receipt-code").find(digest);
+          if (index !== undefined) return { batch: s.batch, index };
+          continue;
+        }
+        const hit = mergedOf(s.range, "receipt-code", s.batches).find(digest);
+        if (hit !== undefined) return { batch: s.batches[hit.ordinal]!, index: hit.line };
       }
       return undefined;
     },
-    subjectLines(pseudonym, batches) {
+    subjectLines(pseudonym, batches, merged = []) {
       const digest = locatorDigest("subject", pseudonym);
       const out: { batch: (typeof batches)[number]; index: number }[] = [];
-      for (const batch of batches)
-        for (const index of tableOf(batch, "subject").findAll(digest)) out.push({ batch, index });
+      for (const s of segments(batches, merged)) {
+        if ("batch" in s) {
+          for (const index of tableOf(s.batch, "subject").findAll(digest))
+            out.push({ batch: s.batch, index });
+          continue;
+        }
+        for (const hit of mergedOf(s.range, "subject", s.batches).findAll(digest))
+          out.push({ batch: s.batches[hit.ordinal]!, index: hit.line });
+      }
       return out;
+    },
+    prepare(batches, merged) {
+      // Open the new list's tables first: if one fails, the tables of the list in use stay open.
+      for (const s of segmentsOf(batches, merged))
+        if ("range" in s) {
+          mergedOf(s.range, "receipt-code", s.batches);
+          mergedOf(s.range, "subject", s.batches);
+        }
+      const named = new Set(merged.flatMap((m) => [m.receipts, m.subjects]));
+      for (const [rel, held] of openMerged) {
+        if (named.has(rel)) continue;
+        held.reader.close();
+        openMerged.delete(rel);
+      }
+      // The tables of batches now in a range are not read any more: their descriptors go.
+      const ranged = new Set<number>();
+      for (const s of segmentsOf(batches, merged))
+        if ("range" in s) for (const b of s.batches) ranged.add(b.batchId);
+      for (const [key, held] of open_) {
+        if (!ranged.has(Number(key.slice(0, key.indexOf("/"))))) continue;
+        held.reader.close();
+        open_.delete(key);
+      }
     },
     retain(batchIds) {
       for (const [key, held] of open_) {
@@ -195,8 +350,9 @@ export function createLocatorIndex(params: {
     },
     close() {
       closed = true;
-      for (const held of open_.values()) held.reader.close();
+      for (const held of [...open_.values(), ...openMerged.values()]) held.reader.close();
       open_.clear();
+      openMerged.clear();
     },
   };
 }

@@ -35,9 +35,11 @@ import { ensureBatchTiles, readPublicBatchFile } from "./batch-tiles.ts";
 import { createLocatorIndex, hasBatchLocators, writeBatchLocators } from "./batch-locators.ts";
 import {
   PUBLISHED_FORMAT,
+  readPublishedBatches,
   writePublishedBatches,
   type PublishedBatch,
 } from "./published-batches.ts";
+import { removeRetiredLocatorFiles, updateLocatorMerges } from "./locator-merges.ts";
 import {
   bindDataKey,
   openBytes,
@@ -167,6 +169,10 @@ export interface PublishResult {
   migrated: number[];
   /** Complete batches left out: their artifact is missing (receipts stored whole only). */
   skipped: number[];
+  /** Ranges of batches whose locator tables were merged now (first, last batch id). */
+  merged?: [number, number][];
+  /** Why merging failed (the list was published without the new ranges), if it did. */
+  mergeError?: Error;
 }
 
 export interface ChainBinding {
@@ -776,13 +782,38 @@ export async function openLedgerStore(
       tabled = undefined;
       const chain = binding ?? all[0];
       if (chain === undefined) return result; // nothing anchored, no chain: nothing to publish
+      // Merged locator tables (locator-merges.ts): written before the list that names them.
+      const previous = await readPublishedBatches(root).catch(() => undefined);
+      const same =
+        previous?.chainId === chain.chainId && previous.contract === chain.contract.toLowerCase();
+      const mergeParams = {
+        dataDir: root,
+        dataKey,
+        sealed: dataKeyId !== undefined,
+        listed,
+        previous: same ? previous : undefined,
+      };
+      let merges;
+      try {
+        merges = await updateLocatorMerges(mergeParams);
+      } catch (error) {
+        // A merge that fails (a damaged batch table) never holds back the batches' publication:
+        // the list keeps the ranges still valid, and the next publish merges again.
+        result.mergeError = error as Error;
+        merges = await updateLocatorMerges({ ...mergeParams, write: false });
+      }
       await writePublishedBatches(root, {
         format: PUBLISHED_FORMAT,
         chainId: chain.chainId,
         contract: chain.contract.toLowerCase(),
         batches: listed,
+        merged: merges.merged,
+      });
+      await removeRetiredLocatorFiles(root, previous?.merged ?? [], merges.merged, {
+        sealed: dataKeyId !== undefined,
       });
       result.published = listed.length;
+      result.merged = merges.written.map((m) => [m.first, m.last]);
       return result;
     },
 

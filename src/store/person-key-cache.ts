@@ -20,7 +20,7 @@ import { mkdir } from "node:fs/promises";
 import { makePrivate } from "./private-files.ts";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { Level } from "level";
-import { InvalidInputError } from "../core/errors.ts";
+import { InvalidInputError, ShafafError } from "../core/errors.ts";
 import { VRF_OUTPUT_LENGTH } from "../core/vrf.ts";
 import { PrivateFileError, type DataKey } from "./private-store.ts";
 
@@ -43,6 +43,39 @@ export interface OpenPersonKeyCacheOptions {
 
 const SEALED_VALUE = 12 + VRF_OUTPUT_LENGTH + 16;
 
+/**
+ * The cache's folder is held by another process (LevelDB's lock: one process at a time), code
+ * `store.person-key-cache.busy`. Names the folder, never a person.
+ */
+export class PersonKeyCacheBusyError extends ShafafError {
+  override name = "PersonKeyCacheBusyError";
+  constructor(dir: string, cause?: unknown) {
+    super(`the person-key cache ${dir} is in use by another shafaf process`, {
+      code: "store.person-key-cache.busy",
+      details:
+        "one process at a time holds it (`shafaf anchor`, or a `shafaf serve` with --vrf-key and a signer, on this data directory): stop the other process and run this again, or give this one another --data-dir",
+      cause,
+    });
+  }
+}
+
+/** Opens the cache's LevelDB, naming a folder held by another process. */
+async function openCacheDb(dir: string): Promise<Level<Uint8Array, Uint8Array>> {
+  const db = new Level<Uint8Array, Uint8Array>(dir, {
+    keyEncoding: "view",
+    valueEncoding: "view",
+  });
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+    if (/lock/i.test(cause?.message ?? "") || cause?.code === "LEVEL_LOCKED")
+      throw new PersonKeyCacheBusyError(dir, error);
+    throw error;
+  }
+  return db;
+}
+
 const META_KEY = Uint8Array.from([0x00]);
 const ENTRY_PREFIX = 0x01;
 const FORMAT = "shafaf-person-key-cache/1";
@@ -60,6 +93,7 @@ export function personKeyCacheKey(seed: Uint8Array): Uint8Array {
  * Opens (creating when missing) the cache in `dir`.
  *
  * @throws {InvalidInputError} `store.person-key-cache.key` when the cache belongs to another VRF key.
+ * @throws {PersonKeyCacheBusyError} `store.person-key-cache.busy` when another process holds it.
  * @example
  * const cache = await openPersonKeyCache(".shafaf/person-keys", { cacheKey, vrfPublicKey });
  */
@@ -74,11 +108,7 @@ export async function openPersonKeyCache(
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await restrictModes(dir);
-  const db = new Level<Uint8Array, Uint8Array>(dir, {
-    keyEncoding: "view",
-    valueEncoding: "view",
-  });
-  await db.open();
+  const db = await openCacheDb(dir);
   const vrfPublicKey = Buffer.from(options.vrfPublicKey).toString("hex");
   const dataKey = options.dataKey;
   const existing = await db.get(META_KEY);
@@ -198,11 +228,7 @@ const restrictModes = makePrivate;
  * const sealed = await sealPersonKeyCache(".shafaf/person-keys", dataKey);
  */
 export async function sealPersonKeyCache(dir: string, dataKey: DataKey): Promise<number> {
-  const db = new Level<Uint8Array, Uint8Array>(dir, {
-    keyEncoding: "view",
-    valueEncoding: "view",
-  });
-  await db.open();
+  const db = await openCacheDb(dir);
   try {
     const existing = await db.get(META_KEY);
     if (existing === undefined) return 0;

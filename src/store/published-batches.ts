@@ -13,6 +13,8 @@ import { ShafafError } from "../core/errors.ts";
 import { replacePrivateFile } from "./private-files.ts";
 
 export const PUBLISHED_FORMAT = "shafaf-published/1";
+/** The list's version when it names merged locator tables (docs/spec/published-batches-v2.md). */
+export const PUBLISHED_FORMAT_2 = "shafaf-published/2";
 /** The list's file name in the data directory. */
 export const PUBLISHED_FILE = "published.json";
 
@@ -36,12 +38,28 @@ export interface PublishedBatch {
   scheme?: "shafaf-tree/2";
 }
 
+/**
+ * A merged locator table pair (docs/spec/locator-merge-v1.md) covering the listed batches whose
+ * ids are in `first … last`; file paths relative to the data directory.
+ */
+export interface LocatorMerge {
+  first: number;
+  last: number;
+  /** `locators/<name>.receipts.lm` */
+  receipts: string;
+  /** `locators/<name>.subjects.lm` */
+  subjects: string;
+}
+
 export interface PublishedBatches {
-  format: typeof PUBLISHED_FORMAT;
+  /** `shafaf-published/2` exactly when `merged` is not empty (written so; both are read). */
+  format: typeof PUBLISHED_FORMAT | typeof PUBLISHED_FORMAT_2;
   chainId: number;
   contract: string;
   /** Strictly increasing batch ids. */
   batches: PublishedBatch[];
+  /** Merged locator tables, ranges in increasing order, not overlapping (version 2 only). */
+  merged?: LocatorMerge[];
 }
 
 /** A list that is not a `shafaf-published/1` (code `store.published`); names no personal data. */
@@ -85,8 +103,16 @@ export function parsePublishedBatches(text: string, file: string): PublishedBatc
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("not an object");
   const d = doc as Record<string, unknown>;
-  if (d["format"] !== PUBLISHED_FORMAT) fail(`format is not ${PUBLISHED_FORMAT}`);
-  onlyKeys(d, ["format", "chainId", "contract", "batches"], "the list", fail);
+  const format = d["format"];
+  if (format !== PUBLISHED_FORMAT && format !== PUBLISHED_FORMAT_2)
+    fail(`format is not ${PUBLISHED_FORMAT} or ${PUBLISHED_FORMAT_2}`);
+  const v2 = format === PUBLISHED_FORMAT_2;
+  onlyKeys(
+    d,
+    ["format", "chainId", "contract", "batches", ...(v2 ? ["merged"] : [])],
+    "the list",
+    fail,
+  );
   if (!isId(d["chainId"])) fail("chainId is not a positive integer");
   if (typeof d["contract"] !== "string" || !ADDRESS.test(d["contract"]))
     fail("contract is not a lower-case 0x address");
@@ -119,13 +145,47 @@ export function parsePublishedBatches(text: string, file: string): PublishedBatc
       bad("scheme", "absent or shafaf-tree/2");
     return e as unknown as PublishedBatch;
   });
+  if (!v2)
+    return {
+      format: PUBLISHED_FORMAT,
+      chainId: d["chainId"] as number,
+      contract: d["contract"] as string,
+      batches,
+    };
+  if (!Array.isArray(d["merged"])) return fail("merged is not an array");
+  let after = 0;
+  const merged = (d["merged"] as unknown[]).map((x, i): LocatorMerge => {
+    const where = `merged[${i}]`;
+    if (typeof x !== "object" || x === null || Array.isArray(x))
+      return fail(`${where} is not an object`);
+    const e = x as Record<string, unknown>;
+    onlyKeys(e, ["first", "last", "receipts", "subjects"], where, fail);
+    if (!isId(e["first"]) || !isId(e["last"]) || e["last"] < e["first"])
+      fail(`${where}: first and last are not batch ids with first ≤ last`);
+    if ((e["first"] as number) <= after) fail(`${where} overlaps or precedes the range before`);
+    after = e["last"] as number;
+    if (!batches.some((b) => b.batchId >= (e["first"] as number) && b.batchId <= after))
+      fail(`${where} covers no listed batch`);
+    for (const [f, suffix] of [
+      ["receipts", ".receipts.lm"],
+      ["subjects", ".subjects.lm"],
+    ] as const)
+      if (typeof e[f] !== "string" || !MERGED_FILE.test(e[f]) || !e[f].endsWith(suffix))
+        fail(`${where}.${f} is not locators/<name>${suffix}`);
+    return e as unknown as LocatorMerge;
+  });
+  if (merged.length === 0)
+    fail(`merged is empty (a list without merged tables is ${PUBLISHED_FORMAT})`);
   return {
-    format: PUBLISHED_FORMAT,
+    format: PUBLISHED_FORMAT_2,
     chainId: d["chainId"] as number,
     contract: d["contract"] as string,
     batches,
+    merged,
   };
 }
+
+const MERGED_FILE = /^locators\/[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
 
 const BATCH_KEYS = [
   "batchId",
@@ -154,7 +214,10 @@ function onlyKeys(
     if (!allowed.includes(key)) fail(`${where} has an unknown field ${JSON.stringify(key)}`);
 }
 
-/** The list's canonical text: one batch per line, in batch order. */
+/**
+ * The list's canonical text: one batch per line, in batch order; version 2 (and its `merged`,
+ * one range per line) exactly when `merged` is not empty.
+ */
 export function formatPublishedBatches(list: PublishedBatches): string {
   const batches = list.batches.map((b) => {
     const o: Record<string, unknown> = {};
@@ -162,10 +225,18 @@ export function formatPublishedBatches(list: PublishedBatches): string {
     if (b.scheme !== undefined) o["scheme"] = b.scheme;
     return "    " + JSON.stringify(o);
   });
+  const merged = (list.merged ?? []).map(
+    (m) =>
+      "    " +
+      JSON.stringify({ first: m.first, last: m.last, receipts: m.receipts, subjects: m.subjects }),
+  );
   return (
-    `{\n  "format": "${PUBLISHED_FORMAT}",\n  "chainId": ${list.chainId},\n` +
+    `{\n  "format": "${merged.length === 0 ? PUBLISHED_FORMAT : PUBLISHED_FORMAT_2}",\n` +
+    `  "chainId": ${list.chainId},\n` +
     `  "contract": ${JSON.stringify(list.contract.toLowerCase())},\n` +
-    `  "batches": [${batches.length === 0 ? "" : `\n${batches.join(",\n")}\n  `}]\n}\n`
+    `  "batches": [${batches.length === 0 ? "" : `\n${batches.join(",\n")}\n  `}]` +
+    (merged.length === 0 ? "" : `,\n  "merged": [\n${merged.join(",\n")}\n  ]`) +
+    "\n}\n"
   );
 }
 

@@ -17,6 +17,7 @@ import type { StoredReceipt, GetReceiptOptions } from "./ledger-store.ts";
 import {
   parsePublishedBatches,
   PUBLISHED_FILE,
+  type LocatorMerge,
   type PublishedBatch,
   type PublishedBatches,
 } from "./published-batches.ts";
@@ -82,6 +83,7 @@ export async function openPublishedStore(
   let list: PublishedBatches | undefined;
   let facts: (AnchoredBatchFacts & PublishedBatch)[] = [];
   let byId = new Map<number, AnchoredBatchFacts & PublishedBatch>();
+  let merged: LocatorMerge[] = [];
   let signature = "";
   let checkedAt = -Infinity;
   let lastError: Error | undefined;
@@ -103,8 +105,16 @@ export async function openPublishedStore(
     }
     try {
       const next = parsePublishedBatches(readFileSync(listFile, "utf8"), listFile);
+      const nextFacts = next.batches.map((b) => ({
+        ...b,
+        chainId: next.chainId,
+        contract: next.contract,
+      }));
+      // The list's merged tables are held open from now on (docs/spec/locator-merge-v1.md).
+      locators.prepare(nextFacts, next.merged ?? []);
       list = next;
-      facts = next.batches.map((b) => ({ ...b, chainId: next.chainId, contract: next.contract }));
+      facts = nextFacts;
+      merged = next.merged ?? [];
       byId = new Map(facts.map((b) => [b.batchId, b]));
       locators.retain(new Set(byId.keys()));
       signature = sig;
@@ -140,18 +150,18 @@ export async function openPublishedStore(
     async getReceiptByCode(code, opts) {
       if (typeof code !== "string" || code.length === 0 || code.length > 200) return undefined;
       fresh(refreshMs);
-      let hit = locators.locate(code, facts);
+      let hit = locators.locate(code, facts, merged);
       if (hit === undefined) {
         const before = signature;
         fresh(MISS_REFRESH_MS);
-        if (signature !== before) hit = locators.locate(code, facts);
+        if (signature !== before) hit = locators.locate(code, facts, merged);
       }
       return hit === undefined ? undefined : assemble(hit.batch, hit.index, code, opts);
     },
     async listReceiptsBySubject(pseudonym) {
       fresh(refreshMs);
       const out: StoredReceipt[] = [];
-      for (const hit of locators.subjectLines(pseudonym, facts))
+      for (const hit of locators.subjectLines(pseudonym, facts, merged))
         out.push(await assemble(hit.batch, hit.index));
       return out;
     },

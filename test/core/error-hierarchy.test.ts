@@ -70,6 +70,7 @@ const SAMPLES: Readonly<Record<string, (C: ErrorClass) => Error>> = {
   BatchArtifactError: make("x"),
   PrivateFileError: make("x", { code: "store.private.tampered" }),
   LocatorTableError: make("receipts.loc", "x"),
+  PersonKeyCacheBusyError: make("person-keys"),
   PublishedListError: make("published.json", "x"),
   IndexStoreError: make("x"),
   LedgerStoreError: make("x"),

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,7 +10,11 @@ import type { ShafafError } from "../../src/core/errors.ts";
 import { InvalidInputError } from "../../src/core/errors.ts";
 import { personVrfInput } from "../../src/core/person-key.ts";
 import { vrfHash, vrfSecretKey } from "../../src/core/vrf.ts";
-import { openPersonKeyCache, personKeyCacheKey } from "../../src/store/person-key-cache.ts";
+import {
+  openPersonKeyCache,
+  PersonKeyCacheBusyError,
+  personKeyCacheKey,
+} from "../../src/store/person-key-cache.ts";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const seed = new Uint8Array(32).fill(7);
@@ -133,5 +139,50 @@ describe("person-key-cache", () => {
         await cache.close();
       }
     });
+  });
+
+  it("names the folder and the fix when another process holds the cache (not LevelDB's bare lock error)", async function () {
+    this.timeout(30_000);
+    // A second process holds the cache, as a running `shafaf serve --vrf-key` with a signer does.
+    const holder = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `const { openPersonKeyCache, personKeyCacheKey } = await import(${JSON.stringify(
+          path.resolve(import.meta.dirname, "../../src/store/person-key-cache.ts"),
+        )});
+        const { vrfSecretKey } = await import(${JSON.stringify(
+          path.resolve(import.meta.dirname, "../../src/core/vrf.ts"),
+        )});
+        const seed = new Uint8Array(32).fill(7);
+        await openPersonKeyCache(${JSON.stringify(dir)}, { cacheKey: personKeyCacheKey(seed), vrfPublicKey: vrfSecretKey(seed).publicKey });
+        process.stdout.write("held\\n");
+        setInterval(() => {}, 1000);`,
+      ],
+      { cwd: path.resolve(import.meta.dirname, "../.."), stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const [chunk] = (await once(holder.stdout, "data")) as [Buffer];
+      expect(chunk.toString()).to.equal("held\n");
+      let error: unknown;
+      try {
+        await open();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(PersonKeyCacheBusyError);
+      const e = error as PersonKeyCacheBusyError;
+      expect(e.code).to.equal("store.person-key-cache.busy");
+      expect(e.shortMessage).to.include(dir);
+      expect(e.details).to.include("another --data-dir");
+      expect(e.message).to.not.include("LOCK");
+    } finally {
+      holder.kill("SIGKILL");
+      await once(holder, "exit");
+    }
+    // Once the other process is gone, the cache opens.
+    await (await open()).close();
   });
 });

@@ -91,7 +91,11 @@ export const command: CliCommand = {
         const done = await store.publish();
         process.stdout.write(
           values.json === true
-            ? JSON.stringify({ dataDir, ...done }) + "\n"
+            ? JSON.stringify({
+                dataDir,
+                ...done,
+                ...(done.mergeError === undefined ? {} : { mergeError: done.mergeError.message }),
+              }) + "\n"
             : `published ${done.published} batch(es) in ${path.join(dataDir, "published.json")}` +
                 (done.migrated.length === 0
                   ? ""
@@ -99,6 +103,12 @@ export const command: CliCommand = {
                 (done.skipped.length === 0
                   ? ""
                   : `; left out ${done.skipped.join(", ")} (artifact missing: restore it from the backup)`) +
+                (done.merged === undefined || done.merged.length === 0
+                  ? ""
+                  : `; merged the locator tables of batches ${done.merged.map(([a, b]) => `${a}–${b}`).join(", ")}`) +
+                (done.mergeError === undefined
+                  ? ""
+                  : `; merging the locator tables failed (published without the new ranges): ${done.mergeError.message}`) +
                 "\n",
         );
         return 0;
