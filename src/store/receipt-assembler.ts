@@ -33,6 +33,7 @@ import { PrivateFileError, type DataKey } from "./private-store.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
 import { sumTreeProofRulesBreak } from "../core/verify-sum-tree-proof.ts";
+import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
 import {
   openRecordLines,
   openTiledBatch,
@@ -309,7 +310,11 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
             const line = loaded.lines.line(sum.tiles.leafLine(w.batchIndex + k));
             const record = recordFromJson(line.record);
             if (record === undefined) throw new RangeError(`line ${line.index + 1} is damaged`);
-            // The leaf's commitment was computed from this line and checked against its tile.
+            // The leaf's commitment was computed from this line's JSON and checked against its
+            // tile; the opening handed out is the typed record, which MUST commit to it too.
+            const fields = sumTreeRecordFields(record, hexToBytes(line.salt));
+            if (bytesToHex(fields.commitment) !== leaf.commitment)
+              throw new RangeError(`line ${line.index + 1} does not open its leaf`);
             records.push({ record: recordToJson(record), salt: line.salt as Hex });
           });
         return {

@@ -8,9 +8,8 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { hexToBytes } from "../core/hex.ts";
-import { recordFromJson } from "../core/receipt.ts";
 import { createTileSumTree } from "../core/sum-tiles.ts";
-import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
+import { recordJsonCommitment } from "../core/sum-tree-record.ts";
 import {
   artifactFileRole,
   artifactSealing,
@@ -160,18 +159,23 @@ export async function openTiledBatch(
     readTile: (p, level, index, width) => tiles.readTile(p, level, index, width),
     leafKey: (i) => tiles.leafKey(i),
     leafKeyRun: (from, count) => ({ bytes: tiles.leafRun(from, count), stride: 36 }),
+    // From the line's JSON record as it is, not typed: core checks the commitment against the
+    // leaf's verified tile entry (a damaged line does not hash to it), and whoever hands out a
+    // record as an opening types it and checks its commitment again (receipt-assembler.ts).
     leafCommitment: (i) => {
       const line = lines.line(tiles.leafLine(i));
-      const record = recordFromJson(line.record);
+      const record = line.record as unknown;
       if (
-        record === undefined ||
+        typeof record !== "object" ||
+        record === null ||
+        Array.isArray(record) ||
         typeof line.salt !== "string" ||
         !/^0x[0-9a-f]{64}$/.test(line.salt)
       )
         throw new BatchArtifactError(
           `${lines.file}: the record or salt of line ${line.index + 1} is damaged`,
         );
-      return sumTreeRecordFields(record, hexToBytes(line.salt)).commitment;
+      return recordJsonCommitment(record as Record<string, unknown>, hexToBytes(line.salt));
     },
   });
   if (tree.root.toLowerCase() !== artifact.descriptor.root.toLowerCase()) {
