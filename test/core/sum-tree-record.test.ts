@@ -166,9 +166,7 @@ describe("recordJsonCommitment", function () {
         (record, salt, reverse) => {
           // as an artifact line holds it: JSON text of recordToJson, parsed (keys in any order)
           const json = JSON.parse(JSON.stringify(recordToJson(record))) as Record<string, unknown>;
-          const line = reverse
-            ? Object.fromEntries(Object.entries(json).reverse())
-            : json;
+          const line = reverse ? Object.fromEntries(Object.entries(json).reverse()) : json;
           const typed = recordFromJson(line);
           if (typed === undefined) return;
           let want: Uint8Array;
