@@ -181,11 +181,8 @@ export function createApp(options: CreateAppOptions): ShafafApi {
   );
 
   app.use("/api", rateLimited(limiter));
-  app.use(openApiDocumentRoutes(validators));
-  app.use(batchRoutes(validators, { index }));
-  app.use(batchTilesRoutes(validators, { ledger }));
-  app.use(findingsRoutes(validators, { index, auditReports: options.auditReports, log }));
-  app.use(statsRoutes(validators, { index }));
+  // The lookups first (receipts, person proofs: the most frequent public calls): no route before
+  // them matches their paths, so the order changes no answer, only the routers a lookup passes.
   app.use(
     receiptRoutes(validators, {
       index,
@@ -196,7 +193,6 @@ export function createApp(options: CreateAppOptions): ShafafApi {
       ...(options.logBundle === undefined ? {} : { logBundle: options.logBundle }),
     }),
   );
-  app.use(verifyRoutes(validators, { policy, gate }));
   app.use(
     personRoutes(validators, {
       index,
@@ -209,6 +205,12 @@ export function createApp(options: CreateAppOptions): ShafafApi {
       log,
     }),
   );
+  app.use(openApiDocumentRoutes(validators));
+  app.use(batchRoutes(validators, { index }));
+  app.use(batchTilesRoutes(validators, { ledger }));
+  app.use(findingsRoutes(validators, { index, auditReports: options.auditReports, log }));
+  app.use(statsRoutes(validators, { index }));
+  app.use(verifyRoutes(validators, { policy, gate }));
   app.use(
     chainRoutes(validators, {
       index,

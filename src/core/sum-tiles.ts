@@ -330,7 +330,20 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
   };
 
   /** The folded rows (tree levels 8L … 8L+8) of tile window (L, N): its entries, then the edge. */
+  /** The window used last (verified and kept): a proof reads one window for several nodes. */
+  let lastL = -1;
+  let lastN = -1;
+  let lastRows: Uint8Array[] | undefined;
   const window = (L: number, N: number): Uint8Array[] => {
+    if (L === lastL && N === lastN && lastRows !== undefined) return lastRows;
+    const rows = foldedWindow(L, N);
+    lastL = L;
+    lastN = N;
+    lastRows = rows;
+    return rows;
+  };
+
+  const foldedWindow = (L: number, N: number): Uint8Array[] => {
     const id = `${prefix}${L}/${N}`;
     const hit = windows.get(id);
     if (hit !== undefined) return hit;
@@ -415,10 +428,11 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
    * ≥ 8 (in tiles of level ≥ 1, shared by every proof of the subtree; at most size/128 of them)
    * are kept as text: each use gets its own object.
    */
-  const upper = new Map<number, ProofNode>();
+  /** Per tree level ≥ 8, index → the node as text. */
+  const upper: Map<number, ProofNode>[] = [];
   const proofNodeAt = (level: number, index: number): ProofNode => {
-    const id = level >= TILE_HEIGHT ? level * 2 ** 32 + index : -1;
-    const kept = id < 0 ? undefined : upper.get(id);
+    const keep = level >= TILE_HEIGHT ? (upper[level] ??= new Map()) : undefined;
+    const kept = keep?.get(index);
     if (kept !== undefined) return { hash: kept.hash, lanes: kept.lanes.slice() };
     const L = Math.floor(level / TILE_HEIGHT);
     const r = level % TILE_HEIGHT;
@@ -430,7 +444,7 @@ export function createSumTileProvince(params: SumTileProvinceParams): SumTilePro
     const lanes: string[] = [];
     for (let k = 0; k < lanesN; k++) lanes.push(laneDecimal(row, at + 32 + k * LANE_BYTES));
     const made = { hash: bytesToHex(row.subarray(at, at + 32)), lanes };
-    if (id >= 0) upper.set(id, { hash: made.hash, lanes: lanes.slice() });
+    keep?.set(index, { hash: made.hash, lanes: lanes.slice() });
     return made;
   };
 
@@ -612,7 +626,8 @@ export function createTileSumTree(params: TileSumTreeParams): SumTree {
     while (j - seq - 1 >= 0 && sameKey(i - seq - 1, key)) seq++;
     const entry = provinceTiles(p).node(0, j);
     const leaf: SumLeaf = { key, seq, lanes: entry.lanes, commitment: params.leafCommitment(i) };
-    if (bytesToHex(sumLeafNode(leaf).hash) !== bytesToHex(entry.hash))
+    const hash = sumLeafNode(leaf).hash;
+    if (hash.length !== 32 || !sameBytes(hash, 0, entry.hash, 0, 32))
       throw new SumTilesError(
         `leaf ${j} of province ${codes[p]}: its key, seq, lanes and commitment do not hash to its tile entry`,
       );

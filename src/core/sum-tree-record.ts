@@ -24,26 +24,24 @@ interface SortedKey {
 
 /**
  * The record's keys in UTF-16 code-unit order. Records of one kind share a key list (a row of
- * the same columns): the last list is kept and reused while the next record's keys are the same
- * strings in the same order.
+ * the same columns): the last two lists are kept and reused while the next record's keys are the
+ * same strings in the same order (two: a reader alternates a typed record and its JSON form,
+ * whose keys may come in another order).
  */
-let lastKeys: string[] = [];
-let lastSorted: SortedKey[] = [];
+const keptKeys: { keys: string[]; sorted: SortedKey[] }[] = [];
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 function sortedKeysOf(keys: string[]): SortedKey[] {
-  if (keys.length === lastKeys.length) {
-    let same = true;
-    for (let i = 0; i < keys.length; i++)
-      if (keys[i] !== lastKeys[i]) {
-        same = false;
-        break;
-      }
-    if (same) return lastSorted;
-  }
-  lastKeys = keys;
-  lastSorted = [...keys]
+  for (const kept of keptKeys) if (sameKeys(keys, kept.keys)) return kept.sorted;
+  const sorted = [...keys]
     .sort()
     .map((key) => ({ key, prefix: encoder.encode(`${JSON.stringify(key)}:`) }));
-  return lastSorted;
+  keptKeys.unshift({ keys, sorted });
+  if (keptKeys.length > 2) keptKeys.pop();
+  return sorted;
 }
 
 /**
@@ -95,7 +93,10 @@ function writeJsonString(text: string, at: number): number {
  * of `recordToJson(record)` and `JSON.stringify`-ing each key and value (test/core/sum-tree-record
  * pins the equality), without the intermediate object and strings.
  */
-function writeCanonicalRecordJson(record: LedgerRecord, at: number): number {
+function writeCanonicalRecordJson(
+  record: LedgerRecord | Readonly<Record<string, unknown>>,
+  at: number,
+): number {
   const values = record as unknown as Record<string, unknown>;
   let end = at;
   room(end, 1)[end++] = 0x7b; // {
@@ -134,4 +135,29 @@ export function sumTreeRecordFields(record: LedgerRecord, salt: Uint8Array): Sum
   buf.set(salt, 1);
   const end = writeCanonicalRecordJson(record, 33);
   return { amounts, commitment: keccak256(preimage.subarray(0, end)) };
+}
+
+/**
+ * The salted commitment of a record given in its JSON form (a `recordToJson` record, as an
+ * artifact line holds it), without typing it: keccak256(0x03 ‖ salt ‖ canonical JSON of `json`).
+ * For any `json` that `recordFromJson` accepts (canonical values, no extra key) it is the
+ * commitment {@link sumTreeRecordFields} gives for `recordFromJson(json)`. It checks nothing of
+ * the record: the caller MUST compare the result with a trusted value (a verified leaf) before
+ * relying on it, and MUST NOT hand out `json` itself as an opening without typing it.
+ *
+ * @example
+ * const c = recordJsonCommitment(line.record, salt); // then compared with the tile entry's leaf
+ */
+export function recordJsonCommitment(
+  json: Readonly<Record<string, unknown>>,
+  salt: Uint8Array,
+): Uint8Array {
+  if (salt.length !== 32) throw new RangeError("salt must be 32 bytes");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new RangeError("a record is a JSON object");
+  const buf = room(0, 33);
+  buf[0] = RECORD_COMMITMENT_DOMAIN;
+  buf.set(salt, 1);
+  const end = writeCanonicalRecordJson(json, 33);
+  return keccak256(preimage.subarray(0, end));
 }

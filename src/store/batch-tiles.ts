@@ -568,15 +568,21 @@ export function openBatchTiles(
       );
     return new Uint8Array(f.read(at, length));
   };
-  /** "leaves.bin:N" / "lines.bin:N" → block; Map order is recency (oldest first). */
-  const blocks = new Map<string, Uint8Array>();
+  /** Block N of leaves.bin → 2N, of lines.bin → 2N + 1; Map order is recency (oldest first). */
+  const blocks = new Map<number, Uint8Array>();
   let cachedBytes = 0;
+  /** The block used last (already the newest in `blocks`): a proof reads one block many times. */
+  let lastId = -1;
+  let lastBlock: Uint8Array | undefined;
   const block = (f: PrivateFileReader, what: string, size: number, b: number): Uint8Array => {
-    const id = `${what}:${b}`;
+    const id = 2 * b + (f === leavesFile ? 0 : 1);
+    if (id === lastId && lastBlock !== undefined) return lastBlock;
     const hit = blocks.get(id);
     if (hit !== undefined) {
       blocks.delete(id);
       blocks.set(id, hit);
+      lastId = id;
+      lastBlock = hit;
       return hit;
     }
     const at = b * size;
@@ -589,6 +595,9 @@ export function openBatchTiles(
         blocks.delete(k);
         cachedBytes -= v.length;
       }
+      const kept = blocks.get(id) === bytes;
+      lastId = kept ? id : -1;
+      lastBlock = kept ? bytes : undefined;
     }
     return bytes;
   };
@@ -678,6 +687,8 @@ export function openBatchTiles(
     },
     close() {
       blocks.clear();
+      lastId = -1;
+      lastBlock = undefined;
       cachedBytes = 0;
       leavesFile.close();
       linesFile.close();

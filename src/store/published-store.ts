@@ -25,6 +25,7 @@ import { bindDataKey, requireDataKey, type DataKey } from "./private-store.ts";
 import {
   createReceiptAssembler,
   type AnchoredBatchFacts,
+  type AssemblerStats,
   type PersonBatchMaterial,
 } from "./receipt-assembler.ts";
 
@@ -42,7 +43,20 @@ export interface PublishedStore {
   batches(): readonly PublishedBatch[];
   /** Why the last reading of the list failed (the previous list stays in use), else undefined. */
   readonly lastError: Error | undefined;
+  /** Counters of the lookups so far, by path taken (a test's and an operator's view). */
+  lookupStats(): PublishedLookupStats;
   close(): Promise<void>;
+}
+
+/**
+ * The assembler's counters and the code lookups': a code found in the locator tables is the fast
+ * path; `missRefreshes` counts codes the tables did not have, which made the store look at the
+ * list again (a burst of unknown codes, or a batch published since).
+ */
+export interface PublishedLookupStats extends AssemblerStats {
+  codesLocated: number;
+  codesNotFound: number;
+  missRefreshes: number;
 }
 
 export interface OpenPublishedStoreOptions {
@@ -87,6 +101,7 @@ export async function openPublishedStore(
   let signature = "";
   let checkedAt = -Infinity;
   let lastError: Error | undefined;
+  const codes = { codesLocated: 0, codesNotFound: 0, missRefreshes: 0 };
 
   const look = (): void => {
     checkedAt = performance.now();
@@ -153,9 +168,13 @@ export async function openPublishedStore(
       let hit = locators.locate(code, facts, merged);
       if (hit === undefined) {
         const before = signature;
+        const looked = checkedAt;
         fresh(MISS_REFRESH_MS);
+        if (checkedAt !== looked) codes.missRefreshes++;
         if (signature !== before) hit = locators.locate(code, facts, merged);
       }
+      if (hit === undefined) codes.codesNotFound++;
+      else codes.codesLocated++;
       return hit === undefined ? undefined : assemble(hit.batch, hit.index, code, opts);
     },
     async listReceiptsBySubject(pseudonym) {
@@ -176,6 +195,7 @@ export async function openPublishedStore(
       if (batch?.scheme !== "shafaf-tree/2") return undefined;
       return readPublicBatchFile(path.join(batchesDir, batch.jobId), file);
     },
+    lookupStats: () => ({ ...assembler.stats(), ...codes }),
     close() {
       locators.close();
       assembler.close();

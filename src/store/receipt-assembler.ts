@@ -33,6 +33,7 @@ import { PrivateFileError, type DataKey } from "./private-store.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { buildReceiptV2, type ReceiptV2 } from "../core/receipt-v2.ts";
 import { sumTreeProofRulesBreak } from "../core/verify-sum-tree-proof.ts";
+import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
 import {
   openRecordLines,
   openTiledBatch,
@@ -90,8 +91,29 @@ export interface ReceiptAssembler {
    * index), the windows' tiles, and a `pread` per leaf opened.
    */
   personBatch(batch: AnchoredBatchFacts, key: Uint8Array): Promise<PersonBatchMaterial | undefined>;
+  /** What the lookups cost so far, by path taken (counters since the assembler was created). */
+  stats(): AssemblerStats;
   /** Releases the cached trees and file descriptors. */
   close(): void;
+}
+
+/**
+ * Counters of an assembler's work. The fast path of a lookup opens a batch once (its line offsets
+ * from `records.idx`, its tiles as stored) and then answers from it; `lineScans` and
+ * `tileRebuilds` count the batches opened the slow way (an artifact without `records.idx`, a v2
+ * batch without tiles), which a published data directory never needs.
+ */
+export interface AssemblerStats {
+  /** Batches opened (loaded into the cache; again after an eviction). */
+  batchesOpened: number;
+  /** Batches whose line offsets were found by scanning `records.jsonl`. */
+  lineScans: number;
+  /** v2 batches whose tiles were written from the artifact as they were opened. */
+  tileRebuilds: number;
+  /** Receipts assembled. */
+  receipts: number;
+  /** Person proofs assembled. */
+  personProofs: number;
 }
 
 /**
@@ -145,6 +167,13 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
   const cache = new Map<number, Promise<Loaded>>();
   const sizes = new Map<number, Loaded>();
   let closed = false;
+  const counts: AssemblerStats = {
+    batchesOpened: 0,
+    lineScans: 0,
+    tileRebuilds: 0,
+    receipts: 0,
+    personProofs: 0,
+  };
 
   const release = (loaded: Loaded): void => {
     loaded.lines.close();
@@ -198,6 +227,9 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         { cause: error },
       );
     }
+    counts.batchesOpened++;
+    if (lines.scanned) counts.lineScans++;
+    if (sum?.rebuilt === true) counts.tileRebuilds++;
     return {
       ...(tree !== undefined ? { tree } : {}),
       ...(sum !== undefined ? { sum } : {}),
@@ -259,6 +291,7 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
       if (record === undefined) {
         throw new ReceiptAssemblyError(`${loaded.file}: the record of ${where} is damaged`);
       }
+      counts.receipts++;
       if (loaded.sum !== undefined)
         return assembleV2(batch, loaded.sum, index, line, record, where, options.verify ?? true);
       const values = leafValues(record, { salt: line.salt as Hex, subject: line.subject as Hex });
@@ -309,9 +342,14 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
             const line = loaded.lines.line(sum.tiles.leafLine(w.batchIndex + k));
             const record = recordFromJson(line.record);
             if (record === undefined) throw new RangeError(`line ${line.index + 1} is damaged`);
-            // The leaf's commitment was computed from this line and checked against its tile.
+            // The leaf's commitment was computed from this line's JSON and checked against its
+            // tile; the opening handed out is the typed record, which MUST commit to it too.
+            const fields = sumTreeRecordFields(record, hexToBytes(line.salt));
+            if (bytesToHex(fields.commitment) !== leaf.commitment)
+              throw new RangeError(`line ${line.index + 1} does not open its leaf`);
             records.push({ record: recordToJson(record), salt: line.salt as Hex });
           });
+        counts.personProofs++;
         return {
           chainId: batch.chainId,
           contract: batch.contract.toLowerCase() as Hex,
@@ -325,6 +363,8 @@ export function createReceiptAssembler(params: CreateReceiptAssemblerParams): Re
         );
       }
     },
+
+    stats: () => ({ ...counts }),
 
     close() {
       closed = true;

@@ -8,9 +8,8 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import type { SumTree } from "../core/build-sum-tree.ts";
 import { hexToBytes } from "../core/hex.ts";
-import { recordFromJson } from "../core/receipt.ts";
 import { createTileSumTree } from "../core/sum-tiles.ts";
-import { sumTreeRecordFields } from "../core/sum-tree-record.ts";
+import { recordJsonCommitment } from "../core/sum-tree-record.ts";
 import {
   artifactFileRole,
   artifactSealing,
@@ -22,6 +21,7 @@ import { openPrivateFileReader, PrivateFileError, readPrivateFile } from "./priv
 import {
   ensureBatchTiles,
   openBatchTiles,
+  readBatchTilesDescriptor,
   tileSealing,
   tiledProvinces,
   type BatchTilesReader,
@@ -33,6 +33,11 @@ export interface RecordLines {
   readonly file: string;
   /** Bytes held (the offsets). */
   readonly bytes: number;
+  /**
+   * True when the line offsets were found by scanning `records.jsonl` (an artifact without
+   * `records.idx`): the slow path, O(records) once per opening.
+   */
+  readonly scanned: boolean;
   /**
    * Line `index`, parsed; throws BatchArtifactError when it cannot be read. The last
    * {@link RECENT_LINES} lines are kept (a receipt reads its line, then its leaf's commitment
@@ -58,8 +63,8 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
   const jsonlBytes = d.files["records.jsonl"].bytes;
   const sealed = artifactSealing(dir, d);
   let offsets: Float64Array;
+  const idx = d.files["records.idx"];
   try {
-    const idx = d.files["records.idx"];
     if (idx === undefined) {
       offsets = await scanRecordOffsets(file, d.recordCount);
       if (offsets[d.recordCount] !== jsonlBytes) throw new RangeError("length differs");
@@ -98,6 +103,7 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
   return {
     file,
     bytes: offsets.byteLength,
+    scanned: idx === undefined,
     line(index) {
       if (!Number.isInteger(index) || index < 0 || index >= d.recordCount)
         throw new BatchArtifactError(`${file} has no line ${index}`);
@@ -130,6 +136,8 @@ export async function openRecordLines(artifact: BatchArtifact): Promise<RecordLi
 export interface TiledBatch {
   tree: SumTree;
   tiles: BatchTilesReader;
+  /** True when the batch had no tiles and they were written from its artifact as it was opened. */
+  rebuilt: boolean;
   close(): void;
 }
 
@@ -148,6 +156,7 @@ export async function openTiledBatch(
 ): Promise<TiledBatch> {
   if (artifact.keys === undefined)
     throw new BatchArtifactError(`${artifact.dir} is not a shafaf-batch/2 artifact`);
+  const rebuilt = (await readBatchTilesDescriptor(artifact.dir)) === undefined;
   const d = await ensureBatchTiles(artifact);
   if (d.root.toLowerCase() !== artifact.descriptor.root.toLowerCase())
     throw new BatchArtifactError(
@@ -160,18 +169,23 @@ export async function openTiledBatch(
     readTile: (p, level, index, width) => tiles.readTile(p, level, index, width),
     leafKey: (i) => tiles.leafKey(i),
     leafKeyRun: (from, count) => ({ bytes: tiles.leafRun(from, count), stride: 36 }),
+    // From the line's JSON record as it is, not typed: core checks the commitment against the
+    // leaf's verified tile entry (a damaged line does not hash to it), and whoever hands out a
+    // record as an opening types it and checks its commitment again (receipt-assembler.ts).
     leafCommitment: (i) => {
       const line = lines.line(tiles.leafLine(i));
-      const record = recordFromJson(line.record);
+      const record = line.record as unknown;
       if (
-        record === undefined ||
+        typeof record !== "object" ||
+        record === null ||
+        Array.isArray(record) ||
         typeof line.salt !== "string" ||
         !/^0x[0-9a-f]{64}$/.test(line.salt)
       )
         throw new BatchArtifactError(
           `${lines.file}: the record or salt of line ${line.index + 1} is damaged`,
         );
-      return sumTreeRecordFields(record, hexToBytes(line.salt)).commitment;
+      return recordJsonCommitment(record as Record<string, unknown>, hexToBytes(line.salt));
     },
   });
   if (tree.root.toLowerCase() !== artifact.descriptor.root.toLowerCase()) {
@@ -180,5 +194,5 @@ export async function openTiledBatch(
       `${artifact.dir}/tiles: the provinces of tiles.json give root ${tree.root}, the artifact ${artifact.descriptor.root}`,
     );
   }
-  return { tree, tiles, close: () => tiles.close() };
+  return { tree, tiles, rebuilt, close: () => tiles.close() };
 }
