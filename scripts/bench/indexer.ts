@@ -8,14 +8,15 @@
  * - the indexer: `syncOnce()` into an empty LevelDB index store, end to end (events/s).
  * Medians of 3 runs. Bounded: one local node, N transactions.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ContractFactory, Interface, keccak256, toUtf8Bytes, type Wallet } from "ethers";
 import { loadLedgerArtifact } from "../../src/chain/artifact.ts";
 import { startDevChain } from "../../src/chain/dev-chain.ts";
 import { fetchLogs } from "../../src/chain/get-logs.ts";
-import { createRpc } from "../../src/chain/rpc.ts";
+import { createRpc, type Rpc } from "../../src/chain/rpc.ts";
 import { devWallet } from "../../src/chain/signer.ts";
 import { createIndexer } from "../../src/indexer/create-indexer.ts";
 import { openIndexStore } from "../../src/store/index-store.ts";
@@ -23,6 +24,10 @@ import { JsonRpcProvider } from "ethers";
 
 const N = Number(process.argv[2] ?? 2_000);
 const RUNS = Number(process.env.RUNS ?? 3);
+/** BENCH_INDEXER_PROFILE=FILE: a V8 CPU profile of the last run's syncOnce (open in Chrome DevTools). */
+const PROFILE = process.env.BENCH_INDEXER_PROFILE;
+/** BENCH_INDEXER_TIMELINE=1: print every node request of the last run's syncOnce with its timing. */
+const TIMELINE = process.env.BENCH_INDEXER_TIMELINE === "1";
 
 async function call(url: string, method: string, params: unknown[] = []): Promise<unknown> {
   const res = await fetch(url, {
@@ -112,12 +117,33 @@ try {
   );
 
   const rpc = createRpc({ url: chain.url });
+  /** Every request of the timed sync: method, start and end (ms from the sync's start). */
+  const requests: { method: string; start: number; end: number }[] = [];
+  let t0 = 0;
+  const timed: Rpc = {
+    endpoints: rpc.endpoints,
+    async request<T>(method: string, params?: readonly unknown[], opts?: object) {
+      const start = performance.now() - t0;
+      try {
+        return await rpc.request<T>(method, params, opts);
+      } finally {
+        requests.push({ method, start, end: performance.now() - t0 });
+      }
+    },
+  };
+  const cpuMs = (since: NodeJS.CpuUsage): number => {
+    const u = process.cpuUsage(since);
+    return (u.user + u.system) / 1000;
+  };
   const reference: number[] = [];
+  const referenceCpu: number[] = [];
   const windowed: number[] = [];
   const indexing: number[] = [];
+  const indexingCpu: number[] = [];
   let events = 0;
   for (let run = 0; run < RUNS; run++) {
     let t = performance.now();
+    let cpu = process.cpuUsage();
     const res = await fetch(chain.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -130,6 +156,7 @@ try {
     });
     const logs = ((await res.json()) as { result: unknown[] }).result;
     reference.push(logs.length / ((performance.now() - t) / 1000));
+    referenceCpu.push(cpuMs(cpu));
 
     t = performance.now();
     const fetched = await fetchLogs({ rpc, address, fromBlock: 0, toBlock: head });
@@ -137,10 +164,20 @@ try {
 
     const dir = await mkdtemp(path.join(tmpdir(), "shafaf-bench-index-"));
     const store = await openIndexStore(dir);
+    const last = run === RUNS - 1;
+    const session = last && PROFILE !== undefined ? new Session() : undefined;
     try {
-      t = performance.now();
+      if (session !== undefined) {
+        session.connect();
+        await session.post("Profiler.enable");
+        await session.post("Profiler.setSamplingInterval", { interval: 100 });
+        await session.post("Profiler.start");
+      }
+      requests.length = 0;
+      t = t0 = performance.now();
+      cpu = process.cpuUsage();
       const indexer = createIndexer({
-        rpc,
+        rpc: last && TIMELINE ? timed : rpc,
         store,
         address,
         confirmations: 0,
@@ -149,7 +186,13 @@ try {
       });
       const r = await indexer.syncOnce();
       indexing.push(r.events / ((performance.now() - t) / 1000));
+      indexingCpu.push(cpuMs(cpu));
       events = r.events;
+      if (session !== undefined) {
+        const { profile } = await session.post("Profiler.stop");
+        await writeFile(PROFILE!, JSON.stringify(profile));
+        session.disconnect();
+      }
       const info = (await store.getChainInfo())!;
       if (info.batchCount !== N || info.headCheck.status !== "ok") {
         throw new Error(
@@ -164,16 +207,29 @@ try {
   const ref = median(reference);
   const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
   console.log(
-    `| measurement (${N} batches, ${events} events, median of ${RUNS}) | rate | vs reference |`,
+    `| measurement (${N} batches, ${events} events, median of ${RUNS}) | rate | vs reference | this process's CPU |`,
   );
-  console.log("|---|---|---|");
-  console.log(`| reference: one fetch + JSON.parse of eth_getLogs | ${fmt(ref)} logs/s | 1.00 |`);
+  console.log("|---|---|---|---|");
   console.log(
-    `| fetchLogs (≤ 5,000-block windows, every log checked) | ${fmt(median(windowed))} logs/s | ${(median(windowed) / ref).toFixed(2)} |`,
+    `| reference: one fetch + JSON.parse of eth_getLogs | ${fmt(ref)} logs/s | 1.00 | ${fmt(median(referenceCpu))} ms |`,
   );
   console.log(
-    `| indexer syncOnce (headers, manifests, views, LevelDB) | ${fmt(median(indexing))} events/s | ${(median(indexing) / ref).toFixed(2)} |`,
+    `| fetchLogs (≤ 5,000-block windows, every log checked) | ${fmt(median(windowed))} logs/s | ${(median(windowed) / ref).toFixed(2)} | |`,
   );
+  console.log(
+    `| indexer syncOnce (headers, manifests, views, LevelDB) | ${fmt(median(indexing))} events/s | ${(median(indexing) / ref).toFixed(2)} | ${fmt(median(indexingCpu))} ms |`,
+  );
+  console.log(
+    `\nruns: reference ${reference.map(fmt).join(", ")} logs/s; indexer ${indexing.map(fmt).join(", ")} events/s`,
+  );
+  if (TIMELINE) {
+    console.log(`\nnode requests of the last sync (ms from its start):`);
+    for (const q of requests.sort((a, b) => a.start - b.start)) {
+      console.log(
+        `${q.start.toFixed(1).padStart(8)} → ${q.end.toFixed(1).padStart(8)}  ${q.method}`,
+      );
+    }
+  }
 } finally {
   await chain.stop();
 }
