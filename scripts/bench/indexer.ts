@@ -4,6 +4,7 @@
  * Anchors N batches (default 2,000, each with a verified manifest of 3 provinces) on a fresh
  * development chain, then measures, in the same run and against the same node:
  * - reference: one plain `fetch` + `JSON.parse` of `eth_getLogs` over the whole range (logs/s);
+ * - the same with every log decoded by ethers' `Interface.parseLog` (a prebuilt Interface);
  * - `fetchLogs`: the windowed, checked fetch the indexer uses, without block headers (logs/s);
  * - the indexer: `syncOnce()` into an empty LevelDB index store, end to end (events/s).
  * Medians of 3 runs. Bounded: one local node, N transactions.
@@ -137,6 +138,8 @@ try {
   };
   const reference: number[] = [];
   const referenceCpu: number[] = [];
+  const decodedReference: number[] = [];
+  const decodedReferenceCpu: number[] = [];
   const windowed: number[] = [];
   const indexing: number[] = [];
   const indexingCpu: number[] = [];
@@ -157,6 +160,28 @@ try {
     const logs = ((await res.json()) as { result: unknown[] }).result;
     reference.push(logs.length / ((performance.now() - t) / 1000));
     referenceCpu.push(cpuMs(cpu));
+
+    // the same request, each log then decoded with ethers' prebuilt Interface (parseLog)
+    t = performance.now();
+    cpu = process.cpuUsage();
+    const res2 = await fetch(chain.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "eth_getLogs",
+        params: [{ address, fromBlock: "0x0", toBlock: "0x" + head.toString(16) }],
+      }),
+    });
+    const logs2 = ((await res2.json()) as { result: { topics: string[]; data: string }[] }).result;
+    let parsed = 0;
+    for (const l of logs2)
+      if (iface.parseLog({ topics: l.topics, data: l.data }) !== null) parsed++;
+    if (parsed !== logs2.length)
+      throw new Error(`parseLog decoded ${parsed} of ${logs2.length} logs`);
+    decodedReference.push(logs2.length / ((performance.now() - t) / 1000));
+    decodedReferenceCpu.push(cpuMs(cpu));
 
     t = performance.now();
     const fetched = await fetchLogs({ rpc, address, fromBlock: 0, toBlock: head });
@@ -214,10 +239,16 @@ try {
     `| reference: one fetch + JSON.parse of eth_getLogs | ${fmt(ref)} logs/s | 1.00 | ${fmt(median(referenceCpu))} ms |`,
   );
   console.log(
+    `| reference with decoding: the same + ethers Interface.parseLog per log | ${fmt(median(decodedReference))} logs/s | ${(median(decodedReference) / ref).toFixed(2)} | ${fmt(median(decodedReferenceCpu))} ms |`,
+  );
+  console.log(
     `| fetchLogs (≤ 5,000-block windows, every log checked) | ${fmt(median(windowed))} logs/s | ${(median(windowed) / ref).toFixed(2)} | |`,
   );
   console.log(
     `| indexer syncOnce (headers, manifests, views, LevelDB) | ${fmt(median(indexing))} events/s | ${(median(indexing) / ref).toFixed(2)} | ${fmt(median(indexingCpu))} ms |`,
+  );
+  console.log(
+    `\nindexer vs the reference with decoding: ${(median(indexing) / median(decodedReference)).toFixed(2)}`,
   );
   console.log(
     `\nruns: reference ${reference.map(fmt).join(", ")} logs/s; indexer ${indexing.map(fmt).join(", ")} events/s`,
