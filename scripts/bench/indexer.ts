@@ -25,7 +25,7 @@ import { JsonRpcProvider } from "ethers";
 
 const N = Number(process.argv[2] ?? 2_000);
 const RUNS = Number(process.env.RUNS ?? 3);
-/** BENCH_INDEXER_PROFILE=FILE: a V8 CPU profile of the last run's syncOnce (open in Chrome DevTools). */
+/** BENCH_INDEXER_PROFILE=FILE: a V8 CPU profile of the last replayed syncOnce, the indexer's own CPU (open in Chrome DevTools). */
 const PROFILE = process.env.BENCH_INDEXER_PROFILE;
 /** BENCH_INDEXER_TIMELINE=1: print every node request of the last run's syncOnce with its timing. */
 const TIMELINE = process.env.BENCH_INDEXER_TIMELINE === "1";
@@ -190,14 +190,7 @@ try {
     const dir = await mkdtemp(path.join(tmpdir(), "shafaf-bench-index-"));
     const store = await openIndexStore(dir);
     const last = run === RUNS - 1;
-    const session = last && PROFILE !== undefined ? new Session() : undefined;
     try {
-      if (session !== undefined) {
-        session.connect();
-        await session.post("Profiler.enable");
-        await session.post("Profiler.setSamplingInterval", { interval: 100 });
-        await session.post("Profiler.start");
-      }
       requests.length = 0;
       t = t0 = performance.now();
       cpu = process.cpuUsage();
@@ -213,11 +206,6 @@ try {
       indexing.push(r.events / ((performance.now() - t) / 1000));
       indexingCpu.push(cpuMs(cpu));
       events = r.events;
-      if (session !== undefined) {
-        const { profile } = await session.post("Profiler.stop");
-        await writeFile(PROFILE!, JSON.stringify(profile));
-        session.disconnect();
-      }
       const info = (await store.getChainInfo())!;
       if (info.batchCount !== N || info.headCheck.status !== "ok") {
         throw new Error(
@@ -229,6 +217,64 @@ try {
       await rm(dir, { recursive: true, force: true });
     }
   }
+  // The indexer's own CPU, without the node or HTTP: one sync records every answer of the node,
+  // then syncs into fresh stores are served those answers from memory (a promise each).
+  const answers = new Map<string, unknown>();
+  const keyOf = (method: string, params: readonly unknown[] = []) =>
+    JSON.stringify([method, params]);
+  const recording: Rpc = {
+    endpoints: rpc.endpoints,
+    async request<T>(method: string, params?: readonly unknown[], opts?: object) {
+      const result = await rpc.request<T>(method, params, opts);
+      answers.set(keyOf(method, params), result);
+      return result;
+    },
+  };
+  let unanswered = 0;
+  const replay: Rpc = {
+    endpoints: rpc.endpoints,
+    request<T>(method: string, params?: readonly unknown[], opts?: object) {
+      const key = keyOf(method, params);
+      if (!answers.has(key)) {
+        unanswered++;
+        return rpc.request<T>(method, params, opts);
+      }
+      return Promise.resolve(answers.get(key) as T);
+    },
+  };
+  const ownCpu: number[] = [];
+  for (let run = 0; run <= RUNS; run++) {
+    const dir = await mkdtemp(path.join(tmpdir(), "shafaf-bench-index-"));
+    const store = await openIndexStore(dir);
+    const session = run === RUNS && PROFILE !== undefined ? new Session() : undefined;
+    try {
+      if (session !== undefined) {
+        session.connect();
+        await session.post("Profiler.enable");
+        await session.post("Profiler.setSamplingInterval", { interval: 100 });
+        await session.post("Profiler.start");
+      }
+      const cpu = process.cpuUsage();
+      await createIndexer({
+        rpc: run === 0 ? recording : replay,
+        store,
+        address,
+        confirmations: 0,
+        fromBlock: 0,
+        manifestSource: (_id, hash) => manifests.get(hash),
+      }).syncOnce();
+      if (run > 0) ownCpu.push(cpuMs(cpu));
+      if (session !== undefined) {
+        const { profile } = await session.post("Profiler.stop");
+        await writeFile(PROFILE!, JSON.stringify(profile));
+        session.disconnect();
+      }
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   const ref = median(reference);
   const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
   console.log(
@@ -247,6 +293,10 @@ try {
   console.log(
     `| indexer syncOnce (headers, manifests, views, LevelDB) | ${fmt(median(indexing))} events/s | ${(median(indexing) / ref).toFixed(2)} | ${fmt(median(indexingCpu))} ms |`,
   );
+  console.log(
+    `| indexer syncOnce, node answers replayed from memory (its own CPU only) | | | ${fmt(median(ownCpu))} ms |`,
+  );
+  if (unanswered > 0) console.log(`(${unanswered} replayed requests went to the node)`);
   console.log(
     `\nindexer vs the reference with decoding: ${(median(indexing) / median(decodedReference)).toFixed(2)}`,
   );
