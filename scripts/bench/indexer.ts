@@ -6,7 +6,8 @@
  * - reference: one plain `fetch` + `JSON.parse` of `eth_getLogs` over the whole range (logs/s);
  * - the same with every log decoded by ethers' `Interface.parseLog` (a prebuilt Interface);
  * - `fetchLogs`: the windowed, checked fetch the indexer uses, without block headers (logs/s);
- * - the indexer: `syncOnce()` into an empty LevelDB index store, end to end (events/s).
+ * - the indexer: `syncOnce()` into an empty LevelDB index store, end to end (events/s);
+ * - the indexer's own CPU: `syncOnce()` served the node's recorded answers from memory.
  * Medians of 3 runs. Bounded: one local node, N transactions.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -17,7 +18,7 @@ import { ContractFactory, Interface, keccak256, toUtf8Bytes, type Wallet } from 
 import { loadLedgerArtifact } from "../../src/chain/artifact.ts";
 import { startDevChain } from "../../src/chain/dev-chain.ts";
 import { fetchLogs } from "../../src/chain/get-logs.ts";
-import { createRpc, type Rpc } from "../../src/chain/rpc.ts";
+import { createRpc, type Rpc, type RpcCall } from "../../src/chain/rpc.ts";
 import { devWallet } from "../../src/chain/signer.ts";
 import { createIndexer } from "../../src/indexer/create-indexer.ts";
 import { openIndexStore } from "../../src/store/index-store.ts";
@@ -117,7 +118,12 @@ try {
     `setup: ${N} batches anchored in ${head} blocks in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
   );
 
-  const rpc = createRpc({ url: chain.url });
+  const batching = createRpc({ url: chain.url });
+  /** BENCH_INDEXER_NO_BATCH=1: the indexer's requests one per HTTP request (no JSON-RPC batches). */
+  const rpc: Rpc =
+    process.env.BENCH_INDEXER_NO_BATCH === "1"
+      ? { endpoints: batching.endpoints, request: (m, p, o) => batching.request(m, p, o) }
+      : batching;
   /** Every request of the timed sync: method, start and end (ms from the sync's start). */
   const requests: { method: string; start: number; end: number }[] = [];
   let t0 = 0;
@@ -132,6 +138,18 @@ try {
       }
     },
   };
+  if (rpc.requestBatch !== undefined) {
+    const batch = rpc.requestBatch.bind(rpc);
+    timed.requestBatch = async <T>(calls: readonly RpcCall[], opts?: object) => {
+      const start = performance.now() - t0;
+      try {
+        return await batch<T>(calls, opts);
+      } finally {
+        const method = `batch of ${calls.length} ${calls[0]?.method ?? ""}`;
+        requests.push({ method, start, end: performance.now() - t0 });
+      }
+    };
+  }
   const cpuMs = (since: NodeJS.CpuUsage): number => {
     const u = process.cpuUsage(since);
     return (u.user + u.system) / 1000;

@@ -415,15 +415,15 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   function governanceAt(at: number) {
     const reads = new Map<string, Promise<boolean>>();
     let paused: Promise<boolean> | undefined;
-    const read = (role: string, account: string): Promise<boolean> => {
-      const key = `${role}!${account}`;
-      let r = reads.get(key);
-      if (r === undefined) {
-        r = quiet(ledger.hasRole(role, account, at));
-        reads.set(key, r);
-      }
-      return r;
+    /** Starts the reads of the pairs not read yet, in one batch. */
+    const readAll = (pairs: readonly { role: string; account: string }[]): void => {
+      const fresh = pairs.filter((p) => !reads.has(`${p.role}!${p.account}`));
+      if (fresh.length === 0) return;
+      const batch = quiet(ledger.hasRoles(fresh, at));
+      fresh.forEach((p, i) => reads.set(`${p.role}!${p.account}`, quiet(batch.then((r) => r[i]!))));
     };
+    const pairsOf = (roles: ReadonlySet<string>) =>
+      [...roles].flatMap((role) => [...actors!].map((account) => ({ role, account })));
     async function roleState(roleChanges: ReadonlyMap<string, boolean>) {
       const held = new Set<string>();
       const roles = new Set<string>(ROLE_NAMES.keys());
@@ -442,18 +442,20 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       async prefetch(): Promise<void> {
         paused ??= quiet(ledger.paused(at));
         const { roles } = await roleState(new Map());
-        for (const role of roles) for (const account of actors!) void read(role, account);
+        readAll(pairsOf(roles));
       },
       async start(
         roleChanges: ReadonlyMap<string, boolean>,
       ): Promise<(state: LogState) => Promise<string | undefined>> {
         paused ??= quiet(ledger.paused(at));
         const { held, roles } = await roleState(roleChanges);
-        const pairs = [...roles].flatMap((role) =>
-          [...actors!].map((account) => ({ role, account })),
-        );
+        const pairs = pairsOf(roles);
+        readAll(pairs);
         const all = quiet(
-          Promise.all([Promise.all(pairs.map((p) => read(p.role, p.account))), paused]),
+          Promise.all([
+            Promise.all(pairs.map((p) => reads.get(`${p.role}!${p.account}`)!)),
+            paused,
+          ]),
         );
         return async (state) => {
           try {
