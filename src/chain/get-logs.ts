@@ -171,6 +171,14 @@ export async function getBlockHeader(
     [tag, false],
     signal === undefined ? {} : { signal },
   );
+  return toHeader(raw, block);
+}
+
+/** An `eth_getBlockByNumber(block, false)` answer, checked and reduced to what the indexer keeps. */
+function toHeader(
+  raw: Record<string, unknown> | null,
+  block: number | "latest" | "finalized" | "safe",
+): BlockHeader {
   if (raw === null || typeof raw !== "object") {
     throw new ChainDataError(`the node has no block ${String(block)}`, { retryable: true });
   }
@@ -186,13 +194,21 @@ export async function getBlockHeader(
   return header;
 }
 
-/** Headers of `numbers`, fetched a few at a time. */
+/** Headers of `numbers`: in JSON-RPC batches when the client sends them, else a few at a time. */
 export async function getBlockHeaders(
   rpc: Rpc,
   numbers: readonly number[],
   signal?: AbortSignal,
 ): Promise<Map<number, BlockHeader>> {
   const out = new Map<number, BlockHeader>();
+  if (rpc.requestBatch !== undefined && numbers.length > 1) {
+    const raws = await rpc.requestBatch<Record<string, unknown> | null>(
+      numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [toQuantity(n), false] })),
+      signal === undefined ? {} : { signal },
+    );
+    numbers.forEach((n, i) => out.set(n, toHeader(raws[i]!, n)));
+    return out;
+  }
   let next = 0;
   async function worker(): Promise<void> {
     while (next < numbers.length) {

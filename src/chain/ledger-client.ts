@@ -14,7 +14,7 @@ import {
 } from "./errors.ts";
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events.ts";
 import type { RawLog } from "./get-logs.ts";
-import { toQuantity, type Rpc } from "./rpc.ts";
+import { requestAll, toQuantity, type Rpc } from "./rpc.ts";
 import { SumTreeCalldataError, sumTreeProofCalldata } from "./sum-tree-calldata.ts";
 
 const ledgerInterface = new Interface(LEDGER_ABI);
@@ -118,6 +118,8 @@ export interface LedgerClient {
     at?: BlockTag,
   ): Promise<{ confirmations: number; disputes: number }>;
   hasRole(role: string, account: string, at?: BlockTag): Promise<boolean>;
+  /** `hasRole` for each pair, at one block, in one JSON-RPC batch when the client sends them. */
+  hasRoles(pairs: readonly { role: string; account: string }[], at?: BlockTag): Promise<boolean[]>;
   /** The ledger log's latest recorded checkpoint; `{ size: 0, root: 0x00…00 }` before the first. */
   logCheckpoint(at?: BlockTag): Promise<{ size: number; root: string }>;
   /** The SHA-256 of the trust-policy file governance recorded; 0x00…00 before the first. */
@@ -187,6 +189,34 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
       if (revert !== undefined) throw decodeRevert(method, revert);
       throw error;
     }
+    return decodeResult(method, raw);
+  }
+
+  /** `call` of `method` with each of `argsList`, at one block, as one batch (`requestAll`). */
+  async function callMany(
+    method: string,
+    argsList: readonly (readonly unknown[])[],
+    at: BlockTag = "latest",
+  ): Promise<Result[]> {
+    const tag = typeof at === "number" ? toQuantity(at) : at;
+    let raws: unknown[];
+    try {
+      raws = await requestAll(
+        rpc,
+        argsList.map((args) => ({
+          method: "eth_call",
+          params: [{ to: address, data: ledgerInterface.encodeFunctionData(method, args) }, tag],
+        })),
+      );
+    } catch (error) {
+      const revert = revertData(error);
+      if (revert !== undefined) throw decodeRevert(method, revert);
+      throw error;
+    }
+    return raws.map((raw) => decodeResult(method, raw));
+  }
+
+  function decodeResult(method: string, raw: unknown): Result {
     if (typeof raw !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(raw)) {
       throw new ChainDataError(`eth_call ${method} returned ${JSON.stringify(raw)?.slice(0, 80)}`);
     }
@@ -332,6 +362,14 @@ export function createLedgerClient(options: { rpc: Rpc; address: string }): Ledg
     },
     async hasRole(role, account, at) {
       return (await call("hasRole", [role, account], at))[0] as boolean;
+    },
+    async hasRoles(pairs, at) {
+      const results = await callMany(
+        "hasRole",
+        pairs.map((p) => [p.role, p.account]),
+        at,
+      );
+      return results.map((r) => r[0] as boolean);
     },
     async assertDeployed(at = "latest") {
       const code = await rpc.request<string>("eth_getCode", [

@@ -27,6 +27,37 @@ export interface Rpc {
     params?: readonly unknown[],
     options?: RequestOptions,
   ): Promise<T>;
+  /**
+   * Sends `calls` as JSON-RPC batches (one HTTP request per {@link MAX_BATCH} calls) and returns
+   * their results in order; retries like `request` and throws the first failed call's error. A
+   * node that does not answer a batch with a list is asked call by call from then on. Optional:
+   * use {@link requestAll}, which asks call by call when a client lacks it.
+   */
+  requestBatch?<T = unknown>(calls: readonly RpcCall[], options?: RequestOptions): Promise<T[]>;
+}
+
+export interface RpcCall {
+  method: string;
+  params?: readonly unknown[];
+}
+
+/** Calls per JSON-RPC batch (Besu's default limit is 1,024). */
+export const MAX_BATCH = 100;
+
+/**
+ * The results of `calls`, in order: one JSON-RPC batch when `rpc` offers it, else the calls
+ * concurrently.
+ *
+ * @example
+ * const [a, b] = await requestAll<string>(rpc, [{ method: "eth_chainId" }, { method: "eth_blockNumber" }]);
+ */
+export function requestAll<T = unknown>(
+  rpc: Rpc,
+  calls: readonly RpcCall[],
+  options: RequestOptions = {},
+): Promise<T[]> {
+  if (rpc.requestBatch !== undefined) return rpc.requestBatch<T>(calls, options);
+  return Promise.all(calls.map((c) => rpc.request<T>(c.method, c.params ?? [], options)));
 }
 
 export interface RequestOptions {
@@ -165,27 +196,135 @@ export function createRpc(options: CreateRpcOptions): Rpc {
     return body.result;
   }
 
-  return {
+  /**
+   * One HTTP request carrying `calls`; their results in order. Throws {@link BatchRefused} when
+   * the node does not answer with a list (it does not take batches).
+   */
+  async function attemptBatch(
+    url: string,
+    calls: readonly RpcCall[],
+    signal: AbortSignal | undefined,
+  ): Promise<unknown[]> {
+    const ids = calls.map(() => nextId++);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const where = `a batch of ${calls.length} (${calls[0]!.method}, …) at ${redactUrl(url)}`;
+    let text: string;
+    let status: number;
+    try {
+      const target = targets.find((t) => t.url === url)!;
+      const res = await doFetch(target.fetchUrl, {
+        method: "POST",
+        headers: target.headers,
+        body: JSON.stringify(
+          calls.map((c, i) => ({
+            jsonrpc: "2.0",
+            id: ids[i],
+            method: c.method,
+            params: c.params ?? [],
+          })),
+        ),
+        signal: combined,
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (error) {
+      if (signal?.aborted === true)
+        throw new AbortedError(`${where} was cancelled`, { cause: error });
+      if (timeout.aborted) {
+        throw new RpcTimeoutError(`${where} timed out after ${timeoutMs} ms`, { cause: error });
+      }
+      throw new RpcTransportError(`${where}: ${scrub(describeFetchError(error), url)}`);
+    }
+    if (status === 429 || status >= 500) {
+      throw new RpcTransportError(`${where}: HTTP ${status}`, {
+        status,
+        retryable: true,
+        details: text.slice(0, 200),
+      });
+    }
+    const body = tryParse(text);
+    if (status !== 200 || !Array.isArray(body)) throw new BatchRefused();
+    const byId = new Map<unknown, RpcEnvelope>();
+    for (const e of body as unknown[]) if (isRpcEnvelope(e)) byId.set(e.id, e);
+    return calls.map((c, i) => {
+      const e = byId.get(ids[i]);
+      if (e === undefined) {
+        throw new RpcTransportError(`${where}: the answer lacks call ${i} (${c.method})`);
+      }
+      if (e.error !== undefined) throw new RpcResponseError(c.method, e.error);
+      if (!("result" in e)) {
+        throw new RpcTransportError(`${where}: call ${i} has neither result nor error`);
+      }
+      return e.result;
+    });
+  }
+
+  /** Runs `once` on the current endpoint, retrying retryable failures with backoff and fail-over. */
+  async function withRetries<T>(
+    what: string,
+    opts: RequestOptions,
+    once: (url: string) => Promise<T>,
+  ): Promise<T> {
+    const maxAttempts = 1 + (opts.retries ?? retries);
+    let lastError: unknown;
+    for (let n = 0; n < maxAttempts; n++) {
+      if (opts.signal?.aborted === true) throw new AbortedError(`${what} was cancelled`);
+      const url = urls[current % urls.length]!;
+      try {
+        return await once(url);
+      } catch (error) {
+        lastError = error;
+        if (!isRetryable(error) || isLogRangeError(error) || n === maxAttempts - 1) throw error;
+        current++; // fail over to the next endpoint, if any
+        const cap = Math.min(maxBackoffMs, backoffMs * 2 ** n);
+        await sleep(cap / 2 + random() * (cap / 2), opts.signal); // "equal jitter"
+      }
+    }
+    throw lastError;
+  }
+
+  /** Whether the nodes answer batches (unknown until the first one). */
+  let batches = true;
+
+  const rpc: Rpc = {
     endpoints: urls.map(redactUrl),
     async request<T>(method: string, params: readonly unknown[] = [], opts: RequestOptions = {}) {
-      const maxAttempts = 1 + (opts.retries ?? retries);
-      let lastError: unknown;
-      for (let n = 0; n < maxAttempts; n++) {
-        if (opts.signal?.aborted === true) throw new AbortedError(`${method} was cancelled`);
-        const url = urls[current % urls.length]!;
-        try {
-          return (await attempt(url, method, params, opts.signal)) as T;
-        } catch (error) {
-          lastError = error;
-          if (!isRetryable(error) || isLogRangeError(error) || n === maxAttempts - 1) throw error;
-          current++; // fail over to the next endpoint, if any
-          const cap = Math.min(maxBackoffMs, backoffMs * 2 ** n);
-          await sleep(cap / 2 + random() * (cap / 2), opts.signal); // "equal jitter"
-        }
-      }
-      throw lastError;
+      return (await withRetries(method, opts, (url) =>
+        attempt(url, method, params, opts.signal),
+      )) as T;
+    },
+    async requestBatch<T>(calls: readonly RpcCall[], opts: RequestOptions = {}) {
+      if (calls.length === 0) return [];
+      const chunks: RpcCall[][] = [];
+      for (let i = 0; i < calls.length; i += MAX_BATCH) chunks.push(calls.slice(i, i + MAX_BATCH));
+      const oneByOne = (chunk: readonly RpcCall[]) =>
+        Promise.all(chunk.map((c) => rpc.request(c.method, c.params ?? [], opts)));
+      const results = await Promise.all(
+        chunks.map(async (chunk) => {
+          if (!batches || chunk.length === 1) return oneByOne(chunk);
+          try {
+            return await withRetries(`a batch of ${chunk[0]!.method}`, opts, (url) =>
+              attemptBatch(url, chunk, opts.signal),
+            );
+          } catch (error) {
+            if (!(error instanceof BatchRefused)) throw error;
+            batches = false; // this node takes one call per request
+            return oneByOne(chunk);
+          }
+        }),
+      );
+      return results.flat() as T[];
     },
   };
+  return rpc;
+}
+
+/** A node answered a JSON-RPC batch with something other than a list: it takes no batches. */
+class BatchRefused extends ShafafError {
+  constructor() {
+    super("the node does not answer JSON-RPC batches", { code: "chain.rpc.no-batch" });
+  }
 }
 
 interface RpcEnvelope {

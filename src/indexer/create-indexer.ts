@@ -31,9 +31,16 @@ import {
   ShafafError,
 } from "../chain/errors.ts";
 import { assertSameChain } from "../chain/chain-identity.ts";
-import { getBlockHeader, getLogs, type BlockHeader } from "../chain/get-logs.ts";
+import {
+  checkLogsAgainstBlocks,
+  fetchLogs,
+  getBlockHeader,
+  getBlockHeaders,
+  type BlockHeader,
+} from "../chain/get-logs.ts";
 import { createLedgerClient, type LedgerClient } from "../chain/ledger-client.ts";
 import { ROLE_NAMES, type LedgerEvent } from "../chain/ledger-events.ts";
+import { LEDGER_EVENT_TOPICS } from "../core/ledger-abi.ts";
 import { fromQuantity, toQuantity, type Rpc } from "../chain/rpc.ts";
 import type { BlockRef, LogState, WritableIndexStore } from "../store/index-store.ts";
 import { applyLedgerEvent } from "./apply-ledger-event.ts";
@@ -104,6 +111,16 @@ export interface Indexer {
 }
 
 const NO_LOG: IndexerLog = { info() {}, warn() {}, error() {} };
+const ANCHORED_TOPIC = LEDGER_EVENT_TOPICS.BatchAnchored;
+const ANCHORED_V2_TOPIC = LEDGER_EVENT_TOPICS.BatchAnchoredV2;
+/** Manifests read at once (files, in the CLI). */
+const MANIFEST_CONCURRENCY = 16;
+
+/** `p`, marked as handled: it is awaited later, and a rejection meanwhile is not unhandled. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
 
 /**
  * @example
@@ -134,14 +151,17 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   let stopping = false;
 
   async function checkChain(): Promise<void> {
-    const chainId = fromQuantity(
-      await rpc.request("eth_chainId", [], { signal: abort.signal }),
-      "chain id",
-    );
-    const genesis = await getBlockHeader(rpc, 0, abort.signal);
-    const setup = await store.readSetup();
+    // at once: the chain's identity, the store's setup and the contract's code (which is only
+    // judged once the chain is known to be the indexed one)
+    const deployed = quiet(ledger.assertDeployed("latest"));
+    const [chainIdRaw, genesis, setup] = await Promise.all([
+      rpc.request("eth_chainId", [], { signal: abort.signal }),
+      getBlockHeader(rpc, 0, abort.signal),
+      store.readSetup(),
+    ]);
+    const chainId = fromQuantity(chainIdRaw, "chain id");
     if (setup === undefined) {
-      await ledger.assertDeployed("latest");
+      await deployed;
       const deployBlock = options.fromBlock ?? (await findDeployBlock());
       await store.initialize({
         chainId,
@@ -166,7 +186,7 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
         code: "indexer.contract-mismatch",
       });
     }
-    await ledger.assertDeployed("latest");
+    await deployed;
   }
 
   /** The earliest block with code at the address (bisection over eth_getCode); 0 when state is pruned. */
@@ -327,10 +347,34 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   const noteActor = (value: unknown): void => {
     if (typeof value === "string" && ADDRESS.test(value)) actors?.add(value.toLowerCase());
   };
+  /** The event's anchorer, auditor, account, sender, newAdmin or registrar (the decoder's lower-case addresses). */
   function noteActors(event: LedgerEvent): void {
-    const e = event as unknown as Record<string, unknown>;
-    for (const k of ["anchorer", "auditor", "account", "sender", "newAdmin", "registrar"])
-      noteActor(e[k]);
+    switch (event.type) {
+      case "BatchAnchored":
+      case "BatchAnchoredV2":
+        actors?.add(event.anchorer);
+        return;
+      case "BatchAttested":
+        actors?.add(event.auditor);
+        return;
+      case "RoleGranted":
+      case "RoleRevoked":
+        actors?.add(event.account);
+        actors?.add(event.sender);
+        return;
+      case "Paused":
+      case "Unpaused":
+        actors?.add(event.account);
+        return;
+      case "DefaultAdminTransferScheduled":
+        actors?.add(event.newAdmin);
+        return;
+      case "VrfKeyRegistered":
+        actors?.add(event.registrar);
+        return;
+      default:
+        return;
+    }
   }
   async function seedActors(): Promise<void> {
     actors = new Set();
@@ -360,57 +404,92 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
   }
 
   /**
-   * Starts reading the contract's `hasRole` for every (role, account) pair the index knows of
-   * (committed, plus this range's `roleChanges`) and `paused()` at `at`, all at once; the returned
-   * function compares them with the views once the range's events are applied (the pause view is
-   * `state.paused` by then). It gives what differs first, or undefined when all agree or the node
-   * cannot read that state (as for head()). Reading while the events are applied hides the
-   * node's latency behind the indexer's own work.
+   * The governance check at block `at`: the contract's `hasRole` for every (role, account) pair
+   * the index knows of (committed, plus this range's `roleChanges`) and `paused()`. `prefetch()`
+   * starts the reads for the pairs already committed (before the range's logs are read, so that
+   * the node answers them meanwhile); `start(roleChanges)` starts the rest and returns the
+   * function that compares them with the views once the range's events are applied (the pause
+   * view is `state.paused` by then). It gives what differs first, or undefined when all agree or
+   * the node cannot read that state (as for head()).
    */
-  async function startGovernanceCheck(
-    at: number,
-    roleChanges: ReadonlyMap<string, boolean>,
-  ): Promise<(state: LogState) => Promise<string | undefined>> {
-    const held = new Set<string>();
-    const roles = new Set<string>(ROLE_NAMES.keys());
-    for (const m of await store.listRoleMembers()) {
-      held.add(`${m.role}!${m.account.toLowerCase()}`);
-      roles.add(m.role);
-    }
-    for (const [key, granted] of roleChanges) {
-      if (granted) held.add(key);
-      else held.delete(key);
-      roles.add(key.slice(0, key.indexOf("!")));
-    }
-    const pairs = [...roles].flatMap((role) => [...actors!].map((account) => ({ role, account })));
-    const reads = Promise.all([
-      Promise.all(pairs.map((p) => ledger.hasRole(p.role, p.account, at))),
-      ledger.paused(at),
-    ]);
-    reads.catch(() => undefined); // awaited by the comparison; never an unhandled rejection
-    return async (state) => {
-      try {
-        const [onChain, paused] = await reads;
-        for (let i = 0; i < pairs.length; i++) {
-          const { role, account } = pairs[i]!;
-          if (onChain[i] === held.has(`${role}!${account}`)) continue;
-          const name = ROLE_NAMES.get(role) ?? role;
-          return onChain[i]
-            ? `RoleGranted missing: at block ${at} ${account} holds ${name} (hasRole), the index's events never granted it: the node withheld events`
-            : `RoleRevoked missing or RoleGranted forged: at block ${at} ${account} does not hold ${name} (hasRole), the index says it does`;
-        }
-        if (paused !== state.paused) {
-          return `Paused/Unpaused events missing or forged: at block ${at} the contract is ${paused ? "" : "not "}paused, the index says the opposite`;
-        }
-        return undefined;
-      } catch (error) {
-        if (isRetryable(error) || error instanceof AbortedError) throw error;
-        return undefined;
+  function governanceAt(at: number) {
+    const reads = new Map<string, Promise<boolean>>();
+    let paused: Promise<boolean> | undefined;
+    /** Starts the reads of the pairs not read yet, in one batch. */
+    const readAll = (pairs: readonly { role: string; account: string }[]): void => {
+      const fresh = pairs.filter((p) => !reads.has(`${p.role}!${p.account}`));
+      if (fresh.length === 0) return;
+      const batch = quiet(ledger.hasRoles(fresh, at));
+      fresh.forEach((p, i) => reads.set(`${p.role}!${p.account}`, quiet(batch.then((r) => r[i]!))));
+    };
+    const pairsOf = (roles: ReadonlySet<string>) =>
+      [...roles].flatMap((role) => [...actors!].map((account) => ({ role, account })));
+    async function roleState(roleChanges: ReadonlyMap<string, boolean>) {
+      const held = new Set<string>();
+      const roles = new Set<string>(ROLE_NAMES.keys());
+      for (const m of await store.listRoleMembers()) {
+        held.add(`${m.role}!${m.account.toLowerCase()}`);
+        roles.add(m.role);
       }
+      for (const [key, granted] of roleChanges) {
+        if (granted) held.add(key);
+        else held.delete(key);
+        roles.add(key.slice(0, key.indexOf("!")));
+      }
+      return { held, roles };
+    }
+    return {
+      async prefetch(): Promise<void> {
+        paused ??= quiet(ledger.paused(at));
+        const { roles } = await roleState(new Map());
+        readAll(pairsOf(roles));
+      },
+      async start(
+        roleChanges: ReadonlyMap<string, boolean>,
+      ): Promise<(state: LogState) => Promise<string | undefined>> {
+        paused ??= quiet(ledger.paused(at));
+        const { held, roles } = await roleState(roleChanges);
+        const pairs = pairsOf(roles);
+        readAll(pairs);
+        const all = quiet(
+          Promise.all([
+            Promise.all(pairs.map((p) => reads.get(`${p.role}!${p.account}`)!)),
+            paused,
+          ]),
+        );
+        return async (state) => {
+          try {
+            const [onChain, isPaused] = await all;
+            for (let i = 0; i < pairs.length; i++) {
+              const { role, account } = pairs[i]!;
+              if (onChain[i] === held.has(`${role}!${account}`)) continue;
+              const name = ROLE_NAMES.get(role) ?? role;
+              return onChain[i]
+                ? `RoleGranted missing: at block ${at} ${account} holds ${name} (hasRole), the index's events never granted it: the node withheld events`
+                : `RoleRevoked missing or RoleGranted forged: at block ${at} ${account} does not hold ${name} (hasRole), the index says it does`;
+            }
+            if (isPaused !== state.paused) {
+              return `Paused/Unpaused events missing or forged: at block ${at} the contract is ${isPaused ? "" : "not "}paused, the index says the opposite`;
+            }
+            return undefined;
+          } catch (error) {
+            if (isRetryable(error) || error instanceof AbortedError) throw error;
+            return undefined;
+          }
+        };
+      },
     };
   }
 
-  /** Indexes [from, to] as one atomic commit. Returns the number of ledger events applied. */
+  /**
+   * Indexes [from, to] as one atomic commit. Returns the number of ledger events applied.
+   *
+   * Order of the node requests (the trust model above): the range's first and last headers, then
+   * the logs, then — all at once — the headers of the blocks holding logs, `last` again, head()
+   * and the governance reads at `to`, and the validators of the anchoring blocks. While they are
+   * answered the manifests are read and hashed; the views are then built without a promise per
+   * event, and written in one batch.
+   */
   async function indexRange(
     cursor: BlockRef | undefined,
     from: number,
@@ -430,7 +509,13 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       });
     }
     const last = lastBefore ?? first;
-    const { logs, blocks } = await getLogs({
+    // head() and the governance state at `to` are read while the logs are read and the events
+    // applied; their results are used only if `to` held
+    const onChainHead = quiet(readHead(to));
+    if (actors === undefined) await seedActors();
+    const governanceReads = governanceAt(to);
+    await governanceReads.prefetch();
+    const { logs } = await fetchLogs({
       rpc,
       address,
       fromBlock: from,
@@ -438,24 +523,35 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
       maxRange: maxLogRange,
       signal,
     });
-    // the head at `to` is read while the events are applied; its result is used only if `to` held
-    const onChainHead = readHead(to);
-    onChainHead.catch(() => undefined); // awaited below; never an unhandled rejection
-    const lastAgainRead = getBlockHeader(rpc, to, signal);
-    lastAgainRead.catch(() => undefined); // awaited before the commit
+    const lastAgainRead = quiet(getBlockHeader(rpc, to, signal));
+    // the headers of the blocks holding logs (first and last are held), each log checked below
+    const known = new Map<number, BlockHeader>([
+      [first.number, first],
+      [last.number, last],
+    ]);
+    const missing = [...new Set(logs.map((l) => l.blockNumber))].filter((n) => !known.has(n));
+    const headersRead = quiet(getBlockHeaders(rpc, missing, signal));
+    // the validators of the blocks holding anchoring logs (topic0 alone tells them)
+    const anchoringBlocks: number[] = [];
+    for (const l of logs) {
+      const topic = l.topics[0];
+      if (
+        (topic === ANCHORED_TOPIC || topic === ANCHORED_V2_TOPIC) &&
+        anchoringBlocks[anchoringBlocks.length - 1] !== l.blockNumber
+      )
+        anchoringBlocks.push(l.blockNumber);
+    }
+    const sealedByRead = quiet(validatorsOf(anchoringBlocks));
     // decode first: the governance reads need the range's actors and role changes
-    const decoded: { event: LedgerEvent | undefined; header: BlockHeader }[] = [];
-    let events = 0;
+    const events: LedgerEvent[] = [];
+    /** Per log, in chain order: its block, and its event (undefined: a topic the ledger lacks). */
+    const decoded: { blockNumber: number; event: LedgerEvent | undefined }[] = [];
     const roleChanges = new Map<string, boolean>();
-    if (actors === undefined) await seedActors();
-    const headers = new Map<number, BlockHeader>(blocks);
-    headers.set(first.number, first);
-    headers.set(last.number, last);
     for (const raw of logs) {
       const event = ledger.decodeLog(raw);
-      decoded.push({ event, header: headers.get(raw.blockNumber)! });
+      decoded.push({ blockNumber: raw.blockNumber, event });
       if (event === undefined) continue;
-      events++;
+      events.push(event);
       noteActors(event);
       if (event.type === "RoleGranted" || event.type === "RoleRevoked")
         roleChanges.set(
@@ -463,32 +559,46 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
           event.type === "RoleGranted",
         );
     }
-    const governance = await startGovernanceCheck(to, roleChanges);
-    const tx = store.begin();
+    const governance = await governanceReads.start(roleChanges);
+    // the manifests, read and hashed while the node answers
+    const manifests = await anchorManifests(events);
+    const headers = await headersRead;
+    for (const [n, h] of known) headers.set(n, h);
+    checkLogsAgainstBlocks(logs, headers);
+    const sealedBy = await sealedByRead;
+
+    const tx = store.begin({ keepFrom: to - reorgWindow + 1 });
     const state = await store.readLogState();
     let stateJson = JSON.stringify(state);
     const anchored: number[] = [];
+    const warn = (m: string): void => log.warn(m);
     let i = 0;
     while (i < decoded.length) {
-      const header = decoded[i]!.header;
+      const blockNumber = decoded[i]!.blockNumber;
+      const header = headers.get(blockNumber)!;
       tx.at(header);
-      for (; i < decoded.length && decoded[i]!.header === header; i++) {
-        const { event } = decoded[i]!;
+      for (; i < decoded.length && decoded[i]!.blockNumber === blockNumber; i++) {
+        const event = decoded[i]!.event;
         if (event === undefined) continue;
-        const anchoring = event.type === "BatchAnchored" || event.type === "BatchAnchoredV2";
-        const extra = anchoring ? await anchorContext(event) : {};
-        await applyLedgerEvent(event, {
-          tx,
-          state,
-          timestamp: header.timestamp,
-          ...extra,
-          warn: (m) => log.warn(m),
-        });
-        if (anchoring) anchored.push(event.batchId);
+        if (event.type === "BatchAnchored" || event.type === "BatchAnchoredV2") {
+          const validators = sealedBy.get(blockNumber);
+          applyLedgerEvent(event, {
+            tx,
+            state,
+            timestamp: header.timestamp,
+            manifest: manifests.get(event)!,
+            ...(validators === undefined ? {} : { sealedBy: validators }),
+            warn,
+          });
+          anchored.push(event.batchId);
+        } else {
+          applyLedgerEvent(event, { tx, state, timestamp: header.timestamp, warn });
+        }
       }
       const json = JSON.stringify(state);
       if (json !== stateJson) {
-        tx.put("meta", "log", state);
+        // a copy: `state` changes further, and a value put belongs to the transaction
+        tx.put("meta", "log", JSON.parse(json));
         stateJson = json;
       }
     }
@@ -507,39 +617,77 @@ export function createIndexer(options: CreateIndexerOptions): Indexer {
         log.error(`ALARM governance check at block ${to}: ${forged}`);
       state.headCheck = { ...state.headCheck, status: "mismatch", detail: forged };
     }
-    if (JSON.stringify(state) !== stateJson) tx.put("meta", "log", state);
+    const json = JSON.stringify(state);
+    if (json !== stateJson) tx.put("meta", "log", JSON.parse(json));
     const next = { number: last.number, hash: last.hash };
     await store.commit(tx, { cursor: next, keepFrom: to - reorgWindow + 1 });
-    return { cursor: next, events, anchored };
+    return { cursor: next, events: events.length, anchored };
   }
 
-  async function anchorContext(
-    event: Extract<LedgerEvent, { type: "BatchAnchored" | "BatchAnchoredV2" }>,
-  ): Promise<{ manifest: ReturnType<typeof manifestView>; sealedBy?: string[] }> {
-    const bytes =
-      options.manifestSource === undefined
-        ? undefined
-        : await options.manifestSource(event.batchId, event.manifestHash);
-    const manifest = manifestView(bytes, event.manifestHash);
-    if (manifest.status === "mismatch") {
-      log.warn(
-        `batch ${event.batchId}: the manifest held does not hash to the anchored manifestHash; flagged mismatch`,
-      );
+  /** Each anchoring event's checked manifest, read a few at a time (files, in the CLI). */
+  async function anchorManifests(
+    events: readonly LedgerEvent[],
+  ): Promise<Map<LedgerEvent, ReturnType<typeof manifestView>>> {
+    const anchoring = events.filter(
+      (e): e is Extract<LedgerEvent, { type: "BatchAnchored" | "BatchAnchoredV2" }> =>
+        e.type === "BatchAnchored" || e.type === "BatchAnchoredV2",
+    );
+    const out = new Map<LedgerEvent, ReturnType<typeof manifestView>>();
+    const source = options.manifestSource;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < anchoring.length) {
+        const event = anchoring[next++]!;
+        const held = source === undefined ? undefined : source(event.batchId, event.manifestHash);
+        const bytes = held instanceof Promise ? await held : held;
+        out.set(event, manifestView(bytes, event.manifestHash));
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(MANIFEST_CONCURRENCY, anchoring.length) }, worker),
+    );
+    for (const event of anchoring) {
+      if (out.get(event)!.status === "mismatch") {
+        log.warn(
+          `batch ${event.batchId}: the manifest held does not hash to the anchored manifestHash; flagged mismatch`,
+        );
+      }
     }
-    const sealedBy = await validatorsAt(event.blockNumber);
-    return sealedBy === undefined ? { manifest } : { manifest, sealedBy };
+    return out;
+  }
+
+  /** The QBFT validators of each of `blocks` (none when the node does not offer them). */
+  async function validatorsOf(blocks: readonly number[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    let next = 0;
+    if (validatorsSupported === undefined && blocks.length > 0) {
+      // the first answer says whether the node offers the method at all
+      const v = await validatorsAt(blocks[next++]!);
+      if (v !== undefined) out.set(blocks[0]!, v);
+    }
+    if (validatorsSupported === false) return out;
+    const worker = async (): Promise<void> => {
+      while (next < blocks.length) {
+        const n = blocks[next++]!;
+        const v = await validatorsAt(n);
+        if (v !== undefined) out.set(n, v);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, blocks.length) }, worker));
+    return out;
   }
 
   async function sync(): Promise<SyncResult> {
+    const blockNumber = () => rpc.request("eth_blockNumber", [], { signal: abort.signal });
+    // asked while the chain is checked; used only if it is the indexed chain
+    let headRead: Promise<unknown> | undefined = quiet(blockNumber());
     await checkChain();
     let rolledBack = 0;
     let events = 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        const head = fromQuantity(
-          await rpc.request("eth_blockNumber", [], { signal: abort.signal }),
-          "block number",
-        );
+        const head = fromQuantity(await (headRead ?? blockNumber()), "block number");
+        headRead = undefined;
         await store.setHeadBlock(head);
         const target = head - confirmations;
         let cursor = await store.readCursor();

@@ -12,6 +12,9 @@ export type ManifestSource = (
   manifestHash: string,
 ) => Promise<Uint8Array | undefined> | Uint8Array | undefined;
 
+/** One decoder for every manifest (strict: invalid UTF-8 throws, and the manifest is `mismatch`). */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** `people` is not part of BatchView but feeds PeriodStat.people when a manifest states it. */
 export type CheckedManifest = ManifestView & { people?: number };
 
@@ -24,7 +27,7 @@ export function manifestView(bytes: Uint8Array | undefined, manifestHash: string
   if (hashOfManifest(bytes) !== manifestHash.toLowerCase()) return { status: "mismatch" };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    parsed = JSON.parse(UTF8.decode(bytes));
   } catch {
     return { status: "mismatch" };
   }

@@ -6,8 +6,65 @@ import {
   RpcTimeoutError,
   RpcTransportError,
 } from "../../src/chain/errors.ts";
-import { createRpc, fromQuantity, toQuantity } from "../../src/chain/rpc.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRpc, fromQuantity, MAX_BATCH, requestAll, toQuantity } from "../../src/chain/rpc.ts";
 import { startFakeNode } from "./fake-node.ts";
+
+interface Call {
+  jsonrpc: string;
+  id: number;
+  method: string;
+  params: unknown[];
+}
+
+/**
+ * A node on 127.0.0.1 that answers JSON-RPC batches (in reverse order, as the spec allows), or,
+ * with `batches: false`, answers a batch with one error object as nodes without batches do.
+ * Every HTTP request's body is kept.
+ */
+async function startBatchNode(options: {
+  batches: boolean;
+  answer: (call: Call) => { result: unknown } | { error: { code: number; message: string } };
+}) {
+  const bodies: unknown[] = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c: Buffer) => (text += c.toString()));
+    req.on("end", () => {
+      const body = JSON.parse(text) as Call | Call[];
+      bodies.push(body);
+      res.writeHead(200, { "content-type": "application/json" });
+      if (Array.isArray(body) && !options.batches) {
+        res.end(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: null,
+            error: { code: -32600, message: "no batches" },
+          }),
+        );
+      } else if (Array.isArray(body)) {
+        res.end(
+          JSON.stringify(
+            body.map((c) => ({ jsonrpc: "2.0", id: c.id, ...options.answer(c) })).reverse(),
+          ),
+        );
+      } else {
+        res.end(JSON.stringify({ jsonrpc: "2.0", id: body.id, ...options.answer(body) }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 const fast = { backoffMs: 1, maxBackoffMs: 2, random: () => 0.5 };
 
@@ -229,6 +286,93 @@ describe("createRpc", function () {
         expect(() => fromQuantity(bad), String(bad)).to.throw(/malformed/);
       }
       expect(() => fromQuantity("0xffffffffffffffff")).to.throw(/too large/);
+    });
+  });
+
+  describe("requestBatch", function () {
+    const echo = (c: Call) => ({ result: `${c.method}(${c.params.join(",")})` });
+
+    it("sends the calls as one batch and returns each result in call order, however the node orders them", async function () {
+      const node = await startBatchNode({ batches: true, answer: echo });
+      try {
+        const rpc = createRpc({ url: node.url });
+        const calls = [1, 2, 3].map((n) => ({
+          method: "eth_getBlockByNumber",
+          params: [toQuantity(n)],
+        }));
+        expect(await rpc.requestBatch!(calls)).to.deep.equal([
+          "eth_getBlockByNumber(0x1)",
+          "eth_getBlockByNumber(0x2)",
+          "eth_getBlockByNumber(0x3)",
+        ]);
+        expect(node.bodies).to.have.length(1);
+        expect((node.bodies[0] as Call[]).map((c) => c.params[0])).to.deep.equal([
+          "0x1",
+          "0x2",
+          "0x3",
+        ]);
+        // requestAll takes the batch when the client has one
+        expect(await requestAll(rpc, [{ method: "a" }, { method: "b" }])).to.deep.equal([
+          "a()",
+          "b()",
+        ]);
+        expect(node.bodies).to.have.length(2);
+      } finally {
+        await node.close();
+      }
+    });
+
+    it(`cuts more than ${MAX_BATCH} calls into several batches`, async function () {
+      const node = await startBatchNode({ batches: true, answer: echo });
+      try {
+        const rpc = createRpc({ url: node.url });
+        const n = MAX_BATCH * 2 + 5;
+        const results = await rpc.requestBatch!(
+          Array.from({ length: n }, (_, i) => ({ method: "m", params: [i] })),
+        );
+        expect(results).to.deep.equal(Array.from({ length: n }, (_, i) => `m(${i})`));
+        expect(node.bodies.map((b) => (b as Call[]).length)).to.have.members([
+          MAX_BATCH,
+          MAX_BATCH,
+          5,
+        ]);
+      } finally {
+        await node.close();
+      }
+    });
+
+    it("throws the first failed call's JSON-RPC error, with its method and code", async function () {
+      const node = await startBatchNode({
+        batches: true,
+        answer: (c) =>
+          c.params[0] === 2 ? { error: { code: 3, message: "execution reverted" } } : echo(c),
+      });
+      try {
+        const rpc = createRpc({ url: node.url, retries: 0 });
+        const error = await caught(
+          rpc.requestBatch!([1, 2, 3].map((i) => ({ method: "eth_call", params: [i] }))),
+        );
+        expect(error).to.be.instanceOf(RpcResponseError);
+        expect((error as RpcResponseError).rpcCode).to.equal(3);
+        expect((error as Error).message).to.include("eth_call");
+      } finally {
+        await node.close();
+      }
+    });
+
+    it("asks a node that takes no batches call by call, and remembers it", async function () {
+      const node = await startBatchNode({ batches: false, answer: echo });
+      try {
+        const rpc = createRpc({ url: node.url });
+        const calls = [1, 2].map((n) => ({ method: "m", params: [n] }));
+        expect(await rpc.requestBatch!(calls)).to.deep.equal(["m(1)", "m(2)"]);
+        expect(node.bodies.filter(Array.isArray)).to.have.length(1); // the one refused batch
+        expect(await rpc.requestBatch!(calls)).to.deep.equal(["m(1)", "m(2)"]);
+        expect(node.bodies.filter(Array.isArray)).to.have.length(1); // not tried again
+        expect(node.bodies).to.have.length(5);
+      } finally {
+        await node.close();
+      }
     });
   });
 });

@@ -310,23 +310,70 @@ describe("openIndexStore", function () {
       expect((error as Error).message).to.match(/twice/);
     });
 
-    it("keeps a copy of each value put, so mutating it afterwards changes neither the view nor the undo records", async function () {
+    it("freezes each value put and read, so a view or an undo record cannot be changed behind its back", async function () {
       const store = await fresh();
       await store.initialize(SETUP);
       const tx = store.begin();
       const state = { n: 1 };
       tx.at(blockRef(2));
       tx.put("meta", "x", state);
-      state.n = 2;
+      expect(() => {
+        state.n = 2;
+      }).to.throw(TypeError);
       tx.at(blockRef(3));
-      tx.put("meta", "x", state);
-      state.n = 3;
-      expect(await tx.get("meta", "x")).to.deep.equal({ n: 2 });
+      tx.put("meta", "x", { ...tx.peek<{ n: number }>("meta", "x")!, n: 2 });
+      const read = (await tx.get<{ n: number }>("meta", "x"))!;
+      expect(read).to.deep.equal({ n: 2 });
+      expect(() => {
+        read.n = 3;
+      }).to.throw(TypeError);
       await store.commit(tx, { cursor: blockRef(3), keepFrom: 0 });
+      expect((await store.dump()).find(([k]) => k === "!meta!x")?.[1]).to.equal(
+        JSON.stringify({ n: 2 }),
+      );
+      // a value read from LevelDB is frozen too
+      const next = store.begin();
+      next.at(blockRef(4));
+      const stored = next.peek<{ n: number }>("meta", "x")!;
+      expect(() => {
+        stored.n = 4;
+      }).to.throw(TypeError);
       expect(await store.rollbackTo(blockRef(2))).to.equal(1);
       expect((await store.dump()).find(([k]) => k === "!meta!x")?.[1]).to.equal(
         JSON.stringify({ n: 1 }),
       );
+    });
+
+    it("records no undo entries for blocks below begin's keepFrom, and the same views", async function () {
+      const store = await fresh();
+      await store.initialize(SETUP);
+      const tx = store.begin({ keepFrom: 4 });
+      for (const n of [2, 3, 4, 5]) {
+        tx.at(blockRef(n));
+        tx.put("periods", "140301!0", { n });
+        tx.put("periods", `14030${n}!0`, { n });
+      }
+      await store.commit(tx, { cursor: blockRef(5), keepFrom: 4 });
+      const blocks = await store.listBlocks();
+      expect(blocks.map((b) => [b.number, b.undo])).to.deep.equal([
+        [
+          5,
+          [
+            ["periods", "140301!0", { n: 4 }],
+            ["periods", "140305!0", null],
+          ],
+        ],
+        [
+          4,
+          [
+            ["periods", "140301!0", { n: 3 }],
+            ["periods", "140304!0", null],
+          ],
+        ],
+      ]);
+      expect(await store.getStats()).to.deep.include({
+        periods: [{ n: 5 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }],
+      });
     });
 
     it("prunes block records below keepFrom", async function () {

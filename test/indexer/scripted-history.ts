@@ -145,6 +145,10 @@ export interface SyncOptions {
   fromBlock?: number;
   /** Block timestamps (unix s; absent: fake-node's 1_700_000_000 + n). */
   timestamp?: (blockNumber: number) => number;
+  /** The indexer's blocks per committed range (absent: its default). */
+  blocksPerCommit?: number;
+  /** The indexer's undo window in blocks (absent: its default). */
+  reorgWindow?: number;
 }
 
 /** Serves `h` from a scripted node and runs the real indexer once over it into `store`. */
@@ -212,6 +216,10 @@ export async function indexScripted(
       address: h.address,
       confirmations: options.confirmations,
       ...(options.fromBlock === undefined ? {} : { fromBlock: options.fromBlock }),
+      ...(options.blocksPerCommit === undefined
+        ? {}
+        : { blocksPerCommit: options.blocksPerCommit }),
+      ...(options.reorgWindow === undefined ? {} : { reorgWindow: options.reorgWindow }),
       manifestSource: (_id, hash) => manifests.get(hash),
     }).syncOnce();
   } finally {
