@@ -24,7 +24,6 @@ import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
 import { createBatchArtifactWriter, type BatchArtifactWriter } from "../store/batch-artifact.ts";
 import { stageBatchTiles } from "../store/batch-tiles.ts";
 import { createLocatorStager } from "./locator-stager.ts";
-import { createThreadedRecordsFile } from "./records-file-thread.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 import { requireDataKey } from "../store/private-store.ts";
 import {
@@ -190,10 +189,8 @@ export async function prepareBatch(
       ? undefined
       : await createBatchArtifactWriter(p.store.batchesDir, p.jobId, {
           dataKey,
-          // On second threads while the rows are read: the locator tables are digested, and
-          // records.jsonl hashed, sealed and written.
+          // The locator tables are digested on a second thread while the rows are read.
           lines: (dir) => createLocatorStager({ dir, jobId: p.jobId, dataKey }),
-          recordsFile: createThreadedRecordsFile,
         });
   try {
     const opened = await openBatchInputs(p);

@@ -39,6 +39,7 @@ import {
   writePrivateFile,
   type DataKey,
   type PrivateFileReader,
+  type PrivateFileWriter,
 } from "./private-store.ts";
 
 export const BATCH_ARTIFACT_FORMAT = "shafaf-batch/1";
@@ -233,46 +234,6 @@ export interface ArtifactLineObserver {
   abort(): Promise<void>;
 }
 
-/**
- * Where the writer's `records.jsonl` goes: a private file writer (sealed with the data key, plain
- * without) and the sha256 of every plaintext byte written.
- */
-export interface ArtifactRecordsFile {
-  /** Appends `bytes`, and takes them: the caller MUST NOT touch them (or their buffer) again. */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Makes the file durable under its name; the plaintext's sha256 (hex) and length. */
-  close(): Promise<{ sha256: string; bytes: number }>;
-  /** Removes what was written. Safe after a failed close. */
-  abort(): Promise<void>;
-}
-
-/**
- * `records.jsonl` written on this thread: `createPrivateFileWriter` (no fsync of the folder: the
- * artifact's commit does it) and a sha256 beside it.
- *
- * @example
- * const f = await createRecordsFile(file, artifactFileRole(jobId, "records.jsonl"), dataKey);
- */
-export async function createRecordsFile(
-  file: string,
-  role: string,
-  key: DataKey | undefined,
-): Promise<ArtifactRecordsFile> {
-  const fh = await createPrivateFileWriter(file, role, key, { fsyncDir: false });
-  const hash = createHash("sha256");
-  return {
-    async write(bytes) {
-      hash.update(bytes);
-      await fh.write(bytes);
-    },
-    async close() {
-      const { plainBytes } = await fh.close();
-      return { sha256: hash.digest("hex"), bytes: plainBytes };
-    },
-    abort: () => fh.abort(),
-  };
-}
-
 /** Streams an artifact into a temporary directory; `commit` makes it durable and visible. */
 export interface BatchArtifactWriter {
   /**
@@ -323,13 +284,6 @@ export async function createBatchArtifactWriter(
     dataKey?: DataKey | undefined;
     /** Starts the line observer, given the temporary folder (e.g. the locator stager). */
     lines?: ((dir: string) => Promise<ArtifactLineObserver>) | undefined;
-    /**
-     * Opens `records.jsonl` (default: {@link createRecordsFile}, on this thread; the anchor job
-     * writes it on a second thread: src/anchor/records-file-thread.ts). The bytes are the same.
-     */
-    recordsFile?:
-      | ((file: string, role: string, key: DataKey | undefined) => Promise<ArtifactRecordsFile>)
-      | undefined;
   } = {},
 ): Promise<BatchArtifactWriter> {
   const dataKey = options.dataKey;
@@ -348,18 +302,13 @@ export async function createBatchArtifactWriter(
     throw error;
   }
   const recordsFile = path.join(tmp, "records.jsonl");
-  let fh: ArtifactRecordsFile;
-  try {
-    fh = await (options.recordsFile ?? createRecordsFile)(
-      recordsFile,
-      artifactFileRole(jobId, "records.jsonl"),
-      dataKey,
-    );
-  } catch (error) {
-    await observer?.abort().catch(() => undefined);
-    await rm(tmp, { recursive: true, force: true });
-    throw error;
-  }
+  const fh: PrivateFileWriter = await createPrivateFileWriter(
+    recordsFile,
+    artifactFileRole(jobId, "records.jsonl"),
+    dataKey,
+    { fsyncDir: false },
+  );
+  const hash = createHash("sha256");
   let bytes = 0;
   /** Offset of each line, then the file length (records.idx). */
   let offsets = new Float64Array(1024);
@@ -375,6 +324,7 @@ export async function createBatchArtifactWriter(
     const chunk = pending.subarray(0, pendingBytes);
     pending = Buffer.allocUnsafe(PENDING_BYTES);
     pendingBytes = 0;
+    hash.update(chunk);
     bytes += chunk.length;
     await fh.write(chunk);
   }
@@ -434,11 +384,7 @@ export async function createBatchArtifactWriter(
       const staged = await observer?.finish();
       await flush();
       closed = true;
-      const records = await fh.close();
-      if (records.bytes !== bytes)
-        throw new BatchArtifactError(
-          `records.jsonl: ${records.bytes} bytes written of ${bytes}; the artifact is not committed`,
-        );
+      await fh.close();
       await writeFileDurably(path.join(tmp, "manifest.json"), manifestBytes);
       if (v2)
         await writePrivateFile(
@@ -476,7 +422,7 @@ export async function createBatchArtifactWriter(
         files: {
           "manifest.json": { sha256: sha256hex(manifestBytes), bytes: manifestBytes.length },
           [secondName]: { sha256: sha256hex(second), bytes: second.length },
-          "records.jsonl": { sha256: records.sha256, bytes },
+          "records.jsonl": { sha256: hash.digest("hex"), bytes },
           "records.idx": { sha256: sha256hex(idx), bytes: idx.length },
         },
       };
