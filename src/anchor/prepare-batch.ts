@@ -23,7 +23,6 @@ import type { RowSource } from "../ingest/raw-row.ts";
 import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
 import { createBatchArtifactWriter, type BatchArtifactWriter } from "../store/batch-artifact.ts";
 import { stageBatchTiles } from "../store/batch-tiles.ts";
-import { createLocatorStager } from "./locator-stager.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 import { requireDataKey } from "../store/private-store.ts";
 import {
@@ -180,22 +179,15 @@ export async function prepareBatch(
     strict: p.strict,
     excluded: (list, file) => isExcluded(p.exclude, list, file),
   });
-  const dataKey =
-    p.dryRun || p.store === undefined
-      ? undefined
-      : requireDataKey(p.store.dataDir, p.store.dataKeyId, p.store.dataKey);
   const writer =
     p.dryRun || p.store === undefined
       ? undefined
       : await createBatchArtifactWriter(p.store.batchesDir, p.jobId, {
-          dataKey,
-          // The locator tables are digested on a second thread while the rows are read.
-          lines: (dir) => createLocatorStager({ dir, jobId: p.jobId, dataKey }),
+          dataKey: requireDataKey(p.store.dataDir, p.store.dataKeyId, p.store.dataKey),
         });
   try {
     const opened = await openBatchInputs(p);
     const read = await readRows(p, opened, collected, writer);
-    writer?.endLines();
     for (const i of opened.issues()) collected.addIngest(i);
     p.log.progress("read", read.rowsRead);
     collected.finish();

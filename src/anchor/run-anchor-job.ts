@@ -30,7 +30,7 @@ import {
   type BatchArtifact,
 } from "../store/batch-artifact.ts";
 import type { BatchEntry, JobRecord, LedgerStore } from "../store/ledger-store.ts";
-import { writeBatchLocators, type StagedLocators } from "../store/batch-locators.ts";
+import { writeBatchLocators } from "../store/batch-locators.ts";
 import type { AnchorChain, MinedAnchor } from "./anchor-chain.ts";
 import { decodeSignedTx } from "./inspect-job.ts";
 import type { Manifest } from "../core/manifest.ts";
@@ -225,7 +225,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
       elapsedMs: Date.now() - started,
     };
   }
-  const { artifact, staged } = await commitArtifact(prepared, store.dataKey);
+  const artifact = await commitArtifact(prepared, store.dataKey);
   onStep("artifact-written");
   const job = jobFromArtifact(artifact);
   await store.putJob(job);
@@ -234,7 +234,7 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   // The staged tiles (or, without them, the columns) go to the tiles step, which then lets go of
   // them (a box it empties), and the keys and the writer are dropped here: nothing the size of
   // the batch stays reachable during the receipt locators.
-  const built = { columns: prepared.sumColumns, locators: staged };
+  const built = { columns: prepared.sumColumns };
   delete prepared.sumColumns;
   delete prepared.keysBytes;
   prepared.writer = undefined;
@@ -358,10 +358,10 @@ async function readInputs(base: Omit<Parameters<typeof prepareBatch>[0], "exclud
 async function commitArtifact(
   prepared: Extract<Awaited<ReturnType<typeof prepareBatch>>, { status: "prepared" }>,
   dataKey: LedgerStore["dataKey"],
-): Promise<{ artifact: BatchArtifact; staged: StagedLocators | undefined }> {
+): Promise<BatchArtifact> {
   const summary = prepared.summary;
   const v2 = summary.v2;
-  const { dir, staged } = await prepared.writer!.commit({
+  const { dir } = await prepared.writer!.commit({
     manifestBytes: prepared.manifestBytes,
     ...(v2 === undefined ? { tree: prepared.treeBytes! } : { keys: prepared.keysBytes! }),
     descriptor: {
@@ -383,7 +383,7 @@ async function commitArtifact(
   const artifact = await readBatchArtifact(dir, { dataKey });
   if (artifact === undefined)
     throw new ShafafError(`the artifact in ${dir} vanished after it was written`);
-  return { artifact, staged };
+  return artifact;
 }
 
 /**
@@ -501,7 +501,7 @@ async function finishJob(
    * v2: the tiles this run staged while folding (or the columns it folded), for the tiles step
    * (a resumed job reads the artifact); emptied once the tiles are written.
    */
-  built?: { columns: PreparedBatch["sumColumns"]; locators?: StagedLocators | undefined },
+  built?: { columns: PreparedBatch["sumColumns"] },
 ): Promise<Extract<AnchorJobResult, { status: "anchored" }>> {
   const { store, chain, log, onStep } = ctx;
   let job = initial;
@@ -561,7 +561,7 @@ async function finishJob(
       if (built !== undefined) built.columns = undefined;
       onStep("tiles-written");
     }
-    await writeAllReceiptLocators(ctx, batch, artifact, built?.locators);
+    await writeAllReceiptLocators(ctx, batch, artifact);
     onStep("receipts-written");
     job = {
       ...job,
@@ -786,8 +786,6 @@ async function writeAllReceiptLocators(
   ctx: FinishContext,
   batch: BatchEntry,
   artifact: BatchArtifact,
-  /** The tables this run staged while it read the records (a resumed job has none). */
-  staged?: StagedLocators,
 ): Promise<void> {
   const { store, log } = ctx;
   if (artifact.descriptor.root !== batch.root) {
@@ -798,18 +796,13 @@ async function writeAllReceiptLocators(
   }
   let written = 0;
   let partialSignalled = false;
-  await writeBatchLocators(
-    artifact,
-    store.dataKey,
-    async (records) => {
-      await store.writeRecordIds(batch, records);
-      written += records.length;
-      log.progress("receipts", written, batch.recordCount);
-      if (!partialSignalled && written < batch.recordCount) {
-        partialSignalled = true;
-        ctx.onStep("receipts-partial");
-      }
-    },
-    staged,
-  );
+  await writeBatchLocators(artifact, store.dataKey, async (records) => {
+    await store.writeRecordIds(batch, records);
+    written += records.length;
+    log.progress("receipts", written, batch.recordCount);
+    if (!partialSignalled && written < batch.recordCount) {
+      partialSignalled = true;
+      ctx.onStep("receipts-partial");
+    }
+  });
 }

@@ -29,7 +29,6 @@ import { Readable } from "node:stream";
 import { manifestHash } from "../core/manifest.ts";
 import { ShafafError } from "../core/errors.ts";
 import { encodeRecordOffsets } from "./record-offsets.ts";
-import type { StagedLocators } from "./batch-locators.ts";
 import {
   createPrivateFileWriter,
   ENCRYPTED_FILE_FORMAT,
@@ -218,22 +217,6 @@ async function writeFileDurably(file: string, bytes: Uint8Array | string): Promi
   }
 }
 
-/**
- * Sees each line's receipt code and subject as the writer appends it, and stages files in the
- * writer's temporary folder that `commit` makes durable with the artifact (the locator tables,
- * made on a second thread: src/anchor/locator-stager.ts). Its failure fails the writer.
- */
-export interface ArtifactLineObserver {
-  /** The next line's code and subject; a promise when the writer must wait for it. */
-  add(code: string, subject: string): Promise<void> | undefined;
-  /** No more lines: lets the staged files be finished while the caller builds the tree. */
-  end(): void;
-  /** Waits for the staged files (written and fsync'ed); their names in the writer's folder. */
-  finish(): Promise<StagedLocators>;
-  /** Stops, and removes what was staged. Idempotent. */
-  abort(): Promise<void>;
-}
-
 /** Streams an artifact into a temporary directory; `commit` makes it durable and visible. */
 export interface BatchArtifactWriter {
   /**
@@ -245,8 +228,6 @@ export interface BatchArtifactWriter {
   readonly dataKey: DataKey | undefined;
   /** Appends one record line (buffered). Lines MUST come in input order, index 0, 1, 2, … */
   append(line: ArtifactRecordLine): Promise<void>;
-  /** No more lines (optional before `commit`): the line observer may finish its files. */
-  endLines(): void;
   /** Writes the other files, fsyncs, renames into place. Returns the final directory. */
   commit(input: {
     manifestBytes: Uint8Array;
@@ -255,12 +236,7 @@ export interface BatchArtifactWriter {
     /** v2: the person keys, 32 bytes per record in line order (`descriptor.scheme` set). */
     keys?: Uint8Array;
     descriptor: Omit<BatchArtifactDescriptor, "format" | "files" | "jobId">;
-  }): Promise<{
-    dir: string;
-    descriptor: BatchArtifactDescriptor;
-    /** The files the line observer staged in the artifact's folder (none without one). */
-    staged?: StagedLocators;
-  }>;
+  }): Promise<{ dir: string; descriptor: BatchArtifactDescriptor }>;
   /** Removes the temporary directory. Safe after a failed commit. */
   abort(): Promise<void>;
 }
@@ -280,11 +256,7 @@ const PENDING_BYTES = FLUSH_BYTES + (1 << 16);
 export async function createBatchArtifactWriter(
   batchesDir: string,
   jobId: string,
-  options: {
-    dataKey?: DataKey | undefined;
-    /** Starts the line observer, given the temporary folder (e.g. the locator stager). */
-    lines?: ((dir: string) => Promise<ArtifactLineObserver>) | undefined;
-  } = {},
+  options: { dataKey?: DataKey | undefined } = {},
 ): Promise<BatchArtifactWriter> {
   const dataKey = options.dataKey;
   if (!/^[0-9a-f]{16,64}$/.test(jobId)) throw new BatchArtifactError(`invalid job id ${jobId}`);
@@ -294,13 +266,6 @@ export async function createBatchArtifactWriter(
     `${jobId}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
   );
   await mkdir(tmp, { mode: 0o700 });
-  let observer: ArtifactLineObserver | undefined;
-  try {
-    observer = await options.lines?.(tmp);
-  } catch (error) {
-    await rm(tmp, { recursive: true, force: true });
-    throw error;
-  }
   const recordsFile = path.join(tmp, "records.jsonl");
   const fh: PrivateFileWriter = await createPrivateFileWriter(
     recordsFile,
@@ -354,12 +319,6 @@ export async function createBatchArtifactWriter(
       // UTF-8 length: the offsets are byte offsets (records carry Persian text).
       pendingBytes += pending.write(text, pendingBytes, "utf8");
       if (pendingBytes >= FLUSH_BYTES) await flush();
-      const wait = observer?.add(line.code, line.subject);
-      if (wait !== undefined) await wait;
-    },
-
-    endLines() {
-      observer?.end();
     },
 
     async commit({ manifestBytes, tree, keys, descriptor }) {
@@ -381,7 +340,6 @@ export async function createBatchArtifactWriter(
           `keys.bin holds ${second.length / 32} keys for ${expected} records`,
         );
       const secondName = v2 ? "keys.bin" : "tree.bin";
-      const staged = await observer?.finish();
       await flush();
       closed = true;
       await fh.close();
@@ -431,11 +389,10 @@ export async function createBatchArtifactWriter(
       const final = path.join(batchesDir, jobId);
       await rename(tmp, final);
       await fsyncDir(batchesDir);
-      return { dir: final, descriptor: full, ...(staged !== undefined ? { staged } : {}) };
+      return { dir: final, descriptor: full };
     },
 
     async abort() {
-      await observer?.abort().catch(() => undefined);
       if (!closed) {
         closed = true;
         await fh.abort().catch(() => undefined);

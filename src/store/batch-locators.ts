@@ -9,7 +9,7 @@
  * codes, not codes, but a data directory sealed at rest keeps every per-record file sealed.
  */
 import { existsSync } from "node:fs";
-import { open, readdir, rename, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { BatchArtifact } from "./batch-artifact.ts";
 import {
@@ -40,31 +40,6 @@ export const RECORD_CHUNK = 1000;
 export const locatorRole = (jobId: string, kind: LocatorKind): string =>
   `shafaf-batch/${jobId}/${LOCATOR_FILES[kind]}`;
 
-/**
- * The file names, in the artifact folder, of tables made before the batch was anchored (while
- * its records were read: src/anchor/locator-stager.ts), to be renamed into place.
- */
-export type StagedLocators = Record<LocatorKind, string>;
-
-/**
- * A table's file bytes from its digests in line order (`createLocatorDigests`): sealed for the
- * batch's role with `dataKey` (4 KiB stored chunks: digests do not compress), plain without one.
- */
-export function locatorTableBytes(
-  kind: LocatorKind,
-  digests: Buffer,
-  jobId: string,
-  dataKey: DataKey | undefined,
-): Uint8Array {
-  const plain = encodeLocatorTableOfDigests(kind, digests);
-  return dataKey === undefined
-    ? plain
-    : sealBytes(plain, dataKey, locatorRole(jobId, kind), {
-        chunkBytes: SEALED_CHUNK,
-        compress: false,
-      });
-}
-
 /** Whether both tables of the artifact folder `dir` exist (written whole, so complete). */
 export function hasBatchLocators(dir: string): boolean {
   return (
@@ -87,17 +62,9 @@ export async function writeBatchLocators(
   artifact: BatchArtifact,
   dataKey: DataKey | undefined,
   onRecords?: (records: readonly { index: number; recordId: string }[]) => Promise<void>,
-  /**
-   * Tables this process staged in the artifact's folder while it read the records (the anchor
-   * job): renamed into place instead of digesting the lines again. Ignored unless both exist.
-   */
-  staged?: StagedLocators,
 ): Promise<void> {
   const { dir } = artifact;
   const jobId = artifact.descriptor.jobId;
-  const adopt =
-    staged !== undefined &&
-    Object.values(staged).every((name) => !name.includes("/") && existsSync(path.join(dir, name)));
   // 16 bytes per record and table, no code or subject kept: the lines are read from their bytes
   // (no JSON.parse, docs/DESIGN.md "The locator pass"), each key hashed as it is read.
   const codes = createLocatorDigests("receipt-code");
@@ -105,10 +72,8 @@ export async function writeBatchLocators(
   let pending: { index: number; recordId: string }[] = [];
   for (const chunk of artifact.recordKeys()) {
     for (let i = 0; i < chunk.codes.length; i++) {
-      if (!adopt) {
-        codes.add(chunk.codes[i]!);
-        subjects.add(chunk.subjects[i]!);
-      }
+      codes.add(chunk.codes[i]!);
+      subjects.add(chunk.subjects[i]!);
       if (onRecords === undefined) continue;
       pending.push({ index: chunk.first + i, recordId: chunk.recordIds[i]! });
       if (pending.length >= RECORD_CHUNK) {
@@ -118,14 +83,7 @@ export async function writeBatchLocators(
     }
   }
   if (onRecords !== undefined && pending.length > 0) await onRecords(pending);
-  if (adopt) {
-    for (const kind of ["receipt-code", "subject"] as const) {
-      const file = path.join(dir, LOCATOR_FILES[kind]);
-      if (!existsSync(file)) await rename(path.join(dir, staged[kind]), file);
-    }
-    await fsyncDir(dir);
-  }
-  // Leftovers of a run killed mid-write (and staged tables not used).
+  // Leftovers of a run killed mid-write.
   for (const name of await readdir(dir))
     if (/^\.(receipts|subjects)\.loc\..*\.tmp$/.test(name)) await rm(path.join(dir, name));
   for (const [kind, keys] of [
@@ -134,16 +92,16 @@ export async function writeBatchLocators(
   ] as const) {
     const file = path.join(dir, LOCATOR_FILES[kind]);
     if (existsSync(file)) continue;
-    await replacePrivateFile(file, locatorTableBytes(kind, keys.bytes(), jobId, dataKey));
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const plain = encodeLocatorTableOfDigests(kind, keys.bytes());
+    const bytes =
+      dataKey === undefined
+        ? plain
+        : // Digests are random bytes: stored chunks, no compression tried.
+          sealBytes(plain, dataKey, locatorRole(jobId, kind), {
+            chunkBytes: SEALED_CHUNK,
+            compress: false,
+          });
+    await replacePrivateFile(file, bytes);
   }
 }
 

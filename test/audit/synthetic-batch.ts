@@ -15,7 +15,6 @@ import { bytesToHex } from "../../src/core/hex.ts";
 import { keccak256, keccak256Many } from "../../src/core/keccak.ts";
 import { premiumShares } from "../../src/core/rates.ts";
 import { openLedgerStore } from "../../src/store/ledger-store.ts";
-import type { StagedLocators } from "../../src/store/batch-locators.ts";
 
 export const SYNTHETIC_PERIOD = "1403-07";
 const PROVINCES = ["IR-23", "IR-10", "IR-07", "IR-04", "IR-15"];
@@ -91,8 +90,6 @@ export async function pipelineBatch(p: {
   recordCount: number;
   /** v2: the `tiles.tmp-…` folder the pipeline staged in the artifact's folder (not renamed). */
   staged?: string;
-  /** The locator tables the pipeline staged in the artifact's folder (not renamed). */
-  locators?: StagedLocators;
 }> {
   const v1 = p.scheme === 1;
   const store = p.dryRun ? undefined : await openLedgerStore(p.dataDir!);
@@ -117,7 +114,7 @@ export async function pipelineBatch(p: {
     const summary = prepared.summary;
     if (prepared.writer === undefined)
       return { dir: undefined, root: summary.root, recordCount: summary.recordCount };
-    const { dir, staged: locators } = await prepared.writer.commit({
+    const { dir } = await prepared.writer.commit({
       manifestBytes: prepared.manifestBytes,
       ...(v1 ? { tree: prepared.treeBytes! } : { keys: prepared.keysBytes! }),
       descriptor: {
@@ -146,7 +143,6 @@ export async function pipelineBatch(p: {
       root: summary.root,
       recordCount: summary.recordCount,
       ...(built !== undefined && "staged" in built ? { staged: built.staged } : {}),
-      ...(locators !== undefined ? { locators } : {}),
     };
   } finally {
     await store?.close();
