@@ -13,10 +13,14 @@
  * pipeline rate the issue asks for. `BENCH_ANCHOR_SCHEME=1`: one `shafaf-tree/1` batch.
  * `BENCH_ANCHOR_PEOPLE=P` (default: one person per row): the rows are P distinct people, each in
  * ROWS/P workshops — the CI guard's v2 run uses it to enrol fewer people while the warm month
- * still goes through every row's person-key lookup.
+ * still goes through every row's person-key lookup. `BENCH_CPU_PROFILE=FILE` writes a V8 CPU
+ * profile of the measured job alone (the warm month; not the cold one, the references or the
+ * lookups) to FILE (`.cpuprofile`, opened by Chrome's DevTools or `node --cpu-prof`'s readers).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -105,7 +109,7 @@ try {
     peakRss = Math.max(peakRss, rss);
     phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, rss));
   }, 50);
-  const anchorOnce = async (file: string, period: string) => {
+  const anchorOnce = async (file: string, period: string, profile?: string) => {
     const phases = new Map<string, number>();
     /** CPU seconds of this process when each phase started. */
     const phaseCpu = new Map<string, number>();
@@ -115,6 +119,12 @@ try {
     };
     phasePeaks = new Map();
     phase = "start";
+    const session = profile === undefined ? undefined : new Session();
+    if (session !== undefined) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const result = await runAnchorJob({
@@ -138,6 +148,11 @@ try {
     });
     const wall = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpuBefore);
+    if (session !== undefined) {
+      const { profile: taken } = await session.post("Profiler.stop");
+      await writeFile(profile!, JSON.stringify(taken));
+      session.disconnect();
+    }
     // CPU seconds of each phase: from its start to the next one's (the last: to the job's end).
     const ends = [...phaseCpu.values()].slice(1).concat(cpuNow());
     const cpuOf = new Map([...phaseCpu].map(([p, at], i) => [p, ends[i]! - at]));
@@ -161,8 +176,12 @@ try {
   }
   const last =
     SCHEME === "2"
-      ? await anchorOnce(path.join(work, "premiums-next.csv"), "1403-08")
-      : await anchorOnce(csv, PERIOD);
+      ? await anchorOnce(
+          path.join(work, "premiums-next.csv"),
+          "1403-08",
+          process.env.BENCH_CPU_PROFILE,
+        )
+      : await anchorOnce(csv, PERIOD, process.env.BENCH_CPU_PROFILE);
   const { result, phases } = last;
   const anchorSeconds = last.wall;
   const cpuSeconds = last.cpu;

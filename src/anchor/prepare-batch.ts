@@ -22,6 +22,7 @@ import { openInputs, type OpenedInputs } from "../ingest/open-inputs.ts";
 import type { RowSource } from "../ingest/raw-row.ts";
 import { readWorkshopRegister } from "../ingest/read-workshop-register.ts";
 import { createBatchArtifactWriter, type BatchArtifactWriter } from "../store/batch-artifact.ts";
+import { stageBatchTiles } from "../store/batch-tiles.ts";
 import type { LedgerStore } from "../store/ledger-store.ts";
 import { requireDataKey } from "../store/private-store.ts";
 import {
@@ -119,11 +120,13 @@ export interface PreparedBatch {
   treeBytes?: Uint8Array;
   keysBytes?: Uint8Array;
   /**
-   * v2: the records' fixed-size columns and their tree order, kept for the tiles step of this
-   * run (written from them chunk by chunk instead of re-reading the artifact). A resumed job has
+   * v2: what the tiles step of this run starts from instead of re-reading the artifact — the
+   * tiles staged in the artifact's temporary folder by the fold that gave the root (`staged`,
+   * the `tiles.tmp-…` folder's name: the tree is hashed once per job), or, when nothing is
+   * written (a dry run), the records' fixed-size columns and their tree order. A resumed job has
    * none.
    */
-  sumColumns?: { columns: LeafColumns; order: Uint32Array };
+  sumColumns?: { columns: LeafColumns; order: Uint32Array } | { staged: string };
   writer: BatchArtifactWriter | undefined;
   warnings: ValidationIssue[];
   findings: ValidationIssue[];
@@ -197,7 +200,7 @@ export async function prepareBatch(
       status: "prepared",
       ...(read.sum === undefined
         ? buildBatch(p, read, collected.findings, opened)
-        : await buildBatchV2(p, { ...read, sum: read.sum }, collected.findings, opened)),
+        : await buildBatchV2(p, { ...read, sum: read.sum }, collected.findings, opened, writer)),
       writer,
       warnings: collected.warnings,
       findings: collected.findings,
@@ -422,6 +425,8 @@ export async function buildBatchV2(
   read: Pick<RowsRead, "validRows" | "figures" | "enrolled"> & { sum: SumTreeBatchCollector },
   findings: readonly ValidationIssue[],
   opened: Pick<OpenedInputs, "sources">,
+  /** The artifact being written: the tiles are staged in its folder as the tree is folded. */
+  writer?: Pick<BatchArtifactWriter, "dir" | "dataKey">,
 ): Promise<
   Pick<PreparedBatch, "summary" | "manifest" | "manifestBytes" | "keysBytes" | "sumColumns">
 > {
@@ -438,7 +443,17 @@ export async function buildBatchV2(
     `person keys: ${persons} people, ${cached} from the cache, ${enrolled} enrolled (${Math.round(performance.now() - started)} ms)`,
   );
   const order = sortLeaves(columns);
-  const tree = foldSumTree(columns, order);
+  // One fold: with an artifact being written, the fold that gives the root writes the tiles.
+  const staged =
+    writer === undefined
+      ? undefined
+      : await stageBatchTiles(
+          writer.dir,
+          columns,
+          order,
+          writer.dataKey === undefined ? undefined : { jobId: p.jobId, key: writer.dataKey },
+        );
+  const tree = staged?.summary ?? foldSumTree(columns, order);
   p.log.progress("hash", sum.count);
   const { manifest, bytes, hash } = buildManifest({
     ...manifestInput(p, read, findings, opened),
@@ -462,7 +477,7 @@ export async function buildBatchV2(
     manifest,
     manifestBytes: bytes,
     keysBytes: columns.keys,
-    sumColumns: { columns, order },
+    sumColumns: staged !== undefined ? { staged: staged.name } : { columns, order },
   };
 }
 

@@ -231,9 +231,9 @@ export async function runAnchorJob(params: RunAnchorJobParams): Promise<AnchorJo
   await store.putJob(job);
   onStep("job-prepared");
   const ctx = { ...params, store, chain: params.chain, log, onStep, started };
-  // The columns go to the tiles step, which then lets go of them (a box it empties), and the
-  // keys and the writer are dropped here: nothing the size of the batch stays reachable during
-  // the receipt locators.
+  // The staged tiles (or, without them, the columns) go to the tiles step, which then lets go of
+  // them (a box it empties), and the keys and the writer are dropped here: nothing the size of
+  // the batch stays reachable during the receipt locators.
   const built = { columns: prepared.sumColumns };
   delete prepared.sumColumns;
   delete prepared.keysBytes;
@@ -498,8 +498,8 @@ async function finishJob(
   artifact: BatchArtifact,
   resumed: boolean,
   /**
-   * v2: the columns this run folded, for the tiles step (a resumed job reads the artifact);
-   * emptied once the tiles are written.
+   * v2: the tiles this run staged while folding (or the columns it folded), for the tiles step
+   * (a resumed job reads the artifact); emptied once the tiles are written.
    */
   built?: { columns: PreparedBatch["sumColumns"] },
 ): Promise<Extract<AnchorJobResult, { status: "anchored" }>> {
@@ -554,7 +554,8 @@ async function finishJob(
   if (job.state === "anchored") {
     // A v2 batch's tiles (batch-tiles-v1.md): written whole into a temporary folder and renamed,
     // so a kill at any point leaves none or all; a resumed job writes the same bytes (from the
-    // artifact's records read again as columns; this run folds the columns it kept).
+    // artifact's records read again as columns; this run renames the tiles it staged in the
+    // artifact's folder when it folded the tree, so the tree is hashed once).
     if (artifact.keys !== undefined) {
       await ensureBatchTiles(artifact, built?.columns);
       if (built !== undefined) built.columns = undefined;

@@ -219,6 +219,13 @@ async function writeFileDurably(file: string, bytes: Uint8Array | string): Promi
 
 /** Streams an artifact into a temporary directory; `commit` makes it durable and visible. */
 export interface BatchArtifactWriter {
+  /**
+   * The temporary folder being written (`batches/<jobId>.tmp-…`), renamed by `commit`: what else
+   * the caller stages in it (the batch's tiles, under a `tiles.tmp-…` name) moves with it.
+   */
+  readonly dir: string;
+  /** The data key the private files are sealed with (undefined: a plain artifact). */
+  readonly dataKey: DataKey | undefined;
   /** Appends one record line (buffered). Lines MUST come in input order, index 0, 1, 2, … */
   append(line: ArtifactRecordLine): Promise<void>;
   /** Writes the other files, fsyncs, renames into place. Returns the final directory. */
@@ -288,6 +295,8 @@ export async function createBatchArtifactWriter(
   }
 
   return {
+    dir: tmp,
+    dataKey,
     async append(line) {
       if (line.index !== expected) {
         throw new BatchArtifactError(

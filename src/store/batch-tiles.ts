@@ -159,6 +159,48 @@ export async function writeBatchTilesOfColumns(
   sealing?: TileSealing,
   expectedRoot?: string,
 ): Promise<BatchTilesDescriptor | undefined> {
+  await removeStaleTileTemps(artifactDir);
+  const staged = await stageBatchTiles(artifactDir, columns, order, sealing);
+  const tmp = path.join(artifactDir, staged.name);
+  if (
+    expectedRoot !== undefined &&
+    staged.summary.root.toLowerCase() !== expectedRoot.toLowerCase()
+  ) {
+    await rm(tmp, { recursive: true, force: true });
+    return undefined;
+  }
+  await rename(tmp, path.join(artifactDir, TILES_DIR));
+  await fsyncDir(artifactDir);
+  return staged.descriptor;
+}
+
+/** Tiles written whole into a temporary folder (`tiles.tmp-…`), not yet renamed to `tiles/`. */
+export interface StagedBatchTiles {
+  /** The temporary folder's name (in the folder it was staged in). */
+  name: string;
+  descriptor: BatchTilesDescriptor;
+  /** The fold's root, lanes and province subtrees (what the manifest lists). */
+  summary: SumTreeSummary;
+}
+
+/**
+ * {@link writeBatchTilesOfColumns} up to, not including, the rename: every file of the tiles
+ * written and fsync'ed into a new `tiles.tmp-…` folder of `parentDir`, the columns folded once.
+ * The anchor job stages its tiles in the artifact's temporary folder while it builds the tree
+ * (the fold that gives the root also writes the tiles), and {@link ensureBatchTiles} renames
+ * them into place once the batch is anchored; a `tiles.tmp-…` folder left by a killed run is
+ * removed by the next writer (a tiles step from the artifact), never read.
+ *
+ * @throws {InvalidInputError} the fold's (a bad province code, a lane sum overflow, no record).
+ * @example
+ * const staged = await stageBatchTiles(writer.dir, columns, sortLeaves(columns), sealing);
+ */
+export async function stageBatchTiles(
+  parentDir: string,
+  columns: LeafColumns,
+  order: Uint32Array,
+  sealing?: TileSealing,
+): Promise<StagedBatchTiles> {
   const seal = (rel: string): { role: string; key: DataKey } | undefined =>
     sealing === undefined
       ? undefined
@@ -166,11 +208,8 @@ export async function writeBatchTilesOfColumns(
   const kind = columns.kind;
   const lanesN = laneCount(kind);
   const entry = sumTileEntryBytes(kind);
-  await removeStaleTileTemps(artifactDir);
-  const tmp = path.join(
-    artifactDir,
-    `${TILES_DIR}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
-  );
+  const name = `${TILES_DIR}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = path.join(parentDir, name);
   const writeTile = async (
     code: string,
     isPublic: boolean,
@@ -242,11 +281,6 @@ export async function writeBatchTilesOfColumns(
       }
       if (last) await writeUpperTiles(c.code, isPublic, upper, lanesN, entry, writeTile);
     }
-    if (expectedRoot !== undefined && summary.root.toLowerCase() !== expectedRoot.toLowerCase()) {
-      await leavesFile.abort();
-      await rm(tmp, { recursive: true, force: true });
-      return undefined;
-    }
     await leavesFile.close();
     leavesFile = undefined;
     await writePrivateData(
@@ -279,9 +313,7 @@ export async function writeBatchTilesOfColumns(
     await writeDurably(path.join(tmp, "tiles.json"), JSON.stringify(descriptor, null, 2) + "\n");
     await fsyncDir(path.join(tmp, "private"));
     await fsyncDir(tmp);
-    await rename(tmp, path.join(artifactDir, TILES_DIR));
-    await fsyncDir(artifactDir);
-    return descriptor;
+    return { name, descriptor, summary };
   } catch (error) {
     await leavesFile?.abort();
     await rm(tmp, { recursive: true, force: true });
@@ -412,10 +444,12 @@ export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
 
 /**
  * The batch's tiles, written from its artifact when they are missing (a batch anchored before
- * tiles existed, or a job killed before its tiles step): once, then read. `built`: the columns
- * and tree order the caller just folded for this artifact (the anchor job), used when they give
- * the artifact's root, instead of reading its records again. Either way the memory is the
- * columns' (≈ 100 bytes per record) and one chunk's, never a whole tree.
+ * tiles existed, or a job killed before its tiles step): once, then read. `built`: what the
+ * caller made for this artifact — the tiles it staged in the artifact's folder while it built
+ * the tree (`staged`: the `tiles.tmp-…` folder's name, renamed into place when its `tiles.json`
+ * names the artifact's root), or the columns and tree order it folded, used when they give the
+ * artifact's root — instead of reading its records again. Either way the memory is the columns'
+ * (≈ 100 bytes per record) and one chunk's, never a whole tree.
  *
  * @throws {BatchArtifactError} when the artifact is not a v2 one or is damaged.
  * @example
@@ -423,13 +457,16 @@ export async function removeStaleTileTemps(artifactDir: string): Promise<void> {
  */
 export async function ensureBatchTiles(
   artifact: BatchArtifact,
-  built?: { columns: LeafColumns; order: Uint32Array },
+  built?: { columns: LeafColumns; order: Uint32Array } | { staged: string },
 ): Promise<BatchTilesDescriptor> {
   const existing = await readBatchTilesDescriptor(artifact.dir);
   if (existing !== undefined) return existing;
   const d = artifact.descriptor;
   const sealing = tileSealing(artifact);
-  if (
+  if (built !== undefined && "staged" in built) {
+    const adopted = await adoptStagedTiles(artifact.dir, built.staged, d.root);
+    if (adopted !== undefined) return adopted;
+  } else if (
     built !== undefined &&
     built.columns.count === d.recordCount &&
     built.columns.kind === d.kind
@@ -461,6 +498,31 @@ export async function ensureBatchTiles(
       `${artifact.dir}: the records and keys do not give the root artifact.json says (${d.root}); the artifact is damaged`,
     );
   return written;
+}
+
+/**
+ * Renames the tiles staged as `<artifactDir>/<staged>` (stageBatchTiles, by this process) to
+ * `tiles/` when their `tiles.json` names `root`; undefined (nothing renamed) when the folder is
+ * missing or names another root.
+ */
+async function adoptStagedTiles(
+  artifactDir: string,
+  staged: string,
+  root: string,
+): Promise<BatchTilesDescriptor | undefined> {
+  if (!staged.startsWith(`${TILES_DIR}.tmp-`) || staged.includes("/")) return undefined;
+  const dir = path.join(artifactDir, staged);
+  let d: BatchTilesDescriptor;
+  try {
+    d = JSON.parse(await readFile(path.join(dir, "tiles.json"), "utf8")) as BatchTilesDescriptor;
+  } catch {
+    return undefined;
+  }
+  if (d.format !== BATCH_TILES_FORMAT || d.root.toLowerCase() !== root.toLowerCase())
+    return undefined;
+  await rename(dir, path.join(artifactDir, TILES_DIR));
+  await fsyncDir(artifactDir);
+  return d;
 }
 
 /** `tiles.json` of the batch in `artifactDir`, or undefined when it has no tiles yet. */

@@ -87,7 +87,13 @@ export async function pipelineBatch(p: {
   /** Default premium, {@link SYNTHETIC_PERIOD}. */
   kind?: "premium" | "pension";
   period?: string;
-}): Promise<{ dir: string | undefined; root: string; recordCount: number }> {
+}): Promise<{
+  dir: string | undefined;
+  root: string;
+  recordCount: number;
+  /** v2: the `tiles.tmp-…` folder the pipeline staged in the artifact's folder (not renamed). */
+  staged?: string;
+}> {
   const v1 = p.scheme === 1;
   const store = p.dryRun ? undefined : await openLedgerStore(p.dataDir!);
   try {
@@ -134,7 +140,13 @@ export async function pipelineBatch(p: {
         createdAt: "2026-01-01T00:00:00.000Z",
       },
     });
-    return { dir, root: summary.root, recordCount: summary.recordCount };
+    const built = prepared.sumColumns;
+    return {
+      dir,
+      root: summary.root,
+      recordCount: summary.recordCount,
+      ...(built !== undefined && "staged" in built ? { staged: built.staged } : {}),
+    };
   } finally {
     await store?.close();
   }

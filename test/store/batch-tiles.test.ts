@@ -3,7 +3,7 @@
  * folder, read back through core's tile tree, every proof is the in-memory tree's, byte for byte;
  * private files are 0600 in 0700 folders; public ones fold to the province roots.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -202,6 +202,48 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
       await rm(path.join(dir!, "tiles"), { recursive: true });
       await ensureBatchTiles(artifact);
       expect(await tileFiles(dir!)).to.deep.equal(fromBuilt);
+    });
+
+    it("renames the tiles the pipeline staged while folding the root: the same bytes as from the artifact", async function () {
+      const csv = path.join(work, "staged-a.csv");
+      // 5 provinces of 600 leaves: public levels, partial tiles and right edges.
+      await writeSyntheticPremiumCsv(csv, 3_000);
+      const { dir, staged, root } = await pipelineBatch({
+        csv,
+        dataDir: path.join(work, "staged-a"),
+      });
+      expect(staged).to.match(/^tiles\.tmp-/);
+      expect(await readdir(dir!)).to.include(staged);
+      const artifact = (await readBatchArtifact(dir!))!;
+      const d = await ensureBatchTiles(artifact, { staged: staged! });
+      expect(d.root).to.equal(root);
+      expect(await readdir(dir!)).not.to.include(staged);
+      const adopted = await tileFiles(dir!);
+      await rm(path.join(dir!, "tiles"), { recursive: true });
+      await ensureBatchTiles(artifact);
+      expect(await tileFiles(dir!)).to.deep.equal(adopted);
+    });
+
+    it("writes the tiles from the artifact when the staged folder is gone or names another root, and removes it", async function () {
+      const csvA = path.join(work, "staged-b.csv");
+      const csvB = path.join(work, "staged-c.csv");
+      await writeSyntheticPremiumCsv(csvA, 300);
+      await writeSyntheticPremiumCsv(csvB, 400);
+      const a = await pipelineBatch({ csv: csvA, dataDir: path.join(work, "staged-b") });
+      const b = await pipelineBatch({ csv: csvB, dataDir: path.join(work, "staged-c") });
+      // b's artifact given a's staged tiles (another root): not adopted.
+      await rename(path.join(a.dir!, a.staged!), path.join(b.dir!, "tiles.tmp-other"));
+      const artifact = (await readBatchArtifact(b.dir!))!;
+      const d = await ensureBatchTiles(artifact, { staged: "tiles.tmp-other" });
+      expect(d.root).to.equal(b.root);
+      const names = await readdir(b.dir!);
+      expect(names.filter((n) => n.startsWith("tiles.tmp-"))).to.deep.equal([]);
+      const written = await tileFiles(b.dir!);
+      await rm(path.join(b.dir!, "tiles"), { recursive: true });
+      expect((await ensureBatchTiles(artifact, { staged: "tiles.tmp-gone" })).root).to.equal(
+        b.root,
+      );
+      expect(await tileFiles(b.dir!)).to.deep.equal(written);
     });
 
     it("reads the artifact when the columns given are another batch's", async function () {
