@@ -5,18 +5,25 @@
  * plain and sealed with a data key; a code of the oldest batch (every table read) and an unknown
  * code (the same). CPU time per lookup, in this process. Then the same lookups once the writer
  * has merged the tables (docs/spec/locator-merge-v1.md, `updateLocatorMerges` publishing the
- * batches one at a time, as the anchor does), with the merge's own cost.
+ * batches one at a time, as the anchor does), with the merge's own cost. Last, the writer's own
+ * lookups (`openLedgerStore`: `shafaf serve` with a signer, the CLI) in a ledger store whose
+ * batches are completed and published one at a time: an unknown code and an unknown subject.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
 import { createLocatorIndex, locatorRole } from "../../src/store/batch-locators.ts";
+import { openLedgerStore, type BatchEntry, type JobRecord } from "../../src/store/ledger-store.ts";
 import { updateLocatorMerges } from "../../src/store/locator-merges.ts";
 import { encodeLocatorTable } from "../../src/store/locator-table.ts";
 import { dataKeyOf, sealBytes } from "../../src/store/private-store.ts";
-import type { LocatorMerge, PublishedBatch } from "../../src/store/published-batches.ts";
+import {
+  readPublishedBatches,
+  type LocatorMerge,
+  type PublishedBatch,
+} from "../../src/store/published-batches.ts";
 
 const RECORDS = Number(process.env.BENCH_LOCATOR_RECORDS ?? 20_000);
 
@@ -141,6 +148,71 @@ async function main(): Promise<void> {
           index.close();
         }
       }
+    console.log(
+      "\n| batches | writer's tables | ranges + unmerged | CPU µs per lookup (unknown code) | unknown subject |",
+    );
+    console.log("|---|---|---|---|---|");
+    for (const sealed of [false, true]) {
+      const dataDir = path.join(dir, sealed ? "writer-sealed" : "writer-plain");
+      const from = path.join(dir, sealed ? "sealed" : "plain", "batches");
+      for (const b of batches) {
+        await mkdir(path.join(dataDir, "batches", b.jobId), { recursive: true });
+        for (const file of ["receipts.loc", "subjects.loc"])
+          await link(path.join(from, b.jobId, file), path.join(dataDir, "batches", b.jobId, file));
+      }
+      const store = await openLedgerStore(dataDir, sealed ? { dataKey: key } : {});
+      await store.bindChain({ chainId: 31337, contract: "0x" + "cc".repeat(20) });
+      const unknown = newReceiptCode((n) => new Uint8Array(randomBytes(n)));
+      const nobody = "0x" + "f".repeat(64);
+      for (const f of facts) {
+        const entry: BatchEntry = {
+          ...f,
+          format: "shafaf-batch-entry/1",
+          chainId: 31337,
+          contract: "0x" + "cc".repeat(20),
+          idempotencyKey: "0x" + "0".repeat(64),
+          reason: null,
+          receipts: "on-demand",
+          locators: "files",
+        };
+        const job: JobRecord = {
+          format: "shafaf-job/1",
+          jobId: f.jobId,
+          state: "complete",
+          kind: f.kind,
+          period: f.period,
+          root: f.root,
+          manifestHash: f.manifestHash,
+          idempotencyKey: entry.idempotencyKey,
+          recordCount: f.recordCount,
+          total: f.total,
+          supersedes: null,
+          reason: null,
+          createdAt: new Date(0).toISOString(),
+          batchId: f.batchId,
+        };
+        await store.completeJob(job, entry);
+        await store.publish(); // as the anchor does after each batch
+        const count = f.batchId;
+        if (count !== 24 && count !== 120) continue;
+        const list = (await readPublishedBatches(dataDir))!;
+        const ranges = list.merged ?? [];
+        const inRanges = ranges.reduce((s, m) => s + m.last - m.first + 1, 0);
+        const per = async (lookup: () => Promise<unknown>): Promise<number> => {
+          const n = Math.max(2000, Math.round(40_000 / count));
+          for (let i = 0; i < 200; i++) await lookup();
+          const c = process.cpuUsage();
+          for (let i = 0; i < n; i++) await lookup();
+          const u = process.cpuUsage(c);
+          return (u.user + u.system) / n;
+        };
+        if ((await store.getReceiptByCode(unknown)) !== undefined) throw new Error("found");
+        console.log(
+          `| ${count} | ${sealed ? "sealed" : "plain"} | ${ranges.length} + ${count - inRanges} | ${(await per(() => store.getReceiptByCode(unknown))).toFixed(1)} | ${(await per(() => store.listReceiptsBySubject(nobody))).toFixed(1)} |`,
+        );
+      }
+      await store.close();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

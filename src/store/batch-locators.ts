@@ -124,6 +124,17 @@ export interface MergedRange {
   subjects: string;
 }
 
+/**
+ * Tables looked in so far, by kind: a lookup through merged ranges reads one range table per
+ * range and one batch table per batch in no range (a test's and an operator's view).
+ */
+export interface LocatorIndexStats {
+  /** Lookups in a batch's own table (`receipts.loc`, `subjects.loc`). */
+  batchTableReads: number;
+  /** Lookups in a merged range's table (`*.receipts.lm`, `*.subjects.lm`). */
+  rangeTableReads: number;
+}
+
 /** Finds lines through the tables of a set of batches (held open, one descriptor each). */
 export interface LocatorIndex {
   /**
@@ -152,6 +163,8 @@ export interface LocatorIndex {
    * @throws {LocatorTableError} a named table missing or damaged.
    */
   prepare(batches: readonly LocatedBatch[], merged: readonly MergedRange[]): void;
+  /** The tables looked in since the index was created. */
+  stats(): LocatorIndexStats;
   close(): void;
 }
 
@@ -280,13 +293,27 @@ export function createLocatorIndex(params: {
     }
     return held.table;
   };
+  const reads: LocatorIndexStats = { batchTableReads: 0, rangeTableReads: 0 };
+  /** A batch's table, counted as looked in (`prepare` opens without counting). */
+  const batchTable = (batch: LocatedBatch, kind: LocatorKind): LocatorTable => {
+    reads.batchTableReads++;
+    return tableOf(batch, kind);
+  };
+  const rangeTable = (
+    range: MergedRange,
+    kind: LocatorKind,
+    batches: readonly LocatedBatch[],
+  ): MergedLocatorTable => {
+    reads.rangeTableReads++;
+    return mergedOf(range, kind, batches);
+  };
   return {
     locate(code, batches, merged = []) {
       const digest = locatorDigest("receipt-code", code);
       if (merged.length === 0) {
         for (let i = batches.length - 1; i >= 0; i--) {
           const batch = batches[i]!;
-          const index = tableOf(batch, "receipt-code").find(digest);
+          const index = batchTable(batch, "receipt-code").find(digest);
           if (index !== undefined) return { batch, index };
         }
         return undefined;
@@ -295,11 +322,11 @@ export function createLocatorIndex(params: {
       for (let i = cuts.length - 1; i >= 0; i--) {
         const s = cuts[i]!;
         if ("batch" in s) {
-          const index = tableOf(s.batch, "receipt-code").find(digest);
+          const index = batchTable(s.batch, "receipt-code").find(digest);
           if (index !== undefined) return { batch: s.batch, index };
           continue;
         }
-        const hit = mergedOf(s.range, "receipt-code", s.batches).find(digest);
+        const hit = rangeTable(s.range, "receipt-code", s.batches).find(digest);
         if (hit !== undefined) return { batch: s.batches[hit.ordinal]!, index: hit.line };
       }
       return undefined;
@@ -309,11 +336,11 @@ export function createLocatorIndex(params: {
       const out: { batch: (typeof batches)[number]; index: number }[] = [];
       for (const s of segments(batches, merged)) {
         if ("batch" in s) {
-          for (const index of tableOf(s.batch, "subject").findAll(digest))
+          for (const index of batchTable(s.batch, "subject").findAll(digest))
             out.push({ batch: s.batch, index });
           continue;
         }
-        for (const hit of mergedOf(s.range, "subject", s.batches).findAll(digest))
+        for (const hit of rangeTable(s.range, "subject", s.batches).findAll(digest))
           out.push({ batch: s.batches[hit.ordinal]!, index: hit.line });
       }
       return out;
@@ -341,6 +368,7 @@ export function createLocatorIndex(params: {
         open_.delete(key);
       }
     },
+    stats: () => ({ ...reads }),
     retain(batchIds) {
       for (const [key, held] of open_) {
         if (batchIds.has(Number(key.slice(0, key.indexOf("/"))))) continue;

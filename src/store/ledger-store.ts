@@ -32,14 +32,21 @@ import {
 } from "./batch-artifact.ts";
 import { makePrivate } from "./private-files.ts";
 import { ensureBatchTiles, readPublicBatchFile } from "./batch-tiles.ts";
-import { createLocatorIndex, hasBatchLocators, writeBatchLocators } from "./batch-locators.ts";
+import {
+  createLocatorIndex,
+  hasBatchLocators,
+  writeBatchLocators,
+  type LocatorIndexStats,
+} from "./batch-locators.ts";
 import {
   PUBLISHED_FORMAT,
   readPublishedBatches,
   writePublishedBatches,
+  type LocatorMerge,
   type PublishedBatch,
+  type PublishedBatches,
 } from "./published-batches.ts";
-import { removeRetiredLocatorFiles, updateLocatorMerges } from "./locator-merges.ts";
+import { rangeHolds, removeRetiredLocatorFiles, updateLocatorMerges } from "./locator-merges.ts";
 import {
   bindDataKey,
   openBytes,
@@ -50,6 +57,7 @@ import {
 import {
   createReceiptAssembler,
   type AnchoredBatchFacts,
+  type AssemblerStats,
   type PersonBatchMaterial,
 } from "./receipt-assembler.ts";
 
@@ -181,6 +189,12 @@ export interface ChainBinding {
   /** Block 0's hash: which history of the chain. Absent in data directories bound before it was recorded. */
   genesisHash?: string;
 }
+
+/**
+ * Counters of the store's lookups so far: the assembler's, and the locator tables looked in
+ * (batch tables and merged range tables, as a reader's `lookupStats`).
+ */
+export type LedgerLookupStats = AssemblerStats & LocatorIndexStats;
 
 /** How {@link LedgerStore.getReceiptByCode} checks an assembled receipt. */
 export interface GetReceiptOptions {
@@ -316,6 +330,8 @@ export interface LedgerStore {
    * sealed. Throws `store.private.no-key` without a data key.
    */
   sealStoredReceipts(): Promise<number>;
+  /** Counters of the lookups so far (a test's and an operator's view). */
+  lookupStats(): LedgerLookupStats;
   close(): Promise<void>;
 }
 
@@ -428,10 +444,36 @@ export async function openLedgerStore(
     dataKey,
     allowPlain: dataKeyId === undefined,
   });
-  /** Complete batches whose locators are tables, in batch order (read once, kept current). */
-  let tabled: BatchEntry[] | undefined;
-  const tabledBatches = async (): Promise<BatchEntry[]> => {
-    tabled ??= (await store.listBatches()).filter((b) => b.locators === "files");
+  /**
+   * The list this store last read or wrote: its merged ranges serve the writer's lookups as they
+   * serve the readers'. Only the holder of this store writes the list (LevelDB's lock), so it is
+   * read once here and replaced by each `publish`. A list that cannot be read leaves no range (the
+   * batches' own tables answer the same).
+   */
+  let published: PublishedBatches | undefined = await readPublishedBatches(root).catch(
+    () => undefined,
+  );
+  /**
+   * Complete batches whose locators are tables, in batch order, and the ranges of the list that
+   * still hold for them (`rangeHolds`: a batch completed since inside a range drops it); read
+   * once, kept current. Looked up as the readers do (`LocatorIndex.locate` with the ranges), so
+   * the answers are theirs, in one table read per range.
+   */
+  let tabled: TabledView | undefined;
+  const tabledBatches = async (): Promise<TabledView> => {
+    if (tabled !== undefined) return tabled;
+    const batches = (await store.listBatches()).filter((b) => b.locators === "files");
+    const list = published;
+    let merged = (list?.merged ?? []).filter((m) => rangeHolds(m, list!.batches, batches));
+    try {
+      locatorIndex.prepare(batches, merged);
+    } catch {
+      // A range table missing or damaged (readers refuse such a list and keep the one before):
+      // the batches' own tables give the same answers, one read per batch.
+      merged = [];
+      locatorIndex.prepare(batches, merged);
+    }
+    tabled = { batches, merged, ids: new Set(batches.map((b) => b.batchId)) };
     return tabled;
   };
 
@@ -517,7 +559,8 @@ export async function openLedgerStore(
       const locator = locators[j];
       const i = missing[j]!;
       if (locator === undefined) {
-        const hit = locatorIndex.locate(codes[i]!, await tabledBatches());
+        const t = await tabledBatches();
+        const hit = locatorIndex.locate(codes[i]!, t.batches, t.merged);
         if (hit !== undefined) {
           out[i] = await locatedReceipt([hit.batch.batchId, hit.index], codes[i]!);
           continue;
@@ -582,8 +625,11 @@ export async function openLedgerStore(
       const stored = openReceipt(code, db.getSync(k.receipt(code)));
       if (stored !== undefined) return stored;
       const locator = db.getSync(k.locator(code)) as [number, number] | undefined;
-      if (locator !== undefined) return locatedReceipt(locator, code, options);
-      const hit = locatorIndex.locate(code, await tabledBatches());
+      const t = await tabledBatches();
+      // A batch published since its LevelDB locators has tables: they answer, as the readers'.
+      if (locator !== undefined && !t.ids.has(locator[0]))
+        return locatedReceipt(locator, code, options);
+      const hit = locatorIndex.locate(code, t.batches, t.merged);
       return hit === undefined
         ? undefined
         : locatedReceipt([hit.batch.batchId, hit.index], code, options);
@@ -591,13 +637,16 @@ export async function openLedgerStore(
 
     async listReceiptsBySubject(pseudonym) {
       const prefix = `subject${SEP}${pseudonym.toLowerCase()}${SEP}`;
+      const t = await tabledBatches();
       const codes: string[] = [];
-      for await (const value of db.values({ gt: prefix, lt: upper(prefix) }))
-        codes.push(value as string);
+      // Keys of batches published since (now with tables) are left to the tables.
+      for await (const [key, value] of db.iterator({ gt: prefix, lt: upper(prefix) }))
+        if (!t.ids.has(Number(key.slice(prefix.length, prefix.length + BATCH_WIDTH))))
+          codes.push(value as string);
       // A located receipt whose job is not complete yet is not listed (as by code).
       const out = (await receiptsByCodes(codes, true)).filter((r) => r !== undefined);
       // Batches with tables come after every batch indexed in LevelDB (they are newer).
-      for (const hit of locatorIndex.subjectLines(pseudonym, await tabledBatches()))
+      for (const hit of locatorIndex.subjectLines(pseudonym, t.batches, t.merged))
         out.push((await assembler.assemble(hit.batch, hit.index)) as unknown as StoredReceipt);
       return out;
     },
@@ -802,13 +851,17 @@ export async function openLedgerStore(
         result.mergeError = error as Error;
         merges = await updateLocatorMerges({ ...mergeParams, write: false });
       }
-      await writePublishedBatches(root, {
+      const list: PublishedBatches = {
         format: PUBLISHED_FORMAT,
         chainId: chain.chainId,
         contract: chain.contract.toLowerCase(),
         batches: listed,
         merged: merges.merged,
-      });
+      };
+      await writePublishedBatches(root, list);
+      // The next lookup uses the ranges just named (before any file the list stopped naming goes).
+      published = list;
+      tabled = undefined;
       await removeRetiredLocatorFiles(root, previous?.merged ?? [], merges.merged, {
         sealed: dataKeyId !== undefined,
       });
@@ -896,6 +949,8 @@ export async function openLedgerStore(
       tabled = undefined;
     },
 
+    lookupStats: () => ({ ...assembler.stats(), ...locatorIndex.stats() }),
+
     async close() {
       locatorIndex.close();
       assembler.close();
@@ -912,6 +967,13 @@ export async function openLedgerStore(
     return dataKey;
   }
   return store;
+}
+
+/** The batches whose locators are tables, the list's ranges that hold for them, their ids. */
+interface TabledView {
+  batches: BatchEntry[];
+  merged: LocatorMerge[];
+  ids: ReadonlySet<number>;
 }
 
 /** A batch entry as the published list carries it. */

@@ -172,18 +172,12 @@ export async function updateLocatorMerges(params: {
   const { dataDir, dataKey, listed } = params;
   const kept: LocatorMerge[] = [];
   for (const m of params.previous?.merged ?? []) {
-    const before = inRange(params.previous!.batches, m);
-    const now = inRange(listed, m);
-    const same =
-      before.length === now.length &&
-      before.every(
-        (b, i) =>
-          b.batchId === now[i]!.batchId &&
-          b.jobId === now[i]!.jobId &&
-          b.recordCount === now[i]!.recordCount,
-      );
     const sealed = params.sealed ?? dataKey !== undefined;
-    if (same && now.length > 0 && (await sealedAsWanted(dataDir, m, sealed))) kept.push(m);
+    if (
+      rangeHolds(m, params.previous!.batches, listed) &&
+      (await sealedAsWanted(dataDir, m, sealed))
+    )
+      kept.push(m);
   }
   if (params.write === false || (params.sealed === true && dataKey === undefined))
     return { merged: kept, written: [] };
@@ -213,6 +207,34 @@ export async function updateLocatorMerges(params: {
     written.push(m);
   }
   return { merged, written };
+}
+
+/**
+ * Whether range `m` of a list whose batches were `listed` is still the merged table of
+ * `batches`: the batches with ids in it are exactly the listed ones there (ids, jobs, record
+ * counts: its table's directory), and there is one at least. A batch with an id inside the range
+ * that the list did not name (completed after the list was written) breaks it.
+ *
+ * @example
+ * const usable = list.merged.filter((m) => rangeHolds(m, list.batches, batchesNow));
+ */
+export function rangeHolds(
+  m: { first: number; last: number },
+  listed: readonly MergedBatch[],
+  batches: readonly MergedBatch[],
+): boolean {
+  const before = inRange(listed, m);
+  const now = inRange(batches, m);
+  return (
+    now.length > 0 &&
+    before.length === now.length &&
+    before.every(
+      (b, i) =>
+        b.batchId === now[i]!.batchId &&
+        b.jobId === now[i]!.jobId &&
+        b.recordCount === now[i]!.recordCount,
+    )
+  );
 }
 
 /** The listed batches of range `m`. */

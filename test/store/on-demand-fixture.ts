@@ -35,8 +35,17 @@ export interface Made {
   job: JobRecord;
 }
 
-/** A real artifact of `count` premium records (people repeat every 3 records). */
-export async function makeBatch(store: LedgerStore, batchId: number, count: number): Promise<Made> {
+/**
+ * A real artifact of `count` premium records (people repeat every 3 records). `codes`: the
+ * receipt codes of its first records (another batch's, to repeat them); `supersedes`: the batch
+ * it corrects.
+ */
+export async function makeBatch(
+  store: LedgerStore,
+  batchId: number,
+  count: number,
+  options: { codes?: readonly string[]; supersedes?: number } = {},
+): Promise<Made> {
   const jobId = randomBytes(32).toString("hex");
   const records: PremiumRecord[] = [];
   const salts: Hex[] = [];
@@ -64,7 +73,9 @@ export async function makeBatch(store: LedgerStore, batchId: number, count: numb
   }
   const values = records.map((r, i) => leafValues(r, { salt: salts[i]!, subject: subjects[i]! }));
   const tree = buildMerkleTree(leafHashes(values));
-  const codes = records.map(() => newReceiptCode((n) => new Uint8Array(randomBytes(n))));
+  const codes = records.map(
+    (_, i) => options.codes?.[i] ?? newReceiptCode((n) => new Uint8Array(randomBytes(n))),
+  );
   const w = await createBatchArtifactWriter(store.batchesDir, jobId);
   for (let i = 0; i < count; i++) {
     await w.append({
@@ -85,8 +96,8 @@ export async function makeBatch(store: LedgerStore, batchId: number, count: numb
     root: tree.root,
     manifestHash: keccak256(manifestBytes),
     idempotencyKey: hex(32),
-    supersedes: null,
-    reason: null,
+    supersedes: options.supersedes ?? null,
+    reason: options.supersedes === undefined ? null : "correction",
   };
   await w.commit({
     manifestBytes,
