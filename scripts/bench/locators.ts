@@ -6,8 +6,9 @@
  * code (the same). CPU time per lookup, in this process. Then the same lookups once the writer
  * has merged the tables (docs/spec/locator-merge-v1.md, `updateLocatorMerges` publishing the
  * batches one at a time, as the anchor does), with the merge's own cost. Last, the writer's own
- * lookups (`openLedgerStore`: `shafaf serve` with a signer, the CLI) in a ledger store whose
- * batches are completed and published one at a time: an unknown code and an unknown subject.
+ * lookups (`openLedgerStore`: `shafaf receipts show`, `shafaf verify --data-dir`) in a ledger
+ * store whose batches are completed and published one at a time: an unknown code and an unknown
+ * subject.
  */
 import { randomBytes } from "node:crypto";
 import { link, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -4,8 +4,8 @@
  * beside it in `<data-dir>/batches/<jobId>/` (see `batch-artifact.ts`).
  *
  * Receipts on demand: nothing per receipt is stored in LevelDB but the record-id index; a receipt
- * code is found through its batch's locator tables (`batch-locators.ts`, docs/spec/locators-v1.md)
- * and the receipt assembled from the batch artifact and checked against the anchored root before
+ * code is found through its batch's locator tables (`batch-locators.ts`, docs/spec/locators-v1.md;
+ * one merged table per range the published list names, as the readers do) and the receipt assembled from the batch artifact and checked against the anchored root before
  * it is returned (`receipt-assembler.ts`). Older data directories keep locators as LevelDB keys
  * (`loc!<code>`, `subject!…`) or receipts stored whole (`receipt!<code>`, `breceipt!…`): all are
  * read, a stored receipt first, until `publish` has written their tables (see "Receipts on

@@ -1,7 +1,7 @@
 /**
- * The writer's own lookups (`openLedgerStore`: `shafaf serve` with a signer, the CLI) through the
- * merged locator tables the readers use, on real data directories (LevelDB in a temp dir, real
- * batch artifacts, plain and sealed): the writer answers every code, subject and unknown code as
+ * The writer's own lookups (`openLedgerStore`: `shafaf receipts show`, `shafaf verify --data-dir`,
+ * `shafaf start`) through the merged locator tables the readers use, on real data directories
+ * (LevelDB in a temp dir, real batch artifacts, plain and sealed): the writer answers every code, subject and unknown code as
  * a reader of the same list does, and reads one table per range, not one per batch — from the
  * lookup right after the publish that merged, with a batch stored in LevelDB (v1 locators), a
  * superseding batch that repeats the codes of the one it corrects, batches published after the
