@@ -405,8 +405,9 @@ function stream(
 /**
  * Removes from `<dataDir>/locators/` what no reader can need: temporary files of an interrupted
  * merge, at once; files `current` does not name and `previous` (the list just replaced) named,
- * after {@link RETIRED_GRACE_MS} (their time is set now, the start of the grace), or at once when
- * plain in a sealed directory; any other file not named, once its time is older than the grace.
+ * after {@link RETIRED_GRACE_MS} (their time is set now, the start of the grace); any other file
+ * not named, once its time is older than the grace; any plain file not named in a sealed
+ * directory, at once.
  * Call after the list naming `current` is durable.
  *
  * @example
@@ -431,13 +432,16 @@ export async function removeRetiredLocatorFiles(
     if (named.has(name)) continue;
     const file = path.join(dir, name);
     let remove = name.startsWith(".") && name.includes(".tmp-");
-    if (!remove && retired.has(name)) {
+    // A plain file no list names in a sealed directory: no reader opens it there (plain tables
+    // are refused), whether the list just replaced named it or a publish killed before its list
+    // wrote it before the directory was sealed.
+    if (!remove && options.sealed) {
       const head = await fileHead(file);
-      if (options.sealed && head !== undefined && !isSealed(head)) remove = true;
-      else {
-        await utimes(file, now / 1000, now / 1000);
-        continue;
-      }
+      remove = head !== undefined && !isSealed(head);
+    }
+    if (!remove && retired.has(name)) {
+      await utimes(file, now / 1000, now / 1000);
+      continue;
     }
     if (!remove) remove = now - (await stat(file)).mtimeMs >= grace;
     if (remove) {

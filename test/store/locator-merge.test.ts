@@ -424,6 +424,21 @@ describe("lookups through merged ranges (real files)", function () {
       expect(isSealed(await readFile(path.join(dir, "locators", name))), name).to.equal(true);
   });
 
+  it("in a sealed directory removes at once a plain table no list named (a plain publish killed before its list, then `data encrypt`)", async function () {
+    const listed: PublishedBatch[] = [];
+    for (let b = 1; b <= 8; b++)
+      listed.push(await batchOf(b, [code()], ["0x" + "1".repeat(64)], undefined));
+    // The range written by a plain publish killed before the list that would name it.
+    const orphan = await updateLocatorMerges({ dataDir: dir, dataKey: undefined, listed });
+    const names = [orphan.merged[0]!.receipts, orphan.merged[0]!.subjects].map((f) =>
+      path.basename(f),
+    );
+    // The directory sealed since (no list names the range): a reader refuses plain tables there.
+    const removed = await removeRetiredLocatorFiles(dir, [], [], { sealed: true });
+    expect(removed.sort()).to.deep.equal(names.sort());
+    expect(await readdir(path.join(dir, "locators"))).to.deep.equal([]);
+  });
+
   it("removes retired files only after the grace (a reader holding them keeps answering), temporary ones at once", async function () {
     const listed: PublishedBatch[] = [];
     const codes: string[][] = [];
