@@ -144,9 +144,9 @@ export interface LocatorMergeResult {
 /**
  * Brings the merged tables up to date for the batches about to be listed: keeps the ranges of
  * the previous list that are still valid (same batches, files present, sealed exactly when the
- * batch tables are), plans new ranges, and writes each new range's two tables (durable before
- * this returns). The caller then writes the list naming `merged`, then calls
- * {@link removeRetiredLocatorFiles}.
+ * batch tables are, opening as a reader opens them), plans new ranges, and writes each new
+ * range's two tables (durable before this returns). The caller then writes the list naming
+ * `merged`, then calls {@link removeRetiredLocatorFiles}.
  *
  * @throws {LocatorTableError} a batch table that cannot be read or merges out of order (nothing
  * is named: the list stays as it was).
@@ -183,7 +183,13 @@ export async function updateLocatorMerges(params: {
           b.recordCount === now[i]!.recordCount,
       );
     const sealed = params.sealed ?? dataKey !== undefined;
-    if (same && now.length > 0 && (await sealedAsWanted(dataDir, m, sealed))) kept.push(m);
+    if (
+      same &&
+      now.length > 0 &&
+      (await sealedAsWanted(dataDir, m, sealed)) &&
+      opensAsListed(dataDir, dataKey, m, now, sealed)
+    )
+      kept.push(m);
   }
   if (params.write === false || (params.sealed === true && dataKey === undefined))
     return { merged: kept, written: [] };
@@ -228,6 +234,43 @@ async function sealedAsWanted(dataDir: string, m: LocatorMerge, sealed: boolean)
   for (const file of [m.receipts, m.subjects]) {
     const head = await fileHead(path.join(dataDir, file));
     if (head === undefined || isSealed(head) !== sealed) return false;
+  }
+  return true;
+}
+
+/**
+ * Both tables of `m` open as a reader opens them (header, directory against the listed batches,
+ * length, top entries: what `openMergedLocatorTable` checks before any lookup), so that a damaged
+ * one is merged again rather than kept — `shafaf data publish` is the fix a reader's refusal names.
+ * A sealed range without the data key cannot be read here; it is kept as it is.
+ */
+function opensAsListed(
+  dataDir: string,
+  dataKey: DataKey | undefined,
+  m: LocatorMerge,
+  listed: readonly PublishedBatch[],
+  sealed: boolean,
+): boolean {
+  if (sealed && dataKey === undefined) return true;
+  const batches = listed.map((b) => ({
+    batchId: b.batchId,
+    jobId: b.jobId,
+    recordCount: b.recordCount,
+  }));
+  for (const [kind, rel] of [
+    ["receipt-code", m.receipts],
+    ["subject", m.subjects],
+  ] as const) {
+    let reader: PrivateFileReader | undefined;
+    try {
+      const file = path.join(dataDir, rel);
+      reader = openPrivateFileReader(file, mergedRole(rel), dataKey, { allowPlain: !sealed });
+      openMergedLocatorTable(reader, { file, kind, batches });
+    } catch {
+      return false;
+    } finally {
+      reader?.close();
+    }
   }
   return true;
 }
