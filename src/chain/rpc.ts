@@ -45,6 +45,13 @@ export interface RpcCall {
 export const MAX_BATCH = 100;
 
 /**
+ * Calls in flight at once when a node takes no batches and {@link Rpc.requestBatch} asks call by
+ * call (as `getBlockHeaders` did before batches: a range may hold thousands of blocks with logs,
+ * and a node caps its connections — Besu's `--rpc-http-max-active-connections`, default 80).
+ */
+export const ONE_BY_ONE_CONCURRENCY = 8;
+
+/**
  * The results of `calls`, in order: one JSON-RPC batch when `rpc` offers it, else the calls
  * concurrently.
  *
@@ -287,6 +294,25 @@ export function createRpc(options: CreateRpcOptions): Rpc {
   /** Whether the nodes answer batches (unknown until the first one). */
   let batches = true;
 
+  /**
+   * Runs `call` when fewer than {@link ONE_BY_ONE_CONCURRENCY} calls of `requestBatch` asked one
+   * by one are in flight (shared by every `requestBatch` of this client), else once one ends.
+   */
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  async function oneCall<T>(call: () => Promise<T>): Promise<T> {
+    if (inFlight >= ONE_BY_ONE_CONCURRENCY) await new Promise<void>((go) => waiting.push(go));
+    else inFlight++;
+    try {
+      return await call();
+    } finally {
+      const next = waiting.shift();
+      if (next !== undefined)
+        next(); // the slot passes to the next call
+      else inFlight--;
+    }
+  }
+
   const rpc: Rpc = {
     endpoints: urls.map(redactUrl),
     async request<T>(method: string, params: readonly unknown[] = [], opts: RequestOptions = {}) {
@@ -299,7 +325,7 @@ export function createRpc(options: CreateRpcOptions): Rpc {
       const chunks: RpcCall[][] = [];
       for (let i = 0; i < calls.length; i += MAX_BATCH) chunks.push(calls.slice(i, i + MAX_BATCH));
       const oneByOne = (chunk: readonly RpcCall[]) =>
-        Promise.all(chunk.map((c) => rpc.request(c.method, c.params ?? [], opts)));
+        Promise.all(chunk.map((c) => oneCall(() => rpc.request(c.method, c.params ?? [], opts))));
       const results = await Promise.all(
         chunks.map(async (chunk) => {
           if (!batches || chunk.length === 1) return oneByOne(chunk);

@@ -144,9 +144,9 @@ export interface LocatorMergeResult {
 /**
  * Brings the merged tables up to date for the batches about to be listed: keeps the ranges of
  * the previous list that are still valid (same batches, files present, sealed exactly when the
- * batch tables are), plans new ranges, and writes each new range's two tables (durable before
- * this returns). The caller then writes the list naming `merged`, then calls
- * {@link removeRetiredLocatorFiles}.
+ * batch tables are, opening as a reader opens them), plans new ranges, and writes each new
+ * range's two tables (durable before this returns). The caller then writes the list naming
+ * `merged`, then calls {@link removeRetiredLocatorFiles}.
  *
  * @throws {LocatorTableError} a batch table that cannot be read or merges out of order (nothing
  * is named: the list stays as it was).
@@ -175,7 +175,8 @@ export async function updateLocatorMerges(params: {
     const sealed = params.sealed ?? dataKey !== undefined;
     if (
       rangeHolds(m, params.previous!.batches, listed) &&
-      (await sealedAsWanted(dataDir, m, sealed))
+      (await sealedAsWanted(dataDir, m, sealed)) &&
+      opensAsListed(dataDir, dataKey, m, inRange(listed, m), sealed)
     )
       kept.push(m);
   }
@@ -250,6 +251,43 @@ async function sealedAsWanted(dataDir: string, m: LocatorMerge, sealed: boolean)
   for (const file of [m.receipts, m.subjects]) {
     const head = await fileHead(path.join(dataDir, file));
     if (head === undefined || isSealed(head) !== sealed) return false;
+  }
+  return true;
+}
+
+/**
+ * Both tables of `m` open as a reader opens them (header, directory against the listed batches,
+ * length, top entries: what `openMergedLocatorTable` checks before any lookup), so that a damaged
+ * one is merged again rather than kept — `shafaf data publish` is the fix a reader's refusal names.
+ * A sealed range without the data key cannot be read here; it is kept as it is.
+ */
+function opensAsListed(
+  dataDir: string,
+  dataKey: DataKey | undefined,
+  m: LocatorMerge,
+  listed: readonly PublishedBatch[],
+  sealed: boolean,
+): boolean {
+  if (sealed && dataKey === undefined) return true;
+  const batches = listed.map((b) => ({
+    batchId: b.batchId,
+    jobId: b.jobId,
+    recordCount: b.recordCount,
+  }));
+  for (const [kind, rel] of [
+    ["receipt-code", m.receipts],
+    ["subject", m.subjects],
+  ] as const) {
+    let reader: PrivateFileReader | undefined;
+    try {
+      const file = path.join(dataDir, rel);
+      reader = openPrivateFileReader(file, mergedRole(rel), dataKey, { allowPlain: !sealed });
+      openMergedLocatorTable(reader, { file, kind, batches });
+    } catch {
+      return false;
+    } finally {
+      reader?.close();
+    }
   }
   return true;
 }
@@ -427,8 +465,9 @@ function stream(
 /**
  * Removes from `<dataDir>/locators/` what no reader can need: temporary files of an interrupted
  * merge, at once; files `current` does not name and `previous` (the list just replaced) named,
- * after {@link RETIRED_GRACE_MS} (their time is set now, the start of the grace), or at once when
- * plain in a sealed directory; any other file not named, once its time is older than the grace.
+ * after {@link RETIRED_GRACE_MS} (their time is set now, the start of the grace); any other file
+ * not named, once its time is older than the grace; any plain file not named in a sealed
+ * directory, at once.
  * Call after the list naming `current` is durable.
  *
  * @example
@@ -453,13 +492,16 @@ export async function removeRetiredLocatorFiles(
     if (named.has(name)) continue;
     const file = path.join(dir, name);
     let remove = name.startsWith(".") && name.includes(".tmp-");
-    if (!remove && retired.has(name)) {
+    // A plain file no list names in a sealed directory: no reader opens it there (plain tables
+    // are refused), whether the list just replaced named it or a publish killed before its list
+    // wrote it before the directory was sealed.
+    if (!remove && options.sealed) {
       const head = await fileHead(file);
-      if (options.sealed && head !== undefined && !isSealed(head)) remove = true;
-      else {
-        await utimes(file, now / 1000, now / 1000);
-        continue;
-      }
+      remove = head !== undefined && !isSealed(head);
+    }
+    if (!remove && retired.has(name)) {
+      await utimes(file, now / 1000, now / 1000);
+      continue;
     }
     if (!remove) remove = now - (await stat(file)).mtimeMs >= grace;
     if (remove) {

@@ -84,7 +84,12 @@ export async function sealDataDirectory(
         await rm(path.join(dir, entry), { force: true });
     // The batch's tiles are derived from the artifact: plain ones are removed, to be written again
     // sealed from the sealed artifact at their first use (batch-tiles.ts, ensureBatchTiles).
-    await dropPlainTiles(dir);
+    // So are tiles an anchor job staged while folding and has not renamed yet (a job killed or
+    // refused before it anchored): a `tiles.tmp-…` folder is never read, and a resumed job writes
+    // the tiles again from the artifact when its staged folder is gone.
+    await dropPlainTiles(dir, TILES_DIR);
+    for (const entry of await readdir(dir))
+      if (entry.startsWith(`${TILES_DIR}.tmp-`)) await dropPlainTiles(dir, entry);
     // Likewise the locator tables (rewritten sealed by the ledger store's publish).
     for (const table of Object.values(LOCATOR_FILES)) await dropPlain(path.join(dir, table));
     const sealed = new Set(artifactSealing(dir, descriptor));
@@ -157,10 +162,18 @@ async function dropPlain(file: string): Promise<void> {
   if (!isSealed(head)) await rm(file, { force: true });
 }
 
-/** Removes `<artifact>/tiles` when its private files are plain (written before the data key). */
-async function dropPlainTiles(artifactDir: string): Promise<void> {
-  const leaves = path.join(artifactDir, TILES_DIR, "private", "leaves.bin");
-  if (!existsSync(leaves)) return;
+/**
+ * Removes `<artifact>/<name>` (`tiles`, or a staged `tiles.tmp-…`) when its private files are plain
+ * (written before the data key); a staged folder without its leaves file (half written) as well.
+ */
+async function dropPlainTiles(artifactDir: string, name: string): Promise<void> {
+  const leaves = path.join(artifactDir, name, "private", "leaves.bin");
+  if (!existsSync(leaves)) {
+    // a staged folder without its leaves is a half-written one: nothing in it is read
+    if (name !== TILES_DIR)
+      await rm(path.join(artifactDir, name), { recursive: true, force: true });
+    return;
+  }
   const fh = await open(leaves, "r");
   const head = Buffer.alloc(ENCRYPTED_FILE_HEADER_BYTES);
   try {
@@ -168,6 +181,5 @@ async function dropPlainTiles(artifactDir: string): Promise<void> {
   } finally {
     await fh.close();
   }
-  if (!isSealed(head))
-    await rm(path.join(artifactDir, TILES_DIR), { recursive: true, force: true });
+  if (!isSealed(head)) await rm(path.join(artifactDir, name), { recursive: true, force: true });
 }

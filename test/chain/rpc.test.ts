@@ -8,7 +8,14 @@ import {
 } from "../../src/chain/errors.ts";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRpc, fromQuantity, MAX_BATCH, requestAll, toQuantity } from "../../src/chain/rpc.ts";
+import {
+  createRpc,
+  fromQuantity,
+  MAX_BATCH,
+  ONE_BY_ONE_CONCURRENCY,
+  requestAll,
+  toQuantity,
+} from "../../src/chain/rpc.ts";
 import { startFakeNode } from "./fake-node.ts";
 
 interface Call {
@@ -26,12 +33,19 @@ interface Call {
 async function startBatchNode(options: {
   batches: boolean;
   answer: (call: Call) => { result: unknown } | { error: { code: number; message: string } };
+  /** Answers each HTTP request this much later (to see how many are in flight at once). */
+  delayMs?: number;
 }) {
   const bodies: unknown[] = [];
+  const load = { inFlight: 0, maxInFlight: 0 };
   const server = createServer((req, res) => {
     let text = "";
+    load.inFlight++;
+    load.maxInFlight = Math.max(load.maxInFlight, load.inFlight);
+    res.on("finish", () => load.inFlight--);
     req.on("data", (c: Buffer) => (text += c.toString()));
-    req.on("end", () => {
+    req.on("end", () => setTimeout(answer, options.delayMs ?? 0));
+    const answer = (): void => {
       const body = JSON.parse(text) as Call | Call[];
       bodies.push(body);
       res.writeHead(200, { "content-type": "application/json" });
@@ -52,12 +66,13 @@ async function startBatchNode(options: {
       } else {
         res.end(JSON.stringify({ jsonrpc: "2.0", id: body.id, ...options.answer(body) }));
       }
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
+    load,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -370,6 +385,28 @@ describe("createRpc", function () {
         expect(await rpc.requestBatch!(calls)).to.deep.equal(["m(1)", "m(2)"]);
         expect(node.bodies.filter(Array.isArray)).to.have.length(1); // not tried again
         expect(node.bodies).to.have.length(5);
+      } finally {
+        await node.close();
+      }
+    });
+
+    it(`asks such a node at most ${ONE_BY_ONE_CONCURRENCY} calls at a time, however many are given (a range's block headers)`, async function () {
+      const node = await startBatchNode({ batches: false, answer: echo, delayMs: 5 });
+      try {
+        const rpc = createRpc({ url: node.url });
+        const calls = Array.from({ length: 3 * MAX_BATCH }, (_, n) => ({
+          method: "m",
+          params: [n],
+        }));
+        const results = await rpc.requestBatch!(calls);
+        expect(results).to.deep.equal(calls.map((_, n) => `m(${n})`));
+        // the refused batches (one per chunk, sent at once), then one call per request, bounded
+        expect(node.load.maxInFlight).to.be.at.most(Math.max(3, ONE_BY_ONE_CONCURRENCY));
+        const before = node.bodies.length;
+        node.load.maxInFlight = 0;
+        expect(await rpc.requestBatch!(calls)).to.deep.equal(results);
+        expect(node.bodies.length - before).to.equal(calls.length);
+        expect(node.load.maxInFlight).to.be.at.most(ONE_BY_ONE_CONCURRENCY);
       } finally {
         await node.close();
       }

@@ -19,7 +19,10 @@ import {
 } from "../../src/core/sum-tiles.ts";
 import { sortLeaves, type LeafColumns } from "../../src/core/fold-sum-tree.ts";
 import { bytesToHex, hexToBytes } from "../../src/core/hex.ts";
+import { randomBytes } from "node:crypto";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
+import { dataKeyOf, ENCRYPTED_FILE_HEADER_BYTES, isSealed } from "../../src/store/private-store.ts";
+import { sealDataDirectory } from "../../src/store/seal-data-dir.ts";
 import { loadArtifactColumns } from "../../src/store/sum-tree-artifact.ts";
 import { pipelineBatch, writeSyntheticPremiumCsv } from "../audit/synthetic-batch.ts";
 import {
@@ -222,6 +225,34 @@ describe("batch tiles (shafaf-batch-tiles/1)", function () {
       await rm(path.join(dir!, "tiles"), { recursive: true });
       await ensureBatchTiles(artifact);
       expect(await tileFiles(dir!)).to.deep.equal(adopted);
+    });
+
+    it("shafaf data encrypt leaves no plain staged tiles (a job killed before anchoring left them in its artifact)", async function () {
+      const csv = path.join(work, "staged-seal.csv");
+      await writeSyntheticPremiumCsv(csv, 300);
+      const dataDir = path.join(work, "staged-seal");
+      const { dir, staged, root } = await pipelineBatch({ csv, dataDir });
+      // The state of a job killed after its artifact was committed, before it anchored: the
+      // plain tiles staged by the fold (private/leaves.bin: keys and amounts) in the artifact.
+      expect(await readdir(dir!)).to.include(staged);
+      const key = dataKeyOf(randomBytes(32));
+      await sealDataDirectory(dataDir, key);
+      const plain: string[] = [];
+      const walk = async (rel: string): Promise<void> => {
+        for (const e of await readdir(path.join(dir!, rel), { withFileTypes: true })) {
+          const r = path.join(rel, e.name);
+          if (e.isDirectory()) await walk(r);
+          else if (r.split(path.sep).includes("private")) {
+            const bytes = await readFile(path.join(dir!, r));
+            if (!isSealed(bytes.subarray(0, ENCRYPTED_FILE_HEADER_BYTES))) plain.push(r);
+          }
+        }
+      };
+      await walk("");
+      expect(plain).to.deep.equal([]);
+      // The resumed job still gets its tiles (written sealed from the sealed artifact).
+      const artifact = (await readBatchArtifact(dir!, { dataKey: key }))!;
+      expect((await ensureBatchTiles(artifact, { staged: staged! })).root).to.equal(root);
     });
 
     it("writes the tiles from the artifact when the staged folder is gone or names another root, and removes it", async function () {

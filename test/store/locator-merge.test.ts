@@ -424,6 +424,55 @@ describe("lookups through merged ranges (real files)", function () {
       expect(isSealed(await readFile(path.join(dir, "locators", name))), name).to.equal(true);
   });
 
+  it("a named table that no longer opens is not kept: the next publish merges its range again (the fix its reader's error names)", async function () {
+    const listed: PublishedBatch[] = [];
+    const codes: string[] = [];
+    for (let b = 1; b <= 8; b++) {
+      codes.push(code());
+      listed.push(await batchOf(b, [codes.at(-1)], ["0x" + "1".repeat(64)], undefined));
+    }
+    const first = await updateLocatorMerges({ dataDir: dir, dataKey: undefined, listed });
+    // A damaged header (the block size): the reader refuses the list, and says to publish again.
+    const file = path.join(dir, first.merged[0]!.receipts);
+    const bytes = await readFile(file);
+    bytes.writeUInt32LE(0, 20);
+    await writeFile(file, bytes);
+    const reader = createLocatorIndex({ batchesDir: path.join(dir, "batches"), allowPlain: true });
+    try {
+      const refused = thrown(() => reader.prepare(listed, first.merged));
+      expect(refused).to.be.instanceOf(LocatorTableError);
+      expect((refused as LocatorTableError).details).to.include("shafaf data publish");
+      const again = await updateLocatorMerges({
+        dataDir: dir,
+        dataKey: undefined,
+        listed,
+        previous: { batches: listed, merged: first.merged },
+      });
+      expect(again.written.map((m) => [m.first, m.last])).to.deep.equal([[1, 8]]);
+      expect(again.merged[0]!.receipts).to.not.equal(first.merged[0]!.receipts);
+      reader.prepare(listed, again.merged);
+      const hit = reader.locate(codes[4]!, listed, again.merged);
+      expect(hit?.batch.batchId).to.equal(5);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it("in a sealed directory removes at once a plain table no list named (a plain publish killed before its list, then `data encrypt`)", async function () {
+    const listed: PublishedBatch[] = [];
+    for (let b = 1; b <= 8; b++)
+      listed.push(await batchOf(b, [code()], ["0x" + "1".repeat(64)], undefined));
+    // The range written by a plain publish killed before the list that would name it.
+    const orphan = await updateLocatorMerges({ dataDir: dir, dataKey: undefined, listed });
+    const names = [orphan.merged[0]!.receipts, orphan.merged[0]!.subjects].map((f) =>
+      path.basename(f),
+    );
+    // The directory sealed since (no list names the range): a reader refuses plain tables there.
+    const removed = await removeRetiredLocatorFiles(dir, [], [], { sealed: true });
+    expect(removed.sort()).to.deep.equal(names.sort());
+    expect(await readdir(path.join(dir, "locators"))).to.deep.equal([]);
+  });
+
   it("removes retired files only after the grace (a reader holding them keeps answering), temporary ones at once", async function () {
     const listed: PublishedBatch[] = [];
     const codes: string[][] = [];
