@@ -52,9 +52,18 @@ export function createArtifactManifestSource(
     }
   }
 
+  /** The scan under way: a caller asking meanwhile waits for it (the indexer asks several at once). */
+  let scanning: Promise<void> | undefined;
+
   return async (_batchId, manifestHash) => {
     const hash = manifestHash.toLowerCase();
-    if (!files.has(hash) && Date.now() - lastScan >= rescanMs) await scan();
+    if (!files.has(hash)) {
+      if (scanning === undefined && Date.now() - lastScan >= rescanMs)
+        scanning = scan().finally(() => {
+          scanning = undefined;
+        });
+      if (scanning !== undefined) await scanning;
+    }
     const file = files.get(hash);
     if (file === undefined) return undefined;
     try {
