@@ -264,23 +264,33 @@ export async function readRows(
   const rates = p.rates ?? DEFAULT_RATE_TABLE;
   let rowsRead = 0;
   let validRows = 0;
-  for await (const row of opened.rows) {
-    if (isExcluded(p.exclude, row.source.list, row.source.file)) continue;
-    rowsRead++;
-    if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
-    const where = placeOf(row.source);
-    tallyList(lists, row.source, row.fields.workshop_code);
-    const checked = validateRecord(p.kind, row.fields, { expectedPeriod: p.period, rates });
-    if (!checked.ok) {
-      for (const i of checked.issues) collected.add({ ...where, ...i });
-      continue;
+  const to = { figures, leaves, sum, keys, writer };
+  const options = { expectedPeriod: p.period, rates };
+  // A batch of rows at a time, and a promise only where work waits (a lookup chunk, a written
+  // buffer, a key chunk): not three or four per row (docs/DESIGN.md "One fold per job, and the
+  // second core measured").
+  for await (const batch of opened.rowBatches) {
+    for (const row of batch) {
+      if (isExcluded(p.exclude, row.source.list, row.source.file)) continue;
+      rowsRead++;
+      if (rowsRead % 10_000 === 0) p.log.progress("read", rowsRead);
+      const where = placeOf(row.source);
+      tallyList(lists, row.source, row.fields.workshop_code);
+      const checked = validateRecord(p.kind, row.fields, options);
+      if (!checked.ok) {
+        for (const i of checked.issues) collected.add({ ...where, ...i });
+        continue;
+      }
+      let claimed = ids.claim(checked.record, where);
+      if (typeof claimed !== "boolean") claimed = await claimed;
+      if (!claimed) continue;
+      validRows++;
+      if (collected.issues.length > 0) continue; // all-or-nothing: keep validating, stop building
+      const written = addRecord(checked.record, validRows - 1, where, to);
+      if (written !== undefined) await written;
+      if (sum !== undefined && sum.count - sum.keyed >= KEY_CHUNK)
+        enrolled.count += await keyRecords(p, sum);
     }
-    if (!(await ids.claim(checked.record, where))) continue;
-    validRows++;
-    if (collected.issues.length > 0) continue; // all-or-nothing: keep validating, stop building
-    await addRecord(checked.record, validRows - 1, where, { figures, leaves, sum, keys, writer });
-    if (sum !== undefined && sum.count - sum.keyed >= KEY_CHUNK)
-      enrolled.count += await keyRecords(p, sum);
   }
   await ids.flush();
   if (sum !== undefined && collected.issues.length === 0)
@@ -312,12 +322,16 @@ async function keyRecords(p: PrepareBatchParams, sum: SumTreeBatchCollector): Pr
   return computed;
 }
 
-const placeOf = (s: RowSource): RowPlace & { line: number } => ({
-  file: s.file,
-  line: s.line,
-  ...(s.entry !== undefined ? { entry: s.entry } : {}),
-  ...(s.list !== undefined ? { list: s.list } : {}),
-});
+/** The row's place, with `entry` and `list` only when set (a CSV row: one two-field literal). */
+const placeOf = (s: RowSource): RowPlace & { line: number } =>
+  s.entry === undefined && s.list === undefined
+    ? { file: s.file, line: s.line }
+    : {
+        file: s.file,
+        line: s.line,
+        ...(s.entry !== undefined ? { entry: s.entry } : {}),
+        ...(s.list !== undefined ? { list: s.list } : {}),
+      };
 
 function tallyList(
   lists: RowsRead["lists"],
@@ -332,8 +346,11 @@ function tallyList(
     unit.workshops.add(workshop);
 }
 
-/** Key → tree → persist for one valid record (leaf `index`). */
-export async function addRecord(
+/**
+ * Key → tree → persist for one valid record (leaf `index`). A promise only when the artifact's
+ * buffer is written out (await it before the next record).
+ */
+export function addRecord(
   record: LedgerRecord,
   index: number,
   where: RowPlace & { line: number },
@@ -345,20 +362,20 @@ export async function addRecord(
     keys: RecordKeys;
     writer: BatchArtifactWriter | undefined;
   },
-): Promise<void> {
+): Promise<void> | undefined {
   const { salt, saltBytes, subject } = to.keys.keyOf(record);
   to.figures.add(record, subject);
   if (to.sum !== undefined) to.sum.push(record, saltBytes);
   else to.leaves.push(leafValues(record, { salt, subject }));
-  if (to.writer !== undefined)
-    await to.writer.append({
-      index,
-      code: to.keys.receiptCode(),
-      salt,
-      subject,
-      source: where,
-      record: recordToJson(record),
-    });
+  if (to.writer === undefined) return undefined;
+  return to.writer.append({
+    index,
+    code: to.keys.receiptCode(),
+    salt,
+    subject,
+    source: where,
+    record: recordToJson(record),
+  });
 }
 
 /**

@@ -15,9 +15,10 @@ export type RowPlace = Pick<ValidationIssue, "file" | "line" | "entry" | "list">
 export interface RecordIdCheck {
   /**
    * Claims `record`'s id for this batch: false (and an issue) when the batch had it already;
-   * true otherwise, with the already-anchored check queued (its issue comes at a `flush`).
+   * true otherwise, with the already-anchored check queued (its issue comes at a `flush`). A
+   * promise only when a chunk of queued ids is looked up (no promise per row).
    */
-  claim(record: LedgerRecord, where: RowPlace & { line: number }): Promise<boolean>;
+  claim(record: LedgerRecord, where: RowPlace & { line: number }): boolean | Promise<boolean>;
   /** Runs the queued already-anchored checks. */
   flush(): Promise<void>;
 }
@@ -39,7 +40,10 @@ export function createRecordIdCheck(p: {
 }): RecordIdCheck {
   const seen = createFirstRows(); // record id → file and line of its first row
   const supersededCache = new Map<number, boolean>();
-  let pending: { recordId: string; where: ValidationIssue }[] = [];
+  // The ids to look up and where each row is: two arrays, not an issue object per row (built
+  // only for an id found anchored).
+  let pendingIds: string[] = [];
+  let pendingWhere: (RowPlace & { line: number })[] = [];
   const isSuperseded = async (store: LedgerStore, batchId: number): Promise<boolean> => {
     let superseded = supersededCache.get(batchId);
     if (superseded === undefined) {
@@ -49,45 +53,46 @@ export function createRecordIdCheck(p: {
     return superseded;
   };
   const flush = async (): Promise<void> => {
-    if (pending.length === 0 || p.store === undefined) return;
-    const batch = pending;
-    pending = [];
-    const found = await p.store.getRecordIds(
-      p.kind,
-      p.period,
-      batch.map((b) => b.recordId),
-    );
-    for (let i = 0; i < batch.length; i++) {
+    if (pendingIds.length === 0 || p.store === undefined) return;
+    const ids = pendingIds;
+    const places = pendingWhere;
+    pendingIds = [];
+    pendingWhere = [];
+    const found = await p.store.getRecordIds(p.kind, p.period, ids);
+    for (let i = 0; i < ids.length; i++) {
       const entry = found[i];
       if (entry === undefined || entry.batchId === p.supersedes) continue;
       if (await isSuperseded(p.store, entry.batchId)) continue;
       p.report({
-        ...batch[i]!.where,
+        ...places[i]!,
+        field: "record_id",
+        rule: "record-id.anchored",
+        value: ids[i]!,
         message: `record_id was already anchored in batch ${entry.batchId} for ${p.kind} ${p.period}`,
         hint: `a correction goes in a new batch with --supersedes ${entry.batchId} --reason <code>`,
       });
     }
   };
-  const claim = async (record: LedgerRecord, where: RowPlace & { line: number }) => {
-    const dupWhere: ValidationIssue = {
-      ...where,
-      field: "record_id",
-      rule: "record-id.duplicate",
-      value: record.recordId,
-      message: "",
-      hint: "",
-    };
+  const claim = (
+    record: LedgerRecord,
+    where: RowPlace & { line: number },
+  ): boolean | Promise<boolean> => {
     const first = seen.claim(record.recordId, where.file, where.line);
     if (first !== undefined) {
       p.report({
-        ...dupWhere,
+        ...where,
+        field: "record_id",
+        rule: "record-id.duplicate",
+        value: record.recordId,
         message: `record_id appears twice in this batch (first at ${first})`,
         hint: "each record id must be unique within a kind and period; remove or renumber the duplicate",
       });
       return false;
     }
-    pending.push({ recordId: record.recordId, where: { ...dupWhere, rule: "record-id.anchored" } });
-    if (pending.length >= LOOKUP_CHUNK) await flush();
+    if (p.store === undefined) return true; // nothing to look up
+    pendingIds.push(record.recordId);
+    pendingWhere.push(where);
+    if (pendingIds.length >= LOOKUP_CHUNK) return flush().then(() => true);
     return true;
   };
   return { claim, flush };

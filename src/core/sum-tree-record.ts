@@ -128,8 +128,8 @@ function writeCanonicalRecordJson(
 export function sumTreeRecordFields(record: LedgerRecord, salt: Uint8Array): SumTreeRecordFields {
   if (salt.length !== 32) throw new RangeError("salt must be 32 bytes");
   const amounts = recordKindRules(record.kind).sumTreeAmounts(record);
-  if (amounts.some((a) => a < 0n || a > MAX_U64))
-    throw new RangeError("a record amount must be in 0..2^64 − 1");
+  for (const a of amounts)
+    if (a < 0n || a > MAX_U64) throw new RangeError("a record amount must be in 0..2^64 − 1");
   const buf = room(0, 33);
   buf[0] = RECORD_COMMITMENT_DOMAIN;
   buf.set(salt, 1);

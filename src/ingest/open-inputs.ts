@@ -32,6 +32,11 @@ export interface OpenInputsOptions {
 export interface OpenedInputs {
   /** Every input's rows, file after file in the order given. Iterate once. */
   rows: AsyncIterable<RawRow>;
+  /**
+   * The same rows in the batches they are read in (one promise per batch, not per row).
+   * Iterate once, and either this or `rows`, not both.
+   */
+  rowBatches: AsyncIterable<readonly RawRow[]>;
   /** Every problem found while reading (complete once `rows` has been consumed). */
   issues(): readonly IngestIssue[];
   /** What was read, for the manifest (complete once `rows` has been consumed). */
@@ -147,5 +152,11 @@ export function openInputs(paths: readonly string[], options: OpenInputsOptions)
     }
     sink.finish();
   }
-  return { rows: flattenBatches(batches()), issues: () => issues, sources: () => sources };
+  const read = batches();
+  return {
+    rows: flattenBatches(read),
+    rowBatches: read,
+    issues: () => issues,
+    sources: () => sources,
+  };
 }

@@ -226,8 +226,12 @@ export interface BatchArtifactWriter {
   readonly dir: string;
   /** The data key the private files are sealed with (undefined: a plain artifact). */
   readonly dataKey: DataKey | undefined;
-  /** Appends one record line (buffered). Lines MUST come in input order, index 0, 1, 2, … */
-  append(line: ArtifactRecordLine): Promise<void>;
+  /**
+   * Appends one record line (buffered). Lines MUST come in input order, index 0, 1, 2, … A
+   * promise only when the buffer is written out (about once per MiB; no promise per line) or
+   * when it is refused: rejected with {@link BatchArtifactError} for a line out of order.
+   */
+  append(line: ArtifactRecordLine): Promise<void> | undefined;
   /** Writes the other files, fsyncs, renames into place. Returns the final directory. */
   commit(input: {
     manifestBytes: Uint8Array;
@@ -294,31 +298,41 @@ export async function createBatchArtifactWriter(
     await fh.write(chunk);
   }
 
+  /** Puts one line's JSON text and its newline into the pending buffer (room checked). */
+  function put(text: string): Promise<void> | undefined {
+    offsets[expected] = bytes + pendingBytes;
+    expected++;
+    // UTF-8 length: the offsets are byte offsets (records carry Persian text).
+    pendingBytes += pending.write(text, pendingBytes, "utf8");
+    pending[pendingBytes++] = 0x0a; // \n
+    return pendingBytes >= FLUSH_BYTES ? flush() : undefined;
+  }
+
   return {
     dir: tmp,
     dataKey,
-    async append(line) {
+    append(line) {
       if (line.index !== expected) {
-        throw new BatchArtifactError(
-          `record lines out of order: got ${line.index}, expected ${expected}`,
+        return Promise.reject(
+          new BatchArtifactError(
+            `record lines out of order: got ${line.index}, expected ${expected}`,
+          ),
         );
       }
-      const text = JSON.stringify(line) + "\n";
+      const text = JSON.stringify(line); // the newline is written after it, not concatenated
       if (expected + 1 >= offsets.length) {
         const grown = new Float64Array(offsets.length * 2);
         grown.set(offsets);
         offsets = grown;
       }
       // At most 3 UTF-8 bytes per UTF-16 code unit: a line that might not fit goes after a flush.
-      if (pendingBytes + 3 * text.length > pending.length) {
-        await flush();
-        if (3 * text.length > pending.length) pending = Buffer.allocUnsafe(3 * text.length);
-      }
-      offsets[expected] = bytes + pendingBytes;
-      expected++;
-      // UTF-8 length: the offsets are byte offsets (records carry Persian text).
-      pendingBytes += pending.write(text, pendingBytes, "utf8");
-      if (pendingBytes >= FLUSH_BYTES) await flush();
+      if (pendingBytes + 3 * text.length + 1 > pending.length)
+        return flush().then(() => {
+          if (3 * text.length + 1 > pending.length)
+            pending = Buffer.allocUnsafe(3 * text.length + 1);
+          return put(text);
+        });
+      return put(text);
     },
 
     async commit({ manifestBytes, tree, keys, descriptor }) {

@@ -91,6 +91,30 @@ describe("openInputs", function () {
     expect(sources[3]!.sha256).to.equal(await sha256File(path.join(lists, "w1", "DSKWOR00.DBF")));
   });
 
+  it("gives the same rows, issues and sources by batch (rowBatches) as row by row", async function () {
+    const csv = path.join(dir, "a.csv");
+    const lines = [PREMIUM_HEADER];
+    for (let i = 1; i <= 300; i++) lines.push(premiumLine(i));
+    lines.push("short,row");
+    writeFileSync(csv, lines.join("\n"));
+    const lists = path.join(dir, "lists");
+    await writeSsoList(
+      path.join(lists, "w1"),
+      { header: LIST_HEADER, workers: [worker(1), worker(2)] },
+      { layout: "v6" },
+    );
+    const open = () => openInputs([csv, lists], { kind: "premium", province: "IR-07" });
+    const byRow = open();
+    const rows = await collect(byRow.rows);
+    const byBatch = open();
+    const batched = [];
+    for await (const batch of byBatch.rowBatches) batched.push(...batch);
+    expect(rows).to.have.length(302);
+    expect(batched).to.deep.equal(rows);
+    expect(byBatch.issues()).to.deep.equal(byRow.issues());
+    expect(byBatch.sources()).to.deep.equal(byRow.sources());
+  });
+
   it("refuses DBF lists for pensions", async function () {
     await writeSsoList(dir, { header: LIST_HEADER, workers: [worker(1)] }, { layout: "v6" });
     const inputs = openInputs([dir], { kind: "pension" });
