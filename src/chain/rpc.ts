@@ -140,28 +140,24 @@ export function createRpc(options: CreateRpcOptions): Rpc {
     return { url, fetchUrl: u.toString(), headers };
   });
 
-  async function attempt(
+  /** One POST of `body` to `url` within the timeout; transport failures classified (`where` names it). */
+  async function post(
     url: string,
-    method: string,
-    params: readonly unknown[],
+    body: string,
+    where: string,
     signal: AbortSignal | undefined,
-  ): Promise<unknown> {
-    const id = nextId++;
+  ): Promise<{ status: number; text: string }> {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    const where = `${method} at ${redactUrl(url)}`;
-    let text: string;
-    let status: number;
     try {
       const target = targets.find((t) => t.url === url)!;
       const res = await doFetch(target.fetchUrl, {
         method: "POST",
         headers: target.headers,
-        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+        body,
         signal: combined,
       });
-      status = res.status;
-      text = await res.text();
+      return { status: res.status, text: await res.text() };
     } catch (error) {
       if (signal?.aborted === true)
         throw new AbortedError(`${where} was cancelled`, { cause: error });
@@ -170,6 +166,22 @@ export function createRpc(options: CreateRpcOptions): Rpc {
       }
       throw new RpcTransportError(`${where}: ${scrub(describeFetchError(error), url)}`);
     }
+  }
+
+  async function attempt(
+    url: string,
+    method: string,
+    params: readonly unknown[],
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    const id = nextId++;
+    const where = `${method} at ${redactUrl(url)}`;
+    const { status, text } = await post(
+      url,
+      JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+      where,
+      signal,
+    );
     if (status !== 200) {
       const retryable = status === 429 || status >= 500;
       // Besu and others also answer JSON-RPC errors with HTTP 400 and a JSON body
@@ -213,36 +225,20 @@ export function createRpc(options: CreateRpcOptions): Rpc {
     signal: AbortSignal | undefined,
   ): Promise<unknown[]> {
     const ids = calls.map(() => nextId++);
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     const where = `a batch of ${calls.length} (${calls[0]!.method}, …) at ${redactUrl(url)}`;
-    let text: string;
-    let status: number;
-    try {
-      const target = targets.find((t) => t.url === url)!;
-      const res = await doFetch(target.fetchUrl, {
-        method: "POST",
-        headers: target.headers,
-        body: JSON.stringify(
-          calls.map((c, i) => ({
-            jsonrpc: "2.0",
-            id: ids[i],
-            method: c.method,
-            params: c.params ?? [],
-          })),
-        ),
-        signal: combined,
-      });
-      status = res.status;
-      text = await res.text();
-    } catch (error) {
-      if (signal?.aborted === true)
-        throw new AbortedError(`${where} was cancelled`, { cause: error });
-      if (timeout.aborted) {
-        throw new RpcTimeoutError(`${where} timed out after ${timeoutMs} ms`, { cause: error });
-      }
-      throw new RpcTransportError(`${where}: ${scrub(describeFetchError(error), url)}`);
-    }
+    const { status, text } = await post(
+      url,
+      JSON.stringify(
+        calls.map((c, i) => ({
+          jsonrpc: "2.0",
+          id: ids[i],
+          method: c.method,
+          params: c.params ?? [],
+        })),
+      ),
+      where,
+      signal,
+    );
     if (status === 429 || status >= 500) {
       throw new RpcTransportError(`${where}: HTTP ${status}`, {
         status,
