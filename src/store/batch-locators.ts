@@ -26,6 +26,7 @@ import {
 import { replacePrivateFile } from "./private-files.ts";
 import {
   openPrivateFileReader,
+  PrivateFileError,
   sealBytes,
   type DataKey,
   type PrivateFileReader,
@@ -133,6 +134,45 @@ export interface LocatorIndexStats {
   batchTableReads: number;
   /** Lookups in a merged range's table (`*.receipts.lm`, `*.subjects.lm`). */
   rangeTableReads: number;
+  /**
+   * Merged tables (paths from the data directory) found damaged by a lookup: their ranges are
+   * answered from the batches' own tables while a list names them.
+   */
+  damaged: string[];
+}
+
+/** A merged table a lookup found damaged (no code or personal data: the file and the check). */
+export interface LocatorDamage {
+  /** The table's path from the data directory (`locators/….receipts.lm`). */
+  file: string;
+  first: number;
+  last: number;
+  /** The failed check's stable code (`store.locators`, `store.private.tampered`, …). */
+  code: string;
+}
+
+/** The default report of a damaged merged table: the file and the fix, no code or data. */
+export function warnLocatorDamage(d: LocatorDamage): void {
+  process.stderr.write(
+    `warning: ${d.file} (merged locator table of batches ${d.first}–${d.last}) is damaged (${d.code}); ` +
+      "its lookups read the batches' own tables; remove it (or restore it from the backup) and run `shafaf data publish` to merge it again\n",
+  );
+}
+
+/**
+ * Whether `error` says a table's bytes are damaged (a block that fails its checks, a sealed chunk
+ * that does not authenticate, a file shorter or longer than it says), rather than something a
+ * fallback must not hide (no data key, a wrong key, a plain table where sealed is required).
+ */
+function isDamage(error: unknown): boolean {
+  if (error instanceof LocatorTableError) return true;
+  return (
+    error instanceof PrivateFileError &&
+    (error.failure === "tampered" ||
+      error.failure === "truncated" ||
+      error.failure === "trailing" ||
+      error.failure === "format")
+  );
 }
 
 /** Finds lines through the tables of a set of batches (held open, one descriptor each). */
@@ -140,7 +180,9 @@ export interface LocatorIndex {
   /**
    * The batch and line of receipt `code` among `batches` (searched newest first), through the
    * merged table of each range of `merged` (batch order, not overlapping) and the table of each
-   * batch in no range: the same answer as without `merged`, in one table read per range.
+   * batch in no range: the same answer as without `merged`, in one table read per range. A
+   * range whose table a lookup finds damaged is answered from its batches' own tables from then
+   * on, while a list names that table (`onDamage` is told once per file).
    */
   locate<B extends LocatedBatch>(
     code: string,
@@ -206,6 +248,11 @@ export function createLocatorIndex(params: {
   dataKey?: DataKey | undefined;
   /** True for a data directory not bound to a data key (its tables are plain). */
   allowPlain: boolean;
+  /**
+   * Told once per merged table a lookup finds damaged (its range then reads the batch tables);
+   * default {@link warnLocatorDamage}.
+   */
+  onDamage?: (damage: LocatorDamage) => void;
 }): LocatorIndex {
   const open_ = new Map<string, { reader: PrivateFileReader; table: LocatorTable }>();
   const openMerged = new Map<string, { reader: PrivateFileReader; table: MergedLocatorTable }>();
@@ -293,7 +340,9 @@ export function createLocatorIndex(params: {
     }
     return held.table;
   };
-  const reads: LocatorIndexStats = { batchTableReads: 0, rangeTableReads: 0 };
+  const reads = { batchTableReads: 0, rangeTableReads: 0 };
+  /** Merged tables found damaged by a lookup, kept while a list names them. */
+  const damaged = new Set<string>();
   /** A batch's table, counted as looked in (`prepare` opens without counting). */
   const batchTable = (batch: LocatedBatch, kind: LocatorKind): LocatorTable => {
     reads.batchTableReads++;
@@ -306,6 +355,34 @@ export function createLocatorIndex(params: {
   ): MergedLocatorTable => {
     reads.rangeTableReads++;
     return mergedOf(range, kind, batches);
+  };
+  /**
+   * `look` through the range's merged table, or undefined when that table is damaged (known
+   * before, or found now: then closed, remembered and reported): the caller reads the batches'.
+   */
+  const viaRange = <T>(
+    range: MergedRange,
+    kind: LocatorKind,
+    batches: readonly LocatedBatch[],
+    look: (table: MergedLocatorTable) => T,
+  ): { value: T } | undefined => {
+    const rel = kind === "subject" ? range.subjects : range.receipts;
+    if (damaged.has(rel)) return undefined;
+    try {
+      return { value: look(rangeTable(range, kind, batches)) };
+    } catch (error) {
+      if (closed || !isDamage(error)) throw error;
+      damaged.add(rel);
+      openMerged.get(rel)?.reader.close();
+      openMerged.delete(rel);
+      (params.onDamage ?? warnLocatorDamage)({
+        file: rel,
+        first: range.first,
+        last: range.last,
+        code: (error as LocatorTableError | PrivateFileError).code,
+      });
+      return undefined;
+    }
   };
   return {
     locate(code, batches, merged = []) {
@@ -326,7 +403,16 @@ export function createLocatorIndex(params: {
           if (index !== undefined) return { batch: s.batch, index };
           continue;
         }
-        const hit = rangeTable(s.range, "receipt-code", s.batches).find(digest);
+        const via = viaRange(s.range, "receipt-code", s.batches, (t) => t.find(digest));
+        if (via === undefined) {
+          for (let j = s.batches.length - 1; j >= 0; j--) {
+            const batch = s.batches[j]!;
+            const index = batchTable(batch, "receipt-code").find(digest);
+            if (index !== undefined) return { batch, index };
+          }
+          continue;
+        }
+        const hit = via.value;
         if (hit !== undefined) return { batch: s.batches[hit.ordinal]!, index: hit.line };
       }
       return undefined;
@@ -340,19 +426,27 @@ export function createLocatorIndex(params: {
             out.push({ batch: s.batch, index });
           continue;
         }
-        for (const hit of rangeTable(s.range, "subject", s.batches).findAll(digest))
-          out.push({ batch: s.batches[hit.ordinal]!, index: hit.line });
+        const via = viaRange(s.range, "subject", s.batches, (t) => t.findAll(digest));
+        if (via === undefined)
+          for (const batch of s.batches)
+            for (const index of batchTable(batch, "subject").findAll(digest))
+              out.push({ batch, index });
+        else
+          for (const hit of via.value)
+            out.push({ batch: s.batches[hit.ordinal]!, index: hit.line });
       }
       return out;
     },
     prepare(batches, merged) {
       // Open the new list's tables first: if one fails, the tables of the list in use stay open.
+      // A table found damaged stays unread while a list names it (a new merge is a new file).
       for (const s of segmentsOf(batches, merged))
         if ("range" in s) {
-          mergedOf(s.range, "receipt-code", s.batches);
-          mergedOf(s.range, "subject", s.batches);
+          if (!damaged.has(s.range.receipts)) mergedOf(s.range, "receipt-code", s.batches);
+          if (!damaged.has(s.range.subjects)) mergedOf(s.range, "subject", s.batches);
         }
       const named = new Set(merged.flatMap((m) => [m.receipts, m.subjects]));
+      for (const rel of damaged) if (!named.has(rel)) damaged.delete(rel);
       for (const [rel, held] of openMerged) {
         if (named.has(rel)) continue;
         held.reader.close();
@@ -368,7 +462,7 @@ export function createLocatorIndex(params: {
         open_.delete(key);
       }
     },
-    stats: () => ({ ...reads }),
+    stats: () => ({ ...reads, damaged: [...damaged] }),
     retain(batchIds) {
       for (const [key, held] of open_) {
         if (batchIds.has(Number(key.slice(0, key.indexOf("/"))))) continue;

@@ -12,7 +12,11 @@
 import { statSync, readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { readPublicBatchFile } from "./batch-tiles.ts";
-import { createLocatorIndex } from "./batch-locators.ts";
+import {
+  createLocatorIndex,
+  type LocatorDamage,
+  type LocatorIndexStats,
+} from "./batch-locators.ts";
 import type { StoredReceipt, GetReceiptOptions } from "./ledger-store.ts";
 import {
   parsePublishedBatches,
@@ -45,6 +49,11 @@ export interface PublishedStore {
   readonly lastError: Error | undefined;
   /** Counters of the lookups so far, by path taken (a test's and an operator's view). */
   lookupStats(): PublishedLookupStats;
+  /**
+   * The locator tables looked in so far (merged ranges' and batches'), and the merged tables
+   * found damaged, whose ranges are read from the batches' own tables.
+   */
+  locatorStats(): LocatorIndexStats;
   close(): Promise<void>;
 }
 
@@ -64,6 +73,11 @@ export interface OpenPublishedStoreOptions {
   /** Minimum time between two looks at the list (default 1,000 ms). */
   refreshMs?: number;
   receiptCacheBytes?: number;
+  /**
+   * Told once per merged locator table a lookup finds damaged (default: one line on stderr). The
+   * lookups of its range answer from the batches' own tables until a publish merges it again.
+   */
+  onLocatorDamage?: (damage: LocatorDamage) => void;
 }
 
 /**
@@ -92,7 +106,12 @@ export async function openPublishedStore(
     dataKey,
     ...(options.receiptCacheBytes === undefined ? {} : { cacheBytes: options.receiptCacheBytes }),
   });
-  const locators = createLocatorIndex({ batchesDir, dataKey, allowPlain: bound === undefined });
+  const locators = createLocatorIndex({
+    batchesDir,
+    dataKey,
+    allowPlain: bound === undefined,
+    ...(options.onLocatorDamage === undefined ? {} : { onDamage: options.onLocatorDamage }),
+  });
 
   let list: PublishedBatches | undefined;
   let facts: (AnchoredBatchFacts & PublishedBatch)[] = [];
@@ -196,6 +215,7 @@ export async function openPublishedStore(
       return readPublicBatchFile(path.join(batchesDir, batch.jobId), file);
     },
     lookupStats: () => ({ ...assembler.stats(), ...codes }),
+    locatorStats: () => locators.stats(),
     close() {
       locators.close();
       assembler.close();

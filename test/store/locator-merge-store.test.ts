@@ -12,8 +12,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readBatchArtifact } from "../../src/store/batch-artifact.ts";
-import { writeBatchLocators } from "../../src/store/batch-locators.ts";
+import { writeBatchLocators, type LocatorDamage } from "../../src/store/batch-locators.ts";
 import { openLedgerStore, type LedgerStore } from "../../src/store/ledger-store.ts";
+import { mergedLayout } from "../../src/store/locator-merge.ts";
 import { LocatorTableError } from "../../src/store/locator-table.ts";
 import { PUBLISHED_FILE, readPublishedBatches } from "../../src/store/published-batches.ts";
 import { openPublishedStore, type PublishedStore } from "../../src/store/published-store.ts";
@@ -136,6 +137,56 @@ describe("merged locator tables in a data directory (publish → serve)", functi
     expect(list.batches.map((b) => b.batchId)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(list.merged).to.equal(undefined);
     await sameAsWriter(await reader(), made, false);
+  });
+
+  it("a merged table damaged inside a block: serve's reader answers from the batches' own tables and warns once", async function () {
+    const made: Made[] = [];
+    for (let b = 1; b <= 9; b++) {
+      made.push(await makeBatch(writer!, b, 5));
+      await anchorWithTables(writer!, made.at(-1));
+    }
+    expect((await writer!.publish()).merged).to.deep.equal([[1, 8]]);
+    const range = (await readPublishedBatches(dataDir))!.merged![0]!;
+    // The answers through the whole table, before the damage.
+    const whole = await reader();
+    const want = new Map<string, string>();
+    for (const c of made.flatMap((m) => m.codes))
+      want.set(c, JSON.stringify(await whole.getReceiptByCode(c)));
+    for (const p of new Set(made.flatMap((m) => m.subjects)))
+      want.set(p, JSON.stringify(await whole.listReceiptsBySubject(p)));
+    // The top byte of the middle entry's digest (40 entries, one block): the header, directory,
+    // fence and top check out, so the list is taken; the block fails when a lookup reads it.
+    const file = path.join(dataDir, range.receipts);
+    const bytes = await readFile(file);
+    const at = mergedLayout(8, 40, 64, 64).entriesAt + 20 * 24;
+    bytes[at] = bytes[at]! ^ 0x80;
+    await writeFile(file, bytes);
+    const warned: LocatorDamage[] = [];
+    const r = await openPublishedStore(dataDir, {
+      refreshMs: 0,
+      onLocatorDamage: (d) => warned.push(d),
+    });
+    readers.push(r);
+    expect(r.lastError).to.equal(undefined);
+    for (const c of made.flatMap((m) => m.codes)) {
+      const receipt = await r.getReceiptByCode(c);
+      expect(receipt?.code, c).to.equal(c);
+      expect(JSON.stringify(receipt), c).to.equal(want.get(c));
+    }
+    for (const p of new Set(made.flatMap((m) => m.subjects)))
+      expect(JSON.stringify(await r.listReceiptsBySubject(p)), p).to.equal(want.get(p));
+    expect(await r.getReceiptByCode("0000-0000-0000-0000-0000-0000-000")).to.equal(undefined);
+    await sameAsWriter(r, made);
+    expect(warned).to.deep.equal([
+      { file: range.receipts, first: 1, last: 8, code: "store.locators" },
+    ]);
+    expect(r.locatorStats().damaged).to.deep.equal([range.receipts]);
+    // The subjects' table of the range is whole: still read merged (one read, not 8).
+    const before = r.locatorStats();
+    await r.listReceiptsBySubject(made[0]!.subjects[0]!);
+    const after = r.locatorStats();
+    expect(after.rangeTableReads - before.rangeTableReads).to.equal(1);
+    expect(after.batchTableReads - before.batchTableReads).to.equal(1);
   });
 
   for (const step of ["locator-merge-write", "locator-merge"] as const) {

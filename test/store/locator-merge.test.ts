@@ -13,9 +13,14 @@ import os from "node:os";
 import path from "node:path";
 import { hexToBytes } from "../../src/core/hex.ts";
 import { newReceiptCode } from "../../src/core/receipt-code.ts";
-import { createLocatorIndex, locatorRole } from "../../src/store/batch-locators.ts";
+import {
+  createLocatorIndex,
+  locatorRole,
+  type LocatorDamage,
+} from "../../src/store/batch-locators.ts";
 import {
   encodeMergedLocatorTable,
+  mergedLayout,
   openMergedLocatorTable,
   type MergedBatch,
 } from "../../src/store/locator-merge.ts";
@@ -351,6 +356,166 @@ describe("lookups through merged ranges (real files)", function () {
       plainIndex.close();
     });
   }
+
+  for (const sealed of [false, true]) {
+    it(`a merged table damaged inside a block: that range answers from its batches' tables, warned once, the other ranges still merged (${sealed ? "sealed" : "plain"})`, async function () {
+      this.timeout(60_000);
+      const key = sealed ? dataKeyOf(new Uint8Array(randomBytes(32))) : undefined;
+      const people = Array.from({ length: 5 }, () => "0x" + randomBytes(32).toString("hex"));
+      const listed: PublishedBatch[] = [];
+      const allCodes: string[] = [];
+      for (let b = 1; b <= 26; b++) {
+        const codes = Array.from({ length: 150 }, code);
+        // A code repeated by a later batch (in the damaged range): the newest batch answers it.
+        if (b === 9) codes[0] = allCodes[3]!;
+        listed.push(
+          await batchOf(
+            b,
+            codes,
+            codes.map((_, i) => people[(i * b) % people.length]!),
+            key,
+          ),
+        );
+        allCodes.push(...codes.filter((c) => !allCodes.includes(c)));
+      }
+      const { merged } = await updateLocatorMerges({ dataDir: dir, dataKey: key, listed });
+      expect(merged.map((m) => [m.first, m.last])).to.deep.equal([
+        [1, 16],
+        [17, 24],
+      ]);
+      // One byte inside an entry block of range 1–16's receipts table (its header, directory,
+      // fence and top intact): the top byte of the middle entry's digest in a plain table, a
+      // byte of a middle chunk (entries only) in a sealed one.
+      const damagedFile = merged[0]!.receipts;
+      const file = path.join(dir, damagedFile);
+      const bytes = await readFile(file);
+      const entries = 16 * 150;
+      const at = sealed
+        ? Math.floor(bytes.length / 2)
+        : mergedLayout(16, entries, 64, 64).entriesAt + Math.floor(entries / 2) * 24;
+      bytes[at] = bytes[at]! ^ 0x80;
+      await writeFile(file, bytes);
+      const scan = createLocatorIndex({
+        batchesDir: path.join(dir, "batches"),
+        dataKey: key,
+        allowPlain: !sealed,
+      });
+      const warned: LocatorDamage[] = [];
+      const reader = createLocatorIndex({
+        batchesDir: path.join(dir, "batches"),
+        dataKey: key,
+        allowPlain: !sealed,
+        onDamage: (d) => warned.push(d),
+      });
+      try {
+        reader.prepare(listed, merged); // the header checks out: the list is taken
+        expect(reader.locate(allCodes[3]!, listed, merged)?.batch.batchId).to.equal(9);
+        for (const c of [...allCodes, code(), code()]) {
+          const want = scan.locate(c, listed);
+          const got = reader.locate(c, listed, merged);
+          expect(got?.batch.batchId, c).to.equal(want?.batch.batchId);
+          expect(got?.index, c).to.equal(want?.index);
+        }
+        for (const p of [...people, "0x" + "9".repeat(64)]) {
+          const want = scan.subjectLines(p, listed).map((h) => [h.batch.batchId, h.index]);
+          const got = reader.subjectLines(p, listed, merged).map((h) => [h.batch.batchId, h.index]);
+          expect(got).to.deep.equal(want);
+        }
+        // Found by a lookup, told once, with the file and the check: no code, no subject.
+        expect(warned).to.have.length(1);
+        expect(warned[0]).to.deep.equal({
+          file: damagedFile,
+          first: 1,
+          last: 16,
+          code: sealed ? "store.private.tampered" : "store.locators",
+        });
+        expect(reader.stats().damaged).to.deep.equal([damagedFile]);
+        // An unknown code reads range 17–24's merged table, the 16 batch tables of 1–16 and the
+        // 2 unmerged batches'; an unknown subject both ranges' merged tables (theirs is whole).
+        const before = reader.stats();
+        expect(reader.locate(code(), listed, merged)).to.equal(undefined);
+        const mid = reader.stats();
+        expect(mid.rangeTableReads - before.rangeTableReads).to.equal(1);
+        expect(mid.batchTableReads - before.batchTableReads).to.equal(18);
+        expect(reader.subjectLines("0x" + "9".repeat(64), listed, merged)).to.deep.equal([]);
+        const after = reader.stats();
+        expect(after.rangeTableReads - mid.rangeTableReads).to.equal(2);
+        expect(after.batchTableReads - mid.batchTableReads).to.equal(2);
+        // The same list again (a batch added, say): the table stays unread, not told again.
+        reader.prepare(listed, merged);
+        expect(reader.locate(allCodes[0]!, listed, merged)?.batch.batchId).to.equal(1);
+        expect(warned).to.have.length(1);
+        // The fix the warning names: the file removed, a publish merges the range again; the
+        // next list's table is read.
+        await rm(file);
+        const again = await updateLocatorMerges({
+          dataDir: dir,
+          dataKey: key,
+          listed,
+          previous: { batches: listed, merged },
+        });
+        expect(again.written.map((m) => [m.first, m.last])).to.deep.equal([[1, 16]]);
+        reader.prepare(listed, again.merged);
+        expect(reader.stats().damaged).to.deep.equal([]);
+        const fixed = reader.stats();
+        expect(reader.locate(code(), listed, again.merged)).to.equal(undefined);
+        expect(reader.stats().rangeTableReads - fixed.rangeTableReads).to.equal(2);
+        expect(reader.stats().batchTableReads - fixed.batchTableReads).to.equal(2);
+        for (const c of allCodes)
+          expect(reader.locate(c, listed, again.merged)?.index, c).to.equal(
+            scan.locate(c, listed)?.index,
+          );
+      } finally {
+        reader.close();
+        scan.close();
+      }
+      // A closed index refuses (its error is not a damaged table's fallback).
+      expect(thrown(() => reader.locate(allCodes[0]!, listed, merged))).to.be.instanceOf(
+        LocatorTableError,
+      );
+      expect(warned).to.have.length(1);
+    });
+  }
+
+  it("a merged table truncated after the reader opened it: its range answers from the batches' tables", async function () {
+    const listed: PublishedBatch[] = [];
+    const codes: string[] = [];
+    for (let b = 1; b <= 8; b++) {
+      const mine = Array.from({ length: 100 }, code);
+      codes.push(...mine);
+      listed.push(
+        await batchOf(
+          b,
+          mine,
+          mine.map(() => "0x" + "1".repeat(64)),
+          undefined,
+        ),
+      );
+    }
+    const { merged } = await updateLocatorMerges({ dataDir: dir, dataKey: undefined, listed });
+    const warned: LocatorDamage[] = [];
+    const reader = createLocatorIndex({
+      batchesDir: path.join(dir, "batches"),
+      allowPlain: true,
+      onDamage: (d) => warned.push(d),
+    });
+    try {
+      reader.prepare(listed, merged);
+      const file = path.join(dir, merged[0]!.receipts);
+      await writeFile(file, (await readFile(file)).subarray(0, 2000));
+      for (const [i, c] of codes.entries()) {
+        const hit = reader.locate(c, listed, merged);
+        expect([hit?.batch.batchId, hit?.index], c).to.deep.equal([
+          Math.floor(i / 100) + 1,
+          i % 100,
+        ]);
+      }
+      expect(reader.locate(code(), listed, merged)).to.equal(undefined);
+      expect(warned.map((d) => d.code)).to.deep.equal(["store.private.truncated"]);
+    } finally {
+      reader.close();
+    }
+  });
 
   it("in a sealed directory without the data key writes nothing and keeps the ranges still valid; with it, seals", async function () {
     const key = dataKeyOf(new Uint8Array(randomBytes(32)));

@@ -424,7 +424,16 @@ export const command: CliCommand = {
       index = opened.index;
       const dataKey = await openDataKeyOption(values["data-key"]);
       // Refuses to start rather than answer every receipt with 500 when the key is missing.
-      published = await openPublishedStore(dataDir, { dataKey });
+      published = await openPublishedStore(dataDir, {
+        dataKey,
+        onLocatorDamage: (d) =>
+          log.warn("locator-table-damaged", {
+            file: d.file,
+            batches: `${d.first}–${d.last}`,
+            check: d.code,
+            hint: "its lookups read the batches' own tables; remove the file (or restore it from the backup) and run `shafaf data publish --data-dir DIR`: the range is merged again",
+          }),
+      });
       if (needsPublishing(dataDir))
         log.warn("not-published", {
           message: `${dataDir} has a ledger store but no published.json: its batches are not served yet`,
