@@ -130,11 +130,19 @@ export function sumTreeRecordFields(record: LedgerRecord, salt: Uint8Array): Sum
   const amounts = recordKindRules(record.kind).sumTreeAmounts(record);
   for (const a of amounts)
     if (a < 0n || a > MAX_U64) throw new RangeError("a record amount must be in 0..2^64 − 1");
+  return { amounts, commitment: saltedCommitment(record, salt) };
+}
+
+/** keccak256(0x03 ‖ salt ‖ canonical JSON of `record`): the one preimage both forms hash. */
+function saltedCommitment(
+  record: LedgerRecord | Readonly<Record<string, unknown>>,
+  salt: Uint8Array,
+): Uint8Array {
   const buf = room(0, 33);
   buf[0] = RECORD_COMMITMENT_DOMAIN;
   buf.set(salt, 1);
   const end = writeCanonicalRecordJson(record, 33);
-  return { amounts, commitment: keccak256(preimage.subarray(0, end)) };
+  return keccak256(preimage.subarray(0, end));
 }
 
 /**
@@ -155,9 +163,5 @@ export function recordJsonCommitment(
   if (salt.length !== 32) throw new RangeError("salt must be 32 bytes");
   if (typeof json !== "object" || json === null || Array.isArray(json))
     throw new RangeError("a record is a JSON object");
-  const buf = room(0, 33);
-  buf[0] = RECORD_COMMITMENT_DOMAIN;
-  buf.set(salt, 1);
-  const end = writeCanonicalRecordJson(json, 33);
-  return keccak256(preimage.subarray(0, end));
+  return saltedCommitment(json, salt);
 }
