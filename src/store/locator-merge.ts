@@ -13,7 +13,15 @@
  * - fence entry j is the digest of entry j·B, top entry t is fence entry t·F (two levels: the
  *   reader holds only the top in memory, 16 bytes per B·F entries).
  */
-import { LOCATOR_DIGEST_BYTES, LOCATOR_KINDS, LocatorTableError } from "./locator-table.ts";
+import {
+  asLocatorDigest,
+  cmp16,
+  lastAtMost,
+  LOCATOR_KINDS,
+  LOCATOR_DIGEST_BYTES,
+  LOCATOR_MAX_BLOCK,
+  LocatorTableError,
+} from "./locator-table.ts";
 import type { LocatorKind, LocatorSource } from "./locator-table.ts";
 
 export const MERGE_MAGIC = "SHAFAFLM";
@@ -26,7 +34,6 @@ export const MERGE_ENTRY_BYTES = 24;
 export const MERGE_BLOCK = 64;
 /** Fence entries per top entry as written (a lookup reads one fence block: 1,024 bytes). */
 export const MERGE_FENCE_BLOCK = 64;
-const MAX_BLOCK = 4096;
 const FENCE_BYTES = 16;
 /** Checked fence blocks a reader keeps per table (1 MiB: the fence of 4 M entries). */
 const FENCE_CACHE_BYTES = 1 << 20;
@@ -91,8 +98,8 @@ export function createMergedTableEncoder(
   const block = options.block ?? MERGE_BLOCK;
   const fenceBlock = options.fenceBlock ?? MERGE_FENCE_BLOCK;
   for (const b of [block, fenceBlock])
-    if (!Number.isInteger(b) || b < 1 || b > MAX_BLOCK)
-      throw new RangeError(`block size ${b} outside 1…${MAX_BLOCK}`);
+    if (!Number.isInteger(b) || b < 1 || b > LOCATOR_MAX_BLOCK)
+      throw new RangeError(`block size ${b} outside 1…${LOCATOR_MAX_BLOCK}`);
   let n = 0;
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i]!;
@@ -252,9 +259,10 @@ export function openMergedLocatorTable(
   const fenceBlock = h.readUInt32LE(24);
   if (h.readUInt32LE(28) !== 0 || h.readBigUInt64LE(40) !== 0n) fail("reserved bytes are not 0");
   const n64 = h.readBigUInt64LE(32);
-  if (block < 1 || block > MAX_BLOCK) fail(`block size ${block} outside 1…${MAX_BLOCK}`);
-  if (fenceBlock < 1 || fenceBlock > MAX_BLOCK)
-    fail(`fence block size ${fenceBlock} outside 1…${MAX_BLOCK}`);
+  if (block < 1 || block > LOCATOR_MAX_BLOCK)
+    fail(`block size ${block} outside 1…${LOCATOR_MAX_BLOCK}`);
+  if (fenceBlock < 1 || fenceBlock > LOCATOR_MAX_BLOCK)
+    fail(`fence block size ${fenceBlock} outside 1…${LOCATOR_MAX_BLOCK}`);
   if (m !== expect.batches.length)
     fail(`${m} batches, the published range has ${expect.batches.length}`);
   if (source.size < MERGE_HEADER_BYTES + m * MERGE_BATCH_BYTES) fail("shorter than its directory");
@@ -333,31 +341,12 @@ export function openMergedLocatorTable(
     }
     return b;
   };
-  /** The last of `count` 16-byte keys at `stride` in `buf` that is ≤ digest (< when `before`), or -1. */
-  const lastAtMost = (buf: Buffer, count: number, stride: number, d: Buffer, before: boolean) => {
-    let lo = 0;
-    let hi = count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const c = cmp16(buf, mid * stride, d, 0);
-      if (c < 0 || (c === 0 && !before)) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
   /** The last block whose fence entry is ≤ digest (< when `before`), or -1. */
   const blockOf = (d: Buffer, before: boolean): number => {
     const t = lastAtMost(top, l.tops, 16, d, before);
     if (t < 0) return -1;
     const f = fenceBlockAt(t);
     return t * fenceBlock + lastAtMost(f, f.length / 16, 16, d, before);
-  };
-  const asDigest = (d: Uint8Array): Buffer => {
-    if (d.length !== LOCATOR_DIGEST_BYTES) throw new RangeError("a locator digest is 16 bytes");
-    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   };
   const hitAt = (b: Buffer, at: number): MergedHit => ({
     ordinal: b.readUInt32LE(at + 16),
@@ -368,7 +357,7 @@ export function openMergedLocatorTable(
     count: n,
     batches: expect.batches,
     find(d) {
-      const digest = asDigest(d);
+      const digest = asLocatorDigest(d);
       const j = blockOf(digest, false);
       if (j < 0) return undefined;
       const b = readBlock(j);
@@ -378,7 +367,7 @@ export function openMergedLocatorTable(
       return hitAt(b, e * MERGE_ENTRY_BYTES);
     },
     findAll(d) {
-      const digest = asDigest(d);
+      const digest = asLocatorDigest(d);
       const hits: MergedHit[] = [];
       for (let j = Math.max(0, blockOf(digest, true)); j < l.blocks; j++) {
         const b = readBlock(j);
@@ -391,13 +380,4 @@ export function openMergedLocatorTable(
       return hits;
     },
   };
-}
-
-/** The 16 bytes of `a` at `ai` against those of `b` at `bi`, unsigned, in order: < 0, 0, > 0. */
-function cmp16(a: Buffer, ai: number, b: Buffer, bi: number): number {
-  for (let k = 0; k < 16; k += 4) {
-    const d = a.readUInt32BE(ai + k) - b.readUInt32BE(bi + k);
-    if (d !== 0) return d;
-  }
-  return 0;
 }

@@ -33,7 +33,8 @@ export const LOCATOR_ENTRY_BYTES = 20;
 export const LOCATOR_DIGEST_BYTES = 16;
 /** Entries per block as written (a lookup reads one block: 1,280 bytes). */
 export const LOCATOR_BLOCK = 64;
-const MAX_BLOCK = 4096;
+/** The largest block (entries per fence entry) a reader accepts, of every locator format. */
+export const LOCATOR_MAX_BLOCK = 4096;
 
 /**
  * A locator table that cannot be read as `shafaf-locators/1` (code `store.locators`): a damaged
@@ -134,8 +135,8 @@ export function encodeLocatorTableOfDigests(
     throw new RangeError("locator digests are 16 bytes each");
   const n = digests.length / LOCATOR_DIGEST_BYTES;
   const block = options.block ?? LOCATOR_BLOCK;
-  if (!Number.isInteger(block) || block < 1 || block > MAX_BLOCK)
-    throw new RangeError(`block size ${block} outside 1…${MAX_BLOCK}`);
+  if (!Number.isInteger(block) || block < 1 || block > LOCATOR_MAX_BLOCK)
+    throw new RangeError(`block size ${block} outside 1…${LOCATOR_MAX_BLOCK}`);
   if (n > 0xffffffff) throw new RangeError("a locator table holds at most 2^32 - 1 entries");
   // The first 6 bytes of each digest as an exact number: most comparisons end there.
   const head = new Float64Array(n);
@@ -222,7 +223,8 @@ export function openLocatorTable(
   if (recordCount !== expect.recordCount)
     fail(`${recordCount} records, the batch has ${expect.recordCount}`);
   if (n !== recordCount) fail(`${n} entries for ${recordCount} records`);
-  if (block < 1 || block > MAX_BLOCK) fail(`block size ${block} outside 1…${MAX_BLOCK}`);
+  if (block < 1 || block > LOCATOR_MAX_BLOCK)
+    fail(`block size ${block} outside 1…${LOCATOR_MAX_BLOCK}`);
   const blocks = Math.ceil(n / block);
   const fenceAt = LOCATOR_HEADER_BYTES + n * LOCATOR_ENTRY_BYTES;
   if (source.size !== fenceAt + blocks * 16)
@@ -253,45 +255,22 @@ export function openLocatorTable(
     return b;
   };
   /** The last block whose fence entry is ≤ digest (strictly < when `before`), or -1. */
-  const blockOf = (digest: Buffer, before: boolean): number => {
-    let lo = 0;
-    let hi = blocks - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const c = cmp16(fence, mid * 16, digest, 0);
-      if (c < 0 || (c === 0 && !before)) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
-  const asDigest = (d: Uint8Array): Buffer => {
-    if (d.length !== LOCATOR_DIGEST_BYTES) throw new RangeError("a locator digest is 16 bytes");
-    return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  };
+  const blockOf = (digest: Buffer, before: boolean): number =>
+    lastAtMost(fence, blocks, 16, digest, before);
   return {
     kind: expect.kind,
     count: n,
     find(d) {
-      const digest = asDigest(d);
+      const digest = asLocatorDigest(d);
       const j = blockOf(digest, false);
       if (j < 0) return undefined;
       const b = readBlock(j);
-      let lo = 0;
-      let hi = b.length / 20 - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const c = cmp16(b, mid * 20, digest, 0);
-        if (c === 0) return b.readUInt32LE(mid * 20 + 16);
-        if (c < 0) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return undefined;
+      const e = lastAtMost(b, b.length / 20, 20, digest, false);
+      if (e < 0 || cmp16(b, e * 20, digest, 0) !== 0) return undefined;
+      return b.readUInt32LE(e * 20 + 16);
     },
     findAll(d) {
-      const digest = asDigest(d);
+      const digest = asLocatorDigest(d);
       const lines: number[] = [];
       for (let j = Math.max(0, blockOf(digest, true)); j < blocks; j++) {
         const b = readBlock(j);
@@ -311,7 +290,7 @@ export function openLocatorTable(
  * > 0. Four big-endian word reads: a lookup compares a few hundred digests, and `Buffer#compare`
  * costs a native call each (measured: the block checks were most of a lookup's CPU).
  */
-function cmp16(a: Buffer, ai: number, b: Buffer, bi: number): number {
+export function cmp16(a: Buffer, ai: number, b: Buffer, bi: number): number {
   for (let k = 0; k < 16; k += 4) {
     const d = a.readUInt32BE(ai + k) - b.readUInt32BE(bi + k);
     if (d !== 0) return d;
@@ -329,4 +308,35 @@ export function bytesSource(bytes: Uint8Array): LocatorSource {
       return b.subarray(offset, offset + length);
     },
   };
+}
+
+/**
+ * The last of `count` 16-byte keys at `stride` in `buf` that is ≤ `d` (strictly < when
+ * `before`), or -1: the one binary search of every locator table's fence and blocks.
+ */
+export function lastAtMost(
+  buf: Buffer,
+  count: number,
+  stride: number,
+  d: Buffer,
+  before: boolean,
+): number {
+  let lo = 0;
+  let hi = count - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = cmp16(buf, mid * stride, d, 0);
+    if (c < 0 || (c === 0 && !before)) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** A 16-byte locator digest as a Buffer view (no copy); RangeError for another length. */
+export function asLocatorDigest(d: Uint8Array): Buffer {
+  if (d.length !== LOCATOR_DIGEST_BYTES) throw new RangeError("a locator digest is 16 bytes");
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
 }
