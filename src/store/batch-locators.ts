@@ -387,33 +387,29 @@ export function createLocatorIndex(params: {
   return {
     locate(code, batches, merged = []) {
       const digest = locatorDigest("receipt-code", code);
-      if (merged.length === 0) {
-        for (let i = batches.length - 1; i >= 0; i--) {
-          const batch = batches[i]!;
-          const index = batchTable(batch, "receipt-code").find(digest);
-          if (index !== undefined) return { batch, index };
+      /** The newest of `some` whose own table holds the code. */
+      const newestOf = <B extends LocatedBatch>(some: readonly B[]) => {
+        for (let i = some.length - 1; i >= 0; i--) {
+          const index = batchTable(some[i]!, "receipt-code").find(digest);
+          if (index !== undefined) return { batch: some[i]!, index };
         }
         return undefined;
-      }
+      };
+      if (merged.length === 0) return newestOf(batches);
       const cuts = segments(batches, merged);
       for (let i = cuts.length - 1; i >= 0; i--) {
         const s = cuts[i]!;
-        if ("batch" in s) {
-          const index = batchTable(s.batch, "receipt-code").find(digest);
-          if (index !== undefined) return { batch: s.batch, index };
-          continue;
-        }
-        const via = viaRange(s.range, "receipt-code", s.batches, (t) => t.find(digest));
-        if (via === undefined) {
-          for (let j = s.batches.length - 1; j >= 0; j--) {
-            const batch = s.batches[j]!;
-            const index = batchTable(batch, "receipt-code").find(digest);
-            if (index !== undefined) return { batch, index };
+        if (!("batch" in s)) {
+          // a range through its merged table; a damaged one (undefined) through its batches'
+          const via = viaRange(s.range, "receipt-code", s.batches, (t) => t.find(digest));
+          if (via !== undefined) {
+            if (via.value !== undefined)
+              return { batch: s.batches[via.value.ordinal]!, index: via.value.line };
+            continue;
           }
-          continue;
         }
-        const hit = via.value;
-        if (hit !== undefined) return { batch: s.batches[hit.ordinal]!, index: hit.line };
+        const hit = newestOf("batch" in s ? [s.batch] : s.batches);
+        if (hit !== undefined) return hit;
       }
       return undefined;
     },
