@@ -211,13 +211,17 @@ export interface LocatorIndex {
 }
 
 /** `batches` cut into the ranges of `merged` and single batches, in batch order. */
-type Segments<B> = ({ batch: B } | { range: MergedRange; batches: B[] })[];
+type Segments<B, R = MergedRange> = ({ batch: B } | { range: R; batches: B[] })[];
 
-function segmentsOf<B extends LocatedBatch>(
-  batches: readonly B[],
-  merged: readonly MergedRange[],
-): Segments<B> {
-  const out: Segments<B> = [];
+/**
+ * `batches` (in batch order) cut into the runs each range of `merged` (in order, not
+ * overlapping) holds and the single batches in no range: the one cut of lookups and merges.
+ */
+export function segmentsOf<
+  B extends { batchId: number },
+  R extends { first: number; last: number },
+>(batches: readonly B[], merged: readonly R[]): Segments<B, R> {
+  const out: Segments<B, R> = [];
   let k = 0;
   for (let i = 0; i < batches.length;) {
     const b = batches[i]!;
@@ -436,7 +440,8 @@ export function createLocatorIndex(params: {
     prepare(batches, merged) {
       // Open the new list's tables first: if one fails, the tables of the list in use stay open.
       // A table found damaged stays unread while a list names it (a new merge is a new file).
-      for (const s of segmentsOf(batches, merged))
+      const cuts = segments(batches, merged);
+      for (const s of cuts)
         if ("range" in s) {
           if (!damaged.has(s.range.receipts)) mergedOf(s.range, "receipt-code", s.batches);
           if (!damaged.has(s.range.subjects)) mergedOf(s.range, "subject", s.batches);
@@ -450,8 +455,7 @@ export function createLocatorIndex(params: {
       }
       // The tables of batches now in a range are not read any more: their descriptors go.
       const ranged = new Set<number>();
-      for (const s of segmentsOf(batches, merged))
-        if ("range" in s) for (const b of s.batches) ranged.add(b.batchId);
+      for (const s of cuts) if ("range" in s) for (const b of s.batches) ranged.add(b.batchId);
       for (const [key, held] of open_) {
         if (!ranged.has(Number(key.slice(0, key.indexOf("/"))))) continue;
         held.reader.close();

@@ -20,7 +20,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { open, readdir, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
-import { locatorRole, mergedRole } from "./batch-locators.ts";
+import { locatorRole, mergedRole, segmentsOf } from "./batch-locators.ts";
 import {
   createMergedTableEncoder,
   MERGE_ENTRY_BYTES,
@@ -79,22 +79,9 @@ export function planLocatorMerges(
   kept: readonly LocatorMerge[],
   every: number = MERGE_EVERY,
 ): { ranges: Segment[][]; unmerged: PublishedBatch[] } {
-  const segments: Segment[] = [];
-  let k = 0;
-  for (let i = 0; i < listed.length;) {
-    const b = listed[i]!;
-    while (kept[k] !== undefined && kept[k]!.last < b.batchId) k++;
-    const m = kept[k];
-    if (m !== undefined && m.first <= b.batchId) {
-      const run: PublishedBatch[] = [];
-      while (i < listed.length && listed[i]!.batchId <= m.last) run.push(listed[i++]!);
-      segments.push({ batches: run, merge: m });
-      k++;
-    } else {
-      segments.push({ batches: [b] });
-      i++;
-    }
-  }
+  const segments: Segment[] = segmentsOf(listed, kept).map((s) =>
+    "batch" in s ? { batches: [s.batch] } : { batches: s.batches, merge: s.range },
+  );
   // A stack of ranges (each a list of segments) and the single batches after the last one.
   const ranges: Segment[][] = [];
   let singles: Segment[] = [];
